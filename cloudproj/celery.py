@@ -1,0 +1,42 @@
+"""The Celery app: JSON messages carrying ids, late acks, and routing by queue.
+
+Queues: `scheduler` (placement and orchestration) and, per hypervisor host H,
+`compute.H`, `network.H`, `volume.H`. Only the agent of host H consumes those.
+"""
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudproj.settings")
+
+app = Celery("cloudproj")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_default_queue="scheduler",
+    task_create_missing_queues=True,
+    broker_connection_retry_on_startup=True,
+    beat_scheduler="django_celery_beat.schedulers:DatabaseScheduler",
+    timezone="UTC",
+    enable_utc=True,
+)
+app.autodiscover_tasks()
+
+SCHEDULER_QUEUE = "scheduler"
+HOST_TOPICS = ("compute", "network", "volume")
+
+
+def host_queue(topic: str, host: str) -> str:
+    """The queue only host `host`'s agent consumes for `topic` (compute/network/volume)."""
+    if topic not in HOST_TOPICS:
+        raise ValueError(f"unknown topic {topic!r}")
+    return f"{topic}.{host}"
+
+
+def host_queues(host: str) -> list[str]:
+    return [host_queue(topic, host) for topic in HOST_TOPICS]

@@ -1,0 +1,190 @@
+"""Settings, all from environment variables (django-environ).
+
+With nothing set, the cloud runs on one machine on embedded defaults: SQLite under
+STATE_PATH and kombu's filesystem transport as the broker (no server process needed).
+Production sets DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (RabbitMQ or Redis).
+"""
+import socket
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# `make run` keeps generated values (SECRET_KEY) here; real environment variables win.
+_LOCAL_ENV_FILE = BASE_DIR / ".cloud" / "env"
+if _LOCAL_ENV_FILE.exists():
+    environ.Env.read_env(_LOCAL_ENV_FILE, overwrite=False)
+
+STATE_PATH = Path(env.str("STATE_PATH", default=str(BASE_DIR / ".cloud" / "state")))
+
+SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-key-set-SECRET_KEY-in-production")
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
+
+# --- this host ---------------------------------------------------------------------------
+CLOUD_HOST = env.str("CLOUD_HOST", default=socket.gethostname())
+CLOUD_REGION = env.str("CLOUD_REGION", default="RegionOne")
+DEFAULT_AVAILABILITY_ZONE = env.str("DEFAULT_AVAILABILITY_ZONE", default="nova")
+INTERNAL_SERVICE_AVAILABILITY_ZONE = env.str("INTERNAL_SERVICE_AVAILABILITY_ZONE", default="internal")
+# Base URL clients use to reach the API; the catalog is built from it. Empty means
+# "whatever host and port the request came in on".
+PUBLIC_ENDPOINT = env.str("PUBLIC_ENDPOINT", default="")
+
+LIBVIRT_URI = env.str("LIBVIRT_URI", default="qemu:///system")
+VIRT_TYPE = env.str("VIRT_TYPE", default="qemu")
+
+# Seeds: --report_interval 10, --service_down_time 60.
+REPORT_INTERVAL = env.float("REPORT_INTERVAL", default=10.0)
+SERVICE_DOWN_TIME = env.float("SERVICE_DOWN_TIME", default=60.0)
+
+# --- identity ----------------------------------------------------------------------------
+TOKEN_EXPIRATION = env.int("TOKEN_EXPIRATION", default=3600)  # seconds
+DEFAULT_DOMAIN_ID = "default"
+DEFAULT_DOMAIN_NAME = "Default"
+
+# --- quotas (seed defaults, overridable per deployment here, per project in the DB) ------
+QUOTA_DEFAULTS = {
+    "instances": env.int("QUOTA_INSTANCES", default=10),
+    "cores": env.int("QUOTA_CORES", default=20),
+    "ram": env.int("QUOTA_RAM", default=51200),
+    "volumes": env.int("QUOTA_VOLUMES", default=10),
+    "gigabytes": env.int("QUOTA_GIGABYTES", default=1000),
+    "snapshots": env.int("QUOTA_SNAPSHOTS", default=10),
+    "floating_ips": env.int("QUOTA_FLOATING_IPS", default=10),
+    "fixed_ips": env.int("QUOTA_FIXED_IPS", default=-1),
+    "metadata_items": env.int("QUOTA_METADATA_ITEMS", default=128),
+    "injected_files": env.int("QUOTA_INJECTED_FILES", default=5),
+    "injected_file_content_bytes": env.int("QUOTA_INJECTED_FILE_CONTENT_BYTES", default=10240),
+    "injected_file_path_bytes": env.int("QUOTA_INJECTED_FILE_PATH_BYTES", default=255),
+    "key_pairs": env.int("QUOTA_KEY_PAIRS", default=100),
+    "security_groups": env.int("QUOTA_SECURITY_GROUPS", default=10),
+    "security_group_rules": env.int("QUOTA_SECURITY_GROUP_RULES", default=20),
+    "server_groups": env.int("QUOTA_SERVER_GROUPS", default=10),
+    "server_group_members": env.int("QUOTA_SERVER_GROUP_MEMBERS", default=10),
+}
+RESERVATION_EXPIRE = env.int("RESERVATION_EXPIRE", default=86400)  # seconds
+
+# --- Django ------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "django_celery_beat",
+    "identity",
+    "compute",
+    "network",
+    "volumes",
+    "images",
+]
+
+MIDDLEWARE = [
+    "cloudproj.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cloudproj.urls"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "cloudproj.wsgi.application"
+
+DATABASES = {
+    "default": env.db(
+        "DATABASE_URL", default=f"sqlite:///{STATE_PATH / 'cloud.sqlite3'}"
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Several processes (API, workers, beat) share the file: wait for locks instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
+DATABASES["default"].setdefault("TEST", {})
+
+AUTH_USER_MODEL = "identity.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LOGIN_URL = "/admin/login/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- REST API ----------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["identity.authentication.KeystoneTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["identity.authentication.IsAuthenticatedWithToken"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "cloudproj.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "cloudproj API",
+    "DESCRIPTION": "OpenStack-compatible Identity v3, Compute v2.1, Image v2 and Block Storage v3.",
+    "VERSION": "2.1",
+}
+
+# --- Celery ------------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+BROKER_DATA_PATH = STATE_PATH / "broker"
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DATA_PATH / "queue"),
+        "data_folder_out": str(BROKER_DATA_PATH / "queue"),
+        "control_folder": str(BROKER_DATA_PATH / "control"),
+        "processed_folder": str(BROKER_DATA_PATH / "processed"),
+        "store_processed": False,
+        "polling_interval": 0.05,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# --- logging -----------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "cloudproj.middleware.RequestIdLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,27 @@
+"""One URL space for every API, devstack-style prefixes on one port.
+
+  /identity/          Identity (Keystone v3; also /v3 and the seeds' /v2.0 at the root)
+  /compute/           Compute v2.1
+  /volume/            Block Storage v3
+  /image/             Image v2
+  /admin/             Django admin
+  /api/schema/        OpenAPI schema
+"""
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+urlpatterns = [
+    path("identity/", include("identity.api.urls")),
+    path("", include("identity.api.root_urls")),
+    path("compute/", include("compute.api.urls")),
+    path("volume/", include("volumes.api.urls")),
+    path("image/", include("images.api.urls")),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
+]
+
+handler400 = "cloudproj.api.errors.handler400"
+handler403 = "cloudproj.api.errors.handler403"
+handler404 = "cloudproj.api.errors.handler404"
+handler500 = "cloudproj.api.errors.handler500"

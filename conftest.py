@@ -1,0 +1,60 @@
+"""Shared fixtures: projects, users with roles, tokens, and an API client that sends them."""
+import pytest
+from rest_framework.test import APIClient
+
+from identity import services, tokens
+from identity.models import Role
+
+
+class TokenClient(APIClient):
+    """An API client that authenticates with `X-Auth-Token` (None: no token at all)."""
+
+    def __init__(self, token_id=None, **kwargs):
+        super().__init__(**kwargs)
+        if token_id:
+            self.credentials(HTTP_X_AUTH_TOKEN=token_id)
+
+
+@pytest.fixture
+def roles(db):
+    return {role.name: role for role in services.ensure_default_roles()}
+
+
+@pytest.fixture
+def make_account(roles):
+    """make_account(project_name, role_name, username=None) -> (user, project, token_id)."""
+    from identity.models import Project
+
+    def make(project_name="demo", role_name="member", username=None, password="secret-pass"):
+        project = Project.objects.filter(name=project_name).first() or services.create_project(project_name)
+        user = services.create_user(username or f"{project_name}-{role_name}", password, default_project=project)
+        services.assign_role(user, Role.objects.get(name=role_name), project)
+        token_id, _ = tokens.issue_token(user, project)
+        return user, project, token_id
+
+    return make
+
+
+@pytest.fixture
+def admin_account(make_account):
+    return make_account("admin", "admin", username="admin")
+
+
+@pytest.fixture
+def admin_client(admin_account):
+    return TokenClient(admin_account[2])
+
+
+@pytest.fixture
+def member_account(make_account):
+    return make_account("demo", "member", username="demo-user")
+
+
+@pytest.fixture
+def member_client(member_account):
+    return TokenClient(member_account[2])
+
+
+@pytest.fixture
+def anon_client():
+    return TokenClient(None)

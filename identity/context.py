@@ -1,0 +1,40 @@
+"""Who is asking: the user, the project the token is scoped to, and the effective roles."""
+from dataclasses import dataclass, field
+
+ADMIN_ROLES = frozenset({"admin", "cloudadmin"})
+
+
+@dataclass
+class RequestContext:
+    user: object  # identity.models.User
+    project: object | None  # identity.models.Project or None (unscoped)
+    roles: frozenset = field(default_factory=frozenset)
+    token: object | None = None  # identity.models.Token
+    request_id: str = "-"
+
+    @property
+    def user_id(self) -> str:
+        return self.user.id
+
+    @property
+    def project_id(self) -> str | None:
+        return self.project.id if self.project is not None else None
+
+    @property
+    def is_admin(self) -> bool:
+        return bool(self.roles & ADMIN_ROLES)
+
+    def has_role(self, *names: str) -> bool:
+        return bool(self.roles & set(names))
+
+
+def effective_roles(user, project) -> frozenset:
+    """Roles on `project` plus global roles (seeds: cloudadmin and itsec are global)."""
+    from .models import RoleAssignment
+    from django.db.models import Q
+
+    scope = Q(project__isnull=True)
+    if project is not None:
+        scope |= Q(project=project)
+    names = RoleAssignment.objects.filter(scope, user=user).values_list("role__name", flat=True)
+    return frozenset(names)

@@ -1,0 +1,179 @@
+"""Identity: projects, users, roles, role assignments, tokens, EC2 credentials, quotas.
+
+Ids are 32-hex strings, as Keystone's are. There is one domain, `default`.
+"""
+import hashlib
+import secrets
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+NAME_VALIDATOR = RegexValidator(
+    r"^[^\x00-\x1f\x7f]+$", "Names may not contain control characters."
+)
+
+
+class Project(models.Model):
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    name = models.CharField(max_length=64, unique=True, validators=[NAME_VALIDATOR])
+    description = models.TextField(blank=True, default="")
+    enabled = models.BooleanField(default=True)
+    domain_id = models.CharField(max_length=64, default="default")
+    # The seeds' "project manager": the user who owns the project.
+    manager = models.ForeignKey(
+        "identity.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_projects"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    """Django's auth user with a Keystone-style id and a default project."""
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    default_project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="default_users"
+    )
+    domain_id = models.CharField(max_length=64, default="default")
+    description = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["username"]
+
+    @property
+    def enabled(self) -> bool:
+        return self.is_active
+
+
+class Role(models.Model):
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    name = models.CharField(max_length=64, unique=True, validators=[NAME_VALIDATOR])
+    description = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class RoleAssignment(models.Model):
+    """A role held by a user on one project, or globally when `project` is null."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="assignments")
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="role_assignments"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "project"], name="unique_project_role"),
+            models.UniqueConstraint(
+                fields=["user", "role"], condition=models.Q(project__isnull=True), name="unique_global_role"
+            ),
+        ]
+
+    def __str__(self):
+        scope = self.project.name if self.project_id else "(global)"
+        return f"{self.user.username} {self.role.name} {scope}"
+
+
+def new_audit_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def hash_token(token_id: str) -> str:
+    return hashlib.sha256(token_id.encode()).hexdigest()
+
+
+class Token(models.Model):
+    """An issued token. Only a hash of the token id is stored."""
+
+    id_hash = models.CharField(primary_key=True, max_length=64)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tokens")
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="tokens")
+    methods = models.JSONField(default=list)
+    audit_id = models.CharField(max_length=32, default=new_audit_id, db_index=True)
+    # The first token of a chain (token-method re-scoping keeps the original audit id).
+    audit_chain_id = models.CharField(max_length=32, blank=True, default="", db_index=True)
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    revoked = models.BooleanField(default=False)
+
+    def __str__(self):
+        return f"token {self.audit_id} for {self.user_id}"
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.revoked and self.expires_at > timezone.now() and self.user.is_active
+
+
+class Ec2Credential(models.Model):
+    """An EC2 access/secret pair of a user in a project (seeds: created with the user)."""
+
+    access = models.CharField(primary_key=True, max_length=64, default=new_id)
+    secret = models.CharField(max_length=64, default=new_id)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="ec2_credentials")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="ec2_credentials")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.access} ({self.user.username}/{self.project.name})"
+
+
+class Quota(models.Model):
+    """A per-project override of a quota default (settings.QUOTA_DEFAULTS)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="quotas")
+    resource = models.CharField(max_length=64)
+    hard_limit = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "resource"], name="unique_quota")]
+
+    def __str__(self):
+        return f"{self.project.name}.{self.resource}={self.hard_limit}"
+
+
+class QuotaUsage(models.Model):
+    """What a project holds (`in_use`) and has reserved for requests in flight."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="quota_usages")
+    resource = models.CharField(max_length=64)
+    in_use = models.IntegerField(default=0)
+    reserved = models.IntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "resource"], name="unique_quota_usage")]
+
+    def __str__(self):
+        return f"{self.project.name}.{self.resource}: {self.in_use} (+{self.reserved})"
+
+
+class Reservation(models.Model):
+    """A pending change of usage: committed (moves into in_use) or rolled back."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, db_index=True)
+    usage = models.ForeignKey(QuotaUsage, on_delete=models.CASCADE, related_name="reservations")
+    delta = models.IntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.uuid} {self.usage.resource} {self.delta:+d}"

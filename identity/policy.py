@@ -1,0 +1,136 @@
+"""Policy: one rule per API action. Every view calls `enforce` (or `authorize`).
+
+Roles and what they mean (the seeds' roles mapped onto Keystone's):
+- `admin`, `cloudadmin`: everything, in every project (seeds: superuser roles).
+- `member`, `developer`, `sysadmin`, `projectmanager`: use their own project's resources.
+- `reader`: read-only access to their own project.
+- `netadmin`: allocate/associate floating IPs and change firewall (security group) rules.
+- `sysadmin`, `projectmanager`: also manage the project's members and images.
+- `itsec`: quarantine (lock, pause, suspend) instances in any project.
+
+A forbidden action is a 403; a resource of another project is reported as a 404 by the
+view (see `check_owner`), so its existence is not disclosed.
+Operators may replace a rule for an action with settings.POLICY_OVERRIDES {action: rule}.
+"""
+from collections.abc import Callable
+
+from django.conf import settings
+
+from cloudproj.api.errors import Forbidden, NotFound
+
+from .context import RequestContext
+
+WRITER_ROLES = frozenset({"member", "developer", "sysadmin", "projectmanager", "netadmin", "itsec"})
+READER_ROLES = WRITER_ROLES | {"reader"}
+
+
+def _owns(ctx: RequestContext, target: dict) -> bool:
+    project_id = target.get("project_id")
+    return project_id is None or project_id == ctx.project_id
+
+
+def _user_matches(ctx: RequestContext, target: dict) -> bool:
+    return target.get("user_id") == ctx.user_id
+
+
+RULES: dict[str, Callable[[RequestContext, dict], bool]] = {
+    "admin_api": lambda ctx, t: ctx.is_admin,
+    "any_authenticated": lambda ctx, t: True,
+    "project_reader_or_admin": lambda ctx, t: ctx.is_admin
+    or (_owns(ctx, t) and ctx.has_role(*READER_ROLES)),
+    "admin_or_owner": lambda ctx, t: ctx.is_admin or (_owns(ctx, t) and ctx.has_role(*WRITER_ROLES)),
+    "netadmin": lambda ctx, t: ctx.is_admin or (_owns(ctx, t) and ctx.has_role("netadmin")),
+    "sysadmin": lambda ctx, t: ctx.is_admin
+    or (_owns(ctx, t) and ctx.has_role("sysadmin", "projectmanager")),
+    "itsec": lambda ctx, t: ctx.is_admin or ctx.has_role("itsec"),
+    "admin_or_user": lambda ctx, t: ctx.is_admin or _user_matches(ctx, t),
+}
+
+# action -> rule name. Apps add their actions here as they grow.
+ACTIONS: dict[str, str] = {
+    # identity
+    "identity:get_project": "project_reader_or_admin",
+    "identity:list_projects": "admin_api",
+    "identity:create_project": "admin_api",
+    "identity:update_project": "admin_api",
+    "identity:delete_project": "admin_api",
+    "identity:get_user": "admin_or_user",
+    "identity:list_users": "admin_api",
+    "identity:create_user": "admin_api",
+    "identity:update_user": "admin_api",
+    "identity:delete_user": "admin_api",
+    "identity:change_password": "admin_or_user",
+    "identity:list_user_projects": "admin_or_user",
+    "identity:get_role": "any_authenticated",
+    "identity:list_roles": "any_authenticated",
+    "identity:create_role": "admin_api",
+    "identity:update_role": "admin_api",
+    "identity:delete_role": "admin_api",
+    "identity:list_role_assignments": "admin_api",
+    "identity:check_grant": "admin_api",
+    "identity:create_grant": "admin_api",
+    "identity:revoke_grant": "admin_api",
+    "identity:ec2_list_credentials": "admin_or_user",
+    "identity:ec2_get_credential": "admin_or_user",
+    "identity:ec2_create_credential": "admin_or_user",
+    "identity:ec2_delete_credential": "admin_or_user",
+    # compute: flavors
+    "compute:flavors:list": "any_authenticated",
+    "compute:flavors:show": "any_authenticated",
+    "compute:flavors:create": "admin_api",
+    "compute:flavors:update": "admin_api",
+    "compute:flavors:delete": "admin_api",
+    "compute:flavor_extra_specs:index": "any_authenticated",
+    "compute:flavor_extra_specs:show": "any_authenticated",
+    "compute:flavor_extra_specs:create": "admin_api",
+    "compute:flavor_extra_specs:update": "admin_api",
+    "compute:flavor_extra_specs:delete": "admin_api",
+    "compute:flavor_access:list": "admin_api",
+    "compute:flavor_access:add_tenant_access": "admin_api",
+    "compute:flavor_access:remove_tenant_access": "admin_api",
+    # compute: operators
+    "compute:services:list": "admin_api",
+    "compute:services:update": "admin_api",
+    "compute:services:delete": "admin_api",
+    "compute:hypervisors:list": "admin_api",
+    "compute:hypervisors:show": "admin_api",
+    "compute:hypervisors:statistics": "admin_api",
+    "compute:availability_zone:list": "any_authenticated",
+    "compute:availability_zone:detail": "admin_api",
+    # quotas and limits
+    "compute:quota_sets:show": "project_reader_or_admin",
+    "compute:quota_sets:defaults": "any_authenticated",
+    "compute:quota_sets:detail": "project_reader_or_admin",
+    "compute:quota_sets:update": "admin_api",
+    "compute:quota_sets:delete": "admin_api",
+    "compute:limits": "any_authenticated",
+    "volume:quota_sets:show": "project_reader_or_admin",
+    "volume:quota_sets:update": "admin_api",
+    "volume:limits": "any_authenticated",
+}
+
+
+def rule_for(action: str) -> str:
+    overrides = getattr(settings, "POLICY_OVERRIDES", {}) or {}
+    if action in overrides:
+        return overrides[action]
+    try:
+        return ACTIONS[action]
+    except KeyError:
+        raise KeyError(f"no policy rule for action {action!r}; add it to identity.policy.ACTIONS") from None
+
+
+def authorize(ctx: RequestContext, action: str, target: dict | None = None) -> bool:
+    return RULES[rule_for(action)](ctx, target or {})
+
+
+def enforce(ctx: RequestContext, action: str, target: dict | None = None) -> None:
+    """Raise 403 unless `ctx` may perform `action` on `target` ({project_id, user_id})."""
+    if not authorize(ctx, action, target):
+        raise Forbidden(f"Policy doesn't allow {action} to be performed.")
+
+
+def check_owner(ctx: RequestContext, project_id: str | None, what: str = "resource") -> None:
+    """404 for a resource of another project (unless admin): its existence is not disclosed."""
+    if not ctx.is_admin and project_id is not None and project_id != ctx.project_id:
+        raise NotFound(f"The {what} could not be found.")

@@ -1,0 +1,102 @@
+"""Identity operations in plain Python, shared by the API, the CLI and the bootstrap."""
+from django.db import IntegrityError, transaction
+
+from .models import Ec2Credential, Project, Role, RoleAssignment, User
+
+# Keystone's roles plus the seeds' (see identity.policy for what each may do).
+DEFAULT_ROLES = {
+    "admin": "Full access to every project (Keystone).",
+    "member": "Uses the resources of its project (Keystone).",
+    "reader": "Read-only access to its project (Keystone).",
+    "cloudadmin": "Complete system access (seeds' superuser role).",
+    "itsec": "May quarantine instances in any project (seeds).",
+    "sysadmin": "Manages the project's users and images, launches and terminates instances (seeds).",
+    "netadmin": "Allocates public IPs and changes firewall rules (seeds).",
+    "developer": "General purpose role assigned to users by default (seeds).",
+    "projectmanager": "The project's manager; may do anything a sysadmin can (seeds).",
+}
+
+
+class IdentityError(Exception):
+    """A request that cannot be carried out (duplicate name, unknown reference)."""
+
+
+class Duplicate(IdentityError):
+    pass
+
+
+def ensure_default_roles() -> list[Role]:
+    roles = []
+    for name, description in DEFAULT_ROLES.items():
+        role, _ = Role.objects.get_or_create(name=name, defaults={"description": description})
+        roles.append(role)
+    return roles
+
+
+def create_project(name: str, description: str = "", enabled: bool = True, manager: User | None = None) -> Project:
+    try:
+        with transaction.atomic():
+            project = Project.objects.create(name=name, description=description, enabled=enabled, manager=manager)
+            if manager is not None:
+                pm, _ = Role.objects.get_or_create(
+                    name="projectmanager", defaults={"description": DEFAULT_ROLES["projectmanager"]}
+                )
+                RoleAssignment.objects.get_or_create(user=manager, role=pm, project=project)
+    except IntegrityError:
+        raise Duplicate(f"Conflict occurred attempting to store project - Duplicate entry {name!r}.") from None
+    return project
+
+
+def create_user(
+    name: str,
+    password: str | None,
+    default_project: Project | None = None,
+    email: str = "",
+    enabled: bool = True,
+    description: str = "",
+    ec2_access: str | None = None,
+    ec2_secret: str | None = None,
+) -> User:
+    """Create a user; with a default project it also gets EC2 credentials there (as in the seeds)."""
+    try:
+        with transaction.atomic():
+            user = User(
+                username=name,
+                email=email or "",
+                is_active=enabled,
+                default_project=default_project,
+                description=description,
+            )
+            if password:
+                user.set_password(password)
+            else:
+                user.set_unusable_password()
+            user.save()
+            if default_project is not None:
+                create_ec2_credential(user, default_project, ec2_access, ec2_secret)
+    except IntegrityError:
+        raise Duplicate(f"Conflict occurred attempting to store user - Duplicate entry {name!r}.") from None
+    return user
+
+
+def create_ec2_credential(user: User, project: Project, access: str | None = None, secret: str | None = None):
+    fields = {"user": user, "project": project}
+    if access:
+        fields["access"] = access
+    if secret:
+        fields["secret"] = secret
+    return Ec2Credential.objects.create(**fields)
+
+
+def assign_role(user: User, role: Role, project: Project | None = None) -> RoleAssignment:
+    assignment, _ = RoleAssignment.objects.get_or_create(user=user, role=role, project=project)
+    return assignment
+
+
+def remove_role(user: User, role: Role, project: Project | None = None) -> bool:
+    deleted, _ = RoleAssignment.objects.filter(user=user, role=role, project=project).delete()
+    return deleted > 0
+
+
+def check_password(user: User, password: str) -> bool:
+    return bool(password) and user.is_active and user.check_password(password)

@@ -1,0 +1,67 @@
+"""Token issue, validation and revocation (plain Python; the API views call these)."""
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed
+
+from .context import RequestContext, effective_roles
+from .models import Token, hash_token
+
+
+def issue_token(user, project=None, methods=("password",), parent: Token | None = None) -> tuple[str, Token]:
+    """Create a token; returns the secret token id (shown once) and the stored row.
+
+    A token made from another token (the `token` method) never outlives its parent.
+    """
+    token_id = "gAAAA" + secrets.token_urlsafe(48)
+    now = timezone.now()
+    expires_at = now + timedelta(seconds=settings.TOKEN_EXPIRATION)
+    if parent is not None:
+        expires_at = min(expires_at, parent.expires_at)
+    token = Token.objects.create(
+        id_hash=hash_token(token_id),
+        user=user,
+        project=project,
+        methods=list(methods),
+        issued_at=now,
+        expires_at=expires_at,
+        audit_chain_id=(parent.audit_chain_id or parent.audit_id) if parent is not None else "",
+    )
+    return token_id, token
+
+
+def find_valid_token(token_id: str) -> Token:
+    """The live token for `token_id`, or AuthenticationFailed (401)."""
+    token = (
+        Token.objects.select_related("user", "project").filter(id_hash=hash_token(token_id)).first()
+    )
+    if token is None or not token.is_valid:
+        raise AuthenticationFailed("The request you have made requires authentication.")
+    if token.project is not None and not token.project.enabled:
+        raise AuthenticationFailed("The token's project is disabled.")
+    return token
+
+
+def context_for(token_id: str) -> RequestContext:
+    token = find_valid_token(token_id)
+    return RequestContext(
+        user=token.user,
+        project=token.project,
+        roles=effective_roles(token.user, token.project),
+        token=token,
+    )
+
+
+def revoke_token(token: Token) -> None:
+    """Revoke a token and every token re-scoped from it (same audit chain)."""
+    chain = token.audit_chain_id or token.audit_id
+    Token.objects.filter(audit_id=chain).update(revoked=True)
+    Token.objects.filter(audit_chain_id=chain).update(revoked=True)
+    token.revoked = True
+    token.save(update_fields=["revoked"])
+
+
+def revoke_user_tokens(user) -> int:
+    return Token.objects.filter(user=user, revoked=False).update(revoked=True)

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the project needs (build headers for psycopg2 and
+# libvirt-python, and what a host agent drives: libvirt/QEMU, dnsmasq, iptables, LVM).
+# Only what is missing is installed; without root it only reports what is missing.
+set -euo pipefail
+PACKAGES=(
+  pkg-config libpq-dev libvirt-dev
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
+  dnsmasq-base lvm2 iptables bridge-utils iproute2 cpio kmod e2fsprogs
+)
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing Debian packages (run as root to install): ${missing[*]}" >&2
+  exit 0
+fi
+echo "installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
