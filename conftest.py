@@ -58,3 +58,41 @@ def member_client(member_account):
 @pytest.fixture
 def anon_client():
     return TokenClient(None)
+
+
+OPENSTACK_BIN = str(__import__("pathlib").Path(__import__("sys").executable).with_name("openstack"))
+
+
+@pytest.fixture
+def osc(live_server):
+    """osc(*args, user=..., password=..., project=..., check=True) runs the real `openstack` CLI
+    against this test's live server and returns parsed JSON output (or text with raw=True)."""
+    import json
+    import os
+    import subprocess
+
+    def run(*args, user="admin", password="secret-pass", project="admin", check=True, raw=False):
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "OS_AUTH_URL": f"{live_server.url}/identity",
+            "OS_IDENTITY_API_VERSION": "3",
+            "OS_USERNAME": user,
+            "OS_PASSWORD": password,
+            "OS_PROJECT_NAME": project,
+            "OS_USER_DOMAIN_NAME": "Default",
+            "OS_PROJECT_DOMAIN_NAME": "Default",
+            "OS_REGION_NAME": "RegionOne",
+            "OS_INTERFACE": "public",
+        }
+        argv = [OPENSTACK_BIN, *args]
+        if not raw and args and args[-1] != "--help":
+            argv += ["-f", "json"]
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"openstack {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+        if raw or not check or not proc.stdout.strip():
+            return proc
+        return json.loads(proc.stdout)
+
+    return run
