@@ -26,7 +26,7 @@ deps-dev: host-packages $(VENV)/.deps-dev
 services:
 	@bash scripts/services.sh
 
-run: deps
+run: deps-dev
 	@$(PY) scripts/run.py
 
 test: deps-dev services

@@ -27,6 +27,18 @@ app.conf.update(
 )
 app.autodiscover_tasks()
 
+
+def _ensure_filesystem_broker_folders():
+    """kombu's filesystem transport expects its folders to exist."""
+    options = app.conf.broker_transport_options or {}
+    if str(app.conf.broker_url or "").startswith("filesystem://"):
+        for key in ("data_folder_in", "data_folder_out", "control_folder", "processed_folder"):
+            if options.get(key):
+                os.makedirs(options[key], exist_ok=True)
+
+
+_ensure_filesystem_broker_folders()
+
 SCHEDULER_QUEUE = "scheduler"
 HOST_TOPICS = ("compute", "network", "volume")
 

@@ -12,12 +12,14 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-# `make run` keeps generated values (SECRET_KEY) here; real environment variables win.
-_LOCAL_ENV_FILE = BASE_DIR / ".cloud" / "env"
+# Where `make run` keeps the admin's credentials and generated values (SECRET_KEY in `env`);
+# real environment variables win over that file.
+CLOUD_DIR = Path(env.str("CLOUD_DIR", default=str(BASE_DIR / ".cloud")))
+_LOCAL_ENV_FILE = CLOUD_DIR / "env"
 if _LOCAL_ENV_FILE.exists():
     environ.Env.read_env(_LOCAL_ENV_FILE, overwrite=False)
 
-STATE_PATH = Path(env.str("STATE_PATH", default=str(BASE_DIR / ".cloud" / "state")))
+STATE_PATH = Path(env.str("STATE_PATH", default=str(CLOUD_DIR / "state")))
 
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-key-set-SECRET_KEY-in-production")
 DEBUG = env.bool("DEBUG", default=False)
@@ -31,6 +33,9 @@ INTERNAL_SERVICE_AVAILABILITY_ZONE = env.str("INTERNAL_SERVICE_AVAILABILITY_ZONE
 # Base URL clients use to reach the API; the catalog is built from it. Empty means
 # "whatever host and port the request came in on".
 PUBLIC_ENDPOINT = env.str("PUBLIC_ENDPOINT", default="")
+API_BIND = env.str("API_BIND", default="0.0.0.0")
+API_PORT = env.int("API_PORT", default=8774)
+FLOWER_PORT = env.int("FLOWER_PORT", default=5555)
 
 LIBVIRT_URI = env.str("LIBVIRT_URI", default="qemu:///system")
 VIRT_TYPE = env.str("VIRT_TYPE", default="qemu")

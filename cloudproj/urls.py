@@ -11,6 +11,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from . import views
+
 urlpatterns = [
     path("identity/", include("identity.api.urls")),
     path("", include("identity.api.root_urls")),
@@ -19,6 +21,7 @@ urlpatterns = [
     path("image/", include("images.api.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
+    path("", views.home, name="home"),
 ]
 
 handler400 = "cloudproj.api.errors.handler400"

@@ -74,6 +74,12 @@ ACTIONS: dict[str, str] = {
     "identity:ec2_get_credential": "admin_or_user",
     "identity:ec2_create_credential": "admin_or_user",
     "identity:ec2_delete_credential": "admin_or_user",
+    "identity:validate_token": "admin_or_user",
+    "identity:check_token": "admin_or_user",
+    "identity:revoke_token": "admin_or_user",
+    "identity:list_domains": "any_authenticated",
+    "identity:get_domain": "any_authenticated",
+    "identity:list_grants": "admin_api",
     # compute: flavors
     "compute:flavors:list": "any_authenticated",
     "compute:flavors:show": "any_authenticated",
@@ -104,9 +110,13 @@ ACTIONS: dict[str, str] = {
     "compute:quota_sets:update": "admin_api",
     "compute:quota_sets:delete": "admin_api",
     "compute:limits": "any_authenticated",
+    "compute:limits:other_project": "admin_api",
     "volume:quota_sets:show": "project_reader_or_admin",
+    "volume:quota_sets:defaults": "any_authenticated",
     "volume:quota_sets:update": "admin_api",
+    "volume:quota_sets:delete": "admin_api",
     "volume:limits": "any_authenticated",
+    "volume:limits:other_project": "admin_api",
 }
 
 

@@ -100,3 +100,71 @@ def remove_role(user: User, role: Role, project: Project | None = None) -> bool:
 
 def check_password(user: User, password: str) -> bool:
     return bool(password) and user.is_active and user.check_password(password)
+
+
+# --- used by the Keystone-compatible API (identity.api) ---------------------------------
+
+
+def roles_on_project(user: User, project: Project | None) -> list[Role]:
+    """The roles `user` holds on `project` plus its global roles (what a token carries)."""
+    from django.db.models import Q
+
+    scope = Q(assignments__project__isnull=True)
+    if project is not None:
+        scope |= Q(assignments__project=project)
+    return list(Role.objects.filter(scope, assignments__user=user).distinct().order_by("name"))
+
+
+def projects_of_user(user: User):
+    """Enabled projects on which `user` holds at least one role."""
+    return Project.objects.filter(role_assignments__user=user, enabled=True).distinct().order_by("name")
+
+
+def update_project(project: Project, **changes) -> Project:
+    for field, value in changes.items():
+        setattr(project, field, value)
+    try:
+        with transaction.atomic():
+            project.save()
+    except IntegrityError:
+        raise Duplicate(
+            f"Conflict occurred attempting to store project - Duplicate entry {project.name!r}."
+        ) from None
+    return project
+
+
+def update_user(user: User, password: str | None = None, **changes) -> User:
+    """Change a user; disabling it or setting a password revokes its tokens."""
+    from .tokens import revoke_user_tokens
+
+    renames = {"name": "username", "enabled": "is_active"}
+    for field, value in changes.items():
+        setattr(user, renames.get(field, field), value)
+    if password is not None:
+        user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise Duplicate(f"Conflict occurred attempting to store user - Duplicate entry {user.username!r}.") from None
+    if password is not None or not user.is_active:
+        revoke_user_tokens(user)
+    return user
+
+
+def delete_user(user: User) -> None:
+    from .tokens import revoke_user_tokens
+
+    revoke_user_tokens(user)
+    user.delete()
+
+
+def save_role(role: Role, **changes) -> Role:
+    for field, value in changes.items():
+        setattr(role, field, value)
+    try:
+        with transaction.atomic():
+            role.save()
+    except IntegrityError:
+        raise Duplicate(f"Conflict occurred attempting to store role - Duplicate entry {role.name!r}.") from None
+    return role

@@ -1,1 +1,14 @@
-urlpatterns = []
+"""Quota sets and limits under /compute/v2.1/ (each path with and without a trailing slash)."""
+from django.urls import re_path
+
+from .limits import LimitsView
+from .quotas import QuotaSetDefaultsView, QuotaSetDetailView, QuotaSetView
+
+PROJECT = r"(?P<project_id>[^/]+)"
+
+urlpatterns = [
+    re_path(rf"^os-quota-sets/{PROJECT}/defaults/?$", QuotaSetDefaultsView.as_view(), name="compute-quota-defaults"),
+    re_path(rf"^os-quota-sets/{PROJECT}/detail/?$", QuotaSetDetailView.as_view(), name="compute-quota-detail"),
+    re_path(rf"^os-quota-sets/{PROJECT}/?$", QuotaSetView.as_view(), name="compute-quota-set"),
+    re_path(r"^limits/?$", LimitsView.as_view(), name="compute-limits"),
+]

@@ -1,0 +1,221 @@
+"""Services (heartbeats), compute nodes (capacity), hosts and availability zones."""
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from ..models import BINARY_TOPICS, ComputeNode, Service, is_up
+from .exceptions import Invalid, NotFound
+
+HOST_BINARIES = ("nova-compute", "nova-network", "nova-volume")
+
+
+def zone_for_binary(binary: str, availability_zone: str | None) -> str:
+    """Compute services live in their host's zone; everything else in the internal zone."""
+    if binary == "nova-compute":
+        return availability_zone or settings.DEFAULT_AVAILABILITY_ZONE
+    return settings.INTERNAL_SERVICE_AVAILABILITY_ZONE
+
+
+# --- registration and heartbeats ------------------------------------------------------------
+
+
+def register_service(host: str, binary: str, availability_zone: str | None = None) -> Service:
+    """Create or refresh the service row of `binary` on `host` and mark it seen now."""
+    if binary not in BINARY_TOPICS:
+        raise Invalid(f"Unknown binary {binary!r}; expected one of {', '.join(BINARY_TOPICS)}.")
+    zone = zone_for_binary(binary, availability_zone)
+    now = timezone.now()
+    defaults = {"topic": BINARY_TOPICS[binary], "availability_zone": zone, "last_seen_up": now}
+    for _attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                service, created = Service.objects.select_for_update().get_or_create(
+                    host=host, binary=binary, defaults=defaults
+                )
+                if not created:
+                    for field, value in defaults.items():
+                        setattr(service, field, value)
+                    service.report_count = F("report_count") + 1
+                    service.save(update_fields=[*defaults, "report_count", "updated_at"])
+                    service.refresh_from_db()
+                return service
+        except IntegrityError:  # a concurrent registration created it first
+            continue
+    return Service.objects.get(host=host, binary=binary)
+
+
+def heartbeat(service: Service) -> Service:
+    """Record one report; re-registers the service if an operator deleted its row."""
+    updated = Service.objects.filter(pk=service.pk).update(
+        last_seen_up=timezone.now(), report_count=F("report_count") + 1, updated_at=timezone.now()
+    )
+    if not updated:
+        zone = service.availability_zone if service.binary == "nova-compute" else None
+        return register_service(service.host, service.binary, zone)
+    return service
+
+
+def update_compute_node(service: Service, stats) -> ComputeNode:
+    """Upsert the compute node of `service` from driver HostStats (usage stays claim-driven)."""
+    capacity = {
+        "service": service,
+        "hypervisor_type": stats.hypervisor_type,
+        "hypervisor_version": stats.hypervisor_version,
+        "cpu_info": stats.cpu_info,
+        "vcpus": stats.vcpus,
+        "memory_mb": stats.memory_mb,
+        "local_gb": stats.local_gb,
+        "disk_available_least": stats.disk_available_least,
+        "running_vms": stats.running_vms,
+        "host_ip": stats.host_ip,
+    }
+    with transaction.atomic():
+        node, _created = ComputeNode.objects.select_for_update().get_or_create(
+            host=service.host, hypervisor_hostname=stats.hypervisor_hostname, defaults=capacity
+        )
+        for field, value in capacity.items():
+            setattr(node, field, value)
+        node.recompute_free()
+        node.save()
+    return node
+
+
+# --- operator queries and actions -----------------------------------------------------------
+
+
+def list_services(host: str | None = None, binary: str | None = None):
+    qs = Service.objects.all().order_by("host", "binary")
+    if host:
+        qs = qs.filter(host=host)
+    if binary:
+        qs = qs.filter(binary=binary)
+    return qs
+
+
+def get_service(host: str, binary: str) -> Service:
+    service = Service.objects.filter(host=host, binary=binary).first()
+    if service is None:
+        raise NotFound(f"Unknown service {binary} on host {host}.")
+    return service
+
+
+def set_service_disabled(host: str, binary: str, disabled: bool, reason: str | None = None) -> Service:
+    service = get_service(host, binary)
+    service.disabled = disabled
+    service.disabled_reason = reason if disabled else None
+    service.save(update_fields=["disabled", "disabled_reason", "updated_at"])
+    return service
+
+
+def delete_service(service_id) -> None:
+    """Remove a service row (and, for nova-compute, its compute nodes)."""
+    deleted, _ = Service.objects.filter(pk=service_id).delete()
+    if not deleted:
+        raise NotFound(f"Service {service_id} could not be found.")
+
+
+def hosts():
+    """[(host, zone)] for every host with a service; a compute service's zone wins."""
+    zones: dict[str, str] = {}
+    for service in Service.objects.order_by("host", "binary"):
+        if service.binary == "nova-compute" or service.host not in zones:
+            zones[service.host] = service.availability_zone
+    return sorted(zones.items())
+
+
+# --- availability zones ------------------------------------------------------------------------
+
+
+def availability_zones() -> list[tuple[str, bool]]:
+    """[(zone, available)] over compute services; available when one is enabled."""
+    zones: dict[str, bool] = {}
+    for service in Service.objects.filter(binary="nova-compute"):
+        zones[service.availability_zone] = zones.get(service.availability_zone, False) or not service.disabled
+    return sorted(zones.items())
+
+
+def availability_zones_detail() -> list[tuple[str, bool, dict]]:
+    """[(zone, available, {host: [service, ...]})] including the internal zone."""
+    zones: dict[str, dict] = {}
+    available: dict[str, bool] = {}
+    for service in Service.objects.order_by("host", "binary"):
+        zone = zone_for_binary(service.binary, service.availability_zone)
+        zones.setdefault(zone, {}).setdefault(service.host, []).append(service)
+        available[zone] = available.get(zone, False) or not service.disabled
+    return [(zone, available[zone], zones[zone]) for zone in sorted(zones)]
+
+
+# --- hypervisors -------------------------------------------------------------------------------
+
+
+def list_compute_nodes():
+    return ComputeNode.objects.select_related("service").order_by("id")
+
+
+def get_compute_node(node_id) -> ComputeNode:
+    try:
+        pk = int(node_id)
+    except (TypeError, ValueError):
+        pk = None
+    node = list_compute_nodes().filter(pk=pk).first() if pk is not None else None
+    if node is None:
+        raise NotFound(f"Hypervisor with ID '{node_id}' could not be found.")
+    return node
+
+
+STAT_FIELDS = (
+    "vcpus",
+    "memory_mb",
+    "local_gb",
+    "vcpus_used",
+    "memory_mb_used",
+    "local_gb_used",
+    "free_ram_mb",
+    "free_disk_gb",
+    "current_workload",
+    "running_vms",
+    "disk_available_least",
+)
+
+
+def hypervisor_statistics() -> dict:
+    """Sums over compute nodes whose nova-compute service is enabled."""
+    qs = ComputeNode.objects.filter(service__disabled=False, service__binary="nova-compute")
+    sums = qs.aggregate(**{field: Sum(field) for field in STAT_FIELDS})
+    return {"count": qs.count(), **{field: sums[field] or 0 for field in STAT_FIELDS}}
+
+
+@dataclass
+class HostResources:
+    host: str
+    total: tuple[int, int, int]  # (vcpus, memory_mb, local_gb)
+    used_now: tuple[int, int, int]
+    used_max: tuple[int, int, int]
+    projects: list  # [(project_id, vcpus, memory_mb, local_gb)] once instances exist
+
+
+def describe_resource(host: str) -> HostResources:
+    nodes = list(ComputeNode.objects.filter(host=host))
+    if not nodes:
+        if Service.objects.filter(host=host).exists():
+            raise NotFound(f"Host {host} has no compute node (is nova-compute running there?).")
+        raise NotFound(f"Host {host} not found.")
+
+    def total(*fields):
+        return tuple(sum(getattr(node, field) for node in nodes) for field in fields)
+
+    used = total("vcpus_used", "memory_mb_used", "local_gb_used")
+    return HostResources(
+        host=host,
+        total=total("vcpus", "memory_mb", "local_gb"),
+        used_now=used,
+        used_max=used,
+        projects=[],
+    )
+
+
+def service_is_up(service: Service) -> bool:
+    return is_up(service)

@@ -1,0 +1,111 @@
+"""/v3/projects and /v3/domains (one read-only `default` domain)."""
+from django.conf import settings
+from rest_framework.response import Response
+
+from cloudproj.api.errors import BadRequest, NotFound
+
+from .. import services
+from ..models import Project
+from ..policy import check_owner, enforce
+from .bodies import domain_body, project_body
+from .common import (
+    IdentityView,
+    bool_query,
+    checked_bool,
+    checked_domain_id,
+    checked_name,
+    checked_text,
+    duplicate_to_conflict,
+    get_project,
+)
+
+DESCRIPTION_MAX_LENGTH = 65535
+
+
+def _project_changes(ref: dict) -> dict:
+    """The model fields a create/update body sets; unknown attributes are ignored."""
+    changes = {}
+    if "name" in ref:
+        changes["name"] = checked_name(ref["name"])
+    if "description" in ref:
+        changes["description"] = checked_text(ref["description"], "description", DESCRIPTION_MAX_LENGTH)
+    if "enabled" in ref:
+        changes["enabled"] = checked_bool(ref["enabled"], "enabled")
+    if "domain_id" in ref:
+        checked_domain_id(ref["domain_id"])
+    if ref.get("parent_id") not in (None, settings.DEFAULT_DOMAIN_ID):
+        raise BadRequest("Hierarchical projects are not supported: parent_id must be the domain.")
+    if ref.get("is_domain") not in (None, False):
+        raise BadRequest("Projects acting as domains are not supported.")
+    if "tags" in ref and not isinstance(ref["tags"], list):
+        raise BadRequest("Invalid input for field 'tags': a list is required.")
+    return changes
+
+
+class ProjectListView(IdentityView):
+    def get(self, request):
+        enforce(self.ctx, "identity:list_projects")
+        projects = Project.objects.all()
+        params = request.query_params
+        if "name" in params:
+            projects = projects.filter(name=params["name"])
+        if bool_query(params.get("enabled")) is not None:
+            projects = projects.filter(enabled=bool_query(params["enabled"]))
+        for field in ("domain_id", "parent_id"):
+            if field in params and params[field] != settings.DEFAULT_DOMAIN_ID:
+                projects = projects.none()
+        body = [project_body(p, self.v3_url()) for p in projects]
+        return Response({"projects": body, "links": self.collection_links()})
+
+    def post(self, request):
+        enforce(self.ctx, "identity:create_project")
+        ref = self.body_object("project")
+        if "name" not in ref:
+            raise BadRequest("Invalid input for field 'name': 'name' is a required property.")
+        changes = _project_changes(ref)
+        project = duplicate_to_conflict(services.create_project, **changes)
+        return Response({"project": project_body(project, self.v3_url())}, status=201)
+
+
+class ProjectDetailView(IdentityView):
+    def _visible_project(self, project_id: str, action: str) -> Project:
+        check_owner(self.ctx, project_id, "project")
+        project = get_project(project_id)
+        enforce(self.ctx, action, {"project_id": project.id})
+        return project
+
+    def get(self, request, project_id):
+        project = self._visible_project(project_id, "identity:get_project")
+        return Response({"project": project_body(project, self.v3_url())})
+
+    def patch(self, request, project_id):
+        enforce(self.ctx, "identity:update_project", {"project_id": project_id})
+        project = get_project(project_id)
+        changes = _project_changes(self.body_object("project"))
+        project = duplicate_to_conflict(services.update_project, project, **changes)
+        return Response({"project": project_body(project, self.v3_url())})
+
+    def delete(self, request, project_id):
+        enforce(self.ctx, "identity:delete_project", {"project_id": project_id})
+        get_project(project_id).delete()
+        return Response(status=204)
+
+
+class DomainListView(IdentityView):
+    def get(self, request):
+        enforce(self.ctx, "identity:list_domains")
+        domains = [domain_body(self.v3_url())]
+        params = request.query_params
+        if "name" in params and params["name"].lower() != settings.DEFAULT_DOMAIN_NAME.lower():
+            domains = []
+        if bool_query(params.get("enabled")) is False:
+            domains = []
+        return Response({"domains": domains, "links": self.collection_links()})
+
+
+class DomainDetailView(IdentityView):
+    def get(self, request, domain_id):
+        enforce(self.ctx, "identity:get_domain")
+        if domain_id != settings.DEFAULT_DOMAIN_ID:
+            raise NotFound(f"Could not find domain: {domain_id}.")
+        return Response({"domain": domain_body(self.v3_url())})

@@ -1,0 +1,129 @@
+"""/v3/roles, project grants (/v3/projects/{p}/users/{u}/roles/{r}) and /v3/role_assignments."""
+from rest_framework.response import Response
+
+from cloudproj.api.errors import BadRequest, NotFound
+
+from .. import services
+from ..models import Role, RoleAssignment
+from ..policy import enforce
+from .bodies import role_assignment_body, role_body
+from .common import (
+    IdentityView,
+    bool_query,
+    checked_name,
+    checked_text,
+    duplicate_to_conflict,
+    get_project,
+    get_role,
+    get_user,
+)
+
+
+def _role_changes(ref: dict) -> dict:
+    changes = {}
+    if "name" in ref:
+        changes["name"] = checked_name(ref["name"])
+    if "description" in ref:
+        changes["description"] = checked_text(ref["description"], "description", 255)
+    if ref.get("domain_id") is not None:
+        raise BadRequest("Domain-specific roles are not supported.")
+    return changes
+
+
+class RoleListView(IdentityView):
+    def get(self, request):
+        enforce(self.ctx, "identity:list_roles")
+        roles = Role.objects.all()
+        if "name" in request.query_params:
+            roles = roles.filter(name=request.query_params["name"])
+        if request.query_params.get("domain_id"):
+            roles = roles.none()
+        return Response({"roles": [role_body(r, self.v3_url()) for r in roles], "links": self.collection_links()})
+
+    def post(self, request):
+        enforce(self.ctx, "identity:create_role")
+        ref = self.body_object("role")
+        if "name" not in ref:
+            raise BadRequest("Invalid input for field 'name': 'name' is a required property.")
+        role = duplicate_to_conflict(services.save_role, Role(), **_role_changes(ref))
+        return Response({"role": role_body(role, self.v3_url())}, status=201)
+
+
+class RoleDetailView(IdentityView):
+    def get(self, request, role_id):
+        enforce(self.ctx, "identity:get_role")
+        return Response({"role": role_body(get_role(role_id), self.v3_url())})
+
+    def patch(self, request, role_id):
+        enforce(self.ctx, "identity:update_role")
+        role = get_role(role_id)
+        role = duplicate_to_conflict(services.save_role, role, **_role_changes(self.body_object("role")))
+        return Response({"role": role_body(role, self.v3_url())})
+
+    def delete(self, request, role_id):
+        enforce(self.ctx, "identity:delete_role")
+        get_role(role_id).delete()
+        return Response(status=204)
+
+
+class ProjectUserRolesView(IdentityView):
+    """GET /v3/projects/{p}/users/{u}/roles: the roles granted on that project (not global ones)."""
+
+    def get(self, request, project_id, user_id):
+        enforce(self.ctx, "identity:list_grants", {"project_id": project_id, "user_id": user_id})
+        project, user = get_project(project_id), get_user(user_id)
+        roles = Role.objects.filter(assignments__user=user, assignments__project=project).distinct()
+        return Response({"roles": [role_body(r, self.v3_url()) for r in roles], "links": self.collection_links()})
+
+
+class ProjectUserRoleGrantView(IdentityView):
+    def _grant(self, action: str, project_id: str, user_id: str, role_id: str):
+        enforce(self.ctx, action, {"project_id": project_id, "user_id": user_id})
+        return get_project(project_id), get_user(user_id), get_role(role_id)
+
+    def put(self, request, project_id, user_id, role_id):
+        project, user, role = self._grant("identity:create_grant", project_id, user_id, role_id)
+        services.assign_role(user, role, project)
+        return Response(status=204)
+
+    def get(self, request, project_id, user_id, role_id):
+        project, user, role = self._grant("identity:check_grant", project_id, user_id, role_id)
+        if not RoleAssignment.objects.filter(user=user, role=role, project=project).exists():
+            raise NotFound(f"Could not find role assignment with role: {role_id}, user: {user_id}.")
+        return Response(status=204)
+
+    head = get
+
+    def delete(self, request, project_id, user_id, role_id):
+        project, user, role = self._grant("identity:revoke_grant", project_id, user_id, role_id)
+        if not services.remove_role(user, role, project):
+            raise NotFound(f"Could not find role assignment with role: {role_id}, user: {user_id}.")
+        return Response(status=204)
+
+
+class RoleAssignmentListView(IdentityView):
+    """GET /v3/role_assignments?user.id=&scope.project.id=&role.id=&include_names=.
+
+    Global roles (the seeds' cloudadmin, itsec) appear with scope {"system": {"all": true}};
+    filtering by a project leaves them out.
+    """
+
+    def get(self, request):
+        enforce(self.ctx, "identity:list_role_assignments")
+        params = request.query_params
+        assignments = RoleAssignment.objects.select_related("user", "role", "project").order_by(
+            "user__username", "project__name", "role__name"
+        )
+        if params.get("user.id"):
+            assignments = assignments.filter(user_id=params["user.id"])
+        if params.get("role.id"):
+            assignments = assignments.filter(role_id=params["role.id"])
+        if params.get("scope.project.id"):
+            assignments = assignments.filter(project_id=params["scope.project.id"])
+        if "scope.system" in params:
+            assignments = assignments.filter(project__isnull=True)
+        if params.get("scope.domain.id") or params.get("group.id"):
+            assignments = assignments.none()
+        include_names = bool(bool_query(params.get("include_names")))
+        body = [role_assignment_body(a, self.v3_url(), include_names) for a in assignments]
+        return Response({"role_assignments": body, "links": self.collection_links()})

@@ -1,0 +1,39 @@
+"""Keystone v3 routes; mounted at /identity/v3/ and at the root alias /v3/.
+
+APPEND_SLASH is off, so every route accepts an optional trailing slash.
+"""
+from django.urls import re_path
+
+from . import project_views, role_views, token_views, user_views
+
+ID = r"[^/]+"
+
+urlpatterns = [
+    re_path(r"^auth/tokens/?$", token_views.AuthTokensView.as_view()),
+    re_path(r"^auth/catalog/?$", token_views.AuthCatalogView.as_view()),
+    re_path(r"^auth/projects/?$", token_views.AuthProjectsView.as_view()),
+    re_path(r"^projects/?$", project_views.ProjectListView.as_view()),
+    re_path(rf"^projects/(?P<project_id>{ID})/?$", project_views.ProjectDetailView.as_view()),
+    re_path(
+        rf"^projects/(?P<project_id>{ID})/users/(?P<user_id>{ID})/roles/?$",
+        role_views.ProjectUserRolesView.as_view(),
+    ),
+    re_path(
+        rf"^projects/(?P<project_id>{ID})/users/(?P<user_id>{ID})/roles/(?P<role_id>{ID})/?$",
+        role_views.ProjectUserRoleGrantView.as_view(),
+    ),
+    re_path(r"^domains/?$", project_views.DomainListView.as_view()),
+    re_path(rf"^domains/(?P<domain_id>{ID})/?$", project_views.DomainDetailView.as_view()),
+    re_path(r"^users/?$", user_views.UserListView.as_view()),
+    re_path(rf"^users/(?P<user_id>{ID})/?$", user_views.UserDetailView.as_view()),
+    re_path(rf"^users/(?P<user_id>{ID})/password/?$", user_views.UserPasswordView.as_view()),
+    re_path(rf"^users/(?P<user_id>{ID})/projects/?$", user_views.UserProjectsView.as_view()),
+    re_path(rf"^users/(?P<user_id>{ID})/credentials/OS-EC2/?$", user_views.Ec2CredentialListView.as_view()),
+    re_path(
+        rf"^users/(?P<user_id>{ID})/credentials/OS-EC2/(?P<access>{ID})/?$",
+        user_views.Ec2CredentialDetailView.as_view(),
+    ),
+    re_path(r"^roles/?$", role_views.RoleListView.as_view()),
+    re_path(rf"^roles/(?P<role_id>{ID})/?$", role_views.RoleDetailView.as_view()),
+    re_path(r"^role_assignments/?$", role_views.RoleAssignmentListView.as_view()),
+]

@@ -1,0 +1,199 @@
+"""nova-manage's `project` category: create, list, delete, quota, environment.
+
+    ./manage.py project create john_project --manager john
+    ./manage.py project quota john_project instances 20
+    ./manage.py project environment john_project john          # writes ./novarc
+"""
+import os
+import shlex
+
+from django.conf import settings
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.db.models import Count, ProtectedError, Q, RestrictedError
+
+from cloudproj.cli import CategoryCommand
+from identity import services
+from identity.endpoints import identity_url
+from identity.management.common import ec2_credential, get_project, get_user
+from identity.models import Project
+
+UNLIMITED = "unlimited"
+
+
+def parse_limit(value: str) -> int:
+    """A quota limit: a whole number >= 0, or -1 / `unlimited`."""
+    if value.lower() == UNLIMITED:
+        return -1
+    try:
+        limit = int(value)
+    except ValueError:
+        raise CommandError(f"Quota value must be a whole number or {UNLIMITED!r}, not {value!r}.") from None
+    if limit < -1:
+        raise CommandError(f"Quota value must be >= -1 (-1 means {UNLIMITED}), not {limit}.")
+    return limit
+
+
+def show_limit(value) -> str:
+    return UNLIMITED if value is None or value == -1 else str(value)
+
+
+def quota_errors():
+    """The exceptions identity.quotas raises for a bad request (unknown resource, bad value)."""
+    from identity import quotas
+
+    extra = tuple(
+        obj
+        for obj in vars(quotas).values()
+        if isinstance(obj, type) and issubclass(obj, Exception) and obj.__module__ == quotas.__name__
+    )
+    return (ValueError, KeyError, LookupError) + extra
+
+
+def render_rc(project, user, credential) -> str:
+    """An openrc-style script. The password is never stored in clear, so it is read at source time."""
+    q = shlex.quote
+    lines = [
+        f"# Credentials of user {user.username} in project {project.name} (cloudproj).",
+        "# Source it with:  . ./novarc   The cloud does not store passwords in clear:",
+        "# set OS_PASSWORD in your environment (or export it here) before sourcing this file.",
+        f"export OS_AUTH_URL={q(identity_url())}",
+        "export OS_IDENTITY_API_VERSION=3",
+        f"export OS_USERNAME={q(user.username)}",
+        f"export OS_USER_DOMAIN_NAME={q(settings.DEFAULT_DOMAIN_NAME)}",
+        f"export OS_PROJECT_NAME={q(project.name)}",
+        f"export OS_PROJECT_ID={q(project.id)}",
+        f"export OS_PROJECT_DOMAIN_NAME={q(settings.DEFAULT_DOMAIN_NAME)}",
+        f"export OS_REGION_NAME={q(settings.CLOUD_REGION)}",
+        "export OS_INTERFACE=public",
+        'export OS_PASSWORD="${OS_PASSWORD:?set OS_PASSWORD to your cloud password first}"',
+    ]
+    if credential is not None:
+        lines += [
+            f"export EC2_ACCESS_KEY={q(credential.access)}",
+            f"export EC2_SECRET_KEY={q(credential.secret)}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+class Command(CategoryCommand):
+    help = "Manage projects (tenants): create, list, delete, quotas, credentials files."
+    actions = {
+        "create": "Create a project, optionally with a manager (who gets the projectmanager role).",
+        "list": "List projects.",
+        "delete": "Delete a project and everything identity holds for it (roles, tokens, EC2 keys).",
+        "quota": "Show a project's quotas, or set one: quota NAME KEY VALUE (VALUE may be 'unlimited').",
+        "environment": "Write an openrc-style credentials file (default ./novarc) for a user in a project.",
+    }
+
+    def add_action_arguments(self, name, parser):
+        if name == "create":
+            parser.add_argument("name", help="project name")
+            parser.add_argument("manager_pos", nargs="?", metavar="MANAGER", help="manager user (seeds' form)")
+            parser.add_argument("--manager", help="user who manages the project")
+            parser.add_argument("--description", "--desc", default="", help="free text")
+        elif name == "list":
+            parser.add_argument("--user", help="only projects where this user holds a role")
+        elif name == "delete":
+            parser.add_argument("name", help="project name or id")
+        elif name == "quota":
+            parser.add_argument("name", help="project name or id")
+            parser.add_argument("key", nargs="?", help="quota resource, e.g. instances, cores, ram")
+            parser.add_argument("value", nargs="?", help=f"new limit (-1 or {UNLIMITED!r}: no limit)")
+            parser.add_argument("--force", action="store_true", help="allow a limit below what is in use")
+        elif name == "environment":
+            parser.add_argument("project", help="project name or id")
+            parser.add_argument("user", help="user name or id")
+            parser.add_argument("filename", nargs="?", default="novarc", help="output file, '-' for stdout")
+
+    def action_create(self, options):
+        if options["manager_pos"] and options["manager"] and options["manager_pos"] != options["manager"]:
+            raise CommandError("Give the manager once (either MANAGER or --manager).")
+        manager_name = options["manager"] or options["manager_pos"]
+        manager = get_user(manager_name) if manager_name else None
+        name = options["name"].strip()
+        if not name:
+            raise CommandError("Project name may not be empty.")
+        try:
+            project = services.create_project(name, description=options["description"], manager=manager)
+        except services.Duplicate as exc:
+            raise CommandError(str(exc)) from None
+        suffix = f" managed by {manager.username}" if manager else ""
+        self.stdout.write(f"Created project {project.name} ({project.id}){suffix}")
+
+    def action_list(self, options):
+        projects = Project.objects.select_related("manager").annotate(
+            members=Count("role_assignments__user", distinct=True)
+        )
+        if options["user"]:
+            user = get_user(options["user"])
+            projects = projects.filter(Q(role_assignments__user=user) | Q(manager=user)).distinct()
+        rows = [
+            [p.name, p.id, p.manager.username if p.manager else "-", p.members, "yes" if p.enabled else "no",
+             p.description]
+            for p in projects.order_by("name")
+        ]
+        self.table(["name", "id", "manager", "members", "enabled", "description"], rows)
+
+    def action_delete(self, options):
+        project = get_project(options["name"])
+        try:
+            with transaction.atomic():
+                project.delete()
+        except (ProtectedError, RestrictedError) as exc:
+            objs = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", None) or []
+            kinds = sorted({str(obj._meta.verbose_name_plural) for obj in objs})
+            held = f" ({', '.join(kinds)})" if kinds else ""
+            raise CommandError(f"Project {project.name!r} still owns resources{held}; delete them first.") from None
+        self.stdout.write(f"Deleted project {project.name}")
+
+    def action_quota(self, options):
+        project = get_project(options["name"])
+        try:
+            from identity import quotas
+        except ImportError:
+            raise CommandError("Quotas are not available (identity.quotas is missing).") from None
+        key, value = options["key"], options["value"]
+        set_kwargs = {"force": True} if options["force"] else {}
+        if key is not None:
+            if value is None:
+                raise CommandError("Give a value to set: project quota NAME KEY VALUE.")
+            limit = parse_limit(value)
+            try:
+                quotas.set_quota(project, key, limit, **set_kwargs)
+            except quota_errors() as exc:
+                message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+                raise CommandError(f"Cannot set quota {key!r}: {message}") from None
+        self._show_quotas(quotas.get_quotas(project))
+
+    def _show_quotas(self, values: dict):
+        detailed = any(isinstance(v, dict) for v in values.values())
+        if detailed:
+            rows = [
+                [key, show_limit(v.get("limit")), v.get("in_use", ""), v.get("reserved", "")]
+                if isinstance(v, dict) else [key, show_limit(v), "", ""]
+                for key, v in sorted(values.items())
+            ]
+            self.table(["resource", "limit", "in_use", "reserved"], rows)
+        else:
+            self.table(["resource", "limit"], [[key, show_limit(v)] for key, v in sorted(values.items())])
+
+    def action_environment(self, options):
+        project = get_project(options["project"])
+        user = get_user(options["user"])
+        credential, created = ec2_credential(user, project, create=True)
+        content = render_rc(project, user, credential)
+        filename = options["filename"]
+        if filename == "-":
+            self.stdout.write(content, ending="")
+            return
+        try:
+            # The file holds the EC2 secret key: readable by its owner only.
+            fd = os.open(filename, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(content)
+            os.chmod(filename, 0o600)
+        except OSError as exc:
+            raise CommandError(f"Cannot write {filename}: {exc.strerror}") from None
+        note = " (new EC2 credentials created)" if created else ""
+        self.stdout.write(f"Wrote {filename} for {user.username} in {project.name}{note}")

@@ -1,0 +1,425 @@
+"""The quota engine (plain Python): limits, usage, and reservations.
+
+Limits
+    `settings.QUOTA_DEFAULTS` (the seeds' defaults) on top of `BUILTIN_DEFAULTS` (Cinder's
+    defaults for the volume resources the seeds do not name), overridden per project by
+    `Quota` rows. -1 means unlimited.
+
+Usage
+    One `QuotaUsage` row per (project, resource), created on first use: `in_use` is what the
+    project holds, `reserved` what requests in flight have claimed but not yet committed.
+
+Reservations (Nova's reserve / commit / rollback)
+    `reserve(project, {"instances": 1, "cores": 2})` locks the project's usage rows with
+    SELECT ... FOR UPDATE, always in resource-name order (so two requests cannot deadlock),
+    refuses with `OverQuota` when `in_use + reserved + delta > limit` for a positive delta,
+    and otherwise adds positive deltas to `reserved` and records one `Reservation` row per
+    resource under a shared uuid. Negative deltas (freeing resources) are always allowed and
+    only take effect on commit. `commit(uuid)` moves the deltas into `in_use`;
+    `rollback(uuid)` gives positive ones back. Reservations not committed in time
+    (`settings.RESERVATION_EXPIRE` seconds unless `expire` says otherwise) are rolled back
+    by `expire_reservations()`, meant to run as a periodic task.
+
+Lowering a limit below what the project already uses (`in_use + reserved`) is refused
+with `InvalidQuotaValue` unless `force=True`, as Nova does; the usage row is locked while
+checking so a concurrent reservation cannot slip in between.
+
+Resources that are not counted (metadata_items, injected_file_* ...) are per-request
+limits: check them with `check_absolute(project, {"metadata_items": n})`.
+"""
+import logging
+import uuid as uuid_lib
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Project, Quota, QuotaUsage, Reservation
+
+log = logging.getLogger(__name__)
+
+UNLIMITED = -1
+MAX_LIMIT = 0x7FFFFFFF  # a 32-bit signed integer column, as Nova's schema allows
+
+# Defaults for resources settings.QUOTA_DEFAULTS does not name (Cinder's defaults).
+BUILTIN_DEFAULTS = {
+    "backups": 10,
+    "backup_gigabytes": 1000,
+    "per_volume_gigabytes": -1,
+    "groups": 10,
+}
+
+COMPUTE_RESOURCES = (
+    "instances",
+    "cores",
+    "ram",
+    "floating_ips",
+    "fixed_ips",
+    "metadata_items",
+    "injected_files",
+    "injected_file_content_bytes",
+    "injected_file_path_bytes",
+    "key_pairs",
+    "security_groups",
+    "security_group_rules",
+    "server_groups",
+    "server_group_members",
+)
+VOLUME_RESOURCES = (
+    "volumes",
+    "gigabytes",
+    "snapshots",
+    "per_volume_gigabytes",
+    "backups",
+    "backup_gigabytes",
+    "groups",
+)
+
+
+class QuotaError(Exception):
+    """Base class of the engine's errors (the APIs turn them into 400/404/413)."""
+
+
+class UnknownResource(QuotaError):
+    pass
+
+
+class InvalidQuotaValue(QuotaError):
+    pass
+
+
+class ReservationNotFound(QuotaError):
+    pass
+
+
+class OverQuota(QuotaError):
+    """A reservation would exceed a limit. `overs` lists the resources; `quotas`, `usages`
+    (in_use + reserved) and `requested` give the numbers for each of them."""
+
+    def __init__(self, overs, quotas, usages, requested):
+        self.overs = sorted(overs)
+        self.quotas = {r: quotas[r] for r in self.overs}
+        self.usages = {r: usages[r] for r in self.overs}
+        self.requested = {r: requested[r] for r in self.overs}
+        detail = ", ".join(
+            f"{r} (requested {self.requested[r]}, used {self.usages[r]}, limit {self.quotas[r]})"
+            for r in self.overs
+        )
+        super().__init__(f"Quota exceeded for {detail}.")
+
+
+# --- limits --------------------------------------------------------------------------------
+
+
+def get_defaults() -> dict:
+    """{resource: default limit} for every known resource."""
+    return {**BUILTIN_DEFAULTS, **getattr(settings, "QUOTA_DEFAULTS", {})}
+
+
+def known_resources() -> frozenset:
+    return frozenset(get_defaults())
+
+
+def _project_id(project) -> str:
+    return project.id if isinstance(project, Project) else str(project)
+
+
+def _check_resource(resource: str) -> None:
+    if resource not in known_resources():
+        raise UnknownResource(f"Unknown quota resource {resource!r}.")
+
+
+def validate_limit(resource: str, limit) -> int:
+    """The limit as an int; integers and integer strings from -1 to 2**31-1 are accepted."""
+    _check_resource(resource)
+    if isinstance(limit, bool):
+        raise InvalidQuotaValue(f"Quota limit for {resource} must be an integer, not a boolean.")
+    if isinstance(limit, str):
+        text = limit.strip()
+        if not text.lstrip("-").isdigit() or text.count("-") > 1:
+            raise InvalidQuotaValue(f"Quota limit for {resource} must be an integer, got {limit!r}.")
+        limit = int(text)
+    elif isinstance(limit, float) and limit.is_integer():
+        limit = int(limit)
+    elif not isinstance(limit, int):
+        raise InvalidQuotaValue(f"Quota limit for {resource} must be an integer, got {limit!r}.")
+    if limit < UNLIMITED or limit > MAX_LIMIT:
+        raise InvalidQuotaValue(
+            f"Quota limit {limit} for {resource} must be between -1 (unlimited) and {MAX_LIMIT}."
+        )
+    return limit
+
+
+def get_quotas(project) -> dict:
+    """{resource: limit} for the project: defaults overridden by its Quota rows."""
+    quotas = get_defaults()
+    rows = Quota.objects.filter(project_id=_project_id(project)).values_list("resource", "hard_limit")
+    for resource, limit in rows:
+        if resource in quotas:
+            quotas[resource] = limit
+    return quotas
+
+
+def set_quota(project, resource: str, limit, force: bool = False) -> int:
+    """Override one limit; see `set_quotas`."""
+    return set_quotas(project, {resource: limit}, force=force)[resource]
+
+
+def set_quotas(project, limits: dict, force: bool = False) -> dict:
+    """Override several limits at once (all or nothing). Returns the new {resource: limit}.
+
+    Without `force`, a limit below the current in_use + reserved is refused
+    (InvalidQuotaValue), as Nova does; -1 (unlimited) is always accepted.
+    """
+    values = {resource: validate_limit(resource, limit) for resource, limit in limits.items()}
+    project_id = _project_id(project)
+    with transaction.atomic():
+        usages = _lock_usages(project_id, sorted(values)) if not force else {}
+        if not force:
+            too_low = []
+            for resource, limit in sorted(values.items()):
+                usage = usages[resource]
+                used = usage.in_use + usage.reserved
+                if limit != UNLIMITED and limit < used:
+                    too_low.append(f"{resource} ({limit} < {used} used and reserved)")
+            if too_low:
+                raise InvalidQuotaValue(
+                    "Quota limit must be greater than or equal to already used and reserved: "
+                    + ", ".join(too_low)
+                    + "."
+                )
+        for resource, limit in values.items():
+            Quota.objects.update_or_create(
+                project_id=project_id, resource=resource, defaults={"hard_limit": limit}
+            )
+    return values
+
+
+def delete_quotas(project, resources=None) -> int:
+    """Back to the defaults (all resources, or only `resources`). Returns rows removed."""
+    rows = Quota.objects.filter(project_id=_project_id(project))
+    if resources is not None:
+        rows = rows.filter(resource__in=list(resources))
+    deleted, _ = rows.delete()
+    return deleted
+
+
+def check_absolute(project, values: dict) -> None:
+    """Per-request limits (metadata_items, injected_files...): OverQuota if a value > limit."""
+    quotas = get_quotas(project)
+    for resource in values:
+        _check_resource(resource)
+    overs = [r for r, v in values.items() if quotas[r] != UNLIMITED and v > quotas[r]]
+    if overs:
+        raise OverQuota(overs, quotas, {r: 0 for r in values}, values)
+
+
+def parse_quota_update(body, allowed, allow_force: bool = True) -> tuple[dict, bool]:
+    """Check a `{"quota_set": {...}}` request body: returns ({resource: limit}, force).
+
+    Unknown keys, wrong types and out-of-range values raise InvalidQuotaValue or
+    UnknownResource. `force` may be a boolean or "true"/"false" (Nova accepts both)."""
+    if not isinstance(body, dict) or not isinstance(body.get("quota_set"), dict):
+        raise InvalidQuotaValue("The request body must be an object with a 'quota_set' object.")
+    extra = sorted(set(body) - {"quota_set"})
+    if extra:
+        raise InvalidQuotaValue(f"Additional properties are not allowed ({', '.join(extra)}).")
+    items = dict(body["quota_set"])
+    force = False
+    if allow_force and "force" in items:
+        force = items.pop("force")
+        if isinstance(force, str) and force.lower() in ("true", "false"):
+            force = force.lower() == "true"
+        if not isinstance(force, bool):
+            raise InvalidQuotaValue(f"'force' must be a boolean, got {force!r}.")
+    unknown = sorted(set(items) - set(allowed))
+    if unknown:
+        raise UnknownResource(f"Bad key(s) in quota set: {', '.join(unknown)}.")
+    return {resource: validate_limit(resource, value) for resource, value in items.items()}, force
+
+
+# --- usage ---------------------------------------------------------------------------------
+
+
+def get_usages(project) -> dict:
+    """{resource: {"in_use": n, "reserved": n}} for every known resource (0 when untracked)."""
+    usages = {resource: {"in_use": 0, "reserved": 0} for resource in get_defaults()}
+    rows = QuotaUsage.objects.filter(project_id=_project_id(project)).values_list(
+        "resource", "in_use", "reserved"
+    )
+    for resource, in_use, reserved in rows:
+        usages[resource] = {"in_use": in_use, "reserved": reserved}
+    return usages
+
+
+def get_quota_details(project) -> dict:
+    """{resource: {"limit", "in_use", "reserved"}} for every known resource."""
+    quotas = get_quotas(project)
+    usages = get_usages(project)
+    return {r: {"limit": quotas[r], **usages[r]} for r in quotas}
+
+
+def _ensure_usage_rows(project_id: str, resources) -> None:
+    """Create missing usage rows; concurrent creators are fine (ON CONFLICT DO NOTHING)."""
+    existing = set(
+        QuotaUsage.objects.filter(project_id=project_id, resource__in=resources).values_list(
+            "resource", flat=True
+        )
+    )
+    missing = [r for r in sorted(resources) if r not in existing]
+    if missing:
+        QuotaUsage.objects.bulk_create(
+            [QuotaUsage(project_id=project_id, resource=r) for r in missing], ignore_conflicts=True
+        )
+
+
+def _lock_usages(project_id: str, resources) -> dict:
+    """{resource: QuotaUsage} locked FOR UPDATE, always in resource-name order.
+
+    Must run inside a transaction."""
+    resources = sorted(set(resources))
+    _ensure_usage_rows(project_id, resources)
+    rows = (
+        QuotaUsage.objects
+        .filter(project_id=project_id, resource__in=resources)
+        .order_by("resource")
+    )
+    return {row.resource: row for row in rows}
+
+
+def usage_refresh(project, resource: str, actual: int) -> tuple[int, int]:
+    """Set in_use to the real count (reconciliation). Returns (old, new) in_use."""
+    _check_resource(resource)
+    if isinstance(actual, bool) or not isinstance(actual, int) or actual < 0:
+        raise InvalidQuotaValue(f"Actual usage of {resource} must be a non-negative integer.")
+    with transaction.atomic():
+        usage = _lock_usages(_project_id(project), [resource])[resource]
+        old = usage.in_use
+        if old != actual:
+            usage.in_use = actual
+            usage.save(update_fields=["in_use", "updated_at"])
+            log.info("quota usage of %s.%s refreshed: %d -> %d", usage.project_id, resource, old, actual)
+    return old, actual
+
+
+# --- reservations --------------------------------------------------------------------------
+
+
+def _expires_at(expire) -> datetime:
+    now = timezone.now()
+    if expire is None:
+        return now + timedelta(seconds=getattr(settings, "RESERVATION_EXPIRE", 86400))
+    if isinstance(expire, datetime):
+        return expire
+    if isinstance(expire, timedelta):
+        return now + expire
+    if isinstance(expire, (int, float)) and not isinstance(expire, bool):
+        return now + timedelta(seconds=expire)
+    raise InvalidQuotaValue(f"Invalid reservation expiry {expire!r}.")
+
+
+def reserve(project, deltas: dict, expire=None) -> str:
+    """Reserve `deltas` ({resource: +-n}) for the project; returns the reservation uuid.
+
+    Raises OverQuota (nothing reserved) if a positive delta does not fit."""
+    for resource, delta in deltas.items():
+        _check_resource(resource)
+        if isinstance(delta, bool) or not isinstance(delta, int):
+            raise InvalidQuotaValue(f"Delta for {resource} must be an integer, got {delta!r}.")
+    deltas = {r: d for r, d in deltas.items() if d != 0}
+    project_id = _project_id(project)
+    reservation_uuid = uuid_lib.uuid4()
+    expires_at = _expires_at(expire)
+    if not deltas:
+        return str(reservation_uuid)
+    with transaction.atomic():
+        usages = _lock_usages(project_id, deltas)
+        quotas = get_quotas(project_id)  # read after the lock: set_quotas takes it too
+        used = {r: usages[r].in_use + usages[r].reserved for r in deltas}
+        overs = [
+            r
+            for r, d in deltas.items()
+            if d > 0 and quotas[r] != UNLIMITED and used[r] + d > quotas[r]
+        ]
+        if overs:
+            raise OverQuota(overs, quotas, used, deltas)
+        for resource in sorted(deltas):
+            usage, delta = usages[resource], deltas[resource]
+            Reservation.objects.create(
+                uuid=reservation_uuid, usage=usage, delta=delta, expires_at=expires_at
+            )
+            if delta > 0:
+                usage.reserved += delta
+                usage.save(update_fields=["reserved", "updated_at"])
+    return str(reservation_uuid)
+
+
+def _parse_uuid(reservation_uuid) -> uuid_lib.UUID:
+    try:
+        return uuid_lib.UUID(str(reservation_uuid))
+    except ValueError:
+        raise ReservationNotFound(f"Reservation {reservation_uuid} could not be found.") from None
+
+
+def _finish(reservation_uuid, apply) -> None:
+    """Lock the reservation's rows, then its usage rows (resource order), apply, delete."""
+    key = _parse_uuid(reservation_uuid)
+    with transaction.atomic():
+        reservations = list(Reservation.objects.select_for_update().filter(uuid=key).order_by("id"))
+        if not reservations:
+            raise ReservationNotFound(f"Reservation {reservation_uuid} could not be found.")
+        usage_ids = [r.usage_id for r in reservations]
+        usages = {
+            u.id: u
+            for u in QuotaUsage.objects.select_for_update().filter(id__in=usage_ids).order_by("resource")
+        }
+        for reservation in reservations:
+            usage = usages[reservation.usage_id]
+            apply(usage, reservation.delta)
+            if usage.reserved < 0:
+                log.warning("quota %s.%s: reserved went negative; clamped", usage.project_id, usage.resource)
+                usage.reserved = 0
+            if usage.in_use < 0:
+                log.warning("quota %s.%s: in_use went negative; clamped", usage.project_id, usage.resource)
+                usage.in_use = 0
+            usage.save(update_fields=["in_use", "reserved", "updated_at"])
+        Reservation.objects.filter(id__in=[r.id for r in reservations]).delete()
+
+
+def commit(reservation_uuid) -> None:
+    """Make a reservation real: its deltas move from reserved into in_use."""
+
+    def apply(usage, delta):
+        if delta > 0:
+            usage.reserved -= delta
+        usage.in_use += delta
+
+    _finish(reservation_uuid, apply)
+
+
+def rollback(reservation_uuid) -> None:
+    """Cancel a reservation: positive deltas are given back."""
+
+    def apply(usage, delta):
+        if delta > 0:
+            usage.reserved -= delta
+
+    _finish(reservation_uuid, apply)
+
+
+def expire_reservations(now=None) -> int:
+    """Roll back every reservation past its expiry; returns how many were rolled back."""
+    now = now or timezone.now()
+    keys = list(
+        Reservation.objects.filter(expires_at__lte=now).values_list("uuid", flat=True).distinct()
+    )
+    expired = 0
+    for key in keys:
+        try:
+            rollback(key)
+        except ReservationNotFound:
+            continue  # committed or rolled back meanwhile
+        expired += 1
+        log.info("quota reservation %s expired and was rolled back", key)
+    return expired

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""`make run`: the whole cloud on this machine, in the foreground, until Ctrl-C.
+
+Prepares the host (libvirtd when root), migrates, seeds defaults and writes the admin's
+credentials to .cloud/, then starts and supervises: the API + dashboard (gunicorn), the
+scheduler worker, one host agent for this machine, beat and flower. A process that dies
+is restarted. Environment variables (see cloudproj/settings.py) override every default.
+"""
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CLOUD_DIR = Path(os.environ.get("CLOUD_DIR", ROOT / ".cloud"))
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+RESTART_DELAY = 3.0
+
+
+def say(message: str) -> None:
+    print(f"[cloudproj] {message}", flush=True)
+
+
+def ensure_local_env() -> None:
+    """Keep a generated SECRET_KEY in .cloud/env so sessions and tokens survive restarts."""
+    CLOUD_DIR.mkdir(mode=0o700, exist_ok=True)
+    env_file = CLOUD_DIR / "env"
+    if not env_file.exists():
+        fd = os.open(env_file, os.O_WRONLY | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"SECRET_KEY={secrets.token_urlsafe(48)}\n")
+
+
+def ensure_libvirt() -> None:
+    uri = os.environ.get("LIBVIRT_URI", "qemu:///system")
+    if uri.startswith("qemu:///system") and os.geteuid() == 0:
+        if subprocess.run(["bash", str(ROOT / "scripts" / "libvirt-up.sh")]).returncode != 0:
+            say("WARNING: libvirtd could not be started; the host agent will report no capacity")
+
+
+def manage(*args: str) -> None:
+    subprocess.run([PYTHON, str(ROOT / "manage.py"), *args], cwd=ROOT, check=True)
+
+
+def read_settings(*names: str) -> dict[str, str]:
+    code = f"import json; from django.conf import settings as s; print(json.dumps({{n: str(getattr(s, n)) for n in {names!r}}}))"
+    out = subprocess.run(
+        [PYTHON, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "cloudproj.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def process_table(host: str, bind: str, port: str, flower_port: str) -> dict[str, list[str]]:
+    celery = str(BIN / "celery")
+    return {
+        "api": [
+            str(BIN / "gunicorn"), "cloudproj.wsgi", "--bind", f"{bind}:{port}",
+            "--workers", "2", "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5",
+        ],
+        "scheduler": [PYTHON, "manage.py", "scheduler"],
+        "agent": [PYTHON, "manage.py", "agent", "--host", host],
+        "beat": [
+            celery, "-A", "cloudproj", "beat", "-S", "django_celery_beat.schedulers:DatabaseScheduler",
+            "--pidfile=", "--loglevel", "INFO",
+        ],
+        "flower": [celery, "-A", "cloudproj", "flower", f"--port={flower_port}", f"--address={bind}"],
+    }
+
+
+class Supervisor:
+    def __init__(self, commands: dict[str, list[str]]):
+        self.commands = commands
+        self.children: dict[str, subprocess.Popen] = {}
+        self.stopping = False
+
+    def start(self, name: str) -> None:
+        self.children[name] = subprocess.Popen(self.commands[name], cwd=ROOT, start_new_session=True)
+        say(f"started {name} (pid {self.children[name].pid})")
+
+    def start_all(self) -> None:
+        for name in self.commands:
+            self.start(name)
+
+    def watch(self) -> None:
+        while not self.stopping:
+            time.sleep(1)
+            for name, child in list(self.children.items()):
+                if child.poll() is not None and not self.stopping:
+                    say(f"{name} exited with status {child.returncode}; restarting in {RESTART_DELAY:.0f}s")
+                    time.sleep(RESTART_DELAY)
+                    self.start(name)
+
+    def stop_all(self, *_args) -> None:
+        self.stopping = True
+        for child in self.children.values():
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGTERM)
+        deadline = time.time() + 15
+        for child in self.children.values():
+            try:
+                child.wait(timeout=max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+        say("stopped")
+
+
+def main() -> int:
+    os.chdir(ROOT)
+    ensure_local_env()
+    ensure_libvirt()
+    say("migrating the database")
+    manage("migrate", "--noinput", "-v", "0")
+    manage("collectstatic", "--noinput", "-v", "0")
+    manage("bootstrap")
+    conf = read_settings("CLOUD_HOST", "API_BIND", "API_PORT", "FLOWER_PORT", "PUBLIC_ENDPOINT")
+    host, bind, port, flower_port = conf["CLOUD_HOST"], conf["API_BIND"], conf["API_PORT"], conf["FLOWER_PORT"]
+    base = conf["PUBLIC_ENDPOINT"] or f"http://127.0.0.1:{port}"
+
+    supervisor = Supervisor(process_table(host, bind, port, flower_port))
+    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt))
+    supervisor.start_all()
+    say("the cloud is up:")
+    say(f"  dashboard + APIs   {base}/")
+    say(f"  identity (auth)    {base}/identity/v3")
+    say(f"  compute            {base}/compute/v2.1")
+    say(f"  Django admin       {base}/admin/   (user admin, password in .cloud/openrc)")
+    say(f"  flower             http://127.0.0.1:{flower_port}/")
+    say(f"  credentials        {CLOUD_DIR / 'openrc'}  {CLOUD_DIR / 'clouds.yaml'}")
+    say(f"  try: source .cloud/openrc && {shutil.which('openstack') or '.venv/bin/openstack'} flavor list")
+    say("Ctrl-C stops everything")
+    try:
+        supervisor.watch()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        supervisor.stop_all()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""README command 1 end to end: `scripts/run.py` (what `make run` runs) brings the whole cloud
+up on its embedded defaults (SQLite, filesystem broker), and the real `openstack` client and
+the operator CLI work against it unchanged.
+
+The host agent talks to libvirt's `test:///default` hypervisor here so the test does not depend
+on this machine's libvirtd; everything else (gunicorn, Celery workers, beat, flower) is real.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+OPENSTACK = str(Path(PYTHON).with_name("openstack"))
+HOST = "e2e-host"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.5):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory):
+    cloud_dir = tmp_path_factory.mktemp("cloud")
+    api_port, flower_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update(
+        CLOUD_DIR=str(cloud_dir),
+        API_PORT=str(api_port),
+        API_BIND="127.0.0.1",
+        FLOWER_PORT=str(flower_port),
+        CLOUD_HOST=HOST,
+        LIBVIRT_URI="test:///default",
+        REPORT_INTERVAL="1",
+        SERVICE_DOWN_TIME="6",
+    )
+    log = open(cloud_dir / "run.log", "w")
+    proc = subprocess.Popen([PYTHON, "scripts/run.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{api_port}"
+
+    def api_up():
+        try:
+            with urllib.request.urlopen(f"{base}/identity/v3", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return proc.poll() is not None and pytest.fail((cloud_dir / "run.log").read_text()[-3000:])
+
+    try:
+        wait_for(api_up, 180, "the API to answer")
+        yield {"proc": proc, "env": env, "dir": cloud_dir, "base": base, "flower": flower_port}
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        log.close()
+
+
+def osc(cloud, *args, check=True):
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(cloud["dir"]),
+        "OS_CLIENT_CONFIG_FILE": str(cloud["dir"] / "clouds.yaml"),
+        "OS_CLOUD": "cloudproj",
+    }
+    proc = subprocess.run([OPENSTACK, *args, "-f", "json"], env=env, capture_output=True, text=True, timeout=120)
+    if check:
+        assert proc.returncode == 0, f"openstack {' '.join(args)}: {proc.stderr}"
+        return json.loads(proc.stdout) if proc.stdout.strip() else None
+    return proc
+
+
+def manage(cloud, *args) -> str:
+    proc = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=cloud["env"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def service_states(cloud) -> dict[str, str]:
+    """{binary: ':-)' or 'XXX'} for this host, from `./manage.py service list`."""
+    states = {}
+    for line in manage(cloud, "service", "list").splitlines():
+        fields = line.split()
+        if HOST in fields and fields[0].startswith("nova-"):
+            states[fields[0]] = ":-)" if ":-)" in fields else ("XXX" if "XXX" in fields else "?")
+    return states
+
+
+pytestmark = [pytest.mark.slow]
+
+
+def test_credentials_are_written_private_and_generated(cloud):
+    clouds = yaml.safe_load((cloud["dir"] / "clouds.yaml").read_text())
+    auth = clouds["clouds"]["cloudproj"]["auth"]
+    openrc = (cloud["dir"] / "openrc").read_text()
+    assert auth["username"] == "admin" and len(auth["password"]) >= 16
+    assert auth["password"] in openrc and f"{cloud['base']}/identity/v3" in openrc
+    assert (cloud["dir"] / "openrc").stat().st_mode & 0o077 == 0
+
+
+def test_real_client_commands(cloud):
+    token = osc(cloud, "token", "issue")
+    assert token["id"] and token["project_id"] and token["user_id"]
+    names = {flavor["Name"] for flavor in osc(cloud, "flavor", "list")}
+    assert {"m1.tiny", "m1.small", "m1.medium", "m1.large", "m1.xlarge"} <= names
+    osc(cloud, "project", "create", "p2")
+    osc(cloud, "user", "create", "--project", "p2", "--password", "x", "u2")
+    osc(cloud, "role", "add", "--project", "p2", "--user", "u2", "member")
+    wait_for(lambda: {"nova-compute", "nova-scheduler"} <= {s["Binary"] for s in osc(cloud, "compute", "service", "list")}, 60, "services")
+    services = osc(cloud, "compute", "service", "list")
+    compute = [s for s in services if s["Binary"] == "nova-compute"]
+    assert compute and compute[0]["Host"] == HOST and compute[0]["State"] == "up"
+    hypervisors = osc(cloud, "hypervisor", "list")
+    assert [h["Hypervisor Hostname"] for h in hypervisors]
+    quota = osc(cloud, "quota", "show")
+    assert any(row.get("Resource") == "instances" and row.get("Limit") == 10 for row in quota) or quota.get("instances") == 10
+    limits = osc(cloud, "limits", "show", "--absolute")
+    assert any(row["Name"] == "maxTotalInstances" and row["Value"] == 10 for row in limits)
+
+
+def test_agent_that_stops_heartbeating_shows_xxx_then_recovers(cloud):
+    wait_for(lambda: service_states(cloud).get("nova-compute") == ":-)", 60, "agent up")
+    agent_pids = [
+        int(pid)
+        for pid in subprocess.run(["pgrep", "-f", f"manage.py agent --host {HOST}"], capture_output=True, text=True).stdout.split()
+    ]
+    assert agent_pids
+    for pid in agent_pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        states = wait_for(lambda: service_states(cloud).get("nova-compute") == "XXX" and service_states(cloud), 20, "XXX")
+        assert states["nova-scheduler"] == ":-)"
+    finally:
+        for pid in agent_pids:
+            os.kill(pid, signal.SIGCONT)
+    wait_for(lambda: service_states(cloud).get("nova-compute") == ":-)", 30, "agent back up")
+
+
+def test_flower_and_admin_answer(cloud):
+    with urllib.request.urlopen(f"http://127.0.0.1:{cloud['flower']}/healthcheck", timeout=5) as response:
+        assert response.status == 200
+    with urllib.request.urlopen(f"{cloud['base']}/admin/login/", timeout=5) as response:
+        assert response.status == 200 and b"password" in response.read()
+
+
+def test_ctrl_c_stops_everything_and_a_second_run_reuses_the_credentials(cloud):
+    password_before = (cloud["dir"] / "admin-password").read_text()
+    proc = cloud["proc"]
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=40)
+    leftovers = subprocess.run(["pgrep", "-f", f"agent --host {HOST}"], capture_output=True, text=True).stdout
+    assert leftovers.strip() == ""
+    rerun = subprocess.run(
+        [PYTHON, "manage.py", "bootstrap"], cwd=ROOT, env=cloud["env"], capture_output=True, text=True, timeout=60
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert "generated" not in rerun.stdout
+    assert (cloud["dir"] / "admin-password").read_text() == password_before
