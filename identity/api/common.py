@@ -2,6 +2,8 @@
 from datetime import UTC
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models.deletion import ProtectedError, RestrictedError
 from rest_framework.views import APIView
 
 from cloudproj.api.errors import BadRequest, Conflict, NotFound
@@ -91,6 +93,15 @@ def duplicate_to_conflict(func, *args, **kwargs):
         return func(*args, **kwargs)
     except services.Duplicate as exc:
         raise Conflict(str(exc)) from None
+
+
+def delete_or_conflict(obj, what: str, delete=None) -> None:
+    """Delete `obj` (with `delete(obj)` if given); a 409 if other resources still reference it."""
+    try:
+        with transaction.atomic():
+            (delete or type(obj).delete)(obj)
+    except (ProtectedError, RestrictedError):
+        raise Conflict(f"The {what} is still in use by other resources; delete those first.") from None
 
 
 # --- lookups (unknown ids are 404s in Keystone's words) ----------------------------------

@@ -15,6 +15,7 @@ from .common import (
     checked_domain_id,
     checked_name,
     checked_text,
+    delete_or_conflict,
     duplicate_to_conflict,
     get_project,
 )
@@ -87,7 +88,7 @@ class ProjectDetailView(IdentityView):
 
     def delete(self, request, project_id):
         enforce(self.ctx, "identity:delete_project", {"project_id": project_id})
-        get_project(project_id).delete()
+        delete_or_conflict(get_project(project_id), "project")
         return Response(status=204)
 
 

@@ -12,6 +12,7 @@ from .common import (
     bool_query,
     checked_name,
     checked_text,
+    delete_or_conflict,
     duplicate_to_conflict,
     get_project,
     get_role,
@@ -62,7 +63,7 @@ class RoleDetailView(IdentityView):
 
     def delete(self, request, role_id):
         enforce(self.ctx, "identity:delete_role")
-        get_role(role_id).delete()
+        delete_or_conflict(get_role(role_id), "role")
         return Response(status=204)
 
 

@@ -159,7 +159,7 @@ def audit_ids(token) -> list[str]:
     return [token.audit_id] + ([token.audit_chain_id] if token.audit_chain_id else [])
 
 
-def v3_token_body(token, base_url: str) -> dict:
+def v3_token_body(token, base_url: str, include_catalog: bool = True) -> dict:
     user, project = token.user, token.project
     body = {
         "methods": list(token.methods),
@@ -178,7 +178,10 @@ def v3_token_body(token, base_url: str) -> dict:
     if project is not None:
         body["roles"] = [{"id": r.id, "name": r.name} for r in services.roles_on_project(user, project)]
         body["project"] = {"id": project.id, "name": project.name, "domain": dict(DOMAIN_REF)}
-        body["catalog"] = catalog.service_catalog(base_url, project.id)
+        if include_catalog:
+            body["catalog"] = catalog.service_catalog(base_url, project.id)
+    if not include_catalog:
+        del body["catalog"]
     return {"token": body}
 
 

@@ -79,8 +79,12 @@ class AuthTokensView(IdentityView):
 
     def post(self, request):
         token_id, token = token_requests.authenticate_v3(request.data)
-        body = token_requests.v3_token_body(token, self.base_url())
+        body = token_requests.v3_token_body(token, self.base_url(), self._include_catalog())
         return _with_vary(Response(body, status=201, headers={"X-Subject-Token": token_id}))
+
+    def _include_catalog(self) -> bool:
+        """`?nocatalog` leaves the catalog out, as Keystone does."""
+        return "nocatalog" not in self.request.query_params
 
     def _subject_token(self, action: str):
         subject_id = self.request.headers.get("X-Subject-Token")
@@ -95,7 +99,7 @@ class AuthTokensView(IdentityView):
 
     def get(self, request):
         subject_id, subject = self._subject_token("identity:validate_token")
-        body = token_requests.v3_token_body(subject, self.base_url())
+        body = token_requests.v3_token_body(subject, self.base_url(), self._include_catalog())
         return _with_vary(Response(body, headers={"X-Subject-Token": subject_id}))
 
     def head(self, request):

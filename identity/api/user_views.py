@@ -14,6 +14,7 @@ from .common import (
     checked_domain_id,
     checked_name,
     checked_text,
+    delete_or_conflict,
     duplicate_to_conflict,
     get_project,
     get_user,
@@ -103,7 +104,7 @@ class UserDetailView(IdentityView):
 
     def delete(self, request, user_id):
         enforce(self.ctx, "identity:delete_user", {"user_id": user_id})
-        services.delete_user(get_user(user_id))
+        delete_or_conflict(get_user(user_id), "user", services.delete_user)
         return Response(status=204)
 
 
