@@ -281,7 +281,7 @@ def _lock_usages(project_id: str, resources) -> dict:
     resources = sorted(set(resources))
     _ensure_usage_rows(project_id, resources)
     rows = (
-        QuotaUsage.objects
+        QuotaUsage.objects.select_for_update()
         .filter(project_id=project_id, resource__in=resources)
         .order_by("resource")
     )

@@ -9,7 +9,8 @@ from rest_framework.response import Response
 from cloudproj.api.errors import BadRequest
 from identity import policy, quotas
 
-from .quotas import ComputeView, get_project_or_404
+from .base import ComputeAPIView, parse_bool
+from .quotas import get_project_or_404
 
 # absolute-limit name -> quota resource (Nova's `limits` view builder)
 LIMIT_NAMES = {
@@ -35,20 +36,7 @@ USED_NAMES = {
     "totalSecurityGroupsUsed": "security_groups",
     "totalServerGroupsUsed": "server_groups",
 }
-TRUE_STRINGS = ("1", "true", "t", "yes", "y", "on")
-FALSE_STRINGS = ("0", "false", "f", "no", "n", "off", "")
-
-
-def parse_bool(value: str, name: str) -> bool:
-    text = value.strip().lower()
-    if text in TRUE_STRINGS:
-        return True
-    if text in FALSE_STRINGS:
-        return False
-    raise BadRequest(f"Invalid value {value!r} for {name}: a boolean is expected.")
-
-
-class LimitsView(ComputeView):
+class LimitsView(ComputeAPIView):
     def get(self, request):
         ctx = self.ctx
         policy.enforce(ctx, "compute:limits")
@@ -60,7 +48,7 @@ class LimitsView(ComputeView):
             project = ctx.project
             if project is None:
                 raise BadRequest("The token is not scoped to a project; pass tenant_id.")
-        reserved = parse_bool(request.query_params.get("reserved", "0"), "reserved")
+        reserved = parse_bool(request.query_params.get("reserved") or "0", "reserved")
         limits = quotas.get_quotas(project)
         usages = quotas.get_usages(project)
         absolute = {name: limits[resource] for name, resource in LIMIT_NAMES.items()}

@@ -16,65 +16,16 @@ values below -1 are 400s. Without `force`, a limit below what the project alread
 project only, which is what Nova returns for a user with no user-specific quotas. PUT or
 DELETE with `user_id` is a 400.
 
-Every response carries `OpenStack-API-Version: compute 2.1` (this API speaks 2.1 only).
+Microversions and headers: compute.api.base.ComputeAPIView (2.1 only).
 """
 from rest_framework import status
-from rest_framework.exceptions import NotAcceptable
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from cloudproj.api.errors import BadRequest, NotFound, OverLimit
 from identity import policy, quotas
 from identity.models import Project
 
-MIN_VERSION = (2, 1)
-MAX_VERSION = (2, 1)
-
-
-def _parse_version(text: str):
-    try:
-        major, minor = text.strip().split(".")
-        return int(major), int(minor)
-    except ValueError:
-        return None
-
-
-class ComputeView(APIView):
-    """Base of the quota and limits views: compute microversion header, Nova error names."""
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        requested = self._requested_version(request)
-        if requested is None or requested == "latest":
-            return
-        version = _parse_version(requested)
-        if version is None:
-            raise BadRequest(f"Invalid API version request string {requested!r}.")
-        if not MIN_VERSION <= version <= MAX_VERSION:
-            raise NotAcceptable(
-                f"Version {requested} is not supported by the API. Minimum is 2.1 and maximum is 2.1."
-            )
-
-    @staticmethod
-    def _requested_version(request):
-        header = request.headers.get("OpenStack-API-Version", "")
-        for part in header.split(","):
-            words = part.split()
-            if len(words) == 2 and words[0].lower() == "compute":
-                return words[1].lower()
-        legacy = request.headers.get("X-OpenStack-Nova-API-Version")
-        return legacy.strip().lower() if legacy else None
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        response["OpenStack-API-Version"] = "compute 2.1"
-        response["X-OpenStack-Nova-API-Version"] = "2.1"
-        response["Vary"] = "OpenStack-API-Version, X-OpenStack-Nova-API-Version"
-        return response
-
-    @property
-    def ctx(self):
-        return self.request.auth
+from .base import ComputeAPIView
 
 
 def quota_error(exc: quotas.QuotaError):
@@ -97,7 +48,7 @@ def compute_quota_set(values: dict) -> dict:
     return {resource: values[resource] for resource in quotas.COMPUTE_RESOURCES}
 
 
-class QuotaSetView(ComputeView):
+class QuotaSetView(ComputeAPIView):
     """GET/PUT/DELETE /os-quota-sets/{project_id}."""
 
     def get(self, request, project_id):
@@ -127,7 +78,7 @@ class QuotaSetView(ComputeView):
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
-class QuotaSetDefaultsView(ComputeView):
+class QuotaSetDefaultsView(ComputeAPIView):
     """GET /os-quota-sets/{project_id}/defaults."""
 
     def get(self, request, project_id):
@@ -136,7 +87,7 @@ class QuotaSetDefaultsView(ComputeView):
         return Response({"quota_set": {"id": project.id, **compute_quota_set(quotas.get_defaults())}})
 
 
-class QuotaSetDetailView(ComputeView):
+class QuotaSetDetailView(ComputeAPIView):
     """GET /os-quota-sets/{project_id}/detail: {"limit", "in_use", "reserved"} per resource."""
 
     def get(self, request, project_id):
