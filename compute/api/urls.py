@@ -1,6 +1,37 @@
-from django.urls import include, path
+"""Compute v2.1 URLs under /compute/. Paths work with and without a trailing slash."""
+from django.urls import include, path, re_path
+
+from . import availability_zones, flavors, hypervisors, services, versions
+
+FLAVOR = r"(?P<flavor_id>[^/]+)"
+
+
+def route(pattern: str, view):
+    return re_path(rf"^v2\.1/{pattern}/?$", view.as_view())
+
 
 urlpatterns = [
+    re_path(r"^$", versions.VersionsView.as_view(), name="compute-versions"),
+    re_path(r"^v2\.1/?$", versions.VersionView.as_view(), name="compute-version"),
+    # flavors
+    route(r"flavors", flavors.FlavorListView),
+    route(r"flavors/detail", flavors.FlavorDetailListView),
+    route(rf"flavors/{FLAVOR}", flavors.FlavorView),
+    route(rf"flavors/{FLAVOR}/os-extra_specs", flavors.ExtraSpecsView),
+    route(rf"flavors/{FLAVOR}/os-extra_specs/(?P<key>[^/]+)", flavors.ExtraSpecView),
+    route(rf"flavors/{FLAVOR}/os-flavor-access", flavors.FlavorAccessView),
+    route(rf"flavors/{FLAVOR}/action", flavors.FlavorActionView),
+    # services, hypervisors, availability zones
+    route(r"os-services", services.ServiceListView),
+    route(r"os-services/(?P<key>[^/]+)", services.ServiceItemView),
+    route(r"os-hypervisors", hypervisors.HypervisorListView),
+    route(r"os-hypervisors/detail", hypervisors.HypervisorDetailListView),
+    route(r"os-hypervisors/statistics", hypervisors.HypervisorStatisticsView),
+    route(r"os-hypervisors/(?P<hypervisor_id>[^/]+)", hypervisors.HypervisorView),
+    route(r"os-hypervisors/(?P<hypervisor_id>[^/]+)/uptime", hypervisors.HypervisorUptimeView),
+    route(r"os-aggregates", hypervisors.AggregateListView),
+    route(r"os-availability-zone", availability_zones.AvailabilityZoneListView),
+    route(r"os-availability-zone/detail", availability_zones.AvailabilityZoneDetailView),
     # quota sets and limits (compute/api/quota_urls.py)
     path("v2.1/", include("compute.api.quota_urls")),
 ]

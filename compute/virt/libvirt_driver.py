@@ -22,6 +22,8 @@ try:  # libvirt-python is a runtime dependency; keep imports of this module chea
     import libvirt
 except ImportError:  # pragma: no cover - reported when a connection is attempted
     libvirt = None
+else:  # errors are raised as exceptions (and logged by us), not printed on stderr by libvirt
+    libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
 
 _connections: dict[str, object] = {}
 _lock = threading.Lock()

@@ -1,0 +1,56 @@
+"""os-services: list, enable/disable (2.1 bodies), delete."""
+from rest_framework.response import Response
+
+from cloudproj.api.errors import BadRequest, NotFound
+from compute.services import hosts
+from identity.policy import enforce
+
+from . import serializers
+from .base import ComputeAPIView, parse_string
+
+
+class ServiceListView(ComputeAPIView):
+    def get(self, request):
+        enforce(self.ctx, "compute:services:list")
+        qs = hosts.list_services(request.query_params.get("host"), request.query_params.get("binary"))
+        return Response({"services": [serializers.service(svc) for svc in qs]})
+
+
+class ServiceItemView(ComputeAPIView):
+    """PUT /os-services/{enable|disable|disable-log-reason}; DELETE /os-services/{id}."""
+
+    def put(self, request, key):
+        enforce(self.ctx, "compute:services:update")
+        if key not in ("enable", "disable", "disable-log-reason"):
+            raise NotFound("Unknown action")
+        data = request.data
+        allowed = {"host", "binary"} | ({"disabled_reason"} if key == "disable-log-reason" else set())
+        required = allowed
+        if not isinstance(data, dict):
+            raise BadRequest("Invalid input: the body must be an object.")
+        missing = sorted(required - set(data))
+        if missing:
+            raise BadRequest(f"Invalid input: '{missing[0]}' is a required property.")
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise BadRequest(f"Invalid input: additional properties are not allowed ({', '.join(unknown)}).")
+        host = parse_string(data["host"], "host")
+        binary = parse_string(data["binary"], "binary")
+        reason = parse_string(data["disabled_reason"], "disabled_reason") if "disabled_reason" in data else None
+        disabled = key != "enable"
+        svc = hosts.set_service_disabled(host, binary, disabled, reason)
+        body = {"host": svc.host, "binary": svc.binary, "status": "disabled" if disabled else "enabled"}
+        if key == "disable-log-reason":
+            body["disabled_reason"] = svc.disabled_reason
+        return Response({"service": body})
+
+    def delete(self, request, key):
+        enforce(self.ctx, "compute:services:delete")
+        try:
+            service_id = int(key)
+        except ValueError:
+            raise BadRequest(f"Invalid ID {key}: must be an integer.") from None
+        if not 0 < service_id <= 2**63 - 1:
+            raise NotFound(f"Service {key} could not be found.")
+        hosts.delete_service(service_id)
+        return Response(status=204)
