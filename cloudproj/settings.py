@@ -144,7 +144,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# whitenoise serves the admin's static files straight from the apps (no collectstatic step);
+# set STATIC_ROOT and run collectstatic to serve a collected copy instead.
+STATIC_ROOT = env.str("STATIC_ROOT", default="") or None
+WHITENOISE_USE_FINDERS = True
 
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {

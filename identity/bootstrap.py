@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from . import services
+from .endpoints import identity_url
 from .models import Project, User
 
 ADMIN_USER = "admin"
@@ -81,14 +82,8 @@ def seed_defaults(password: str | None, credentials_dir: Path) -> BootstrapResul
     return BootstrapResult(admin, admin_project, demo_project, password, generated)
 
 
-def public_base_url() -> str:
-    if settings.PUBLIC_ENDPOINT:
-        return settings.PUBLIC_ENDPOINT.rstrip("/")
-    return f"http://127.0.0.1:{settings.API_PORT}"
-
-
 def write_credentials(result: BootstrapResult, credentials_dir: Path) -> tuple[Path, Path]:
-    auth_url = f"{public_base_url()}/identity/v3"
+    auth_url = identity_url()
     openrc = credentials_dir / "openrc"
     _write_private(
         openrc,

@@ -101,6 +101,8 @@ ACTIONS: dict[str, str] = {
     "compute:hypervisors:list": "admin_api",
     "compute:hypervisors:show": "admin_api",
     "compute:hypervisors:statistics": "admin_api",
+    "compute:hypervisors:uptime": "admin_api",
+    "compute:aggregates:index": "admin_api",
     "compute:availability_zone:list": "any_authenticated",
     "compute:availability_zone:detail": "admin_api",
     # quotas and limits
