@@ -15,6 +15,12 @@ class TokenClient(APIClient):
             self.credentials(HTTP_X_AUTH_TOKEN=token_id)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real hashing, cheaper algorithm: PBKDF2's cost makes every login take ~1 s in tests."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def roles(db):
     return {role.name: role for role in services.ensure_default_roles()}

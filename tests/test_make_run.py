@@ -80,14 +80,15 @@ def cloud(tmp_path_factory):
         log.close()
 
 
-def osc(cloud, *args, check=True):
+def osc(cloud, *args, check=True, json_output=True):
     env = {
         "PATH": os.environ["PATH"],
         "HOME": str(cloud["dir"]),
         "OS_CLIENT_CONFIG_FILE": str(cloud["dir"] / "clouds.yaml"),
         "OS_CLOUD": "cloudproj",
     }
-    proc = subprocess.run([OPENSTACK, *args, "-f", "json"], env=env, capture_output=True, text=True, timeout=120)
+    argv = [OPENSTACK, *args] + (["-f", "json"] if json_output else [])
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
     if check:
         assert proc.returncode == 0, f"openstack {' '.join(args)}: {proc.stderr}"
         return json.loads(proc.stdout) if proc.stdout.strip() else None
@@ -131,17 +132,19 @@ def test_real_client_commands(cloud):
     assert {"m1.tiny", "m1.small", "m1.medium", "m1.large", "m1.xlarge"} <= names
     osc(cloud, "project", "create", "p2")
     osc(cloud, "user", "create", "--project", "p2", "--password", "x", "u2")
-    osc(cloud, "role", "add", "--project", "p2", "--user", "u2", "member")
+    osc(cloud, "role", "add", "--project", "p2", "--user", "u2", "member", json_output=False)
+    assignments = osc(cloud, "role", "assignment", "list", "--project", "p2", "--names")
+    assert [(a["Role"], a["User"]) for a in assignments] == [("member", "u2@Default")]
     wait_for(lambda: {"nova-compute", "nova-scheduler"} <= {s["Binary"] for s in osc(cloud, "compute", "service", "list")}, 60, "services")
     services = osc(cloud, "compute", "service", "list")
     compute = [s for s in services if s["Binary"] == "nova-compute"]
     assert compute and compute[0]["Host"] == HOST and compute[0]["State"] == "up"
     hypervisors = osc(cloud, "hypervisor", "list")
     assert [h["Hypervisor Hostname"] for h in hypervisors]
-    quota = osc(cloud, "quota", "show")
-    assert any(row.get("Resource") == "instances" and row.get("Limit") == 10 for row in quota) or quota.get("instances") == 10
-    limits = osc(cloud, "limits", "show", "--absolute")
-    assert any(row["Name"] == "maxTotalInstances" and row["Value"] == 10 for row in limits)
+    quota = {row["Resource"]: row["Limit"] for row in osc(cloud, "quota", "show")}
+    assert quota["instances"] == 10 and quota["cores"] == 20 and quota["volumes"] == 10
+    limits = {row["Name"]: row["Value"] for row in osc(cloud, "limits", "show", "--absolute")}
+    assert limits["max_total_instances"] == 10 and limits["max_total_volumes"] == 10
 
 
 def test_agent_that_stops_heartbeating_shows_xxx_then_recovers(cloud):
