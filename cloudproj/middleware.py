@@ -2,6 +2,7 @@
 import contextvars
 import logging
 import uuid
+from urllib.parse import unquote
 
 current_request_id = contextvars.ContextVar("request_id", default="-")
 
@@ -25,6 +26,20 @@ class RequestIdMiddleware:
         response["x-openstack-request-id"] = request_id
         response["X-Compute-Request-Id"] = request_id
         return response
+
+
+class RejectNulMiddleware:
+    """A NUL in the path or query string is a 400: PostgreSQL cannot even compare with it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or "\x00" in unquote(request.META.get("QUERY_STRING", "")):
+            from cloudproj.api.errors import json_error
+
+            return json_error(400, "NUL characters are not allowed in URLs.")
+        return self.get_response(request)
 
 
 class RequestIdLogFilter(logging.Filter):

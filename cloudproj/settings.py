@@ -92,6 +92,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "cloudproj.middleware.RequestIdMiddleware",
+    "cloudproj.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -154,7 +155,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["identity.authentication.KeystoneTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["identity.authentication.IsAuthenticatedWithToken"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["cloudproj.api.parsers.StrictJSONParser"],
     "EXCEPTION_HANDLER": "cloudproj.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
@@ -181,6 +182,20 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Periodic tasks; django-celery-beat's DatabaseScheduler copies these into its tables, where
+# operators can change them in the Django admin. Intervals in seconds.
+CELERY_BEAT_SCHEDULE = {
+    "expire-quota-reservations": {
+        "task": "identity.expire_quota_reservations",
+        "schedule": env.float("RESERVATION_EXPIRY_INTERVAL", default=300.0),
+        "options": {"queue": "scheduler"},
+    },
+    "purge-expired-tokens": {
+        "task": "identity.purge_expired_tokens",
+        "schedule": env.float("TOKEN_PURGE_INTERVAL", default=3600.0),
+        "options": {"queue": "scheduler"},
+    },
+}
 
 # --- logging -----------------------------------------------------------------------------
 LOGGING = {

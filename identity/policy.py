@@ -137,9 +137,18 @@ def authorize(ctx: RequestContext, action: str, target: dict | None = None) -> b
 
 
 def enforce(ctx: RequestContext, action: str, target: dict | None = None) -> None:
-    """Raise 403 unless `ctx` may perform `action` on `target` ({project_id, user_id})."""
-    if not authorize(ctx, action, target):
-        raise Forbidden(f"Policy doesn't allow {action} to be performed.")
+    """Raise unless `ctx` may perform `action` on `target` ({project_id, user_id}).
+
+    Refused because the target belongs to another project: 404 (its existence is not
+    disclosed). Refused an admin-only action, or a role the user lacks: 403.
+    """
+    target = target or {}
+    if authorize(ctx, action, target):
+        return
+    rule = rule_for(action)
+    if rule != "admin_api" and not _owns(ctx, target):
+        raise NotFound("The resource could not be found.")
+    raise Forbidden(f"Policy doesn't allow {action} to be performed.")
 
 
 def check_owner(ctx: RequestContext, project_id: str | None, what: str = "resource") -> None:

@@ -65,3 +65,9 @@ def revoke_token(token: Token) -> None:
 
 def revoke_user_tokens(user) -> int:
     return Token.objects.filter(user=user, revoked=False).update(revoked=True)
+
+
+def purge_expired(grace_seconds: int = 86400) -> int:
+    cutoff = timezone.now() - timedelta(seconds=grace_seconds)
+    deleted, _ = Token.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted

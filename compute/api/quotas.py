@@ -2,8 +2,8 @@
 
 Who may see what (identity.policy):
 - show/detail: admins for any project; members and readers only for their own project.
-  Another project's quota set is a 403 (as in Nova), whether or not it exists, so
-  existence is not disclosed to non-admins; an admin asking for an unknown project gets 404.
+  Another project's quota set is a 404 for non-admins, whether or not it exists, so
+  existence is not disclosed; an admin asking for an unknown project gets 404 too.
 - defaults: any authenticated user, for an existing project (unknown -> 404).
 - update (PUT) and delete (DELETE, back to defaults, 202): admin only (403 otherwise).
 

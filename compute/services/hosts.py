@@ -1,4 +1,5 @@
 """Services (heartbeats), compute nodes (capacity), hosts and availability zones."""
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -10,6 +11,15 @@ from ..models import BINARY_TOPICS, ComputeNode, Service, is_up
 from .exceptions import Invalid, NotFound
 
 HOST_BINARIES = ("nova-compute", "nova-network", "nova-volume")
+# A host name ends up in queue names, file paths, libvirt XML and command lines: keep it to
+# what DNS allows (RFC 1123 labels), at most 255 characters.
+HOST_NAME = re.compile(r"^(?=.{1,255}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+
+
+def validate_host_name(host: str) -> str:
+    if not isinstance(host, str) or not HOST_NAME.match(host):
+        raise Invalid(f"Invalid host name {host!r}: use letters, digits, '-' and '.' (DNS labels).")
+    return host
 
 
 def zone_for_binary(binary: str, availability_zone: str | None) -> str:
@@ -26,6 +36,7 @@ def register_service(host: str, binary: str, availability_zone: str | None = Non
     """Create or refresh the service row of `binary` on `host` and mark it seen now."""
     if binary not in BINARY_TOPICS:
         raise Invalid(f"Unknown binary {binary!r}; expected one of {', '.join(BINARY_TOPICS)}.")
+    validate_host_name(host)
     zone = zone_for_binary(binary, availability_zone)
     now = timezone.now()
     defaults = {"topic": BINARY_TOPICS[binary], "availability_zone": zone, "last_seen_up": now}

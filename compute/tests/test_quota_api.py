@@ -38,10 +38,10 @@ def test_member_reads_own_project_but_not_others(member_client, demo, make_accou
     assert member_client.get(f"{BASE}/os-quota-sets/{demo.id}").status_code == 200
     _, other, _ = make_account("other", "member")
     resp = member_client.get(f"{BASE}/os-quota-sets/{other.id}")
-    assert resp.status_code == 403
-    assert resp.json()["forbidden"]["code"] == 403
-    assert member_client.get(f"{BASE}/os-quota-sets/{other.id}/detail").status_code == 403
-    assert member_client.get(f"{BASE}/os-quota-sets/does-not-exist").status_code == 403
+    assert resp.status_code == 404
+    assert resp.json()["itemNotFound"]["code"] == 404
+    assert member_client.get(f"{BASE}/os-quota-sets/{other.id}/detail").status_code == 404
+    assert member_client.get(f"{BASE}/os-quota-sets/does-not-exist").status_code == 404
 
 
 def test_unknown_project_is_404(admin_client):

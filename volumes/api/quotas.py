@@ -1,7 +1,7 @@
 """Block Storage quota sets: /volume/v3/{project_id}/os-quota-sets/{target}[/defaults].
 
 - GET (`?usage=True` for {"limit", "in_use", "reserved"} per resource): admins for any
-  project, members and readers for their own (another project -> 403, unknown -> 404).
+  project, members and readers for their own (another project or an unknown one -> 404).
 - GET .../defaults: any authenticated user, for an existing project.
 - PUT `{"quota_set": {...}}` and DELETE (back to defaults, 200): admin only.
 

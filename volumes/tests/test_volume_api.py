@@ -111,7 +111,7 @@ def test_malformed_json_is_400(admin_client, admin_project):
 def test_member_permissions(member_client, demo, make_account):
     _, other, _ = make_account("other", "member")
     base = f"/volume/v3/{demo.id}/os-quota-sets"
-    assert member_client.get(f"{base}/{other.id}").status_code == 403
+    assert member_client.get(f"{base}/{other.id}").status_code == 404
     resp = member_client.put(f"{base}/{demo.id}", {"quota_set": {"volumes": 99}}, format="json")
     assert resp.status_code == 403 and resp.json()["forbidden"]["code"] == 403
     assert member_client.delete(f"{base}/{demo.id}").status_code == 403

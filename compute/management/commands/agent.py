@@ -1,14 +1,14 @@
 """Run the host agent of one hypervisor host."""
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import DatabaseError
 
-from cloudproj.celery import app, host_queues
+from cloudproj.celery import host_queues
 from compute import agent
+from compute.management.worker_command import WorkerCommand
 from compute.virt.driver import DriverError
 
 
-class Command(BaseCommand):
+class Command(WorkerCommand):
     help = (
         "Run the agent of hypervisor host HOST: an in-process Celery worker (threads pool, "
         "hostname agent@HOST) consuming exactly compute.HOST, network.HOST and volume.HOST. "
@@ -21,32 +21,15 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default=settings.CLOUD_HOST, help="host name (default CLOUD_HOST)")
+        super().add_arguments(parser)
         parser.add_argument("--availability-zone", default=None, help="zone of nova-compute (default nova)")
-        parser.add_argument("--concurrency", type=int, default=4, help="worker threads (default 4)")
-        parser.add_argument("--loglevel", default="INFO")
 
     def handle(self, *args, **options):
-        host = options["host"]
-        if not host or "@" in host or any(c.isspace() for c in host):
-            raise CommandError(f"invalid host name {host!r}")
-        if options["concurrency"] < 1:
-            raise CommandError("--concurrency must be at least 1")
+        host = self.checked_options(options)
         try:
             agent.start_agent(host, options["availability_zone"])
         except DriverError as exc:
             raise CommandError(str(exc)) from exc
         except DatabaseError as exc:
             raise CommandError(f"cannot register the host's services: {exc}".strip()) from exc
-        worker = app.Worker(
-            hostname=f"agent@{host}",
-            queues=host_queues(host),
-            pool="threads",
-            concurrency=options["concurrency"],
-            loglevel=options["loglevel"],
-        )
-        try:
-            worker.start()
-        finally:
-            agent.stop_all()
-        return None
+        self.run_worker(f"agent@{host}", host_queues(host), options)

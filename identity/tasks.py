@@ -1,0 +1,16 @@
+"""Periodic identity housekeeping (thin tasks; the work is in identity.quotas and .tokens)."""
+from celery import shared_task
+
+from . import quotas, tokens
+
+
+@shared_task(name="identity.expire_quota_reservations")
+def expire_quota_reservations() -> int:
+    """Roll back quota reservations whose request died before committing them."""
+    return quotas.expire_reservations()
+
+
+@shared_task(name="identity.purge_expired_tokens")
+def purge_expired_tokens() -> int:
+    """Delete tokens that expired more than a day ago (they can never validate again)."""
+    return tokens.purge_expired()
