@@ -6,11 +6,13 @@ credentials to .cloud/, then starts and supervises: the API + dashboard (gunicor
 scheduler worker, one host agent for this machine, beat and flower. A process that dies
 is restarted. Environment variables (see cloudproj/settings.py) override every default.
 """
+import fcntl
 import json
 import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -35,6 +37,32 @@ def ensure_local_env() -> None:
         fd = os.open(env_file, os.O_WRONLY | os.O_CREAT, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(f"SECRET_KEY={secrets.token_urlsafe(48)}\n")
+
+
+def take_run_lock():
+    """One `make run` per CLOUD_DIR: a second one would start a second agent for this host."""
+    handle = open(CLOUD_DIR / "run.lock", "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "?"
+        sys.exit(f"[cloudproj] already running from {CLOUD_DIR} (pid {holder}); stop it first (Ctrl-C)")
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+def check_ports_free(bind: str, *ports: str) -> None:
+    for port in ports:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((bind, int(port)))
+            except OSError as exc:
+                sys.exit(f"[cloudproj] cannot listen on {bind}:{port} ({exc.strerror}); set API_PORT / FLOWER_PORT")
 
 
 def ensure_libvirt() -> None:
@@ -99,9 +127,13 @@ class Supervisor:
                 if child.poll() is not None and not self.stopping:
                     say(f"{name} exited with status {child.returncode}; restarting in {RESTART_DELAY:.0f}s")
                     time.sleep(RESTART_DELAY)
-                    self.start(name)
+                    if not self.stopping:
+                        self.start(name)
 
-    def stop_all(self, *_args) -> None:
+    def request_stop(self, *_args) -> None:
+        self.stopping = True
+
+    def stop_all(self) -> None:
         self.stopping = True
         for child in self.children.values():
             if child.poll() is None:
@@ -118,6 +150,7 @@ class Supervisor:
 def main() -> int:
     os.chdir(ROOT)
     ensure_local_env()
+    lock = take_run_lock()  # noqa: F841 - held until this process exits
     ensure_libvirt()
     say("migrating the database")
     manage("migrate", "--noinput", "-v", "0")
@@ -125,9 +158,12 @@ def main() -> int:
     conf = read_settings("CLOUD_HOST", "API_BIND", "API_PORT", "FLOWER_PORT", "PUBLIC_ENDPOINT")
     host, bind, port, flower_port = conf["CLOUD_HOST"], conf["API_BIND"], conf["API_PORT"], conf["FLOWER_PORT"]
     base = conf["PUBLIC_ENDPOINT"] or f"http://127.0.0.1:{port}"
+    check_ports_free(bind, port, flower_port)
 
     supervisor = Supervisor(process_table(host, bind, port, flower_port))
-    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt))
+    # Explicit handlers: a shell starting us in the background leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, supervisor.request_stop)
+    signal.signal(signal.SIGTERM, supervisor.request_stop)
     supervisor.start_all()
     say("the cloud is up:")
     say(f"  dashboard + APIs   {base}/")
@@ -140,8 +176,6 @@ def main() -> int:
     say("Ctrl-C stops everything")
     try:
         supervisor.watch()
-    except KeyboardInterrupt:
-        pass
     finally:
         supervisor.stop_all()
     return 0

@@ -172,6 +172,12 @@ def test_flower_and_admin_answer(cloud):
         assert response.status == 200 and b"password" in response.read()
 
 
+def test_a_second_run_on_the_same_state_refuses_to_start(cloud):
+    second = subprocess.run([PYTHON, "scripts/run.py"], cwd=ROOT, env=cloud["env"], capture_output=True, text=True, timeout=60)
+    assert second.returncode != 0
+    assert "already running" in second.stderr
+
+
 def test_ctrl_c_stops_everything_and_a_second_run_reuses_the_credentials(cloud):
     password_before = (cloud["dir"] / "admin-password").read_text()
     proc = cloud["proc"]
