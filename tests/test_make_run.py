@@ -5,6 +5,7 @@ the operator CLI work against it unchanged.
 The host agent talks to libvirt's `test:///default` hypervisor here so the test does not depend
 on this machine's libvirtd; everything else (gunicorn, Celery workers, beat, flower) is real.
 """
+import contextlib
 import json
 import os
 import signal
@@ -41,8 +42,36 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.5):
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory):
+@contextlib.contextmanager
+def external_services(kind: str):
+    """Nothing for the embedded defaults; a fresh PostgreSQL database and RabbitMQ otherwise."""
+    if kind == "embedded":
+        yield {}
+        return
+    import psycopg2
+
+    name = f"cloudproj_e2e_{os.getpid()}"
+    admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+        cursor.execute(f"CREATE DATABASE {name}")
+    yield {
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
+        "CELERY_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//",
+    }
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.close()
+
+
+@pytest.fixture(scope="module", params=["embedded", "postgresql-rabbitmq"])
+def cloud(request, tmp_path_factory):
+    with external_services(request.param) as services:
+        yield from _run_cloud(services, tmp_path_factory)
+
+
+def _run_cloud(services, tmp_path_factory):
     cloud_dir = tmp_path_factory.mktemp("cloud")
     api_port, flower_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")}
@@ -55,6 +84,7 @@ def cloud(tmp_path_factory):
         LIBVIRT_URI="test:///default",
         REPORT_INTERVAL="1",
         SERVICE_DOWN_TIME="6",
+        **services,
     )
     log = open(cloud_dir / "run.log", "w")
     proc = subprocess.Popen([PYTHON, "scripts/run.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
