@@ -10,6 +10,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework.permissions import AllowAny
 
 from . import views
 
@@ -20,7 +21,11 @@ urlpatterns = [
     path("volume/", include("volumes.api.urls")),
     path("image/", include("images.api.urls")),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[AllowAny]),
+        name="openapi-schema",
+    ),
     path("", views.home, name="home"),
 ]
 

@@ -56,3 +56,11 @@ def test_unknown_api_path_is_a_404_in_the_openstack_envelope(client):
     response = client.get("/compute/v2.1/no-such-thing")
     assert response.status_code == 404
     assert response.json()["itemNotFound"]["code"] == 404
+
+
+def test_openapi_schema_is_public_and_lists_the_apis(client):
+    response = client.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert any(p.startswith("/compute/v2.1/flavors") or "flavors" in p for p in paths)
+    assert any("auth/tokens" in p for p in paths)
