@@ -44,6 +44,47 @@ VIRT_TYPE = env.str("VIRT_TYPE", default="qemu")
 REPORT_INTERVAL = env.float("REPORT_INTERVAL", default=10.0)
 SERVICE_DOWN_TIME = env.float("SERVICE_DOWN_TIME", default=60.0)
 
+# --- instances, images and networks on the hosts -----------------------------------------
+INSTANCES_PATH = Path(env.str("INSTANCES_PATH", default=str(STATE_PATH / "instances")))
+IMAGE_CACHE_PATH = INSTANCES_PATH / "_base"  # per-host cache of image bases, by sha1
+IMAGE_STORE_PATH = Path(env.str("IMAGE_STORE_PATH", default=str(STATE_PATH / "images")))
+NETWORKS_PATH = Path(env.str("NETWORKS_PATH", default=str(STATE_PATH / "networks")))  # dnsmasq files
+DNSMASQ_BINARY = env.str("DNSMASQ_BINARY", default="dnsmasq")
+FLAT_NETWORK_BRIDGE = env.str("FLAT_NETWORK_BRIDGE", default="br100")
+FLAT_INTERFACE = env.str("FLAT_INTERFACE", default="")
+FIXED_RANGE = env.str("FIXED_RANGE", default="10.0.0.0/24")  # the default network of `make run`
+
+# --- scheduler (the seeds' and Nova's defaults) -------------------------------------------
+SCHEDULER_DRIVER = env.str("SCHEDULER_DRIVER", default="filter")  # or "chance"
+SCHEDULER_FILTERS = env.list(
+    "SCHEDULER_FILTERS",
+    default=[
+        "compute.scheduler.filters.retry.RetryFilter",
+        "compute.scheduler.filters.compute.ComputeFilter",
+        "compute.scheduler.filters.availability_zone.AvailabilityZoneFilter",
+        "compute.scheduler.filters.ram.RamFilter",
+        "compute.scheduler.filters.core.CoreFilter",
+        "compute.scheduler.filters.disk.DiskFilter",
+        "compute.scheduler.filters.image_properties.ImagePropertiesFilter",
+        "compute.scheduler.filters.num_instances.NumInstancesFilter",
+        "compute.scheduler.filters.affinity.SameHostFilter",
+        "compute.scheduler.filters.affinity.DifferentHostFilter",
+    ],
+)
+SCHEDULER_WEIGHERS = env.list(
+    "SCHEDULER_WEIGHERS",
+    default=["compute.scheduler.weighers.ram.RamWeigher", "compute.scheduler.weighers.num_instances.NumInstancesWeigher"],
+)
+CPU_ALLOCATION_RATIO = env.float("CPU_ALLOCATION_RATIO", default=16.0)
+RAM_ALLOCATION_RATIO = env.float("RAM_ALLOCATION_RATIO", default=1.5)
+DISK_ALLOCATION_RATIO = env.float("DISK_ALLOCATION_RATIO", default=1.0)
+RESERVED_HOST_MEMORY_MB = env.int("RESERVED_HOST_MEMORY_MB", default=512)
+RESERVED_HOST_DISK_MB = env.int("RESERVED_HOST_DISK_MB", default=0)
+MAX_INSTANCES_PER_HOST = env.int("MAX_INSTANCES_PER_HOST", default=50)
+RAM_WEIGHT_MULTIPLIER = env.float("RAM_WEIGHT_MULTIPLIER", default=1.0)  # negative: stack
+NUM_INSTANCES_WEIGHT_MULTIPLIER = env.float("NUM_INSTANCES_WEIGHT_MULTIPLIER", default=-1.0)
+SCHEDULER_MAX_ATTEMPTS = env.int("SCHEDULER_MAX_ATTEMPTS", default=3)
+
 # --- identity ----------------------------------------------------------------------------
 TOKEN_EXPIRATION = env.int("TOKEN_EXPIRATION", default=3600)  # seconds
 DEFAULT_DOMAIN_ID = "default"

@@ -122,6 +122,14 @@ ACTIONS: dict[str, str] = {
 }
 
 
+def register(actions: dict[str, str]) -> None:
+    """Apps add their own actions from `<app>/policies.py` (imported in AppConfig.ready)."""
+    for action, rule in actions.items():
+        if rule not in RULES:
+            raise KeyError(f"unknown policy rule {rule!r} for {action!r}")
+        ACTIONS[action] = rule
+
+
 def rule_for(action: str) -> str:
     overrides = getattr(settings, "POLICY_OVERRIDES", {}) or {}
     if action in overrides:

@@ -34,4 +34,7 @@ urlpatterns = [
     route(r"os-availability-zone/detail", availability_zones.AvailabilityZoneDetailView),
     # quota sets and limits (compute/api/quota_urls.py)
     path("v2.1/", include("compute.api.quota_urls")),
+    # nova-network calls (/os-networks ...) and the image proxy (/images) live in their apps
+    path("v2.1/", include("network.api.compute_urls")),
+    path("v2.1/", include("images.api.compute_urls")),
 ]
