@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("identity.api.root_urls")),
     path("compute/", include("compute.api.urls")),
     path("volume/", include("volumes.api.urls")),
+    path("", include("images.api.root_urls")),  # /image without the slash (the catalog URL)
     path("image/", include("images.api.urls")),
     path("admin/", admin.site.urls),
     path(

@@ -1,1 +1,110 @@
-"""Models of the images app."""
+"""Models of the images app: the image registry (Glance-like)."""
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+DISK_FORMATS = ("raw", "qcow2", "ami", "aki", "ari", "vmdk", "vdi", "iso")
+CONTAINER_FORMATS = ("bare", "ami", "aki", "ari", "ovf")
+# Amazon-style formats must go together (as Glance enforces).
+AMAZON_FORMATS = ("ami", "aki", "ari")
+
+
+def validate_image_name(value: str) -> None:
+    if len(value) > 255:
+        raise ValidationError("Image name must be at most 255 characters.")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValidationError("Image name must not contain control characters.")
+
+
+def validate_formats(disk_format: str, container_format: str) -> None:
+    if disk_format not in DISK_FORMATS:
+        raise ValidationError(f"Invalid disk format '{disk_format}'.")
+    if container_format not in CONTAINER_FORMATS:
+        raise ValidationError(f"Invalid container format '{container_format}'.")
+    if (disk_format in AMAZON_FORMATS or container_format in AMAZON_FORMATS) and disk_format != container_format:
+        raise ValidationError(
+            "Invalid mix of disk and container formats: ami, aki and ari need the same container format."
+        )
+
+
+class ImageQuerySet(models.QuerySet):
+    def alive(self):
+        return self.filter(deleted_at__isnull=True)
+
+    def visible_to(self, project_id: str | None, is_admin: bool = False):
+        """Public/community to everyone, private/shared to the owner project (admins see all)."""
+        qs = self.alive()
+        if is_admin:
+            return qs
+        rule = models.Q(visibility__in=[Image.PUBLIC, Image.COMMUNITY])
+        if project_id:
+            rule |= models.Q(owner_id=project_id)
+        return qs.filter(rule)
+
+
+class Image(models.Model):
+    PUBLIC, PRIVATE, SHARED, COMMUNITY = "public", "private", "shared", "community"
+    VISIBILITIES = (PUBLIC, PRIVATE, SHARED, COMMUNITY)
+    QUEUED, SAVING, ACTIVE, KILLED, DELETED, DEACTIVATED = (
+        "queued", "saving", "active", "killed", "deleted", "deactivated",
+    )
+    STATUSES = (QUEUED, SAVING, ACTIVE, KILLED, DELETED, DEACTIVATED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=255, blank=True, default="", validators=[validate_image_name])
+    owner = models.ForeignKey(
+        "identity.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="images"
+    )
+    visibility = models.CharField(max_length=16, choices=[(v, v) for v in VISIBILITIES], default=SHARED)
+    status = models.CharField(max_length=16, choices=[(s, s) for s in STATUSES], default=QUEUED)
+    disk_format = models.CharField(max_length=16, choices=[(f, f) for f in DISK_FORMATS], null=True, blank=True)
+    container_format = models.CharField(
+        max_length=16, choices=[(f, f) for f in CONTAINER_FORMATS], null=True, blank=True
+    )
+    size = models.BigIntegerField(null=True, blank=True)
+    virtual_size = models.BigIntegerField(null=True, blank=True)
+    checksum = models.CharField(max_length=32, null=True, blank=True)  # md5 hex
+    os_hash_algo = models.CharField(max_length=64, null=True, blank=True)
+    os_hash_value = models.CharField(max_length=128, null=True, blank=True)
+    min_disk = models.PositiveIntegerField(default=0)  # GB
+    min_ram = models.PositiveIntegerField(default=0)  # MB
+    protected = models.BooleanField(default=False)
+    os_hidden = models.BooleanField(default=False)
+    tags = models.JSONField(default=list, blank=True)
+    # architecture, hypervisor_type, kernel_id, ramdisk_id, ... (all strings, as Glance)
+    properties = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ImageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["name"]),
+            models.Index(fields=["status", "visibility"]),
+            models.Index(fields=["deleted_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.name or '-'} ({self.id})"
+
+    def clean(self):
+        validate_image_name(self.name or "")
+        if self.disk_format or self.container_format:
+            validate_formats(self.disk_format or "", self.container_format or "")
+
+    @property
+    def owner_project_id(self) -> str | None:
+        return self.owner_id
+
+    @property
+    def kernel_id(self) -> str | None:
+        return self.properties.get("kernel_id")
+
+    @property
+    def ramdisk_id(self) -> str | None:
+        return self.properties.get("ramdisk_id")

@@ -1,0 +1,146 @@
+"""Image API v2 (Glance), read side: versions, list and show images."""
+from urllib.parse import urlencode
+
+from django.db.models import Q
+from rest_framework.response import Response
+
+from cloudproj.api.errors import BadRequest
+from identity.policy import enforce
+from images import services
+from images.models import Image
+
+from .common import (
+    SORT_KEYS, ImageAPIView, apply_marker, glance_image, image_base, parse_ids, parse_limit,
+)
+
+VERSIONS = [("v2.18", "CURRENT")] + [(f"v2.{n}", "SUPPORTED") for n in range(17, -1, -1) if n != 2]
+LIST_PARAMS = {"limit", "marker", "sort", "sort_key", "sort_dir", "name", "id", "visibility", "status",
+               "owner", "disk_format", "container_format", "member_status", "os_hidden", "tag",
+               "size_min", "size_max", "protected", "created_at", "updated_at"}
+
+
+class VersionsView(ImageAPIView):
+    authentication_classes = []
+    permission_classes = []
+
+    def get(self, request):
+        href = f"{image_base(request)}/v2/"
+        return Response({
+            "versions": [
+                {"id": vid, "status": status, "links": [{"rel": "self", "href": href}]}
+                for vid, status in VERSIONS
+            ]
+        })
+
+
+def _order(params) -> list[str]:
+    keys: list[tuple[str, str]] = []
+    if "sort" in params:
+        for item in params["sort"].split(","):
+            key, _, direction = item.strip().partition(":")
+            keys.append((key, direction or "desc"))
+    else:
+        sort_keys = params.getlist("sort_key") or ["created_at"]
+        sort_dirs = params.getlist("sort_dir") or ["desc"]
+        for i, key in enumerate(sort_keys):
+            keys.append((key, sort_dirs[i] if i < len(sort_dirs) else sort_dirs[-1]))
+    order = []
+    for key, direction in keys:
+        if key not in SORT_KEYS:
+            raise BadRequest(f"Unsupported sort_key: {key}")
+        if direction not in ("asc", "desc"):
+            raise BadRequest(f"Unsupported sort_dir: {direction}")
+        order.append(("-" if direction == "desc" else "") + key)
+    if not any(o.lstrip("-") == "id" for o in order):
+        order.append("-id" if order[-1].startswith("-") else "id")
+    return order
+
+
+def _bool(value: str, name: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise BadRequest(f"Invalid value for {name}: {value}")
+
+
+class ImageListView(ImageAPIView):
+    def get(self, request):
+        ctx = self.ctx
+        enforce(ctx, "image:get_images")
+        params = request.query_params
+        qs = services.visible_images(ctx.project_id, ctx.is_admin)
+        visibility = params.get("visibility")
+        if visibility is None:
+            # Glance: community images are listed only on request (or when they are yours).
+            qs = qs.exclude(~_own(ctx) & Q(visibility=Image.COMMUNITY))
+        elif visibility != "all":
+            if visibility not in Image.VISIBILITIES:
+                raise BadRequest(f"Invalid visibility value: {visibility}")
+            qs = qs.filter(visibility=visibility)
+        if "os_hidden" in params:
+            qs = qs.filter(os_hidden=_bool(params["os_hidden"], "os_hidden"))
+        else:
+            qs = qs.filter(os_hidden=False)
+        if "id" in params:
+            qs = qs.filter(id__in=parse_ids(params["id"]))
+        for field in ("name", "status", "disk_format", "container_format"):
+            if field in params:
+                value = params[field]
+                if value.startswith("in:"):
+                    qs = qs.filter(**{f"{field}__in": [v.strip('"') for v in value[3:].split(",")]})
+                else:
+                    qs = qs.filter(**{field: value})
+        if "owner" in params:
+            qs = qs.filter(owner_id=params["owner"] or None)
+        if "protected" in params:
+            qs = qs.filter(protected=_bool(params["protected"], "protected"))
+        for key in ("size_min", "size_max"):
+            if key in params:
+                try:
+                    size = int(params[key])
+                except ValueError:
+                    raise BadRequest(f"Invalid value for {key}: {params[key]}") from None
+                qs = qs.filter(**{("size__gte" if key == "size_min" else "size__lte"): size})
+        if "tag" in params:
+            for tag in params.getlist("tag"):
+                qs = qs.filter(tags__contains=[tag])
+        extra = {k: v for k, v in params.items() if k not in LIST_PARAMS}
+        if extra:
+            qs = qs.filter(properties__contains=extra)
+        order = _order(params)
+        qs = qs.order_by(*order)
+        limit = parse_limit(params.get("limit"))
+        marker = params.get("marker")
+        if marker:
+            try:
+                marker_image = services.get_visible(marker, ctx.project_id, ctx.is_admin)
+            except services.ImageNotFound:
+                raise BadRequest(f"Invalid marker. Image {marker} could not be found.") from None
+            qs = apply_marker(qs, marker_image, order)
+        page = list(qs[: limit + 1])
+        has_more = len(page) > limit
+        page = page[:limit]
+        query = {k: v for k, v in params.items() if k != "marker"}
+        body = {
+            "images": [glance_image(image) for image in page],
+            "schema": "/v2/schemas/images",
+            "first": "/v2/images" + (f"?{urlencode(query)}" if query else ""),
+        }
+        if has_more and page:
+            query["marker"] = str(page[-1].id)
+            body["next"] = f"/v2/images?{urlencode(query)}"
+        return Response(body)
+
+
+def _own(ctx) -> Q:
+    return Q(owner_id=ctx.project_id) if ctx.project_id else Q(pk__in=[])
+
+
+class ImageView(ImageAPIView):
+    def get(self, request, image_id):
+        ctx = self.ctx
+        enforce(ctx, "image:get_image")
+        image = services.get_visible(image_id, ctx.project_id, ctx.is_admin)
+        return Response(glance_image(image))

@@ -1,0 +1,17 @@
+"""Policy actions of the Image API (registered in identity.policy by the app's ready())."""
+from identity.policy import register
+
+register({
+    "image:get_images": "any_authenticated",
+    "image:get_image": "any_authenticated",
+    "image:add_image": "any_authenticated",
+    "image:upload_image": "admin_or_owner",
+    "image:download_image": "any_authenticated",
+    "image:modify_image": "admin_or_owner",
+    "image:delete_image": "admin_or_owner",
+    "image:publicize_image": "admin_api",
+    "image:communitize_image": "admin_or_owner",
+    "compute:images:list": "any_authenticated",
+    "compute:images:show": "any_authenticated",
+    "compute:images:delete": "admin_or_owner",
+})

@@ -1,0 +1,69 @@
+#!/bin/sh
+# cloudproj test image: /sbin/init of the root filesystem (ami).
+# Console markers (kernel command line console=ttyS0):
+#   CLOUDPROJ-TESTIMAGE-UP hostname=<h> ip=<addr>       lease taken, HTTP server on port 80
+#   CLOUDPROJ-TESTIMAGE-NOLEASE hostname=<h>            no DHCP answer
+#   CLOUDPROJ-METADATA instance-id=<id> hostname=<h>    the metadata service answered
+#   CLOUDPROJ-TESTIMAGE-POWEROFF                        ACPI power button pressed
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+grep -q " /dev " /proc/mounts || mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /run /tmp /www
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+hostname cloudproj-test
+# ACPI power button -> /etc/acpi/PWRF/00000080 (clean poweroff)
+acpid -c /etc/acpi -l /run/acpid.log
+echo "CLOUDPROJ-TESTIMAGE-BOOT kernel=$(uname -r)"
+
+ip link set lo up
+ip link set eth0 up
+# First lease in the foreground (bounded), then udhcpc stays in the background to renew.
+udhcpc -i eth0 -s /etc/udhcpc.script -t 10 -T 2 -A 3 -b -p /run/udhcpc.pid
+
+addr=""
+n=0
+while [ -z "$addr" ] && [ $n -lt 60 ]; do
+    [ -s /run/cloudproj-ip ] && addr=$(cat /run/cloudproj-ip)
+    [ -z "$addr" ] && sleep 1
+    n=$((n + 1))
+done
+host=$(hostname)
+if [ -n "$addr" ]; then
+    marker="CLOUDPROJ-TESTIMAGE-UP hostname=$host ip=$addr"
+else
+    marker="CLOUDPROJ-TESTIMAGE-NOLEASE hostname=$host"
+fi
+printf '<html><body><pre>%s</pre></body></html>\n' "$marker" > /www/index.html
+echo "$marker" > /www/marker.txt
+httpd -p 80 -h /www
+echo "$marker"
+
+# --- metadata hook ---------------------------------------------------------------------
+# Reads the EC2-style metadata service if it answers. Runs in the background with hard
+# timeouts and never blocks boot (busybox wget crashed without a route: nc is used instead).
+# Disable with a file /etc/cloudproj/no-metadata in the image.
+metadata_get() {
+    printf 'GET /latest/meta-data/%s HTTP/1.0\r\nHost: 169.254.169.254\r\n\r\n' "$1" \
+        | timeout 8 nc -w 4 169.254.169.254 80 2>/dev/null > /tmp/md.$$ || return 1
+    head -n 1 /tmp/md.$$ | grep -q ' 200 ' || return 1
+    sed '1,/^\r*$/d' /tmp/md.$$ | head -n 1 | tr -d '\r\n'
+}
+fetch_metadata() {
+    [ -e /etc/cloudproj/no-metadata ] && return 0
+    [ -n "$addr" ] || return 0
+    iid=$(metadata_get instance-id) || { echo "CLOUDPROJ-METADATA-UNAVAILABLE"; return 0; }
+    [ -n "$iid" ] || return 0
+    mdhost=$(metadata_get hostname) || mdhost=""
+    echo "CLOUDPROJ-METADATA instance-id=$iid hostname=$mdhost"
+    echo "CLOUDPROJ-METADATA instance-id=$iid hostname=$mdhost" >> /www/index.html
+}
+fetch_metadata &
+# --- end of metadata hook ----------------------------------------------------------------
+
+# PID 1 must never exit. Reap children and idle.
+while true; do
+    sleep 3600
+done
