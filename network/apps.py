@@ -1,5 +1,5 @@
+"""The network app: nova-network's FlatDHCP networks, fixed IPs, bridges and dnsmasq."""
 from importlib import import_module
-from importlib.util import find_spec
 
 from django.apps import AppConfig
 
@@ -9,5 +9,5 @@ class NetworkConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        if find_spec(f"{self.name}.policies"):
-            import_module(f"{self.name}.policies")  # registers this app's policy actions
+        import_module(f"{self.name}.policies")  # registers this app's policy actions
+        import_module(f"{self.name}.signals")  # agent start-up: re-create bridges and dnsmasq

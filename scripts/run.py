@@ -31,7 +31,10 @@ def say(message: str) -> None:
 
 def ensure_local_env() -> None:
     """Keep a generated SECRET_KEY in .cloud/env so sessions and tokens survive restarts."""
-    CLOUD_DIR.mkdir(mode=0o700, exist_ok=True)
+    CLOUD_DIR.mkdir(exist_ok=True)
+    # Traverse-only for others: dnsmasq drops root and re-reads its hosts file under state/.
+    # The secrets in here (openrc, clouds.yaml, admin-password, env) are files of mode 0600.
+    CLOUD_DIR.chmod(0o711)
     env_file = CLOUD_DIR / "env"
     if not env_file.exists():
         fd = os.open(env_file, os.O_WRONLY | os.O_CREAT, 0o600)

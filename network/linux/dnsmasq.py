@@ -1,0 +1,236 @@
+"""One dnsmasq per network on a host, bound to the network's bridge.
+
+Files live under NETWORKS_PATH/<network id>/: `dnsmasq.pid`, `hosts` (MAC,IP,hostname per
+line, regenerated whole from the DB and swapped in with a rename), `leases`, an empty
+`dnsmasq.conf` and a `lock` serialising work on that network's files and process.
+dnsmasq re-reads the hosts file on SIGHUP.
+"""
+import fcntl
+import os
+import signal
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+
+from . import validate
+from .run import HostCommandError, run
+
+
+@dataclass(frozen=True)
+class DnsmasqConfig:
+    network_id: int
+    bridge: str
+    gateway: str
+    netmask: str
+    dhcp_start: str
+    dhcp_end: str | None = None  # None: "static" range (only hosts of the hosts file get an address)
+    dns_servers: tuple = field(default_factory=tuple)
+    domain: str = "novalocal"
+    lease_time: int = 3600
+    mtu: int | None = None
+
+
+@dataclass(frozen=True)
+class HostEntry:
+    mac: str
+    ip: str
+    hostname: str
+
+    def line(self) -> str:
+        return f"{validate.mac(self.mac)},{validate.ipv4(self.ip)},{validate.hostname(self.hostname)}"
+
+
+def network_dir(network_id: int) -> Path:
+    return Path(settings.NETWORKS_PATH) / str(validate.positive_int(int(network_id), "network id"))
+
+
+def paths(network_id: int) -> dict[str, Path]:
+    base = network_dir(network_id)
+    return {
+        "dir": base,
+        "pid": base / "dnsmasq.pid",
+        "hosts": base / "hosts",
+        "leases": base / "leases",
+        "conf": base / "dnsmasq.conf",
+        "lock": base / "lock",
+    }
+
+
+def _prepare(network_id: int) -> dict[str, Path]:
+    p = paths(network_id)
+    p["dir"].mkdir(parents=True, exist_ok=True)
+    os.chmod(p["dir"], 0o755)  # dnsmasq re-reads the hosts file after dropping privileges
+    if not p["conf"].exists():
+        p["conf"].write_text("")
+    if not p["hosts"].exists():
+        p["hosts"].write_text("")
+        os.chmod(p["hosts"], 0o644)
+    return p
+
+
+@contextmanager
+def network_lock(network_id: int):
+    """An exclusive lock on one network's files and process (across processes)."""
+    p = _prepare(network_id)
+    with open(p["lock"], "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield p
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def argv(cfg: DnsmasqConfig) -> list[str]:
+    p = paths(cfg.network_id)
+    bridge = validate.ifname(cfg.bridge)
+    gateway = validate.ipv4(cfg.gateway)
+    lease = validate.positive_int(cfg.lease_time, "lease time")
+    start = validate.ipv4(cfg.dhcp_start)
+    end = validate.ipv4(cfg.dhcp_end) if cfg.dhcp_end else "static"
+    args = [
+        settings.DNSMASQ_BINARY,
+        "--strict-order",
+        "--bind-interfaces",
+        f"--interface={bridge}",
+        "--except-interface=lo",
+        f"--listen-address={gateway}",
+        f"--dhcp-range=set:net{cfg.network_id},{start},{end},{validate.ipv4(cfg.netmask)},{lease}s",
+        f"--dhcp-hostsfile={p['hosts']}",
+        f"--dhcp-leasefile={p['leases']}",
+        f"--pid-file={p['pid']}",
+        f"--conf-file={p['conf']}",
+        "--no-hosts",
+        f"--domain={validate.domain(cfg.domain)}",
+        f"--dhcp-option=3,{gateway}",
+        "--dhcp-no-override",
+        "--dhcp-authoritative",
+    ]
+    if cfg.dns_servers:
+        args.append("--no-resolv")
+        args += [f"--server={validate.ipv4(server)}" for server in cfg.dns_servers]
+    if cfg.mtu:
+        args.append(f"--dhcp-option=26,{validate.positive_int(cfg.mtu, 'mtu')}")
+    return args
+
+
+def render_hosts(entries) -> str:
+    lines = sorted(HostEntry(*e).line() if not isinstance(e, HostEntry) else e.line() for e in entries)
+    return "".join(line + "\n" for line in lines)
+
+
+def write_hosts(network_id: int, entries) -> bool:
+    """Replace the hosts file with `entries` (atomic rename). True if its content changed."""
+    p = _prepare(network_id)
+    content = render_hosts(entries)
+    try:
+        if p["hosts"].read_text() == content:
+            return False
+    except FileNotFoundError:
+        pass
+    fd, tmp = tempfile.mkstemp(prefix=".hosts.", dir=p["dir"])
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(content)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, p["hosts"])
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def read_hosts(network_id: int) -> list[HostEntry]:
+    try:
+        text = paths(network_id)["hosts"].read_text()
+    except FileNotFoundError:
+        return []
+    return [HostEntry(*line.split(",", 2)) for line in text.splitlines() if line.strip()]
+
+
+def read_leases(network_id: int) -> dict[str, str]:
+    """{mac: ip} of dnsmasq's lease file (expiry mac ip hostname client-id per line)."""
+    result = {}
+    try:
+        text = paths(network_id)["leases"].read_text()
+    except FileNotFoundError:
+        return result
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 3:
+            result[parts[1].lower()] = parts[2]
+    return result
+
+
+def pid(network_id: int) -> int | None:
+    """The pid of this network's running dnsmasq, or None (a stale pid file is not trusted)."""
+    p = paths(network_id)
+    try:
+        value = int(p["pid"].read_text().strip())
+        cmdline = Path(f"/proc/{value}/cmdline").read_bytes().split(b"\0")
+    except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+        return None
+    if not cmdline or not cmdline[0].endswith(b"dnsmasq") or f"--pid-file={p['pid']}".encode() not in cmdline:
+        return None
+    try:
+        with open(f"/proc/{value}/stat") as handle:
+            if handle.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return None
+    except (FileNotFoundError, IndexError):
+        return None
+    return value
+
+
+def is_running(network_id: int) -> bool:
+    return pid(network_id) is not None
+
+
+def _start(cfg: DnsmasqConfig) -> int:
+    p = paths(cfg.network_id)
+    p["pid"].unlink(missing_ok=True)
+    run(argv(cfg))  # dnsmasq daemonises once it is bound: errors (busy port, bad option) surface here
+    for _ in range(50):
+        value = pid(cfg.network_id)
+        if value:
+            return value
+        time.sleep(0.05)
+    raise HostCommandError(argv(cfg), 1, "dnsmasq did not write its pid file")
+
+
+def ensure(cfg: DnsmasqConfig, entries) -> str:
+    """Write the hosts file; start dnsmasq if it is not running, SIGHUP it if the file changed.
+
+    Returns "started", "reloaded" or "unchanged". Call it with network_lock held when the
+    entries were read from the DB (so a stale read never overwrites a newer one).
+    """
+    changed = write_hosts(cfg.network_id, entries)
+    running = pid(cfg.network_id)
+    if running is None:
+        _start(cfg)
+        return "started"
+    if changed:
+        os.kill(running, signal.SIGHUP)
+        return "reloaded"
+    return "unchanged"
+
+
+def stop(network_id: int, timeout: float = 5.0) -> bool:
+    """Stop this network's dnsmasq. True if one was running."""
+    running = pid(network_id)
+    if running is None:
+        paths(network_id)["pid"].unlink(missing_ok=True)
+        return False
+    try:
+        os.kill(running, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and pid(network_id) == running:
+        time.sleep(0.05)
+    if pid(network_id) == running:
+        os.kill(running, signal.SIGKILL)
+    paths(network_id)["pid"].unlink(missing_ok=True)
+    return True

@@ -1,0 +1,82 @@
+"""nova-manage style `network` commands: create, list, delete."""
+from django.core.management.base import CommandError
+
+from cloudproj.cli import CategoryCommand
+from identity.models import Project
+from network.models import Network
+from network.services import NetworkError
+from network.services import networks as svc
+
+TRUE, FALSE = {"t", "true", "1", "yes", "y"}, {"f", "false", "0", "no", "n"}
+
+
+def _bool(value: str) -> bool:
+    lowered = str(value).strip().lower()
+    if lowered in TRUE | FALSE:
+        return lowered in TRUE
+    raise CommandError(f"--multi_host must be T or F, not {value!r}")
+
+
+class Command(CategoryCommand):
+    help = "Networks (FlatDHCP): create, list, delete."
+    actions = {
+        "create": "Create a network and its fixed IPs.",
+        "list": "List networks.",
+        "delete": "Delete a network (refused while addresses are allocated).",
+    }
+
+    def add_action_arguments(self, name, parser):
+        if name == "create":
+            parser.add_argument("--label", required=True)
+            parser.add_argument("--fixed_range_v4", "--fixed_range", dest="fixed_range_v4", required=True)
+            parser.add_argument("--num_networks", type=int, default=1)
+            parser.add_argument("--network_size", type=int, default=None)
+            parser.add_argument("--bridge", default=None)
+            parser.add_argument("--bridge_interface", default=None)
+            parser.add_argument("--dns1", default=None)
+            parser.add_argument("--dns2", default=None)
+            parser.add_argument("--multi_host", default="F", help="T or F")
+            parser.add_argument("--project", "--project_id", dest="project", default=None)
+            parser.add_argument("--host", default=None, help="network host (non multi-host)")
+            parser.add_argument("--mtu", type=int, default=None)
+        elif name == "delete":
+            parser.add_argument("network", nargs="?", help="CIDR, label or uuid")
+            parser.add_argument("--network", dest="network_opt", default=None, help="CIDR, label or uuid")
+
+    def action_create(self, options):
+        project = None
+        if options["project"]:
+            project = (Project.objects.filter(name=options["project"]).first()
+                       or Project.objects.filter(pk=options["project"]).first())
+            if project is None:
+                raise CommandError(f"project {options['project']} not found")
+        try:
+            network = svc.create_network(
+                options["label"], options["fixed_range_v4"], bridge=options["bridge"],
+                bridge_interface=options["bridge_interface"], dns1=options["dns1"], dns2=options["dns2"],
+                multi_host=_bool(options["multi_host"]), project=project, host=options["host"],
+                num_networks=options["num_networks"], network_size=options["network_size"], mtu=options["mtu"],
+            )
+        except NetworkError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(f"network {network.label} created: {network.cidr} on {network.bridge} ({network.uuid})")
+
+    def action_list(self, options):
+        rows = [
+            [n.pk, n.cidr, "None", n.gateway, n.dhcp_start, n.dns1, n.dns2, n.vlan,
+             n.project.name if n.project else "None", n.uuid, n.label]
+            for n in Network.objects.active().select_related("project").order_by("id")
+        ]
+        self.table(["id", "IPv4", "IPv6", "gateway", "start address", "DNS1", "DNS2", "VlanID",
+                    "project", "uuid", "label"], rows)
+
+    def action_delete(self, options):
+        key = options.get("network_opt") or options.get("network")
+        if not key:
+            raise CommandError("give the network to delete (CIDR, label or uuid)")
+        try:
+            network = svc.get_network(key)
+            svc.delete_network(network)
+        except NetworkError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(f"network {network.label} ({network.cidr}) deleted")

@@ -1,0 +1,9 @@
+"""Policy actions of the nova-network calls of the compute API."""
+from identity.policy import register
+
+register({
+    "compute:networks:list": "any_authenticated",
+    "compute:networks:show": "any_authenticated",
+    "compute:networks:create": "admin_api",
+    "compute:networks:delete": "admin_api",
+})

@@ -1,0 +1,150 @@
+"""What a host agent does for its networks: bridges and dnsmasq, re-created from the DB.
+
+- setup_network(network, host): bridge (gateway address, bridge_interface) + dnsmasq.
+- refresh_dhcp(network, host): regenerate the hosts file from the DB, SIGHUP dnsmasq
+  (starting it if it is not running).
+- supervise_host_networks(host): for every network the host serves, re-create what is
+  missing (bridge, dnsmasq), record leases; stop dnsmasq of deleted networks.
+- on_agent_start(host): the same at agent start-up (a restarted agent re-creates it all).
+
+A host serves: networks whose `host` is this host, multi-host networks, and networks with
+no host (the single-machine default network, served by every agent).
+"""
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import Q
+
+from ..linux import bridge as linux_bridge
+from ..linux import dnsmasq
+from ..models import Network
+from . import fixed_ips
+
+log = logging.getLogger(__name__)
+
+
+def served_networks(host: str):
+    return Network.objects.active().filter(Q(host=host) | Q(multi_host=True) | Q(host__isnull=True)).order_by("id")
+
+
+def serving_host(network: Network, instance_host: str) -> str:
+    """The host whose dnsmasq hands out an instance's address on `network`."""
+    if network.host and not network.multi_host:
+        return network.host
+    return instance_host
+
+
+def dnsmasq_config(network: Network) -> dnsmasq.DnsmasqConfig:
+    return dnsmasq.DnsmasqConfig(
+        network_id=network.pk,
+        bridge=network.bridge,
+        gateway=network.gateway,
+        netmask=network.netmask,
+        dhcp_start=network.dhcp_start,
+        dhcp_end=None,  # static: only the instances of the hosts file get an address
+        dns_servers=tuple(s for s in (network.dns1, network.dns2) if s),
+        domain=getattr(settings, "DHCP_DOMAIN", "novalocal"),
+        lease_time=int(getattr(settings, "DHCP_LEASE_TIME", 3600)),
+        mtu=network.mtu,
+    )
+
+
+def ensure_bridge(network: Network) -> bool:
+    return linux_bridge.ensure_bridge(
+        network.bridge, f"{network.gateway}/{network.prefixlen}",
+        interface=network.bridge_interface or None, mtu=network.mtu,
+    )
+
+
+def refresh_dhcp(network: Network, host: str | None = None) -> str:
+    """Hosts file from the DB (read under the network's lock), then start or SIGHUP dnsmasq."""
+    with dnsmasq.network_lock(network.pk):
+        entries = fixed_ips.dhcp_hosts(network, host)
+        return dnsmasq.ensure(dnsmasq_config(network), entries)
+
+
+def setup_network(network: Network, host: str | None = None) -> dict:
+    created = ensure_bridge(network)
+    state = refresh_dhcp(network, host)
+    return {"network": network.pk, "bridge": "created" if created else "present", "dnsmasq": state}
+
+
+def teardown_network(network_id: int, bridge: str | None = None) -> None:
+    """Stop the network's dnsmasq and remove its bridge (if no active network uses it)."""
+    with dnsmasq.network_lock(network_id):
+        dnsmasq.stop(network_id)
+    if bridge and not Network.objects.active().filter(bridge=bridge).exists():
+        linux_bridge.delete_bridge(bridge)
+
+
+def supervise_host_networks(host: str) -> dict:
+    """One supervision pass; never raises (each network's failure is logged and reported)."""
+    report = {}
+    served = list(served_networks(host))
+    for network in served:
+        try:
+            report[network.pk] = setup_network(network, host)
+            fixed_ips.mark_leased(network, dnsmasq.read_leases(network.pk))
+        except Exception as exc:  # noqa: BLE001 - one broken network must not stop the others
+            log.exception("supervision of network %s on %s failed", network.pk, host)
+            report[network.pk] = {"network": network.pk, "error": str(exc)}
+    served_ids = {network.pk for network in served}
+    for orphan in _orphan_dirs(served_ids):
+        try:
+            network = Network.objects.filter(pk=orphan).first()
+            if network is not None and network.deleted_at is None:
+                continue  # active but served by another host: leave its files alone
+            teardown_network(orphan, network.bridge if network is not None else None)
+            report[orphan] = {"network": orphan, "dnsmasq": "stopped"}
+        except Exception as exc:  # noqa: BLE001
+            log.exception("could not tear down deleted network %s", orphan)
+            report[orphan] = {"network": orphan, "error": str(exc)}
+    return report
+
+
+def _orphan_dirs(served_ids: set[int]) -> list[int]:
+    base = Path(settings.NETWORKS_PATH)
+    if not base.is_dir():
+        return []
+    ids = [int(p.name) for p in base.iterdir() if p.is_dir() and p.name.isdigit()]
+    return [i for i in ids if i not in served_ids and dnsmasq.is_running(i)]
+
+
+def on_agent_start(host: str) -> dict:
+    """Re-create the bridges and dnsmasq of every network this host serves."""
+    from .networks import DEFAULT_LABEL
+
+    if not Network.objects.active().filter(label=DEFAULT_LABEL).exists():
+        log.info("no default network yet; agent %s has nothing to set up for it", host)
+    report = supervise_host_networks(host)
+    log.info("agent %s networks: %s", host, report)
+    return report
+
+
+def prepare_instance_network(network: Network, instance_host: str) -> str:
+    """For the boot pipeline's allocate_ip step, running in the agent of `instance_host`
+    (after allocate_fixed_ip): make the DHCP entry live on the serving host.
+
+    Served here (multi-host, host-less, or this host is the network host): bridge + hosts
+    file + SIGHUP in-process. Otherwise: a `network.refresh_dhcp` task on
+    `network.<network host>`. Returns "local:<dnsmasq state>" or "sent:<queue>".
+    """
+    target = serving_host(network, instance_host)
+    if target == instance_host:
+        ensure_bridge(network)
+        return "local:" + refresh_dhcp(network, instance_host)
+    return "sent:" + request_refresh(network, target)
+
+
+def request_refresh(network: Network, target_host: str) -> str:
+    """Queue `network.refresh_dhcp` on `network.<target_host>` (after the current transaction)."""
+    from django.db import transaction
+
+    from cloudproj.celery import host_queue
+
+    from ..tasks import refresh_dhcp as refresh_task
+
+    queue = host_queue("network", target_host)
+    transaction.on_commit(lambda: refresh_task.apply_async(args=[network.pk, target_host], queue=queue))
+    return queue

@@ -1,0 +1,58 @@
+"""Thin Celery tasks of the network app; they run on `network.<host>` (the agent of <host>).
+
+Send them with `queue=host_queue("network", host)`; messages carry ids only.
+"""
+import logging
+
+from celery import shared_task
+
+from .models import Network
+from .services import host as host_service
+
+log = logging.getLogger(__name__)
+
+
+def _current_host(host):
+    if host:
+        return host
+    from compute.agent import current_host
+
+    return current_host()
+
+
+def _network(network_id):
+    return Network.objects.active().filter(pk=network_id).first()
+
+
+@shared_task(name="network.setup_network", acks_late=True)
+def setup_network(network_id: int, host: str | None = None) -> dict | None:
+    """Bridge + dnsmasq of one network on this host (idempotent)."""
+    network = _network(network_id)
+    if network is None:
+        log.info("setup_network: network %s is gone", network_id)
+        return None
+    return host_service.setup_network(network, _current_host(host))
+
+
+@shared_task(name="network.refresh_dhcp", acks_late=True)
+def refresh_dhcp(network_id: int, host: str | None = None) -> str | None:
+    """Regenerate the network's hosts file from the DB and reload (or start) its dnsmasq."""
+    network = _network(network_id)
+    if network is None:
+        return None
+    host = _current_host(host)
+    host_service.ensure_bridge(network)
+    return host_service.refresh_dhcp(network, host)
+
+
+@shared_task(name="network.teardown_network", acks_late=True)
+def teardown_network(network_id: int) -> None:
+    network = Network.objects.filter(pk=network_id).first()
+    if network is not None and network.deleted_at is None:
+        return  # re-created or never deleted: nothing to tear down
+    host_service.teardown_network(network_id, network.bridge if network else None)
+
+
+@shared_task(name="network.supervise", acks_late=True)
+def supervise(host: str | None = None) -> dict:
+    return {str(k): v for k, v in host_service.supervise_host_networks(_current_host(host)).items()}

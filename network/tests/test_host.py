@@ -1,0 +1,176 @@
+"""Real host networking: bridges, dnsmasq and a real DHCP exchange from a network namespace."""
+import os
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from network.linux import bridge as linux_bridge
+from network.linux import dnsmasq
+from network.linux.validate import InvalidValue
+from network.models import FixedIP
+from network.services import fixed_ips, host, networks
+from network.signals import on_worker_ready
+
+from .conftest import host_networking_missing, unique
+
+missing = host_networking_missing()
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(missing), reason=missing or "")]
+
+
+@pytest.fixture
+def test_network(db, networks_path, host_links):
+    br = unique("br")
+    host_links["links"].append(br)
+    network = networks.create_network("dhcp-test", "10.200.30.0/24", bridge=br, bridge_interface="",
+                                      dns1="10.200.30.1")
+    yield network
+    dnsmasq.stop(network.pk)
+
+
+def sh(*argv, check=True):
+    return subprocess.run(list(argv), capture_output=True, text=True, check=check, timeout=60)
+
+
+def guest(host_links, bridge_name, mac):
+    """A netns with a veth whose host end is on the bridge and whose guest end has `mac`."""
+    ns, outside, inside = unique("ns"), unique("vh"), unique("vg")
+    host_links["netns"].append(ns)
+    host_links["links"].append(outside)
+    sh("ip", "netns", "add", ns)
+    sh("ip", "link", "add", outside, "type", "veth", "peer", "name", inside)
+    sh("ip", "link", "set", inside, "netns", ns)
+    sh("ip", "netns", "exec", ns, "ip", "link", "set", inside, "address", mac)
+    sh("ip", "netns", "exec", ns, "ip", "link", "set", inside, "up")
+    sh("ip", "link", "set", outside, "master", bridge_name)
+    sh("ip", "link", "set", outside, "up")
+    return ns, inside
+
+
+def udhcpc(ns, ifname, tmp_path):
+    out = tmp_path / "lease.txt"
+    script = tmp_path / "udhcpc.sh"
+    script.write_text(f'#!/bin/sh\nif [ "$1" = bound ]; then echo "$ip $subnet $router" > {out}; fi\nexit 0\n')
+    script.chmod(0o755)
+    proc = sh("ip", "netns", "exec", ns, "busybox", "udhcpc", "-i", ifname, "-n", "-q", "-t", "5", "-T", "1",
+              "-s", str(script), check=False)
+    return (out.read_text().split() if out.exists() else None), proc
+
+
+def test_bridge_is_idempotent_and_validates_names(host_links):
+    br = unique("br")
+    host_links["links"].append(br)
+    assert linux_bridge.ensure_bridge(br, "10.200.31.1/24") is True
+    assert linux_bridge.ensure_bridge(br, "10.200.31.1/24") is False
+    assert linux_bridge.addresses(br) == ["10.200.31.1/24"]
+    assert Path(f"/sys/class/net/{br}/operstate").exists()
+    port = unique("p")
+    host_links["links"].append(port)
+    sh("ip", "link", "add", port, "type", "veth", "peer", "name", port + "x")
+    linux_bridge.ensure_bridge(br, "10.200.31.1/24", interface=port)
+    assert linux_bridge.master_of(port) == br
+    assert linux_bridge.delete_bridge(br) is True
+    assert not linux_bridge.exists(br) and linux_bridge.delete_bridge(br) is False
+    for bad in ("a" * 16, "br0;reboot", "../x"):
+        with pytest.raises(InvalidValue):
+            linux_bridge.ensure_bridge(bad)
+
+
+def test_hosts_file_refuses_bad_values(networks_path):
+    with pytest.raises(InvalidValue):
+        dnsmasq.write_hosts(1, [("fa:16:3e:00:00:01", "10.200.30.5", "bad host\n")])
+    with pytest.raises(InvalidValue):
+        dnsmasq.write_hosts(1, [("fa:16:3e:00:00:zz", "10.200.30.5", "ok")])
+    with pytest.raises(InvalidValue):
+        dnsmasq.write_hosts(1, [("fa:16:3e:00:00:01", "10.200.30.500", "ok")])
+
+
+def test_real_dhcp_exchange_release_and_supervision(test_network, host_links, tmp_path):
+    network = test_network
+    vm = uuid.uuid4()
+    fixed_ips.allocate_fixed_ip(network, uuid.uuid4(), host="h1", hostname="other")  # takes .2
+    ip = fixed_ips.allocate_fixed_ip(network, vm, host="h1", hostname="vm1")
+    assert ip.address == "10.200.30.3"
+    report = host.setup_network(network, "h1")
+    assert report["bridge"] == "created" and report["dnsmasq"] == "started"
+    assert host.setup_network(network, "h1")["dnsmasq"] == "unchanged"
+    assert f"{ip.mac_address},10.200.30.3,vm1" in dnsmasq.paths(network.pk)["hosts"].read_text()
+
+    ns, ifname = guest(host_links, network.bridge, ip.mac_address)
+    lease, proc = udhcpc(ns, ifname, tmp_path)
+    assert lease is not None, proc.stderr
+    assert lease == ["10.200.30.3", "255.255.255.0", "10.200.30.1"]
+    assert dnsmasq.read_leases(network.pk).get(ip.mac_address) == "10.200.30.3"
+    host.supervise_host_networks("h1")
+    assert FixedIP.objects.get(pk=ip.pk).leased is True
+
+    # an unknown MAC gets nothing (static range: only the hosts file's instances)
+    ns2, if2 = guest(host_links, network.bridge, "fa:16:3e:de:ad:01")
+    lease2, _ = udhcpc(ns2, if2, tmp_path / "..")
+    assert lease2 is None
+
+    # release + refresh: the entry leaves the hosts file and dnsmasq is reloaded
+    pid_before = dnsmasq.pid(network.pk)
+    fixed_ips.release_fixed_ip(vm)
+    assert host.refresh_dhcp(network, "h1") == "reloaded"
+    assert ip.mac_address not in dnsmasq.paths(network.pk)["hosts"].read_text()
+    assert dnsmasq.pid(network.pk) == pid_before
+
+    # killed dnsmasq: supervision starts a new one
+    os.kill(pid_before, signal.SIGKILL)
+    for _ in range(50):
+        if not dnsmasq.is_running(network.pk):
+            break
+        time.sleep(0.05)
+    assert not dnsmasq.is_running(network.pk)
+    report = host.supervise_host_networks("h1")
+    assert report[network.pk]["dnsmasq"] == "started"
+    new_pid = dnsmasq.pid(network.pk)
+    assert new_pid and new_pid != pid_before
+
+
+@pytest.mark.django_db(transaction=True)  # the hook closes its DB connection
+def test_worker_ready_recreates_a_deleted_bridge_and_dnsmasq(test_network):
+    network = test_network
+    host.setup_network(network, "h1")
+    linux_bridge.delete_bridge(network.bridge)
+    dnsmasq.stop(network.pk)
+    assert not linux_bridge.exists(network.bridge)
+
+    class FakeConsumer:
+        hostname = "celery@h1"
+
+    assert on_worker_ready(sender=FakeConsumer()) is None  # not an agent: does nothing
+    assert not linux_bridge.exists(network.bridge)
+    FakeConsumer.hostname = "agent@h1"
+    report = on_worker_ready(sender=FakeConsumer())
+    assert report[network.pk]["bridge"] == "created"
+    assert linux_bridge.addresses(network.bridge) == ["10.200.30.1/24"]
+    assert dnsmasq.is_running(network.pk)
+
+
+def test_supervision_stops_dnsmasq_of_a_deleted_network(test_network):
+    network = test_network
+    host.setup_network(network, "h1")
+    networks.delete_network(network)
+    report = host.supervise_host_networks("h1")
+    assert report[network.pk]["dnsmasq"] == "stopped"
+    assert not dnsmasq.is_running(network.pk)
+    assert not linux_bridge.exists(network.bridge)
+
+
+def test_tasks_and_pipeline_helper_converge(test_network):
+    from network import tasks
+
+    network = test_network
+    ip = fixed_ips.allocate_fixed_ip(network, uuid.uuid4(), host="h1", hostname="vm9")
+    assert host.prepare_instance_network(network, "h1") == "local:started"
+    assert f"{ip.mac_address},{ip.address},vm9" in dnsmasq.paths(network.pk)["hosts"].read_text()
+    result = tasks.setup_network.apply(args=[network.pk, "h1"]).get()
+    assert result == {"network": network.pk, "bridge": "present", "dnsmasq": "unchanged"}
+    fixed_ips.release_fixed_ip(ip.instance_uuid)
+    assert tasks.refresh_dhcp.apply(args=[network.pk, "h1"]).get() == "reloaded"
+    assert dnsmasq.read_hosts(network.pk) == []
