@@ -1,5 +1,17 @@
 """Hypervisor drivers: the only compute code that touches the host (libvirt)."""
-from .driver import ComputeDriver, HostStats
+from .driver import (
+    ComputeDriver,
+    DriverError,
+    HostStats,
+    HypervisorUnavailable,
+    InstanceExists,
+    InstanceInfo,
+    InstanceInvalidState,
+    InstanceNotFound,
+    InstanceTimeout,
+    InvalidSpec,
+)
+from .spec import InstanceSpec, Nic, console_log_path, libvirt_name
 
 
 def get_driver(uri: str | None = None) -> ComputeDriver:
@@ -9,4 +21,8 @@ def get_driver(uri: str | None = None) -> ComputeDriver:
     return LibvirtDriver(uri)
 
 
-__all__ = ["ComputeDriver", "HostStats", "get_driver"]
+__all__ = [
+    "ComputeDriver", "DriverError", "HostStats", "HypervisorUnavailable", "InstanceExists", "InstanceInfo",
+    "InstanceInvalidState", "InstanceNotFound", "InstanceSpec", "InstanceTimeout", "InvalidSpec", "Nic",
+    "console_log_path", "get_driver", "libvirt_name",
+]

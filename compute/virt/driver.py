@@ -1,13 +1,44 @@
 """The driver interface every hypervisor driver implements.
 
-Only host stats are needed for registration and heartbeats; the boot pipeline adds
-spawn/destroy/power operations here (they raise NotImplementedError until then).
+A driver is the only code that touches a hypervisor. It never imports Django models: the
+boot pipeline turns an Instance row into a plain `InstanceSpec` (compute/virt/spec.py) and
+hands that over. Instances are addressed by their hypervisor name (`instance-%08x`) or
+uuid; operations that may have to (re)create a domain take the whole spec, because a hard
+reboot or a power-on rebuilds the domain "from the DB".
+
+Errors are `DriverError` subclasses with messages an operator can act on.
 """
 from dataclasses import asdict, dataclass, field
+
+from .power_state import NOSTATE, STATE_NAMES  # noqa: F401 - re-exported
 
 
 class DriverError(Exception):
     """The hypervisor could not be reached or refused the operation."""
+
+
+class HypervisorUnavailable(DriverError):
+    """The hypervisor connection could not be opened (or reopened)."""
+
+
+class InvalidSpec(DriverError, ValueError):
+    """An InstanceSpec field is not acceptable (bad name, MAC, path, size ...)."""
+
+
+class InstanceNotFound(DriverError):
+    """No domain with that name or uuid exists on this host."""
+
+
+class InstanceExists(DriverError):
+    """A domain with that name exists already with another uuid (or vice versa)."""
+
+
+class InstanceInvalidState(DriverError):
+    """The operation is not possible in the domain's current state."""
+
+
+class InstanceTimeout(DriverError):
+    """The domain did not reach the expected state in time."""
 
 
 @dataclass
@@ -29,31 +60,88 @@ class HostStats:
         return asdict(self)
 
 
-class ComputeDriver:
-    """Base class: one instance per process talks to one hypervisor."""
+@dataclass
+class InstanceInfo:
+    """Nova's get_info: power state (compute.virt.power_state) and usage of one domain."""
 
+    state: int
+    max_mem_kb: int
+    mem_kb: int
+    num_cpu: int
+    cpu_time_ns: int
+    uuid: str = ""
+    name: str = ""
+
+    @property
+    def state_name(self) -> str:
+        return STATE_NAMES.get(self.state, "unknown")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class ComputeDriver:
+    """Base class: one instance per process talks to one hypervisor.
+
+    `instance` below is an InstanceSpec, or where noted a name/uuid string (an
+    InstanceSpec is accepted there too). Every method is idempotent where the brief of
+    the boot pipeline needs it (spawn of an already running domain with the same uuid,
+    destroy of an absent domain, power_off of a stopped one ...).
+    """
+
+    # -- host ---------------------------------------------------------------------
     def host_stats(self, refresh: bool = True) -> HostStats:
         raise NotImplementedError
 
     def list_instance_ids(self) -> list[int]:
+        """Hypervisor ids of the running domains."""
         raise NotImplementedError
 
-    def spawn(self, instance, **kwargs):
+    def list_instances(self) -> list[str]:
+        """Names of all domains defined on this host (running or not)."""
         raise NotImplementedError
 
-    def destroy(self, instance, **kwargs):
+    def instance_exists(self, instance) -> bool:
         raise NotImplementedError
 
-    def reboot(self, instance, hard: bool = False):
+    # -- lifecycle ----------------------------------------------------------------
+    def spawn(self, spec, timeout: float = 60.0) -> int:
+        """Define and start the domain; wait until it runs; return its power state."""
         raise NotImplementedError
 
-    def power_on(self, instance):
+    def destroy(self, instance, cleanup_files: bool = False) -> bool:
+        """Stop and undefine; True if a domain was removed, False if it was absent."""
         raise NotImplementedError
 
-    def power_off(self, instance):
+    def reboot(self, spec, hard: bool = False, timeout: float = 120.0) -> int:
         raise NotImplementedError
 
-    def get_info(self, instance) -> dict:
+    def power_off(self, instance, timeout: float = 60.0) -> int:
+        raise NotImplementedError
+
+    def power_on(self, spec, timeout: float = 60.0) -> int:
+        raise NotImplementedError
+
+    def pause(self, instance) -> int:
+        raise NotImplementedError
+
+    def unpause(self, instance) -> int:
+        raise NotImplementedError
+
+    def suspend(self, instance) -> int:
+        raise NotImplementedError
+
+    def resume(self, spec, timeout: float = 60.0) -> int:
+        raise NotImplementedError
+
+    def get_info(self, instance) -> InstanceInfo:
+        raise NotImplementedError
+
+    def get_power_state(self, instance) -> int:
+        """The power state, NOSTATE when the domain does not exist."""
+        raise NotImplementedError
+
+    def console_log(self, instance, max_bytes: int = 64 * 1024) -> str:
         raise NotImplementedError
 
     def close(self) -> None:
