@@ -56,3 +56,53 @@ class ComputeNodeAdmin(admin.ModelAdmin):
     list_filter = ("hypervisor_type",)
     search_fields = ("host", "hypervisor_hostname", "host_ip")
     readonly_fields = ("created_at", "updated_at")
+
+
+# --- instances ---------------------------------------------------------------------------------
+from .models import Claim, Instance, InstanceAction, InstanceActionEvent, InstanceFault, KeyPair  # noqa: E402
+
+
+class InstanceFaultInline(admin.TabularInline):
+    model = InstanceFault
+    extra = 0
+    readonly_fields = ("code", "message", "details", "host", "created_at")
+
+
+@admin.register(Instance)
+class InstanceAdmin(admin.ModelAdmin):
+    list_display = (
+        "uuid", "display_name", "project", "host", "vm_state", "task_state", "power_state",
+        "flavor_name", "created_at", "deleted_at",
+    )
+    list_filter = ("vm_state", "task_state", "host", "availability_zone")
+    search_fields = ("uuid", "display_name", "hostname", "host", "reservation_id")
+    readonly_fields = ("uuid", "created_at", "updated_at")
+    inlines = [InstanceFaultInline]
+
+    def get_queryset(self, request):
+        return Instance.all_objects.all()
+
+
+class InstanceActionEventInline(admin.TabularInline):
+    model = InstanceActionEvent
+    extra = 0
+
+
+@admin.register(InstanceAction)
+class InstanceActionAdmin(admin.ModelAdmin):
+    list_display = ("instance", "action", "request_id", "start_time", "finish_time", "message")
+    list_filter = ("action",)
+    search_fields = ("request_id", "instance__uuid")
+    inlines = [InstanceActionEventInline]
+
+
+@admin.register(Claim)
+class ClaimAdmin(admin.ModelAdmin):
+    list_display = ("instance", "host", "vcpus", "memory_mb", "disk_gb", "created_at")
+    list_filter = ("host",)
+
+
+@admin.register(KeyPair)
+class KeyPairAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "type", "fingerprint", "created_at")
+    search_fields = ("name", "user__username", "fingerprint")

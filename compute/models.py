@@ -147,6 +147,9 @@ class ComputeNode(models.Model):
     disk_available_least = models.IntegerField(null=True, blank=True)
     current_workload = models.IntegerField(default=0)
     running_vms = models.IntegerField(default=0)
+    # instances holding a capacity claim here (claim-driven, unlike running_vms which the
+    # driver reports)
+    num_instances = models.IntegerField(default=0)
     host_ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -164,3 +167,209 @@ class ComputeNode(models.Model):
         """free_* follow capacity minus what claims use (call before saving usage changes)."""
         self.free_ram_mb = self.memory_mb - self.memory_mb_used
         self.free_disk_gb = self.local_gb - self.local_gb_used
+
+
+# --- instances -------------------------------------------------------------------------------
+# States live in compute/states.py; the model only stores them.
+
+import uuid as _uuid  # noqa: E402
+
+from . import states as _states  # noqa: E402
+
+MAX_USER_DATA = 65535
+
+
+class InstanceQuerySet(models.QuerySet):
+    def alive(self):
+        return self.filter(deleted_at__isnull=True)
+
+    def deleted(self):
+        return self.filter(deleted_at__isnull=False)
+
+
+class LiveInstanceManager(models.Manager.from_queryset(InstanceQuerySet)):
+    """The default manager hides soft-deleted rows; `Instance.all_objects` sees them."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class Instance(models.Model):
+    """A server. `id` is the integer behind the EC2 id (i-%08x) and the libvirt name."""
+
+    uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
+    display_name = models.CharField(max_length=255)
+    hostname = models.CharField(max_length=255, blank=True)
+    # Keystone lets a user or project be deleted while it still has servers (they are kept,
+    # as in Nova, which stores plain ids): no DB constraint, and deleting does nothing here.
+    project = models.ForeignKey(
+        "identity.Project", on_delete=models.DO_NOTHING, db_constraint=False, related_name="instances"
+    )
+    user = models.ForeignKey(
+        "identity.User", on_delete=models.DO_NOTHING, db_constraint=False, related_name="instances"
+    )
+    # a copy of the flavor (instance_type): the flavor may change or go away later
+    flavor = models.ForeignKey(Flavor, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    flavorid = models.CharField(max_length=255)
+    flavor_name = models.CharField(max_length=255)
+    memory_mb = models.PositiveIntegerField()
+    vcpus = models.PositiveIntegerField()
+    root_gb = models.PositiveIntegerField(default=0)
+    ephemeral_gb = models.PositiveIntegerField(default=0)
+    swap = models.PositiveIntegerField(default=0, help_text="MB")
+    flavor_extra_specs = models.JSONField(default=dict, blank=True)
+    image_ref = models.CharField(max_length=255, blank=True)
+    image_properties = models.JSONField(default=dict, blank=True)
+    kernel_id = models.CharField(max_length=255, blank=True)
+    ramdisk_id = models.CharField(max_length=255, blank=True)
+    key_name = models.CharField(max_length=255, null=True, blank=True)
+    key_data = models.TextField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    user_data = models.TextField(null=True, blank=True)
+    availability_zone = models.CharField(max_length=255, null=True, blank=True)
+    requested_networks = models.JSONField(default=list, blank=True)
+    security_groups = models.JSONField(default=list, blank=True)
+    host = models.CharField(max_length=255, null=True, blank=True, db_index=True)
+    node = models.CharField(max_length=255, null=True, blank=True)
+    reservation_id = models.CharField(max_length=255, db_index=True)
+    launch_index = models.PositiveIntegerField(default=0)
+    vm_state = models.CharField(
+        max_length=255, default=_states.BUILDING, db_index=True, choices=[(s, s) for s in _states.VM_STATES]
+    )
+    task_state = models.CharField(
+        max_length=255, null=True, blank=True, choices=[(s, s) for s in _states.TASK_STATES]
+    )
+    power_state = models.IntegerField(
+        default=_states.NOSTATE, choices=list(_states.POWER_STATE_NAMES.items())
+    )
+    access_ip_v4 = models.GenericIPAddressField(protocol="IPv4", null=True, blank=True)
+    access_ip_v6 = models.GenericIPAddressField(protocol="IPv6", null=True, blank=True)
+    config_drive = models.BooleanField(default=False)
+    progress = models.PositiveSmallIntegerField(default=0)
+    locked = models.BooleanField(default=False)
+    locked_by = models.CharField(max_length=16, null=True, blank=True)  # "admin" | "owner"
+    # scheduling: {"num_attempts": n, "hosts": [[host, node], ...]}
+    retry = models.JSONField(default=dict, blank=True)
+    scheduler_hints = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    terminated_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    objects = LiveInstanceManager()
+    all_objects = InstanceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        base_manager_name = "all_objects"
+        indexes = [models.Index(fields=["project", "deleted_at"], name="instance_project_deleted_idx")]
+
+    def __str__(self):
+        return f"{self.display_name} ({self.uuid})"
+
+    @property
+    def ec2_id(self) -> str:
+        return "i-%08x" % self.id
+
+    @property
+    def name(self) -> str:
+        """The libvirt domain name."""
+        return "instance-%08x" % self.id
+
+    @property
+    def status(self) -> str:
+        return _states.api_status(self.vm_state, self.task_state)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class InstanceFault(models.Model):
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="faults")
+    code = models.IntegerField(default=500)
+    message = models.CharField(max_length=255)
+    details = models.TextField(blank=True, default="")
+    host = models.CharField(max_length=255, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.code} {self.message}"
+
+
+class InstanceAction(models.Model):
+    """One API request on an instance (`GET /servers/{id}/os-instance-actions`)."""
+
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="actions")
+    action = models.CharField(max_length=255)
+    request_id = models.CharField(max_length=255, db_index=True)
+    user_id = models.CharField(max_length=64, null=True, blank=True)
+    project_id = models.CharField(max_length=64, null=True, blank=True)
+    start_time = models.DateTimeField(default=timezone.now)
+    finish_time = models.DateTimeField(null=True, blank=True)
+    message = models.CharField(max_length=255, null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-start_time", "-id"]
+
+    def __str__(self):
+        return f"{self.action} {self.request_id}"
+
+
+class InstanceActionEvent(models.Model):
+    """One step of an action (schedule, allocate_ip, spawn...)."""
+
+    action = models.ForeignKey(InstanceAction, on_delete=models.CASCADE, related_name="events")
+    event = models.CharField(max_length=255)
+    start_time = models.DateTimeField(default=timezone.now)
+    finish_time = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=255, null=True, blank=True)
+    traceback = models.TextField(null=True, blank=True)
+    host = models.CharField(max_length=255, null=True, blank=True)
+    details = models.TextField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["start_time", "id"]
+
+    def __str__(self):
+        return f"{self.event}: {self.result}"
+
+
+class Claim(models.Model):
+    """Capacity an instance holds on a compute node. One per instance: releasing deletes the
+    row and gives the resources back, so a release can only happen once."""
+
+    instance = models.OneToOneField(Instance, on_delete=models.CASCADE, related_name="claim")
+    compute_node = models.ForeignKey(ComputeNode, on_delete=models.CASCADE, related_name="claims")
+    host = models.CharField(max_length=255)
+    vcpus = models.IntegerField()
+    memory_mb = models.IntegerField()
+    disk_gb = models.IntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.instance_id}@{self.host}"
+
+
+KEYPAIR_TYPES = (("ssh", "ssh"), ("x509", "x509"))
+
+
+class KeyPair(models.Model):
+    user = models.ForeignKey("identity.User", on_delete=models.CASCADE, related_name="keypairs")
+    name = models.CharField(max_length=255)
+    public_key = models.TextField()
+    fingerprint = models.CharField(max_length=255)
+    type = models.CharField(max_length=8, choices=KEYPAIR_TYPES, default="ssh")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="keypair_user_name_uniq")]
+
+    def __str__(self):
+        return self.name

@@ -19,3 +19,11 @@ class NotFound(ComputeError):
 
 class Conflict(ComputeError):
     code = 409
+
+
+class Forbidden(ComputeError):
+    code = 403
+
+
+class OverQuota(Forbidden):
+    """A request would exceed the project's quota (403 in the compute API, as Nova)."""
