@@ -53,6 +53,7 @@ DNSMASQ_BINARY = env.str("DNSMASQ_BINARY", default="dnsmasq")
 FLAT_NETWORK_BRIDGE = env.str("FLAT_NETWORK_BRIDGE", default="br100")
 FLAT_INTERFACE = env.str("FLAT_INTERFACE", default="")
 FIXED_RANGE = env.str("FIXED_RANGE", default="10.0.0.0/24")  # the default network of `make run`
+NETWORK_SUPERVISE_INTERVAL = env.float("NETWORK_SUPERVISE_INTERVAL", default=30.0)  # agent: dnsmasq/bridges
 
 # --- scheduler (the seeds' and Nova's defaults) -------------------------------------------
 SCHEDULER_DRIVER = env.str("SCHEDULER_DRIVER", default="filter")  # or "chance"
@@ -84,6 +85,10 @@ MAX_INSTANCES_PER_HOST = env.int("MAX_INSTANCES_PER_HOST", default=50)
 RAM_WEIGHT_MULTIPLIER = env.float("RAM_WEIGHT_MULTIPLIER", default=1.0)  # negative: stack
 NUM_INSTANCES_WEIGHT_MULTIPLIER = env.float("NUM_INSTANCES_WEIGHT_MULTIPLIER", default=-1.0)
 SCHEDULER_MAX_ATTEMPTS = env.int("SCHEDULER_MAX_ATTEMPTS", default=3)
+SPAWN_TIMEOUT = env.float("SPAWN_TIMEOUT", default=60.0)  # seconds for a domain to be running
+REBOOT_TIMEOUT = env.float("REBOOT_TIMEOUT", default=120.0)  # soft reboot: wait for the guest's ACPI shutdown
+SHUTDOWN_TIMEOUT = env.float("SHUTDOWN_TIMEOUT", default=60.0)  # os-stop: clean shutdown, then forced
+CONSOLE_OUTPUT_MAX_BYTES = env.int("CONSOLE_OUTPUT_MAX_BYTES", default=64 * 1024)
 
 # --- identity ----------------------------------------------------------------------------
 TOKEN_EXPIRATION = env.int("TOKEN_EXPIRATION", default=3600)  # seconds
@@ -124,6 +129,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
+    "django_celery_results",
     "identity",
     "compute",
     "network",
@@ -221,7 +227,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+# Results are kept only for the few calls that wait for an answer from a host (console
+# output, domain listings): those tasks set ignore_result=False. The database backend works
+# with every broker, the embedded one included.
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_EXPIRES = env.int("CELERY_RESULT_EXPIRES", default=3600)
+HOST_CALL_TIMEOUT = env.float("HOST_CALL_TIMEOUT", default=15.0)  # seconds to wait for a host's answer
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Periodic tasks; django-celery-beat's DatabaseScheduler copies these into its tables, where
 # operators can change them in the Django admin. Intervals in seconds.

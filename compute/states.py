@@ -193,7 +193,7 @@ ALLOWED = {
     "force_delete": (ANY, ANY),
     "get_console_output": ((ACTIVE, PAUSED, SUSPENDED, STOPPED, RESCUED, RESIZED, ERROR), ANY),
     "update": (ANY, ANY),
-    "update_metadata": (ANY, ANY),
+    "update_metadata": ((ACTIVE, PAUSED, SUSPENDED, STOPPED), (None,)),
     "lock": (ANY, ANY),
     "unlock": (ANY, ANY),
 }

@@ -1,13 +1,20 @@
 """Compute tasks (thin: they call compute.services). Imported by every worker, which
-also wires agent registration/heartbeats through compute.agent's worker signals."""
+also wires agent registration/heartbeats through compute.agent's worker signals.
+
+Messages carry ids only. The boot pipeline: `compute.schedule_instance` on `scheduler`,
+then `compute.allocate_ip` → `compute.fetch_image` → `compute.spawn` on compute.<host>
+(compute/services/build.py). Actions and deletes run on the instance's host queue.
+"""
 from celery import shared_task
+from celery.exceptions import Ignore
 
 from cloudproj.celery import host_queue
 
 from . import agent  # noqa: F401 - connects the worker_init/worker_shutdown handlers
+from .services import build, lifecycle
 
 
-@shared_task(name="compute.ping")
+@shared_task(name="compute.ping", ignore_result=False)
 def ping(host: str | None = None) -> dict:
     """Answer with the host this worker acts for; proves per-host queue routing."""
     return {"host": agent.current_host(), "requested": host}
@@ -16,3 +23,47 @@ def ping(host: str | None = None) -> dict:
 def send_ping(host: str, topic: str = "compute"):
     """Send `ping` to the queue only host `host`'s agent consumes; returns the AsyncResult."""
     return ping.apply_async(args=[host], queue=host_queue(topic, host))
+
+
+@shared_task(name=build.SCHEDULE_TASK)
+def schedule_instance(instance_uuid: str, request_id: str):
+    return build.schedule(instance_uuid, request_id)
+
+
+def _step(name):
+    def run(instance_uuid: str, request_id: str, host: str, attempt: int):
+        if not build.run_step(name, instance_uuid, request_id, host, attempt):
+            raise Ignore()  # stops the chain: the instance moved on or the attempt was rolled back
+        return name
+
+    run.__name__ = name
+    run.__doc__ = f"Boot pipeline step `{name}` on the instance's host."
+    return shared_task(name=f"compute.{name}")(run)
+
+
+allocate_ip = _step("allocate_ip")
+fetch_image = _step("fetch_image")
+spawn = _step("spawn")
+
+
+@shared_task(name="compute.instance_action")
+def instance_action(instance_uuid: str, request_id: str, action: str, params: dict | None = None):
+    return lifecycle.run_action(instance_uuid, request_id, action, params)
+
+
+@shared_task(name="compute.terminate_instance")
+def terminate_instance(instance_uuid: str, request_id: str, host: str):
+    return lifecycle.terminate(instance_uuid, request_id, host)
+
+
+@shared_task(name="compute.list_domains", ignore_result=False)
+def list_domains():
+    """The domains the hypervisor of this host has (name, uuid, power state): for operators
+    and reconciliation, which compare them with the instances the DB places here."""
+    return lifecycle.list_domains()
+
+
+@shared_task(name="compute.get_console_output", ignore_result=False)
+def get_console_output(instance_uuid: str, length: int | None = None) -> str:
+    """The tail of the instance's console log on this host (bounded: CONSOLE_OUTPUT_MAX_BYTES)."""
+    return lifecycle.console_tail(instance_uuid, length)

@@ -16,7 +16,7 @@ from compute.services import NotFound as ComputeNotFound
 
 MIN_VERSION = "2.1"
 MAX_VERSION = "2.1"
-_VERSION_RE = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)$")
+_VERSION_RE = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)\Z")
 MAX_INT = 0x7FFFFFFF
 TRUE_STRINGS = {"1", "t", "true", "on", "y", "yes"}
 FALSE_STRINGS = {"0", "f", "false", "off", "n", "no"}
@@ -94,7 +94,11 @@ class ComputeAPIView(APIView):
     def handle_exception(self, exc):
         if isinstance(exc, ComputeError):
             mapping = {ComputeNotFound: NotFound, ComputeConflict: Conflict, ComputeInvalid: BadRequest}
-            exc = next((api(exc.message) for cls, api in mapping.items() if isinstance(exc, cls)), exc)
+            mapped = next((api(exc.message) for cls, api in mapping.items() if isinstance(exc, cls)), None)
+            if mapped is None:  # Forbidden/OverQuota 403, ServiceUnavailable 503, NoValidHost ...
+                mapped = exceptions.APIException(exc.message)
+                mapped.status_code = exc.code
+            exc = mapped
         return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):

@@ -27,3 +27,9 @@ class Forbidden(ComputeError):
 
 class OverQuota(Forbidden):
     """A request would exceed the project's quota (403 in the compute API, as Nova)."""
+
+
+class ServiceUnavailable(ComputeError):
+    """A host or service needed for the answer did not respond in time."""
+
+    code = 503

@@ -11,8 +11,8 @@ from ..models import Flavor, FlavorAccess, FlavorExtraSpec
 from .exceptions import Conflict, Invalid, NotFound
 
 MAX_INT = 0x7FFFFFFF
-FLAVORID_RE = re.compile(r"^(?! )[a-zA-Z0-9. _-]+(?<! )$")
-EXTRA_SPEC_KEY_RE = re.compile(r"^[a-zA-Z0-9\-_:. ]{1,255}$")
+FLAVORID_RE = re.compile(r"^(?! )[a-zA-Z0-9. _-]+(?<! )\Z")
+EXTRA_SPEC_KEY_RE = re.compile(r"^[a-zA-Z0-9\-_:. ]{1,255}\Z")
 
 # The seeds' five defaults: (name, memory_mb, vcpus, root_gb, flavorid)
 DEFAULT_FLAVORS = [

@@ -296,9 +296,15 @@ class LibvirtDriver(ComputeDriver):
             local_gb=int(local_gb),
             disk_available_least=int(available_gb),
             running_vms=len(self.list_instance_ids()),
-            cpu_info=_cpu_info(caps, info),
+            cpu_info=self._cpu_info(caps, info),
             host_ip=_host_ip(),
         )
+
+    def _cpu_info(self, caps: str, info: list) -> dict:
+        cpu_info = _cpu_info(caps, info)
+        if self.is_simulated:  # the test driver's capabilities always say i686: the node XML's <model> is the arch
+            cpu_info["arch"] = info[0]
+        return cpu_info
 
     # -- state --------------------------------------------------------------------
     def get_info(self, instance) -> InstanceInfo:

@@ -12,14 +12,14 @@ from pathlib import Path, PurePosixPath
 
 from .driver import InvalidSpec
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 INSTANCE_NAME_TEMPLATE = "instance-%08x"
-MAC_RE = re.compile(r"^fa:16:3e(:[0-9a-f]{2}){3}$")
+MAC_RE = re.compile(r"^fa:16:3e(:[0-9a-f]{2}){3}\Z")
 # Linux interface names: IFNAMSIZ 16 incl. NUL -> at most 15 chars, no '/', ':' or blanks
-BRIDGE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$")
+BRIDGE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}\Z")
 VIRT_TYPES = ("qemu", "kvm")
 DISK_FORMATS = ("qcow2", "raw")
-VNC_LISTEN_RE = re.compile(r"^(127\.0\.0\.1|0\.0\.0\.0|::1|::|\d{1,3}(\.\d{1,3}){3})$")
+VNC_LISTEN_RE = re.compile(r"^(127\.0\.0\.1|0\.0\.0\.0|::1|::|\d{1,3}(\.\d{1,3}){3})\Z")
 DEFAULT_CMDLINE = "root=/dev/vda console=ttyS0"
 MAX_DISPLAY_NAME = 255
 MAX_CMDLINE = 1024

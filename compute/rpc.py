@@ -1,0 +1,40 @@
+"""Sending compute work to the right queue, by task name (no import of the tasks module, so
+services can send without import cycles). Messages carry ids only.
+
+Sends happen after the current transaction commits: a worker never sees a message for
+rows it cannot read yet, and a rolled-back request sends nothing.
+"""
+from django.db import transaction
+
+from celery.exceptions import TimeoutError as CeleryTimeout
+from django.conf import settings
+
+from cloudproj.celery import SCHEDULER_QUEUE, app, host_queue
+
+from .services.exceptions import ServiceUnavailable
+
+
+def send(task_name: str, args: list, queue: str) -> None:
+    transaction.on_commit(lambda: app.send_task(task_name, args=args, queue=queue))
+
+
+def to_scheduler(task_name: str, *args) -> None:
+    send(task_name, list(args), SCHEDULER_QUEUE)
+
+
+def to_host(host: str, task_name: str, *args) -> None:
+    send(task_name, list(args), host_queue("compute", host))
+
+
+def call(host: str, task_name: str, *args, timeout: float | None = None):
+    """Ask `host`'s agent and wait for the answer (tasks with ignore_result=False only).
+    ServiceUnavailable (503) when it does not answer in time (HOST_CALL_TIMEOUT)."""
+    timeout = settings.HOST_CALL_TIMEOUT if timeout is None else timeout
+    result = app.send_task(task_name, args=list(args), queue=host_queue("compute", host))
+    try:
+        return result.get(timeout=timeout, interval=0.1, propagate=True)
+    except CeleryTimeout:
+        result.revoke()
+        raise ServiceUnavailable(f"Host {host} did not answer within {timeout:g} seconds; try again later.") from None
+    finally:
+        result.forget()

@@ -1,0 +1,214 @@
+"""The boot pipeline, step by step (the Celery tasks in compute/tasks.py only call these).
+
+    schedule(uuid, request_id)                  queue `scheduler`: filters + weighers, claim,
+                                                then the host steps go to compute.<host>
+    allocate_ip / fetch_image / spawn(uuid, request_id, host, attempt)
+                                                queue compute.<host>, one step each
+
+Each step runs only if the instance is still building on this host in this attempt, and
+moves task_state on with a compare-and-swap (scheduling → networking →
+block_device_mapping → spawning → None). A re-delivered step whose work is already done
+passes the chain on; a step whose instance went away (deleted) or moved on does nothing.
+
+A failing step rolls back everything the attempt holds on the host (domain, overlay,
+fixed IP and its DHCP entry, capacity claim) and reschedules to another host, until
+SCHEDULER_MAX_ATTEMPTS attempts were made; then ERROR with a fault.
+"""
+import logging
+
+from django.conf import settings
+from django.utils import timezone
+
+from cloudproj.celery import app, host_queue
+
+from .. import states
+from ..models import Instance
+from ..scheduler import NoValidHost, claims
+from ..virt.driver import DriverError
+from . import host_resources as hr
+from .actions import event, finish_action, get_action, record_fault
+from .exceptions import Invalid
+from .instances import UnexpectedTaskState, max_attempts_reached, record_retry, update_state
+
+log = logging.getLogger(__name__)
+
+T = states.task
+# (step, the task_state it runs in, the task_state it leaves behind)
+STEPS = (
+    ("allocate_ip", T.NETWORKING, T.BLOCK_DEVICE_MAPPING),
+    ("fetch_image", T.BLOCK_DEVICE_MAPPING, T.SPAWNING),
+    ("spawn", T.SPAWNING, None),
+)
+STEP_STATES = tuple(entry[1] for entry in STEPS)
+SCHEDULE_TASK = "compute.schedule_instance"
+# failures that another host would not fix: straight to ERROR
+NOT_RESCHEDULED = (Invalid, hr.ImageUnavailable)
+
+
+def _load(instance_uuid) -> Instance | None:
+    return Instance.all_objects.filter(uuid=instance_uuid).first()
+
+
+def _building(instance: Instance | None) -> bool:
+    return (
+        instance is not None and instance.deleted_at is None and instance.vm_state == states.BUILDING
+        and instance.task_state != T.DELETING
+    )
+
+
+def _attempt(instance: Instance) -> int:
+    return int((instance.retry or {}).get("num_attempts", 0))
+
+
+# --- schedule ----------------------------------------------------------------------------------
+
+
+def schedule(instance_uuid, request_id: str) -> str | None:
+    """Pick a host and claim capacity there; send the host steps. Returns the host (None
+    when the instance is gone, or when nothing fits: then it is in ERROR with a fault)."""
+    instance = _load(instance_uuid)
+    if not _building(instance) or instance.task_state != T.SCHEDULING:
+        log.info("schedule of %s skipped: not waiting to be scheduled", instance_uuid)
+        return None
+    action = get_action(instance, request_id)
+    try:
+        with event(action, "schedule"):
+            claim = claims.schedule_and_claim(instance)
+    except NoValidHost as exc:
+        _error(instance, action, exc, expected=T.SCHEDULING, code=exc.code)
+        return None
+    except claims.ClaimFailed as exc:  # the instance was deleted meanwhile
+        log.info("schedule of %s stopped: %s", instance_uuid, exc.message)
+        return None
+    record_retry(instance, claim.host, instance.node)
+    try:
+        update_state(instance, expected_task_state=T.SCHEDULING, expected_vm_state=states.BUILDING,
+                     task_state=STEPS[0][1])
+    except UnexpectedTaskState:  # being deleted: the delete on that host releases the claim
+        return None
+    send_host_steps(instance, request_id)
+    log.info("instance %s scheduled to %s (attempt %d)", instance.uuid, claim.host, _attempt(instance))
+    return claim.host
+
+
+def send_host_steps(instance: Instance, request_id: str, first: int = 0) -> None:
+    """The remaining steps as one chain, every link routed to compute.<host> (DESIGN 9:
+    a queue set on the chain alone only routes its first task)."""
+    queue = host_queue("compute", instance.host)
+    args = [str(instance.uuid), request_id, instance.host, _attempt(instance)]
+    links = [app.signature(f"compute.{name}", args=args, queue=queue, immutable=True) for name, _s, _n in STEPS[first:]]
+    signature = links[0]
+    for link in links[1:]:
+        signature = signature | link
+    signature.apply_async()
+
+
+# --- host steps --------------------------------------------------------------------------------
+
+
+def run_step(name: str, instance_uuid, request_id: str, host: str, attempt: int) -> bool:
+    """Run step `name` on this host. True: the chain goes on. False: stop the chain (the
+    instance is gone, moved on, or this attempt failed and was rolled back)."""
+    index = next(i for i, entry in enumerate(STEPS) if entry[0] == name)
+    _name, runs_in, leaves = STEPS[index]
+    with hr.instance_lock(instance_uuid):
+        instance = _load(instance_uuid)
+        if not _building(instance) or instance.host != host or _attempt(instance) != attempt:
+            log.info("%s of %s skipped: no longer building here (attempt %s)", name, instance_uuid, attempt)
+            return False
+        if instance.task_state in STEP_STATES[index + 1:]:
+            return True  # re-delivered: this step's work is done already
+        if instance.task_state != runs_in:
+            return False
+        action = get_action(instance, request_id)
+        try:
+            with event(action, name, host=host):
+                STEP_FUNCTIONS[name](instance, host)
+        except Exception as exc:  # noqa: BLE001 - every failure is rolled back and reported
+            log.warning("%s of instance %s failed on %s: %s", name, instance.uuid, host, exc)
+            fail_attempt(instance, action, host, exc, step_state=runs_in)
+            return False
+        if leaves is None:
+            return _became_active(instance, action, host)
+        try:
+            update_state(instance, expected_task_state=runs_in, expected_vm_state=states.BUILDING, task_state=leaves)
+        except UnexpectedTaskState:
+            return False
+        return True
+
+
+def _allocate_ip(instance: Instance, host: str) -> None:
+    hr.allocate_network(instance, host)
+
+
+def _fetch_image(instance: Instance, host: str) -> None:
+    hr.prepare_disk(instance)
+
+
+def _spawn(instance: Instance, host: str) -> None:
+    power = hr.driver().spawn(hr.build_spec(instance), timeout=settings.SPAWN_TIMEOUT)
+    instance.power_state = power
+
+
+STEP_FUNCTIONS = {"allocate_ip": _allocate_ip, "fetch_image": _fetch_image, "spawn": _spawn}
+
+
+def _became_active(instance: Instance, action, host: str) -> bool:
+    try:
+        update_state(
+            instance, expected_task_state=T.SPAWNING, expected_vm_state=states.BUILDING,
+            vm_state=states.ACTIVE, task_state=None, power_state=instance.power_state,
+            launched_at=timezone.now(),
+        )
+    except UnexpectedTaskState:  # deleted while spawning: the delete tears the domain down
+        return False
+    if action is not None:
+        finish_action(action)
+    log.info("instance %s is active on %s", instance.uuid, host)
+    return True
+
+
+# --- failure -----------------------------------------------------------------------------------
+
+
+def fail_attempt(instance: Instance, action, host: str, exc: Exception, step_state: str) -> None:
+    """Roll back what this attempt holds on `host`, then reschedule or go to ERROR."""
+    cleaned = True
+    try:
+        hr.cleanup(instance, host)
+    except (DriverError, OSError) as cleanup_exc:
+        cleaned = False
+        log.exception("rollback of instance %s on %s incomplete: %s", instance.uuid, host, cleanup_exc)
+    claims.release(host, instance, clear_host=cleaned)
+    instance.refresh_from_db()
+    if not _building(instance):
+        return
+    if isinstance(exc, NOT_RESCHEDULED):
+        _error(instance, action, exc, expected=step_state)
+    elif max_attempts_reached(instance):
+        message = (f"Exceeded maximum number of retries. Exhausted all hosts available for retrying build "
+                   f"failures for instance {instance.uuid}. Last failure on {host}: {getattr(exc, 'message', exc)}")
+        _error(instance, action, message, expected=step_state)
+    else:
+        try:
+            update_state(instance, expected_task_state=step_state, expected_vm_state=states.BUILDING,
+                         task_state=T.SCHEDULING, host=None, node=None)
+        except UnexpectedTaskState:
+            return
+        record_fault(instance, exc, host=host)  # kept in the history; the server goes on elsewhere
+        log.info("rescheduling instance %s after a failure on %s", instance.uuid, host)
+        app.send_task(SCHEDULE_TASK, args=[str(instance.uuid), action.request_id if action else "-"],
+                      queue="scheduler")
+
+
+def _error(instance: Instance, action, exc_or_message, expected, code: int | None = None) -> None:
+    """vm_state ERROR with a fault, unless the instance moved on (deleted meanwhile)."""
+    try:
+        update_state(instance, expected_task_state=expected, expected_vm_state=states.BUILDING,
+                     vm_state=states.ERROR, task_state=None)
+    except UnexpectedTaskState:
+        return
+    record_fault(instance, exc_or_message, code=code)
+    if action is not None:
+        finish_action(action, "Error")
+    log.warning("instance %s is in ERROR: %s", instance.uuid, getattr(exc_or_message, "message", exc_or_message))

@@ -1,0 +1,228 @@
+"""What an instance holds on its compute host, set up and torn down by that host's agent.
+
+    allocate_network(instance) -> [FixedIP]      fixed IP per network + live DHCP entry
+    prepare_disk(instance)                         image bases cached, qcow2 overlay created
+    build_spec(instance) -> InstanceSpec           what the hypervisor driver needs
+    cleanup(instance, keep_network=False) -> dict  domain, files, DHCP entry, fixed IPs: gone
+
+Every function is idempotent: a task re-delivered after a worker crash converges.
+"""
+import logging
+import shutil
+import threading
+import uuid as uuid_lib
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+
+from images import cache as image_cache
+from images.models import Image
+from network.models import Network
+from network.services import fixed_ips as fixed_ip_service
+from network.services import host as network_host
+from network.services import networks as network_service
+
+from ..models import Instance
+from ..virt import InstanceSpec, Nic, get_driver
+from ..virt.spec import NAME_RE
+from .exceptions import ComputeError, Invalid
+
+log = logging.getLogger(__name__)
+
+DISK_NAME = "disk"
+
+_driver = None
+_driver_lock = threading.Lock()
+_instance_locks: dict[str, threading.Lock] = {}
+_instance_locks_guard = threading.Lock()
+
+
+class ImageUnavailable(ComputeError):
+    code = 500
+
+
+def driver():
+    """The process-wide hypervisor driver (settings.LIBVIRT_URI; reconnects by itself)."""
+    global _driver
+    with _driver_lock:
+        if _driver is None:
+            from ..agent import current_host
+
+            _driver = get_driver()
+            _driver.host = current_host()
+        return _driver
+
+
+@contextmanager
+def instance_lock(instance_uuid):
+    """Serialises the host work on one instance inside this agent (a delete waits for a
+    spawn that is running, and then tears down what it made)."""
+    key = str(instance_uuid)
+    with _instance_locks_guard:
+        lock = _instance_locks.setdefault(key, threading.Lock())
+    with lock:
+        yield
+
+
+# --- paths -------------------------------------------------------------------------------------
+
+
+def instance_dir(instance: Instance) -> Path:
+    return Path(settings.INSTANCES_PATH) / instance.name
+
+
+def disk_path(instance: Instance) -> Path:
+    return instance_dir(instance) / DISK_NAME
+
+
+def console_path(instance: Instance) -> Path:
+    return instance_dir(instance) / "console.log"
+
+
+# --- network -----------------------------------------------------------------------------------
+
+
+def requested_networks(instance: Instance) -> list[Network]:
+    """The networks the instance asked for (uuids stored at create time), else the default
+    networks visible to its project (its own first, then shared ones: one network)."""
+    requested = [entry for entry in (instance.requested_networks or []) if isinstance(entry, dict)]
+    if requested:
+        networks = []
+        for entry in requested:
+            network = Network.objects.active().filter(uuid=entry.get("uuid")).first()
+            if network is None:
+                raise Invalid(f"Network {entry.get('uuid')} could not be found.")
+            networks.append(network)
+        return networks
+    visible = network_service.visible_networks(instance.project_id, is_admin=False)
+    network = visible.filter(project_id=instance.project_id).order_by("id").first() or visible.order_by("id").first()
+    if network is None:
+        raise Invalid("No network is available for the instance: an operator must create one (network create).")
+    return [network]
+
+
+def allocate_network(instance: Instance, host: str) -> list:
+    """A fixed IP on each network, and its DHCP entry live on the serving host's dnsmasq."""
+    rows = []
+    for network in requested_networks(instance):
+        row = fixed_ip_service.allocate_fixed_ip(network, instance.uuid, host=host, hostname=instance.hostname)
+        network_host.prepare_instance_network(network, host)
+        rows.append(row)
+    return rows
+
+
+def release_network(instance: Instance, host: str) -> list:
+    """Give the addresses back and drop their DHCP entries (nothing the second time)."""
+    released = fixed_ip_service.release_fixed_ip(instance.uuid)
+    for network_id in sorted({row.network_id for row in released}):
+        network = Network.objects.filter(pk=network_id).first()
+        if network is None or network.deleted:
+            continue
+        try:
+            network_host.prepare_instance_network(network, host)
+        except Exception:  # noqa: BLE001 - supervision regenerates the hosts file from the DB anyway
+            log.exception("could not refresh DHCP of network %s after releasing %s", network.label, instance.uuid)
+    return released
+
+
+# --- disk --------------------------------------------------------------------------------------
+
+
+def _image(image_id: str, what: str) -> Image:
+    try:
+        image = Image.objects.filter(id=uuid_lib.UUID(str(image_id))).first() if image_id else None
+    except ValueError:
+        image = None
+    if image is None or image.status != "active":
+        raise ImageUnavailable(f"{what} {image_id} is not available (missing, deleted or not active).")
+    return image
+
+
+def _cached(image_id: str, what: str) -> Path:
+    try:
+        return image_cache.ensure_cached(_image(image_id, what))
+    except image_cache.CacheError as exc:
+        raise ImageUnavailable(f"{what} {image_id} could not be fetched: {exc}") from exc
+
+
+def prepare_disk(instance: Instance, replace: bool = False) -> dict:
+    """Cache the image (and kernel/ramdisk) on this host and create the instance's qcow2
+    overlay on the base. An existing overlay is kept (re-delivered task) unless `replace`."""
+    image = _image(instance.image_ref, "Image")
+    base = _cached(image.id, "Image")
+    paths = {"base": str(base)}
+    if instance.kernel_id:
+        paths["kernel"] = str(_cached(instance.kernel_id, "Kernel image"))
+    if instance.ramdisk_id:
+        paths["ramdisk"] = str(_cached(instance.ramdisk_id, "Ramdisk image"))
+    disk = disk_path(instance)
+    if replace:
+        disk.unlink(missing_ok=True)
+    if not disk.exists():
+        tmp = disk.with_name(disk.name + ".part")
+        tmp.unlink(missing_ok=True)
+        image_cache.create_overlay(base, tmp, size_gb=instance.root_gb or None,
+                                   backing_format=image_cache.backing_format(image))
+        tmp.replace(disk)
+    paths["disk"] = str(disk)
+    return paths
+
+
+# --- the domain --------------------------------------------------------------------------------
+
+
+def nics(instance: Instance) -> list[Nic]:
+    rows = fixed_ip_service.fixed_ips_of_instance(instance.uuid)
+    return [Nic(mac=row.mac_address, bridge=row.network.bridge) for row in rows if row.mac_address]
+
+
+def build_spec(instance: Instance) -> InstanceSpec:
+    kernel = cached_if(instance.kernel_id)
+    ramdisk = cached_if(instance.ramdisk_id)
+    cmdline = (instance.image_properties or {}).get("os_command_line") if kernel else None
+    return InstanceSpec(
+        uuid=str(instance.uuid),
+        name=instance.name,
+        display_name=instance.display_name,
+        memory_mb=instance.memory_mb,
+        vcpus=instance.vcpus,
+        disk_path=str(disk_path(instance)),
+        console_log_path=str(console_path(instance)),
+        kernel_path=kernel,
+        initrd_path=ramdisk if kernel else None,
+        cmdline=cmdline or None,
+        nics=nics(instance),
+        virt_type=settings.VIRT_TYPE,
+    )
+
+
+def cached_if(image_id: str) -> str | None:
+    if not image_id:
+        return None
+    path = image_cache.cached_path(image_id)
+    return str(path) if path.exists() else str(_cached(image_id, "Image"))
+
+
+# --- teardown ----------------------------------------------------------------------------------
+
+
+def remove_files(instance: Instance) -> bool:
+    directory = instance_dir(instance)
+    if directory.name != instance.name or not NAME_RE.match(instance.name) or not directory.is_dir():
+        return False
+    shutil.rmtree(directory, ignore_errors=True)
+    return True
+
+
+def cleanup(instance: Instance, host: str, keep_network: bool = False) -> dict:
+    """Remove the domain (by uuid: a foreign domain of the same name is never touched), the
+    instance directory (overlay, console log) and, unless keep_network, the fixed IPs and
+    their DHCP entries. Raises DriverError if the hypervisor refused: the caller keeps the
+    host on the instance so that a later delete retries."""
+    removed_domain = driver().destroy(str(instance.uuid))
+    removed_files = remove_files(instance)
+    released = [] if keep_network else [row.address for row in release_network(instance, host)]
+    log.info("cleaned up instance %s on %s: domain %s, files %s, addresses %s",
+             instance.uuid, host, removed_domain, removed_files, released)
+    return {"domain": removed_domain, "files": removed_files, "addresses": released}

@@ -1,0 +1,201 @@
+"""What the API asks of servers: validated, recorded, and handed to the right queue.
+
+    create_servers(ctx, **create_args) -> [Instance]     instances + a schedule task each
+    delete_server(ctx, instance)                         on its host, or here if it has none
+    request_action(ctx, instance, action, reboot_type=None)   reboot/stop/start/pause/...
+    rebuild_server(ctx, instance, image, name=None, metadata=None)
+    rename_server(ctx, instance, name)
+    console_output(ctx, instance, length=None) -> str
+
+Views call these and render; the host work happens in compute.<host> tasks
+(compute/services/lifecycle.py). Every call records an InstanceAction with the request id.
+"""
+import logging
+
+from django.db import transaction
+
+from network.services import fixed_ips as fixed_ip_service
+from network.services import host as network_host
+from network.services import networks as network_service
+from network.models import Network
+from network.services import NetworkNotFound
+
+from .. import rpc, states
+from ..models import Instance, Service
+from .actions import finish_action, start_action
+from .exceptions import Conflict, Invalid
+from .instances import begin, create_instances, soft_delete, update_state, validate_image, validate_metadata, validate_name
+
+log = logging.getLogger(__name__)
+
+T = states.task
+SCHEDULE_TASK = "compute.schedule_instance"
+TERMINATE_TASK = "compute.terminate_instance"
+ACTION_TASK = "compute.instance_action"
+CONSOLE_TASK = "compute.get_console_output"
+
+# API action -> the task_state it sets while the host works
+ACTION_TASK_STATES = {
+    ("reboot", "SOFT"): T.REBOOTING,
+    ("reboot", "HARD"): T.REBOOTING_HARD,
+    ("stop", None): T.POWERING_OFF,
+    ("start", None): T.POWERING_ON,
+    ("pause", None): T.PAUSING,
+    ("unpause", None): T.UNPAUSING,
+    ("suspend", None): T.SUSPENDING,
+    ("resume", None): T.RESUMING,
+    ("rebuild", None): T.REBUILDING,
+}
+
+
+def _request_id(ctx) -> str:
+    return getattr(ctx, "request_id", None) or "-"
+
+
+# --- create ------------------------------------------------------------------------------------
+
+
+def resolve_networks(ctx, networks) -> list:
+    """The API's `networks` ("auto", "none", or [{"uuid": ...}]) as [{"uuid": network uuid}]
+    of networks the project may use; [] means the project's default network."""
+    if networks in (None, "auto", []):
+        return []
+    if networks == "none":
+        raise Invalid("Servers without a network are not supported by this cloud (networks: none).")
+    if not isinstance(networks, list):
+        raise Invalid("Invalid input for field/attribute networks.")
+    resolved = []
+    for entry in networks:
+        if not isinstance(entry, dict):
+            raise Invalid("Invalid input for field/attribute networks: each entry must be an object.")
+        if entry.get("port"):
+            raise Invalid("Ports are not supported: this cloud has no Network (Neutron) service.")
+        if entry.get("fixed_ip"):
+            raise Invalid("Requesting a specific fixed IP is not supported.")
+        network_id = entry.get("uuid")
+        if not network_id:
+            raise Invalid("Invalid input for field/attribute networks: 'uuid' is required.")
+        try:
+            network = network_service.get_network(network_id, ctx.project_id, getattr(ctx, "is_admin", False))
+        except NetworkNotFound:
+            raise Invalid(f"Network {network_id} could not be found.") from None
+        if any(item["uuid"] == str(network.uuid) for item in resolved):
+            raise Invalid(f"Network {network_id} was requested twice.")
+        resolved.append({"uuid": str(network.uuid)})
+    return resolved
+
+
+def create_servers(ctx, name, flavor, image, networks=None, **kwargs) -> list[Instance]:
+    """Create the instances (quota reserved, one transaction) and queue their boots."""
+    requested = resolve_networks(ctx, networks)
+    with transaction.atomic():
+        instances = create_instances(ctx, name, flavor, image, networks=requested, **kwargs)
+        for instance in instances:
+            rpc.to_scheduler(SCHEDULE_TASK, str(instance.uuid), _request_id(ctx))
+    return instances
+
+
+# --- delete ------------------------------------------------------------------------------------
+
+
+def compute_is_up(host: str | None) -> bool:
+    if not host:
+        return False
+    service = Service.objects.filter(host=host, binary="nova-compute").first()
+    return service is not None and service.is_up
+
+
+def delete_server(ctx, instance: Instance) -> None:
+    """Delete in any state. With a live host: task_state deleting and the host tears the
+    domain, disk and address down. Without one (never scheduled, rolled back, or the host
+    is down): released here, and the host's leftovers are reaped when it comes back."""
+    states.check_allowed(instance, "delete", is_admin=getattr(ctx, "is_admin", False))
+    with transaction.atomic():
+        row = Instance.all_objects.select_for_update().get(pk=instance.pk)
+        if row.deleted_at is not None:
+            return
+        action = start_action(row, "delete", ctx)
+        update_state(row, task_state=T.DELETING)
+        if compute_is_up(row.host):
+            rpc.to_host(row.host, TERMINATE_TASK, str(row.uuid), _request_id(ctx), row.host)
+            instance.task_state = row.task_state
+            return
+        release_addresses(row)
+        soft_delete(row)
+        finish_action(action)
+    instance.deleted_at, instance.vm_state, instance.task_state = row.deleted_at, row.vm_state, row.task_state
+    log.info("instance %s deleted locally (host %s is not up)", row.uuid, row.host or "none")
+
+
+def release_addresses(instance: Instance) -> list:
+    """Fixed IPs back to the pool; the serving hosts regenerate their DHCP hosts file."""
+    released = fixed_ip_service.release_fixed_ip(instance.uuid)
+    for row in released:
+        network = Network.objects.filter(pk=row.network_id).first()
+        if network is None or network.deleted:
+            continue
+        target = network_host.serving_host(network, instance.host) if (instance.host or network.host) else None
+        if target:
+            network_host.request_refresh(network, target)
+    return released
+
+
+# --- actions -----------------------------------------------------------------------------------
+
+
+def _require_host(instance: Instance, action: str) -> str:
+    if not instance.host:
+        raise Conflict(f"Cannot '{action}' instance {instance.uuid} while it has no host.")
+    return instance.host
+
+
+def request_action(ctx, instance: Instance, action: str, reboot_type: str | None = None) -> None:
+    """reboot (SOFT/HARD), stop, start, pause, unpause, suspend, resume: 409 unless the
+    state allows it; then task_state moves and the host does the work."""
+    if action == "reboot":
+        reboot_type = (reboot_type or "SOFT").upper()
+        if reboot_type not in ("SOFT", "HARD"):
+            raise Invalid("Invalid input for field/attribute type: must be SOFT or HARD.")
+    key = (action, reboot_type if action == "reboot" else None)
+    if key not in ACTION_TASK_STATES:
+        raise Invalid(f"Unknown action {action}.")
+    states.check_allowed(instance, action, reboot_type=reboot_type, is_admin=getattr(ctx, "is_admin", False))
+    host = _require_host(instance, action)
+    with transaction.atomic():
+        begin(instance, action, ctx, task_state=ACTION_TASK_STATES[key], reboot_type=reboot_type)
+        rpc.to_host(host, ACTION_TASK, str(instance.uuid), _request_id(ctx), action, {"reboot_type": reboot_type})
+
+
+def rebuild_server(ctx, instance: Instance, image, name: str | None = None, metadata=None) -> Instance:
+    """Same server, same addresses, a fresh disk from `image` (a mapping as create takes)."""
+    states.check_allowed(instance, "rebuild", is_admin=getattr(ctx, "is_admin", False))
+    host = _require_host(instance, "rebuild")
+    image_info = validate_image(image, instance)
+    changes = {
+        "image_ref": image_info["id"], "image_properties": image_info["properties"],
+        "kernel_id": image_info["kernel_id"], "ramdisk_id": image_info["ramdisk_id"],
+    }
+    if name is not None:
+        changes["display_name"] = validate_name(name)
+    if metadata is not None:
+        changes["metadata"] = validate_metadata(instance.project_id, metadata)
+    with transaction.atomic():
+        begin(instance, "rebuild", ctx, task_state=T.REBUILDING)
+        update_state(instance, expected_task_state=T.REBUILDING, **changes)
+        rpc.to_host(host, ACTION_TASK, str(instance.uuid), _request_id(ctx), "rebuild", {})
+    return instance
+
+
+def rename_server(ctx, instance: Instance, name: str) -> Instance:
+    states.check_allowed(instance, "update", is_admin=getattr(ctx, "is_admin", False))
+    update_state(instance, display_name=validate_name(name))
+    return instance
+
+
+def console_output(ctx, instance: Instance, length=None) -> str:
+    """The tail of the serial console log, read by the instance's host (at most `length`
+    lines, never more than CONSOLE_OUTPUT_MAX_BYTES: a large log never travels whole)."""
+    states.check_allowed(instance, "get_console_output", is_admin=getattr(ctx, "is_admin", False))
+    if not instance.host:
+        raise Conflict(f"Instance {instance.uuid} has no host yet: there is no console output.")
+    return rpc.call(instance.host, CONSOLE_TASK, str(instance.uuid), length)
