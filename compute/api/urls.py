@@ -2,8 +2,11 @@
 from django.urls import include, path, re_path
 
 from . import availability_zones, flavors, hypervisors, services, versions
+from . import instance_actions, keypairs
+from . import server_actions, server_metadata, servers
 
 FLAVOR = r"(?P<flavor_id>[^/]+)"
+SERVER = r"(?P<server_id>[^/]+)"
 
 
 def route(pattern: str, view):
@@ -32,6 +35,23 @@ urlpatterns = [
     route(r"os-aggregates", hypervisors.AggregateListView),
     route(r"os-availability-zone", availability_zones.AvailabilityZoneListView),
     route(r"os-availability-zone/detail", availability_zones.AvailabilityZoneDetailView),
+    # servers, their actions, metadata and addresses
+    route(r"servers", servers.ServerListView),
+    route(r"servers/detail", servers.ServerDetailListView),
+    route(rf"servers/{SERVER}", servers.ServerView),
+    route(rf"servers/{SERVER}/action", server_actions.ServerActionView),
+    route(rf"servers/{SERVER}/metadata", server_metadata.ServerMetadataView),
+    route(rf"servers/{SERVER}/metadata/(?P<key>[^/]+)", server_metadata.ServerMetadataItemView),
+    route(rf"servers/{SERVER}/ips", servers.ServerIPsView),
+    route(rf"servers/{SERVER}/ips/(?P<network_label>[^/]+)", servers.ServerIPView),
+    # key pairs and instance actions
+    route(r"os-keypairs", keypairs.KeypairListView),
+    route(r"os-keypairs/(?P<name>[^/]+)", keypairs.KeypairView),
+    route(r"servers/(?P<server_id>[^/]+)/os-instance-actions", instance_actions.InstanceActionListView),
+    route(
+        r"servers/(?P<server_id>[^/]+)/os-instance-actions/(?P<request_id>[^/]+)",
+        instance_actions.InstanceActionView,
+    ),
     # quota sets and limits (compute/api/quota_urls.py)
     path("v2.1/", include("compute.api.quota_urls")),
     # nova-network calls (/os-networks ...) and the image proxy (/images) live in their apps

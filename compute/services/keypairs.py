@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from ..models import KeyPair
 from .exceptions import Conflict, Invalid, NotFound, OverQuota
 
-NAME_RE = re.compile(r"^[a-zA-Z0-9 _-]+$")
+NAME_RE = re.compile(r"[a-zA-Z0-9 _-]+")  # used with fullmatch: "$" would let "name\n" through
 SSH_KEY_TYPES = (
     "ssh-rsa", "ssh-dss", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
     "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
@@ -20,7 +20,7 @@ KEYPAIR_TYPES = ("ssh", "x509")
 def validate_name(name) -> str:
     if not isinstance(name, str) or not 1 <= len(name) <= 255:
         raise Invalid("Keypair data is invalid: Keypair name must be string and between 1 and 255 characters long")
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         raise Invalid(
             "Keypair data is invalid: Keypair name contains unsafe characters "
             "(letters, digits, spaces, '_' and '-' only)"
@@ -30,8 +30,10 @@ def validate_name(name) -> str:
 
 def ssh_fingerprint(public_key: str) -> str:
     """MD5 of the key blob as colon-separated hex (Nova's and ssh-keygen -E md5's)."""
-    parts = (public_key or "").strip().split()
-    if len(parts) < 2 or parts[0] not in SSH_KEY_TYPES:
+    stripped = (public_key or "").strip()
+    parts = stripped.split()
+    # one line only: a second line would become a second authorized_keys entry in the guest
+    if len(parts) < 2 or parts[0] not in SSH_KEY_TYPES or "\n" in stripped or "\r" in stripped:
         raise Invalid("Keypair data is invalid: failed to generate fingerprint")
     try:
         blob = base64.b64decode(parts[1].encode(), validate=True)

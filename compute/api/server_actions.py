@@ -1,0 +1,100 @@
+"""Server actions (`POST /servers/{id}/action`): one key per request, Nova v2.1 names.
+
+    {"reboot": {"type": "SOFT"|"HARD"}}      202   compute:servers:reboot
+    {"os-stop": null} / {"os-start": null}   202   compute:servers:stop / start
+    {"pause"|"unpause"|"suspend"|"resume": null}   202
+    {"rebuild": {"imageRef", "name"?, "metadata"?, ...}}   202 + the server
+    {"os-getConsoleOutput": {"length": n|null}}           200 {"output": "..."}
+
+A state that does not allow the action answers 409 (compute.states.check_allowed).
+"""
+import re
+
+from rest_framework.response import Response
+
+from cloudproj.api.errors import BadRequest
+from compute.services import instances as instance_service
+from compute.services import operations
+
+from .servers import ServerAPIView, access_ip, check_object, disk_config, find_image
+
+# action -> (policy suffix, operations.request_action name)
+SIMPLE_ACTIONS = {
+    "os-stop": ("stop", "stop"),
+    "os-start": ("start", "start"),
+    "pause": ("pause", "pause"),
+    "unpause": ("unpause", "unpause"),
+    "suspend": ("suspend", "suspend"),
+    "resume": ("resume", "resume"),
+}
+REBUILD_FIELDS = {
+    "imageRef", "name", "adminPass", "metadata", "OS-DCF:diskConfig", "accessIPv4", "accessIPv6",
+    "personality", "preserve_ephemeral",
+}
+REBOOT_TYPES = ("SOFT", "HARD")
+# Nova strips control characters (but tab and newline) from console output
+CONSOLE_CONTROL = re.compile("[\x00-\x08\x0b-\x1f]")
+
+
+class ServerActionView(ServerAPIView):
+    def post(self, request, server_id):
+        data = request.data
+        if not isinstance(data, dict) or len(data) != 1:
+            raise BadRequest("Malformed request body: exactly one action is expected.")
+        action, value = next(iter(data.items()))
+        if action in SIMPLE_ACTIONS:
+            rule, operation = SIMPLE_ACTIONS[action]
+            instance = self.server(server_id, f"compute:servers:{rule}")
+            operations.request_action(self.ctx, instance, operation)
+            return Response(status=202)
+        handler = {
+            "reboot": self.reboot,
+            "rebuild": self.rebuild,
+            "os-getConsoleOutput": self.console_output,
+        }.get(action)
+        if handler is None:
+            raise BadRequest(f"There is no such action: {action}")
+        return handler(server_id, value)
+
+    def reboot(self, server_id, value):
+        body = check_object(value, "reboot", {"type"})
+        reboot_type = body.get("type")
+        if not isinstance(reboot_type, str) or reboot_type.upper() not in REBOOT_TYPES:
+            raise BadRequest("Invalid input for field/attribute type: must be 'SOFT' or 'HARD'.")
+        instance = self.server(server_id, "compute:servers:reboot")
+        operations.request_action(self.ctx, instance, "reboot", reboot_type=reboot_type.upper())
+        return Response(status=202)
+
+    def rebuild(self, server_id, value):
+        body = check_object(value, "rebuild", REBUILD_FIELDS)
+        if not isinstance(body.get("imageRef"), str) or not body["imageRef"]:
+            raise BadRequest("Invalid input for field/attribute imageRef: a string is required.")
+        if body.get("personality"):
+            raise BadRequest("personality is not supported by this cloud.")
+        if "OS-DCF:diskConfig" in body:
+            disk_config(body["OS-DCF:diskConfig"])
+        if "name" in body and not isinstance(body["name"], str):
+            raise BadRequest("Invalid input for field/attribute name: must be a string.")
+        changes = {}
+        for field, key, version in (("access_ip_v4", "accessIPv4", 4), ("access_ip_v6", "accessIPv6", 6)):
+            if key in body:
+                changes[field] = access_ip(body[key], key, version)
+        instance = self.server(server_id, "compute:servers:rebuild")
+        image = find_image(self.ctx, body["imageRef"], "Cannot find image for rebuild")
+        operations.rebuild_server(self.ctx, instance, image, name=body.get("name"), metadata=body.get("metadata"))
+        if changes:
+            instance_service.update_state(instance, **changes)
+        return Response(self.show(instance), status=202)
+
+    def console_output(self, server_id, value):
+        body = check_object(value if value is not None else {}, "os-getConsoleOutput", {"length"})
+        length = body.get("length")
+        if isinstance(length, str) and re.fullmatch(r"-?[0-9]+", length.strip()):
+            length = int(length)
+        if length is not None and (isinstance(length, bool) or not isinstance(length, int) or length < -1):
+            raise BadRequest("Invalid input for field/attribute length: must be an integer >= -1 or null.")
+        if length == -1:
+            length = None
+        instance = self.server(server_id, "compute:servers:console_output")
+        output = operations.console_output(self.ctx, instance, length=length)
+        return Response({"output": CONSOLE_CONTROL.sub("", output)})

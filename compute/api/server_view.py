@@ -1,0 +1,203 @@
+"""The JSON of a server in Nova's v2.1 shapes (`views/servers.py` of Nova).
+
+    builder = ServerViewBuilder(request, ctx, instances)   # prefetches for the whole page
+    builder.summary(instance)   -> {id, name, links}
+    builder.detail(instance)    -> the full server (GET /servers/{id}, /servers/detail)
+
+What a page of servers needs from other tables (fixed IPs, faults, the zone of each host) is
+read in one query per table, not one per server.
+"""
+import hashlib
+import ipaddress
+from datetime import timezone as dt_timezone
+
+from compute import states
+from compute.models import InstanceFault, Service
+from identity.policy import authorize
+from network.models import FixedIP
+
+from .base import compute_base, isotime, links
+
+# statuses whose `progress` Nova shows, and those that show the latest fault
+PROGRESS_STATUSES = ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING")
+FAULT_STATUSES = ("ERROR", "DELETED")
+
+
+def isotime_z(value) -> str | None:
+    """Nova's server timestamps: 2012-08-20T21:11:09Z (UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt_timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def usage_time(value) -> str | None:
+    """OS-SRV-USG times: 2013-09-23T13:53:12.774549 (UTC, no zone suffix)."""
+    if value is not None and value.tzinfo is not None:
+        value = value.astimezone(dt_timezone.utc)
+    return isotime(value)
+
+
+def host_id(project_id, host) -> str:
+    """Nova's generate_hostid: the same for a project's servers on one host, "" unplaced."""
+    if not host:
+        return ""
+    return hashlib.sha224(f"{project_id}{host}".encode()).hexdigest()
+
+
+def security_group_names(instance) -> list[str]:
+    names = []
+    for group in instance.security_groups or []:
+        name = group.get("name") if isinstance(group, dict) else group
+        if name and name not in names:
+            names.append(str(name))
+    return names or ["default"]
+
+
+def security_groups_body(names) -> list[dict]:
+    return [{"name": name} for name in names]
+
+
+def address_entry(row) -> dict:
+    try:
+        version = ipaddress.ip_address(row.address).version
+    except ValueError:
+        version = 4
+    return {
+        "version": version,
+        "addr": row.address,
+        "OS-EXT-IPS:type": "fixed",
+        "OS-EXT-IPS-MAC:mac_addr": row.mac_address,
+    }
+
+
+def addresses_of(rows) -> dict:
+    """{network label: [address, ...]} from FixedIP rows (with their network)."""
+    result: dict[str, list] = {}
+    for row in rows:
+        result.setdefault(row.network.label, []).append(address_entry(row))
+    return result
+
+
+def fixed_ips_by_instance(instances) -> dict:
+    uuids = [i.uuid for i in instances if i.deleted_at is None]
+    grouped: dict = {}
+    if not uuids:
+        return grouped
+    rows = FixedIP.objects.filter(instance_uuid__in=uuids).select_related("network").order_by("network_id", "id")
+    for row in rows:
+        grouped.setdefault(row.instance_uuid, []).append(row)
+    return grouped
+
+
+def latest_faults(instances) -> dict:
+    """{instance pk: its latest fault} for the servers whose status shows one."""
+    pks = [i.pk for i in instances if i.status in FAULT_STATUSES]
+    faults: dict = {}
+    if pks:
+        for fault in InstanceFault.objects.filter(instance_id__in=pks).order_by("instance_id", "-created_at", "-id"):
+            faults.setdefault(fault.instance_id, fault)
+    return faults
+
+
+def host_zones(instances) -> dict:
+    hosts = {i.host for i in instances if i.host}
+    if not hosts:
+        return {}
+    rows = Service.objects.filter(host__in=hosts, binary="nova-compute").values_list("host", "availability_zone")
+    return dict(rows)
+
+
+class ServerViewBuilder:
+    def __init__(self, request, ctx, instances=()):
+        self.request = request
+        self.ctx = ctx
+        self.base = compute_base(request)
+        instances = list(instances)
+        self._ips = fixed_ips_by_instance(instances)
+        self._faults = latest_faults(instances)
+        self._zones = host_zones(instances)
+
+    # --- pieces ---------------------------------------------------------------------------
+
+    def links(self, instance) -> list[dict]:
+        return links(self.request, "servers", instance.uuid)
+
+    def bookmark(self, collection: str, item_id) -> list[dict]:
+        return [{"rel": "bookmark", "href": f"{self.base}/{collection}/{item_id}"}]
+
+    def image(self, instance):
+        if not instance.image_ref:
+            return ""
+        return {"id": instance.image_ref, "links": self.bookmark("images", instance.image_ref)}
+
+    def flavor(self, instance) -> dict:
+        return {"id": instance.flavorid, "links": self.bookmark("flavors", instance.flavorid)}
+
+    def addresses(self, instance) -> dict:
+        return addresses_of(self._ips.get(instance.uuid, []))
+
+    def availability_zone(self, instance) -> str:
+        if instance.host:
+            zone = self._zones.get(instance.host)
+            if zone:
+                return zone
+        return instance.availability_zone or ""
+
+    def fault(self, instance) -> dict | None:
+        fault = self._faults.get(instance.pk)
+        if fault is None:
+            return None
+        body = {"code": fault.code, "created": isotime_z(fault.created_at), "message": fault.message}
+        if fault.details and (self.ctx.is_admin or fault.code != 500):
+            body["details"] = fault.details
+        return body
+
+    # --- views ----------------------------------------------------------------------------
+
+    def summary(self, instance) -> dict:
+        return {"id": str(instance.uuid), "name": instance.display_name, "links": self.links(instance)}
+
+    def detail(self, instance) -> dict:
+        status = states.api_status(instance.vm_state, instance.task_state)
+        target = {"project_id": instance.project_id, "user_id": instance.user_id}
+        body = {
+            "id": str(instance.uuid),
+            "name": instance.display_name,
+            "status": status,
+            "tenant_id": instance.project_id,
+            "user_id": instance.user_id,
+            "metadata": dict(instance.metadata or {}),
+            "hostId": host_id(instance.project_id, instance.host),
+            "image": self.image(instance),
+            "flavor": self.flavor(instance),
+            "created": isotime_z(instance.created_at),
+            "updated": isotime_z(instance.updated_at),
+            "addresses": self.addresses(instance),
+            "accessIPv4": str(instance.access_ip_v4 or ""),
+            "accessIPv6": str(instance.access_ip_v6 or ""),
+            "links": self.links(instance),
+            "key_name": instance.key_name,
+            "config_drive": "True" if instance.config_drive else "",
+            "OS-DCF:diskConfig": "MANUAL",
+            "OS-EXT-AZ:availability_zone": self.availability_zone(instance),
+            "OS-EXT-STS:vm_state": instance.vm_state,
+            "OS-EXT-STS:task_state": instance.task_state,
+            "OS-EXT-STS:power_state": instance.power_state,
+            "OS-SRV-USG:launched_at": usage_time(instance.launched_at),
+            "OS-SRV-USG:terminated_at": usage_time(instance.terminated_at),
+            "security_groups": security_groups_body(security_group_names(instance)),
+            "os-extended-volumes:volumes_attached": [],
+        }
+        if status in PROGRESS_STATUSES:
+            body["progress"] = instance.progress or 0
+        if authorize(self.ctx, "compute:servers:show:extended_attributes", target):
+            body["OS-EXT-SRV-ATTR:host"] = instance.host
+            body["OS-EXT-SRV-ATTR:hypervisor_hostname"] = instance.node
+            body["OS-EXT-SRV-ATTR:instance_name"] = instance.name
+        if status in FAULT_STATUSES:
+            fault = self.fault(instance)
+            if fault is not None:
+                body["fault"] = fault
+        return body

@@ -1,0 +1,567 @@
+"""Servers (`/servers`, `/servers/detail`, `/servers/{id}`, `/servers/{id}/ips`): thin views
+over compute.services.operations and compute.services.instances, in Nova v2.1 shapes.
+
+Create answers 202 with the first server's id and links (the boot continues in the
+background: BUILD until the host reports ACTIVE or ERROR). Lists are newest first, scoped to
+the caller's project (admins: `all_tenants`), paginated with `limit`/`marker` and a
+`servers_links` next link; `name` and `ip` filters are regular expressions (re.search).
+"""
+import ipaddress
+import re
+import uuid as uuid_lib
+from datetime import datetime
+from datetime import timezone as dt_timezone
+
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.response import Response
+
+from cloudproj.api.errors import BadRequest, Forbidden, NotFound
+from compute import states
+from compute.models import Instance
+from compute.services import flavors as flavor_service
+from compute.services import instances as instance_service
+from compute.services import operations
+from compute.services.exceptions import NotFound as ComputeNotFound
+from identity.policy import enforce
+from images import services as image_service
+from network.models import FixedIP
+
+from .base import FALSE_STRINGS, TRUE_STRINGS, ComputeAPIView, compute_base, parse_bool, parse_int
+from .server_view import ServerViewBuilder, security_groups_body
+
+MAX_LIMIT = 1000
+MAX_REGEX = 255
+CREATE_FIELDS = {
+    "name", "imageRef", "flavorRef", "adminPass", "metadata", "networks", "OS-DCF:diskConfig",
+    "accessIPv4", "accessIPv6", "personality", "availability_zone", "block_device_mapping",
+    "block_device_mapping_v2", "config_drive", "key_name", "min_count", "max_count",
+    "return_reservation_id", "security_groups", "user_data",
+}
+HINT_KEYS = ("os:scheduler_hints", "OS-SCH-HNT:scheduler_hints")
+UPDATE_FIELDS = {"name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"}
+NETWORK_FIELDS = {"uuid", "port", "fixed_ip"}
+# API sort key -> Instance field; host and node only for admins (as Nova)
+SORT_KEYS = {
+    key: key for key in (
+        "created_at", "updated_at", "launched_at", "terminated_at", "display_name", "hostname", "uuid",
+        "vm_state", "task_state", "power_state", "key_name", "availability_zone", "image_ref", "kernel_id",
+        "ramdisk_id", "launch_index", "reservation_id", "project_id", "user_id", "memory_mb", "vcpus",
+        "root_gb", "ephemeral_gb", "progress", "locked", "config_drive", "access_ip_v4", "access_ip_v6",
+        "host", "node",
+    )
+} | {"instance_type_id": "flavorid", "id": "id"}
+ADMIN_SORT_KEYS = {"host", "node"}
+
+
+# --- small parsers -----------------------------------------------------------------------------
+
+
+def last_segment(ref) -> str:
+    """An id, or the id at the end of a URL (`http://h/compute/v2.1/flavors/1` -> `1`)."""
+    return str(ref).rstrip("/").rsplit("/", 1)[-1]
+
+
+def check_object(value, field: str, allowed=None) -> dict:
+    """`value` as a dict with no keys outside `allowed` (when given); 400 otherwise."""
+    if not isinstance(value, dict):
+        raise BadRequest(f"Invalid input for field/attribute {field}: must be an object.")
+    unknown = sorted(set(value) - set(allowed)) if allowed is not None else []
+    if unknown:
+        raise BadRequest(f"Invalid input for field/attribute {field}: additional properties are not allowed "
+                         f"({', '.join(unknown)}).")
+    return value
+
+
+def compile_regex(value: str, field: str):
+    if len(value) > MAX_REGEX:
+        raise BadRequest(f"Invalid {field} filter: at most {MAX_REGEX} characters.")
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        raise BadRequest(f"Invalid regular expression in {field} filter: {exc}.") from None
+
+
+def parse_changes_since(value: str):
+    """ISO 8601 (a date, or a time with or without a zone: UTC when none) -> aware datetime."""
+    try:
+        moment = parse_datetime(value.strip())
+        if moment is None:
+            day = parse_date(value.strip())
+            moment = datetime(day.year, day.month, day.day) if day else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise BadRequest("Invalid filter field: changes-since.")
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=dt_timezone.utc)
+    return moment
+
+
+def access_ip(value, field: str, version: int):
+    if value in (None, ""):
+        return None
+    try:
+        address = ipaddress.ip_address(value) if isinstance(value, str) else None
+    except ValueError:
+        address = None
+    if address is None or address.version != version:
+        raise BadRequest(f"Invalid input for field/attribute {field}: {value!r} is not an IPv{version} address.")
+    return str(address)
+
+
+def disk_config(value) -> None:
+    if value not in ("AUTO", "MANUAL"):
+        raise BadRequest("Invalid input for field/attribute OS-DCF:diskConfig: must be AUTO or MANUAL.")
+
+
+def image_mapping(image) -> dict:
+    """What create/rebuild take from an Image: id, status, properties, sizes, kernel/ramdisk."""
+    properties = dict(image.properties or {})
+    return {
+        "id": str(image.id),
+        "status": image.status,
+        "properties": properties,
+        "min_disk": image.min_disk,
+        "min_ram": image.min_ram,
+        "size": image.size or 0,
+        "kernel_id": properties.get("kernel_id"),
+        "ramdisk_id": properties.get("ramdisk_id"),
+    }
+
+
+def find_image(ctx, image_ref, missing_message: str | None = None) -> dict:
+    image_id = last_segment(image_ref)
+    try:
+        image = image_service.get_visible(image_id, ctx.project_id, ctx.is_admin)
+    except image_service.ImageNotFound:
+        raise BadRequest(missing_message or f"Image {image_id} could not be found.") from None
+    return image_mapping(image)
+
+
+# --- the base view -----------------------------------------------------------------------------
+
+
+class EmptyAcceptNegotiation(DefaultContentNegotiation):
+    """An empty Accept header means any type: openstacksdk sends `Accept: ""` with every
+    server action, and DRF would answer that with 406."""
+
+    def get_accept_list(self, request):
+        return super().get_accept_list(request) or ["*/*"]
+
+
+class ServerAPIView(ComputeAPIView):
+    """Finds servers (another project's is a 404) and checks the per-server policy."""
+
+    content_negotiation_class = EmptyAcceptNegotiation
+
+    @staticmethod
+    def target(instance) -> dict:
+        return {"project_id": instance.project_id, "user_id": instance.user_id}
+
+    def server(self, server_id, rule: str | None = None):
+        instance = instance_service.get_instance(self.ctx, server_id)
+        if rule is not None:
+            enforce(self.ctx, rule, self.target(instance))
+        return instance
+
+    def builder(self, instances=()) -> ServerViewBuilder:
+        return ServerViewBuilder(self.request, self.ctx, instances)
+
+    def show(self, instance) -> dict:
+        return {"server": self.builder([instance]).detail(instance)}
+
+
+# --- listing -----------------------------------------------------------------------------------
+
+
+def _strict_bool(value: str, message: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered not in TRUE_STRINGS | FALSE_STRINGS:
+        raise BadRequest(message)
+    return lowered in TRUE_STRINGS
+
+
+def _status_filter(statuses) -> tuple[Q | None, set]:
+    """(Q over vm_state/task_state, the vm_states) for ?status= (several are OR-ed)."""
+    query, vm_all = None, set()
+    for status in statuses:
+        vm_states, task_states = states.states_for_status(status)
+        if not vm_states:
+            continue
+        vm_all |= set(vm_states)
+        clause = Q(vm_state__in=vm_states)
+        if task_states is not None:
+            named = [t for t in task_states if t is not None]
+            task_q = Q(task_state__in=named)
+            if None in task_states:
+                task_q |= Q(task_state__isnull=True)
+            clause &= task_q
+        query = clause if query is None else query | clause
+    return query, vm_all
+
+
+def _sort_params(params, is_admin: bool) -> list[tuple[str, str]]:
+    """[(field, asc|desc)] as Nova's get_sort_params + process_sort_params: created_at desc by
+    default, a missing direction is the first one given, and created_at, id always close the list."""
+    keys = [k.strip() for k in params.getlist("sort_key")] or ["created_at"]
+    dirs = [d.strip() for d in params.getlist("sort_dir")] or ["desc"]
+    for direction in dirs:
+        if direction not in ("asc", "desc"):
+            raise BadRequest("Unknown sort direction, must be 'desc' or 'asc'")
+    if len(dirs) > len(keys):
+        raise BadRequest("Sort direction size exceeds sort key size")
+    default_dir = dirs[0]
+    result = []
+    for index, key in enumerate(keys):
+        if key not in SORT_KEYS:
+            raise BadRequest(f"Invalid sort_key {key}")
+        if key in ADMIN_SORT_KEYS and not is_admin:
+            continue
+        field = SORT_KEYS[key]
+        if field not in (f for f, _ in result):
+            result.append((field, dirs[index] if index < len(dirs) else default_dir))
+    for field in ("created_at", "id"):
+        if field not in (f for f, _ in result):
+            result.append((field, default_dir))
+    return result
+
+
+def _ordering(sort):
+    return [F(field).asc(nulls_last=True) if d == "asc" else F(field).desc(nulls_last=True) for field, d in sort]
+
+
+def _after_marker(marker, sort) -> Q:
+    """The rows after `marker` in `sort` order (nulls last in both directions)."""
+    after, equal_so_far = Q(pk__in=[]), Q()
+    for field, direction in sort:
+        value = getattr(marker, field)
+        if value is None:
+            strictly, equal = Q(pk__in=[]), Q(**{f"{field}__isnull": True})
+        else:
+            op = "gt" if direction == "asc" else "lt"
+            strictly = Q(**{f"{field}__{op}": value}) | Q(**{f"{field}__isnull": True})
+            equal = Q(**{field: value})
+        after |= equal_so_far & strictly
+        equal_so_far &= equal
+    return after
+
+
+def server_queryset(ctx, params, detail: bool):
+    """The servers a list request asks for (None: nothing can match); unordered."""
+    is_admin = ctx.is_admin
+    all_tenants = False
+    if "all_tenants" in params:
+        raw = params.get("all_tenants")
+        all_tenants = raw == "" or _strict_bool(raw, f"Invalid all_tenants value: {raw}")
+    qs = Instance.all_objects.all()
+    if all_tenants:
+        enforce(ctx, f"compute:servers:{'detail' if detail else 'index'}:get_all_tenants")
+        project = params.get("project_id") or params.get("tenant_id")
+        if project:
+            qs = qs.filter(project_id=project)
+    elif ctx.project_id is not None:
+        qs = qs.filter(project_id=ctx.project_id)
+    else:
+        qs = qs.filter(user_id=ctx.user_id)
+
+    deleted = None
+    if is_admin and "deleted" in params:
+        deleted = params["deleted"].strip().lower() in TRUE_STRINGS  # Nova: invalid -> False
+    statuses = [s for s in params.getlist("status") if s]
+    if statuses:
+        status_q, vm_states = _status_filter(statuses)
+        if status_q is None:
+            return None  # an unknown status matches nothing (Nova 2.1)
+        if vm_states == {states.DELETED}:
+            if not is_admin:
+                raise Forbidden("Only administrators may list deleted instances")
+            deleted = True
+        qs = qs.filter(status_q)
+    changes_since = params.get("changes-since")
+    if changes_since is not None:
+        qs = qs.filter(updated_at__gte=parse_changes_since(changes_since))
+    if deleted is None:
+        if changes_since is None:
+            qs = qs.filter(deleted_at__isnull=True)
+    elif deleted:
+        qs = qs.filter(Q(deleted_at__isnull=False) | Q(vm_state=states.SOFT_DELETED))
+    else:
+        qs = qs.filter(deleted_at__isnull=True)
+
+    if params.get("image"):
+        qs = qs.filter(image_ref=last_segment(params["image"]))
+    if params.get("flavor"):
+        qs = qs.filter(flavorid=last_segment(params["flavor"]))
+    if params.get("reservation_id"):
+        qs = qs.filter(reservation_id=params["reservation_id"])
+    if is_admin and params.get("host"):
+        qs = qs.filter(host=params["host"])
+    if is_admin and params.get("user_id"):
+        qs = qs.filter(user_id=params["user_id"])
+    # regular expressions last, over what the other filters left
+    if params.get("ip"):
+        rx = compile_regex(params["ip"], "ip")
+        rows = FixedIP.objects.filter(instance_uuid__in=qs.values("uuid")).values_list("instance_uuid", "address")
+        qs = qs.filter(uuid__in={uuid for uuid, address in rows if rx.search(address)})
+    if params.get("name"):
+        rx = compile_regex(params["name"], "name")
+        qs = qs.filter(pk__in=[pk for pk, name in qs.values_list("pk", "display_name") if rx.search(name)])
+    return qs
+
+
+def _marker_row(marker: str, scope):
+    """The marker server (deleted ones too: a page may end on one) within the caller's reach."""
+    try:
+        row = scope.filter(uuid=uuid_lib.UUID(marker)).first()
+    except ValueError:
+        row = None
+    if row is None:
+        raise BadRequest(f"marker [{marker}] not found")
+    return row
+
+
+class ServerCollection(ServerAPIView):
+    detail = False
+
+    def list_servers(self, request):
+        ctx, params = self.ctx, request.query_params
+        enforce(ctx, f"compute:servers:{'detail' if self.detail else 'index'}", {"project_id": ctx.project_id})
+        limit = MAX_LIMIT
+        if "limit" in params:
+            try:
+                limit = int(params["limit"])
+            except ValueError:
+                raise BadRequest("limit param must be an integer") from None
+            if limit < 0:
+                raise BadRequest("limit param must be positive")
+            limit = min(limit, MAX_LIMIT)
+        sort = _sort_params(params, ctx.is_admin)
+        qs = server_queryset(ctx, params, self.detail)
+        page, more = [], False
+        if qs is not None:
+            marker = params.get("marker")
+            if marker:
+                scope = Instance.all_objects.all() if ctx.is_admin else Instance.all_objects.filter(
+                    project_id=ctx.project_id)
+                qs = qs.filter(_after_marker(_marker_row(marker, scope), sort))
+            if limit:
+                page = list(qs.order_by(*_ordering(sort))[: limit + 1])
+                more, page = len(page) > limit, page[:limit]
+        builder = self.builder(page if self.detail else ())
+        render = builder.detail if self.detail else builder.summary
+        body = {"servers": [render(instance) for instance in page]}
+        if more:
+            query = params.copy()
+            query["marker"] = str(page[-1].uuid)
+            path = "servers/detail" if self.detail else "servers"
+            body["servers_links"] = [
+                {"rel": "next", "href": f"{compute_base(request)}/v2.1/{path}?{query.urlencode()}"}
+            ]
+        return Response(body)
+
+
+# --- create ------------------------------------------------------------------------------------
+
+
+def _parse_networks(value):
+    if value is None or value in ("auto", "none"):
+        return value
+    if not isinstance(value, list):
+        raise BadRequest("Invalid input for field/attribute networks: must be 'auto', 'none' or a list.")
+    for entry in value:
+        check_object(entry, "networks", NETWORK_FIELDS)
+        for key in NETWORK_FIELDS & set(entry):
+            if entry[key] is not None and not isinstance(entry[key], str):
+                raise BadRequest(f"Invalid input for field/attribute {key}: must be a string.")
+    return value
+
+
+def _parse_security_groups(value) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadRequest("Invalid input for field/attribute security_groups: must be a list.")
+    names = []
+    for entry in value:
+        if not isinstance(entry, dict) or set(entry) - {"name"}:
+            raise BadRequest("Invalid input for field/attribute security_groups: entries are {\"name\": ...}.")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 255:
+            raise BadRequest("Invalid input for field/attribute name: a security group name is required.")
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def _optional_string(data, key, max_length=255):
+    value = data.get(key)
+    if value is not None and (not isinstance(value, str) or len(value) > max_length):
+        raise BadRequest(
+            f"Invalid input for field/attribute {key}: must be a string of at most {max_length} characters.")
+    return value
+
+
+def _flavor(ctx, flavor_ref):
+    if isinstance(flavor_ref, bool) or not isinstance(flavor_ref, (str, int)) or flavor_ref == "":
+        raise BadRequest("Invalid input for field/attribute flavorRef: must be a string or an integer.")
+    flavor_id = last_segment(flavor_ref)
+    try:
+        return flavor_service.get_flavor(flavor_id, ctx.project_id, ctx.is_admin)
+    except ComputeNotFound:
+        raise BadRequest(f"Flavor {flavor_id} could not be found.") from None
+
+
+def _image_ref(server) -> str:
+    """imageRef, checked against block_device_mapping_v2: only the image's own local root disk
+    (what `openstack server create --image` sends) is supported, not volumes or extra disks."""
+    image_ref = server.get("imageRef")
+    if image_ref is not None and not isinstance(image_ref, str):
+        raise BadRequest("Invalid input for field/attribute imageRef: must be a string.")
+    mappings = server.get("block_device_mapping_v2") or []
+    if not isinstance(mappings, list):
+        raise BadRequest("Invalid input for field/attribute block_device_mapping_v2: must be a list.")
+    for mapping in mappings:
+        check_object(mapping, "block_device_mapping_v2")
+        is_root_image = (
+            mapping.get("source_type") == "image" and mapping.get("destination_type", "local") == "local"
+            and str(mapping.get("boot_index")) == "0" and isinstance(mapping.get("uuid"), str)
+        )
+        if not is_root_image:
+            raise BadRequest("block_device_mapping_v2 is not supported by this cloud, except for the image's "
+                             "local root disk (source_type image, destination_type local, boot_index 0).")
+        if image_ref and last_segment(image_ref) != mapping["uuid"]:
+            raise BadRequest("The image of block_device_mapping_v2 is not the imageRef.")
+        image_ref = image_ref or mapping["uuid"]
+    if not image_ref:
+        raise BadRequest("Missing imageRef attribute")
+    return image_ref
+
+
+def parse_create(ctx, data) -> tuple[dict, bool]:
+    """The create_servers keyword arguments from a POST /servers body, and return_reservation_id."""
+    if not isinstance(data, dict) or "server" not in data:
+        raise BadRequest("Invalid input: 'server' is a required property.")
+    extra = sorted(set(data) - {"server", *HINT_KEYS})
+    if extra:
+        raise BadRequest(f"Invalid input: additional properties are not allowed ({', '.join(extra)}).")
+    server = check_object(data["server"], "server", CREATE_FIELDS)
+    for key in ("name", "flavorRef"):
+        if key not in server:
+            raise BadRequest(f"Invalid input for field/attribute server: '{key}' is a required property.")
+    for key in ("personality", "block_device_mapping"):
+        if server.get(key):
+            raise BadRequest(f"{key} is not supported by this cloud.")
+    if not isinstance(server["name"], str):
+        raise BadRequest("Invalid input for field/attribute name: must be a string.")
+    if "OS-DCF:diskConfig" in server:
+        disk_config(server["OS-DCF:diskConfig"])
+    _optional_string(server, "adminPass")
+    hints = next((data[key] for key in HINT_KEYS if key in data), None)
+    if hints is not None and not isinstance(hints, dict):
+        raise BadRequest("Invalid input for field/attribute scheduler_hints: must be an object.")
+    metadata = server.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise BadRequest("Invalid input for field/attribute metadata: must be an object.")
+    config_drive = server.get("config_drive")
+    image_ref = _image_ref(server)
+    min_count = parse_int(server.get("min_count", 1), "min_count", 1)
+    max_count = parse_int(server.get("max_count", min_count), "max_count", 1)
+    if min_count > max_count:
+        raise BadRequest("min_count must be <= max_count")
+    kwargs = {
+        "name": server["name"],
+        "networks": _parse_networks(server.get("networks")),
+        "key_name": _optional_string(server, "key_name"),
+        "metadata": metadata,
+        "user_data": _optional_string(server, "user_data", max_length=65535),
+        "availability_zone": _optional_string(server, "availability_zone"),
+        "min_count": min_count,
+        "max_count": max_count,
+        "scheduler_hints": hints,
+        "security_groups": _parse_security_groups(server.get("security_groups")),
+        "access_ip_v4": access_ip(server.get("accessIPv4"), "accessIPv4", 4),
+        "access_ip_v6": access_ip(server.get("accessIPv6"), "accessIPv6", 6),
+        "config_drive": False if config_drive in (None, "") else parse_bool(config_drive, "config_drive"),
+    }
+    kwargs["flavor"] = _flavor(ctx, server["flavorRef"])
+    kwargs["image"] = find_image(ctx, image_ref)
+    return_reservation_id = parse_bool(server.get("return_reservation_id", False), "return_reservation_id")
+    return kwargs, return_reservation_id
+
+
+class ServerListView(ServerCollection):
+    def get(self, request):
+        return self.list_servers(request)
+
+    def post(self, request):
+        ctx = self.ctx
+        enforce(ctx, "compute:servers:create", {"project_id": ctx.project_id, "user_id": ctx.user_id})
+        kwargs, return_reservation_id = parse_create(ctx, request.data)
+        created = operations.create_servers(ctx, **kwargs)
+        first = created[0]
+        if return_reservation_id:
+            return Response({"reservation_id": first.reservation_id}, status=202)
+        server_links = self.builder().links(first)
+        body = {
+            "server": {
+                "id": str(first.uuid),
+                "links": server_links,
+                "OS-DCF:diskConfig": "MANUAL",
+                "security_groups": security_groups_body(kwargs["security_groups"] or ["default"]),
+            }
+        }
+        return Response(body, status=202, headers={"Location": server_links[0]["href"]})
+
+
+class ServerDetailListView(ServerCollection):
+    detail = True
+
+    def get(self, request):
+        return self.list_servers(request)
+
+
+# --- one server --------------------------------------------------------------------------------
+
+
+class ServerView(ServerAPIView):
+    def get(self, request, server_id):
+        return Response(self.show(self.server(server_id, "compute:servers:show")))
+
+    def put(self, request, server_id):
+        instance = self.server(server_id, "compute:servers:update")
+        data = self.body("server", UPDATE_FIELDS)
+        if "OS-DCF:diskConfig" in data:
+            disk_config(data["OS-DCF:diskConfig"])
+        changes = {}
+        for field, key, version in (("access_ip_v4", "accessIPv4", 4), ("access_ip_v6", "accessIPv6", 6)):
+            if key in data:
+                changes[field] = access_ip(data[key], key, version)
+        if "name" in data:
+            operations.rename_server(self.ctx, instance, data["name"])
+        if changes:
+            states.check_allowed(instance, "update", is_admin=self.ctx.is_admin)
+            instance_service.update_state(instance, **changes)
+        return Response(self.show(instance))
+
+    def delete(self, request, server_id):
+        instance = self.server(server_id, "compute:servers:delete")
+        operations.delete_server(self.ctx, instance)
+        return Response(status=204)
+
+
+class ServerIPsView(ServerAPIView):
+    def get(self, request, server_id):
+        instance = self.server(server_id, "compute:ips:index")
+        return Response({"addresses": self.builder([instance]).addresses(instance)})
+
+
+class ServerIPView(ServerAPIView):
+    def get(self, request, server_id, network_label):
+        instance = self.server(server_id, "compute:ips:show")
+        addresses = self.builder([instance]).addresses(instance)
+        if network_label not in addresses:
+            raise NotFound("Instance is not a member of specified network")
+        return Response({network_label: addresses[network_label]})
