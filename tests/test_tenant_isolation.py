@@ -3,7 +3,10 @@ resources and 403 for admin calls; no token is a 401. One table per rule, so a n
 endpoint is one line here."""
 import pytest
 
+from types import SimpleNamespace
+
 from compute.services import flavors as flavor_services
+from compute.services import instances
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +17,12 @@ def world(make_account, admin_account):
     user_b, project_b, token_b = make_account("project-b", "member", username="bob")
     private = flavor_services.create_flavor(name="b-only", memory_mb=256, vcpus=1, root_gb=1, is_public=False)
     flavor_services.add_access(private, project_b.id)
-    return {"a": project_a, "b": project_b, "user_b": user_b, "flavor_b": private, "token_a": token_a}
+    ctx_b = SimpleNamespace(user=user_b, project=project_b, user_id=user_b.id, project_id=project_b.id,
+                            request_id="req-b", is_admin=False)
+    image = {"id": "8a3c2d43-6f2e-4b8e-9f43-5a4ad0b8b0c1", "status": "active", "properties": {}}
+    (server_b,) = instances.create_instances(ctx_b, "b-server", private, image)
+    return {"a": project_a, "b": project_b, "user_b": user_b, "flavor_b": private, "token_a": token_a,
+            "server_b": server_b}
 
 
 ADMIN_CALLS = [
@@ -39,6 +47,8 @@ ADMIN_CALLS = [
     ("post", "/identity/v3/users", {"user": {"name": "eve", "password": "x"}}),
     ("post", "/identity/v3/roles", {"role": {"name": "boss"}}),
     ("get", "/identity/v3/role_assignments", None),
+    ("get", "/compute/v2.1/servers?all_tenants=1", None),
+    ("get", "/compute/v2.1/servers/detail?all_tenants=1", None),
 ]
 
 OTHER_PROJECT_RESOURCES = [
@@ -48,13 +58,19 @@ OTHER_PROJECT_RESOURCES = [
     "/compute/v2.1/flavors/{flavor_b}",
     "/compute/v2.1/flavors/{flavor_b}/os-extra_specs",
     "/volume/v3/{me}/os-quota-sets/{b}",
+    "/compute/v2.1/servers/{server_b}",
+    "/compute/v2.1/servers/{server_b}/metadata",
+    "/compute/v2.1/servers/{server_b}/ips",
+    "/compute/v2.1/servers/{server_b}/os-instance-actions",
+    "/compute/v2.1/servers/{server_b}/os-instance-actions/req-b",
 ]
 
 
 def fill(path: str, world, me=None) -> str:
     """`{me}` is the caller's own project (Block Storage URLs carry it); project A by default."""
     me = me or world["a"]
-    return path.format(a=world["a"].id, b=world["b"].id, me=me.id, flavor_b=world["flavor_b"].flavorid)
+    return path.format(a=world["a"].id, b=world["b"].id, me=me.id, flavor_b=world["flavor_b"].flavorid,
+                       server_b=world["server_b"].uuid)
 
 
 def call(client, method, path, body):
@@ -101,3 +117,24 @@ def test_no_token_or_a_bad_token_is_401(path, anon_client, world):
     for client in (anon_client, TokenClient("gAAAA-not-a-real-token")):
         response = client.get(path)
         assert response.status_code == 401, response.content
+
+
+OTHER_PROJECT_WRITES = [
+    ("delete", "/compute/v2.1/servers/{server_b}", None),
+    ("put", "/compute/v2.1/servers/{server_b}", {"server": {"name": "mine"}}),
+    ("post", "/compute/v2.1/servers/{server_b}/action", {"reboot": {"type": "HARD"}}),
+    ("post", "/compute/v2.1/servers/{server_b}/action", {"os-getConsoleOutput": {"length": 5}}),
+    ("post", "/compute/v2.1/servers/{server_b}/metadata", {"metadata": {"a": "b"}}),
+    ("delete", "/compute/v2.1/servers/{server_b}/metadata/x", None),
+]
+
+
+@pytest.mark.parametrize("method,path,body", OTHER_PROJECT_WRITES, ids=[f"{m} {p}" for m, p, _ in OTHER_PROJECT_WRITES])
+def test_member_cannot_touch_another_projects_server(world, method, path, body):
+    from conftest import TokenClient
+
+    response = call(TokenClient(world["token_a"]), method, fill(path, world), body)
+    assert response.status_code == 404, response.content
+    server = world["server_b"]
+    server.refresh_from_db()
+    assert (server.display_name, server.deleted_at, server.task_state, server.metadata) == ("b-server", None, "scheduling", {})

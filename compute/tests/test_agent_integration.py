@@ -9,13 +9,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from cloudproj.celery import app
+
+from .cloud_harness import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "test-h1"
@@ -24,12 +24,7 @@ OTHER = "test-h2-absent"
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def _database_url() -> str:
-    db = django_settings.DATABASES["default"]
-    auth = quote(db.get("USER") or "")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+_database_url = database_url
 
 
 def _service_rows() -> dict:
