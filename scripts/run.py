@@ -158,6 +158,11 @@ def main() -> int:
     say("migrating the database")
     manage("migrate", "--noinput", "-v", "0")
     manage("bootstrap")
+    say("building and registering the test image (cloudproj-test)")
+    try:
+        manage("build_test_image", "--register")
+    except subprocess.CalledProcessError:
+        say("WARNING: the test image could not be built (see above); register images with ./manage.py image register")
     conf = read_settings("CLOUD_HOST", "API_BIND", "API_PORT", "FLOWER_PORT", "PUBLIC_ENDPOINT")
     host, bind, port, flower_port = conf["CLOUD_HOST"], conf["API_BIND"], conf["API_PORT"], conf["FLOWER_PORT"]
     base = conf["PUBLIC_ENDPOINT"] or f"http://127.0.0.1:{port}"

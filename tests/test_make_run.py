@@ -6,6 +6,7 @@ The host agent talks to libvirt's `test:///default` hypervisor here so the test 
 on this machine's libvirtd; everything else (gunicorn, Celery workers, beat, flower) is real.
 """
 import contextlib
+import ipaddress
 import json
 import os
 import signal
@@ -71,8 +72,29 @@ def cloud(request, tmp_path_factory):
         yield from _run_cloud(services, tmp_path_factory)
 
 
+_NETWORK_SEQ = iter(range(1, 100))
+
+
+def _simulated_host(cloud_dir) -> str:
+    """libvirt's test driver as an x86_64 host (the test image asks for x86_64)."""
+    node = cloud_dir / "node.xml"
+    node.write_text(
+        "<node><cpu><mhz>2000</mhz><model>x86_64</model><active>4</active><nodes>1</nodes>"
+        "<sockets>1</sockets><cores>4</cores><threads>1</threads></cpu><memory>4194304</memory></node>"
+    )
+    return f"test://{node}"
+
+
+def _remove_bridge(bridge: str) -> None:
+    subprocess.run(["pkill", "-f", f"dnsmasq.*--interface={bridge} "], check=False)
+    subprocess.run(["ip", "link", "del", bridge], check=False, capture_output=True)
+
+
 def _run_cloud(services, tmp_path_factory):
     cloud_dir = tmp_path_factory.mktemp("cloud")
+    # the default network make run creates, on a bridge and range of its own (not br100)
+    seq = next(_NETWORK_SEQ)
+    bridge = f"cptrun{seq}"
     api_port, flower_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")}
     env.update(
@@ -81,9 +103,11 @@ def _run_cloud(services, tmp_path_factory):
         API_BIND="127.0.0.1",
         FLOWER_PORT=str(flower_port),
         CLOUD_HOST=HOST,
-        LIBVIRT_URI="test:///default",
+        LIBVIRT_URI=_simulated_host(cloud_dir),
         REPORT_INTERVAL="1",
         SERVICE_DOWN_TIME="6",
+        FLAT_NETWORK_BRIDGE=bridge,
+        FIXED_RANGE=f"10.234.{seq}.0/24",
         **services,
     )
     log = open(cloud_dir / "run.log", "w")
@@ -108,6 +132,7 @@ def _run_cloud(services, tmp_path_factory):
             except subprocess.TimeoutExpired:
                 proc.kill()
         log.close()
+        _remove_bridge(bridge)
 
 
 def osc(cloud, *args, check=True, json_output=True):
@@ -193,6 +218,20 @@ def test_agent_that_stops_heartbeating_shows_xxx_then_recovers(cloud):
         for pid in agent_pids:
             os.kill(pid, signal.SIGCONT)
     wait_for(lambda: service_states(cloud).get("nova-compute") == ":-)", 30, "agent back up")
+
+
+def test_boot_and_delete_a_server_with_the_real_client(cloud):
+    """make run built and registered the test image and created the default network; the
+    scheduler and the agent (a simulated hypervisor here) run the whole pipeline."""
+    assert "cloudproj-test" in {image["Name"] for image in osc(cloud, "image", "list")}
+    server = osc(cloud, "server", "create", "--image", "cloudproj-test", "--flavor", "m1.tiny", "--wait", "smoke")
+    assert server["status"] == "ACTIVE"
+    (address,) = osc(cloud, "server", "show", "smoke")["addresses"]["private"]
+    assert ipaddress.ip_address(address) in ipaddress.ip_network(cloud["env"]["FIXED_RANGE"])
+    events = osc(cloud, "server", "event", "list", "smoke")
+    assert [e["Action"] for e in events] == ["create"]
+    osc(cloud, "server", "delete", "--wait", "smoke", json_output=False)
+    assert "smoke" not in {s["Name"] for s in osc(cloud, "server", "list")}
 
 
 def test_flower_and_admin_answer(cloud):

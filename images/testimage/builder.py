@@ -297,6 +297,6 @@ def register(image: TestImage, name: str = "cloudproj-test") -> dict:
     ramdisk = ensure(image.ramdisk, f"{name}-ramdisk", "ari", {"architecture": "x86_64"})
     root = ensure(image.root, name, "ami", {
         "architecture": "x86_64", "kernel_id": str(kernel.id), "ramdisk_id": str(ramdisk.id),
-        "os_command_line": KERNEL_CMDLINE, "hypervisor_type": "qemu",
+        "os_command_line": KERNEL_CMDLINE,
     })
     return {"kernel": kernel, "ramdisk": ramdisk, "root": root}

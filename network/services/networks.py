@@ -74,8 +74,9 @@ def create_network(label: str, cidr: str, bridge: str | None = None, bridge_inte
         host = str(host).strip()
     addresses = list(net)
     with transaction.atomic():
-        with connection.cursor() as cursor:  # serialise creations: the overlap check must see them all
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('cloudproj.network.create'))")
+        if connection.vendor == "postgresql":  # serialise creations: the overlap check must see them all
+            with connection.cursor() as cursor:  # (SQLite serialises writers by itself)
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('cloudproj.network.create'))")
         for other in Network.objects.active():
             if ipaddress.IPv4Network(other.cidr).overlaps(net):
                 raise InvalidNetwork(f"fixed range {net} overlaps network {other.label} ({other.cidr})")

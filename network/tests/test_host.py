@@ -13,7 +13,7 @@ from network.linux import dnsmasq
 from network.linux.validate import InvalidValue
 from network.models import FixedIP
 from network.services import fixed_ips, host, networks
-from network.signals import on_worker_ready
+from network.signals import on_worker_ready, on_worker_shutdown
 
 from .conftest import host_networking_missing, unique
 
@@ -133,7 +133,8 @@ def test_real_dhcp_exchange_release_and_supervision(test_network, host_links, tm
 
 
 @pytest.mark.django_db(transaction=True)  # the hook closes its DB connection
-def test_worker_ready_recreates_a_deleted_bridge_and_dnsmasq(test_network):
+def test_worker_ready_recreates_a_deleted_bridge_and_dnsmasq_then_supervises(test_network, settings):
+    settings.NETWORK_SUPERVISE_INTERVAL = 0.5
     network = test_network
     host.setup_network(network, "h1")
     linux_bridge.delete_bridge(network.bridge)
@@ -146,10 +147,19 @@ def test_worker_ready_recreates_a_deleted_bridge_and_dnsmasq(test_network):
     assert on_worker_ready(sender=FakeConsumer()) is None  # not an agent: does nothing
     assert not linux_bridge.exists(network.bridge)
     FakeConsumer.hostname = "agent@h1"
-    report = on_worker_ready(sender=FakeConsumer())
-    assert report[network.pk]["bridge"] == "created"
-    assert linux_bridge.addresses(network.bridge) == ["10.200.30.1/24"]
-    assert dnsmasq.is_running(network.pk)
+    try:
+        report = on_worker_ready(sender=FakeConsumer())
+        assert report[network.pk]["bridge"] == "created"
+        assert linux_bridge.addresses(network.bridge) == ["10.200.30.1/24"]
+        assert dnsmasq.is_running(network.pk)
+        # the agent's supervision restarts a dnsmasq that died
+        dnsmasq.stop(network.pk)
+        deadline = time.monotonic() + 10
+        while not dnsmasq.is_running(network.pk) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert dnsmasq.is_running(network.pk)
+    finally:
+        on_worker_shutdown()
 
 
 def test_supervision_stops_dnsmasq_of_a_deleted_network(test_network):

@@ -10,7 +10,7 @@ from identity import bootstrap
 class Command(BaseCommand):
     help = (
         "Create what a new cloud needs (roles, the five flavors, the admin and demo projects, the "
-        "admin user) and write the admin's openrc and clouds.yaml. Running it again reuses what is there."
+        "admin user, the default network) and write the admin's openrc and clouds.yaml. Running it again reuses what is there."
     )
 
     def add_arguments(self, parser):
@@ -29,3 +29,7 @@ class Command(BaseCommand):
         if result.password_generated:
             self.stdout.write("a new admin password was generated")
         self.stdout.write(f"credentials: {openrc}  {clouds_yaml}")
+        from network.services.networks import ensure_default_network
+
+        network = ensure_default_network()
+        self.stdout.write(f"network: {network.label} {network.cidr} on bridge {network.bridge}")
