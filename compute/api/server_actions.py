@@ -7,6 +7,8 @@
     {"os-getConsoleOutput": {"length": n|null}}           200 {"output": "..."}
 
 A state that does not allow the action answers 409 (compute.states.check_allowed).
+Other apps add actions (addFloatingIp, addSecurityGroup ...) with `register_action` from
+their AppConfig.ready: handler(view, server_id, value) -> Response.
 """
 import re
 
@@ -32,6 +34,13 @@ REBUILD_FIELDS = {
     "personality", "preserve_ephemeral",
 }
 REBOOT_TYPES = ("SOFT", "HARD")
+EXTRA_ACTIONS: dict = {}
+
+
+def register_action(name: str, handler) -> None:
+    EXTRA_ACTIONS[name] = handler
+
+
 # Nova strips control characters (but tab and newline) from console output
 CONSOLE_CONTROL = re.compile("[\x00-\x08\x0b-\x1f]")
 
@@ -52,6 +61,8 @@ class ServerActionView(ServerAPIView):
             "rebuild": self.rebuild,
             "os-getConsoleOutput": self.console_output,
         }.get(action)
+        if handler is None and action in EXTRA_ACTIONS:
+            return EXTRA_ACTIONS[action](self, server_id, value)
         if handler is None:
             raise BadRequest(f"There is no such action: {action}")
         return handler(server_id, value)

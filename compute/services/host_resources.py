@@ -26,6 +26,7 @@ from network.services import networks as network_service
 from ..models import Instance
 from ..virt import InstanceSpec, Nic, get_driver
 from ..virt.spec import NAME_RE
+from . import host_hooks
 from .exceptions import ComputeError, Invalid
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ def allocate_network(instance: Instance, host: str) -> list:
         row = fixed_ip_service.allocate_fixed_ip(network, instance.uuid, host=host, hostname=instance.hostname)
         network_host.prepare_instance_network(network, host)
         rows.append(row)
+    host_hooks.after_network(instance, host)
     return rows
 
 
@@ -222,6 +224,7 @@ def cleanup(instance: Instance, host: str, keep_network: bool = False) -> dict:
     host on the instance so that a later delete retries."""
     removed_domain = driver().destroy(str(instance.uuid))
     removed_files = remove_files(instance)
+    host_hooks.before_cleanup(instance, host)
     released = [] if keep_network else [row.address for row in release_network(instance, host)]
     log.info("cleaned up instance %s on %s: domain %s, files %s, addresses %s",
              instance.uuid, host, removed_domain, removed_files, released)

@@ -26,6 +26,7 @@ from identity import quotas
 
 from .. import states
 from ..models import Instance, KeyPair
+from ..signals import instance_deleted
 from . import hosts as hosts_service
 from .actions import event, finish_action, get_action, latest_fault, record_fault, start_action  # noqa: F401
 from .exceptions import Conflict, Forbidden, Invalid, NotFound, OverQuota
@@ -438,6 +439,7 @@ def soft_delete(instance: Instance, release_claim: bool = True) -> bool:
             from ..scheduler import claims
 
             claims.release(None, row)
+        instance_deleted.send(sender=Instance, instance=row)
     for field in ("vm_state", "task_state", "power_state", "deleted_at", "terminated_at"):
         setattr(instance, field, getattr(row, field))
     return True
