@@ -15,7 +15,6 @@ from datetime import timezone as dt_timezone
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest, Forbidden, NotFound
@@ -144,18 +143,8 @@ def find_image(ctx, image_ref, missing_message: str | None = None) -> dict:
 # --- the base view -----------------------------------------------------------------------------
 
 
-class EmptyAcceptNegotiation(DefaultContentNegotiation):
-    """An empty Accept header means any type: openstacksdk sends `Accept: ""` with every
-    server action, and DRF would answer that with 406."""
-
-    def get_accept_list(self, request):
-        return super().get_accept_list(request) or ["*/*"]
-
-
 class ServerAPIView(ComputeAPIView):
     """Finds servers (another project's is a 404) and checks the per-server policy."""
-
-    content_negotiation_class = EmptyAcceptNegotiation
 
     @staticmethod
     def target(instance) -> dict:
