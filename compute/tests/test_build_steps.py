@@ -1,0 +1,115 @@
+"""The pipeline's steps run in this process against libvirt's test driver: a re-delivered
+step (acks_late after a worker crash) converges instead of doubling anything, and a step
+whose instance went away does nothing. Sends to the broker are captured (no workers here)."""
+import pytest
+
+from cloudproj.celery import app
+from compute import states
+from compute.models import Claim, ComputeNode, Flavor, Instance
+from compute.services import build, host_resources, instances, lifecycle
+from images.services import register_image
+from network.models import FixedIP
+from network.services.networks import create_network
+
+from .test_scheduler_helpers import Ctx, make_host, make_project_user
+
+pytestmark = pytest.mark.django_db
+
+HOST = "step-host"
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    calls = []
+    monkeypatch.setattr(app, "send_task", lambda name, args=None, queue=None, **kw: calls.append((name, args, queue)))
+    # the chain of host steps: record each link's task name and queue
+    monkeypatch.setattr(build, "send_host_steps", lambda instance, request_id, first=0: calls.append(
+        ("host-steps", [str(instance.uuid), request_id, instance.host, build._attempt(instance)], f"compute.{instance.host}")))
+    return calls
+
+
+@pytest.fixture
+def world(settings, tmp_path, monkeypatch):
+    settings.LIBVIRT_URI = "test:///default"
+    settings.INSTANCES_PATH = tmp_path / "instances"
+    settings.IMAGE_CACHE_PATH = tmp_path / "instances" / "_base"
+    settings.IMAGE_STORE_PATH = tmp_path / "store"
+    monkeypatch.setattr(host_resources, "_driver", None)  # a fresh driver on the test URI
+    make_host(HOST, arch="i686", hv_type="TEST")
+    project, user = make_project_user("steps")
+    flavor = Flavor.objects.create(flavorid="st", name="st", memory_mb=256, vcpus=1, root_gb=0)
+    disk = tmp_path / "img.raw"
+    disk.write_bytes(b"\1" * 65536)
+    image = register_image(disk, "step-image", disk_format="raw", visibility="public", owner=project)
+    # the network is served by another host: allocate_ip only asks it to refresh DHCP
+    network = create_network("stepnet", "10.239.0.0/28", bridge="cptstep0", host="net-host")
+    ctx = Ctx(user, project, request_id="req-steps")
+    (instance,) = instances.create_instances(
+        ctx, "stepper", flavor, {"id": str(image.id), "status": "active", "properties": {}})
+    yield {"instance": instance, "network": network}
+    for name in _ours():
+        host_resources.driver().destroy(name)
+
+
+def _ours():
+    """Domains of this test (test:///default also has its own `test` domain)."""
+    return [name for name in host_resources.driver().list_instances() if name.startswith("instance-")]
+
+
+def _run(step, instance):
+    instance.refresh_from_db()
+    return build.run_step(step, instance.uuid, "req-steps", instance.host, build._attempt(instance))
+
+
+def test_each_step_once_even_when_delivered_twice(world, sent):
+    instance = world["instance"]
+    assert build.schedule(instance.uuid, "req-steps") == HOST
+    assert build.schedule(instance.uuid, "req-steps") is None  # re-delivered: already scheduled
+    assert [name for name, _a, _q in sent] == ["host-steps"]
+    assert Claim.objects.filter(instance=instance).count() == 1
+
+    assert _run("allocate_ip", instance) is True
+    address = FixedIP.objects.get(instance_uuid=instance.uuid).address
+    assert _run("allocate_ip", instance) is True  # re-delivered: passes the chain on
+    assert list(FixedIP.objects.filter(instance_uuid=instance.uuid).values_list("address", flat=True)) == [address]
+
+    assert _run("fetch_image", instance) is True
+    disk = host_resources.disk_path(instance)
+    inode = disk.stat().st_ino
+    assert _run("fetch_image", instance) is True
+    assert disk.stat().st_ino == inode  # the overlay was kept, not recreated
+
+    assert _run("spawn", instance) is True
+    instance.refresh_from_db()
+    assert (instance.status, instance.power_state) == ("ACTIVE", states.RUNNING)
+    assert _run("spawn", instance) is False  # active now: a duplicate does nothing
+    assert _ours() == [instance.name]
+    node = ComputeNode.objects.get(host=HOST)
+    assert (node.memory_mb_used, node.num_instances) == (256, 1)
+
+
+def test_delete_then_late_steps_do_nothing_and_terminate_is_once(world, sent):
+    instance = world["instance"]
+    build.schedule(instance.uuid, "req-steps")
+    _run("allocate_ip", instance)
+    instance.refresh_from_db()
+    instances.update_state(instance, task_state=states.task.DELETING)
+    assert _run("fetch_image", instance) is False
+    assert not host_resources.disk_path(instance).exists()
+
+    assert lifecycle.terminate(instance.uuid, "req-steps", HOST) is True
+    assert lifecycle.terminate(instance.uuid, "req-steps", HOST) is False  # re-delivered
+    instance = Instance.all_objects.get(pk=instance.pk)
+    assert instance.deleted_at is not None
+    assert not FixedIP.objects.filter(instance_uuid=instance.uuid).exists()
+    assert not Claim.objects.exists()
+    assert ComputeNode.objects.get(host=HOST).memory_mb_used == 0
+
+
+def test_a_step_of_an_old_attempt_is_ignored(world, sent):
+    instance = world["instance"]
+    build.schedule(instance.uuid, "req-steps")
+    instance.refresh_from_db()
+    stale_attempt = build._attempt(instance) - 1
+    assert build.run_step("allocate_ip", instance.uuid, "req-steps", HOST, stale_attempt) is False
+    assert not FixedIP.objects.filter(instance_uuid=instance.uuid).exists()
