@@ -54,6 +54,17 @@ FLAT_NETWORK_BRIDGE = env.str("FLAT_NETWORK_BRIDGE", default="br100")
 FLAT_INTERFACE = env.str("FLAT_INTERFACE", default="")
 FIXED_RANGE = env.str("FIXED_RANGE", default="10.0.0.0/24")  # the default network of `make run`
 NETWORK_SUPERVISE_INTERVAL = env.float("NETWORK_SUPERVISE_INTERVAL", default=30.0)  # agent: dnsmasq/bridges
+# The metadata service (nova-api-metadata, `gunicorn metadata.wsgi`); guests reach it at
+# 169.254.169.254:80 through a DNAT to METADATA_HOST:METADATA_PORT on each serving host.
+METADATA_BIND = env.str("METADATA_BIND", default="0.0.0.0")
+METADATA_PORT = env.int("METADATA_PORT", default=8775)
+METADATA_HOST = env.str("METADATA_HOST", default="")  # "": each network's gateway address on its bridge
+# Floating IPs: the public interface a NAT host puts them on (seeds: --public_interface), the
+# pool `POST /os-floating-ips` uses without one, and the prefix of a host's nat chains
+# <prefix>-pre/-out/-post ("": cpfip-<6 hex of sha1(host)>, one set per host of a machine).
+FLOATING_INTERFACE = env.str("FLOATING_INTERFACE", default="eth0")
+DEFAULT_FLOATING_POOL = env.str("DEFAULT_FLOATING_POOL", default="nova")
+FLOATING_CHAIN_PREFIX = env.str("FLOATING_CHAIN_PREFIX", default="")
 
 # --- scheduler (the seeds' and Nova's defaults) -------------------------------------------
 SCHEDULER_DRIVER = env.str("SCHEDULER_DRIVER", default="filter")  # or "chance"
@@ -135,6 +146,9 @@ INSTALLED_APPS = [
     "network",
     "volumes",
     "images",
+    "secgroups",
+    "floating",
+    "metadata",
 ]
 
 MIDDLEWARE = [

@@ -3,8 +3,9 @@
 
 Prepares the host (libvirtd when root), migrates, seeds defaults and writes the admin's
 credentials to .cloud/, then starts and supervises: the API + dashboard (gunicorn), the
-scheduler worker, one host agent for this machine, beat and flower. A process that dies
-is restarted. Environment variables (see cloudproj/settings.py) override every default.
+metadata service (gunicorn metadata.wsgi), the scheduler worker, one host agent for this
+machine, beat and flower. A process that dies is restarted. Environment variables (see
+cloudproj/settings.py) override every default.
 """
 import fcntl
 import json
@@ -65,7 +66,8 @@ def check_ports_free(bind: str, *ports: str) -> None:
             try:
                 sock.bind((bind, int(port)))
             except OSError as exc:
-                sys.exit(f"[cloudproj] cannot listen on {bind}:{port} ({exc.strerror}); set API_PORT / FLOWER_PORT")
+                sys.exit(f"[cloudproj] cannot listen on {bind}:{port} ({exc.strerror}); "
+                         "set API_PORT / METADATA_PORT / FLOWER_PORT")
 
 
 def ensure_libvirt() -> None:
@@ -92,11 +94,17 @@ def read_settings(*names: str) -> dict[str, str]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def process_table(host: str, bind: str, port: str, flower_port: str) -> dict[str, list[str]]:
+def process_table(host: str, bind: str, port: str, flower_port: str,
+                  metadata_bind: str = "0.0.0.0", metadata_port: str = "8775") -> dict[str, list[str]]:
     celery = str(BIN / "celery")
     return {
         "api": [
             str(BIN / "gunicorn"), "cloudproj.wsgi", "--bind", f"{bind}:{port}",
+            "--workers", "2", "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5",
+        ],
+        # nova-api-metadata: guests reach it at 169.254.169.254:80 (the agent's DNAT)
+        "metadata": [
+            str(BIN / "gunicorn"), "metadata.wsgi", "--bind", f"{metadata_bind}:{metadata_port}",
             "--workers", "2", "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5",
         ],
         "scheduler": [PYTHON, "manage.py", "scheduler"],
@@ -163,12 +171,15 @@ def main() -> int:
         manage("build_test_image", "--register")
     except subprocess.CalledProcessError:
         say("WARNING: the test image could not be built (see above); register images with ./manage.py image register")
-    conf = read_settings("CLOUD_HOST", "API_BIND", "API_PORT", "FLOWER_PORT", "PUBLIC_ENDPOINT")
+    conf = read_settings("CLOUD_HOST", "API_BIND", "API_PORT", "FLOWER_PORT", "PUBLIC_ENDPOINT",
+                         "METADATA_BIND", "METADATA_PORT")
     host, bind, port, flower_port = conf["CLOUD_HOST"], conf["API_BIND"], conf["API_PORT"], conf["FLOWER_PORT"]
+    metadata_bind, metadata_port = conf["METADATA_BIND"], conf["METADATA_PORT"]
     base = conf["PUBLIC_ENDPOINT"] or f"http://127.0.0.1:{port}"
     check_ports_free(bind, port, flower_port)
+    check_ports_free(metadata_bind, metadata_port)
 
-    supervisor = Supervisor(process_table(host, bind, port, flower_port))
+    supervisor = Supervisor(process_table(host, bind, port, flower_port, metadata_bind, metadata_port))
     # Explicit handlers: a shell starting us in the background leaves SIGINT ignored.
     signal.signal(signal.SIGINT, supervisor.request_stop)
     signal.signal(signal.SIGTERM, supervisor.request_stop)
@@ -178,6 +189,7 @@ def main() -> int:
     say(f"  identity (auth)    {base}/identity/v3")
     say(f"  compute            {base}/compute/v2.1")
     say(f"  Django admin       {base}/admin/   (user admin, password in .cloud/openrc)")
+    say(f"  metadata service   http://169.254.169.254/ from guests ({metadata_bind}:{metadata_port} on the host)")
     say(f"  flower             http://127.0.0.1:{flower_port}/")
     say(f"  credentials        {CLOUD_DIR / 'openrc'}  {CLOUD_DIR / 'clouds.yaml'}")
     say(f"  try: source .cloud/openrc && {shutil.which('openstack') or '.venv/bin/openstack'} flavor list")

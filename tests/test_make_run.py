@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -95,13 +96,15 @@ def _run_cloud(services, tmp_path_factory):
     # the default network make run creates, on a bridge and range of its own (not br100)
     seq = next(_NETWORK_SEQ)
     bridge = f"cptrun{seq}"
-    api_port, flower_port = free_port(), free_port()
+    api_port, flower_port, metadata_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")}
     env.update(
         CLOUD_DIR=str(cloud_dir),
         API_PORT=str(api_port),
         API_BIND="127.0.0.1",
         FLOWER_PORT=str(flower_port),
+        METADATA_PORT=str(metadata_port),
+        METADATA_BIND="127.0.0.1",
         CLOUD_HOST=HOST,
         LIBVIRT_URI=_simulated_host(cloud_dir),
         REPORT_INTERVAL="1",
@@ -123,7 +126,8 @@ def _run_cloud(services, tmp_path_factory):
 
     try:
         wait_for(api_up, 180, "the API to answer")
-        yield {"proc": proc, "env": env, "dir": cloud_dir, "base": base, "flower": flower_port}
+        yield {"proc": proc, "env": env, "dir": cloud_dir, "base": base, "flower": flower_port,
+               "metadata": metadata_port}
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
@@ -239,6 +243,14 @@ def test_flower_and_admin_answer(cloud):
         assert response.status == 200
     with urllib.request.urlopen(f"{cloud['base']}/admin/login/", timeout=5) as response:
         assert response.status == 200 and b"password" in response.read()
+
+
+def test_the_metadata_service_answers_on_its_own_port(cloud):
+    """Its own URL space: the host is no instance (404), and the API's paths are not there."""
+    for path in ("/latest/meta-data/instance-id", "/identity/v3"):
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(f"http://127.0.0.1:{cloud['metadata']}{path}", timeout=5)
+        assert answer.value.code == 404
 
 
 def test_a_second_run_on_the_same_state_refuses_to_start(cloud):

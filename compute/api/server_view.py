@@ -47,12 +47,14 @@ def host_id(project_id, host) -> str:
 
 
 def security_group_names(instance) -> list[str]:
+    """The names of the instance's groups (a copy the secgroups app keeps in step with its
+    membership table; a server removed from every group has none)."""
     names = []
     for group in instance.security_groups or []:
         name = group.get("name") if isinstance(group, dict) else group
         if name and name not in names:
             names.append(str(name))
-    return names or ["default"]
+    return names
 
 
 def security_groups_body(names) -> list[dict]:
@@ -72,11 +74,32 @@ def address_entry(row) -> dict:
     }
 
 
-def addresses_of(rows) -> dict:
-    """{network label: [address, ...]} from FixedIP rows (with their network)."""
+def floating_by_fixed(rows) -> dict:
+    """{fixed IP id: [floating address, ...]} of the rows' current associations (one query)."""
+    from floating.models import FloatingIP
+
+    owners = {row.pk: row.instance_uuid for row in rows}
+    grouped: dict = {}
+    if not owners:
+        return grouped
+    found = FloatingIP.objects.filter(fixed_ip_id__in=list(owners), instance_uuid__isnull=False).order_by("id")
+    for fixed_id, instance_uuid, address in found.values_list("fixed_ip_id", "instance_uuid", "address"):
+        if owners.get(fixed_id) == instance_uuid:
+            grouped.setdefault(fixed_id, []).append(address)
+    return grouped
+
+
+def addresses_of(rows, floating: dict | None = None) -> dict:
+    """{network label: [address, ...]} from FixedIP rows (with their network); each fixed
+    address is followed by its floating ones (`floating`: floating_by_fixed of the rows)."""
+    if floating is None:
+        floating = floating_by_fixed(rows)
     result: dict[str, list] = {}
     for row in rows:
-        result.setdefault(row.network.label, []).append(address_entry(row))
+        entries = result.setdefault(row.network.label, [])
+        entries.append(address_entry(row))
+        for address in floating.get(row.pk, []):
+            entries.append({**address_entry(row), "addr": address, "OS-EXT-IPS:type": "floating"})
     return result
 
 
@@ -116,6 +139,7 @@ class ServerViewBuilder:
         self.base = compute_base(request)
         instances = list(instances)
         self._ips = fixed_ips_by_instance(instances)
+        self._floating = floating_by_fixed([row for rows in self._ips.values() for row in rows])
         self._faults = latest_faults(instances)
         self._zones = host_zones(instances)
 
@@ -136,7 +160,7 @@ class ServerViewBuilder:
         return {"id": instance.flavorid, "links": self.bookmark("flavors", instance.flavorid)}
 
     def addresses(self, instance) -> dict:
-        return addresses_of(self._ips.get(instance.uuid, []))
+        return addresses_of(self._ips.get(instance.uuid, []), self._floating)
 
     def availability_zone(self, instance) -> str:
         if instance.host:

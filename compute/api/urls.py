@@ -56,5 +56,7 @@ urlpatterns = [
     path("v2.1/", include("compute.api.quota_urls")),
     # nova-network calls (/os-networks ...) and the image proxy (/images) live in their apps
     path("v2.1/", include("network.api.compute_urls")),
+    path("v2.1/", include("secgroups.api.compute_urls")),
+    path("v2.1/", include("floating.api.compute_urls")),
     path("v2.1/", include("images.api.compute_urls")),
 ]

@@ -85,11 +85,17 @@ def resolve_networks(ctx, networks) -> list:
     return resolved
 
 
-def create_servers(ctx, name, flavor, image, networks=None, **kwargs) -> list[Instance]:
-    """Create the instances (quota reserved, one transaction) and queue their boots."""
+def create_servers(ctx, name, flavor, image, networks=None, security_groups=None, **kwargs) -> list[Instance]:
+    """Create the instances (quota reserved, one transaction) and queue their boots. The
+    requested security groups must exist in the project (400); none means `default`."""
+    from secgroups.services import membership as secgroup_membership
+
     requested = resolve_networks(ctx, networks)
     with transaction.atomic():
-        instances = create_instances(ctx, name, flavor, image, networks=requested, **kwargs)
+        groups = secgroup_membership.groups_for_create(ctx.project_id, security_groups) if ctx.project else []
+        instances = create_instances(ctx, name, flavor, image, networks=requested,
+                                     security_groups=[group.name for group in groups], **kwargs)
+        secgroup_membership.join(instances, groups)
         for instance in instances:
             rpc.to_scheduler(SCHEDULE_TASK, str(instance.uuid), _request_id(ctx))
     return instances

@@ -5,92 +5,28 @@ the guest's own console markers, HTTP answers from the guest, and a clean delete
 """
 import ipaddress
 import json
-import shutil
-import subprocess
-import urllib.request
+import os
 from pathlib import Path
 
 import pytest
 
-from compute.services.flavors import ensure_default_flavors
 from images.testimage import builder
 from network.models import FixedIP
-from network.services.networks import create_network
 
-from .cloud_harness import Cloud
+from .real_guest import http, real_guest_cloud
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 HOST = "qemu-host"
 BRIDGE = "cpte2e0"
 CIDR = "10.232.0.0/24"
 BOOT_TIMEOUT = 150
 
 
-def _libvirt_or_skip():
-    missing = [tool for tool in ("qemu-system-x86_64", "qemu-img", "dnsmasq", "mkfs.ext4") if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"missing host tools: {', '.join(missing)}")
-    up = subprocess.run(["bash", str(ROOT / "scripts" / "libvirt-up.sh")], capture_output=True, text=True, timeout=90)
-    if up.returncode != 0:
-        pytest.skip(f"libvirtd could not be started: {up.stderr[-500:]}")
-
-
 @pytest.fixture
 def real_cloud(settings, tmp_path, admin_account, osc):
-    _libvirt_or_skip()
-    from cloudproj.celery import app
-
-    url = app.conf.broker_url
-    if not url.startswith("redis://"):
-        pytest.skip("needs the real Redis broker: CELERY_BROKER_URL=redis://...")
-    import redis
-
-    redis.Redis.from_url(url).flushdb()
-    settings.IMAGE_STORE_PATH = tmp_path / "store"
-    ensure_default_flavors()
-    built = builder.build(tmp_path / "testimage")
-    images = builder.register(built)
-    network = create_network("e2enet", CIDR, bridge=BRIDGE)
-    cloud = Cloud(tmp_path, url)
-    cloud.start_scheduler()
-    cloud.start_agent(HOST, LIBVIRT_URI="qemu:///system", VIRT_TYPE="qemu")
-    cloud.wait_up([HOST])
-    yield {"cloud": cloud, "image": images["root"], "network": network}
-    osc("server", "delete", "--wait", "vm1", check=False)
-    cloud.stop()
-    _remove_domains_of_this_test()
-    subprocess.run(["pkill", "-f", f"dnsmasq.*--interface={BRIDGE} "], check=False)
-    subprocess.run(["ip", "link", "del", BRIDGE], check=False, capture_output=True)
-
-
-def _remove_domains_of_this_test():
-    """A failed run must not leave a guest behind (the next run reuses instance names)."""
-    import libvirt
-
-    from compute.models import Instance
-
-    conn = libvirt.open("qemu:///system")
-    try:
-        for instance_uuid in Instance.all_objects.values_list("uuid", flat=True):
-            try:
-                dom = conn.lookupByUUIDString(str(instance_uuid))
-            except libvirt.libvirtError:
-                continue
-            if dom.isActive():
-                dom.destroy()
-            dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
-    finally:
-        conn.close()
-
-
-def _http(address: str, timeout: float = 3) -> str | None:
-    try:
-        with urllib.request.urlopen(f"http://{address}/", timeout=timeout) as response:
-            return response.read().decode(errors="replace")
-    except OSError:
-        return None
+    with real_guest_cloud(settings, tmp_path, osc, label="e2enet", cidr=CIDR, bridge=BRIDGE, host=HOST) as env:
+        yield {"cloud": env.cloud, "image": env.images["root"], "network": env.network}
 
 
 def _qemu_pid(name: str) -> str:
@@ -98,8 +34,14 @@ def _qemu_pid(name: str) -> str:
     return path.read_text().strip() if path.exists() else ""
 
 
-def test_boot_the_test_image_through_the_real_client(real_cloud, osc):
+def test_boot_the_test_image_through_the_real_client(real_cloud, osc, admin_account):
     cloud, network = real_cloud["cloud"], real_cloud["network"]
+    # the default security group refuses the host's HTTP (secgroups/tests/test_pipeline_qemu.py): open port 80
+    from secgroups.services import groups as secgroup_groups
+    from secgroups.services import rules as secgroup_rules
+
+    secgroup_rules.create_rule(secgroup_groups.ensure_default(admin_account[1].id), ip_protocol="tcp",
+                               from_port=80, to_port=80, cidr="0.0.0.0/0")
     osc("keypair", "create", "k", raw=True)  # prints the private key once
     server = osc("server", "create", "--image", "cloudproj-test", "--flavor", "m1.tiny", "--key-name", "k",
                  "--wait", "vm1")
@@ -126,7 +68,7 @@ def test_boot_the_test_image_through_the_real_client(real_cloud, osc):
     lease = leases.read_text()
     assert f"{fixed.mac_address} {address} vm1" in lease
     # ... and answers HTTP from the host on that address
-    assert marker in cloud.wait(lambda: _http(address), 30, "HTTP from the guest")
+    assert marker in cloud.wait(lambda: http(address), 30, "HTTP from the guest")
     tail = osc("console", "log", "show", "--lines", "3", "vm1", raw=True).stdout
     assert len(tail.splitlines()) <= 3
 
@@ -136,7 +78,7 @@ def test_boot_the_test_image_through_the_real_client(real_cloud, osc):
     assert osc("server", "show", "vm1")["status"] == "ACTIVE"
     assert _qemu_pid(name) not in ("", pid)
     cloud.wait(lambda: console_has(marker), BOOT_TIMEOUT, "UP marker after the soft reboot")
-    assert cloud.wait(lambda: _http(address), 30, "HTTP after the soft reboot")
+    assert cloud.wait(lambda: http(address), 30, "HTTP after the soft reboot")
 
     # hard reboot: the domain is recreated from the DB, same address
     pid = _qemu_pid(name)
@@ -144,44 +86,44 @@ def test_boot_the_test_image_through_the_real_client(real_cloud, osc):
     assert osc("server", "show", "vm1")["status"] == "ACTIVE"
     assert _qemu_pid(name) not in ("", pid)
     cloud.wait(lambda: console_has(marker), BOOT_TIMEOUT, "UP marker after the hard reboot")
-    assert cloud.wait(lambda: _http(address), 30, "HTTP after the hard reboot")
+    assert cloud.wait(lambda: http(address), 30, "HTTP after the hard reboot")
 
     # stop: a clean ACPI power-off, then nothing answers; start boots it again
     osc("server", "stop", "vm1", raw=True)
     cloud.wait(lambda: osc("server", "show", "vm1")["status"] == "SHUTOFF", 90, "SHUTOFF")
     assert builder.MARKER_POWEROFF in (state / "instances" / name / "console.log").read_text(errors="replace")
-    assert _http(address, timeout=2) is None
+    assert http(address, timeout=2) is None
     osc("server", "start", "vm1", raw=True)
     cloud.wait(lambda: osc("server", "show", "vm1")["status"] == "ACTIVE", 90, "ACTIVE after start")
     cloud.wait(lambda: console_has(marker), BOOT_TIMEOUT, "UP marker after start")
-    assert cloud.wait(lambda: _http(address), 30, "HTTP after start")
+    assert cloud.wait(lambda: http(address), 30, "HTTP after start")
 
     # pause: the vCPUs stop, HTTP goes unanswered; unpause: it answers again
     osc("server", "pause", "vm1", raw=True)
     cloud.wait(lambda: osc("server", "show", "vm1")["status"] == "PAUSED", 60, "PAUSED")
-    assert _http(address, timeout=3) is None
+    assert http(address, timeout=3) is None
     osc("server", "unpause", "vm1", raw=True)
     cloud.wait(lambda: osc("server", "show", "vm1")["status"] == "ACTIVE", 60, "ACTIVE after unpause")
-    assert cloud.wait(lambda: _http(address), 30, "HTTP after unpause")
+    assert cloud.wait(lambda: http(address), 30, "HTTP after unpause")
 
     # suspend: memory saved to disk and QEMU gone; resume: the same guest carries on
     osc("server", "suspend", "vm1", raw=True)
     cloud.wait(lambda: osc("server", "show", "vm1")["status"] == "SUSPENDED", 90, "SUSPENDED")
-    assert _qemu_pid(name) == "" and _http(address, timeout=2) is None
+    assert _qemu_pid(name) == "" and http(address, timeout=2) is None
     osc("server", "resume", "vm1", raw=True)
     cloud.wait(lambda: osc("server", "show", "vm1")["status"] == "ACTIVE", 90, "ACTIVE after resume")
-    assert cloud.wait(lambda: _http(address), 30, "HTTP after resume")
+    assert cloud.wait(lambda: http(address), 30, "HTTP after resume")
 
     # rebuild: a fresh disk from the image, same server id, MAC and address
     overlay = state / "instances" / name / "disk"
-    before = overlay.stat().st_ino
+    os.setxattr(overlay, "user.cloudproj-test", b"the disk before the rebuild")
     out = osc("server", "rebuild", "--image", "cloudproj-test", "--wait", "vm1", "-f", "json", raw=True).stdout
     rebuilt = json.loads(out[out.index("{"):])  # --wait prints "Complete" first
     assert rebuilt["id"] == shown["id"]
     assert osc("server", "show", "vm1")["status"] == "ACTIVE"
-    assert overlay.stat().st_ino != before
+    assert "user.cloudproj-test" not in os.listxattr(overlay)  # a new file (inode numbers get reused)
     cloud.wait(lambda: console_has(marker), BOOT_TIMEOUT, "UP marker after the rebuild")
-    assert cloud.wait(lambda: _http(address), 30, "HTTP after the rebuild")
+    assert cloud.wait(lambda: http(address), 30, "HTTP after the rebuild")
     events = {e["Action"] for e in osc("server", "event", "list", "vm1")}
     assert {"create", "reboot", "stop", "start", "pause", "unpause", "suspend", "resume", "rebuild"} <= events
 

@@ -12,7 +12,6 @@ from django.db import connection
 from compute import states
 from compute.models import Claim, ComputeNode, Flavor, Instance, InstanceActionEvent
 from compute.scheduler.claims import usage_from_claims
-from compute.scheduler.host_state import HostState  # noqa: F401 - ratios come from settings
 from compute.services import actions, operations
 from identity import quotas
 from images.services import register_image

@@ -133,7 +133,10 @@ def test_admin_sees_host_attributes_and_host_id(admin_client, admin_account, ima
     assert server["OS-SRV-USG:launched_at"] == now.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
-def test_create_takes_urls_hints_and_string_counts(member_client, image):
+def test_create_takes_urls_hints_and_string_counts(member_client, member_account, image):
+    from secgroups.services.groups import create_group
+
+    create_group(member_account[1].id, "web", "web servers")
     body = boot(
         member_client, image, "url", flavorRef="http://h/compute/flavors/1",
         imageRef=f"http://h/compute/v2.1/images/{image.id}", min_count="1", max_count="1",

@@ -34,6 +34,7 @@ KERNEL_CMDLINE = "root=/dev/vda console=ttyS0"
 ROOT_SIZE_MB = 48
 MARKER_UP = "CLOUDPROJ-TESTIMAGE-UP"
 MARKER_METADATA = "CLOUDPROJ-METADATA"
+MARKER_METADATA_KEY = "CLOUDPROJ-METADATA-KEY"
 MARKER_POWEROFF = "CLOUDPROJ-TESTIMAGE-POWEROFF"
 
 
@@ -199,7 +200,7 @@ def build_rootfs(busybox: Path, out: Path, work: Path, size_mb: int = ROOT_SIZE_
     root = work / "rootfs"
     shutil.rmtree(root, ignore_errors=True)
     for d in ("bin", "sbin", "usr/bin", "usr/sbin", "etc/cloudproj", "dev", "proc", "sys", "run", "tmp",
-              "www", "root", "var/log"):
+              "www", "www/cgi-bin", "root", "var/log"):
         (root / d).mkdir(parents=True, exist_ok=True)
     shutil.copy2(busybox, root / "bin" / "busybox")
     (root / "bin" / "busybox").chmod(0o755)
@@ -212,7 +213,8 @@ def build_rootfs(busybox: Path, out: Path, work: Path, size_mb: int = ROOT_SIZE_
         link.symlink_to("/bin/busybox")
     (root / "etc" / "acpi" / "PWRF").mkdir(parents=True)
     for name, target, mode in (("rootfs-init.sh", "sbin/init", 0o755), ("udhcpc.script", "etc/udhcpc.script", 0o755),
-                               ("power-button.sh", "etc/acpi/PWRF/00000080", 0o755)):
+                               ("power-button.sh", "etc/acpi/PWRF/00000080", 0o755),
+                               ("fetch.cgi", "www/cgi-bin/fetch", 0o755)):
         shutil.copy(HERE / name, root / target)
         (root / target).chmod(mode)
     (root / "etc" / "hostname").write_text("cloudproj-test\n")
@@ -244,7 +246,8 @@ def build(out_dir: Path | None = None, force: bool = False, kernel_package: str 
     out_dir.mkdir(parents=True, exist_ok=True)
     kernel_deb, busybox_deb = fetch_packages(Path(debs_dir or default_dir() / "debs"), kernel_package)
     digest = _inputs_digest(kernel_deb, busybox_deb, *(HERE / n for n in
-                            ("initramfs-init.sh", "rootfs-init.sh", "udhcpc.script", "power-button.sh", "builder.py")))
+                            ("initramfs-init.sh", "rootfs-init.sh", "udhcpc.script", "power-button.sh", "fetch.cgi",
+                             "builder.py")))
     manifest_path = out_dir / "manifest.json"
     if not force and manifest_path.exists():
         manifest = json.loads(manifest_path.read_text())

@@ -4,6 +4,7 @@
 #   CLOUDPROJ-TESTIMAGE-UP hostname=<h> ip=<addr>       lease taken, HTTP server on port 80
 #   CLOUDPROJ-TESTIMAGE-NOLEASE hostname=<h>            no DHCP answer
 #   CLOUDPROJ-METADATA instance-id=<id> hostname=<h>    the metadata service answered
+#   CLOUDPROJ-METADATA-KEY <first 40 chars> md5=<md5>   the public key it read (or: none)
 #   CLOUDPROJ-TESTIMAGE-POWEROFF                        ACPI power button pressed
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 mount -t proc proc /proc
@@ -54,11 +55,25 @@ metadata_get() {
 fetch_metadata() {
     [ -e /etc/cloudproj/no-metadata ] && return 0
     [ -n "$addr" ] || return 0
-    iid=$(metadata_get instance-id) || { echo "CLOUDPROJ-METADATA-UNAVAILABLE"; return 0; }
-    [ -n "$iid" ] || return 0
+    # a few bounded attempts: the service may still be catching up with a brand new instance
+    iid=""
+    for attempt in 1 2 3; do
+        iid=$(metadata_get instance-id) && [ -n "$iid" ] && break
+        iid=""
+        sleep 2
+    done
+    [ -n "$iid" ] || { echo "CLOUDPROJ-METADATA-UNAVAILABLE"; return 0; }
     mdhost=$(metadata_get hostname) || mdhost=""
     echo "CLOUDPROJ-METADATA instance-id=$iid hostname=$mdhost"
     echo "CLOUDPROJ-METADATA instance-id=$iid hostname=$mdhost" >> /www/index.html
+    # key prefixes look alike (ssh-rsa AAAAB3NzaC1yc2E...): the md5 of the whole line tells keys apart
+    if key=$(metadata_get public-keys/0/openssh-key) && [ -n "$key" ]; then
+        key="$(printf '%s' "$key" | cut -c1-40) md5=$(printf '%s' "$key" | md5sum | cut -d ' ' -f 1)"
+    else
+        key=none
+    fi
+    echo "CLOUDPROJ-METADATA-KEY $key"
+    echo "CLOUDPROJ-METADATA-KEY $key" >> /www/index.html
 }
 fetch_metadata &
 # --- end of metadata hook ----------------------------------------------------------------

@@ -1,0 +1,22 @@
+"""The floating app: nova-network's floating IPs (pools, allocation, association, host NAT)."""
+from importlib import import_module
+
+from django.apps import AppConfig
+
+
+class FloatingConfig(AppConfig):
+    name = "floating"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from compute.api.server_actions import register_action
+        from compute.services import host_hooks
+
+        from .api import actions
+        from .services import host
+
+        import_module(f"{self.name}.policies")
+        import_module(f"{self.name}.signals")
+        host_hooks.register(before_cleanup=host.before_cleanup)
+        register_action("addFloatingIp", actions.add_floating_ip)
+        register_action("removeFloatingIp", actions.remove_floating_ip)

@@ -1,0 +1,177 @@
+"""The metadata address on a host: one chain `cloudproj-metadata` in the nat table (jumped to
+from PREROUTING) and one of the same name in the filter table (jumped to from INPUT).
+
+Per bridge that serves a network:
+
+    nat     -A cloudproj-metadata -d 169.254.169.254/32 -i BR -p tcp -m tcp --dport 80
+                -j DNAT --to-destination HOST:PORT
+    filter  -A cloudproj-metadata -d HOST/32 -i BR -p tcp -m tcp --dport PORT -j ACCEPT
+
+The filter rule matters where INPUT's policy drops; with ACCEPT it changes nothing.
+
+Several agents may share a machine (tests and benchmarks simulate hosts), each knowing only
+its own bridges: `ensure` replaces the rules of the bridges it is given and keeps the others,
+except rules of bridges that no longer exist (pruned). The read-modify-write is serialised by
+a file lock and applied atomically with `iptables-restore --noflush`, which touches only the
+chains named in its input: rules the project does not own are never touched. Every value is
+validated; commands are argument lists.
+"""
+import fcntl
+import logging
+import shlex
+import subprocess
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from network.linux import validate
+
+log = logging.getLogger(__name__)
+
+CHAIN = "cloudproj-metadata"
+METADATA_ADDRESS = "169.254.169.254"
+METADATA_PORT = 80
+JUMPS = {"nat": "PREROUTING", "filter": "INPUT"}
+IPTABLES = "iptables"
+IPTABLES_RESTORE = "iptables-restore"
+_LOCK_DIR = Path("/run/lock")
+
+
+class IptablesError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class MetadataRule:
+    """Guests on `bridge` reach the metadata service at `address`:`port` through 169.254.169.254:80."""
+
+    bridge: str
+    address: str
+    port: int
+
+    def __post_init__(self):
+        validate.ifname(self.bridge)
+        object.__setattr__(self, "address", validate.ipv4(self.address))
+        if isinstance(self.port, bool) or not isinstance(self.port, int) or not 0 < self.port < 65536:
+            raise validate.InvalidValue(f"invalid port {self.port!r}")
+
+    def lines(self) -> dict[str, str]:
+        """The rule of each table, as `iptables -S` prints it."""
+        return {
+            "nat": (f"-A {CHAIN} -d {METADATA_ADDRESS}/32 -i {self.bridge} -p tcp -m tcp --dport {METADATA_PORT} "
+                    f"-j DNAT --to-destination {self.address}:{self.port}"),
+            "filter": (f"-A {CHAIN} -d {self.address}/32 -i {self.bridge} -p tcp -m tcp --dport {self.port} "
+                       f"-j ACCEPT"),
+        }
+
+
+def _run(argv: list[str], input_text: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    try:
+        proc = subprocess.run(argv, input=input_text, capture_output=True, text=True, timeout=30,
+                              stdin=None if input_text is not None else subprocess.DEVNULL)
+    except FileNotFoundError as exc:
+        raise IptablesError(f"{argv[0]} is not installed") from exc
+    if check and proc.returncode != 0:
+        raise IptablesError(f"{' '.join(argv[:4])} failed ({proc.returncode}): {(proc.stderr or proc.stdout).strip()}")
+    return proc
+
+
+@contextmanager
+def _host_lock():
+    """One writer of these chains at a time on this machine (agents of several hosts may share it)."""
+    base = _LOCK_DIR if _LOCK_DIR.is_dir() else Path(tempfile.gettempdir())
+    with open(base / "cloudproj-metadata-iptables.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _bridge_of(line: str) -> str | None:
+    tokens = shlex.split(line)
+    return tokens[tokens.index("-i") + 1] if "-i" in tokens[:-1] else None
+
+
+def current_rules(table: str) -> list[str] | None:
+    """The `-A` lines of our chain in `table`, or None when the chain does not exist."""
+    proc = _run([IPTABLES, "-w", "-t", table, "-S", CHAIN], check=False)
+    if proc.returncode != 0:
+        return None
+    return [line.strip() for line in proc.stdout.splitlines() if line.startswith(f"-A {CHAIN} ")]
+
+
+def _jump_present(table: str) -> bool:
+    return _run([IPTABLES, "-w", "-t", table, "-C", JUMPS[table], "-j", CHAIN], check=False).returncode == 0
+
+
+def _bridge_exists(name: str) -> bool:
+    return Path("/sys/class/net", name).exists()
+
+
+def _restore(sections: dict[str, list[str]]) -> None:
+    text = "".join(f"*{table}\n" + "".join(f"{line}\n" for line in lines) + "COMMIT\n"
+                   for table, lines in sections.items())
+    log.debug("iptables-restore --noflush:\n%s", text)
+    _run([IPTABLES_RESTORE, "-w", "--noflush"], input_text=text)
+
+
+def _desired(existing: list[str], table: str, rules: list[MetadataRule], drop: set[str]) -> list[str]:
+    """Our rules for the bridges of `rules`, then the kept rules of other bridges (in order)."""
+    replaced = {rule.bridge for rule in rules} | drop
+    kept = []
+    for line in existing:
+        bridge = _bridge_of(line)
+        if bridge is None or bridge in replaced or not _bridge_exists(bridge):
+            continue
+        kept.append(line)
+    ours = list(dict.fromkeys(rule.lines()[table] for rule in rules))
+    return ours + [line for line in kept if line not in ours]
+
+
+def _apply(rules: list[MetadataRule], drop: set[str]) -> bool:
+    """Make both chains hold `rules` (replacing those of their bridges), drop the bridges in
+    `drop` and prune bridges that are gone. Returns True if anything changed."""
+    sections = {}
+    for table, jump_chain in JUMPS.items():
+        existing = current_rules(table)
+        wanted = _desired(existing or [], table, rules, drop)
+        chain_ok = existing is not None and sorted(existing) == sorted(wanted)
+        if not wanted:
+            if existing is not None:  # nothing left: remove the chain and its jump
+                lines = [f":{CHAIN} - [0:0]"]
+                if _jump_present(table):
+                    lines.append(f"-D {jump_chain} -j {CHAIN}")
+                sections[table] = lines + [f"-X {CHAIN}"]
+            continue
+        jump_ok = _jump_present(table)
+        if chain_ok and jump_ok:
+            continue
+        lines = [f":{CHAIN} - [0:0]", *wanted]  # declaring the chain flushes it (--noflush)
+        if not jump_ok:
+            lines.append(f"-I {jump_chain} 1 -j {CHAIN}")
+        sections[table] = lines
+    if sections:
+        _restore(sections)
+    return bool(sections)
+
+
+def ensure(rules: list[MetadataRule]) -> bool:
+    """The DNAT + ACCEPT of each rule's bridge, exactly once; rules of other bridges are kept
+    (those of bridges that no longer exist are pruned). True if iptables was changed."""
+    with _host_lock():
+        return _apply(list(rules), set())
+
+
+def remove(bridges) -> bool:
+    """Remove the rules of `bridges` (and the chains with their jumps when nothing is left)."""
+    drop = {validate.ifname(bridge) for bridge in bridges}
+    with _host_lock():
+        return _apply([], drop)
+
+
+def rules_of(bridge: str) -> dict[str, list[str]]:
+    """Our lines of `bridge` in each table (for reports and tests)."""
+    validate.ifname(bridge)
+    return {table: [line for line in (current_rules(table) or []) if _bridge_of(line) == bridge] for table in JUMPS}

@@ -1,0 +1,24 @@
+"""The secgroups app: security groups, their rules and members, enforced with iptables on
+the compute hosts."""
+from importlib import import_module
+
+from django.apps import AppConfig
+
+
+class SecgroupsConfig(AppConfig):
+    name = "secgroups"
+    default_auto_field = "django.db.models.BigAutoField"
+    verbose_name = "Security groups"
+
+    def ready(self):
+        import_module(f"{self.name}.policies")  # registers this app's policy actions
+        import_module(f"{self.name}.signals")  # instance deleted; agent start-up regenerates chains
+        from compute.api.server_actions import register_action
+        from compute.services import host_hooks
+
+        from .api import server_groups
+        from .services import host
+
+        host_hooks.register(after_network=host.after_network, before_cleanup=host.before_cleanup)
+        register_action("addSecurityGroup", server_groups.add_security_group)
+        register_action("removeSecurityGroup", server_groups.remove_security_group)

@@ -1,0 +1,38 @@
+"""Security group business operations (plain Python: no HTTP, no Celery).
+
+    groups.py       create / update / delete groups, the `default` group, quotas
+    rules.py        validate, create and delete rules
+    membership.py   which instances are in which groups (server create, add/remove)
+    refresh.py      which instances a change affects, and telling their hosts
+    firewall.py     what a host must enforce, read from the DB (pure data for linux/)
+    host.py         the host side: apply / regenerate / remove this host's chains
+
+Errors subclass compute's, so compute API views turn them into 400/403/404/409 envelopes.
+"""
+from compute.services.exceptions import ComputeError, Conflict, Invalid, NotFound, OverQuota
+
+
+class SecurityGroupError(ComputeError):
+    pass
+
+
+class InvalidSecurityGroup(SecurityGroupError, Invalid):
+    code = 400
+
+
+class SecurityGroupNotFound(SecurityGroupError, NotFound):
+    code = 404
+
+
+class SecurityGroupConflict(SecurityGroupError, Conflict):
+    code = 409
+
+
+class SecurityGroupOverQuota(SecurityGroupError, OverQuota):
+    code = 403
+
+
+__all__ = [
+    "SecurityGroupError", "InvalidSecurityGroup", "SecurityGroupNotFound", "SecurityGroupConflict",
+    "SecurityGroupOverQuota",
+]

@@ -1,0 +1,173 @@
+"""A project's security groups: lookups, the `default` group, create, update, delete.
+
+Quota `security_groups` counts a project's groups (the `default` group too, which is created
+on first use even when the quota is used up, as Nova's ensure_default does). Deleting the
+`default` group or a group that still has members is refused (400, as nova-network).
+"""
+import logging
+import re
+
+from django.db import IntegrityError, transaction
+
+from identity import quotas
+
+from ..models import DEFAULT_GROUP, SecurityGroup, SecurityGroupMember, SecurityGroupRule
+from . import InvalidSecurityGroup, SecurityGroupNotFound, SecurityGroupOverQuota, refresh
+
+log = logging.getLogger(__name__)
+
+MAX_LENGTH = 255
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ID = re.compile(r"^[0-9]{1,18}\Z")
+
+
+def validate_text(value, field: str) -> str:
+    """A group's name or description: a non-empty string of at most 255 printable characters."""
+    if not isinstance(value, str):
+        raise InvalidSecurityGroup(f"Security group {field} is not a string or unicode.")
+    if not value.strip():
+        raise InvalidSecurityGroup(f"Security group {field} should not be empty.")
+    if len(value) > MAX_LENGTH:
+        raise InvalidSecurityGroup(f"Security group {field} should not be greater than {MAX_LENGTH} characters.")
+    if _CONTROL.search(value):
+        raise InvalidSecurityGroup(f"Security group {field} must not contain control characters.")
+    return value
+
+
+def parse_id(group_id):
+    """The integer id, or None when `group_id` cannot be one (such a group does not exist)."""
+    if isinstance(group_id, bool):
+        return None
+    if isinstance(group_id, int):
+        return group_id if group_id > 0 else None
+    text = str(group_id).strip()
+    return int(text) if _ID.match(text) else None
+
+
+# --- lookups -------------------------------------------------------------------------------------
+
+
+def groups_of_project(project_id: str):
+    return SecurityGroup.objects.filter(project_id=project_id).order_by("id")
+
+
+def get_group(group_id, project_id: str | None = None) -> SecurityGroup:
+    """The group by id; limited to `project_id` unless None (admins). 404 otherwise."""
+    key = parse_id(group_id)
+    rows = SecurityGroup.objects.filter(pk=key) if key is not None else SecurityGroup.objects.none()
+    if project_id is not None:
+        rows = rows.filter(project_id=project_id)
+    group = rows.first()
+    if group is None:
+        raise SecurityGroupNotFound(f"Security group {group_id} not found.")
+    return group
+
+
+def get_by_name(project_id: str, name: str) -> SecurityGroup:
+    if name == DEFAULT_GROUP:
+        return ensure_default(project_id)
+    group = SecurityGroup.objects.filter(project_id=project_id, name=name).first()
+    if group is None:
+        raise SecurityGroupNotFound(f"Security group {name} not found for project {project_id}.")
+    return group
+
+
+# --- quota ---------------------------------------------------------------------------------------
+
+
+def _count(project_id: str, delta: int) -> None:
+    """Reserve and commit `delta` groups (OverQuota for a new group that does not fit)."""
+    try:
+        quotas.commit(quotas.reserve(project_id, {"security_groups": delta}))
+    except quotas.OverQuota:
+        raise SecurityGroupOverQuota("Quota exceeded, too many security groups.") from None
+
+
+def _recount(project_id: str) -> None:
+    quotas.usage_refresh(project_id, "security_groups", groups_of_project(project_id).count())
+
+
+# --- default group -------------------------------------------------------------------------------
+
+
+def ensure_default(project_id: str) -> SecurityGroup:
+    """The project's `default` group, created (with its same-group rule) if missing."""
+    group = SecurityGroup.objects.filter(project_id=project_id, name=DEFAULT_GROUP).first()
+    if group is not None:
+        return group
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                group = SecurityGroup.objects.create(project_id=project_id, name=DEFAULT_GROUP,
+                                                     description=DEFAULT_GROUP)
+        except IntegrityError:  # created meanwhile by a concurrent request
+            return SecurityGroup.objects.get(project_id=project_id, name=DEFAULT_GROUP)
+        # inbound from the other members of `default`, every protocol
+        SecurityGroupRule.objects.create(parent_group=group, protocol=None, group=group)
+        _recount(project_id)
+    log.info("created the default security group of project %s", project_id)
+    return group
+
+
+# --- create / update / delete --------------------------------------------------------------------
+
+
+def create_group(project_id: str, name, description) -> SecurityGroup:
+    name = validate_text(name, "name")
+    description = validate_text(description, "description") if description not in (None, "") else ""
+    ensure_default(project_id)
+    with transaction.atomic():
+        if SecurityGroup.objects.filter(project_id=project_id, name=name).exists():
+            raise InvalidSecurityGroup(f"Security group {name} already exists.")
+        _count(project_id, 1)
+        try:
+            with transaction.atomic():
+                group = SecurityGroup.objects.create(project_id=project_id, name=name, description=description)
+        except IntegrityError:
+            raise InvalidSecurityGroup(f"Security group {name} already exists.") from None
+    log.info("created security group %s (%s) of project %s", group.pk, name, project_id)
+    return group
+
+
+def update_group(group: SecurityGroup, name=None, description=None) -> SecurityGroup:
+    if group.is_default:
+        raise InvalidSecurityGroup(f"Unable to update system group '{DEFAULT_GROUP}'.")
+    changes = {}
+    if name is not None:
+        changes["name"] = validate_text(name, "name")
+    if description is not None:
+        changes["description"] = validate_text(description, "description") if description != "" else ""
+    if changes.get("name") == DEFAULT_GROUP:
+        raise InvalidSecurityGroup(f"Security group {DEFAULT_GROUP} already exists.")
+    with transaction.atomic():
+        row = SecurityGroup.objects.select_for_update().get(pk=group.pk)
+        old_name = row.name
+        for field, value in changes.items():
+            setattr(row, field, value)
+        try:
+            with transaction.atomic():
+                row.save()
+        except IntegrityError:
+            raise InvalidSecurityGroup(f"Security group {changes['name']} already exists.") from None
+        if row.name != old_name:
+            from .membership import rename_in_instances
+
+            rename_in_instances(row, old_name)
+    return row
+
+
+def delete_group(group: SecurityGroup) -> None:
+    """Delete the group, its rules and the rules of other groups that name it as source."""
+    if group.is_default:
+        raise InvalidSecurityGroup(f"Unable to delete system group '{DEFAULT_GROUP}'.")
+    with transaction.atomic():
+        row = SecurityGroup.objects.select_for_update().filter(pk=group.pk).first()
+        if row is None:
+            raise SecurityGroupNotFound(f"Security group {group.pk} not found.")
+        if SecurityGroupMember.objects.filter(security_group=row, instance__deleted_at__isnull=True).exists():
+            raise InvalidSecurityGroup("Security group is still in use.")
+        affected = list(refresh.instances_granted_by([row.pk]))
+        row.delete()
+        _count(row.project_id, -1)
+        refresh.send(affected)
+    log.info("deleted security group %s (%s) of project %s", group.pk, group.name, group.project_id)

@@ -1,0 +1,69 @@
+"""The host side, run by the agent of the host (compute.<host> tasks and hooks).
+
+- after_network(instance, host): the boot pipeline's hook once the instance has its fixed
+  addresses: this host's chains regenerated with the new instance in them (an error fails
+  the allocate_ip step, which is rolled back: a guest never runs without its chain).
+- before_cleanup(instance, host): the teardown hook: its chain and jumps removed.
+- refresh_instance(uuid, host): one instance's chain re-applied from the DB (rules or
+  memberships changed).
+- regenerate(host): every chain of the host rewritten from the DB, stale ones deleted
+  (agent start-up; manual changes to those chains are overwritten).
+- teardown(host): the host's chains and its jumps removed (a host taken out of service).
+"""
+import logging
+
+from compute.models import Instance
+from compute.services import host_resources as hr
+
+from ..linux import iptables
+from . import firewall
+
+log = logging.getLogger(__name__)
+
+
+def regenerate(host: str, exclude=()) -> dict:
+    with iptables.host_lock(host):
+        firewalls = firewall.host_firewalls(host, exclude)
+        existing = iptables.chains_of(host)
+        iptables.restore(iptables.render_host(host, firewalls, remove=existing))
+        iptables.ensure_jumps(host)
+    wanted = {iptables.instance_chain(host, fw.uuid) for fw in firewalls}
+    removed = sorted(existing - wanted - {iptables.host_chain(host)})
+    log.info("security group chains of %s: %d instance(s), %d stale chain(s) removed", host, len(firewalls),
+             len(removed))
+    return {"host": host, "instances": len(firewalls), "removed": removed}
+
+
+def after_network(instance, host: str) -> None:
+    regenerate(host)
+
+
+def before_cleanup(instance, host: str) -> None:
+    regenerate(host, exclude=[instance.uuid])
+
+
+def refresh_instance(instance_uuid, host: str) -> str:
+    """Re-apply one instance's chain. Returns "applied" or why it was skipped."""
+    with hr.instance_lock(instance_uuid):  # waits for a boot step or a teardown of the instance
+        instance = Instance.objects.filter(uuid=instance_uuid).first()
+        if instance is None or instance.host != host:
+            return "skipped: not on this host"
+        with iptables.host_lock(host):
+            rules = firewall.instance_firewall(instance)
+            if rules is None:
+                return "skipped: no fixed address yet"
+            chain = iptables.instance_chain(host, instance.uuid)
+            if chain not in iptables.chains_of(host):
+                return "skipped: no chain yet"  # the boot's after_network hook will write it
+            iptables.restore(iptables.render_instance(host, rules))
+    log.info("security group chain of instance %s re-applied on %s", instance_uuid, host)
+    return "applied"
+
+
+def teardown(host: str) -> list[str]:
+    with iptables.host_lock(host):
+        iptables.remove_jumps(host)
+        chains = iptables.chains_of(host)
+        if chains:
+            iptables.restore(iptables.render_removal(chains))
+    return sorted(chains)

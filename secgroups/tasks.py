@@ -1,0 +1,20 @@
+"""Thin Celery tasks of the secgroups app; they run on compute.<host> (the agent of <host>).
+
+Send them with compute.rpc.to_host(host, "secgroups.refresh_instance", uuid).
+"""
+from celery import shared_task
+
+from .services import host as host_service
+
+
+def _current_host() -> str:
+    from compute.agent import current_host
+
+    return current_host()
+
+
+@shared_task(name="secgroups.refresh_instance", acks_late=True)
+def refresh_instance(instance_uuid: str) -> str:
+    """Re-apply the instance's security group chain on this host from the DB."""
+    return host_service.refresh_instance(instance_uuid, _current_host())
+
