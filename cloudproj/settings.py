@@ -54,6 +54,16 @@ FLAT_NETWORK_BRIDGE = env.str("FLAT_NETWORK_BRIDGE", default="br100")
 FLAT_INTERFACE = env.str("FLAT_INTERFACE", default="")
 FIXED_RANGE = env.str("FIXED_RANGE", default="10.0.0.0/24")  # the default network of `make run`
 NETWORK_SUPERVISE_INTERVAL = env.float("NETWORK_SUPERVISE_INTERVAL", default=30.0)  # agent: dnsmasq/bridges
+# Network manager (the seeds' --network_manager): "flatdhcp" (one shared network, dnsmasq),
+# "vlan" (a network, subnet and bridge per project, assigned on first use from the networks
+# `network create --vlan_start N --num_networks K` made; 802.1Q device VLAN_DEVICE_PREFIX<N> on
+# VLAN_INTERFACE where the kernel has it), "flat" (accepted, not implemented yet: behaves as flatdhcp).
+NETWORK_MANAGER = env.str("NETWORK_MANAGER", default="flatdhcp")
+VLAN_INTERFACE = env.str("VLAN_INTERFACE", default="eth0")
+VLAN_START = env.int("VLAN_START", default=100)
+VLAN_BRIDGE_PREFIX = env.str("VLAN_BRIDGE_PREFIX", default="br")  # bridge of vlan N: <prefix>N
+VLAN_DEVICE_PREFIX = env.str("VLAN_DEVICE_PREFIX", default="vlan")  # 802.1Q device of vlan N: <prefix>N
+VLAN_ISOLATION_CHAIN = env.str("VLAN_ISOLATION_CHAIN", default="cloudproj-vlan")  # filter, from FORWARD
 # The metadata service (nova-api-metadata, `gunicorn metadata.wsgi`); guests reach it at
 # 169.254.169.254:80 through a DNAT to METADATA_HOST:METADATA_PORT on each serving host.
 METADATA_BIND = env.str("METADATA_BIND", default="0.0.0.0")

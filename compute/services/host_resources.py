@@ -96,6 +96,10 @@ def requested_networks(instance: Instance) -> list[Network]:
                 raise Invalid(f"Network {entry.get('uuid')} could not be found.")
             networks.append(network)
         return networks
+    from network.services import vlan as vlan_service
+
+    if vlan_service.is_vlan():
+        return [vlan_service.network_for_project(instance.project_id)]
     visible = network_service.visible_networks(instance.project_id, is_admin=False)
     network = visible.filter(project_id=instance.project_id).order_by("id").first() or visible.order_by("id").first()
     if network is None:

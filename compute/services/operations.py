@@ -57,8 +57,14 @@ def _request_id(ctx) -> str:
 
 def resolve_networks(ctx, networks) -> list:
     """The API's `networks` ("auto", "none", or [{"uuid": ...}]) as [{"uuid": network uuid}]
-    of networks the project may use; [] means the project's default network."""
+    of networks the project may use; [] means the project's default network. With the VLAN
+    manager the default is the project's own network, assigned here on first use (400 if none
+    is left)."""
     if networks in (None, "auto", []):
+        from network.services import vlan as vlan_service
+
+        if vlan_service.is_vlan() and ctx.project_id:
+            return [{"uuid": str(vlan_service.network_for_project(ctx.project_id).uuid)}]
         return []
     if networks == "none":
         raise Invalid("Servers without a network are not supported by this cloud (networks: none).")

@@ -58,6 +58,7 @@ class Cloud:
         self.hosts_root = Path(tempfile.mkdtemp(prefix="cloudproj-hosts-"))
         os.chmod(self.hosts_root, 0o755)
         self.procs: dict[str, tuple[subprocess.Popen, Path]] = {}
+        self.killed: list[tuple[str, Path]] = []
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url(),
@@ -101,14 +102,16 @@ class Cloud:
         return self._start(f"agent-{host}", argv, full_env)
 
     def kill(self, key: str, sig=signal.SIGKILL) -> None:
-        proc, _log = self.procs[key]
+        """Kill a process on purpose (it no longer counts as alive; its log stays in logs())."""
+        proc, log = self.procs.pop(key)
         if proc.poll() is None:
             os.killpg(proc.pid, sig)
             proc.wait(20)
+        self.killed.append((key, log))
 
     def logs(self, limit: int = 4000) -> str:
         parts = []
-        for key, (_proc, log) in self.procs.items():
+        for key, log in [*self.killed, *((k, log) for k, (_p, log) in self.procs.items())]:
             text = log.read_text(errors="replace") if log.exists() else ""
             parts.append(f"----- {key} -----\n{text[-limit:]}")
         return "\n".join(parts)

@@ -5,5 +5,7 @@ from . import networks
 
 urlpatterns = [
     re_path(r"^os-networks/?$", networks.NetworkCollection.as_view()),
+    re_path(r"^os-networks/add/?$", networks.NetworkAdd.as_view()),
+    re_path(r"^os-networks/(?P<network_id>[^/]+)/action/?$", networks.NetworkAction.as_view()),
     re_path(r"^os-networks/(?P<network_id>[^/]+)/?$", networks.NetworkItem.as_view()),
 ]

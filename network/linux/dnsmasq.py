@@ -5,7 +5,6 @@ line, regenerated whole from the DB and swapped in with a rename), `leases`, an 
 `dnsmasq.conf` and a `lock` serialising work on that network's files and process.
 dnsmasq re-reads the hosts file on SIGHUP.
 """
-import fcntl
 import os
 import signal
 import tempfile
@@ -17,7 +16,7 @@ from pathlib import Path
 from django.conf import settings
 
 from . import validate
-from .run import HostCommandError, run
+from .run import HostCommandError, file_lock, run
 
 
 @dataclass(frozen=True)
@@ -76,12 +75,8 @@ def _prepare(network_id: int) -> dict[str, Path]:
 def network_lock(network_id: int):
     """An exclusive lock on one network's files and process (across processes)."""
     p = _prepare(network_id)
-    with open(p["lock"], "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield p
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with file_lock(p["lock"]):
+        yield p
 
 
 def argv(cfg: DnsmasqConfig) -> list[str]:

@@ -1,6 +1,8 @@
-"""Run a host command from an argument list (never a shell string)."""
+"""Run a host command from an argument list (never a shell string); an exclusive file lock."""
+import fcntl
 import logging
 import subprocess
+from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
@@ -20,3 +22,14 @@ def run(argv: list[str], check: bool = True, timeout: float = 30) -> subprocess.
     if check and proc.returncode != 0:
         raise HostCommandError(argv, proc.returncode, proc.stderr or proc.stdout)
     return proc
+
+
+@contextmanager
+def file_lock(path):
+    """An exclusive lock on `path` (created if missing), across threads and processes."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -17,7 +17,8 @@ from django.conf import settings
 from django.db.models import Q
 
 from ..linux import bridge as linux_bridge
-from ..linux import dnsmasq
+from ..linux import dnsmasq, isolation
+from ..linux import vlan as linux_vlan
 from ..models import Network
 from . import fixed_ips
 
@@ -25,7 +26,9 @@ log = logging.getLogger(__name__)
 
 
 def served_networks(host: str):
-    return Network.objects.active().filter(Q(host=host) | Q(multi_host=True) | Q(host__isnull=True)).order_by("id")
+    """Networks this host serves; VLAN networks still in the pool (no project) wait for one."""
+    return (Network.objects.active().filter(Q(host=host) | Q(multi_host=True) | Q(host__isnull=True))
+            .exclude(vlan__isnull=False, project__isnull=True).order_by("id"))
 
 
 def serving_host(network: Network, instance_host: str) -> str:
@@ -51,10 +54,34 @@ def dnsmasq_config(network: Network) -> dnsmasq.DnsmasqConfig:
 
 
 def ensure_bridge(network: Network) -> bool:
-    return linux_bridge.ensure_bridge(
-        network.bridge, f"{network.gateway}/{network.prefixlen}",
-        interface=network.bridge_interface or None, mtu=network.mtu,
-    )
+    return _ensure_bridge(network)[0]
+
+
+def _ensure_bridge(network: Network) -> tuple[bool, str | None]:
+    """(bridge created, VLAN step's outcome or None for a flat network)."""
+    if network.vlan is None:
+        return linux_bridge.ensure_bridge(
+            network.bridge, f"{network.gateway}/{network.prefixlen}",
+            interface=network.bridge_interface or None, mtu=network.mtu,
+        ), None
+    # VLAN: the bridge never gets the raw interface (it would join every project's bridge to
+    # one L2 segment), only the 802.1Q device of its vlan, where the kernel has them.
+    created = linux_bridge.ensure_bridge(network.bridge, f"{network.gateway}/{network.prefixlen}", mtu=network.mtu)
+    state = vlan_tagging(network)
+    isolation.ensure(settings.VLAN_ISOLATION_CHAIN, [network.bridge])
+    return created, state
+
+
+def vlan_tagging(network: Network) -> str:
+    """The 802.1Q device of the network's vlan on VLAN_INTERFACE, enslaved to its bridge:
+    "<device> on <interface>", or "skipped: 802.1Q not available: <kernel message>"."""
+    interface = network.bridge_interface or settings.VLAN_INTERFACE
+    supported, reason = linux_vlan.support(interface, settings.VLAN_DEVICE_PREFIX)
+    if not supported:
+        return f"skipped: {reason}"
+    name = linux_vlan.device_name(settings.VLAN_DEVICE_PREFIX, network.vlan)
+    linux_vlan.ensure_device(name, interface, network.vlan, network.bridge)
+    return f"{name} on {interface}"
 
 
 def refresh_dhcp(network: Network, host: str | None = None) -> str:
@@ -65,9 +92,13 @@ def refresh_dhcp(network: Network, host: str | None = None) -> str:
 
 
 def setup_network(network: Network, host: str | None = None) -> dict:
-    created = ensure_bridge(network)
+    created, vlan_state = _ensure_bridge(network)
     state = refresh_dhcp(network, host)
-    return {"network": network.pk, "bridge": "created" if created else "present", "dnsmasq": state}
+    report = {"network": network.pk, "bridge": "created" if created else "present", "dnsmasq": state}
+    if vlan_state is not None:
+        report["vlan"] = vlan_state
+        report["isolation"] = settings.VLAN_ISOLATION_CHAIN
+    return report
 
 
 def teardown_network(network_id: int, bridge: str | None = None) -> None:

@@ -45,6 +45,14 @@ def parse_cidr(cidr: str, network_size: int | None = None) -> ipaddress.IPv4Netw
     return net
 
 
+def creation_lock() -> None:
+    """Serialise network creations (inside a transaction): overlap and vlan checks see them all.
+    A transaction-level advisory lock: taking it again in the same transaction is fine."""
+    if connection.vendor == "postgresql":  # SQLite serialises writers by itself
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('cloudproj.network.create'))")
+
+
 def create_network(label: str, cidr: str, bridge: str | None = None, bridge_interface: str | None = None,
                    dns1: str | None = None, dns2: str | None = None, multi_host: bool = False,
                    project=None, host: str | None = None, num_networks: int = 1,
@@ -54,7 +62,10 @@ def create_network(label: str, cidr: str, bridge: str | None = None, bridge_inte
     if not label or len(label) > 255:
         raise InvalidNetwork("a network label of 1-255 characters is required")
     if num_networks != 1:
-        raise InvalidNetwork("only --num_networks 1 is supported (FlatDHCP: one network per bridge)")
+        raise InvalidNetwork("only --num_networks 1 is supported without --vlan_start (FlatDHCP: one network "
+                             "per bridge)")
+    if vlan is not None and (isinstance(vlan, bool) or not isinstance(vlan, int) or not 1 <= vlan <= 4094):
+        raise InvalidNetwork(f"vlan {vlan!r} must be an integer between 1 and 4094")
     net = parse_cidr(cidr, network_size)
     bridge = bridge or settings.FLAT_NETWORK_BRIDGE
     if bridge_interface is None:
@@ -74,9 +85,7 @@ def create_network(label: str, cidr: str, bridge: str | None = None, bridge_inte
         host = str(host).strip()
     addresses = list(net)
     with transaction.atomic():
-        if connection.vendor == "postgresql":  # serialise creations: the overlap check must see them all
-            with connection.cursor() as cursor:  # (SQLite serialises writers by itself)
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('cloudproj.network.create'))")
+        creation_lock()
         for other in Network.objects.active():
             if ipaddress.IPv4Network(other.cidr).overlaps(net):
                 raise InvalidNetwork(f"fixed range {net} overlaps network {other.label} ({other.cidr})")
@@ -137,7 +146,8 @@ def visible_networks(project_id: str | None, is_admin: bool):
     qs = Network.objects.active().select_related("project")
     if is_admin:
         return qs
-    return qs.filter(Q(project__isnull=True) | Q(project_id=project_id))
+    # Unassigned VLAN networks are the pool the VLAN manager hands out: nobody's to use yet.
+    return qs.filter(Q(project__isnull=True, vlan__isnull=True) | Q(project_id=project_id))
 
 
 def delete_network(network: Network) -> Network:

@@ -1,8 +1,8 @@
 """The OpenStack client's nova-network lookup (what `server create --nic net-id=NAME` does when
 the catalog has no network endpoint) against a live server: openstackclient's own find_network.
 
-(This OSC release no longer offers `openstack network list` without Neutron, so the lookup
-function is exercised directly, through a real openstacksdk session.)
+The lookup function is exercised directly, through a real openstacksdk session; `openstack
+network list/show` and `server create --nic net-id=` run the real CLI (VLAN manager).
 """
 import pytest
 
@@ -37,3 +37,49 @@ def test_find_network_by_name_or_id(compute_client):
     listed = compute_v2.list_networks(compute_client) if hasattr(compute_v2, "list_networks") else None
     if listed is not None:
         assert [n["label"] for n in listed] == ["oscnet"]
+
+
+@pytest.fixture
+def vlan_cloud(settings, admin_account, member_account, tmp_path, monkeypatch):
+    """VLAN manager, two pool networks, the tiny image and flavors; tasks recorded, not sent."""
+    import io
+
+    from cloudproj.celery import app
+    from compute.services.flavors import ensure_default_flavors
+    from images.models import Image
+    from images.services import register_image
+    from network.services import vlan
+
+    monkeypatch.setattr(app, "send_task", lambda *a, **k: None)
+    settings.NETWORK_MANAGER = "vlan"
+    settings.VLAN_BRIDGE_PREFIX = "cptvl"
+    settings.IMAGE_STORE_PATH = tmp_path / "store"
+    ensure_default_flavors()
+    register_image(io.BytesIO(b"x" * 4096), "tiny-img", disk_format="raw", visibility=Image.PUBLIC)
+    return vlan.create_vlan_networks("oscvl", "10.241.40.0/23", vlan_start=3800, num_networks=2, network_size=256)
+
+
+def test_openstack_network_list_show_and_server_create_nic(osc, vlan_cloud):
+    from compute.models import Instance
+
+    member = dict(user="demo-user", project="demo")
+    assert osc("network", "list", **member) == []  # the pool is nobody's yet
+    # the member's first server takes a network of the pool (no --nic: its own network)
+    first = osc("server", "create", "--image", "tiny-img", "--flavor", "m1.tiny", "vm-a", **member)
+    own = Instance.objects.get(uuid=first["id"]).requested_networks[0]["uuid"]
+    listed = osc("network", "list", **member)
+    assert [(n["ID"], n["Name"], n["Subnet"]) for n in listed] == [(own, "oscvl_1", "10.241.40.0/24")]
+    shown = osc("network", "show", "oscvl_1", **member)
+    assert (shown["id"], shown["label"], shown["cidr"]) == (own, "oscvl_1", "10.241.40.0/24")
+    # --nic net-id=<label> and =<id> resolve through /os-networks
+    for key in ("oscvl_1", own):
+        created = osc("server", "create", "--image", "tiny-img", "--flavor", "m1.tiny", "--nic", f"net-id={key}",
+                      "vm-b", **member)
+        assert Instance.objects.get(uuid=created["id"]).requested_networks == [{"uuid": own}]
+    # the other pool network is not the member's: not found
+    failed = osc("server", "create", "--image", "tiny-img", "--flavor", "m1.tiny", "--nic", "net-id=oscvl_2",
+                 "vm-c", check=False, **member)
+    assert failed.returncode != 0
+    admin = osc("network", "list")
+    assert [n["Name"] for n in admin] == ["oscvl_1", "oscvl_2"]
+    assert osc("network", "show", "oscvl_2")["vlan"] == 3801

@@ -1,11 +1,14 @@
 """nova-manage style `network` commands: create, list, delete."""
+from django.conf import settings
 from django.core.management.base import CommandError
 
 from cloudproj.cli import CategoryCommand
 from identity.models import Project
 from network.models import Network
 from network.services import NetworkError
+from network.linux import vlan as linux_vlan
 from network.services import networks as svc
+from network.services import vlan as vlan_svc
 
 TRUE, FALSE = {"t", "true", "1", "yes", "y"}, {"f", "false", "0", "no", "n"}
 
@@ -18,7 +21,7 @@ def _bool(value: str) -> bool:
 
 
 class Command(CategoryCommand):
-    help = "Networks (FlatDHCP): create, list, delete."
+    help = "Networks (FlatDHCP, VLAN): create, list, delete."
     actions = {
         "create": "Create a network and its fixed IPs.",
         "list": "List networks.",
@@ -39,6 +42,9 @@ class Command(CategoryCommand):
             parser.add_argument("--project", "--project_id", dest="project", default=None)
             parser.add_argument("--host", default=None, help="network host (non multi-host)")
             parser.add_argument("--mtu", type=int, default=None)
+            parser.add_argument("--vlan_start", "--vlan", dest="vlan_start", type=int, default=None,
+                                help="VLAN manager: first vlan id (networks get vlan_start, vlan_start+1, ...; "
+                                     "default VLAN_START when NETWORK_MANAGER is vlan)")
         elif name == "delete":
             parser.add_argument("network", nargs="?", help="CIDR, label or uuid")
             parser.add_argument("--network", dest="network_opt", default=None, help="CIDR, label or uuid")
@@ -50,16 +56,22 @@ class Command(CategoryCommand):
                        or Project.objects.filter(pk=options["project"]).first())
             if project is None:
                 raise CommandError(f"project {options['project']} not found")
+        common = dict(bridge=options["bridge"], bridge_interface=options["bridge_interface"], dns1=options["dns1"],
+                      dns2=options["dns2"], multi_host=_bool(options["multi_host"]), project=project,
+                      host=options["host"], num_networks=options["num_networks"],
+                      network_size=options["network_size"], mtu=options["mtu"])
         try:
-            network = svc.create_network(
-                options["label"], options["fixed_range_v4"], bridge=options["bridge"],
-                bridge_interface=options["bridge_interface"], dns1=options["dns1"], dns2=options["dns2"],
-                multi_host=_bool(options["multi_host"]), project=project, host=options["host"],
-                num_networks=options["num_networks"], network_size=options["network_size"], mtu=options["mtu"],
-            )
+            if options["vlan_start"] is not None or vlan_svc.is_vlan():
+                created = vlan_svc.create_vlan_networks(options["label"], options["fixed_range_v4"],
+                                                        vlan_start=options["vlan_start"], **common)
+            else:
+                created = [svc.create_network(options["label"], options["fixed_range_v4"], **common)]
         except NetworkError as exc:
             raise CommandError(exc.message) from exc
-        self.stdout.write(f"network {network.label} created: {network.cidr} on {network.bridge} ({network.uuid})")
+        for network in created:
+            vlan = f" vlan {network.vlan}" if network.vlan is not None else ""
+            self.stdout.write(f"network {network.label} created: {network.cidr} on {network.bridge}{vlan} "
+                              f"({network.uuid})")
 
     def action_list(self, options):
         rows = [
@@ -69,6 +81,12 @@ class Command(CategoryCommand):
         ]
         self.table(["id", "IPv4", "IPv6", "gateway", "start address", "DNS1", "DNS2", "VlanID",
                     "project", "uuid", "label"], rows)
+        interfaces = sorted({n.bridge_interface or settings.VLAN_INTERFACE
+                             for n in Network.objects.active().filter(vlan__isnull=False)})
+        for interface in interfaces:  # probed once by this process, as an agent does
+            supported, reason = linux_vlan.support(interface, settings.VLAN_DEVICE_PREFIX)
+            note = "tagged" if supported else "bridges run untagged (isolated by iptables only)"
+            self.stdout.write(f"note: VLAN networks on {interface}: {reason}; {note}")
 
     def action_delete(self, options):
         key = options.get("network_opt") or options.get("network")
