@@ -163,3 +163,13 @@ class Cloud:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(10)
         shutil.rmtree(self.hosts_root, ignore_errors=True)
+        self._remove_host_firewall()
+
+    def _remove_host_firewall(self) -> None:
+        """The agents' security-group chains (per host name) go with them: test hosts are
+        not coming back, and their chains would pile up on this machine."""
+        from secgroups.services import host as secgroup_host
+
+        for key in [*self.procs, *(k for k, _log in self.killed)]:
+            if key.startswith("agent-"):
+                secgroup_host.teardown(key[len("agent-"):])
