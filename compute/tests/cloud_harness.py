@@ -166,10 +166,14 @@ class Cloud:
         self._remove_host_firewall()
 
     def _remove_host_firewall(self) -> None:
-        """The agents' security-group chains (per host name) go with them: test hosts are
-        not coming back, and their chains would pile up on this machine."""
-        from secgroups.services import host as secgroup_host
-
         for key in [*self.procs, *(k for k, _log in self.killed)]:
             if key.startswith("agent-"):
-                secgroup_host.teardown(key[len("agent-"):])
+                remove_host_firewall(key[len("agent-"):])
+
+
+def remove_host_firewall(host: str) -> None:
+    """A test agent's security-group chains (per host name) go with it: test hosts are not
+    coming back, and their chains would pile up on this machine."""
+    from secgroups.services import host as secgroup_host
+
+    secgroup_host.teardown(host)

@@ -15,7 +15,7 @@ from django.core.management import call_command
 
 from cloudproj.celery import app
 
-from .cloud_harness import database_url
+from .cloud_harness import database_url, remove_host_firewall
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "test-h1"
@@ -88,6 +88,7 @@ def agent_process(broker, settings, tmp_path):
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
+    remove_host_firewall(HOST)
 
 
 def test_agent_registers_heartbeats_answers_its_queue_and_goes_down(agent_process, broker):
@@ -192,3 +193,4 @@ def test_workers_register_their_services(broker, settings, tmp_path, argv, host,
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
+        remove_host_firewall(host)

@@ -13,6 +13,7 @@ import pytest
 from celery import Celery
 from kombu import Connection
 
+from compute.tests.cloud_harness import remove_host_firewall
 from compute.tests.test_agent_integration import ROOT, _database_url, _wait
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
@@ -59,6 +60,7 @@ def amqp_agent(tmp_path):
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(20)
     _purge(f"compute.{HOST}", f"compute.{OTHER}")
+    remove_host_firewall(HOST)
 
 
 def test_agent_on_rabbitmq_answers_only_its_own_queue(amqp_agent, monkeypatch):
