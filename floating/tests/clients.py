@@ -6,21 +6,12 @@ when the catalog has no network endpoint (`openstack floating ip create|list|sho
 client installed, the same calls go through what the real clients still ship for it:
 openstackclient's compute API helpers and openstacksdk (compute proxy, cloud layer).
 """
+from compute.tests.osc_support import nova_network_commands_missing
 
 
 def osc_nova_network_missing() -> str | None:
     """Why the installed `openstack` CLI cannot manage nova-network floating IPs, or None."""
-    try:
-        from openstackclient.network.v2 import floating_ip
-    except ImportError:
-        return "python-openstackclient is not installed"
-    if not hasattr(floating_ip.CreateFloatingIP, "take_action_compute"):
-        import openstackclient
-
-        version = getattr(openstackclient, "__version__", "")
-        return (f"python-openstackclient {version} has no nova-network floating IP commands "
-                "(removed in 10.0); install the pinned requirements-dev.txt")
-    return None
+    return nova_network_commands_missing("floating_ip", "CreateFloatingIP", "floating IP")
 
 
 class FloatingClient:

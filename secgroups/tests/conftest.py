@@ -9,6 +9,7 @@ from compute import states
 from compute.models import Instance
 from compute.services import instances as instance_service
 from compute.services.flavors import ensure_default_flavors
+from compute.tests.osc_support import nova_network_commands_missing
 from conftest import TokenClient
 from images.models import Image
 from images.services import register_image
@@ -92,17 +93,7 @@ def error(response, code) -> str:
 
 def osc_nova_network_missing() -> str | None:
     """Why the installed `openstack` client cannot manage nova-network security groups, or None."""
-    try:
-        from openstackclient.network.v2 import security_group
-    except ImportError:
-        return "python-openstackclient is not installed"
-    if not hasattr(security_group.CreateSecurityGroup, "take_action_compute"):
-        import openstackclient
-
-        version = getattr(openstackclient, "__version__", "")
-        return (f"python-openstackclient {version} has no nova-network security group commands "
-                "(removed in 10.0); install the pinned requirements-dev.txt")
-    return None
+    return nova_network_commands_missing("security_group", "CreateSecurityGroup", "security group")
 
 
 def filter_table() -> str:
