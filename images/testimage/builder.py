@@ -200,7 +200,7 @@ def build_rootfs(busybox: Path, out: Path, work: Path, size_mb: int = ROOT_SIZE_
     root = work / "rootfs"
     shutil.rmtree(root, ignore_errors=True)
     for d in ("bin", "sbin", "usr/bin", "usr/sbin", "etc/cloudproj", "dev", "proc", "sys", "run", "tmp",
-              "www", "www/cgi-bin", "root", "var/log"):
+              "www", "www/cgi-bin", "root", "var/log", "var/lib/cloudproj"):
         (root / d).mkdir(parents=True, exist_ok=True)
     shutil.copy2(busybox, root / "bin" / "busybox")
     (root / "bin" / "busybox").chmod(0o755)
@@ -214,7 +214,8 @@ def build_rootfs(busybox: Path, out: Path, work: Path, size_mb: int = ROOT_SIZE_
     (root / "etc" / "acpi" / "PWRF").mkdir(parents=True)
     for name, target, mode in (("rootfs-init.sh", "sbin/init", 0o755), ("udhcpc.script", "etc/udhcpc.script", 0o755),
                                ("power-button.sh", "etc/acpi/PWRF/00000080", 0o755),
-                               ("fetch.cgi", "www/cgi-bin/fetch", 0o755)):
+                               ("fetch.cgi", "www/cgi-bin/fetch", 0o755), ("disk.cgi", "www/cgi-bin/disk", 0o755),
+                               ("note.cgi", "www/cgi-bin/note", 0o755)):
         shutil.copy(HERE / name, root / target)
         (root / target).chmod(mode)
     (root / "etc" / "hostname").write_text("cloudproj-test\n")
@@ -247,7 +248,7 @@ def build(out_dir: Path | None = None, force: bool = False, kernel_package: str 
     kernel_deb, busybox_deb = fetch_packages(Path(debs_dir or default_dir() / "debs"), kernel_package)
     digest = _inputs_digest(kernel_deb, busybox_deb, *(HERE / n for n in
                             ("initramfs-init.sh", "rootfs-init.sh", "udhcpc.script", "power-button.sh", "fetch.cgi",
-                             "builder.py")))
+                             "disk.cgi", "note.cgi", "builder.py")))
     manifest_path = out_dir / "manifest.json"
     if not force and manifest_path.exists():
         manifest = json.loads(manifest_path.read_text())

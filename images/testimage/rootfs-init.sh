@@ -6,6 +6,9 @@
 #   CLOUDPROJ-METADATA instance-id=<id> hostname=<h>    the metadata service answered
 #   CLOUDPROJ-METADATA-KEY <first 40 chars> md5=<md5>   the public key it read (or: none)
 #   CLOUDPROJ-TESTIMAGE-POWEROFF                        ACPI power button pressed
+#   CLOUDPROJ-NOTE <token>                              a note left by /cgi-bin/note on this disk
+# Address: static from ip=... on the kernel command line (Flat manager), else DHCP.
+# CGIs on port 80: fetch (outbound request), disk (attached volumes), note (root-disk note).
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -19,10 +22,32 @@ hostname cloudproj-test
 acpid -c /etc/acpi -l /run/acpid.log
 echo "CLOUDPROJ-TESTIMAGE-BOOT kernel=$(uname -r)"
 
+[ -s /var/lib/cloudproj/note ] && echo "CLOUDPROJ-NOTE $(cat /var/lib/cloudproj/note)"
+
 ip link set lo up
 ip link set eth0 up
-# First lease in the foreground (bounded), then udhcpc stays in the background to renew.
-udhcpc -i eth0 -s /etc/udhcpc.script -t 10 -T 2 -A 3 -b -p /run/udhcpc.pid
+# A static address from the kernel command line (the Flat manager):
+#   ip=<address>:<server>:<gateway>:<netmask>:<hostname>:<device>:<autoconf>[:<dns0>]
+static=""
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in ip=*:*) static="${arg#ip=}" ;; esac
+done
+if [ -n "$static" ]; then
+    IFS=: read -r s_ip s_server s_gw s_mask s_host s_dev s_auto s_dns <<EOT
+$static
+EOT
+    s_dev="${s_dev:-eth0}"
+    echo "cloudproj: static address $s_ip/$s_mask gateway $s_gw on $s_dev (kernel command line)"
+    ip link set "$s_dev" up
+    ifconfig "$s_dev" "$s_ip" netmask "${s_mask:-255.255.255.0}" up
+    [ -n "$s_gw" ] && route add default gw "$s_gw" dev "$s_dev"
+    [ -n "$s_dns" ] && echo "nameserver $s_dns" > /etc/resolv.conf
+    [ -n "$s_host" ] && hostname "$s_host"
+    echo "$s_ip" > /run/cloudproj-ip
+else
+    # First lease in the foreground (bounded), then udhcpc stays in the background to renew.
+    udhcpc -i eth0 -s /etc/udhcpc.script -t 10 -T 2 -A 3 -b -p /run/udhcpc.pid
+fi
 
 addr=""
 n=0

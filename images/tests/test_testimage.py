@@ -124,3 +124,81 @@ def test_test_image_boots_under_qemu(built, settings, tmp_path):
             proc.wait(10)
     assert qemu_img.info(root, fmt="raw") == pristine
     assert root.read_bytes() == built.root.read_bytes()  # the guest wrote only to its overlay
+
+
+def _boot(kernel, ramdisk, overlay, log, cmdline=builder.KERNEL_CMDLINE, extra_drives=()):
+    port = _free_port()
+    drives = []
+    for path in (overlay, *extra_drives):
+        fmt = "qcow2" if path == overlay else "raw"
+        drives += ["-drive", f"file={path},format={fmt},if=virtio"]
+    proc = subprocess.Popen([
+        "qemu-system-x86_64", "-machine", "accel=tcg", "-m", "256", "-nodefaults", "-no-reboot",
+        "-kernel", str(kernel), "-initrd", str(ramdisk), "-append", cmdline, *drives,
+        "-nic", f"user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:{port}-:80",
+        "-serial", f"file:{log}", "-display", "none",
+    ], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return proc, port
+
+
+def _wait_console(proc, log, marker):
+    deadline = time.monotonic() + BOOT_TIMEOUT
+    text = ""
+    while time.monotonic() < deadline and proc.poll() is None:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        if marker in text:
+            return text
+        time.sleep(0.5)
+    raise AssertionError(f"no {marker!r} in the serial log:\n{text[-3000:]}")
+
+
+def _get(port, path):
+    for _ in range(20):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as resp:
+                return resp.read().decode()
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"guest did not answer {path}")
+
+
+def _stop(proc):
+    if proc.poll() is None:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.mark.django_db
+def test_guest_cgis_write_volumes_and_notes_and_static_address(built, settings, tmp_path):
+    """The hands tests have inside a guest: /cgi-bin/disk on an extra disk, /cgi-bin/note that
+    survives a reboot of the same disk, and a static address from ip= on the kernel command line."""
+    images = builder.register(built)
+    kernel, ramdisk, root = (cache.ensure_cached(images[k]) for k in ("kernel", "ramdisk", "root"))
+    overlay = cache.create_overlay(root, tmp_path / "disk", size_gb=1, backing_format="raw")
+    volume = tmp_path / "volume.raw"
+    volume.write_bytes(b"\0" * (4 << 20))
+    proc, port = _boot(kernel, ramdisk, overlay, tmp_path / "first.log", extra_drives=[volume])
+    try:
+        _wait_console(proc, tmp_path / "first.log", builder.MARKER_UP)
+        assert _get(port, "/cgi-bin/disk?list").split() == ["DISK-LIST", "vda", "vdb"]
+        assert _get(port, "/cgi-bin/disk?size&dev=vdb").strip() == f"DISK-SIZE {4 << 20}"
+        assert _get(port, "/cgi-bin/disk?write=marker-1&dev=vdb").strip() == "DISK-WRITTEN marker-1"
+        assert _get(port, "/cgi-bin/disk?read&dev=vdb").strip() == "DISK-READ CLOUDPROJ-DISK marker-1"
+        assert _get(port, "/cgi-bin/disk?write=x;reboot").strip() == "DISK-BAD-TOKEN"
+        assert _get(port, "/cgi-bin/disk?read&dev=vda").strip() == "DISK-BAD-DEVICE"
+        assert _get(port, "/cgi-bin/note?write=note-7").strip() == "NOTE-WRITTEN note-7"
+    finally:
+        _stop(proc)
+    assert volume.read_bytes().startswith(b"CLOUDPROJ-DISK marker-1\n")
+
+    cmdline = f"{builder.KERNEL_CMDLINE} ip=10.0.2.15::10.0.2.2:255.255.255.0:flathost:eth0:off"
+    proc, port = _boot(kernel, ramdisk, overlay, tmp_path / "second.log", cmdline=cmdline)
+    try:
+        text = _wait_console(proc, tmp_path / "second.log", builder.MARKER_UP)
+        assert "CLOUDPROJ-NOTE note-7" in text
+        assert "static address 10.0.2.15/255.255.255.0 gateway 10.0.2.2 on eth0" in text
+        assert f"{builder.MARKER_UP} hostname=flathost ip=10.0.2.15" in text
+        assert "udhcpc" not in text
+        assert "hostname=flathost" in _get(port, "/")
+    finally:
+        _stop(proc)
