@@ -1,4 +1,4 @@
-"""nova-network's data: networks (FlatDHCP) and the fixed IP rows of each network.
+"""nova-network's data: networks (Flat, FlatDHCP, VLAN) and the fixed IP rows of each network.
 
 A network owns one FixedIP row per address of its CIDR (network, gateway and broadcast
 rows are `reserved`); allocation takes a free row with a row lock (see
@@ -31,6 +31,8 @@ class Network(models.Model):
     bridge_interface = models.CharField(max_length=15, blank=True, default="")
     vlan = models.IntegerField(null=True, blank=True)
     multi_host = models.BooleanField(default=False)
+    # Flat manager: no dnsmasq; the address reaches the guest on its kernel command line (ip=).
+    injected = models.BooleanField(default=False)
     project = models.ForeignKey(
         "identity.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="networks"
     )

@@ -21,10 +21,12 @@ from images.models import Image
 from network.models import Network
 from network.services import fixed_ips as fixed_ip_service
 from network.services import host as network_host
+from network.linux import validate
 from network.services import networks as network_service
 
 from ..models import Instance
 from ..virt import InstanceSpec, Nic, get_driver
+from ..virt.spec import DEFAULT_CMDLINE as DEFAULT_KERNEL_CMDLINE
 from ..virt.spec import NAME_RE
 from . import host_hooks
 from .exceptions import ComputeError, Invalid
@@ -183,10 +185,25 @@ def nics(instance: Instance) -> list[Nic]:
     return [Nic(mac=row.mac_address, bridge=row.network.bridge) for row in rows if row.mac_address]
 
 
+def kernel_cmdline(instance: Instance, image_cmdline: str | None) -> str | None:
+    """The image's command line, plus `ip=` when the first NIC is on a Flat (injected)
+    network: the guest's only way to learn its address there (no DHCP)."""
+    rows = [row for row in fixed_ip_service.fixed_ips_of_instance(instance.uuid) if row.mac_address]
+    if not rows or not rows[0].network.injected:
+        return image_cmdline
+    network = rows[0].network
+    hostname = validate.sanitize_hostname(instance.hostname, fallback=f"host-{str(instance.uuid)[:8]}")
+    fields = [validate.ipv4(rows[0].address), "", validate.ipv4(network.gateway), validate.ipv4(network.netmask),
+              hostname, "eth0", "off"]
+    if network.dns1:
+        fields.append(validate.ipv4(network.dns1))
+    return " ".join(filter(None, [image_cmdline or DEFAULT_KERNEL_CMDLINE, "ip=" + ":".join(fields)]))
+
+
 def build_spec(instance: Instance) -> InstanceSpec:
     kernel = cached_if(instance.kernel_id)
     ramdisk = cached_if(instance.ramdisk_id)
-    cmdline = (instance.image_properties or {}).get("os_command_line") if kernel else None
+    cmdline = kernel_cmdline(instance, (instance.image_properties or {}).get("os_command_line")) if kernel else None
     return InstanceSpec(
         uuid=str(instance.uuid),
         name=instance.name,

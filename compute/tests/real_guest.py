@@ -82,7 +82,7 @@ def http(address: str, timeout: float = 3) -> str | None:
 @contextmanager
 def real_guest_cloud(settings, tmp_path, osc, *, label: str, cidr: str, bridge: str, host: str,
                      instance_id_start: int | None = None, servers=("vm1",), cloud_env=None, agent_env=None,
-                     before_agents=None):
+                     before_agents=None, network_options=None):
     """Test image registered, network `label` on `bridge`, a scheduler and an agent `host` on
     qemu:///system. `before_agents(cloud)` runs first (e.g. to start a metadata service).
     On exit: the `servers` deleted through the client, processes stopped, the test's domains,
@@ -99,7 +99,7 @@ def real_guest_cloud(settings, tmp_path, osc, *, label: str, cidr: str, bridge: 
     settings.IMAGE_STORE_PATH = tmp_path / "store"
     ensure_default_flavors()
     images = builder.register(builder.build(tmp_path / "testimage"))
-    network = create_network(label, cidr, bridge=bridge)
+    network = create_network(label, cidr, bridge=bridge, **(network_options or {}))
     cloud = Cloud(tmp_path, url, **(cloud_env or {}))
     try:
         if before_agents is not None:

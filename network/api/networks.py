@@ -50,9 +50,9 @@ def network_dict(network, is_admin: bool) -> dict:
         "cidr_v6": None,
         "gateway_v6": None,
         "netmask_v6": None,
-        "enable_dhcp": True,
+        "enable_dhcp": not network.injected,
         "share_address": False,
-        "injected": False,
+        "injected": network.injected,
         "priority": None,
         "rxtx_base": None,
         "vpn_private_address": None,
@@ -97,6 +97,8 @@ class NetworkCollection(ComputeAPIView):
             mtu=parse_int(data["mtu"], "mtu", 576, 9000) if data.get("mtu") is not None else None,
             project=project,
         )
+        if data.get("enable_dhcp") is not None:  # nova's: false makes a Flat (injected) network
+            optional["injected"] = not parse_bool(data["enable_dhcp"], "enable_dhcp")
         count = parse_int(data["num_networks"], "num_networks", 1, 4094) if data.get("num_networks") else 1
         size = parse_int(data["network_size"], "network_size", 4, 1 << 16) if data.get("network_size") else None
         if data.get("vlan_start") not in (None, ""):

@@ -24,6 +24,8 @@ from . import fixed_ips
 
 log = logging.getLogger(__name__)
 
+INJECTED = "none (flat: the address is on the guest's kernel command line)"
+
 
 def served_networks(host: str):
     """Networks this host serves; VLAN networks still in the pool (no project) wait for one."""
@@ -59,6 +61,8 @@ def ensure_bridge(network: Network) -> bool:
 
 def _ensure_bridge(network: Network) -> tuple[bool, str | None]:
     """(bridge created, VLAN step's outcome or None for a flat network)."""
+    if network.injected:
+        return _ensure_operator_bridge(network), None
     if network.vlan is None:
         return linux_bridge.ensure_bridge(
             network.bridge, f"{network.gateway}/{network.prefixlen}",
@@ -70,6 +74,17 @@ def _ensure_bridge(network: Network) -> tuple[bool, str | None]:
     state = vlan_tagging(network)
     isolation.ensure(settings.VLAN_ISOLATION_CHAIN, [network.bridge])
     return created, state
+
+
+def _ensure_operator_bridge(network: Network) -> bool:
+    """Flat: the bridge is the operator's. An existing one keeps its addresses (the gateway is
+    the operator's router); a missing one is created with the gateway address, which makes
+    this host the guests' gateway (a single-machine cloud)."""
+    if linux_bridge.exists(network.bridge):
+        return linux_bridge.ensure_bridge(network.bridge, None, interface=network.bridge_interface or None,
+                                          mtu=network.mtu)
+    return linux_bridge.ensure_bridge(network.bridge, f"{network.gateway}/{network.prefixlen}",
+                                      interface=network.bridge_interface or None, mtu=network.mtu)
 
 
 def vlan_tagging(network: Network) -> str:
@@ -85,7 +100,13 @@ def vlan_tagging(network: Network) -> str:
 
 
 def refresh_dhcp(network: Network, host: str | None = None) -> str:
-    """Hosts file from the DB (read under the network's lock), then start or SIGHUP dnsmasq."""
+    """Hosts file from the DB (read under the network's lock), then start or SIGHUP dnsmasq.
+    A Flat (injected) network has no dnsmasq: one left running from before is stopped."""
+    if network.injected:
+        if dnsmasq.is_running(network.pk):
+            with dnsmasq.network_lock(network.pk):
+                dnsmasq.stop(network.pk)
+        return INJECTED
     with dnsmasq.network_lock(network.pk):
         entries = fixed_ips.dhcp_hosts(network, host)
         return dnsmasq.ensure(dnsmasq_config(network), entries)
@@ -101,11 +122,12 @@ def setup_network(network: Network, host: str | None = None) -> dict:
     return report
 
 
-def teardown_network(network_id: int, bridge: str | None = None) -> None:
-    """Stop the network's dnsmasq and remove its bridge (if no active network uses it)."""
+def teardown_network(network_id: int, bridge: str | None = None, operator_bridge: bool = False) -> None:
+    """Stop the network's dnsmasq and remove its bridge (if no active network uses it and it
+    is not the operator's: a Flat network's bridge stays)."""
     with dnsmasq.network_lock(network_id):
         dnsmasq.stop(network_id)
-    if bridge and not Network.objects.active().filter(bridge=bridge).exists():
+    if bridge and not operator_bridge and not Network.objects.active().filter(bridge=bridge).exists():
         linux_bridge.delete_bridge(bridge)
 
 
@@ -116,7 +138,8 @@ def supervise_host_networks(host: str) -> dict:
     for network in served:
         try:
             report[network.pk] = setup_network(network, host)
-            fixed_ips.mark_leased(network, dnsmasq.read_leases(network.pk))
+            if not network.injected:
+                fixed_ips.mark_leased(network, dnsmasq.read_leases(network.pk))
         except Exception as exc:  # noqa: BLE001 - one broken network must not stop the others
             log.exception("supervision of network %s on %s failed", network.pk, host)
             report[network.pk] = {"network": network.pk, "error": str(exc)}
@@ -126,7 +149,8 @@ def supervise_host_networks(host: str) -> dict:
             network = Network.objects.filter(pk=orphan).first()
             if network is not None and network.deleted_at is None:
                 continue  # active but served by another host: leave its files alone
-            teardown_network(orphan, network.bridge if network is not None else None)
+            teardown_network(orphan, network.bridge if network is not None else None,
+                             operator_bridge=network is not None and network.injected)
             report[orphan] = {"network": orphan, "dnsmasq": "stopped"}
         except Exception as exc:  # noqa: BLE001
             log.exception("could not tear down deleted network %s", orphan)

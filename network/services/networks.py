@@ -56,8 +56,10 @@ def creation_lock() -> None:
 def create_network(label: str, cidr: str, bridge: str | None = None, bridge_interface: str | None = None,
                    dns1: str | None = None, dns2: str | None = None, multi_host: bool = False,
                    project=None, host: str | None = None, num_networks: int = 1,
-                   network_size: int | None = None, vlan: int | None = None, mtu: int | None = None) -> Network:
-    """Create a network and its FixedIP rows; refused if it overlaps an active network."""
+                   network_size: int | None = None, vlan: int | None = None, mtu: int | None = None,
+                   injected: bool | None = None) -> Network:
+    """Create a network and its FixedIP rows; refused if it overlaps an active network.
+    `injected` (default: NETWORK_MANAGER is flat): the Flat manager's network, without DHCP."""
     label = (label or "").strip()
     if not label or len(label) > 255:
         raise InvalidNetwork("a network label of 1-255 characters is required")
@@ -83,6 +85,12 @@ def create_network(label: str, cidr: str, bridge: str | None = None, bridge_inte
         raise InvalidNetwork(f"mtu {mtu} must be between 576 and 9000")
     if host:
         host = str(host).strip()
+    if injected is None:
+        from .vlan import manager
+
+        injected = manager() == "flat" and vlan is None
+    if injected and vlan is not None:
+        raise InvalidNetwork("a VLAN network always has DHCP: it cannot be injected (Flat)")
     addresses = list(net)
     with transaction.atomic():
         creation_lock()
@@ -98,7 +106,7 @@ def create_network(label: str, cidr: str, bridge: str | None = None, bridge_inte
             broadcast=str(net.broadcast_address), dhcp_start=str(addresses[RESERVED_BOTTOM]),
             dhcp_end=str(addresses[-1 - RESERVED_TOP]), dns1=dns1, dns2=dns2, bridge=bridge,
             bridge_interface=bridge_interface or "", vlan=vlan, multi_host=bool(multi_host),
-            project=project, host=host or None, mtu=mtu,
+            project=project, host=host or None, mtu=mtu, injected=bool(injected),
         )
         last = len(addresses) - RESERVED_TOP
         FixedIP.objects.bulk_create(

@@ -13,15 +13,15 @@ from network.services import vlan as vlan_svc
 TRUE, FALSE = {"t", "true", "1", "yes", "y"}, {"f", "false", "0", "no", "n"}
 
 
-def _bool(value: str) -> bool:
+def _bool(value: str, option: str = "--multi_host") -> bool:
     lowered = str(value).strip().lower()
     if lowered in TRUE | FALSE:
         return lowered in TRUE
-    raise CommandError(f"--multi_host must be T or F, not {value!r}")
+    raise CommandError(f"{option} must be T or F, not {value!r}")
 
 
 class Command(CategoryCommand):
-    help = "Networks (FlatDHCP, VLAN): create, list, delete."
+    help = "Networks (Flat, FlatDHCP, VLAN): create, list, delete."
     actions = {
         "create": "Create a network and its fixed IPs.",
         "list": "List networks.",
@@ -42,6 +42,9 @@ class Command(CategoryCommand):
             parser.add_argument("--project", "--project_id", dest="project", default=None)
             parser.add_argument("--host", default=None, help="network host (non multi-host)")
             parser.add_argument("--mtu", type=int, default=None)
+            parser.add_argument("--injected", default=None,
+                                help="T: a Flat network (no DHCP: the address goes on the guest's kernel command "
+                                     "line); default T when NETWORK_MANAGER is flat")
             parser.add_argument("--vlan_start", "--vlan", dest="vlan_start", type=int, default=None,
                                 help="VLAN manager: first vlan id (networks get vlan_start, vlan_start+1, ...; "
                                      "default VLAN_START when NETWORK_MANAGER is vlan)")
@@ -60,6 +63,8 @@ class Command(CategoryCommand):
                       dns2=options["dns2"], multi_host=_bool(options["multi_host"]), project=project,
                       host=options["host"], num_networks=options["num_networks"],
                       network_size=options["network_size"], mtu=options["mtu"])
+        if options["injected"] is not None:
+            common["injected"] = _bool(options["injected"], "--injected")
         try:
             if options["vlan_start"] is not None or vlan_svc.is_vlan():
                 created = vlan_svc.create_vlan_networks(options["label"], options["fixed_range_v4"],
