@@ -19,13 +19,13 @@ from .linux import iptables
 log = logging.getLogger(__name__)
 
 
-def rule_for(network: Network) -> iptables.MetadataRule:
-    address = settings.METADATA_HOST or network.gateway
+def rule_for(network: Network, host: str | None = None) -> iptables.MetadataRule:
+    address = settings.METADATA_HOST or network_host.bridge_address(network, host)
     return iptables.MetadataRule(bridge=network.bridge, address=address, port=int(settings.METADATA_PORT))
 
 
 def ensure_host_rules(host: str) -> dict:
-    rules = [rule_for(network) for network in network_host.served_networks(host)]
+    rules = [rule_for(network, host) for network in network_host.served_networks(host)]
     changed = iptables.ensure(rules)
     if changed:
         log.info("metadata rules of %s: %s", host, ", ".join(f"{r.bridge}->{r.address}:{r.port}" for r in rules))
@@ -36,7 +36,7 @@ def after_network(instance, host: str) -> None:
     """Host hook: the metadata address works on the instance's networks served here (a network
     served by another host gets its rule from that host's agent)."""
     networks = {row.network_id: row.network for row in fixed_ips_of_instance(instance.uuid)}
-    rules = [rule_for(network) for network in networks.values()
+    rules = [rule_for(network, host) for network in networks.values()
              if not network.deleted and network_host.serving_host(network, host) == host]
     if rules:
         iptables.ensure(rules)

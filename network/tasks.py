@@ -41,7 +41,7 @@ def refresh_dhcp(network_id: int, host: str | None = None) -> str | None:
     if network is None:
         return None
     host = _current_host(host)
-    host_service.ensure_bridge(network)
+    host_service.ensure_bridge(network, host)
     return host_service.refresh_dhcp(network, host)
 
 

@@ -8,7 +8,10 @@ and a teardown that leaves no guest, dnsmasq or bridge behind.
 import os
 import shutil
 import signal
+import socket
 import subprocess
+import sys
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,6 +80,34 @@ def http(address: str, timeout: float = 3) -> str | None:
             return response.read().decode(errors="replace")
     except OSError:
         return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("0.0.0.0", 0))
+        return sock.getsockname()[1]
+
+
+def start_metadata_service(cloud: Cloud, port: int) -> None:
+    """gunicorn metadata.wsgi, as `make run` starts it, logging next to the other processes."""
+    log = cloud.tmp_path / "metadata.log"
+    argv = [str(Path(sys.executable).with_name("gunicorn")), "metadata.wsgi", "--bind", f"0.0.0.0:{port}",
+            "--workers", "1", "--threads", "4", "--access-logfile", "-"]
+    with open(log, "a") as out:
+        proc = subprocess.Popen(argv, cwd=ROOT, env=cloud.env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    cloud.procs["metadata"] = (proc, log)
+
+    def answering():
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+        except urllib.error.HTTPError as exc:
+            return exc.code == 404  # the host is no instance: it answers, with nothing
+        except OSError:
+            return False
+        return False
+
+    cloud.wait(answering, 30, "the metadata service to answer")
 
 
 @contextmanager

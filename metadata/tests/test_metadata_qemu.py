@@ -5,24 +5,18 @@ its instance-id and the public key it got on its console; a second guest only ev
 own."""
 import hashlib
 import os
-import socket
-import subprocess
-import sys
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from compute.models import Instance, KeyPair
-from compute.tests.cloud_harness import Cloud
-from compute.tests.real_guest import real_guest_cloud
+from compute.tests.real_guest import free_port, real_guest_cloud, start_metadata_service
 from images.testimage import builder
 from metadata.linux import iptables
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 HOST = "md-host"
 BRIDGE = "cptmd0"
 CIDR = "10.237.0.0/24"
@@ -30,41 +24,13 @@ GATEWAY = "10.237.0.1"
 BOOT_TIMEOUT = 150
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("0.0.0.0", 0))
-        return sock.getsockname()[1]
-
-
-def _start_metadata_service(cloud: Cloud, port: int) -> None:
-    """gunicorn metadata.wsgi, as `make run` starts it, logging next to the other processes."""
-    log = cloud.tmp_path / "metadata.log"
-    argv = [str(Path(sys.executable).with_name("gunicorn")), "metadata.wsgi", "--bind", f"0.0.0.0:{port}",
-            "--workers", "1", "--threads", "4", "--access-logfile", "-"]
-    with open(log, "a") as out:
-        proc = subprocess.Popen(argv, cwd=ROOT, env=cloud.env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    cloud.procs["metadata"] = (proc, log)
-
-    def answering():
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
-        except urllib.error.HTTPError as exc:
-            return exc.code == 404  # the host is no instance: it answers, with nothing
-        except OSError:
-            return False
-        return False
-
-    cloud.wait(answering, 30, "the metadata service to answer")
-
-
 @pytest.fixture
 def md_cloud(settings, tmp_path, admin_account, osc):
-    port = _free_port()
+    port = free_port()
     try:
         with real_guest_cloud(settings, tmp_path, osc, label="mdnet", cidr=CIDR, bridge=BRIDGE, host=HOST,
                               servers=("vm1", "vm2"), cloud_env={"METADATA_PORT": port},
-                              before_agents=lambda cloud: _start_metadata_service(cloud, port)) as env:
+                              before_agents=lambda cloud: start_metadata_service(cloud, port)) as env:
             yield {"cloud": env.cloud, "network": env.network, "port": port}
     finally:
         iptables.remove([BRIDGE])  # after the agent stopped: it would put the rule back

@@ -31,6 +31,10 @@ class DnsmasqConfig:
     domain: str = "novalocal"
     lease_time: int = 3600
     mtu: int | None = None
+    # Multi-host: several hosts' dnsmasqs share the segment, each listening on its own address
+    # and answering only its own instances (no --interface: it would bind every address of the
+    # bridge; not authoritative: it would refuse the other hosts' clients).
+    shared_segment: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ def argv(cfg: DnsmasqConfig) -> list[str]:
         settings.DNSMASQ_BINARY,
         "--strict-order",
         "--bind-interfaces",
-        f"--interface={bridge}",
+        *([] if cfg.shared_segment else [f"--interface={bridge}"]),
         "--except-interface=lo",
         f"--listen-address={gateway}",
         f"--dhcp-range=set:net{cfg.network_id},{start},{end},{validate.ipv4(cfg.netmask)},{lease}s",
@@ -102,7 +106,7 @@ def argv(cfg: DnsmasqConfig) -> list[str]:
         f"--domain={validate.domain(cfg.domain)}",
         f"--dhcp-option=3,{gateway}",
         "--dhcp-no-override",
-        "--dhcp-authoritative",
+        *([] if cfg.shared_segment else ["--dhcp-authoritative"]),
     ]
     if cfg.dns_servers:
         args.append("--no-resolv")

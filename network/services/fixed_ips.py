@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 MAC_PREFIX = "fa:16:3e"
 MAC_ATTEMPTS = 5  # seeds: --create_unique_mac_address_attempts
+DHCP_SERVER_HOSTNAME = "nova-dhcp-server"  # the hostname of a multi-host network's per-host address rows
 
 
 def generate_mac() -> str:
@@ -80,6 +81,40 @@ def allocate_fixed_ip(network: Network, instance_uuid, host: str = "", hostname:
                 if row is not None:
                     return row
     raise NoMoreFixedIps(f"could not generate a unique MAC address in {MAC_ATTEMPTS} attempts")
+
+
+def host_dhcp_address(network: Network, host: str) -> str:
+    """Multi-host: the address `host` serves the network from (its bridge address, dnsmasq's
+    listen address, and the gateway of its instances), as nova's per-host dhcp address: a
+    fixed IP held by the host itself (no instance, hostname DHCP_SERVER_HOSTNAME)."""
+    if not host:
+        raise InvalidNetwork("a multi-host network needs the host's name for its DHCP address")
+    with transaction.atomic():
+        Network.objects.select_for_update().filter(pk=network.pk).first()  # one allocation per host at a time
+        row = FixedIP.objects.filter(network_id=network.pk, instance_uuid__isnull=True, allocated=True,
+                                     host=host, hostname=DHCP_SERVER_HOSTNAME).first()
+        if row is not None:
+            return row.address
+        row = (FixedIP.objects.select_for_update(skip_locked=True)
+               .filter(network_id=network.pk, allocated=False, reserved=False, instance_uuid__isnull=True)
+               .order_by("id").first())
+        if row is None:
+            raise NoMoreFixedIps(f"No fixed IP addresses available for the DHCP server of {host} on {network.label}")
+        row.allocated, row.host, row.hostname, row.updated_at = True, host, DHCP_SERVER_HOSTNAME, timezone.now()
+        row.save(update_fields=["allocated", "host", "hostname", "updated_at"])
+        log.info("%s serves network %s from %s", host, network.label, row.address)
+        return row.address
+
+
+def dhcp_servers(network: Network) -> tuple[str, ...]:
+    """Where the network's instances may get DHCP answers from: its gateway, and for a
+    multi-host network every host's own address (read only). All of them, not only the
+    instance's host: hosts sharing one machine answer from the bridge's primary address."""
+    if not network.multi_host:
+        return (network.gateway,)
+    hosts = FixedIP.objects.filter(network_id=network.pk, instance_uuid__isnull=True, allocated=True,
+                                   hostname=DHCP_SERVER_HOSTNAME).order_by("id").values_list("address", flat=True)
+    return (network.gateway, *hosts)
 
 
 def release_fixed_ip(instance_uuid) -> list[FixedIP]:

@@ -40,11 +40,20 @@ def serving_host(network: Network, instance_host: str) -> str:
     return instance_host
 
 
-def dnsmasq_config(network: Network) -> dnsmasq.DnsmasqConfig:
+def bridge_address(network: Network, host: str | None) -> str:
+    """The address this host has on the network's bridge: the network's gateway, or for a
+    multi-host network the host's own DHCP address (its instances' gateway)."""
+    if network.multi_host and host:
+        return fixed_ips.host_dhcp_address(network, host)
+    return network.gateway
+
+
+def dnsmasq_config(network: Network, host: str | None = None) -> dnsmasq.DnsmasqConfig:
     return dnsmasq.DnsmasqConfig(
         network_id=network.pk,
         bridge=network.bridge,
-        gateway=network.gateway,
+        gateway=bridge_address(network, host),
+        shared_segment=bool(network.multi_host and host),
         netmask=network.netmask,
         dhcp_start=network.dhcp_start,
         dhcp_end=None,  # static: only the instances of the hosts file get an address
@@ -55,22 +64,23 @@ def dnsmasq_config(network: Network) -> dnsmasq.DnsmasqConfig:
     )
 
 
-def ensure_bridge(network: Network) -> bool:
-    return _ensure_bridge(network)[0]
+def ensure_bridge(network: Network, host: str | None = None) -> bool:
+    return _ensure_bridge(network, host)[0]
 
 
-def _ensure_bridge(network: Network) -> tuple[bool, str | None]:
+def _ensure_bridge(network: Network, host: str | None = None) -> tuple[bool, str | None]:
     """(bridge created, VLAN step's outcome or None for a flat network)."""
     if network.injected:
         return _ensure_operator_bridge(network), None
     if network.vlan is None:
         return linux_bridge.ensure_bridge(
-            network.bridge, f"{network.gateway}/{network.prefixlen}",
+            network.bridge, f"{bridge_address(network, host)}/{network.prefixlen}",
             interface=network.bridge_interface or None, mtu=network.mtu,
         ), None
     # VLAN: the bridge never gets the raw interface (it would join every project's bridge to
     # one L2 segment), only the 802.1Q device of its vlan, where the kernel has them.
-    created = linux_bridge.ensure_bridge(network.bridge, f"{network.gateway}/{network.prefixlen}", mtu=network.mtu)
+    created = linux_bridge.ensure_bridge(network.bridge, f"{bridge_address(network, host)}/{network.prefixlen}",
+                                         mtu=network.mtu)
     state = vlan_tagging(network)
     isolation.ensure(settings.VLAN_ISOLATION_CHAIN, [network.bridge])
     return created, state
@@ -109,11 +119,11 @@ def refresh_dhcp(network: Network, host: str | None = None) -> str:
         return INJECTED
     with dnsmasq.network_lock(network.pk):
         entries = fixed_ips.dhcp_hosts(network, host)
-        return dnsmasq.ensure(dnsmasq_config(network), entries)
+        return dnsmasq.ensure(dnsmasq_config(network, host), entries)
 
 
 def setup_network(network: Network, host: str | None = None) -> dict:
-    created, vlan_state = _ensure_bridge(network)
+    created, vlan_state = _ensure_bridge(network, host)
     state = refresh_dhcp(network, host)
     report = {"network": network.pk, "bridge": "created" if created else "present", "dnsmasq": state}
     if vlan_state is not None:
@@ -187,7 +197,7 @@ def prepare_instance_network(network: Network, instance_host: str) -> str:
     """
     target = serving_host(network, instance_host)
     if target == instance_host:
-        ensure_bridge(network)
+        ensure_bridge(network, instance_host)
         return "local:" + refresh_dhcp(network, instance_host)
     return "sent:" + request_refresh(network, target)
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ..linux import validate
 from ..models import FixedIP, Network
+from .fixed_ips import DHCP_SERVER_HOSTNAME
 from . import InvalidNetwork, NetworkInUse, NetworkNotFound
 
 log = logging.getLogger(__name__)
@@ -165,7 +166,8 @@ def delete_network(network: Network) -> Network:
         if network.deleted_at is not None:
             raise NetworkNotFound(f"Network {network.uuid} could not be found.")
         in_use = FixedIP.objects.filter(network=network).filter(
-            Q(allocated=True) | Q(instance_uuid__isnull=False)).count()
+            Q(allocated=True) | Q(instance_uuid__isnull=False)).exclude(
+            instance_uuid__isnull=True, hostname=DHCP_SERVER_HOSTNAME).count()  # hosts' own addresses go with it
         if in_use:
             raise NetworkInUse(f"Network {network.label} is still in use: {in_use} address(es) allocated")
         network.deleted_at = timezone.now()

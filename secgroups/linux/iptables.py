@@ -113,7 +113,7 @@ def instance_rules(chain: str, firewall) -> list[str]:
         f"-A {chain} -m conntrack --ctstate INVALID -j DROP",
         f"-A {chain} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
     ]
-    for server in sorted({validate.ipv4(a.dhcp_server) for a in firewall.addresses if a.dhcp_server}):
+    for server in sorted({validate.ipv4(server) for a in firewall.addresses for server in a.dhcp_servers}):
         lines.append(f"-A {chain} -s {server}/32 -p udp -m udp --sport 67 --dport 68 -j ACCEPT")
     for allow in firewall.allows:
         tail = " ".join(match(allow) + ["-j", "ACCEPT"])

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from compute.models import Instance
 from network.models import FixedIP
+from network.services.fixed_ips import dhcp_servers
 
 from ..models import SecurityGroupMember, SecurityGroupRule
 
@@ -18,7 +19,7 @@ from ..models import SecurityGroupMember, SecurityGroupRule
 class Address:
     ip: str
     bridge: str
-    dhcp_server: str | None = None
+    dhcp_servers: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,13 @@ def firewalls(instances) -> list[InstanceFirewall]:
         parent_group_id__in={g for ids in groups_of.values() for g in ids}
     ).order_by("parent_group_id", "id"))
     sources = _source_addresses({r.group_id for r in rules if r.group_id})
+    servers_by_network = {}
+
+    def servers_of(network):
+        if network.pk not in servers_by_network:
+            servers_by_network[network.pk] = dhcp_servers(network)
+        return servers_by_network[network.pk]
+
     result = []
     for instance in placed:
         allows = []
@@ -89,7 +97,7 @@ def firewalls(instances) -> list[InstanceFirewall]:
                 allows.append(Allow(rule.protocol, rule.from_port, rule.to_port, tuple(cidrs)))
         result.append(InstanceFirewall(
             uuid=str(instance.uuid),
-            addresses=tuple(Address(row.address, row.network.bridge, row.network.gateway)
+            addresses=tuple(Address(row.address, row.network.bridge, servers_of(row.network))
                             for row in addresses[str(instance.uuid)]),
             allows=tuple(dict.fromkeys(allows)),  # the same rule in two groups: once
         ))

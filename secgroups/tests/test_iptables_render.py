@@ -16,7 +16,7 @@ CHAIN = f"{H}-0123456789abcdef"
 def web_server():
     return InstanceFirewall(
         uuid=UUID,
-        addresses=(Address("10.236.0.5", "cptsg0", "10.236.0.1"),),
+        addresses=(Address("10.236.0.5", "cptsg0", ("10.236.0.1",)),),
         allows=(
             Allow("tcp", 80, 80, ("0.0.0.0/0",)),
             Allow("tcp", 8000, 8080, ("192.168.1.0/24",)),
@@ -58,7 +58,7 @@ def test_instance_chain_text_for_a_set_of_rules():
 
 
 def test_a_default_group_member_alone_admits_nothing_but_dhcp_and_replies():
-    alone = InstanceFirewall(UUID, (Address("10.236.0.5", "cptsg0", "10.236.0.1"),), ())
+    alone = InstanceFirewall(UUID, (Address("10.236.0.5", "cptsg0", ("10.236.0.1",)),), ())
     assert iptables.render_instance(HOST, alone) == "\n".join([
         "*filter",
         f":{CHAIN} - [0:0]",
@@ -73,7 +73,7 @@ def test_a_default_group_member_alone_admits_nothing_but_dhcp_and_replies():
 
 def test_host_text_declares_only_its_own_chains_and_deletes_stale_ones():
     second = InstanceFirewall("fedcba98765432100123456789abcdef",
-                              (Address("10.236.0.9", "cptsg0", "10.236.0.1"), Address("10.237.0.9", "cptsg1", None)),
+                              (Address("10.236.0.9", "cptsg0", ("10.236.0.1",)), Address("10.237.0.9", "cptsg1", ())),
                               ())
     stale = f"{H}-1111111111111111"
     text = iptables.render_host(HOST, [web_server(), second], remove=[stale, CHAIN, H])
@@ -116,8 +116,8 @@ def test_values_are_validated_before_they_reach_a_rule(allow):
 
 
 def test_addresses_and_bridges_are_validated():
-    bad_ip = InstanceFirewall(UUID, (Address("10.236.0.5; reboot", "cptsg0", None),), ())
-    bad_bridge = InstanceFirewall(UUID, (Address("10.236.0.5", "br0 -j ACCEPT", None),), ())
+    bad_ip = InstanceFirewall(UUID, (Address("10.236.0.5; reboot", "cptsg0", ()),), ())
+    bad_bridge = InstanceFirewall(UUID, (Address("10.236.0.5", "br0 -j ACCEPT", ()),), ())
     for firewall in (bad_ip, bad_bridge):
         with pytest.raises(InvalidValue):
             iptables.render_host(HOST, [firewall])

@@ -25,7 +25,7 @@ def test_the_default_group_admits_its_members_and_nothing_else(member_client, bo
     assert [fw.uuid for fw in on_host] == [str(a.uuid)]
     (fw,) = on_host
     ip_a = fw.addresses[0].ip
-    assert (fw.addresses[0].bridge, fw.addresses[0].dhcp_server) == ("cptsgunit", "10.236.50.1")
+    assert (fw.addresses[0].bridge, fw.addresses[0].dhcp_servers) == ("cptsgunit", ("10.236.50.1",))
     ip_b = firewall.host_firewalls("sg-unit-2")[0].addresses[0].ip
     assert fw.allows == (Allow(None, None, None, tuple(sorted([f"{ip_a}/32", f"{ip_b}/32"],
                                                               key=lambda c: int(c.split(".")[3].split("/")[0])))),)
