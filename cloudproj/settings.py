@@ -54,6 +54,8 @@ FLAT_NETWORK_BRIDGE = env.str("FLAT_NETWORK_BRIDGE", default="br100")
 FLAT_INTERFACE = env.str("FLAT_INTERFACE", default="")
 FIXED_RANGE = env.str("FIXED_RANGE", default="10.0.0.0/24")  # the default network of `make run`
 NETWORK_SUPERVISE_INTERVAL = env.float("NETWORK_SUPERVISE_INTERVAL", default=30.0)  # agent: dnsmasq/bridges
+# agent: security-group chains and floating NAT rewritten from the DB (hand-made changes go)
+FIREWALL_RESYNC_INTERVAL = env.float("FIREWALL_RESYNC_INTERVAL", default=60.0)
 # Network manager (the seeds' --network_manager): "flatdhcp" (one shared network, dnsmasq),
 # "vlan" (a network, subnet and bridge per project, assigned on first use from the networks
 # `network create --vlan_start N --num_networks K` made; 802.1Q device VLAN_DEVICE_PREFIX<N> on

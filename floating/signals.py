@@ -1,14 +1,11 @@
 """Signal receivers: a deleted instance loses its floating IPs (in the deleting transaction),
-and an agent `agent@<host>` re-applies its floating NAT from the DB when it is ready."""
-import logging
-
+and an agent `agent@<host>` re-applies its floating NAT from the DB when it is ready and then
+periodically."""
 from celery import signals as celery_signals
-from django.db import close_old_connections, connection
+from django.conf import settings
 from django.dispatch import receiver
 
 from compute.signals import instance_deleted
-
-log = logging.getLogger(__name__)
 
 
 @receiver(instance_deleted, dispatch_uid="floating.signals.instance_deleted")
@@ -22,6 +19,9 @@ def on_instance_deleted(sender=None, instance=None, **kwargs):
 
 @celery_signals.worker_ready.connect(dispatch_uid="floating.signals.worker_ready")
 def on_worker_ready(sender=None, **kwargs):
+    """The host's floating NAT from the DB now, and again every FIREWALL_RESYNC_INTERVAL
+    seconds (rules or addresses removed by hand are put back)."""
+    from network import periodic
     from network.signals import agent_host
 
     from .services.host import on_agent_start
@@ -29,11 +29,7 @@ def on_worker_ready(sender=None, **kwargs):
     host = agent_host(sender)
     if host is None:
         return None
-    close_old_connections()
-    try:
-        return on_agent_start(host)
-    except Exception:  # noqa: BLE001 - the agent must still start; the next change re-applies
-        log.exception("re-applying the floating IPs of %s failed", host)
-        return None
-    finally:
-        connection.close()
+    what = f"re-applying the floating IPs of {host}"
+    report = periodic.run_pass(what, on_agent_start, host)
+    periodic.start(f"floating:{host}", what, on_agent_start, settings.FIREWALL_RESYNC_INTERVAL, host)
+    return report

@@ -6,12 +6,11 @@ compute.agent registers the services on `worker_init`; this runs on `worker_read
 restarted agent re-creates the bridges and dnsmasq of every network its host serves.
 """
 import logging
-import threading
-
-from django.conf import settings
 
 from celery import signals
-from django.db import close_old_connections, connection
+from django.conf import settings
+
+from . import periodic
 
 log = logging.getLogger(__name__)
 
@@ -32,47 +31,22 @@ def on_worker_ready(sender=None, **kwargs):
         return None
     from .services.host import on_agent_start
 
-    close_old_connections()
     try:
-        return on_agent_start(host)
-    except Exception:  # noqa: BLE001 - the agent must still start; supervision retries later
-        log.exception("re-creating the networks of %s failed", host)
-        return None
+        return periodic.run_pass(f"re-creating the networks of {host}", on_agent_start, host)
     finally:
-        connection.close()
         start_supervision(host)
 
 
-_supervisors: dict[str, threading.Event] = {}
-
-
-def start_supervision(host: str, interval: float | None = None) -> threading.Event:
+def start_supervision(host: str, interval: float | None = None):
     """A daemon thread of the agent running `supervise_host_networks(host)` periodically.
     Returns the event that stops it (set on worker shutdown)."""
     from .services.host import supervise_host_networks
 
-    if host in _supervisors:
-        return _supervisors[host]
-    interval = float(interval if interval is not None else settings.NETWORK_SUPERVISE_INTERVAL)
-    stopped = threading.Event()
-    _supervisors[host] = stopped
-
-    def loop():
-        while not stopped.wait(interval):
-            close_old_connections()
-            try:
-                supervise_host_networks(host)
-            except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable
-                log.exception("network supervision of %s failed; retrying in %ss", host, interval)
-            finally:
-                connection.close()
-
-    threading.Thread(target=loop, name=f"network-supervisor-{host}", daemon=True).start()
-    return stopped
+    interval = interval if interval is not None else settings.NETWORK_SUPERVISE_INTERVAL
+    return periodic.start(f"network:{host}", f"network supervision of {host}", supervise_host_networks,
+                          interval, host)
 
 
-@signals.worker_shutdown.connect(dispatch_uid="network.signals.worker_shutdown")
 def on_worker_shutdown(sender=None, **kwargs):
-    for stopped in _supervisors.values():
-        stopped.set()
-    _supervisors.clear()
+    """Stops every periodic pass of this agent (network.periodic does it on worker_shutdown)."""
+    periodic.stop_all()

@@ -2,18 +2,16 @@
 
 - instance_deleted: the instance leaves its groups; the hosts of members that admitted it
   by source group re-apply their chains.
-- worker_ready of an agent (`agent@HOST`): every chain of HOST rewritten from the DB.
+- worker_ready of an agent (`agent@HOST`): every chain of HOST rewritten from the DB, then
+  periodically (FIREWALL_RESYNC_INTERVAL).
 """
-import logging
-
 from celery import signals
-from django.db import close_old_connections, connection
+from django.conf import settings
 from django.dispatch import receiver
 
 from compute.signals import instance_deleted
+from network import periodic
 from network.signals import agent_host
-
-log = logging.getLogger(__name__)
 
 
 @receiver(instance_deleted, dispatch_uid="secgroups.signals.instance_deleted")
@@ -25,16 +23,14 @@ def on_instance_deleted(sender, instance, **kwargs):
 
 @signals.worker_ready.connect(dispatch_uid="secgroups.signals.worker_ready")
 def on_worker_ready(sender=None, **kwargs):
+    """Every chain of the host rewritten from the DB now, and again every
+    FIREWALL_RESYNC_INTERVAL seconds (a chain changed or flushed by hand is put back)."""
     host = agent_host(sender)
     if host is None:
         return None
     from .services.host import regenerate
 
-    close_old_connections()
-    try:
-        return regenerate(host)
-    except Exception:  # noqa: BLE001 - the agent must still start; every change re-applies later
-        log.exception("regenerating the security group chains of %s failed", host)
-        return None
-    finally:
-        connection.close()
+    what = f"regenerating the security group chains of {host}"
+    report = periodic.run_pass(what, regenerate, host)
+    periodic.start(f"secgroups:{host}", what, regenerate, settings.FIREWALL_RESYNC_INTERVAL, host)
+    return report

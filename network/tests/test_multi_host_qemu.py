@@ -20,7 +20,6 @@ from floating.services.host import prefix_for
 from images.testimage import builder
 from metadata.linux import iptables as metadata_iptables
 from network.linux import bridge as linux_bridge
-from network.linux import dnsmasq
 from network.models import FixedIP
 from network.services.fixed_ips import DHCP_SERVER_HOSTNAME
 
@@ -33,7 +32,7 @@ HOSTS = ("mh-a", "mh-b")
 BRIDGE = "cptmh0"
 CIDR = "10.235.0.0/24"
 PUB = "cptmhpub0"  # the public interface of the floating NAT (rules only: the traffic is floating's test)
-RANGE = "198.51.100.0/28"
+RANGE = "198.51.100.224/28"  # apart from floating/tests/test_host.py's addresses
 POOL = "mhpool"
 BOOT_TIMEOUT = 150
 INSTANCE_ID_START = 0x235000

@@ -2,7 +2,8 @@
 and dnsmasq) and the real `openstack` client: the default group refuses the host's HTTP to
 a new server; `security group rule create --protocol tcp --dst-port 80 default` lets it
 through; deleting the rule refuses it again. A restarted agent rewrites the chains from the
-DB (a rule added by hand is gone), and a deleted server leaves no chain behind.
+DB (a rule added by hand is gone), and so does its periodic pass; a deleted server leaves
+no chain behind.
 """
 import shutil
 import subprocess
@@ -34,7 +35,8 @@ def real_cloud(settings, tmp_path, admin_account, osc):
     if shutil.which("iptables-restore") is None:
         pytest.skip("missing host tools: iptables-restore")
     with real_guest_cloud(settings, tmp_path, osc, label="sgnet", cidr=CIDR, bridge=BRIDGE, host=HOST,
-                          instance_id_start=INSTANCE_ID_START) as env:
+                          instance_id_start=INSTANCE_ID_START,
+                          agent_env={"FIREWALL_RESYNC_INTERVAL": 3600}) as env:  # only the restart rewrites
         yield {"cloud": env.cloud, "image": env.images["root"], "network": env.network}
     host_service.teardown(HOST)
 
@@ -69,11 +71,15 @@ def test_default_group_refuses_http_until_a_rule_allows_it(real_cloud, osc):
     subprocess.run(["iptables", "-w", "-I", chain, "1", "-p", "tcp", "--dport", "80", "-j", "ACCEPT"], check=True)
     assert cloud.wait(lambda: _http(address), 10, "HTTP through the hand-made rule")
     cloud.kill(f"agent-{HOST}")
-    cloud.start_agent(HOST, LIBVIRT_URI="qemu:///system", VIRT_TYPE="qemu")
+    cloud.start_agent(HOST, LIBVIRT_URI="qemu:///system", VIRT_TYPE="qemu", FIREWALL_RESYNC_INTERVAL=2)
     cloud.wait(lambda: "-p tcp -m tcp --dport 80 -j ACCEPT" not in filter_table(), 60,
                "the restarted agent to rewrite the chains")
     assert _refused(address)
     assert f"-j {chain}" in filter_table()
+    # and so does its periodic pass, without a restart
+    subprocess.run(["iptables", "-w", "-I", chain, "1", "-p", "tcp", "--dport", "80", "-j", "ACCEPT"], check=True)
+    cloud.wait(lambda: "-p tcp -m tcp --dport 80 -j ACCEPT" not in filter_table(), 30,
+               "the agent's periodic pass to rewrite the chains")
 
     # deleting the server removes its chain and its jump
     osc("server", "delete", "--wait", "vm1", raw=True)
