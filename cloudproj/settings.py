@@ -76,6 +76,8 @@ METADATA_HOST = env.str("METADATA_HOST", default="")  # "": each network's gatew
 # <prefix>-pre/-out/-post ("": cpfip-<6 hex of sha1(host)>, one set per host of a machine).
 FLOATING_INTERFACE = env.str("FLOATING_INTERFACE", default="eth0")
 DEFAULT_FLOATING_POOL = env.str("DEFAULT_FLOATING_POOL", default="nova")
+# seeds' --auto_assign_floating_ip: each new instance gets one of DEFAULT_FLOATING_POOL
+AUTO_ASSIGN_FLOATING_IP = env.bool("AUTO_ASSIGN_FLOATING_IP", default=False)
 FLOATING_CHAIN_PREFIX = env.str("FLOATING_CHAIN_PREFIX", default="")
 
 # --- scheduler (the seeds' and Nova's defaults) -------------------------------------------

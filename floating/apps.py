@@ -13,10 +13,10 @@ class FloatingConfig(AppConfig):
         from compute.services import host_hooks
 
         from .api import actions
-        from .services import host
+        from .services import auto_assign, host
 
         import_module(f"{self.name}.policies")
         import_module(f"{self.name}.signals")
-        host_hooks.register(before_cleanup=host.before_cleanup)
+        host_hooks.register(after_network=auto_assign.assign, before_cleanup=host.before_cleanup)
         register_action("addFloatingIp", actions.add_floating_ip)
         register_action("removeFloatingIp", actions.remove_floating_ip)

@@ -150,13 +150,20 @@ def release(ctx, row: FloatingIP) -> None:
             raise FloatingNotFound(f"Floating IP not found for ID {row.uuid}")
         project_id = row.project_id
         send_sync(_clear_association(row))
-        row.project = None
-        row.allocated_at = None
-        row.auto_assigned = False
-        row.uuid = uuid_lib.uuid4()  # an id names one allocation: the released one is gone
-        row.save(update_fields=["project", "allocated_at", "auto_assigned", "uuid", "updated_at"])
-        quotas.commit(quotas.reserve(project_id, {RESOURCE: -1}))
+        _return_to_pool(row)
     log.info("floating IP %s released by project %s", row.address, project_id)
+
+
+def _return_to_pool(row: FloatingIP) -> None:
+    """A locked, disassociated row back to its pool; its project's quota usage goes down."""
+    project_id = row.project_id
+    row.project = None
+    row.allocated_at = None
+    row.auto_assigned = False
+    row.uuid = uuid_lib.uuid4()  # an id names one allocation: the released one is gone
+    row.save(update_fields=["project", "allocated_at", "auto_assigned", "uuid", "updated_at"])
+    if project_id:
+        quotas.commit(quotas.reserve(project_id, {RESOURCE: -1}))
 
 
 # --- associate / disassociate -----------------------------------------------------------------
@@ -244,14 +251,18 @@ def disassociate(ctx, instance: Instance, address) -> FloatingIP:
 
 
 def disassociate_instance(instance_uuid, notify: bool = True) -> set[str]:
-    """Disassociate every floating IP of an instance that goes away. Returns the NAT hosts
-    concerned (told to re-apply after commit when `notify`)."""
+    """Disassociate every floating IP of an instance that goes away (an auto-assigned one goes
+    back to its pool). Returns the NAT hosts concerned (told to re-apply after commit when
+    `notify`)."""
     hosts = set()
     with transaction.atomic():
         for row in FloatingIP.objects.select_for_update().filter(instance_uuid=instance_uuid).order_by("id"):
             host = _clear_association(row)
             if host:
                 hosts.add(host)
+            if row.auto_assigned:
+                _return_to_pool(row)
+                log.info("auto-assigned floating IP %s released with instance %s", row.address, instance_uuid)
         if notify:
             for host in sorted(hosts):
                 send_sync(host)
