@@ -51,7 +51,8 @@ def teardown_network(network_id: int) -> None:
     if network is not None and network.deleted_at is None:
         return  # re-created or never deleted: nothing to tear down
     host_service.teardown_network(network_id, network.bridge if network else None,
-                                  operator_bridge=network is not None and network.injected)
+                                  operator_bridge=network is not None and network.injected,
+                                  vlan=network.vlan if network is not None else None)
 
 
 @shared_task(name="network.supervise", acks_late=True)

@@ -82,3 +82,26 @@ def ensure_device(name: str, interface: str, vlan: int, bridge: str) -> bool:
         run([IP, "link", "set", "dev", name, "master", bridge])
     run([IP, "link", "set", "dev", name, "up"])
     return created
+
+
+def is_vlan_device(name: str) -> bool:
+    """True if link `name` exists and is an 802.1Q device (never touch anything else)."""
+    import json
+
+    if not exists(name):
+        return False
+    proc = run([IP, "-d", "-j", "link", "show", "dev", validate.ifname(name)], check=False)
+    if proc.returncode != 0:
+        return False
+    links = json.loads(proc.stdout or "[]")
+    return bool(links) and links[0].get("linkinfo", {}).get("info_kind") == "vlan"
+
+
+def delete_device(name: str) -> bool:
+    """Remove the 802.1Q device `name` when it exists and is one. True if removed."""
+    if not is_vlan_device(name):
+        return False
+    proc = run([IP, "link", "del", "dev", name], check=False)
+    if proc.returncode != 0 and exists(name):
+        raise HostCommandError([IP, "link", "del", name], proc.returncode, proc.stderr)
+    return True

@@ -132,11 +132,14 @@ def setup_network(network: Network, host: str | None = None) -> dict:
     return report
 
 
-def teardown_network(network_id: int, bridge: str | None = None, operator_bridge: bool = False) -> None:
-    """Stop the network's dnsmasq and remove its bridge (if no active network uses it and it
-    is not the operator's: a Flat network's bridge stays)."""
+def teardown_network(network_id: int, bridge: str | None = None, operator_bridge: bool = False,
+                     vlan: int | None = None) -> None:
+    """Stop the network's dnsmasq, remove its 802.1Q device (VLAN) and its bridge (if no active
+    network uses them and the bridge is not the operator's: a Flat network's bridge stays)."""
     with dnsmasq.network_lock(network_id):
         dnsmasq.stop(network_id)
+    if vlan is not None and not Network.objects.active().filter(vlan=vlan).exists():
+        linux_vlan.delete_device(linux_vlan.device_name(settings.VLAN_DEVICE_PREFIX, vlan))
     if bridge and not operator_bridge and not Network.objects.active().filter(bridge=bridge).exists():
         linux_bridge.delete_bridge(bridge)
 
@@ -160,7 +163,8 @@ def supervise_host_networks(host: str) -> dict:
             if network is not None and network.deleted_at is None:
                 continue  # active but served by another host: leave its files alone
             teardown_network(orphan, network.bridge if network is not None else None,
-                             operator_bridge=network is not None and network.injected)
+                             operator_bridge=network is not None and network.injected,
+                             vlan=network.vlan if network is not None else None)
             report[orphan] = {"network": orphan, "dnsmasq": "stopped"}
         except Exception as exc:  # noqa: BLE001
             log.exception("could not tear down deleted network %s", orphan)

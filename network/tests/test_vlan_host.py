@@ -122,3 +122,22 @@ def test_two_projects_vlan_networks_are_set_up_and_isolated(vlan_host, host_link
                   check=False).returncode == 0
     finally:
         FORWARDING.write_text(forwarding)
+
+
+def test_teardown_removes_only_an_8021q_device_of_the_vlan(vlan_host, host_links):
+    """A look-alike link with the device's name (not an 802.1Q device) is never deleted; on
+    kernels with 802.1Q the real device goes with its last network."""
+    name = "cptvlv3902"
+    host_links["links"] += [name, name + "p"]
+    sh("ip", "link", "add", name, "type", "veth", "peer", "name", name + "p")
+    assert not linux_vlan.is_vlan_device(name)
+    host.teardown_network(999999, vlan=3902)
+    assert Path(f"/sys/class/net/{name}").exists()
+    supported, reason = linux_vlan.support(vlan_host.VLAN_INTERFACE, vlan_host.VLAN_DEVICE_PREFIX)
+    if not supported:
+        pytest.skip(f"deleting a real 802.1Q device is not testable here: {reason}")
+    sh("ip", "link", "del", name)
+    sh("ip", "link", "add", "link", vlan_host.VLAN_INTERFACE, "name", name, "type", "vlan", "id", "3902")
+    assert linux_vlan.is_vlan_device(name)
+    host.teardown_network(999999, vlan=3902)
+    assert not Path(f"/sys/class/net/{name}").exists()
