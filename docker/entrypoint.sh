@@ -6,6 +6,8 @@
 #   beat       wait, then run celery beat with the database scheduler
 #   flower     run the Celery monitor
 #   agent      wait, then run the host agent of $CLOUD_HOST (run it as root)
+#   metadata   wait, then serve the metadata service (guests reach it at 169.254.169.254
+#              through the agent's DNAT to this host's address on the bridge, METADATA_PORT)
 #   anything else is executed as given, e.g. `manage.py project list` or `sh`
 set -eu
 cd /app
@@ -87,6 +89,16 @@ case "$role" in
         : "${CLOUD_HOST:?set CLOUD_HOST to this hypervisor host name}"
         wait_for_db schema
         exec $MANAGE agent --host "$CLOUD_HOST" "$@"
+        ;;
+    metadata)
+        shift
+        wait_for_db schema
+        exec gunicorn metadata.wsgi \
+            --bind "${METADATA_BIND:-0.0.0.0}:${METADATA_PORT:-8775}" \
+            --workers "${METADATA_WORKERS:-2}" \
+            --threads "${METADATA_THREADS:-4}" \
+            --access-logfile - \
+            "$@"
         ;;
     manage.py)
         shift
