@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   pkg-config libpq-dev libvirt-dev
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
-  dnsmasq-base lvm2 iptables bridge-utils iproute2 cpio kmod e2fsprogs busybox-static
+  dnsmasq-base lvm2 iptables conntrack bridge-utils iproute2 cpio kmod e2fsprogs busybox-static
 )
 missing=()
 for pkg in "${PACKAGES[@]}"; do

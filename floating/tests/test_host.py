@@ -4,6 +4,7 @@ public interface). No hypervisor: floating IPs are associated in the DB as the A
 """
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import time
@@ -219,6 +220,15 @@ def _associate(address, fixed, instance_uuid, host=HOST):
     FloatingIP.objects.filter(address=address).update(fixed_ip=fixed, instance_uuid=instance_uuid, host=host)
 
 
+def _tracked(address: str) -> list[str]:
+    """conntrack's entries to or from `address` (either direction of the flow)."""
+    lines = []
+    for flag in ("--orig-dst", "--reply-dst"):
+        proc = subprocess.run(["conntrack", "-L", flag, address], capture_output=True, text=True)
+        lines += [line for line in proc.stdout.splitlines() if address in line]
+    return lines
+
+
 @needs_root
 def test_inbound_and_outbound_traffic_through_a_floating_ip(topology, kernel):
     t, prefix = topology, kernel["prefix"]
@@ -248,9 +258,14 @@ def test_inbound_and_outbound_traffic_through_a_floating_ip(topology, kernel):
     assert host_service.on_agent_start(HOST)["added"] == ["198.51.100.65"]
     assert _wait(lambda: _curl(outside, "http://198.51.100.65/"), what="inbound after restart")
 
-    # disassociated: nothing gets in any more, the guest's traffic no longer leaves as .65
+    # disassociated: nothing gets in any more, the guest's traffic no longer leaves as .65, and
+    # the connections tracked through .65 are forgotten (none keeps flowing)
+    if shutil.which("conntrack"):
+        assert _tracked("198.51.100.65"), "the connections through the floating IP are not tracked"
     FloatingIP.objects.filter(address="198.51.100.65").update(fixed_ip=None, instance_uuid=None, host=None)
     assert host_service.sync_host(HOST)["removed"] == ["198.51.100.65"]
+    if shutil.which("conntrack"):
+        assert _tracked("198.51.100.65") == []
     assert nat.host_addresses(t["pub"]) == set()
     assert nat.chain_rules(prefix) == {f"{prefix}-{s}": [] for _h, s in nat.HOOKS}
     assert _curl(outside, "http://198.51.100.65/", timeout=2) is None
