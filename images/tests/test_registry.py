@@ -92,7 +92,7 @@ def test_delete_is_soft_and_removes_data(raw_file):
 
 def test_protected_image_cannot_be_deleted(raw_file):
     image = services.register_image(raw_file, "keep", "raw", protected=True)
-    with pytest.raises(services.ImageConflict):
+    with pytest.raises(services.ImageForbidden):
         services.delete_image(image)
 
 
