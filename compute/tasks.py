@@ -11,7 +11,7 @@ from celery.exceptions import Ignore
 from cloudproj.celery import host_queue
 
 from . import agent  # noqa: F401 - connects the worker_init/worker_shutdown handlers
-from .services import build, lifecycle
+from .services import build, lifecycle, snapshots
 
 
 @shared_task(name="compute.ping", ignore_result=False)
@@ -49,6 +49,11 @@ spawn = _step("spawn")
 @shared_task(name="compute.instance_action")
 def instance_action(instance_uuid: str, request_id: str, action: str, params: dict | None = None):
     return lifecycle.run_action(instance_uuid, request_id, action, params)
+
+
+@shared_task(name=snapshots.SNAPSHOT_TASK)
+def snapshot_instance(instance_uuid: str, request_id: str, image_id: str):
+    return snapshots.run_snapshot(instance_uuid, request_id, image_id)
 
 
 @shared_task(name="compute.terminate_instance")
