@@ -67,3 +67,46 @@ def test_openstack_refuses_a_qcow2_with_a_backing_file(osc, admin_account, tmp_p
     assert "400" in proc.stderr and "backing file" in proc.stderr, proc.stderr
     statuses = [row["Status"] for row in osc("image", "list")]
     assert "active" not in statuses
+
+
+def test_openstack_image_members(osc, admin_account, make_account, raw_file):
+    make_account("demo", "member", username="demo-user")
+    _, other, _ = make_account("other", "member", username="other-user")
+    osc("image", "create", "--file", str(raw_file), "--disk-format", "raw", "--container-format", "bare",
+        "--shared", "offered", user="demo-user", project="demo")
+    as_other = {"user": "other-user", "project": "other"}
+    assert [row["Name"] for row in osc("image", "list", **as_other)] == []
+    osc("image", "add", "project", "offered", other.id, user="demo-user", project="demo")
+    members = osc("image", "member", "list", "offered", user="demo-user", project="demo")
+    assert [(m["Member ID"], m["Status"]) for m in members] == [(other.id, "pending")]
+    image_id = osc("image", "show", "offered", user="demo-user", project="demo")["id"]
+    osc("image", "set", "--accept", image_id, raw=True, **as_other)
+    assert [row["Name"] for row in osc("image", "list", **as_other)] == ["offered"]
+    osc("image", "remove", "project", "offered", other.id, raw=True, user="demo-user", project="demo")
+    assert osc("image", "show", image_id, check=False, **as_other).returncode != 0
+
+
+def test_upload_cut_off_by_the_client_kills_the_image(live_server, admin_account):
+    """A real HTTP connection that closes half-way through its declared body."""
+    import json
+    import socket
+    import time
+    from urllib.parse import urlparse
+
+    from images.models import Image
+
+    image = services.create_image("cut", "raw", "bare", owner=admin_account[1])
+    url = urlparse(live_server.url)
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall((f"PUT /image/v2/images/{image.id}/file HTTP/1.1\r\nHost: {url.netloc}\r\n"
+                      f"X-Auth-Token: {admin_account[2]}\r\nContent-Type: application/octet-stream\r\n"
+                      f"Content-Length: {10 * 1024 * 1024}\r\n\r\n").encode())
+        sock.sendall(b"x" * (256 * 1024))
+        sock.shutdown(socket.SHUT_WR)
+        answer = sock.recv(65536).decode(errors="replace")
+    assert " 400 " in answer.splitlines()[0], answer
+    assert "did not complete" in json.loads(answer.split("\r\n\r\n", 1)[1])["badRequest"]["message"]
+    deadline = time.monotonic() + 5
+    while Image.objects.get(id=image.id).status == "saving" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert Image.objects.get(id=image.id).status == "killed"
