@@ -42,8 +42,9 @@ class ImageQuerySet(models.QuerySet):
         rule = models.Q(visibility__in=[Image.PUBLIC, Image.COMMUNITY])
         if project_id:
             rule |= models.Q(owner_id=project_id)
-            rule |= models.Q(visibility=Image.SHARED, members__member_id=project_id)
-        return qs.filter(rule).distinct()
+            offered = ImageMember.objects.filter(member_id=project_id).values("image_id")
+            rule |= models.Q(visibility=Image.SHARED, pk__in=offered)
+        return qs.filter(rule)
 
 
 class Image(models.Model):
