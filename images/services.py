@@ -8,7 +8,9 @@
     deactivate / reactivate
 Members of shared images: images/members.py.
 """
+import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -280,6 +282,23 @@ def delete_image(image: Image) -> Image:
     store.delete(image.id)
     image.status, image.deleted_at = locked.status, locked.deleted_at
     return image
+
+
+def reap_stalled_uploads(max_idle: float) -> list:
+    """Kill images left `saving` by an upload whose process died: no partial data written
+    for `max_idle` seconds (an upload in progress keeps writing its .part file)."""
+    now = time.time()
+    cutoff = timezone.now() - timedelta(seconds=max_idle)
+    killed = []
+    for image in Image.objects.alive().filter(status=Image.SAVING, updated_at__lt=cutoff):
+        last = store.last_write(image.id)
+        if last is not None and now - last < max_idle:
+            continue
+        if Image.objects.filter(pk=image.pk, status=Image.SAVING, updated_at__lt=cutoff).update(
+                status=Image.KILLED, updated_at=timezone.now()):
+            store.delete_partial(image.id)
+            killed.append(image.id)
+    return killed
 
 
 def _set_status(image: Image, allowed: tuple, new: str, verb: str) -> Image:

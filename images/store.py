@@ -116,3 +116,14 @@ def copy_chunks(chunks: Iterable[bytes], out) -> tuple[int, str, str]:
         out.write(chunk)
         size += len(chunk)
     return size, md5.hexdigest(), sha256.hexdigest()
+
+
+def last_write(image_id) -> float | None:
+    """mtime of the newest partial upload of `image_id` (None when there is none)."""
+    times = [p.stat().st_mtime for p in store_root().glob(f".{image_id}.*.part") if p.is_file()]
+    return max(times) if times else None
+
+
+def delete_partial(image_id) -> None:
+    for path in store_root().glob(f".{image_id}.*.part"):
+        path.unlink(missing_ok=True)
