@@ -119,8 +119,10 @@ def copy_chunks(chunks: Iterable[bytes], out) -> tuple[int, str, str]:
 
 
 def last_write(image_id) -> float | None:
-    """mtime of the newest partial upload of `image_id` (None when there is none)."""
-    times = [p.stat().st_mtime for p in store_root().glob(f".{image_id}.*.part") if p.is_file()]
+    """When data of `image_id` was last written: its partial uploads, or its data file just
+    renamed into place (being checked). None when there is none."""
+    paths = [*store_root().glob(f".{image_id}.*.part"), location(image_id)]
+    times = [p.stat().st_mtime for p in paths if p.is_file()]
     return max(times) if times else None
 
 
