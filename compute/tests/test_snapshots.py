@@ -48,6 +48,10 @@ def test_create_image_validation_and_state(member_client, other_client, server):
     assert not Image.objects.filter(name="x").exists()
 
 
+def show_status(client, server_id):
+    return client.get(f"/compute/v2.1/servers/{server_id}").json()["server"]["status"]
+
+
 def _overlay_with_data(tmp_path, row):
     base = tmp_path / "base.raw"
     subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(base), "8M"], check=True)
@@ -59,12 +63,21 @@ def _overlay_with_data(tmp_path, row):
     return disk
 
 
-def test_host_side_flattens_and_uploads(member_client, server, tmp_path):  # noqa: F811
+def test_host_side_flattens_and_uploads(member_client, server, tmp_path, monkeypatch):  # noqa: F811
     row = make_active(server)
     resp = act(member_client, server, {"createImage": {"name": "snap"}})
     image_id = resp["Location"].rsplit("/", 1)[1]
     _overlay_with_data(tmp_path, row)
+    seen = []
+    real_upload = snapshots.image_service.upload
+
+    def upload(image, source):
+        seen.append((instance(server).task_state, show_status(member_client, server)))
+        return real_upload(image, source)
+
+    monkeypatch.setattr(snapshots.image_service, "upload", upload)
     assert snapshots.run_snapshot(server, "-", image_id) is True
+    assert seen == [(T.IMAGE_UPLOADING, "ACTIVE")]
     snap = Image.objects.get(id=image_id)
     assert snap.status == "active" and snap.size > 0 and snap.os_hash_algo == "sha256"
     stored = store.location(snap.id)
