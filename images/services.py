@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import qemu_img, store
-from .models import Image, validate_formats, validate_image_name
+from .models import CONTAINER_FORMATS, DISK_FORMATS, Image, validate_formats, validate_image_name
 
 # Core fields: never accepted as extra properties.
 CORE_FIELDS = {
@@ -354,6 +354,8 @@ def _core_value(image: Image, field: str, value):
         return _validate_tags(value)
     if image.status != Image.QUEUED:  # disk_format / container_format
         raise ImageForbidden(f"Attribute {field} can be only replaced for a queued image.")
+    if value not in (DISK_FORMATS if field == "disk_format" else CONTAINER_FORMATS):
+        raise ImageInvalid(f"Invalid {field} '{value}'.")
     return value
 
 

@@ -4,6 +4,7 @@ import json
 from urllib.parse import urlencode
 
 from django.db.models import Q
+from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
@@ -87,7 +88,11 @@ def _member_filter(qs, ctx, member_status: str):
 
 
 def _json_body(request, what: str):
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_PATCH_BYTES:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise BadRequest("Invalid Content-Length.") from None
+    if length > MAX_PATCH_BYTES:
         raise BadRequest(f"The {what} is too large.")
     try:
         return json.loads(request.body or b"null")
@@ -213,8 +218,7 @@ class ImageView(ImageAPIView):
         image = self.image(image_id, "image:modify_image")
         content_type = request.content_type.split(";")[0].strip()
         if content_type not in (PATCH_TYPE, "application/json-patch+json"):
-            return Response({"unsupportedMediaType": {
-                "code": 415, "message": f"Unsupported Content-Type; use {PATCH_TYPE}"}}, status=415)
+            raise UnsupportedMediaType(content_type, f"Unsupported Content-Type {content_type!r}; use {PATCH_TYPE}.")
         ops = _json_body(request, "JSON patch")
         for op in ops if isinstance(ops, list) else []:
             if isinstance(op, dict) and op.get("path") == "/visibility" and op.get("op") != "remove":

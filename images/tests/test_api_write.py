@@ -150,7 +150,9 @@ def test_patch_properties_and_fields(member_client):
     assert patch(member_client, body["id"], [{"op": "remove", "path": "/nope"}]).status_code == 409
     assert patch(member_client, body["id"], [{"op": "add", "path": "/kernel_id", "value": "bogus"}]).status_code == 400
     resp = member_client.generic("PATCH", f"/image/v2/images/{body['id']}", "[]", content_type="application/json")
-    assert resp.status_code == 415
+    assert resp.status_code == 415 and resp.json()["badMediaType"]["code"] == 415
+    assert patch(member_client, body["id"], [{"op": "replace", "path": "/disk_format", "value": "bogus"}]).status_code == 400
+    assert patch(member_client, body["id"], [{"op": "replace", "path": "/disk_format", "value": "qcow2"}]).status_code == 200
 
 
 def test_visibility_rules(member_client, admin_client):
