@@ -145,3 +145,11 @@ def test_stalled_uploads_are_killed_live_ones_kept(raw_file):
     assert not old.exists() and part.exists()
     fresh = services.register_image(raw_file, "fresh", "raw")
     assert Image.objects.get(pk=fresh.pk).status == Image.ACTIVE
+
+
+def test_upload_reaper_is_a_periodic_task_of_the_scheduler(settings):
+    from images import tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["reap-stalled-image-uploads"]
+    assert entry["task"] == tasks.reap_stalled_uploads.name and entry["options"]["queue"] == "scheduler"
+    assert tasks.reap_stalled_uploads.apply().get() == 0
