@@ -3,10 +3,13 @@ whole in memory), `GET /v2/images/{id}/file` streams it back.
 
 A request body comes with a Content-Length (it must arrive whole: a short body means the
 client went away, and the image is killed) or chunked: decoded by the WSGI server when it
-says so (`wsgi.input_terminated`, gunicorn), else decoded here (Django's development and
-test servers hand the raw framing over).
+says so (`wsgi.input_terminated`, gunicorn), else decoded here from the raw input (plain
+wsgiref). Django's development server cuts the input at Content-Length, so a chunked body
+never reaches the view there: 411, and the image stays queued.
 """
+from django.core.handlers.wsgi import LimitedStream
 from django.http import StreamingHttpResponse
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest, Forbidden
@@ -22,6 +25,11 @@ MAX_CHUNK_LINE = 1024
 
 class IncompleteBody(Exception):
     pass
+
+
+class LengthRequired(APIException):
+    status_code = 411
+    default_detail = "This server cannot read chunked request bodies: send a Content-Length."
 
 
 class _LengthBody:
@@ -69,6 +77,8 @@ def request_body(request):
         raw = meta["wsgi.input"]
         if meta.get("wsgi.input_terminated"):
             return raw
+        if isinstance(raw, LimitedStream) and raw.limit == 0:
+            raise LengthRequired()
         return _decoded_chunks(raw)
     try:
         length = int(meta.get("CONTENT_LENGTH") or 0)
@@ -80,8 +90,9 @@ def request_body(request):
 class ImageFileView(ImageAPIView):
     def put(self, request, image_id):
         image = self.image(image_id, "image:upload_image")
+        body = request_body(request._request)
         try:
-            services.upload(image, request_body(request._request))
+            services.upload(image, body)
         except IncompleteBody as exc:
             raise BadRequest(f"Image upload did not complete: {exc}; the image is killed.") from None
         except services.ImageInvalid as exc:

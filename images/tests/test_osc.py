@@ -110,3 +110,99 @@ def test_upload_cut_off_by_the_client_kills_the_image(live_server, admin_account
     while Image.objects.get(id=image.id).status == "saving" and time.monotonic() < deadline:
         time.sleep(0.1)
     assert Image.objects.get(id=image.id).status == "killed"
+
+
+def test_openstack_image_create_from_stdin(live_server, admin_account, raw_file):
+    """Without --file the client uploads its standard input."""
+    import hashlib
+    import json
+    import os
+    import subprocess
+
+    from conftest import OPENSTACK_BIN
+
+    env = {
+        "PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"),
+        "OS_AUTH_URL": f"{live_server.url}/identity", "OS_IDENTITY_API_VERSION": "3",
+        "OS_USERNAME": "admin", "OS_PASSWORD": "secret-pass", "OS_PROJECT_NAME": "admin",
+        "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default", "OS_INTERFACE": "public",
+    }
+    with open(raw_file, "rb") as stdin:
+        proc = subprocess.run([OPENSTACK_BIN, "image", "create", "--disk-format", "raw", "--container-format",
+                               "bare", "piped", "-f", "json"], stdin=stdin, env=env, capture_output=True,
+                              text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    created = json.loads(proc.stdout)
+    data = raw_file.read_bytes()
+    assert created["status"] == "active" and created["size"] == len(data)
+    assert created["checksum"] == hashlib.md5(data).hexdigest()
+
+
+def _send_chunked(host: str, port: int, image_id, token: str, payload: bytes) -> str:
+    import socket
+
+    with socket.create_connection((host, port), timeout=20) as sock:
+        sock.sendall((f"PUT /image/v2/images/{image_id}/file HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                      f"X-Auth-Token: {token}\r\nContent-Type: application/octet-stream\r\n"
+                      "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n").encode())
+        for i in range(0, len(payload), 100_000):
+            piece = payload[i:i + 100_000]
+            sock.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
+        sock.sendall(b"0\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer.decode(errors="replace")
+
+
+def test_chunked_upload_through_gunicorn(live_server, admin_account, settings, tmp_path):
+    """gunicorn (the production server) decodes chunked bodies; the upload streams through."""
+    import hashlib
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from compute.tests.cloud_harness import database_url
+    from images.models import Image
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**__import__("os").environ, "DATABASE_URL": database_url(),
+           "IMAGE_STORE_PATH": str(settings.IMAGE_STORE_PATH)}
+    root = Path(__file__).resolve().parents[2]
+    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "--bind", f"127.0.0.1:{port}",
+                               "--workers", "1", "cloudproj.wsgi"], cwd=root, env=env,
+                              stdout=open(tmp_path / "gunicorn.log", "w"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        image = services.create_image("chunked", "raw", "bare", owner=admin_account[1])
+        payload = bytes(range(256)) * 4096  # 1 MiB
+        answer = _send_chunked("127.0.0.1", port, image.id, admin_account[2], payload)
+        assert " 204 " in answer.splitlines()[0], answer + (tmp_path / "gunicorn.log").read_text()
+    finally:
+        server.terminate()
+        server.wait(20)
+    image = Image.objects.get(id=image.id)
+    assert image.status == "active" and image.size == len(payload)
+    assert image.os_hash_value == hashlib.sha256(payload).hexdigest()
+
+
+def test_chunked_upload_to_the_development_server_is_411(live_server, admin_account):
+    from urllib.parse import urlparse
+
+    from images.models import Image
+
+    image = services.create_image("chunked", "raw", "bare", owner=admin_account[1])
+    url = urlparse(live_server.url)
+    answer = _send_chunked(url.hostname, url.port, image.id, admin_account[2], b"x" * 1000)
+    assert " 411 " in answer.splitlines()[0] and "Content-Length" in answer, answer
+    assert Image.objects.get(id=image.id).status == "queued"
