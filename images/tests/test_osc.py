@@ -103,7 +103,10 @@ def test_upload_cut_off_by_the_client_kills_the_image(live_server, admin_account
                       f"Content-Length: {10 * 1024 * 1024}\r\n\r\n").encode())
         sock.sendall(b"x" * (256 * 1024))
         sock.shutdown(socket.SHUT_WR)
-        answer = sock.recv(65536).decode(errors="replace")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+        answer = answer.decode(errors="replace")
     assert " 400 " in answer.splitlines()[0], answer
     assert "did not complete" in json.loads(answer.split("\r\n\r\n", 1)[1])["badRequest"]["message"]
     deadline = time.monotonic() + 5
