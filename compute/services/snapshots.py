@@ -4,6 +4,8 @@
         task_state image_snapshot, then compute.snapshot_instance on the instance's host
     run_snapshot(uuid, request_id, image_id)                    host side: copy the disk
         (image_snapshot), upload it to the store (image_uploading), task_state back to None
+    recover_interrupted(host)                                   agent start: snapshots its
+        previous process left half-done are killed, their instances' task_state cleared
 
 A failed snapshot leaves the instance as it was (task_state None, a fault recorded) and
 the image `killed`.
@@ -126,3 +128,22 @@ def _settle(instance: Instance, expected: list) -> None:
         update_state(instance, expected_task_state=expected, task_state=None)
     except UnexpectedTaskState:
         pass
+
+
+def recover_interrupted(host: str) -> list[str]:
+    """What an agent that died during snapshots left behind, settled as Nova does on
+    start-up: the instance's task_state cleared, its unfinished snapshot images killed."""
+    recovered = []
+    rows = Instance.objects.filter(host=host, task_state__in=[T.IMAGE_SNAPSHOT, T.IMAGE_UPLOADING])
+    for instance in rows:
+        with hr.instance_lock(instance.uuid):
+            Image.objects.filter(
+                properties__instance_uuid=str(instance.uuid), properties__image_type="snapshot",
+                status__in=[Image.QUEUED, Image.SAVING],
+            ).update(status=Image.KILLED, updated_at=timezone.now())
+            for leftover in hr.instance_dir(instance).glob("snapshot-*.part"):
+                leftover.unlink(missing_ok=True)
+            _settle(instance, [T.IMAGE_SNAPSHOT, T.IMAGE_UPLOADING])
+            recovered.append(str(instance.uuid))
+            log.info("instance %s: snapshot interrupted by an agent restart, task_state cleared", instance.uuid)
+    return recovered

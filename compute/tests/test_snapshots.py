@@ -105,3 +105,20 @@ def test_failed_snapshot_kills_the_image_and_keeps_the_instance(member_client, s
     from compute.models import InstanceFault
 
     assert InstanceFault.objects.filter(instance=row).exists()
+
+
+def test_agent_restart_settles_interrupted_snapshots(member_client, server):  # noqa: F811
+    row = make_active(server, host="cptimg-a")
+    image_id = act(member_client, server, {"createImage": {"name": "snap"}})["Location"].rsplit("/", 1)[1]
+    from compute.services.instances import update_state
+
+    update_state(row, task_state=T.IMAGE_UPLOADING)
+    Image.objects.filter(id=image_id).update(status="saving")
+    leftover = host_resources.instance_dir(row) / f"snapshot-{image_id}.part"
+    leftover.parent.mkdir(parents=True, exist_ok=True)
+    leftover.write_bytes(b"half")
+    assert snapshots.recover_interrupted("cptimg-b") == []
+    assert snapshots.recover_interrupted("cptimg-a") == [server]
+    assert instance(server).task_state is None and instance(server).vm_state == states.ACTIVE
+    assert Image.objects.get(id=image_id).status == "killed" and not leftover.exists()
+    assert act(member_client, server, {"createImage": {"name": "again"}}).status_code == 202
