@@ -23,14 +23,15 @@ from .. import rpc, states
 from ..models import Instance
 from ..virt.snapshot import snapshot_disk
 from . import host_resources as hr
-from .actions import event, finish_action, get_action, record_fault
+from .actions import event, finish_action, get_action, record_fault, start_action
 from .exceptions import Conflict, Invalid
-from .instances import UnexpectedTaskState, begin, update_state
+from .instances import UnexpectedTaskState, update_state
 
 log = logging.getLogger(__name__)
 
 T = states.task
 SNAPSHOT_TASK = "compute.snapshot_instance"
+ACTION = "createImage"
 # properties of the instance's image that describe how to boot it, and go to its snapshots
 NOT_INHERITED = {"image_type", "instance_uuid", "base_image_ref", "image_location", "image_state",
                  "owner_id", "user_id"}
@@ -71,8 +72,11 @@ def snapshot_server(ctx, instance: Instance, name: str, metadata: dict | None = 
         raise Conflict(f"Cannot 'createImage' instance {instance.uuid} while it has no host.")
     properties = {**_inherited(instance), **metadata, "image_type": "snapshot",
                   "instance_uuid": str(instance.uuid), "base_image_ref": instance.image_ref or ""}
+    vm_ok, task_ok = states.ALLOWED["create_image"]
     with transaction.atomic():
-        begin(instance, "create_image", ctx, task_state=T.IMAGE_SNAPSHOT)
+        update_state(instance, expected_task_state=list(task_ok), expected_vm_state=list(vm_ok),
+                     task_state=T.IMAGE_SNAPSHOT)
+        start_action(instance, ACTION, ctx)  # Nova's instance action name
         try:
             image = image_service.create_image(
                 name, SNAPSHOT_DISK_FORMAT, "bare", owner=ctx.project, visibility=Image.PRIVATE,
@@ -96,7 +100,7 @@ def run_snapshot(instance_uuid, request_id: str, image_id: str) -> bool:
             log.info("snapshot of %s skipped: image %s is %s", instance_uuid, image_id, image.status)
             _settle(instance, [T.IMAGE_SNAPSHOT])
             return False
-        record = get_action(instance, request_id, "create_image")
+        record = get_action(instance, request_id, ACTION)
         copy = hr.instance_dir(instance) / f"snapshot-{image.id}.part"
         try:
             with event(record, "compute_snapshot_instance", host=instance.host):

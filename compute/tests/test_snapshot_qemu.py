@@ -70,7 +70,7 @@ def test_snapshot_boots_with_the_changes_and_an_uploaded_qcow2_boots(real_cloud,
     assert osc("server", "show", "vm1")["status"] == "ACTIVE"
     assert cloud.wait(lambda: http(address), 30, "vm1 HTTP after the snapshot")
     events = {e["Action"] for e in osc("server", "event", "list", "vm1")}
-    assert "create_image" in events
+    assert "createImage" in events
     osc("server", "delete", "--wait", "vm1", raw=True)
 
     boot(osc, cloud, "vm2", "snap")

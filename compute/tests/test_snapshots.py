@@ -33,6 +33,9 @@ def test_create_image_queues_a_private_snapshot(member_client, member_account, s
     assert snap.properties["base_image_ref"] == str(image.id) and snap.properties["purpose"] == "test"
     assert (snap.disk_format, snap.container_format) == ("qcow2", "bare")
     assert instance(server).task_state == T.IMAGE_SNAPSHOT
+    from compute.models import InstanceAction
+
+    assert InstanceAction.objects.filter(instance=row, action="createImage").exists()
     # one task at a time
     error(act(member_client, server, {"createImage": {"name": "again"}}), 409)
     assert row.host == "host-a"
