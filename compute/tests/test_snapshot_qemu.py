@@ -31,6 +31,9 @@ def real_cloud(settings, tmp_path, admin_account, osc):
         secgroup_rules.create_rule(secgroup_groups.ensure_default(admin_account[1].id), ip_protocol="tcp",
                                    from_port=80, to_port=80, cidr="0.0.0.0/0")
         yield env
+    from metadata.linux import iptables as metadata_iptables
+
+    metadata_iptables.remove([BRIDGE])  # the metadata DNAT of the test's bridge goes with it
 
 
 def get(address: str, path: str) -> str | None:
