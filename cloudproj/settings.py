@@ -48,6 +48,12 @@ SERVICE_DOWN_TIME = env.float("SERVICE_DOWN_TIME", default=60.0)
 INSTANCES_PATH = Path(env.str("INSTANCES_PATH", default=str(STATE_PATH / "instances")))
 IMAGE_CACHE_PATH = INSTANCES_PATH / "_base"  # per-host cache of image bases, by sha1
 IMAGE_STORE_PATH = Path(env.str("IMAGE_STORE_PATH", default=str(STATE_PATH / "images")))
+IMAGE_UPLOAD_MAX_IDLE = env.float("IMAGE_UPLOAD_MAX_IDLE", default=600.0)  # s without data: upload dead
+IMAGE_SIZE_CAP = env.int("IMAGE_SIZE_CAP", default=1024**4)  # bytes an upload may store (Glance: 1 TiB)
+# Agents remove cached bases no instance of their host uses: off (0) by default; when on,
+# every IMAGE_CACHE_CLEANUP_INTERVAL seconds, bases unused for IMAGE_CACHE_MIN_AGE seconds.
+IMAGE_CACHE_CLEANUP_INTERVAL = env.float("IMAGE_CACHE_CLEANUP_INTERVAL", default=0.0)
+IMAGE_CACHE_MIN_AGE = env.float("IMAGE_CACHE_MIN_AGE", default=86400.0)
 NETWORKS_PATH = Path(env.str("NETWORKS_PATH", default=str(STATE_PATH / "networks")))  # dnsmasq files
 DNSMASQ_BINARY = env.str("DNSMASQ_BINARY", default="dnsmasq")
 FLAT_NETWORK_BRIDGE = env.str("FLAT_NETWORK_BRIDGE", default="br100")
@@ -270,6 +276,11 @@ CELERY_BEAT_SCHEDULE = {
     "expire-quota-reservations": {
         "task": "identity.expire_quota_reservations",
         "schedule": env.float("RESERVATION_EXPIRY_INTERVAL", default=300.0),
+        "options": {"queue": "scheduler"},
+    },
+    "reap-stalled-image-uploads": {
+        "task": "images.reap_stalled_uploads",
+        "schedule": env.float("IMAGE_UPLOAD_REAP_INTERVAL", default=300.0),
         "options": {"queue": "scheduler"},
     },
     "purge-expired-tokens": {
