@@ -49,6 +49,17 @@ INSTANCES_PATH = Path(env.str("INSTANCES_PATH", default=str(STATE_PATH / "instan
 IMAGE_CACHE_PATH = INSTANCES_PATH / "_base"  # per-host cache of image bases, by sha1
 IMAGE_STORE_PATH = Path(env.str("IMAGE_STORE_PATH", default=str(STATE_PATH / "images")))
 NETWORKS_PATH = Path(env.str("NETWORKS_PATH", default=str(STATE_PATH / "networks")))  # dnsmasq files
+# --- volumes (the seeds' --volume_driver, --volume_group) ------------------------------------
+VOLUME_DRIVER = env.str("VOLUME_DRIVER", default="file")  # "file" (qemu-img files) or "lvm"
+VOLUMES_PATH = Path(env.str("VOLUMES_PATH", default=str(STATE_PATH / "volumes")))  # file driver
+VOLUME_FILE_FORMAT = env.str("VOLUME_FILE_FORMAT", default="raw")  # raw or qcow2
+VOLUME_FILE_CAPACITY_GB = env.int("VOLUME_FILE_CAPACITY_GB", default=0)  # 0: the filesystem's size
+VOLUME_GROUP = env.str("VOLUME_GROUP", default="nova-volumes")  # lvm driver
+VOLUME_LVM_ACTIVATE = env.bool("VOLUME_LVM_ACTIVATE", default=True)  # False: metadata only (no device-mapper)
+VOLUME_CLEAR = env.str("VOLUME_CLEAR", default="zero")  # wipe on delete: zero or none
+VOLUME_CLEAR_SIZE_MB = env.int("VOLUME_CLEAR_SIZE_MB", default=0)  # 0: the whole volume
+VOLUME_DETACH_TIMEOUT = env.float("VOLUME_DETACH_TIMEOUT", default=30.0)  # seconds for the guest to let go
+VOLUME_ATTACH_TIMEOUT = env.float("VOLUME_ATTACH_TIMEOUT", default=60.0)  # the API waits for the host
 DNSMASQ_BINARY = env.str("DNSMASQ_BINARY", default="dnsmasq")
 FLAT_NETWORK_BRIDGE = env.str("FLAT_NETWORK_BRIDGE", default="br100")
 FLAT_INTERFACE = env.str("FLAT_INTERFACE", default="")

@@ -1,0 +1,187 @@
+"""Attaching volumes to servers (Compute's os-volume_attachments) and detaching them.
+
+API side: the volume goes available -> attaching (one conditional UPDATE), an attachment row
+records the server, then the server's host attaches the disk (`volumes.attach_on_host` on
+compute.<host>, waited for: the API answers with the device) and marks it in-use. Detach
+goes in-use -> detaching -> available the same way. A host that fails or does not answer in
+time puts the volume back where it was.
+
+Volume host and compute host must be the same host here: a volume on another host would be
+exported over iSCSI (see volumes/drivers/__init__.py); these machines cannot do that, and
+such an attach is refused with that reason.
+
+A deleted server loses its attachments in the deleting transaction (the domain is gone by
+then); its volumes are available again, with their data.
+"""
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from compute import rpc
+from compute import states as compute_states
+from compute.services.exceptions import ComputeError, Conflict, Invalid, NotFound
+
+from .. import states
+from ..drivers import VolumeDriverError, get_driver
+from ..models import Volume, VolumeAttachment
+from .volumes import get_volume, transition
+
+log = logging.getLogger(__name__)
+
+ATTACHABLE_VM_STATES = (compute_states.ACTIVE, compute_states.STOPPED, compute_states.PAUSED)
+
+
+class AttachFailed(ComputeError):
+    code = 500
+
+
+def as_dict(attachment: VolumeAttachment) -> dict:
+    volume_id = str(attachment.volume.uuid)
+    return {"id": volume_id, "volumeId": volume_id, "serverId": str(attachment.instance_uuid),
+            "device": attachment.device or None}
+
+
+def attachments_of(instance):
+    return VolumeAttachment.objects.select_related("volume").filter(instance_uuid=instance.uuid,
+                                                                    volume__deleted_at__isnull=True)
+
+
+def get_attachment(instance, volume_id) -> VolumeAttachment:
+    attachment = attachments_of(instance).filter(volume__uuid=_uuid_or_404(volume_id)).first()
+    if attachment is None:
+        raise NotFound(f"Volume {volume_id} is not attached to server {instance.uuid}.")
+    return attachment
+
+
+def _uuid_or_404(value):
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound(f"Volume {value} could not be found.") from None
+
+
+def _check_instance(instance, action: str) -> None:
+    if instance.vm_state not in ATTACHABLE_VM_STATES or instance.task_state or not instance.host:
+        raise Conflict(f"Cannot '{action}' instance {instance.uuid} while it is in vm_state {instance.vm_state}"
+                       f"{f' and task_state {instance.task_state}' if instance.task_state else ''}.")
+
+
+def attach(ctx, instance, volume_id, device=None) -> VolumeAttachment:
+    _check_instance(instance, "attach_volume")
+    volume = get_volume(ctx, volume_id)
+    if device is not None and not isinstance(device, str):
+        raise Invalid("Invalid input for field/attribute device: must be a string or null.")
+    if volume.status != states.AVAILABLE:
+        raise Invalid(f"Invalid volume: volume {volume.uuid} status must be 'available'. Currently in "
+                      f"'{volume.status}'.")
+    if volume.host != instance.host:
+        raise Invalid(f"Invalid volume: volume {volume.uuid} is on volume host {volume.host} and server "
+                      f"{instance.uuid} on {instance.host}; exporting a volume to another host (iSCSI) is not "
+                      "available on this cloud.")
+    with transaction.atomic():
+        if not transition(Volume, volume.pk, (states.AVAILABLE,), states.ATTACHING):
+            raise Invalid(f"Invalid volume: volume {volume.uuid} status must be 'available'.")
+        attachment = VolumeAttachment.objects.create(volume=volume, instance_uuid=instance.uuid,
+                                                     instance_host=instance.host, device=device or "")
+    try:
+        rpc.call(instance.host, "volumes.attach_on_host", attachment.id, timeout=settings.VOLUME_ATTACH_TIMEOUT)
+    except Exception as exc:
+        with transaction.atomic():
+            VolumeAttachment.objects.filter(pk=attachment.pk, attached_at__isnull=True).delete()
+            transition(Volume, volume.pk, (states.ATTACHING,), states.AVAILABLE)
+        if isinstance(exc, ComputeError):
+            raise
+        raise AttachFailed(f"Attaching volume {volume.uuid} to server {instance.uuid} failed: {exc}") from None
+    attachment.refresh_from_db()
+    return attachment
+
+
+def detach(ctx, instance, volume_id) -> None:
+    _check_instance(instance, "detach_volume")
+    volume = get_volume(ctx, volume_id)
+    attachment = get_attachment(instance, volume_id)
+    if not transition(Volume, volume.pk, (states.IN_USE,), states.DETACHING):
+        volume.refresh_from_db()
+        raise Invalid(f"Invalid volume: Unable to detach volume. Volume status must be 'in-use' and "
+                      f"attach_status must be 'attached' to detach. Currently: status '{volume.status}'.")
+    try:
+        rpc.call(attachment.instance_host, "volumes.detach_on_host", attachment.id,
+                 timeout=settings.VOLUME_DETACH_TIMEOUT + settings.HOST_CALL_TIMEOUT)
+    except Exception as exc:
+        transition(Volume, volume.pk, (states.DETACHING,), states.IN_USE)
+        if isinstance(exc, (ComputeError,)):
+            raise
+        raise AttachFailed(f"Detaching volume {volume.uuid} from server {instance.uuid} failed: {exc}") from None
+
+
+# --- on the server's host (compute.<host>) -------------------------------------------------------
+
+
+def _connection(volume: Volume) -> dict:
+    return get_driver(volume.driver or None).connection(volume.storage_name).as_dict()
+
+
+def attach_on_host(attachment_id: int) -> str:
+    from compute.services import host_resources as hr
+
+    attachment = VolumeAttachment.objects.select_related("volume").filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Invalid(f"Attachment {attachment_id} is gone (the request was given up).")
+    volume = attachment.volume
+    try:
+        connection = _connection(volume)
+    except VolumeDriverError as exc:
+        raise Invalid(f"Volume {volume.uuid} cannot be attached on {attachment.instance_host}: {exc}") from None
+    with hr.instance_lock(attachment.instance_uuid):
+        target = hr.driver().attach_volume(str(attachment.instance_uuid), connection, serial=str(volume.uuid)[:20],
+                                           device=attachment.device or None)
+    with transaction.atomic():
+        VolumeAttachment.objects.filter(pk=attachment.pk).update(device=f"/dev/{target}", attached_at=timezone.now())
+        transition(Volume, volume.pk, (states.ATTACHING,), states.IN_USE)
+    log.info("volume %s attached to %s as /dev/%s", volume.ec2_id, attachment.instance_uuid, target)
+    return f"/dev/{target}"
+
+
+def detach_on_host(attachment_id: int) -> bool:
+    from compute.services import host_resources as hr
+    from compute.virt.driver import InstanceNotFound
+
+    attachment = VolumeAttachment.objects.select_related("volume").filter(pk=attachment_id).first()
+    if attachment is None:
+        return False
+    volume = attachment.volume
+    path = None
+    try:
+        connection = _connection(volume)
+        path = connection["path"]
+    except VolumeDriverError:
+        log.warning("volume %s has no storage on this host; only the attachment is removed", volume.ec2_id)
+    if path is not None:
+        with hr.instance_lock(attachment.instance_uuid):
+            try:
+                hr.driver().detach_volume(str(attachment.instance_uuid), connection,
+                                          timeout=settings.VOLUME_DETACH_TIMEOUT)
+            except InstanceNotFound:
+                pass  # the domain is gone: nothing holds the volume any more
+    release(attachment)
+    log.info("volume %s detached from %s", volume.ec2_id, attachment.instance_uuid)
+    return True
+
+
+def release(attachment: VolumeAttachment) -> None:
+    """Forget the attachment; the volume is available again (from any attach state)."""
+    with transaction.atomic():
+        VolumeAttachment.objects.filter(pk=attachment.pk).delete()
+        transition(Volume, attachment.volume_id, (states.IN_USE, states.ATTACHING, states.DETACHING),
+                   states.AVAILABLE)
+
+
+def on_instance_deleted(instance) -> int:
+    rows = list(VolumeAttachment.objects.filter(instance_uuid=instance.uuid))
+    for attachment in rows:
+        release(attachment)
+    return len(rows)
