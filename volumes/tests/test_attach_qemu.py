@@ -1,0 +1,115 @@
+"""End to end with real guests: a volume made by the file driver, attached through the real
+`openstack` client to a QEMU guest (the test image), written to inside the guest, detached,
+attached to a second guest that reads the marker back; deleting a server detaches its
+volume (which keeps its data); deleting the volume frees the quota and the file.
+
+The guest side is the test image's /cgi-bin/disk (list, write, read the extra disks).
+"""
+import uuid
+
+import pytest
+
+from compute.tests.real_guest import real_guest_cloud
+from identity import quotas
+from volumes.models import Volume, VolumeAttachment, VolumeHost
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+HOST = "vol-qemu"
+BRIDGE = "cptvol0"
+CIDR = "10.242.0.0/24"
+INSTANCE_IDS = 0x242000
+BOOT_TIMEOUT = 150
+
+
+def guest(address: str, query: str, timeout: float = 10) -> str:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://{address}/cgi-bin/disk?{query}", timeout=timeout) as response:
+            return response.read().decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+@pytest.fixture
+def real_cloud(settings, tmp_path, admin_account, osc):
+    agent_env = {"VOLUME_DRIVER": "file", "VOLUME_FILE_CAPACITY_GB": 20, "VOLUME_CLEAR_SIZE_MB": 1}
+    with real_guest_cloud(settings, tmp_path, osc, label="volnet", cidr=CIDR, bridge=BRIDGE, host=HOST,
+                          instance_id_start=INSTANCE_IDS, servers=("vm1", "vm2"), agent_env=agent_env) as env:
+        env.cloud.wait(lambda: VolumeHost.objects.filter(host=HOST).exists(), 30, "the volume host's report")
+        yield env.cloud
+
+
+def boot(cloud, osc, name: str) -> str:
+    server = osc("server", "create", "--image", "cloudproj-test", "--flavor", "m1.tiny", "--wait", name)
+    assert server["status"] == "ACTIVE", cloud.logs()
+    (address,) = osc("server", "show", name)["addresses"]["volnet"]
+    cloud.wait(lambda: guest(address, "list", 3).startswith("DISK-LIST"), BOOT_TIMEOUT, f"HTTP from {name}")
+    return address
+
+
+def volume_status(osc, name: str) -> str:
+    return osc("volume", "show", name)["status"]
+
+
+def test_volume_moves_its_data_between_guests(real_cloud, osc, admin_account):
+    from secgroups.services import groups as secgroup_groups
+    from secgroups.services import rules as secgroup_rules
+
+    cloud, project = real_cloud, admin_account[1]
+    secgroup_rules.create_rule(secgroup_groups.ensure_default(project.id), ip_protocol="tcp",
+                               from_port=80, to_port=80, cidr="0.0.0.0/0")
+    vm1 = boot(cloud, osc, "vm1")
+    vm2 = boot(cloud, osc, "vm2")
+    assert guest(vm1, "list").split()[1:] == ["vda"]
+
+    osc("volume", "create", "--size", "1", "v1")
+    cloud.wait(lambda: volume_status(osc, "v1") == "available", 30, "v1 to be available")
+    volume = Volume.objects.get(name="v1")
+    path = cloud.state_path(HOST) / "volumes" / f"{volume.storage_name}.raw"
+    assert path.exists()
+
+    # attach to vm1: in-use, the guest sees vdb; a marker goes onto it
+    osc("server", "add", "volume", "vm1", "v1", raw=True)
+    shown = osc("volume", "show", "v1")
+    assert shown["status"] == "in-use", cloud.logs()
+    (attachment,) = shown["attachments"]
+    assert attachment["server_id"] == osc("server", "show", "vm1")["id"] and attachment["device"] == "/dev/vdb"
+    cloud.wait(lambda: "vdb" in guest(vm1, "list").split(), 30, "vdb to appear in vm1")
+    assert guest(vm1, "size&dev=vdb") == f"DISK-SIZE {1024 ** 3}"
+    token = f"tok-{uuid.uuid4().hex[:12]}"
+    assert guest(vm1, f"write={token}&dev=vdb") == f"DISK-WRITTEN {token}"
+    assert guest(vm1, "read&dev=vdb") == f"DISK-READ CLOUDPROJ-DISK {token}"
+
+    # refusals: attaching an in-use volume; removing a volume a server does not have
+    refused = osc("server", "add", "volume", "vm2", "v1", check=False, raw=True)
+    assert refused.returncode != 0 and "available" in refused.stderr
+    refused = osc("server", "remove", "volume", "vm2", "v1", check=False, raw=True)
+    assert refused.returncode != 0
+
+    # detach from vm1: available, gone from the guest
+    osc("server", "remove", "volume", "vm1", "v1", raw=True)
+    assert volume_status(osc, "v1") == "available"
+    assert osc("volume", "show", "v1")["attachments"] == []
+    cloud.wait(lambda: "vdb" not in guest(vm1, "list").split(), 30, "vdb to leave vm1")
+
+    # attach to vm2: the marker is there
+    osc("server", "add", "volume", "vm2", "v1", raw=True)
+    assert volume_status(osc, "v1") == "in-use"
+    cloud.wait(lambda: "vdb" in guest(vm2, "list").split(), 30, "vdb to appear in vm2")
+    assert guest(vm2, "read&dev=vdb") == f"DISK-READ CLOUDPROJ-DISK {token}"
+
+    # deleting the server detaches the volume, which keeps its data
+    osc("server", "delete", "--wait", "vm2", raw=True)
+    cloud.wait(lambda: volume_status(osc, "v1") == "available", 30, "v1 to be detached by the delete")
+    assert not VolumeAttachment.objects.exists()
+    assert path.read_bytes()[:40].startswith(f"CLOUDPROJ-DISK {token}".encode())
+
+    # deleting the volume frees the storage and the quota
+    assert quotas.get_usages(project)["gigabytes"]["in_use"] == 1
+    osc("volume", "delete", "v1", raw=True)
+    cloud.wait(lambda: not path.exists(), 30, "the volume file to go")
+    cloud.wait(lambda: osc("volume", "list") == [], 30, "v1 to leave the list")
+    usage = quotas.get_usages(project)
+    assert (usage["volumes"]["in_use"], usage["gigabytes"]["in_use"]) == (0, 0)
