@@ -114,7 +114,7 @@ class Snapshot(models.Model):
 
     @property
     def storage_name(self) -> str:
-        return "snapshot-%08x" % self.id
+        return "snap-%08x" % self.id  # lvm reserves names starting with "snapshot"
 
 
 class VolumeHost(models.Model):

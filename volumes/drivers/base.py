@@ -1,7 +1,7 @@
 """The volume driver contract and the command runner all drivers share.
 
 A driver owns the storage of the volumes and snapshots of the host it runs on. Names are
-the rows' `storage_name` (volume-%08x, snapshot-%08x) and are checked before they reach a
+the rows' `storage_name` (volume-%08x, snap-%08x) and are checked before they reach a
 command line; sizes are GiB. Every operation is idempotent: creating what exists or removing
 what is gone succeeds, so a re-delivered task converges.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
-NAME_RE = re.compile(r"^(volume|snapshot)-[0-9a-f]{8}$")
+NAME_RE = re.compile(r"^(volume|snap)-[0-9a-f]{8}$")
 GIB = 1024 ** 3
 MIB = 1024 ** 2
 

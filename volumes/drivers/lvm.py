@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 VG_RE = re.compile(r"^[A-Za-z0-9+_.][A-Za-z0-9+_.-]{0,126}$")
 LVM_ENV = {"LVM_SUPPRESS_FD_WARNINGS": "1"}
-DM_MARKERS = ("device-mapper", "/dev/mapper/control")
+DM_MARKERS = ("/dev/mapper/control", "device-mapper kernel driver", "device-mapper target")
 
 
 def _lvm(argv: list, what: str) -> str:

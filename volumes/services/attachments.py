@@ -185,3 +185,13 @@ def on_instance_deleted(instance) -> int:
     for attachment in rows:
         release(attachment)
     return len(rows)
+
+
+def reattach(volume: Volume) -> str:
+    """The seeds' `nova-manage volume reattach`: attach an in-use volume to its server again
+    (after its host rebooted, or a hard reboot rebuilt the domain); the same device when free."""
+    attachment = VolumeAttachment.objects.filter(volume=volume).first()
+    if attachment is None or volume.status != states.IN_USE:
+        raise Invalid(f"Volume {volume.ec2_id} is {volume.status}, not attached to a server.")
+    return rpc.call(attachment.instance_host, "volumes.attach_on_host", attachment.id,
+                    timeout=settings.VOLUME_ATTACH_TIMEOUT)

@@ -227,3 +227,41 @@ def finish_delete(volume_pk: int) -> bool:
         volume.save(update_fields=["status", "deleted_at", "updated_at"])
         give_back(volume.project_id, {"volumes": 1, "gigabytes": volume.size})
     return True
+
+
+def find_for_operator(ref: str) -> Volume:
+    """A live volume by EC2 id (vol-0000000a), integer id or uuid (operator commands)."""
+    text = str(ref).strip()
+    volume = None
+    if text.startswith("vol-"):
+        try:
+            volume = Volume.objects.filter(pk=int(text[4:], 16)).first()
+        except ValueError:
+            volume = None
+    elif text.isdigit():
+        volume = Volume.objects.filter(pk=int(text)).first()
+    else:
+        try:
+            volume = Volume.objects.filter(uuid=uuid_lib.UUID(text)).first()
+        except ValueError:
+            volume = None
+    if volume is None:
+        raise NotFound(f"Volume {ref} could not be found.")
+    return volume
+
+
+def force_delete(volume: Volume) -> None:
+    """The seeds' `nova-manage volume delete`: delete whatever the status (a volume stuck in
+    creating or error), but never an attached one."""
+    if VolumeAttachment.objects.filter(volume=volume).exists():
+        raise Conflict(f"Volume {volume.ec2_id} is in-use; detach it from its server and try again.")
+    if Snapshot.objects.filter(volume=volume).exists():
+        raise Invalid(f"Volume {volume.ec2_id} still has snapshots; delete them first.")
+    with transaction.atomic():
+        statuses = tuple(s for s in states.VOLUME_STATUSES if s not in (states.IN_USE, states.DELETED))
+        if not transition(Volume, volume.pk, statuses, states.DELETING):
+            raise Conflict(f"Volume {volume.ec2_id} is {volume.status}.")
+        if volume.host is None:
+            finish_delete(volume.pk)
+        else:
+            send("volumes.delete_volume", volume.host, volume.id)
