@@ -10,3 +10,8 @@ class VolumesConfig(AppConfig):
     def ready(self):
         import_module(f"{self.name}.policies")  # registers this app's policy actions
         import_module(f"{self.name}.signals")
+        from compute.services import host_hooks
+
+        from .services.attachments import disks_of_instance
+
+        host_hooks.register(extra_disks=disks_of_instance)

@@ -195,3 +195,20 @@ def reattach(volume: Volume) -> str:
         raise Invalid(f"Volume {volume.ec2_id} is {volume.status}, not attached to a server.")
     return rpc.call(attachment.instance_host, "volumes.attach_on_host", attachment.id,
                     timeout=settings.VOLUME_ATTACH_TIMEOUT)
+
+
+def disks_of_instance(instance) -> list:
+    """The attached volumes a server's domain must have when it is (re)defined from its spec
+    (hard reboot, start, rebuild): host_hooks' extra_disks."""
+    disks = []
+    for attachment in VolumeAttachment.objects.select_related("volume").filter(
+            instance_uuid=instance.uuid, attached_at__isnull=False).exclude(device=""):
+        try:
+            connection = _connection(attachment.volume)
+        except VolumeDriverError as exc:
+            log.error("volume %s of %s is missing on this host (%s); the domain goes without it",
+                      attachment.volume.ec2_id, instance.uuid, exc)
+            continue
+        disks.append({**connection, "target": attachment.device.removeprefix("/dev/"),
+                      "serial": str(attachment.volume.uuid)[:20]})
+    return disks

@@ -99,6 +99,10 @@ def test_volume_moves_its_data_between_guests(real_cloud, osc, admin_account):
     assert volume_status(osc, "v1") == "in-use"
     cloud.wait(lambda: "vdb" in guest(vm2, "list").split(), 30, "vdb to appear in vm2")
     assert guest(vm2, "read&dev=vdb") == f"DISK-READ CLOUDPROJ-DISK {token}"
+    # a hard reboot redefines the domain from the DB: the volume stays attached
+    osc("server", "reboot", "--hard", "--wait", "vm2", raw=True)
+    cloud.wait(lambda: "vdb" in guest(vm2, "list", 3).split(), BOOT_TIMEOUT, "vdb in vm2 after a hard reboot")
+    assert guest(vm2, "read&dev=vdb") == f"DISK-READ CLOUDPROJ-DISK {token}"
 
     # deleting the server detaches the volume, which keeps its data
     osc("server", "delete", "--wait", "vm2", raw=True)
