@@ -60,6 +60,12 @@ VOLUME_CLEAR = env.str("VOLUME_CLEAR", default="zero")  # wipe on delete: zero o
 VOLUME_CLEAR_SIZE_MB = env.int("VOLUME_CLEAR_SIZE_MB", default=0)  # 0: the whole volume
 VOLUME_DETACH_TIMEOUT = env.float("VOLUME_DETACH_TIMEOUT", default=30.0)  # seconds for the guest to let go
 VOLUME_ATTACH_TIMEOUT = env.float("VOLUME_ATTACH_TIMEOUT", default=60.0)  # the API waits for the host
+# A volume attached to a server on another host is exported over iSCSI by tgt ("none": refused)
+VOLUME_EXPORT = env.str("VOLUME_EXPORT", default="tgt")
+ISCSI_IQN_PREFIX = env.str("ISCSI_IQN_PREFIX", default="iqn.2010-10.org.openstack:")  # the seeds' prefix
+ISCSI_IP_ADDRESS = env.str("ISCSI_IP_ADDRESS", default="")  # the portal; "" = this host's address
+ISCSI_PORT = env.int("ISCSI_PORT", default=3260)
+TGT_CONTROL_PORT = env.int("TGT_CONTROL_PORT", default=0)  # tgtadm -C: which tgtd manages the exports
 DNSMASQ_BINARY = env.str("DNSMASQ_BINARY", default="dnsmasq")
 FLAT_NETWORK_BRIDGE = env.str("FLAT_NETWORK_BRIDGE", default="br100")
 FLAT_INTERFACE = env.str("FLAT_INTERFACE", default="")

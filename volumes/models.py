@@ -69,6 +69,9 @@ class VolumeAttachment(models.Model):
     instance_uuid = models.UUIDField(db_index=True)  # no FK: compute is separate
     instance_host = models.CharField(max_length=255)
     device = models.CharField(max_length=32, blank=True, default="")  # /dev/vdX once attached
+    # how the server's host reaches the volume when it is another host's (an iSCSI export);
+    # empty: the volume is local to the server's host
+    connection = models.JSONField(default=dict, blank=True)
     attached_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

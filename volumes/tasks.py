@@ -49,3 +49,13 @@ def attach_on_host(attachment_id: int) -> str:
 @shared_task(name="volumes.detach_on_host", ignore_result=False)
 def detach_on_host(attachment_id: int) -> bool:
     return attachments.detach_on_host(attachment_id)
+
+
+@shared_task(name="volumes.export_volume", ignore_result=False)
+def export_volume(attachment_id: int) -> dict:
+    return attachments.export_on_volume_host(attachment_id)
+
+
+@shared_task(name="volumes.unexport_volume", acks_late=True)
+def unexport_volume(volume_id: int) -> bool:
+    return attachments.unexport_on_volume_host(volume_id)

@@ -2,7 +2,9 @@
 detach_volume): attach on the next free /dev/vdX, live and in the persistent definition;
 detach from both and wait until the guest has let go of the device.
 
-`connection` is what the volume driver says: {"kind": "file"|"block", "path", "format"}.
+`connection` is what the volume driver says: {"kind": "file"|"block", "path", "format"}, or
+for a volume of another host {"kind": "iscsi", "path": "<iqn>/<lun>", "host", "port"}, which
+QEMU opens itself (libiscsi).
 """
 import re
 import time
@@ -15,17 +17,33 @@ DEVICE_RE = re.compile(r"^(/dev/)?(vd[b-z])$")
 PATH_RE = re.compile(r"^/[A-Za-z0-9._+/-]+$")
 SERIAL_RE = re.compile(r"^[A-Za-z0-9-]{1,36}$")
 FORMATS = ("raw", "qcow2")
+ISCSI_RE = re.compile(r"^iqn\.[a-z0-9.:-]+/\d{1,3}$")
+IP_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+
+
+def _source(disk, connection: dict) -> None:
+    kind, path = connection.get("kind"), connection.get("path")
+    if kind == "iscsi":
+        port = connection.get("port")
+        if (not isinstance(path, str) or not ISCSI_RE.match(path) or not IP_RE.match(str(connection.get("host")))
+                or isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536):
+            raise InvalidSpec(f"invalid iSCSI volume connection {connection!r}")
+        source = ET.SubElement(disk, "source", protocol="iscsi", name=path)
+        ET.SubElement(source, "host", name=connection["host"], port=str(port))
+        return
+    if kind not in ("file", "block") or not isinstance(path, str) or not PATH_RE.match(path) or "/../" in path:
+        raise InvalidSpec(f"invalid volume connection {connection!r}")
+    ET.SubElement(disk, "source", **({"file": path} if kind == "file" else {"dev": path}))
 
 
 def disk_xml(connection: dict, target: str, serial: str) -> str:
-    kind, path, fmt = connection.get("kind"), connection.get("path"), connection.get("format", "raw")
-    if kind not in ("file", "block") or not isinstance(path, str) or not PATH_RE.match(path) or "/../" in path:
-        raise InvalidSpec(f"invalid volume connection {connection!r}")
+    fmt = connection.get("format", "raw")
     if fmt not in FORMATS or target not in DEVICES or not SERIAL_RE.match(serial):
         raise InvalidSpec(f"invalid volume disk: format {fmt!r}, target {target!r}, serial {serial!r}")
-    disk = ET.Element("disk", type=kind, device="disk")
+    kind = connection.get("kind")
+    disk = ET.Element("disk", type="network" if kind == "iscsi" else str(kind), device="disk")
     ET.SubElement(disk, "driver", name="qemu", type=fmt)
-    ET.SubElement(disk, "source", **({"file": path} if kind == "file" else {"dev": path}))
+    _source(disk, connection)
     ET.SubElement(disk, "target", dev=target, bus="virtio")
     ET.SubElement(disk, "serial").text = serial
     return ET.tostring(disk, encoding="unicode")
@@ -38,7 +56,7 @@ def disks(domain_xml: str) -> dict:
         target, source = disk.find("target"), disk.find("source")
         if target is None:
             continue
-        path = None if source is None else (source.get("file") or source.get("dev"))
+        path = None if source is None else (source.get("file") or source.get("dev") or source.get("name"))
         result[target.get("dev")] = (path, ET.tostring(disk, encoding="unicode"))
     return result
 

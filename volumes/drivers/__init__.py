@@ -3,11 +3,8 @@
     get_driver()            the driver settings.VOLUME_DRIVER names, configured from settings
     get_driver("lvm")       a given one (a volume keeps the driver it was made with)
 
-Cross-host volumes (volume host != the server's compute host) would be exported over iSCSI
-(tgt's `tgtadm` or LIO's `targetcli` on the volume host, `iscsiadm` on the compute host, the
-way the seeds' ISCSIDriver does). Neither target tool is installed on these machines and the
-kernel has no iSCSI target support to test against, so such an attach is refused with that
-reason (volumes/services/attachments.py); see volumes/README.md.
+    get_export()            the iSCSI exporter (tgt) for volumes attached from another host,
+                            or None when VOLUME_EXPORT is "none" (see iscsi.py)
 """
 from django.conf import settings
 
@@ -29,3 +26,16 @@ def get_driver(name: str | None = None) -> VolumeDriver:
         return LVMDriver(settings.VOLUME_GROUP, activate=settings.VOLUME_LVM_ACTIVATE, clear=settings.VOLUME_CLEAR,
                          clear_size_mb=settings.VOLUME_CLEAR_SIZE_MB)
     raise VolumeDriverError(f"unknown volume driver {name!r} ({', '.join(DRIVERS)})")
+
+
+def get_export():
+    if settings.VOLUME_EXPORT == "none":
+        return None
+    if settings.VOLUME_EXPORT != "tgt":
+        raise VolumeDriverError(f"unknown VOLUME_EXPORT {settings.VOLUME_EXPORT!r} (tgt or none)")
+    from compute.virt.libvirt_driver import _host_ip
+
+    from .iscsi import TgtExport
+
+    return TgtExport(settings.ISCSI_IQN_PREFIX, settings.ISCSI_IP_ADDRESS or _host_ip(), settings.ISCSI_PORT,
+                     settings.TGT_CONTROL_PORT)

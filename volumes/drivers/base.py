@@ -35,14 +35,18 @@ class Stats:
 
 @dataclass
 class Connection:
-    """How a hypervisor on the same host reaches a volume: a file or a block device."""
+    """How a hypervisor reaches a volume: a file or a block device on its own host, or an
+    iSCSI LUN exported by the volume's host."""
 
-    kind: str  # "file" | "block"
+    kind: str  # "file" | "block" | "iscsi" (path: "<iqn>/<lun>" at host:port)
     path: str
     format: str = "raw"  # "raw" | "qcow2"
+    host: str = ""
+    port: int = 0
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "path": self.path, "format": self.format}
+        extra = {"host": self.host, "port": self.port} if self.kind == "iscsi" else {}
+        return {"kind": self.kind, "path": self.path, "format": self.format, **extra}
 
 
 def check_name(name: str) -> str:

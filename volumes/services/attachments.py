@@ -6,9 +6,10 @@ compute.<host>, waited for: the API answers with the device) and marks it in-use
 goes in-use -> detaching -> available the same way. A host that fails or does not answer in
 time puts the volume back where it was.
 
-Volume host and compute host must be the same host here: a volume on another host would be
-exported over iSCSI (see volumes/drivers/__init__.py); these machines cannot do that, and
-such an attach is refused with that reason.
+When the volume's host is not the server's host, the volume host first exports the volume
+over iSCSI (`volumes.export_volume` on volume.<host>, tgt: volumes/drivers/iscsi.py) and the
+attachment keeps that connection; releasing the attachment removes the export. With
+VOLUME_EXPORT=none such an attach is refused.
 
 A deleted server loses its attachments in the deleting transaction (the domain is gone by
 then); its volumes are available again, with their data.
@@ -78,20 +79,26 @@ def attach(ctx, instance, volume_id, device=None) -> VolumeAttachment:
     if volume.status != states.AVAILABLE:
         raise Invalid(f"Invalid volume: volume {volume.uuid} status must be 'available'. Currently in "
                       f"'{volume.status}'.")
-    if volume.host != instance.host:
+    remote = volume.host != instance.host
+    if remote and settings.VOLUME_EXPORT == "none":
         raise Invalid(f"Invalid volume: volume {volume.uuid} is on volume host {volume.host} and server "
-                      f"{instance.uuid} on {instance.host}; exporting a volume to another host (iSCSI) is not "
-                      "available on this cloud.")
+                      f"{instance.uuid} on {instance.host}; exporting volumes to other hosts (iSCSI) is turned "
+                      "off on this cloud (VOLUME_EXPORT=none).")
     with transaction.atomic():
         if not transition(Volume, volume.pk, (states.AVAILABLE,), states.ATTACHING):
             raise Invalid(f"Invalid volume: volume {volume.uuid} status must be 'available'.")
         attachment = VolumeAttachment.objects.create(volume=volume, instance_uuid=instance.uuid,
                                                      instance_host=instance.host, device=device or "")
     try:
+        if remote:
+            connection = rpc.call(volume.host, "volumes.export_volume", attachment.id, topic="volume",
+                                  timeout=settings.VOLUME_ATTACH_TIMEOUT)
+            VolumeAttachment.objects.filter(pk=attachment.pk).update(connection=connection)
         rpc.call(instance.host, "volumes.attach_on_host", attachment.id, timeout=settings.VOLUME_ATTACH_TIMEOUT)
     except Exception as exc:
         with transaction.atomic():
-            VolumeAttachment.objects.filter(pk=attachment.pk, attached_at__isnull=True).delete()
+            if VolumeAttachment.objects.filter(pk=attachment.pk, attached_at__isnull=True).delete()[0] and remote:
+                _send_unexport(volume)
             transition(Volume, volume.pk, (states.ATTACHING,), states.AVAILABLE)
         if isinstance(exc, ComputeError):
             raise
@@ -125,6 +132,46 @@ def _connection(volume: Volume) -> dict:
     return get_driver(volume.driver or None).connection(volume.storage_name).as_dict()
 
 
+def _connection_of(attachment: VolumeAttachment) -> dict:
+    return attachment.connection or _connection(attachment.volume)
+
+
+def _send_unexport(volume: Volume) -> None:
+    from .volumes import send
+
+    send("volumes.unexport_volume", volume.host, volume.id)
+
+
+def export_on_volume_host(attachment_id: int) -> dict:
+    """On the volume's host: export it over iSCSI for the server's host; the connection."""
+    from ..drivers import get_export
+
+    attachment = VolumeAttachment.objects.select_related("volume").filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Invalid(f"Attachment {attachment_id} is gone (the request was given up).")
+    volume = attachment.volume
+    export = get_export()
+    if export is None:
+        raise Invalid("Exporting volumes over iSCSI is turned off on this host (VOLUME_EXPORT=none).")
+    try:
+        local = get_driver(volume.driver or None).connection(volume.storage_name)
+        connection = export.export(volume.storage_name, local.path).as_dict()
+    except VolumeDriverError as exc:
+        raise Invalid(f"Volume {volume.uuid} cannot be exported from {volume.host}: {exc}") from None
+    log.info("volume %s exported over iSCSI for %s: %s", volume.ec2_id, attachment.instance_host, connection["path"])
+    return connection
+
+
+def unexport_on_volume_host(volume_id: int) -> bool:
+    from ..drivers import get_export
+
+    volume = Volume.all_objects.filter(pk=volume_id).first()
+    export = get_export()
+    if volume is None or export is None or VolumeAttachment.objects.filter(volume=volume).exists():
+        return False  # attached again meanwhile: the export is in use
+    return export.unexport(volume.storage_name)
+
+
 def attach_on_host(attachment_id: int) -> str:
     from compute.services import host_resources as hr
 
@@ -133,7 +180,7 @@ def attach_on_host(attachment_id: int) -> str:
         raise Invalid(f"Attachment {attachment_id} is gone (the request was given up).")
     volume = attachment.volume
     try:
-        connection = _connection(volume)
+        connection = _connection_of(attachment)
     except VolumeDriverError as exc:
         raise Invalid(f"Volume {volume.uuid} cannot be attached on {attachment.instance_host}: {exc}") from None
     with hr.instance_lock(attachment.instance_uuid):
@@ -156,7 +203,7 @@ def detach_on_host(attachment_id: int) -> bool:
     volume = attachment.volume
     path = None
     try:
-        connection = _connection(volume)
+        connection = _connection_of(attachment)
         path = connection["path"]
     except VolumeDriverError:
         log.warning("volume %s has no storage on this host; only the attachment is removed", volume.ec2_id)
@@ -175,7 +222,8 @@ def detach_on_host(attachment_id: int) -> bool:
 def release(attachment: VolumeAttachment) -> None:
     """Forget the attachment; the volume is available again (from any attach state)."""
     with transaction.atomic():
-        VolumeAttachment.objects.filter(pk=attachment.pk).delete()
+        if VolumeAttachment.objects.filter(pk=attachment.pk).delete()[0] and attachment.connection:
+            _send_unexport(attachment.volume)
         transition(Volume, attachment.volume_id, (states.IN_USE, states.ATTACHING, states.DETACHING),
                    states.AVAILABLE)
 
@@ -204,7 +252,7 @@ def disks_of_instance(instance) -> list:
     for attachment in VolumeAttachment.objects.select_related("volume").filter(
             instance_uuid=instance.uuid, attached_at__isnull=False).exclude(device=""):
         try:
-            connection = _connection(attachment.volume)
+            connection = _connection_of(attachment)
         except VolumeDriverError as exc:
             log.error("volume %s of %s is missing on this host (%s); the domain goes without it",
                       attachment.volume.ec2_id, instance.uuid, exc)

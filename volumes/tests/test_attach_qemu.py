@@ -6,6 +6,7 @@ volume (which keeps its data); deleting the volume frees the quota and the file.
 The guest side is the test image's /cgi-bin/disk (list, write, read the extra disks).
 """
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -117,3 +118,79 @@ def test_volume_moves_its_data_between_guests(real_cloud, osc, admin_account):
     cloud.wait(lambda: osc("volume", "list") == [], 30, "v1 to leave the list")
     usage = quotas.get_usages(project)
     assert (usage["volumes"]["in_use"], usage["gigabytes"]["in_use"]) == (0, 0)
+
+
+STORE = "vol-store"
+TGT = {"ISCSI_IP_ADDRESS": "127.0.0.1", "ISCSI_PORT": 3342, "TGT_CONTROL_PORT": 242}
+
+
+@pytest.fixture
+def two_hosts(settings, tmp_path, admin_account, osc):
+    """The QEMU host `vol-qemu` and a storage host `vol-store` (zone `storage`, simulated
+    hypervisor) whose volumes reach the guest over iSCSI from its own tgtd (127.0.0.1:3342,
+    control port 242), stopped at the end."""
+    import shutil
+
+    from volumes.drivers.iscsi import TgtExport
+
+    missing = [tool for tool in ("tgtd", "tgtadm") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"cross-host volumes need tgt ({', '.join(missing)} missing: apt-get install tgt)")
+    if not any(Path(d, "block-iscsi.so").exists() for d in ("/usr/lib/x86_64-linux-gnu/qemu", "/usr/lib/qemu")):
+        pytest.skip("QEMU has no iSCSI block driver (block-iscsi.so: apt-get install qemu-block-extra)")
+    exporter = TgtExport("iqn.2010-10.org.openstack:", TGT["ISCSI_IP_ADDRESS"], TGT["ISCSI_PORT"],
+                         TGT["TGT_CONTROL_PORT"])
+    agent_env = {"VOLUME_DRIVER": "file", "VOLUME_FILE_CAPACITY_GB": 1}
+    try:
+        with real_guest_cloud(settings, tmp_path, osc, label="volnet", cidr=CIDR, bridge=BRIDGE, host=HOST,
+                              instance_id_start=INSTANCE_IDS, servers=("vm1",), agent_env=agent_env) as env:
+            env.cloud.start_agent(STORE, VOLUME_DRIVER="file", VOLUME_FILE_CAPACITY_GB=20,
+                                  NODE_AVAILABILITY_ZONE="storage", **TGT)
+            env.cloud.wait_up([HOST, STORE])
+            env.cloud.wait(lambda: VolumeHost.objects.filter(host__in=[HOST, STORE]).count() == 2, 30,
+                           "both volume hosts' reports")
+            yield env.cloud, exporter
+    finally:
+        exporter.stop_daemon()
+
+
+def test_volume_of_another_host_over_iscsi(two_hosts, osc, admin_account):
+    from secgroups.services import groups as secgroup_groups
+    from secgroups.services import rules as secgroup_rules
+
+    cloud, exporter = two_hosts
+    secgroup_rules.create_rule(secgroup_groups.ensure_default(admin_account[1].id), ip_protocol="tcp",
+                               from_port=80, to_port=80, cidr="0.0.0.0/0")
+    server = osc("server", "create", "--image", "cloudproj-test", "--flavor", "m1.tiny", "--availability-zone",
+                 "nova", "--wait", "vm1")
+    assert server["status"] == "ACTIVE", cloud.logs()
+    assert osc("server", "show", "vm1")["OS-EXT-SRV-ATTR:host"] == HOST
+    (vm1,) = osc("server", "show", "vm1")["addresses"]["volnet"]
+    cloud.wait(lambda: guest(vm1, "list", 3).startswith("DISK-LIST"), BOOT_TIMEOUT, "HTTP from vm1")
+
+    osc("volume", "create", "--size", "1", "--availability-zone", "storage", "remote")
+    cloud.wait(lambda: volume_status(osc, "remote") == "available", 30, "the volume to be available")
+    volume = Volume.objects.get(name="remote")
+    assert volume.host == STORE
+    path = cloud.state_path(STORE) / "volumes" / f"{volume.storage_name}.raw"
+    iqn = f"iqn.2010-10.org.openstack:{volume.storage_name}"
+
+    osc("server", "add", "volume", "vm1", "remote", raw=True)
+    assert volume_status(osc, "remote") == "in-use", cloud.logs()
+    attachment = VolumeAttachment.objects.get(volume=volume)
+    assert attachment.connection == {"kind": "iscsi", "path": f"{iqn}/1", "format": "raw", "host": "127.0.0.1",
+                                     "port": 3342}
+    assert iqn in exporter.targets()
+    cloud.wait(lambda: "vdb" in guest(vm1, "list").split(), 30, "vdb to appear in vm1")
+    token = f"iscsi-{uuid.uuid4().hex[:12]}"
+    assert guest(vm1, f"write={token}&dev=vdb") == f"DISK-WRITTEN {token}"
+    # the guest's write went over iSCSI into the file on the storage host
+    assert path.read_bytes()[:60].startswith(f"CLOUDPROJ-DISK {token}".encode())
+
+    osc("server", "remove", "volume", "vm1", "remote", raw=True)
+    assert volume_status(osc, "remote") == "available"
+    cloud.wait(lambda: "vdb" not in guest(vm1, "list").split(), 30, "vdb to leave vm1")
+    cloud.wait(lambda: iqn not in exporter.targets(), 30, "the iSCSI target to go")
+
+    osc("volume", "delete", "remote", raw=True)
+    cloud.wait(lambda: not path.exists(), 30, "the volume file to go")

@@ -168,7 +168,7 @@ def test_scheduler_picks_the_host_with_most_free_capacity(member_client, demo, v
     assert not Volume.objects.filter(uuid=body["id"]).exists()
 
 
-def test_attach_refusals(member_client, member_account, demo, volume_host_a):
+def test_attach_refusals(member_client, member_account, demo, volume_host_a, settings):
     from compute import states
 
     user = member_account[0]
@@ -185,7 +185,8 @@ def test_attach_refusals(member_client, member_account, demo, volume_host_a):
     # not attached: nothing to remove
     error(member_client.delete(f"{api}/{body['id']}"), 404, "itemNotFound")
     error(member_client.post(api, {"volumeAttachment": {}}, format="json"), 400, "badRequest")
-    # a volume on another host than the server's
+    # a volume on another host than the server's, with the iSCSI export turned off
+    settings.VOLUME_EXPORT = "none"
     Volume.objects.filter(uuid=body["id"]).update(host="vol-elsewhere")
     assert "iSCSI" in error(member_client.post(api, attach, format="json"), 400, "badRequest")
     assert member_client.get(api).json() == {"volumeAttachments": []}
