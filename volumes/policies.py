@@ -14,6 +14,8 @@ register({
     "volume:snapshots:create": "admin_or_owner",
     "volume:snapshots:update": "admin_or_owner",
     "volume:snapshots:delete": "admin_or_owner",
+    "volume:availability_zone:list": "any_authenticated",
+    "volume:services:list": "admin_api",
     "compute:os-volumes-attachments:index": "project_reader_or_admin",
     "compute:os-volumes-attachments:show": "project_reader_or_admin",
     "compute:os-volumes-attachments:create": "admin_or_owner",

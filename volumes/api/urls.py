@@ -6,12 +6,14 @@
   /volume/v3/{project_id}/limits
   /volume/v3/{project_id}/volumes[/detail], /volumes/{id}[/action]
   /volume/v3/{project_id}/snapshots[/detail], /snapshots/{id}
+  /volume/v3/{project_id}/os-availability-zone, /os-services
 """
 from django.urls import re_path
 
 from .limits import LimitsView
 from .quotas import QuotaSetDefaultsView, QuotaSetView
 from .versions import VersionsView
+from .zones import AvailabilityZoneView, ServicesView
 from .views import (
     SnapshotCollection,
     SnapshotDetailCollection,
@@ -44,5 +46,7 @@ urlpatterns = [
     re_path(rf"^v3/{PROJECT}/snapshots/?$", SnapshotCollection.as_view(), name="snapshot-list"),
     re_path(rf"^v3/{PROJECT}/snapshots/detail/?$", SnapshotDetailCollection.as_view(), name="snapshot-detail"),
     re_path(rf"^v3/{PROJECT}/snapshots/{SNAPSHOT}/?$", SnapshotItem.as_view(), name="snapshot-item"),
+    re_path(rf"^v3/{PROJECT}/os-availability-zone/?$", AvailabilityZoneView.as_view(), name="volume-zones"),
+    re_path(rf"^v3/{PROJECT}/os-services/?$", ServicesView.as_view(), name="volume-services"),
     re_path(rf"^v3/{PROJECT}/?$", VersionsView.as_view(), name="volume-v3-project"),
 ]

@@ -77,6 +77,7 @@ def test_volume_moves_its_data_between_guests(real_cloud, osc, admin_account):
     assert shown["status"] == "in-use", cloud.logs()
     (attachment,) = shown["attachments"]
     assert attachment["server_id"] == osc("server", "show", "vm1")["id"] and attachment["device"] == "/dev/vdb"
+    assert str(volume.uuid) in str(osc("server", "show", "vm1")["volumes_attached"])
     cloud.wait(lambda: "vdb" in guest(vm1, "list").split(), 30, "vdb to appear in vm1")
     assert guest(vm1, "size&dev=vdb") == f"DISK-SIZE {1024 ** 3}"
     token = f"tok-{uuid.uuid4().hex[:12]}"

@@ -90,3 +90,11 @@ def test_over_quota_is_refused(osc, volume_cloud, admin_account):
     refused = osc("volume", "create", "--size", "4", "big", check=False)
     assert refused.returncode != 0 and "gigabytes" in refused.stderr
     assert Volume.objects.count() == 0
+
+
+def test_volume_services_and_zones(osc, volume_cloud):
+    (service,) = osc("volume", "service", "list")
+    assert (service["Binary"], service["Host"], service["Zone"], service["Status"], service["State"]) == (
+        "cinder-volume", "vol-host", "nova", "enabled", "up")
+    zones = osc("availability", "zone", "list", "--volume")
+    assert [(z["Zone Name"], z["Zone Status"]) for z in zones] == [("nova", "available")]
