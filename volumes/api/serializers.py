@@ -28,7 +28,10 @@ def volume_summary(request, ctx, volume: Volume) -> dict:
 
 
 def volume_detail(request, ctx, volume: Volume) -> dict:
-    attachment = VolumeAttachment.objects.filter(volume=volume).select_related("volume").first()
+    try:
+        attachment = volume.attachment  # select_related by the list views
+    except VolumeAttachment.DoesNotExist:
+        attachment = None
     body = {
         **volume_summary(request, ctx, volume),
         "status": volume.status,

@@ -108,7 +108,8 @@ class FileDriver(VolumeDriver):
         if not source.exists():
             raise VolumeDriverError(f"volume {volume_name} has no file {source}")
         tmp = path.with_name(path.name + ".part")
-        run(["qemu-img", "convert", "-f", self.format, "-O", self.format, source, tmp],
+        # -U: an in-use volume (snapshot with force) is locked by its QEMU; the copy is crash-consistent
+        run(["qemu-img", "convert", "-U", "-f", self.format, "-O", self.format, source, tmp],
             f"snapshotting {volume_name}")
         os.replace(tmp, path)
 

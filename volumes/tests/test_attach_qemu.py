@@ -6,9 +6,11 @@ volume (which keeps its data); deleting the volume frees the quota and the file.
 The guest side is the test image's /cgi-bin/disk (list, write, read the extra disks).
 """
 import uuid
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from compute.tests.real_guest import real_guest_cloud
 from identity import quotas
@@ -48,6 +50,18 @@ def boot(cloud, osc, name: str) -> str:
     (address,) = osc("server", "show", name)["addresses"]["volnet"]
     cloud.wait(lambda: guest(address, "list", 3).startswith("DISK-LIST"), BOOT_TIMEOUT, f"HTTP from {name}")
     return address
+
+
+def lose_disk(server_id: str, path: str) -> None:
+    import libvirt
+
+    from compute.virt import volume_attach
+
+    conn = libvirt.open("qemu:///system")
+    try:
+        volume_attach.detach(conn.lookupByUUIDString(server_id), libvirt, path, timeout=30)
+    finally:
+        conn.close()
 
 
 def volume_status(osc, name: str) -> str:
@@ -104,6 +118,14 @@ def test_volume_moves_its_data_between_guests(real_cloud, osc, admin_account):
     # a hard reboot redefines the domain from the DB: the volume stays attached
     osc("server", "reboot", "--hard", "--wait", "vm2", raw=True)
     cloud.wait(lambda: "vdb" in guest(vm2, "list", 3).split(), BOOT_TIMEOUT, "vdb in vm2 after a hard reboot")
+    assert guest(vm2, "read&dev=vdb") == f"DISK-READ CLOUDPROJ-DISK {token}"
+    # the disk lost behind the cloud's back (as after a host reboot): `manage.py volume reattach`
+    lose_disk(osc("server", "show", "vm2")["id"], str(path))
+    cloud.wait(lambda: "vdb" not in guest(vm2, "list").split(), 30, "vdb to leave vm2")
+    out = StringIO()
+    call_command("volume", "reattach", volume.ec2_id, stdout=out)
+    assert "as /dev/vdb" in out.getvalue()
+    cloud.wait(lambda: "vdb" in guest(vm2, "list").split(), 30, "vdb to come back to vm2")
     assert guest(vm2, "read&dev=vdb") == f"DISK-READ CLOUDPROJ-DISK {token}"
 
     # deleting the server detaches the volume, which keeps its data
