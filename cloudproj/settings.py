@@ -58,6 +58,7 @@ VOLUME_GROUP = env.str("VOLUME_GROUP", default="nova-volumes")  # lvm driver
 VOLUME_LVM_ACTIVATE = env.bool("VOLUME_LVM_ACTIVATE", default=True)  # False: metadata only (no device-mapper)
 VOLUME_CLEAR = env.str("VOLUME_CLEAR", default="zero")  # wipe on delete: zero or none
 VOLUME_CLEAR_SIZE_MB = env.int("VOLUME_CLEAR_SIZE_MB", default=0)  # 0: the whole volume
+VOLUME_REPORT_INTERVAL = env.float("VOLUME_REPORT_INTERVAL", default=60.0)  # agent: capacity for the scheduler
 VOLUME_DETACH_TIMEOUT = env.float("VOLUME_DETACH_TIMEOUT", default=30.0)  # seconds for the guest to let go
 VOLUME_ATTACH_TIMEOUT = env.float("VOLUME_ATTACH_TIMEOUT", default=60.0)  # the API waits for the host
 # A volume attached to a server on another host is exported over iSCSI by tgt ("none": refused)

@@ -134,7 +134,8 @@ def delete_snapshot(snapshot_id: int) -> str:
 
 
 def on_agent_start(host: str) -> VolumeHost | None:
-    """An agent reports its storage when it starts (a host without it is not schedulable)."""
+    """An agent reports its storage when it starts and then periodically (volumes/signals.py);
+    a host that cannot is not schedulable."""
     try:
         return report_capacity(host)
     except VolumeDriverError as exc:

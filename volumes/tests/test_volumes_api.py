@@ -222,3 +222,26 @@ def test_concurrent_creates_never_exceed_the_quota(member_account, volume_host_a
     assert sorted(results) == ["ok"] * 3 + ["over"] * 5
     assert Volume.objects.count() == 3
     assert quotas.get_usages(project)["volumes"] == {"in_use": 3, "reserved": 0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_agent_reports_capacity_periodically(volume_host_a, settings):
+    import time
+
+    from volumes import signals
+
+    VolumeHost.objects.filter(host=HOST).update(total_gb=1, free_gb=0)
+    stopped = signals.start_reports(HOST, interval=0.05)
+    try:
+        deadline = time.monotonic() + 10
+        while VolumeHost.objects.get(host=HOST).total_gb != 10:
+            assert time.monotonic() < deadline, "no report"
+            time.sleep(0.05)
+        settings.VOLUME_DRIVER = "lvm"
+        settings.VOLUME_GROUP = "cptvg-does-not-exist"
+        while VolumeHost.objects.filter(host=HOST).exists():  # storage gone: not schedulable
+            assert time.monotonic() < deadline + 10, "the broken host was kept"
+            time.sleep(0.05)
+    finally:
+        stopped.set()
+        signals._reporters.pop(HOST, None)
