@@ -9,6 +9,8 @@ register({
     "volume:update": "admin_or_owner",
     "volume:delete": "admin_or_owner",
     "volume:extend": "admin_or_owner",
+    "volume:force_delete": "admin_api",
+    "volume:reset_status": "admin_api",
     "volume:snapshots:get_all": "project_reader_or_admin",
     "volume:snapshots:get": "project_reader_or_admin",
     "volume:snapshots:create": "admin_or_owner",

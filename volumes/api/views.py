@@ -4,7 +4,9 @@
     POST   /v3/{project}/volumes                {"volume": {"size", "name", "description",
                                                  "availability_zone", "snapshot_id", "metadata"}} 202
     GET|PUT|DELETE /v3/{project}/volumes/{id}   show / name, description, metadata / 202
-    POST   /v3/{project}/volumes/{id}/action    {"os-extend": {"new_size": n}} 202
+    POST   /v3/{project}/volumes/{id}/action    {"os-extend": {"new_size": n}} 202; admins:
+                                                {"os-force_delete": {}} 202 (any status but
+                                                attached), {"os-reset_status": {"status"}} 202
     GET    /v3/{project}/snapshots[/detail], POST {"snapshot": {"volume_id", "name",
            "description", "force", "metadata"}} 202, GET|PUT|DELETE /snapshots/{id}
 
@@ -126,6 +128,16 @@ class VolumeAction(VolumeItem):
             if not isinstance(value, dict) or "new_size" not in value:
                 raise BadRequest("Invalid input for field/attribute os-extend: 'new_size' is a required property.")
             volume_service.extend_volume(self.ctx, volume, value["new_size"])
+            return Response(status=202)
+        if action == "os-force_delete":
+            volume = self._volume(project_id, volume_id, "volume:force_delete")
+            volume_service.force_delete(volume)
+            return Response(status=202)
+        if action == "os-reset_status":
+            volume = self._volume(project_id, volume_id, "volume:reset_status")
+            if not isinstance(value, dict) or not isinstance(value.get("status"), str):
+                raise BadRequest("Invalid input for field/attribute os-reset_status: 'status' is a required property.")
+            volume_service.reset_status(volume, value["status"])
             return Response(status=202)
         raise BadRequest(f"There is no such action: {action}")
 

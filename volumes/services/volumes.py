@@ -265,3 +265,18 @@ def force_delete(volume: Volume) -> None:
             finish_delete(volume.pk)
         else:
             send("volumes.delete_volume", volume.host, volume.id)
+
+
+RESETTABLE = (states.AVAILABLE, states.ERROR, states.IN_USE, states.ERROR_DELETING, states.ERROR_EXTENDING)
+
+
+def reset_status(volume: Volume, status: str) -> None:
+    """Cinder's os-reset_status (admins): repair a volume stuck in a transient status. Only the
+    row changes; `in-use` needs the attachment the DB still has, `available` needs none."""
+    if status not in RESETTABLE:
+        raise Invalid(f"Invalid input received: status must be one of {', '.join(RESETTABLE)}.")
+    attached = VolumeAttachment.objects.filter(volume=volume).exists()
+    if (status == states.IN_USE) != attached:
+        raise Invalid(f"Invalid input received: volume {volume.uuid} is {'' if attached else 'not '}attached; "
+                      f"it cannot be '{status}'.")
+    Volume.objects.filter(pk=volume.pk).update(status=status, updated_at=timezone.now())

@@ -131,7 +131,7 @@ def test_state_machine(member_client, demo, volume_host_a):
     volume_host.create_volume(volume.id)
     error(member_client.post(url(demo, f"volumes/{volume.uuid}/action"), {"os-extend": {"new_size": 1}},
                              format="json"), 400, "badRequest")
-    error(member_client.post(url(demo, f"volumes/{volume.uuid}/action"), {"os-reset_status": {}},
+    error(member_client.post(url(demo, f"volumes/{volume.uuid}/action"), {"os-bogus": {}},
                              format="json"), 400, "badRequest")
     assert member_client.post(url(demo, f"volumes/{volume.uuid}/action"), extend, format="json").status_code == 202
     assert Volume.objects.get(pk=volume.pk).status == "extending"
@@ -245,3 +245,22 @@ def test_agent_reports_capacity_periodically(volume_host_a, settings):
     finally:
         stopped.set()
         signals._reporters.pop(HOST, None)
+
+
+def test_admin_actions(member_client, admin_client, admin_account, demo, volume_host_a):
+    body = create(member_client, demo)
+    volume = Volume.objects.get(uuid=body["id"])
+    mine = url(demo, f"volumes/{volume.uuid}/action")
+    error(member_client.post(mine, {"os-force_delete": {}}, format="json"), 403, "forbidden")
+    error(member_client.post(mine, {"os-reset_status": {"status": "available"}}, format="json"), 403, "forbidden")
+    admin = url(admin_account[1], f"volumes/{volume.uuid}/action")
+    # stuck in creating: an admin resets it, or force-deletes it
+    error(admin_client.post(admin, {"os-reset_status": {"status": "in-use"}}, format="json"), 400, "badRequest")
+    error(admin_client.post(admin, {"os-reset_status": {"status": "bogus"}}, format="json"), 400, "badRequest")
+    assert admin_client.post(admin, {"os-reset_status": {"status": "error"}}, format="json").status_code == 202
+    assert Volume.objects.get(pk=volume.pk).status == "error"
+    assert admin_client.post(admin, {"os-force_delete": {}}, format="json").status_code == 202
+    assert Volume.objects.get(pk=volume.pk).status == "deleting"
+    volume_host.delete_volume(volume.id)
+    assert not Volume.objects.filter(pk=volume.pk).exists()
+    assert quotas.get_usages(demo)["volumes"]["in_use"] == 0
