@@ -4,6 +4,7 @@ volume with snapshots cannot be deleted."""
 import logging
 
 from django.db import transaction
+from django.utils import timezone
 
 from compute.services.exceptions import Invalid, NotFound
 
@@ -74,8 +75,6 @@ def delete_snapshot(ctx, snapshot: Snapshot) -> None:
 
 
 def finish_delete(snapshot_pk: int) -> bool:
-    from django.utils import timezone
-
     with transaction.atomic():
         snapshot = Snapshot.all_objects.select_for_update().get(pk=snapshot_pk)
         if snapshot.deleted_at is not None:
