@@ -55,6 +55,24 @@ IMAGE_SIZE_CAP = env.int("IMAGE_SIZE_CAP", default=1024**4)  # bytes an upload m
 IMAGE_CACHE_CLEANUP_INTERVAL = env.float("IMAGE_CACHE_CLEANUP_INTERVAL", default=0.0)
 IMAGE_CACHE_MIN_AGE = env.float("IMAGE_CACHE_MIN_AGE", default=86400.0)
 NETWORKS_PATH = Path(env.str("NETWORKS_PATH", default=str(STATE_PATH / "networks")))  # dnsmasq files
+# --- volumes (the seeds' --volume_driver, --volume_group) ------------------------------------
+VOLUME_DRIVER = env.str("VOLUME_DRIVER", default="file")  # "file" (qemu-img files) or "lvm"
+VOLUMES_PATH = Path(env.str("VOLUMES_PATH", default=str(STATE_PATH / "volumes")))  # file driver
+VOLUME_FILE_FORMAT = env.str("VOLUME_FILE_FORMAT", default="raw")  # raw or qcow2
+VOLUME_FILE_CAPACITY_GB = env.int("VOLUME_FILE_CAPACITY_GB", default=0)  # 0: the filesystem's size
+VOLUME_GROUP = env.str("VOLUME_GROUP", default="nova-volumes")  # lvm driver
+VOLUME_LVM_ACTIVATE = env.bool("VOLUME_LVM_ACTIVATE", default=True)  # False: metadata only (no device-mapper)
+VOLUME_CLEAR = env.str("VOLUME_CLEAR", default="zero")  # wipe on delete: zero or none
+VOLUME_CLEAR_SIZE_MB = env.int("VOLUME_CLEAR_SIZE_MB", default=0)  # 0: the whole volume
+VOLUME_REPORT_INTERVAL = env.float("VOLUME_REPORT_INTERVAL", default=60.0)  # agent: capacity for the scheduler
+VOLUME_DETACH_TIMEOUT = env.float("VOLUME_DETACH_TIMEOUT", default=30.0)  # seconds for the guest to let go
+VOLUME_ATTACH_TIMEOUT = env.float("VOLUME_ATTACH_TIMEOUT", default=60.0)  # the API waits for the host
+# A volume attached to a server on another host is exported over iSCSI by tgt ("none": refused)
+VOLUME_EXPORT = env.str("VOLUME_EXPORT", default="tgt")
+ISCSI_IQN_PREFIX = env.str("ISCSI_IQN_PREFIX", default="iqn.2010-10.org.openstack:")  # the seeds' prefix
+ISCSI_IP_ADDRESS = env.str("ISCSI_IP_ADDRESS", default="")  # the portal; "" = this host's address
+ISCSI_PORT = env.int("ISCSI_PORT", default=3260)
+TGT_CONTROL_PORT = env.int("TGT_CONTROL_PORT", default=0)  # tgtadm -C: which tgtd manages the exports
 DNSMASQ_BINARY = env.str("DNSMASQ_BINARY", default="dnsmasq")
 FLAT_NETWORK_BRIDGE = env.str("FLAT_NETWORK_BRIDGE", default="br100")
 FLAT_INTERFACE = env.str("FLAT_INTERFACE", default="")
