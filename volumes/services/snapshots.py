@@ -4,13 +4,12 @@ volume with snapshots cannot be deleted."""
 import logging
 
 from django.db import transaction
-from django.utils import timezone
 
 from compute.services.exceptions import Invalid, NotFound
 
 from .. import states
 from ..models import Snapshot, Volume
-from .volumes import _uuid, give_back, reserve, send, transition, validate_metadata, validate_text
+from .volumes import _uuid, reserve, send, soft_delete, transition, validate_metadata, validate_text
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +74,4 @@ def delete_snapshot(ctx, snapshot: Snapshot) -> None:
 
 
 def finish_delete(snapshot_pk: int) -> bool:
-    with transaction.atomic():
-        snapshot = Snapshot.all_objects.select_for_update().get(pk=snapshot_pk)
-        if snapshot.deleted_at is not None:
-            return False
-        snapshot.status = states.DELETED
-        snapshot.deleted_at = timezone.now()
-        snapshot.save(update_fields=["status", "deleted_at", "updated_at"])
-        give_back(snapshot.project_id, {"snapshots": 1, "gigabytes": snapshot.size})
-    return True
+    return soft_delete(Snapshot, snapshot_pk, "snapshots")

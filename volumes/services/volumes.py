@@ -217,15 +217,20 @@ def delete_volume(ctx, volume: Volume) -> None:
 
 
 def finish_delete(volume_pk: int) -> bool:
-    """Soft-delete the row and give its quota back, once (after the storage is gone)."""
+    return soft_delete(Volume, volume_pk, "volumes")
+
+
+def soft_delete(model, pk: int, resource: str) -> bool:
+    """Soft-delete a volume or snapshot row and give its quota (`resource` and gigabytes) back,
+    once (after the storage is gone)."""
     with transaction.atomic():
-        volume = Volume.all_objects.select_for_update().get(pk=volume_pk)
-        if volume.deleted_at is not None:
+        row = model.all_objects.select_for_update().get(pk=pk)
+        if row.deleted_at is not None:
             return False
-        volume.status = states.DELETED
-        volume.deleted_at = timezone.now()
-        volume.save(update_fields=["status", "deleted_at", "updated_at"])
-        give_back(volume.project_id, {"volumes": 1, "gigabytes": volume.size})
+        row.status = states.DELETED
+        row.deleted_at = timezone.now()
+        row.save(update_fields=["status", "deleted_at", "updated_at"])
+        give_back(row.project_id, {resource: 1, "gigabytes": row.size})
     return True
 
 
