@@ -137,6 +137,20 @@ def _run_cloud(services, tmp_path_factory):
                 proc.kill()
         log.close()
         _remove_bridge(bridge)
+        _remove_host_rules(bridge)
+
+
+def _remove_host_rules(bridge: str) -> None:
+    """run.py's agent leaves its iptables chains when it stops (a real host keeps them for its
+    next start); this test's host is not coming back."""
+    from compute.tests.cloud_harness import remove_host_firewall
+    from floating.linux import nat
+    from floating.services.host import prefix_for
+    from metadata.linux import iptables as metadata_iptables
+
+    remove_host_firewall(HOST)
+    nat.remove_rules(prefix_for(HOST))
+    metadata_iptables.remove([bridge])
 
 
 def osc(cloud, *args, check=True, json_output=True):
