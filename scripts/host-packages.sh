@@ -7,6 +7,7 @@ PACKAGES=(
   pkg-config libpq-dev libvirt-dev
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
   dnsmasq-base lvm2 iptables conntrack bridge-utils iproute2 cpio kmod e2fsprogs busybox-static
+  chromium chromium-driver
 )
 missing=()
 for pkg in "${PACKAGES[@]}"; do
