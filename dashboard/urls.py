@@ -1,7 +1,7 @@
 """The dashboard, under /dashboard/."""
 from django.urls import path
 
-from .views import auth, instances, launch
+from .views import auth, instance_detail, instances, launch
 
 app_name = "dashboard"
 INSTANCE = "instances/<uuid:instance_id>/"
@@ -14,6 +14,8 @@ urlpatterns = [
     path("instances/", instances.instance_list, name="instances"),
     path("instances/changes/", instances.instance_changes, name="instance-changes"),
     path("instances/launch/", launch.launch, name="launch"),
+    path(INSTANCE, instance_detail.instance_detail, name="instance"),
+    path(INSTANCE + "console/", instance_detail.instance_console, name="instance-console"),
     path(INSTANCE + "action/", instances.instance_action, name="instance-action"),
     path(INSTANCE + "delete/", instances.instance_delete, name="instance-delete"),
     path("admin/instances/", instances.admin_instance_list, name="admin-instances"),
