@@ -1,7 +1,7 @@
 """The dashboard, under /dashboard/."""
 from django.urls import path
 
-from .views import auth, instance_detail, instances, launch
+from .views import auth, instance_detail, instances, keypairs, launch
 
 app_name = "dashboard"
 INSTANCE = "instances/<uuid:instance_id>/"
@@ -18,5 +18,8 @@ urlpatterns = [
     path(INSTANCE + "console/", instance_detail.instance_console, name="instance-console"),
     path(INSTANCE + "action/", instances.instance_action, name="instance-action"),
     path(INSTANCE + "delete/", instances.instance_delete, name="instance-delete"),
+    path("keypairs/", keypairs.keypair_list, name="keypairs"),
+    path("keypairs/<str:name>/download/", keypairs.keypair_download, name="keypair-download"),
+    path("keypairs/<str:name>/delete/", keypairs.keypair_delete, name="keypair-delete"),
     path("admin/instances/", instances.admin_instance_list, name="admin-instances"),
 ]
