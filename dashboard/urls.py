@@ -1,7 +1,7 @@
 """The dashboard, under /dashboard/."""
 from django.urls import path
 
-from .views import auth, instance_detail, instances, keypairs, launch
+from .views import admin, auth, instance_detail, instances, keypairs, launch
 
 app_name = "dashboard"
 INSTANCE = "instances/<uuid:instance_id>/"
@@ -22,4 +22,7 @@ urlpatterns = [
     path("keypairs/<str:name>/download/", keypairs.keypair_download, name="keypair-download"),
     path("keypairs/<str:name>/delete/", keypairs.keypair_delete, name="keypair-delete"),
     path("admin/instances/", instances.admin_instance_list, name="admin-instances"),
+    path("admin/services/", admin.service_list, name="admin-services"),
+    path("admin/services/update/", admin.service_update, name="admin-service-update"),
+    path("admin/hypervisors/", admin.hypervisor_list, name="admin-hypervisors"),
 ]
