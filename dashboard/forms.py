@@ -6,7 +6,7 @@ from compute.services import hosts
 from compute.services import keypairs as keypair_service
 from images.services import visible_images
 from network.services.networks import visible_networks
-from secgroups.services.groups import groups_of_project
+from secgroups.services.groups import ensure_default, groups_of_project
 
 
 def flavor_summary(flavor) -> str:
@@ -37,6 +37,8 @@ class LaunchForm(forms.Form):
             (k.name, k.name) for k in keypair_service.list_keypairs(ctx.user)]
         self.fields["network"].choices = [("", "(the project's default network)")] + [
             (str(n.uuid), f"{n.label} ({n.cidr})") for n in visible_networks(ctx.project_id, ctx.is_admin)]
+        if ctx.project_id:
+            ensure_default(ctx.project_id)  # as listing them through the API does
         groups = groups_of_project(ctx.project_id) if ctx.project_id else []
         self.fields["security_groups"].choices = [(g.name, g.name) for g in groups]
         self.fields["availability_zone"].choices = [("", "(any)")] + [
