@@ -57,3 +57,11 @@ def make_instance(db):
 @pytest.fixture
 def role(roles):
     return lambda name: Role.objects.get(name=name)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Lets the browser fixture see whether the test failed (for a last screenshot)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
