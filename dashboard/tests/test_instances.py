@@ -188,3 +188,25 @@ def test_launch_over_quota_is_a_readable_error(member, launchable):
     assert response.status_code == 400
     assert "Quota exceeded for instances: Requested 5, but already used 0 of 3 instances" in response.content.decode()
     assert not Instance.objects.filter(display_name="toomany").exists()
+
+
+def test_row_forms_work_without_javascript_and_carry_csrf(member, make_instance, up_host,
+                                                        django_capture_on_commit_callbacks):
+    import re
+
+    from django.test import Client
+
+    instance = make_instance(member["project"], member["user"], name="nojs")
+    client = Client(enforce_csrf_checks=True)
+    client.cookies = member["client"].cookies
+    html = client.get(f"/dashboard/instances/{instance.uuid}/").content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    path = f"/dashboard/instances/{instance.uuid}/action/"
+    assert client.post(path, {"action": "stop"}).status_code == 403  # no token: refused
+    with mock.patch("compute.rpc.app.send_task"), django_capture_on_commit_callbacks(execute=True):
+        response = client.post(path, {"action": "stop", "csrfmiddlewaretoken": token,
+                                      "next": f"/dashboard/instances/{instance.uuid}/"})
+    assert response.status_code == 302 and response["Location"] == f"/dashboard/instances/{instance.uuid}/"
+    assert Instance.objects.get(pk=instance.pk).task_state == "powering-off"
+    list_html = client.get("/dashboard/instances/").content.decode()
+    assert list_html.count('name="csrfmiddlewaretoken"') >= 2  # row forms post without htmx too

@@ -31,7 +31,7 @@ def error_message(exc) -> str:
 
 
 def error_page(request, status: int, message: str):
-    titles = {403: "Not allowed", 404: "Not found", 409: "Not possible now", 503: "Unavailable"}
+    titles = {403: "Not allowed", 404: "Not found", 409: "Not possible now", 410: "Gone", 503: "Unavailable"}
     context = {"status": status, "title": titles.get(status, "Request failed"), "message": message}
     return render(request, "dashboard/error.html", context, status=status)
 
