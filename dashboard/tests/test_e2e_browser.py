@@ -97,8 +97,9 @@ def test_launch_watch_the_row_turn_active_without_reloading_then_delete(browser,
                                                                         settings, tmp_path):
     settings.DASHBOARD_POLL_SECONDS = 0.5
     _user, project, _token = make_account("demo", "member", username="demo-user")
-    quotas.set_quotas(project, {"instances": 5, "cores": 10, "ram": 4096})
+    quotas.set_quotas(project, {"instances": 5, "cores": 10, "ram": 262144})
     Flavor.objects.create(flavorid="e2e.tiny", name="e2e.tiny", memory_mb=256, vcpus=1, root_gb=0)
+    Flavor.objects.create(flavorid="e2e.huge", name="e2e.huge", memory_mb=131072, vcpus=1, root_gb=0)
     disk = tmp_path / "tiny.raw"
     disk.write_bytes(b"\0" * 1024 * 1024)
     register_image(disk, "e2e-image", disk_format="raw", visibility="public", owner=project)
@@ -113,10 +114,10 @@ def test_launch_watch_the_row_turn_active_without_reloading_then_delete(browser,
     browser.get("/dashboard/instances/launch/")
     browser.find("#id_name").send_keys("e2e-vm")
     summary = browser.find("#launch-summary").text
-    assert "This launch needs 1 instances of 5 left, 1 vCPUs of 10 left, 256 MB of RAM of 4096 left." == summary
+    assert "This launch needs 1 instances of 5 left, 1 vCPUs of 10 left, 256 MB of RAM of 262144 left." == summary
     browser.screenshot("launch-form")
     browser.find("#launch-submit").click()
-    browser.wait_css("table.instances tbody tr")
+    browser.wait(lambda d: "named e2e-vm" in d.find_element("id", "messages").text, 20, "the launch message")
     instance = Instance.objects.get(display_name="e2e-vm")
     row = f"#instance-{instance.uuid}"
     browser.driver.execute_script("window.__dashboardMarker = 'not reloaded';")
@@ -136,6 +137,30 @@ def test_launch_watch_the_row_turn_active_without_reloading_then_delete(browser,
     assert "shutdown" in browser.find(f"{row} .power").text
     browser.screenshot("row-stopped")
 
+    # the detail page: every step of the boot pipeline with its result, and the console section
+    browser.find(f"{row} td a").click()
+    timeline = browser.wait_css("#timeline").text
+    for step in ("schedule", "allocate_ip", "fetch_image", "spawn"):
+        assert step in timeline, step
+    assert "Error" not in timeline and timeline.count("Success") >= 4 and "stop" in timeline
+    browser.wait(lambda d: d.find_elements("id", "console-output") or d.find_elements("id", "console-problem"),
+                 30, "the console log or a message")
+    browser.screenshot("detail-timeline-console")
+
+    # a flavor no host can take: the row turns ERROR and says why, in words
+    browser.get("/dashboard/instances/launch/")
+    browser.find("#id_name").send_keys("e2e-huge")
+    from selenium.webdriver.support.select import Select
+
+    Select(browser.find("#id_flavor")).select_by_value("e2e.huge")
+    browser.find("#launch-submit").click()
+    browser.wait(lambda d: "named e2e-huge" in d.find_element("id", "messages").text, 20, "the launch message")
+    huge = Instance.objects.get(display_name="e2e-huge")
+    browser.wait_css(f'#instance-{huge.uuid}[data-status="ERROR"]', timeout=60)
+    assert "No valid host was found" in browser.find(f"#instance-{huge.uuid} .fault").text
+    browser.screenshot("no-valid-host")
+
+    browser.driver.execute_script("window.__dashboardMarker = 'not reloaded';")
     browser.find(f"{row} button.danger").click()
     browser.driver.switch_to.alert.accept()
     browser.wait(lambda d: not d.find_elements("css selector", row), 60, "the deleted row to disappear")
