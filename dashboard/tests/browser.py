@@ -36,11 +36,13 @@ class Browser:
         return self.driver.find_element("css selector", css)
 
     def wait(self, condition, timeout: float = 30, what: str = "the page"):
-        from selenium.common.exceptions import TimeoutException
+        from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
         from selenium.webdriver.support.ui import WebDriverWait
 
+        # the page under the condition may be navigating away or swapping the element
+        ignored = (NoSuchElementException, StaleElementReferenceException)
         try:
-            return WebDriverWait(self.driver, timeout, poll_frequency=0.2).until(condition)
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.2, ignored_exceptions=ignored).until(condition)
         except TimeoutException:
             self.screenshot("timeout")
             raise AssertionError(f"timed out after {timeout}s waiting for {what}") from None

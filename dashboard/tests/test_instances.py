@@ -64,7 +64,8 @@ def test_poll_returns_only_changed_rows_new_rows_and_deleted_rows(member, make_i
     html = _poll(member["client"], page_loaded, created_after=old).content.decode()
     # each out-of-band row sits in a <template>: after the poller's <div>, the HTML parser
     # would drop a bare <tr> (htmx then inserted its cells as loose text)
-    assert f'<template><tr id="instance-{busy.uuid}" data-status="ACTIVE" hx-swap-oob="true">' in html
+    assert f'<template><tr id="instance-{busy.uuid}" data-status="ACTIVE" data-version="' in html
+    assert f'id="instance-{busy.uuid}"' in html and 'hx-swap-oob="true">' in html
     assert f'<template><tr id="instance-{gone.uuid}" hx-swap-oob="delete">' in html
     assert '<template><tbody hx-swap-oob="afterbegin:#instance-rows">' in html
     assert f'id="instance-{fresh.uuid}"' in html

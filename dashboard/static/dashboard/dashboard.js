@@ -34,3 +34,12 @@
   }
   document.addEventListener("DOMContentLoaded", launchSummary);
 })();
+
+// A poll re-sends the rows of its overlap window; a row the page already shows in that
+// version is left alone, so a button being clicked or focused is not replaced under the user.
+document.addEventListener("htmx:oobBeforeSwap", function (event) {
+  var current = event.detail.target, incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
+  if (current && incoming && current.dataset.version && current.dataset.version === incoming.dataset.version) {
+    event.detail.shouldSwap = false;
+  }
+});
