@@ -1,7 +1,7 @@
 """The dashboard, under /dashboard/."""
 from django.urls import path
 
-from .views import admin, auth, instance_detail, instances, keypairs, launch
+from .views import admin, auth, floating, instance_detail, instances, keypairs, launch
 
 app_name = "dashboard"
 INSTANCE = "instances/<uuid:instance_id>/"
@@ -21,6 +21,12 @@ urlpatterns = [
     path("keypairs/", keypairs.keypair_list, name="keypairs"),
     path("keypairs/<str:name>/download/", keypairs.keypair_download, name="keypair-download"),
     path("keypairs/<str:name>/delete/", keypairs.keypair_delete, name="keypair-delete"),
+    path("floating-ips/", floating.floating_ip_list, name="floating-ips"),
+    path("floating-ips/allocate/", floating.floating_ip_allocate, name="floating-ip-allocate"),
+    path("floating-ips/<str:address>/release/", floating.floating_ip_release, name="floating-ip-release"),
+    path("floating-ips/<str:address>/associate/", floating.floating_ip_associate, name="floating-ip-associate"),
+    path("floating-ips/<str:address>/disassociate/", floating.floating_ip_disassociate,
+         name="floating-ip-disassociate"),
     path("admin/instances/", instances.admin_instance_list, name="admin-instances"),
     path("admin/services/", admin.service_list, name="admin-services"),
     path("admin/services/update/", admin.service_update, name="admin-service-update"),

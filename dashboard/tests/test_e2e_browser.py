@@ -23,6 +23,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 BRIDGE = "cptdsh0"
 CIDR = "10.245.0.0/24"
 SIM_HOST = "dash-sim-1"
+PUBLIC, PUBLIC_PEER = "cptdshpub0", "cptdshpub1"  # a veth pair: the agent's FLOATING_INTERFACE (no dummy module here)
+FLOATING_RANGE = "198.51.100.244/30"  # TEST-NET-2
 
 
 def test_log_in_create_a_key_pair_and_download_it_once(browser, make_account):
@@ -78,10 +80,21 @@ def broker_url():
 
 @pytest.fixture
 def sim_cloud(broker_url, settings, tmp_path):
+    from floating.linux import nat
+    from floating.services.host import prefix_for
+
     settings.IMAGE_STORE_PATH = tmp_path / "store"
     settings.SERVICE_DOWN_TIME = 10
+    subprocess.run(["ip", "link", "del", PUBLIC], capture_output=True)
+    subprocess.run(["ip", "link", "add", PUBLIC, "type", "veth", "peer", "name", PUBLIC_PEER], check=True,
+                   capture_output=True)
+    subprocess.run(["ip", "link", "set", PUBLIC, "up"], check=True, capture_output=True)
+    forwarding = nat.FORWARDING.read_text()
     cloud = Cloud(tmp_path, broker_url)
     yield cloud
+    nat.remove_rules(prefix_for(SIM_HOST))
+    subprocess.run(["ip", "link", "del", PUBLIC], capture_output=True)
+    nat.FORWARDING.write_text(forwarding)
     pid_files = list(cloud.state_path(SIM_HOST).glob("networks/*/dnsmasq.pid"))
     pids = [int(p.read_text().strip()) for p in pid_files if p.read_text().strip().isdigit()]
     cloud.stop()
@@ -96,7 +109,14 @@ def sim_cloud(broker_url, settings, tmp_path):
 def test_launch_watch_the_row_turn_active_without_reloading_then_delete(browser, make_account, sim_cloud,
                                                                         settings, tmp_path):
     settings.DASHBOARD_POLL_SECONDS = 0.5
-    _user, project, _token = make_account("demo", "member", username="demo-user")
+    from floating.linux import nat
+    from floating.services import ranges
+    from identity import services
+    from identity.models import Role
+
+    user, project, _token = make_account("demo", "member", username="demo-user")
+    services.assign_role(user, Role.objects.get(name="netadmin"), project)
+    ranges.create_range(FLOATING_RANGE, pool="nova", interface=PUBLIC)
     quotas.set_quotas(project, {"instances": 5, "cores": 10, "ram": 262144})
     Flavor.objects.create(flavorid="e2e.tiny", name="e2e.tiny", memory_mb=256, vcpus=1, root_gb=0)
     Flavor.objects.create(flavorid="e2e.huge", name="e2e.huge", memory_mb=131072, vcpus=1, root_gb=0)
@@ -107,7 +127,8 @@ def test_launch_watch_the_row_turn_active_without_reloading_then_delete(browser,
     network.host = SIM_HOST
     network.save(update_fields=["host"])
     sim_cloud.start_scheduler(concurrency=1)
-    sim_cloud.start_agent(SIM_HOST, concurrency=1, LIBVIRT_URI=node_xml(tmp_path / "node.xml", 2048, vcpus=4))
+    sim_cloud.start_agent(SIM_HOST, concurrency=1, LIBVIRT_URI=node_xml(tmp_path / "node.xml", 2048, vcpus=4),
+                          FLOATING_INTERFACE=PUBLIC)
     sim_cloud.wait_up([SIM_HOST])
 
     browser.login("demo-user")
@@ -137,6 +158,8 @@ def test_launch_watch_the_row_turn_active_without_reloading_then_delete(browser,
     assert "shutdown" in browser.find(f"{row} .power").text
     browser.screenshot("row-stopped")
 
+    from selenium.webdriver.support.select import Select
+
     # the detail page: every step of the boot pipeline with its result, and the console section
     browser.find(f"{row} td a").click()
     timeline = browser.wait_css("#timeline").text
@@ -147,11 +170,24 @@ def test_launch_watch_the_row_turn_active_without_reloading_then_delete(browser,
                  30, "the console log or a message")
     browser.screenshot("detail-timeline-console")
 
+    # a floating IP: allocated, associated, shown in the instance's row, put on the host by its agent
+    browser.get("/dashboard/floating-ips/")
+    browser.find("#allocate-form button[type=submit]").click()
+    browser.wait(lambda d: "Allocated 198.51.100." in d.find_element("id", "messages").text, 20, "the allocation")
+    address = browser.find("#floating-ips tbody td").text
+    fip_row = f"#fip-{address.replace('.', '')}"
+    Select(browser.find(f"{fip_row} select")).select_by_visible_text("e2e-vm")
+    browser.find(f"{fip_row} button[aria-label='Associate {address}']").click()
+    browser.wait(lambda d: "now points at e2e-vm" in d.find_element("id", "messages").text, 20, "the association")
+    assert "e2e-vm" in browser.find(f"{fip_row} .instance").text
+    browser.screenshot("floating-ip-associated")
+    sim_cloud.wait(lambda: address in nat.host_addresses(PUBLIC), 30, "the agent to put the address on its link")
+    browser.get("/dashboard/instances/")
+    assert f"{address} (floating)" in browser.find(f"{row} .addresses").text
+
     # a flavor no host can take: the row turns ERROR and says why, in words
     browser.get("/dashboard/instances/launch/")
     browser.find("#id_name").send_keys("e2e-huge")
-    from selenium.webdriver.support.select import Select
-
     Select(browser.find("#id_flavor")).select_by_value("e2e.huge")
     browser.find("#launch-submit").click()
     browser.wait(lambda d: "named e2e-huge" in d.find_element("id", "messages").text, 20, "the launch message")
@@ -167,3 +203,4 @@ def test_launch_watch_the_row_turn_active_without_reloading_then_delete(browser,
     assert browser.driver.execute_script("return window.__dashboardMarker") == "not reloaded"
     browser.screenshot("row-gone")
     assert Instance.all_objects.get(pk=instance.pk).deleted_at is not None
+    sim_cloud.wait(lambda: address not in nat.host_addresses(PUBLIC), 30, "the address to leave the link")
