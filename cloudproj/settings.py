@@ -48,7 +48,31 @@ SERVICE_DOWN_TIME = env.float("SERVICE_DOWN_TIME", default=60.0)
 INSTANCES_PATH = Path(env.str("INSTANCES_PATH", default=str(STATE_PATH / "instances")))
 IMAGE_CACHE_PATH = INSTANCES_PATH / "_base"  # per-host cache of image bases, by sha1
 IMAGE_STORE_PATH = Path(env.str("IMAGE_STORE_PATH", default=str(STATE_PATH / "images")))
+IMAGE_UPLOAD_MAX_IDLE = env.float("IMAGE_UPLOAD_MAX_IDLE", default=600.0)  # s without data: upload dead
+IMAGE_SIZE_CAP = env.int("IMAGE_SIZE_CAP", default=1024**4)  # bytes an upload may store (Glance: 1 TiB)
+# Agents remove cached bases no instance of their host uses: off (0) by default; when on,
+# every IMAGE_CACHE_CLEANUP_INTERVAL seconds, bases unused for IMAGE_CACHE_MIN_AGE seconds.
+IMAGE_CACHE_CLEANUP_INTERVAL = env.float("IMAGE_CACHE_CLEANUP_INTERVAL", default=0.0)
+IMAGE_CACHE_MIN_AGE = env.float("IMAGE_CACHE_MIN_AGE", default=86400.0)
 NETWORKS_PATH = Path(env.str("NETWORKS_PATH", default=str(STATE_PATH / "networks")))  # dnsmasq files
+# --- volumes (the seeds' --volume_driver, --volume_group) ------------------------------------
+VOLUME_DRIVER = env.str("VOLUME_DRIVER", default="file")  # "file" (qemu-img files) or "lvm"
+VOLUMES_PATH = Path(env.str("VOLUMES_PATH", default=str(STATE_PATH / "volumes")))  # file driver
+VOLUME_FILE_FORMAT = env.str("VOLUME_FILE_FORMAT", default="raw")  # raw or qcow2
+VOLUME_FILE_CAPACITY_GB = env.int("VOLUME_FILE_CAPACITY_GB", default=0)  # 0: the filesystem's size
+VOLUME_GROUP = env.str("VOLUME_GROUP", default="nova-volumes")  # lvm driver
+VOLUME_LVM_ACTIVATE = env.bool("VOLUME_LVM_ACTIVATE", default=True)  # False: metadata only (no device-mapper)
+VOLUME_CLEAR = env.str("VOLUME_CLEAR", default="zero")  # wipe on delete: zero or none
+VOLUME_CLEAR_SIZE_MB = env.int("VOLUME_CLEAR_SIZE_MB", default=0)  # 0: the whole volume
+VOLUME_REPORT_INTERVAL = env.float("VOLUME_REPORT_INTERVAL", default=60.0)  # agent: capacity for the scheduler
+VOLUME_DETACH_TIMEOUT = env.float("VOLUME_DETACH_TIMEOUT", default=30.0)  # seconds for the guest to let go
+VOLUME_ATTACH_TIMEOUT = env.float("VOLUME_ATTACH_TIMEOUT", default=60.0)  # the API waits for the host
+# A volume attached to a server on another host is exported over iSCSI by tgt ("none": refused)
+VOLUME_EXPORT = env.str("VOLUME_EXPORT", default="tgt")
+ISCSI_IQN_PREFIX = env.str("ISCSI_IQN_PREFIX", default="iqn.2010-10.org.openstack:")  # the seeds' prefix
+ISCSI_IP_ADDRESS = env.str("ISCSI_IP_ADDRESS", default="")  # the portal; "" = this host's address
+ISCSI_PORT = env.int("ISCSI_PORT", default=3260)
+TGT_CONTROL_PORT = env.int("TGT_CONTROL_PORT", default=0)  # tgtadm -C: which tgtd manages the exports
 DNSMASQ_BINARY = env.str("DNSMASQ_BINARY", default="dnsmasq")
 FLAT_NETWORK_BRIDGE = env.str("FLAT_NETWORK_BRIDGE", default="br100")
 FLAT_INTERFACE = env.str("FLAT_INTERFACE", default="")
@@ -276,6 +300,11 @@ CELERY_BEAT_SCHEDULE = {
     "expire-quota-reservations": {
         "task": "identity.expire_quota_reservations",
         "schedule": env.float("RESERVATION_EXPIRY_INTERVAL", default=300.0),
+        "options": {"queue": "scheduler"},
+    },
+    "reap-stalled-image-uploads": {
+        "task": "images.reap_stalled_uploads",
+        "schedule": env.float("IMAGE_UPLOAD_REAP_INTERVAL", default=300.0),
         "options": {"queue": "scheduler"},
     },
     "purge-expired-tokens": {

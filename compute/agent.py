@@ -141,6 +141,31 @@ def _on_worker_init(sender=None, **kwargs):
         start_scheduler(host)
 
 
+@signals.worker_ready.connect(dispatch_uid="compute.agent.worker_ready")
+def _on_worker_ready(sender=None, **kwargs):
+    """An agent settles the snapshots its previous process left half-done, and cleans its
+    image cache periodically when IMAGE_CACHE_CLEANUP_INTERVAL > 0."""
+    from network.signals import agent_host
+
+    from .services.image_cache import start_periodic_cleanup
+    from .services.snapshots import recover_interrupted
+
+    host = agent_host(sender)
+    if not host:
+        return
+    close_old_connections()
+    try:
+        recover_interrupted(host)
+    except Exception:  # noqa: BLE001 - the agent must still start
+        log.exception("settling interrupted snapshots on %s failed", host)
+    finally:
+        connection.close()
+    start_periodic_cleanup(host)
+
+
 @signals.worker_shutdown.connect(dispatch_uid="compute.agent.worker_shutdown")
 def _on_worker_shutdown(sender=None, **kwargs):
+    from .services.image_cache import stop_all as stop_cache_cleanup
+
     stop_all()
+    stop_cache_cleanup()

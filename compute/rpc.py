@@ -26,11 +26,12 @@ def to_host(host: str, task_name: str, *args) -> None:
     send(task_name, list(args), host_queue("compute", host))
 
 
-def call(host: str, task_name: str, *args, timeout: float | None = None):
-    """Ask `host`'s agent and wait for the answer (tasks with ignore_result=False only).
-    ServiceUnavailable (503) when it does not answer in time (HOST_CALL_TIMEOUT)."""
+def call(host: str, task_name: str, *args, timeout: float | None = None, topic: str = "compute"):
+    """Ask `host`'s agent (on its `topic` queue) and wait for the answer (tasks with
+    ignore_result=False only). ServiceUnavailable (503) when it does not answer in time
+    (HOST_CALL_TIMEOUT)."""
     timeout = settings.HOST_CALL_TIMEOUT if timeout is None else timeout
-    result = app.send_task(task_name, args=list(args), queue=host_queue("compute", host))
+    result = app.send_task(task_name, args=list(args), queue=host_queue(topic, host))
     try:
         return result.get(timeout=timeout, interval=0.1, propagate=True)
     except CeleryTimeout:

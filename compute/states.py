@@ -189,6 +189,7 @@ ALLOWED = {
     "suspend": ((ACTIVE,), (None,)),
     "resume": ((SUSPENDED,), (None,)),
     "rebuild": ((ACTIVE, STOPPED, ERROR), (None,)),
+    "create_image": ((ACTIVE, STOPPED, PAUSED, SUSPENDED), (None,)),
     "delete": (ANY, ANY),
     "force_delete": (ANY, ANY),
     "get_console_output": ((ACTIVE, PAUSED, SUSPENDED, STOPPED, RESCUED, RESIZED, ERROR), ANY),

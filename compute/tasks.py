@@ -11,7 +11,7 @@ from celery.exceptions import Ignore
 from cloudproj.celery import host_queue
 
 from . import agent  # noqa: F401 - connects the worker_init/worker_shutdown handlers
-from .services import build, lifecycle
+from .services import build, image_cache, lifecycle, snapshots
 
 
 @shared_task(name="compute.ping", ignore_result=False)
@@ -51,6 +51,11 @@ def instance_action(instance_uuid: str, request_id: str, action: str, params: di
     return lifecycle.run_action(instance_uuid, request_id, action, params)
 
 
+@shared_task(name=snapshots.SNAPSHOT_TASK)
+def snapshot_instance(instance_uuid: str, request_id: str, image_id: str):
+    return snapshots.run_snapshot(instance_uuid, request_id, image_id)
+
+
 @shared_task(name="compute.terminate_instance")
 def terminate_instance(instance_uuid: str, request_id: str, host: str):
     return lifecycle.terminate(instance_uuid, request_id, host)
@@ -67,3 +72,9 @@ def list_domains():
 def get_console_output(instance_uuid: str, length: int | None = None) -> str:
     """The tail of the instance's console log on this host (bounded: CONSOLE_OUTPUT_MAX_BYTES)."""
     return lifecycle.console_tail(instance_uuid, length)
+
+
+@shared_task(name="compute.cleanup_image_cache", ignore_result=False)
+def cleanup_image_cache(min_age: float | None = None) -> list[str]:
+    """Remove the cached bases no instance of this host uses (what the periodic cleanup does)."""
+    return image_cache.cleanup_host_cache(agent.current_host(), min_age)

@@ -4,7 +4,8 @@
 verifies size, md5 and sha256 against the registry, and renames it into place. One fetch
 per image at a time: an fcntl lock file per image serialises threads and processes, and a
 waiter that gets the lock after another finished finds the base already there.
-`create_overlay()` makes the per-instance qcow2 on top of a base.
+`create_overlay()` makes the per-instance qcow2 on top of a base. `cleanup()` removes
+bases nothing on this host uses (compute.services.image_cache runs it periodically).
 """
 import fcntl
 import hashlib
@@ -40,16 +41,8 @@ def cached_path(image_id) -> Path:
     return cache_root() / cache_name(image_id)
 
 
-@contextmanager
 def _image_lock(image_id):
-    lock_dir = cache_root() / ".locks"
-    lock_dir.mkdir(exist_ok=True)
-    with open(lock_dir / f"{cache_name(image_id)}.lock", "a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return open_lock(cache_root() / ".locks" / f"{cache_name(image_id)}.lock")
 
 
 def backing_format(image) -> str:
@@ -63,12 +56,21 @@ def ensure_cached(image) -> Path:
         raise CacheError(f"image {image.id} is not active (status {image.status}); nothing to cache")
     dest = cached_path(image.id)
     if dest.is_file() and dest.stat().st_size == image.size:
+        _touch(dest)
         return dest
     with _image_lock(image.id):
         if dest.is_file() and dest.stat().st_size == image.size:
             return dest  # another thread or process fetched it while we waited
         _fetch(image, dest)
     return dest
+
+
+def _touch(path: Path) -> None:
+    """A base just used is young again: cleanup() leaves young bases alone."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
 
 
 def _fetch(image, dest: Path) -> None:
@@ -121,3 +123,42 @@ def in_use_bases() -> set[Path]:
         if backing:
             used.add(Path(backing))
     return used
+
+
+def cleanup(keep: set[str], min_age: float, now: float | None = None) -> list[Path]:
+    """Remove cached bases of this host that nothing uses. A base stays when its name is in
+    `keep` (sha1 names of images the DB places on this host), when an instance disk here
+    is built on it, or when it is younger than `min_age` seconds (it may be about to be
+    used). Each removal holds the image's fetch lock, so it never races a fetch."""
+    import time
+
+    now = time.time() if now is None else now
+    root = cache_root()
+    in_use = {path.name for path in in_use_bases() if path.parent == root}
+    removed = []
+    for path in sorted(root.iterdir()):
+        name = path.name
+        if name.startswith(".") or not path.is_file() or len(name) != 40 or name in keep or name in in_use:
+            continue
+        lock_path = root / ".locks" / f"{name}.lock"
+        with open_lock(lock_path):
+            try:
+                if now - path.stat().st_mtime < min_age:
+                    continue
+                path.unlink()
+            except FileNotFoundError:
+                continue
+        removed.append(path)
+        log.info("image cache: removed unused base %s", path)
+    return removed
+
+
+@contextmanager
+def open_lock(lock_path: Path):
+    lock_path.parent.mkdir(exist_ok=True)
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

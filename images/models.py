@@ -34,13 +34,16 @@ class ImageQuerySet(models.QuerySet):
         return self.filter(deleted_at__isnull=True)
 
     def visible_to(self, project_id: str | None, is_admin: bool = False):
-        """Public/community to everyone, private/shared to the owner project (admins see all)."""
+        """Public/community to everyone, private/shared to the owner project, shared also to
+        its members whatever their member status (admins see all)."""
         qs = self.alive()
         if is_admin:
             return qs
         rule = models.Q(visibility__in=[Image.PUBLIC, Image.COMMUNITY])
         if project_id:
             rule |= models.Q(owner_id=project_id)
+            offered = ImageMember.objects.filter(member_id=project_id).values("image_id")
+            rule |= models.Q(visibility=Image.SHARED, pk__in=offered)
         return qs.filter(rule)
 
 
@@ -108,3 +111,22 @@ class Image(models.Model):
     @property
     def ramdisk_id(self) -> str | None:
         return self.properties.get("ramdisk_id")
+
+
+class ImageMember(models.Model):
+    """A project an image of visibility `shared` is offered to (Glance's image members)."""
+    PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
+    STATUSES = (PENDING, ACCEPTED, REJECTED)
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="members")
+    member_id = models.CharField(max_length=64)  # a project id
+    status = models.CharField(max_length=16, choices=[(s, s) for s in STATUSES], default=PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["image", "member_id"], name="image_member_unique")]
+        indexes = [models.Index(fields=["member_id", "status"])]
+
+    def __str__(self):
+        return f"{self.member_id} on {self.image_id} ({self.status})"

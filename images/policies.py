@@ -15,3 +15,12 @@ register({
     "compute:images:show": "any_authenticated",
     "compute:images:delete": "admin_or_owner",
 })
+register({
+    "image:deactivate": "admin_api",
+    "image:reactivate": "admin_api",
+    "image:get_members": "any_authenticated",
+    "image:get_member": "any_authenticated",
+    "image:add_member": "admin_or_owner",
+    "image:delete_member": "admin_or_owner",
+    "image:modify_member": "any_authenticated",
+})

@@ -41,8 +41,13 @@ def create_overlay(base: Path | str, overlay: Path | str, backing_format: str, s
     _run(args)
 
 
-def convert(src: Path | str, dst: Path | str, out_format: str, in_format: str | None = None) -> None:
+def convert(src: Path | str, dst: Path | str, out_format: str, in_format: str | None = None,
+            force_share: bool = False) -> None:
+    """Copy `src` (with its whole backing chain: the result stands alone) to `dst`.
+    force_share (-U) reads an image a running QEMU holds open."""
     args = ["convert", "-O", out_format]
     if in_format:
         args += ["-f", in_format]
+    if force_share:
+        args.append("-U")
     _run([*args, str(src), str(dst)], timeout=3600)

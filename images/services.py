@@ -4,16 +4,22 @@
     upload(image, source)        -> saving -> active (data checked) or killed
     register_image(src, ...)     -> both at once (the seeds' `image register`)
     get_visible / visible_images / delete_image
+    update_image(image, ops)     -> a JSON patch (RFC 6902 subset) of fields and properties
+    deactivate / reactivate
+Members of shared images: images/members.py.
 """
+import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from . import qemu_img, store
-from .models import Image, validate_formats, validate_image_name
+from .models import CONTAINER_FORMATS, DISK_FORMATS, Image, validate_formats, validate_image_name
 
 # Core fields: never accepted as extra properties.
 CORE_FIELDS = {
@@ -22,7 +28,13 @@ CORE_FIELDS = {
     "os_hidden", "tags", "created_at", "updated_at", "deleted_at", "deleted", "file", "self",
     "schema", "locations", "direct_url",
 }
-CHECKED_FORMATS = {"raw": "raw", "ami": "raw", "qcow2": "qcow2"}  # disk_format -> qemu-img format
+# disk_format -> the format qemu-img must find in the data
+CHECKED_FORMATS = {"raw": "raw", "ami": "raw", "qcow2": "qcow2", "vmdk": "vmdk", "vdi": "vdi"}
+# vmdk subformats that keep everything in the one file (others name extent files on the host)
+SINGLE_FILE_VMDK = {"monolithicSparse", "streamOptimized"}
+# PATCH may change these core fields (the rest are read-only)
+MUTABLE_FIELDS = {"name", "visibility", "protected", "min_disk", "min_ram", "tags", "os_hidden",
+                  "disk_format", "container_format"}
 
 
 class ImageError(Exception):
@@ -40,6 +52,14 @@ class ImageInvalid(ImageError):
 
 
 class ImageConflict(ImageError):
+    pass
+
+
+class ImageForbidden(ImageError):
+    pass
+
+
+class ImageTooLarge(ImageError):
     pass
 
 
@@ -79,8 +99,8 @@ def _parse_and_get(image_id) -> Image | None:
 
 def create_image(
     name: str,
-    disk_format: str,
-    container_format: str,
+    disk_format: str | None,
+    container_format: str | None,
     owner=None,
     visibility: str | None = None,
     properties: dict | None = None,
@@ -88,28 +108,48 @@ def create_image(
     min_ram: int = 0,
     protected: bool = False,
     image_id=None,
+    tags=None,
 ) -> Image:
     name = name or ""
     try:
         validate_image_name(name)
-        validate_formats(disk_format, container_format)
+        if disk_format is not None or container_format is not None:
+            validate_formats(disk_format or "", container_format or "")
     except ValidationError as exc:
         raise ImageInvalid(" ".join(exc.messages)) from None
     visibility = visibility or Image.SHARED
     if visibility not in Image.VISIBILITIES:
         raise ImageInvalid(f"Invalid visibility value: {visibility}")
-    if min_disk < 0 or min_ram < 0:
-        raise ImageInvalid("min_disk and min_ram must be >= 0.")
+    min_disk, min_ram = _non_negative(min_disk, "min_disk"), _non_negative(min_ram, "min_ram")
+    if not isinstance(protected, bool):
+        raise ImageInvalid("protected must be a boolean.")
     properties = _validate_properties(properties or {})
     _check_linked(properties)
     fields = dict(
         name=name, disk_format=disk_format, container_format=container_format, owner=owner,
         visibility=visibility, properties=properties, min_disk=min_disk, min_ram=min_ram,
-        protected=protected, status=Image.QUEUED,
+        protected=protected, status=Image.QUEUED, tags=_validate_tags(tags or []),
     )
     if image_id is not None:
-        fields["id"] = uuid.UUID(str(image_id))
+        try:
+            fields["id"] = uuid.UUID(str(image_id))
+        except ValueError:
+            raise ImageInvalid(f"Invalid image id {image_id!r}.") from None
+        if Image.objects.filter(id=fields["id"]).exists():
+            raise ImageConflict(f"An image with identifier {image_id} already exists.")
     return Image.objects.create(**fields)
+
+
+def _non_negative(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+        raise ImageInvalid(f"{name} must be an integer >= 0.")
+    return value
+
+
+def _validate_tags(tags) -> list:
+    if not isinstance(tags, list) or not all(isinstance(t, str) and 0 < len(t) <= 255 for t in tags):
+        raise ImageInvalid("tags must be a list of strings of 1 to 255 characters.")
+    return list(dict.fromkeys(tags))
 
 
 def check_disk_data(path: Path, disk_format: str) -> dict | None:
@@ -130,31 +170,46 @@ def check_disk_data(path: Path, disk_format: str) -> dict | None:
     specific = (info.get("format-specific") or {}).get("data") or {}
     if specific.get("data-file"):
         raise ImageInvalid("Image data uses an external data file: refused.")
+    if actual == "vmdk" and specific.get("create-type") not in SINGLE_FILE_VMDK:
+        raise ImageInvalid(f"vmdk subformat {specific.get('create-type')!r} is refused: only "
+                           f"{', '.join(sorted(SINGLE_FILE_VMDK))} (one file, no extents elsewhere).")
     return info
 
 
 def upload(image: Image, source) -> Image:
-    """Store data for a queued image: saving → active, or killed (data removed) on failure."""
+    """Store data for a queued image: saving → active, or killed (data removed) when the data
+    is refused or the stream breaks. Only a saving image becomes active (a delete or
+    deactivation while the data streamed in wins)."""
     with transaction.atomic():
         locked = Image.objects.select_for_update().get(pk=image.pk)
         if locked.status != Image.QUEUED:
             raise ImageConflict(f"Image {image.id} has status {locked.status}; data can only be added when queued.")
+        if not locked.disk_format or not locked.container_format:
+            raise ImageInvalid("Properties disk_format, container_format must be set prior to saving data.")
         locked.status = Image.SAVING
         locked.save(update_fields=["status", "updated_at"])
     try:
-        stored = store.write(image.id, source)
+        stored = store.write(image.id, source, max_size=settings.IMAGE_SIZE_CAP)
         info = check_disk_data(stored.path, locked.disk_format)
-    except BaseException:
+    except BaseException as exc:
         store.delete(image.id)
-        Image.objects.filter(pk=image.pk).update(status=Image.KILLED, updated_at=timezone.now())
+        Image.objects.filter(pk=image.pk, status=Image.SAVING).update(status=Image.KILLED, updated_at=timezone.now())
+        if isinstance(exc, store.StoreError):
+            raise ImageTooLarge(str(exc)) from None
         raise
-    locked.size = stored.size
-    locked.checksum = stored.md5
-    locked.os_hash_algo = "sha256"
-    locked.os_hash_value = stored.sha256
-    locked.virtual_size = (info or {}).get("virtual-size") or (stored.size if locked.disk_format in CHECKED_FORMATS else None)
-    locked.status = Image.ACTIVE
-    locked.save()
+    with transaction.atomic():
+        locked = Image.objects.select_for_update().get(pk=image.pk)
+        if locked.status != Image.SAVING:
+            store.delete(image.id)
+            raise ImageConflict(f"Image {image.id} changed to {locked.status} during the upload; data discarded.")
+        locked.size = stored.size
+        locked.checksum = stored.md5
+        locked.os_hash_algo = "sha256"
+        locked.os_hash_value = stored.sha256
+        virtual = (info or {}).get("virtual-size")
+        locked.virtual_size = virtual or (stored.size if locked.disk_format in CHECKED_FORMATS else None)
+        locked.status = Image.ACTIVE
+        locked.save()
     return locked
 
 
@@ -213,13 +268,134 @@ def find(name_or_id) -> Image:
 
 def delete_image(image: Image) -> Image:
     """Soft delete: status deleted, deleted_at set, data removed from the store.
-    Hosts keep their cached bases, so running instances are not affected."""
-    if image.protected:
-        raise ImageConflict(f"Image {image.id} is protected and cannot be deleted.")
-    if image.deleted_at is not None:
-        raise ImageNotFound(f"No image found with ID {image.id}")
-    image.status = Image.DELETED
-    image.deleted_at = timezone.now()
-    image.save(update_fields=["status", "deleted_at", "updated_at"])
+    Hosts keep their cached bases (image cache cleanup never removes a base in use), so
+    instances running from the image are not affected."""
+    with transaction.atomic():
+        locked = Image.objects.select_for_update().get(pk=image.pk)
+        if locked.deleted_at is not None:
+            raise ImageNotFound(f"No image found with ID {image.id}")
+        if locked.protected:
+            raise ImageForbidden(f"Image {image.id} is protected and cannot be deleted.")
+        locked.status = Image.DELETED
+        locked.deleted_at = timezone.now()
+        locked.save(update_fields=["status", "deleted_at", "updated_at"])
     store.delete(image.id)
+    image.status, image.deleted_at = locked.status, locked.deleted_at
     return image
+
+
+def reap_stalled_uploads(max_idle: float) -> list:
+    """Kill images left `saving` by an upload whose process died: no partial data written
+    for `max_idle` seconds (an upload in progress keeps writing its .part file)."""
+    now = time.time()
+    cutoff = timezone.now() - timedelta(seconds=max_idle)
+    killed = []
+    for image in Image.objects.alive().filter(status=Image.SAVING, updated_at__lt=cutoff):
+        last = store.last_write(image.id)
+        if last is not None and now - last < max_idle:
+            continue
+        if Image.objects.filter(pk=image.pk, status=Image.SAVING, updated_at__lt=cutoff).update(
+                status=Image.KILLED, updated_at=timezone.now()):
+            store.delete_partial(image.id)
+            killed.append(image.id)
+    return killed
+
+
+def _set_status(image: Image, allowed: tuple, new: str, verb: str) -> Image:
+    with transaction.atomic():
+        locked = Image.objects.select_for_update().get(pk=image.pk)
+        if locked.status == new:
+            return locked
+        if locked.status not in allowed:
+            raise ImageForbidden(f"Not allowed to {verb} image in status '{locked.status}'")
+        locked.status = new
+        locked.save(update_fields=["status", "updated_at"])
+    return locked
+
+
+def deactivate(image: Image) -> Image:
+    """active → deactivated: the data can no longer be downloaded (but by admins) nor booted."""
+    return _set_status(image, (Image.ACTIVE,), Image.DEACTIVATED, "deactivate")
+
+
+def reactivate(image: Image) -> Image:
+    return _set_status(image, (Image.DEACTIVATED,), Image.ACTIVE, "reactivate")
+
+
+# --- PATCH -------------------------------------------------------------------------------------
+
+
+def _patch_path(path) -> str:
+    if not isinstance(path, str) or not path.startswith("/") or len(path) < 2 or "/" in path[1:]:
+        raise ImageInvalid(f"Invalid JSON pointer for this resource: '{path}'")
+    return path[1:].replace("~1", "/").replace("~0", "~")
+
+
+def _core_value(image: Image, field: str, value):
+    if field == "name":
+        if value is not None and not isinstance(value, str):
+            raise ImageInvalid("name must be a string.")
+        try:
+            validate_image_name(value or "")
+        except ValidationError as exc:
+            raise ImageInvalid(" ".join(exc.messages)) from None
+        return value or ""
+    if field == "visibility":
+        if value not in Image.VISIBILITIES:
+            raise ImageInvalid(f"Invalid visibility value: {value}")
+        return value
+    if field in ("protected", "os_hidden"):
+        if not isinstance(value, bool):
+            raise ImageInvalid(f"{field} must be a boolean.")
+        return value
+    if field in ("min_disk", "min_ram"):
+        return _non_negative(value, field)
+    if field == "tags":
+        return _validate_tags(value)
+    if image.status != Image.QUEUED:  # disk_format / container_format
+        raise ImageForbidden(f"Attribute {field} can be only replaced for a queued image.")
+    if value not in (DISK_FORMATS if field == "disk_format" else CONTAINER_FORMATS):
+        raise ImageInvalid(f"Invalid {field} '{value}'.")
+    return value
+
+
+def update_image(image: Image, ops: list) -> Image:
+    """Apply JSON patch operations (add / replace / remove) to core fields and properties, in
+    one transaction under the row lock; all or nothing."""
+    if not isinstance(ops, list):
+        raise ImageInvalid("A JSON patch must be a list of operations.")
+    with transaction.atomic():
+        locked = Image.objects.select_for_update().get(pk=image.pk)
+        if locked.deleted_at is not None:
+            raise ImageNotFound(f"No image found with ID {image.id}")
+        properties = dict(locked.properties)
+        for op in ops:
+            if not isinstance(op, dict) or op.get("op") not in ("add", "replace", "remove"):
+                raise ImageInvalid(f"Unsupported JSON patch operation: {op!r}")
+            field = _patch_path(op.get("path"))
+            if op["op"] != "remove" and "value" not in op:
+                raise ImageInvalid(f"Operation {op['op']} on {field} needs a value.")
+            if field in MUTABLE_FIELDS:
+                if op["op"] == "remove":
+                    raise ImageForbidden(f"Attribute '{field}' cannot be removed.")
+                setattr(locked, field, _core_value(locked, field, op["value"]))
+            elif field in CORE_FIELDS:
+                raise ImageForbidden(f"Attribute '{field}' is read-only.")
+            elif op["op"] == "remove":
+                if field not in properties:
+                    raise ImageConflict(f"Property {field} does not exist.")
+                del properties[field]
+            else:
+                if op["op"] == "replace" and field not in properties:
+                    raise ImageConflict(f"Property {field} does not exist.")
+                properties.update(_validate_properties({field: op["value"]}))
+        try:
+            if locked.disk_format and locked.container_format:
+                validate_formats(locked.disk_format or "", locked.container_format or "")
+        except ValidationError as exc:
+            raise ImageInvalid(" ".join(exc.messages)) from None
+        if properties != locked.properties:
+            _check_linked({k: v for k, v in properties.items() if locked.properties.get(k) != v})
+        locked.properties = properties
+        locked.save()
+    return locked

@@ -116,3 +116,16 @@ def copy_chunks(chunks: Iterable[bytes], out) -> tuple[int, str, str]:
         out.write(chunk)
         size += len(chunk)
     return size, md5.hexdigest(), sha256.hexdigest()
+
+
+def last_write(image_id) -> float | None:
+    """When data of `image_id` was last written: its partial uploads, or its data file just
+    renamed into place (being checked). None when there is none."""
+    paths = [*store_root().glob(f".{image_id}.*.part"), location(image_id)]
+    times = [p.stat().st_mtime for p in paths if p.is_file()]
+    return max(times) if times else None
+
+
+def delete_partial(image_id) -> None:
+    for path in store_root().glob(f".{image_id}.*.part"):
+        path.unlink(missing_ok=True)

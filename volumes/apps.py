@@ -1,5 +1,4 @@
 from importlib import import_module
-from importlib.util import find_spec
 
 from django.apps import AppConfig
 
@@ -9,5 +8,10 @@ class VolumesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        if find_spec(f"{self.name}.policies"):
-            import_module(f"{self.name}.policies")  # registers this app's policy actions
+        import_module(f"{self.name}.policies")  # registers this app's policy actions
+        import_module(f"{self.name}.signals")
+        from compute.services import host_hooks
+
+        from .services.attachments import disks_of_instance
+
+        host_hooks.register(extra_disks=disks_of_instance)

@@ -1,1 +1,138 @@
-"""Models of the volumes app."""
+"""Volumes, their attachments and snapshots, and the capacity each volume host reports.
+
+A volume lives on one volume host (`host`, whose agent consumes `volume.<host>`); `id` is the
+integer behind the EC2 id (vol-%08x), `uuid` the Block Storage API's id. Deletes are soft
+(`deleted_at`), as for instances. An attachment row exists while a volume is attached (or
+being attached) to a server; it is deleted when the volume is detached.
+"""
+import uuid as _uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from . import states
+
+
+class LiveManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class Volume(models.Model):
+    uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=255, blank=True, default="")
+    description = models.CharField(max_length=255, blank=True, default="")
+    size = models.PositiveIntegerField(help_text="GiB")
+    availability_zone = models.CharField(max_length=255)
+    status = models.CharField(max_length=32, default=states.CREATING, db_index=True,
+                              choices=[(s, s) for s in states.VOLUME_STATUSES])
+    # as instances: the project or user may be deleted while the volume stays
+    project = models.ForeignKey("identity.Project", on_delete=models.DO_NOTHING, db_constraint=False,
+                                related_name="volumes")
+    user = models.ForeignKey("identity.User", on_delete=models.DO_NOTHING, db_constraint=False,
+                             related_name="volumes")
+    host = models.CharField(max_length=255, null=True, blank=True, db_index=True)
+    driver = models.CharField(max_length=16, blank=True, default="")  # the host's driver at creation
+    snapshot = models.ForeignKey("Snapshot", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="volumes_created")
+    metadata = models.JSONField(default=dict, blank=True)
+    error_message = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    objects = LiveManager()
+    all_objects = models.Manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        base_manager_name = "all_objects"
+        indexes = [models.Index(fields=["project", "deleted_at"], name="volume_project_deleted_idx")]
+
+    def __str__(self):
+        return f"{self.name or self.ec2_id} ({self.uuid})"
+
+    @property
+    def ec2_id(self) -> str:
+        return "vol-%08x" % self.id
+
+    @property
+    def storage_name(self) -> str:
+        """The name of its storage on the host (LV or file stem), as Nova's volume_name_template."""
+        return "volume-%08x" % self.id
+
+
+class VolumeAttachment(models.Model):
+    volume = models.OneToOneField(Volume, on_delete=models.CASCADE, related_name="attachment")
+    uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
+    instance_uuid = models.UUIDField(db_index=True)  # no FK: compute is separate
+    instance_host = models.CharField(max_length=255)
+    device = models.CharField(max_length=32, blank=True, default="")  # /dev/vdX once attached
+    # how the server's host reaches the volume when it is another host's (an iSCSI export);
+    # empty: the volume is local to the server's host
+    connection = models.JSONField(default=dict, blank=True)
+    attached_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.volume_id} on {self.instance_uuid} {self.device}"
+
+
+class Snapshot(models.Model):
+    uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
+    volume = models.ForeignKey(Volume, on_delete=models.DO_NOTHING, db_constraint=False, related_name="snapshots")
+    name = models.CharField(max_length=255, blank=True, default="")
+    description = models.CharField(max_length=255, blank=True, default="")
+    size = models.PositiveIntegerField(help_text="GiB")
+    status = models.CharField(max_length=32, default=states.CREATING, db_index=True,
+                              choices=[(s, s) for s in states.SNAPSHOT_STATUSES])
+    project = models.ForeignKey("identity.Project", on_delete=models.DO_NOTHING, db_constraint=False,
+                                related_name="volume_snapshots")
+    user = models.ForeignKey("identity.User", on_delete=models.DO_NOTHING, db_constraint=False,
+                             related_name="volume_snapshots")
+    host = models.CharField(max_length=255, null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    error_message = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    objects = LiveManager()
+    all_objects = models.Manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        base_manager_name = "all_objects"
+
+    def __str__(self):
+        return f"{self.name or self.ec2_id} ({self.uuid})"
+
+    @property
+    def ec2_id(self) -> str:
+        return "snap-%08x" % self.id
+
+    @property
+    def storage_name(self) -> str:
+        return "snap-%08x" % self.id  # lvm reserves names starting with "snapshot"
+
+
+class VolumeHost(models.Model):
+    """What a volume host's agent last reported about its storage (the scheduler's input)."""
+
+    host = models.CharField(max_length=255, unique=True)
+    driver = models.CharField(max_length=16)
+    total_gb = models.IntegerField(default=0)
+    free_gb = models.IntegerField(default=0)
+    details = models.JSONField(default=dict, blank=True)  # e.g. {"vg": ..., "path": ...}
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["host"]
+        constraints = [models.CheckConstraint(condition=Q(total_gb__gte=0), name="volumehost_total_nonnegative")]
+
+    def __str__(self):
+        return f"{self.host} ({self.driver}: {self.free_gb}/{self.total_gb} GB free)"

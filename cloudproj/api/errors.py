@@ -22,6 +22,7 @@ FAULT_NAMES = {
     405: "badMethod",
     406: "notAcceptable",
     409: "conflictingRequest",
+    411: "lengthRequired",
     413: "overLimit",
     415: "badMediaType",
     429: "overLimit",

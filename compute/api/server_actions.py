@@ -5,6 +5,7 @@
     {"pause"|"unpause"|"suspend"|"resume": null}   202
     {"rebuild": {"imageRef", "name"?, "metadata"?, ...}}   202 + the server
     {"os-getConsoleOutput": {"length": n|null}}           200 {"output": "..."}
+    {"createImage": {"name", "metadata"?}}    202, Location: the snapshot image
 
 A state that does not allow the action answers 409 (compute.states.check_allowed).
 Other apps add actions (addFloatingIp, addSecurityGroup ...) with `register_action` from
@@ -16,7 +17,8 @@ from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
 from compute.services import instances as instance_service
-from compute.services import operations
+from compute.services import operations, snapshots
+from images.api.common import image_base
 
 from .servers import ServerAPIView, access_ip, check_object, disk_config, find_image
 
@@ -60,6 +62,7 @@ class ServerActionView(ServerAPIView):
             "reboot": self.reboot,
             "rebuild": self.rebuild,
             "os-getConsoleOutput": self.console_output,
+            "createImage": self.create_image,
         }.get(action)
         if handler is None and action in EXTRA_ACTIONS:
             return EXTRA_ACTIONS[action](self, server_id, value)
@@ -96,6 +99,14 @@ class ServerActionView(ServerAPIView):
         if changes:
             instance_service.update_state(instance, **changes)
         return Response(self.show(instance), status=202)
+
+    def create_image(self, server_id, value):
+        body = check_object(value, "createImage", {"name", "metadata"})
+        instance = self.server(server_id, "compute:servers:create_image")
+        image = snapshots.snapshot_server(self.ctx, instance, body.get("name"), body.get("metadata"))
+        response = Response(status=202)
+        response["Location"] = f"{image_base(self.request)}/v2/images/{image.id}"
+        return response
 
     def console_output(self, server_id, value):
         body = check_object(value if value is not None else {}, "os-getConsoleOutput", {"length"})

@@ -74,6 +74,17 @@ def address_entry(row) -> dict:
     }
 
 
+def volumes_by_instance(instances) -> dict:
+    """{instance uuid: [volume id, ...]} of the servers' attached volumes (one query)."""
+    from volumes.models import VolumeAttachment
+
+    result: dict = {}
+    rows = VolumeAttachment.objects.filter(instance_uuid__in=[i.uuid for i in instances]).order_by("id")
+    for instance_uuid, volume_uuid in rows.values_list("instance_uuid", "volume__uuid"):
+        result.setdefault(instance_uuid, []).append(str(volume_uuid))
+    return result
+
+
 def floating_by_fixed(rows) -> dict:
     """{fixed IP id: [floating address, ...]} of the rows' current associations (one query)."""
     from floating.models import FloatingIP
@@ -142,6 +153,7 @@ class ServerViewBuilder:
         self._floating = floating_by_fixed([row for rows in self._ips.values() for row in rows])
         self._faults = latest_faults(instances)
         self._zones = host_zones(instances)
+        self._volumes = volumes_by_instance(instances)
 
     # --- pieces ---------------------------------------------------------------------------
 
@@ -212,7 +224,8 @@ class ServerViewBuilder:
             "OS-SRV-USG:launched_at": usage_time(instance.launched_at),
             "OS-SRV-USG:terminated_at": usage_time(instance.terminated_at),
             "security_groups": security_groups_body(security_group_names(instance)),
-            "os-extended-volumes:volumes_attached": [],
+            "os-extended-volumes:volumes_attached": [{"id": volume_id}
+                                                     for volume_id in self._volumes.get(instance.uuid, [])],
         }
         if status in PROGRESS_STATUSES:
             body["progress"] = instance.progress or 0

@@ -59,4 +59,5 @@ urlpatterns = [
     path("v2.1/", include("secgroups.api.compute_urls")),
     path("v2.1/", include("floating.api.compute_urls")),
     path("v2.1/", include("images.api.compute_urls")),
+    path("v2.1/", include("volumes.api.compute_urls")),
 ]

@@ -3,6 +3,9 @@ instance's networking (security groups, floating IPs, metadata).
 
     register(after_network=fn, before_cleanup=fn)   from an AppConfig.ready
     fn(instance, host)                              runs in the agent of `host`
+    register(extra_disks=fn)                        fn(instance) -> [disk dict, ...]: disks the
+                                                    domain must have besides its root disk
+                                                    (attached volumes, see virt/volume_attach.py)
 
 `after_network` runs in the allocate_ip step once the instance has its fixed IPs (an error
 fails the step, which is rolled back and rescheduled). `before_cleanup` runs when the
@@ -15,9 +18,12 @@ log = logging.getLogger(__name__)
 
 _after_network: list = []
 _before_cleanup: list = []
+_extra_disks: list = []
 
 
-def register(after_network=None, before_cleanup=None) -> None:
+def register(after_network=None, before_cleanup=None, extra_disks=None) -> None:
+    if extra_disks is not None and extra_disks not in _extra_disks:
+        _extra_disks.append(extra_disks)
     if after_network is not None and after_network not in _after_network:
         _after_network.append(after_network)
     if before_cleanup is not None and before_cleanup not in _before_cleanup:
@@ -36,3 +42,10 @@ def before_cleanup(instance, host: str) -> None:
         except Exception:  # noqa: BLE001 - teardown goes on; reconciliation catches leftovers
             log.exception("cleanup hook %s failed for instance %s on %s", getattr(hook, "__qualname__", hook),
                           instance.uuid, host)
+
+
+def extra_disks(instance) -> list:
+    disks = []
+    for hook in list(_extra_disks):
+        disks.extend(hook(instance))
+    return disks

@@ -217,6 +217,7 @@ def build_spec(instance: Instance) -> InstanceSpec:
         cmdline=cmdline or None,
         nics=nics(instance),
         virt_type=settings.VIRT_TYPE,
+        volumes=host_hooks.extra_disks(instance),
     )
 
 

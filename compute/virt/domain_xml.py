@@ -9,6 +9,7 @@ libvirt's test:///default driver, which accepts it as is.
 """
 import xml.etree.ElementTree as ET
 
+from . import volume_attach
 from .spec import InstanceSpec
 
 METADATA_NS = "http://cloudproj.local/xmlns/instance/1.0"
@@ -62,6 +63,8 @@ def build_element(spec: InstanceSpec) -> ET.Element:
     _sub(disk, "driver", name="qemu", type=spec.disk_format, cache="writeback")
     _sub(disk, "source", file=spec.disk_path)
     _sub(disk, "target", dev="vda", bus="virtio")
+    for volume in spec.volumes:  # kept across hard reboots and rebuilds, which redefine the domain
+        devices.append(ET.fromstring(volume_attach.disk_xml(volume, volume.get("target"), volume.get("serial", ""))))
 
     for nic in spec.nics:
         interface = _sub(devices, "interface", type="bridge")

@@ -18,6 +18,7 @@ from pathlib import Path
 from django.conf import settings
 
 from . import power_state as ps
+from . import volume_attach
 from .console import DEFAULT_MAX_BYTES, read_tail
 from .domain_xml import build_domain_xml
 from .driver import (
@@ -530,6 +531,16 @@ class LibvirtDriver(ComputeDriver):
         else:
             raise DriverError(f"console_log needs a spec, a log path or an instance name, not {instance!r}")
         return read_tail(path, max_bytes)
+
+    def attach_volume(self, instance, connection: dict, serial: str, device: str | None = None) -> str:
+        """Attach a volume as the next free virtio disk; returns its target (vdX)."""
+        return self._dom_call("attachDevice", instance,
+                              lambda dom: volume_attach.attach(dom, libvirt, connection, serial, device))
+
+    def detach_volume(self, instance, connection: dict, timeout: float = 30.0) -> bool:
+        """Detach the disk of `connection`; False if the domain has no such disk."""
+        return self._dom_call("detachDevice", instance,
+                              lambda dom: volume_attach.detach(dom, libvirt, connection["path"], timeout))
 
     def close(self) -> None:
         with _lock:

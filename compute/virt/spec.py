@@ -71,6 +71,8 @@ class InstanceSpec:
     virt_type: str = "qemu"
     vnc: bool = True
     vnc_listen: str = "127.0.0.1"
+    # attached volumes: {"kind", "path", "format", "target", "serial"} (see virt/volume_attach.py)
+    volumes: list = field(default_factory=list)
 
     def __post_init__(self):
         for attr in ("disk_path", "console_log_path", "kernel_path", "initrd_path"):

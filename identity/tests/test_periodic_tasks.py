@@ -30,5 +30,6 @@ def test_long_expired_tokens_are_purged_but_live_ones_stay(member_account):
 
 def test_beat_schedule_routes_housekeeping_to_the_scheduler_queue():
     entries = settings.CELERY_BEAT_SCHEDULE
-    assert {e["task"] for e in entries.values()} == {"identity.expire_quota_reservations", "identity.purge_expired_tokens"}
+    # other apps add their own housekeeping (images.reap_stalled_uploads ...)
+    assert {"identity.expire_quota_reservations", "identity.purge_expired_tokens"} <= {e["task"] for e in entries.values()}
     assert all(e["options"]["queue"] == "scheduler" for e in entries.values())

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.db.models import Q
 from rest_framework.views import APIView
 
-from cloudproj.api.errors import BadRequest, Conflict, NotFound
+from cloudproj.api.errors import BadRequest, Conflict, Forbidden, NotFound, OverLimit
+from identity.policy import authorize
 from images import services
 from images.models import Image
 
@@ -32,6 +33,10 @@ def map_image_error(exc):
         return NotFound(exc.message)
     if isinstance(exc, services.ImageConflict):
         return Conflict(exc.message)
+    if isinstance(exc, services.ImageForbidden):
+        return Forbidden(exc.message)
+    if isinstance(exc, services.ImageTooLarge):
+        return OverLimit(exc.message)
     if isinstance(exc, services.ImageError):
         return BadRequest(exc.message)
     return exc
@@ -44,6 +49,23 @@ class ImageAPIView(APIView):
 
     def handle_exception(self, exc):
         return super().handle_exception(map_image_error(exc))
+
+    def image(self, image_id, action: str | None = None) -> Image:
+        """The image if visible to the caller (404 otherwise) and, with `action`, if the
+        caller may do that to it (403: it is visible, so its existence is no secret)."""
+        ctx = self.ctx
+        image = services.get_visible(image_id, ctx.project_id, ctx.is_admin)
+        if action is not None:
+            check(ctx, action, image)
+        return image
+
+
+def check(ctx, action: str, image: Image | None = None) -> None:
+    # An image without an owner (registered by an operator) belongs to no project: only
+    # admins pass the owner rules on it.
+    target = {"project_id": (image.owner_id or "") if image is not None else ctx.project_id}
+    if not authorize(ctx, action, target):
+        raise Forbidden(f"Policy doesn't allow {action} to be performed.")
 
 
 def glance_image(image: Image) -> dict:

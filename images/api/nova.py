@@ -1,5 +1,5 @@
-"""The Compute v2.1 images proxy (/compute/v2.1/images...), read side, as Nova renders
-Glance images (status ACTIVE/SAVING/..., minDisk/minRam, metadata = properties)."""
+"""The Compute v2.1 images proxy (/compute/v2.1/images...): list, show and delete, as Nova
+renders Glance images (status ACTIVE/SAVING/..., minDisk/minRam, metadata = properties)."""
 from urllib.parse import urlencode
 
 from django.utils.dateparse import parse_datetime
@@ -10,7 +10,7 @@ from compute.api.base import ComputeAPIView, compute_base, parse_int
 from identity.policy import enforce
 from images import services
 
-from .common import apply_marker, image_base, map_image_error
+from .common import apply_marker, check, image_base, map_image_error
 
 STATUS = {
     "queued": "SAVING", "saving": "SAVING", "active": "ACTIVE", "killed": "ERROR",
@@ -128,4 +128,11 @@ class ImageView(ProxyView):
         enforce(ctx, "compute:images:show")
         image = services.get_visible(image_id, ctx.project_id, ctx.is_admin)
         return Response({"image": detail(request, image)})
+
+    def delete(self, request, image_id):
+        ctx = self.ctx
+        image = services.get_visible(image_id, ctx.project_id, ctx.is_admin)
+        check(ctx, "compute:images:delete", image)
+        services.delete_image(image)
+        return Response(status=204)
 

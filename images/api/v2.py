@@ -1,17 +1,25 @@
-"""Image API v2 (Glance), read side: versions, list and show images."""
+"""Image API v2 (Glance): versions; list, create, show, patch and delete images;
+deactivate / reactivate. Image data: data.py; members: members.py."""
+import json
 from urllib.parse import urlencode
 
 from django.db.models import Q
+from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
 from identity.policy import enforce
 from images import services
-from images.models import Image
+from images.models import Image, ImageMember
 
 from .common import (
-    SORT_KEYS, ImageAPIView, apply_marker, glance_image, image_base, parse_ids, parse_limit,
+    SORT_KEYS, ImageAPIView, apply_marker, check, glance_image, image_base, parse_ids, parse_limit,
 )
+
+CREATE_FIELDS = {"id", "name", "visibility", "protected", "min_disk", "min_ram", "disk_format",
+                 "container_format", "tags", "os_hidden"}
+PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
+MAX_PATCH_BYTES = 1024 * 1024
 
 VERSIONS = [("v2.18", "CURRENT")] + [(f"v2.{n}", "SUPPORTED") for n in range(17, -1, -1) if n != 2]
 LIST_PARAMS = {"limit", "marker", "sort", "sort_key", "sort_dir", "name", "id", "visibility", "status",
@@ -65,7 +73,66 @@ def _bool(value: str, name: str) -> bool:
     raise BadRequest(f"Invalid value for {name}: {value}")
 
 
-class ImageListView(ImageAPIView):
+def _member_filter(qs, ctx, member_status: str):
+    """Shared images of other projects are listed by their member status (accepted unless
+    asked otherwise), as Glance does; owners and admins are not filtered."""
+    if member_status not in (*ImageMember.STATUSES, "all"):
+        raise BadRequest(f"Invalid member_status value: {member_status}")
+    if ctx.is_admin or not ctx.project_id:
+        return qs
+    as_member = Q(visibility=Image.SHARED) & ~_own(ctx)
+    wanted = Q(members__member_id=ctx.project_id)
+    if member_status != "all":
+        wanted &= Q(members__status=member_status)
+    return qs.exclude(as_member & ~Q(pk__in=Image.objects.filter(wanted).values("pk")))
+
+
+def _json_body(request, what: str):
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise BadRequest("Invalid Content-Length.") from None
+    if length > MAX_PATCH_BYTES:
+        raise BadRequest(f"The {what} is too large.")
+    try:
+        return json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest(f"Malformed {what}: not JSON.") from None
+
+
+def _check_visibility(ctx, visibility) -> None:
+    if visibility == Image.PUBLIC:
+        check(ctx, "image:publicize_image")
+    elif visibility == Image.COMMUNITY:
+        check(ctx, "image:communitize_image")
+
+
+class ImageCreateMixin:
+    def post(self, request):
+        ctx = self.ctx
+        enforce(ctx, "image:add_image")
+        body = _json_body(request, "request body")
+        if not isinstance(body, dict):
+            raise BadRequest("The request body must be a JSON object.")
+        readonly = sorted(k for k in body if k in services.CORE_FIELDS and k not in CREATE_FIELDS)
+        if readonly:
+            raise services.ImageForbidden(f"Attribute '{readonly[0]}' is read-only.")
+        _check_visibility(ctx, body.get("visibility"))
+        image = services.create_image(
+            body.get("name") or "", body.get("disk_format"), body.get("container_format"),
+            owner=ctx.project, visibility=body.get("visibility"),
+            properties={k: v for k, v in body.items() if k not in CREATE_FIELDS},
+            min_disk=body.get("min_disk", 0), min_ram=body.get("min_ram", 0),
+            protected=body.get("protected", False), image_id=body.get("id"), tags=body.get("tags"),
+        )
+        if body.get("os_hidden"):
+            image = services.update_image(image, [{"op": "replace", "path": "/os_hidden", "value": body["os_hidden"]}])
+        response = Response(glance_image(image), status=201)
+        response["Location"] = f"{image_base(request)}/v2/images/{image.id}"
+        return response
+
+
+class ImageListView(ImageCreateMixin, ImageAPIView):
     def get(self, request):
         ctx = self.ctx
         enforce(ctx, "image:get_images")
@@ -79,6 +146,7 @@ class ImageListView(ImageAPIView):
             if visibility not in Image.VISIBILITIES:
                 raise BadRequest(f"Invalid visibility value: {visibility}")
             qs = qs.filter(visibility=visibility)
+        qs = _member_filter(qs, ctx, params.get("member_status", ImageMember.ACCEPTED))
         if "os_hidden" in params:
             qs = qs.filter(os_hidden=_bool(params["os_hidden"], "os_hidden"))
         else:
@@ -144,3 +212,29 @@ class ImageView(ImageAPIView):
         enforce(ctx, "image:get_image")
         image = services.get_visible(image_id, ctx.project_id, ctx.is_admin)
         return Response(glance_image(image))
+
+    def patch(self, request, image_id):
+        ctx = self.ctx
+        image = self.image(image_id, "image:modify_image")
+        content_type = request.content_type.split(";")[0].strip()
+        if content_type not in (PATCH_TYPE, "application/json-patch+json"):
+            raise UnsupportedMediaType(content_type, f"Unsupported Content-Type {content_type!r}; use {PATCH_TYPE}.")
+        ops = _json_body(request, "JSON patch")
+        for op in ops if isinstance(ops, list) else []:
+            if isinstance(op, dict) and op.get("path") == "/visibility" and op.get("op") != "remove":
+                _check_visibility(ctx, op.get("value"))
+        return Response(glance_image(services.update_image(image, ops)))
+
+    def delete(self, request, image_id):
+        image = self.image(image_id, "image:delete_image")
+        services.delete_image(image)
+        return Response(status=204)
+
+
+class ImageActionView(ImageAPIView):
+    """POST /v2/images/{id}/actions/deactivate|reactivate → 204."""
+
+    def post(self, request, image_id, action):
+        image = self.image(image_id, f"image:{action}")
+        (services.deactivate if action == "deactivate" else services.reactivate)(image)
+        return Response(status=204)

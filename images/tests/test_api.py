@@ -150,3 +150,12 @@ def test_compute_images_paging(member_client, images):
 def test_image_root_without_slash(anon_client):
     resp = anon_client.get("/image")
     assert resp.status_code == 200 and resp.json()["versions"][0]["id"] == "v2.18"
+
+
+def test_compute_image_delete(member_client, images):
+    resp = member_client.delete(f"/compute/v2.1/images/{images['mine'].id}")
+    assert resp.status_code == 204
+    assert member_client.get(f"/image/v2/images/{images['mine'].id}").status_code == 404
+    resp = member_client.delete(f"/compute/v2.1/images/{images['public'].id}")
+    assert resp.status_code == 403 and resp.json()["forbidden"]["code"] == 403
+    assert member_client.delete(f"/compute/v2.1/images/{images['theirs'].id}").status_code == 404

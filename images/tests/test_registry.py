@@ -92,7 +92,7 @@ def test_delete_is_soft_and_removes_data(raw_file):
 
 def test_protected_image_cannot_be_deleted(raw_file):
     image = services.register_image(raw_file, "keep", "raw", protected=True)
-    with pytest.raises(services.ImageConflict):
+    with pytest.raises(services.ImageForbidden):
         services.delete_image(image)
 
 
@@ -118,3 +118,38 @@ def test_image_command_register_list_delete(raw_file, tmp_path, capsys):
         call_command("image", "delete", "server")
     with pytest.raises(CommandError, match="not a file"):
         call_command("image", "register", str(tmp_path / "missing"), "--name", "m")
+
+
+def test_stalled_uploads_are_killed_live_ones_kept(raw_file):
+    import os
+    import time
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from images import store
+
+    dead = services.create_image("dead", "raw", "bare")
+    live = services.create_image("live", "raw", "bare")
+    long_ago = timezone.now() - timedelta(hours=1)
+    Image.objects.filter(pk__in=[dead.pk, live.pk]).update(status=Image.SAVING, updated_at=long_ago)
+    part = store.store_root() / f".{live.id}.abc.part"
+    part.write_bytes(b"still coming")
+    old = store.store_root() / f".{dead.id}.abc.part"
+    old.write_bytes(b"abandoned")
+    then = time.time() - 3600
+    os.utime(old, (then, then))
+    assert services.reap_stalled_uploads(600) == [dead.id]
+    assert Image.objects.get(pk=dead.pk).status == Image.KILLED
+    assert Image.objects.get(pk=live.pk).status == Image.SAVING
+    assert not old.exists() and part.exists()
+    fresh = services.register_image(raw_file, "fresh", "raw")
+    assert Image.objects.get(pk=fresh.pk).status == Image.ACTIVE
+
+
+def test_upload_reaper_is_a_periodic_task_of_the_scheduler(settings):
+    from images import tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["reap-stalled-image-uploads"]
+    assert entry["task"] == tasks.reap_stalled_uploads.name and entry["options"]["queue"] == "scheduler"
+    assert tasks.reap_stalled_uploads.apply().get() == 0

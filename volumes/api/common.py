@@ -5,10 +5,14 @@ This API speaks microversion 3.0 only: a request may send `OpenStack-API-Version
 (or `latest`), and every response says `OpenStack-API-Version: volume 3.0`. Any other version
 is a 406; a malformed one a 400.
 """
-from rest_framework.exceptions import NotAcceptable
+from rest_framework.exceptions import APIException, NotAcceptable
 from rest_framework.views import APIView
 
-from cloudproj.api.errors import BadRequest, NotFound
+from cloudproj.api.errors import BadRequest, Conflict, NotFound, OverLimit
+from compute.services.exceptions import ComputeError, OverQuota
+from compute.services.exceptions import Conflict as ServiceConflict
+from compute.services.exceptions import Invalid as ServiceInvalid
+from compute.services.exceptions import NotFound as ServiceNotFound
 from identity import catalog, quotas
 from identity.models import Project
 
@@ -38,6 +42,17 @@ class VolumeView(APIView):
             raise NotAcceptable(
                 f"Version {requested} is not supported by the API. Minimum is 3.0 and maximum is 3.0."
             )
+
+    def handle_exception(self, exc):
+        if isinstance(exc, ComputeError):
+            mapping = ((OverQuota, OverLimit), (ServiceNotFound, NotFound), (ServiceConflict, Conflict),
+                       (ServiceInvalid, BadRequest))
+            mapped = next((api(exc.message) for cls, api in mapping if isinstance(exc, cls)), None)
+            if mapped is None:  # ServiceUnavailable 503 ...
+                mapped = APIException(exc.message)
+                mapped.status_code = exc.code
+            exc = mapped
+        return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

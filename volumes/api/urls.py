@@ -4,15 +4,30 @@
   /volume/v3/, /volume/v3/{project_id}          version document
   /volume/v3/{project_id}/os-quota-sets/{target}[/defaults]
   /volume/v3/{project_id}/limits
+  /volume/v3/{project_id}/volumes[/detail], /volumes/{id}[/action]
+  /volume/v3/{project_id}/snapshots[/detail], /snapshots/{id}
+  /volume/v3/{project_id}/os-availability-zone, /os-services
 """
 from django.urls import re_path
 
 from .limits import LimitsView
 from .quotas import QuotaSetDefaultsView, QuotaSetView
 from .versions import VersionsView
+from .zones import AvailabilityZoneView, ServicesView
+from .views import (
+    SnapshotCollection,
+    SnapshotDetailCollection,
+    SnapshotItem,
+    VolumeAction,
+    VolumeCollection,
+    VolumeDetailCollection,
+    VolumeItem,
+)
 
 PROJECT = r"(?P<project_id>[^/]+)"
 TARGET = r"(?P<target_id>[^/]+)"
+VOLUME = r"(?P<volume_id>[^/]+)"
+SNAPSHOT = r"(?P<snapshot_id>[^/]+)"
 
 urlpatterns = [
     re_path(r"^$", VersionsView.as_view(), name="volume-versions"),
@@ -24,5 +39,14 @@ urlpatterns = [
     ),
     re_path(rf"^v3/{PROJECT}/os-quota-sets/{TARGET}/?$", QuotaSetView.as_view(), name="volume-quota-set"),
     re_path(rf"^v3/{PROJECT}/limits/?$", LimitsView.as_view(), name="volume-limits"),
+    re_path(rf"^v3/{PROJECT}/volumes/?$", VolumeCollection.as_view(), name="volume-list"),
+    re_path(rf"^v3/{PROJECT}/volumes/detail/?$", VolumeDetailCollection.as_view(), name="volume-detail"),
+    re_path(rf"^v3/{PROJECT}/volumes/{VOLUME}/action/?$", VolumeAction.as_view(), name="volume-action"),
+    re_path(rf"^v3/{PROJECT}/volumes/{VOLUME}/?$", VolumeItem.as_view(), name="volume-item"),
+    re_path(rf"^v3/{PROJECT}/snapshots/?$", SnapshotCollection.as_view(), name="snapshot-list"),
+    re_path(rf"^v3/{PROJECT}/snapshots/detail/?$", SnapshotDetailCollection.as_view(), name="snapshot-detail"),
+    re_path(rf"^v3/{PROJECT}/snapshots/{SNAPSHOT}/?$", SnapshotItem.as_view(), name="snapshot-item"),
+    re_path(rf"^v3/{PROJECT}/os-availability-zone/?$", AvailabilityZoneView.as_view(), name="volume-zones"),
+    re_path(rf"^v3/{PROJECT}/os-services/?$", ServicesView.as_view(), name="volume-services"),
     re_path(rf"^v3/{PROJECT}/?$", VersionsView.as_view(), name="volume-v3-project"),
 ]

@@ -1,0 +1,127 @@
+"""createImage: the API side (states, the queued private image, 409s) and the host side
+run in-process on a real overlay file (libvirt's test driver: no domain, so no pause)."""
+import subprocess
+
+import pytest
+
+from compute import states
+from compute.services import host_resources, snapshots
+from images import store
+from images.models import Image
+
+from .test_servers_actions import act, make_active, server  # noqa: F401
+from .test_servers_api import error, image, instance, other_client, paths  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+T = states.task
+
+
+@pytest.fixture(autouse=True)
+def test_driver(settings, monkeypatch):
+    settings.LIBVIRT_URI = "test:///default"
+    monkeypatch.setattr(host_resources, "_driver", None)
+
+
+def test_create_image_queues_a_private_snapshot(member_client, member_account, server, image):  # noqa: F811
+    row = make_active(server)
+    resp = act(member_client, server, {"createImage": {"name": "snap", "metadata": {"purpose": "test"}}})
+    assert resp.status_code == 202, resp.content
+    image_id = resp["Location"].rsplit("/", 1)[1]
+    snap = Image.objects.get(id=image_id)
+    assert snap.status == "queued" and snap.visibility == "private" and snap.owner_id == member_account[1].id
+    assert snap.properties["image_type"] == "snapshot" and snap.properties["instance_uuid"] == server
+    assert snap.properties["base_image_ref"] == str(image.id) and snap.properties["purpose"] == "test"
+    assert (snap.disk_format, snap.container_format) == ("qcow2", "bare")
+    assert instance(server).task_state == T.IMAGE_SNAPSHOT
+    from compute.models import InstanceAction
+
+    assert InstanceAction.objects.filter(instance=row, action="createImage").exists()
+    # one task at a time
+    error(act(member_client, server, {"createImage": {"name": "again"}}), 409)
+    assert row.host == "host-a"
+
+
+def test_create_image_validation_and_state(member_client, other_client, server):  # noqa: F811
+    error(act(member_client, server, {"createImage": {"name": "b"}}), 409)  # still building
+    make_active(server)
+    error(act(member_client, server, {"createImage": {}}), 400)
+    error(act(member_client, server, {"createImage": {"name": "x", "bogus": 1}}), 400)
+    error(act(member_client, server, {"createImage": {"name": "x", "metadata": {"a": 1}}}), 400)
+    error(act(other_client, server, {"createImage": {"name": "x"}}), 404)
+    assert not Image.objects.filter(name="x").exists()
+
+
+def show_status(client, server_id):
+    return client.get(f"/compute/v2.1/servers/{server_id}").json()["server"]["status"]
+
+
+def _overlay_with_data(tmp_path, row):
+    base = tmp_path / "base.raw"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(base), "8M"], check=True)
+    disk = host_resources.disk_path(row)
+    disk.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(base), str(disk)], check=True)
+    subprocess.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x42 1M 64k", str(disk)], check=True,
+                   capture_output=True)
+    return disk
+
+
+def test_host_side_flattens_and_uploads(member_client, server, tmp_path, monkeypatch):  # noqa: F811
+    row = make_active(server)
+    resp = act(member_client, server, {"createImage": {"name": "snap"}})
+    image_id = resp["Location"].rsplit("/", 1)[1]
+    _overlay_with_data(tmp_path, row)
+    seen = []
+    real_upload = snapshots.image_service.upload
+
+    def upload(image, source):
+        seen.append((instance(server).task_state, show_status(member_client, server)))
+        return real_upload(image, source)
+
+    monkeypatch.setattr(snapshots.image_service, "upload", upload)
+    assert snapshots.run_snapshot(server, "-", image_id) is True
+    assert seen == [(T.IMAGE_UPLOADING, "ACTIVE")]
+    snap = Image.objects.get(id=image_id)
+    assert snap.status == "active" and snap.size > 0 and snap.os_hash_algo == "sha256"
+    stored = store.location(snap.id)
+    info = subprocess.run(["qemu-img", "info", "--output=json", str(stored)], capture_output=True, text=True,
+                          check=True).stdout
+    assert '"backing-filename"' not in info  # standalone
+    check = subprocess.run(["qemu-io", "-f", "qcow2", "-c", "read -P 0x42 1M 64k", str(stored)],
+                           capture_output=True, text=True)
+    assert check.returncode == 0 and "Pattern verification failed" not in check.stdout
+    assert instance(server).task_state is None and instance(server).vm_state == states.ACTIVE
+    assert not list(host_resources.instance_dir(row).glob("snapshot-*"))
+    # a re-delivered message does nothing
+    assert snapshots.run_snapshot(server, "-", image_id) is False
+    listed = member_client.get(f"/compute/v2.1/images/{image_id}").json()["image"]
+    assert listed["server"]["id"] == server and listed["metadata"]["image_type"] == "snapshot"
+
+
+def test_failed_snapshot_kills_the_image_and_keeps_the_instance(member_client, server):  # noqa: F811
+    make_active(server)
+    image_id = act(member_client, server, {"createImage": {"name": "snap"}})["Location"].rsplit("/", 1)[1]
+    assert snapshots.run_snapshot(server, "-", image_id) is False  # there is no disk to copy
+    assert Image.objects.get(id=image_id).status == "killed"
+    row = instance(server)
+    assert row.task_state is None and row.vm_state == states.ACTIVE
+    from compute.models import InstanceFault
+
+    assert InstanceFault.objects.filter(instance=row).exists()
+
+
+def test_agent_restart_settles_interrupted_snapshots(member_client, server):  # noqa: F811
+    row = make_active(server, host="cptimg-a")
+    image_id = act(member_client, server, {"createImage": {"name": "snap"}})["Location"].rsplit("/", 1)[1]
+    from compute.services.instances import update_state
+
+    update_state(row, task_state=T.IMAGE_UPLOADING)
+    Image.objects.filter(id=image_id).update(status="saving")
+    leftover = host_resources.instance_dir(row) / f"snapshot-{image_id}.part"
+    leftover.parent.mkdir(parents=True, exist_ok=True)
+    leftover.write_bytes(b"half")
+    assert snapshots.recover_interrupted("cptimg-b") == []
+    assert snapshots.recover_interrupted("cptimg-a") == [server]
+    assert instance(server).task_state is None and instance(server).vm_state == states.ACTIVE
+    assert Image.objects.get(id=image_id).status == "killed" and not leftover.exists()
+    assert act(member_client, server, {"createImage": {"name": "again"}}).status_code == 202

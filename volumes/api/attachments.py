@@ -1,0 +1,45 @@
+"""Compute v2.1 volume attachments of a server (nova's os-volume_attachments).
+
+    GET    /servers/{id}/os-volume_attachments              {"volumeAttachments": [...]}
+    POST   /servers/{id}/os-volume_attachments              {"volumeAttachment": {"volumeId",
+                                                              "device"?}} -> 200 + the attachment
+    GET    /servers/{id}/os-volume_attachments/{volume_id}  one attachment
+    DELETE /servers/{id}/os-volume_attachments/{volume_id}  202 once the guest let go
+
+A volume that is not available is a 400, a server in a state that does not allow it a 409,
+a volume not attached to this server a 404 (as Nova).
+"""
+from rest_framework.response import Response
+
+from cloudproj.api.errors import BadRequest
+from compute.api.servers import ServerAPIView, check_object
+
+from ..services import attachments
+
+
+class VolumeAttachmentCollection(ServerAPIView):
+    def get(self, request, server_id):
+        instance = self.server(server_id, "compute:os-volumes-attachments:index")
+        rows = attachments.attachments_of(instance)
+        return Response({"volumeAttachments": [attachments.as_dict(row) for row in rows]})
+
+    def post(self, request, server_id):
+        instance = self.server(server_id, "compute:os-volumes-attachments:create")
+        data = check_object(request.data, "body", {"volumeAttachment"})
+        body = check_object(data.get("volumeAttachment"), "volumeAttachment",
+                            {"volumeId", "device", "tag", "delete_on_termination"})
+        if not isinstance(body.get("volumeId"), str):
+            raise BadRequest("Invalid input for field/attribute volumeAttachment: 'volumeId' is a required property.")
+        attachment = attachments.attach(self.ctx, instance, body["volumeId"], body.get("device"))
+        return Response({"volumeAttachment": attachments.as_dict(attachment)})
+
+
+class VolumeAttachmentItem(ServerAPIView):
+    def get(self, request, server_id, volume_id):
+        instance = self.server(server_id, "compute:os-volumes-attachments:show")
+        return Response({"volumeAttachment": attachments.as_dict(attachments.get_attachment(instance, volume_id))})
+
+    def delete(self, request, server_id, volume_id):
+        instance = self.server(server_id, "compute:os-volumes-attachments:delete")
+        attachments.detach(self.ctx, instance, volume_id)
+        return Response(status=202)

@@ -1,0 +1,211 @@
+"""Block Storage v3 volumes and snapshots (microversion 3.0), in Cinder's shapes.
+
+    GET    /v3/{project}/volumes[/detail]       ?name= ?status= ?all_tenants=1 (admin)
+    POST   /v3/{project}/volumes                {"volume": {"size", "name", "description",
+                                                 "availability_zone", "snapshot_id", "metadata"}} 202
+    GET|PUT|DELETE /v3/{project}/volumes/{id}   show / name, description, metadata / 202
+    POST   /v3/{project}/volumes/{id}/action    {"os-extend": {"new_size": n}} 202; admins:
+                                                {"os-force_delete": {}} 202 (any status but
+                                                attached), {"os-reset_status": {"status"}} 202
+    GET    /v3/{project}/snapshots[/detail], POST {"snapshot": {"volume_id", "name",
+           "description", "force", "metadata"}} 202, GET|PUT|DELETE /snapshots/{id}
+
+Over quota is a 413 (overLimit), a volume in the wrong state a 400, as Cinder answers.
+"""
+from rest_framework.response import Response
+
+from cloudproj.api.errors import BadRequest
+from identity import policy
+
+from ..services import snapshots as snapshot_service
+from ..services import volumes as volume_service
+from .common import VolumeView
+from .serializers import snapshot_detail, snapshot_summary, volume_detail, volume_summary
+
+VOLUME_CREATE_FIELDS = {
+    "size", "name", "description", "availability_zone", "snapshot_id", "metadata", "volume_type",
+    "display_name", "display_description", "imageRef", "source_volid", "consistencygroup_id", "multiattach",
+    "backup_id", "group_id",
+}
+UNSUPPORTED = ("imageRef", "source_volid", "backup_id", "group_id", "consistencygroup_id")
+
+
+def body_of(request, key: str) -> dict:
+    data = request.data
+    if not isinstance(data, dict) or not isinstance(data.get(key), dict):
+        raise BadRequest(f"Missing required element '{key}' in request body.")
+    return data[key]
+
+
+def truthy(value) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "y", "on", "t")
+
+
+def list_filters(request) -> tuple[bool, dict]:
+    params = request.query_params
+    all_tenants = truthy(params.get("all_tenants", "0"))
+    return all_tenants, {k: params[k] for k in ("name", "status", "availability_zone", "volume_id") if k in params}
+
+
+class VolumeCollection(VolumeView):
+    detail = False
+
+    def get(self, request, project_id):
+        self.check_url_project(project_id)
+        policy.enforce(self.ctx, "volume:get_all", {"project_id": self.ctx.project_id})
+        all_tenants, filters = list_filters(request)
+        rows = volume_service.volumes_for(self.ctx, all_tenants, filters)
+        render = volume_detail if self.detail else volume_summary
+        return Response({"volumes": [render(request, self.ctx, row) for row in rows]})
+
+    def post(self, request, project_id):
+        self.check_url_project(project_id)
+        policy.enforce(self.ctx, "volume:create", {"project_id": self.ctx.project_id})
+        body = body_of(request, "volume")
+        unknown = sorted(set(body) - VOLUME_CREATE_FIELDS)
+        if unknown:
+            raise BadRequest(f"Invalid input for field/attribute volume: additional properties are not allowed "
+                             f"({', '.join(unknown)}).")
+        given = [key for key in UNSUPPORTED if body.get(key)]
+        if given:
+            raise BadRequest(f"Invalid input received: {', '.join(given)} is not supported by this cloud.")
+        if body.get("volume_type") not in (None, "", "__DEFAULT__"):
+            raise BadRequest(f"Invalid input received: volume type {body['volume_type']!r} does not exist.")
+        volume = volume_service.create_volume(
+            self.ctx, body.get("size"), name=body.get("name", body.get("display_name")),
+            description=body.get("description", body.get("display_description")),
+            availability_zone=body.get("availability_zone"), snapshot_id=body.get("snapshot_id"),
+            metadata=body.get("metadata"),
+        )
+        return Response({"volume": volume_detail(request, self.ctx, volume)}, status=202)
+
+
+class VolumeDetailCollection(VolumeCollection):
+    detail = True
+    http_method_names = ["get", "head", "options"]
+
+
+class VolumeItem(VolumeView):
+    def _volume(self, project_id, volume_id, action):
+        self.check_url_project(project_id)
+        volume = volume_service.get_volume(self.ctx, volume_id)
+        policy.enforce(self.ctx, action, {"project_id": volume.project_id})
+        return volume
+
+    def get(self, request, project_id, volume_id):
+        volume = self._volume(project_id, volume_id, "volume:get")
+        return Response({"volume": volume_detail(request, self.ctx, volume)})
+
+    def put(self, request, project_id, volume_id):
+        volume = self._volume(project_id, volume_id, "volume:update")
+        body = body_of(request, "volume")
+        unknown = sorted(set(body) - {"name", "description", "metadata", "display_name", "display_description"})
+        if unknown:
+            raise BadRequest(f"Invalid input for field/attribute volume: additional properties are not allowed "
+                             f"({', '.join(unknown)}).")
+        volume = volume_service.update_volume(
+            self.ctx, volume, name=body.get("name", body.get("display_name")),
+            description=body.get("description", body.get("display_description")), metadata=body.get("metadata"),
+        )
+        return Response({"volume": volume_detail(request, self.ctx, volume)})
+
+    def delete(self, request, project_id, volume_id):
+        volume = self._volume(project_id, volume_id, "volume:delete")
+        volume_service.delete_volume(self.ctx, volume)
+        return Response(status=202)
+
+
+class VolumeAction(VolumeItem):
+    http_method_names = ["post", "options"]
+
+    def post(self, request, project_id, volume_id):
+        data = request.data
+        if not isinstance(data, dict) or len(data) != 1:
+            raise BadRequest("Invalid request body: exactly one action is expected.")
+        (action, value), = data.items()
+        if action == "os-extend":
+            volume = self._volume(project_id, volume_id, "volume:extend")
+            if not isinstance(value, dict) or "new_size" not in value:
+                raise BadRequest("Invalid input for field/attribute os-extend: 'new_size' is a required property.")
+            volume_service.extend_volume(self.ctx, volume, value["new_size"])
+            return Response(status=202)
+        if action == "os-force_delete":
+            volume = self._volume(project_id, volume_id, "volume:force_delete")
+            volume_service.force_delete(volume)
+            return Response(status=202)
+        if action == "os-reset_status":
+            volume = self._volume(project_id, volume_id, "volume:reset_status")
+            if not isinstance(value, dict) or not isinstance(value.get("status"), str):
+                raise BadRequest("Invalid input for field/attribute os-reset_status: 'status' is a required property.")
+            volume_service.reset_status(volume, value["status"])
+            return Response(status=202)
+        raise BadRequest(f"There is no such action: {action}")
+
+
+class SnapshotCollection(VolumeView):
+    detail = False
+
+    def get(self, request, project_id):
+        self.check_url_project(project_id)
+        policy.enforce(self.ctx, "volume:snapshots:get_all", {"project_id": self.ctx.project_id})
+        all_tenants, filters = list_filters(request)
+        rows = snapshot_service.snapshots_for(self.ctx, all_tenants, filters)
+        render = snapshot_detail if self.detail else snapshot_summary
+        return Response({"snapshots": [render(request, self.ctx, row) for row in rows]})
+
+    def post(self, request, project_id):
+        self.check_url_project(project_id)
+        policy.enforce(self.ctx, "volume:snapshots:create", {"project_id": self.ctx.project_id})
+        body = body_of(request, "snapshot")
+        unknown = sorted(set(body) - {"volume_id", "name", "description", "force", "metadata", "display_name",
+                                      "display_description"})
+        if unknown:
+            raise BadRequest(f"Invalid input for field/attribute snapshot: additional properties are not allowed "
+                             f"({', '.join(unknown)}).")
+        if "volume_id" not in body:
+            raise BadRequest("Invalid input for field/attribute snapshot: 'volume_id' is a required property.")
+        force = body.get("force", False)
+        if not isinstance(force, bool):
+            if str(force).lower() not in ("true", "false"):
+                raise BadRequest(f"Invalid value '{force}' for force.")
+            force = str(force).lower() == "true"
+        volume = volume_service.get_volume(self.ctx, body["volume_id"])
+        snapshot = snapshot_service.create_snapshot(
+            self.ctx, volume, name=body.get("name", body.get("display_name")),
+            description=body.get("description", body.get("display_description")), force=force,
+            metadata=body.get("metadata"),
+        )
+        return Response({"snapshot": snapshot_detail(request, self.ctx, snapshot)}, status=202)
+
+
+class SnapshotDetailCollection(SnapshotCollection):
+    detail = True
+    http_method_names = ["get", "head", "options"]
+
+
+class SnapshotItem(VolumeView):
+    def _snapshot(self, project_id, snapshot_id, action):
+        self.check_url_project(project_id)
+        snapshot = snapshot_service.get_snapshot(self.ctx, snapshot_id)
+        policy.enforce(self.ctx, action, {"project_id": snapshot.project_id})
+        return snapshot
+
+    def get(self, request, project_id, snapshot_id):
+        snapshot = self._snapshot(project_id, snapshot_id, "volume:snapshots:get")
+        return Response({"snapshot": snapshot_detail(request, self.ctx, snapshot)})
+
+    def put(self, request, project_id, snapshot_id):
+        snapshot = self._snapshot(project_id, snapshot_id, "volume:snapshots:update")
+        body = body_of(request, "snapshot")
+        snapshot = snapshot_service.update_snapshot(
+            self.ctx, snapshot, name=body.get("name", body.get("display_name")),
+            description=body.get("description", body.get("display_description")),
+        )
+        return Response({"snapshot": snapshot_detail(request, self.ctx, snapshot)})
+
+    def delete(self, request, project_id, snapshot_id):
+        snapshot = self._snapshot(project_id, snapshot_id, "volume:snapshots:delete")
+        snapshot_service.delete_snapshot(self.ctx, snapshot)
+        return Response(status=202)
+
+

@@ -1,0 +1,144 @@
+"""What a volume host's agent does (tasks on `volume.<host>`): storage through its driver,
+then the row's next status. Each step only acts when the row still has the status the API
+set, so a re-delivered message does nothing twice; the drivers' operations are idempotent
+too. After every change the host reports its capacity (VolumeHost) for the scheduler.
+"""
+import logging
+
+from django.db import transaction
+
+from .. import states
+from ..drivers import VolumeDriverError, get_driver
+from ..models import Snapshot, Volume, VolumeHost
+from . import snapshots as snapshot_service
+from . import volumes as volume_service
+from .volumes import give_back, transition
+
+log = logging.getLogger(__name__)
+
+
+def report_capacity(host: str, driver=None) -> VolumeHost:
+    driver = driver or get_driver()
+    stats = driver.stats()
+    row, _ = VolumeHost.objects.update_or_create(
+        host=host, defaults={"driver": driver.name, "total_gb": stats.total_gb, "free_gb": stats.free_gb,
+                             "details": stats.details},
+    )
+    return row
+
+
+def _driver_for(volume_or_snapshot):
+    name = getattr(volume_or_snapshot, "driver", "") or volume_or_snapshot.volume.driver
+    return get_driver(name or None)
+
+
+def _message(exc: Exception) -> str:
+    return str(exc)[:255]
+
+
+def _report(host: str, driver) -> None:
+    try:
+        report_capacity(host, driver)
+    except Exception:  # noqa: BLE001 - the next report corrects it
+        log.exception("could not report the capacity of %s", host)
+
+
+def create_volume(volume_id: int) -> str:
+    volume = Volume.objects.filter(pk=volume_id).first()
+    if volume is None or volume.status != states.CREATING:
+        return "skipped"
+    driver = _driver_for(volume)
+    try:
+        if volume.snapshot_id:
+            snapshot = Snapshot.all_objects.get(pk=volume.snapshot_id)
+            driver.create_from_snapshot(volume.storage_name, volume.size, snapshot.storage_name)
+        else:
+            driver.create(volume.storage_name, volume.size)
+    except (VolumeDriverError, OSError) as exc:
+        log.error("creating %s failed: %s", volume.ec2_id, exc)
+        transition(Volume, volume.pk, (states.CREATING,), states.ERROR, error_message=_message(exc))
+        _report(volume.host, driver)
+        return states.ERROR
+    transition(Volume, volume.pk, (states.CREATING,), states.AVAILABLE)
+    _report(volume.host, driver)
+    log.info("volume %s (%sG) created on %s", volume.ec2_id, volume.size, volume.host)
+    return states.AVAILABLE
+
+
+def delete_volume(volume_id: int) -> str:
+    volume = Volume.objects.filter(pk=volume_id).first()
+    if volume is None or volume.status != states.DELETING:
+        return "skipped"
+    driver = _driver_for(volume)
+    try:
+        driver.delete(volume.storage_name)
+    except (VolumeDriverError, OSError) as exc:
+        log.error("deleting %s failed: %s", volume.ec2_id, exc)
+        transition(Volume, volume.pk, (states.DELETING,), states.ERROR_DELETING, error_message=_message(exc))
+        return states.ERROR_DELETING
+    volume_service.finish_delete(volume.pk)
+    _report(volume.host, driver)
+    log.info("volume %s deleted on %s", volume.ec2_id, volume.host)
+    return states.DELETED
+
+
+def extend_volume(volume_id: int, new_size: int) -> str:
+    volume = Volume.objects.filter(pk=volume_id).first()
+    if volume is None or volume.status != states.EXTENDING:
+        return "skipped"
+    driver = _driver_for(volume)
+    try:
+        driver.extend(volume.storage_name, new_size)
+    except (VolumeDriverError, OSError) as exc:
+        log.error("extending %s failed: %s", volume.ec2_id, exc)
+        with transaction.atomic():
+            if transition(Volume, volume.pk, (states.EXTENDING,), states.ERROR_EXTENDING,
+                          error_message=_message(exc)):
+                give_back(volume.project_id, {"gigabytes": new_size - volume.size})
+        return states.ERROR_EXTENDING
+    transition(Volume, volume.pk, (states.EXTENDING,), states.AVAILABLE, size=new_size)
+    _report(volume.host, driver)
+    return states.AVAILABLE
+
+
+def create_snapshot(snapshot_id: int) -> str:
+    snapshot = Snapshot.objects.select_related("volume").filter(pk=snapshot_id).first()
+    if snapshot is None or snapshot.status != states.CREATING:
+        return "skipped"
+    driver = _driver_for(snapshot)
+    try:
+        driver.create_snapshot(snapshot.storage_name, snapshot.volume.storage_name, snapshot.size)
+    except (VolumeDriverError, OSError) as exc:
+        log.error("snapshot %s of %s failed: %s", snapshot.ec2_id, snapshot.volume.ec2_id, exc)
+        transition(Snapshot, snapshot.pk, (states.CREATING,), states.ERROR, error_message=_message(exc))
+        return states.ERROR
+    transition(Snapshot, snapshot.pk, (states.CREATING,), states.AVAILABLE)
+    _report(snapshot.host, driver)
+    return states.AVAILABLE
+
+
+def delete_snapshot(snapshot_id: int) -> str:
+    snapshot = Snapshot.objects.select_related("volume").filter(pk=snapshot_id).first()
+    if snapshot is None or snapshot.status != states.DELETING:
+        return "skipped"
+    driver = _driver_for(snapshot)
+    try:
+        driver.delete_snapshot(snapshot.storage_name)
+    except (VolumeDriverError, OSError) as exc:
+        log.error("deleting snapshot %s failed: %s", snapshot.ec2_id, exc)
+        transition(Snapshot, snapshot.pk, (states.DELETING,), states.ERROR_DELETING, error_message=_message(exc))
+        return states.ERROR_DELETING
+    snapshot_service.finish_delete(snapshot.pk)
+    _report(snapshot.host, driver)
+    return states.DELETED
+
+
+def on_agent_start(host: str) -> VolumeHost | None:
+    """An agent reports its storage when it starts and then periodically (volumes/signals.py);
+    a host that cannot is not schedulable."""
+    try:
+        return report_capacity(host)
+    except VolumeDriverError as exc:
+        log.error("volume host %s cannot report its storage (%s); it gets no volumes", host, exc)
+        VolumeHost.objects.filter(host=host).delete()
+        return None

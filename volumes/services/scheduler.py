@@ -1,0 +1,63 @@
+"""The volume scheduler: the live volume host with the most free capacity.
+
+Free capacity of a host = the smaller of what its agent last reported (VolumeHost.free_gb)
+and its total minus what the DB already places there (live volumes and snapshots), so
+volumes created between two reports still count. The candidate rows are locked FOR UPDATE
+(in host order) for the rest of the caller's transaction: two concurrent creates cannot both
+take the last gigabytes of a host.
+"""
+from django.conf import settings
+from django.db.models import Sum
+
+from compute.models import Service, is_up
+
+from ..models import Snapshot, Volume, VolumeHost
+
+BINARY = "nova-volume"
+
+
+def host_zones() -> dict:
+    """{host: zone}: a volume host is in its host's zone (that of its nova-compute service,
+    as the seeds' storage_availability_zone defaulted to the compute zone); nova-volume
+    services themselves are registered in the internal zone."""
+    zones = dict(Service.objects.filter(binary="nova-compute").values_list("host", "availability_zone"))
+    return {host: zone or settings.DEFAULT_AVAILABILITY_ZONE for host, zone in zones.items()}
+
+
+def live_services(zone: str | None = None) -> dict:
+    """{host: Service} of the nova-volume services that are up, enabled, and in `zone`."""
+    services = Service.objects.filter(binary=BINARY, disabled=False)
+    zones = host_zones()
+    default = settings.DEFAULT_AVAILABILITY_ZONE
+    return {s.host: s for s in services if is_up(s) and (zone is None or zones.get(s.host, default) == zone)}
+
+
+def zones() -> set:
+    default = settings.DEFAULT_AVAILABILITY_ZONE
+    zones = host_zones()
+    return {zones.get(host, default) for host in Service.objects.filter(binary=BINARY).values_list("host", flat=True)}
+
+
+def allocated_gb(host: str) -> int:
+    volumes = Volume.objects.filter(host=host).aggregate(n=Sum("size"))["n"] or 0
+    snapshots = Snapshot.objects.filter(host=host).aggregate(n=Sum("size"))["n"] or 0
+    return volumes + snapshots
+
+
+def free_gb(row: VolumeHost) -> int:
+    return min(row.free_gb, row.total_gb - allocated_gb(row.host))
+
+
+def pick_host(size_gb: int, zone: str | None = None, host: str | None = None) -> str | None:
+    """The chosen host, or None when no live host has `size_gb` free. `host`: only that one
+    (a volume made from a snapshot stays on the snapshot's host). Call inside a transaction."""
+    services = live_services(zone)
+    rows = VolumeHost.objects.select_for_update().filter(host__in=list(services)).order_by("host")
+    if host is not None:
+        rows = rows.filter(host=host)
+    best, best_free = None, None
+    for row in rows:
+        free = free_gb(row)
+        if free >= size_gb and (best_free is None or free > best_free):
+            best, best_free = row.host, free
+    return best

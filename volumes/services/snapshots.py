@@ -1,0 +1,77 @@
+"""Snapshots as the API sees them: made on the volume's host from an available volume (or an
+in-use one with `force`, crash-consistent), counted in `snapshots` and `gigabytes`; a
+volume with snapshots cannot be deleted."""
+import logging
+
+from django.db import transaction
+
+from compute.services.exceptions import Invalid, NotFound
+
+from .. import states
+from ..models import Snapshot, Volume
+from .volumes import _uuid, reserve, send, soft_delete, transition, validate_metadata, validate_text
+
+log = logging.getLogger(__name__)
+
+
+def get_snapshot(ctx, snapshot_id) -> Snapshot:
+    snapshot = Snapshot.objects.select_related("volume").filter(uuid=_uuid(snapshot_id, "Snapshot")).first()
+    if snapshot is None or (ctx is not None and not ctx.is_admin and snapshot.project_id != ctx.project_id):
+        raise NotFound(f"Snapshot {snapshot_id} could not be found.")
+    return snapshot
+
+
+def snapshots_for(ctx, all_tenants: bool = False, filters: dict | None = None):
+    qs = Snapshot.objects.select_related("volume")
+    if not (all_tenants and ctx.is_admin):
+        qs = qs.filter(project_id=ctx.project_id)
+    for key, value in (filters or {}).items():
+        if key in ("name", "status"):
+            qs = qs.filter(**{key: value})
+        elif key == "volume_id":
+            qs = qs.filter(volume__uuid=_uuid(value, "Volume"))
+    return qs
+
+
+def create_snapshot(ctx, volume: Volume, name=None, description=None, force: bool = False,
+                    metadata=None) -> Snapshot:
+    name, description = validate_text(name, "name"), validate_text(description, "description")
+    metadata = validate_metadata(metadata)
+    allowed = (states.AVAILABLE, states.IN_USE) if force else (states.AVAILABLE,)
+    with transaction.atomic():
+        locked = Volume.objects.select_for_update().get(pk=volume.pk)
+        if locked.status not in allowed:
+            raise Invalid(f"Invalid volume: Volume {volume.uuid} status must be available"
+                          f"{' or in-use' if force else ''}, but current status is: {locked.status}.")
+        reserve(locked.project_id, {"snapshots": 1, "gigabytes": locked.size}, locked.size)
+        snapshot = Snapshot.objects.create(
+            volume=locked, name=name, description=description, size=locked.size, project_id=ctx.project_id,
+            user_id=ctx.user_id, host=locked.host, metadata=metadata,
+        )
+        send("volumes.create_snapshot", locked.host, snapshot.id)
+    return snapshot
+
+
+def update_snapshot(ctx, snapshot: Snapshot, name=None, description=None) -> Snapshot:
+    fields = []
+    if name is not None:
+        snapshot.name = validate_text(name, "name")
+        fields.append("name")
+    if description is not None:
+        snapshot.description = validate_text(description, "description")
+        fields.append("description")
+    if fields:
+        snapshot.save(update_fields=[*fields, "updated_at"])
+    return snapshot
+
+
+def delete_snapshot(ctx, snapshot: Snapshot) -> None:
+    with transaction.atomic():
+        if not transition(Snapshot, snapshot.pk, states.SNAPSHOT_DELETABLE, states.DELETING):
+            raise Invalid(f"Invalid snapshot: Snapshot status must be available or error, but current status "
+                          f"is: {snapshot.status}.")
+        send("volumes.delete_snapshot", snapshot.host, snapshot.id)
+
+
+def finish_delete(snapshot_pk: int) -> bool:
+    return soft_delete(Snapshot, snapshot_pk, "snapshots")

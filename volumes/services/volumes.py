@@ -1,0 +1,287 @@
+"""Volumes as the API sees them: create (quota, schedule, then the host's `volume.<host>`
+queue), update, extend, delete, and lookups.
+
+Status changes the API makes are conditional UPDATEs (`_transition`): of two concurrent
+requests on one volume only one wins, the other gets a 400/409 as Cinder answers.
+Quota: `volumes` and `gigabytes` are reserved and committed with the row (so an errored
+volume still counts, as in Cinder, until it is deleted); a delete gives them back once the
+host has removed the storage.
+"""
+import logging
+import uuid as uuid_lib
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from cloudproj.celery import app, host_queue
+from compute.services.exceptions import Conflict, Invalid, NotFound, OverQuota
+from identity import quotas
+
+from .. import states
+from ..models import Snapshot, Volume, VolumeAttachment, VolumeHost
+from . import scheduler
+
+log = logging.getLogger(__name__)
+
+MAX_NAME = 255
+
+
+def send(task_name: str, host: str, *args) -> None:
+    """Send to `volume.<host>` once the current transaction commits (ids only)."""
+    queue = host_queue("volume", host)
+    transaction.on_commit(lambda: app.send_task(task_name, args=list(args), queue=queue))
+
+
+def _uuid(value, what: str):
+    try:
+        return uuid_lib.UUID(str(value))
+    except ValueError:
+        raise NotFound(f"{what} {value} could not be found.") from None
+
+
+def get_volume(ctx, volume_id, lock: bool = False) -> Volume:
+    """The live volume by id; another project's (for non-admins) is reported missing."""
+    key = _uuid(volume_id, "Volume")
+    qs = Volume.objects.select_for_update() if lock else Volume.objects
+    volume = qs.filter(uuid=key).first()
+    if volume is None or (ctx is not None and not ctx.is_admin and volume.project_id != ctx.project_id):
+        raise NotFound(f"Volume {volume_id} could not be found.")
+    return volume
+
+
+def volumes_for(ctx, all_tenants: bool = False, filters: dict | None = None):
+    qs = Volume.objects.select_related("attachment")
+    if not (all_tenants and ctx.is_admin):
+        qs = qs.filter(project_id=ctx.project_id)
+    for key, value in (filters or {}).items():
+        if key in ("name", "status", "availability_zone"):
+            qs = qs.filter(**{key: value})
+    return qs
+
+
+def validate_size(size, field: str = "size") -> int:
+    if isinstance(size, str) and size.strip().isdigit():
+        size = int(size)
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 0x7FFFFFFF:
+        raise Invalid(f"Invalid input received: {field} must be an integer (GiB) greater than 0, got {size!r}.")
+    return size
+
+
+def validate_text(value, field: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > MAX_NAME:
+        raise Invalid(f"Invalid input received: {field} must be a string of at most {MAX_NAME} characters.")
+    return value
+
+
+def validate_metadata(metadata) -> dict:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and 0 < len(k) <= 255 and len(v) <= 255 for k, v in metadata.items()
+    ):
+        raise Invalid("Invalid input received: metadata must be an object of strings (keys 1-255, values <= 255).")
+    return metadata
+
+
+def _over_quota(exc: quotas.OverQuota, size: int) -> OverQuota:
+    if "gigabytes" in exc.overs:
+        return OverQuota(f"VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed "
+                         f"gigabytes quota. Requested {size}G, quota is {exc.quotas['gigabytes']}G and "
+                         f"{exc.usages['gigabytes']}G has been consumed.")
+    resource = exc.overs[0]
+    return OverQuota(f"Maximum number of {resource} allowed ({exc.quotas[resource]}) exceeded.")
+
+
+def reserve(project_id: str, deltas: dict, size: int) -> None:
+    """Reserve and commit at once (the caller's transaction holds the usage rows locked)."""
+    try:
+        quotas.commit(quotas.reserve(project_id, deltas))
+    except quotas.OverQuota as exc:
+        raise _over_quota(exc, size) from None
+
+
+def give_back(project_id: str, deltas: dict) -> None:
+    quotas.commit(quotas.reserve(project_id, {r: -d for r, d in deltas.items()}))
+
+
+def _check_per_volume(project_id: str, size: int) -> None:
+    limit = quotas.get_quotas(project_id)["per_volume_gigabytes"]
+    if limit != quotas.UNLIMITED and size > limit:
+        raise OverQuota(f"Requested volume size {size}G is larger than maximum allowed limit {limit}G.")
+
+
+def _zone(availability_zone) -> str:
+    if availability_zone in (None, ""):
+        return settings.DEFAULT_AVAILABILITY_ZONE
+    if not isinstance(availability_zone, str) or availability_zone not in scheduler.zones():
+        raise Invalid(f"Invalid input received: Availability zone '{availability_zone}' is invalid.")
+    return availability_zone
+
+
+def create_volume(ctx, size, name=None, description=None, availability_zone=None, snapshot_id=None,
+                  metadata=None) -> Volume:
+    name, description = validate_text(name, "name"), validate_text(description, "description")
+    metadata = validate_metadata(metadata)
+    snapshot = None
+    if snapshot_id is not None:
+        snapshot = Snapshot.objects.filter(uuid=_uuid(snapshot_id, "Snapshot")).first()
+        if snapshot is None or (not ctx.is_admin and snapshot.project_id != ctx.project_id):
+            raise NotFound(f"Snapshot {snapshot_id} could not be found.")
+        if snapshot.status != states.AVAILABLE:
+            raise Invalid(f"Invalid snapshot: Originating snapshot status must be available, not {snapshot.status}.")
+        size = snapshot.size if size is None else size
+    size = validate_size(size)
+    if snapshot is not None and size < snapshot.size:
+        raise Invalid(f"Invalid input received: Volume size '{size}'GB cannot be smaller than the snapshot "
+                      f"size {snapshot.size}GB. They must be >= original snapshot size.")
+    zone = _zone(availability_zone if snapshot is None else (availability_zone or snapshot.volume.availability_zone))
+    _check_per_volume(ctx.project_id, size)
+    with transaction.atomic():
+        reserve(ctx.project_id, {"volumes": 1, "gigabytes": size}, size)
+        host = scheduler.pick_host(size, zone, host=snapshot.host if snapshot is not None else None)
+        volume = Volume.objects.create(
+            name=name, description=description, size=size, availability_zone=zone, project_id=ctx.project_id,
+            user_id=ctx.user_id, host=host, snapshot=snapshot, metadata=metadata,
+        )
+        if host is None:
+            volume.status = states.ERROR
+            volume.error_message = "No valid host was found: no live volume host has enough free capacity."
+            volume.save(update_fields=["status", "error_message", "updated_at"])
+        else:
+            volume.driver = VolumeHost.objects.get(host=host).driver
+            volume.save(update_fields=["driver", "updated_at"])
+            send("volumes.create_volume", host, volume.id)
+    log.info("volume %s (%sG) for project %s scheduled to %s", volume.ec2_id, size, ctx.project_id, host)
+    return volume
+
+
+def update_volume(ctx, volume: Volume, name=None, description=None, metadata=None) -> Volume:
+    fields = []
+    if name is not None:
+        volume.name = validate_text(name, "name")
+        fields.append("name")
+    if description is not None:
+        volume.description = validate_text(description, "description")
+        fields.append("description")
+    if metadata is not None:
+        volume.metadata = validate_metadata(metadata)
+        fields.append("metadata")
+    if fields:
+        volume.save(update_fields=[*fields, "updated_at"])
+    return volume
+
+
+def transition(model, pk: int, allowed: tuple, new_status: str, **fields) -> bool:
+    """Set `new_status` only if the row's status is one of `allowed` (one UPDATE)."""
+    rows = model.objects.filter(pk=pk, status__in=allowed).update(status=new_status, updated_at=timezone.now(),
+                                                                 **fields)
+    return rows == 1
+
+
+def extend_volume(ctx, volume: Volume, new_size) -> Volume:
+    new_size = validate_size(new_size, "new_size")
+    if volume.status != states.AVAILABLE:
+        raise Invalid(f"Invalid volume: Volume status must be available to extend, but current status is: "
+                      f"{volume.status}.")
+    if new_size <= volume.size:
+        raise Invalid(f"Invalid input received: New size for extend must be greater than current size. "
+                      f"(current: {volume.size}, extended: {new_size}).")
+    _check_per_volume(volume.project_id, new_size)
+    with transaction.atomic():
+        if not transition(Volume, volume.pk, (states.AVAILABLE,), states.EXTENDING):
+            raise Invalid(f"Invalid volume: Volume {volume.uuid} changed state; try again.")
+        delta = new_size - volume.size
+        reserve(volume.project_id, {"gigabytes": delta}, delta)
+        send("volumes.extend_volume", volume.host, volume.id, new_size)
+    volume.refresh_from_db()
+    return volume
+
+
+def delete_volume(ctx, volume: Volume) -> None:
+    if Snapshot.objects.filter(volume=volume).exists():
+        count = Snapshot.objects.filter(volume=volume).count()
+        raise Invalid(f"Invalid volume: Volume {volume.uuid} still has {count} dependent snapshots.")
+    if VolumeAttachment.objects.filter(volume=volume).exists():
+        raise Invalid(f"Invalid volume: Volume {volume.uuid} is attached to a server; detach it first.")
+    with transaction.atomic():
+        if not transition(Volume, volume.pk, states.DELETABLE, states.DELETING):
+            raise Invalid(f"Invalid volume: Volume status must be available or error or error_extending, "
+                          f"but current status is: {volume.status}.")
+        if volume.host is None:  # never scheduled: no storage anywhere
+            finish_delete(volume.pk)
+        else:
+            send("volumes.delete_volume", volume.host, volume.id)
+
+
+def finish_delete(volume_pk: int) -> bool:
+    return soft_delete(Volume, volume_pk, "volumes")
+
+
+def soft_delete(model, pk: int, resource: str) -> bool:
+    """Soft-delete a volume or snapshot row and give its quota (`resource` and gigabytes) back,
+    once (after the storage is gone)."""
+    with transaction.atomic():
+        row = model.all_objects.select_for_update().get(pk=pk)
+        if row.deleted_at is not None:
+            return False
+        row.status = states.DELETED
+        row.deleted_at = timezone.now()
+        row.save(update_fields=["status", "deleted_at", "updated_at"])
+        give_back(row.project_id, {resource: 1, "gigabytes": row.size})
+    return True
+
+
+def find_for_operator(ref: str) -> Volume:
+    """A live volume by EC2 id (vol-0000000a), integer id or uuid (operator commands)."""
+    text = str(ref).strip()
+    volume = None
+    if text.startswith("vol-"):
+        try:
+            volume = Volume.objects.filter(pk=int(text[4:], 16)).first()
+        except ValueError:
+            volume = None
+    elif text.isdigit():
+        volume = Volume.objects.filter(pk=int(text)).first()
+    else:
+        try:
+            volume = Volume.objects.filter(uuid=uuid_lib.UUID(text)).first()
+        except ValueError:
+            volume = None
+    if volume is None:
+        raise NotFound(f"Volume {ref} could not be found.")
+    return volume
+
+
+def force_delete(volume: Volume) -> None:
+    """The seeds' `nova-manage volume delete`: delete whatever the status (a volume stuck in
+    creating or error), but never an attached one."""
+    if VolumeAttachment.objects.filter(volume=volume).exists():
+        raise Conflict(f"Volume {volume.ec2_id} is in-use; detach it from its server and try again.")
+    if Snapshot.objects.filter(volume=volume).exists():
+        raise Invalid(f"Volume {volume.ec2_id} still has snapshots; delete them first.")
+    with transaction.atomic():
+        statuses = tuple(s for s in states.VOLUME_STATUSES if s not in (states.IN_USE, states.DELETED))
+        if not transition(Volume, volume.pk, statuses, states.DELETING):
+            raise Conflict(f"Volume {volume.ec2_id} is {volume.status}.")
+        if volume.host is None:
+            finish_delete(volume.pk)
+        else:
+            send("volumes.delete_volume", volume.host, volume.id)
+
+
+RESETTABLE = (states.AVAILABLE, states.ERROR, states.IN_USE, states.ERROR_DELETING, states.ERROR_EXTENDING)
+
+
+def reset_status(volume: Volume, status: str) -> None:
+    """Cinder's os-reset_status (admins): repair a volume stuck in a transient status. Only the
+    row changes; `in-use` needs the attachment the DB still has, `available` needs none."""
+    if status not in RESETTABLE:
+        raise Invalid(f"Invalid input received: status must be one of {', '.join(RESETTABLE)}.")
+    attached = VolumeAttachment.objects.filter(volume=volume).exists()
+    if (status == states.IN_USE) != attached:
+        raise Invalid(f"Invalid input received: volume {volume.uuid} is {'' if attached else 'not '}attached; "
+                      f"it cannot be '{status}'.")
+    Volume.objects.filter(pk=volume.pk).update(status=status, updated_at=timezone.now())

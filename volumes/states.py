@@ -1,0 +1,23 @@
+"""Volume and snapshot statuses (Cinder's names) and which operation each allows."""
+
+CREATING = "creating"
+AVAILABLE = "available"
+ATTACHING = "attaching"
+IN_USE = "in-use"
+DETACHING = "detaching"
+DELETING = "deleting"
+EXTENDING = "extending"
+ERROR = "error"
+ERROR_DELETING = "error_deleting"
+ERROR_EXTENDING = "error_extending"
+DELETED = "deleted"
+
+VOLUME_STATUSES = (
+    CREATING, AVAILABLE, ATTACHING, IN_USE, DETACHING, DELETING, EXTENDING,
+    ERROR, ERROR_DELETING, ERROR_EXTENDING, DELETED,
+)
+SNAPSHOT_STATUSES = (CREATING, AVAILABLE, DELETING, ERROR, ERROR_DELETING, DELETED)
+
+# statuses from which a volume may be deleted (Cinder: not attached, not busy)
+DELETABLE = (AVAILABLE, ERROR, ERROR_DELETING, ERROR_EXTENDING)
+SNAPSHOT_DELETABLE = (AVAILABLE, ERROR, ERROR_DELETING)
