@@ -84,3 +84,21 @@ def test_admin_pages_are_forbidden_to_members(member):
 
 def test_front_page_links_the_dashboard(client):
     assert b'href="/dashboard/"' in client.get("/").content
+
+
+def test_an_unhandled_service_error_on_a_form_post_is_a_message_not_a_500(member, rf):
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    from compute.services.exceptions import Conflict
+    from dashboard.views.common import dashboard_view
+
+    @dashboard_view
+    def view(request):
+        raise Conflict("Instance x is locked")
+
+    request = rf.post("/dashboard/somewhere/", {"next": "/dashboard/instances/"})
+    request.user, request.session = member["user"], member["client"].session
+    request._messages = FallbackStorage(request)
+    response = view(request)
+    assert response.status_code == 302 and response["Location"] == "/dashboard/instances/"
+    assert [str(m) for m in request._messages] == ["Instance x is locked"]

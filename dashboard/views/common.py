@@ -54,7 +54,8 @@ def dashboard_view(view):
             status = error_status(exc)
             if status in (403, 404) or request.method == "GET":
                 return error_page(request, status, error_message(exc))
-            raise
+            flash_error(request, exc)  # a form post the view did not handle: say why, go back
+            return back(request, "/dashboard/")
 
     return wrapper
 

@@ -142,7 +142,8 @@ def instance_changes(request):
     if not all_projects:
         deleted_scope = deleted_scope.filter(project_id=request.ctx.project_id)
     deleted = list(deleted_scope.values_list("uuid", flat=True)[:200])
-    rows = build_rows([i for i in changed if i.pk in new_pks or i in updated])
+    updated_pks = {i.pk for i in updated}
+    rows = build_rows([i for i in changed if i.pk in new_pks or i.pk in updated_pks])
     newest = max([created_after, *(i.created_at for i in new)])
     context = {
         "new_rows": [r for r in rows if r.instance.pk in new_pks],
@@ -198,9 +199,10 @@ def instance_delete(request, instance_id):
         messages.error(request, f"{instance.display_name}: {error_message(exc)}")
     else:
         messages.success(request, f"Deleting {instance.display_name}.")
-    if request.htmx:
-        return _row_response(request, instance, request.POST.get("all") == "1") if instance.deleted_at is None \
-            else render(request, "dashboard/instances/row_gone.html", {"uuid": instance.uuid})
+    if request.htmx and instance.deleted_at is None:  # deleting on its host: the row shows it
+        return _row_response(request, instance, request.POST.get("all") == "1")
+    if request.htmx:  # gone already (no live host): the next poll removes the row
+        return render(request, "dashboard/instances/row_gone.html", {"uuid": instance.uuid})
     if request.POST.get("next", "").startswith(f"/dashboard/instances/{instance.uuid}"):
         return redirect("/dashboard/instances/")
     return back(request, "/dashboard/instances/")
