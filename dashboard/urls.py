@@ -1,7 +1,7 @@
 """The dashboard, under /dashboard/."""
 from django.urls import path
 
-from .views import admin, auth, floating, instance_detail, instances, keypairs, launch
+from .views import admin, auth, floating, instance_detail, instance_manage, instances, keypairs, launch
 
 app_name = "dashboard"
 INSTANCE = "instances/<uuid:instance_id>/"
@@ -18,6 +18,9 @@ urlpatterns = [
     path(INSTANCE + "console/", instance_detail.instance_console, name="instance-console"),
     path(INSTANCE + "action/", instances.instance_action, name="instance-action"),
     path(INSTANCE + "delete/", instances.instance_delete, name="instance-delete"),
+    path(INSTANCE + "rename/", instance_manage.instance_rename, name="instance-rename"),
+    path(INSTANCE + "rebuild/", instance_manage.instance_rebuild, name="instance-rebuild"),
+    path(INSTANCE + "snapshot/", instance_manage.instance_snapshot, name="instance-snapshot"),
     path("keypairs/", keypairs.keypair_list, name="keypairs"),
     path("keypairs/<str:name>/download/", keypairs.keypair_download, name="keypair-download"),
     path("keypairs/<str:name>/delete/", keypairs.keypair_delete, name="keypair-delete"),

@@ -9,6 +9,7 @@ from compute.services import instances as instance_service
 from compute.services import operations
 from compute.services.exceptions import ComputeError
 from identity.policy import authorize, enforce
+from images.services import visible_images
 
 from ..tables import build_rows
 from .common import dashboard_view, error_message
@@ -58,6 +59,9 @@ def instance_detail(request, instance_id):
         "timeline": timeline(ctx, instance) if authorize(ctx, "compute:instance_actions:list", target(instance))
         else None,
         "console_lines": CONSOLE_LINES,
+        "images": [(str(i.id), i.name or str(i.id)) for i in
+                   visible_images(ctx.project_id, ctx.is_admin).filter(status="active").order_by("name")
+                   if (i.disk_format or "") not in ("aki", "ari")],
     }
     return render(request, "dashboard/instances/detail.html", context)
 

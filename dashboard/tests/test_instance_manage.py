@@ -1,0 +1,77 @@
+"""Rename, rebuild and snapshot from the instance's page, through the API's services."""
+from unittest import mock
+
+import pytest
+
+from compute.models import Instance, Service
+from compute.services import hosts
+from images.models import Image
+from images.services import register_image
+
+
+@pytest.fixture
+def up_host(db):
+    from django.utils import timezone
+
+    service = hosts.register_service("host-a", "nova-compute")
+    Service.objects.filter(pk=service.pk).update(last_seen_up=timezone.now())
+
+
+@pytest.fixture
+def image(member, tmp_path, settings):
+    settings.IMAGE_STORE_PATH = tmp_path / "store"
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(b"\0" * 65536)
+    return register_image(disk, "base-image", disk_format="raw", visibility="public", owner=member["project"])
+
+
+def test_rename(member, make_instance):
+    instance = make_instance(member["project"], member["user"], name="old")
+    response = member["client"].post(f"/dashboard/instances/{instance.uuid}/rename/", {"name": "new"})
+    assert response.status_code == 302
+    assert Instance.objects.get(pk=instance.pk).display_name == "new"
+    page = member["client"].get(response["Location"]).content.decode()
+    assert "old renamed to new." in page
+    member["client"].post(f"/dashboard/instances/{instance.uuid}/rename/", {"name": " padded "})
+    assert "leading or trailing whitespace" in member["client"].get(response["Location"]).content.decode()
+
+
+def test_rebuild_and_snapshot_go_to_the_host(member, make_instance, image, up_host,
+                                             django_capture_on_commit_callbacks):
+    instance = make_instance(member["project"], member["user"], name="rb", image_ref=str(image.id))
+    client = member["client"]
+    assert "base-image" in client.get(f"/dashboard/instances/{instance.uuid}/").content.decode()
+    with mock.patch("compute.rpc.app.send_task") as send, django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/dashboard/instances/{instance.uuid}/rebuild/", {"image": str(image.id)})
+    assert Instance.objects.get(pk=instance.pk).task_state == "rebuilding"
+    assert send.call_args.args[0] == "compute.instance_action"
+    Instance.objects.filter(pk=instance.pk).update(task_state=None)
+    with mock.patch("compute.rpc.app.send_task") as send, django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/dashboard/instances/{instance.uuid}/snapshot/", {"name": "snap-1"})
+    assert "Snapshot snap-1 of rb requested" in client.get(response["Location"]).content.decode()
+    snap = Image.objects.get(name="snap-1")
+    assert snap.owner_id == member["project"].id and snap.visibility == "private"
+    assert Instance.objects.get(pk=instance.pk).task_state == "image_snapshot"
+
+
+def test_a_state_that_refuses_is_a_message(member, make_instance, image, up_host):
+    instance = make_instance(member["project"], member["user"], name="busy", task_state="rebooting")
+    response = member["client"].post(f"/dashboard/instances/{instance.uuid}/snapshot/", {"name": "s"})
+    assert "busy: Cannot &#x27;create_image&#x27; instance" in member["client"].get(response["Location"]).content.decode()
+    assert not Image.objects.filter(name="s").exists()
+
+
+def test_another_projects_instance_is_a_404(member, other, make_instance, image):
+    theirs = make_instance(other["project"], other["user"], name="theirs")
+    for action, data in (("rename", {"name": "x"}), ("rebuild", {"image": str(image.id)}), ("snapshot", {"name": "x"})):
+        assert member["client"].post(f"/dashboard/instances/{theirs.uuid}/{action}/", data).status_code == 404
+    assert Instance.objects.get(pk=theirs.pk).display_name == "theirs"
+
+
+def test_a_reader_may_not(make_account, make_instance):
+    from .conftest import logged_in
+
+    user, project, _ = make_account("demo", "reader", username="demo-reader")
+    instance = make_instance(project, user, name="ro")
+    response = logged_in("demo-reader").post(f"/dashboard/instances/{instance.uuid}/rename/", {"name": "x"})
+    assert response.status_code == 403
