@@ -75,3 +75,27 @@ def test_a_reader_may_not(make_account, make_instance):
     instance = make_instance(project, user, name="ro")
     response = logged_in("demo-reader").post(f"/dashboard/instances/{instance.uuid}/rename/", {"name": "x"})
     assert response.status_code == 403
+
+
+def test_edit_security_groups(member, make_instance, django_capture_on_commit_callbacks):
+    from secgroups.services.groups import create_group, ensure_default
+    from secgroups.services.membership import join
+
+    project = member["project"]
+    default = ensure_default(project.id)
+    create_group(project.id, "web", "http")
+    instance = make_instance(project, member["user"], name="sg", security_groups=["default"])
+    join([instance], [default])
+    client = member["client"]
+    page = client.get(f"/dashboard/instances/{instance.uuid}/").content.decode()
+    assert 'aria-label="Remove from security group default"' in page and "<option>web</option>" in page
+    path = f"/dashboard/instances/{instance.uuid}/security-groups/"
+    with mock.patch("secgroups.services.refresh.send"):
+        client.post(path, {"change": "add", "name": "web"})
+        client.post(path, {"change": "remove", "name": "default"})
+    page = client.get(f"/dashboard/instances/{instance.uuid}/").content.decode()
+    assert "sg removed from security group default." in page
+    assert sorted(Instance.objects.get(pk=instance.pk).security_groups) == ["web"]
+    with mock.patch("secgroups.services.refresh.send"):
+        client.post(path, {"change": "add", "name": "nope"})
+    assert "nope" in client.get(f"/dashboard/instances/{instance.uuid}/").content.decode()

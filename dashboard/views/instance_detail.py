@@ -3,6 +3,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from compute.api.server_actions import CONSOLE_CONTROL
+from compute.api.server_view import security_group_names
 from compute.models import InstanceActionEvent
 from compute.services import actions as action_service
 from compute.services import instances as instance_service
@@ -10,6 +11,7 @@ from compute.services import operations
 from compute.services.exceptions import ComputeError
 from identity.policy import authorize, enforce
 from images.services import visible_images
+from secgroups.services.groups import groups_of_project
 
 from ..tables import build_rows
 from .common import dashboard_view, error_message
@@ -59,6 +61,8 @@ def instance_detail(request, instance_id):
         "timeline": timeline(ctx, instance) if authorize(ctx, "compute:instance_actions:list", target(instance))
         else None,
         "console_lines": CONSOLE_LINES,
+        "groups": security_group_names(instance),
+        "project_groups": [g.name for g in groups_of_project(instance.project_id)],
         "images": [(str(i.id), i.name or str(i.id)) for i in
                    visible_images(ctx.project_id, ctx.is_admin).filter(status="active").order_by("name")
                    if (i.disk_format or "") not in ("aki", "ari")],

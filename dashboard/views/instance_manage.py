@@ -1,4 +1,5 @@
-"""Detail-page operations on one instance: rename, rebuild from an image, snapshot. Each goes
+"""Detail-page operations on one instance: rename, rebuild from an image, snapshot, security
+groups. Each goes
 through the service the matching Compute API call uses, after the same policy check."""
 from django.contrib import messages
 from django.shortcuts import redirect
@@ -8,8 +9,9 @@ from rest_framework.exceptions import APIException
 from compute.api.servers import find_image
 from compute.services import instances as instance_service
 from compute.services import operations, snapshots
-from compute.services.exceptions import ComputeError
+from compute.services.exceptions import ComputeError, Invalid
 from identity.policy import enforce
+from secgroups.services import membership
 
 from .common import dashboard_view, error_message
 from .instances import target
@@ -58,3 +60,21 @@ def instance_snapshot(request, instance_id):
         return f"Snapshot {image.name} of {instance.display_name} requested; it becomes active in Images."
 
     return _operate(request, instance_id, "compute:servers:create_image", work)
+
+
+@require_POST
+@dashboard_view
+def instance_security_group(request, instance_id):
+    """Add the instance to a group of its project, or remove it from one (`change` = add/remove)."""
+    name, change = request.POST.get("name", ""), request.POST.get("change", "")
+    if change not in ("add", "remove"):
+        raise Invalid("Unknown change of security groups.")
+
+    def work(instance):
+        if change == "add":
+            membership.add_to_instance(instance, name)
+            return f"{instance.display_name} added to security group {name}."
+        membership.remove_from_instance(instance, name)
+        return f"{instance.display_name} removed from security group {name}."
+
+    return _operate(request, instance_id, f"compute:server_security_groups:{change}", work)
