@@ -23,6 +23,8 @@ class LaunchForm(forms.Form):
     security_groups = forms.MultipleChoiceField(required=False, label="Security groups",
                                                 widget=forms.SelectMultiple(attrs={"size": 3}))
     availability_zone = forms.ChoiceField(required=False, label="Availability zone")
+    metadata = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Metadata",
+                               help_text="One key=value a line.")
     user_data = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 4}), label="User data",
                                 help_text="Plain text (a cloud-config or a script); it is base64-encoded for you.")
 
@@ -43,6 +45,17 @@ class LaunchForm(forms.Form):
         self.fields["security_groups"].choices = [(g.name, g.name) for g in groups]
         self.fields["availability_zone"].choices = [("", "(any)")] + [
             (zone, zone) for zone, available in hosts.availability_zones() if available]
+
+    def clean_metadata(self) -> dict:
+        metadata = {}
+        for number, line in enumerate(self.cleaned_data["metadata"].splitlines(), 1):
+            if not line.strip():
+                continue
+            key, sep, value = line.partition("=")
+            if not sep or not key.strip():
+                raise forms.ValidationError(f"Line {number}: write key=value.")
+            metadata[key.strip()] = value.strip()
+        return metadata
 
     def clean_user_data(self) -> str:
         # browsers send textarea lines with CRLF; a "#!/bin/sh\r" shebang would not run in the guest

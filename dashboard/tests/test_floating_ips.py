@@ -88,3 +88,15 @@ def test_another_projects_addresses_and_instances_are_404(netadmin, other, pool,
     other_instance = make_instance(other["project"], other["user"], name="theirs")
     response = client.post(f"/dashboard/floating-ips/{mine.address}/associate/", {"instance": str(other_instance.uuid)})
     assert response.status_code == 404
+
+
+def test_floating_ip_list_queries_do_not_grow(netadmin, make_instance, django_assert_max_num_queries):
+    ranges.create_range("198.51.100.0/26", pool="nova")
+    rows = list(FloatingIP.objects.order_by("id")[:40])
+    for i, row in enumerate(rows):
+        instance = make_instance(netadmin["project"], netadmin["user"], name=f"vm{i}")
+        FloatingIP.objects.filter(pk=row.pk).update(project=netadmin["project"],
+                                                    instance_uuid=instance.uuid if i % 2 else None)
+    with django_assert_max_num_queries(12):
+        page = netadmin["client"].get("/dashboard/floating-ips/").content.decode()
+    assert page.count('<tr id="fip-') == 40

@@ -174,12 +174,13 @@ def test_launch_creates_servers_through_the_api_service(member, launchable, djan
     with mock.patch("compute.rpc.app.send_task") as send, django_capture_on_commit_callbacks(execute=True):
         response = member["client"].post("/dashboard/instances/launch/", {
             "name": "launched", "count": 2, "flavor": "dash.tiny", "image": str(launchable["image"].id),
-            "user_data": "#!/bin/sh\necho hi\n",
+            "user_data": "#!/bin/sh\necho hi\n", "metadata": "role = web\n\ntier=1",
         })
     assert response.status_code == 302, response.content.decode()[:2000]
     rows = list(Instance.objects.filter(project=member["project"], display_name="launched"))
     assert len(rows) == 2 and all(r.task_state == "scheduling" for r in rows)
     assert rows[0].user_data == "IyEvYmluL3NoCmVjaG8gaGkK"
+    assert rows[0].metadata == {"role": "web", "tier": "1"}
     assert [c.args[0] for c in send.call_args_list] == ["compute.schedule_instance"] * 2
 
 
@@ -211,3 +212,9 @@ def test_row_forms_work_without_javascript_and_carry_csrf(member, make_instance,
     assert Instance.objects.get(pk=instance.pk).task_state == "powering-off"
     list_html = client.get("/dashboard/instances/").content.decode()
     assert list_html.count('name="csrfmiddlewaretoken"') >= 2  # row forms post without htmx too
+
+
+def test_launch_metadata_lines_must_be_key_value(member, launchable):
+    response = member["client"].post("/dashboard/instances/launch/", {
+        "name": "md", "count": 1, "flavor": "dash.tiny", "image": str(launchable["image"].id), "metadata": "novalue"})
+    assert response.status_code == 400 and "Line 1: write key=value." in response.content.decode()

@@ -53,3 +53,13 @@ def test_another_users_key_pairs_are_invisible(member, other):
     assert KeyPair.objects.filter(name="theirs", user=other["user"]).exists()
     # and the owner can still download theirs once
     assert other["client"].get("/dashboard/keypairs/theirs/download/").status_code == 200
+
+
+def test_key_pair_list_queries_do_not_grow(member, django_assert_max_num_queries):
+    from compute.models import KeyPair
+
+    KeyPair.objects.bulk_create([KeyPair(user=member["user"], name=f"k{i}", public_key="ssh-rsa AAAA",
+                                         fingerprint="00") for i in range(80)])
+    with django_assert_max_num_queries(10):
+        page = member["client"].get("/dashboard/keypairs/").content.decode()
+    assert page.count('<tr id="keypair-') == 80

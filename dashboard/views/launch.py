@@ -34,6 +34,7 @@ def launch(request):
                 networks=[{"uuid": data["network"]}] if data["network"] else None,
                 security_groups=data["security_groups"] or None,
                 key_name=data["key_name"] or None,
+                metadata=data["metadata"] or None,
                 user_data=base64.b64encode(user_data.encode()).decode() if user_data else None,
                 availability_zone=data["availability_zone"] or None,
                 min_count=data["count"], max_count=data["count"],
