@@ -21,6 +21,7 @@ urlpatterns = [
     path(INSTANCE + "rename/", instance_manage.instance_rename, name="instance-rename"),
     path(INSTANCE + "rebuild/", instance_manage.instance_rebuild, name="instance-rebuild"),
     path(INSTANCE + "snapshot/", instance_manage.instance_snapshot, name="instance-snapshot"),
+    path(INSTANCE + "volumes/", instance_manage.instance_volume, name="instance-volume"),
     path(INSTANCE + "security-groups/", instance_manage.instance_security_group, name="instance-security-group"),
     path("keypairs/", keypairs.keypair_list, name="keypairs"),
     path("keypairs/<str:name>/download/", keypairs.keypair_download, name="keypair-download"),

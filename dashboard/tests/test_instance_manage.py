@@ -99,3 +99,31 @@ def test_edit_security_groups(member, make_instance, django_capture_on_commit_ca
     with mock.patch("secgroups.services.refresh.send"):
         client.post(path, {"change": "add", "name": "nope"})
     assert "nope" in client.get(f"/dashboard/instances/{instance.uuid}/").content.decode()
+
+
+def test_attach_and_detach_a_volume_through_the_hosts(member, other, make_instance):
+    from volumes.models import Volume, VolumeAttachment
+
+    instance = make_instance(member["project"], member["user"], name="vm")
+    volume = Volume.objects.create(name="data", size=1, availability_zone="nova", status="available",
+                                   project=member["project"], user=member["user"], host="host-a")
+    theirs = Volume.objects.create(name="theirs", size=1, availability_zone="nova", status="available",
+                                   project=other["project"], user=other["user"], host="host-a")
+    client = member["client"]
+    page = client.get(f"/dashboard/instances/{instance.uuid}/").content.decode()
+    assert "data (1 GB)" in page and "theirs" not in page
+    path = f"/dashboard/instances/{instance.uuid}/volumes/"
+    with mock.patch("volumes.services.attachments.rpc.call") as call:
+        client.post(path, {"change": "attach", "volume": str(volume.uuid)})
+    assert call.call_args.args[:2] == ("host-a", "volumes.attach_on_host")
+    assert VolumeAttachment.objects.filter(volume=volume, instance_uuid=instance.uuid).exists()
+    assert "Volume data attached to vm." in client.get(f"/dashboard/instances/{instance.uuid}/").content.decode()
+    Volume.objects.filter(pk=volume.pk).update(status="in-use")
+    with mock.patch("volumes.services.attachments.rpc.call") as call:
+        client.post(path, {"change": "detach", "volume": str(volume.uuid)})
+    assert call.call_args.args[:2] == ("host-a", "volumes.detach_on_host")
+    with mock.patch("volumes.services.attachments.rpc.call") as call:
+        client.post(path, {"change": "attach", "volume": str(theirs.uuid)})
+    assert not call.called
+    assert f"Volume {theirs.uuid} could not be found." in client.get(
+        f"/dashboard/instances/{instance.uuid}/").content.decode()

@@ -12,6 +12,8 @@ from compute.services.exceptions import ComputeError
 from identity.policy import authorize, enforce
 from images.services import visible_images
 from secgroups.services.groups import groups_of_project
+from volumes.services import attachments
+from volumes.services.volumes import volumes_for
 
 from ..tables import build_rows
 from .common import dashboard_view, error_message
@@ -62,6 +64,9 @@ def instance_detail(request, instance_id):
         else None,
         "console_lines": CONSOLE_LINES,
         "groups": security_group_names(instance),
+        "attachments": list(attachments.attachments_of(instance)),
+        "available_volumes": list(volumes_for(ctx, filters={"status": "available"}).order_by("name")[:200])
+        if ctx.project_id == instance.project_id else [],
         "project_groups": [g.name for g in groups_of_project(instance.project_id)],
         "images": [(str(i.id), i.name or str(i.id)) for i in
                    visible_images(ctx.project_id, ctx.is_admin).filter(status="active").order_by("name")

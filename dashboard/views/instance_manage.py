@@ -1,5 +1,5 @@
 """Detail-page operations on one instance: rename, rebuild from an image, snapshot, security
-groups. Each goes
+groups, volumes. Each goes
 through the service the matching Compute API call uses, after the same policy check."""
 from django.contrib import messages
 from django.shortcuts import redirect
@@ -12,6 +12,7 @@ from compute.services import operations, snapshots
 from compute.services.exceptions import ComputeError, Invalid
 from identity.policy import enforce
 from secgroups.services import membership
+from volumes.services import attachments
 
 from .common import dashboard_view, error_message
 from .instances import target
@@ -78,3 +79,24 @@ def instance_security_group(request, instance_id):
         return f"{instance.display_name} removed from security group {name}."
 
     return _operate(request, instance_id, f"compute:server_security_groups:{change}", work)
+
+
+@require_POST
+@dashboard_view
+def instance_volume(request, instance_id):
+    """Attach a volume of the project (`change` = attach) or detach one (`change` = detach);
+    both wait for the hosts, as `os-volume_attachments` does."""
+    volume_id, change = request.POST.get("volume", ""), request.POST.get("change", "")
+    if change not in ("attach", "detach"):
+        raise Invalid("Unknown change of volumes.")
+
+    def work(instance):
+        if change == "attach":
+            attachment = attachments.attach(request.ctx, instance, volume_id)
+            device = f" as {attachment.device}" if attachment.device else ""
+            return f"Volume {attachment.volume.name or volume_id} attached to {instance.display_name}{device}."
+        attachments.detach(request.ctx, instance, volume_id)
+        return f"Volume {volume_id} detached from {instance.display_name}."
+
+    action = "create" if change == "attach" else "delete"
+    return _operate(request, instance_id, f"compute:os-volumes-attachments:{action}", work)
