@@ -102,3 +102,18 @@ def test_an_unhandled_service_error_on_a_form_post_is_a_message_not_a_500(member
     response = view(request)
     assert response.status_code == 302 and response["Location"] == "/dashboard/instances/"
     assert [str(m) for m in request._messages] == ["Instance x is locked"]
+
+
+def test_overview_charts_the_projects_own_quota_usage(member, other, make_instance):
+    from identity import quotas
+
+    quotas.set_quotas(member["project"], {"instances": 4})
+    quotas.commit(quotas.reserve(member["project"], {"instances": 3, "cores": 3, "ram": 768}))
+    quotas.commit(quotas.reserve(other["project"], {"instances": 1}))
+    html = member["client"].get("/dashboard/").content.decode()
+    assert 'data-resource="instances" data-used="3" data-limit="4"' in html
+    assert "3 of 4  used, <strong class=\"headroom\">1</strong> left" in html
+    for label in ("vCPUs", "RAM", "Floating IPs", "Security groups", "Volumes", "Key pairs"):
+        assert label in html
+    other_html = other["client"].get("/dashboard/").content.decode()
+    assert 'data-resource="instances" data-used="1"' in other_html

@@ -10,7 +10,9 @@ from identity import quotas
 from ..context import SESSION_PROJECT, choose_project, has_any_role, projects_for
 from .common import dashboard_view
 
-QUOTA_CHARTS = (("instances", "Instances", ""), ("cores", "vCPUs", ""), ("ram", "RAM", "MB"))
+COMPUTE_CHARTS = (("instances", "Instances", ""), ("cores", "vCPUs", ""), ("ram", "RAM", "MB"))
+OTHER_CHARTS = (("floating_ips", "Floating IPs", ""), ("security_groups", "Security groups", ""),
+                ("volumes", "Volumes", ""), ("gigabytes", "Volume storage", "GB"), ("key_pairs", "Key pairs", ""))
 
 
 def _safe_next(request, value: str | None) -> str:
@@ -58,22 +60,24 @@ def switch_project(request):
     return redirect(_safe_next(request, request.POST.get("next")))
 
 
-def quota_charts(project) -> list[dict]:
+def quota_charts(project, charts=COMPUTE_CHARTS) -> list[dict]:
+    """Usage against the limit of each resource (in use plus reserved), for <meter> bars."""
     if project is None:
         return []
     details = quotas.get_quota_details(project)
-    charts = []
-    for resource, label, unit in QUOTA_CHARTS:
+    result = []
+    for resource, label, unit in charts:
         row = details[resource]
         used = row["in_use"] + row["reserved"]
         limit = row["limit"]
-        charts.append({
+        result.append({
             "resource": resource, "label": label, "unit": unit, "used": used, "limit": limit,
             "unlimited": limit < 0, "headroom": None if limit < 0 else max(0, limit - used),
         })
-    return charts
+    return result
 
 
 @dashboard_view
 def overview(request):
-    return render(request, "dashboard/overview.html", {"charts": quota_charts(request.ctx.project)})
+    charts = quota_charts(request.ctx.project, COMPUTE_CHARTS + OTHER_CHARTS)
+    return render(request, "dashboard/overview.html", {"charts": charts})
