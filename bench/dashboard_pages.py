@@ -129,6 +129,7 @@ def main():
             ("member", f"/dashboard/instances/{first.uuid}/"),
             ("member", "/dashboard/instances/launch/"),
             ("member", "/dashboard/keypairs/"),
+            ("member", "/dashboard/floating-ips/"),
             ("admin", "/dashboard/admin/instances/"),
             ("admin", "/dashboard/admin/instances/?host=bench-3"),
             ("admin", "/dashboard/admin/services/"),

@@ -29,7 +29,7 @@ urlpatterns = [
     path("floating-ips/", floating.floating_ip_list, name="floating-ips"),
     path("floating-ips/allocate/", floating.floating_ip_allocate, name="floating-ip-allocate"),
     path("floating-ips/<str:address>/release/", floating.floating_ip_release, name="floating-ip-release"),
-    path("floating-ips/<str:address>/associate/", floating.floating_ip_associate, name="floating-ip-associate"),
+    path("floating-ips/associate/", floating.floating_ip_associate, name="floating-ip-associate"),
     path("floating-ips/<str:address>/disassociate/", floating.floating_ip_disassociate,
          name="floating-ip-disassociate"),
     path("admin/instances/", instances.admin_instance_list, name="admin-instances"),

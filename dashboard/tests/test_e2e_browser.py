@@ -176,8 +176,9 @@ def test_launch_watch_the_row_turn_active_without_reloading_then_delete(browser,
     browser.wait(lambda d: "Allocated 198.51.100." in d.find_element("id", "messages").text, 20, "the allocation")
     address = browser.find("#floating-ips tbody td").text
     fip_row = f"#fip-{address.replace('.', '')}"
-    Select(browser.find(f"{fip_row} select")).select_by_visible_text("e2e-vm")
-    browser.find(f"{fip_row} button[aria-label='Associate {address}']").click()
+    Select(browser.find("#assoc-address")).select_by_visible_text(address)
+    Select(browser.find("#assoc-instance")).select_by_visible_text("e2e-vm")
+    browser.find("#associate-form button[type=submit]").click()
     browser.wait(lambda d: "now points at e2e-vm" in d.find_element("id", "messages").text, 20, "the association")
     assert "e2e-vm" in browser.find(f"{fip_row} .instance").text
     browser.screenshot("floating-ip-associated")

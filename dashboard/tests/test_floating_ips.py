@@ -44,7 +44,7 @@ def test_allocate_associate_disassociate_release(netadmin, pool, placed, django_
     assert f"Allocated {row.address} from pool nova." in page and ">web<" in page
     with mock.patch("floating.services.addresses.app.send_task") as send, \
             django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/dashboard/floating-ips/{row.address}/associate/", {"instance": str(placed.uuid)})
+        client.post("/dashboard/floating-ips/associate/", {"address": row.address, "instance": str(placed.uuid)})
     row.refresh_from_db()
     assert row.instance_uuid == placed.uuid and row.host == "host-a"
     assert send.call_args.kwargs["queue"].endswith("host-a")
@@ -80,13 +80,16 @@ def test_another_projects_addresses_and_instances_are_404(netadmin, other, pool,
     FloatingIP.objects.filter(pk=theirs.pk).update(project=other["project"])
     client = netadmin["client"]
     assert theirs.address not in client.get("/dashboard/floating-ips/").content.decode()
-    for action in ("release", "associate", "disassociate"):
-        response = client.post(f"/dashboard/floating-ips/{theirs.address}/{action}/", {"instance": str(placed.uuid)})
-        assert response.status_code == 404, action
+    for action in ("release", "disassociate"):
+        assert client.post(f"/dashboard/floating-ips/{theirs.address}/{action}/").status_code == 404, action
+    response = client.post("/dashboard/floating-ips/associate/", {"address": theirs.address,
+                                                                  "instance": str(placed.uuid)})
+    assert response.status_code == 404
     mine = FloatingIP.objects.filter(project__isnull=True).order_by("id").first()
     FloatingIP.objects.filter(pk=mine.pk).update(project=netadmin["project"])
     other_instance = make_instance(other["project"], other["user"], name="theirs")
-    response = client.post(f"/dashboard/floating-ips/{mine.address}/associate/", {"instance": str(other_instance.uuid)})
+    response = client.post("/dashboard/floating-ips/associate/", {"address": mine.address,
+                                                                  "instance": str(other_instance.uuid)})
     assert response.status_code == 404
 
 

@@ -32,8 +32,9 @@ def floating_ip_list(request):
                  .values_list("uuid", "display_name"))
     choices = list(instance_service.instances_for(ctx).filter(host__isnull=False)
                    .order_by("display_name").values_list("uuid", "display_name")[:MAX_CHOICES])
+    table = [{"ip": row, "instance_name": names.get(row.instance_uuid)} for row in rows]
     context = {
-        "rows": [{"ip": row, "instance_name": names.get(row.instance_uuid)} for row in rows],
+        "rows": table, "free": [r for r in table if not r["ip"].instance_uuid],
         "pools": ranges.pools(), "instances": choices,
         "may_change": authorize(ctx, "compute:floating_ips:create", _project_target(ctx)),
     }
@@ -75,9 +76,9 @@ def floating_ip_release(request, address):
 
 @require_POST
 @dashboard_view
-def floating_ip_associate(request, address):
+def floating_ip_associate(request):
     ctx = request.ctx
-    row = addresses.get_floating_ip(ctx, address)
+    row = addresses.get_floating_ip(ctx, request.POST.get("address", ""))
     instance = instance_service.get_instance(ctx, request.POST.get("instance", ""))
     enforce(ctx, "compute:floating_ips:add", target(instance))
     return _run(request, lambda: addresses.associate(ctx, instance, row.address),
