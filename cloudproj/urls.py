@@ -5,6 +5,7 @@
   /volume/            Block Storage v3
   /image/             Image v2
   /admin/             Django admin
+  /dashboard/         the web dashboard (sessions)
   /api/schema/        OpenAPI schema
 """
 from django.contrib import admin
@@ -22,6 +23,7 @@ urlpatterns = [
     path("", include("images.api.root_urls")),  # /image without the slash (the catalog URL)
     path("image/", include("images.api.urls")),
     path("admin/", admin.site.urls),
+    path("dashboard/", include("dashboard.urls")),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[AllowAny]),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs (build headers for psycopg2 and
 # libvirt-python, and what a host agent drives: libvirt/QEMU, dnsmasq, iptables, LVM, and
-# tgt + QEMU's iSCSI block driver for volumes attached from another host).
+# tgt + QEMU's iSCSI block driver for volumes attached from another host; Chromium and its
+# WebDriver for the dashboard's browser tests).
 # Only what is missing is installed; without root it only reports what is missing.
 set -euo pipefail
 PACKAGES=(
@@ -9,6 +10,7 @@ PACKAGES=(
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
   dnsmasq-base lvm2 iptables conntrack bridge-utils iproute2 cpio kmod e2fsprogs busybox-static
   tgt qemu-block-extra
+  chromium chromium-driver
 )
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -1,0 +1,157 @@
+"""How fast dashboard pages answer with many instances (issue 6: under 300 ms with 1,000).
+
+    DATABASE_URL=postgres://... .venv/bin/python bench/dashboard_pages.py [--instances 1000] [--runs 20]
+
+Creates a throw-away test database (test_<name>), fills one project with N instances (each
+with a fixed IP, every 4th with a floating IP, action records), a second project with as many
+(which must not slow the first one down), logs in with Django's test client and times each
+page in-process (no network, so this is the server's time). Prints median / p95 / max and
+the query count per page. Not a pass/fail test.
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudproj.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+
+
+def populate(count: int):
+    import uuid
+
+    from django.utils import timezone
+
+    from compute.models import ComputeNode, Instance, InstanceAction, KeyPair, Service
+    from floating.models import FloatingIP
+    from identity import services
+    from identity.models import Role
+    from network.models import FixedIP
+    from network.services.networks import create_network
+
+    services.ensure_default_roles()
+    projects = {}
+    for name, role in (("bench", "member"), ("noise", "member"), ("admin", "admin")):
+        project = services.create_project(name)
+        user = services.create_user(f"{name}-user", "bench-pass", default_project=project)
+        services.assign_role(user, Role.objects.get(name=role), project)
+        projects[name] = (project, user)
+    for i in range(20):
+        service = Service.objects.create(host=f"bench-{i}", binary="nova-compute", topic="compute",
+                                         availability_zone="nova", last_seen_up=timezone.now())
+        node = ComputeNode(service=service, host=service.host, hypervisor_hostname=service.host,
+                           vcpus=32, memory_mb=65536, local_gb=1000, vcpus_used=i, memory_mb_used=512 * i)
+        node.recompute_free()
+        node.save()
+    network = create_network("benchnet", "10.250.0.0/20", bridge="cptbench0")
+    free = list(FixedIP.objects.filter(network=network, reserved=False).order_by("id")[: 2 * count])
+    rows, now = [], timezone.now()
+    for index in range(2 * count):
+        project, user = projects["bench" if index < count else "noise"]
+        rows.append(Instance(
+            uuid=uuid.uuid4(), display_name=f"vm-{index}", hostname=f"vm-{index}", project=project, user=user,
+            flavorid="m1.tiny", flavor_name="m1.tiny", memory_mb=512, vcpus=1, reservation_id="r-bench",
+            vm_state="active", power_state=1, host=f"bench-{index % 20}", key_name="bench-key",
+            image_ref=str(uuid.uuid4()), created_at=now - timezone.timedelta(minutes=index)))
+    Instance.objects.bulk_create(rows, batch_size=500)
+    for instance, fixed in zip(rows, free):
+        fixed.instance_uuid, fixed.allocated = instance.uuid, True
+    FixedIP.objects.bulk_update(free, ["instance_uuid", "allocated"], batch_size=500)
+    FloatingIP.objects.bulk_create([
+        FloatingIP(address=f"172.30.{i // 250}.{i % 250 + 1}", pool="nova", project=projects["bench"][0],
+                   fixed_ip=fixed, instance_uuid=fixed.instance_uuid)
+        for i, fixed in enumerate(free[:count:4])])
+    InstanceAction.objects.bulk_create([
+        InstanceAction(instance=instance, action="create", request_id=f"req-{instance.uuid}",
+                       project_id=instance.project_id) for instance in rows])
+    # nothing changed lately: a poll then carries only the few rows that do change
+    Instance.objects.update(updated_at=now - timezone.timedelta(hours=1))
+    Instance.objects.filter(pk__in=[r.pk for r in rows[:count:100]]).update(updated_at=timezone.now())
+    KeyPair.objects.bulk_create([
+        KeyPair(user=projects["bench"][1], name=f"key-{i}", public_key="ssh-rsa AAAA", fingerprint="00")
+        for i in range(50)])
+    return rows[0]
+
+
+def measure(client, path: str, runs: int) -> tuple[list[float], int, int]:
+    times, status = [], None
+    connection.ensure_connection()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    status, count = response.status_code, len(queries)  # before the next request resets the log
+    for _ in range(runs):
+        start = time.perf_counter()
+        client.get(path)
+        times.append((time.perf_counter() - start) * 1000)
+    return times, count, status
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--instances", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    setup_test_environment()
+    # one connection for the whole run, as the test client uses in TestCase (and so the
+    # query counts see every query of a request)
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        from django.test import Client
+        from django.utils import timezone
+
+        first = populate(args.instances)
+        from django.utils.http import urlencode
+
+        five_ago = (timezone.now() - timezone.timedelta(seconds=5)).isoformat()
+        cursor = urlencode({"since": five_ago, "created_after": five_ago})
+        pages = [
+            ("member", "/dashboard/"),
+            ("member", "/dashboard/instances/"),
+            ("member", "/dashboard/instances/?q=vm-99&status=ACTIVE"),
+            ("member", f"/dashboard/instances/changes/?{cursor}"),
+            ("member", f"/dashboard/instances/{first.uuid}/"),
+            ("member", "/dashboard/instances/launch/"),
+            ("member", "/dashboard/keypairs/"),
+            ("member", "/dashboard/floating-ips/"),
+            ("admin", "/dashboard/admin/instances/"),
+            ("admin", "/dashboard/admin/instances/?host=bench-3"),
+            ("admin", "/dashboard/admin/services/"),
+            ("admin", "/dashboard/admin/hypervisors/"),
+        ]
+        clients = {}
+        for who, username in (("member", "bench-user"), ("admin", "admin-user")):
+            clients[who] = Client()
+            assert clients[who].post("/dashboard/login/", {"username": username, "password": "bench-pass"}).status_code == 302
+        print(f"{args.instances} instances in the project (+{args.instances} in another), {args.runs} runs per page, "
+              f"{connection.vendor}")
+        print(f"{'page':62} {'status':>6} {'queries':>7} {'median':>8} {'p95':>8} {'max':>8}")
+        for who, path in pages:
+            times, queries, status = measure(clients[who], path, args.runs)
+            times.sort()
+            p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
+            label = path if len(path) < 56 else path[:53] + "..."
+            print(f"{who[0]} {label:60} {status:>6} {queries:>7} {statistics.median(times):7.1f}ms "
+                  f"{p95:7.1f}ms {times[-1]:7.1f}ms")
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+// Launch form: the chosen flavor's size times the count against the quota headroom.
+(function () {
+  function launchSummary() {
+    var form = document.getElementById("launch-form");
+    var sizes = document.getElementById("flavor-sizes");
+    if (!form || !sizes) return;
+    var flavors = JSON.parse(sizes.textContent);
+    var out = document.getElementById("launch-summary");
+    function headroom(resource) {
+      var li = document.querySelector('.charts li[data-resource="' + resource + '"]');
+      if (!li) return null;
+      var limit = Number(li.dataset.limit), used = Number(li.dataset.used);
+      return limit < 0 ? null : limit - used;
+    }
+    function update() {
+      var id = form.elements.flavor.value, count = Number(form.elements.count.value) || 1;
+      var f = flavors.find(function (x) { return x.id === id; });
+      if (!f) { out.textContent = ""; return; }
+      var need = { instances: count, cores: f.vcpus * count, ram: f.ram * count };
+      var names = { instances: "instances", cores: "vCPUs", ram: "MB of RAM" };
+      var parts = [], over = [];
+      Object.keys(need).forEach(function (r) {
+        var left = headroom(r);
+        parts.push(need[r] + " " + names[r] + (left === null ? "" : " of " + left + " left"));
+        if (left !== null && need[r] > left) over.push(names[r]);
+      });
+      out.textContent = "This launch needs " + parts.join(", ") + "." +
+        (over.length ? " Over quota: " + over.join(", ") + "." : "");
+      out.className = over.length ? "msg error" : "msg";
+    }
+    form.addEventListener("input", update);
+    form.addEventListener("change", update);
+    update();
+  }
+  document.addEventListener("DOMContentLoaded", launchSummary);
+})();
+
+// A poll re-sends the rows of its overlap window; a row the page already shows in that
+// version is left alone, so a button being clicked or focused is not replaced under the user.
+document.addEventListener("htmx:oobBeforeSwap", function (event) {
+  var current = event.detail.target, incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
+  if (current && incoming && current.dataset.version && current.dataset.version === incoming.dataset.version) {
+    event.detail.shouldSwap = false;
+  }
+});

@@ -1,0 +1,60 @@
+"""Admin panels: services (up/down, enable/disable with a reason) and hypervisors (capacity)."""
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from compute.models import is_up
+from compute.services import hosts
+from compute.services.exceptions import ComputeError
+from identity.policy import enforce
+
+from .common import dashboard_view, error_message
+
+
+@require_GET
+@dashboard_view
+def service_list(request):
+    enforce(request.ctx, "compute:services:list")
+    rows = [{"service": s, "up": is_up(s)} for s in hosts.list_services()]
+    return render(request, "dashboard/admin/services.html", {"rows": rows})
+
+
+@require_POST
+@dashboard_view
+def service_update(request):
+    enforce(request.ctx, "compute:services:update")
+    host, binary = request.POST.get("host", ""), request.POST.get("binary", "")
+    disable = request.POST.get("disable") == "1"
+    reason = request.POST.get("reason", "").strip()[:255] or None
+    try:
+        service = hosts.set_service_disabled(host, binary, disable, reason)
+    except ComputeError as exc:
+        messages.error(request, error_message(exc))
+    else:
+        state = "disabled" + (f" ({service.disabled_reason})" if service.disabled_reason else "") if disable \
+            else "enabled"
+        messages.success(request, f"{service.binary} on {service.host} {state}.")
+    return redirect("/dashboard/admin/services/")
+
+
+def _percent(used, total) -> int:
+    return 0 if not total else min(100, round(100 * used / total))
+
+
+@require_GET
+@dashboard_view
+def hypervisor_list(request):
+    enforce(request.ctx, "compute:hypervisors:list")
+    rows = []
+    for node in hosts.list_compute_nodes():
+        bars = [
+            ("vCPUs", node.vcpus_used, node.vcpus, ""),
+            ("RAM", node.memory_mb_used, node.memory_mb, "MB"),
+            ("Disk", node.local_gb_used, node.local_gb, "GB"),
+        ]
+        rows.append({
+            "node": node, "up": is_up(node.service), "disabled": node.service.disabled,
+            "bars": [{"label": label, "used": used, "total": total, "unit": unit, "percent": _percent(used, total)}
+                     for label, used, total, unit in bars],
+        })
+    return render(request, "dashboard/admin/hypervisors.html", {"rows": rows})

@@ -1,0 +1,72 @@
+"""What every dashboard view shares: login required, the request context (`request.ctx`), and
+errors from services or policy rendered as readable pages or messages, never tracebacks."""
+import functools
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from rest_framework.exceptions import APIException
+
+from compute.services.exceptions import ComputeError
+
+from ..context import context_for
+
+
+def error_status(exc) -> int | None:
+    """The HTTP status of a service or policy error (None: not one of ours)."""
+    if isinstance(exc, ComputeError):
+        return exc.code
+    if isinstance(exc, APIException):
+        return exc.status_code
+    if isinstance(exc, Http404):
+        return 404
+    return None
+
+
+def error_message(exc) -> str:
+    if isinstance(exc, APIException):
+        return str(exc.detail)
+    return getattr(exc, "message", None) or str(exc) or "The request could not be completed."
+
+
+def error_page(request, status: int, message: str):
+    titles = {403: "Not allowed", 404: "Not found", 409: "Not possible now", 410: "Gone", 503: "Unavailable"}
+    context = {"status": status, "title": titles.get(status, "Request failed"), "message": message}
+    return render(request, "dashboard/error.html", context, status=status)
+
+
+def dashboard_view(view):
+    """Login required; `request.ctx` is the API's RequestContext for the chosen project. A
+    404/403 from a service or from `enforce` becomes an error page with that status."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(f"/dashboard/login/?{urlencode({'next': request.get_full_path()})}")
+        request.ctx = context_for(request)
+        if not request.ctx.roles:
+            return error_page(request, 403, "Your account has no role in any project. Ask an administrator "
+                                            "to give you a role in a project.")
+        try:
+            return view(request, *args, **kwargs)
+        except (ComputeError, APIException, Http404) as exc:
+            status = error_status(exc)
+            if status in (403, 404) or request.method == "GET":
+                return error_page(request, status, error_message(exc))
+            flash_error(request, exc)  # a form post the view did not handle: say why, go back
+            return back(request, "/dashboard/")
+
+    return wrapper
+
+
+def back(request, fallback: str):
+    """Redirect to the page the form came from (same site only), else `fallback`."""
+    target = request.POST.get("next") or request.headers.get("Referer") or fallback
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = fallback
+    return redirect(target)
+
+
+def flash_error(request, exc) -> None:
+    messages.error(request, error_message(exc))

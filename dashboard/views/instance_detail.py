@@ -1,0 +1,96 @@
+"""One instance's page (overview, addresses, the action timeline) and its console log."""
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from compute.api.server_actions import CONSOLE_CONTROL
+from compute.api.server_view import security_group_names
+from compute.models import InstanceActionEvent
+from compute.services import actions as action_service
+from compute.services import instances as instance_service
+from compute.services import operations
+from compute.services.exceptions import ComputeError
+from identity.policy import authorize, enforce
+from images.services import visible_images
+from secgroups.services.groups import groups_of_project
+from volumes.services import attachments
+from volumes.services.volumes import volumes_for
+
+from ..tables import build_rows
+from .common import dashboard_view, error_message
+from .instances import target
+
+CONSOLE_LINES = 200  # the tail shown; the host never sends more than CONSOLE_OUTPUT_MAX_BYTES
+
+
+def timeline(ctx, instance) -> list[dict]:
+    """Every action on the instance, newest first, each with its steps (start, duration,
+    result); tracebacks and hosts only where `compute:instance_actions:events` allows (admins),
+    like `GET /servers/{id}/os-instance-actions/{request_id}`."""
+    tgt = target(instance)
+    show_traceback = authorize(ctx, "compute:instance_actions:events", tgt)
+    show_details = authorize(ctx, "compute:instance_actions:events:details", tgt)
+    action_rows = list(action_service.list_actions(instance))
+    events: dict = {}
+    for event in InstanceActionEvent.objects.filter(action__in=action_rows).order_by("start_time", "id"):
+        events.setdefault(event.action_id, []).append(event)
+    result = []
+    for action in action_rows:
+        steps = []
+        for event in events.get(action.pk, []):
+            duration = (event.finish_time - event.start_time).total_seconds() if event.finish_time else None
+            steps.append({
+                "name": event.event, "start": event.start_time, "duration": duration,
+                "result": event.result or "in progress",
+                "details": event.details if (show_details or show_traceback) else None,
+                "traceback": event.traceback if show_traceback else None,
+                "host": event.host if show_traceback else None,
+            })
+        result.append({"action": action, "steps": steps})
+    return result
+
+
+@require_GET
+@dashboard_view
+def instance_detail(request, instance_id):
+    ctx = request.ctx
+    instance = instance_service.get_instance(ctx, instance_id)  # another project's: 404
+    enforce(ctx, "compute:servers:show", target(instance))
+    row = build_rows([instance])[0]
+    fault = action_service.latest_fault(instance) if row.status == "ERROR" else None
+    context = {
+        "row": row, "instance": instance, "fault": fault,
+        "show_fault_details": fault is not None and (ctx.is_admin or fault.code != 500),
+        "timeline": timeline(ctx, instance) if authorize(ctx, "compute:instance_actions:list", target(instance))
+        else None,
+        "console_lines": CONSOLE_LINES,
+        "groups": security_group_names(instance),
+        "attachments": list(attachments.attachments_of(instance)),
+        "available_volumes": list(volumes_for(ctx, filters={"status": "available"}).order_by("name")[:200])
+        if ctx.project_id == instance.project_id else [],
+        "project_groups": [g.name for g in groups_of_project(instance.project_id)],
+        "images": [(str(i.id), i.name or str(i.id)) for i in
+                   visible_images(ctx.project_id, ctx.is_admin).filter(status="active").order_by("name")
+                   if (i.disk_format or "") not in ("aki", "ari")],
+    }
+    return render(request, "dashboard/instances/detail.html", context)
+
+
+@require_GET
+@dashboard_view
+def instance_console(request, instance_id):
+    """The console log's tail, read by the instance's host through the API's path
+    (operations.console_output → compute/rpc.py); a host that does not answer is a message."""
+    ctx = request.ctx
+    instance = instance_service.get_instance(ctx, instance_id)
+    enforce(ctx, "compute:servers:console_output", target(instance))
+    output, problem = None, None
+    try:
+        lines = min(max(int(request.GET.get("lines", CONSOLE_LINES)), 1), 1000)
+    except ValueError:
+        lines = CONSOLE_LINES
+    try:
+        output = CONSOLE_CONTROL.sub("", operations.console_output(ctx, instance, length=lines))
+    except ComputeError as exc:
+        problem = error_message(exc)
+    context = {"instance": instance, "output": output, "problem": problem, "lines": lines}
+    return render(request, "dashboard/instances/console.html", context)
