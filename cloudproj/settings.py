@@ -193,6 +193,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "cloudproj.middleware.RequestIdMiddleware",
+    "cloudproj.observability.middleware.MetricsMiddleware",
     "cloudproj.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -313,6 +314,13 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"queue": "scheduler"},
     },
 }
+
+# --- observability -----------------------------------------------------------------------
+# GET /metrics answers only these client networks (it needs no token).
+METRICS_ALLOWED_CIDRS = env.list("METRICS_ALLOWED_CIDRS", default=["127.0.0.1/32", "::1/128"])
+# Workers (scheduler, agents) serve their task metrics on this port; 0 = off.
+METRICS_PORT = env.int("METRICS_PORT", default=0)
+METRICS_BIND = env.str("METRICS_BIND", default="127.0.0.1")
 
 # --- logging -----------------------------------------------------------------------------
 LOGGING = {
