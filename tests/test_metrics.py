@@ -68,10 +68,11 @@ def test_instances_by_vm_state_count_live_rows(member_client, client, settings, 
 
 def test_queue_depth_per_known_queue_and_broker_down_is_a_gauge(client, monkeypatch):
     Service.objects.create(host="obs-q1", binary="nova-compute", topic="compute")
+    Service.objects.create(host="obs-sched", binary="nova-scheduler", topic="scheduler")
     samples = scrape(client)
     if samples[("cloudproj_broker_up", ())] == 1:
         queues_seen = {dict(key[1])["queue"] for key in series(samples, "cloudproj_queue_depth")}
-        assert {"scheduler", "compute.obs-q1", "network.obs-q1", "volume.obs-q1"} <= queues_seen
+        assert queues_seen == {"scheduler", "compute.obs-q1", "network.obs-q1", "volume.obs-q1"}
     monkeypatch.setattr(queues, "broker_url", lambda: "redis://127.0.0.1:1/0")  # nothing listens there
     samples = scrape(client)
     assert samples[("cloudproj_broker_up", ())] == 0

@@ -21,10 +21,11 @@ class BrokerUnavailable(Exception):
 
 
 def known_queues() -> list[str]:
-    """The scheduler queue and the per-host queues of every registered service host."""
+    """The scheduler queue and the per-host queues of every host running an agent."""
     from compute.models import Service
+    from compute.services.hosts import HOST_BINARIES
 
-    hosts = sorted(set(Service.objects.values_list("host", flat=True)))
+    hosts = sorted(set(Service.objects.filter(binary__in=HOST_BINARIES).values_list("host", flat=True)))
     return [SCHEDULER_QUEUE] + [host_queue(topic, host) for host in hosts for topic in HOST_TOPICS]
 
 
