@@ -46,3 +46,24 @@ def test_worker_log_lines_of_a_task_carry_the_request_id_and_its_metrics_are_ser
 
     body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
     assert 'cloudproj_task_duration_seconds_count{host="sched",state="SUCCESS",task="identity.purge_expired_tokens"} 1.0' in body
+
+
+def test_json_log_lines_carry_request_and_task_fields():
+    import json
+    import logging
+
+    from cloudproj.middleware import RequestIdLogFilter
+    from cloudproj.observability.logformat import JsonFormatter
+
+    seen = []
+
+    @app.task(name="obs.tests.logs", shared=False)
+    def logs():
+        record = logging.LogRecord("obs", logging.INFO, __file__, 1, "hello %s", ("there",), None)
+        RequestIdLogFilter().filter(record)
+        seen.append(json.loads(JsonFormatter().format(record)))
+
+    logs.apply(headers={"request_id": "req-obs-3"}, task_id="obs-task-1")
+    (entry,) = seen
+    assert entry["request_id"] == "req-obs-3" and entry["message"] == "hello there"
+    assert (entry["task"], entry["task_id"], entry["level"]) == ("obs.tests.logs", "obs-task-1", "INFO")
