@@ -96,6 +96,35 @@ def test_queue_depth_counts_waiting_messages_in_redis():
         client.delete(queue)
 
 
+def test_an_unreachable_rabbitmq_is_reported_not_raised(monkeypatch):
+    monkeypatch.setattr(queues, "broker_url", lambda: "amqp://guest:guest@127.0.0.1:1//")
+    with pytest.raises(queues.BrokerUnavailable):
+        queues.queue_depths(["scheduler"])
+
+
+def test_queue_depth_counts_waiting_messages_in_rabbitmq(monkeypatch):
+    import socket
+
+    from kombu import Connection, Exchange, Queue
+
+    url = "amqp://guest:guest@127.0.0.1:5672//"
+    with socket.socket() as sock:
+        if sock.connect_ex(("127.0.0.1", 5672)) != 0:
+            pytest.skip("needs RabbitMQ on 127.0.0.1:5672")
+    name, missing = f"obs-{uuid.uuid4().hex[:8]}", f"obs-{uuid.uuid4().hex[:8]}"
+    with Connection(url) as conn:
+        queue = Queue(name, Exchange(name, type="direct"), routing_key=name, auto_delete=False)
+        producer = conn.Producer()
+        try:
+            for _ in range(2):
+                producer.publish({"n": 1}, exchange=queue.exchange, routing_key=name, declare=[queue])
+            monkeypatch.setattr(queues, "broker_url", lambda: url)
+            assert queues.queue_depths([name, missing]) == {name: 2, missing: 0}
+        finally:
+            queue(conn.default_channel).delete()
+            queue.exchange(conn.default_channel).delete()
+
+
 def test_metrics_refuses_clients_outside_the_allowed_networks(client, settings):
     assert client.get("/metrics", REMOTE_ADDR="192.0.2.7").status_code == 403
     settings.METRICS_ALLOWED_CIDRS = ["192.0.2.0/24"]

@@ -41,7 +41,7 @@ def queue_depths(queues: list[str] | None = None) -> dict[str, int]:
             return _redis_depths(url, queues)
         if url.startswith("filesystem://"):
             return _filesystem_depths(queues)
-        return _amqp_depths(queues)
+        return _amqp_depths(url, queues)
     except BrokerUnavailable:
         raise
     except Exception as exc:  # connection refused, timeouts, auth: all mean "cannot tell"
@@ -72,11 +72,11 @@ def _filesystem_depths(queues: list[str]) -> dict[str, int]:
     return {queue: sum(1 for name in names if name.endswith(f".{queue}.msg")) for queue in queues}
 
 
-def _amqp_depths(queues: list[str]) -> dict[str, int]:
+def _amqp_depths(url: str, queues: list[str]) -> dict[str, int]:
     from amqp.exceptions import NotFound
 
     depths = {}
-    with app.connection_for_read() as conn:
+    with app.connection_for_read(url) as conn:
         conn.ensure_connection(max_retries=1, timeout=TIMEOUT)
         for queue in queues:
             channel = conn.channel()
