@@ -88,7 +88,11 @@ def check_console_logs(limits: Thresholds, instances_path: Path | None = None) -
             continue  # the instance went away while we looked
     total, largest = sum(sizes.values()), max(sizes.items(), key=lambda item: item[1], default=("-", 0))
     warn, crit = int(limits.console_warning_mb * 2**20), int(limits.console_critical_mb * 2**20)
-    perf = [f"console_logs={len(sizes)};;;0", f"console_log_max={largest[1]}B;{warn};{crit};0", f"console_log_total={total}B"]
+    perf = [
+        f"console_logs={len(sizes)};;;0",
+        f"console_log_max={largest[1]}B;{warn};{crit};0",
+        f"console_log_total={total}B",
+    ]
     status = _level(largest[1], warn, crit)
     if status == OK:
         return Result(OK, f"{len(sizes)} console logs, largest {largest[1] // 1024} KiB", perf)
