@@ -193,6 +193,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "cloudproj.middleware.RequestIdMiddleware",
+    "cloudproj.observability.middleware.MetricsMiddleware",
     "cloudproj.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -314,6 +315,13 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- observability -----------------------------------------------------------------------
+# GET /metrics answers only these client networks (it needs no token).
+METRICS_ALLOWED_CIDRS = env.list("METRICS_ALLOWED_CIDRS", default=["127.0.0.1/32", "::1/128"])
+# Workers (scheduler, agents) serve their task metrics on this port; 0 = off.
+METRICS_PORT = env.int("METRICS_PORT", default=0)
+METRICS_BIND = env.str("METRICS_BIND", default="127.0.0.1")
+
 # --- logging -----------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
@@ -321,9 +329,14 @@ LOGGING = {
     "filters": {"request_id": {"()": "cloudproj.middleware.RequestIdLogFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "cloudproj.observability.logformat.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": env.str("LOG_FORMAT", default="plain"),  # plain or json
+            "filters": ["request_id"],
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},

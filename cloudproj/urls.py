@@ -7,6 +7,7 @@
   /admin/             Django admin
   /dashboard/         the web dashboard (sessions)
   /api/schema/        OpenAPI schema
+  /metrics            Prometheus metrics (METRICS_ALLOWED_CIDRS)
 """
 from django.contrib import admin
 from django.urls import include, path
@@ -14,6 +15,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import AllowAny
 
 from . import views
+from .observability.views import metrics
 
 urlpatterns = [
     path("identity/", include("identity.api.urls")),
@@ -29,6 +31,7 @@ urlpatterns = [
         SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[AllowAny]),
         name="openapi-schema",
     ),
+    path("metrics", metrics, name="metrics"),
     path("", views.home, name="home"),
 ]
 
