@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -15,6 +16,7 @@ from compute.models import Service
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
+HEALTH_BROKER = "redis://127.0.0.1:6379/8"  # a database of the CI's Redis that only this file uses
 
 
 @pytest.fixture(autouse=True)
@@ -22,8 +24,13 @@ def paths(settings, tmp_path, monkeypatch):
     settings.STATE_PATH = tmp_path
     settings.INSTANCES_PATH = tmp_path / "instances"
     settings.SERVICE_DOWN_TIME = 60
-    # the queue check sees a reachable, empty broker unless a test says otherwise
-    monkeypatch.setattr(queues, "queue_depths", lambda _names=None: {"scheduler": 0, "compute.obs-h1": 0})
+    # the queue check reads a real Redis of its own, empty unless a test fills it
+    monkeypatch.setattr(queues, "broker_url", lambda: HEALTH_BROKER)
+    client = redis.Redis.from_url(HEALTH_BROKER)
+    client.flushdb()
+    yield
+    client.flushdb()
+    client.close()
 
 
 def service(host, binary, age_seconds=1, **fields):
@@ -86,14 +93,14 @@ def test_a_large_console_log_is_a_warning(all_up, settings):
 
 
 def test_deep_queue_and_unreachable_broker(all_up, monkeypatch):
-    monkeypatch.setattr(queues, "queue_depths", lambda _names=None: {"scheduler": 5, "compute.obs-h1": 12})
+    client = redis.Redis.from_url(HEALTH_BROKER)
+    client.rpush("scheduler", *[b"{}"] * 5)
+    client.rpush("compute.obs-h1", *[b"{}"] * 12)
+    client.close()
     code, line = health("--queue-warning", "10", "--queue-critical", "50")
     assert code == 1 and "queue compute.obs-h1 holds 12 messages" in line, line
 
-    def down(_names=None):
-        raise queues.BrokerUnavailable("ConnectionError: refused")
-
-    monkeypatch.setattr(queues, "queue_depths", down)
+    monkeypatch.setattr(queues, "broker_url", lambda: "redis://127.0.0.1:1/0")  # nothing listens there
     code, line = health()
     assert code == 2 and "broker unreachable" in line, line
 
