@@ -12,6 +12,8 @@ AMAZON_FORMATS = ("ami", "aki", "ari")
 
 
 def validate_image_name(value: str) -> None:
+    if not isinstance(value, str):
+        raise ValidationError("Image name must be a string.")
     if len(value) > 255:
         raise ValidationError("Image name must be at most 255 characters.")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
@@ -19,6 +21,8 @@ def validate_image_name(value: str) -> None:
 
 
 def validate_formats(disk_format: str, container_format: str) -> None:
+    if not isinstance(disk_format, str) or not isinstance(container_format, str):
+        raise ValidationError("disk_format and container_format must be strings.")
     if disk_format not in DISK_FORMATS:
         raise ValidationError(f"Invalid disk format '{disk_format}'.")
     if container_format not in CONTAINER_FORMATS:

@@ -72,6 +72,8 @@ def _validate_properties(properties: dict) -> dict:
             raise ImageInvalid(f"Attribute '{key}' is reserved.")
         if value is None:
             continue
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ImageInvalid(f"Property {key} must be a string, not {type(value).__name__}.")
         value = str(value)
         if len(value) > 65535:
             raise ImageInvalid(f"Property {key} is too long.")

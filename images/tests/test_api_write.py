@@ -233,3 +233,23 @@ def test_size_cap(member_client, settings):
     resp = put_file(member_client, body["id"], b"x" * 1001)
     assert resp.status_code == 413
     assert Image.objects.get(id=body["id"]).status == "killed"
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"name": 5}, "Image name must be a string."),
+    ({"name": "x", "disk_format": ["raw"], "container_format": "bare"}, "must be strings"),
+    ({"name": "x", "os_distro": {"a": 1}}, "Property os_distro must be a string, not dict."),
+    ({"name": "x", "hw_flag": True}, "Property hw_flag must be a string, not bool."),
+])
+def test_wrongly_typed_fields_are_a_400(member_client, body, message):
+    response = member_client.post("/image/v2/images", body, format="json")
+    assert response.status_code == 400, response.content
+    assert message in response.json()["badRequest"]["message"]
+    assert not Image.objects.filter(name="x").exists()
+
+
+def test_patch_with_a_non_string_property_is_a_400_and_changes_nothing(member_client):
+    image = create(member_client)
+    response = patch(member_client, image["id"], [{"op": "add", "path": "/os_distro", "value": {"a": 1}}])
+    assert response.status_code == 400, response.content
+    assert "os_distro" not in Image.objects.get(id=image["id"]).properties
