@@ -252,6 +252,17 @@ def test_boot_and_delete_a_server_with_the_real_client(cloud):
     assert "smoke" not in {s["Name"] for s in osc(cloud, "server", "list")}
 
 
+def test_servers_booted_and_deleted_together_all_go(cloud):
+    """Three pipelines at once, then three deletes at once: with the embedded SQLite database a
+    read-then-write transaction used to fail with "database is locked" and leave one in ERROR."""
+    osc(cloud, "server", "create", "--image", "cloudproj-test", "--flavor", "m1.tiny", "--min", "3", "--max", "3",
+        "--wait", "many")
+    servers = [s for s in osc(cloud, "server", "list") if s["Name"] == "many"]
+    assert [s["Status"] for s in servers] == ["ACTIVE"] * 3
+    osc(cloud, "server", "delete", "--wait", *[s["ID"] for s in servers], json_output=False)
+    assert [s for s in osc(cloud, "server", "list") if s["Name"] == "many"] == []
+
+
 def test_flower_and_admin_answer(cloud):
     with urllib.request.urlopen(f"http://127.0.0.1:{cloud['flower']}/healthcheck", timeout=5) as response:
         assert response.status == 200
