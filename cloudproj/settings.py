@@ -35,6 +35,7 @@ INTERNAL_SERVICE_AVAILABILITY_ZONE = env.str("INTERNAL_SERVICE_AVAILABILITY_ZONE
 PUBLIC_ENDPOINT = env.str("PUBLIC_ENDPOINT", default="")
 API_BIND = env.str("API_BIND", default="0.0.0.0")
 API_PORT = env.int("API_PORT", default=8774)
+API_THREADS = env.int("API_THREADS", default=8)  # per API process: threads running Django's views
 FLOWER_PORT = env.int("FLOWER_PORT", default=5555)
 
 LIBVIRT_URI = env.str("LIBVIRT_URI", default="qemu:///system")
@@ -138,6 +139,12 @@ SPAWN_TIMEOUT = env.float("SPAWN_TIMEOUT", default=60.0)  # seconds for a domain
 REBOOT_TIMEOUT = env.float("REBOOT_TIMEOUT", default=120.0)  # soft reboot: wait for the guest's ACPI shutdown
 SHUTDOWN_TIMEOUT = env.float("SHUTDOWN_TIMEOUT", default=60.0)  # os-stop: clean shutdown, then forced
 CONSOLE_OUTPUT_MAX_BYTES = env.int("CONSOLE_OUTPUT_MAX_BYTES", default=64 * 1024)
+# VNC consoles (Nova's vncserver_listen / vncserver_proxyclient_address): the address a
+# guest's VNC server listens on, and the address the console proxy reaches this host's VNC
+# servers at (a proxy on another host needs VNC_LISTEN=0.0.0.0 and this host's address here).
+VNC_LISTEN = env.str("VNC_LISTEN", default="127.0.0.1")
+VNC_PROXYCLIENT_ADDRESS = env.str("VNC_PROXYCLIENT_ADDRESS", default="127.0.0.1")
+CONSOLE_TOKEN_TTL = env.int("CONSOLE_TOKEN_TTL", default=600)  # seconds a console URL stays valid
 
 # --- identity ----------------------------------------------------------------------------
 TOKEN_EXPIRATION = env.int("TOKEN_EXPIRATION", default=3600)  # seconds
@@ -187,6 +194,7 @@ INSTALLED_APPS = [
     "secgroups",
     "floating",
     "metadata",
+    "consoles",
     "django_htmx",
     "dashboard",
 ]
@@ -317,6 +325,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-tokens": {
         "task": "identity.purge_expired_tokens",
         "schedule": env.float("TOKEN_PURGE_INTERVAL", default=3600.0),
+        "options": {"queue": "scheduler"},
+    },
+    "purge-expired-console-tokens": {
+        "task": "consoles.purge_expired_tokens",
+        "schedule": env.float("CONSOLE_TOKEN_PURGE_INTERVAL", default=600.0),
         "options": {"queue": "scheduler"},
     },
 }

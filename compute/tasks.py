@@ -74,6 +74,12 @@ def get_console_output(instance_uuid: str, length: int | None = None) -> str:
     return lifecycle.console_tail(instance_uuid, length)
 
 
+@shared_task(name="compute.get_vnc_console", ignore_result=False)
+def get_vnc_console(instance_uuid: str) -> dict:
+    """Where the instance's live VNC server listens on this host ({"host", "port"} or {"error"})."""
+    return lifecycle.vnc_console(instance_uuid)
+
+
 @shared_task(name="compute.cleanup_image_cache", ignore_result=False)
 def cleanup_image_cache(min_age: float | None = None) -> list[str]:
     """Remove the cached bases no instance of this host uses (what the periodic cleanup does)."""

@@ -1,7 +1,7 @@
 """The dashboard, under /dashboard/."""
 from django.urls import path
 
-from .views import admin, auth, floating, instance_detail, instance_manage, instances, keypairs, launch
+from .views import admin, auth, floating, instance_detail, instance_manage, instances, keypairs, launch, vnc
 
 app_name = "dashboard"
 INSTANCE = "instances/<uuid:instance_id>/"
@@ -16,6 +16,7 @@ urlpatterns = [
     path("instances/launch/", launch.launch, name="launch"),
     path(INSTANCE, instance_detail.instance_detail, name="instance"),
     path(INSTANCE + "console/", instance_detail.instance_console, name="instance-console"),
+    path(INSTANCE + "vnc/", vnc.instance_vnc, name="instance-vnc"),
     path(INSTANCE + "action/", instances.instance_action, name="instance-action"),
     path(INSTANCE + "delete/", instances.instance_delete, name="instance-delete"),
     path(INSTANCE + "rename/", instance_manage.instance_rename, name="instance-rename"),

@@ -55,7 +55,8 @@ case "$role" in
         else
             $MANAGE bootstrap
         fi
-        exec gunicorn cloudproj.wsgi \
+        exec gunicorn cloudproj.asgi:application \
+            --worker-class uvicorn_worker.UvicornWorker \
             --bind "${API_BIND:-0.0.0.0}:${API_PORT:-8774}" \
             --workers "${GUNICORN_WORKERS:-4}" \
             --timeout "${GUNICORN_TIMEOUT:-120}" \

@@ -144,5 +144,9 @@ class ComputeDriver:
     def console_log(self, instance, max_bytes: int = 64 * 1024) -> str:
         raise NotImplementedError
 
+    def get_vnc_address(self, instance) -> tuple[str, int] | None:
+        """(listen address, port) of the running guest's VNC server; None without one."""
+        raise NotImplementedError
+
     def close(self) -> None:
         """Release the hypervisor connection."""
