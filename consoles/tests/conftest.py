@@ -19,3 +19,11 @@ def osc(asgi_api):
     """The `openstack` client against the ASGI server (the root conftest's runs against WSGI)."""
     return osc_runner(asgi_api)
 
+
+
+@pytest.fixture
+def asgi_browser(asgi_api, request, tmp_path):
+    """Headless Chromium on the ASGI server (dashboard/tests/browser.py's session)."""
+    from dashboard.tests.browser import open_browser
+
+    yield from open_browser(asgi_api, request, tmp_path)
