@@ -6,6 +6,7 @@ the websocket); a wrong, expired, or stopped guest's token gets no connection.""
 import hashlib
 import json
 import time
+import urllib.error
 import urllib.request
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
