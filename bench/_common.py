@@ -1,0 +1,57 @@
+"""What the benchmarks share: Django set up on a throw-away database, percentiles, the
+machine's load average (seven people share this machine: every figure carries it)."""
+import contextlib
+import os
+import platform
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudproj.settings")
+
+
+def setup_django():
+    import django
+
+    django.setup()
+
+
+@contextlib.contextmanager
+def throwaway_database(name: str):
+    """A fresh, migrated database `name` (dropped first and at the end) as the default
+    connection. Benchmarks name theirs cloudproj_bench_*."""
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = name
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        yield name
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def percentile(values, fraction: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary_ms(values) -> str:
+    return (f"p50 {statistics.median(values):8.2f} ms  p99 {percentile(values, 0.99):8.2f} ms  "
+            f"max {max(values):8.2f} ms")
+
+
+def load_average() -> str:
+    return "load %.2f %.2f %.2f" % os.getloadavg()
+
+
+def machine() -> str:
+    cpus = os.cpu_count()
+    return f"{platform.node()} {platform.machine()} {cpus} cpu(s), Python {platform.python_version()}"
