@@ -194,6 +194,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "cloudproj.middleware.RequestIdMiddleware",
     "cloudproj.observability.middleware.MetricsMiddleware",
+    "cloudproj.observability.middleware.AccessLogMiddleware",
     "cloudproj.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
