@@ -69,7 +69,7 @@ class Api:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "cloudproj.wsgi", "--bind", f"127.0.0.1:{self.port}",
+            [str(ROOT / ".venv/bin/gunicorn"), "cloudproj.wsgi", "--config", "python:cloudproj.gunicorn_conf", "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(workers), "--threads", "4", "--graceful-timeout", "5"],
             cwd=ROOT, env=env, stdout=open(log, "a"), stderr=subprocess.STDOUT, start_new_session=True)
 

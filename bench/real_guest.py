@@ -84,7 +84,7 @@ def baseline_xml(xml: str, name: str, work: Path) -> tuple[str, Path]:
     for source in root.iterfind("./devices/console/source") or []:
         source.set("path", str(console))
     disk = root.find("./devices/disk[@device='disk']/source")
-    info = json.loads(subprocess.run(["qemu-img", "info", "--output=json", disk.get("file")],
+    info = json.loads(subprocess.run(["qemu-img", "info", "-U", "--output=json", disk.get("file")],
                                      check=True, capture_output=True, text=True).stdout)
     overlay = work / f"{name}.qcow2"
     backing = info.get("full-backing-filename") or info["backing-filename"]
@@ -122,6 +122,7 @@ def main():
     from network.linux import dnsmasq
     from network.services.networks import create_network
 
+    libvirt.registerErrorHandler(lambda _ctx, _err: None, None)  # lookups of a domain not there yet
     conn = libvirt.open("qemu:///system")
     created, baselines = [], []
     with throwaway_database("cloudproj_bench_guest"):

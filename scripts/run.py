@@ -99,8 +99,8 @@ def process_table(host: str, bind: str, port: str, flower_port: str,
     celery = str(BIN / "celery")
     return {
         "api": [
-            str(BIN / "gunicorn"), "cloudproj.wsgi", "--bind", f"{bind}:{port}",
-            "--workers", "2", "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5",
+            str(BIN / "gunicorn"), "cloudproj.wsgi", "--config", "python:cloudproj.gunicorn_conf",
+            "--bind", f"{bind}:{port}", "--workers", "2", "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5",
         ],
         # nova-api-metadata: guests reach it at 169.254.169.254:80 (the agent's DNAT)
         "metadata": [

@@ -4,6 +4,7 @@ It is unauthenticated (Prometheus scrapes without Keystone tokens) and tells a c
 hosts, queues and instance counts, so by default only loopback may read it.
 """
 import ipaddress
+import os
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -26,5 +27,17 @@ def metrics(request):
     scrape = CollectorRegistry(auto_describe=False)
     scrape.register(InstanceStateCollector())
     scrape.register(QueueDepthCollector())
-    body = generate_latest(REGISTRY) + generate_latest(scrape)
+    body = generate_latest(process_registry()) + generate_latest(scrape)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
+
+
+def process_registry():
+    """This process's metrics, or under gunicorn's prefork workers (PROMETHEUS_MULTIPROC_DIR,
+    cloudproj.gunicorn_conf) those of every worker, read from their files."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    from prometheus_client import multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry

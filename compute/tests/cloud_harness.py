@@ -94,7 +94,8 @@ class Cloud:
         import urllib.request
 
         log = self.tmp_path / "api.log"
-        argv = [str(Path(sys.executable).with_name("gunicorn")), "cloudproj.wsgi", "--bind", f"127.0.0.1:{port}",
+        argv = [str(Path(sys.executable).with_name("gunicorn")), "cloudproj.wsgi", "--config",
+                "python:cloudproj.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
                 "--workers", str(workers), "--threads", "4", "--graceful-timeout", "5"]
         with open(log, "a") as out:
             proc = subprocess.Popen(argv, cwd=ROOT, env={**self.env, **{k: str(v) for k, v in env.items()}},
