@@ -81,6 +81,7 @@ def main():
     parser.add_argument("--servers", type=int, default=10000)
     parser.add_argument("--deleted", type=int, default=100000)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--profile", action="store_true", help="cProfile one request")
     args = parser.parse_args()
     with throwaway_database("cloudproj_bench_api"):
         from django.core.signals import request_finished, request_started
@@ -101,6 +102,13 @@ def main():
             assert response.status_code == 200, response.content[:500]
             count = len(json.loads(response.content)["servers"])
             print(f"limit={limit:<5} {count:>5} servers  {len(queries):>3} SQL queries")
+        if args.profile:
+            import cProfile
+            import pstats
+
+            profile = cProfile.Profile()
+            profile.runcall(client.get, PATH, {"limit": 1000})
+            pstats.Stats(profile).sort_stats("tottime").print_stats(20)
         times = []
         for _ in range(args.runs):
             start = time.perf_counter()

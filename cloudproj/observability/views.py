@@ -4,7 +4,6 @@ It is unauthenticated (Prometheus scrapes without Keystone tokens) and tells a c
 hosts, queues and instance counts, so by default only loopback may read it.
 """
 import ipaddress
-import os
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -34,7 +33,7 @@ def metrics(request):
 def process_registry():
     """This process's metrics, or under gunicorn's prefork workers (PROMETHEUS_MULTIPROC_DIR,
     cloudproj.gunicorn_conf) those of every worker, read from their files."""
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if not settings.PROMETHEUS_MULTIPROC_DIR:
         return REGISTRY
     from prometheus_client import multiprocess
 
