@@ -35,6 +35,20 @@ def throwaway_database(name: str):
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
+def member_with_token(name: str = "bench"):
+    """A project `name`, a member user of it and a Keystone token: (project, user, token)."""
+    from identity import services
+    from identity.models import Role
+    from identity.tokens import issue_token
+
+    services.ensure_default_roles()
+    project = services.create_project(name)
+    user = services.create_user(f"{name}-user", "bench-pass", default_project=project)
+    services.assign_role(user, Role.objects.get(name="member"), project)
+    token, _row = issue_token(user, project)
+    return project, user, token
+
+
 def percentile(values, fraction: float) -> float:
     ordered = sorted(values)
     if not ordered:

@@ -32,10 +32,9 @@ import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 from pathlib import Path
 
-from _common import ROOT, load_average, machine, percentile, setup_django, throwaway_database
+from _common import ROOT, load_average, machine, member_with_token, percentile, setup_django, throwaway_database
 
 setup_django()
 
@@ -132,23 +131,17 @@ def report(label: str, sent: dict, rows: dict, started: float):
 
 def setup_world(store: Path):
     from compute.models import Flavor
-    from identity import quotas, services
-    from identity.models import Role
-    from identity.tokens import issue_token
+    from identity import quotas
     from images.services import register_image
     from network.services.networks import create_network
 
-    services.ensure_default_roles()
-    project = services.create_project("bench")
-    user = services.create_user("bench-user", "bench-pass", default_project=project)
-    services.assign_role(user, Role.objects.get(name="member"), project)
+    project, _user, token = member_with_token()
     quotas.set_quotas(project, {"instances": 10000, "cores": 10000, "ram": 10_000_000})
     Flavor.objects.create(flavorid="bench.nano", name="bench.nano", memory_mb=64, vcpus=1, root_gb=0)
     disk = store.parent / "nano.raw"
     disk.write_bytes(b"\0" * 1024 * 1024)
     image = register_image(disk, "bench-image", disk_format="raw", visibility="public", owner=project)
     create_network("benchnet", "10.253.0.0/22", bridge="cptbn0", host="bench-dhcp")  # no agent: database only
-    token, _row = issue_token(user, project)
     return token, str(image.id)
 
 

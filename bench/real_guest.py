@@ -32,7 +32,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from _common import ROOT, load_average, machine, setup_django, throwaway_database
+from _common import ROOT, load_average, machine, member_with_token, setup_django, throwaway_database
 
 setup_django()
 
@@ -115,9 +115,6 @@ def main():
     from compute.services.flavors import ensure_default_flavors
     from compute.tests.cloud_harness import Cloud, database_url
     from compute.tests.real_guest import own_instance_ids
-    from identity import services
-    from identity.models import Role
-    from identity.tokens import issue_token
     from images.testimage import builder
     from network.linux import dnsmasq
     from network.services.networks import create_network
@@ -128,11 +125,7 @@ def main():
     with throwaway_database("cloudproj_bench_guest"):
         own_instance_ids(0x253000)
         ensure_default_flavors()
-        services.ensure_default_roles()
-        project = services.create_project("bench")
-        user = services.create_user("bench-user", "bench-pass", default_project=project)
-        services.assign_role(user, Role.objects.get(name="member"), project)
-        token, _row = issue_token(user, project)
+        _project, _user, token = member_with_token()
         image = builder.register(builder.build())["root"]
         network = create_network("benchguest", CIDR, bridge=BRIDGE)
         cloud = Cloud(work, broker, LOG_LEVEL="WARNING")

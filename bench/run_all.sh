@@ -16,7 +16,7 @@ mkdir -p "$(dirname "$out")"
 py=.venv/bin/python
 run() {
     echo "## $* ($(date -u +%FT%TZ);$(uptime | sed 's/.*load average/ load average/'))" | tee -a "$out"
-    "$py" "$@" 2>&1 | grep -v '^libvirt: ' | tee -a "$out"
+    "$py" "$@" 2>&1 | grep --line-buffered -v '^libvirt: ' | tee -a "$out"
     echo | tee -a "$out"
 }
 echo "# cloudproj benchmarks, $(uname -n), $(nproc) cpu(s), $(git rev-parse --short HEAD), $(date -u +%FT%TZ)" | tee "$out"

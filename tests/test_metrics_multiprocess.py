@@ -3,7 +3,6 @@ by different worker processes all count, a worker that dies keeps its counts, an
 master starts from zero (the multiprocess directory is emptied at start)."""
 import os
 import signal
-import socket
 import time
 import urllib.request
 from pathlib import Path
@@ -14,16 +13,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from cloudproj.celery import app
 from compute.tests.cloud_harness import Cloud
+from compute.tests.real_guest import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 PATH = "/compute/v2.1/"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ driver), all logging JSON lines. The id the API answered with appears in the API
 line of that POST and in the log lines of every task the request caused: schedule,
 allocate_ip, fetch_image, spawn."""
 import json
-import socket
 import urllib.request
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from cloudproj.celery import app
 from compute.models import Flavor, Instance
 from compute.tests.cloud_harness import Cloud, node_xml
+from compute.tests.real_guest import free_port
 from identity import quotas, services
 from identity.models import Role
 from identity.tokens import issue_token
@@ -22,12 +22,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 HOST = "rid-1"
 TASKS = ("compute.schedule_instance", "compute.allocate_ip", "compute.fetch_image", "compute.spawn")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
