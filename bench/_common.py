@@ -35,6 +35,19 @@ def throwaway_database(name: str):
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
+def own_redis_broker() -> str:
+    """The broker URL, which must be a Redis database of the benchmark's own: it is flushed."""
+    from django.conf import settings
+
+    broker = str(settings.CELERY_BROKER_URL)
+    if not broker.startswith("redis://"):
+        sys.exit("set CELERY_BROKER_URL=redis://... (this bench's own Redis database: it is flushed)")
+    import redis
+
+    redis.Redis.from_url(broker).flushdb()
+    return broker
+
+
 def member_with_token(name: str = "bench"):
     """A project `name`, a member user of it and a Keystone token: (project, user, token)."""
     from identity import services

@@ -1,7 +1,8 @@
 """GET /compute/v2.1/servers/detail?limit=1000 with 10,000 servers and 100,000 deleted rows
 (issue 7, benchmark 4: p50 under 150 ms; the SQL query count independent of page size).
 
-    DATABASE_URL=postgres://... .venv/bin/python bench/api_servers_detail.py [--servers 10000] [--deleted 100000] [--runs 20]
+    DATABASE_URL=postgres://... .venv/bin/python bench/api_servers_detail.py \
+        [--servers 10000] [--deleted 100000] [--runs 20] [--profile]
 
 Fills a throw-away database (cloudproj_bench_api): one project with N live servers (each with
 a fixed IP, every 50th in ERROR with a fault) and M deleted ones, 20 hosts. The rows live

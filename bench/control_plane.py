@@ -26,7 +26,6 @@ import shutil
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -34,7 +33,10 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from _common import ROOT, load_average, machine, member_with_token, percentile, setup_django, throwaway_database
+from _common import (
+    ROOT, load_average, machine, member_with_token, own_redis_broker,
+    percentile, setup_django, throwaway_database,
+)
 
 setup_django()
 
@@ -68,7 +70,8 @@ class Api:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "cloudproj.wsgi", "--config", "python:cloudproj.gunicorn_conf", "--bind", f"127.0.0.1:{self.port}",
+            [str(ROOT / ".venv/bin/gunicorn"), "cloudproj.wsgi", "--config", "python:cloudproj.gunicorn_conf",
+             "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(workers), "--threads", "4", "--graceful-timeout", "5"],
             cwd=ROOT, env=env, stdout=open(log, "a"), stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -156,12 +159,7 @@ def main():
     import logging
 
     logging.disable(logging.WARNING)
-    broker = str(settings.CELERY_BROKER_URL)
-    if not broker.startswith("redis://"):
-        sys.exit("set CELERY_BROKER_URL=redis://... (this bench's own Redis database)")
-    import redis
-
-    redis.Redis.from_url(broker).flushdb()
+    broker = own_redis_broker()
     work = Path(tempfile.mkdtemp(prefix="cloudproj-bench-cp-"))
     store = work / "store"
     settings.IMAGE_STORE_PATH = store

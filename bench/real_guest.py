@@ -26,13 +26,14 @@ import shutil
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from _common import ROOT, load_average, machine, member_with_token, setup_django, throwaway_database
+from _common import (
+    ROOT, load_average, machine, member_with_token, own_redis_broker, setup_django, throwaway_database,
+)
 
 setup_django()
 
@@ -101,13 +102,9 @@ def main():
     import logging
 
     import libvirt
-    import redis
 
     logging.disable(logging.WARNING)
-    broker = str(settings.CELERY_BROKER_URL)
-    if not broker.startswith("redis://"):
-        sys.exit("set CELERY_BROKER_URL=redis://... (this bench's own Redis database)")
-    redis.Redis.from_url(broker).flushdb()
+    broker = own_redis_broker()
     subprocess.run(["bash", str(ROOT / "scripts/libvirt-up.sh")], check=True, capture_output=True)
     work = Path(tempfile.mkdtemp(prefix="cloudproj-bench-guest-"))
     os.chmod(work, 0o755)  # qemu reads the baseline's overlay and writes its console here
@@ -155,12 +152,14 @@ def main():
                 baseline = wait_marker(baseline_console) - start
                 subprocess.run(["virsh", "-c", "qemu:///system", "destroy", f"cpbench-{round_no}"], capture_output=True)
                 rows.append((pipeline, baseline))
-                print(f"round {round_no} ({'cold' if round_no == 1 else 'warm'}): pipeline POST->lease {pipeline:.2f} s, "
+                temperature = "cold" if round_no == 1 else "warm"
+                print(f"round {round_no} ({temperature}): pipeline POST->lease {pipeline:.2f} s, "
                       f"virsh create->lease {baseline:.2f} s, ratio {pipeline / baseline:.2f}  ({load_average()})",
                       flush=True)
             warm = rows[1:] or rows
             p, b = statistics.median(r[0] for r in warm), statistics.median(r[1] for r in warm)
-            print(f"warm median: pipeline {p:.2f} s, virsh create {b:.2f} s: the pipeline adds {(p / b - 1) * 100:+.0f} %")
+            print(f"warm median: pipeline {p:.2f} s, virsh create {b:.2f} s: "
+                  f"the pipeline adds {(p / b - 1) * 100:+.0f} %")
         finally:
             api.stop()
             settings.NETWORKS_PATH = cloud.state_path(HOST) / "networks"
