@@ -202,6 +202,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "cloudproj.middleware.RequestIdMiddleware",
     "cloudproj.observability.middleware.MetricsMiddleware",
+    "cloudproj.observability.middleware.AccessLogMiddleware",
     "cloudproj.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -339,6 +340,9 @@ CELERY_BEAT_SCHEDULE = {
 METRICS_ALLOWED_CIDRS = env.list("METRICS_ALLOWED_CIDRS", default=["127.0.0.1/32", "::1/128"])
 # Workers (scheduler, agents) serve their task metrics on this port; 0 = off.
 METRICS_PORT = env.int("METRICS_PORT", default=0)
+# gunicorn's API workers write their samples here and /metrics adds them up
+# (cloudproj/gunicorn_conf.py sets a fresh temporary directory when this is unset)
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
 METRICS_BIND = env.str("METRICS_BIND", default="127.0.0.1")
 
 # --- logging -----------------------------------------------------------------------------

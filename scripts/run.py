@@ -101,7 +101,8 @@ def process_table(host: str, bind: str, port: str, flower_port: str,
     return {
         "api": [
             str(BIN / "gunicorn"), "cloudproj.asgi:application", "--worker-class", "uvicorn_worker.UvicornWorker",
-            "--bind", f"{bind}:{port}", "--workers", "2", "--access-logfile", "-", "--graceful-timeout", "5",
+            "--config", "python:cloudproj.gunicorn_conf",
+            "--bind", f"{bind}:{port}", "--workers", "2", "--graceful-timeout", "5",
         ],
         # nova-api-metadata: guests reach it at 169.254.169.254:80 (the agent's DNAT)
         "metadata": [
