@@ -218,6 +218,7 @@ def build_spec(instance: Instance) -> InstanceSpec:
         nics=nics(instance),
         virt_type=settings.VIRT_TYPE,
         volumes=host_hooks.extra_disks(instance),
+        host=instance.host or None,
     )
 
 
