@@ -64,8 +64,7 @@ def test_detail_list_skips_deleted_rows_by_index(admin_client, admin_account, qu
                and "LIMIT" in q["sql"]]
     assert listing, [q["sql"][:200] for q in captured.captured_queries]
     sql = listing[0]["sql"]
-    with connection.cursor() as cursor:  # the captured SQL has its parameters inlined; run it as is
-        plan = _plan(sql, None)
+    plan = _plan(sql, None)  # the captured SQL has its parameters inlined: run it as is
     scans = [n for n in _nodes(plan) if n.get("Relation Name") == "compute_instance"]
     assert scans and all(n["Node Type"] != "Seq Scan" for n in scans), [n["Node Type"] for n in scans]
     removed = sum(n.get("Rows Removed by Filter", 0) for n in _nodes(plan))

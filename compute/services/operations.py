@@ -117,14 +117,20 @@ def compute_is_up(host: str | None) -> bool:
     return service is not None and service.is_up
 
 
+def _locked_unless_deleted(instance: Instance) -> Instance | None:
+    """The row locked FOR UPDATE (inside a transaction), or None when it is deleted already."""
+    row = Instance.all_objects.select_for_update().get(pk=instance.pk)
+    return None if row.deleted_at is not None else row
+
+
 def delete_server(ctx, instance: Instance) -> None:
     """Delete in any state. With a live host: task_state deleting and the host tears the
     domain, disk and address down. Without one (never scheduled, rolled back, or the host
     is down): released here, and the host's leftovers are reaped when it comes back."""
     states.check_allowed(instance, "delete", is_admin=getattr(ctx, "is_admin", False))
     with transaction.atomic():
-        row = Instance.all_objects.select_for_update().get(pk=instance.pk)
-        if row.deleted_at is not None:
+        row = _locked_unless_deleted(instance)
+        if row is None:
             return
         action = start_action(row, "delete", ctx)
         update_state(row, task_state=T.DELETING)
@@ -241,8 +247,8 @@ def force_delete(ctx, instance: Instance) -> None:
     the running-deleted reconciliation finds them when it comes back)."""
     states.check_allowed(instance, "force_delete", is_admin=getattr(ctx, "is_admin", False))
     with transaction.atomic():
-        row = Instance.all_objects.select_for_update().get(pk=instance.pk)
-        if row.deleted_at is not None:
+        row = _locked_unless_deleted(instance)
+        if row is None:
             return
         action = start_action(row, "forceDelete", ctx)
         release_addresses(row)
