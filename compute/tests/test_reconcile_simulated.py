@@ -201,3 +201,41 @@ def test_fan_out_sends_to_live_hosts_only_and_not_when_off(settings, db):
     assert broker.llen("compute.fan-up") == 1
     with pytest.raises(ValueError):
         periodic_hosts.fan_out("nope")
+
+
+def test_reap_after_force_delete_removes_only_a_deleted_instances_leftovers(driver, world, tmp_path):
+    from compute.services.instances import soft_delete
+
+    live = boot(driver, world, tmp_path)
+    gone = boot(driver, world, tmp_path)
+    soft_delete(gone)
+
+    assert reconcile.reap_deleted(live.uuid, HOST) is None
+    result = reconcile.reap_deleted(gone.uuid, HOST)
+
+    assert result["domain"] is True
+    assert not driver.instance_exists(str(gone.uuid))
+    assert driver.get_power_state(str(live.uuid)) == ps.RUNNING
+    assert reconcile.reap_deleted(gone.uuid, HOST)["domain"] is False  # the second time: nothing left
+
+
+def test_beat_entries_route_to_the_scheduler_and_an_interval_of_0_drops_one():
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings as django_settings
+
+    entries = django_settings.CELERY_BEAT_SCHEDULE
+    for name, kind in (("sync-power-states", "sync_power_states"), ("running-deleted-instances", "running_deleted"),
+                       ("network-orphans", "network_orphans")):
+        assert entries[name]["task"] == "compute.fan_out_host_task"
+        assert entries[name]["args"] == [kind] and kind in periodic_hosts.HOST_TASKS
+        assert entries[name]["options"] == {"queue": "scheduler"}
+    assert entries["refresh-quota-usages"]["task"] == "identity.refresh_quota_usages"
+    code = "from django.conf import settings; print(sorted(settings.CELERY_BEAT_SCHEDULE))"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cloudproj.settings", "SYNC_POWER_STATE_INTERVAL": "0",
+           "QUOTA_REFRESH_INTERVAL": "0"}
+    out = subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code], env=env,
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    assert "sync-power-states" not in out and "refresh-quota-usages" not in out and "network-orphans" in out
