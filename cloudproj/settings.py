@@ -145,6 +145,15 @@ CONSOLE_OUTPUT_MAX_BYTES = env.int("CONSOLE_OUTPUT_MAX_BYTES", default=64 * 1024
 VNC_LISTEN = env.str("VNC_LISTEN", default="127.0.0.1")
 VNC_PROXYCLIENT_ADDRESS = env.str("VNC_PROXYCLIENT_ADDRESS", default="127.0.0.1")
 CONSOLE_TOKEN_TTL = env.int("CONSOLE_TOKEN_TTL", default=600)  # seconds a console URL stays valid
+# --- reconciliation (beat fans each pass out to the live hosts; 0 = off) --------------------
+SYNC_POWER_STATE_INTERVAL = env.float("SYNC_POWER_STATE_INTERVAL", default=600.0)  # Nova's default
+# Domains running for deleted instances: noop, log, shutdown (destroy) or reap (destroy,
+# undefine, remove the disk). "log" by default: destructive periodic tasks are opt-in.
+RUNNING_DELETED_ACTION = env.str("RUNNING_DELETED_ACTION", default="log")
+RUNNING_DELETED_INTERVAL = env.float("RUNNING_DELETED_INTERVAL", default=1800.0)
+RUNNING_DELETED_TIMEOUT = env.float("RUNNING_DELETED_TIMEOUT", default=0.0)  # s after the delete
+ORPHAN_CLEANUP_INTERVAL = env.float("ORPHAN_CLEANUP_INTERVAL", default=600.0)  # leaked IPs, leases
+QUOTA_REFRESH_INTERVAL = env.float("QUOTA_REFRESH_INTERVAL", default=3600.0)
 
 # --- identity ----------------------------------------------------------------------------
 TOKEN_EXPIRATION = env.int("TOKEN_EXPIRATION", default=3600)  # seconds
@@ -334,6 +343,16 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"queue": "scheduler"},
     },
 }
+# Reconciliation: one entry per pass whose interval is > 0 (compute/services/periodic_hosts.py)
+for _name, _task, _args, _interval in (
+    ("sync-power-states", "compute.fan_out_host_task", ["sync_power_states"], SYNC_POWER_STATE_INTERVAL),
+    ("running-deleted-instances", "compute.fan_out_host_task", ["running_deleted"], RUNNING_DELETED_INTERVAL),
+    ("network-orphans", "compute.fan_out_host_task", ["network_orphans"], ORPHAN_CLEANUP_INTERVAL),
+    ("refresh-quota-usages", "identity.refresh_quota_usages", [], QUOTA_REFRESH_INTERVAL),
+):
+    if _interval > 0:
+        CELERY_BEAT_SCHEDULE[_name] = {"task": _task, "args": _args, "schedule": _interval,
+                                       "options": {"queue": "scheduler"}}
 
 # --- observability -----------------------------------------------------------------------
 # GET /metrics answers only these client networks (it needs no token).

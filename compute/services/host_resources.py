@@ -219,6 +219,7 @@ def build_spec(instance: Instance) -> InstanceSpec:
         virt_type=settings.VIRT_TYPE,
         volumes=host_hooks.extra_disks(instance),
         vnc_listen=settings.VNC_LISTEN,
+        host=instance.host or None,
     )
 
 

@@ -101,6 +101,10 @@ class ComputeDriver:
         """Names of all domains defined on this host (running or not)."""
         raise NotImplementedError
 
+    def domain_owner(self, instance) -> str | None:
+        """The host the domain was made for (from its metadata), None when unknown."""
+        raise NotImplementedError
+
     def instance_exists(self, instance) -> bool:
         raise NotImplementedError
 

@@ -20,7 +20,7 @@ from django.conf import settings
 from . import power_state as ps
 from . import volume_attach
 from .console import DEFAULT_MAX_BYTES, read_tail
-from .domain_xml import build_domain_xml
+from .domain_xml import build_domain_xml, parse_host
 from .driver import (
     ComputeDriver,
     DriverError,
@@ -279,6 +279,18 @@ class LibvirtDriver(ComputeDriver):
         except InstanceNotFound:
             return False
         return True
+
+    def domain_owner(self, instance) -> str | None:
+        """The host named in the domain's cloudproj metadata (None: absent, or a foreign
+        domain that has none)."""
+        try:
+            xml = self._dom_call("XMLDesc", instance, lambda d: d.XMLDesc(0))
+        except InstanceNotFound:
+            return None
+        try:
+            return parse_host(xml)
+        except ET.ParseError:
+            return None
 
     def host_stats(self, refresh: bool = True) -> HostStats:
         info = self._call("getInfo", lambda c: c.getInfo())
