@@ -25,6 +25,7 @@ def _flavor_list(request, form, status=200):
 @dashboard_view
 def flavor_list(request):
     enforce(request.ctx, "compute:flavors:list")
+    enforce(request.ctx, "compute:flavor_access:list")  # the admin's view: private and disabled ones too
     if request.method == "GET":
         return _flavor_list(request, FlavorCreateForm())
     enforce(request.ctx, "compute:flavors:create")

@@ -57,8 +57,8 @@ def project_page(request, project, role_form=None, quota_form=None, status=200):
 @require_http_methods(["GET"])
 @dashboard_view
 def project_detail(request, project_id):
+    enforce(request.ctx, "identity:list_grants", {"project_id": project_id})  # admin only: 403 before any 404
     enforce(request.ctx, "identity:get_project", {"project_id": project_id})
-    enforce(request.ctx, "identity:list_grants", {"project_id": project_id})
     return project_page(request, get_object_or_404(Project, pk=project_id))
 
 

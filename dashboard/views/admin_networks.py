@@ -40,9 +40,9 @@ def _create_options(data: dict) -> dict:
 @dashboard_view
 def network_list(request):
     enforce(request.ctx, "compute:networks:list")
+    enforce(request.ctx, "compute:networks:create")  # the admin's page: every project's networks and the form
     if request.method == "GET":
         return _network_list(request, NetworkCreateForm())
-    enforce(request.ctx, "compute:networks:create")
     form = NetworkCreateForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
