@@ -2,16 +2,16 @@
 compute.services.flavors as the API's /flavors calls use it."""
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from compute.models import Flavor
 from compute.services import flavors as flavor_service
-from compute.services.exceptions import ComputeError
 from identity.models import Project
 from identity.policy import enforce
 
 from ..admin_forms import FlavorAccessForm, FlavorCreateForm
-from .common import dashboard_view, error_message
+from .admin_common import submitted
+from .common import dashboard_view
 
 FLAVORS = "/dashboard/admin/flavors/"
 
@@ -30,14 +30,9 @@ def flavor_list(request):
         return _flavor_list(request, FlavorCreateForm())
     enforce(request.ctx, "compute:flavors:create")
     form = FlavorCreateForm(request.POST)
-    if form.is_valid():
-        try:
-            flavor = flavor_service.create_flavor(**form.service_arguments())
-        except ComputeError as exc:
-            form.add_error(None, error_message(exc))
-        else:
-            messages.success(request, f"Flavor {flavor.name} ({flavor.flavorid}) created.")
-            return redirect(FLAVORS)
+    if submitted(request, form, lambda data: flavor_service.create_flavor(**form.service_arguments()),
+                 lambda flavor: f"Flavor {flavor.name} ({flavor.flavorid}) created."):
+        return redirect(FLAVORS)
     return _flavor_list(request, form, status=400)
 
 
@@ -69,15 +64,9 @@ def flavor_access(request, flavorid):
         return _access_page(request, flavor, FlavorAccessForm())
     enforce(request.ctx, "compute:flavor_access:add_tenant_access")
     form = FlavorAccessForm(request.POST)
-    if form.is_valid():
-        project = form.cleaned_data["project"]
-        try:
-            flavor_service.add_access(flavor, project.id)
-        except ComputeError as exc:
-            form.add_error(None, error_message(exc))
-        else:
-            messages.success(request, f"Project {project.name} may now use flavor {flavor.name}.")
-            return redirect(f"{FLAVORS}{flavor.flavorid}/access/")
+    if submitted(request, form, lambda data: flavor_service.add_access(flavor, data["project"].id),
+                 lambda _ids: f"Project {form.cleaned_data['project'].name} may now use flavor {flavor.name}."):
+        return redirect(f"{FLAVORS}{flavor.flavorid}/access/")
     return _access_page(request, flavor, form, status=400)
 
 

@@ -6,14 +6,15 @@ from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from identity import quotas
 from identity import services as identity_services
 from identity.models import Project, RoleAssignment, User
 from identity.policy import enforce
 
 from ..admin_forms import ProjectCreateForm, QuotaLimitsForm, RoleAssignmentForm, UserCreateForm
+from .admin_common import submitted
 from .admin_quotas import quota_rows
 from .common import dashboard_view
-from identity import quotas
 
 PROJECTS, USERS = "/dashboard/admin/projects/", "/dashboard/admin/users/"
 
@@ -31,14 +32,10 @@ def project_list(request):
         return _project_list(request, ProjectCreateForm())
     enforce(request.ctx, "identity:create_project")
     form = ProjectCreateForm(request.POST)
-    if form.is_valid():
-        try:
-            project = identity_services.create_project(**form.cleaned_data)
-        except identity_services.IdentityError:
-            form.add_error("name", f"A project named {form.cleaned_data['name']!r} already exists.")
-        else:
-            messages.success(request, f"Project {project.name} created.")
-            return redirect(f"{PROJECTS}{project.id}/")
+    if submitted(request, form, lambda data: identity_services.create_project(**data),
+                 lambda project: f"Project {project.name} created.", errors=(identity_services.Duplicate,),
+                 error_field="name", describe=lambda _: f"A project named {form.cleaned_data['name']!r} already exists."):
+        return redirect(PROJECTS)
     return _project_list(request, form, status=400)
 
 
@@ -123,15 +120,10 @@ def user_list(request):
         return _user_list(request, UserCreateForm())
     enforce(request.ctx, "identity:create_user")
     form = UserCreateForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            user = identity_services.create_user_with_role(
-                data["name"], data["password"], default_project=data["default_project"], email=data["email"],
-                enabled=data["enabled"], role=data["role"])
-        except identity_services.IdentityError:
-            form.add_error("name", f"A user named {data['name']!r} already exists.")
-        else:
-            messages.success(request, f"User {user.username} created.")
-            return redirect(USERS)
+    if submitted(request, form, lambda data: identity_services.create_user_with_role(
+                     data["name"], data["password"], default_project=data["default_project"], email=data["email"],
+                     enabled=data["enabled"], role=data["role"]),
+                 lambda user: f"User {user.username} created.", errors=(identity_services.Duplicate,),
+                 error_field="name", describe=lambda _: f"A user named {form.cleaned_data['name']!r} already exists."):
+        return redirect(USERS)
     return _user_list(request, form, status=400)

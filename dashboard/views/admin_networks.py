@@ -16,6 +16,7 @@ from network.services import networks as network_service
 from network.services import vlan as vlan_service
 
 from ..admin_forms import FloatingRangeForm, NetworkCreateForm
+from .admin_common import submitted
 from .common import dashboard_view, error_message
 
 NETWORKS, FLOATING = "/dashboard/admin/networks/", "/dashboard/admin/floating-ranges/"
@@ -44,17 +45,11 @@ def network_list(request):
     if request.method == "GET":
         return _network_list(request, NetworkCreateForm())
     form = NetworkCreateForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            created = vlan_service.create_for_manager(data["label"], data["cidr"], vlan_start=data["vlan_start"],
-                                                      **_create_options(data))
-        except ComputeError as exc:
-            form.add_error(None, error_message(exc))
-        else:
-            names = ", ".join(f"{n.label} ({n.cidr} on {n.bridge})" for n in created)
-            messages.success(request, f"Network {names} created.")
-            return redirect(NETWORKS)
+    if submitted(request, form, lambda data: vlan_service.create_for_manager(
+                     data["label"], data["cidr"], vlan_start=data["vlan_start"], **_create_options(data)),
+                 lambda created: "Network " + ", ".join(f"{n.label} ({n.cidr} on {n.bridge})" for n in created)
+                 + " created."):
+        return redirect(NETWORKS)
     return _network_list(request, form, status=400)
 
 
@@ -86,16 +81,11 @@ def floating_range_list(request):
         return _range_list(request, FloatingRangeForm())
     enforce(request.ctx, "compute:floating_ranges:create")
     form = FloatingRangeForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            created = ranges.create_range(data["ip_range"], pool=data["pool"] or None, interface=data["interface"])
-        except ComputeError as exc:
-            form.add_error(None, error_message(exc))
-        else:
-            messages.success(request, f"{len(created)} floating IPs of {data['ip_range']} created in pool "
-                                      f"{created[0].pool if created else ''}.")
-            return redirect(FLOATING)
+    if submitted(request, form, lambda data: ranges.create_range(data["ip_range"], pool=data["pool"] or None,
+                                                                 interface=data["interface"]),
+                 lambda created: f"{len(created)} floating IPs of {form.cleaned_data['ip_range']} created in pool "
+                                 f"{created[0].pool if created else ''}."):
+        return redirect(FLOATING)
     return _range_list(request, form, status=400)
 
 

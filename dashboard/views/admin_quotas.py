@@ -1,7 +1,6 @@
 """Admin panels: a project's quotas (usage against limit, edit limits: not below what the
 project uses, as PUT os-quota-sets refuses) and the default quotas every project starts from
 (os-quota-class-sets/default), through identity.quotas."""
-from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -10,7 +9,12 @@ from identity.models import Project
 from identity.policy import enforce
 
 from ..admin_forms import QuotaLimitsForm
+from .admin_common import submitted
 from .common import dashboard_view
+
+
+def _listed(changes: dict) -> str:
+    return ", ".join(f"{r} {v}" for r, v in sorted(changes.items())) or "nothing changed"
 
 
 def quota_rows(details: dict) -> list[dict]:
@@ -34,16 +38,10 @@ def project_quotas(request, project_id):
     project = get_object_or_404(Project, pk=project_id)
     current = quotas.get_quotas(project)
     form = QuotaLimitsForm(current, request.POST)
-    if form.is_valid():
-        changes = form.changed_limits(current)
-        try:
-            quotas.set_quotas(project, changes)
-        except quotas.QuotaError as exc:
-            form.add_error(None, str(exc))
-        else:
-            changed = ", ".join(f"{r} {v}" for r, v in sorted(changes.items())) or "nothing changed"
-            messages.success(request, f"Quotas of {project.name} saved ({changed}).")
-            return redirect(f"/dashboard/admin/projects/{project.id}/#quotas")
+    if submitted(request, form, lambda _data: quotas.set_quotas(project, form.changed_limits(current)),
+                 lambda changes: f"Quotas of {project.name} saved ({_listed(changes)}).",
+                 errors=(quotas.QuotaError,), describe=str):
+        return redirect(f"/dashboard/admin/projects/{project.id}/#quotas")
     return project_page(request, project, quota_form=form, status=400)
 
 
@@ -56,16 +54,10 @@ def default_quotas(request):
     status = 200
     if request.method == "POST":
         enforce(request.ctx, "compute:quota_class_sets:update")
-        if form.is_valid():
-            changes = form.changed_limits(current)
-            try:
-                quotas.set_defaults(changes)
-            except quotas.QuotaError as exc:
-                form.add_error(None, str(exc))
-            else:
-                changed = ", ".join(f"{r} {v}" for r, v in sorted(changes.items())) or "nothing changed"
-                messages.success(request, f"Default quotas saved ({changed}).")
-                return redirect("/dashboard/admin/quotas/")
+        if submitted(request, form, lambda _data: quotas.set_defaults(form.changed_limits(current)),
+                     lambda changes: f"Default quotas saved ({_listed(changes)}).",
+                     errors=(quotas.QuotaError,), describe=str):
+            return redirect("/dashboard/admin/quotas/")
         status = 400
     configured = quotas.configured_defaults()
     rows = [{"resource": r, "limit": v, "configured": configured[r]} for r, v in sorted(current.items())]
