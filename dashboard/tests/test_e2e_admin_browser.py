@@ -63,6 +63,7 @@ def test_admin_manages_flavors_projects_users_and_quotas(browser, make_account):
     error = browser.wait_css("#edit-quotas .msg.error")
     assert "instances (2 < 3 used and reserved)" in error.text
     assert quotas.get_quotas(demo)["instances"] == 10
+    browser.driver.execute_script("arguments[0].scrollIntoView()", error)
     browser.screenshot("quota-below-usage-refused")
 
     browser.driver.set_window_size(400, 850)
