@@ -64,7 +64,7 @@ class QuotaLimitsForm(forms.Form):
 
     def __init__(self, limits: dict, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for resource, limit in limits.items():
+        for resource, limit in sorted(limits.items()):
             self.fields[resource] = forms.IntegerField(
                 min_value=UNLIMITED, max_value=MAX_LIMIT, initial=limit, label=resource.replace("_", " "))
 
