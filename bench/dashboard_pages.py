@@ -101,8 +101,8 @@ def populate_admin_panels(projects):
                              member, project)
         extra.append(project)
     for i in range(50):
-        flavor = Flavor.objects.create(flavorid=f"bench.{i}", name=f"bench.{i}", memory_mb=256 * (i + 1), vcpus=1 + i % 8,
-                                       root_gb=i, is_public=i % 2 == 0)
+        flavor = Flavor.objects.create(flavorid=f"bench.{i}", name=f"bench.{i}", memory_mb=256 * (i + 1),
+                                       vcpus=1 + i % 8, root_gb=i, is_public=i % 2 == 0)
         FlavorExtraSpec.objects.create(flavor=flavor, key="hw:cpu_policy", value="shared")
         if not flavor.is_public:
             FlavorAccess.objects.create(flavor=flavor, project_id=extra[i].id)

@@ -34,7 +34,8 @@ def project_list(request):
     form = ProjectCreateForm(request.POST)
     if submitted(request, form, lambda data: identity_services.create_project(**data),
                  lambda project: f"Project {project.name} created.", errors=(identity_services.Duplicate,),
-                 error_field="name", describe=lambda _: f"A project named {form.cleaned_data['name']!r} already exists."):
+                 error_field="name",
+                 describe=lambda _: f"A project named {form.cleaned_data['name']!r} already exists."):
         return redirect(PROJECTS)
     return _project_list(request, form, status=400)
 
