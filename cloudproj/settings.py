@@ -37,6 +37,8 @@ API_BIND = env.str("API_BIND", default="0.0.0.0")
 API_PORT = env.int("API_PORT", default=8774)
 API_THREADS = env.int("API_THREADS", default=8)  # per API process: threads running Django's views
 FLOWER_PORT = env.int("FLOWER_PORT", default=5555)
+# The dashboard's "Task monitor" link; empty: http(s)://<the dashboard's host>:FLOWER_PORT/
+FLOWER_URL = env.str("FLOWER_URL", default="")
 
 LIBVIRT_URI = env.str("LIBVIRT_URI", default="qemu:///system")
 VIRT_TYPE = env.str("VIRT_TYPE", default="qemu")
