@@ -47,6 +47,10 @@ class UsageSummary:
     def total(self, field: str) -> float:
         return sum(getattr(row, field) for row in self.instances)
 
+    @property
+    def totals(self) -> dict:
+        return {field: self.total(field) for field in ("hours", "vcpu_hours", "memory_mb_hours", "disk_gb_hours")}
+
 
 def project_usage(project_id: str, start: datetime, end: datetime) -> UsageSummary:
     """The usage of every instance of the project that ran during [start, end)."""

@@ -29,6 +29,7 @@ def test_usage_summary_and_csv(member, other, make_instance):
     assert "Active instances: <strong>1</strong>" in page
     row = page.split("<td>half</td>")[1].split("</tr>")[0]
     assert ["34.00", "68.00", "17408.00", "510.00"] == [cell.split("</td>")[0] for cell in row.split("<td>")[2:]]
+    assert "Total: 34.00 instance-hours," in page and "68.00 vCPU-hours, 17408.00 RAM MB-hours" in page
     assert "foreign" not in page and "never-launched" not in page and "<td>before</td>" not in page
 
     response = client.get("/dashboard/usage.csv?start=2026-03-03&end=2026-03-04")
@@ -63,4 +64,6 @@ def test_overview_queries_do_not_grow(member, make_instance, django_assert_max_n
     for _ in range(30):
         make_instance(member["project"], member["user"], launched_at=launched)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        assert "Active instances: <strong>31</strong>" in member["client"].get("/dashboard/").content.decode()
+        page = member["client"].get("/dashboard/").content.decode()
+    assert "Active instances: <strong>31</strong>" in page
+    assert page.count("<tr><td>vm-") == 31

@@ -13,6 +13,7 @@ from ..project_forms import UsageForm
 from .common import dashboard_view
 
 DEFAULT_DAYS = 30
+SHOWN_ROWS = 50  # the overview shows the biggest users; the CSV has every instance
 
 
 def usage_form(request) -> UsageForm:
@@ -32,7 +33,9 @@ def usage_context(request) -> dict:
     if not form.is_valid():
         return {"usage_form": form}
     start, end = form.period()
-    return {"usage_form": form, "usage": usage.project_usage(ctx.project_id, start, end),
+    summary = usage.project_usage(ctx.project_id, start, end)
+    biggest = sorted(summary.instances, key=lambda u: u.vcpu_hours, reverse=True)[:SHOWN_ROWS]
+    return {"usage_form": form, "usage": summary, "usage_rows": biggest,
             "usage_query": request.GET.urlencode() or f"start={form.cleaned_data['start']}&end={form.cleaned_data['end']}"}
 
 
