@@ -97,22 +97,24 @@ def test_attach_refusals_and_attached_column(member, make_instance, volume_host_
     volume = Volume.objects.get(name="v")
     volume_host.create_volume(volume.id)
     page = client.get("/dashboard/volumes/").content.decode()
-    assert f'<option value="{server.uuid}">web</option>' in row_of(page, volume)
+    attach_form = page.split('id="attach-form"')[1].split("</form>")[0]
+    assert f'<option value="{server.uuid}">web</option>' in attach_form and f'value="{volume.uuid}"' in attach_form
     settings.VOLUME_EXPORT = "none"
     Volume.objects.filter(pk=volume.pk).update(host="vol-elsewhere")
-    response = client.post(f"/dashboard/volumes/{volume.uuid}/attach/", {"instance": str(server.uuid)}, follow=True)
+    response = client.post("/dashboard/volumes/attach/", {"volume": str(volume.uuid), "instance": str(server.uuid)},
+                           follow=True)
     assert b"exporting volumes to other hosts (iSCSI) is turned off" in response.content
     assert not VolumeAttachment.objects.exists() and Volume.objects.get(pk=volume.pk).status == "available"
     response = client.post(f"/dashboard/volumes/{volume.uuid}/detach/", follow=True)
     assert b"is not attached" in response.content
-    assert client.post(f"/dashboard/volumes/{volume.uuid}/attach/", {"instance": "nope"}).status_code == 404
+    assert client.post("/dashboard/volumes/attach/", {"volume": str(volume.uuid), "instance": "nope"}).status_code == 404
     # attached (as the host would have marked it): the table names the instance and offers detach
     VolumeAttachment.objects.create(volume=volume, instance_uuid=server.uuid, instance_host=HOST, device="/dev/vdb",
                                     attached_at=timezone.now())
     Volume.objects.filter(pk=volume.pk).update(status="in-use")
     row = row_of(client.get("/dashboard/volumes/").content.decode(), volume)
     assert f'<a href="/dashboard/instances/{server.uuid}/">web</a> on /dev/vdb' in row and "Detach" in row
-    assert "Attach</button>" not in row
+    assert 'id="attach-form"' not in client.get("/dashboard/volumes/").content.decode()  # nothing to attach
 
 
 def test_another_projects_volumes_are_invisible(member, other, volume_host_a, make_instance):
@@ -125,9 +127,10 @@ def test_another_projects_volumes_are_invisible(member, other, volume_host_a, ma
     page = client.get("/dashboard/volumes/").content.decode()
     assert "theirs" not in page and "their-snap" not in page
     mine = make_instance(member["project"], member["user"], host=HOST)
-    for action, data in (("extend", {"new_size": "5"}), ("attach", {"instance": str(mine.uuid)}),
-                         ("detach", {}), ("snapshot", {"name": "x"}), ("delete", {})):
+    for action, data in (("extend", {"new_size": "5"}), ("detach", {}), ("snapshot", {"name": "x"}), ("delete", {})):
         assert client.post(f"/dashboard/volumes/{volume.uuid}/{action}/", data).status_code == 404, action
+    response = client.post("/dashboard/volumes/attach/", {"volume": str(volume.uuid), "instance": str(mine.uuid)})
+    assert response.status_code == 404
     assert client.post(f"/dashboard/volumes/snapshots/{snapshot.uuid}/delete/").status_code == 404
     response = create(client, name="stolen", snapshot=str(snapshot.uuid))
     assert response.status_code == 400 and b"Select a valid choice" in response.content

@@ -61,6 +61,7 @@ def volume_list(request):
     instances = list(instance_service.instances_for(ctx).filter(host__isnull=False)
                      .order_by("display_name").values_list("uuid", "display_name")[:MAX_CHOICES])
     context = {"rows": table, "snapshots": snaps, "form": form, "instances": instances,
+               "attachable": [v for v in rows if v.status == states.AVAILABLE],
                "transitional": any(v.status in TRANSITIONAL for v in rows)
                or any(s.status in TRANSITIONAL for s in snaps)}
     return render(request, "dashboard/volumes/list.html", context, status=400 if form.errors else 200)
@@ -95,9 +96,9 @@ def volume_extend(request, volume_id):
 
 @require_POST
 @dashboard_view
-def volume_attach(request, volume_id):
+def volume_attach(request):
     ctx = request.ctx
-    volume = _volume(request, volume_id, "compute:os-volumes-attachments:create")
+    volume = _volume(request, request.POST.get("volume", ""), "compute:os-volumes-attachments:create")
     instance = instance_service.get_instance(ctx, request.POST.get("instance", ""))
 
     def work():
