@@ -56,7 +56,7 @@ def volume_list(request):
     links = {v.pk: _attachment(v) for v in rows}
     names = dict(Instance.objects.filter(uuid__in=[a.instance_uuid for a in links.values() if a])
                  .values_list("uuid", "display_name"))
-    table = [{"volume": v, "attachment": links[v.pk],
+    table = [{"volume": v, "attachment": links[v.pk], "label": v.name or str(v.uuid),
               "instance_name": names.get(links[v.pk].instance_uuid) if links[v.pk] else None} for v in rows]
     instances = list(instance_service.instances_for(ctx).filter(host__isnull=False)
                      .order_by("display_name").values_list("uuid", "display_name")[:MAX_CHOICES])
