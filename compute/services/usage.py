@@ -58,17 +58,15 @@ def project_usage(project_id: str, start: datetime, end: datetime) -> UsageSumma
     rows = (Instance.all_objects.filter(project_id=project_id, launched_at__isnull=False, launched_at__lt=end)
             .filter(Q(terminated_at__isnull=True) | Q(terminated_at__gt=start))
             .order_by("launched_at", "id")
-            .only("uuid", "display_name", "flavor_name", "vcpus", "memory_mb", "root_gb", "ephemeral_gb",
-                  "launched_at", "terminated_at"))
+            .values_list("uuid", "display_name", "flavor_name", "vcpus", "memory_mb", "root_gb", "ephemeral_gb",
+                         "launched_at", "terminated_at"))  # tuples: a month of a big project stays fast
     usages = []
-    for row in rows:
-        begin = max(row.launched_at, start)
-        finish = min(row.terminated_at or now, end)
-        seconds = max(0.0, (finish - begin).total_seconds())
+    for uuid, name, flavor, vcpus, memory_mb, root_gb, ephemeral_gb, launched_at, terminated_at in rows:
+        seconds = max(0.0, (min(terminated_at or now, end) - max(launched_at, start)).total_seconds())
         usages.append(InstanceUsage(
-            uuid=str(row.uuid), name=row.display_name, flavor=row.flavor_name or "", vcpus=row.vcpus,
-            memory_mb=row.memory_mb, disk_gb=row.root_gb + row.ephemeral_gb, started_at=row.launched_at,
-            ended_at=row.terminated_at, hours=seconds / SECONDS_PER_HOUR,
+            uuid=str(uuid), name=name, flavor=flavor or "", vcpus=vcpus, memory_mb=memory_mb,
+            disk_gb=root_gb + ephemeral_gb, started_at=launched_at, ended_at=terminated_at,
+            hours=seconds / SECONDS_PER_HOUR,
         ))
     return UsageSummary(start=start, end=end, instances=usages)
 
