@@ -1,24 +1,12 @@
 """Volumes panel: create (empty or from a snapshot), extend, snapshot, delete, attach/detach
 refusals, snapshots list and delete. No agent runs here: like volumes/tests/test_volumes_api.py
 the tests do the volume host's part by calling volumes.services.host with the file driver."""
-import pytest
 from django.utils import timezone
 
 from identity import quotas
 from volumes.models import Snapshot, Volume, VolumeAttachment
 from volumes.services import host as volume_host
-from volumes.tests.test_volumes_api import register
-
-HOST = "vol-dashp"
-
-
-@pytest.fixture
-def volume_host_a(settings, tmp_path):
-    settings.VOLUME_DRIVER = "file"
-    settings.VOLUMES_PATH = tmp_path / "volumes"
-    settings.VOLUME_FILE_CAPACITY_GB = 10
-    settings.VOLUME_CLEAR_SIZE_MB = 1
-    return register(HOST, settings)
+from volumes.tests.test_volumes_api import HOST, volume_host_a  # noqa: F401  (fixture: a volume host, file driver)
 
 
 def create(client, **fields):
