@@ -62,7 +62,8 @@ def populate(count: int):
             uuid=uuid.uuid4(), display_name=f"vm-{index}", hostname=f"vm-{index}", project=project, user=user,
             flavorid="m1.tiny", flavor_name="m1.tiny", memory_mb=512, vcpus=1, reservation_id="r-bench",
             vm_state="active", power_state=1, host=f"bench-{index % 20}", key_name="bench-key",
-            image_ref=str(uuid.uuid4()), created_at=now - timezone.timedelta(minutes=index)))
+            image_ref=str(uuid.uuid4()), created_at=now - timezone.timedelta(minutes=index),
+            launched_at=now - timezone.timedelta(minutes=index)))
     Instance.objects.bulk_create(rows, batch_size=500)
     for instance, fixed in zip(rows, free):
         fixed.instance_uuid, fixed.allocated = instance.uuid, True
@@ -81,6 +82,7 @@ def populate(count: int):
         KeyPair(user=projects["bench"][1], name=f"key-{i}", public_key="ssh-rsa AAAA", fingerprint="00")
         for i in range(50)])
     populate_admin_panels(projects)
+    project_panels(projects, count)
     return rows[0]
 
 
@@ -108,6 +110,45 @@ def populate_admin_panels(projects):
             FlavorAccess.objects.create(flavor=flavor, project_id=extra[i].id)
     create_network("benchnet2", "10.250.16.0/24", bridge="cptbench1", project=projects["noise"][0])
     create_range("172.31.0.0/22", pool="bench-public")
+
+
+def project_panels(projects, count: int) -> None:
+    """What the project panels list: images (own, public, shared), volumes (a quarter of them
+    attached) with snapshots, security groups with rules, EC2 credentials; scaled to `count`."""
+    import uuid
+
+    from identity.models import Ec2Credential
+    from images.models import Image, ImageMember
+    from secgroups.models import SecurityGroup, SecurityGroupRule
+    from volumes.models import Snapshot, Volume, VolumeAttachment
+
+    (bench, bench_user), (noise, _noise_user) = projects["bench"], projects["noise"]
+    n = max(1, count // 10)
+    images = [Image(name=f"img-{i}", owner=bench if i % 3 else noise, status="active", disk_format="qcow2",
+                    container_format="bare", size=2**30, visibility=("private", "public", "shared")[i % 3])
+              for i in range(n)]
+    Image.objects.bulk_create(images)
+    ImageMember.objects.bulk_create([ImageMember(image=i, member_id=bench.id) for i in images
+                                     if i.owner_id == noise.id and i.visibility == "shared"])
+    volumes = Volume.objects.bulk_create([
+        Volume(name=f"vol-{i}", size=1 + i % 10, availability_zone="nova", project=bench, user=bench_user,
+               host="bench-0", status="in-use" if i % 4 == 0 else "available") for i in range(n)])
+    VolumeAttachment.objects.bulk_create([
+        VolumeAttachment(volume=v, instance_uuid=uuid.uuid4(), instance_host="bench-0", device="/dev/vdb")
+        for v in volumes if v.status == "in-use"])
+    Snapshot.objects.bulk_create([Snapshot(volume=v, size=v.size, project=bench, user=bench_user, host="bench-0",
+                                           status="available") for v in volumes[::2]])
+    groups = SecurityGroup.objects.bulk_create([SecurityGroup(project=bench, name=f"sg-{i}") for i in range(n // 2)])
+    SecurityGroupRule.objects.bulk_create([
+        SecurityGroupRule(parent_group=groups[0], protocol="tcp", from_port=p, to_port=p, cidr="0.0.0.0/0")
+        for p in range(1, n + 1)])
+    Ec2Credential.objects.bulk_create([Ec2Credential(user=bench_user, project=bench) for _ in range(20)])
+
+
+def first_group_id() -> int:
+    from secgroups.models import SecurityGroup
+
+    return SecurityGroup.objects.filter(name="sg-0").values_list("pk", flat=True).get()
 
 
 def measure(client, path: str, runs: int) -> tuple[list[float], int, int]:
@@ -157,6 +198,13 @@ def main():
             ("member", "/dashboard/instances/launch/"),
             ("member", "/dashboard/keypairs/"),
             ("member", "/dashboard/floating-ips/"),
+            ("member", "/dashboard/images/"),
+            ("member", "/dashboard/images/upload/"),
+            ("member", "/dashboard/volumes/"),
+            ("member", "/dashboard/security-groups/"),
+            ("member", f"/dashboard/security-groups/{first_group_id()}/"),
+            ("member", "/dashboard/api-access/"),
+            ("member", "/dashboard/usage.csv"),
             ("admin", "/dashboard/admin/instances/"),
             ("admin", "/dashboard/admin/instances/?host=bench-3"),
             ("admin", "/dashboard/admin/services/"),

@@ -11,6 +11,7 @@ RULES.setdefault(
 register(
     {
         "compute:servers:index": "project_reader_or_admin",
+        "compute:os-simple-tenant-usage:show": "project_reader_or_admin",
         "compute:servers:detail": "project_reader_or_admin",
         "compute:servers:index:get_all_tenants": "admin_api",
         "compute:servers:detail:get_all_tenants": "admin_api",

@@ -8,6 +8,8 @@ from images.services import visible_images
 from network.services.networks import visible_networks
 from secgroups.services.groups import ensure_default, groups_of_project
 
+from .project_forms import parse_key_values
+
 
 def flavor_summary(flavor) -> str:
     return f"{flavor.name}: {flavor.vcpus} vCPU, {flavor.memory_mb} MB RAM, {flavor.root_gb} GB disk"
@@ -47,15 +49,7 @@ class LaunchForm(forms.Form):
             (zone, zone) for zone, available in hosts.availability_zones() if available]
 
     def clean_metadata(self) -> dict:
-        metadata = {}
-        for number, line in enumerate(self.cleaned_data["metadata"].splitlines(), 1):
-            if not line.strip():
-                continue
-            key, sep, value = line.partition("=")
-            if not sep or not key.strip():
-                raise forms.ValidationError(f"Line {number}: write key=value.")
-            metadata[key.strip()] = value.strip()
-        return metadata
+        return parse_key_values(self.cleaned_data["metadata"])
 
     def clean_user_data(self) -> str:
         # browsers send textarea lines with CRLF; a "#!/bin/sh\r" shebang would not run in the guest

@@ -2,8 +2,8 @@
 from django.urls import path
 
 from .views import (
-    admin, admin_flavors, admin_identity, admin_networks, admin_quotas, auth, floating, instance_detail,
-    instance_manage, instances, keypairs, launch, vnc,
+    admin, admin_flavors, admin_identity, admin_networks, admin_quotas, api_access, auth, floating, images,
+    instance_detail, instance_manage, instances, keypairs, launch, secgroups, usage, vnc, volumes,
 )
 
 app_name = "dashboard"
@@ -36,6 +36,29 @@ urlpatterns = [
     path("floating-ips/associate/", floating.floating_ip_associate, name="floating-ip-associate"),
     path("floating-ips/<str:address>/disassociate/", floating.floating_ip_disassociate,
          name="floating-ip-disassociate"),
+    # project panels: images, volumes, security groups, API access, usage
+    path("images/", images.image_list, name="images"),
+    path("images/upload/", images.image_upload, name="image-upload"),
+    path("images/<str:image_id>/edit/", images.image_edit, name="image-edit"),
+    path("images/<str:image_id>/delete/", images.image_delete, name="image-delete"),
+    path("volumes/", volumes.volume_list, name="volumes"),
+    path("volumes/<str:volume_id>/extend/", volumes.volume_extend, name="volume-extend"),
+    path("volumes/attach/", volumes.volume_attach, name="volume-attach"),
+    path("volumes/<str:volume_id>/detach/", volumes.volume_detach, name="volume-detach"),
+    path("volumes/<str:volume_id>/snapshot/", volumes.volume_snapshot, name="volume-snapshot"),
+    path("volumes/<str:volume_id>/delete/", volumes.volume_delete, name="volume-delete"),
+    path("volumes/snapshots/<str:snapshot_id>/delete/", volumes.snapshot_delete, name="snapshot-delete"),
+    path("security-groups/", secgroups.group_list, name="security-groups"),
+    path("security-groups/<str:group_id>/", secgroups.group_detail, name="security-group"),
+    path("security-groups/<str:group_id>/delete/", secgroups.group_delete, name="security-group-delete"),
+    path("security-groups/<str:group_id>/rules/<str:rule_id>/delete/", secgroups.rule_delete, name="rule-delete"),
+    path("api-access/", api_access.api_access, name="api-access"),
+    path("api-access/openrc/", api_access.openrc, name="openrc"),
+    path("api-access/clouds.yaml", api_access.clouds_yaml, name="clouds-yaml"),
+    path("api-access/ec2/create/", api_access.ec2_create, name="ec2-create"),
+    path("api-access/ec2/<str:access>/", api_access.ec2_show, name="ec2-show"),
+    path("api-access/ec2/<str:access>/delete/", api_access.ec2_delete, name="ec2-delete"),
+    path("usage.csv", usage.usage_csv, name="usage-csv"),
     path("admin/instances/", instances.admin_instance_list, name="admin-instances"),
     path("admin/services/", admin.service_list, name="admin-services"),
     path("admin/services/update/", admin.service_update, name="admin-service-update"),

@@ -9,6 +9,7 @@ from identity import quotas
 
 from ..context import SESSION_PROJECT, choose_project, has_any_role, projects_for
 from .common import dashboard_view
+from .usage import usage_context
 
 COMPUTE_CHARTS = (("instances", "Instances", ""), ("cores", "vCPUs", ""), ("ram", "RAM", "MB"))
 OTHER_CHARTS = (("floating_ips", "Floating IPs", ""), ("security_groups", "Security groups", ""),
@@ -80,4 +81,4 @@ def quota_charts(project, charts=COMPUTE_CHARTS) -> list[dict]:
 @dashboard_view
 def overview(request):
     charts = quota_charts(request.ctx.project, COMPUTE_CHARTS + OTHER_CHARTS)
-    return render(request, "dashboard/overview.html", {"charts": charts})
+    return render(request, "dashboard/overview.html", {"charts": charts, **usage_context(request)})

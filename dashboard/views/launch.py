@@ -23,7 +23,7 @@ def launch(request):
     if ctx.project is None:
         return render(request, "dashboard/no_project.html")
     enforce(ctx, "compute:servers:create", {"project_id": ctx.project_id, "user_id": ctx.user_id})
-    form = LaunchForm(ctx, request.POST or None)
+    form = LaunchForm(ctx, request.POST or None, initial={"image": request.GET.get("image", "")})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -1,0 +1,172 @@
+"""Volumes and volume snapshots of the project, through volumes.services (the Block Storage
+API's services) after the same policy checks: create (empty or from a snapshot), extend,
+attach / detach (Compute's os-volume_attachments service), snapshot, delete. A volume in a
+transitional status (creating, attaching, extending, ...) shows it with a refresh link."""
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import APIException
+
+from compute.models import Instance
+from compute.services import instances as instance_service
+from compute.services.exceptions import ComputeError
+from identity.policy import enforce
+from volumes import states
+from volumes.models import VolumeAttachment
+from volumes.services import attachments, snapshots, volumes
+
+from ..project_forms import VolumeCreateForm
+from .common import dashboard_view, error_message
+
+PAGE = "/dashboard/volumes/"
+TRANSITIONAL = {states.CREATING, states.ATTACHING, states.DETACHING, states.DELETING, states.EXTENDING}
+MAX_CHOICES = 500  # instances offered in an attach menu
+
+
+def _target(ctx, row=None) -> dict:
+    return {"project_id": row.project_id if row is not None else ctx.project_id}
+
+
+def _attempt(request, work) -> None:
+    """Run `work()` (returns the success message); a refusal becomes an error message."""
+    try:
+        messages.success(request, work())
+    except (ComputeError, APIException) as exc:
+        messages.error(request, error_message(exc))
+
+
+@dashboard_view
+def volume_list(request):
+    ctx = request.ctx
+    enforce(ctx, "volume:get_all", _target(ctx))
+    rows = list(volumes.volumes_for(ctx).order_by("-created_at", "-id"))
+    snaps = list(snapshots.snapshots_for(ctx).order_by("-created_at", "-id"))
+    form = VolumeCreateForm(request.POST or None, snapshots=[s for s in snaps if s.status == states.AVAILABLE])
+    if request.method == "POST":
+        enforce(ctx, "volume:create", _target(ctx))
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                volume = volumes.create_volume(ctx, data["size"], name=data["name"], snapshot_id=data["snapshot"] or None)
+            except (ComputeError, APIException) as exc:
+                form.add_error(None, error_message(exc))
+            else:
+                messages.success(request, f"Creating volume {volume.name or volume.uuid} ({volume.size} GB).")
+                return redirect(PAGE)
+    links = {v.pk: _attachment(v) for v in rows}
+    names = dict(Instance.objects.filter(uuid__in=[a.instance_uuid for a in links.values() if a])
+                 .values_list("uuid", "display_name"))
+    table = [{"volume": v, "attachment": links[v.pk], "label": v.name or str(v.uuid),
+              "instance_name": names.get(links[v.pk].instance_uuid) if links[v.pk] else None} for v in rows]
+    instances = list(instance_service.instances_for(ctx).filter(host__isnull=False)
+                     .order_by("display_name").values_list("uuid", "display_name")[:MAX_CHOICES])
+    context = {"rows": table, "snapshots": snaps, "form": form, "instances": instances,
+               "attachable": [v for v in rows if v.status == states.AVAILABLE],
+               "transitional": any(v.status in TRANSITIONAL for v in rows)
+               or any(s.status in TRANSITIONAL for s in snaps)}
+    return render(request, "dashboard/volumes/list.html", context, status=400 if form.errors else 200)
+
+
+def _attachment(volume):
+    try:
+        return volume.attachment
+    except VolumeAttachment.DoesNotExist:
+        return None
+
+
+def _volume(request, volume_id, action: str):
+    ctx = request.ctx
+    volume = volumes.get_volume(ctx, volume_id)  # another project's: 404
+    enforce(ctx, action, _target(ctx, volume))
+    return volume
+
+
+@require_POST
+@dashboard_view
+def volume_extend(request, volume_id):
+    volume = _volume(request, volume_id, "volume:extend")
+
+    def work():
+        extended = volumes.extend_volume(request.ctx, volume, request.POST.get("new_size", "").strip())
+        return f"Extending volume {extended.name or extended.uuid} to {request.POST['new_size'].strip()} GB."
+
+    _attempt(request, work)
+    return redirect(PAGE)
+
+
+@require_POST
+@dashboard_view
+def volume_attach(request):
+    ctx = request.ctx
+    volume = _volume(request, request.POST.get("volume", ""), "compute:os-volumes-attachments:create")
+    instance = instance_service.get_instance(ctx, request.POST.get("instance", ""))
+
+    def work():
+        attachment = attachments.attach(ctx, instance, str(volume.uuid))
+        device = f" as {attachment.device}" if attachment.device else ""
+        return f"Volume {volume.name or volume.uuid} attached to {instance.display_name}{device}."
+
+    _attempt(request, work)
+    return redirect(PAGE)
+
+
+@require_POST
+@dashboard_view
+def volume_detach(request, volume_id):
+    ctx = request.ctx
+    volume = _volume(request, volume_id, "compute:os-volumes-attachments:delete")
+    attachment = _attachment(volume)
+    if attachment is None:
+        messages.error(request, f"Volume {volume.name or volume.uuid} is not attached.")
+        return redirect(PAGE)
+    instance = instance_service.get_instance(ctx, str(attachment.instance_uuid))
+
+    def work():
+        attachments.detach(ctx, instance, str(volume.uuid))
+        return f"Volume {volume.name or volume.uuid} detached from {instance.display_name}."
+
+    _attempt(request, work)
+    return redirect(PAGE)
+
+
+@require_POST
+@dashboard_view
+def volume_snapshot(request, volume_id):
+    volume = _volume(request, volume_id, "volume:snapshots:create")
+
+    def work():
+        snapshot = snapshots.create_snapshot(request.ctx, volume, name=request.POST.get("name", ""),
+                                             force=request.POST.get("force") == "on")
+        return f"Creating snapshot {snapshot.name or snapshot.uuid} of {volume.name or volume.uuid}."
+
+    _attempt(request, work)
+    return redirect(PAGE)
+
+
+@require_POST
+@dashboard_view
+def volume_delete(request, volume_id):
+    volume = _volume(request, volume_id, "volume:delete")
+
+    def work():
+        volumes.delete_volume(request.ctx, volume)
+        return f"Deleting volume {volume.name or volume.uuid}."
+
+    _attempt(request, work)
+    return redirect(PAGE)
+
+
+@require_POST
+@dashboard_view
+def snapshot_delete(request, snapshot_id):
+    ctx = request.ctx
+    snapshot = snapshots.get_snapshot(ctx, snapshot_id)
+    enforce(ctx, "volume:snapshots:delete", _target(ctx, snapshot))
+
+    def work():
+        snapshots.delete_snapshot(ctx, snapshot)
+        return f"Deleting snapshot {snapshot.name or snapshot.uuid}."
+
+    _attempt(request, work)
+    return redirect(PAGE)
+
