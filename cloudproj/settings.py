@@ -138,6 +138,17 @@ SPAWN_TIMEOUT = env.float("SPAWN_TIMEOUT", default=60.0)  # seconds for a domain
 REBOOT_TIMEOUT = env.float("REBOOT_TIMEOUT", default=120.0)  # soft reboot: wait for the guest's ACPI shutdown
 SHUTDOWN_TIMEOUT = env.float("SHUTDOWN_TIMEOUT", default=60.0)  # os-stop: clean shutdown, then forced
 CONSOLE_OUTPUT_MAX_BYTES = env.int("CONSOLE_OUTPUT_MAX_BYTES", default=64 * 1024)
+# Nova's instance_build_timeout: a server still in BUILD this many seconds after it was
+# created (or still deleting this long after the delete began) is settled by the reaper
+# (ERROR with a fault; the delete finished or retried). 0 = off.
+BUILD_TIMEOUT = env.float("BUILD_TIMEOUT", default=900.0)
+BUILD_TIMEOUT_CHECK_INTERVAL = env.float("BUILD_TIMEOUT_CHECK_INTERVAL", default=60.0)  # reaper period
+# TEST-ONLY fault injection (compute/services/fault_injection.py): names of pipeline points
+# (schedule, allocate_ip, fetch_image, spawn, terminate) where a worker writes a marker file
+# in FAULT_INJECT_DIR and then sleeps until it is killed. Empty (the default) = off; never
+# set in a deployment.
+FAULT_INJECT_PAUSE = env.list("FAULT_INJECT_PAUSE", default=[])
+FAULT_INJECT_DIR = env.str("FAULT_INJECT_DIR", default="")
 
 # --- identity ----------------------------------------------------------------------------
 TOKEN_EXPIRATION = env.int("TOKEN_EXPIRATION", default=3600)  # seconds
@@ -243,6 +254,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
+    # A kept connection that died with a database restart is replaced at the next request
+    # instead of failing it: the API recovers by itself once PostgreSQL is back.
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DATABASES["default"].setdefault("TEST", {})
 
 AUTH_USER_MODEL = "identity.User"
@@ -292,7 +306,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "polling_interval": 0.05,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    # Redis: a message taken by a worker that was killed (-9) before acking is given to
+    # another consumer only after visibility_timeout seconds (kombu's default is an hour).
+    # Tasks ack late (cloudproj/celery.py), so a killed step is redelivered after this
+    # long; it must exceed the longest task (a spawn, a snapshot upload). Pipeline steps
+    # tolerate a duplicate delivery. RabbitMQ redelivers as soon as the connection drops.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.float("BROKER_VISIBILITY_TIMEOUT", default=900.0)}
+# Sending a message while the broker is down: retry for up to this many seconds (a broker
+# restart), then give up (the API answers 503 and rolls the request back).
+BROKER_PUBLISH_RETRY_TIMEOUT = env.float("BROKER_PUBLISH_RETRY_TIMEOUT", default=30.0)
 # Results are kept only for the few calls that wait for an answer from a host (console
 # output, domain listings): those tasks set ignore_result=False. The database backend works
 # with every broker, the embedded one included.
@@ -317,6 +339,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-tokens": {
         "task": "identity.purge_expired_tokens",
         "schedule": env.float("TOKEN_PURGE_INTERVAL", default=3600.0),
+        "options": {"queue": "scheduler"},
+    },
+    "reap-stuck-builds": {
+        "task": "compute.reap_stuck_builds",
+        "schedule": BUILD_TIMEOUT_CHECK_INTERVAL,
         "options": {"queue": "scheduler"},
     },
 }

@@ -11,7 +11,7 @@ from celery.exceptions import Ignore
 from cloudproj.celery import host_queue
 
 from . import agent  # noqa: F401 - connects the worker_init/worker_shutdown handlers
-from .services import build, image_cache, lifecycle, snapshots
+from .services import build, image_cache, lifecycle, recovery, snapshots
 
 
 @shared_task(name="compute.ping", ignore_result=False)
@@ -78,3 +78,15 @@ def get_console_output(instance_uuid: str, length: int | None = None) -> str:
 def cleanup_image_cache(min_age: float | None = None) -> list[str]:
     """Remove the cached bases no instance of this host uses (what the periodic cleanup does)."""
     return image_cache.cleanup_host_cache(agent.current_host(), min_age)
+
+
+@shared_task(name="compute.reap_stuck_builds")
+def reap_stuck_builds() -> dict:
+    """Periodic (beat, BUILD_TIMEOUT_CHECK_INTERVAL): builds and deletes past BUILD_TIMEOUT."""
+    return recovery.reap_stuck()
+
+
+@shared_task(name=recovery.ABORT_BUILD_TASK)
+def abort_build(instance_uuid: str, host: str) -> bool:
+    """On the host of a reaped build: give back what it held there."""
+    return recovery.abort_build(instance_uuid, host)
