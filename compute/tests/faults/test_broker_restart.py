@@ -1,0 +1,83 @@
+"""The broker (a private Redis: the shared one serves other runs) restarts in the middle of
+50 boots: no request is lost and every server is ACTIVE once it is back. Boots asked for
+while it is down wait for it (bounded publish retry, BROKER_PUBLISH_RETRY_TIMEOUT)."""
+import threading
+import time
+
+import pytest
+
+from compute import states
+from compute.models import Instance
+
+from ..cloud_harness import Cloud, node_xml
+from .conftest import BRIDGE, boot
+from .private_services import PrivateRedis
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+HOST = "flt-b1"
+
+
+@pytest.fixture
+def private_broker(tmp_path):
+    """The test process publishes to the private Redis too (the API side of the boots)."""
+    from cloudproj.celery import app
+
+    with PrivateRedis(tmp_path) as server:
+        saved = app.conf.broker_url
+        app._pool = None
+        app.amqp._producer_pool = None
+        app.conf.broker_url = server.url
+        try:
+            yield server
+        finally:
+            app._pool = None
+            app.amqp._producer_pool = None
+            app.conf.broker_url = saved
+
+
+@pytest.fixture
+def cloud_on_private_broker(private_broker, settings, tmp_path):
+    import subprocess
+
+    settings.IMAGE_STORE_PATH = tmp_path / "store"
+    cloud = Cloud(tmp_path, private_broker.url, BROKER_VISIBILITY_TIMEOUT=20)
+    yield cloud
+    cloud.stop()
+    subprocess.run(["pkill", "-f", f"dnsmasq.*{BRIDGE}"], check=False)
+    subprocess.run(["ip", "link", "del", BRIDGE], check=False, capture_output=True)
+
+
+def test_redis_restart_in_the_middle_of_50_boots(private_broker, cloud_on_private_broker, world, tmp_path):
+    cloud = cloud_on_private_broker
+    world["network"].host = HOST
+    world["network"].save(update_fields=["host"])
+    cloud.start_scheduler(concurrency=2)
+    cloud.start_agent(HOST, LIBVIRT_URI=node_xml(tmp_path / "b1.xml", 40 * 1024, vcpus=16))
+    cloud.wait_up([HOST])
+
+    first = boot(world, "before", count=25)
+    cloud.wait(lambda: Instance.objects.filter(vm_state=states.ACTIVE).count() >= 3, 60, "the first boots")
+    private_broker.stop()
+    late, errors = [], []
+
+    def boot_while_down():
+        for index in range(25):
+            try:
+                late.extend(boot(world, f"during-{index}"))
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                errors.append(exc)
+
+    sender = threading.Thread(target=boot_while_down)
+    sender.start()
+    time.sleep(4)  # the first late boot waits in its publish retry
+    private_broker.start()
+    sender.join(180)
+    assert not errors, errors
+    uuids = [i.uuid for i in first] + [i.uuid for i in late]
+    assert len(uuids) == 50
+
+    def all_active():
+        return Instance.objects.filter(uuid__in=uuids, vm_state=states.ACTIVE).count() == 50
+
+    cloud.wait(all_active, 240, "all 50 servers to be ACTIVE after the broker came back", interval=1)
