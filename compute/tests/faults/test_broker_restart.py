@@ -24,16 +24,16 @@ def private_broker(tmp_path):
     from cloudproj.celery import app
 
     with PrivateRedis(tmp_path) as server:
-        saved = app.conf.broker_url
+        saved = {key: app.conf[key] for key in ("broker_write_url", "broker_read_url")}
         app._pool = None
         app.amqp._producer_pool = None
-        app.conf.broker_url = server.url
+        app.conf.update(broker_write_url=server.url, broker_read_url=server.url)
         try:
             yield server
         finally:
             app._pool = None
             app.amqp._producer_pool = None
-            app.conf.broker_url = saved
+            app.conf.update(saved)
 
 
 @pytest.fixture
