@@ -1,4 +1,5 @@
-"""The broker (a private Redis: the shared one serves other runs) restarts in the middle of
+"""The broker (a private Redis, then a private RabbitMQ node: the shared ones serve other
+runs) restarts in the middle of
 50 boots: no request is lost and every server is ACTIVE once it is back. Boots asked for
 while it is down wait for it (bounded publish retry, BROKER_PUBLISH_RETRY_TIMEOUT)."""
 import threading
@@ -11,19 +12,20 @@ from compute.models import Instance
 
 from ..cloud_harness import Cloud, node_xml
 from .conftest import BRIDGE, boot
-from .private_services import PrivateRedis
+from .private_services import PrivateRabbitMQ, PrivateRedis
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 HOST = "flt-b1"
 
 
-@pytest.fixture
-def private_broker(tmp_path):
-    """The test process publishes to the private Redis too (the API side of the boots)."""
+@pytest.fixture(params=["redis", "rabbitmq"])
+def private_broker(request, tmp_path):
+    """The test process publishes to the private broker too (the API side of the boots)."""
     from cloudproj.celery import app
 
-    with PrivateRedis(tmp_path) as server:
+    broker = PrivateRedis if request.param == "redis" else PrivateRabbitMQ
+    with broker(tmp_path) as server:
         saved = {key: app.conf[key] for key in ("broker_write_url", "broker_read_url")}
         app._pool = None
         app.amqp._producer_pool = None
@@ -48,7 +50,7 @@ def cloud_on_private_broker(private_broker, settings, tmp_path):
     subprocess.run(["ip", "link", "del", BRIDGE], check=False, capture_output=True)
 
 
-def test_redis_restart_in_the_middle_of_50_boots(private_broker, cloud_on_private_broker, world, tmp_path):
+def test_broker_restart_in_the_middle_of_50_boots(private_broker, cloud_on_private_broker, world, tmp_path):
     cloud = cloud_on_private_broker
     world["network"].host = HOST
     world["network"].save(update_fields=["host"])
