@@ -23,16 +23,10 @@ FIRST_INSTANCE_ID = 0x251000
 
 
 @pytest.fixture
-def broker_url(settings):
-    from cloudproj.celery import app
+def broker_url():
+    from ..real_guest import redis_broker_or_skip
 
-    url = app.conf.broker_url
-    if not url or not url.startswith("redis://"):
-        pytest.skip("needs the real Redis broker: CELERY_BROKER_URL=redis://...")
-    import redis
-
-    redis.Redis.from_url(url).flushdb()  # this test's broker database: no messages of earlier runs
-    return url
+    return redis_broker_or_skip()
 
 
 @pytest.fixture
