@@ -83,3 +83,31 @@ def test_broker_restart_in_the_middle_of_50_boots(private_broker, cloud_on_priva
         return Instance.objects.filter(uuid__in=uuids, vm_state=states.ACTIVE).count() == 50
 
     cloud.wait(all_active, 240, "all 50 servers to be ACTIVE after the broker came back", interval=1)
+
+
+def test_broker_down_longer_than_the_retry_answers_503_and_creates_nothing(world, tmp_path):
+    """A broker that stays down past BROKER_PUBLISH_RETRY_TIMEOUT (here 2 s): the boot is
+    refused with 503 and the server it had created is gone again, its quota given back."""
+    from cloudproj.celery import app
+    from compute.services.exceptions import ServiceUnavailable
+    from identity import quotas
+
+    from ..real_guest import free_port
+
+    dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    saved = {key: app.conf[key] for key in ("broker_write_url", "broker_read_url", "task_publish_retry_policy")}
+    app._pool = None
+    app.amqp._producer_pool = None
+    app.conf.update(broker_write_url=dead, broker_read_url=dead,
+                    task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 1,
+                                               "interval_max": 1})
+    try:
+        with pytest.raises(ServiceUnavailable) as refused:
+            boot(world, "no-broker", count=2)
+    finally:
+        app._pool = None
+        app.amqp._producer_pool = None
+        app.conf.update(saved)
+    assert refused.value.code == 503 and "message queue is unavailable" in refused.value.message
+    assert not Instance.objects.filter(display_name="no-broker").exists()
+    assert quotas.get_usages(world["project"])["instances"]["in_use"] == 0
