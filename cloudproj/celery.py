@@ -25,6 +25,18 @@ app.conf.update(
     timezone="UTC",
     enable_utc=True,
 )
+
+
+def _publish_retry_policy() -> dict:
+    """Publishing while the broker restarts waits for it, up to BROKER_PUBLISH_RETRY_TIMEOUT
+    seconds (then kombu's OperationalError: the API answers 503, see compute.rpc)."""
+    from django.conf import settings
+
+    bound = max(0.0, float(getattr(settings, "BROKER_PUBLISH_RETRY_TIMEOUT", 30.0)))
+    return {"max_retries": int(bound), "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+
+
+app.conf.update(task_publish_retry=True, task_publish_retry_policy=_publish_retry_policy())
 app.autodiscover_tasks()
 
 

@@ -156,6 +156,17 @@ RUNNING_DELETED_INTERVAL = env.float("RUNNING_DELETED_INTERVAL", default=1800.0)
 RUNNING_DELETED_TIMEOUT = env.float("RUNNING_DELETED_TIMEOUT", default=0.0)  # s after the delete
 ORPHAN_CLEANUP_INTERVAL = env.float("ORPHAN_CLEANUP_INTERVAL", default=600.0)  # leaked IPs, leases
 QUOTA_REFRESH_INTERVAL = env.float("QUOTA_REFRESH_INTERVAL", default=3600.0)
+# Nova's instance_build_timeout: a server still in BUILD this many seconds after it was
+# created (or still deleting this long after the delete began) is settled by the reaper
+# (ERROR with a fault; the delete finished or retried). 0 = off.
+BUILD_TIMEOUT = env.float("BUILD_TIMEOUT", default=900.0)
+BUILD_TIMEOUT_CHECK_INTERVAL = env.float("BUILD_TIMEOUT_CHECK_INTERVAL", default=60.0)  # reaper period
+# TEST-ONLY fault injection (compute/services/fault_injection.py): names of pipeline points
+# (schedule, allocate_ip, fetch_image, spawn, terminate) where a worker writes a marker file
+# in FAULT_INJECT_DIR and then sleeps until it is killed. Empty (the default) = off; never
+# set in a deployment.
+FAULT_INJECT_PAUSE = env.list("FAULT_INJECT_PAUSE", default=[])
+FAULT_INJECT_DIR = env.str("FAULT_INJECT_DIR", default="")
 
 # --- identity ----------------------------------------------------------------------------
 TOKEN_EXPIRATION = env.int("TOKEN_EXPIRATION", default=3600)  # seconds
@@ -263,6 +274,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
+    # A kept connection that died with a database restart is replaced at the next request
+    # instead of failing it: the API recovers by itself once PostgreSQL is back.
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DATABASES["default"].setdefault("TEST", {})
 
 AUTH_USER_MODEL = "identity.User"
@@ -312,7 +326,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "polling_interval": 0.05,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    # Redis: a message taken by a worker that was killed (-9) before acking is given to
+    # another consumer only after visibility_timeout seconds (kombu's default is an hour).
+    # Tasks ack late (cloudproj/celery.py), so a killed step is redelivered after this
+    # long; it must exceed the longest task (a spawn, a snapshot upload). Pipeline steps
+    # tolerate a duplicate delivery. RabbitMQ redelivers as soon as the connection drops.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.float("BROKER_VISIBILITY_TIMEOUT", default=900.0)}
+# Sending a message while the broker is down: retry for up to this many seconds (a broker
+# restart), then give up (the API answers 503 and rolls the request back).
+BROKER_PUBLISH_RETRY_TIMEOUT = env.float("BROKER_PUBLISH_RETRY_TIMEOUT", default=30.0)
 # Results are kept only for the few calls that wait for an answer from a host (console
 # output, domain listings): those tasks set ignore_result=False. The database backend works
 # with every broker, the embedded one included.
@@ -342,6 +364,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-console-tokens": {
         "task": "consoles.purge_expired_tokens",
         "schedule": env.float("CONSOLE_TOKEN_PURGE_INTERVAL", default=600.0),
+        "options": {"queue": "scheduler"},
+    },
+    "reap-stuck-builds": {
+        "task": "compute.reap_stuck_builds",
+        "schedule": BUILD_TIMEOUT_CHECK_INTERVAL,
         "options": {"queue": "scheduler"},
     },
 }

@@ -143,23 +143,25 @@ def _on_worker_init(sender=None, **kwargs):
 
 @signals.worker_ready.connect(dispatch_uid="compute.agent.worker_ready")
 def _on_worker_ready(sender=None, **kwargs):
-    """An agent settles the snapshots its previous process left half-done, and cleans its
+    """An agent settles the snapshots and the boots and deletes its previous process left
+    half-done (compute.services.recovery, Nova's init_host), and cleans its
     image cache periodically when IMAGE_CACHE_CLEANUP_INTERVAL > 0."""
     from network.signals import agent_host
 
     from .services.image_cache import start_periodic_cleanup
+    from .services.recovery import recover_host
     from .services.snapshots import recover_interrupted
 
     host = agent_host(sender)
     if not host:
         return
     close_old_connections()
-    try:
-        recover_interrupted(host)
-    except Exception:  # noqa: BLE001 - the agent must still start
-        log.exception("settling interrupted snapshots on %s failed", host)
-    finally:
-        connection.close()
+    for recover, what in ((recover_interrupted, "interrupted snapshots"), (recover_host, "instances in flight")):
+        try:
+            recover(host)
+        except Exception:  # noqa: BLE001 - the agent must still start
+            log.exception("settling %s on %s failed", what, host)
+    connection.close()
     start_periodic_cleanup(host)
 
 

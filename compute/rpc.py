@@ -7,6 +7,7 @@ rows it cannot read yet, and a rolled-back request sends nothing.
 from django.db import transaction
 
 from celery.exceptions import TimeoutError as CeleryTimeout
+from kombu.exceptions import OperationalError as KombuOperationalError
 from django.conf import settings
 
 from cloudproj.celery import SCHEDULER_QUEUE, app, host_queue
@@ -16,6 +17,17 @@ from .services.exceptions import ServiceUnavailable
 
 def send(task_name: str, args: list, queue: str) -> None:
     transaction.on_commit(lambda: app.send_task(task_name, args=args, queue=queue))
+
+
+def publish_now(task_name: str, args: list, queue: str = SCHEDULER_QUEUE) -> None:
+    """Send at once (outside any transaction), waiting up to BROKER_PUBLISH_RETRY_TIMEOUT
+    for a broker that is restarting. ServiceUnavailable (503) if it stays unreachable."""
+    try:
+        app.send_task(task_name, args=args, queue=queue)
+    except (KombuOperationalError, OSError) as exc:
+        raise ServiceUnavailable(
+            f"The message queue is unavailable ({exc}); try again later."
+        ) from exc
 
 
 def to_scheduler(task_name: str, *args) -> None:

@@ -13,7 +13,7 @@ from celery.exceptions import Ignore
 from cloudproj.celery import host_queue
 
 from . import agent  # noqa: F401 - connects the worker_init/worker_shutdown handlers
-from .services import build, image_cache, lifecycle, periodic_hosts, reconcile, snapshots
+from .services import build, image_cache, lifecycle, periodic_hosts, reconcile, recovery, snapshots
 
 
 @shared_task(name="compute.ping", ignore_result=False)
@@ -115,3 +115,15 @@ def running_deleted_instances(host: str) -> dict | None:
 def reap_deleted_instance(instance_uuid: str, host: str):
     """After a force delete: the domain, disk and host state of the deleted instance go."""
     return reconcile.reap_deleted(instance_uuid, host) if _for_this_host(host) else None
+
+
+@shared_task(name="compute.reap_stuck_builds")
+def reap_stuck_builds() -> dict:
+    """Periodic (beat, BUILD_TIMEOUT_CHECK_INTERVAL): builds and deletes past BUILD_TIMEOUT."""
+    return recovery.reap_stuck()
+
+
+@shared_task(name=recovery.ABORT_BUILD_TASK)
+def abort_build(instance_uuid: str, host: str) -> bool:
+    """On the host of a reaped build: give back what it held there."""
+    return recovery.abort_build(instance_uuid, host)

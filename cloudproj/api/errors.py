@@ -5,10 +5,12 @@ Identity (Keystone) uses `{"error": {"code": N, "message": "...", "title": "..."
 A view picks the Keystone shape with `error_style = "keystone"`.
 """
 import logging
+import sys
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -121,7 +123,7 @@ def exception_handler(exc, context):
         exc = Forbidden()
     elif isinstance(exc, (OperationalError, InterfaceError)):
         log.warning("database unavailable: %s", exc)
-        exc = ServiceUnavailable("The database is unavailable; try again later.")
+        exc = ServiceUnavailable(DATABASE_DOWN)
     elif isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         exc = Unauthorized(_flatten(exc.detail))
     elif isinstance(exc, DatabaseError):
@@ -142,7 +144,18 @@ def handler404(request, exception=None):
     return json_error(404, "The resource could not be found.")
 
 
+DATABASE_DOWN = "The database is unavailable; try again later."
+
+
 def handler500(request):
+    """A database that went away (restart, network) is a 503 the client may retry: the
+    OpenStack envelope for the APIs, a readable page for the dashboard. Anything else is a
+    500."""
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        if request.path.startswith("/dashboard/"):
+            page = render_to_string("dashboard/unavailable.html", {"message": DATABASE_DOWN})
+            return HttpResponse(page, status=503, headers={"Retry-After": "10"})
+        return JsonResponse(envelope(503, DATABASE_DOWN), status=503, headers={"Retry-After": "10"})
     return json_error(500, "An unexpected error occurred; it has been logged.")
 
 

@@ -28,6 +28,7 @@ from ..virt.driver import DriverError
 from . import host_resources as hr
 from .actions import event, finish_action, get_action, record_fault
 from .exceptions import Invalid
+from .fault_injection import pause_point
 from .instances import UnexpectedTaskState, max_attempts_reached, record_retry, update_state
 
 log = logging.getLogger(__name__)
@@ -71,9 +72,12 @@ def schedule(instance_uuid, request_id: str) -> str | None:
         log.info("schedule of %s skipped: not waiting to be scheduled", instance_uuid)
         return None
     action = get_action(instance, request_id)
+    if instance.host:  # a scheduler died between its claim and sending the host steps
+        claims.release(None, instance, clear_host=True)
     try:
         with event(action, "schedule"):
             claim = claims.schedule_and_claim(instance)
+            pause_point("schedule", instance.uuid)
     except NoValidHost as exc:
         _error(instance, action, exc, expected=T.SCHEDULING, code=exc.code)
         return None
@@ -124,6 +128,7 @@ def run_step(name: str, instance_uuid, request_id: str, host: str, attempt: int)
         try:
             with event(action, name, host=host):
                 STEP_FUNCTIONS[name](instance, host)
+                pause_point(name, instance.uuid)
         except Exception as exc:  # noqa: BLE001 - every failure is rolled back and reported
             log.warning("%s of instance %s failed on %s: %s", name, instance.uuid, host, exc)
             fail_attempt(instance, action, host, exc, step_state=runs_in)

@@ -18,6 +18,7 @@ from ..virt import power_state as ps
 from ..virt.console import read_tail
 from . import host_resources as hr
 from .actions import event, finish_action, get_action, record_fault
+from .fault_injection import pause_point
 from .instances import UnexpectedTaskState, soft_delete, update_state
 from .operations import ACTION_TASK_STATES
 
@@ -132,6 +133,7 @@ def terminate(instance_uuid, request_id: str, host: str) -> bool:
         record = get_action(instance, request_id, "delete")
         try:
             with event(record, "compute_terminate_instance", host=host):
+                pause_point("terminate", instance.uuid)
                 hr.cleanup(instance, host)
         except Exception as exc:  # noqa: BLE001 - the user can delete again
             record_fault(instance, exc, host=host)

@@ -23,7 +23,7 @@ from network.services import NetworkNotFound
 from .. import rpc, states
 from ..models import Instance, Service
 from .actions import finish_action, start_action
-from .exceptions import Conflict, Invalid
+from .exceptions import Conflict, Invalid, ServiceUnavailable
 from .instances import begin, create_instances, soft_delete, update_state, validate_image, validate_metadata, validate_name
 
 log = logging.getLogger(__name__)
@@ -102,9 +102,23 @@ def create_servers(ctx, name, flavor, image, networks=None, security_groups=None
         instances = create_instances(ctx, name, flavor, image, networks=requested,
                                      security_groups=[group.name for group in groups], **kwargs)
         secgroup_membership.join(instances, groups)
-        for instance in instances:
-            rpc.to_scheduler(SCHEDULE_TASK, str(instance.uuid), _request_id(ctx))
+        transaction.on_commit(lambda: _queue_boots(ctx, instances))
     return instances
+
+
+def _queue_boots(ctx, instances: list[Instance]) -> None:
+    """One schedule message per created instance, sent after the commit (the scheduler must
+    see the rows). If the broker stays down past BROKER_PUBLISH_RETRY_TIMEOUT, the servers
+    not queued are deleted again (quota given back) and the request answers 503: a server
+    is either on its way or gone, never stuck in BUILD without a message."""
+    for index, instance in enumerate(instances):
+        try:
+            rpc.publish_now(SCHEDULE_TASK, [str(instance.uuid), _request_id(ctx)])
+        except ServiceUnavailable:
+            for unsent in instances[index:]:
+                soft_delete(unsent)
+            log.warning("broker unreachable: %d server(s) not created", len(instances) - index)
+            raise
 
 
 # --- delete ------------------------------------------------------------------------------------

@@ -1,0 +1,162 @@
+"""Settling what a crash or a stall left in flight.
+
+    recover_host(host)    when an agent starts (Nova's init_host): deletes in flight are
+                          finished; a boot step that was running when the agent died is
+                          rolled back and rescheduled (or ERROR with a fault); boot steps
+                          not started yet are sent again (a duplicate delivery converges)
+    reap_stuck(now)       periodic, on the scheduler queue (Nova's instance_build_timeout):
+                          BUILD past BUILD_TIMEOUT → ERROR with a fault, and the host gives
+                          back what the build held; deleting past it → the delete is sent
+                          again, or finished here when the host is down
+    abort_build(uuid, host)  on the host: what a reaped build held there (domain, overlay,
+                          fixed IP and DHCP entry, capacity claim) is released
+"""
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from .. import rpc, states
+from ..models import Instance, InstanceAction, InstanceActionEvent
+from ..scheduler import claims
+from ..virt.driver import DriverError
+from . import build, lifecycle
+from . import host_resources as hr
+from .actions import event_finish, finish_action, record_fault
+from .exceptions import ComputeError
+from .instances import UnexpectedTaskState, soft_delete, update_state
+
+log = logging.getLogger(__name__)
+
+T = states.task
+ABORT_BUILD_TASK = "compute.abort_build"
+TERMINATE_TASK = "compute.terminate_instance"
+
+
+class BuildInterrupted(ComputeError):
+    code = 500
+
+
+def _request_id(instance: Instance, action: str) -> str:
+    row = (InstanceAction.objects.filter(instance=instance, action=action)
+           .order_by("-start_time", "-id").first())
+    return row.request_id if row is not None else "-"
+
+
+# --- agent start -------------------------------------------------------------------------------
+
+
+def recover_host(host: str) -> dict:
+    counts = {"deleted": 0, "resumed": 0, "rolled_back": 0}
+    for instance in Instance.objects.filter(host=host, task_state=T.DELETING):
+        if lifecycle.terminate(instance.uuid, _request_id(instance, "delete"), host):
+            counts["deleted"] += 1
+    building = Instance.objects.filter(host=host, vm_state=states.BUILDING, task_state__in=build.STEP_STATES)
+    for instance in building:
+        if _settle_build(instance, host):
+            counts["rolled_back"] += 1
+        else:
+            counts["resumed"] += 1
+    if any(counts.values()):
+        log.info("agent %s recovered its instances in flight: %s", host, counts)
+    return counts
+
+
+def _settle_build(instance: Instance, host: str) -> bool:
+    """True if the step that was running is rolled back; False if the steps are sent again."""
+    index = build.STEP_STATES.index(instance.task_state)
+    step, runs_in, _leaves = build.STEPS[index]
+    request_id = _request_id(instance, "create")
+    with hr.instance_lock(instance.uuid):
+        instance.refresh_from_db()
+        if instance.host != host or instance.vm_state != states.BUILDING or instance.task_state != runs_in:
+            return False
+        running = list(InstanceActionEvent.objects.filter(
+            action__instance=instance, event=step, host=host, finish_time__isnull=True))
+        if not running:
+            build.send_host_steps(instance, request_id, first=index)
+            return False
+        exc = BuildInterrupted(f"The agent of {host} stopped during {step} of instance {instance.uuid}.")
+        for evt in running:
+            event_finish(evt, exc)
+        action = running[0].action
+        build.fail_attempt(instance, action, host, exc, step_state=runs_in)
+        return True
+
+
+# --- build timeout -----------------------------------------------------------------------------
+
+
+def reap_stuck(now=None) -> dict:
+    timeout = float(settings.BUILD_TIMEOUT)
+    if timeout <= 0:
+        return {"errored": 0, "deletes": 0}
+    cutoff = (now or timezone.now()) - timedelta(seconds=timeout)
+    errored = deletes = 0
+    stuck = Instance.objects.filter(vm_state=states.BUILDING, created_at__lt=cutoff).exclude(task_state=T.DELETING)
+    for instance in stuck:
+        errored += _reap_build(instance, timeout)
+    for instance in Instance.objects.filter(task_state=T.DELETING, updated_at__lt=cutoff):
+        _retry_delete(instance)
+        deletes += 1
+    return {"errored": errored, "deletes": deletes}
+
+
+def _reap_build(instance: Instance, timeout: float) -> int:
+    stalled_in = instance.task_state
+    try:
+        update_state(instance, expected_task_state=stalled_in, expected_vm_state=states.BUILDING,
+                     vm_state=states.ERROR, task_state=None)
+    except UnexpectedTaskState:
+        return 0
+    message = (f"Build of instance {instance.uuid} timed out after {timeout:g} seconds "
+               f"(BUILD_TIMEOUT) in task_state {stalled_in}.")
+    record_fault(instance, message, code=500, host=instance.host)
+    action = (InstanceAction.objects.filter(instance=instance, action="create", finish_time__isnull=True)
+              .order_by("-start_time").first())
+    if action is not None:
+        finish_action(action, "Error")
+    if instance.host:
+        rpc.publish_now(ABORT_BUILD_TASK, [str(instance.uuid), instance.host],
+                        queue=rpc.host_queue("compute", instance.host))
+    else:
+        claims.release(None, instance)
+    log.warning("%s", message)
+    return 1
+
+
+def _retry_delete(instance: Instance) -> None:
+    from .operations import compute_is_up, release_addresses
+
+    request_id = _request_id(instance, "delete")
+    if compute_is_up(instance.host):
+        try:  # touched: the next retry waits another BUILD_TIMEOUT
+            update_state(instance, expected_task_state=T.DELETING, task_state=T.DELETING)
+        except UnexpectedTaskState:
+            return
+        rpc.publish_now(TERMINATE_TASK, [str(instance.uuid), request_id, instance.host],
+                        queue=rpc.host_queue("compute", instance.host))
+        log.warning("delete of instance %s stalled on %s: sent again", instance.uuid, instance.host)
+        return
+    release_addresses(instance)
+    soft_delete(instance)
+    action = InstanceAction.objects.filter(instance=instance, action="delete", finish_time__isnull=True).first()
+    if action is not None:
+        finish_action(action)
+    log.warning("delete of instance %s stalled and host %s is down: deleted here", instance.uuid, instance.host)
+
+
+def abort_build(instance_uuid, host: str) -> bool:
+    with hr.instance_lock(instance_uuid):
+        instance = Instance.all_objects.filter(uuid=instance_uuid).first()
+        # deleted meanwhile (here, while the host was down): its leftovers still go
+        if instance is None or instance.host != host or instance.vm_state not in (states.ERROR, states.DELETED):
+            return False
+        try:
+            hr.cleanup(instance, host)
+        except (DriverError, OSError):
+            log.exception("releasing the reaped build of %s on %s failed; a delete retries", instance_uuid, host)
+            return False
+        claims.release(host, instance, clear_host=True)
+        return True
