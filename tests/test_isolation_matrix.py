@@ -331,8 +331,6 @@ def test_every_url_pattern_is_classified():
 
 @pytest.fixture
 def world(make_account, admin_account, settings, tmp_path):
-    from django.utils import timezone
-
     from floating.services import addresses as floating_addresses
     from floating.services import ranges
     from identity.models import Ec2Credential, Role
@@ -382,7 +380,6 @@ def world(make_account, admin_account, settings, tmp_path):
     snapshot = Snapshot.objects.create(volume=volume, name="b-snap", size=1, status="available",
                                        project=project_b, user=bob, host="h")
     ec2 = Ec2Credential.objects.create(user=bob, project=project_b)
-    del timezone
     session_a = Client()
     assert session_a.post("/dashboard/login/", {"username": "alice", "password": "secret-pass"}).status_code == 302
     return SimpleNamespace(
