@@ -276,7 +276,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["cloudproj.api.parsers.StrictJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "cloudproj.api.negotiation.EmptyAcceptMeansAny",
     "EXCEPTION_HANDLER": "cloudproj.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "cloudproj.api.schema.JsonDocumentSchema",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
