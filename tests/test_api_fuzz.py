@@ -9,7 +9,7 @@ also drawn from OpenStack's own vocabulary (`{"server": {"name": ..., "flavorRef
 `{"reboot": {"type": ...}}`, ...) with hostile values, and path parameters are sometimes real ids
 (the member's server, a flavor, an image, ...) so the requests reach past the lookups.
 
-FUZZ_EXAMPLES (environment) sets the examples per operation and token (default 6); the run is
+FUZZ_EXAMPLES (environment) sets the examples per operation and token (default 4); the run is
 derandomized, so a failure repeats.
 """
 import io
@@ -28,7 +28,7 @@ from images.services import register_image
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
 
 TOP_KEYS = [
     "server", "flavor", "keypair", "security_group", "security_group_rule", "volume", "snapshot", "project",
