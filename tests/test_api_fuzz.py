@@ -70,11 +70,7 @@ VOCABULARY_BODIES = st.one_of(
 
 
 @pytest.fixture
-def fuzz_world(live_server, make_account, settings, tmp_path):
-    settings.IMAGE_STORE_PATH = tmp_path / "store"
-    settings.INSTANCES_PATH = tmp_path / "instances"
-    settings.STATE_PATH = tmp_path / "state"
-    settings.NETWORKS_PATH = tmp_path / "networks"
+def fuzz_world(live_server, make_account, state_paths):
     ensure_default_flavors()
     admin, admin_project, admin_token = make_account("admin", "admin", username="admin")
     member, project, member_token = make_account("demo", "member", username="demo-user")

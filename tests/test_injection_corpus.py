@@ -58,11 +58,7 @@ def no_canaries():
 
 
 @pytest.fixture
-def world(settings, tmp_path, member_account):
-    settings.IMAGE_STORE_PATH = tmp_path / "store"
-    settings.INSTANCES_PATH = tmp_path / "instances"
-    settings.STATE_PATH = tmp_path / "state"
-    settings.NETWORKS_PATH = tmp_path / "networks"
+def world(state_paths, member_account):
     ensure_default_flavors()
     image = register_image(io.BytesIO(b"x" * 4096), "inj-img", disk_format="raw", visibility=Image.PUBLIC)
     network = create_network("injnet", "10.252.0.0/25", bridge="cptsecinj0", bridge_interface="")

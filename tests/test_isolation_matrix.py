@@ -330,7 +330,7 @@ def test_every_url_pattern_is_classified():
 
 
 @pytest.fixture
-def world(make_account, admin_account, settings, tmp_path):
+def world(make_account, admin_account, state_paths):
     from floating.services import addresses as floating_addresses
     from floating.services import ranges
     from identity.models import Ec2Credential, Role
@@ -341,10 +341,6 @@ def world(make_account, admin_account, settings, tmp_path):
     from secgroups.models import SecurityGroupRule
     from volumes.models import Snapshot, Volume
 
-    settings.IMAGE_STORE_PATH = tmp_path / "store"
-    settings.INSTANCES_PATH = tmp_path / "instances"
-    settings.STATE_PATH = tmp_path / "state"
-    settings.NETWORKS_PATH = tmp_path / "networks"
     alice, project_a, token_a = make_account("project-a", "member", username="alice")
     bob, project_b, _ = make_account("project-b", "member", username="bob")
     netadmin = Role.objects.get(name="netadmin")
