@@ -73,6 +73,11 @@ OPENSTACK_BIN = str(__import__("pathlib").Path(__import__("sys").executable).wit
 def osc(live_server):
     """osc(*args, user=..., password=..., project=..., check=True) runs the real `openstack` CLI
     against this test's live server and returns parsed JSON output (or text with raw=True)."""
+    return osc_runner(live_server.url)
+
+
+def osc_runner(base_url: str):
+    """The `osc` fixture's runner against the cloud at `base_url` (e.g. an ASGI server)."""
     import json
     import os
     import subprocess
@@ -81,7 +86,7 @@ def osc(live_server):
         env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": os.environ.get("HOME", "/tmp"),
-            "OS_AUTH_URL": f"{live_server.url}/identity",
+            "OS_AUTH_URL": f"{base_url}/identity",
             "OS_IDENTITY_API_VERSION": "3",
             "OS_USERNAME": user,
             "OS_PASSWORD": password,

@@ -80,7 +80,34 @@ def populate(count: int):
     KeyPair.objects.bulk_create([
         KeyPair(user=projects["bench"][1], name=f"key-{i}", public_key="ssh-rsa AAAA", fingerprint="00")
         for i in range(50)])
+    populate_admin_panels(projects)
     return rows[0]
+
+
+def populate_admin_panels(projects):
+    """What the admin panels list: 100 more projects with a user each, 50 flavors with extra
+    specs (half private, each shared with a project), a second network, a floating range."""
+    from compute.models import Flavor, FlavorAccess, FlavorExtraSpec
+    from floating.services.ranges import create_range
+    from identity import services
+    from identity.models import Role
+    from network.services.networks import create_network
+
+    member = Role.objects.get(name="member")
+    extra = []
+    for i in range(100):
+        project = services.create_project(f"extra-{i}")
+        services.assign_role(services.create_user(f"extra-{i}-user", "bench-pass", default_project=project),
+                             member, project)
+        extra.append(project)
+    for i in range(50):
+        flavor = Flavor.objects.create(flavorid=f"bench.{i}", name=f"bench.{i}", memory_mb=256 * (i + 1),
+                                       vcpus=1 + i % 8, root_gb=i, is_public=i % 2 == 0)
+        FlavorExtraSpec.objects.create(flavor=flavor, key="hw:cpu_policy", value="shared")
+        if not flavor.is_public:
+            FlavorAccess.objects.create(flavor=flavor, project_id=extra[i].id)
+    create_network("benchnet2", "10.250.16.0/24", bridge="cptbench1", project=projects["noise"][0])
+    create_range("172.31.0.0/22", pool="bench-public")
 
 
 def measure(client, path: str, runs: int) -> tuple[list[float], int, int]:
@@ -134,6 +161,14 @@ def main():
             ("admin", "/dashboard/admin/instances/?host=bench-3"),
             ("admin", "/dashboard/admin/services/"),
             ("admin", "/dashboard/admin/hypervisors/"),
+            ("admin", f"/dashboard/admin/instances/?project={first.project_id}"),
+            ("admin", "/dashboard/admin/flavors/"),
+            ("admin", "/dashboard/admin/projects/"),
+            ("admin", f"/dashboard/admin/projects/{first.project_id}/"),
+            ("admin", "/dashboard/admin/users/"),
+            ("admin", "/dashboard/admin/quotas/"),
+            ("admin", "/dashboard/admin/networks/"),
+            ("admin", "/dashboard/admin/floating-ranges/"),
         ]
         clients = {}
         for who, username in (("member", "bench-user"), ("admin", "admin-user")):

@@ -35,7 +35,10 @@ INTERNAL_SERVICE_AVAILABILITY_ZONE = env.str("INTERNAL_SERVICE_AVAILABILITY_ZONE
 PUBLIC_ENDPOINT = env.str("PUBLIC_ENDPOINT", default="")
 API_BIND = env.str("API_BIND", default="0.0.0.0")
 API_PORT = env.int("API_PORT", default=8774)
+API_THREADS = env.int("API_THREADS", default=8)  # per API process: threads running Django's views
 FLOWER_PORT = env.int("FLOWER_PORT", default=5555)
+# The dashboard's "Task monitor" link; empty: http(s)://<the dashboard's host>:FLOWER_PORT/
+FLOWER_URL = env.str("FLOWER_URL", default="")
 
 LIBVIRT_URI = env.str("LIBVIRT_URI", default="qemu:///system")
 VIRT_TYPE = env.str("VIRT_TYPE", default="qemu")
@@ -138,6 +141,21 @@ SPAWN_TIMEOUT = env.float("SPAWN_TIMEOUT", default=60.0)  # seconds for a domain
 REBOOT_TIMEOUT = env.float("REBOOT_TIMEOUT", default=120.0)  # soft reboot: wait for the guest's ACPI shutdown
 SHUTDOWN_TIMEOUT = env.float("SHUTDOWN_TIMEOUT", default=60.0)  # os-stop: clean shutdown, then forced
 CONSOLE_OUTPUT_MAX_BYTES = env.int("CONSOLE_OUTPUT_MAX_BYTES", default=64 * 1024)
+# VNC consoles (Nova's vncserver_listen / vncserver_proxyclient_address): the address a
+# guest's VNC server listens on, and the address the console proxy reaches this host's VNC
+# servers at (a proxy on another host needs VNC_LISTEN=0.0.0.0 and this host's address here).
+VNC_LISTEN = env.str("VNC_LISTEN", default="127.0.0.1")
+VNC_PROXYCLIENT_ADDRESS = env.str("VNC_PROXYCLIENT_ADDRESS", default="127.0.0.1")
+CONSOLE_TOKEN_TTL = env.int("CONSOLE_TOKEN_TTL", default=600)  # seconds a console URL stays valid
+# --- reconciliation (beat fans each pass out to the live hosts; 0 = off) --------------------
+SYNC_POWER_STATE_INTERVAL = env.float("SYNC_POWER_STATE_INTERVAL", default=600.0)  # Nova's default
+# Domains running for deleted instances: noop, log, shutdown (destroy) or reap (destroy,
+# undefine, remove the disk). "log" by default: destructive periodic tasks are opt-in.
+RUNNING_DELETED_ACTION = env.str("RUNNING_DELETED_ACTION", default="log")
+RUNNING_DELETED_INTERVAL = env.float("RUNNING_DELETED_INTERVAL", default=1800.0)
+RUNNING_DELETED_TIMEOUT = env.float("RUNNING_DELETED_TIMEOUT", default=0.0)  # s after the delete
+ORPHAN_CLEANUP_INTERVAL = env.float("ORPHAN_CLEANUP_INTERVAL", default=600.0)  # leaked IPs, leases
+QUOTA_REFRESH_INTERVAL = env.float("QUOTA_REFRESH_INTERVAL", default=3600.0)
 
 # --- identity ----------------------------------------------------------------------------
 TOKEN_EXPIRATION = env.int("TOKEN_EXPIRATION", default=3600)  # seconds
@@ -192,6 +210,7 @@ INSTALLED_APPS = [
     "secgroups",
     "floating",
     "metadata",
+    "consoles",
     "django_htmx",
     "dashboard",
 ]
@@ -199,6 +218,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "cloudproj.middleware.RequestIdMiddleware",
     "cloudproj.observability.middleware.MetricsMiddleware",
+    "cloudproj.observability.middleware.AccessLogMiddleware",
     "cloudproj.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -325,13 +345,31 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("TOKEN_PURGE_INTERVAL", default=3600.0),
         "options": {"queue": "scheduler"},
     },
+    "purge-expired-console-tokens": {
+        "task": "consoles.purge_expired_tokens",
+        "schedule": env.float("CONSOLE_TOKEN_PURGE_INTERVAL", default=600.0),
+        "options": {"queue": "scheduler"},
+    },
 }
+# Reconciliation: one entry per pass whose interval is > 0 (compute/services/periodic_hosts.py)
+for _name, _task, _args, _interval in (
+    ("sync-power-states", "compute.fan_out_host_task", ["sync_power_states"], SYNC_POWER_STATE_INTERVAL),
+    ("running-deleted-instances", "compute.fan_out_host_task", ["running_deleted"], RUNNING_DELETED_INTERVAL),
+    ("network-orphans", "compute.fan_out_host_task", ["network_orphans"], ORPHAN_CLEANUP_INTERVAL),
+    ("refresh-quota-usages", "identity.refresh_quota_usages", [], QUOTA_REFRESH_INTERVAL),
+):
+    if _interval > 0:
+        CELERY_BEAT_SCHEDULE[_name] = {"task": _task, "args": _args, "schedule": _interval,
+                                       "options": {"queue": "scheduler"}}
 
 # --- observability -----------------------------------------------------------------------
 # GET /metrics answers only these client networks (it needs no token).
 METRICS_ALLOWED_CIDRS = env.list("METRICS_ALLOWED_CIDRS", default=["127.0.0.1/32", "::1/128"])
 # Workers (scheduler, agents) serve their task metrics on this port; 0 = off.
 METRICS_PORT = env.int("METRICS_PORT", default=0)
+# gunicorn's API workers write their samples here and /metrics adds them up
+# (cloudproj/gunicorn_conf.py sets a fresh temporary directory when this is unset)
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
 METRICS_BIND = env.str("METRICS_BIND", default="127.0.0.1")
 
 # --- logging -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@
   /image/             Image v2
   /admin/             Django admin
   /dashboard/         the web dashboard (sessions)
+  /vnc/               the noVNC console page (?token=); /vnc/websockify is the ASGI proxy
   /api/schema/        OpenAPI schema
   /metrics            Prometheus metrics (METRICS_ALLOWED_CIDRS)
 """
@@ -26,6 +27,7 @@ urlpatterns = [
     path("image/", include("images.api.urls")),
     path("admin/", admin.site.urls),
     path("dashboard/", include("dashboard.urls")),
+    path("vnc/", include("consoles.urls")),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[AllowAny]),

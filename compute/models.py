@@ -121,10 +121,15 @@ class Service(models.Model):
 
 def is_up(service: Service, now=None) -> bool:
     """Up = not forced down and the last heartbeat is younger than SERVICE_DOWN_TIME."""
-    if service.forced_down or service.last_seen_up is None:
+    return heartbeat_is_recent(service.forced_down, service.last_seen_up, now)
+
+
+def heartbeat_is_recent(forced_down: bool, last_seen_up, now=None) -> bool:
+    """is_up() on a service's raw columns (the scheduler reads thousands of rows as tuples)."""
+    if forced_down or last_seen_up is None:
         return False
     now = now or timezone.now()
-    return abs(now - service.last_seen_up) <= timedelta(seconds=settings.SERVICE_DOWN_TIME)
+    return abs(now - last_seen_up) <= timedelta(seconds=settings.SERVICE_DOWN_TIME)
 
 
 class ComputeNode(models.Model):

@@ -5,13 +5,15 @@ Messages carry ids only. The boot pipeline: `compute.schedule_instance` on `sche
 then `compute.allocate_ip` → `compute.fetch_image` → `compute.spawn` on compute.<host>
 (compute/services/build.py). Actions and deletes run on the instance's host queue.
 """
+import logging
+
 from celery import shared_task
 from celery.exceptions import Ignore
 
 from cloudproj.celery import host_queue
 
 from . import agent  # noqa: F401 - connects the worker_init/worker_shutdown handlers
-from .services import build, image_cache, lifecycle, snapshots
+from .services import build, image_cache, lifecycle, periodic_hosts, reconcile, snapshots
 
 
 @shared_task(name="compute.ping", ignore_result=False)
@@ -74,7 +76,42 @@ def get_console_output(instance_uuid: str, length: int | None = None) -> str:
     return lifecycle.console_tail(instance_uuid, length)
 
 
+@shared_task(name="compute.get_vnc_console", ignore_result=False)
+def get_vnc_console(instance_uuid: str) -> dict:
+    """Where the instance's live VNC server listens on this host ({"host", "port"} or {"error"})."""
+    return lifecycle.vnc_console(instance_uuid)
+
+
 @shared_task(name="compute.cleanup_image_cache", ignore_result=False)
 def cleanup_image_cache(min_age: float | None = None) -> list[str]:
     """Remove the cached bases no instance of this host uses (what the periodic cleanup does)."""
     return image_cache.cleanup_host_cache(agent.current_host(), min_age)
+
+
+@shared_task(name="compute.fan_out_host_task")
+def fan_out_host_task(kind: str) -> list[str]:
+    """Beat's entry point (queue `scheduler`): the host task of `kind` to every live host."""
+    return periodic_hosts.fan_out(kind)
+
+
+def _for_this_host(host: str) -> bool:
+    if host != agent.current_host():
+        logging.getLogger(__name__).warning("periodic task for %s reached %s: ignored", host, agent.current_host())
+        return False
+    return True
+
+
+@shared_task(name="compute.sync_power_states")
+def sync_power_states(host: str) -> dict | None:
+    return reconcile.sync_power_states(host) if _for_this_host(host) else None
+
+
+@shared_task(name="compute.running_deleted_instances")
+def running_deleted_instances(host: str) -> dict | None:
+    return reconcile.running_deleted(host) if _for_this_host(host) else None
+
+
+@shared_task(name="compute.reap_deleted_instance")
+def reap_deleted_instance(instance_uuid: str, host: str):
+    """After a force delete: the domain, disk and host state of the deleted instance go."""
+    return reconcile.reap_deleted(instance_uuid, host) if _for_this_host(host) else None

@@ -1,7 +1,10 @@
 """The dashboard, under /dashboard/."""
 from django.urls import path
 
-from .views import admin, auth, floating, instance_detail, instance_manage, instances, keypairs, launch
+from .views import (
+    admin, admin_flavors, admin_identity, admin_networks, admin_quotas, auth, floating, instance_detail,
+    instance_manage, instances, keypairs, launch, vnc,
+)
 
 app_name = "dashboard"
 INSTANCE = "instances/<uuid:instance_id>/"
@@ -16,6 +19,7 @@ urlpatterns = [
     path("instances/launch/", launch.launch, name="launch"),
     path(INSTANCE, instance_detail.instance_detail, name="instance"),
     path(INSTANCE + "console/", instance_detail.instance_console, name="instance-console"),
+    path(INSTANCE + "vnc/", vnc.instance_vnc, name="instance-vnc"),
     path(INSTANCE + "action/", instances.instance_action, name="instance-action"),
     path(INSTANCE + "delete/", instances.instance_delete, name="instance-delete"),
     path(INSTANCE + "rename/", instance_manage.instance_rename, name="instance-rename"),
@@ -36,4 +40,23 @@ urlpatterns = [
     path("admin/services/", admin.service_list, name="admin-services"),
     path("admin/services/update/", admin.service_update, name="admin-service-update"),
     path("admin/hypervisors/", admin.hypervisor_list, name="admin-hypervisors"),
+    # admin: flavors, projects/users/quotas, networks and floating ranges
+    path("admin/flavors/", admin_flavors.flavor_list, name="admin-flavors"),
+    path("admin/flavors/<str:flavorid>/delete/", admin_flavors.flavor_delete, name="admin-flavor-delete"),
+    path("admin/flavors/<str:flavorid>/access/", admin_flavors.flavor_access, name="admin-flavor-access"),
+    path("admin/flavors/<str:flavorid>/access/remove/", admin_flavors.flavor_access_remove,
+         name="admin-flavor-access-remove"),
+    path("admin/projects/", admin_identity.project_list, name="admin-projects"),
+    path("admin/projects/<str:project_id>/", admin_identity.project_detail, name="admin-project"),
+    path("admin/projects/<str:project_id>/enable/", admin_identity.project_enable, name="admin-project-enable"),
+    path("admin/projects/<str:project_id>/roles/", admin_identity.project_role_add, name="admin-project-role-add"),
+    path("admin/projects/<str:project_id>/roles/remove/", admin_identity.project_role_remove,
+         name="admin-project-role-remove"),
+    path("admin/projects/<str:project_id>/quotas/", admin_quotas.project_quotas, name="admin-project-quotas"),
+    path("admin/users/", admin_identity.user_list, name="admin-users"),
+    path("admin/quotas/", admin_quotas.default_quotas, name="admin-default-quotas"),
+    path("admin/networks/", admin_networks.network_list, name="admin-networks"),
+    path("admin/networks/<uuid:network_uuid>/delete/", admin_networks.network_delete, name="admin-network-delete"),
+    path("admin/floating-ranges/", admin_networks.floating_range_list, name="admin-floating-ranges"),
+    path("admin/floating-ranges/delete/", admin_networks.floating_range_delete, name="admin-floating-range-delete"),
 ]

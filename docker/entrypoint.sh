@@ -55,11 +55,12 @@ case "$role" in
         else
             $MANAGE bootstrap
         fi
-        exec gunicorn cloudproj.wsgi \
+        exec gunicorn cloudproj.asgi:application \
+            --worker-class uvicorn_worker.UvicornWorker \
+            --config python:cloudproj.gunicorn_conf \
             --bind "${API_BIND:-0.0.0.0}:${API_PORT:-8774}" \
             --workers "${GUNICORN_WORKERS:-4}" \
             --timeout "${GUNICORN_TIMEOUT:-120}" \
-            --access-logfile - \
             --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
             "$@"
         ;;

@@ -15,4 +15,8 @@ register({
     "compute:floating_ips:delete": "netadmin",
     "compute:floating_ips:add": "netadmin",
     "compute:floating_ips:remove": "netadmin",
+    # the ranges themselves (nova-manage floating create|list|delete; the dashboard's admin panel)
+    "compute:floating_ranges:list": "admin_api",
+    "compute:floating_ranges:create": "admin_api",
+    "compute:floating_ranges:delete": "admin_api",
 })

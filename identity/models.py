@@ -189,3 +189,18 @@ class LoginFailure(models.Model):
 
     def __str__(self):
         return f"{self.user_id}: {self.failures} failure(s), locked until {self.locked_until}"
+
+
+class QuotaClass(models.Model):
+    """An admin's override of a default limit (Nova's quota_classes; class "default" is the one
+    every project without its own Quota row gets, on top of settings.QUOTA_DEFAULTS)."""
+
+    class_name = models.CharField(max_length=255, default="default")
+    resource = models.CharField(max_length=64)
+    hard_limit = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["class_name", "resource"], name="unique_quota_class")]
+
+    def __str__(self):
+        return f"{self.class_name}.{self.resource}={self.hard_limit}"

@@ -111,6 +111,8 @@ ACTIONS: dict[str, str] = {
     "compute:quota_sets:detail": "project_reader_or_admin",
     "compute:quota_sets:update": "admin_api",
     "compute:quota_sets:delete": "admin_api",
+    "compute:quota_class_sets:show": "admin_api",  # the defaults every project starts from
+    "compute:quota_class_sets:update": "admin_api",
     "compute:limits": "any_authenticated",
     "compute:limits:other_project": "admin_api",
     "volume:quota_sets:show": "project_reader_or_admin",

@@ -35,7 +35,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Project, Quota, QuotaUsage, Reservation
+from .models import Project, Quota, QuotaClass, QuotaUsage, Reservation
 
 log = logging.getLogger(__name__)
 
@@ -112,13 +112,40 @@ class OverQuota(QuotaError):
 # --- limits --------------------------------------------------------------------------------
 
 
-def get_defaults() -> dict:
-    """{resource: default limit} for every known resource."""
+DEFAULT_CLASS = "default"
+
+
+def configured_defaults() -> dict:
+    """{resource: limit} from the settings alone (what an admin's defaults start from)."""
     return {**BUILTIN_DEFAULTS, **getattr(settings, "QUOTA_DEFAULTS", {})}
 
 
+def get_defaults() -> dict:
+    """{resource: default limit} for every known resource: the settings, overridden by the
+    admin's "default" quota class (os-quota-class-sets/default, the dashboard's Default quotas)."""
+    defaults = configured_defaults()
+    rows = QuotaClass.objects.filter(class_name=DEFAULT_CLASS).values_list("resource", "hard_limit")
+    for resource, limit in rows:
+        if resource in defaults:
+            defaults[resource] = limit
+    return defaults
+
+
+def set_defaults(limits: dict) -> dict:
+    """Change default limits (all or nothing). Any value from -1 to 2**31-1 is accepted: as in
+    Nova's quota classes, a default is not checked against any project's usage (a project
+    already above it keeps what it has and cannot grow)."""
+    values = {resource: validate_limit(resource, limit) for resource, limit in limits.items()}
+    with transaction.atomic():
+        for resource, limit in values.items():
+            QuotaClass.objects.update_or_create(
+                class_name=DEFAULT_CLASS, resource=resource, defaults={"hard_limit": limit}
+            )
+    return values
+
+
 def known_resources() -> frozenset:
-    return frozenset(get_defaults())
+    return frozenset(configured_defaults())
 
 
 def _project_id(project) -> str:
@@ -244,7 +271,7 @@ def parse_quota_update(body, allowed, allow_force: bool = True) -> tuple[dict, b
 
 def get_usages(project) -> dict:
     """{resource: {"in_use": n, "reserved": n}} for every known resource (0 when untracked)."""
-    usages = {resource: {"in_use": 0, "reserved": 0} for resource in get_defaults()}
+    usages = {resource: {"in_use": 0, "reserved": 0} for resource in configured_defaults()}
     rows = QuotaUsage.objects.filter(project_id=_project_id(project)).values_list(
         "resource", "in_use", "reserved"
     )

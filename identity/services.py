@@ -79,6 +79,16 @@ def create_user(
     return user
 
 
+def create_user_with_role(name: str, password: str | None, default_project: Project | None = None,
+                          role: Role | None = None, **fields) -> User:
+    """A user and, when given, its first role on its default project: both or neither."""
+    with transaction.atomic():
+        user = create_user(name, password, default_project=default_project, **fields)
+        if role is not None and default_project is not None:
+            assign_role(user, role, default_project)
+    return user
+
+
 def create_ec2_credential(user: User, project: Project, access: str | None = None, secret: str | None = None):
     fields = {"user": user, "project": project}
     if access:

@@ -14,3 +14,11 @@ def expire_quota_reservations() -> int:
 def purge_expired_tokens() -> int:
     """Delete tokens that expired more than a day ago (they can never validate again)."""
     return tokens.purge_expired()
+
+
+@shared_task(name="identity.refresh_quota_usages")
+def refresh_quota_usages() -> int:
+    """Recount quota usage from the real resources; returns how many rows were fixed."""
+    from . import usage_refresh
+
+    return len(usage_refresh.refresh())

@@ -58,3 +58,16 @@ def teardown_network(network_id: int) -> None:
 @shared_task(name="network.supervise", acks_late=True)
 def supervise(host: str | None = None) -> dict:
     return {str(k): v for k, v in host_service.supervise_host_networks(_current_host(host)).items()}
+
+
+@shared_task(name="network.cleanup_orphans")
+def cleanup_orphans(host: str) -> dict | None:
+    """Periodic (beat fan-out): leaked fixed/floating IPs, stale leases, chains and NAT."""
+    from compute.agent import current_host
+
+    from .services.orphans import cleanup_orphans as run
+
+    if host != current_host():
+        log.warning("orphan cleanup for %s reached %s: ignored", host, current_host())
+        return None
+    return run(host)

@@ -2,10 +2,11 @@
 """`make run`: the whole cloud on this machine, in the foreground, until Ctrl-C.
 
 Prepares the host (libvirtd when root), migrates, seeds defaults and writes the admin's
-credentials to .cloud/, then starts and supervises: the API + dashboard (gunicorn), the
-metadata service (gunicorn metadata.wsgi), the scheduler worker, one host agent for this
-machine, beat and flower. A process that dies is restarted. Environment variables (see
-cloudproj/settings.py) override every default.
+credentials to .cloud/, then starts and supervises: the API + dashboard (gunicorn with
+uvicorn workers: ASGI, for the VNC console's websockets), the metadata service (gunicorn
+metadata.wsgi), the scheduler worker, one host agent for this machine, beat and flower. A
+process that dies is restarted. Environment variables (see cloudproj/settings.py) override
+every default.
 """
 import fcntl
 import json
@@ -99,8 +100,9 @@ def process_table(host: str, bind: str, port: str, flower_port: str,
     celery = str(BIN / "celery")
     return {
         "api": [
-            str(BIN / "gunicorn"), "cloudproj.wsgi", "--bind", f"{bind}:{port}",
-            "--workers", "2", "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5",
+            str(BIN / "gunicorn"), "cloudproj.asgi:application", "--worker-class", "uvicorn_worker.UvicornWorker",
+            "--config", "python:cloudproj.gunicorn_conf",
+            "--bind", f"{bind}:{port}", "--workers", "2", "--graceful-timeout", "5",
         ],
         # nova-api-metadata: guests reach it at 169.254.169.254:80 (the agent's DNAT)
         "metadata": [

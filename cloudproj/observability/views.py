@@ -26,5 +26,17 @@ def metrics(request):
     scrape = CollectorRegistry(auto_describe=False)
     scrape.register(InstanceStateCollector())
     scrape.register(QueueDepthCollector())
-    body = generate_latest(REGISTRY) + generate_latest(scrape)
+    body = generate_latest(process_registry()) + generate_latest(scrape)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
+
+
+def process_registry():
+    """This process's metrics, or under gunicorn's prefork workers (PROMETHEUS_MULTIPROC_DIR,
+    cloudproj.gunicorn_conf) those of every worker, read from their files."""
+    if not settings.PROMETHEUS_MULTIPROC_DIR:
+        return REGISTRY
+    from prometheus_client import multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry

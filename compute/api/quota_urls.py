@@ -2,7 +2,7 @@
 from django.urls import re_path
 
 from .limits import LimitsView
-from .quotas import QuotaSetDefaultsView, QuotaSetDetailView, QuotaSetView
+from .quotas import QuotaClassSetView, QuotaSetDefaultsView, QuotaSetDetailView, QuotaSetView
 
 PROJECT = r"(?P<project_id>[^/]+)"
 
@@ -10,5 +10,7 @@ urlpatterns = [
     re_path(rf"^os-quota-sets/{PROJECT}/defaults/?$", QuotaSetDefaultsView.as_view(), name="compute-quota-defaults"),
     re_path(rf"^os-quota-sets/{PROJECT}/detail/?$", QuotaSetDetailView.as_view(), name="compute-quota-detail"),
     re_path(rf"^os-quota-sets/{PROJECT}/?$", QuotaSetView.as_view(), name="compute-quota-set"),
+    re_path(r"^os-quota-class-sets/(?P<class_name>[^/]+)/?$", QuotaClassSetView.as_view(),
+             name="compute-quota-class-set"),
     re_path(r"^limits/?$", LimitsView.as_view(), name="compute-limits"),
 ]

@@ -1,4 +1,5 @@
-"""Compute quota sets: /compute/v2.1/os-quota-sets/{project_id}[/defaults|/detail].
+"""Compute quota sets: /compute/v2.1/os-quota-sets/{project_id}[/defaults|/detail], and the
+defaults themselves: /compute/v2.1/os-quota-class-sets/default (admin).
 
 Who may see what (identity.policy):
 - show/detail: admins for any project; members and readers only for their own project.
@@ -95,3 +96,32 @@ class QuotaSetDetailView(ComputeAPIView):
         project = get_project_or_404(project_id)
         body = {"id": project.id, **compute_quota_set(quotas.get_quota_details(project))}
         return Response({"quota_set": body})
+
+
+class QuotaClassSetView(ComputeAPIView):
+    """GET/PUT /os-quota-class-sets/default: the defaults every project without its own limits
+    gets (admin only). Any value from -1 to 2**31-1 is accepted, as in Nova: a default is not
+    checked against projects' usage. Only the "default" class exists here."""
+
+    def _check_class(self, class_name: str) -> None:
+        if class_name != quotas.DEFAULT_CLASS:
+            raise NotFound(f"Quota class {class_name} could not be found (only 'default' is used).")
+
+    def get(self, request, class_name):
+        policy.enforce(self.ctx, "compute:quota_class_sets:show")
+        self._check_class(class_name)
+        return Response({"quota_class_set": {"id": class_name, **compute_quota_set(quotas.get_defaults())}})
+
+    def put(self, request, class_name):
+        policy.enforce(self.ctx, "compute:quota_class_sets:update")
+        self._check_class(class_name)
+        body = request.data
+        if not isinstance(body, dict) or set(body) != {"quota_class_set"}:
+            raise BadRequest("The request body must be an object with only a 'quota_class_set' object.")
+        try:
+            values, _force = quotas.parse_quota_update({"quota_set": body["quota_class_set"]},
+                                                       quotas.COMPUTE_RESOURCES, allow_force=False)
+            quotas.set_defaults(values)
+        except quotas.QuotaError as exc:
+            raise quota_error(exc) from None
+        return Response({"quota_class_set": compute_quota_set(quotas.get_defaults())})

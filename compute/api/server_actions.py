@@ -6,6 +6,8 @@
     {"rebuild": {"imageRef", "name"?, "metadata"?, ...}}   202 + the server
     {"os-getConsoleOutput": {"length": n|null}}           200 {"output": "..."}
     {"createImage": {"name", "metadata"?}}    202, Location: the snapshot image
+    {"os-resetState": {"state": "active"|"error"}}   202   admins (os-admin-actions:reset_state)
+    {"forceDelete": null}                     202   delete in any state, host or not
 
 A state that does not allow the action answers 409 (compute.states.check_allowed).
 Other apps add actions (addFloatingIp, addSecurityGroup ...) with `register_action` from
@@ -63,6 +65,8 @@ class ServerActionView(ServerAPIView):
             "rebuild": self.rebuild,
             "os-getConsoleOutput": self.console_output,
             "createImage": self.create_image,
+            "os-resetState": self.reset_state,
+            "forceDelete": self.force_delete,
         }.get(action)
         if handler is None and action in EXTRA_ACTIONS:
             return EXTRA_ACTIONS[action](self, server_id, value)
@@ -99,6 +103,19 @@ class ServerActionView(ServerAPIView):
         if changes:
             instance_service.update_state(instance, **changes)
         return Response(self.show(instance), status=202)
+
+    def reset_state(self, server_id, value):
+        body = check_object(value, "os-resetState", {"state"})
+        instance = self.server(server_id, "compute:servers:reset_state")
+        operations.reset_state(self.ctx, instance, body.get("state"))
+        return Response(status=202)
+
+    def force_delete(self, server_id, value):
+        if value not in (None, {}):
+            raise BadRequest("Invalid input for field/attribute forceDelete: must be null.")
+        instance = self.server(server_id, "compute:servers:force_delete")
+        operations.force_delete(self.ctx, instance)
+        return Response(status=202)
 
     def create_image(self, server_id, value):
         body = check_object(value, "createImage", {"name", "metadata"})

@@ -31,6 +31,7 @@ from .request_spec import RequestSpec
 log = logging.getLogger(__name__)
 
 MAX_ROUNDS = 10
+CLAIM_WINDOW = 32  # hosts ranked per claim query (claim_best)
 
 
 class ClaimFailed(ComputeError):
@@ -139,11 +140,12 @@ def claim_best(host_states, instance) -> Claim | None:
     claim holds right now, in one transaction: one SELECT ... ORDER BY rank FOR UPDATE SKIP
     LOCKED LIMIT 1 per attempt, so concurrent boots spread over the hosts instead of queueing
     behind the best one. Hosts found full are skipped. None when every remaining host is
-    busy (the caller then waits for them with `claim`)."""
-    ranks = {}
-    for rank, state in enumerate(host_states):
-        ranks.setdefault(state.node_id, rank)
-    if not ranks:
+    busy (the caller then waits for them with `claim`).
+
+    The ranking goes to the database CLAIM_WINDOW hosts at a time (best first): a CASE over
+    all of 10,000 hosts took seconds to build and plan, and the best few nearly always win."""
+    ranked = list(dict.fromkeys(state.node_id for state in host_states))
+    if not ranked:
         return None
     pk = _instance_pk(instance)
     with transaction.atomic():
@@ -151,26 +153,37 @@ def claim_best(host_states, instance) -> Claim | None:
         existing = Claim.objects.filter(instance_id=pk).first()
         if existing is not None:
             return existing
-        order = Case(*[When(id=node_id, then=Value(rank)) for node_id, rank in ranks.items()],
-                     output_field=IntegerField())
-        remaining = set(ranks)
-        while remaining:
-            compute_node = (
-                _nodes().select_for_update(skip_locked=True, of=("self",))
-                .filter(id__in=remaining).annotate(rank=order).order_by("rank", "id").first()
-            )
-            if compute_node is None:
-                return None  # all busy
-            try:
-                with transaction.atomic():
-                    result = _take(inst, compute_node)
-            except ClaimFailed as exc:
-                log.info("claim_best: %s", exc.message)
-                remaining.discard(compute_node.id)
-                continue
-            _copy_back(instance, inst)
-            return result
+        some_busy = False
+        for first in range(0, len(ranked), CLAIM_WINDOW):
+            result, busy = _claim_in_window(inst, ranked[first:first + CLAIM_WINDOW])
+            if result is not None:
+                _copy_back(instance, inst)
+                return result
+            some_busy = some_busy or busy
+        if some_busy:
+            return None
     raise ClaimFailed(f"Claim of instance {inst.uuid} failed: every candidate host is full.")
+
+
+def _claim_in_window(inst: Instance, node_ids: list) -> tuple[Claim | None, bool]:
+    """(the claim on the best free node of `node_ids` with room, whether some were busy)."""
+    order = Case(*[When(id=node_id, then=Value(rank)) for rank, node_id in enumerate(node_ids)],
+                 output_field=IntegerField())
+    remaining = set(node_ids)
+    while remaining:
+        compute_node = (
+            _nodes().select_for_update(skip_locked=True, of=("self",))
+            .filter(id__in=remaining).annotate(rank=order).order_by("rank", "id").first()
+        )
+        if compute_node is None:
+            return None, True  # the rest are busy
+        try:
+            with transaction.atomic():
+                return _take(inst, compute_node), False
+        except ClaimFailed as exc:
+            log.info("claim_best: %s", exc.message)
+            remaining.discard(compute_node.id)
+    return None, False
 
 
 def release(host: str | None, instance, clear_host: bool = False) -> bool:

@@ -218,6 +218,8 @@ def build_spec(instance: Instance) -> InstanceSpec:
         nics=nics(instance),
         virt_type=settings.VIRT_TYPE,
         volumes=host_hooks.extra_disks(instance),
+        vnc_listen=settings.VNC_LISTEN,
+        host=instance.host or None,
     )
 
 

@@ -173,3 +173,26 @@ def console_tail(instance_uuid, length: int | None = None) -> str:
         lines = text.splitlines(keepends=True)
         text = "".join(lines[-length:]) if length > 0 else ""
     return text
+
+
+WILDCARD_ADDRESSES = ("0.0.0.0", "::", "")
+
+
+def vnc_console(instance_uuid) -> dict:
+    """Where a console proxy reaches the instance's VNC server on this host: {"host", "port"},
+    or {"error": reason} when the domain has none (not running, no VNC). A server listening on
+    every address is reached at VNC_PROXYCLIENT_ADDRESS."""
+    from ..virt.driver import InstanceNotFound
+
+    instance = Instance.objects.filter(uuid=instance_uuid).first()
+    if instance is None:
+        return {"error": f"Instance {instance_uuid} could not be found."}
+    try:
+        address = hr.driver().get_vnc_address(str(instance.uuid))
+    except InstanceNotFound:
+        address = None
+    if address is None:
+        return {"error": f"Instance {instance_uuid} has no running VNC server on this host."}
+    listen, port = address
+    host = settings.VNC_PROXYCLIENT_ADDRESS if listen in WILDCARD_ADDRESSES else listen
+    return {"host": host, "port": port}

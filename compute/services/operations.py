@@ -117,14 +117,20 @@ def compute_is_up(host: str | None) -> bool:
     return service is not None and service.is_up
 
 
+def _locked_unless_deleted(instance: Instance) -> Instance | None:
+    """The row locked FOR UPDATE (inside a transaction), or None when it is deleted already."""
+    row = Instance.all_objects.select_for_update().get(pk=instance.pk)
+    return None if row.deleted_at is not None else row
+
+
 def delete_server(ctx, instance: Instance) -> None:
     """Delete in any state. With a live host: task_state deleting and the host tears the
     domain, disk and address down. Without one (never scheduled, rolled back, or the host
     is down): released here, and the host's leftovers are reaped when it comes back."""
     states.check_allowed(instance, "delete", is_admin=getattr(ctx, "is_admin", False))
     with transaction.atomic():
-        row = Instance.all_objects.select_for_update().get(pk=instance.pk)
-        if row.deleted_at is not None:
+        row = _locked_unless_deleted(instance)
+        if row is None:
             return
         action = start_action(row, "delete", ctx)
         update_state(row, task_state=T.DELETING)
@@ -211,3 +217,44 @@ def console_output(ctx, instance: Instance, length=None) -> str:
     if not instance.host:
         raise Conflict(f"Instance {instance.uuid} has no host yet: there is no console output.")
     return rpc.call(instance.host, CONSOLE_TASK, str(instance.uuid), length)
+
+
+# --- admin repairs -----------------------------------------------------------------------------
+
+RESET_STATES = {"active": states.ACTIVE, "error": states.ERROR}
+REAP_TASK = "compute.reap_deleted_instance"
+
+
+def reset_state(ctx, instance: Instance, state) -> Instance:
+    """Nova's os-resetState (admins): vm_state active or error, the task cleared. Only the row
+    changes; a host still working on the old task finds its task_state gone and stops."""
+    if not isinstance(state, str) or state.lower() not in RESET_STATES:
+        raise Invalid("Invalid input for field/attribute state: must be 'active' or 'error'.")
+    if instance.deleted_at is not None:
+        raise Conflict(f"Cannot 'resetState' instance {instance.uuid} while it is in vm_state deleted")
+    with transaction.atomic():
+        action = start_action(instance, "resetState", ctx)
+        update_state(instance, vm_state=RESET_STATES[state.lower()], task_state=None)
+        finish_action(action)
+    log.info("instance %s reset to %s by %s", instance.uuid, state.lower(), getattr(ctx, "user_id", "-"))
+    return instance
+
+
+def force_delete(ctx, instance: Instance) -> None:
+    """Delete whatever the vm and task states, without waiting for the host: addresses,
+    claim, quota, floating IPs, group memberships and volume attachments are released now and
+    the row is soft-deleted. The host then removes the domain and disk (if it is up; else
+    the running-deleted reconciliation finds them when it comes back)."""
+    states.check_allowed(instance, "force_delete", is_admin=getattr(ctx, "is_admin", False))
+    with transaction.atomic():
+        row = _locked_unless_deleted(instance)
+        if row is None:
+            return
+        action = start_action(row, "forceDelete", ctx)
+        release_addresses(row)
+        soft_delete(row)
+        finish_action(action)
+        if compute_is_up(row.host):
+            rpc.to_host(row.host, REAP_TASK, str(row.uuid), row.host)
+    instance.deleted_at, instance.vm_state, instance.task_state = row.deleted_at, row.vm_state, row.task_state
+    log.info("instance %s force-deleted (host %s)", row.uuid, row.host or "none")

@@ -87,6 +87,34 @@ class Cloud:
         argv = ["scheduler", "--host", "sched", "--concurrency", str(concurrency)]
         return self._start("scheduler", argv, {**self.env, **{k: str(v) for k, v in env.items()}})
 
+    def start_api(self, port: int, workers: int = 2, **env) -> str:
+        """gunicorn cloudproj.wsgi on 127.0.0.1:`port` as `make run` starts it (prefork
+        workers with threads); returns its base URL once it answers."""
+        import urllib.error
+        import urllib.request
+
+        log = self.tmp_path / "api.log"
+        argv = [str(Path(sys.executable).with_name("gunicorn")), "cloudproj.wsgi", "--config",
+                "python:cloudproj.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
+                "--workers", str(workers), "--threads", "4", "--graceful-timeout", "5"]
+        with open(log, "a") as out:
+            proc = subprocess.Popen(argv, cwd=ROOT, env={**self.env, **{k: str(v) for k, v in env.items()}},
+                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs["api"] = (proc, log)
+        base = f"http://127.0.0.1:{port}"
+
+        def answering():
+            try:
+                urllib.request.urlopen(base + "/", timeout=2)
+            except urllib.error.HTTPError:
+                return True
+            except OSError:
+                return False
+            return True
+
+        self.wait(answering, 60, "the API to answer")
+        return base
+
     def start_agent(self, host: str, concurrency: int = 4, **env) -> subprocess.Popen:
         state = self.state_path(host)
         state.mkdir(parents=True, exist_ok=True)
@@ -115,6 +143,12 @@ class Cloud:
             text = log.read_text(errors="replace") if log.exists() else ""
             parts.append(f"----- {key} -----\n{text[-limit:]}")
         return "\n".join(parts)
+
+    def logs_of(self, key: str) -> str:
+        """The whole log of one process (running or killed)."""
+        logs = dict(self.killed)
+        logs.update({k: log for k, (_p, log) in self.procs.items()})
+        return logs[key].read_text(errors="replace") if key in logs and logs[key].exists() else ""
 
     def check_alive(self) -> None:
         for key, (proc, _log) in self.procs.items():

@@ -33,6 +33,8 @@ def build_element(spec: InstanceSpec) -> ET.Element:
     # libvirt keeps one element per namespace in <metadata>; ours carries the display name
     instance = ET.SubElement(metadata, f"{{{METADATA_NS}}}instance")
     _sub(instance, f"{{{METADATA_NS}}}display-name", spec.display_name)
+    if spec.host:
+        _sub(instance, f"{{{METADATA_NS}}}host", spec.host)
     _sub(domain, "memory", spec.memory_kib, unit="KiB")
     _sub(domain, "currentMemory", spec.memory_kib, unit="KiB")
     _sub(domain, "vcpu", spec.vcpus, placement="static")
@@ -103,3 +105,9 @@ def parse_display_name(xml: str) -> str | None:
     """The display name stored in <metadata> (None when absent)."""
     root = ET.fromstring(xml)
     return root.findtext(f"metadata/{{{METADATA_NS}}}instance/{{{METADATA_NS}}}display-name")
+
+
+def parse_host(xml: str) -> str | None:
+    """The owning host stored in <metadata> (None for a domain without one: not ours)."""
+    root = ET.fromstring(xml)
+    return root.findtext(f"metadata/{{{METADATA_NS}}}instance/{{{METADATA_NS}}}host")

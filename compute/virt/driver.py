@@ -101,6 +101,10 @@ class ComputeDriver:
         """Names of all domains defined on this host (running or not)."""
         raise NotImplementedError
 
+    def domain_owner(self, instance) -> str | None:
+        """The host the domain was made for (from its metadata), None when unknown."""
+        raise NotImplementedError
+
     def instance_exists(self, instance) -> bool:
         raise NotImplementedError
 
@@ -142,6 +146,10 @@ class ComputeDriver:
         raise NotImplementedError
 
     def console_log(self, instance, max_bytes: int = 64 * 1024) -> str:
+        raise NotImplementedError
+
+    def get_vnc_address(self, instance) -> tuple[str, int] | None:
+        """(listen address, port) of the running guest's VNC server; None without one."""
         raise NotImplementedError
 
     def close(self) -> None:

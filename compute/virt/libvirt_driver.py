@@ -20,7 +20,7 @@ from django.conf import settings
 from . import power_state as ps
 from . import volume_attach
 from .console import DEFAULT_MAX_BYTES, read_tail
-from .domain_xml import build_domain_xml
+from .domain_xml import build_domain_xml, parse_host
 from .driver import (
     ComputeDriver,
     DriverError,
@@ -280,6 +280,18 @@ class LibvirtDriver(ComputeDriver):
             return False
         return True
 
+    def domain_owner(self, instance) -> str | None:
+        """The host named in the domain's cloudproj metadata (None: absent, or a foreign
+        domain that has none)."""
+        try:
+            xml = self._dom_call("XMLDesc", instance, lambda d: d.XMLDesc(0))
+        except InstanceNotFound:
+            return None
+        try:
+            return parse_host(xml)
+        except ET.ParseError:
+            return None
+
     def host_stats(self, refresh: bool = True) -> HostStats:
         info = self._call("getInfo", lambda c: c.getInfo())
         hv_type = self._call("getType", lambda c: c.getType())
@@ -532,6 +544,11 @@ class LibvirtDriver(ComputeDriver):
             raise DriverError(f"console_log needs a spec, a log path or an instance name, not {instance!r}")
         return read_tail(path, max_bytes)
 
+    def get_vnc_address(self, instance) -> tuple[str, int] | None:
+        """(listen address, port) of the running domain's VNC server, read from its live XML
+        (autoport: the port is only known once the domain runs); None without one."""
+        return self._dom_call("vnc_address", instance, lambda dom: vnc_address_of(dom.XMLDesc(0)))
+
     def attach_volume(self, instance, connection: dict, serial: str, device: str | None = None) -> str:
         """Attach a volume as the next free virtio disk; returns its target (vdX)."""
         return self._dom_call("attachDevice", instance,
@@ -585,3 +602,18 @@ def _undefine(dom) -> None:
     if dom.hasManagedSaveImage(0):
         dom.managedSaveRemove(0)
     dom.undefine()
+
+
+def vnc_address_of(domain_xml: str) -> tuple[str, int] | None:
+    """(listen, port) of the first VNC <graphics> of a live domain XML; None when it has no
+    VNC server or no port yet (-1: not running)."""
+    graphics = ET.fromstring(domain_xml).find("./devices/graphics[@type='vnc']")
+    if graphics is None:
+        return None
+    try:
+        port = int(graphics.get("port", "-1"))
+    except ValueError:
+        return None
+    if port <= 0:
+        return None
+    return graphics.get("listen") or "127.0.0.1", port

@@ -14,6 +14,8 @@ from .driver import InvalidSpec
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 INSTANCE_NAME_TEMPLATE = "instance-%08x"
+INSTANCE_NAME_RE = re.compile(r"^instance-[0-9a-f]{8,}\Z")  # names INSTANCE_NAME_TEMPLATE makes
+HOST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,254}\Z")
 MAC_RE = re.compile(r"^fa:16:3e(:[0-9a-f]{2}){3}\Z")
 # Linux interface names: IFNAMSIZ 16 incl. NUL -> at most 15 chars, no '/', ':' or blanks
 BRIDGE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}\Z")
@@ -73,6 +75,9 @@ class InstanceSpec:
     vnc_listen: str = "127.0.0.1"
     # attached volumes: {"kind", "path", "format", "target", "serial"} (see virt/volume_attach.py)
     volumes: list = field(default_factory=list)
+    # the agent (host) that owns the domain, kept in its <metadata>: reconciliation only
+    # ever touches domains of its own host (several agents may share one libvirt)
+    host: str | None = None
 
     def __post_init__(self):
         for attr in ("disk_path", "console_log_path", "kernel_path", "initrd_path"):
@@ -131,6 +136,8 @@ class InstanceSpec:
             raise InvalidSpec("vnc must be a boolean")
         if not isinstance(self.vnc_listen, str) or not VNC_LISTEN_RE.match(self.vnc_listen):
             raise InvalidSpec(f"vnc_listen {self.vnc_listen!r} is not an IP address")
+        if self.host is not None and (not isinstance(self.host, str) or not HOST_RE.match(self.host)):
+            raise InvalidSpec(f"host {self.host!r} is not a valid host name")
         macs = [n.mac for n in self.nics]
         if len(set(macs)) != len(macs):
             raise InvalidSpec("two NICs have the same MAC address")

@@ -70,6 +70,11 @@ class Browser:
 
 @pytest.fixture
 def browser(live_server, request, tmp_path):
+    yield from open_browser(live_server.url, request, tmp_path)
+
+
+def open_browser(base_url: str, request, tmp_path):
+    """The `browser` fixture's session against the site at `base_url` (a generator: yield from)."""
     missing = _missing()
     if missing:
         pytest.skip(f"browser tests need {missing}")
@@ -90,7 +95,7 @@ def browser(live_server, request, tmp_path):
     except WebDriverException as exc:
         pytest.skip(f"chromium could not start headless: {exc.msg}")
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    session = Browser(driver, live_server.url, request.node.name, downloads)
+    session = Browser(driver, base_url, request.node.name, downloads)
     for old in ARTIFACTS.glob(f"{session.name}-*.png"):  # screenshots of an earlier run of this test
         old.unlink()
     yield session

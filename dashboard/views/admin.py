@@ -1,4 +1,6 @@
-"""Admin panels: services (up/down, enable/disable with a reason) and hypervisors (capacity)."""
+"""Admin panels: services (up/down, enable/disable with a reason) and hypervisors (capacity:
+vCPU, RAM, disk used/total and instances against MAX_INSTANCES_PER_HOST)."""
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -51,6 +53,7 @@ def hypervisor_list(request):
             ("vCPUs", node.vcpus_used, node.vcpus, ""),
             ("RAM", node.memory_mb_used, node.memory_mb, "MB"),
             ("Disk", node.local_gb_used, node.local_gb, "GB"),
+            ("Instances", node.num_instances, settings.MAX_INSTANCES_PER_HOST, ""),  # NumInstancesFilter's limit
         ]
         rows.append({
             "node": node, "up": is_up(node.service), "disabled": node.service.disabled,

@@ -37,6 +37,7 @@ def _filters(request) -> dict:
         "q": request.GET.get("q", "").strip(),
         "status": request.GET.get("status", "").strip().upper(),
         "host": request.GET.get("host", "").strip(),
+        "project": request.GET.get("project", "").strip(),
     }
 
 
@@ -57,6 +58,8 @@ def _filtered(qs, filters: dict, all_projects: bool):
         qs = qs.filter(query) if query is not None else qs.none()
     if all_projects and filters["host"]:
         qs = qs.filter(host=filters["host"])
+    if all_projects and filters["project"]:
+        qs = qs.filter(project_id=filters["project"])
     return qs
 
 
@@ -77,7 +80,10 @@ def _list(request, all_projects: bool):
     if all_projects:
         from compute.services import hosts
 
+        from identity.models import Project
+
         context["hosts"] = [host for host, _zone in hosts.hosts()]
+        context["projects"] = Project.objects.order_by("name").values_list("id", "name")
     return render(request, "dashboard/instances/list.html", context)
 
 

@@ -112,3 +112,40 @@ def delete_range(ip_range) -> int:
 
 def pools() -> list[str]:
     return list(FloatingIP.objects.order_by("pool").values_list("pool", flat=True).distinct())
+
+
+def summarize() -> list[dict]:
+    """The floating addresses as ranges: runs of consecutive addresses in one pool and interface,
+    each {"first", "last", "pool", "interface", "total", "used", "free", "cidr"}; `cidr` is the
+    range `delete_range` takes when the run is exactly the addresses of one (else None)."""
+    rows = sorted(
+        ((int(ipaddress.IPv4Address(a)), pool, interface, project_id is not None)
+         for a, pool, interface, project_id in FloatingIP.objects.values_list("address", "pool", "interface",
+                                                                               "project_id")),
+    )
+    runs: list[dict] = []
+    for number, pool, interface, used in rows:
+        run = runs[-1] if runs else None
+        if run is None or number != run["_last"] + 1 or (pool, interface) != (run["pool"], run["interface"]):
+            run = {"_first": number, "_last": number, "pool": pool, "interface": interface, "total": 0, "used": 0}
+            runs.append(run)
+        run["_last"] = number
+        run["total"] += 1
+        run["used"] += used
+    for run in runs:
+        first, last = ipaddress.IPv4Address(run.pop("_first")), ipaddress.IPv4Address(run.pop("_last"))
+        run.update(first=str(first), last=str(last), free=run["total"] - run["used"], cidr=_exact_cidr(first, last))
+    return runs
+
+
+def _exact_cidr(first: ipaddress.IPv4Address, last: ipaddress.IPv4Address) -> str | None:
+    """The CIDR whose usable addresses are exactly first..last (a /31../32 itself, else hosts)."""
+    if first == last:
+        return f"{first}/32"
+    for candidate in ipaddress.summarize_address_range(first - 1, last + 1) if int(first) > 0 else ():
+        if int(candidate.network_address) == int(first) - 1 and int(candidate.broadcast_address) == int(last) + 1:
+            return str(candidate)
+    blocks = list(ipaddress.summarize_address_range(first, last))
+    if len(blocks) == 1 and blocks[0].prefixlen == 31:
+        return str(blocks[0])
+    return None

@@ -233,3 +233,33 @@ def stop(network_id: int, timeout: float = 5.0) -> bool:
         os.kill(running, signal.SIGKILL)
     paths(network_id)["pid"].unlink(missing_ok=True)
     return True
+
+
+def drop_leases(cfg: DnsmasqConfig, entries) -> list[tuple[str, str]]:
+    """Remove the leases no hosts-file entry accounts for ((mac, ip) pairs; an address handed
+    to another MAC would otherwise be refused as "leased to" the old one). dnsmasq keeps its
+    leases in memory and rewrites the file, so it is stopped, the file rewritten, and started
+    again (only when there is something to drop). Call with network_lock held.
+    Returns the dropped (mac, ip) pairs."""
+    wanted = {(validate.mac(e.mac).lower(), validate.ipv4(e.ip)) for e in entries}
+    p = paths(cfg.network_id)
+    try:
+        lines = p["leases"].read_text().splitlines()
+    except FileNotFoundError:
+        return []
+    keep, dropped = [], []
+    for line in lines:
+        parts = line.split()
+        if len(parts) >= 3 and (parts[1].lower(), parts[2]) not in wanted:
+            dropped.append((parts[1].lower(), parts[2]))
+        else:
+            keep.append(line)
+    if not dropped:
+        return []
+    was_running = stop(cfg.network_id)
+    tmp = p["leases"].with_name(".leases.tmp")
+    tmp.write_text("".join(line + "\n" for line in keep))
+    os.replace(tmp, p["leases"])
+    if was_running:
+        ensure(cfg, entries)
+    return dropped

@@ -138,3 +138,11 @@ def set_host(network: Network, host: str | None) -> Network:
         row.host = host.strip() if host else None
         row.save(update_fields=["host", "updated_at"])
     return row
+
+
+def create_for_manager(label: str, cidr: str, vlan_start: int | None = None, **options) -> list[Network]:
+    """What `network create` does: VLAN networks when a VLAN is given or NETWORK_MANAGER is
+    vlan, else one Flat/FlatDHCP network (options: create_network's keyword arguments)."""
+    if vlan_start is not None or is_vlan():
+        return create_vlan_networks(label, cidr, vlan_start=vlan_start, **options)
+    return [create_network(label, cidr, **options)]

@@ -66,11 +66,8 @@ class Command(CategoryCommand):
         if options["injected"] is not None:
             common["injected"] = _bool(options["injected"], "--injected")
         try:
-            if options["vlan_start"] is not None or vlan_svc.is_vlan():
-                created = vlan_svc.create_vlan_networks(options["label"], options["fixed_range_v4"],
-                                                        vlan_start=options["vlan_start"], **common)
-            else:
-                created = [svc.create_network(options["label"], options["fixed_range_v4"], **common)]
+            created = vlan_svc.create_for_manager(options["label"], options["fixed_range_v4"],
+                                                  vlan_start=options["vlan_start"], **common)
         except NetworkError as exc:
             raise CommandError(exc.message) from exc
         for network in created:

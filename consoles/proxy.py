@@ -1,0 +1,93 @@
+"""The websocket half of the console proxy (websockify): an ASGI app for /vnc/websockify.
+
+A browser's noVNC connects with ?token=...; the token is checked (services.authorize: its
+hash, its expiry, its instance still ACTIVE on the same host with the same live VNC port),
+then bytes are pumped both ways between binary websocket frames and the guest's VNC server
+over TCP. A refused token closes the handshake (HTTP 403): no byte of any VNC server is sent.
+"""
+import asyncio
+import logging
+from urllib.parse import parse_qs
+
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections
+
+from . import services
+
+log = logging.getLogger(__name__)
+
+SUBPROTOCOL = "binary"  # what noVNC asks for
+READ_CHUNK = 64 * 1024
+CONNECT_TIMEOUT = 10.0
+POLICY_VIOLATION = 1008
+SERVER_ERROR = 1011
+
+
+def _authorize(token):
+    close_old_connections()
+    try:
+        return services.authorize(token)
+    finally:
+        close_old_connections()
+
+
+def _token(scope) -> str | None:
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+    return values[0] if values else None
+
+
+async def websockify(scope, receive, send) -> None:
+    if (await receive())["type"] != "websocket.connect":
+        return
+    try:
+        host, port = await sync_to_async(_authorize, thread_sensitive=False)(_token(scope))
+    except services.ConsoleDenied as exc:
+        log.info("console connection refused: %s", exc)
+        await send({"type": "websocket.close", "code": POLICY_VIOLATION, "reason": str(exc)[:120]})
+        return
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), CONNECT_TIMEOUT)
+    except (OSError, asyncio.TimeoutError) as exc:
+        log.warning("console proxy could not reach VNC server %s:%s: %s", host, port, exc)
+        await send({"type": "websocket.close", "code": SERVER_ERROR, "reason": "the VNC server did not answer"})
+        return
+    accept = {"type": "websocket.accept"}
+    if SUBPROTOCOL in (scope.get("subprotocols") or []):
+        accept["subprotocol"] = SUBPROTOCOL
+    await send(accept)
+    log.info("console proxy connected to %s:%s", host, port)
+    try:
+        await _pump(receive, send, reader, writer)
+    finally:
+        writer.close()
+
+
+async def _pump(receive, send, reader, writer) -> None:
+    async def client_to_server():
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            data = message.get("bytes")
+            if data is None:  # a text frame: not part of the binary protocol
+                data = (message.get("text") or "").encode()
+            writer.write(data)
+            await writer.drain()
+
+    async def server_to_client():
+        while True:
+            data = await reader.read(READ_CHUNK)
+            if not data:
+                await send({"type": "websocket.close", "code": 1000, "reason": "the VNC server closed the connection"})
+                return
+            await send({"type": "websocket.send", "bytes": data})
+
+    tasks = [asyncio.ensure_future(client_to_server()), asyncio.ensure_future(server_to_client())]
+    try:
+        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task.exception() is not None and not isinstance(task.exception(), (OSError, ConnectionError)):
+                log.warning("console proxy stopped: %r", task.exception())
+    finally:
+        for task in tasks:
+            task.cancel()

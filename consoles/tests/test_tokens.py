@@ -1,0 +1,85 @@
+"""Console tokens as the proxy sees them: stored as a SHA-256 only, refused when unknown,
+expired (and then deleted), or when their instance is no longer ACTIVE on the same host.
+(A token that passes these checks is then re-checked against its host's live VNC port: that
+path needs an agent and a running guest, see test_console_qemu.py.)"""
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from compute import states
+from compute.services import instances as instance_service
+from compute.tests.test_servers_actions import make_active
+from compute.tests.test_servers_api import boot, image, instance, paths  # noqa: F401
+from consoles import services
+from consoles.models import ConsoleAuthToken
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def active(member_client, image):  # noqa: F811
+    return make_active(boot(member_client, image, "console-vm")["server"]["id"], host="vnc-host-a")
+
+
+def test_only_the_sha256_of_a_token_is_stored_and_it_lives_console_token_ttl(active, settings):
+    settings.CONSOLE_TOKEN_TTL = 120
+    before = timezone.now()
+    token = services.issue_token(active, "vnc-host-a", "127.0.0.1", 5907)
+    row = ConsoleAuthToken.objects.get()
+    assert row.token_hash == hashlib.sha256(token.encode()).hexdigest() != token
+    assert token not in str(list(ConsoleAuthToken.objects.values_list()))
+    assert (row.instance_uuid, row.compute_host, row.host, row.port) == (active.uuid, "vnc-host-a", "127.0.0.1", 5907)
+    assert before + timedelta(seconds=119) < row.expires_at <= timezone.now() + timedelta(seconds=120)
+    assert len(token) >= 40 and services.issue_token(active, "vnc-host-a", "127.0.0.1", 5907) != token
+
+
+@pytest.mark.parametrize("token", ["", None, "not-a-token", "x" * 300])
+def test_an_unknown_token_opens_nothing(active, token):
+    services.issue_token(active, "vnc-host-a", "127.0.0.1", 5907)
+    with pytest.raises(services.ConsoleDenied):
+        services.authorize(token)
+
+
+def test_an_expired_token_is_refused_and_deleted_on_use(active):
+    token = services.issue_token(active, "vnc-host-a", "127.0.0.1", 5907)
+    ConsoleAuthToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(services.ConsoleDenied, match="expired"):
+        services.authorize(token)
+    assert not ConsoleAuthToken.objects.exists()
+
+
+@pytest.mark.parametrize("change", [
+    {"vm_state": states.STOPPED, "power_state": 4},
+    {"vm_state": states.SUSPENDED},
+    {"host": "vnc-host-b"},
+])
+def test_a_token_of_an_instance_no_longer_active_on_its_host_is_refused(active, change):
+    token = services.issue_token(active, "vnc-host-a", "127.0.0.1", 5907)
+    instance_service.update_state(active, **change)
+    with pytest.raises(services.ConsoleDenied, match="no longer ACTIVE on its host"):
+        services.authorize(token)
+
+
+def test_a_token_of_a_deleted_instance_is_refused(active):
+    token = services.issue_token(active, "vnc-host-a", "127.0.0.1", 5907)
+    instance_service.soft_delete(instance(active.uuid))
+    with pytest.raises(services.ConsoleDenied):
+        services.authorize(token)
+
+
+def test_purge_removes_only_expired_tokens(active):
+    from consoles.tasks import purge_expired_tokens
+
+    keep = services.issue_token(active, "vnc-host-a", "127.0.0.1", 5907)
+    services.issue_token(active, "vnc-host-a", "127.0.0.1", 5908)
+    ConsoleAuthToken.objects.filter(port=5908).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert purge_expired_tokens() == 1
+    assert list(ConsoleAuthToken.objects.values_list("token_hash", flat=True)) == [
+        hashlib.sha256(keep.encode()).hexdigest()]
+
+
+def test_the_beat_schedule_purges_console_tokens(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["purge-expired-console-tokens"]
+    assert entry["task"] == "consoles.purge_expired_tokens" and entry["schedule"] > 0

@@ -1,0 +1,77 @@
+"""Leftovers of deleted instances in a host's networking, found and removed (a periodic pass
+of the host's agent, sent by the beat fan-out; `network.cleanup_orphans`).
+
+- fixed IPs still allocated to an instance that is deleted or has no row: back to the pool
+  (the hosts file is regenerated from the DB, so their DHCP entries go with them);
+- floating IPs still associated with such an instance: disassociated (never a floating IP
+  pointing at a dead server: operations guide section 9 #17);
+- dnsmasq leases of addresses no hosts-file entry accounts for: dropped;
+- security-group chains and floating NAT rules of instances no longer on this host: the
+  host's chains and NAT rewritten from the DB (stale ones deleted).
+"""
+import logging
+
+from compute.models import Instance
+from floating.models import FloatingIP
+
+from ..linux import dnsmasq
+from . import fixed_ips
+from .host import dnsmasq_config, served_networks, setup_network
+
+log = logging.getLogger(__name__)
+
+
+def _dead(uuids) -> set:
+    uuids = set(uuids)
+    live = set(Instance.objects.filter(uuid__in=uuids).values_list("uuid", flat=True))
+    return uuids - live
+
+
+def reclaim_fixed_ips(host: str) -> list[str]:
+    held = fixed_ips.FixedIP.objects.filter(host=host, allocated=True, instance_uuid__isnull=False)
+    released = []
+    for instance_uuid in sorted(_dead(held.values_list("instance_uuid", flat=True)), key=str):
+        for row in fixed_ips.release_fixed_ip(instance_uuid):
+            log.warning("fixed IP %s was still held by deleted instance %s on %s: released", row.address,
+                        instance_uuid, host)
+            released.append(row.address)
+    return released
+
+
+def disassociate_floating(host: str) -> list[str]:
+    from floating.services.addresses import disassociate_instance
+
+    rows = FloatingIP.objects.filter(host=host, instance_uuid__isnull=False)
+    addresses = []
+    for instance_uuid in sorted(_dead(rows.values_list("instance_uuid", flat=True)), key=str):
+        addresses += list(rows.filter(instance_uuid=instance_uuid).values_list("address", flat=True))
+        disassociate_instance(instance_uuid)
+        log.warning("floating IPs %s pointed at deleted instance %s: disassociated", addresses, instance_uuid)
+    return addresses
+
+
+def drop_stale_leases(host: str) -> dict[int, list]:
+    dropped = {}
+    for network in served_networks(host):
+        if network.injected or not dnsmasq.paths(network.pk)["leases"].exists():
+            continue
+        with dnsmasq.network_lock(network.pk):
+            pairs = dnsmasq.drop_leases(dnsmasq_config(network, host), fixed_ips.dhcp_hosts(network, host))
+        if pairs:
+            log.warning("network %s on %s: leases dropped for %s", network.label, host, pairs)
+            dropped[network.pk] = [ip for _mac, ip in pairs]
+    return dropped
+
+
+def cleanup_orphans(host: str) -> dict:
+    from floating.services.host import sync_host
+    from secgroups.services.host import regenerate
+
+    report = {"host": host, "fixed_ips": reclaim_fixed_ips(host), "floating_ips": disassociate_floating(host)}
+    for network in served_networks(host):
+        setup_network(network, host)  # hosts file from the DB: entries of released addresses go
+    report["leases"] = drop_stale_leases(host)
+    report["chains"] = regenerate(host)["removed"]
+    report["nat"] = sync_host(host, only_if_needed=True)["removed"]
+    log.info("orphan cleanup of %s: %s", host, report)
+    return report
