@@ -178,6 +178,9 @@ ROUTES: dict[str, Route] = {
     C_INC + f"os-quota-sets/{_re('project_id')}/detail/?$": R(OWNED, ("get", C + "/os-quota-sets/{b}/detail")),
     C_INC + f"os-quota-sets/{_re('project_id')}/?$": R(
         OWNED, ("get", C + "/os-quota-sets/{b}"), Probe("put", C + "/os-quota-sets/{b}", {"quota_set": {}}, ADMIN)),
+    C_INC + f"os-quota-class-sets/{_re('class_name')}/?$": R(
+        ADMIN, ("get", C + "/os-quota-class-sets/default"),
+        ("put", C + "/os-quota-class-sets/default", {"quota_class_set": {"instances": 99}})),
     C_INC + "limits/?$": R(SCOPED, ("get", C + "/limits"), Probe("get", C + "/limits?tenant_id={b}")),
     C_INC + "os-networks/?$": R(SCOPED, ("get", C + "/os-networks"),
                                 Probe("post", C + "/os-networks", {"network": {"label": "x"}})),
@@ -197,6 +200,9 @@ ROUTES: dict[str, Route] = {
     C_INC + f"os-security-group-rules/{_re('rule_id')}/?$": R(OWNED, ("delete", C + "/os-security-group-rules/{rule}")),
     C_INC + f"servers/{_re('server_id')}/os-security-groups/?$": R(
         OWNED, ("get", C + "/servers/{server}/os-security-groups")),
+    C_INC + f"servers/{_re('server_id')}/remote-consoles/?$": R(
+        OWNED, ("post", C + "/servers/{server}/remote-consoles", {"remote_console": {"protocol": "vnc",
+                                                                                      "type": "novnc"}})),
     C_INC + "os-floating-ip-pools/?$": R(ANY, ("get", C + "/os-floating-ip-pools")),
     C_INC + "os-floating-ips/?$": R(SCOPED, ("get", C + "/os-floating-ips")),
     C_INC + f"os-floating-ips/{_re('floating_ip_id')}/?$": R(
@@ -283,6 +289,32 @@ ROUTES: dict[str, Route] = {
         OWNED, ("post", D + "/floating-ips/associate/", {"address": "{fip_address}", "instance": "{server}"})),
     "dashboard/floating-ips/<str:address>/disassociate/": R(
         OWNED, ("post", D + "/floating-ips/{fip_address}/disassociate/")),
+    "dashboard/instances/<uuid:instance_id>/vnc/": R(OWNED, ("post", S + "/vnc/")),
+    "dashboard/admin/flavors/": R(ADMIN, ("get", D + "/admin/flavors/")),
+    "dashboard/admin/flavors/<str:flavorid>/delete/": R(ADMIN, ("post", D + "/admin/flavors/{flavor}/delete/")),
+    "dashboard/admin/flavors/<str:flavorid>/access/": R(
+        ADMIN, ("post", D + "/admin/flavors/{flavor}/access/", {"project": "{a}"})),
+    "dashboard/admin/flavors/<str:flavorid>/access/remove/": R(
+        ADMIN, ("post", D + "/admin/flavors/{flavor}/access/remove/", {"project": "{b}"})),
+    "dashboard/admin/projects/": R(ADMIN, ("get", D + "/admin/projects/")),
+    "dashboard/admin/projects/<str:project_id>/": R(ADMIN, ("get", D + "/admin/projects/{b}/")),
+    "dashboard/admin/projects/<str:project_id>/enable/": R(ADMIN, ("post", D + "/admin/projects/{b}/enable/")),
+    "dashboard/admin/projects/<str:project_id>/roles/": R(
+        ADMIN, ("post", D + "/admin/projects/{b}/roles/", {"user": "{alice}", "role": "{role}"})),
+    "dashboard/admin/projects/<str:project_id>/roles/remove/": R(
+        ADMIN, ("post", D + "/admin/projects/{b}/roles/remove/", {"user": "{bob}", "role": "{role}"})),
+    "dashboard/admin/projects/<str:project_id>/quotas/": R(
+        ADMIN, ("post", D + "/admin/projects/{b}/quotas/", {"instances": "99"})),
+    "dashboard/admin/users/": R(ADMIN, ("get", D + "/admin/users/")),
+    "dashboard/admin/quotas/": R(ADMIN, ("get", D + "/admin/quotas/")),
+    "dashboard/admin/networks/": R(ADMIN, ("get", D + "/admin/networks/")),
+    "dashboard/admin/networks/<uuid:network_uuid>/delete/": R(
+        ADMIN, ("post", D + "/admin/networks/{network_uuid}/delete/")),
+    "dashboard/admin/floating-ranges/": R(ADMIN, ("get", D + "/admin/floating-ranges/")),
+    "dashboard/admin/floating-ranges/delete/": R(
+        ADMIN, ("post", D + "/admin/floating-ranges/delete/", {"ip_range": "10.252.0.64/29"})),
+    # the noVNC page: no session or token; the console token in its query string is the key
+    "vnc/": R(PUBLIC, ("get", "/vnc/?token=not-a-console-token")),
     "dashboard/admin/instances/": R(ADMIN, ("get", D + "/admin/instances/")),
     "dashboard/admin/services/": R(ADMIN, ("get", D + "/admin/services/")),
     "dashboard/admin/services/update/": R(ADMIN, ("post", D + "/admin/services/update/", {"id": "1"})),
@@ -386,7 +418,8 @@ def world(make_account, admin_account, state_paths):
                 "flavor": flavor.flavorid, "image": image.id, "image_a": image_a.id, "group": group.id,
                 "rule": rule.id, "fip": fip.uuid, "fip_address": fip.address, "keypair": "bob-key",
                 "bob": bob.id, "alice": alice.id, "ec2": ec2.access, "role": Role.objects.get(name="member").id,
-                "volume": volume.uuid, "snapshot": snapshot.uuid, "network": network.id},
+                "volume": volume.uuid, "snapshot": snapshot.uuid, "network": network.id,
+                "network_uuid": getattr(network, "uuid", network.id)},
     )
 
 
