@@ -170,6 +170,11 @@ FAULT_INJECT_DIR = env.str("FAULT_INJECT_DIR", default="")
 
 # --- identity ----------------------------------------------------------------------------
 TOKEN_EXPIRATION = env.int("TOKEN_EXPIRATION", default=3600)  # seconds
+# failed password logins (tokens, dashboard, admin site) lock a user out, as the seeds' EC2 API:
+# LOCKOUT_ATTEMPTS failures (0: never) within LOCKOUT_WINDOW minutes lock it for LOCKOUT_MINUTES
+LOCKOUT_ATTEMPTS = env.int("LOCKOUT_ATTEMPTS", default=5)
+LOCKOUT_MINUTES = env.int("LOCKOUT_MINUTES", default=15)
+LOCKOUT_WINDOW = env.int("LOCKOUT_WINDOW", default=15)
 DEFAULT_DOMAIN_ID = "default"
 DEFAULT_DOMAIN_NAME = "Default"
 
@@ -280,6 +285,7 @@ else:
 DATABASES["default"].setdefault("TEST", {})
 
 AUTH_USER_MODEL = "identity.User"
+AUTHENTICATION_BACKENDS = ["identity.backends.LockoutModelBackend"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "/dashboard/login/"
 DASHBOARD_POLL_SECONDS = env.float("DASHBOARD_POLL_SECONDS", default=2.0)  # live instance rows
@@ -304,7 +310,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["cloudproj.api.parsers.StrictJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "cloudproj.api.negotiation.EmptyAcceptMeansAny",
     "EXCEPTION_HANDLER": "cloudproj.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "cloudproj.api.schema.JsonDocumentSchema",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {

@@ -179,6 +179,18 @@ class Reservation(models.Model):
         return f"{self.uuid} {self.usage.resource} {self.delta:+d}"
 
 
+class LoginFailure(models.Model):
+    """Failed password logins of a user inside the current window (identity.lockout)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="login_failure")
+    failures = models.IntegerField(default=0)
+    window_started_at = models.DateTimeField(default=timezone.now)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.user_id}: {self.failures} failure(s), locked until {self.locked_until}"
+
+
 class QuotaClass(models.Model):
     """An admin's override of a default limit (Nova's quota_classes; class "default" is the one
     every project without its own Quota row gets, on top of settings.QUOTA_DEFAULTS)."""

@@ -2,10 +2,12 @@
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from identity import quotas
+from identity import lockout, quotas
+from identity.models import User
 
 from ..context import SESSION_PROJECT, choose_project, has_any_role, projects_for
 from .common import dashboard_view
@@ -22,6 +24,15 @@ def _safe_next(request, value: str | None) -> str:
     return "/dashboard/"
 
 
+def _refusal(username: str) -> str:
+    until = lockout.locked_until(User.objects.filter(username=username).first())
+    if until is None:
+        return "Invalid user name or password."
+    minutes = max(1, round((until - timezone.now()).total_seconds() / 60))
+    return (f"Too many failed logins: this account is locked for {minutes} more minute(s). "
+            "Try again later, or ask an administrator.")
+
+
 def login_view(request):
     error = None
     username = ""
@@ -29,7 +40,7 @@ def login_view(request):
         username = request.POST.get("username", "")
         user = authenticate(request, username=username, password=request.POST.get("password", ""))
         if user is None:
-            error = "Invalid user name or password."
+            error = _refusal(username)
         elif not has_any_role(user):
             error = (f"The account {user.username} has no role in any project, so there is nothing it may use "
                      "here. Ask an administrator to give it a role in a project.")

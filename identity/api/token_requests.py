@@ -12,7 +12,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from cloudproj.api.errors import BadRequest, Unauthorized
 
-from .. import catalog, services, tokens
+from .. import catalog, lockout, services, tokens
 from ..models import Project, User
 from .bodies import DOMAIN_REF
 from .common import isotime
@@ -63,7 +63,7 @@ def _password_user(password_method: dict) -> User:
 
 
 def _check_password(user: User | None, password: str) -> User:
-    if user is None or not services.check_password(user, password):
+    if not lockout.check_password(user, password):  # locked out: the same 401 as a bad password
         raise Unauthorized(AUTH_FAILED)
     return user
 

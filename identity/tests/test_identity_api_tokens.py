@@ -330,3 +330,47 @@ def test_nocatalog_leaves_the_catalog_out(anon_client, admin_client, admin_accou
         "/v3/auth/tokens?nocatalog=1", HTTP_X_SUBJECT_TOKEN=response["X-Subject-Token"]
     ).json()["token"]
     assert "catalog" not in validated and validated["project"]["name"] == "admin"
+
+
+# --- a token stops working everywhere once expired, revoked or its owner disabled ----------
+
+
+def _refused_everywhere(token_id):
+    for path in ("/compute/v2.1/servers", "/identity/v3/auth/projects", "/image/v2/images"):
+        response = TokenClient(token_id).get(path)
+        assert response.status_code == 401, (path, response.content)
+        (fault,) = response.json().values()  # each API's own envelope: error, unauthorized, ...
+        assert fault["code"] == 401 and "requires authentication" in fault["message"]
+
+
+def test_an_expired_token_is_refused_by_every_api(member_account):
+    token_id, token = tokens.issue_token(member_account[0], member_account[1])
+    assert TokenClient(token_id).get("/compute/v2.1/servers").status_code == 200
+    token.expires_at = token.issued_at
+    token.save()
+    _refused_everywhere(token_id)
+
+
+def test_a_token_revoked_by_its_owner_is_refused_by_every_api(anon_client, member_account):
+    token_id = member_account[2]
+    client = TokenClient(token_id)
+    assert client.delete("/v3/auth/tokens", HTTP_X_SUBJECT_TOKEN=token_id).status_code == 204
+    _refused_everywhere(token_id)
+
+
+def test_disabling_a_user_refuses_the_tokens_it_already_holds(admin_client, member_account):
+    user, _, token_id = member_account
+    assert TokenClient(token_id).get("/compute/v2.1/servers").status_code == 200
+    response = admin_client.patch(f"/identity/v3/users/{user.id}", {"user": {"enabled": False}}, format="json")
+    assert response.status_code == 200, response.content
+    _refused_everywhere(token_id)
+
+
+def test_disabling_a_project_refuses_the_tokens_scoped_to_it(admin_client, member_account):
+    _, project, token_id = member_account
+    assert TokenClient(token_id).get("/compute/v2.1/servers").status_code == 200
+    response = admin_client.patch(f"/identity/v3/projects/{project.id}", {"project": {"enabled": False}},
+                                  format="json")
+    assert response.status_code == 200, response.content
+    for path in ("/compute/v2.1/servers", "/identity/v3/auth/projects"):
+        assert TokenClient(token_id).get(path).status_code == 401

@@ -268,3 +268,25 @@ def test_wsgi_entry_serves_only_the_metadata_urls(cloud, keep_test_connection, s
     # the API's paths resolve against the metadata layout here: nothing of them answers
     assert call("/compute/v2.1/servers")[0].startswith("404")
     assert call("/identity/v3")[0].startswith("404")
+
+
+def test_headers_naming_another_instance_change_nothing(cloud):
+    """Only the source address counts: X-Forwarded-For, Forwarded, X-Real-IP or Nova's
+    X-Instance-ID naming another instance neither reveal it nor let an outsider in."""
+    vm1, ip1 = cloud["boot"]("vm1")
+    vm2, ip2 = cloud["boot"]("vm2", key_name="j", key_data=OTHER_KEY, user_data=b"second")
+    spoofed = {"HTTP_X_FORWARDED_FOR": ip1, "HTTP_FORWARDED": f"for={ip1}", "HTTP_X_REAL_IP": ip1,
+               "HTTP_X_INSTANCE_ID": str(vm1.uuid), "HTTP_X_TENANT_ID": str(cloud["project"].id)}
+    as_vm2 = Client(REMOTE_ADDR=ip2, **spoofed)
+    assert as_vm2.get("/latest/meta-data/instance-id").content.decode() == vm2.ec2_id
+    document = json.loads(as_vm2.get("/openstack/latest/meta_data.json").content)
+    assert document["uuid"] == str(vm2.uuid)
+    assert as_vm2.get("/latest/user-data").content == b"second"
+    outsider = Client(REMOTE_ADDR="10.231.0.250", **spoofed)
+    for path in ("/latest/meta-data/instance-id", "/openstack/latest/meta_data.json", "/latest/user-data"):
+        assert outsider.get(path).status_code == 404
+    # paths that try to name or climb to another instance stay inside the caller's own tree
+    for path in (f"/openstack/latest/meta_data.json?uuid={vm1.uuid}", f"/latest/meta-data/{vm1.ec2_id}",
+                 "/latest/meta-data/../../../vm1", f"/{vm1.uuid}/latest/meta-data/instance-id"):
+        response = as_vm2.get(path)
+        assert str(vm1.uuid).encode() not in response.content and vm1.ec2_id.encode() not in response.content, path

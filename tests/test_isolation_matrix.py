@@ -1,0 +1,530 @@
+"""Tenant-isolation matrix over every URL pattern Django resolves (APIs and dashboard).
+
+Every pattern of the root URLconf must be classified in ROUTES, with a probe (a concrete
+request) for it; a pattern nobody classified fails `test_every_url_pattern_is_classified`, so a
+new API route or dashboard page cannot land without saying who may use it. The metadata
+service is not here: it has its own URLconf (metadata/urls.py), no tokens, and is tested in
+metadata/tests (it answers only the asking instance).
+
+Kinds (what the probe proves, as alice, a member of project A):
+  PUBLIC   no token or session needed (the probe, sent anonymously, is not 401/403)
+  ANY      any valid token/session, nothing project-owned (anonymous: 401, or the login page)
+  ADMIN    admin only: 403 for alice (in the API's error envelope)
+  OWNED    an object of project B (or bob's): 404 for alice, with the envelope (no disclosure)
+  SCOPED   a collection: alice's answer never contains project B's objects
+  DJANGO_ADMIN  everything under /admin/: Django's admin site, staff only (alice is sent
+           to its login page)
+"""
+import dataclasses
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import pytest
+from django.test import Client
+from django.urls import URLResolver, get_resolver, resolve
+
+from compute.services import flavors as flavor_services
+from compute.services import instances
+from conftest import TokenClient
+from identity import services as identity_services
+from identity import tokens
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC, ANY, ADMIN, OWNED, SCOPED, DJANGO_ADMIN = "public", "any", "admin", "owned", "scoped", "django-admin"
+
+
+@dataclass
+class Probe:
+    method: str
+    path: str  # placeholders: {a} {b} project ids, {me} alice's project, {server} {flavor} {image}
+    # {volume} {snapshot} {group} {rule} {fip} {fip_address} {keypair} {bob} {alice} {ec2} {role}
+    body: dict | None = None
+    kind: str | None = None  # a probe of another kind than its route's (an admin-only write)
+    status: int | None = None  # a refusal that is not the kind's usual status (see where it is set)
+    says: str = ""  # a dashboard form refused with a message: the page it leads to says this
+
+
+@dataclass
+class Route:
+    kind: str
+    probes: list[Probe] = field(default_factory=list)
+
+
+def R(kind, *probes):
+    return Route(kind, [p if isinstance(p, Probe) else Probe(*p) for p in probes])
+
+
+C = "/compute/v2.1"
+V = "/volume/v3"
+I3 = "/identity/v3"
+IMG = "/image/v2"
+D = "/dashboard"
+S = "/dashboard/instances/{server}"
+C_RE = "compute/^v2\\.1/"
+C_INC = "compute/v2.1/^"
+V_RE = "volume/^v3/(?P<project_id>[^/]+)/"
+ID_RE = "(?P<{}>[^/]+)"
+
+
+def _re(name):
+    return ID_RE.format(name)
+
+
+# Keystone v3 routes are mounted twice (/identity/v3/ and the root alias /v3/): one table.
+IDENTITY_V3 = {
+    "^auth/tokens/?$": R(PUBLIC, ("post", I3 + "/auth/tokens", {"auth": {}})),
+    "^auth/catalog/?$": R(ANY, ("get", I3 + "/auth/catalog")),
+    "^auth/projects/?$": R(SCOPED, ("get", I3 + "/auth/projects")),
+    "^projects/?$": R(ADMIN, ("get", I3 + "/projects"), ("post", I3 + "/projects", {"project": {"name": "x"}})),
+    f"^projects/{_re('project_id')}/?$": R(
+        OWNED, ("get", I3 + "/projects/{b}"), Probe("patch", I3 + "/projects/{b}", {"project": {"name": "x"}}, ADMIN),
+        Probe("delete", I3 + "/projects/{b}", kind=ADMIN)),
+    f"^projects/{_re('project_id')}/users/{_re('user_id')}/roles/?$": R(
+        ADMIN, ("get", I3 + "/projects/{a}/users/{alice}/roles")),
+    f"^projects/{_re('project_id')}/users/{_re('user_id')}/roles/{_re('role_id')}/?$": R(
+        ADMIN, ("put", I3 + "/projects/{a}/users/{alice}/roles/{role}"),
+        ("delete", I3 + "/projects/{a}/users/{alice}/roles/{role}")),
+    "^domains/?$": R(ANY, ("get", I3 + "/domains")),
+    f"^domains/{_re('domain_id')}/?$": R(ANY, ("get", I3 + "/domains/default")),
+    "^users/?$": R(ADMIN, ("get", I3 + "/users"), ("post", I3 + "/users", {"user": {"name": "eve"}})),
+    # another user's record: Keystone's admin_or_user rule answers 403 (users are not project-owned)
+    f"^users/{_re('user_id')}/?$": R(ADMIN, ("get", I3 + "/users/{bob}"), ("patch", I3 + "/users/{bob}", {"user": {}}),
+                                     ("delete", I3 + "/users/{bob}")),
+    f"^users/{_re('user_id')}/password/?$": R(
+        ADMIN, ("post", I3 + "/users/{bob}/password", {"user": {"password": "x", "original_password": "y"}})),
+    f"^users/{_re('user_id')}/projects/?$": R(ADMIN, ("get", I3 + "/users/{bob}/projects")),
+    f"^users/{_re('user_id')}/credentials/OS-EC2/?$": R(
+        ADMIN, ("get", I3 + "/users/{bob}/credentials/OS-EC2"),
+        ("post", I3 + "/users/{bob}/credentials/OS-EC2", {"tenant_id": "{a}"})),
+    f"^users/{_re('user_id')}/credentials/OS-EC2/{_re('access')}/?$": R(
+        ADMIN, ("get", I3 + "/users/{bob}/credentials/OS-EC2/{ec2}"),
+        ("delete", I3 + "/users/{bob}/credentials/OS-EC2/{ec2}")),
+    "^roles/?$": R(ANY, ("get", I3 + "/roles")),
+    f"^roles/{_re('role_id')}/?$": R(ANY, ("get", I3 + "/roles/{role}")),
+    "^role_assignments/?$": R(ADMIN, ("get", I3 + "/role_assignments")),
+}
+ADMIN_ONLY_WRITES_ON_ROLES = [("post", I3 + "/roles", {"role": {"name": "boss"}}),
+                              ("delete", I3 + "/roles/{role}")]
+
+ROUTES: dict[str, Route] = {
+    # --- identity -------------------------------------------------------------------------
+    "identity/^$": R(PUBLIC, ("get", "/identity/")),
+    "^identity$": R(PUBLIC, ("get", "/identity")),
+    "identity/^v3/?$": R(PUBLIC, ("get", "/identity/v3")),
+    "^v3/?$": R(PUBLIC, ("get", "/v3")),
+    "identity/^v2\\.0/?$": R(PUBLIC, ("get", "/identity/v2.0")),
+    "^v2\\.0/?$": R(PUBLIC, ("get", "/v2.0")),
+    "identity/^v2\\.0/tokens/?$": R(PUBLIC, ("post", "/identity/v2.0/tokens", {"auth": {}})),
+    "^v2\\.0/tokens/?$": R(PUBLIC, ("post", "/v2.0/tokens", {"auth": {}})),
+    # --- compute --------------------------------------------------------------------------
+    "compute/^$": R(PUBLIC, ("get", "/compute/")),
+    "compute/^v2\\.1/?$": R(PUBLIC, ("get", C)),
+    C_RE + "flavors/?$": R(SCOPED, ("get", C + "/flavors"), Probe("post", C + "/flavors", {"flavor": {}})),
+    C_RE + "flavors/detail/?$": R(SCOPED, ("get", C + "/flavors/detail")),
+    # a private flavor of project B: 404 for A (its extra specs and access list too)
+    C_RE + f"flavors/{_re('flavor_id')}/?$": R(OWNED, ("get", C + "/flavors/{flavor}")),
+    C_RE + f"flavors/{_re('flavor_id')}/os-extra_specs/?$": R(OWNED, ("get", C + "/flavors/{flavor}/os-extra_specs")),
+    C_RE + f"flavors/{_re('flavor_id')}/os-extra_specs/{_re('key')}/?$": R(
+        ADMIN, ("put", C + "/flavors/1/os-extra_specs/k", {"k": "v"}), ("delete", C + "/flavors/1/os-extra_specs/k")),
+    C_RE + f"flavors/{_re('flavor_id')}/os-flavor-access/?$": R(ADMIN, ("get", C + "/flavors/1/os-flavor-access")),
+    C_RE + f"flavors/{_re('flavor_id')}/action/?$": R(
+        ADMIN, ("post", C + "/flavors/{flavor}/action", {"addTenantAccess": {"tenant": "{a}"}})),
+    C_RE + "os-services/?$": R(ADMIN, ("get", C + "/os-services")),
+    C_RE + f"os-services/{_re('key')}/?$": R(ADMIN, ("put", C + "/os-services/disable",
+                                                     {"host": "h", "binary": "nova-compute"})),
+    C_RE + "os-hypervisors/?$": R(ADMIN, ("get", C + "/os-hypervisors")),
+    C_RE + "os-hypervisors/detail/?$": R(ADMIN, ("get", C + "/os-hypervisors/detail")),
+    C_RE + "os-hypervisors/statistics/?$": R(ADMIN, ("get", C + "/os-hypervisors/statistics")),
+    C_RE + f"os-hypervisors/{_re('hypervisor_id')}/?$": R(ADMIN, ("get", C + "/os-hypervisors/1")),
+    C_RE + f"os-hypervisors/{_re('hypervisor_id')}/uptime/?$": R(ADMIN, ("get", C + "/os-hypervisors/1/uptime")),
+    C_RE + "os-aggregates/?$": R(ADMIN, ("get", C + "/os-aggregates")),
+    C_RE + "os-availability-zone/?$": R(ANY, ("get", C + "/os-availability-zone")),
+    C_RE + "os-availability-zone/detail/?$": R(ADMIN, ("get", C + "/os-availability-zone/detail")),
+    C_RE + "servers/?$": R(SCOPED, ("get", C + "/servers"), ("get", C + "/servers?all_tenants=0&project_id={b}")),
+    C_RE + "servers/detail/?$": R(SCOPED, ("get", C + "/servers/detail"),
+                                  ("get", C + "/servers/detail?tenant_id={b}")),
+    C_RE + f"servers/{_re('server_id')}/?$": R(
+        OWNED, ("get", C + "/servers/{server}"), ("put", C + "/servers/{server}", {"server": {"name": "x"}}),
+        ("delete", C + "/servers/{server}")),
+    C_RE + f"servers/{_re('server_id')}/action/?$": R(
+        OWNED, ("post", C + "/servers/{server}/action", {"reboot": {"type": "HARD"}}),
+        ("post", C + "/servers/{server}/action", {"os-getConsoleOutput": {}}),
+        ("post", C + "/servers/{server}/action", {"addSecurityGroup": {"name": "default"}}),
+        ("post", C + "/servers/{server}/action", {"createImage": {"name": "x"}})),
+    C_RE + f"servers/{_re('server_id')}/metadata/?$": R(
+        OWNED, ("get", C + "/servers/{server}/metadata"),
+        ("post", C + "/servers/{server}/metadata", {"metadata": {"a": "b"}}),
+        ("put", C + "/servers/{server}/metadata", {"metadata": {"a": "b"}})),
+    C_RE + f"servers/{_re('server_id')}/metadata/{_re('key')}/?$": R(
+        OWNED, ("get", C + "/servers/{server}/metadata/owner"),
+        ("put", C + "/servers/{server}/metadata/owner", {"meta": {"owner": "a"}}),
+        ("delete", C + "/servers/{server}/metadata/owner")),
+    C_RE + f"servers/{_re('server_id')}/ips/?$": R(OWNED, ("get", C + "/servers/{server}/ips")),
+    C_RE + f"servers/{_re('server_id')}/ips/{_re('network_label')}/?$": R(
+        OWNED, ("get", C + "/servers/{server}/ips/private")),
+    # key pairs belong to a user: bob's pair name is unknown to alice
+    C_RE + "os-keypairs/?$": R(SCOPED, ("get", C + "/os-keypairs")),
+    C_RE + f"os-keypairs/{_re('name')}/?$": R(OWNED, ("get", C + "/os-keypairs/{keypair}"),
+                                              ("delete", C + "/os-keypairs/{keypair}")),
+    C_RE + f"servers/{_re('server_id')}/os-instance-actions/?$": R(
+        OWNED, ("get", C + "/servers/{server}/os-instance-actions")),
+    C_RE + f"servers/{_re('server_id')}/os-instance-actions/{_re('request_id')}/?$": R(
+        OWNED, ("get", C + "/servers/{server}/os-instance-actions/req-b")),
+    C_INC + f"os-quota-sets/{_re('project_id')}/defaults/?$": R(ANY, ("get", C + "/os-quota-sets/{a}/defaults")),
+    C_INC + f"os-quota-sets/{_re('project_id')}/detail/?$": R(OWNED, ("get", C + "/os-quota-sets/{b}/detail")),
+    C_INC + f"os-quota-sets/{_re('project_id')}/?$": R(
+        OWNED, ("get", C + "/os-quota-sets/{b}"), Probe("put", C + "/os-quota-sets/{b}", {"quota_set": {}}, ADMIN)),
+    C_INC + f"os-quota-class-sets/{_re('class_name')}/?$": R(
+        ADMIN, ("get", C + "/os-quota-class-sets/default"),
+        ("put", C + "/os-quota-class-sets/default", {"quota_class_set": {"instances": 99}})),
+    C_INC + "limits/?$": R(SCOPED, ("get", C + "/limits"), Probe("get", C + "/limits?tenant_id={b}")),
+    C_INC + "os-networks/?$": R(SCOPED, ("get", C + "/os-networks"),
+                                Probe("post", C + "/os-networks", {"network": {"label": "x"}})),
+    C_INC + "os-networks/add/?$": R(ADMIN, ("post", C + "/os-networks/add", {"id": None})),
+    C_INC + f"os-networks/{_re('network_id')}/action/?$": R(
+        ADMIN, ("post", C + "/os-networks/{network}/action", {"disassociate": None})),
+    C_INC + f"os-networks/{_re('network_id')}/?$": R(ADMIN, ("delete", C + "/os-networks/{network}")),
+    C_INC + "os-security-groups/?$": R(SCOPED, ("get", C + "/os-security-groups")),
+    C_INC + f"os-security-groups/{_re('group_id')}/?$": R(
+        OWNED, ("get", C + "/os-security-groups/{group}"),
+        ("put", C + "/os-security-groups/{group}", {"security_group": {"name": "x", "description": "x"}}),
+        ("delete", C + "/os-security-groups/{group}")),
+    C_INC + "os-security-group-rules/?$": R(
+        OWNED, ("post", C + "/os-security-group-rules",
+                {"security_group_rule": {"parent_group_id": "{group}", "ip_protocol": "tcp", "from_port": 1,
+                                         "to_port": 2, "cidr": "10.0.0.0/8"}})),
+    C_INC + f"os-security-group-rules/{_re('rule_id')}/?$": R(OWNED, ("delete", C + "/os-security-group-rules/{rule}")),
+    C_INC + f"servers/{_re('server_id')}/os-security-groups/?$": R(
+        OWNED, ("get", C + "/servers/{server}/os-security-groups")),
+    C_INC + f"servers/{_re('server_id')}/remote-consoles/?$": R(
+        OWNED, ("post", C + "/servers/{server}/remote-consoles", {"remote_console": {"protocol": "vnc",
+                                                                                      "type": "novnc"}})),
+    C_INC + "os-floating-ip-pools/?$": R(ANY, ("get", C + "/os-floating-ip-pools")),
+    C_INC + "os-floating-ips/?$": R(SCOPED, ("get", C + "/os-floating-ips")),
+    C_INC + f"os-floating-ips/{_re('floating_ip_id')}/?$": R(
+        OWNED, ("get", C + "/os-floating-ips/{fip}"), ("delete", C + "/os-floating-ips/{fip}")),
+    C_INC + "images/?$": R(SCOPED, ("get", C + "/images")),
+    C_INC + "images/detail/?$": R(SCOPED, ("get", C + "/images/detail")),
+    C_INC + f"images/{_re('image_id')}/?$": R(OWNED, ("get", C + "/images/{image}"), ("delete", C + "/images/{image}")),
+    C_INC + f"servers/{_re('server_id')}/os-volume_attachments/?$": R(
+        OWNED, ("get", C + "/servers/{server}/os-volume_attachments"),
+        ("post", C + "/servers/{server}/os-volume_attachments", {"volumeAttachment": {"volumeId": "{volume}"}})),
+    C_INC + f"servers/{_re('server_id')}/os-volume_attachments/{_re('volume_id')}/?$": R(
+        OWNED, ("get", C + "/servers/{server}/os-volume_attachments/{volume}"),
+        ("delete", C + "/servers/{server}/os-volume_attachments/{volume}")),
+    # --- block storage (the URL carries a project id: another project's is refused) --------
+    "volume/^$": R(PUBLIC, ("get", "/volume/")),
+    "volume/^v3/?$": R(PUBLIC, ("get", V)),
+    V_RE + "?$": R(PUBLIC, ("get", V + "/{b}")),
+    V_RE + f"os-quota-sets/{_re('target_id')}/defaults/?$": R(ANY, ("get", V + "/{me}/os-quota-sets/{me}/defaults")),
+    V_RE + f"os-quota-sets/{_re('target_id')}/?$": R(
+        OWNED, ("get", V + "/{me}/os-quota-sets/{b}"), Probe("get", V + "/{b}/os-quota-sets/{b}", status=400)),
+    V_RE + "limits/?$": R(SCOPED, ("get", V + "/{me}/limits")),
+    V_RE + "volumes/?$": R(SCOPED, ("get", V + "/{me}/volumes"), ("get", V + "/{b}/volumes")),
+    V_RE + "volumes/detail/?$": R(SCOPED, ("get", V + "/{me}/volumes/detail"), ("get", V + "/{b}/volumes/detail")),
+    V_RE + f"volumes/{_re('volume_id')}/action/?$": R(
+        OWNED, ("post", V + "/{me}/volumes/{volume}/action", {"os-extend": {"new_size": 5}}),
+        Probe("post", V + "/{b}/volumes/{volume}/action", {"os-extend": {"new_size": 5}}, status=400)),
+    V_RE + f"volumes/{_re('volume_id')}/?$": R(
+        OWNED, ("get", V + "/{me}/volumes/{volume}"), Probe("get", V + "/{b}/volumes/{volume}", status=400),
+        ("put", V + "/{me}/volumes/{volume}", {"volume": {"name": "x"}}), ("delete", V + "/{me}/volumes/{volume}")),
+    V_RE + "snapshots/?$": R(SCOPED, ("get", V + "/{me}/snapshots"), ("get", V + "/{b}/snapshots")),
+    V_RE + "snapshots/detail/?$": R(SCOPED, ("get", V + "/{me}/snapshots/detail")),
+    V_RE + f"snapshots/{_re('snapshot_id')}/?$": R(
+        OWNED, ("get", V + "/{me}/snapshots/{snapshot}"), ("put", V + "/{me}/snapshots/{snapshot}",
+                                                           {"snapshot": {"name": "x"}}),
+        ("delete", V + "/{me}/snapshots/{snapshot}")),
+    V_RE + "os-availability-zone/?$": R(ANY, ("get", V + "/{me}/os-availability-zone")),
+    V_RE + "os-services/?$": R(ADMIN, ("get", V + "/{me}/os-services")),
+    # --- images ---------------------------------------------------------------------------
+    "^image$": R(PUBLIC, ("get", "/image")),
+    "image/^$": R(PUBLIC, ("get", "/image/")),
+    "image/^versions/?$": R(PUBLIC, ("get", "/image/versions")),
+    "image/^v2/?$": R(PUBLIC, ("get", IMG)),
+    "image/^v2/images/?$": R(SCOPED, ("get", IMG + "/images")),
+    f"image/^v2/images/{_re('image_id')}/?$": R(
+        OWNED, ("get", IMG + "/images/{image}"), ("delete", IMG + "/images/{image}")),
+    f"image/^v2/images/{_re('image_id')}/file/?$": R(OWNED, ("get", IMG + "/images/{image}/file")),
+    f"image/^v2/images/{_re('image_id')}/actions/(?P<action>deactivate|reactivate)/?$": R(
+        ADMIN, ("post", IMG + "/images/{image_a}/actions/deactivate")),
+    f"image/^v2/images/{_re('image_id')}/members/?$": R(
+        OWNED, ("get", IMG + "/images/{image}/members"), ("post", IMG + "/images/{image}/members", {"member": "{a}"})),
+    f"image/^v2/images/{_re('image_id')}/members/{_re('member_id')}/?$": R(
+        OWNED, ("get", IMG + "/images/{image}/members/{a}"), ("delete", IMG + "/images/{image}/members/{a}")),
+    # --- misc -----------------------------------------------------------------------------
+    "api/schema/": R(PUBLIC, ("get", "/api/schema/")),
+    "metrics": R(PUBLIC, ("get", "/metrics")),  # no token; limited by METRICS_ALLOWED_CIDRS
+    "": R(PUBLIC, ("get", "/")),
+    # --- dashboard (a session of alice, member of A) ----------------------------------------
+    "dashboard/": R(ANY, ("get", D + "/")),
+    "dashboard/login/": R(PUBLIC, ("get", D + "/login/")),
+    "dashboard/logout/": R(ANY, ("post", D + "/logout/")),
+    "dashboard/project/": R(OWNED, Probe("post", D + "/project/", {"project": "{b}"}, status=302,
+                                          says="You have no role in that project.")),
+    "dashboard/instances/": R(SCOPED, ("get", D + "/instances/")),
+    "dashboard/instances/changes/": R(SCOPED, ("get", D + "/instances/changes/?since=2000-01-01T00:00:00Z")),
+    "dashboard/instances/launch/": R(ANY, ("get", D + "/instances/launch/")),
+    "dashboard/instances/<uuid:instance_id>/": R(OWNED, ("get", S + "/")),
+    "dashboard/instances/<uuid:instance_id>/console/": R(OWNED, ("get", S + "/console/")),
+    "dashboard/instances/<uuid:instance_id>/action/": R(OWNED, ("post", S + "/action/", {"action": "reboot"})),
+    "dashboard/instances/<uuid:instance_id>/delete/": R(OWNED, ("post", S + "/delete/")),
+    "dashboard/instances/<uuid:instance_id>/rename/": R(OWNED, ("post", S + "/rename/", {"name": "x"})),
+    "dashboard/instances/<uuid:instance_id>/rebuild/": R(OWNED, ("post", S + "/rebuild/", {"image": "{image}"})),
+    "dashboard/instances/<uuid:instance_id>/snapshot/": R(OWNED, ("post", S + "/snapshot/", {"name": "x"})),
+    "dashboard/instances/<uuid:instance_id>/volumes/": R(OWNED, ("post", S + "/volumes/", {"volume": "{volume}", "change": "attach"})),
+    "dashboard/instances/<uuid:instance_id>/security-groups/": R(
+        OWNED, ("post", S + "/security-groups/", {"name": "default", "change": "add"})),
+    "dashboard/keypairs/": R(SCOPED, ("get", D + "/keypairs/")),
+    "dashboard/keypairs/<str:name>/download/": R(OWNED, ("get", D + "/keypairs/{keypair}/download/")),
+    "dashboard/keypairs/<str:name>/delete/": R(OWNED, Probe("post", D + "/keypairs/{keypair}/delete/", status=302,
+                                                                   says="not found")),
+    "dashboard/floating-ips/": R(SCOPED, ("get", D + "/floating-ips/")),
+    "dashboard/floating-ips/allocate/": R(ANY, ("post", D + "/floating-ips/allocate/", {"pool": "secpool"})),
+    "dashboard/floating-ips/<str:address>/release/": R(OWNED, ("post", D + "/floating-ips/{fip_address}/release/")),
+    "dashboard/floating-ips/associate/": R(
+        OWNED, ("post", D + "/floating-ips/associate/", {"address": "{fip_address}", "instance": "{server}"})),
+    "dashboard/floating-ips/<str:address>/disassociate/": R(
+        OWNED, ("post", D + "/floating-ips/{fip_address}/disassociate/")),
+    "dashboard/instances/<uuid:instance_id>/vnc/": R(OWNED, ("post", S + "/vnc/")),
+    "dashboard/admin/flavors/": R(ADMIN, ("get", D + "/admin/flavors/")),
+    "dashboard/admin/flavors/<str:flavorid>/delete/": R(ADMIN, ("post", D + "/admin/flavors/{flavor}/delete/")),
+    "dashboard/admin/flavors/<str:flavorid>/access/": R(
+        ADMIN, ("post", D + "/admin/flavors/{flavor}/access/", {"project": "{a}"})),
+    "dashboard/admin/flavors/<str:flavorid>/access/remove/": R(
+        ADMIN, ("post", D + "/admin/flavors/{flavor}/access/remove/", {"project": "{b}"})),
+    "dashboard/admin/projects/": R(ADMIN, ("get", D + "/admin/projects/")),
+    "dashboard/admin/projects/<str:project_id>/": R(ADMIN, ("get", D + "/admin/projects/{b}/")),
+    "dashboard/admin/projects/<str:project_id>/enable/": R(ADMIN, ("post", D + "/admin/projects/{b}/enable/")),
+    "dashboard/admin/projects/<str:project_id>/roles/": R(
+        ADMIN, ("post", D + "/admin/projects/{b}/roles/", {"user": "{alice}", "role": "{role}"})),
+    "dashboard/admin/projects/<str:project_id>/roles/remove/": R(
+        ADMIN, ("post", D + "/admin/projects/{b}/roles/remove/", {"user": "{bob}", "role": "{role}"})),
+    "dashboard/admin/projects/<str:project_id>/quotas/": R(
+        ADMIN, ("post", D + "/admin/projects/{b}/quotas/", {"instances": "99"})),
+    "dashboard/admin/users/": R(ADMIN, ("get", D + "/admin/users/")),
+    "dashboard/admin/quotas/": R(ADMIN, ("get", D + "/admin/quotas/")),
+    "dashboard/admin/networks/": R(ADMIN, ("get", D + "/admin/networks/")),
+    "dashboard/admin/networks/<uuid:network_uuid>/delete/": R(
+        ADMIN, ("post", D + "/admin/networks/{network_uuid}/delete/")),
+    "dashboard/admin/floating-ranges/": R(ADMIN, ("get", D + "/admin/floating-ranges/")),
+    "dashboard/admin/floating-ranges/delete/": R(
+        ADMIN, ("post", D + "/admin/floating-ranges/delete/", {"ip_range": "10.252.0.64/29"})),
+    # the noVNC page: no session or token; the console token in its query string is the key
+    "vnc/": R(PUBLIC, ("get", "/vnc/?token=not-a-console-token")),
+    "dashboard/admin/instances/": R(ADMIN, ("get", D + "/admin/instances/")),
+    "dashboard/admin/services/": R(ADMIN, ("get", D + "/admin/services/")),
+    "dashboard/admin/services/update/": R(ADMIN, ("post", D + "/admin/services/update/", {"id": "1"})),
+    "dashboard/admin/hypervisors/": R(ADMIN, ("get", D + "/admin/hypervisors/")),
+}
+for _pattern, _route in IDENTITY_V3.items():
+    ROUTES["identity/v3/" + _pattern] = _route
+    ROUTES["v3/" + _pattern] = Route(_route.kind, [dataclasses.replace(p, path=p.path.replace(I3, "/v3", 1))
+                                                   for p in _route.probes])
+
+# Probes that are not their route's kind but must hold too (member writes on readable routes)
+EXTRA_ADMIN_PROBES = ADMIN_ONLY_WRITES_ON_ROLES + [
+    ("post", C + "/flavors", {"flavor": {"name": "x", "ram": 1, "vcpus": 1, "disk": 0}}),
+    ("post", C + "/os-networks", {"network": {"label": "x", "cidr": "10.252.0.0/28"}}),
+    ("put", C + "/os-quota-sets/{a}", {"quota_set": {"instances": 99}}),
+    ("get", C + "/limits?tenant_id={b}"),
+    ("get", C + "/servers?all_tenants=1"),
+]
+
+DJANGO_ADMIN_PREFIX = "admin/"
+
+
+def all_patterns():
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            else:
+                yield prefix + str(pattern.pattern)
+
+    return list(walk(get_resolver().url_patterns))
+
+
+def test_every_url_pattern_is_classified():
+    """A new route must be added to ROUTES with its kind and a probe (see the module doc)."""
+    patterns = [p for p in all_patterns() if not p.startswith(DJANGO_ADMIN_PREFIX)]
+    missing = sorted(set(patterns) - set(ROUTES))
+    stale = sorted(set(ROUTES) - set(patterns))
+    assert not missing, "URL patterns nobody classified in tests/test_isolation_matrix.py ROUTES:\n" + "\n".join(missing)
+    assert not stale, "ROUTES lists patterns that no longer exist:\n" + "\n".join(stale)
+    assert all(route.probes for route in ROUTES.values())
+
+
+# --- the world: alice in A, bob in B with one of everything -----------------------------------
+
+
+@pytest.fixture
+def world(make_account, admin_account, state_paths):
+    from floating.services import addresses as floating_addresses
+    from floating.services import ranges
+    from identity.models import Ec2Credential, Role
+    from images.models import Image
+    from images.services import register_image
+    from network.services.networks import create_network
+    from secgroups.services import groups as secgroup_services
+    from secgroups.models import SecurityGroupRule
+    from volumes.models import Snapshot, Volume
+
+    alice, project_a, token_a = make_account("project-a", "member", username="alice")
+    bob, project_b, _ = make_account("project-b", "member", username="bob")
+    netadmin = Role.objects.get(name="netadmin")
+    identity_services.assign_role(bob, netadmin, project_b)
+    identity_services.assign_role(alice, netadmin, project_a)
+    token_a, _ = tokens.issue_token(alice, project_a)
+    token_b, _ = tokens.issue_token(bob, project_b)
+    client_b = TokenClient(token_b)
+
+    flavor = flavor_services.create_flavor(name="b-only", memory_mb=256, vcpus=1, root_gb=1, is_public=False)
+    flavor_services.add_access(flavor, project_b.id)
+    network = create_network("secnet", "10.252.0.0/26", bridge="cptsec0", bridge_interface="")
+    image = register_image(io.BytesIO(b"b" * 4096), "b-private", disk_format="raw", owner=project_b,
+                           visibility=Image.PRIVATE)
+    image_a = register_image(io.BytesIO(b"a" * 4096), "a-private", disk_format="raw", owner=project_a,
+                             visibility=Image.PRIVATE)
+    ctx_b = SimpleNamespace(user=bob, project=project_b, user_id=bob.id, project_id=project_b.id,
+                            request_id="req-b", is_admin=False)
+    (server,) = instances.create_instances(ctx_b, "b-server", flavor, {"id": str(image.id), "status": "active",
+                                                                         "properties": {}},
+                                           metadata={"owner": "b"})
+    group = secgroup_services.create_group(project_b.id, "b-group", "bob's")
+    rule = SecurityGroupRule.objects.create(parent_group=group, protocol="tcp", from_port=22, to_port=22,
+                                            cidr="0.0.0.0/0")
+    ranges.create_range("10.252.0.64/29", pool="secpool", interface="cptsecx0")
+    fip = floating_addresses.allocate(SimpleNamespace(project_id=project_b.id, project=project_b, user=bob,
+                                                      is_admin=False, roles=["netadmin"], user_id=bob.id),
+                                      "secpool")
+    response = client_b.post(C + "/os-keypairs", {"keypair": {"name": "bob-key"}}, format="json")
+    assert response.status_code in (200, 201), response.content
+    volume = Volume.objects.create(name="b-vol", size=1, availability_zone="nova", status="available",
+                                   project=project_b, user=bob, host="h")
+    snapshot = Snapshot.objects.create(volume=volume, name="b-snap", size=1, status="available",
+                                       project=project_b, user=bob, host="h")
+    ec2 = Ec2Credential.objects.create(user=bob, project=project_b)
+    session_a = Client()
+    assert session_a.post("/dashboard/login/", {"username": "alice", "password": "secret-pass"}).status_code == 302
+    return SimpleNamespace(
+        token_a=token_a, session_a=session_a, a=project_a, b=project_b, alice=alice, bob=bob, server=server,
+        flavor=flavor, image=image, image_a=image_a, group=group, rule=rule, fip=fip, volume=volume,
+        snapshot=snapshot, ec2=ec2, network=network,
+        values={"a": project_a.id, "b": project_b.id, "me": project_a.id, "server": server.uuid,
+                "flavor": flavor.flavorid, "image": image.id, "image_a": image_a.id, "group": group.id,
+                "rule": rule.id, "fip": fip.uuid, "fip_address": fip.address, "keypair": "bob-key",
+                "bob": bob.id, "alice": alice.id, "ec2": ec2.access, "role": Role.objects.get(name="member").id,
+                "volume": volume.uuid, "snapshot": snapshot.uuid, "network": network.id,
+                "network_uuid": getattr(network, "uuid", network.id)},
+    )
+
+
+def fill(text: str, world) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: str(world.values[m.group(1)]), text)
+
+
+def send(world, probe: Probe, anonymous=False):
+    path = fill(probe.path, world)
+    body = json.loads(fill(json.dumps(probe.body), world)) if probe.body is not None else None
+    if path.startswith(D + "/"):
+        client = Client() if anonymous else world.session_a
+        method = getattr(client, probe.method)
+        return method(path, body or {}) if probe.method == "post" else method(path)
+    client = TokenClient(None if anonymous else world.token_a)
+    method = getattr(client, probe.method)
+    return method(path, body, format="json") if body is not None else method(path)
+
+
+def envelope_code(response):
+    document = response.json()
+    (fault,) = document.values()
+    return fault["code"]
+
+
+def is_dashboard(probe):
+    return probe.path.startswith(D + "/")
+
+
+def check_probe(world, pattern, kind, probe):
+    resolved = resolve(fill(probe.path, world).split("?")[0]).route
+    assert resolved.replace("^", "") == pattern.replace("^", ""), "the probe does not hit its route"
+    if kind == PUBLIC:
+        response = send(world, probe, anonymous=True)
+        assert response.status_code not in (401, 403), response.content[:300]
+        return
+    if probe.path != "/metrics":
+        anonymous = send(world, probe, anonymous=True)
+        if is_dashboard(probe):
+            assert anonymous.status_code == 302 and "/dashboard/login/" in anonymous["Location"]
+        else:
+            assert anonymous.status_code == 401, anonymous.content[:300]
+    response = send(world, probe)
+    kind = probe.kind or kind
+    if probe.status is not None:
+        # Cinder's answer to a URL naming another project (400, no lookup); a dashboard form
+        # refused with a message on the page it goes back to
+        assert response.status_code == probe.status, response.content[:300]
+        if probe.says:
+            page = world.session_a.get(response["Location"])
+            assert probe.says.lower() in page.content.decode().lower()
+    elif kind == ADMIN:
+        assert response.status_code == 403, response.content[:300]
+        if not is_dashboard(probe):
+            assert envelope_code(response) == 403
+    elif kind == OWNED:
+        assert response.status_code == 404, response.content[:300]
+        if not is_dashboard(probe):
+            assert envelope_code(response) == 404
+    else:
+        assert response.status_code < 500 and response.status_code != 401, response.content[:300]
+        if kind == SCOPED and response.status_code == 200:
+            text = response.content.decode(errors="replace")
+            leaked = [str(world.values[key]) for key in B_OBJECTS if str(world.values[key]) in text]
+            leaked += [name for name in B_NAMES if name in text]
+            assert not leaked, f"project B's objects in alice's answer: {leaked}"
+
+
+B_OBJECTS = ("server", "image", "fip", "volume", "snapshot", "b")
+B_NAMES = ("b-server", "b-private", "b-group", "bob-key", "b-vol", "b-snap", "b-only")
+
+
+@pytest.mark.parametrize("pattern", list(ROUTES), ids=[f"{r.kind} {r.probes[0].path}" for r in ROUTES.values()])
+def test_route(world, pattern):
+    route = ROUTES[pattern]
+    failures = []
+    for probe in route.probes:
+        try:
+            check_probe(world, pattern, route.kind, probe)
+        except AssertionError as error:
+            failures.append(f"{probe.method.upper()} {probe.path}: {error}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("method,path,body", [(m, p, b) for m, p, *rest in EXTRA_ADMIN_PROBES for b in [rest[0] if rest else None]])
+def test_member_writes_on_shared_routes_are_403(world, method, path, body):
+    response = send(world, Probe(method, path, body))
+    assert response.status_code == 403, response.content[:300]
+    assert envelope_code(response) == 403
+
+
+def test_django_admin_is_staff_only(world):
+    response = world.session_a.get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    response = world.session_a.get("/admin/identity/user/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_owner_sees_what_alice_cannot(world):
+    """The probes' objects exist: bob reads each one (so a 404 above is isolation, not absence)."""
+    token_b, _ = tokens.issue_token(world.bob, world.b)
+    bob = TokenClient(token_b)
+    for path in (C + "/servers/{server}", C + "/flavors/{flavor}", IMG + "/images/{image}",
+                 C + "/os-security-groups/{group}", C + "/os-floating-ips/{fip}", C + "/os-keypairs/{keypair}",
+                 "/volume/v3/{b}/volumes/{volume}", "/volume/v3/{b}/snapshots/{snapshot}",
+                 C + "/servers/{server}/metadata/owner", I3 + "/users/{bob}/credentials/OS-EC2/{ec2}"):
+        response = bob.get(fill(path, world))
+        assert response.status_code == 200, (path, response.content[:300])
