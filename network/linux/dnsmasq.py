@@ -174,13 +174,16 @@ def pid(network_id: int) -> int | None:
         return None
     if not cmdline or not cmdline[0].endswith(b"dnsmasq") or f"--pid-file={p['pid']}".encode() not in cmdline:
         return None
+    return value if _alive(value) else None
+
+
+def _alive(process_id: int) -> bool:
+    """The process exists and has not finished exiting (a zombie has closed its sockets)."""
     try:
-        with open(f"/proc/{value}/stat") as handle:
-            if handle.read().rsplit(")", 1)[1].split()[0] == "Z":
-                return None
+        with open(f"/proc/{process_id}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
     except (FileNotFoundError, IndexError):
-        return None
-    return value
+        return False
 
 
 def is_running(network_id: int) -> bool:
@@ -226,11 +229,15 @@ def stop(network_id: int, timeout: float = 5.0) -> bool:
         os.kill(running, signal.SIGTERM)
     except ProcessLookupError:
         pass
+    # Wait for the process itself, not pid(): while it exits its cmdline reads empty before
+    # its sockets are closed, and a dnsmasq started then finds its address still in use.
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and pid(network_id) == running:
+    while time.monotonic() < deadline and _alive(running):
         time.sleep(0.05)
-    if pid(network_id) == running:
+    if _alive(running):
         os.kill(running, signal.SIGKILL)
+        while _alive(running) and time.monotonic() < deadline + timeout:
+            time.sleep(0.05)
     paths(network_id)["pid"].unlink(missing_ok=True)
     return True
 
