@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from cloudproj.celery import app, host_queue
+from cloudproj.middleware import current_request_id
 
 from .. import states
 from ..models import Instance
@@ -104,7 +105,13 @@ def send_host_steps(instance: Instance, request_id: str, first: int = 0) -> None
     signature = links[0]
     for link in links[1:]:
         signature = signature | link
-    signature.apply_async()
+    # the steps belong to the request that created the server, also when an agent that
+    # restarted sends them again (its own context has no request id)
+    token = current_request_id.set(request_id)
+    try:
+        signature.apply_async()
+    finally:
+        current_request_id.reset(token)
 
 
 # --- host steps --------------------------------------------------------------------------------
