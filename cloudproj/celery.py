@@ -7,7 +7,10 @@ import os
 
 from celery import Celery
 
+from cloudproj import broker_transport
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudproj.settings")
+broker_transport.register()
 
 app = Celery("cloudproj")
 app.config_from_object("django.conf:settings", namespace="CELERY")
