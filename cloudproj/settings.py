@@ -161,10 +161,13 @@ QUOTA_REFRESH_INTERVAL = env.float("QUOTA_REFRESH_INTERVAL", default=3600.0)
 # (ERROR with a fault; the delete finished or retried). 0 = off.
 BUILD_TIMEOUT = env.float("BUILD_TIMEOUT", default=900.0)
 BUILD_TIMEOUT_CHECK_INTERVAL = env.float("BUILD_TIMEOUT_CHECK_INTERVAL", default=60.0)  # reaper period
+# A build that has not moved for this long with no step running lost its step message (a
+# broker killed between handing it out and recording it): the reaper sends it again. 0 = off.
+BUILD_STEP_RESEND_AFTER = env.float("BUILD_STEP_RESEND_AFTER", default=300.0)
 # TEST-ONLY fault injection (compute/services/fault_injection.py): names of pipeline points
 # (schedule, allocate_ip, fetch_image, spawn, terminate) where a worker writes a marker file
-# in FAULT_INJECT_DIR and then sleeps until it is killed. Empty (the default) = off; never
-# set in a deployment.
+# in FAULT_INJECT_DIR and then sleeps until it is killed or the file is removed. Empty (the
+# default) = off; never set in a deployment.
 FAULT_INJECT_PAUSE = env.list("FAULT_INJECT_PAUSE", default=[])
 FAULT_INJECT_DIR = env.str("FAULT_INJECT_DIR", default="")
 
@@ -337,7 +340,13 @@ else:
     # Tasks ack late (cloudproj/celery.py), so a killed step is redelivered after this
     # long; it must exceed the longest task (a spawn, a snapshot upload). Pipeline steps
     # tolerate a duplicate delivery. RabbitMQ redelivers as soon as the connection drops.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.float("BROKER_VISIBILITY_TIMEOUT", default=900.0)}
+    # kombu looks for such messages every unacked_restore_interval x unacked_restore_throttle
+    # seconds (10 x 10 by default): a throttle of 1 makes it every 10 s, one cheap ZRANGE.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.float("BROKER_VISIBILITY_TIMEOUT", default=900.0),
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+    }
 # Sending a message while the broker is down: retry for up to this many seconds (a broker
 # restart), then give up (the API answers 503 and rolls the request back).
 BROKER_PUBLISH_RETRY_TIMEOUT = env.float("BROKER_PUBLISH_RETRY_TIMEOUT", default=30.0)

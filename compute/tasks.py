@@ -119,8 +119,9 @@ def reap_deleted_instance(instance_uuid: str, host: str):
 
 @shared_task(name="compute.reap_stuck_builds")
 def reap_stuck_builds() -> dict:
-    """Periodic (beat, BUILD_TIMEOUT_CHECK_INTERVAL): builds and deletes past BUILD_TIMEOUT."""
-    return recovery.reap_stuck()
+    """Periodic (beat, BUILD_TIMEOUT_CHECK_INTERVAL): builds and deletes past BUILD_TIMEOUT,
+    and builds whose step message was lost (BUILD_STEP_RESEND_AFTER)."""
+    return {**recovery.reap_stuck(), **recovery.resend_stalled()}
 
 
 @shared_task(name=recovery.ABORT_BUILD_TASK)

@@ -8,6 +8,10 @@
                           BUILD past BUILD_TIMEOUT → ERROR with a fault, and the host gives
                           back what the build held; deleting past it → the delete is sent
                           again, or finished here when the host is down
+    resend_stalled(now)   periodic, with the reaper: a build whose step message was lost (a
+                          broker that died between handing a message out and recording it
+                          as unacknowledged) has not moved for BUILD_STEP_RESEND_AFTER
+                          seconds and no step is running: its next step is sent again
     abort_build(uuid, host)  on the host: what a reaped build held there (domain, overlay,
                           fixed IP and DHCP entry, capacity claim) is released
 """
@@ -26,6 +30,7 @@ from . import host_resources as hr
 from .actions import event_finish, finish_action, record_fault
 from .exceptions import ComputeError
 from .instances import UnexpectedTaskState, soft_delete, update_state
+from .operations import compute_is_up, release_addresses
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +90,51 @@ def _settle_build(instance: Instance, host: str) -> bool:
         return True
 
 
+# --- lost step messages -----------------------------------------------------------------------
+
+
+def resend_stalled(now=None) -> dict:
+    counts = {"schedule": 0, "host_steps": 0}
+    after = float(settings.BUILD_STEP_RESEND_AFTER)
+    if after <= 0:
+        return counts
+    cutoff = (now or timezone.now()) - timedelta(seconds=after)
+    stalled = Instance.objects.filter(vm_state=states.BUILDING, updated_at__lt=cutoff,
+                                      task_state__in=(T.SCHEDULING, *build.STEP_STATES))
+    for instance in stalled:
+        kind = _resend(instance)
+        if kind:
+            counts[kind] += 1
+    if any(counts.values()):
+        log.warning("builds stalled for %g s without a running step, their next step sent again: %s", after, counts)
+    return counts
+
+
+def _resend(instance: Instance) -> str | None:
+    """Send the step `instance` waits for again (a duplicate delivery converges: each step
+    checks the task_state under the instance lock). Touching updated_at first makes the next
+    resend wait another BUILD_STEP_RESEND_AFTER and loses any race with a step that moved on."""
+    stalled_in = instance.task_state
+    if stalled_in == T.SCHEDULING:
+        step, host = "schedule", None
+    else:
+        step, host = build.STEPS[build.STEP_STATES.index(stalled_in)][0], instance.host
+        if not compute_is_up(host):
+            return None  # the agent settles its builds when it starts (recover_host), or the reaper does
+    if InstanceActionEvent.objects.filter(action__instance=instance, event=step, finish_time__isnull=True).exists():
+        return None  # running (a slow step), or its worker died: redelivery or the reaper settles it
+    try:
+        update_state(instance, expected_task_state=stalled_in, expected_vm_state=states.BUILDING, task_state=stalled_in)
+    except UnexpectedTaskState:
+        return None
+    request_id = _request_id(instance, "create")
+    if host is None:
+        rpc.publish_now(build.SCHEDULE_TASK, [str(instance.uuid), request_id])
+        return "schedule"
+    build.send_host_steps(instance, request_id, first=build.STEP_STATES.index(stalled_in))
+    return "host_steps"
+
+
 # --- build timeout -----------------------------------------------------------------------------
 
 
@@ -127,8 +177,6 @@ def _reap_build(instance: Instance, timeout: float) -> int:
 
 
 def _retry_delete(instance: Instance) -> None:
-    from .operations import compute_is_up, release_addresses
-
     request_id = _request_id(instance, "delete")
     if compute_is_up(instance.host):
         try:  # touched: the next retry waits another BUILD_TIMEOUT

@@ -73,11 +73,11 @@ class Cloud:
     def state_path(self, host: str) -> Path:
         return self.hosts_root / host
 
-    def _start(self, key: str, argv: list, env: dict) -> subprocess.Popen:
+    def _start(self, key: str, argv: list, env: dict, program: tuple = ("manage.py",)) -> subprocess.Popen:
         log = self.tmp_path / f"{key}.log"
         with open(log, "a") as out:
             proc = subprocess.Popen(
-                [sys.executable, "manage.py", *argv], cwd=ROOT, env=env, stdout=out,
+                [sys.executable, *program, *argv], cwd=ROOT, env=env, stdout=out,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )
         self.procs[key] = (proc, log)
@@ -86,6 +86,14 @@ class Cloud:
     def start_scheduler(self, concurrency: int = 4, **env) -> subprocess.Popen:
         argv = ["scheduler", "--host", "sched", "--concurrency", str(concurrency)]
         return self._start("scheduler", argv, {**self.env, **{k: str(v) for k, v in env.items()}})
+
+    def start_beat(self, **env) -> subprocess.Popen:
+        """celery beat sending the periodic tasks of settings.CELERY_BEAT_SCHEDULE (from a
+        schedule file: the database scheduler `make run` uses is not needed here)."""
+        argv = ["beat", "-S", "celery.beat:PersistentScheduler", "-s", str(self.tmp_path / "beat-schedule"),
+                "--loglevel", "INFO"]
+        return self._start("beat", argv, {**self.env, **{k: str(v) for k, v in env.items()}},
+                           program=("-m", "celery", "-A", "cloudproj"))
 
     def start_api(self, port: int, workers: int = 2, **env) -> str:
         """gunicorn cloudproj.wsgi on 127.0.0.1:`port` as `make run` starts it (prefork
