@@ -24,6 +24,12 @@ app.conf.update(
     task_default_queue="scheduler",
     task_create_missing_queues=True,
     broker_connection_retry_on_startup=True,
+    # After a reconnect celery lowers the prefetch count and raises it again from the thread
+    # that acks each task: with the threads pool several threads then send basic.qos on the
+    # one AMQP connection at once and wait for each other's replies, and the worker hangs
+    # until RabbitMQ drops it for missed heartbeats (minutes; seen with py-spy in the
+    # broker-restart fault test). Prefetch is 1 per thread anyway.
+    worker_enable_prefetch_count_reduction=False,
     beat_scheduler="django_celery_beat.schedulers:DatabaseScheduler",
     timezone="UTC",
     enable_utc=True,
