@@ -165,9 +165,9 @@ BUILD_TIMEOUT_CHECK_INTERVAL = env.float("BUILD_TIMEOUT_CHECK_INTERVAL", default
 # broker killed between handing it out and recording it): the reaper sends it again. 0 = off.
 BUILD_STEP_RESEND_AFTER = env.float("BUILD_STEP_RESEND_AFTER", default=300.0)
 # TEST-ONLY fault injection (compute/services/fault_injection.py): names of pipeline points
-# (schedule, allocate_ip, fetch_image, spawn, terminate) where a worker writes a marker file
-# in FAULT_INJECT_DIR and then sleeps until it is killed or the file is removed. Empty (the
-# default) = off; never set in a deployment.
+# (schedule, allocate_ip, fetch_image, spawn, terminate, or an action: reboot, stop...) where
+# a worker writes a marker file in FAULT_INJECT_DIR and then sleeps until it is killed or the
+# file is removed. Empty (the default) = off; never set in a deployment.
 FAULT_INJECT_PAUSE = env.list("FAULT_INJECT_PAUSE", default=[])
 FAULT_INJECT_DIR = env.str("FAULT_INJECT_DIR", default="")
 

@@ -3,7 +3,8 @@ it there (kill -9 during a given step, deterministically), or hold the worker bu
 it go on later.
 
 With FAULT_INJECT_PAUSE naming the point (schedule, allocate_ip, fetch_image, spawn,
-terminate), the worker writes `<FAULT_INJECT_DIR>/<point>-<instance uuid>` and sleeps until
+terminate, or an action: reboot, stop, start, pause, unpause, suspend, resume, rebuild), the
+worker writes `<FAULT_INJECT_DIR>/<point>-<instance uuid>` and sleeps until
 it is killed or the test removes that file. Off by default (empty FAULT_INJECT_PAUSE); it
 does nothing else.
 """

@@ -97,6 +97,7 @@ def run_action(instance_uuid, request_id: str, action: str, params: dict | None 
         try:
             with event(record, f"compute_{action}", host=instance.host):
                 result = ACTIONS[action](instance, params)
+                pause_point(action, instance.uuid)
         except Exception as exc:  # noqa: BLE001 - reported as a fault, the state is settled below
             _failed(instance, record, action, expected, exc)
             return False

@@ -3,7 +3,9 @@
     recover_host(host)    when an agent starts (Nova's init_host): deletes in flight are
                           finished; a boot step that was running when the agent died is
                           rolled back and rescheduled (or ERROR with a fault); boot steps
-                          not started yet are sent again (a duplicate delivery converges)
+                          not started yet are sent again (a duplicate delivery converges);
+                          an action (reboot, stop, rebuild...) that was running is settled
+                          from the guest's power state with a fault (a rebuild: ERROR)
     reap_stuck(now)       periodic, on the scheduler queue (Nova's instance_build_timeout):
                           BUILD past BUILD_TIMEOUT → ERROR with a fault, and the host gives
                           back what the build held; deleting past it → the delete is sent
@@ -24,13 +26,14 @@ from django.utils import timezone
 from .. import rpc, states
 from ..models import Instance, InstanceAction, InstanceActionEvent
 from ..scheduler import claims
+from ..virt import power_state as ps
 from ..virt.driver import DriverError
 from . import build, lifecycle
 from . import host_resources as hr
 from .actions import event_finish, finish_action, record_fault
 from .exceptions import ComputeError
 from .instances import UnexpectedTaskState, soft_delete, update_state
-from .operations import compute_is_up, release_addresses
+from .operations import ACTION_TASK_STATES, compute_is_up, release_addresses
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,18 @@ class BuildInterrupted(ComputeError):
     code = 500
 
 
+class ActionInterrupted(ComputeError):
+    code = 500
+
+
+# task_state of a running action -> the action (rebuild passes through two)
+ACTION_OF_TASK_STATE = {task_state: action for (action, _type), task_state in ACTION_TASK_STATES.items()}
+ACTION_OF_TASK_STATE[T.REBUILD_SPAWNING] = "rebuild"
+# a vanished domain (NOSTATE) is STOPPED as power-state sync has it: start defines it again
+VM_STATE_OF_POWER = {ps.RUNNING: states.ACTIVE, ps.PAUSED: states.PAUSED, ps.SHUTDOWN: states.STOPPED,
+                     ps.CRASHED: states.STOPPED, ps.SUSPENDED: states.SUSPENDED, ps.NOSTATE: states.STOPPED}
+
+
 def _request_id(instance: Instance, action: str) -> str:
     row = (InstanceAction.objects.filter(instance=instance, action=action)
            .order_by("-start_time", "-id").first())
@@ -53,7 +68,7 @@ def _request_id(instance: Instance, action: str) -> str:
 
 
 def recover_host(host: str) -> dict:
-    counts = {"deleted": 0, "resumed": 0, "rolled_back": 0}
+    counts = {"deleted": 0, "resumed": 0, "rolled_back": 0, "actions_settled": 0}
     for instance in Instance.objects.filter(host=host, task_state=T.DELETING):
         if lifecycle.terminate(instance.uuid, _request_id(instance, "delete"), host):
             counts["deleted"] += 1
@@ -63,6 +78,9 @@ def recover_host(host: str) -> dict:
             counts["rolled_back"] += 1
         else:
             counts["resumed"] += 1
+    for instance in Instance.objects.filter(host=host, task_state__in=list(ACTION_OF_TASK_STATE)):
+        if _settle_action(instance, host):
+            counts["actions_settled"] += 1
     if any(counts.values()):
         log.info("agent %s recovered its instances in flight: %s", host, counts)
     return counts
@@ -87,6 +105,39 @@ def _settle_build(instance: Instance, host: str) -> bool:
             event_finish(evt, exc)
         action = running[0].action
         build.fail_attempt(instance, action, host, exc, step_state=runs_in)
+        return True
+
+
+def _settle_action(instance: Instance, host: str) -> bool:
+    """An action whose work was running when the agent died: its state comes from what the
+    guest is now. One not started yet is left to its message, which comes back (late ack)."""
+    with hr.instance_lock(instance.uuid):
+        instance.refresh_from_db()
+        stalled_in = instance.task_state
+        action_name = ACTION_OF_TASK_STATE.get(stalled_in)
+        if instance.host != host or action_name is None:
+            return False
+        running = list(InstanceActionEvent.objects.filter(
+            action__instance=instance, event=f"compute_{action_name}", host=host, finish_time__isnull=True))
+        if not running:
+            return False
+        exc = ActionInterrupted(f"The agent of {host} stopped during {action_name} of instance {instance.uuid}.")
+        for evt in running:
+            event_finish(evt, exc)
+        try:
+            power = hr.driver().get_power_state(str(instance.uuid))
+        except DriverError:
+            power = ps.NOSTATE
+        # a rebuild cut short left a disk of unknown content, as Nova: ERROR
+        vm_state = states.ERROR if action_name == "rebuild" else VM_STATE_OF_POWER.get(power, states.ERROR)
+        try:
+            update_state(instance, expected_task_state=stalled_in, task_state=None, vm_state=vm_state,
+                         power_state=power)
+        except UnexpectedTaskState:
+            return False
+        record_fault(instance, exc, host=host)
+        finish_action(running[0].action, "Error")
+        log.warning("%s", exc.message)
         return True
 
 
