@@ -13,7 +13,10 @@ and Redis. An agent process serves exactly one host (the code keeps one host per
 so 50 hosts are 50 processes; each runs with --concurrency 2 and the default REPORT_INTERVAL
 (10 s), so heartbeats do not flood the database. The network is served by a host with no
 agent ("bench-dhcp"): its addresses live only in the database, and each boot's DHCP refresh
-is one message to that host's queue; bench/real_guest.py measures real dnsmasq.
+is one message to that host's queue; bench/real_guest.py measures real dnsmasq. The agents
+run with FIREWALL_DRIVER=noop unless --firewall-driver iptables: 50 "hosts" writing the one
+machine's iptables wait for each other on its lock (while holding database connections),
+which measures iptables, not the control plane; bench/real_guest.py has the real firewall.
 
 A batch POSTs N servers from --clients threads at once; boots/s = N / (first POST -> last
 ACTIVE), POST->ACTIVE of a server = its launched_at (written when it turns ACTIVE) minus the
@@ -29,6 +32,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -155,6 +159,9 @@ def main():
     parser.add_argument("--serial", type=int, default=20)
     parser.add_argument("--clients", type=int, default=8, help="threads POSTing at once")
     parser.add_argument("--agent-concurrency", type=int, default=2)
+    parser.add_argument("--firewall-driver", default="noop", choices=("noop", "iptables"),
+                        help="noop (default): the 50 simulated hosts would all rewrite this one "
+                             "machine's iptables, serialised by its lock; that is not the control plane")
     args = parser.parse_args()
     import logging
 
@@ -167,7 +174,8 @@ def main():
 
     with throwaway_database("cloudproj_bench_cp"):
         token, image = setup_world(store)
-        env = {"REPORT_INTERVAL": "10", "SERVICE_DOWN_TIME": "60", "LOG_LEVEL": "WARNING"}
+        env = {"REPORT_INTERVAL": "10", "SERVICE_DOWN_TIME": "60", "LOG_LEVEL": "WARNING",
+               "FIREWALL_DRIVER": args.firewall_driver}
         cloud = Cloud(work, broker, **env)
         api = Api({**cloud.env, "DATABASE_URL": database_url()}, work / "api.log")
         hosts = [f"bench-{i:02d}" for i in range(args.hosts)]
@@ -189,11 +197,16 @@ def main():
 
             counter = iter(range(10**9))
             for size in [int(x) for x in args.batches.split(",") if x]:
-                sent = {}
+                sent, refused = {}, []
                 lock = threading.Lock()
 
                 def one(_):
-                    server, when = post_server(api.base, token, f"b{next(counter)}", "bench.nano", image)
+                    try:
+                        server, when = post_server(api.base, token, f"b{next(counter)}", "bench.nano", image)
+                    except urllib.error.HTTPError as exc:  # counted and shown, the batch goes on
+                        with lock:
+                            refused.append(f"{exc.code} {exc.read().decode(errors='replace')[:200]}")
+                        return
                     with lock:
                         sent[server] = when
 
@@ -202,6 +215,8 @@ def main():
                     list(pool.map(one, range(size)))
                 rows = wait_settled(list(sent), timeout=600)
                 report(f"{size} servers, {args.clients} clients", sent, rows, first)
+                if refused:
+                    print(f"  {len(refused)} POSTs refused, e.g.: {sorted(set(refused))[:3]}", flush=True)
             if args.serial:
                 sent, rows = {}, {}
                 first = time.time()

@@ -8,6 +8,7 @@ import socket
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -83,6 +84,12 @@ FIXED_RANGE = env.str("FIXED_RANGE", default="10.0.0.0/24")  # the default netwo
 NETWORK_SUPERVISE_INTERVAL = env.float("NETWORK_SUPERVISE_INTERVAL", default=30.0)  # agent: dnsmasq/bridges
 # agent: security-group chains and floating NAT rewritten from the DB (hand-made changes go)
 FIREWALL_RESYNC_INTERVAL = env.float("FIREWALL_RESYNC_INTERVAL", default=60.0)
+# agent: how security groups are enforced, as Nova's firewall_driver: "iptables", or "noop"
+# (Nova's NoopFirewallDriver: the host writes no chains, where something else filters, or on
+# simulated hosts that share one machine's iptables)
+FIREWALL_DRIVER = env.str("FIREWALL_DRIVER", default="iptables")
+if FIREWALL_DRIVER not in ("iptables", "noop"):
+    raise ImproperlyConfigured(f"FIREWALL_DRIVER must be iptables or noop, not {FIREWALL_DRIVER!r}")
 # Network manager (the seeds' --network_manager): "flatdhcp" (one shared network, dnsmasq),
 # "vlan" (a network, subnet and bridge per project, assigned on first use from the networks
 # `network create --vlan_start N --num_networks K` made; 802.1Q device VLAN_DEVICE_PREFIX<N> on
@@ -147,6 +154,9 @@ CONSOLE_OUTPUT_MAX_BYTES = env.int("CONSOLE_OUTPUT_MAX_BYTES", default=64 * 1024
 VNC_LISTEN = env.str("VNC_LISTEN", default="127.0.0.1")
 VNC_PROXYCLIENT_ADDRESS = env.str("VNC_PROXYCLIENT_ADDRESS", default="127.0.0.1")
 CONSOLE_TOKEN_TTL = env.int("CONSOLE_TOKEN_TTL", default=600)  # seconds a console URL stays valid
+# A browser's console websocket must come from a page of this site (Origin's host = Host) or
+# from one of these host names (Nova's console allowed_origins).
+CONSOLE_ALLOWED_ORIGINS = env.list("CONSOLE_ALLOWED_ORIGINS", default=[])
 # --- reconciliation (beat fans each pass out to the live hosts; 0 = off) --------------------
 SYNC_POWER_STATE_INTERVAL = env.float("SYNC_POWER_STATE_INTERVAL", default=600.0)  # Nova's default
 # Domains running for deleted instances: noop, log, shutdown (destroy) or reap (destroy,

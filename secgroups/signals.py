@@ -28,7 +28,10 @@ def on_worker_ready(sender=None, **kwargs):
     host = agent_host(sender)
     if host is None:
         return None
-    from .services.host import regenerate
+    from .services.host import enforced, regenerate
+
+    if not enforced():
+        return None
 
     what = f"regenerating the security group chains of {host}"
     report = periodic.run_pass(what, regenerate, host)

@@ -9,8 +9,12 @@
 - regenerate(host): every chain of the host rewritten from the DB, stale ones deleted
   (agent start-up; manual changes to those chains are overwritten).
 - teardown(host): the host's chains and its jumps removed (a host taken out of service).
+
+With FIREWALL_DRIVER "noop" (Nova's NoopFirewallDriver) none of them touches iptables.
 """
 import logging
+
+from django.conf import settings
 
 from compute.models import Instance
 from compute.services import host_resources as hr
@@ -21,7 +25,13 @@ from . import firewall
 log = logging.getLogger(__name__)
 
 
+def enforced() -> bool:
+    return settings.FIREWALL_DRIVER != "noop"
+
+
 def regenerate(host: str, exclude=()) -> dict:
+    if not enforced():
+        return {"host": host, "instances": 0, "removed": [], "firewall_driver": "noop"}
     with iptables.host_lock(host):
         firewalls = firewall.host_firewalls(host, exclude)
         existing = iptables.chains_of(host)
@@ -44,6 +54,8 @@ def before_cleanup(instance, host: str) -> None:
 
 def refresh_instance(instance_uuid, host: str) -> str:
     """Re-apply one instance's chain. Returns "applied" or why it was skipped."""
+    if not enforced():
+        return "skipped: FIREWALL_DRIVER is noop"
     with hr.instance_lock(instance_uuid):  # waits for a boot step or a teardown of the instance
         instance = Instance.objects.filter(uuid=instance_uuid).first()
         if instance is None or instance.host != host:
@@ -61,6 +73,8 @@ def refresh_instance(instance_uuid, host: str) -> str:
 
 
 def teardown(host: str) -> list[str]:
+    if not enforced():
+        return []
     with iptables.host_lock(host):
         iptables.remove_jumps(host)
         chains = iptables.chains_of(host)

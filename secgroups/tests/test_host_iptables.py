@@ -194,3 +194,19 @@ def test_operator_command_shows_applies_and_removes_a_hosts_chains():
         assert top not in filter_table()
     finally:
         host.teardown("sg-cmdhost")
+
+
+def test_the_noop_firewall_driver_writes_no_chain_and_filters_nothing(guest, settings):
+    """FIREWALL_DRIVER=noop (Nova's NoopFirewallDriver): the default group would drop the
+    host's requests, but no chain is written, so they reach the guest."""
+    host.regenerate(HOST)
+    assert iptables.host_chain(HOST) in iptables.chains_of(HOST)
+    assert http(guest["address"]) is None  # the default group drops it
+    host.teardown(HOST)
+
+    settings.FIREWALL_DRIVER = "noop"
+    assert host.regenerate(HOST) == {"host": HOST, "instances": 0, "removed": [], "firewall_driver": "noop"}
+    host.after_network(guest["instance"], HOST)
+    assert host.refresh_instance(guest["instance"].uuid, HOST) == "skipped: FIREWALL_DRIVER is noop"
+    assert iptables.chains_of(HOST) == set()
+    assert "hello from the guest" in (http(guest["address"]) or "")
