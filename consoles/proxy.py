@@ -4,12 +4,15 @@ A browser's noVNC connects with ?token=...; the token is checked (services.autho
 hash, its expiry, its instance still ACTIVE on the same host with the same live VNC port),
 then bytes are pumped both ways between binary websocket frames and the guest's VNC server
 over TCP. A refused token closes the handshake (HTTP 403): no byte of any VNC server is sent.
+So does a browser page of another site (its Origin is neither this site's host nor one of
+CONSOLE_ALLOWED_ORIGINS), as Nova's proxy checks it.
 """
 import asyncio
 import logging
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import close_old_connections
 
 from . import services
@@ -36,8 +39,32 @@ def _token(scope) -> str | None:
     return values[0] if values else None
 
 
+def _hostname(value: str) -> str:
+    try:
+        return (urlsplit(value if "//" in value else f"//{value}").hostname or "").lower()
+    except ValueError:  # a malformed header names no host
+        return ""
+
+
+def _origin_refused(scope) -> str | None:
+    """Why a browser's Origin may not open a console (None: allowed, or not a browser)."""
+    headers = {name.lower(): value.decode("latin-1") for name, value in scope.get("headers") or []}
+    origin = headers.get(b"origin")
+    if origin is None:
+        return None  # not a browser page: the token is the credential
+    allowed = {_hostname(headers.get(b"host", "")), *(name.lower() for name in settings.CONSOLE_ALLOWED_ORIGINS)}
+    if _hostname(origin) in allowed - {""}:
+        return None
+    return f"origin {origin[:80]!r} is not allowed"
+
+
 async def websockify(scope, receive, send) -> None:
     if (await receive())["type"] != "websocket.connect":
+        return
+    refused = _origin_refused(scope)
+    if refused:
+        log.info("console connection refused: %s", refused)
+        await send({"type": "websocket.close", "code": POLICY_VIOLATION, "reason": refused[:120]})
         return
     try:
         host, port = await sync_to_async(_authorize, thread_sensitive=False)(_token(scope))

@@ -2,7 +2,8 @@
 libvirt/QEMU, the API served by gunicorn with a uvicorn worker (cloudproj.asgi, as `make run`
 does), the real `openstack` client. `openstack console url show` hands out a noVNC URL whose
 token opens the guest's VNC server through /vnc/websockify (QEMU's RFB banner arrives over
-the websocket); a wrong, expired, or stopped guest's token gets no connection."""
+the websocket); a wrong, expired, or stopped guest's token, or another site's page, gets no
+connection."""
 import hashlib
 import json
 import time
@@ -44,9 +45,9 @@ def websocket_url(base: str, token: str) -> str:
     return base.replace("http://", "ws://") + f"/vnc/websockify?token={token}"
 
 
-def refused(base: str, token: str) -> int:
+def refused(base: str, token: str, **options) -> int:
     with pytest.raises(InvalidStatus) as answer:
-        with connect(websocket_url(base, token), subprotocols=["binary"], open_timeout=30):
+        with connect(websocket_url(base, token), subprotocols=["binary"], open_timeout=30, **options):
             pass
     return answer.value.response.status_code
 
@@ -79,9 +80,12 @@ def test_console_url_opens_the_guests_vnc_server_through_the_websocket_proxy(vnc
         html = page.read().decode()
     assert page.status == 200 and "consoles/vnc.js" in html and "Connecting" in html
 
-    # the proxy: QEMU's VNC server speaks first, then answers the client's version with its
-    # security types (1 = None: the guest's VNC server listens on the host's loopback only)
-    with connect(websocket_url(asgi_api, token), subprotocols=["binary"], open_timeout=60) as ws:
+    # a page of another site may not open it, even with the token (Nova's allowed_origins)
+    assert refused(asgi_api, token, origin="http://evil.example.org") == 403
+    # the proxy, from this site's page: QEMU's VNC server speaks first, then answers the client's
+    # version with its security types (1 = None: the guest's VNC server listens on the host's
+    # loopback only)
+    with connect(websocket_url(asgi_api, token), subprotocols=["binary"], open_timeout=60, origin=asgi_api) as ws:
         assert ws.subprotocol == "binary"
         assert ws.recv(timeout=30) == RFB_VERSION
         ws.send(RFB_VERSION)
