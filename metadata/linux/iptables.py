@@ -102,8 +102,10 @@ def current_rules(table: str) -> list[str] | None:
     return [line.strip() for line in proc.stdout.splitlines() if line.startswith(f"-A {CHAIN} ")]
 
 
-def _jump_present(table: str) -> bool:
-    return _run([IPTABLES, "-w", "-t", table, "-C", JUMPS[table], "-j", CHAIN], check=False).returncode == 0
+def _jump_count(table: str) -> int:
+    """How many jumps to our chain its parent holds (more than one only if something raced us)."""
+    listing = _run([IPTABLES, "-w", "-t", table, "-S", JUMPS[table]], check=False).stdout or ""
+    return sum(1 for line in listing.splitlines() if line.split() == ["-A", JUMPS[table], "-j", CHAIN])
 
 
 def _bridge_exists(name: str) -> bool:
@@ -141,16 +143,16 @@ def _apply(rules: list[MetadataRule], drop: set[str]) -> bool:
         if not wanted:
             if existing is not None:  # nothing left: remove the chain and its jump
                 lines = [f":{CHAIN} - [0:0]"]
-                if _jump_present(table):
-                    lines.append(f"-D {jump_chain} -j {CHAIN}")
+                lines += [f"-D {jump_chain} -j {CHAIN}"] * _jump_count(table)  # every one, or -X fails
                 sections[table] = lines + [f"-X {CHAIN}"]
             continue
-        jump_ok = _jump_present(table)
-        if chain_ok and jump_ok:
+        jumps = _jump_count(table)
+        if chain_ok and jumps == 1:
             continue
         lines = [f":{CHAIN} - [0:0]", *wanted]  # declaring the chain flushes it (--noflush)
-        if not jump_ok:
+        if jumps == 0:
             lines.append(f"-I {jump_chain} 1 -j {CHAIN}")
+        lines += [f"-D {jump_chain} -j {CHAIN}"] * (jumps - 1)  # duplicates go
         sections[table] = lines
     if sections:
         _restore(sections)

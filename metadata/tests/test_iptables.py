@@ -59,6 +59,26 @@ def test_ensure_is_idempotent_and_keeps_other_bridges(bridges):
     assert iptables.rules_of(one) == {"nat": [], "filter": []}
 
 
+def test_a_duplicated_jump_is_repaired_and_the_chain_can_still_be_removed(bridges):
+    """Two agents of one machine racing (test clouds, a killed agent) once left PREROUTING
+    jumping to the chain twice; removing the last rule then failed with 'CHAIN_DEL failed
+    (Device or resource busy)' at every pass."""
+    one = bridges()
+    iptables.ensure([MetadataRule(one, "10.237.203.1", 8775)])
+    iptables.remove([one])  # a clean start: the chain is gone when no bridge is left
+    iptables.ensure([MetadataRule(one, "10.237.203.1", 8775)])
+    for table, chain in (("nat", "PREROUTING"), ("filter", "INPUT")):
+        sh("iptables", "-t", table, "-A", chain, "-j", "cloudproj-metadata")  # the raced second jump
+    assert iptables.ensure([MetadataRule(one, "10.237.203.1", 8775)]) is True
+    for table, chain in (("nat", "PREROUTING"), ("filter", "INPUT")):
+        assert sh("iptables", "-t", table, "-S", chain).stdout.count("-j cloudproj-metadata") == 1
+
+    sh("iptables", "-t", "nat", "-A", "PREROUTING", "-j", "cloudproj-metadata")
+    iptables.remove([one])
+    for table, chain in (("nat", "PREROUTING"), ("filter", "INPUT")):
+        assert "cloudproj-metadata" not in sh("iptables", "-t", table, "-S").stdout
+
+
 def _serve_once(address: str, port: int, seen: dict) -> threading.Thread:
     server = socket.socket()
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
