@@ -350,13 +350,8 @@ else:
     # Tasks ack late (cloudproj/celery.py), so a killed step is redelivered after this
     # long; it must exceed the longest task (a spawn, a snapshot upload). Pipeline steps
     # tolerate a duplicate delivery. RabbitMQ redelivers as soon as the connection drops.
-    # kombu looks for such messages every unacked_restore_interval x unacked_restore_throttle
-    # seconds (10 x 10 by default): a throttle of 1 makes it every 10 s, one cheap ZRANGE.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.float("BROKER_VISIBILITY_TIMEOUT", default=900.0),
-        "unacked_restore_interval": 10,
-        "unacked_restore_throttle": 1,
-    }
+    # (kombu looks for such messages about every 100 s.)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.float("BROKER_VISIBILITY_TIMEOUT", default=900.0)}
 # Sending a message while the broker is down: retry for up to this many seconds (a broker
 # restart), then give up (the API answers 503 and rolls the request back).
 BROKER_PUBLISH_RETRY_TIMEOUT = env.float("BROKER_PUBLISH_RETRY_TIMEOUT", default=30.0)

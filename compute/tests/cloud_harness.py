@@ -183,6 +183,12 @@ class Cloud:
 
         self.wait(up, timeout, f"agents {', '.join(hosts)} to be up")
 
+        def ready():  # its start-up recovery is over: it will not send this test's boots again
+            return all(f"agent@{host} ready." in self.logs_of(f"agent-{host}") for host in hosts
+                       if f"agent-{host}" in self.procs)
+
+        self.wait(ready, timeout, f"agents {', '.join(hosts)} to be ready")
+
     def call(self, host: str, task_name: str, *args, timeout: float = 30):
         """Run a task on `host`'s compute queue and return its result (the project's
         result backend, as the API's host calls do)."""

@@ -38,7 +38,10 @@ def cloud(broker_url, settings, tmp_path):
     settings.SERVICE_DOWN_TIME = 10
     markers = tmp_path / "faults"
     markers.mkdir()
-    cloud = Cloud(tmp_path, broker_url, FAULT_INJECT_DIR=markers, BROKER_VISIBILITY_TIMEOUT=20)
+    # A killed worker's message comes back after the visibility timeout (kombu looks about
+    # every 100 s); it must stay longer than the longest task, or a slow step under the 200-boot load
+    # is handed to a second worker while the first still runs it (README: BROKER_VISIBILITY_TIMEOUT).
+    cloud = Cloud(tmp_path, broker_url, FAULT_INJECT_DIR=markers, BROKER_VISIBILITY_TIMEOUT=60)
     cloud.markers = markers
     yield cloud
     cloud.stop()

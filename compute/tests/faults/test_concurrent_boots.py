@@ -71,10 +71,11 @@ def test_200_concurrent_boots_over_20_hosts(cloud, world, tmp_path):
     cloud.wait(settled, 600, "200 boots to settle", interval=2)
     active = Instance.objects.filter(uuid__in=created, vm_state=states.ACTIVE)
     errors = Instance.objects.filter(uuid__in=created, vm_state=states.ERROR)
-    assert active.count() == len(HOSTS) * PER_HOST
-    assert errors.count() == QUOTA - len(HOSTS) * PER_HOST
+    faults = {str(row.uuid): [f.message[:300] for f in InstanceFault.objects.filter(instance=row)] for row in errors}
+    assert active.count() == len(HOSTS) * PER_HOST, faults
+    assert errors.count() == QUOTA - len(HOSTS) * PER_HOST, faults
     for row in errors:
-        assert "No valid host" in InstanceFault.objects.filter(instance=row).latest("created_at").message
+        assert "No valid host" in InstanceFault.objects.filter(instance=row).latest("created_at").message, faults
 
     per_host = Counter(active.values_list("host", flat=True))
     assert set(per_host.values()) == {PER_HOST}
