@@ -15,8 +15,10 @@ fixed IP and its DHCP entry, capacity claim) and reschedules to another host, un
 SCHEDULER_MAX_ATTEMPTS attempts were made; then ERROR with a fault.
 """
 import logging
+from contextlib import contextmanager
 
 from django.conf import settings
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from cloudproj.celery import app, host_queue
@@ -65,9 +67,36 @@ def _attempt(instance: Instance) -> int:
 # --- schedule ----------------------------------------------------------------------------------
 
 
+@contextmanager
+def _scheduling(instance_uuid):
+    """One delivery of an instance's schedule at a time, across scheduler processes (a
+    PostgreSQL session advisory lock; it goes away with the connection of a killed worker).
+
+    A schedule message can arrive twice (broker redelivery, a re-send of a stalled build).
+    Unserialised, the second copy could read the instance while the first had claimed but not
+    yet moved it on, find every host full (counting its own claim), and put the instance in
+    ERROR while the first copy's claim stayed: one host slot held by an ERROR server."""
+    key = f"cloudproj.schedule.{instance_uuid}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [key])
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+        except DatabaseError:  # the connection broke: the lock went with it
+            log.warning("schedule lock of %s: connection lost before unlocking", instance_uuid)
+
+
 def schedule(instance_uuid, request_id: str) -> str | None:
     """Pick a host and claim capacity there; send the host steps. Returns the host (None
     when the instance is gone, or when nothing fits: then it is in ERROR with a fault)."""
+    with _scheduling(instance_uuid):
+        return _schedule(instance_uuid, request_id)
+
+
+def _schedule(instance_uuid, request_id: str) -> str | None:
     instance = _load(instance_uuid)
     if not _building(instance) or instance.task_state != T.SCHEDULING:
         log.info("schedule of %s skipped: not waiting to be scheduled", instance_uuid)

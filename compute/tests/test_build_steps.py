@@ -113,3 +113,48 @@ def test_a_step_of_an_old_attempt_is_ignored(world, sent):
     stale_attempt = build._attempt(instance) - 1
     assert build.run_step("allocate_ip", instance.uuid, "req-steps", HOST, stale_attempt) is False
     assert not FixedIP.objects.filter(instance_uuid=instance.uuid).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_copies_of_a_schedule_at_once_run_one_after_the_other(world, sent, settings, tmp_path):
+    """The first copy is held after its claim (before it moves the instance on); the second
+    copy waits for it instead of releasing that claim and scheduling again (which, on a full
+    cloud, left an ERROR server holding the first copy's claim)."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    from compute.models import InstanceActionEvent
+
+    settings.FAULT_INJECT_PAUSE, settings.FAULT_INJECT_DIR = "schedule", str(tmp_path)
+    instance = world["instance"]
+    results = {}
+
+    def deliver(copy):
+        try:
+            results[copy] = build.schedule(instance.uuid, "req-steps")
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=deliver, args=("first",))
+    first.start()
+    marker = tmp_path / f"schedule-{instance.uuid}"
+    deadline = time.monotonic() + 20
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), "the first copy never reached its claim"
+    second = threading.Thread(target=deliver, args=("second",))
+    second.start()
+    second.join(2)
+    schedule_events = InstanceActionEvent.objects.filter(action__instance=instance, event="schedule")
+    assert second.is_alive() and schedule_events.count() == 1  # the second copy waits
+    marker.unlink()
+    first.join(20)
+    second.join(20)
+    assert results == {"first": HOST, "second": None}
+    assert [name for name, _a, _q in sent] == ["host-steps"]
+    assert schedule_events.count() == 1
+    assert list(Claim.objects.filter(instance=instance).values_list("host", flat=True)) == [HOST]
+    instance.refresh_from_db()
+    assert (instance.host, instance.task_state) == (HOST, states.task.NETWORKING)

@@ -71,7 +71,7 @@ def test_200_concurrent_boots_over_20_hosts(cloud, world, tmp_path):
     cloud.wait(settled, 600, "200 boots to settle", interval=2)
     active = Instance.objects.filter(uuid__in=created, vm_state=states.ACTIVE)
     errors = Instance.objects.filter(uuid__in=created, vm_state=states.ERROR)
-    faults = {str(row.uuid): [f.message[:300] for f in InstanceFault.objects.filter(instance=row)] for row in errors}
+    faults = _report(created, errors)
     assert active.count() == len(HOSTS) * PER_HOST, faults
     assert errors.count() == QUOTA - len(HOSTS) * PER_HOST, faults
     for row in errors:
@@ -87,6 +87,26 @@ def test_200_concurrent_boots_over_20_hosts(cloud, world, tmp_path):
 
     addresses = list(FixedIP.objects.filter(allocated=True).values_list("address", flat=True))
     assert len(addresses) == active.count() and len(set(addresses)) == len(addresses)
+
+
+def _report(created, errors) -> str:
+    """What holds each host's capacity and how the errored servers got there (failure report)."""
+    from compute.models import Claim, InstanceActionEvent
+
+    lines = []
+    claims = Counter(Claim.objects.values_list("host", flat=True))
+    active = Counter(Instance.objects.filter(uuid__in=created, vm_state=states.ACTIVE).values_list("host", flat=True))
+    for host in HOSTS:
+        if claims[host] != active[host]:
+            held = Claim.objects.filter(host=host).exclude(instance__vm_state=states.ACTIVE)
+            lines.append(f"{host}: {claims[host]} claims, {active[host]} active; held by "
+                         + ", ".join(f"{c.instance.uuid} ({c.instance.vm_state}/{c.instance.task_state})" for c in held))
+    for row in errors:
+        events = InstanceActionEvent.objects.filter(action__instance=row).order_by("id")
+        lines.append(f"{row.uuid} host={row.host} faults="
+                     + repr([f.message[:200] for f in InstanceFault.objects.filter(instance=row)])
+                     + " events=" + repr([(e.event, e.host, e.result) for e in events]))
+    return "\n".join(lines)
 
 
 def _ctx(world, index):
