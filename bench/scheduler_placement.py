@@ -46,6 +46,8 @@ def populate(count: int, offset: int):
         node.recompute_free()
         nodes.append(node)
     ComputeNode.objects.bulk_create(nodes, batch_size=1000)
+    with connection.cursor() as cursor:  # what autovacuum does within a minute of such a change
+        cursor.execute("ANALYZE compute_service, compute_computenode")
 
 
 def new_instance(project, user):
@@ -67,12 +69,30 @@ def time_calls(fn, runs: int) -> list[float]:
     return times
 
 
+def explain(call):
+    with CaptureQueriesContext(connection) as queries:
+        call()
+    from django.db import transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:  # replayed: settings, savepoints and all
+        for query in queries.captured_queries:
+            sql = query["sql"]
+            if not sql.startswith("SELECT") or "FROM" not in sql:
+                if not sql.startswith(("BEGIN", "COMMIT")):
+                    cursor.execute(sql)
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            print(sql[:400], "...")
+            print("\n".join(row[0] for row in cursor.fetchall()))
+
+
 def main():
     logging.disable(logging.INFO)  # one "claimed ..." line per placement is not the figure
     parser = argparse.ArgumentParser()
     parser.add_argument("--hosts", default="100,1000,10000")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--profile", action="store_true", help="cProfile one placement at the largest size")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the queries of one select at the largest size")
     args = parser.parse_args()
     sizes = [int(x) for x in args.hosts.split(",")]
     with throwaway_database("cloudproj_bench_sched"):
@@ -111,6 +131,8 @@ def main():
                 profile = cProfile.Profile()
                 profile.runcall(claims.schedule_and_claim, new_instance(project, user))
                 pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+            if args.explain and size == sizes[-1]:
+                explain(lambda: scheduler.select_hosts(spec))
             print(f"{size:>6} hosts  select  {summary_ms(select)}  ({load_average()})")
             print(f"{size:>6} hosts  place   {summary_ms(place)}  {len(queries)} queries  ({load_average()})")
 

@@ -45,6 +45,11 @@ class BaseFilter:
     def host_passes(self, host_state, spec) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def sql_condition(self, spec):
+        """The rule as a Q over ComputeNode (service__ for its service), no stricter than
+        host_passes, or None when it has no SQL form (compute.scheduler.candidates)."""
+        return None
+
     def filter_all(self, host_states, spec) -> list:
         host_states = list(host_states)
         passed = [host for host in host_states if self.host_passes(host, spec)]
@@ -69,6 +74,11 @@ class BaseWeigher:
 
     def _weigh_object(self, host_state, spec) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def sql_weight(self):
+        """The raw weight as an expression over ComputeNode, or None when it has none
+        (then the scheduler reads every host: compute.scheduler.candidates)."""
+        return None
 
     def weigh_objects(self, host_states, spec) -> list[float]:
         return [self._weigh_object(host, spec) for host in host_states]

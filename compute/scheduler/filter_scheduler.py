@@ -1,9 +1,12 @@
 """FilterScheduler: filters (settings.SCHEDULER_FILTERS) then weighers
-(settings.SCHEDULER_WEIGHERS) over live host states; best host first."""
+(settings.SCHEDULER_WEIGHERS) over live host states; best host first. The hosts come
+narrowed and pre-ranked from PostgreSQL (compute.scheduler.candidates) when every weigher
+has an SQL form and SCHEDULER_MAX_CANDIDATES > 0."""
 import logging
 
 from django.conf import settings
 
+from . import candidates
 from .base import NoValidHost, load_classes, no_valid_host, weigh_hosts
 from .host_state import get_host_states
 from .request_spec import RequestSpec
@@ -42,6 +45,13 @@ class FilterScheduler:
     def select_hosts(self, spec) -> list:
         """Every host that can take the instance, best first; NoValidHost when none can."""
         spec = RequestSpec.coerce(spec)
+        if candidates.usable(self.filters, self.weighers):
+            states, _more = candidates.candidate_states(self.filters, self.weighers, spec)
+            passed, _removed = self.filter_hosts(states, spec)
+            if passed:
+                return self.weigh(passed, spec)
+            # none: a full pass says what each filter removed (and, when the SQL let more
+            # hosts through than came back, finds one further down that fits)
         states = self.host_states(spec)
         passed, removed = self.filter_hosts(states, spec)
         if not passed:

@@ -155,7 +155,7 @@ class HostState:
 
 
 # the columns get_host_states reads, in HostState's order after the service's ones
-_NODE_COLUMNS = (
+NODE_COLUMNS = (
     "host", "hypervisor_hostname", "id", "service__availability_zone", "service__disabled",
     "service__forced_down", "service__last_seen_up", "hypervisor_type", "hypervisor_version", "cpu_info",
     "vcpus", "vcpus_used", "memory_mb", "memory_mb_used", "local_gb", "local_gb_used", "num_instances",
@@ -171,11 +171,16 @@ def get_host_states(hosts=None) -> list[HostState]:
     qs = ComputeNode.objects.filter(service__binary="nova-compute")
     if hosts:
         qs = qs.filter(host__in=list(hosts))
+    return host_states_from_rows(qs.order_by("host", "hypervisor_hostname").values_list(*NODE_COLUMNS))
+
+
+def host_states_from_rows(rows) -> list[HostState]:
+    """HostStates from rows of NODE_COLUMNS."""
     now = timezone.now()
     default_zone = settings.DEFAULT_AVAILABILITY_ZONE
     states = []
     for (host, nodename, node_id, zone, disabled, forced_down, last_seen_up, hv_type, hv_version, cpu_info,
-         *usage, updated_at) in qs.order_by("host", "hypervisor_hostname").values_list(*_NODE_COLUMNS):
+         *usage, updated_at) in rows:
         states.append(HostState(
             host, nodename, node_id, zone or default_zone, disabled,
             heartbeat_is_recent(forced_down, last_seen_up, now), hv_type, hv_version, cpu_info or {},

@@ -69,13 +69,18 @@ def _attempt(instance: Instance) -> int:
 
 @contextmanager
 def _scheduling(instance_uuid):
-    """One delivery of an instance's schedule at a time, across scheduler processes (a
-    PostgreSQL session advisory lock; it goes away with the connection of a killed worker).
+    """One delivery of an instance's schedule at a time: across scheduler processes with
+    PostgreSQL (a session advisory lock; it goes away with the connection of a killed
+    worker), within the one scheduler process of the embedded SQLite cloud otherwise.
 
     A schedule message can arrive twice (broker redelivery, a re-send of a stalled build).
     Unserialised, the second copy could read the instance while the first had claimed but not
     yet moved it on, find every host full (counting its own claim), and put the instance in
     ERROR while the first copy's claim stayed: one host slot held by an ERROR server."""
+    if connection.vendor != "postgresql":
+        with hr.instance_lock(f"schedule-{instance_uuid}"):
+            yield
+        return
     key = f"cloudproj.schedule.{instance_uuid}"
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [key])

@@ -1,4 +1,5 @@
 from ..base import BaseFilter
+from ..candidates import heartbeat_condition
 
 
 class ComputeFilter(BaseFilter):
@@ -8,3 +9,6 @@ class ComputeFilter(BaseFilter):
 
     def host_passes(self, host_state, spec) -> bool:
         return not host_state.service_disabled and host_state.service_up
+
+    def sql_condition(self, spec):
+        return heartbeat_condition()

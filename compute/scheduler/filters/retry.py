@@ -1,3 +1,5 @@
+from django.db.models import Q
+
 from ..base import BaseFilter
 
 
@@ -6,3 +8,6 @@ class RetryFilter(BaseFilter):
 
     def host_passes(self, host_state, spec) -> bool:
         return host_state.host not in spec.tried_hosts
+
+    def sql_condition(self, spec):
+        return ~Q(host__in=sorted(spec.tried_hosts)) if spec.tried_hosts else None

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.db.models import F
 
 from ..base import BaseWeigher
 
@@ -11,3 +12,6 @@ class NumInstancesWeigher(BaseWeigher):
 
     def _weigh_object(self, host_state, spec) -> float:
         return host_state.num_instances
+
+    def sql_weight(self):
+        return F("num_instances")

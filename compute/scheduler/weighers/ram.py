@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.db.models import F, Value
 
 from ..base import BaseWeigher
 
@@ -11,3 +12,6 @@ class RamWeigher(BaseWeigher):
 
     def _weigh_object(self, host_state, spec) -> float:
         return host_state.free_ram_mb
+
+    def sql_weight(self):
+        return F("memory_mb") - F("memory_mb_used") - Value(settings.RESERVED_HOST_MEMORY_MB)
