@@ -1,7 +1,7 @@
 """FilterScheduler: filters (settings.SCHEDULER_FILTERS) then weighers
-(settings.SCHEDULER_WEIGHERS) over live host states; best host first. The hosts come
-narrowed and pre-ranked from PostgreSQL (compute.scheduler.candidates) when every weigher
-has an SQL form and SCHEDULER_MAX_CANDIDATES > 0."""
+(settings.SCHEDULER_WEIGHERS) over live host states; best host first. Past
+SCHEDULER_MAX_CANDIDATES compute nodes, the hosts come narrowed and pre-ranked from
+PostgreSQL (compute.scheduler.candidates) when every weigher has an SQL form."""
 import logging
 
 from django.conf import settings
