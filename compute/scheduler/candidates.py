@@ -71,7 +71,7 @@ def planner_setting(name: str, value: str):
         cursor.execute("SELECT set_config(%s, %s, true)", [name, before])
 
 
-def usable(filters, weighers) -> bool:
+def usable(weighers) -> bool:
     """Worth it when there are more compute nodes than SCHEDULER_MAX_CANDIDATES (below that a
     full pass is faster than the ranking query, and exact); possible only when every weigher
     has an SQL weight."""

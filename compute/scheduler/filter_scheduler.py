@@ -45,7 +45,7 @@ class FilterScheduler:
     def select_hosts(self, spec) -> list:
         """Every host that can take the instance, best first; NoValidHost when none can."""
         spec = RequestSpec.coerce(spec)
-        if candidates.usable(self.filters, self.weighers):
+        if candidates.usable(self.weighers):
             states, _more = candidates.candidate_states(self.filters, self.weighers, spec)
             passed, _removed = self.filter_hosts(states, spec)
             if passed:
