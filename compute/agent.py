@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
 from cloudproj.celery import SCHEDULER_QUEUE, host_queues
+from cloudproj.host.identity import agent_host, set_current_host
 
 from .services import hosts
 
@@ -29,12 +30,7 @@ log = logging.getLogger(__name__)
 AGENT_BINARIES = ("nova-compute", "nova-network", "nova-volume")
 
 _lock = threading.Lock()
-_state: dict = {"host": None, "heartbeats": {}}
-
-
-def current_host() -> str:
-    """The host this process acts for (the agent's --host, else settings.CLOUD_HOST)."""
-    return _state["host"] or settings.CLOUD_HOST
+_state: dict = {"heartbeats": {}}
 
 
 class Heartbeat(threading.Thread):
@@ -91,7 +87,7 @@ def start_agent(host: str, availability_zone: str | None = None, driver=None, in
         key = f"agent:{host}"
         if key in _state["heartbeats"]:
             return _state["heartbeats"][key]
-        _state["host"] = host
+        set_current_host(host)
         zone = availability_zone or os.environ.get("NODE_AVAILABILITY_ZONE") or None
         driver = driver or LibvirtDriver(host=host)
         stats = driver.host_stats()
@@ -146,8 +142,6 @@ def _on_worker_ready(sender=None, **kwargs):
     """An agent settles the snapshots and the boots and deletes its previous process left
     half-done (compute.services.recovery, Nova's init_host), and cleans its
     image cache periodically when IMAGE_CACHE_CLEANUP_INTERVAL > 0."""
-    from network.signals import agent_host
-
     from .services.image_cache import start_periodic_cleanup
     from .services.recovery import recover_host
     from .services.snapshots import recover_interrupted

@@ -9,8 +9,8 @@ class FloatingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from cloudproj.host import hooks as host_hooks
         from compute.api.server_actions import register_action
-        from compute.services import host_hooks
 
         from .api import actions
         from .services import auto_assign, host

@@ -5,6 +5,7 @@ from celery import signals as celery_signals
 from django.conf import settings
 from django.dispatch import receiver
 
+from cloudproj.host.identity import agent_host
 from compute.signals import instance_deleted
 
 
@@ -22,7 +23,6 @@ def on_worker_ready(sender=None, **kwargs):
     """The host's floating NAT from the DB now, and again every FIREWALL_RESYNC_INTERVAL
     seconds (rules or addresses removed by hand are put back)."""
     from network import periodic
-    from network.signals import agent_host
 
     from .services.host import on_agent_start
 

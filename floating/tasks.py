@@ -1,14 +1,12 @@
 """Thin Celery tasks of the floating app; they run on `network.<host>` (the agent of <host>)."""
 from celery import shared_task
 
+from cloudproj.host.identity import current_host
+
 from .services import host as host_service
 
 
 @shared_task(name="floating.sync_host", acks_late=True)
 def sync_host(host: str | None = None) -> dict:
     """Regenerate this host's floating NAT (chains and addresses) from the DB."""
-    if not host:
-        from compute.agent import current_host
-
-        host = current_host()
-    return host_service.sync_host(host)
+    return host_service.sync_host(host or current_host())

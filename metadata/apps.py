@@ -10,7 +10,7 @@ class MetadataConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from compute.services import host_hooks
+        from cloudproj.host import hooks as host_hooks
 
         from .host import after_network
 

@@ -4,8 +4,8 @@ seconds (a network created later, a rule removed by hand, a bridge that went awa
 from celery import signals
 from django.conf import settings
 
+from cloudproj.host.identity import agent_host
 from network import periodic
-from network.signals import agent_host
 
 
 @signals.worker_ready.connect(dispatch_uid="metadata.signals.worker_ready")

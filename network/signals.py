@@ -10,18 +10,11 @@ import logging
 from celery import signals
 from django.conf import settings
 
+from cloudproj.host.identity import agent_host
+
 from . import periodic
 
 log = logging.getLogger(__name__)
-
-
-def agent_host(sender) -> str | None:
-    """`host` for a worker (or consumer) named `agent@host`, else None."""
-    hostname = getattr(sender, "hostname", None) or getattr(getattr(sender, "controller", None), "hostname", None)
-    if not hostname:
-        return None
-    name, _, host = str(hostname).partition("@")
-    return host if name == "agent" and host else None
 
 
 @signals.worker_ready.connect(dispatch_uid="network.signals.worker_ready")

@@ -6,6 +6,8 @@ import logging
 
 from celery import shared_task
 
+from cloudproj.host.identity import current_host
+
 from .models import Network
 from .services import host as host_service
 
@@ -13,11 +15,7 @@ log = logging.getLogger(__name__)
 
 
 def _current_host(host):
-    if host:
-        return host
-    from compute.agent import current_host
-
-    return current_host()
+    return host or current_host()
 
 
 def _network(network_id):
@@ -63,8 +61,6 @@ def supervise(host: str | None = None) -> dict:
 @shared_task(name="network.cleanup_orphans")
 def cleanup_orphans(host: str) -> dict | None:
     """Periodic (beat fan-out): leaked fixed/floating IPs, stale leases, chains and NAT."""
-    from compute.agent import current_host
-
     from .services.orphans import cleanup_orphans as run
 
     if host != current_host():

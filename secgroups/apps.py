@@ -13,8 +13,8 @@ class SecgroupsConfig(AppConfig):
     def ready(self):
         import_module(f"{self.name}.policies")  # registers this app's policy actions
         import_module(f"{self.name}.signals")  # instance deleted; agent start-up regenerates chains
+        from cloudproj.host import hooks as host_hooks
         from compute.api.server_actions import register_action
-        from compute.services import host_hooks
 
         from .api import server_groups
         from .services import host

@@ -9,9 +9,9 @@ from celery import signals
 from django.conf import settings
 from django.dispatch import receiver
 
+from cloudproj.host.identity import agent_host
 from compute.signals import instance_deleted
 from network import periodic
-from network.signals import agent_host
 
 
 @receiver(instance_deleted, dispatch_uid="secgroups.signals.instance_deleted")

@@ -10,7 +10,7 @@ class VolumesConfig(AppConfig):
     def ready(self):
         import_module(f"{self.name}.policies")  # registers this app's policy actions
         import_module(f"{self.name}.signals")
-        from compute.services import host_hooks
+        from cloudproj.host import hooks as host_hooks
 
         from .services.attachments import disks_of_instance
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.dispatch import receiver
 
+from cloudproj.host.identity import agent_host
 from compute.signals import instance_deleted
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,6 @@ def on_instance_deleted(sender=None, instance=None, **kwargs):
 
 @celery_signals.worker_ready.connect(dispatch_uid="volumes.signals.worker_ready")
 def on_worker_ready(sender=None, **kwargs):
-    from network.signals import agent_host
 
     from .services.host import on_agent_start
 

@@ -12,6 +12,8 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
+from cloudproj.host.locks import instance_lock
+
 from .. import states
 from ..models import Instance
 from ..virt import power_state as ps
@@ -88,7 +90,7 @@ def run_action(instance_uuid, request_id: str, action: str, params: dict | None 
     if action not in ACTIONS:
         raise ValueError(f"unknown instance action {action!r}")
     expected = _expected_task_state(action, params)
-    with hr.instance_lock(instance_uuid):
+    with instance_lock(instance_uuid):
         instance = Instance.objects.filter(uuid=instance_uuid).first()
         if instance is None or instance.task_state != expected:
             log.info("%s of %s skipped: task_state is no longer %s", action, instance_uuid, expected)
@@ -127,7 +129,7 @@ def _failed(instance: Instance, record, action: str, expected: str, exc: Excepti
 
 def terminate(instance_uuid, request_id: str, host: str) -> bool:
     """Tear down everything the instance holds; exactly once (a second call finds it deleted)."""
-    with hr.instance_lock(instance_uuid):
+    with instance_lock(instance_uuid):
         instance = Instance.all_objects.filter(uuid=instance_uuid).first()
         if instance is None or instance.deleted_at is not None:
             return False

@@ -16,6 +16,7 @@ import uuid as uuid_lib
 from django.db import transaction
 from django.utils import timezone
 
+from cloudproj.host.locks import instance_lock
 from images import services as image_service
 from images.models import Image
 
@@ -90,7 +91,7 @@ def snapshot_server(ctx, instance: Instance, name: str, metadata: dict | None = 
 
 
 def run_snapshot(instance_uuid, request_id: str, image_id: str) -> bool:
-    with hr.instance_lock(instance_uuid):
+    with instance_lock(instance_uuid):
         instance = Instance.objects.filter(uuid=instance_uuid).first()
         image = Image.objects.filter(id=image_id).first()
         if instance is None or instance.task_state != T.IMAGE_SNAPSHOT or image is None:
@@ -140,7 +141,7 @@ def recover_interrupted(host: str) -> list[str]:
     recovered = []
     rows = Instance.objects.filter(host=host, task_state__in=[T.IMAGE_SNAPSHOT, T.IMAGE_UPLOADING])
     for instance in rows:
-        with hr.instance_lock(instance.uuid):
+        with instance_lock(instance.uuid):
             Image.objects.filter(
                 properties__instance_uuid=str(instance.uuid), properties__image_type="snapshot",
                 status__in=[Image.QUEUED, Image.SAVING],

@@ -20,8 +20,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import F
 
+from cloudproj.host import iptables as host_iptables
+from cloudproj.host.run import HostCommandError
 from network.linux import validate
-from network.linux.run import HostCommandError
 
 from ..linux import nat
 from ..models import FloatingIP
@@ -112,7 +113,7 @@ def sync_host(host: str, only_if_needed: bool = False) -> dict:
     addresses. With `only_if_needed`, a host with nothing to NAT and no record of having done
     any touches nothing (an agent start on a machine without floating IPs)."""
     report = {"host": host, "rules": 0, "added": [], "removed": [], "skipped": []}
-    with nat.host_lock():  # read the DB inside: a later sync never applies older rows
+    with host_iptables.lock():  # read the DB inside: a later sync never applies older rows
         mappings = mappings_for(host)
         previous = read_state()
         if only_if_needed and not mappings and not previous:

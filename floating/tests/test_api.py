@@ -240,7 +240,7 @@ def test_teardown_hook_disassociates_before_the_fixed_ip_goes(pool, netadmin_cli
                                                               fixed_network, monkeypatch):
     """The host hook (delete or a failed build on the host) runs before the fixed IP is
     released: the association goes first, and the NAT host re-applies."""
-    from compute.services import host_hooks
+    from cloudproj.host import hooks as host_hooks
     from floating.services import host as host_service
 
     applied = []

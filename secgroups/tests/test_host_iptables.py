@@ -155,7 +155,7 @@ def test_api_changes_reach_the_namespace_through_the_agent_task(guest, member_cl
     from compute import rpc
     from secgroups import tasks
 
-    monkeypatch.setattr("compute.agent.current_host", lambda: HOST)
+    monkeypatch.setattr("cloudproj.host.identity.current_host", lambda: HOST)
     ran = []
 
     class Agent:

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from cloudproj.host.locks import instance_lock
 from compute import rpc
 from compute import states as compute_states
 from compute.services.exceptions import ComputeError, Conflict, Invalid, NotFound
@@ -183,7 +184,7 @@ def attach_on_host(attachment_id: int) -> str:
         connection = _connection_of(attachment)
     except VolumeDriverError as exc:
         raise Invalid(f"Volume {volume.uuid} cannot be attached on {attachment.instance_host}: {exc}") from None
-    with hr.instance_lock(attachment.instance_uuid):
+    with instance_lock(attachment.instance_uuid):
         target = hr.driver().attach_volume(str(attachment.instance_uuid), connection, serial=str(volume.uuid)[:20],
                                            device=attachment.device or None)
     with transaction.atomic():
@@ -208,7 +209,7 @@ def detach_on_host(attachment_id: int) -> bool:
     except VolumeDriverError:
         log.warning("volume %s has no storage on this host; only the attachment is removed", volume.ec2_id)
     if path is not None:
-        with hr.instance_lock(attachment.instance_uuid):
+        with instance_lock(attachment.instance_uuid):
             try:
                 hr.driver().detach_volume(str(attachment.instance_uuid), connection,
                                           timeout=settings.VOLUME_DETACH_TIMEOUT)

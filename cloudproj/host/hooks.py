@@ -1,0 +1,108 @@
+"""Lifecycle hooks of the host side: the apps register into them from AppConfig.ready, the
+agent and the boot pipeline call them. The host boundary knows no app: compute, network,
+secgroups, floating, metadata and volumes meet here instead of importing one another.
+
+    register(after_network=fn)     fn(instance, host): once the instance has its fixed IPs,
+                                   in the allocate_ip step (an error fails the step, which is
+                                   rolled back and rescheduled)
+    register(before_cleanup=fn)    fn(instance, host): when the instance's resources are torn
+                                   down (delete, rollback), before its addresses are released;
+                                   errors are logged and do not stop the teardown
+    register(extra_disks=fn)       fn(instance) -> [disk dict, ...]: disks the domain must have
+                                   besides its root disk (attached volumes)
+    register(agent_start=fn)       fn(host): when the agent of `host` is ready (networks
+                                   re-created, chains rewritten, ...); errors are logged
+    register(orphan_sweep=fn)      fn(host) -> report: the host's leftovers of deleted things
+                                   removed (the periodic orphan cleanup)
+    register(instance_groups=fn)   fn(instance, names) -> None: the instance joins the named
+                                   groups (security groups) when it is created
+    register(periodic=Periodic)    a pass started for `host` by the agent: fn(host) every
+                                   interval() seconds
+
+Every hook must be idempotent. Hooks run in registration order.
+"""
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+HostHook = Callable[[Any, str], None]
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A periodic pass of an agent: `run(host)` now and then every `interval()` seconds
+    (interval() <= 0 disables the repeats). `enabled()` False skips it entirely."""
+
+    key: str
+    what: str
+    run: Callable[[str], Any]
+    interval: Callable[[], float]
+    enabled: Callable[[], bool] = lambda: True
+
+
+_hooks: dict[str, list[Any]] = {
+    "after_network": [], "before_cleanup": [], "extra_disks": [], "agent_start": [],
+    "orphan_sweep": [], "instance_groups": [], "periodic": [],
+}
+
+
+def register(**hooks: Any) -> None:
+    """register(after_network=fn, before_cleanup=fn, ...): see the module docstring."""
+    for kind, hook in hooks.items():
+        if kind not in _hooks:
+            raise TypeError(f"unknown host hook {kind!r}")
+        if hook is not None and hook not in _hooks[kind]:
+            _hooks[kind].append(hook)
+
+
+def registered(kind: str) -> list[Any]:
+    return list(_hooks[kind])
+
+
+def _name(hook: object) -> str:
+    return str(getattr(hook, "__qualname__", hook))
+
+
+def after_network(instance: Any, host: str) -> None:
+    for hook in registered("after_network"):
+        hook(instance, host)
+
+
+def before_cleanup(instance: Any, host: str) -> None:
+    for hook in registered("before_cleanup"):
+        try:
+            hook(instance, host)
+        except Exception:  # noqa: BLE001 - teardown goes on; reconciliation catches leftovers
+            log.exception("cleanup hook %s failed for instance %s on %s", _name(hook), instance.uuid, host)
+
+
+def extra_disks(instance: Any) -> list[dict[str, Any]]:
+    disks: list[dict[str, Any]] = []
+    for hook in registered("extra_disks"):
+        disks.extend(hook(instance))
+    return disks
+
+
+def instance_groups(instance: Any, names: Iterable[str]) -> None:
+    for hook in registered("instance_groups"):
+        hook(instance, list(names))
+
+
+def agent_start(host: str) -> None:
+    for hook in registered("agent_start"):
+        try:
+            hook(host)
+        except Exception:  # noqa: BLE001 - the agent must still start
+            log.exception("agent start hook %s failed on %s", _name(hook), host)
+
+
+def orphan_sweeps(host: str) -> dict[str, Any]:
+    """{hook name: its report} of every registered orphan sweep."""
+    return {_name(hook): hook(host) for hook in registered("orphan_sweep")}
+
+
+def periodic_passes() -> list[Periodic]:
+    return registered("periodic")
