@@ -11,6 +11,7 @@ from celery import shared_task
 from celery.exceptions import Ignore
 
 from cloudproj.celery import host_queue
+from cloudproj.host import identity
 
 from . import agent  # noqa: F401 - connects the worker_init/worker_shutdown handlers
 from .services import build, image_cache, lifecycle, periodic_hosts, reconcile, recovery, snapshots
@@ -19,7 +20,7 @@ from .services import build, image_cache, lifecycle, periodic_hosts, reconcile, 
 @shared_task(name="compute.ping", ignore_result=False)
 def ping(host: str | None = None) -> dict:
     """Answer with the host this worker acts for; proves per-host queue routing."""
-    return {"host": agent.current_host(), "requested": host}
+    return {"host": identity.current_host(), "requested": host}
 
 
 def send_ping(host: str, topic: str = "compute"):
@@ -85,7 +86,7 @@ def get_vnc_console(instance_uuid: str) -> dict:
 @shared_task(name="compute.cleanup_image_cache", ignore_result=False)
 def cleanup_image_cache(min_age: float | None = None) -> list[str]:
     """Remove the cached bases no instance of this host uses (what the periodic cleanup does)."""
-    return image_cache.cleanup_host_cache(agent.current_host(), min_age)
+    return image_cache.cleanup_host_cache(identity.current_host(), min_age)
 
 
 @shared_task(name="compute.fan_out_host_task")
@@ -95,8 +96,8 @@ def fan_out_host_task(kind: str) -> list[str]:
 
 
 def _for_this_host(host: str) -> bool:
-    if host != agent.current_host():
-        logging.getLogger(__name__).warning("periodic task for %s reached %s: ignored", host, agent.current_host())
+    if host != identity.current_host():
+        logging.getLogger(__name__).warning("periodic task for %s reached %s: ignored", host, identity.current_host())
         return False
     return True
 

@@ -13,10 +13,12 @@ class FloatingConfig(AppConfig):
         from compute.api.server_actions import register_action
 
         from .api import actions
-        from .services import auto_assign, host
+        from .services import auto_assign, host, orphans
 
         import_module(f"{self.name}.policies")
-        import_module(f"{self.name}.signals")
-        host_hooks.register(after_network=auto_assign.assign, before_cleanup=host.before_cleanup)
+        from .signals import on_agent_start  # also connects the instance_deleted receiver
+
+        host_hooks.register(after_network=auto_assign.assign, before_cleanup=host.before_cleanup,
+                            orphan_sweep=orphans.sweep, agent_start=on_agent_start)
         register_action("addFloatingIp", actions.add_floating_ip)
         register_action("removeFloatingIp", actions.remove_floating_ip)

@@ -1,7 +1,5 @@
 """The metadata app: the metadata service (metadata.wsgi) and, in each host agent, the DNAT
 of 169.254.169.254:80 to it (set up at agent start and after an instance's network)."""
-from importlib import import_module
-
 from django.apps import AppConfig
 
 
@@ -12,7 +10,8 @@ class MetadataConfig(AppConfig):
     def ready(self):
         from cloudproj.host import hooks as host_hooks
 
-        from .host import after_network
+        from .services.host import after_network
+        from .signals import on_agent_start
 
-        host_hooks.register(after_network=after_network)
-        import_module(f"{self.name}.signals")  # agent start-up: the rules of every served network
+        # agent start-up: the rules of every served network, then re-checked periodically
+        host_hooks.register(after_network=after_network, agent_start=on_agent_start)

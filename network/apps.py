@@ -10,4 +10,8 @@ class NetworkConfig(AppConfig):
 
     def ready(self):
         import_module(f"{self.name}.policies")  # registers this app's policy actions
-        import_module(f"{self.name}.signals")  # agent start-up: re-create bridges and dnsmasq
+        from cloudproj.host import hooks as host_hooks
+
+        from .signals import on_agent_start
+
+        host_hooks.register(agent_start=on_agent_start)  # re-create bridges and dnsmasq, then supervise

@@ -141,3 +141,25 @@ def test_iptables_lock_is_reentrant_in_a_thread():
         assert done == []  # another thread waits
     worker.join(2)
     assert done == [1]
+
+
+def test_only_an_agent_worker_runs_the_agent_start_hooks(monkeypatch):
+    from compute import agent
+    from compute.services import image_cache, recovery, snapshots
+
+    monkeypatch.setattr(hooks, "_hooks", {kind: [] for kind in hooks._hooks})
+    started, settled = [], []
+    hooks.register(agent_start=started.append)
+    hooks.register(agent_start=lambda host: 1 / 0)  # a failing hook does not stop the agent
+    monkeypatch.setattr(recovery, "recover_host", settled.append)
+    monkeypatch.setattr(snapshots, "recover_interrupted", settled.append)
+    monkeypatch.setattr(image_cache, "start_periodic_cleanup", lambda host: None)
+
+    class Worker:
+        hostname = "celery@node-3"
+
+    agent._on_worker_ready(sender=Worker())
+    assert started == [] and settled == []
+    Worker.hostname = "agent@node-3"
+    agent._on_worker_ready(sender=Worker())
+    assert started == ["node-3"] and settled == ["node-3", "node-3"]

@@ -9,9 +9,9 @@ class VolumesConfig(AppConfig):
 
     def ready(self):
         import_module(f"{self.name}.policies")  # registers this app's policy actions
-        import_module(f"{self.name}.signals")
         from cloudproj.host import hooks as host_hooks
 
         from .services.attachments import disks_of_instance
+        from .signals import on_agent_start  # also connects the instance_deleted receiver
 
-        host_hooks.register(extra_disks=disks_of_instance)
+        host_hooks.register(extra_disks=disks_of_instance, agent_start=on_agent_start)

@@ -1,6 +1,6 @@
 """Signal receivers: a deleted server's volumes are detached (in the deleting transaction),
-and an agent `agent@<host>` reports its volume storage when it is ready and then every
-VOLUME_REPORT_INTERVAL seconds (the scheduler's view of free capacity)."""
+and (the `agent_start` host hook) the agent of <host> reports its volume storage when it is
+ready and then every VOLUME_REPORT_INTERVAL seconds (the scheduler's view of free capacity)."""
 import logging
 import threading
 
@@ -9,7 +9,6 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.dispatch import receiver
 
-from cloudproj.host.identity import agent_host
 from compute.signals import instance_deleted
 
 log = logging.getLogger(__name__)
@@ -23,17 +22,12 @@ def on_instance_deleted(sender=None, instance=None, **kwargs):
         detach_all(instance)
 
 
-@celery_signals.worker_ready.connect(dispatch_uid="volumes.signals.worker_ready")
-def on_worker_ready(sender=None, **kwargs):
+def on_agent_start(host: str):
+    from .services.host import on_agent_start as report_storage
 
-    from .services.host import on_agent_start
-
-    host = agent_host(sender)
-    if host is None:
-        return None
     close_old_connections()
     try:
-        return on_agent_start(host)
+        return report_storage(host)
     except Exception:  # noqa: BLE001 - the agent must still start
         log.exception("reporting the volume storage of %s failed", host)
         return None

@@ -11,19 +11,17 @@ secgroups, floating, metadata and volumes meet here instead of importing one ano
     register(extra_disks=fn)       fn(instance) -> [disk dict, ...]: disks the domain must have
                                    besides its root disk (attached volumes)
     register(agent_start=fn)       fn(host): when the agent of `host` is ready (networks
-                                   re-created, chains rewritten, ...); errors are logged
-    register(orphan_sweep=fn)      fn(host) -> report: the host's leftovers of deleted things
-                                   removed (the periodic orphan cleanup)
-    register(instance_groups=fn)   fn(instance, names) -> None: the instance joins the named
-                                   groups (security groups) when it is created
-    register(periodic=Periodic)    a pass started for `host` by the agent: fn(host) every
-                                   interval() seconds
+                                   re-created, chains rewritten, ...) and where the app starts
+                                   its periodic passes (cloudproj.host.periodic); errors are
+                                   logged and the next hook runs
+    register(orphan_sweep=fn)      fn(host) -> {key: value}: the host's leftovers of deleted
+                                   things removed (the periodic orphan cleanup); the entries
+                                   join the cleanup's report
 
 Every hook must be idempotent. Hooks run in registration order.
 """
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -31,21 +29,8 @@ log = logging.getLogger(__name__)
 HostHook = Callable[[Any, str], None]
 
 
-@dataclass(frozen=True)
-class Periodic:
-    """A periodic pass of an agent: `run(host)` now and then every `interval()` seconds
-    (interval() <= 0 disables the repeats). `enabled()` False skips it entirely."""
-
-    key: str
-    what: str
-    run: Callable[[str], Any]
-    interval: Callable[[], float]
-    enabled: Callable[[], bool] = lambda: True
-
-
 _hooks: dict[str, list[Any]] = {
-    "after_network": [], "before_cleanup": [], "extra_disks": [], "agent_start": [],
-    "orphan_sweep": [], "instance_groups": [], "periodic": [],
+    "after_network": [], "before_cleanup": [], "extra_disks": [], "agent_start": [], "orphan_sweep": [],
 }
 
 
@@ -86,11 +71,6 @@ def extra_disks(instance: Any) -> list[dict[str, Any]]:
     return disks
 
 
-def instance_groups(instance: Any, names: Iterable[str]) -> None:
-    for hook in registered("instance_groups"):
-        hook(instance, list(names))
-
-
 def agent_start(host: str) -> None:
     for hook in registered("agent_start"):
         try:
@@ -100,9 +80,8 @@ def agent_start(host: str) -> None:
 
 
 def orphan_sweeps(host: str) -> dict[str, Any]:
-    """{hook name: its report} of every registered orphan sweep."""
-    return {_name(hook): hook(host) for hook in registered("orphan_sweep")}
-
-
-def periodic_passes() -> list[Periodic]:
-    return registered("periodic")
+    """The entries of every registered orphan sweep's report, merged."""
+    report: dict[str, Any] = {}
+    for hook in registered("orphan_sweep"):
+        report.update(hook(host))
+    return report

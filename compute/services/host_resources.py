@@ -24,6 +24,7 @@ from network.models import Network
 from network.services import fixed_ips as fixed_ip_service
 from network.services import host as network_host
 from network.services import networks as network_service
+from network.services import vlan as vlan_service
 
 from ..models import Instance
 from ..virt import InstanceSpec, Nic, get_driver
@@ -83,8 +84,6 @@ def requested_networks(instance: Instance) -> list[Network]:
                 raise Invalid(f"Network {entry.get('uuid')} could not be found.")
             networks.append(network)
         return networks
-    from network.services import vlan as vlan_service
-
     if vlan_service.is_vlan():
         return [vlan_service.network_for_project(instance.project_id)]
     visible = network_service.visible_networks(instance.project_id, is_admin=False)

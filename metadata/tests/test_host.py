@@ -6,9 +6,9 @@ import time
 import pytest
 
 from compute.models import Instance
-from metadata.host import after_network, ensure_host_rules
+from metadata.services.host import after_network, ensure_host_rules
 from metadata.linux import iptables
-from metadata.signals import on_worker_ready, on_worker_shutdown
+from metadata.signals import on_agent_start, on_worker_shutdown
 from network.services.fixed_ips import allocate_fixed_ip
 from network.services.networks import create_network
 
@@ -53,14 +53,9 @@ def test_an_agent_sets_the_rules_up_when_ready_and_puts_back_what_was_removed(se
     settings.NETWORK_SUPERVISE_INTERVAL = 0.3
     network = create_network("md-agent", "10.237.212.0/24", bridge=bridges(), host="md-agent")
 
-    class Consumer:
-        hostname = "celery@md-agent"
-
-    on_worker_ready(sender=Consumer())  # not an agent: nothing
     assert iptables.rules_of(network.bridge)["nat"] == []
-    Consumer.hostname = "agent@md-agent"
     try:
-        on_worker_ready(sender=Consumer())
+        on_agent_start("md-agent")  # what compute.agent runs for a worker named agent@md-agent
         (rule,) = iptables.rules_of(network.bridge)["nat"]
         assert rule == dnat(network.bridge, "10.237.212.1:8775")[0]
         # removed by hand: the agent's supervision puts it back

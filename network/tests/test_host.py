@@ -13,7 +13,7 @@ from network.linux import dnsmasq
 from network.linux.validate import InvalidValue
 from network.models import FixedIP
 from network.services import fixed_ips, host, networks
-from network.signals import on_worker_ready, on_worker_shutdown
+from network.signals import on_agent_start, on_worker_shutdown
 
 from .conftest import host_networking_missing, unique
 
@@ -141,14 +141,9 @@ def test_worker_ready_recreates_a_deleted_bridge_and_dnsmasq_then_supervises(tes
     dnsmasq.stop(network.pk)
     assert not linux_bridge.exists(network.bridge)
 
-    class FakeConsumer:
-        hostname = "celery@h1"
-
-    assert on_worker_ready(sender=FakeConsumer()) is None  # not an agent: does nothing
     assert not linux_bridge.exists(network.bridge)
-    FakeConsumer.hostname = "agent@h1"
     try:
-        report = on_worker_ready(sender=FakeConsumer())
+        report = on_agent_start("h1")  # what compute.agent runs for a worker named agent@h1
         assert report[network.pk]["bridge"] == "created"
         assert linux_bridge.addresses(network.bridge) == ["10.200.30.1/24"]
         assert dnsmasq.is_running(network.pk)

@@ -52,6 +52,11 @@ def before_cleanup(instance, host: str) -> None:
     regenerate(host, exclude=[instance.uuid])
 
 
+def sweep_orphans(host: str) -> dict:
+    """Orphan cleanup hook: chains of instances no longer on this host deleted."""
+    return {"chains": regenerate(host)["removed"]}
+
+
 def refresh_instance(instance_uuid, host: str) -> str:
     """Re-apply one instance's chain. Returns "applied" or why it was skipped."""
     if not enforced():

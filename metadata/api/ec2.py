@@ -9,7 +9,7 @@ Keys appear from the version that introduced them (public-ipv4 from 2007-01-19,
 instance-type from 2007-08-29 ...). public-keys/ lists `0=<key name>`; public-keys/0/ lists
 `openssh-key`.
 """
-from .sources import InstanceData
+from ..services.sources import InstanceData
 
 VERSIONS = ["1.0", "2007-01-19", "2007-03-01", "2007-08-29", "2007-10-10", "2007-12-15", "2008-02-01",
             "2008-09-01", "2009-04-04"]

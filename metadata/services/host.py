@@ -14,7 +14,7 @@ from network.models import Network
 from network.services import host as network_host
 from network.services.fixed_ips import fixed_ips_of_instance
 
-from .linux import iptables
+from ..linux import iptables
 
 log = logging.getLogger(__name__)
 

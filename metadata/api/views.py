@@ -10,7 +10,7 @@ from django.http import HttpResponse, HttpResponseNotFound
 from django.views.decorators.http import require_http_methods
 
 from . import ec2, openstack
-from .sources import collect, instance_for_address
+from ..services.sources import collect, instance_for_address
 
 log = logging.getLogger(__name__)
 

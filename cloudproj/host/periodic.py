@@ -7,6 +7,8 @@ all stopped when the worker shuts down.
 """
 import logging
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from celery import signals
 from django.db import close_old_connections, connection
@@ -17,7 +19,7 @@ _stops: dict[str, threading.Event] = {}
 _guard = threading.Lock()
 
 
-def run_pass(what: str, fn, *args):
+def run_pass(what: str, fn: Callable[..., Any], *args: Any) -> Any:
     close_old_connections()
     try:
         return fn(*args)
@@ -28,7 +30,7 @@ def run_pass(what: str, fn, *args):
         connection.close()
 
 
-def start(key: str, what: str, fn, interval: float, *args) -> threading.Event:
+def start(key: str, what: str, fn: Callable[..., Any], interval: float, *args: Any) -> threading.Event:
     """Run `fn(*args)` every `interval` seconds in a daemon thread (once per `key`).
     Returns the event that stops it."""
     with _guard:
@@ -37,7 +39,7 @@ def start(key: str, what: str, fn, interval: float, *args) -> threading.Event:
         stopped = _stops[key] = threading.Event()
     interval = float(interval)
 
-    def loop():
+    def loop() -> None:
         while not stopped.wait(interval):
             run_pass(what, fn, *args)
 
@@ -52,6 +54,8 @@ def stop_all() -> None:
         _stops.clear()
 
 
-@signals.worker_shutdown.connect(dispatch_uid="network.periodic.worker_shutdown")
-def on_worker_shutdown(sender=None, **kwargs):
+def on_worker_shutdown(sender: object = None, **kwargs: Any) -> None:
     stop_all()
+
+
+signals.worker_shutdown.connect(on_worker_shutdown, dispatch_uid="cloudproj.host.periodic.worker_shutdown")

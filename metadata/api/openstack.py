@@ -12,7 +12,7 @@ import json
 import os
 
 from .ec2 import LATEST, NotFound
-from .sources import InstanceData
+from ..services.sources import InstanceData
 
 VERSIONS = ["2012-08-10", "2013-04-04", "2013-10-17", "2015-10-15"]
 GRIZZLY, HAVANA, LIBERTY = "2013-04-04", "2013-10-17", "2015-10-15"

@@ -7,5 +7,5 @@ urlpatterns = [
     re_path(r"^(?P<path>.*)\Z", views.metadata, name="metadata"),
 ]
 
-handler404 = "metadata.views.handler404"
-handler500 = "metadata.views.handler500"
+handler404 = "metadata.api.views.handler404"
+handler500 = "metadata.api.views.handler500"
