@@ -103,7 +103,9 @@ def render_default(node: ast.expr | None) -> str | None:
 
 def _comments(source: str) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
     """Per line: its `#:` description comment (whole line or trailing), and section titles."""
-    whole_line, trailing, sections = {}, {}, {}
+    whole_line: dict[int, str] = {}
+    trailing: dict[int, str] = {}
+    sections: dict[int, str] = {}
     lines = source.splitlines()
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
         if token.type != tokenize.COMMENT:
@@ -119,7 +121,7 @@ def _comments(source: str) -> tuple[dict[int, str], dict[int, str], dict[int, st
 
 
 def _description(line: int, whole_line: dict[int, str], trailing: dict[int, str]) -> str:
-    parts = []
+    parts: list[str] = []
     above = line - 1
     while above in whole_line:
         parts.insert(0, whole_line[above])
@@ -149,8 +151,8 @@ def read_settings(path: Path = SETTINGS_PATH) -> list[Setting]:
 
 
 def duplicates(settings: list[Setting]) -> list[str]:
-    seen: set[str] = set()
-    return sorted({s.name for s in settings if s.name in seen or seen.add(s.name)})
+    names = [s.name for s in settings]
+    return sorted({name for name in names if names.count(name) > 1})
 
 
 def _cell(text: str) -> str:
