@@ -60,7 +60,7 @@ def before_cleanup(instance: Any, host: str) -> None:
     for hook in registered("before_cleanup"):
         try:
             hook(instance, host)
-        except Exception:  # noqa: BLE001 - teardown goes on; reconciliation catches leftovers
+        except Exception:  # teardown goes on; reconciliation catches leftovers
             log.exception("cleanup hook %s failed for instance %s on %s", _name(hook), instance.uuid, host)
 
 
@@ -75,7 +75,7 @@ def agent_start(host: str) -> None:
     for hook in registered("agent_start"):
         try:
             hook(host)
-        except Exception:  # noqa: BLE001 - the agent must still start
+        except Exception:  # the agent must still start
             log.exception("agent start hook %s failed on %s", _name(hook), host)
 
 

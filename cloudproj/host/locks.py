@@ -15,7 +15,7 @@ from pathlib import Path
 class _Lock:
     """A threading.Lock that can be weakly referenced (the built-in lock cannot)."""
 
-    __slots__ = ("lock", "__weakref__")
+    __slots__ = ("__weakref__", "lock")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()

@@ -9,8 +9,9 @@ Two chains of the filter table, the first jumped to from FORWARD (inserted first
 
 so the rule count grows linearly with the networks. Changes go through the host's one
 iptables writer (cloudproj.host.iptables: one lock, one `iptables-restore --noflush` naming
-only these chains; a declared chain is flushed, nothing else is touched). Several simulated agents may share a machine: `ensure` keeps the
-bridges already in the chain that still exist, and adds the ones it is given.
+only these chains; a declared chain is flushed, nothing else is touched). Several simulated
+agents may share a machine: `ensure` keeps the bridges already in the chain that still exist,
+and adds the ones it is given.
 """
 import logging
 import re
