@@ -153,6 +153,14 @@ def test_only_an_agent_worker_runs_the_agent_start_hooks(monkeypatch):
     monkeypatch.setattr(recovery, "recover_host", settled.append)
     monkeypatch.setattr(snapshots, "recover_interrupted", settled.append)
     monkeypatch.setattr(image_cache, "start_periodic_cleanup", lambda host: None)
+    monkeypatch.setattr(agent, "close_old_connections", lambda: None)  # no database here
+
+    class Connection:
+        @staticmethod
+        def close():
+            pass
+
+    monkeypatch.setattr(agent, "connection", Connection)
 
     class Worker:
         hostname = "celery@node-3"
