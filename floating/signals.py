@@ -7,12 +7,13 @@ from django.dispatch import receiver
 from cloudproj.host import periodic
 from compute.signals import instance_deleted
 
+from .services.addresses import disassociate_instance
+from .services.host import on_agent_start as reapply
+
 
 @receiver(instance_deleted, dispatch_uid="floating.signals.instance_deleted")
 def on_instance_deleted(sender=None, instance=None, **kwargs):
     """Never leave a floating IP pointing at a deleted instance; its NAT host re-applies."""
-    from .services.addresses import disassociate_instance
-
     if instance is not None:
         disassociate_instance(instance.uuid)
 
@@ -20,8 +21,6 @@ def on_instance_deleted(sender=None, instance=None, **kwargs):
 def on_agent_start(host: str):
     """The host's floating NAT from the DB now, and again every FIREWALL_RESYNC_INTERVAL
     seconds (rules or addresses removed by hand are put back)."""
-    from .services.host import on_agent_start as reapply
-
     what = f"re-applying the floating IPs of {host}"
     report = periodic.run_pass(what, reapply, host)
     periodic.start(f"floating:{host}", what, reapply, settings.FIREWALL_RESYNC_INTERVAL, host)

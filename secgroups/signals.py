@@ -11,19 +11,18 @@ from django.dispatch import receiver
 from cloudproj.host import periodic
 from compute.signals import instance_deleted
 
+from .services.host import enforced, regenerate
+from .services.membership import release_instance
+
 
 @receiver(instance_deleted, dispatch_uid="secgroups.signals.instance_deleted")
 def on_instance_deleted(sender, instance, **kwargs):
-    from .services.membership import release_instance
-
     release_instance(instance)
 
 
 def on_agent_start(host: str):
     """Every chain of the host rewritten from the DB now, and again every
     FIREWALL_RESYNC_INTERVAL seconds (a chain changed or flushed by hand is put back)."""
-    from .services.host import enforced, regenerate
-
     if not enforced():
         return None
 

@@ -47,6 +47,14 @@ def start(key: str, what: str, fn: Callable[..., Any], interval: float, *args: A
     return stopped
 
 
+def stop(key: str) -> None:
+    """Stop the pass of `key` (a later start() of the key starts it again)."""
+    with _guard:
+        stopped = _stops.pop(key, None)
+    if stopped is not None:
+        stopped.set()
+
+
 def stop_all() -> None:
     with _guard:
         for stopped in _stops.values():

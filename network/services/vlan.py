@@ -14,7 +14,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
-from ..models import Network
+from ..models import FixedIP, Network
 from . import InvalidNetwork, NetworkInUse
 from .managers import is_vlan
 from .networks import create_network, creation_lock, parse_cidr
@@ -107,8 +107,6 @@ def associate(network: Network, project_id: str) -> Network:
 
 def disassociate(network: Network) -> Network:
     """Back to the pool (and host: the seeds' disassociate); refused while addresses are allocated."""
-    from ..models import FixedIP
-
     with transaction.atomic():
         row = Network.objects.select_for_update().get(pk=network.pk)
         if FixedIP.objects.filter(network=row, instance_uuid__isnull=False).exists():

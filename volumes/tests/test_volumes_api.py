@@ -228,6 +228,7 @@ def test_concurrent_creates_never_exceed_the_quota(member_account, volume_host_a
 def test_agent_reports_capacity_periodically(volume_host_a, settings):
     import time
 
+    from cloudproj.host import periodic
     from volumes import signals
 
     VolumeHost.objects.filter(host=HOST).update(total_gb=1, free_gb=0)
@@ -244,7 +245,7 @@ def test_agent_reports_capacity_periodically(volume_host_a, settings):
             time.sleep(0.05)
     finally:
         stopped.set()
-        signals._reporters.pop(HOST, None)
+        periodic.stop(signals.reporter_key(HOST))
 
 
 def test_admin_actions(member_client, admin_client, admin_account, demo, volume_host_a):
