@@ -170,3 +170,11 @@ def test_only_an_agent_worker_runs_the_agent_start_hooks(monkeypatch):
     Worker.hostname = "agent@node-3"
     agent._on_worker_ready(sender=Worker())
     assert started == ["node-3"] and settled == ["node-3", "node-3"]
+
+
+def test_the_server_view_gets_floating_addresses_and_volumes_from_their_apps():
+    from compute.api import server_view
+    from floating.services.addresses import floating_by_fixed
+    from volumes.services.attachments import volumes_by_instance
+
+    assert server_view._lookups == {"floating": floating_by_fixed, "volumes": volumes_by_instance}

@@ -21,13 +21,9 @@ secgroups, floating, metadata and volumes meet here instead of importing one ano
 Every hook must be idempotent. Hooks run in registration order.
 """
 import logging
-from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
-
-HostHook = Callable[[Any, str], None]
-
 
 _hooks: dict[str, list[Any]] = {
     "after_network": [], "before_cleanup": [], "extra_disks": [], "agent_start": [], "orphan_sweep": [],

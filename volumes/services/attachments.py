@@ -261,3 +261,13 @@ def disks_of_instance(instance) -> list:
         disks.append({**connection, "target": attachment.device.removeprefix("/dev/"),
                       "serial": str(attachment.volume.uuid)[:20]})
     return disks
+
+
+def volumes_by_instance(instances) -> dict:
+    """{instance uuid: [volume id, ...]} of the servers' attached volumes (one query): what a
+    server's `os-extended-volumes:volumes_attached` shows (registered into compute.api.server_view)."""
+    result: dict = {}
+    rows = VolumeAttachment.objects.filter(instance_uuid__in=[i.uuid for i in instances]).order_by("id")
+    for instance_uuid, volume_uuid in rows.values_list("instance_uuid", "volume__uuid"):
+        result.setdefault(instance_uuid, []).append(str(volume_uuid))
+    return result
