@@ -11,7 +11,7 @@ from compute.services import image_cache
 from images.drivers import cache
 from images.services import registry
 
-from .test_servers_api import boot, paths  # noqa: F401
+from .test_servers_api import boot, paths
 
 pytestmark = pytest.mark.django_db
 OLD = 2 * 86400
