@@ -17,7 +17,7 @@ from django.conf import settings
 
 from cloudproj.host import hooks as host_hooks
 from cloudproj.host.identity import current_host
-from images import cache as image_cache
+from images.drivers import cache as image_cache
 from images.models import Image
 from network.linux import validate
 from network.models import Network

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cloudproj.host.locks import instance_lock
-from images import services as image_service
+from images.services import registry as image_service
 from images.models import Image
 
 from .. import rpc, states
