@@ -14,13 +14,14 @@ class FloatingConfig(AppConfig):
         from compute.api.server_view import register_floating_addresses
 
         from .api import actions
-        from .services import addresses, auto_assign, host, orphans
+        from .services import addresses, auto_assign
 
         import_module(f"{self.name}.policies")
-        from .signals import on_agent_start  # also connects the instance_deleted receiver
-
-        host_hooks.register(after_network=auto_assign.assign, before_cleanup=host.before_cleanup,
-                            orphan_sweep=orphans.sweep, agent_start=on_agent_start)
+        import_module(f"{self.name}.signals")  # instance_deleted
+        # imported by the agent only: the API process loads no NAT code
+        host_hooks.register(after_network=auto_assign.assign, before_cleanup="floating.services.host.before_cleanup",
+                            orphan_sweep="floating.services.orphans.sweep",
+                            agent_start="floating.services.host.start_agent")
         register_floating_addresses(addresses.floating_by_fixed)
         register_action("addFloatingIp", actions.add_floating_ip)
         register_action("removeFloatingIp", actions.remove_floating_ip)

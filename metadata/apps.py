@@ -10,8 +10,6 @@ class MetadataConfig(AppConfig):
     def ready(self):
         from cloudproj.host import hooks as host_hooks
 
-        from .services.host import after_network
-        from .signals import on_agent_start
-
-        # agent start-up: the rules of every served network, then re-checked periodically
-        host_hooks.register(after_network=after_network, agent_start=on_agent_start)
+        # imported by the agent only: the API process loads no iptables code
+        host_hooks.register(after_network="metadata.services.host.after_network",
+                            agent_start="metadata.services.host.on_agent_start")

@@ -12,6 +12,5 @@ class NetworkConfig(AppConfig):
         import_module(f"{self.name}.policies")  # registers this app's policy actions
         from cloudproj.host import hooks as host_hooks
 
-        from .signals import on_agent_start
-
-        host_hooks.register(agent_start=on_agent_start)  # re-create bridges and dnsmasq, then supervise
+        # re-create bridges and dnsmasq, then supervise (imported by the agent only)
+        host_hooks.register(agent_start="network.signals.on_agent_start")

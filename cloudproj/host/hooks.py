@@ -18,10 +18,15 @@ secgroups, floating, metadata and volumes meet here instead of importing one ano
                                    things removed (the periodic orphan cleanup); the entries
                                    join the cleanup's report
 
-Every hook must be idempotent. Hooks run in registration order.
+A hook is a callable or the dotted path of one ("secgroups.services.host.after_network"),
+imported on its first call: registering from AppConfig.ready then loads no host code in
+processes that never run the hook (the API). Every hook must be idempotent. Hooks run in
+registration order.
 """
 import logging
 from typing import Any
+
+from django.utils.module_loading import import_string
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +45,12 @@ def register(**hooks: Any) -> None:
 
 
 def registered(kind: str) -> list[Any]:
-    return list(_hooks[kind])
+    """The hooks of `kind`, dotted paths imported (and remembered) on the way."""
+    hooks = _hooks[kind]
+    for index, hook in enumerate(hooks):
+        if isinstance(hook, str):
+            hooks[index] = import_string(hook)
+    return list(hooks)
 
 
 def _name(hook: object) -> str:

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db.models import F
 
 from cloudproj.host import iptables as host_iptables
+from cloudproj.host import periodic
 from cloudproj.host.run import HostCommandError
 from network.linux import validate
 
@@ -159,3 +160,13 @@ def before_cleanup(instance, host: str) -> None:
 
 def on_agent_start(host: str) -> dict:
     return sync_host(host, only_if_needed=True)
+
+
+def start_agent(host: str):
+    """Agent start-up (an `agent_start` host hook): the host's floating NAT from the DB now,
+    and again every FIREWALL_RESYNC_INTERVAL seconds (rules or addresses removed by hand are
+    put back)."""
+    what = f"re-applying the floating IPs of {host}"
+    report = periodic.run_pass(what, on_agent_start, host)
+    periodic.start(f"floating:{host}", what, on_agent_start, settings.FIREWALL_RESYNC_INTERVAL, host)
+    return report

@@ -5,11 +5,15 @@ the bridge) port METADATA_PORT. Regenerated from the DB; idempotent.
     rule_for(network)             the MetadataRule of one network
     ensure_host_rules(host)       every network `host` serves (agent start, periodic pass)
     after_network(instance, host) the networks of a new instance that `host` serves (host hook)
+    on_agent_start(host)          every network `host` serves now and every
+                                  NETWORK_SUPERVISE_INTERVAL seconds (a network created later,
+                                  a rule removed by hand, a bridge that went away)
 """
 import logging
 
 from django.conf import settings
 
+from cloudproj.host import periodic
 from network.models import Network
 from network.services import host as network_host
 from network.services.fixed_ips import fixed_ips_of_instance
@@ -40,3 +44,10 @@ def after_network(instance, host: str) -> None:
              if not network.deleted and network_host.serving_host(network, host) == host]
     if rules:
         iptables.ensure(rules)
+
+
+def on_agent_start(host: str) -> None:
+    """Agent start-up (an `agent_start` host hook): the rules now, then re-checked periodically."""
+    what = f"metadata rules of {host}"
+    periodic.run_pass(what, ensure_host_rules, host)
+    periodic.start(f"metadata:{host}", what, ensure_host_rules, settings.NETWORK_SUPERVISE_INTERVAL, host)

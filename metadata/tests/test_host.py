@@ -6,9 +6,9 @@ import time
 import pytest
 
 from compute.models import Instance
-from metadata.services.host import after_network, ensure_host_rules
+from cloudproj.host import periodic
+from metadata.services.host import after_network, ensure_host_rules, on_agent_start
 from metadata.linux import iptables
-from metadata.signals import on_agent_start, on_worker_shutdown
 from network.services.fixed_ips import allocate_fixed_ip
 from network.services.networks import create_network
 
@@ -66,4 +66,4 @@ def test_an_agent_sets_the_rules_up_when_ready_and_puts_back_what_was_removed(se
             time.sleep(0.2)
         assert iptables.rules_of(network.bridge)["nat"] == [rule]
     finally:
-        on_worker_shutdown()
+        periodic.stop_all()

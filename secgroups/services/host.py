@@ -9,6 +9,8 @@
 - regenerate(host): every chain of the host rewritten from the DB, stale ones deleted
   (agent start-up; manual changes to those chains are overwritten).
 - teardown(host): the host's chains and its jumps removed (a host taken out of service).
+- on_agent_start(host): regenerate now and every FIREWALL_RESYNC_INTERVAL seconds (a chain
+  changed or flushed by hand is put back).
 
 With FIREWALL_DRIVER "noop" (Nova's NoopFirewallDriver) none of them touches iptables.
 """
@@ -17,6 +19,7 @@ import logging
 from django.conf import settings
 
 from cloudproj.host import iptables as host_iptables
+from cloudproj.host import periodic
 from cloudproj.host.locks import instance_lock
 from compute.models import Instance
 
@@ -42,6 +45,17 @@ def regenerate(host: str, exclude=()) -> dict:
     log.info("security group chains of %s: %d instance(s), %d stale chain(s) removed", host, len(firewalls),
              len(removed))
     return {"host": host, "instances": len(firewalls), "removed": removed}
+
+
+def on_agent_start(host: str):
+    """Every chain of the host rewritten from the DB now, and again every
+    FIREWALL_RESYNC_INTERVAL seconds (a chain changed or flushed by hand is put back)."""
+    if not enforced():
+        return None
+    what = f"regenerating the security group chains of {host}"
+    report = periodic.run_pass(what, regenerate, host)
+    periodic.start(f"secgroups:{host}", what, regenerate, settings.FIREWALL_RESYNC_INTERVAL, host)
+    return report
 
 
 def after_network(instance, host: str) -> None:
