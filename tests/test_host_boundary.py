@@ -178,3 +178,15 @@ def test_the_server_view_gets_floating_addresses_and_volumes_from_their_apps():
     from volumes.services.attachments import volumes_by_instance
 
     assert server_view._lookups == {"floating": floating_by_fixed, "volumes": volumes_by_instance}
+
+
+def test_every_registered_host_hook_resolves_to_a_function():
+    """The apps register some hooks by dotted path (imported on first call): each must exist."""
+    from network.signals import on_agent_start as network_start
+    from secgroups.services import host as secgroups_host
+
+    resolved = {kind: hooks.registered(kind) for kind in hooks._hooks}
+    assert all(callable(hook) for found in resolved.values() for hook in found)
+    assert resolved["agent_start"][0] is network_start  # networks first: the other passes need the bridges
+    assert secgroups_host.after_network in resolved["after_network"]
+    assert len(resolved["orphan_sweep"]) == 2 and len(resolved["agent_start"]) == 5
