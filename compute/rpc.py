@@ -12,7 +12,7 @@ from django.conf import settings
 
 from cloudproj.celery import SCHEDULER_QUEUE, app, host_queue
 
-from .services.exceptions import ServiceUnavailable
+from cloudproj.exceptions import ServiceUnavailable
 
 
 def send(task_name: str, args: list, queue: str) -> None:

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from compute import rpc, states
 from compute.models import Instance
-from compute.services.exceptions import ComputeError, Conflict, Invalid
+from cloudproj.exceptions import CloudError, Conflict, Invalid
 from compute.services.operations import compute_is_up
 
 from .models import ConsoleAuthToken, hash_console_token
@@ -104,7 +104,7 @@ def authorize(token) -> tuple[str, int]:
         raise ConsoleDenied("the instance of this console token is no longer ACTIVE on its host")
     try:
         live = _ask_host(instance, row.compute_host)
-    except ComputeError as exc:
+    except CloudError as exc:
         raise ConsoleDenied(exc.message) from None
     if live != (row.host, row.port):
         raise ConsoleDenied("the instance's console moved (it was restarted): ask for a new console")

@@ -30,7 +30,7 @@ from ..scheduler import NoValidHost, claims
 from ..virt.driver import DriverError
 from . import host_resources as hr
 from .actions import event, finish_action, get_action, record_fault
-from .exceptions import Invalid
+from cloudproj.exceptions import Invalid
 from .fault_injection import pause_point
 from .instances import UnexpectedTaskState, max_attempts_reached, record_retry, update_state
 

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Flavor, FlavorAccess, FlavorExtraSpec
-from .exceptions import Conflict, Invalid, NotFound
+from cloudproj.exceptions import Conflict, Invalid, NotFound
 
 MAX_INT = 0x7FFFFFFF
 FLAVORID_RE = re.compile(r"^(?! )[a-zA-Z0-9. _-]+(?<! )\Z")

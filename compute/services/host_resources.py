@@ -29,7 +29,7 @@ from ..virt import InstanceSpec, Nic, get_driver
 from ..virt.spec import DEFAULT_CMDLINE as DEFAULT_KERNEL_CMDLINE
 from ..virt.spec import NAME_RE
 from . import host_hooks
-from .exceptions import ComputeError, Invalid
+from cloudproj.exceptions import CloudError, Invalid
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ _instance_locks: dict[str, threading.Lock] = {}
 _instance_locks_guard = threading.Lock()
 
 
-class ImageUnavailable(ComputeError):
+class ImageUnavailable(CloudError):
     code = 500
 
 

@@ -29,7 +29,7 @@ from ..models import Instance, KeyPair
 from ..signals import instance_deleted
 from . import hosts as hosts_service
 from .actions import event, finish_action, get_action, latest_fault, record_fault, start_action  # noqa: F401
-from .exceptions import Conflict, Forbidden, Invalid, NotFound, OverQuota
+from cloudproj.exceptions import Conflict, Forbidden, Invalid, NotFound, OverQuota
 
 log = logging.getLogger(__name__)
 

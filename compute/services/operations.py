@@ -23,7 +23,7 @@ from network.services import NetworkNotFound
 from .. import rpc, states
 from ..models import Instance, Service
 from .actions import finish_action, start_action
-from .exceptions import Conflict, Invalid, ServiceUnavailable
+from cloudproj.exceptions import Conflict, Invalid, ServiceUnavailable
 from .instances import begin, create_instances, soft_delete, update_state, validate_image, validate_metadata, validate_name
 
 log = logging.getLogger(__name__)

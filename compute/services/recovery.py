@@ -31,7 +31,7 @@ from ..virt.driver import DriverError
 from . import build, lifecycle
 from . import host_resources as hr
 from .actions import event_finish, finish_action, record_fault
-from .exceptions import ComputeError
+from cloudproj.exceptions import CloudError
 from .instances import UnexpectedTaskState, soft_delete, update_state
 from .operations import ACTION_TASK_STATES, compute_is_up, release_addresses
 
@@ -42,11 +42,11 @@ ABORT_BUILD_TASK = "compute.abort_build"
 TERMINATE_TASK = "compute.terminate_instance"
 
 
-class BuildInterrupted(ComputeError):
+class BuildInterrupted(CloudError):
     code = 500
 
 
-class ActionInterrupted(ComputeError):
+class ActionInterrupted(CloudError):
     code = 500
 
 

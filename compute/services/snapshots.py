@@ -24,7 +24,7 @@ from ..models import Instance
 from ..virt.snapshot import snapshot_disk
 from . import host_resources as hr
 from .actions import event, finish_action, get_action, record_fault, start_action
-from .exceptions import Conflict, Invalid
+from cloudproj.exceptions import Conflict, Invalid
 from .instances import UnexpectedTaskState, update_state
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from compute.services.exceptions import ComputeError
+from cloudproj.exceptions import CloudError
 from floating.services import ranges
 from identity.policy import enforce
 from network.models import Network
@@ -60,7 +60,7 @@ def network_delete(request, network_uuid):
     network = network_service.get_network(str(network_uuid))
     try:
         network_service.delete_network(network)
-    except ComputeError as exc:
+    except CloudError as exc:
         messages.error(request, error_message(exc))
     else:
         messages.success(request, f"Network {network.label} ({network.cidr}) deleted.")
@@ -96,7 +96,7 @@ def floating_range_delete(request):
     ip_range = request.POST.get("ip_range", "")
     try:
         deleted = ranges.delete_range(ip_range)
-    except ComputeError as exc:
+    except CloudError as exc:
         messages.error(request, error_message(exc))
     else:
         messages.success(request, f"{deleted} floating IPs of {ip_range} deleted.")

@@ -10,7 +10,7 @@ from django.db import connection
 
 from compute.models import Flavor, Instance
 from compute.services import operations
-from compute.services.exceptions import Invalid
+from cloudproj.exceptions import Invalid
 from compute.tests.test_scheduler_helpers import Ctx, make_project_user
 from identity import quotas
 from network.models import FixedIP, Network

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from compute import rpc
 from compute import states as compute_states
-from compute.services.exceptions import ComputeError, Conflict, Invalid, NotFound
+from cloudproj.exceptions import CloudError, Conflict, Invalid, NotFound
 
 from .. import states
 from ..drivers import VolumeDriverError, get_driver
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 ATTACHABLE_VM_STATES = (compute_states.ACTIVE, compute_states.STOPPED, compute_states.PAUSED)
 
 
-class AttachFailed(ComputeError):
+class AttachFailed(CloudError):
     code = 500
 
 
@@ -100,7 +100,7 @@ def attach(ctx, instance, volume_id, device=None) -> VolumeAttachment:
             if VolumeAttachment.objects.filter(pk=attachment.pk, attached_at__isnull=True).delete()[0] and remote:
                 _send_unexport(volume)
             transition(Volume, volume.pk, (states.ATTACHING,), states.AVAILABLE)
-        if isinstance(exc, ComputeError):
+        if isinstance(exc, CloudError):
             raise
         raise AttachFailed(f"Attaching volume {volume.uuid} to server {instance.uuid} failed: {exc}") from None
     attachment.refresh_from_db()
@@ -120,7 +120,7 @@ def detach(ctx, instance, volume_id) -> None:
                  timeout=settings.VOLUME_DETACH_TIMEOUT + settings.HOST_CALL_TIMEOUT)
     except Exception as exc:
         transition(Volume, volume.pk, (states.DETACHING,), states.IN_USE)
-        if isinstance(exc, (ComputeError,)):
+        if isinstance(exc, (CloudError,)):
             raise
         raise AttachFailed(f"Detaching volume {volume.uuid} from server {instance.uuid} failed: {exc}") from None
 

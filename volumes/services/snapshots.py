@@ -5,7 +5,7 @@ import logging
 
 from django.db import transaction
 
-from compute.services.exceptions import Invalid, NotFound
+from cloudproj.exceptions import Invalid, NotFound
 
 from .. import states
 from ..models import Snapshot, Volume

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cloudproj.celery import app, host_queue
-from compute.services.exceptions import Conflict, Invalid, NotFound, OverQuota
+from cloudproj.exceptions import Conflict, Invalid, NotFound, OverQuota
 from identity import quotas
 
 from .. import states

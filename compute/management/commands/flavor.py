@@ -3,7 +3,7 @@ from django.core.management.base import CommandError
 
 from cloudproj.cli import CategoryCommand
 from compute.models import Flavor
-from compute.services import ComputeError
+from cloudproj.exceptions import CloudError
 from compute.services import flavors as flavor_service
 
 
@@ -60,7 +60,7 @@ class Command(CategoryCommand):
                 rxtx_factor=options["rxtx_factor"],
                 is_public=not options["private"],
             )
-        except ComputeError as exc:
+        except CloudError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"{flavor.name} created")
 
@@ -73,5 +73,5 @@ class Command(CategoryCommand):
             else:
                 flavor_service.delete_flavor(flavor_service.get_flavor_by_name(name))
                 self.stdout.write(f"{name} deleted")
-        except ComputeError as exc:
+        except CloudError as exc:
             raise CommandError(exc.message) from exc
