@@ -19,7 +19,9 @@ from django.utils import timezone
 from images import services as image_service
 from images.models import Image
 
-from .. import rpc, states
+from cloudproj import rpc
+
+from .. import states
 from ..models import Instance
 from ..virt.snapshot import snapshot_disk
 from . import host_resources as hr
@@ -30,7 +32,6 @@ from .instances import UnexpectedTaskState, update_state
 log = logging.getLogger(__name__)
 
 T = states.task
-SNAPSHOT_TASK = "compute.snapshot_instance"
 ACTION = "createImage"
 # properties of the instance's image that describe how to boot it, and go to its snapshots
 NOT_INHERITED = {"image_type", "instance_uuid", "base_image_ref", "image_location", "image_state",
@@ -84,8 +85,8 @@ def snapshot_server(ctx, instance: Instance, name: str, metadata: dict | None = 
             )
         except image_service.ImageError as exc:
             raise Invalid(exc.message) from None
-        rpc.to_host(instance.host, SNAPSHOT_TASK, str(instance.uuid), getattr(ctx, "request_id", None) or "-",
-                    str(image.id))
+        rpc.snapshot_instance(instance.host, str(instance.uuid), getattr(ctx, "request_id", None) or "-",
+                              str(image.id))
     return image
 
 

@@ -79,7 +79,7 @@ def instance_detail(request, instance_id):
 @dashboard_view
 def instance_console(request, instance_id):
     """The console log's tail, read by the instance's host through the API's path
-    (operations.console_output → compute/rpc.py); a host that does not answer is a message."""
+    (operations.console_output → cloudproj/rpc.py); a host that does not answer is a message."""
     ctx = request.ctx
     instance = instance_service.get_instance(ctx, instance_id)
     enforce(ctx, "compute:servers:console_output", target(instance))

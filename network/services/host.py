@@ -16,6 +16,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import Q
 
+from cloudproj import rpc
+
 from ..linux import bridge as linux_bridge
 from ..linux import dnsmasq, isolation
 from ..linux import vlan as linux_vlan
@@ -208,12 +210,4 @@ def prepare_instance_network(network: Network, instance_host: str) -> str:
 
 def request_refresh(network: Network, target_host: str) -> str:
     """Queue `network.refresh_dhcp` on `network.<target_host>` (after the current transaction)."""
-    from django.db import transaction
-
-    from cloudproj.celery import host_queue
-
-    from ..tasks import refresh_dhcp as refresh_task
-
-    queue = host_queue("network", target_host)
-    transaction.on_commit(lambda: refresh_task.apply_async(args=[network.pk, target_host], queue=queue))
-    return queue
+    return rpc.refresh_dhcp(target_host, network.pk)

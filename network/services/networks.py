@@ -8,6 +8,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cloudproj import rpc
+
 from ..linux import validate
 from ..models import FixedIP, Network
 from .fixed_ips import DHCP_SERVER_HOSTNAME
@@ -182,10 +184,6 @@ def delete_network(network: Network) -> Network:
 def _request_teardown(network: Network) -> None:
     """Ask the network host to stop its dnsmasq and remove its bridge (supervision does it too)."""
     try:
-        from cloudproj.celery import host_queue
-
-        from ..tasks import teardown_network
-
-        teardown_network.apply_async(args=[network.pk], queue=host_queue("network", network.host))
+        rpc.teardown_network(network.host, network.pk)
     except Exception:  # noqa: BLE001 - the broker being down must not undo a delete
         log.exception("could not ask %s to tear network %s down", network.host, network.pk)

@@ -93,9 +93,9 @@ def _image():
 
 @pytest.fixture
 def no_broker(monkeypatch):
-    from compute import rpc
+    from cloudproj import rpc
 
-    monkeypatch.setattr(rpc, "to_scheduler", lambda *a, **k: None)  # no workers here: the assignment is at create
+    monkeypatch.setattr(rpc, "schedule_instance", lambda *a, **k: None)  # no workers here: the assignment is at create
 
 
 @pytest.mark.django_db(transaction=True)
