@@ -16,6 +16,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from cloudproj.hostnames import sanitize_hostname
 from images import cache as image_cache
 from images.models import Image
 from network.models import Network
@@ -192,7 +193,7 @@ def kernel_cmdline(instance: Instance, image_cmdline: str | None) -> str | None:
     if not rows or not rows[0].network.injected:
         return image_cmdline
     network = rows[0].network
-    hostname = validate.sanitize_hostname(instance.hostname, fallback=f"host-{str(instance.uuid)[:8]}")
+    hostname = sanitize_hostname(instance.hostname, fallback=f"host-{str(instance.uuid)[:8]}")
     fields = [validate.ipv4(rows[0].address), "", validate.ipv4(network.gateway), validate.ipv4(network.netmask),
               hostname, "eth0", "off"]
     if network.dns1:

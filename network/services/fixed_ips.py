@@ -12,7 +12,8 @@ import uuid as uuid_module
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..linux import validate
+from cloudproj.hostnames import sanitize_hostname
+
 from ..linux.dnsmasq import HostEntry
 from ..models import FixedIP, Network
 from . import InvalidNetwork, NetworkNotFound, NoMoreFixedIps
@@ -42,7 +43,7 @@ def _existing(network_id, instance_uuid):
 def allocate_fixed_ip(network: Network, instance_uuid, host: str = "", hostname: str = "") -> FixedIP:
     """Give the instance an address of `network` (the same one again if it already has one)."""
     instance_uuid = _uuid(instance_uuid)
-    hostname = validate.sanitize_hostname(hostname, fallback=f"host-{str(instance_uuid)[:8]}")
+    hostname = sanitize_hostname(hostname, fallback=f"host-{str(instance_uuid)[:8]}")
     host = host or ""
     for _attempt in range(MAC_ATTEMPTS):
         try:
@@ -152,7 +153,7 @@ def dhcp_hosts(network: Network, host: str | None = None) -> list[HostEntry]:
         qs = qs.filter(host=host)
     entries = []
     for mac, address, hostname in qs.order_by("id").values_list("mac_address", "address", "hostname"):
-        entries.append(HostEntry(mac, address, validate.sanitize_hostname(hostname, "host-" + address.replace(".", "-"))))
+        entries.append(HostEntry(mac, address, sanitize_hostname(hostname, "host-" + address.replace(".", "-"))))
     return entries
 
 
