@@ -23,7 +23,7 @@ def _current_host(host):
 
 
 def _network(network_id):
-    return Network.objects.active().filter(pk=network_id).first()
+    return Network.objects.filter(pk=network_id).first()
 
 
 @shared_task(name=names.SETUP_NETWORK, acks_late=True)
@@ -49,7 +49,7 @@ def refresh_dhcp(network_id: int, host: str | None = None) -> str | None:
 
 @shared_task(name=names.TEARDOWN_NETWORK, acks_late=True)
 def teardown_network(network_id: int) -> None:
-    network = Network.objects.filter(pk=network_id).first()
+    network = Network.all_objects.filter(pk=network_id).first()
     if network is not None and network.deleted_at is None:
         return  # re-created or never deleted: nothing to tear down
     host_service.teardown_network(network_id, network.bridge if network else None,

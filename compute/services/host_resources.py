@@ -94,7 +94,7 @@ def requested_networks(instance: Instance) -> list[Network]:
     if requested:
         networks = []
         for entry in requested:
-            network = Network.objects.active().filter(uuid=entry.get("uuid")).first()
+            network = Network.objects.filter(uuid=entry.get("uuid")).first()
             if network is None:
                 raise Invalid(f"Network {entry.get('uuid')} could not be found.")
             networks.append(network)
@@ -125,8 +125,8 @@ def release_network(instance: Instance, host: str) -> list:
     """Give the addresses back and drop their DHCP entries (nothing the second time)."""
     released = fixed_ip_service.release_fixed_ip(instance.uuid)
     for network_id in sorted({row.network_id for row in released}):
-        network = Network.objects.filter(pk=network_id).first()
-        if network is None or network.deleted:
+        network = Network.all_objects.filter(pk=network_id).first()
+        if network is None or network.is_deleted:
             continue
         try:
             network_host.prepare_instance_network(network, host)
@@ -140,7 +140,7 @@ def release_network(instance: Instance, host: str) -> list:
 
 def _image(image_id: str, what: str) -> Image:
     try:
-        image = Image.objects.filter(id=uuid_lib.UUID(str(image_id))).first() if image_id else None
+        image = Image.all_objects.filter(id=uuid_lib.UUID(str(image_id))).first() if image_id else None
     except ValueError:
         image = None
     if image is None or image.status != "active":

@@ -419,9 +419,8 @@ def soft_delete(instance: Instance, release_claim: bool = True) -> bool:
         row.vm_state = states.DELETED
         row.task_state = None
         row.power_state = states.NOSTATE
-        row.deleted_at = now
         row.terminated_at = row.terminated_at or now
-        row.save(update_fields=["vm_state", "task_state", "power_state", "deleted_at", "terminated_at", "updated_at"])
+        row.soft_delete(now, update_fields=("vm_state", "task_state", "power_state", "terminated_at"))
         deltas = {resource: -value for resource, value in quota_deltas(row, 1).items()}
         quotas.commit(quotas.reserve(row.project_id, deltas))
         if release_claim:

@@ -161,8 +161,8 @@ def release_addresses(instance: Instance) -> list:
     """Fixed IPs back to the pool; the serving hosts regenerate their DHCP hosts file."""
     released = fixed_ip_service.release_fixed_ip(instance.uuid)
     for row in released:
-        network = Network.objects.filter(pk=row.network_id).first()
-        if network is None or network.deleted:
+        network = Network.all_objects.filter(pk=row.network_id).first()
+        if network is None or network.is_deleted:
             continue
         target = network_host.serving_host(network, instance.host) if (instance.host or network.host) else None
         if target:

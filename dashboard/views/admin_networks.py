@@ -24,7 +24,7 @@ NETWORKS, FLOATING = "/dashboard/admin/networks/", "/dashboard/admin/floating-ra
 
 def _network_list(request, form, status=200):
     allocated = Count("fixed_ips", filter=Q(fixed_ips__allocated=True) | Q(fixed_ips__instance_uuid__isnull=False))
-    rows = (Network.objects.active().select_related("project")
+    rows = (Network.objects.select_related("project")
             .annotate(addresses=Count("fixed_ips"), in_use=allocated).order_by("id"))
     context = {"networks": rows, "form": form, "manager": vlan_service.manager()}
     return render(request, "dashboard/admin/networks.html", context, status=status)

@@ -48,7 +48,7 @@ def allocate_fixed_ip(network: Network, instance_uuid, host: str = "", hostname:
     for _attempt in range(MAC_ATTEMPTS):
         try:
             with transaction.atomic():
-                if not Network.objects.active().filter(pk=network.pk).exists():
+                if not Network.objects.filter(pk=network.pk).exists():
                     raise NetworkNotFound(f"Network {network.pk} could not be found.")
                 row = _existing(network.pk, instance_uuid)
                 if row is not None:  # a re-delivered task: same address, refreshed host/hostname
@@ -91,7 +91,7 @@ def host_dhcp_address(network: Network, host: str) -> str:
     if not host:
         raise InvalidNetwork("a multi-host network needs the host's name for its DHCP address")
     with transaction.atomic():
-        Network.objects.select_for_update().filter(pk=network.pk).first()  # one allocation per host at a time
+        Network.all_objects.select_for_update().filter(pk=network.pk).first()  # one allocation per host at a time
         row = FixedIP.objects.filter(network_id=network.pk, instance_uuid__isnull=True, allocated=True,
                                      host=host, hostname=DHCP_SERVER_HOSTNAME).first()
         if row is not None:

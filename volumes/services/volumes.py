@@ -222,8 +222,7 @@ def soft_delete(model, pk: int, resource: str) -> bool:
         if row.deleted_at is not None:
             return False
         row.status = states.DELETED
-        row.deleted_at = timezone.now()
-        row.save(update_fields=["status", "deleted_at", "updated_at"])
+        row.soft_delete(update_fields=("status",))
         give_back(row.project_id, {resource: 1, "gigabytes": row.size})
     return True
 

@@ -8,7 +8,7 @@ from compute.services import flavors as flavor_service
 
 
 def describe(flavor: Flavor) -> str:
-    inactive = ", inactive" if flavor.deleted else ""
+    inactive = ", inactive" if flavor.is_deleted else ""
     private = ", private" if not flavor.is_public else ""
     return (
         f"{flavor.name}: Memory: {flavor.memory_mb}MB, VCPUS: {flavor.vcpus}, Root: {flavor.root_gb}GB, "
@@ -43,7 +43,7 @@ class Command(CategoryCommand):
             parser.add_argument("--purge", action="store_true", help="remove the row for good")
 
     def action_list(self, options):
-        qs = Flavor.objects.all() if options.get("all") else Flavor.objects.active()
+        qs = Flavor.all_objects.all() if options.get("all") else Flavor.objects.all()
         for flavor in qs.order_by("memory_mb", "flavorid"):
             self.stdout.write(describe(flavor))
 
