@@ -10,7 +10,7 @@ from compute.models import Instance
 from compute.services import image_cache
 from images import cache, services
 
-from .test_servers_api import boot, paths  # noqa: F401
+from .test_servers_api import boot, paths
 
 pytestmark = pytest.mark.django_db
 OLD = 2 * 86400

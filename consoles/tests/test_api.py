@@ -8,7 +8,7 @@ from django.utils import timezone
 from compute.models import Service
 from compute.services import hosts
 from compute.tests.test_servers_actions import act, make_active
-from compute.tests.test_servers_api import API, boot, error, image, other_client, paths  # noqa: F401
+from compute.tests.test_servers_api import API, boot, error, image, other_client, paths
 from consoles.models import ConsoleAuthToken
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ NOVNC = {"remote_console": {"protocol": "vnc", "type": "novnc"}}
 
 
 @pytest.fixture
-def server(member_client, image):  # noqa: F811
+def server(member_client, image):
     return boot(member_client, image, "console-vm")["server"]["id"]
 
 
@@ -52,7 +52,7 @@ def test_bad_os_get_vnc_console_is_400(member_client, server, value, words):
     assert words in error(act(member_client, server, {"os-getVNCConsole": value}), 400)
 
 
-def test_another_projects_server_is_404(other_client, server):  # noqa: F811
+def test_another_projects_server_is_404(other_client, server):
     make_active(server)
     assert "could not be found" in error(remote(other_client, server, NOVNC), 404)
     assert "could not be found" in error(act(other_client, server, {"os-getVNCConsole": {"type": "novnc"}}), 404)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from compute import states
 from compute.services import instances as instance_service
 from compute.tests.test_servers_actions import make_active
-from compute.tests.test_servers_api import boot, image, instance, paths  # noqa: F401
+from compute.tests.test_servers_api import boot, image, instance, paths
 from consoles import services
 from consoles.models import ConsoleAuthToken
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def active(member_client, image):  # noqa: F811
+def active(member_client, image):
     return make_active(boot(member_client, image, "console-vm")["server"]["id"], host="vnc-host-a")
 
 

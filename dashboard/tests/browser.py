@@ -14,7 +14,7 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 
 def _missing() -> str | None:
     try:
-        import selenium  # noqa: F401
+        import selenium
     except ImportError:
         return "the selenium Python package (pip install -r requirements-dev.txt)"
     for path, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):

@@ -9,7 +9,7 @@ from compute.models import Flavor
 from images.models import Image
 from secgroups.models import SecurityGroup
 
-from .browser import browser  # noqa: F401  (fixture)
+from .browser import browser  # fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

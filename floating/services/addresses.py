@@ -46,7 +46,7 @@ def send_sync(host: str | None) -> None:
     def send():
         try:
             rpc.sync_floating_ips(host)
-        except Exception:  # noqa: BLE001 - the DB is right; the agent regenerates at start-up
+        except Exception:  # the DB is right; the agent regenerates at start-up
             log.exception("could not ask %s to apply its floating IPs", host)
 
     transaction.on_commit(send)

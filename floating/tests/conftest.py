@@ -9,7 +9,7 @@ import pytest
 from compute import states
 from compute.models import Instance
 from compute.services import instances as instance_service
-from compute.tests.test_servers_api import error, image, paths  # noqa: F401 - fixtures and helpers shared
+from compute.tests.test_servers_api import error, image, paths  # fixtures and helpers shared
 from conftest import TokenClient
 from floating.services import ranges
 from network.services import fixed_ips, networks
@@ -19,7 +19,7 @@ HOST = "fip-a"
 
 
 @pytest.fixture(autouse=True)
-def networks_path(settings, tmp_path, paths):  # noqa: F811 - `paths`: the compute tests' state folders
+def networks_path(settings, tmp_path, paths):  # `paths`: the compute tests' state folders
     settings.NETWORKS_PATH = tmp_path / "networks"
 
 

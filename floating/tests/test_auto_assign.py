@@ -9,7 +9,7 @@ from floating.services import addresses, auto_assign
 from identity import quotas
 
 from .conftest import API, HOST, boot_placed
-from .test_api import sent, synced  # noqa: F401 - the broker-capturing fixture
+from .test_api import sent, synced  # the broker-capturing fixture
 
 pytestmark = pytest.mark.django_db
 

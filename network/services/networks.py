@@ -183,5 +183,5 @@ def _request_teardown(network: Network) -> None:
     """Ask the network host to stop its dnsmasq and remove its bridge (supervision does it too)."""
     try:
         rpc.teardown_network(network.host, network.pk)
-    except Exception:  # noqa: BLE001 - the broker being down must not undo a delete
+    except Exception:  # the broker being down must not undo a delete
         log.exception("could not ask %s to tear network %s down", network.host, network.pk)

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from volumes.models import Volume, VolumeAttachment
 from volumes.services import host as volume_host
 
-from .test_volumes_api import HOST, create, volume_host_a  # noqa: F401 - fixture
+from .test_volumes_api import HOST, create, volume_host_a  # fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def run(*args):
     return out.getvalue()
 
 
-def test_list_delete_reattach(member_client, member_account, volume_host_a, settings):  # noqa: F811
+def test_list_delete_reattach(member_client, member_account, volume_host_a, settings):
     project = member_account[1]
     ready = Volume.objects.get(uuid=create(member_client, project, name="ready")["id"])
     volume_host.create_volume(ready.id)

@@ -7,7 +7,7 @@ import pytest
 from compute import states
 from compute.models import Instance
 
-from ..test_virt_lifecycle import private_libvirtd  # noqa: F401 - the fixture
+from ..test_virt_lifecycle import private_libvirtd  # the fixture
 from .conftest import boot, delete, gone, settled
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 HOST = "flt-lv1"
 
 
-def test_agent_reconnects_after_libvirtd_restart(cloud, world, private_libvirtd):  # noqa: F811
+def test_agent_reconnects_after_libvirtd_restart(cloud, world, private_libvirtd):
     world["network"].host = HOST
     world["network"].save(update_fields=["host"])
     cloud.start_scheduler(concurrency=2)
