@@ -1,9 +1,9 @@
-"""Periodic identity housekeeping (thin tasks; the work is in identity.quotas and .tokens)."""
+"""Periodic identity housekeeping (thin tasks; the work is in identity.services.quotas and .tokens)."""
 from celery import shared_task
 
 from cloudproj import task_names as names
 
-from . import quotas, tokens
+from identity.services import quotas, tokens
 
 
 @shared_task(name=names.EXPIRE_QUOTA_RESERVATIONS)
@@ -21,6 +21,6 @@ def purge_expired_tokens() -> int:
 @shared_task(name=names.REFRESH_QUOTA_USAGES)
 def refresh_quota_usages() -> int:
     """Recount quota usage from the real resources; returns how many rows were fixed."""
-    from . import usage_refresh
+    from identity.services import usage_refresh
 
     return len(usage_refresh.refresh())

@@ -17,7 +17,7 @@ from pathlib import Path
 from django.conf import settings
 
 from cloudproj.hostnames import sanitize_hostname
-from images import cache as image_cache
+from images.drivers import cache as image_cache
 from images.models import Image
 from network.models import Network
 from network.services import fixed_ips as fixed_ip_service

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cloudproj.hostnames import sanitize_hostname
-from identity import quotas
+from identity.services import quotas
 
 from .. import states
 from ..models import Instance, KeyPair

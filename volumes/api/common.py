@@ -13,7 +13,7 @@ from cloudproj.exceptions import CloudError, OverQuota
 from cloudproj.exceptions import Conflict as ServiceConflict
 from cloudproj.exceptions import Invalid as ServiceInvalid
 from cloudproj.exceptions import NotFound as ServiceNotFound
-from identity import catalog, quotas
+from identity.services import catalog, quotas
 from identity.models import Project
 
 API_VERSION = "3.0"

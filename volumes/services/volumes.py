@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from cloudproj import rpc
 from cloudproj.exceptions import Conflict, Invalid, NotFound, OverQuota
-from identity import quotas
+from identity.services import quotas
 
 from .. import states
 from ..models import Snapshot, Volume, VolumeAttachment, VolumeHost

@@ -24,7 +24,7 @@ from compute.models import Instance
 from cloudproj.exceptions import CloudError, Conflict, Invalid
 from compute.services.operations import compute_is_up
 
-from .models import ConsoleAuthToken, hash_console_token
+from consoles.models import ConsoleAuthToken, hash_console_token
 
 PROTOCOLS = {"vnc": ("novnc",)}  # protocol -> console types this cloud serves
 LEGACY_TYPES = ("novnc",)  # os-getVNCConsole types (xvpvnc needs Nova's Java proxy: not served)
