@@ -18,6 +18,7 @@ from .. import states
 from ..models import Instance
 from ..virt import power_state as ps
 from ..virt.console import read_tail
+from ..virt.driver import InstanceNotFound
 from . import host_resources as hr
 from .actions import event, finish_action, get_action, record_fault
 from .fault_injection import pause_point
@@ -187,8 +188,6 @@ def vnc_console(instance_uuid) -> dict:
     """Where a console proxy reaches the instance's VNC server on this host: {"host", "port"},
     or {"error": reason} when the domain has none (not running, no VNC). A server listening on
     every address is reached at VNC_PROXYCLIENT_ADDRESS."""
-    from ..virt.driver import InstanceNotFound
-
     instance = Instance.objects.filter(uuid=instance_uuid).first()
     if instance is None:
         return {"error": f"Instance {instance_uuid} could not be found."}
