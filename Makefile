@@ -20,7 +20,11 @@ $(VENV)/.deps-dev: $(VENV)/.deps requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	@touch $@
 
-deps: host-packages $(VENV)/.deps
+# noVNC (package.json, pinned by package-lock.json), served by Django staticfiles from node_modules.
+node_modules/.package-lock.json: package.json package-lock.json | host-packages
+	npm ci --ignore-scripts --no-audit --no-fund
+
+deps: host-packages $(VENV)/.deps node_modules/.package-lock.json
 deps-dev: host-packages $(VENV)/.deps-dev
 
 services:
