@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cloudproj
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test deps deps-dev host-packages services
+.PHONY: run test test-fast deps deps-dev host-packages services
 
 host-packages:
 	@bash scripts/host-packages.sh
@@ -33,6 +33,14 @@ services:
 run: deps-dev
 	@$(PY) scripts/run.py
 
+# --durations: CI's log ends with the 25 slowest tests.
 test: deps-dev services
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
-	  $(PY) -m pytest $(PYTEST_ARGS)
+	  $(PY) -m pytest --durations=25 $(PYTEST_ARGS)
+
+# The fast tier: no real guests, fault tests, browsers, `make run` end to end or other real
+# processes and clients (markers: pytest.ini, set by cloudproj/testing/plugin.py).
+FAST_MARKERS := not slow and not qemu and not faults and not browser and not e2e
+test-fast: deps-dev services
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+	  $(PY) -m pytest -m "$(FAST_MARKERS)" --durations=10 $(PYTEST_ARGS)

@@ -9,9 +9,9 @@ import urllib.request
 import pytest
 
 from cloudproj.celery import app
+from cloudproj.testing.cloud import Cloud, node_xml
+from cloudproj.testing.real_guest import free_port
 from compute.models import Flavor, Instance
-from compute.tests.cloud_harness import Cloud, node_xml
-from compute.tests.real_guest import free_port
 from identity import quotas, services
 from identity.models import Role
 from identity.tokens import issue_token

@@ -8,7 +8,7 @@ import pytest
 
 from cloudproj.celery import app
 from cloudproj.middleware import current_request_id, new_request_id
-from compute.tests.cloud_harness import Cloud
+from cloudproj.testing.cloud import Cloud
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

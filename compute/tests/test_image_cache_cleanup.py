@@ -6,13 +6,19 @@ import time
 
 import pytest
 
+from cloudproj.testing.servers import boot
 from compute.models import Instance
 from compute.services import image_cache
 from images import cache, services
 
-from .test_servers_api import boot, paths  # noqa: F401
-
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _paths(paths):
+    """Image store, instances and image cache under this test's tmp_path (every test here)."""
+
+
 OLD = 2 * 86400
 
 

@@ -7,10 +7,9 @@ import urllib.request
 
 import pytest
 
+from cloudproj.testing.real_guest import http, real_guest_cloud
 from images import store
 from images.testimage import builder
-
-from .real_guest import http, real_guest_cloud
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -5,7 +5,6 @@ live host and guest: test_console_browser.py.)"""
 import pytest
 
 from consoles import services
-from dashboard.tests.conftest import flavor, make_instance, member, other  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

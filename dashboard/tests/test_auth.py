@@ -1,10 +1,9 @@
 """Logging in and out, the project switcher, and the same policy as the API."""
 from django.test import Client
 
+from cloudproj.testing.clients import logged_in
 from identity import services
 from identity.models import Role
-
-from .conftest import logged_in
 
 
 def test_login_page_has_labelled_fields_and_no_external_assets(db):

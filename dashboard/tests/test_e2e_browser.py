@@ -9,14 +9,12 @@ import time
 import pytest
 from django.utils import timezone
 
+from cloudproj.testing.cloud import Cloud, node_xml
 from compute.models import Flavor, Instance, Service
 from compute.services import hosts
-from compute.tests.cloud_harness import Cloud, node_xml
 from identity import quotas
 from images.services import register_image
 from network.services.networks import create_network
-
-from .browser import browser  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

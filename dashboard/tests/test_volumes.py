@@ -3,10 +3,10 @@ refusals, snapshots list and delete. No agent runs here: like volumes/tests/test
 the tests do the volume host's part by calling volumes.services.host with the file driver."""
 from django.utils import timezone
 
+from cloudproj.testing.volumes import VOLUME_HOST_A as HOST
 from identity import quotas
 from volumes.models import Snapshot, Volume, VolumeAttachment
 from volumes.services import host as volume_host
-from volumes.tests.test_volumes_api import HOST, volume_host_a  # noqa: F401  (fixture: a volume host, file driver)
 
 
 def create(client, **fields):

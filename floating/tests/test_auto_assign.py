@@ -3,13 +3,12 @@ hook gives a new instance a floating IP of the default pool, shown in its addres
 the instance puts the address back in the pool and the project's quota usage down."""
 import pytest
 
+from cloudproj.testing.floating import HOST, boot_placed, synced
+from cloudproj.testing.servers import API
 from compute.services import host_hooks
 from floating.models import FloatingIP
 from floating.services import addresses, auto_assign
 from identity import quotas
-
-from .conftest import API, HOST, boot_placed
-from .test_api import sent, synced  # noqa: F401 - the broker-capturing fixture
 
 pytestmark = pytest.mark.django_db
 

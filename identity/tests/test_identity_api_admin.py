@@ -1,7 +1,7 @@
 """Keystone-compatible admin API: projects, users, roles, grants, assignments, domains, EC2."""
 import pytest
 
-from conftest import TokenClient
+from cloudproj.testing.clients import TokenClient
 from identity import services
 from identity.models import Ec2Credential, RoleAssignment, User
 

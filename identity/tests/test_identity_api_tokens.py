@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from conftest import TokenClient
+from cloudproj.testing.clients import TokenClient
 from identity import services, tokens
 
 pytestmark = pytest.mark.django_db

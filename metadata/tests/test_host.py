@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from cloudproj.testing.host_network import iptables_missing
 from compute.models import Instance
 from metadata.host import after_network, ensure_host_rules
 from metadata.linux import iptables
@@ -12,7 +13,7 @@ from metadata.signals import on_worker_ready, on_worker_shutdown
 from network.services.fixed_ips import allocate_fixed_ip
 from network.services.networks import create_network
 
-from .conftest import MISSING
+MISSING = iptables_missing()
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(MISSING), reason=MISSING or "")]
 

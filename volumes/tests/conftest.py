@@ -2,8 +2,7 @@
 the Redis broker, libvirt's test driver, the file volume driver) for the API and CLI tests."""
 import pytest
 
-from compute.tests.cloud_harness import Cloud
-from compute.tests.real_guest import redis_broker_or_skip
+from cloudproj.testing.cloud import Cloud, redis_broker_or_skip
 
 VOLUME_HOST = "vol-host"
 

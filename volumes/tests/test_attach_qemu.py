@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from compute.tests.real_guest import real_guest_cloud
+from cloudproj.testing.real_guest import real_guest_cloud
 from identity import quotas
 from volumes.models import Volume, VolumeAttachment, VolumeHost
 

@@ -8,6 +8,8 @@ state folder (instances, image cache, dnsmasq files) like separate machines woul
     cloud.wait_up(["sim-1"])
     ...
     cloud.stop()      # SIGTERM then SIGKILL; logs stay in tmp_path for the failure report
+
+The `broker_url` fixture skips a test without the real Redis broker; `cloud` is a Cloud on it.
 """
 import os
 import shutil
@@ -19,6 +21,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -225,3 +228,46 @@ def remove_host_firewall(host: str) -> None:
     from secgroups.services import host as secgroup_host
 
     secgroup_host.teardown(host)
+
+
+def redis_broker_or_skip() -> str:
+    """The Redis broker URL, its database emptied of earlier runs' messages (skips without it)."""
+    from cloudproj.celery import app
+
+    url = app.conf.broker_url
+    if not url.startswith("redis://"):
+        pytest.skip("needs the real Redis broker: CELERY_BROKER_URL=redis://...")
+    import redis
+
+    redis.Redis.from_url(url).flushdb()  # this test's broker database: no messages of earlier runs
+    return url
+
+
+def wait_for(predicate, timeout: float, what: str, proc=None, log=None):
+    """predicate()'s first true result within `timeout` s (stops early when `proc` exits);
+    the AssertionError shows the end of `log`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        if proc is not None and proc.poll() is not None:
+            break
+        time.sleep(0.25)
+    detail = log.read_text()[-3000:] if log is not None and log.exists() else ""
+    raise AssertionError(f"timed out waiting for {what}\n{detail}")
+
+
+@pytest.fixture
+def broker_url():
+    return redis_broker_or_skip()
+
+
+@pytest.fixture
+def cloud(broker_url, settings, tmp_path):
+    """A Cloud on the Redis broker (no process started yet), stopped after the test."""
+    settings.IMAGE_STORE_PATH = tmp_path / "store"
+    settings.SERVICE_DOWN_TIME = 10
+    cloud = Cloud(tmp_path, broker_url)
+    yield cloud
+    cloud.stop()

@@ -3,19 +3,10 @@ and instances written straight to the DB (the table only reads them)."""
 import itertools
 
 import pytest
-from django.test import Client
 
-from compute.models import Flavor, Instance
-from identity.models import Role
+from .clients import logged_in
 
 _seq = itertools.count()
-
-
-def logged_in(username, password="secret-pass") -> Client:
-    client = Client()
-    response = client.post("/dashboard/login/", {"username": username, "password": password})
-    assert response.status_code == 302, response.content[:500]
-    return client
 
 
 @pytest.fixture
@@ -38,11 +29,16 @@ def admin(make_account):
 
 @pytest.fixture
 def flavor(db):
+    from compute.models import Flavor
+
     return Flavor.objects.create(flavorid="dash.tiny", name="dash.tiny", memory_mb=256, vcpus=1, root_gb=0)
 
 
 @pytest.fixture
 def make_instance(db):
+    """make_instance(project, user, name=None, **fields) -> an ACTIVE dash.tiny Instance row."""
+    from compute.models import Instance
+
     def make(project, user, name=None, **fields):
         name = name or f"vm-{next(_seq)}"
         values = dict(display_name=name, hostname=name, project=project, user=user, flavorid="dash.tiny",
@@ -56,12 +52,6 @@ def make_instance(db):
 
 @pytest.fixture
 def role(roles):
+    from identity.models import Role
+
     return lambda name: Role.objects.get(name=name)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    """Lets the browser fixture see whether the test failed (for a last screenshot)."""
-    report = yield
-    setattr(item, f"rep_{report.when}", report)
-    return report

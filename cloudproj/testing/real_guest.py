@@ -19,7 +19,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from .cloud_harness import Cloud
+from .cloud import Cloud, redis_broker_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,18 +31,6 @@ def libvirt_or_skip():
     up = subprocess.run(["bash", str(ROOT / "scripts" / "libvirt-up.sh")], capture_output=True, text=True, timeout=90)
     if up.returncode != 0:
         pytest.skip(f"libvirtd could not be started: {up.stderr[-500:]}")
-
-
-def redis_broker_or_skip() -> str:
-    from cloudproj.celery import app
-
-    url = app.conf.broker_url
-    if not url.startswith("redis://"):
-        pytest.skip("needs the real Redis broker: CELERY_BROKER_URL=redis://...")
-    import redis
-
-    redis.Redis.from_url(url).flushdb()  # this test's broker database: no messages of earlier runs
-    return url
 
 
 def own_instance_ids(start: int) -> None:

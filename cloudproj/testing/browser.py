@@ -1,4 +1,4 @@
-"""Headless Chromium (Debian's `chromium` + `chromium-driver`) driven by Selenium, with a
+"""The `browser` fixture: headless Chromium (Debian's `chromium` + `chromium-driver`) driven by Selenium, with a
 screenshot helper whose files land in test-artifacts/dashboard/ (git-ignored, kept by CI)."""
 import re
 import shutil
