@@ -22,8 +22,8 @@ from _common import load_average, machine, percentile, setup_django, throwaway_d
 
 setup_django()
 
-from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 PATH = "/compute/v2.1/servers/detail"
 

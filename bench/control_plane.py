@@ -44,7 +44,7 @@ from _common import (
 
 setup_django()
 
-from django.conf import settings  # noqa: E402
+from django.conf import settings
 
 
 def rss_mb(pid: int) -> float:

@@ -37,9 +37,9 @@ from _common import (
 
 setup_django()
 
-from django.conf import settings  # noqa: E402
+from django.conf import settings
 
-from control_plane import Api, post_server  # noqa: E402
+from control_plane import Api, post_server
 
 HOST = "bench-guest"
 BRIDGE = "cptbn1"

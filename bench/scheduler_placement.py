@@ -21,8 +21,8 @@ from _common import load_average, machine, setup_django, summary_ms, throwaway_d
 
 setup_django()
 
-from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 
 def populate(count: int, offset: int):

@@ -17,10 +17,10 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudproj.settings")
 django_wsgi = get_wsgi_application()
 
-from django.conf import settings  # noqa: E402  (after the apps are loaded)
+from django.conf import settings  # noqa: E402 - after the apps are loaded
 
-from consoles.proxy import websockify  # noqa: E402
-from consoles.services import WEBSOCKET_PATH  # noqa: E402
+from consoles.proxy import websockify  # noqa: E402 - after the apps are loaded
+from consoles.services import WEBSOCKET_PATH  # noqa: E402 - after the apps are loaded
 
 
 def _terminated_input(environ, start_response):

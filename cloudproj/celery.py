@@ -74,4 +74,4 @@ def host_queue(topic: str, host: str) -> str:
 def host_queues(host: str) -> list[str]:
     return [host_queue(topic, host) for topic in HOST_TOPICS]
 
-from cloudproj.observability import celery_signals  # noqa: E402,F401  (connects the handlers)
+from cloudproj.observability import celery_signals  # noqa: E402,F401 - connects the handlers

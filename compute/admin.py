@@ -59,7 +59,7 @@ class ComputeNodeAdmin(admin.ModelAdmin):
 
 
 # --- instances ---------------------------------------------------------------------------------
-from .models import Claim, Instance, InstanceAction, InstanceActionEvent, InstanceFault, KeyPair  # noqa: E402
+from .models import Claim, Instance, InstanceAction, InstanceActionEvent, InstanceFault, KeyPair  # noqa: E402 - the instances section's own import
 
 
 class InstanceFaultInline(admin.TabularInline):

@@ -56,7 +56,7 @@ class Heartbeat(threading.Thread):
                 if compute is not None:
                     try:
                         hosts.update_compute_node(compute, self.driver.host_stats())
-                    except Exception:  # noqa: BLE001 - hypervisor trouble must not stop reports
+                    except Exception:  # hypervisor trouble must not stop reports
                         log.exception("could not refresh compute node capacity of %s", compute.host)
         finally:
             connection.close()
@@ -65,7 +65,7 @@ class Heartbeat(threading.Thread):
         while not self.stopped.wait(self.interval):
             try:
                 self.beat()
-            except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable
+            except Exception:  # e.g. the database is briefly unreachable
                 log.exception("heartbeat of %s failed; retrying in %ss", self.name, self.interval)
 
     def stop(self) -> None:
@@ -159,7 +159,7 @@ def _on_worker_ready(sender=None, **kwargs):
     for recover, what in ((recover_interrupted, "interrupted snapshots"), (recover_host, "instances in flight")):
         try:
             recover(host)
-        except Exception:  # noqa: BLE001 - the agent must still start
+        except Exception:  # the agent must still start
             log.exception("settling %s on %s failed", what, host)
     connection.close()
     start_periodic_cleanup(host)

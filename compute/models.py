@@ -177,9 +177,9 @@ class ComputeNode(models.Model):
 # --- instances -------------------------------------------------------------------------------
 # States live in compute/states.py; the model only stores them.
 
-import uuid as _uuid  # noqa: E402
+import uuid as _uuid  # noqa: E402 - the instances section's own imports
 
-from . import states as _states  # noqa: E402
+from . import states as _states  # noqa: E402 - the instances section's own imports
 
 MAX_USER_DATA = 65535
 

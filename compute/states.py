@@ -42,7 +42,7 @@ ALLOW_HARD_REBOOT = ALLOW_SOFT_REBOOT + (STOPPED, PAUSED, SUSPENDED, ERROR)
 # --- task_state ------------------------------------------------------------------------------
 
 
-class task:  # noqa: N801 - a namespace, used as states.task.REBOOTING
+class task:  # a namespace, used as states.task.REBOOTING
     SCHEDULING = "scheduling"
     BLOCK_DEVICE_MAPPING = "block_device_mapping"
     NETWORKING = "networking"
@@ -102,7 +102,7 @@ ALLOW_REBOOT = (
 # The power-state numbers are defined once, in compute.virt.power_state (imported above).
 
 
-class power:  # noqa: N801 - states.power.RUNNING, as nova.compute.power_state
+class power:  # states.power.RUNNING, as nova.compute.power_state
     NOSTATE = NOSTATE
     RUNNING = RUNNING
     PAUSED = PAUSED_POWER

@@ -12,7 +12,7 @@ from celery.exceptions import Ignore
 
 from cloudproj.celery import host_queue
 
-from . import agent  # noqa: F401 - connects the worker_init/worker_shutdown handlers
+from . import agent  # connects the worker_init/worker_shutdown handlers
 from .services import build, image_cache, lifecycle, periodic_hosts, reconcile, recovery, snapshots
 
 

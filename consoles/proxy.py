@@ -74,7 +74,7 @@ async def websockify(scope, receive, send) -> None:
         return
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), CONNECT_TIMEOUT)
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         log.warning("console proxy could not reach VNC server %s:%s: %s", host, port, exc)
         await send({"type": "websocket.close", "code": SERVER_ERROR, "reason": "the VNC server did not answer"})
         return

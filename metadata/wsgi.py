@@ -11,9 +11,9 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudproj.settings")
 
-import django  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
+import django
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
 
 URLCONF = "metadata.urls"
 METADATA_MIDDLEWARE = ["cloudproj.middleware.RequestIdMiddleware", "cloudproj.middleware.RejectNulMiddleware"]

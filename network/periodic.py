@@ -21,7 +21,7 @@ def run_pass(what: str, fn, *args):
     close_old_connections()
     try:
         return fn(*args)
-    except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable: the next pass retries
+    except Exception:  # e.g. the database is briefly unreachable: the next pass retries
         log.exception("%s failed", what)
         return None
     finally:

@@ -67,7 +67,8 @@ def test_wrong_content_type_is_a_4xx(admin_client):
 
 @pytest.mark.parametrize(
     "path",
-    ["/compute/v2.1/flavors/%00", "/compute/v2.1/flavors/" + "9" * 5000, "/identity/v3/projects/'%3B--", "/compute/v2.1/os-hypervisors/abc"],
+    ["/compute/v2.1/flavors/%00", "/compute/v2.1/flavors/" + "9" * 5000, "/identity/v3/projects/'%3B--",
+     "/compute/v2.1/os-hypervisors/abc"],
 )
 def test_odd_ids_are_404s(admin_client, path):
     response = admin_client.get(path)

@@ -275,7 +275,8 @@ ROUTES: dict[str, Route] = {
     "dashboard/instances/<uuid:instance_id>/rename/": R(OWNED, ("post", S + "/rename/", {"name": "x"})),
     "dashboard/instances/<uuid:instance_id>/rebuild/": R(OWNED, ("post", S + "/rebuild/", {"image": "{image}"})),
     "dashboard/instances/<uuid:instance_id>/snapshot/": R(OWNED, ("post", S + "/snapshot/", {"name": "x"})),
-    "dashboard/instances/<uuid:instance_id>/volumes/": R(OWNED, ("post", S + "/volumes/", {"volume": "{volume}", "change": "attach"})),
+    "dashboard/instances/<uuid:instance_id>/volumes/": R(
+        OWNED, ("post", S + "/volumes/", {"volume": "{volume}", "change": "attach"})),
     "dashboard/instances/<uuid:instance_id>/security-groups/": R(
         OWNED, ("post", S + "/security-groups/", {"name": "default", "change": "add"})),
     "dashboard/keypairs/": R(SCOPED, ("get", D + "/keypairs/")),
@@ -532,7 +533,8 @@ def test_route(world, pattern):
     assert not failures, "\n".join(failures)
 
 
-@pytest.mark.parametrize("method,path,body", [(m, p, b) for m, p, *rest in EXTRA_ADMIN_PROBES for b in [rest[0] if rest else None]])
+@pytest.mark.parametrize("method,path,body",
+                         [(m, p, b) for m, p, *rest in EXTRA_ADMIN_PROBES for b in [rest[0] if rest else None]])
 def test_member_writes_on_shared_routes_are_403(world, method, path, body):
     response = send(world, Probe(method, path, body))
     assert response.status_code == 403, response.content[:300]

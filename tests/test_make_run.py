@@ -208,7 +208,8 @@ def test_real_client_commands(cloud):
     osc(cloud, "role", "add", "--project", "p2", "--user", "u2", "member", json_output=False)
     assignments = osc(cloud, "role", "assignment", "list", "--project", "p2", "--names")
     assert [(a["Role"], a["User"]) for a in assignments] == [("member", "u2@Default")]
-    wait_for(lambda: {"nova-compute", "nova-scheduler"} <= {s["Binary"] for s in osc(cloud, "compute", "service", "list")}, 60, "services")
+    wait_for(lambda: {"nova-compute", "nova-scheduler"} <= {s["Binary"] for s in osc(cloud, "compute", "service", "list")},
+             60, "services")
     services = osc(cloud, "compute", "service", "list")
     compute = [s for s in services if s["Binary"] == "nova-compute"]
     assert compute and compute[0]["Host"] == HOST and compute[0]["State"] == "up"
@@ -224,7 +225,8 @@ def test_agent_that_stops_heartbeating_shows_xxx_then_recovers(cloud):
     wait_for(lambda: service_states(cloud).get("nova-compute") == ":-)", 60, "agent up")
     agent_pids = [
         int(pid)
-        for pid in subprocess.run(["pgrep", "-f", f"manage.py agent --host {HOST}"], capture_output=True, text=True).stdout.split()
+        for pid in subprocess.run(["pgrep", "-f", f"manage.py agent --host {HOST}"],
+                                  capture_output=True, text=True).stdout.split()
     ]
     assert agent_pids
     for pid in agent_pids:

@@ -109,7 +109,8 @@ def test_the_owner_and_the_admin_can_see_them(world, path, admin_client, admin_a
 
 @pytest.mark.parametrize(
     "path",
-    ["/compute/v2.1/flavors", "/compute/v2.1/os-services", "/compute/v2.1/limits", "/identity/v3/projects", "/volume/v3/x/limits"],
+    ["/compute/v2.1/flavors", "/compute/v2.1/os-services", "/compute/v2.1/limits", "/identity/v3/projects",
+     "/volume/v3/x/limits"],
 )
 def test_no_token_or_a_bad_token_is_401(path, anon_client, world):
     from cloudproj.testing.clients import TokenClient

@@ -34,7 +34,7 @@ def on_worker_ready(sender=None, **kwargs):
     close_old_connections()
     try:
         return on_agent_start(host)
-    except Exception:  # noqa: BLE001 - the agent must still start
+    except Exception:  # the agent must still start
         log.exception("reporting the volume storage of %s failed", host)
         return None
     finally:
@@ -58,7 +58,7 @@ def start_reports(host: str, interval: float | None = None) -> threading.Event:
             close_old_connections()
             try:
                 on_agent_start(host)
-            except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable
+            except Exception:  # e.g. the database is briefly unreachable
                 log.exception("volume capacity report of %s failed; retrying in %ss", host, interval)
             finally:
                 connection.close()

@@ -87,6 +87,6 @@ def _amqp_depths(url: str, queues: list[str]) -> dict[str, int]:
             finally:
                 try:
                     channel.close()
-                except Exception:
-                    pass  # a failed passive declare already closed it
+                except Exception:  # noqa: BLE001 - a failed passive declare already closed it
+                    pass
     return depths

@@ -1,5 +1,6 @@
 """The `browser` fixture: headless Chromium (Debian's `chromium` + `chromium-driver`) driven by Selenium, with a
 screenshot helper whose files land in test-artifacts/dashboard/ (git-ignored, kept by CI)."""
+import importlib.util
 import re
 import shutil
 from pathlib import Path
@@ -13,9 +14,7 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
 def _missing() -> str | None:
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("selenium") is None:
         return "the selenium Python package (pip install -r requirements-dev.txt)"
     for path, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
         if not Path(path).exists() and not shutil.which(Path(path).name):

@@ -203,11 +203,11 @@ class Cloud:
         return self.call(host, "compute.list_domains")
 
     def stop(self) -> None:
-        for key, (proc, _log) in self.procs.items():
+        for proc, _log in self.procs.values():
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + 15
-        for key, (proc, _log) in self.procs.items():
+        for proc, _log in self.procs.values():
             try:
                 proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:

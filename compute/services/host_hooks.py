@@ -39,7 +39,7 @@ def before_cleanup(instance, host: str) -> None:
     for hook in list(_before_cleanup):
         try:
             hook(instance, host)
-        except Exception:  # noqa: BLE001 - teardown goes on; reconciliation catches leftovers
+        except Exception:  # teardown goes on; reconciliation catches leftovers
             log.exception("cleanup hook %s failed for instance %s on %s", getattr(hook, "__qualname__", hook),
                           instance.uuid, host)
 

@@ -129,7 +129,7 @@ def release_network(instance: Instance, host: str) -> list:
             continue
         try:
             network_host.prepare_instance_network(network, host)
-        except Exception:  # noqa: BLE001 - supervision regenerates the hosts file from the DB anyway
+        except Exception:  # supervision regenerates the hosts file from the DB anyway
             log.exception("could not refresh DHCP of network %s after releasing %s", network.label, instance.uuid)
     return released
 

@@ -13,7 +13,8 @@ from .exceptions import Invalid, NotFound
 HOST_BINARIES = ("nova-compute", "nova-network", "nova-volume")
 # A host name ends up in queue names, file paths, libvirt XML and command lines: keep it to
 # what DNS allows (RFC 1123 labels), at most 255 characters.
-HOST_NAME = re.compile(r"^(?=.{1,255}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\Z")
+HOST_NAME = re.compile(r"^(?=.{1,255}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\Z")
 
 
 def validate_host_name(host: str) -> str:

@@ -53,7 +53,7 @@ def start_periodic_cleanup(host: str, interval: float | None = None) -> threadin
                 removed = cleanup_host_cache(host)
                 if removed:
                     log.info("image cache of %s: removed %d unused bases", host, len(removed))
-            except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable
+            except Exception:  # e.g. the database is briefly unreachable
                 log.exception("image cache cleanup on %s failed; retrying in %ss", host, interval)
             finally:
                 connection.close()

@@ -28,7 +28,7 @@ from .. import states
 from ..models import Instance, KeyPair
 from ..signals import instance_deleted
 from . import hosts as hosts_service
-from .actions import event, finish_action, get_action, latest_fault, record_fault, start_action  # noqa: F401
+from .actions import event, finish_action, get_action, latest_fault, record_fault, start_action  # noqa: F401 - re-exported
 from .exceptions import Conflict, Forbidden, Invalid, NotFound, OverQuota
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,8 @@ def sent(monkeypatch):
     from cloudproj.celery import app
 
     calls = []
-    monkeypatch.setattr(app, "send_task", lambda name, args=None, kwargs=None, queue=None, **kw: calls.append((name, args, queue)))
+    monkeypatch.setattr(app, "send_task",
+                        lambda name, args=None, kwargs=None, queue=None, **kw: calls.append((name, args, queue)))
     return calls
 
 
@@ -48,7 +49,7 @@ def stuck(server_id, task_state=T.DELETING, host="repair-host"):
 
 
 @pytest.mark.parametrize("state, status", [("error", "ERROR"), ("active", "ACTIVE"), ("ERROR", "ERROR")])
-def test_admin_resets_a_stuck_server(member_client, admin_client, image, state, status):  # noqa: F811
+def test_admin_resets_a_stuck_server(member_client, admin_client, image, state, status):
     server = boot(member_client, image, "stuck")["server"]["id"]
     stuck(server, T.REBOOTING_HARD)
     response = act(admin_client, server, {"os-resetState": {"state": state}})
@@ -58,7 +59,7 @@ def test_admin_resets_a_stuck_server(member_client, admin_client, image, state, 
     assert InstanceAction.objects.filter(instance__uuid=server, action="resetState").exists()
 
 
-def test_reset_state_is_for_admins_and_checks_its_input(member_client, admin_client, image):  # noqa: F811
+def test_reset_state_is_for_admins_and_checks_its_input(member_client, admin_client, image):
     server = boot(member_client, image, "stuck")["server"]["id"]
     stuck(server, T.REBOOTING)
     error(act(member_client, server, {"os-resetState": {"state": "error"}}), 403)
@@ -71,7 +72,7 @@ def test_reset_state_is_for_admins_and_checks_its_input(member_client, admin_cli
 # --- forceDelete ---------------------------------------------------------------------------------
 
 
-def test_force_delete_of_a_server_stuck_in_deleting_releases_everything(member_client, member_account, image,  # noqa: F811
+def test_force_delete_of_a_server_stuck_in_deleting_releases_everything(member_client, member_account, image,
                                                                          sent, django_capture_on_commit_callbacks):
     make_host("repair-host")
     network = create_network("repairnet", "10.250.0.0/28", bridge="cptrec9")
@@ -98,7 +99,7 @@ def test_force_delete_of_a_server_stuck_in_deleting_releases_everything(member_c
     error(act(member_client, server, {"forceDelete": None}), 404)
 
 
-def test_force_delete_with_the_host_down_sends_nothing(member_client, image, sent,  # noqa: F811
+def test_force_delete_with_the_host_down_sends_nothing(member_client, image, sent,
                                                        django_capture_on_commit_callbacks):
     make_host("repair-host", up=False)
     server = boot(member_client, image, "doomed")["server"]["id"]
@@ -109,7 +110,7 @@ def test_force_delete_with_the_host_down_sends_nothing(member_client, image, sen
     assert not [call for call in sent if call[0] == "compute.reap_deleted_instance"]
 
 
-def test_force_delete_of_another_projects_server_is_404(member_client, other_client, image):  # noqa: F811
+def test_force_delete_of_another_projects_server_is_404(member_client, other_client, image):
     server = boot(member_client, image, "mine")["server"]["id"]
     error(act(other_client, server, {"forceDelete": None}), 404)
     error(act(member_client, server, {"forceDelete": {"now": True}}), 400)

@@ -82,7 +82,7 @@ def test_enable_disable(admin_client, cloud):
 def test_service_update_errors(admin_client, cloud, path, body, status):
     resp = admin_client.put(f"{API}/os-services/{path}", body, format="json")
     assert resp.status_code == status
-    assert list(resp.json().values())[0]["code"] == status
+    assert next(iter(resp.json().values()))["code"] == status
 
 
 def test_delete_service(admin_client, cloud):

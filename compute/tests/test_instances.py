@@ -217,9 +217,8 @@ def test_faults_actions_and_events(ctx, tiny):
     action = actions.get_action(inst, "req-1234")
     with actions.event(action, "schedule", host="h1"):
         pass
-    with pytest.raises(NoValidHost):
-        with actions.event(action, "build", host="h1"):
-            raise NoValidHost("No valid host was found. (0 hosts)")
+    with pytest.raises(NoValidHost), actions.event(action, "build", host="h1"):
+        raise NoValidHost("No valid host was found. (0 hosts)")
     actions.finish_action(action)
     events = list(actions.list_events(action))
     assert [(e.event, e.result, e.host) for e in events] == [("schedule", "Success", "h1"), ("build", "Error", "h1")]

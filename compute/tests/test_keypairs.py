@@ -41,7 +41,7 @@ def test_duplicate_names_per_user():
     _p, bob = make_project_user("bob")
     keypairs.create_keypair(alice, "k", PUBLIC)
     keypairs.create_keypair(bob, "k", PUBLIC)  # unique per user only
-    with pytest.raises(Conflict, match="Key pair 'k' already exists."):
+    with pytest.raises(Conflict, match=r"Key pair 'k' already exists."):
         keypairs.create_keypair(alice, "k", PUBLIC)
 
 

@@ -88,7 +88,7 @@ def test_pause_of_a_stopped_server_is_409(member_client, server):
         {"os-getConsoleOutput": {"lines": 3}},
     ],
 )
-def test_bad_action_bodies_are_400(member_client, server, image, body):  # noqa: F811
+def test_bad_action_bodies_are_400(member_client, server, image, body):
     make_active(server)
     if isinstance(body, dict) and isinstance(body.get("rebuild"), dict) and "imageRef" in body["rebuild"]:
         body["rebuild"]["imageRef"] = str(image.id)
@@ -106,7 +106,7 @@ def test_unknown_action_message(member_client, server):
     assert error(act(member_client, server, {"fly": None}), 400) == "There is no such action: fly"
 
 
-def test_rebuild_answers_the_server(member_client, server, image):  # noqa: F811
+def test_rebuild_answers_the_server(member_client, server, image):
     make_active(server)
     response = act(member_client, server, {"rebuild": {"imageRef": str(image.id), "name": "fresh",
                                                        "metadata": {"v": "2"}}})
@@ -125,7 +125,7 @@ def test_rebuild_answers_the_server(member_client, server, image):  # noqa: F811
 def host_answers(monkeypatch):
     """The host's agent answering rpc.call: the registered task runs here, in-process (the
     same code the agent runs; only the broker round trip is skipped)."""
-    import compute.tasks  # noqa: F401 - registers the tasks
+    import compute.tasks  # registers the tasks
     from cloudproj.celery import app
     from compute import rpc
 
@@ -233,7 +233,7 @@ def test_metadata_quota_is_403(member_client, member_account, server):
     assert instance(server).metadata == {"a": "x", "b": "2"}
 
 
-def test_metadata_of_another_project_is_404(other_client, server):  # noqa: F811
+def test_metadata_of_another_project_is_404(other_client, server):
     error(other_client.get(meta_url(server)), 404)
     error(other_client.put(meta_url(server, "k"), {"meta": {"k": "v"}}, format="json"), 404)
     error(other_client.delete(meta_url(server, "k")), 404)

@@ -27,7 +27,7 @@ def test_driver(settings, monkeypatch):
     monkeypatch.setattr(host_resources, "_driver", None)
 
 
-def test_create_image_queues_a_private_snapshot(member_client, member_account, server, image):  # noqa: F811
+def test_create_image_queues_a_private_snapshot(member_client, member_account, server, image):
     row = make_active(server)
     resp = act(member_client, server, {"createImage": {"name": "snap", "metadata": {"purpose": "test"}}})
     assert resp.status_code == 202, resp.content
@@ -46,7 +46,7 @@ def test_create_image_queues_a_private_snapshot(member_client, member_account, s
     assert row.host == "host-a"
 
 
-def test_create_image_validation_and_state(member_client, other_client, server):  # noqa: F811
+def test_create_image_validation_and_state(member_client, other_client, server):
     error(act(member_client, server, {"createImage": {"name": "b"}}), 409)  # still building
     make_active(server)
     error(act(member_client, server, {"createImage": {}}), 400)
@@ -71,7 +71,7 @@ def _overlay_with_data(tmp_path, row):
     return disk
 
 
-def test_host_side_flattens_and_uploads(member_client, server, tmp_path, monkeypatch):  # noqa: F811
+def test_host_side_flattens_and_uploads(member_client, server, tmp_path, monkeypatch):
     row = make_active(server)
     resp = act(member_client, server, {"createImage": {"name": "snap"}})
     image_id = resp["Location"].rsplit("/", 1)[1]
@@ -103,7 +103,7 @@ def test_host_side_flattens_and_uploads(member_client, server, tmp_path, monkeyp
     assert listed["server"]["id"] == server and listed["metadata"]["image_type"] == "snapshot"
 
 
-def test_failed_snapshot_kills_the_image_and_keeps_the_instance(member_client, server):  # noqa: F811
+def test_failed_snapshot_kills_the_image_and_keeps_the_instance(member_client, server):
     make_active(server)
     image_id = act(member_client, server, {"createImage": {"name": "snap"}})["Location"].rsplit("/", 1)[1]
     assert snapshots.run_snapshot(server, "-", image_id) is False  # there is no disk to copy
@@ -115,7 +115,7 @@ def test_failed_snapshot_kills_the_image_and_keeps_the_instance(member_client, s
     assert InstanceFault.objects.filter(instance=row).exists()
 
 
-def test_agent_restart_settles_interrupted_snapshots(member_client, server):  # noqa: F811
+def test_agent_restart_settles_interrupted_snapshots(member_client, server):
     row = make_active(server, host="cptimg-a")
     image_id = act(member_client, server, {"createImage": {"name": "snap"}})["Location"].rsplit("/", 1)[1]
     from compute.services.instances import update_state

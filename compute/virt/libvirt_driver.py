@@ -70,7 +70,7 @@ def get_connection(uri: str):
             log.warning("libvirt connection to %s died; reconnecting", uri)
             try:
                 conn.close()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - closing a dead connection may fail any way
                 pass
         conn = _open(uri)
         _connections[uri] = conn
@@ -131,7 +131,7 @@ def _cpu_info(capabilities_xml: str, info: list) -> dict:
 def _err_code(exc) -> int | None:
     try:
         return exc.get_error_code()
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - not every exception carries a libvirt code
         return None
 
 
@@ -140,7 +140,7 @@ def _is_connection_error(exc, conn) -> bool:
     code, domain = _err_code(exc), None
     try:
         domain = exc.get_error_domain()
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - not every exception carries a libvirt domain
         pass
     if code in (libvirt.VIR_ERR_NO_CONNECT, libvirt.VIR_ERR_INVALID_CONN, libvirt.VIR_ERR_RPC):
         return True
@@ -151,7 +151,7 @@ def _is_connection_error(exc, conn) -> bool:
         return True
     try:
         return not conn.isAlive()
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - a connection that cannot answer is dead
         return True
 
 
@@ -241,7 +241,7 @@ class LibvirtDriver(ComputeDriver):
                             _connections.pop(self.uri, None)
                     try:
                         conn.close()
-                    except Exception:  # noqa: BLE001
+                    except Exception:  # noqa: BLE001 - closing a dead connection may fail any way
                         pass
                     continue
                 raise _map_error(what, ref, exc) from exc
@@ -322,7 +322,7 @@ class LibvirtDriver(ComputeDriver):
     # -- state --------------------------------------------------------------------
     def get_info(self, instance) -> InstanceInfo:
         def info(dom):
-            state, max_mem, mem, ncpu, cpu_time = dom.info()
+            _state, max_mem, mem, ncpu, cpu_time = dom.info()
             return InstanceInfo(
                 state=_power(dom),
                 max_mem_kb=int(max_mem),
@@ -565,7 +565,7 @@ class LibvirtDriver(ComputeDriver):
         if conn is not None:
             try:
                 conn.close()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - closing a dead connection may fail any way
                 pass
 
 

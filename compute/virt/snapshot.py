@@ -27,6 +27,6 @@ def snapshot_disk(driver, instance_uuid: str, disk: Path, dest: Path, out_format
         if paused_here:
             try:
                 driver.unpause(instance_uuid)
-            except Exception:  # noqa: BLE001 - the copy's outcome matters more; power sync sees it
+            except Exception:  # the copy's outcome matters more; power sync sees it
                 log.exception("could not unpause instance %s after its snapshot", instance_uuid)
     return dest

@@ -98,7 +98,7 @@ def attach(dom, libvirt, connection: dict, serial: str, requested: str | None = 
 def detach(dom, libvirt, path: str, timeout: float, poll: float = 0.2) -> bool:
     """Detach the disk with this source; False if the domain has none. Raises DriverError if
     the guest still holds it after `timeout` seconds (it stays in the live domain then)."""
-    live, config, active = _both(dom, libvirt)
+    live, config, _active = _both(dom, libvirt)
     live_dev = next((dev for dev, (p, _x) in live.items() if p == path), None)
     config_dev = next((dev for dev, (p, _x) in config.items() if p == path), None)
     if live_dev is None and config_dev is None:

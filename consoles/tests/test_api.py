@@ -22,7 +22,7 @@ NOVNC = {"remote_console": {"protocol": "vnc", "type": "novnc"}}
 
 
 @pytest.fixture
-def server(member_client, image):  # noqa: F811
+def server(member_client, image):
     return boot(member_client, image, "console-vm")["server"]["id"]
 
 
@@ -57,7 +57,7 @@ def test_bad_os_get_vnc_console_is_400(member_client, server, value, words):
     assert words in error(act(member_client, server, {"os-getVNCConsole": value}), 400)
 
 
-def test_another_projects_server_is_404(other_client, server):  # noqa: F811
+def test_another_projects_server_is_404(other_client, server):
     make_active(server)
     assert "could not be found" in error(remote(other_client, server, NOVNC), 404)
     assert "could not be found" in error(act(other_client, server, {"os-getVNCConsole": {"type": "novnc"}}), 404)

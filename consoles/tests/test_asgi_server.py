@@ -70,7 +70,7 @@ def test_pages_and_api_answer_and_other_websockets_are_refused(asgi_api, admin_a
         assert response.status == 200 and "flavors" in json.loads(response.read())
     with urllib.request.urlopen(f"{asgi_api}/dashboard/login/", timeout=30) as response:
         assert response.status == 200 and 'id="id_username"' in response.read().decode()
-    with pytest.raises(InvalidStatus) as answer:
-        with connect(asgi_api.replace("http://", "ws://") + "/dashboard/", open_timeout=30):
-            pass
+    with pytest.raises(InvalidStatus) as answer, \
+            connect(asgi_api.replace("http://", "ws://") + "/dashboard/", open_timeout=30):
+        pass
     assert answer.value.response.status_code == 403

@@ -46,9 +46,9 @@ def websocket_url(base: str, token: str) -> str:
 
 
 def refused(base: str, token: str, **options) -> int:
-    with pytest.raises(InvalidStatus) as answer:
-        with connect(websocket_url(base, token), subprotocols=["binary"], open_timeout=30, **options):
-            pass
+    with pytest.raises(InvalidStatus) as answer, \
+            connect(websocket_url(base, token), subprotocols=["binary"], open_timeout=30, **options):
+        pass
     return answer.value.response.status_code
 
 

@@ -23,7 +23,7 @@ def _paths(paths):
 
 
 @pytest.fixture
-def active(member_client, image):  # noqa: F811
+def active(member_client, image):
     return make_active(boot(member_client, image, "console-vm")["server"]["id"], host="vnc-host-a")
 
 

@@ -133,7 +133,7 @@ def test_launch_watch_the_row_turn_active_without_reloading_then_delete(browser,
     browser.get("/dashboard/instances/launch/")
     browser.find("#id_name").send_keys("e2e-vm")
     summary = browser.find("#launch-summary").text
-    assert "This launch needs 1 instances of 5 left, 1 vCPUs of 10 left, 256 MB of RAM of 262144 left." == summary
+    assert summary == "This launch needs 1 instances of 5 left, 1 vCPUs of 10 left, 256 MB of RAM of 262144 left."
     browser.screenshot("launch-form")
     browser.find("#launch-submit").click()
     browser.wait(lambda d: "named e2e-vm" in d.find_element("id", "messages").text, 20, "the launch message")

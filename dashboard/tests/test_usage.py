@@ -28,7 +28,7 @@ def test_usage_summary_and_csv(member, other, make_instance):
     page = client.get("/dashboard/?start=2026-03-03&end=2026-03-04").content.decode()
     assert "Active instances: <strong>1</strong>" in page
     row = page.split("<td>half</td>")[1].split("</tr>")[0]
-    assert ["34.00", "68.00", "17408.00", "510.00"] == [cell.split("</td>")[0] for cell in row.split("<td>")[2:]]
+    assert [cell.split("</td>")[0] for cell in row.split("<td>")[2:]] == ["34.00", "68.00", "17408.00", "510.00"]
     assert "Total: 34.00 instance-hours," in page and "68.00 vCPU-hours, 17408.00 RAM MB-hours" in page
     assert "foreign" not in page and "never-launched" not in page and "<td>before</td>" not in page
 

@@ -129,7 +129,7 @@ def test_another_projects_volumes_are_invisible(member, other, volume_host_a, ma
 
 def test_volume_list_queries_do_not_grow(member, make_instance, volume_host_a, django_assert_max_num_queries):
     def add(n):
-        for i in range(n):
+        for _ in range(n):
             volume = Volume.objects.create(name=f"v{Volume.objects.count()}", size=1, availability_zone="nova",
                                            project_id=member["project"].id, user_id=member["user"].id,
                                            host=HOST, status="in-use")

@@ -47,7 +47,7 @@ def send_sync(host: str | None) -> None:
     def send():
         try:
             app.send_task(SYNC_TASK, args=[host], queue=host_queue("network", host))
-        except Exception:  # noqa: BLE001 - the DB is right; the agent regenerates at start-up
+        except Exception:  # the DB is right; the agent regenerates at start-up
             log.exception("could not ask %s to apply its floating IPs", host)
 
     transaction.on_commit(send)

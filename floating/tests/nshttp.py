@@ -10,7 +10,7 @@ import sys
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - the http.server API
+    def do_GET(self):  # the http.server API
         peer = self.client_address[0]
         body = f"peer={peer}\n".encode()
         self.send_response(200)

@@ -61,12 +61,12 @@ def test_create_refuses_bad_values(db, args, message):
 
 def test_create_refuses_overlaps(db):
     ranges.create_range("203.0.113.0/28")
-    with pytest.raises(CommandError, match="floating IP 203.0.113.9 already exists"):
+    with pytest.raises(CommandError, match=r"floating IP 203.0.113.9 already exists"):
         run("floating", "create", "--ip_range=203.0.113.8/29")
     networks.create_network("clinet", "10.201.0.0/24", bridge="cptfipc0", bridge_interface="")
     with pytest.raises(CommandError, match="overlaps fixed network clinet"):
         run("floating", "create", "--ip_range=10.201.0.128/25")
-    with pytest.raises(CommandError, match="no floating IP of 198.51.100.0/29 exists"):
+    with pytest.raises(CommandError, match=r"no floating IP of 198.51.100.0/29 exists"):
         run("floating", "delete", "--ip_range=198.51.100.0/29")
     assert FloatingIP.objects.count() == 14
 

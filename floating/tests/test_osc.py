@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True),
 
 
 @pytest.fixture
-def placed(osc, image, admin_account, member_account):  # noqa: F811 - `image`: conftest's
+def placed(osc, image, admin_account, member_account):  # `image`: conftest's
     network = networks.create_network("fipnet", "10.239.0.0/24", bridge="cptfipu0", bridge_interface="")
     ranges.create_range("203.0.113.0/29", pool="public", interface="cptfipx0")
     server = osc("server", "create", "--image", "tiny-img", "--flavor", "m1.tiny", "vm1")

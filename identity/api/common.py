@@ -2,6 +2,7 @@
 from datetime import UTC
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
 from rest_framework.views import APIView
@@ -57,7 +58,7 @@ def checked_name(value, field: str = "name") -> str:
         raise BadRequest(f"Invalid input for field '{field}': longer than {NAME_MAX_LENGTH} characters.")
     try:
         NAME_VALIDATOR(value)
-    except Exception:
+    except ValidationError:
         raise BadRequest(f"Invalid input for field '{field}': control characters are not allowed.") from None
     return value
 

@@ -11,7 +11,9 @@ pytestmark = pytest.mark.django_db
 ISO_MICRO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
-def password_auth(name="admin", password="secret-pass", project="admin", domain={"name": "Default"}):
+def password_auth(name="admin", password="secret-pass", project="admin", domain=None):
+    if domain is None:
+        domain = {"name": "Default"}
     body = {
         "auth": {
             "identity": {

@@ -76,7 +76,7 @@ def test_a_duplicated_jump_is_repaired_and_the_chain_can_still_be_removed(bridge
 
     sh("iptables", "-t", "nat", "-A", "PREROUTING", "-j", "cloudproj-metadata")
     iptables.remove([one])
-    for table, chain in (("nat", "PREROUTING"), ("filter", "INPUT")):
+    for table, _chain in (("nat", "PREROUTING"), ("filter", "INPUT")):
         assert "cloudproj-metadata" not in sh("iptables", "-t", table, "-S").stdout
 
 

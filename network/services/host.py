@@ -153,7 +153,7 @@ def supervise_host_networks(host: str) -> dict:
             report[network.pk] = setup_network(network, host)
             if not network.injected:
                 fixed_ips.mark_leased(network, dnsmasq.read_leases(network.pk))
-        except Exception as exc:  # noqa: BLE001 - one broken network must not stop the others
+        except Exception as exc:  # one broken network must not stop the others
             log.exception("supervision of network %s on %s failed", network.pk, host)
             report[network.pk] = {"network": network.pk, "error": str(exc)}
     served_ids = {network.pk for network in served}
@@ -166,7 +166,7 @@ def supervise_host_networks(host: str) -> dict:
                              operator_bridge=network is not None and network.injected,
                              vlan=network.vlan if network is not None else None)
             report[orphan] = {"network": orphan, "dnsmasq": "stopped"}
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.exception("could not tear down deleted network %s", orphan)
             report[orphan] = {"network": orphan, "error": str(exc)}
     return report

@@ -187,5 +187,5 @@ def _request_teardown(network: Network) -> None:
         from ..tasks import teardown_network
 
         teardown_network.apply_async(args=[network.pk], queue=host_queue("network", network.host))
-    except Exception:  # noqa: BLE001 - the broker being down must not undo a delete
+    except Exception:  # the broker being down must not undo a delete
         log.exception("could not ask %s to tear network %s down", network.host, network.pk)

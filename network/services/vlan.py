@@ -46,7 +46,7 @@ def create_vlan_networks(label: str, cidr: str, vlan_start: int | None = None, n
         raise InvalidNetwork("vlan_start and num_networks must be integers")
     if num_networks < 1 or num_networks > 4094:
         raise InvalidNetwork(f"num_networks {num_networks} must be between 1 and 4094")
-    if not 1 <= vlan_start or vlan_start + num_networks - 1 > 4094:
+    if vlan_start < 1 or vlan_start + num_networks - 1 > 4094:
         raise InvalidNetwork(f"vlan ids {vlan_start}..{vlan_start + num_networks - 1} must be within 1..4094")
     whole = parse_cidr(cidr)
     if network_size is None:

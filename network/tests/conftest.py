@@ -22,7 +22,7 @@ def networks_path(settings):
         if name.isdigit():
             try:
                 dnsmasq.stop(int(name))
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - cleanup goes on; the folder is removed below
                 pass
     shutil.rmtree(path, ignore_errors=True)
 

@@ -112,7 +112,7 @@ def _check_hosts(cloud, network, osc):
     assert all(f"{address}/24" in on_bridge for address in served_from.values()), on_bridge
     assert network.gateway not in served_from.values()
 
-    for name, (instance, host, address, mac) in guests.items():
+    for name, (instance, _host, address, _mac) in guests.items():
         marker = f"{builder.MARKER_UP} hostname={name} ip={address}"
         cloud.wait(lambda: marker in osc("console", "log", "show", name, raw=True).stdout, BOOT_TIMEOUT,
                    f"{name}'s lease on its console")
@@ -123,7 +123,7 @@ def _check_hosts(cloud, network, osc):
 
     # one dnsmasq per host; each one's hosts file and leases hold its own instance only
     pids = set()
-    for name, (instance, host, address, mac) in guests.items():
+    for name, (_instance, host, address, mac) in guests.items():
         pid, hosts, leased = _host_dnsmasq(cloud, host, network.pk)
         assert pid and os.path.exists(f"/proc/{pid}"), f"{host} runs no dnsmasq"
         cmdline = open(f"/proc/{pid}/cmdline").read().split("\0")
@@ -135,7 +135,7 @@ def _check_hosts(cloud, network, osc):
     assert len(pids) == 2
 
     # a floating IP's NAT lives on the host of the instance it points to
-    for name, (instance, host, address, mac) in guests.items():
+    for name, (_instance, host, address, _mac) in guests.items():
         floating = osc("floating", "ip", "create", POOL)["ip"]
         osc("server", "add", "floating", "ip", name, floating, raw=True)
         other = HOSTS[1] if host == HOSTS[0] else HOSTS[0]

@@ -47,7 +47,7 @@ def test_k_networks_from_one_command(vlan_settings):
         vlan.create_vlan_networks("again", "10.241.8.0/24", vlan_start=303)
     with pytest.raises(InvalidNetwork, match="holds 2 networks of 256 addresses, not 3"):
         vlan.create_vlan_networks("big", "10.241.16.0/23", vlan_start=400, num_networks=3, network_size=256)
-    with pytest.raises(InvalidNetwork, match="within 1..4094"):
+    with pytest.raises(InvalidNetwork, match=r"within 1..4094"):
         vlan.create_vlan_networks("hi", "10.241.16.0/24", vlan_start=4094, num_networks=2)
     assert Network.objects.active().count() == 4  # failed creations left nothing
     one = vlan.create_vlan_networks("solo", "10.241.20.0/24", vlan_start=320, bridge="cptvlsolo")[0]
@@ -108,7 +108,7 @@ def test_two_projects_booting_at_once_get_different_networks(vlan_settings, no_b
         try:
             barrier.wait()
             results[(ctx.project_id, n)] = operations.create_servers(ctx, f"vm{n}", flavor, _image())
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - collected and asserted on below
             errors.append(exc)
         finally:
             connection.close()

@@ -19,7 +19,7 @@ def refreshes(sent) -> set:
 
 def test_the_default_group_admits_its_members_and_nothing_else(member_client, boot, place):
     a = place(boot(member_client, "a")["server"]["id"], host="sg-unit")
-    b = place(boot(member_client, "b")["server"]["id"], host="sg-unit-2")
+    place(boot(member_client, "b")["server"]["id"], host="sg-unit-2")
     on_host = firewall.host_firewalls("sg-unit")
     assert [fw.uuid for fw in on_host] == [str(a.uuid)]
     (fw,) = on_host

@@ -8,7 +8,7 @@
 """
 from django.conf import settings
 
-from .base import Connection, DeviceMapperMissing, Stats, VolumeDriver, VolumeDriverError  # noqa: F401
+from .base import Connection, DeviceMapperMissing, Stats, VolumeDriver, VolumeDriverError  # noqa: F401 - re-exported
 
 DRIVERS = ("file", "lvm")
 

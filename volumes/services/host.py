@@ -39,7 +39,7 @@ def _message(exc: Exception) -> str:
 def _report(host: str, driver) -> None:
     try:
         report_capacity(host, driver)
-    except Exception:  # noqa: BLE001 - the next report corrects it
+    except Exception:  # the next report corrects it
         log.exception("could not report the capacity of %s", host)
 
 

@@ -19,7 +19,7 @@ def run(*args):
     return out.getvalue()
 
 
-def test_list_delete_reattach(member_client, member_account, volume_host_a, settings):  # noqa: F811
+def test_list_delete_reattach(member_client, member_account, volume_host_a, settings):
     project = member_account[1]
     ready = Volume.objects.get(uuid=create(member_client, project, name="ready")["id"])
     volume_host.create_volume(ready.id)

@@ -33,7 +33,7 @@ class Command(BaseCommand):
         )
         try:
             status, line = health.summarize(health.run_checks(limits))
-        except Exception as exc:  # a plugin that cannot check says UNKNOWN, never a traceback
+        except Exception as exc:  # noqa: BLE001 - a plugin that cannot check says UNKNOWN, never a traceback
             status, line = health.UNKNOWN, f"UNKNOWN - {type(exc).__name__}: {exc}"
         self.stdout.write(line)
         self.stdout.flush()

@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 HOST = "flt-lv1"
 
 
-def test_agent_reconnects_after_libvirtd_restart(cloud, world, private_libvirtd):  # noqa: F811
+def test_agent_reconnects_after_libvirtd_restart(cloud, world, private_libvirtd):
     world["network"].host = HOST
     world["network"].save(update_fields=["host"])
     cloud.start_scheduler(concurrency=2)
