@@ -125,7 +125,7 @@ def test_rebuild_answers_the_server(member_client, server, image):
 def host_answers(monkeypatch):
     """The host's agent answering rpc.call: the registered task runs here, in-process (the
     same code the agent runs; only the broker round trip is skipped)."""
-    import compute.tasks  # registers the tasks
+    import compute.tasks  # noqa: F401 - registers the tasks
     from cloudproj.celery import app
     from compute import rpc
 
