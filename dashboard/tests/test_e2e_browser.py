@@ -64,19 +64,6 @@ def test_admin_disables_a_service_and_sees_it_marked(browser, make_account):
 
 
 @pytest.fixture
-def broker_url():
-    from cloudproj.celery import app
-
-    url = app.conf.broker_url
-    if not url or not url.startswith("redis://"):
-        pytest.skip("needs the real Redis broker: CELERY_BROKER_URL=redis://...")
-    import redis
-
-    redis.Redis.from_url(url).flushdb()  # this test's broker database: no messages of earlier runs
-    return url
-
-
-@pytest.fixture
 def sim_cloud(broker_url, settings, tmp_path):
     from floating.linux import nat
     from floating.services.host import prefix_for
