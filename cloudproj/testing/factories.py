@@ -1,4 +1,5 @@
-"""Helpers shared by the scheduler / claims / instances tests (no tests here)."""
+"""Rows written straight to the DB: hosts, projects with a user, instances, and a minimal
+RequestContext (the scheduler, claims, instances, usage and dashboard tests)."""
 import itertools
 
 from django.utils import timezone
@@ -56,3 +57,19 @@ class Ctx:
     @property
     def project_id(self):
         return self.project.id if self.project else None
+
+
+def register_host(name, up=True, **capacity):
+    """A nova-compute Service registered the way the agent registers it (up, or last seen an
+    hour ago) and its ComputeNode with `capacity` -> the Service."""
+    from datetime import timedelta
+
+    from compute.services import hosts
+
+    service = hosts.register_service(name, "nova-compute", "nova")
+    Service.objects.filter(pk=service.pk).update(
+        last_seen_up=timezone.now() - (timedelta(0) if up else timedelta(hours=1)))
+    node = ComputeNode(service=service, host=name, hypervisor_hostname=name, hypervisor_type="QEMU", **capacity)
+    node.recompute_free()
+    node.save()
+    return service

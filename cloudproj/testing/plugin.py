@@ -39,7 +39,7 @@ def markers_of(path: Path) -> list[str]:
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        for marker in markers_of(Path(item.fspath)):
+        for marker in markers_of(item.path):
             item.add_marker(marker)
 
 
