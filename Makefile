@@ -39,8 +39,10 @@ test: deps-dev services
 	  $(PY) -m pytest --durations=25 $(PYTEST_ARGS)
 
 # The fast tier: no real guests, fault tests, browsers, `make run` end to end or other real
-# processes and clients (markers: pytest.ini, set by cloudproj/testing/plugin.py).
+# processes and clients (markers: pytest.ini, set by cloudproj/testing/plugin.py), one pytest
+# worker per core (pytest-xdist; a test module's tests stay on one worker).
 FAST_MARKERS := not slow and not qemu and not faults and not browser and not e2e
+FAST_WORKERS ?= auto
 test-fast: deps-dev services
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
-	  $(PY) -m pytest -m "$(FAST_MARKERS)" --durations=10 $(PYTEST_ARGS)
+	  $(PY) -m pytest -m "$(FAST_MARKERS)" -n $(FAST_WORKERS) --dist loadfile --durations=10 $(PYTEST_ARGS)
