@@ -13,8 +13,8 @@ def make_world(tmp_path, label: str, cidr: str, bridge: str, quota: dict) -> dic
     """{"ctx", "flavor", "image", "network", "project"} of project `label` (flavor
     `<label>.tiny` of 512 MB, image `<label>-image` of 1 MB, network `<label>net`)."""
     from compute.models import Flavor
-    from identity import quotas
-    from images.services import register_image
+    from identity.services import quotas
+    from images.services.registry import register_image
     from network.services.networks import create_network
 
     project, user = make_project_user(label)
@@ -76,7 +76,7 @@ def gone(uuids) -> bool:
 def assert_nothing_leaked(world, cloud, hosts):
     """After every server was deleted: no fixed IP, DHCP entry, claim, overlay, quota usage."""
     from compute.models import Claim, ComputeNode
-    from identity import quotas
+    from identity.services import quotas
     from network.models import FixedIP
 
     assert not FixedIP.objects.filter(allocated=True).exists(), list(FixedIP.objects.filter(allocated=True).values())

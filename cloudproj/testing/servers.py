@@ -30,7 +30,7 @@ def image(db):
     """A public 4 KB raw image (and the default flavors)."""
     from compute.services.flavors import ensure_default_flavors
     from images.models import Image
-    from images.services import register_image
+    from images.services.registry import register_image
 
     ensure_default_flavors()
     return register_image(io.BytesIO(b"x" * 4096), "tiny-img", disk_format="raw", visibility=Image.PUBLIC)

@@ -8,7 +8,7 @@ from cloudproj.testing.factories import Ctx, make_host, make_project_user
 from compute import states
 from compute.models import Claim, ComputeNode, Flavor, Instance
 from compute.services import build, host_resources, instances, lifecycle
-from images.services import register_image
+from images.services.registry import register_image
 from network.models import FixedIP
 from network.services.networks import create_network
 

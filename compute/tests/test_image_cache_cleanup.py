@@ -9,7 +9,8 @@ import pytest
 from cloudproj.testing.servers import boot
 from compute.models import Instance
 from compute.services import image_cache
-from images import cache, services
+from images.drivers import cache
+from images.services import registry
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ OLD = 2 * 86400
 
 
 def _image(name):
-    return services.register_image(io.BytesIO(name.encode() * 1000), name, "raw", visibility="public")
+    return registry.register_image(io.BytesIO(name.encode() * 1000), name, "raw", visibility="public")
 
 
 def _age(path, seconds=OLD):

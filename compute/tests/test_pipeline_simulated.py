@@ -16,7 +16,7 @@ from compute import states
 from compute.models import Claim, ComputeNode, Instance, InstanceActionEvent
 from compute.scheduler.claims import usage_from_claims
 from compute.services import actions, operations
-from identity import quotas
+from identity.services import quotas
 from network.models import FixedIP
 from network.services import host as network_host
 

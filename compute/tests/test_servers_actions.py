@@ -9,7 +9,7 @@ from compute import states
 from compute.services import host_resources
 from compute.services import instances as instance_service
 from compute.services.operations import ACTION_TASK_STATES
-from identity import quotas
+from identity.services import quotas
 
 pytestmark = pytest.mark.django_db
 

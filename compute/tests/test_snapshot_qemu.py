@@ -7,8 +7,8 @@ import urllib.request
 
 import pytest
 
+from images.drivers import store
 from cloudproj.testing.real_guest import http, real_guest_cloud
-from images import store
 from images.testimage import builder
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

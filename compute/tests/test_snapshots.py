@@ -7,7 +7,7 @@ import pytest
 from cloudproj.testing.servers import act, error, instance, make_active
 from compute import states
 from compute.services import host_resources, snapshots
-from images import store
+from images.drivers import store
 from images.models import Image
 
 pytestmark = pytest.mark.django_db

@@ -12,10 +12,10 @@ from network.services.networks import create_network
 
 @pytest.fixture
 def netadmin(make_account, role):
-    from identity import services
+    from identity.services import accounts
 
     user, project, _token = make_account("demo", "member", username="demo-net")
-    services.assign_role(user, role("netadmin"), project)
+    accounts.assign_role(user, role("netadmin"), project)
     return {"user": user, "project": project, "client": logged_in("demo-net")}
 
 

@@ -3,8 +3,8 @@ refusals, snapshots list and delete. No agent runs here: like volumes/tests/test
 the tests do the volume host's part by calling volumes.services.host with the file driver."""
 from django.utils import timezone
 
+from identity.services import quotas
 from cloudproj.testing.volumes import VOLUME_HOST_A as HOST
-from identity import quotas
 from volumes.models import Snapshot, Volume, VolumeAttachment
 from volumes.services import host as volume_host
 

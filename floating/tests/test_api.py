@@ -7,7 +7,7 @@ from cloudproj.testing.floating import HOST, boot_placed, synced
 from cloudproj.testing.servers import API, act, error
 from compute.models import Instance
 from floating.models import FloatingIP
-from identity import quotas
+from identity.services import quotas
 from network.models import FixedIP
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from cloudproj.testing.servers import API
 from compute.services import host_hooks
 from floating.models import FloatingIP
 from floating.services import addresses, auto_assign
-from identity import quotas
+from identity.services import quotas
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from cloudproj.testing.factories import Ctx, make_project_user
 from compute.models import Flavor, Instance
 from compute.services import operations
 from compute.services.exceptions import Invalid
-from identity import quotas
+from identity.services import quotas
 from network.models import FixedIP, Network
 from network.services import InvalidNetwork, fixed_ips, networks, vlan
 

@@ -4,8 +4,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from identity.services import quotas
 from cloudproj.testing.servers import API, error
-from identity import quotas
 from secgroups.models import SecurityGroup, SecurityGroupMember
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from cloudproj.testing.factories import make_instance
 from cloudproj.testing.volumes import VOLUME_HOST_A as HOST
 from cloudproj.testing.volumes import create, register, url
 from compute.models import Service
-from identity import quotas
+from identity.services import quotas
 from volumes.models import Volume, VolumeAttachment, VolumeHost
 from volumes.services import host as volume_host
 

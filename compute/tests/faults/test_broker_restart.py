@@ -101,7 +101,7 @@ def test_broker_down_longer_than_the_retry_answers_503_and_creates_nothing(world
     from cloudproj.celery import app
     from cloudproj.testing.real_guest import free_port
     from compute.services.exceptions import ServiceUnavailable
-    from identity import quotas
+    from identity.services import quotas
 
     dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     saved = {key: app.conf[key] for key in ("broker_write_url", "broker_read_url", "task_publish_retry_policy")}

@@ -14,7 +14,7 @@ from compute import states
 from compute.models import ComputeNode, Instance, InstanceFault
 from compute.scheduler.claims import usage_from_claims
 from compute.services.exceptions import OverQuota
-from identity import quotas
+from identity.services import quotas
 from network.models import FixedIP
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
