@@ -25,7 +25,7 @@ node_modules/.package-lock.json: package.json package-lock.json | host-packages
 	npm ci --ignore-scripts --no-audit --no-fund
 
 deps: host-packages $(VENV)/.deps node_modules/.package-lock.json
-deps-dev: host-packages $(VENV)/.deps-dev
+deps-dev: host-packages $(VENV)/.deps-dev node_modules/.package-lock.json
 
 services:
 	@bash scripts/services.sh
