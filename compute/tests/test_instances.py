@@ -9,7 +9,7 @@ from compute.models import Claim, ComputeNode, Flavor, Instance, InstanceAction,
 from compute.scheduler import NoValidHost, RequestSpec
 from compute.scheduler.claims import schedule_and_claim
 from compute.services import actions, instances
-from compute.services.exceptions import Conflict, Forbidden, Invalid, NotFound, OverQuota
+from cloudproj.exceptions import Conflict, Forbidden, Invalid, NotFound, OverQuota
 from identity.services import quotas
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from cloudproj.testing.factories import make_project_user
 from compute.models import KeyPair
 from compute.services import keypairs
-from compute.services.exceptions import Conflict, Invalid, NotFound, OverQuota
+from cloudproj.exceptions import Conflict, Invalid, NotFound, OverQuota
 from identity.services import quotas
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from cloudproj.testing.pipeline import boot
 from compute import states
 from compute.models import ComputeNode, Instance, InstanceFault
 from compute.scheduler.claims import usage_from_claims
-from compute.services.exceptions import OverQuota
+from cloudproj.exceptions import OverQuota
 from identity.services import quotas
 from network.models import FixedIP
 
