@@ -4,12 +4,11 @@ the instance puts the address back in the pool and the project's quota usage dow
 import pytest
 
 from cloudproj.host import hooks as host_hooks
+from cloudproj.testing.floating import HOST, boot_placed, synced
+from cloudproj.testing.servers import API
 from floating.models import FloatingIP
 from floating.services import addresses, auto_assign
 from identity.services import quotas
-
-from .conftest import API, HOST, boot_placed
-from .test_api import sent, synced  # the broker-capturing fixture
 
 pytestmark = pytest.mark.django_db
 

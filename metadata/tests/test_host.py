@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from cloudproj.testing.host_network import iptables_missing
 from compute.models import Instance
 from cloudproj.host import periodic
 from metadata.services.host import after_network, ensure_host_rules, on_agent_start
@@ -12,7 +13,7 @@ from metadata.linux import iptables
 from network.services.fixed_ips import allocate_fixed_ip
 from network.services.networks import create_network
 
-from .conftest import MISSING
+MISSING = iptables_missing()
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(MISSING), reason=MISSING or "")]
 

@@ -11,13 +11,13 @@ import urllib.request
 
 import pytest
 
+from cloudproj.testing.host_network import filter_table
+from cloudproj.testing.servers import API
 from network.services import fixed_ips
 from network.services import host as network_host
 from network.services.networks import create_network
 from secgroups.linux import iptables
 from secgroups.services import groups, host, rules
-
-from .conftest import API, filter_table
 
 HOST = "sg-nshost"
 BRIDGE = "cptsg1"
