@@ -147,7 +147,7 @@ def _on_worker_ready(sender=None, **kwargs):
     # imported here: the host-side services load only in a worker that acts as an agent
     from .services.image_cache import start_periodic_cleanup
     from .services.recovery import recover_host
-    from .services.snapshots import recover_interrupted
+    from .services.snapshot_host import recover_interrupted
 
     host = agent_host(sender)
     if not host:

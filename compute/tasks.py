@@ -14,7 +14,7 @@ from cloudproj import task_names as names
 from cloudproj.host import identity
 
 from . import agent  # noqa: F401 - connects the worker_init/worker_ready/worker_shutdown handlers
-from .services import build, image_cache, lifecycle, periodic_hosts, reconcile, recovery, snapshots
+from .services import build, image_cache, lifecycle, periodic_hosts, reconcile, recovery, snapshot_host
 
 
 @shared_task(name=names.PING, ignore_result=False)
@@ -51,7 +51,7 @@ def instance_action(instance_uuid: str, request_id: str, action: str, params: di
 
 @shared_task(name=names.SNAPSHOT_INSTANCE)
 def snapshot_instance(instance_uuid: str, request_id: str, image_id: str):
-    return snapshots.run_snapshot(instance_uuid, request_id, image_id)
+    return snapshot_host.run_snapshot(instance_uuid, request_id, image_id)
 
 
 @shared_task(name=names.TERMINATE_INSTANCE)

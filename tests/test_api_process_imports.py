@@ -8,9 +8,8 @@ that touches the host may be loaded: anything under a `linux` or `drivers` packa
 `compute.virt`, the agent, libvirt, the host boundary's iptables writer and subprocess runner.
 
 Allowed on purpose (ALLOWED, exact names): modules that are pure data or interfaces, and the
-Image API's own store. Known offenders being removed by other branches sit in KNOWN_OFFENDERS with how
-they get in; that list may only shrink. Any other host module fails the test, with the chain
-of imports that brought it in.
+Image API's own store. Any other host module fails the test, with the chain of imports that
+brought it in.
 """
 import json
 import os
@@ -67,22 +66,6 @@ ALLOWED = {
     "images.drivers.qemu_img": "upload format checks (qemu-img info, bounded in time)",
 }
 
-# Imported today through code other branches are reworking; this list may only shrink.
-KNOWN_OFFENDERS = {
-    # compute.api.server_actions -> compute.services.snapshots, whose agent half (run_snapshot)
-    # copies the disk: that half belongs in a module only the agent's tasks import.
-    "compute.virt.snapshot": "arch-host: agent half of compute.services.snapshots",
-    "images.drivers.cache": "arch-host: compute.services.snapshots -> compute.services.host_resources",
-    # compute.services.operations -> network.services.host, network.services.fixed_ips -> dnsmasq
-    "network.linux": "arch-host: network host services imported by compute services the API uses",
-    # the same two ways in: network.linux (isolation, bridge) and volumes.drivers (base)
-    "cloudproj.host.iptables": "arch-host: network.linux.isolation, through compute.services.operations",
-    "cloudproj.host.run": "arch-host: network.linux and volumes.drivers, through the two paths above",
-    # volumes.services.attachments (API attach/detach) imports the driver package at module level
-    "volumes.drivers": "volumes.services.attachments: driver calls belong to the volume host's tasks",
-}
-
-
 def _is_host_module(name: str) -> bool:
     parts = name.split(".")
     if parts[0] == "libvirt" or name == "compute.agent":
@@ -94,10 +77,6 @@ def _is_host_module(name: str) -> bool:
     if name in ("cloudproj.host.iptables", "cloudproj.host.run"):
         return True
     return "linux" in parts[1:] or "drivers" in parts[1:]
-
-
-def _covered(name: str, table: dict) -> bool:
-    return any(name == key or name.startswith(key + ".") for key in table)
 
 
 def _chain(name: str, parents: dict) -> str:
@@ -120,7 +99,7 @@ def _api_process_imports() -> dict:
 def test_the_api_process_imports_no_host_driver():
     loaded = _api_process_imports()
     host_modules = [name for name in loaded["modules"] if _is_host_module(name)]
-    unexpected = [name for name in host_modules if name not in ALLOWED and not _covered(name, KNOWN_OFFENDERS)]
+    unexpected = [name for name in host_modules if name not in ALLOWED]
     assert not unexpected, "the API process imports host code:\n" + "\n".join(
         _chain(name, loaded["parents"]) for name in unexpected)
 

@@ -144,14 +144,14 @@ def test_iptables_lock_is_reentrant_in_a_thread():
 
 def test_only_an_agent_worker_runs_the_agent_start_hooks(monkeypatch):
     from compute import agent
-    from compute.services import image_cache, recovery, snapshots
+    from compute.services import image_cache, recovery, snapshot_host
 
     monkeypatch.setattr(hooks, "_hooks", {kind: [] for kind in hooks._hooks})
     started, settled = [], []
     hooks.register(agent_start=started.append)
     hooks.register(agent_start=lambda host: 1 / 0)  # a failing hook does not stop the agent
     monkeypatch.setattr(recovery, "recover_host", settled.append)
-    monkeypatch.setattr(snapshots, "recover_interrupted", settled.append)
+    monkeypatch.setattr(snapshot_host, "recover_interrupted", settled.append)
     monkeypatch.setattr(image_cache, "start_periodic_cleanup", lambda host: None)
     monkeypatch.setattr(agent, "close_old_connections", lambda: None)  # no database here
 

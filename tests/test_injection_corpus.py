@@ -100,7 +100,7 @@ def check_server_fields_reach_xml_and_dnsmasq_literally_or_are_refused(member_cl
     assert domain_xml.parse_display_name(xml) == clean_display_name(value)
     assert root.findtext("name") == instance.name and re.fullmatch(r"instance-[0-9a-f]{8}", instance.name)
 
-    entries = fixed_ips.dhcp_hosts(world["network"])
+    entries = network_host.dhcp_hosts(world["network"])
     lines = dnsmasq.render_hosts(entries).splitlines()
     assert len(lines) == len(entries)  # one entry a line, whatever the names held
     assert row.address in [line.split(",")[1] for line in lines]

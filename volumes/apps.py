@@ -8,12 +8,15 @@ class VolumesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        # imported here, not at the top: each needs the app registry ready
         import_module(f"{self.name}.policies")  # registers this app's policy actions
+        import_module(f"{self.name}.signals")  # connects the instance_deleted receiver
         from cloudproj.host import hooks as host_hooks
         from compute.api.server_view import register_attached_volumes
 
-        from .services.attachments import disks_of_instance, volumes_by_instance
-        from .signals import on_agent_start  # also connects the instance_deleted receiver
+        from .services.attachments import volumes_by_instance
 
-        host_hooks.register(extra_disks=disks_of_instance, agent_start=on_agent_start)
+        # the host side by dotted path: imported by the agent only, on first use
+        host_hooks.register(extra_disks="volumes.services.attachments_host.disks_of_instance",
+                            agent_start="volumes.agent_start.on_agent_start")
         register_attached_volumes(volumes_by_instance)

@@ -6,7 +6,7 @@ from celery import shared_task
 from cloudproj import task_names as names
 from cloudproj.host.identity import current_host
 
-from .services import attachments, host
+from .services import attachments_host, host
 
 
 @shared_task(name=names.CREATE_VOLUME, acks_late=True)
@@ -42,19 +42,19 @@ def report_capacity(host_name: str | None = None) -> dict:
 
 @shared_task(name=names.ATTACH_VOLUME_ON_HOST, ignore_result=False)
 def attach_on_host(attachment_id: int) -> str:
-    return attachments.attach_on_host(attachment_id)
+    return attachments_host.attach_on_host(attachment_id)
 
 
 @shared_task(name=names.DETACH_VOLUME_ON_HOST, ignore_result=False)
 def detach_on_host(attachment_id: int) -> bool:
-    return attachments.detach_on_host(attachment_id)
+    return attachments_host.detach_on_host(attachment_id)
 
 
 @shared_task(name=names.EXPORT_VOLUME, ignore_result=False)
 def export_volume(attachment_id: int) -> dict:
-    return attachments.export_on_volume_host(attachment_id)
+    return attachments_host.export_on_volume_host(attachment_id)
 
 
 @shared_task(name=names.UNEXPORT_VOLUME, acks_late=True)
 def unexport_volume(volume_id: int) -> bool:
-    return attachments.unexport_on_volume_host(volume_id)
+    return attachments_host.unexport_on_volume_host(volume_id)

@@ -21,7 +21,7 @@ from cloudproj.host.identity import current_host
 from cloudproj.hostnames import sanitize_hostname
 from images.drivers import cache as image_cache
 from images.models import Image
-from network.linux import validate
+from network import validate
 from network.models import Network
 from network.services import fixed_ips as fixed_ip_service
 from network.services import host as network_host

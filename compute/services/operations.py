@@ -17,7 +17,7 @@ from django.db import transaction
 from network.models import Network
 from network.services import NetworkNotFound
 from network.services import fixed_ips as fixed_ip_service
-from network.services import host as network_host
+from network.services import serving as network_serving
 from network.services import networks as network_service
 from network.services import vlan as vlan_service
 
@@ -163,9 +163,9 @@ def release_addresses(instance: Instance) -> list:
         network = Network.all_objects.filter(pk=row.network_id).first()
         if network is None or network.is_deleted:
             continue
-        target = network_host.serving_host(network, instance.host) if (instance.host or network.host) else None
+        target = network_serving.serving_host(network, instance.host) if (instance.host or network.host) else None
         if target:
-            network_host.request_refresh(network, target)
+            network_serving.request_refresh(network, target)
     return released
 
 

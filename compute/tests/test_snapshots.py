@@ -6,7 +6,7 @@ import pytest
 
 from cloudproj.testing.servers import act, error, instance, make_active
 from compute import states
-from compute.services import host_resources, snapshots
+from compute.services import host_resources, snapshot_host
 from images.drivers import store
 from images.models import Image
 
@@ -77,14 +77,14 @@ def test_host_side_flattens_and_uploads(member_client, server, tmp_path, monkeyp
     image_id = resp["Location"].rsplit("/", 1)[1]
     _overlay_with_data(tmp_path, row)
     seen = []
-    real_upload = snapshots.image_service.upload
+    real_upload = snapshot_host.image_service.upload
 
     def upload(image, source):
         seen.append((instance(server).task_state, show_status(member_client, server)))
         return real_upload(image, source)
 
-    monkeypatch.setattr(snapshots.image_service, "upload", upload)
-    assert snapshots.run_snapshot(server, "-", image_id) is True
+    monkeypatch.setattr(snapshot_host.image_service, "upload", upload)
+    assert snapshot_host.run_snapshot(server, "-", image_id) is True
     assert seen == [(T.IMAGE_UPLOADING, "ACTIVE")]
     snap = Image.objects.get(id=image_id)
     assert snap.status == "active" and snap.size > 0 and snap.os_hash_algo == "sha256"
@@ -98,7 +98,7 @@ def test_host_side_flattens_and_uploads(member_client, server, tmp_path, monkeyp
     assert instance(server).task_state is None and instance(server).vm_state == states.ACTIVE
     assert not list(host_resources.instance_dir(row).glob("snapshot-*"))
     # a re-delivered message does nothing
-    assert snapshots.run_snapshot(server, "-", image_id) is False
+    assert snapshot_host.run_snapshot(server, "-", image_id) is False
     listed = member_client.get(f"/compute/v2.1/images/{image_id}").json()["image"]
     assert listed["server"]["id"] == server and listed["metadata"]["image_type"] == "snapshot"
 
@@ -106,7 +106,7 @@ def test_host_side_flattens_and_uploads(member_client, server, tmp_path, monkeyp
 def test_failed_snapshot_kills_the_image_and_keeps_the_instance(member_client, server):
     make_active(server)
     image_id = act(member_client, server, {"createImage": {"name": "snap"}})["Location"].rsplit("/", 1)[1]
-    assert snapshots.run_snapshot(server, "-", image_id) is False  # there is no disk to copy
+    assert snapshot_host.run_snapshot(server, "-", image_id) is False  # there is no disk to copy
     assert Image.objects.get(id=image_id).status == "killed"
     row = instance(server)
     assert row.task_state is None and row.vm_state == states.ACTIVE
@@ -125,8 +125,8 @@ def test_agent_restart_settles_interrupted_snapshots(member_client, server):
     leftover = host_resources.instance_dir(row) / f"snapshot-{image_id}.part"
     leftover.parent.mkdir(parents=True, exist_ok=True)
     leftover.write_bytes(b"half")
-    assert snapshots.recover_interrupted("cptimg-b") == []
-    assert snapshots.recover_interrupted("cptimg-a") == [server]
+    assert snapshot_host.recover_interrupted("cptimg-b") == []
+    assert snapshot_host.recover_interrupted("cptimg-a") == [server]
     assert instance(server).task_state is None and instance(server).vm_state == states.ACTIVE
     assert Image.objects.get(id=image_id).status == "killed" and not leftover.exists()
     assert act(member_client, server, {"createImage": {"name": "again"}}).status_code == 202

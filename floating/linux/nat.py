@@ -22,7 +22,7 @@ from pathlib import Path
 from cloudproj.host import iptables as host_iptables
 from cloudproj.host.iptables import Jump, Section
 from cloudproj.host.run import HostCommandError, run
-from network.linux import validate
+from network import validate
 
 log = logging.getLogger(__name__)
 

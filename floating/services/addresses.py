@@ -24,7 +24,7 @@ from compute import states
 from compute.models import Instance
 from identity.services import quotas
 from network.models import FixedIP
-from network.services.host import serving_host
+from network.services.serving import serving_host
 
 from ..models import FloatingIP
 from . import FloatingConflict, FloatingNotFound, FloatingOverQuota, InvalidFloating, NoMoreFloatingIps

@@ -23,7 +23,7 @@ from django.db.models import F
 from cloudproj.host import iptables as host_iptables
 from cloudproj.host import periodic
 from cloudproj.host.run import HostCommandError
-from network.linux import validate
+from network import validate
 
 from ..linux import nat
 from ..models import FloatingIP

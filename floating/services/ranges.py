@@ -13,7 +13,7 @@ import logging
 from django.conf import settings
 from django.db import connection, transaction
 
-from network.linux import validate
+from network import validate
 from network.models import Network
 
 from ..models import FloatingIP

@@ -20,7 +20,7 @@ from floating.services import host as host_service
 from floating.services import ranges
 from identity.services import accounts as identity_services
 from network.linux import bridge as linux_bridge
-from network.linux.validate import InvalidValue
+from network.validate import InvalidValue
 from network.models import FixedIP
 from network.services import fixed_ips, networks
 

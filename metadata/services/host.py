@@ -16,6 +16,7 @@ from django.conf import settings
 from cloudproj.host import periodic
 from network.models import Network
 from network.services import host as network_host
+from network.services import serving as network_serving
 from network.services.fixed_ips import fixed_ips_of_instance
 
 from ..linux import iptables
@@ -29,7 +30,7 @@ def rule_for(network: Network, host: str | None = None) -> iptables.MetadataRule
 
 
 def ensure_host_rules(host: str) -> dict:
-    rules = [rule_for(network, host) for network in network_host.served_networks(host)]
+    rules = [rule_for(network, host) for network in network_serving.served_networks(host)]
     changed = iptables.ensure(rules)
     if changed:
         log.info("metadata rules of %s: %s", host, ", ".join(f"{r.bridge}->{r.address}:{r.port}" for r in rules))
@@ -41,7 +42,7 @@ def after_network(instance, host: str) -> None:
     served by another host gets its rule from that host's agent)."""
     networks = {row.network_id: row.network for row in fixed_ips_of_instance(instance.uuid)}
     rules = [rule_for(network, host) for network in networks.values()
-             if not network.is_deleted and network_host.serving_host(network, host) == host]
+             if not network.is_deleted and network_serving.serving_host(network, host) == host]
     if rules:
         iptables.ensure(rules)
 

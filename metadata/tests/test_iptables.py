@@ -11,7 +11,7 @@ import pytest
 from cloudproj.testing.host_network import iptables_missing, sh
 from metadata.linux import iptables
 from metadata.linux.iptables import MetadataRule
-from network.linux.validate import InvalidValue
+from network.validate import InvalidValue
 
 MISSING = iptables_missing()
 

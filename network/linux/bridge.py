@@ -4,7 +4,7 @@ from pathlib import Path
 
 from cloudproj.host.run import HostCommandError, run
 
-from . import validate
+from .. import validate
 
 IP = "ip"
 

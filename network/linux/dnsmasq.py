@@ -18,7 +18,7 @@ from django.conf import settings
 from cloudproj.host.locks import file_lock
 from cloudproj.host.run import HostCommandError, run
 
-from . import validate
+from .. import validate
 
 
 @dataclass(frozen=True)

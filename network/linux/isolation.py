@@ -20,7 +20,7 @@ from pathlib import Path
 from cloudproj.host import iptables as host_iptables
 from cloudproj.host.iptables import Jump, Section
 
-from . import validate
+from .. import validate
 
 log = logging.getLogger(__name__)
 

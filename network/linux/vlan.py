@@ -12,7 +12,7 @@ import threading
 
 from cloudproj.host.run import HostCommandError, run
 
-from . import validate
+from .. import validate
 from .bridge import exists, master_of
 
 log = logging.getLogger(__name__)

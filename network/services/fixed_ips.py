@@ -1,4 +1,5 @@
-"""Fixed IPs: allocation with row locks (never the same address twice), release, DHCP entries.
+"""Fixed IPs: allocation with row locks (never the same address twice), release, leases.
+(The DHCP hosts-file entries are built on the host side: network.services.host.dhcp_hosts.)
 
 allocate_fixed_ip takes the least recently released free row with
 SELECT ... FOR UPDATE SKIP LOCKED, so concurrent allocations never wait on each other nor
@@ -14,7 +15,6 @@ from django.utils import timezone
 
 from cloudproj.hostnames import sanitize_hostname
 
-from ..linux.dnsmasq import HostEntry
 from ..models import FixedIP, Network
 from . import InvalidNetwork, NetworkNotFound, NoMoreFixedIps
 
@@ -144,17 +144,6 @@ def release_fixed_ip(instance_uuid) -> list[FixedIP]:
 def fixed_ips_of_instance(instance_uuid) -> list[FixedIP]:
     return list(FixedIP.objects.filter(instance_uuid=_uuid(instance_uuid)).select_related("network")
                 .order_by("network_id", "id"))
-
-
-def dhcp_hosts(network: Network, host: str | None = None) -> list[HostEntry]:
-    """The DHCP host entries of `network` from the DB (only `host`'s instances when multi-host)."""
-    qs = FixedIP.objects.filter(network_id=network.pk, allocated=True, mac_address__isnull=False)
-    if host and network.multi_host:
-        qs = qs.filter(host=host)
-    entries = []
-    for mac, address, hostname in qs.order_by("id").values_list("mac_address", "address", "hostname"):
-        entries.append(HostEntry(mac, address, sanitize_hostname(hostname, "host-" + address.replace(".", "-"))))
-    return entries
 
 
 def mark_leased(network: Network, leases: dict[str, str]) -> int:

@@ -1,6 +1,7 @@
 """What a host agent does for its networks: bridges and dnsmasq, re-created from the DB.
 
 - setup_network(network, host): bridge (gateway address, bridge_interface) + dnsmasq.
+- dhcp_hosts(network, host): the hosts-file entries, from the DB.
 - refresh_dhcp(network, host): regenerate the hosts file from the DB, SIGHUP dnsmasq
   (starting it if it is not running).
 - supervise_host_networks(host): for every network the host serves, re-create what is
@@ -8,39 +9,27 @@
 - on_agent_start(host): the same at agent start-up (a restarted agent re-creates it all).
 
 A host serves: networks whose `host` is this host, multi-host networks, and networks with
-no host (the single-machine default network, served by every agent).
+no host (the single-machine default network, served by every agent): network.services.serving,
+which the API side uses too.
 """
 import logging
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Q
 
-from cloudproj import rpc
+from cloudproj.hostnames import sanitize_hostname
 
 from ..linux import bridge as linux_bridge
 from ..linux import dnsmasq, isolation
 from ..linux import vlan as linux_vlan
-from ..models import Network
+from ..models import FixedIP, Network
 from . import fixed_ips
 from .networks import DEFAULT_LABEL
+from .serving import request_refresh, served_networks, serving_host
 
 log = logging.getLogger(__name__)
 
 INJECTED = "none (flat: the address is on the guest's kernel command line)"
-
-
-def served_networks(host: str):
-    """Networks this host serves; VLAN networks still in the pool (no project) wait for one."""
-    return (Network.objects.filter(Q(host=host) | Q(multi_host=True) | Q(host__isnull=True))
-            .exclude(vlan__isnull=False, project__isnull=True).order_by("id"))
-
-
-def serving_host(network: Network, instance_host: str) -> str:
-    """The host whose dnsmasq hands out an instance's address on `network`."""
-    if network.host and not network.multi_host:
-        return network.host
-    return instance_host
 
 
 def bridge_address(network: Network, host: str | None) -> str:
@@ -112,6 +101,17 @@ def vlan_tagging(network: Network) -> str:
     return f"{name} on {interface}"
 
 
+def dhcp_hosts(network: Network, host: str | None = None) -> list[dnsmasq.HostEntry]:
+    """The DHCP host entries of `network` from the DB (only `host`'s instances when multi-host)."""
+    qs = FixedIP.objects.filter(network_id=network.pk, allocated=True, mac_address__isnull=False)
+    if host and network.multi_host:
+        qs = qs.filter(host=host)
+    entries = []
+    for mac, address, hostname in qs.order_by("id").values_list("mac_address", "address", "hostname"):
+        entries.append(dnsmasq.HostEntry(mac, address, sanitize_hostname(hostname, "host-" + address.replace(".", "-"))))
+    return entries
+
+
 def refresh_dhcp(network: Network, host: str | None = None) -> str:
     """Hosts file from the DB (read under the network's lock), then start or SIGHUP dnsmasq.
     A Flat (injected) network has no dnsmasq: one left running from before is stopped."""
@@ -121,7 +121,7 @@ def refresh_dhcp(network: Network, host: str | None = None) -> str:
                 dnsmasq.stop(network.pk)
         return INJECTED
     with dnsmasq.network_lock(network.pk):
-        entries = fixed_ips.dhcp_hosts(network, host)
+        entries = dhcp_hosts(network, host)
         return dnsmasq.ensure(dnsmasq_config(network, host), entries)
 
 
@@ -205,8 +205,3 @@ def prepare_instance_network(network: Network, instance_host: str) -> str:
         ensure_bridge(network, instance_host)
         return "local:" + refresh_dhcp(network, instance_host)
     return "sent:" + request_refresh(network, target)
-
-
-def request_refresh(network: Network, target_host: str) -> str:
-    """Queue `network.refresh_dhcp` on `network.<target_host>` (after the current transaction)."""
-    return rpc.refresh_dhcp(target_host, network.pk)

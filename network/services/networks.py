@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from cloudproj import rpc
 
-from ..linux import validate
+from .. import validate
 from ..models import FixedIP, Network
 from . import InvalidNetwork, NetworkInUse, NetworkNotFound
 from .fixed_ips import DHCP_SERVER_HOSTNAME

@@ -16,7 +16,8 @@ from compute.models import Instance
 
 from ..linux import dnsmasq
 from . import fixed_ips
-from .host import dnsmasq_config, served_networks, setup_network
+from .host import dhcp_hosts, dnsmasq_config, setup_network
+from .serving import served_networks
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def drop_stale_leases(host: str) -> dict[int, list]:
         if network.injected or not dnsmasq.paths(network.pk)["leases"].exists():
             continue
         with dnsmasq.network_lock(network.pk):
-            pairs = dnsmasq.drop_leases(dnsmasq_config(network, host), fixed_ips.dhcp_hosts(network, host))
+            pairs = dnsmasq.drop_leases(dnsmasq_config(network, host), dhcp_hosts(network, host))
         if pairs:
             log.warning("network %s on %s: leases dropped for %s", network.label, host, pairs)
             dropped[network.pk] = [ip for _mac, ip in pairs]

@@ -49,7 +49,7 @@ def test_guest_kernel_command_line_carries_its_flat_address():
     cmdline = host_resources.kernel_cmdline(instance, "root=/dev/vda console=ttyS0")
     assert cmdline == (f"root=/dev/vda console=ttyS0 ip={row.address}::10.233.30.1:255.255.255.0:"
                        f"{instance.hostname}:eth0:off:10.233.30.53")
-    assert fixed_ips.dhcp_hosts(network) != []  # the row exists, but no dnsmasq reads it (below)
+    assert host_service.dhcp_hosts(network) != []  # the row exists, but no dnsmasq reads it (below)
 
     dhcp = create_network("dhcpk", "10.233.31.0/24", bridge=unique("f"))
     other = make_instance()

@@ -10,7 +10,7 @@ import pytest
 from cloudproj.testing.host_network import guest, host_networking_missing, sh, udhcpc, unique
 from network.linux import bridge as linux_bridge
 from network.linux import dnsmasq
-from network.linux.validate import InvalidValue
+from network.validate import InvalidValue
 from network.models import FixedIP
 from network.services import fixed_ips, host, networks
 from network.signals import on_agent_start, on_worker_shutdown

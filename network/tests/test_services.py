@@ -6,6 +6,7 @@ import pytest
 from network.models import FixedIP, Network
 from network.services import InvalidNetwork, NetworkInUse, NoMoreFixedIps
 from network.services import fixed_ips, networks
+from network.services import host as network_host
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +84,7 @@ def test_allocate_is_idempotent_per_instance_and_release_returns_the_address():
     b = fixed_ips.allocate_fixed_ip(network, vm2, host="h2", hostname="vm2")
     assert b.address == "10.200.3.3" and b.mac_address != a.mac_address
     assert [ip.address for ip in fixed_ips.fixed_ips_of_instance(vm1)] == ["10.200.3.2"]
-    assert [(e.mac, e.ip, e.hostname) for e in fixed_ips.dhcp_hosts(network)] == [
+    assert [(e.mac, e.ip, e.hostname) for e in network_host.dhcp_hosts(network)] == [
         (a.mac_address, "10.200.3.2", "my-vm-1"), (b.mac_address, "10.200.3.3", "vm2")]
 
     released = fixed_ips.release_fixed_ip(vm1)
@@ -91,7 +92,7 @@ def test_allocate_is_idempotent_per_instance_and_release_returns_the_address():
     assert fixed_ips.release_fixed_ip(vm1) == []  # exactly once
     row = FixedIP.objects.get(network=network, address="10.200.3.2")
     assert (row.allocated, row.instance_uuid, row.mac_address) == (False, None, None)
-    assert [e.ip for e in fixed_ips.dhcp_hosts(network)] == ["10.200.3.3"]
+    assert [e.ip for e in network_host.dhcp_hosts(network)] == ["10.200.3.3"]
     # the just-released address is handed out last (dnsmasq may still hold its lease)
     order = [fixed_ips.allocate_fixed_ip(network, uuid.uuid4()).address for _ in range(4)]
     assert order == ["10.200.3.4", "10.200.3.5", "10.200.3.6", "10.200.3.2"]
@@ -103,8 +104,8 @@ def test_multi_host_dhcp_entries_are_per_host():
     network = make(multi_host=True)
     fixed_ips.allocate_fixed_ip(network, uuid.uuid4(), host="h1", hostname="a")
     fixed_ips.allocate_fixed_ip(network, uuid.uuid4(), host="h2", hostname="b")
-    assert [e.hostname for e in fixed_ips.dhcp_hosts(network, "h1")] == ["a"]
-    assert len(fixed_ips.dhcp_hosts(network)) == 2
+    assert [e.hostname for e in network_host.dhcp_hosts(network, "h1")] == ["a"]
+    assert len(network_host.dhcp_hosts(network)) == 2
 
 
 def test_delete_network_is_refused_while_addresses_are_allocated():

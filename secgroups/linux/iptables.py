@@ -28,7 +28,7 @@ import uuid as uuid_lib
 
 from cloudproj.host import iptables as host_iptables
 from cloudproj.host.iptables import Jump, Section
-from network.linux import validate
+from network import validate
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ import hashlib
 
 import pytest
 
-from network.linux.validate import InvalidValue
+from network.validate import InvalidValue
 from secgroups.linux import iptables
 from secgroups.services.firewall import Address, Allow, InstanceFirewall
 

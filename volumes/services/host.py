@@ -134,7 +134,7 @@ def delete_snapshot(snapshot_id: int) -> str:
 
 
 def on_agent_start(host: str) -> VolumeHost | None:
-    """An agent reports its storage when it starts and then periodically (volumes/signals.py);
+    """An agent reports its storage when it starts and then periodically (volumes/agent_start.py);
     a host that cannot is not schedulable."""
     try:
         return report_capacity(host)

@@ -203,10 +203,10 @@ def test_agent_reports_capacity_periodically(volume_host_a, settings):
     import time
 
     from cloudproj.host import periodic
-    from volumes import signals
+    from volumes import agent_start
 
     VolumeHost.objects.filter(host=HOST).update(total_gb=1, free_gb=0)
-    stopped = signals.start_reports(HOST, interval=0.05)
+    stopped = agent_start.start_reports(HOST, interval=0.05)
     try:
         deadline = time.monotonic() + 10
         while VolumeHost.objects.get(host=HOST).total_gb != 10:
@@ -219,7 +219,7 @@ def test_agent_reports_capacity_periodically(volume_host_a, settings):
             time.sleep(0.05)
     finally:
         stopped.set()
-        periodic.stop(signals.reporter_key(HOST))
+        periodic.stop(agent_start.reporter_key(HOST))
 
 
 def test_admin_actions(member_client, admin_client, admin_account, demo, volume_host_a):

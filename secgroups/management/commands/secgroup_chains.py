@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 
 from cloudproj.cli import CategoryCommand
 from cloudproj.host.run import HostCommandError
-from network.linux.validate import InvalidValue
+from network.validate import InvalidValue
 from secgroups.linux import iptables
 from secgroups.services import firewall
 from secgroups.services import host as host_service

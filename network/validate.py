@@ -1,4 +1,5 @@
-"""Validators for every value that reaches a command line or a file on the host."""
+"""Validators for every value that reaches a command line or a file on the host (pure
+functions: the API validates with them too, so they live outside network.linux)."""
 import ipaddress
 import re
 
