@@ -36,6 +36,7 @@ class RejectNulMiddleware:
 
     def __call__(self, request):
         if "\x00" in request.path or "\x00" in unquote(request.META.get("QUERY_STRING", "")):
+            # imported on use: this module loads with cloudproj.celery, before Django is set up
             from cloudproj.api.errors import json_error
 
             return json_error(400, "NUL characters are not allowed in URLs.")

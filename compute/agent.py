@@ -24,7 +24,7 @@ from cloudproj.celery import SCHEDULER_QUEUE, host_queues
 from cloudproj.host import hooks as host_hooks
 from cloudproj.host.identity import agent_host, set_current_host
 
-from .services import hosts
+from .services import hosts, image_cache, recovery, snapshot_host
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def start_agent(host: str, availability_zone: str | None = None, driver=None, in
     Raises compute.virt.driver.DriverError if the hypervisor cannot be reached.
     Idempotent within a process.
     """
-    from .virt.libvirt_driver import LibvirtDriver
+    from .virt.libvirt_driver import LibvirtDriver  # imports libvirt: only when an agent starts
 
     with _lock:
         key = f"agent:{host}"
@@ -144,28 +144,22 @@ def _on_worker_ready(sender=None, **kwargs):
     floating NAT, metadata rules: cloudproj.host.hooks), settles the snapshots and the boots
     and deletes its previous process left half-done (compute.services.recovery, Nova's
     init_host), and cleans its image cache periodically when IMAGE_CACHE_CLEANUP_INTERVAL > 0."""
-    # imported here: the host-side services load only in a worker that acts as an agent
-    from .services.image_cache import start_periodic_cleanup
-    from .services.recovery import recover_host
-    from .services.snapshot_host import recover_interrupted
-
     host = agent_host(sender)
     if not host:
         return
     host_hooks.agent_start(host)
     close_old_connections()
-    for recover, what in ((recover_interrupted, "interrupted snapshots"), (recover_host, "instances in flight")):
+    for recover, what in ((snapshot_host.recover_interrupted, "interrupted snapshots"),
+                          (recovery.recover_host, "instances in flight")):
         try:
             recover(host)
         except Exception:  # the agent must still start
             log.exception("settling %s on %s failed", what, host)
     connection.close()
-    start_periodic_cleanup(host)
+    image_cache.start_periodic_cleanup(host)
 
 
 @signals.worker_shutdown.connect(dispatch_uid="compute.agent.worker_shutdown")
 def _on_worker_shutdown(sender=None, **kwargs):
-    from .services.image_cache import stop_all as stop_cache_cleanup
-
     stop_all()
-    stop_cache_cleanup()
+    image_cache.stop_all()

@@ -3,7 +3,7 @@ from celery import shared_task
 
 from cloudproj import task_names as names
 
-from identity.services import quotas, tokens
+from identity.services import quotas, tokens, usage_refresh
 
 
 @shared_task(name=names.EXPIRE_QUOTA_RESERVATIONS)
@@ -21,6 +21,4 @@ def purge_expired_tokens() -> int:
 @shared_task(name=names.REFRESH_QUOTA_USAGES)
 def refresh_quota_usages() -> int:
     """Recount quota usage from the real resources; returns how many rows were fixed."""
-    from identity.services import usage_refresh
-
     return len(usage_refresh.refresh())

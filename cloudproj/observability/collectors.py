@@ -2,14 +2,14 @@
 from django.db.models import Count
 from prometheus_client.core import GaugeMetricFamily
 
+from compute import states
+from compute.models import Instance
+
 from . import queues
 
 
 class InstanceStateCollector:
     def collect(self):
-        from compute import states
-        from compute.models import Instance
-
         counts = dict.fromkeys(states.VM_STATES, 0)
         counts.pop(states.DELETED, None)  # soft-deleted rows are not instances any more
         rows = Instance.objects.filter(deleted_at__isnull=True).values_list("vm_state").annotate(n=Count("id"))

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from compute.models import Service, is_up
+
 from . import queues
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
@@ -36,8 +38,6 @@ def _level(value, warning, critical, higher_is_worse=True) -> int:
 
 
 def check_services() -> Result:
-    from compute.models import Service, is_up
-
     services = list(Service.objects.filter(disabled=False))
     if not services:
         return Result(WARNING, "no services registered", ["services_up=0;;;0;0"])

@@ -9,6 +9,8 @@ from pathlib import Path
 from django.conf import settings
 
 from cloudproj.celery import HOST_TOPICS, SCHEDULER_QUEUE, app, host_queue
+from compute.models import Service
+from compute.services.hosts import HOST_BINARIES
 
 # kombu.transport.redis: queue "q" at priority p > 0 lives in the key "q\x06\x16p"
 _REDIS_PRIORITY_SEP = "\x06\x16"
@@ -22,9 +24,6 @@ class BrokerUnavailable(Exception):
 
 def known_queues() -> list[str]:
     """The scheduler queue and the per-host queues of every host running an agent."""
-    from compute.models import Service
-    from compute.services.hosts import HOST_BINARIES
-
     hosts = sorted(set(Service.objects.filter(binary__in=HOST_BINARIES).values_list("host", flat=True)))
     return [SCHEDULER_QUEUE] + [host_queue(topic, host) for host in hosts for topic in HOST_TOPICS]
 

@@ -8,6 +8,7 @@ from django.db.models import F, Q
 
 from ..models import Flavor, FlavorAccess, FlavorExtraSpec
 from cloudproj.exceptions import Conflict, Invalid, NotFound
+from identity.models import Project
 
 MAX_INT = 0x7FFFFFFF
 FLAVORID_RE = re.compile(r"^(?! )[a-zA-Z0-9. _-]+(?<! )\Z")
@@ -217,8 +218,6 @@ def access_list(flavor: Flavor) -> list[str]:
 
 
 def _check_project(project_id) -> str:
-    from identity.models import Project
-
     if not isinstance(project_id, str) or not 1 <= len(project_id) <= 255:
         raise Invalid("Invalid input for field/attribute tenant: must be a project id string.")
     if not Project.objects.filter(id=project_id).exists():

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from ..models import KeyPair
 from cloudproj.exceptions import Conflict, Invalid, NotFound, OverQuota
+from identity.services import quotas
 
 NAME_RE = re.compile(r"[a-zA-Z0-9 _-]+")  # used with fullmatch: "$" would let "name\n" through
 SSH_KEY_TYPES = (
@@ -78,8 +79,6 @@ def generate_ssh_keypair() -> tuple[str, str]:
 def _check_quota(user, project) -> None:
     if project is None:
         return
-    from identity.services import quotas
-
     try:
         quotas.check_absolute(project, {"key_pairs": KeyPair.objects.filter(user=user).count() + 1})
     except quotas.OverQuota:

@@ -16,7 +16,7 @@ from .spec import InstanceSpec, Nic, console_log_path, libvirt_name
 
 def get_driver(uri: str | None = None) -> ComputeDriver:
     """The configured driver (libvirt at settings.LIBVIRT_URI unless `uri` is given)."""
-    from .libvirt_driver import LibvirtDriver
+    from .libvirt_driver import LibvirtDriver  # imports libvirt: only when a driver is made
 
     return LibvirtDriver(uri)
 

@@ -14,9 +14,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from compute.api.servers import _status_filter as status_filter
 from compute.models import Instance
+from compute.services import hosts
 from compute.services import instances as instance_service
 from compute.services import operations
 from cloudproj.exceptions import CloudError
+from identity.models import Project
 from identity.services.policy import enforce
 from rest_framework.exceptions import APIException
 
@@ -78,10 +80,6 @@ def _list(request, all_projects: bool):
         "poll": _poll_state(filters, all_projects, since=now, created_after=newest, first_page=page.number == 1),
     }
     if all_projects:
-        from compute.services import hosts
-
-        from identity.models import Project
-
         context["hosts"] = [host for host, _zone in hosts.hosts()]
         context["projects"] = Project.objects.order_by("name").values_list("id", "name")
     return render(request, "dashboard/instances/list.html", context)

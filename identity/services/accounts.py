@@ -2,6 +2,7 @@
 from django.db import IntegrityError, transaction
 
 from identity.models import Ec2Credential, Project, Role, RoleAssignment, User
+from identity.services.tokens import revoke_user_tokens
 
 # Keystone's roles plus the seeds' (see identity.services.policy for what each may do).
 DEFAULT_ROLES = {
@@ -145,8 +146,6 @@ def update_project(project: Project, **changes) -> Project:
 
 def update_user(user: User, password: str | None = None, **changes) -> User:
     """Change a user; disabling it or setting a password revokes its tokens."""
-    from identity.services.tokens import revoke_user_tokens
-
     renames = {"name": "username", "enabled": "is_active"}
     for field, value in changes.items():
         setattr(user, renames.get(field, field), value)
@@ -163,8 +162,6 @@ def update_user(user: User, password: str | None = None, **changes) -> User:
 
 
 def delete_user(user: User) -> None:
-    from identity.services.tokens import revoke_user_tokens
-
     revoke_user_tokens(user)
     user.delete()
 

@@ -11,6 +11,7 @@ import yaml
 from django.conf import settings
 from django.db import transaction
 
+from compute.services.flavors import ensure_default_flavors
 from identity.services import accounts
 from identity.services.endpoints import identity_url
 from identity.models import Project, User
@@ -62,12 +63,7 @@ def seed_defaults(password: str | None, credentials_dir: Path) -> BootstrapResul
 
     with transaction.atomic():
         roles = {role.name: role for role in accounts.ensure_default_roles()}
-        try:
-            from compute.services.flavors import ensure_default_flavors
-        except ImportError:  # the compute app may not provide it yet
-            ensure_default_flavors = None
-        if ensure_default_flavors is not None:
-            ensure_default_flavors()
+        ensure_default_flavors()
         admin_project = _ensure_project(ADMIN_PROJECT, "Bootstrap project for the cloud's operators")
         demo_project = _ensure_project(DEMO_PROJECT, "A project for trying the cloud")
         admin = User.objects.filter(username=ADMIN_USER).first()

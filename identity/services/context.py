@@ -1,6 +1,10 @@
 """Who is asking: the user, the project the token is scoped to, and the effective roles."""
 from dataclasses import dataclass, field
 
+from django.db.models import Q
+
+from identity.models import RoleAssignment
+
 ADMIN_ROLES = frozenset({"admin", "cloudadmin"})
 
 
@@ -30,9 +34,6 @@ class RequestContext:
 
 def effective_roles(user, project) -> frozenset:
     """Roles on `project` plus global roles (seeds: cloudadmin and itsec are global)."""
-    from identity.models import RoleAssignment
-    from django.db.models import Q
-
     scope = Q(project__isnull=True)
     if project is not None:
         scope |= Q(project=project)

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from identity.models import LoginFailure, User
+from identity.services.accounts import check_password as password_matches
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,6 @@ def record_success(user: User) -> None:
 def check_password(user: User | None, password: str) -> bool:
     """The password check of every login: False for an unknown, disabled or locked user or a
     wrong password; a wrong password counts towards the lockout, a right one clears it."""
-    from identity.services.accounts import check_password as password_matches
-
     if user is None or locked_until(user) is not None:
         return False
     if not password_matches(user, password):

@@ -17,6 +17,10 @@ from django.db.models import Count, Sum
 
 from identity.services import quotas
 from identity.models import Project, QuotaUsage
+from compute.models import Instance
+from floating.models import FloatingIP
+from secgroups.models import SecurityGroup
+from volumes.models import Snapshot, Volume
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +28,6 @@ COUNTED = ("instances", "cores", "ram", "floating_ips", "security_groups", "volu
 
 
 def real_usage(project_id: str) -> dict:
-    from compute.models import Instance
-    from floating.models import FloatingIP
-    from secgroups.models import SecurityGroup
-    from volumes.models import Snapshot, Volume
-
     servers = Instance.objects.filter(project_id=project_id).aggregate(
         n=Count("id"), cores=Sum("vcpus"), ram=Sum("memory_mb"))
     volumes = Volume.objects.filter(project_id=project_id).aggregate(n=Count("id"), gb=Sum("size"))

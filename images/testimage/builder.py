@@ -23,6 +23,9 @@ from pathlib import Path
 
 from django.conf import settings
 
+from images.models import Image
+from images.services import registry
+
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 KERNEL_META = "linux-image-cloud-amd64"
@@ -278,9 +281,6 @@ def build(out_dir: Path | None = None, force: bool = False, kernel_package: str 
 def register(image: TestImage, name: str = "cloudproj-test") -> dict:
     """Register kernel (aki), ramdisk (ari) and root (ami) as public images; reuse images
     with the same name and checksum. Returns {"kernel": Image, "ramdisk": Image, "root": Image}."""
-    from images.services import registry
-    from images.models import Image
-
     def md5_of(path: Path) -> str:
         digest = hashlib.md5(usedforsecurity=False)
         with open(path, "rb") as handle:

@@ -16,6 +16,7 @@ from django.conf import settings
 
 from compute import states
 from compute.models import Instance, KeyPair
+from images.models import Image
 from network.models import FixedIP
 
 # Nova's root device (libvirt, virtio): what block-device-mapping/ami and /root report.
@@ -58,8 +59,6 @@ def ec2_image_id(image_id: str, kind: str = "ami") -> str:
 
 def _image_kind(image_id: str) -> str:
     """ami for machine images, aki/ari for kernels and ramdisks (as EC2 names them)."""
-    from images.models import Image
-
     try:
         image = Image.all_objects.filter(id=uuid_lib.UUID(str(image_id))).only("disk_format").first()
     except ValueError:

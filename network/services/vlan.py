@@ -14,6 +14,8 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
+from identity.models import Project
+
 from ..models import FixedIP, Network
 from . import InvalidNetwork, NetworkInUse
 from .managers import is_vlan
@@ -69,8 +71,6 @@ def create_vlan_networks(label: str, cidr: str, vlan_start: int | None = None, n
 
 
 def _lock_project(project_id: str) -> None:
-    from identity.models import Project
-
     if not Project.objects.select_for_update().filter(pk=project_id).exists():
         raise InvalidNetwork(f"project {project_id} does not exist")
 

@@ -33,6 +33,7 @@ def get_export():
         return None
     if settings.VOLUME_EXPORT != "tgt":
         raise VolumeDriverError(f"unknown VOLUME_EXPORT {settings.VOLUME_EXPORT!r} (tgt or none)")
+    # imported only when exporting: libvirt_driver imports libvirt, tgt is optional
     from compute.virt.libvirt_driver import _host_ip
 
     from .iscsi import TgtExport

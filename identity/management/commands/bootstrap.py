@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from identity.services import bootstrap
+from network.services.networks import ensure_default_network
 
 
 class Command(BaseCommand):
@@ -29,7 +30,5 @@ class Command(BaseCommand):
         if result.password_generated:
             self.stdout.write("a new admin password was generated")
         self.stdout.write(f"credentials: {openrc}  {clouds_yaml}")
-        from network.services.networks import ensure_default_network
-
         network = ensure_default_network()
         self.stdout.write(f"network: {network.label} {network.cidr} on bridge {network.bridge}")

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Count, ProtectedError, Q, RestrictedError
 
 from cloudproj.cli import CategoryCommand
-from identity.services import accounts
+from identity.services import accounts, quotas
 from identity.services.endpoints import identity_url
 from identity.management.common import ec2_credential, get_project, get_user
 from identity.models import Project
@@ -40,8 +40,6 @@ def show_limit(value) -> str:
 
 def quota_errors():
     """The exceptions identity.services.quotas raises for a bad request (unknown resource, bad value)."""
-    from identity.services import quotas
-
     extra = tuple(
         obj
         for obj in vars(quotas).values()
@@ -149,10 +147,6 @@ class Command(CategoryCommand):
 
     def action_quota(self, options):
         project = get_project(options["name"])
-        try:
-            from identity.services import quotas
-        except ImportError:
-            raise CommandError("Quotas are not available (identity.services.quotas is missing).") from None
         key, value = options["key"], options["value"]
         set_kwargs = {"force": True} if options["force"] else {}
         if key is not None:

@@ -12,7 +12,7 @@ from django.db.models import F
 from cloudproj.cli import CategoryCommand
 from identity.services import accounts
 from identity.management.common import get_project, get_role, get_user
-from identity.models import RoleAssignment
+from identity.models import Role, RoleAssignment
 
 MANAGED_ROLE = "projectmanager"
 
@@ -85,6 +85,4 @@ class Command(CategoryCommand):
 
     def action_roles(self, options):
         accounts.ensure_default_roles()
-        from identity.models import Role
-
         self.table(["role", "description"], [[r.name, r.description] for r in Role.objects.order_by("name")])

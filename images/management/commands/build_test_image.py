@@ -3,6 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from images.services.registry import ImageError
 from images.testimage import builder
 
 
@@ -27,8 +28,6 @@ class Command(BaseCommand):
         self.stdout.write(f"root     {image.root}")
         self.stdout.write(f"cmdline  {image.cmdline}")
         if options["register"]:
-            from images.services.registry import ImageError
-
             try:
                 images = builder.register(image, options["name"])
             except ImageError as exc:
