@@ -1,6 +1,9 @@
 """Fixtures: projects, users with roles, tokens, and API clients that send them."""
 import pytest
 
+from identity.models import Project, Role
+from identity.services import accounts, tokens
+
 from .clients import TokenClient
 
 
@@ -12,17 +15,12 @@ def fast_password_hashing(settings):
 
 @pytest.fixture
 def roles(db):
-    from identity.services import accounts
-
     return {role.name: role for role in accounts.ensure_default_roles()}
 
 
 @pytest.fixture
 def make_account(roles):
     """make_account(project_name, role_name, username=None) -> (user, project, token_id)."""
-    from identity.services import accounts, tokens
-    from identity.models import Project, Role
-
     def make(project_name="demo", role_name="member", username=None, password="secret-pass"):
         project = Project.objects.filter(name=project_name).first() or accounts.create_project(project_name)
         user = accounts.create_user(username or f"{project_name}-{role_name}", password, default_project=project)

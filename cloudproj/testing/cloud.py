@@ -24,6 +24,11 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 
+from cloudproj import rpc
+from cloudproj.celery import app
+from compute.models import ComputeNode, Service
+from secgroups.services import host as secgroup_host
+
 ROOT = Path(__file__).resolve().parents[2]
 
 NODE_XML = """<node>
@@ -177,8 +182,6 @@ class Cloud:
         raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{self.logs()}")
 
     def wait_up(self, hosts, timeout: float = 60) -> None:
-        from compute.models import ComputeNode, Service
-
         def up():
             services = Service.objects.filter(host__in=list(hosts), binary="nova-compute")
             return (len([s for s in services if s.is_up]) == len(hosts)
@@ -195,13 +198,9 @@ class Cloud:
     def call(self, host: str, task_name: str, *args, timeout: float = 30):
         """Run a task on `host`'s compute queue and return its result (the project's
         result backend, as the API's host calls do)."""
-        from cloudproj import rpc
-
         return rpc.call(host, task_name, *args, timeout=timeout)
 
     def list_domains(self, host: str) -> list[dict]:
-        from cloudproj import rpc
-
         return rpc.list_domains(host, timeout=30)
 
     def stop(self) -> None:
@@ -227,15 +226,11 @@ class Cloud:
 def remove_host_firewall(host: str) -> None:
     """A test agent's security-group chains (per host name) go with it: test hosts are not
     coming back, and their chains would pile up on this machine."""
-    from secgroups.services import host as secgroup_host
-
     secgroup_host.teardown(host)
 
 
 def redis_broker_or_skip() -> str:
     """The Redis broker URL, its database emptied of earlier runs' messages (skips without it)."""
-    from cloudproj.celery import app
-
     url = app.conf.broker_url
     if not url.startswith("redis://"):
         pytest.skip("needs the real Redis broker: CELERY_BROKER_URL=redis://...")

@@ -4,6 +4,9 @@ import itertools
 
 import pytest
 
+from compute.models import Flavor, Instance
+from identity.models import Role
+
 from .clients import logged_in
 
 _seq = itertools.count()
@@ -29,16 +32,12 @@ def admin(make_account):
 
 @pytest.fixture
 def flavor(db):
-    from compute.models import Flavor
-
     return Flavor.objects.create(flavorid="dash.tiny", name="dash.tiny", memory_mb=256, vcpus=1, root_gb=0)
 
 
 @pytest.fixture
 def make_instance(db):
     """make_instance(project, user, name=None, **fields) -> an ACTIVE dash.tiny Instance row."""
-    from compute.models import Instance
-
     def make(project, user, name=None, **fields):
         name = name or f"vm-{next(_seq)}"
         values = dict(display_name=name, hostname=name, project=project, user=user, flavorid="dash.tiny",
@@ -52,6 +51,4 @@ def make_instance(db):
 
 @pytest.fixture
 def role(roles):
-    from identity.models import Role
-
     return lambda name: Role.objects.get(name=name)

@@ -1,10 +1,13 @@
 """Rows written straight to the DB: hosts, projects with a user, instances, and a minimal
 RequestContext (the scheduler, claims, instances, usage and dashboard tests)."""
 import itertools
+from datetime import timedelta
 
 from django.utils import timezone
 
 from compute.models import ComputeNode, Instance, Service
+from compute.services import hosts
+from identity.models import Project, User
 
 _seq = itertools.count()
 
@@ -26,8 +29,6 @@ def make_host(host, vcpus=4, memory_mb=3072, local_gb=100, zone="nova", disabled
 
 
 def make_project_user(name=None):
-    from identity.models import Project, User
-
     name = name or f"p{next(_seq)}"
     project = Project.objects.create(name=name)
     user = User.objects.create(username=f"{name}-user", default_project=project)
@@ -62,10 +63,6 @@ class Ctx:
 def register_host(name, up=True, **capacity):
     """A nova-compute Service registered the way the agent registers it (up, or last seen an
     hour ago) and its ComputeNode with `capacity` -> the Service."""
-    from datetime import timedelta
-
-    from compute.services import hosts
-
     service = hosts.register_service(name, "nova-compute", "nova")
     Service.objects.filter(pk=service.pk).update(
         last_seen_up=timezone.now() - (timedelta(0) if up else timedelta(hours=1)))

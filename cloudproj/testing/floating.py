@@ -1,5 +1,10 @@
 """The floating IP tests' servers, placed as the boot pipeline would leave them (no worker
 runs), and the hosts a request asked to re-apply their NAT."""
+from compute import states
+from compute.models import Instance
+from compute.services import instances as instance_service
+from network.services import fixed_ips
+
 from .servers import API
 
 HOST = "fip-a"
@@ -7,11 +12,6 @@ HOST = "fip-a"
 
 def boot_placed(client, image, network, name="vm", host=HOST):
     """A server as the pipeline leaves it: ACTIVE on `host` with a fixed IP on `network`."""
-    from compute import states
-    from compute.models import Instance
-    from compute.services import instances as instance_service
-    from network.services import fixed_ips
-
     body = {"server": {"name": name, "imageRef": str(image.id), "flavorRef": "1"}}
     response = client.post(f"{API}/servers", body, format="json")
     assert response.status_code == 202, response.content

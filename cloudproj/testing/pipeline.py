@@ -4,6 +4,14 @@ checks the fault tests run once the servers settled or went away."""
 import uuid
 from pathlib import Path
 
+from compute import states
+from compute.models import Claim, ComputeNode, Flavor, Instance, InstanceFault
+from compute.services import operations
+from identity.services import quotas
+from images.services.registry import register_image
+from network.models import FixedIP
+from network.services.networks import create_network
+
 from .factories import Ctx, make_project_user
 
 FAULTS_BRIDGE = "cptflt0"  # the fault tests' network (compute/tests/faults/conftest.py)
@@ -12,11 +20,6 @@ FAULTS_BRIDGE = "cptflt0"  # the fault tests' network (compute/tests/faults/conf
 def make_world(tmp_path, label: str, cidr: str, bridge: str, quota: dict) -> dict:
     """{"ctx", "flavor", "image", "network", "project"} of project `label` (flavor
     `<label>.tiny` of 512 MB, image `<label>-image` of 1 MB, network `<label>net`)."""
-    from compute.models import Flavor
-    from identity.services import quotas
-    from images.services.registry import register_image
-    from network.services.networks import create_network
-
     project, user = make_project_user(label)
     quotas.set_quotas(project, quota)
     flavor = Flavor.objects.create(flavorid=f"{label}.tiny", name=f"{label}.tiny", memory_mb=512, vcpus=1, root_gb=0)
@@ -35,8 +38,6 @@ def image_mapping(image) -> dict:
 
 def boot(world, name, count=1, request_id=None):
     """`count` servers `name` of the world's flavor and image, as POST /servers creates them."""
-    from compute.services import operations
-
     ctx = world["ctx"]
     ctx.request_id = request_id or f"req-{uuid.uuid4()}"
     return operations.create_servers(ctx, name, world["flavor"], image_mapping(world["image"]),
@@ -44,9 +45,6 @@ def boot(world, name, count=1, request_id=None):
 
 
 def delete(world, instance):
-    from compute.models import Instance
-    from compute.services import operations
-
     instance = Instance.all_objects.get(pk=instance.pk)
     if instance.deleted_at is None:
         ctx = world["ctx"]
@@ -56,9 +54,6 @@ def delete(world, instance):
 
 def settled(uuids) -> bool:
     """Every instance ACTIVE, or ERROR with a fault (or deleted)."""
-    from compute import states
-    from compute.models import Instance, InstanceFault
-
     for row in Instance.all_objects.filter(uuid__in=list(uuids)):
         if row.vm_state == states.ERROR and not InstanceFault.objects.filter(instance=row).exists():
             return False
@@ -68,17 +63,11 @@ def settled(uuids) -> bool:
 
 
 def gone(uuids) -> bool:
-    from compute.models import Instance
-
     return not Instance.objects.filter(uuid__in=list(uuids)).exists()
 
 
 def assert_nothing_leaked(world, cloud, hosts):
     """After every server was deleted: no fixed IP, DHCP entry, claim, overlay, quota usage."""
-    from compute.models import Claim, ComputeNode
-    from identity.services import quotas
-    from network.models import FixedIP
-
     assert not FixedIP.objects.filter(allocated=True).exists(), list(FixedIP.objects.filter(allocated=True).values())
     assert not FixedIP.objects.exclude(instance_uuid=None).exists()
     assert not Claim.objects.exists(), list(Claim.objects.values())

@@ -19,6 +19,12 @@ from types import SimpleNamespace
 
 import pytest
 
+from compute.models import Instance
+from compute.services.flavors import ensure_default_flavors
+from images.testimage import builder
+from network.linux import dnsmasq
+from network.services.networks import create_network
+
 from .cloud import Cloud, redis_broker_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,8 +51,6 @@ def own_instance_ids(start: int) -> None:
 def remove_domains_of_this_test():
     """A failed run must not leave a guest behind (the next run reuses instance names)."""
     import libvirt
-
-    from compute.models import Instance
 
     conn = libvirt.open("qemu:///system")
     try:
@@ -106,11 +110,6 @@ def real_guest_cloud(settings, tmp_path, osc, *, label: str, cidr: str, bridge: 
     qemu:///system. `before_agents(cloud)` runs first (e.g. to start a metadata service).
     On exit: the `servers` deleted through the client, processes stopped, the test's domains,
     the network's dnsmasq and the bridge removed."""
-    from compute.services.flavors import ensure_default_flavors
-    from images.testimage import builder
-    from network.linux import dnsmasq
-    from network.services.networks import create_network
-
     libvirt_or_skip()
     url = redis_broker_or_skip()
     if instance_id_start is not None:

@@ -4,6 +4,14 @@ import io
 
 import pytest
 
+from compute import states
+from compute.models import Instance
+from compute.services import hosts
+from compute.services import instances as instance_service
+from compute.services.flavors import ensure_default_flavors
+from images.models import Image
+from images.services.registry import register_image
+
 API = "/compute/v2.1"
 
 
@@ -28,10 +36,6 @@ def state_paths(settings, tmp_path):
 @pytest.fixture
 def image(db):
     """A public 4 KB raw image (and the default flavors)."""
-    from compute.services.flavors import ensure_default_flavors
-    from images.models import Image
-    from images.services.registry import register_image
-
     ensure_default_flavors()
     return register_image(io.BytesIO(b"x" * 4096), "tiny-img", disk_format="raw", visibility=Image.PUBLIC)
 
@@ -46,8 +50,7 @@ def server(member_client, image):
 def compute_host(db):
     """register(host, zone=None) → the nova-compute Service, with its ComputeNode from the
     libvirt test driver (the same code path the agent uses)."""
-    from compute.services import hosts
-    from compute.virt.libvirt_driver import LibvirtDriver
+    from compute.virt.libvirt_driver import LibvirtDriver  # imports libvirt: only for this fixture
 
     def register(host="host-a", zone=None, binaries=("nova-compute", "nova-network", "nova-volume")):
         services = [hosts.register_service(host, binary, zone) for binary in binaries]
@@ -82,16 +85,11 @@ def error(response, code):
 
 
 def instance(server_id):
-    from compute.models import Instance
-
     return Instance.all_objects.get(uuid=server_id)
 
 
 def make_active(server_id, host="host-a"):
     """The server ACTIVE on `host`, as its host would leave it after a boot."""
-    from compute import states
-    from compute.services import instances as instance_service
-
     row = instance(server_id)
     instance_service.update_state(row, vm_state=states.ACTIVE, task_state=None, power_state=1, host=host)
     return row

@@ -2,6 +2,9 @@
 register it: the `volume_host_a` fixture."""
 import pytest
 
+from compute.services import hosts
+from volumes.services import host as volume_host
+
 VOLUME_HOST_A = "vol-a"
 
 
@@ -18,9 +21,6 @@ def create(client, project, **fields):
 
 def register(host: str, settings):
     """nova-compute + nova-volume services of `host` and its VolumeHost capacity report."""
-    from compute.services import hosts
-    from volumes.services import host as volume_host
-
     for binary in ("nova-compute", "nova-volume"):
         hosts.register_service(host, binary)
     return volume_host.report_capacity(host)
