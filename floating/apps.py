@@ -3,13 +3,14 @@ from importlib import import_module
 
 from django.apps import AppConfig
 
+from cloudproj.host import hooks as host_hooks
+
 
 class FloatingConfig(AppConfig):
     name = "floating"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from cloudproj.host import hooks as host_hooks
         from compute.api.server_actions import register_action
         from compute.api.server_view import register_floating_addresses
 

@@ -2,14 +2,14 @@
 of 169.254.169.254:80 to it (set up at agent start and after an instance's network)."""
 from django.apps import AppConfig
 
+from cloudproj.host import hooks as host_hooks
+
 
 class MetadataConfig(AppConfig):
     name = "metadata"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from cloudproj.host import hooks as host_hooks
-
         # imported by the agent only: the API process loads no iptables code
         host_hooks.register(after_network="metadata.services.host.after_network",
                             agent_start="metadata.services.host.on_agent_start")

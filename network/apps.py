@@ -3,6 +3,8 @@ from importlib import import_module
 
 from django.apps import AppConfig
 
+from cloudproj.host import hooks as host_hooks
+
 
 class NetworkConfig(AppConfig):
     name = "network"
@@ -10,7 +12,5 @@ class NetworkConfig(AppConfig):
 
     def ready(self):
         import_module(f"{self.name}.policies")  # registers this app's policy actions
-        from cloudproj.host import hooks as host_hooks
-
         # re-create bridges and dnsmasq, then supervise (imported by the agent only)
         host_hooks.register(agent_start="network.signals.on_agent_start")

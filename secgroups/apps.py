@@ -4,6 +4,8 @@ from importlib import import_module
 
 from django.apps import AppConfig
 
+from cloudproj.host import hooks as host_hooks
+
 
 class SecgroupsConfig(AppConfig):
     name = "secgroups"
@@ -12,7 +14,6 @@ class SecgroupsConfig(AppConfig):
 
     def ready(self):
         import_module(f"{self.name}.policies")  # registers this app's policy actions
-        from cloudproj.host import hooks as host_hooks
         from compute.api.server_actions import register_action
         from compute.services import create_extensions
 

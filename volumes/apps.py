@@ -2,16 +2,17 @@ from importlib import import_module
 
 from django.apps import AppConfig
 
+from cloudproj.host import hooks as host_hooks
+
 
 class VolumesConfig(AppConfig):
     name = "volumes"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # imported here, not at the top: each needs the app registry ready
+        # imported here, not at the top: these need the app registry ready
         import_module(f"{self.name}.policies")  # registers this app's policy actions
         import_module(f"{self.name}.signals")  # connects the instance_deleted receiver
-        from cloudproj.host import hooks as host_hooks
         from compute.api.server_view import register_attached_volumes
 
         from .services.attachments import volumes_by_instance
