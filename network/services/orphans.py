@@ -67,7 +67,7 @@ def cleanup_orphans(host: str) -> dict:
     from floating.services.host import sync_host
     from secgroups.services.host import regenerate
 
-    report = {"host": host, "fixed_ips": reclaim_fixed_ips(host), "floating_ips": disassociate_floating(host)}
+    report: dict = {"host": host, "fixed_ips": reclaim_fixed_ips(host), "floating_ips": disassociate_floating(host)}
     for network in served_networks(host):
         setup_network(network, host)  # hosts file from the DB: entries of released addresses go
     report["leases"] = drop_stale_leases(host)
