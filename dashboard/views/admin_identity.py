@@ -6,14 +6,13 @@ from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from identity import quotas
 from identity import services as identity_services
 from identity.models import Project, RoleAssignment, User
 from identity.policy import enforce
 
-from ..admin_forms import ProjectCreateForm, QuotaLimitsForm, RoleAssignmentForm, UserCreateForm
+from ..admin_forms import ProjectCreateForm, RoleAssignmentForm, UserCreateForm
 from .admin_common import submitted
-from .admin_quotas import quota_rows
+from .admin_project_page import project_page
 from .common import dashboard_view
 
 PROJECTS, USERS = "/dashboard/admin/projects/", "/dashboard/admin/users/"
@@ -38,18 +37,6 @@ def project_list(request):
                  describe=lambda _: f"A project named {form.cleaned_data['name']!r} already exists."):
         return redirect(PROJECTS)
     return _project_list(request, form, status=400)
-
-
-def project_page(request, project, role_form=None, quota_form=None, status=200):
-    details = quotas.get_quota_details(project)
-    assignments = (RoleAssignment.objects.filter(project=project).select_related("user", "role")
-                   .order_by("user__username", "role__name"))
-    context = {
-        "project": project, "assignments": assignments, "quotas": quota_rows(details),
-        "role_form": role_form or RoleAssignmentForm(),
-        "quota_form": quota_form or QuotaLimitsForm({r: d["limit"] for r, d in sorted(details.items())}),
-    }
-    return render(request, "dashboard/admin/project.html", context, status=status)
 
 
 @require_http_methods(["GET"])

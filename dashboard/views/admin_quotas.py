@@ -10,6 +10,7 @@ from identity.policy import enforce
 
 from ..admin_forms import QuotaLimitsForm
 from .admin_common import submitted
+from .admin_project_page import project_page
 from .common import dashboard_view
 
 
@@ -17,23 +18,9 @@ def _listed(changes: dict) -> str:
     return ", ".join(f"{r} {v}" for r, v in sorted(changes.items())) or "nothing changed"
 
 
-def quota_rows(details: dict) -> list[dict]:
-    """One row a resource: used (in use + reserved), limit, percent for a bar (None: unlimited)."""
-    rows = []
-    for resource, d in sorted(details.items()):
-        used = d["in_use"] + d["reserved"]
-        limit = d["limit"]
-        percent = None if limit == quotas.UNLIMITED else (100 if limit == 0 else min(100, round(100 * used / limit)))
-        rows.append({"resource": resource, "label": resource.replace("_", " "), "used": used,
-                     "reserved": d["reserved"], "limit": limit, "percent": percent})
-    return rows
-
-
 @require_POST
 @dashboard_view
 def project_quotas(request, project_id):
-    from .admin_identity import project_page
-
     enforce(request.ctx, "compute:quota_sets:update", {"project_id": project_id})
     project = get_object_or_404(Project, pk=project_id)
     current = quotas.get_quotas(project)

@@ -9,6 +9,7 @@ import re
 
 from django.db import IntegrityError, transaction
 
+from compute.models import Instance
 from identity import quotas
 
 from ..models import DEFAULT_GROUP, SecurityGroup, SecurityGroupMember, SecurityGroupRule
@@ -150,10 +151,15 @@ def update_group(group: SecurityGroup, name=None, description=None) -> SecurityG
         except IntegrityError:
             raise InvalidSecurityGroup(f"Security group {changes['name']} already exists.") from None
         if row.name != old_name:
-            from .membership import rename_in_instances
-
             rename_in_instances(row, old_name)
     return row
+
+
+def rename_in_instances(group: SecurityGroup, old_name: str) -> None:
+    """The renamed group's new name in its members' `security_groups` lists."""
+    for instance in Instance.all_objects.filter(security_group_members__security_group=group):
+        names = [group.name if n == old_name else n for n in (instance.security_groups or [])]
+        Instance.all_objects.filter(pk=instance.pk).update(security_groups=names)
 
 
 def delete_group(group: SecurityGroup) -> None:

@@ -107,10 +107,3 @@ def release_instance(instance) -> None:
     affected = list(refresh.instances_granted_by(group_ids))
     SecurityGroupMember.objects.filter(instance_id=instance.pk).delete()
     refresh.send(affected, exclude=[instance.uuid])
-
-
-def rename_in_instances(group: SecurityGroup, old_name: str) -> None:
-    """The renamed group's new name in its members' `security_groups` lists."""
-    for instance in Instance.all_objects.filter(security_group_members__security_group=group):
-        names = [group.name if n == old_name else n for n in (instance.security_groups or [])]
-        Instance.all_objects.filter(pk=instance.pk).update(security_groups=names)
