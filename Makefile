@@ -1,11 +1,12 @@
 # The two commands of the README:  make run   (the cloud on this machine)   make test
+# make lint: style (ruff), import contracts (import-linter), types (mypy), no import cycles
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cloudproj
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test deps deps-dev host-packages services
+.PHONY: run test lint deps deps-dev host-packages services
 
 host-packages:
 	@bash scripts/host-packages.sh
@@ -32,3 +33,9 @@ run: deps-dev
 test: deps-dev services
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	  $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: deps-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+	$(PY) scripts/check_import_cycles.py
