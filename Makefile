@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cloudproj
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint deps deps-dev host-packages services
+.PHONY: run test deps deps-dev host-packages services
 
 host-packages:
 	@bash scripts/host-packages.sh
@@ -27,15 +27,16 @@ deps-dev: host-packages $(VENV)/.deps-dev
 services:
 	@bash scripts/services.sh
 
+.PHONY: lint
+lint: deps-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+	$(PY) scripts/check_import_cycles.py
+
 run: deps-dev
 	@$(PY) scripts/run.py
 
 test: deps-dev services
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	  $(PY) -m pytest $(PYTEST_ARGS)
-
-lint: deps-dev
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/lint-imports
-	$(VENV)/bin/mypy
-	$(PY) scripts/check_import_cycles.py
