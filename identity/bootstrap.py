@@ -65,7 +65,7 @@ def seed_defaults(password: str | None, credentials_dir: Path) -> BootstrapResul
         try:
             from compute.services.flavors import ensure_default_flavors
         except ImportError:  # the compute app may not provide it yet
-            ensure_default_flavors = None
+            ensure_default_flavors = None  # type: ignore[assignment]  # then there are none to create
         if ensure_default_flavors is not None:
             ensure_default_flavors()
         admin_project = _ensure_project(ADMIN_PROJECT, "Bootstrap project for the cloud's operators")
