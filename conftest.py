@@ -2,7 +2,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from identity import services, tokens
+from identity.services import accounts, tokens
 from identity.models import Role
 
 
@@ -23,7 +23,7 @@ def fast_password_hashing(settings):
 
 @pytest.fixture
 def roles(db):
-    return {role.name: role for role in services.ensure_default_roles()}
+    return {role.name: role for role in accounts.ensure_default_roles()}
 
 
 @pytest.fixture
@@ -32,9 +32,9 @@ def make_account(roles):
     from identity.models import Project
 
     def make(project_name="demo", role_name="member", username=None, password="secret-pass"):
-        project = Project.objects.filter(name=project_name).first() or services.create_project(project_name)
-        user = services.create_user(username or f"{project_name}-{role_name}", password, default_project=project)
-        services.assign_role(user, Role.objects.get(name=role_name), project)
+        project = Project.objects.filter(name=project_name).first() or accounts.create_project(project_name)
+        user = accounts.create_user(username or f"{project_name}-{role_name}", password, default_project=project)
+        accounts.assign_role(user, Role.objects.get(name=role_name), project)
         token_id, _ = tokens.issue_token(user, project)
         return user, project, token_id
 

@@ -50,14 +50,14 @@ def own_redis_broker() -> str:
 
 def member_with_token(name: str = "bench"):
     """A project `name`, a member user of it and a Keystone token: (project, user, token)."""
-    from identity import services
+    from identity.services import accounts
     from identity.models import Role
-    from identity.tokens import issue_token
+    from identity.services.tokens import issue_token
 
-    services.ensure_default_roles()
-    project = services.create_project(name)
-    user = services.create_user(f"{name}-user", "bench-pass", default_project=project)
-    services.assign_role(user, Role.objects.get(name="member"), project)
+    accounts.ensure_default_roles()
+    project = accounts.create_project(name)
+    user = accounts.create_user(f"{name}-user", "bench-pass", default_project=project)
+    accounts.assign_role(user, Role.objects.get(name="member"), project)
     token, _row = issue_token(user, project)
     return project, user, token
 

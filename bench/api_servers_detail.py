@@ -32,15 +32,15 @@ def populate(live: int, deleted: int):
     from django.utils import timezone
 
     from compute.models import Instance, InstanceFault, Service
-    from identity import services
+    from identity.services import accounts
     from identity.models import Role
     from network.models import FixedIP
     from network.services.networks import create_network
 
-    services.ensure_default_roles()
-    project = services.create_project("bench")
-    user = services.create_user("bench-user", "bench-pass", default_project=project)
-    services.assign_role(user, Role.objects.get(name="member"), project)
+    accounts.ensure_default_roles()
+    project = accounts.create_project("bench")
+    user = accounts.create_user("bench-user", "bench-pass", default_project=project)
+    accounts.assign_role(user, Role.objects.get(name="member"), project)
     for i in range(20):
         Service.objects.create(host=f"bench-{i}", binary="nova-compute", topic="compute",
                                availability_zone="nova", last_seen_up=timezone.now())
@@ -70,7 +70,7 @@ def populate(live: int, deleted: int):
         for instance in rows[::50]])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    from identity.tokens import issue_token
+    from identity.services.tokens import issue_token
 
     token, _row = issue_token(user, project)
     return token

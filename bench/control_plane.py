@@ -138,8 +138,8 @@ def report(label: str, sent: dict, rows: dict, started: float):
 
 def setup_world(store: Path):
     from compute.models import Flavor
-    from identity import quotas
-    from images.services import register_image
+    from identity.services import quotas
+    from images.services.registry import register_image
     from network.services.networks import create_network
 
     project, _user, token = member_with_token()

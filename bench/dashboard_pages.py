@@ -34,17 +34,17 @@ def populate(count: int):
 
     from compute.models import ComputeNode, Instance, InstanceAction, KeyPair, Service
     from floating.models import FloatingIP
-    from identity import services
+    from identity.services import accounts
     from identity.models import Role
     from network.models import FixedIP
     from network.services.networks import create_network
 
-    services.ensure_default_roles()
+    accounts.ensure_default_roles()
     projects = {}
     for name, role in (("bench", "member"), ("noise", "member"), ("admin", "admin")):
-        project = services.create_project(name)
-        user = services.create_user(f"{name}-user", "bench-pass", default_project=project)
-        services.assign_role(user, Role.objects.get(name=role), project)
+        project = accounts.create_project(name)
+        user = accounts.create_user(f"{name}-user", "bench-pass", default_project=project)
+        accounts.assign_role(user, Role.objects.get(name=role), project)
         projects[name] = (project, user)
     for i in range(20):
         service = Service.objects.create(host=f"bench-{i}", binary="nova-compute", topic="compute",
@@ -91,15 +91,15 @@ def populate_admin_panels(projects):
     specs (half private, each shared with a project), a second network, a floating range."""
     from compute.models import Flavor, FlavorAccess, FlavorExtraSpec
     from floating.services.ranges import create_range
-    from identity import services
+    from identity.services import accounts
     from identity.models import Role
     from network.services.networks import create_network
 
     member = Role.objects.get(name="member")
     extra = []
     for i in range(100):
-        project = services.create_project(f"extra-{i}")
-        services.assign_role(services.create_user(f"extra-{i}-user", "bench-pass", default_project=project),
+        project = accounts.create_project(f"extra-{i}")
+        accounts.assign_role(accounts.create_user(f"extra-{i}-user", "bench-pass", default_project=project),
                              member, project)
         extra.append(project)
     for i in range(50):

@@ -101,10 +101,10 @@ def main():
         from compute.models import ComputeNode, Service
         from compute.scheduler import claims, get_scheduler
         from compute.scheduler.request_spec import RequestSpec
-        from identity import services
+        from identity.services import accounts
 
-        project = services.create_project("bench")
-        user = services.create_user("bench-user", "bench-pass", default_project=project)
+        project = accounts.create_project("bench")
+        user = accounts.create_user("bench-user", "bench-pass", default_project=project)
         print(f"# scheduler placement, {machine()}, {connection.vendor}, {args.runs} runs each")
         for size in sizes:
             ComputeNode.objects.all().delete()

@@ -1,6 +1,6 @@
 """The ASGI application of the API + dashboard process (gunicorn with uvicorn's worker).
 
-    websocket /vnc/websockify   the console proxy (consoles.proxy), authorised by its token
+    websocket /vnc/websockify   the console proxy (consoles.api.websockify), authorised by its token
     everything else (HTTP)      Django, through its WSGI application in a thread pool
 
 HTTP stays on Django's WSGI handler (a2wsgi's bridge) rather than Django's ASGI handler:
@@ -19,8 +19,8 @@ django_wsgi = get_wsgi_application()
 
 from django.conf import settings  # noqa: E402 - after the apps are loaded
 
-from consoles.proxy import websockify  # noqa: E402 - after the apps are loaded
-from consoles.services import WEBSOCKET_PATH  # noqa: E402 - after the apps are loaded
+from consoles.api.websockify import websockify  # noqa: E402 - after the apps are loaded
+from consoles.services.vnc import WEBSOCKET_PATH  # noqa: E402 - after the apps are loaded
 
 
 def _terminated_input(environ, start_response):

@@ -415,7 +415,7 @@ else:
 DATABASES["default"].setdefault("TEST", {})
 
 AUTH_USER_MODEL = "identity.User"
-AUTHENTICATION_BACKENDS = ["identity.backends.LockoutModelBackend"]
+AUTHENTICATION_BACKENDS = ["identity.services.backends.LockoutModelBackend"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "/dashboard/login/"
 #: How often an instances page asks for its changed rows.
@@ -438,8 +438,8 @@ WHITENOISE_USE_FINDERS = True
 
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["identity.authentication.KeystoneTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["identity.authentication.IsAuthenticatedWithToken"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["identity.api.authentication.KeystoneTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["identity.api.authentication.IsAuthenticatedWithToken"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["cloudproj.api.parsers.StrictJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "cloudproj.api.negotiation.EmptyAcceptMeansAny",

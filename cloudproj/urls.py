@@ -27,7 +27,7 @@ urlpatterns = [
     path("image/", include("images.api.urls")),
     path("admin/", admin.site.urls),
     path("dashboard/", include("dashboard.urls")),
-    path("vnc/", include("consoles.urls")),
+    path("vnc/", include("consoles.api.page_urls")),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[AllowAny]),

@@ -1,5 +1,5 @@
 """Policy actions of the compute servers API (registered from ComputeConfig.ready)."""
-from identity.policy import RULES, register
+from identity.services.policy import RULES, register
 
 # The seeds' itsec role quarantines (pauses, suspends, locks) instances in any project;
 # owners may still do it to their own.

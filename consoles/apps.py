@@ -8,6 +8,6 @@ class ConsolesConfig(AppConfig):
     def ready(self):
         from compute.api.server_actions import register_action
 
-        from .api import get_vnc_console_action
+        from consoles.api.views import get_vnc_console_action
 
         register_action("os-getVNCConsole", get_vnc_console_action)

@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 from compute.services.flavors import MAX_INT
 from identity.api.common import NAME_MAX_LENGTH
 from identity.models import NAME_VALIDATOR, Project, Role, User
-from identity.quotas import MAX_LIMIT, UNLIMITED
+from identity.services.quotas import MAX_LIMIT, UNLIMITED
 
 
 class ListSelect(forms.Select):

@@ -1,9 +1,9 @@
-"""The dashboard's request context: the same `identity.context.RequestContext` a token gives
+"""The dashboard's request context: the same `identity.services.context.RequestContext` a token gives
 the API, built from the Django session (user) and the project chosen in the switcher, so
-`identity.policy.enforce` applies exactly the API's rules."""
+`identity.services.policy.enforce` applies exactly the API's rules."""
 from cloudproj.middleware import current_request_id
-from identity import services as identity_services
-from identity.context import RequestContext, effective_roles
+from identity.services import accounts as identity_services
+from identity.services.context import RequestContext, effective_roles
 from identity.models import Project, RoleAssignment
 
 SESSION_PROJECT = "dashboard_project_id"

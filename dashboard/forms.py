@@ -4,7 +4,7 @@ from django import forms
 from compute.services import flavors as flavor_service
 from compute.services import hosts
 from compute.services import keypairs as keypair_service
-from images.services import visible_images
+from images.services.registry import visible_images
 from network.services.networks import visible_networks
 from secgroups.services.groups import ensure_default, groups_of_project
 

@@ -5,7 +5,7 @@ the `netadmin` role (in its project) or an admin; project readers and members se
 project's addresses. To let every project member do it, set e.g.
 POLICY_OVERRIDES = {"compute:floating_ips:create": "admin_or_owner", ...}.
 """
-from identity.policy import register
+from identity.services.policy import register
 
 register({
     "compute:floating_ip_pools:list": "any_authenticated",

@@ -8,8 +8,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Count
 
-from . import services
-from . import tokens as token_service
+from identity.services import accounts
+from identity.services import tokens as token_service
 from .models import Ec2Credential, Project, Quota, QuotaUsage, Reservation, Role, RoleAssignment, Token, User
 
 
@@ -116,7 +116,7 @@ class UserAdmin(DjangoUserAdmin):
         super().save_model(request, obj, form, change)
         # As `user create`: a user with a default project gets EC2 credentials there.
         if not change and obj.default_project_id and not obj.ec2_credentials.exists():
-            services.create_ec2_credential(obj, obj.default_project)
+            accounts.create_ec2_credential(obj, obj.default_project)
 
     @admin.display(description="global roles")
     def global_roles(self, obj):

@@ -180,7 +180,7 @@ class Reservation(models.Model):
 
 
 class LoginFailure(models.Model):
-    """Failed password logins of a user inside the current window (identity.lockout)."""
+    """Failed password logins of a user inside the current window (identity.services.lockout)."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="login_failure")
     failures = models.IntegerField(default=0)

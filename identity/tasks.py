@@ -1,7 +1,7 @@
-"""Periodic identity housekeeping (thin tasks; the work is in identity.quotas and .tokens)."""
+"""Periodic identity housekeeping (thin tasks; the work is in identity.services.quotas and .tokens)."""
 from celery import shared_task
 
-from . import quotas, tokens
+from identity.services import quotas, tokens
 
 
 @shared_task(name="identity.expire_quota_reservations")
@@ -19,6 +19,6 @@ def purge_expired_tokens() -> int:
 @shared_task(name="identity.refresh_quota_usages")
 def refresh_quota_usages() -> int:
     """Recount quota usage from the real resources; returns how many rows were fixed."""
-    from . import usage_refresh
+    from identity.services import usage_refresh
 
     return len(usage_refresh.refresh())

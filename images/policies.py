@@ -1,5 +1,5 @@
-"""Policy actions of the Image API (registered in identity.policy by the app's ready())."""
-from identity.policy import register
+"""Policy actions of the Image API (registered in identity.services.policy by the app's ready())."""
+from identity.services.policy import register
 
 register({
     "image:get_images": "any_authenticated",

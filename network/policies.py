@@ -1,5 +1,5 @@
 """Policy actions of the nova-network calls of the compute API."""
-from identity.policy import register
+from identity.services.policy import register
 
 register({
     "compute:networks:list": "any_authenticated",

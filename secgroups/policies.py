@@ -4,7 +4,7 @@ Project members manage their project's groups and rules (the operations guide: "
 members can edit the default rules for their group"); an operator who wants the seeds'
 stricter split sets e.g. POLICY_OVERRIDES = {"compute:security_group_rules:create": "netadmin"}.
 """
-from identity.policy import register
+from identity.services.policy import register
 
 register({
     "compute:security_groups:list": "project_reader_or_admin",

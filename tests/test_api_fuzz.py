@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from compute.services.flavors import ensure_default_flavors
 from images.models import Image
-from images.services import register_image
+from images.services.registry import register_image
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

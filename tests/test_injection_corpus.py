@@ -21,7 +21,7 @@ from compute.services.host_resources import build_spec
 from compute.virt import domain_xml
 from compute.virt.spec import clean_display_name
 from images.models import Image
-from images.services import register_image
+from images.services.registry import register_image
 from network.linux import dnsmasq
 from network.models import Network
 from network.services import fixed_ips
@@ -43,7 +43,7 @@ CORPUS = [
 
 @pytest.fixture(autouse=True)
 def unlimited_quotas(settings):
-    from identity.quotas import BUILTIN_DEFAULTS
+    from identity.services.quotas import BUILTIN_DEFAULTS
 
     settings.QUOTA_DEFAULTS = {name: -1 for name in {**BUILTIN_DEFAULTS, **settings.QUOTA_DEFAULTS}}
 

@@ -29,8 +29,8 @@ from django.urls import URLResolver, get_resolver, resolve
 from compute.services import flavors as flavor_services
 from compute.services import instances
 from conftest import TokenClient
-from identity import services as identity_services
-from identity import tokens
+from identity.services import accounts as identity_services
+from identity.services import tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -396,7 +396,7 @@ def world(make_account, admin_account, state_paths):
     from floating.services import ranges
     from identity.models import Ec2Credential, Role
     from images.models import Image
-    from images.services import register_image
+    from images.services.registry import register_image
     from network.services.networks import create_network
     from secgroups.services import groups as secgroup_services
     from secgroups.models import SecurityGroupRule

@@ -51,7 +51,7 @@ def test_instances_by_vm_state_count_live_rows(member_client, client, settings, 
     from compute.tests.test_servers_api import boot
     from compute.services.flavors import ensure_default_flavors
     from images.models import Image
-    from images.services import register_image
+    from images.services.registry import register_image
     import io
 
     settings.IMAGE_STORE_PATH = tmp_path / "store"

@@ -12,10 +12,10 @@ from cloudproj.celery import app
 from compute.models import Flavor, Instance
 from compute.tests.cloud_harness import Cloud, node_xml
 from compute.tests.real_guest import free_port
-from identity import quotas, services
+from identity.services import quotas, accounts
 from identity.models import Role
-from identity.tokens import issue_token
-from images.services import register_image
+from identity.services.tokens import issue_token
+from images.services.registry import register_image
 from network.services.networks import create_network
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -51,10 +51,10 @@ def json_lines(text: str) -> list[dict]:
 
 
 def test_the_request_id_of_a_post_servers_is_in_the_api_line_and_in_every_task_it_caused(cloud, tmp_path):
-    services.ensure_default_roles()
-    project = services.create_project("rid")
-    user = services.create_user("rid-user", "rid-pass", default_project=project)
-    services.assign_role(user, Role.objects.get(name="member"), project)
+    accounts.ensure_default_roles()
+    project = accounts.create_project("rid")
+    user = accounts.create_user("rid-user", "rid-pass", default_project=project)
+    accounts.assign_role(user, Role.objects.get(name="member"), project)
     quotas.set_quotas(project, {"instances": 5})
     Flavor.objects.create(flavorid="rid.nano", name="rid.nano", memory_mb=64, vcpus=1, root_gb=0)
     disk = tmp_path / "nano.raw"

@@ -100,7 +100,7 @@ def test_member_gets_404_for_another_projects_resources(world, path):
 @pytest.mark.parametrize("path", OTHER_PROJECT_RESOURCES)
 def test_the_owner_and_the_admin_can_see_them(world, path, admin_client, admin_account):
     from conftest import TokenClient
-    from identity import tokens
+    from identity.services import tokens
 
     token_b, _ = tokens.issue_token(world["user_b"], world["b"])
     assert TokenClient(token_b).get(fill(path, world, me=world["b"])).status_code == 200

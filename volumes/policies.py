@@ -1,6 +1,6 @@
 """Policy actions of the Block Storage API and of Compute's volume attachments: project
 members manage their project's volumes and snapshots, readers see them, admins all."""
-from identity.policy import register
+from identity.services.policy import register
 
 register({
     "volume:get_all": "project_reader_or_admin",

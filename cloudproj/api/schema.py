@@ -30,7 +30,7 @@ class JsonDocumentSchema(AutoSchema):
 
 
 class KeystoneTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "identity.authentication.KeystoneTokenAuthentication"
+    target_class = "identity.api.authentication.KeystoneTokenAuthentication"
     name = "keystoneToken"
 
     def get_security_definition(self, auto_schema):

@@ -2,7 +2,7 @@
 from rest_framework.response import Response
 
 from compute.services import hosts
-from identity.policy import enforce
+from identity.services.policy import enforce
 
 from .base import ComputeAPIView, isotime
 

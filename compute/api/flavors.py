@@ -5,7 +5,7 @@ from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
 from compute.services import flavors as svc
-from identity.policy import enforce
+from identity.services.policy import enforce
 
 from . import serializers
 from .base import FALSE_STRINGS, TRUE_STRINGS, ComputeAPIView, compute_base, parse_bool, parse_int

@@ -3,7 +3,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 
 from compute.services import hosts
-from identity.policy import enforce
+from identity.services.policy import enforce
 
 from . import serializers
 from .base import ComputeAPIView

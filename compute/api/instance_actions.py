@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from cloudproj.api.errors import NotFound
 from compute.services import actions, instances
-from identity.policy import authorize, enforce
+from identity.services.policy import authorize, enforce
 
 from .base import ComputeAPIView, isotime
 

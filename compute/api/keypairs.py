@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from cloudproj.api.errors import BadRequest, NotFound
 from compute.services import keypairs as svc
 from identity.models import User
-from identity.policy import enforce
+from identity.services.policy import enforce
 
 from .base import ComputeAPIView, isotime
 

@@ -7,7 +7,7 @@ else another project's id is a 403 (policy compute:limits:other_project), as in 
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
-from identity import policy, quotas
+from identity.services import policy, quotas
 
 from .base import ComputeAPIView, parse_bool
 from .quotas import get_project_or_404

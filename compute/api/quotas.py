@@ -1,7 +1,7 @@
 """Compute quota sets: /compute/v2.1/os-quota-sets/{project_id}[/defaults|/detail], and the
 defaults themselves: /compute/v2.1/os-quota-class-sets/default (admin).
 
-Who may see what (identity.policy):
+Who may see what (identity.services.policy):
 - show/detail: admins for any project; members and readers only for their own project.
   Another project's quota set is a 404 for non-admins, whether or not it exists, so
   existence is not disclosed; an admin asking for an unknown project gets 404 too.
@@ -23,7 +23,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest, NotFound, OverLimit
-from identity import policy, quotas
+from identity.services import policy, quotas
 from identity.models import Project
 
 from .base import ComputeAPIView

@@ -13,7 +13,7 @@ from datetime import timezone as dt_timezone
 
 from compute import states
 from compute.models import InstanceFault, Service
-from identity.policy import authorize
+from identity.services.policy import authorize
 from network.models import FixedIP
 
 from .base import compute_base, isotime, links

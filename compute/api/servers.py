@@ -24,8 +24,8 @@ from compute.services import flavors as flavor_service
 from compute.services import instances as instance_service
 from compute.services import operations
 from compute.services.exceptions import NotFound as ComputeNotFound
-from identity.policy import enforce
-from images import services as image_service
+from identity.services.policy import enforce
+from images.services import registry as image_service
 from network.models import FixedIP
 
 from .base import FALSE_STRINGS, TRUE_STRINGS, ComputeAPIView, compute_base, parse_bool, parse_int

@@ -3,7 +3,7 @@ from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest, NotFound
 from compute.services import hosts
-from identity.policy import enforce
+from identity.services.policy import enforce
 
 from . import serializers
 from .base import ComputeAPIView, parse_string

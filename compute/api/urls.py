@@ -58,7 +58,7 @@ urlpatterns = [
     path("v2.1/", include("network.api.compute_urls")),
     path("v2.1/", include("secgroups.api.compute_urls")),
     path("v2.1/", include("floating.api.compute_urls")),
-    path("v2.1/", include("consoles.api_urls")),
+    path("v2.1/", include("consoles.api.urls")),
     path("v2.1/", include("images.api.compute_urls")),
     path("v2.1/", include("volumes.api.compute_urls")),
 ]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from images import cache as image_cache
+from images.drivers import cache as image_cache
 from images.models import Image
 from network.models import Network
 from network.services import fixed_ips as fixed_ip_service

@@ -11,7 +11,7 @@ import threading
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from images import cache as image_cache
+from images.drivers import cache as image_cache
 
 from ..models import Instance
 

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from identity import quotas
+from identity.services import quotas
 
 from .. import states
 from ..models import Instance, KeyPair

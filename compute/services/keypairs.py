@@ -78,7 +78,7 @@ def generate_ssh_keypair() -> tuple[str, str]:
 def _check_quota(user, project) -> None:
     if project is None:
         return
-    from identity import quotas
+    from identity.services import quotas
 
     try:
         quotas.check_absolute(project, {"key_pairs": KeyPair.objects.filter(user=user).count() + 1})

@@ -16,7 +16,7 @@ import uuid as uuid_lib
 from django.db import transaction
 from django.utils import timezone
 
-from images import services as image_service
+from images.services import registry as image_service
 from images.models import Image
 
 from .. import rpc, states

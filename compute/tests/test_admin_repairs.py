@@ -8,7 +8,7 @@ from compute import states
 from compute.models import Claim, Instance, InstanceAction
 from compute.services import instances as instance_service
 from compute.tests.test_scheduler_helpers import make_host
-from identity import quotas
+from identity.services import quotas
 from network.models import FixedIP
 from network.services import fixed_ips
 from network.services.networks import create_network
@@ -122,7 +122,7 @@ def test_openstack_client_sets_state_and_force_deletes(osc, admin_account, setti
 
     from compute.services.flavors import ensure_default_flavors
     from images.models import Image
-    from images.services import register_image
+    from images.services.registry import register_image
 
     settings.IMAGE_STORE_PATH = tmp_path / "store"
     ensure_default_flavors()

@@ -7,7 +7,7 @@ from cloudproj.celery import app
 from compute import states
 from compute.models import Claim, ComputeNode, Flavor, Instance
 from compute.services import build, host_resources, instances, lifecycle
-from images.services import register_image
+from images.services.registry import register_image
 from network.models import FixedIP
 from network.services.networks import create_network
 

@@ -8,7 +8,8 @@ import pytest
 
 from compute.models import Instance
 from compute.services import image_cache
-from images import cache, services
+from images.drivers import cache
+from images.services import registry
 
 from .test_servers_api import boot, paths
 
@@ -17,7 +18,7 @@ OLD = 2 * 86400
 
 
 def _image(name):
-    return services.register_image(io.BytesIO(name.encode() * 1000), name, "raw", visibility="public")
+    return registry.register_image(io.BytesIO(name.encode() * 1000), name, "raw", visibility="public")
 
 
 def _age(path, seconds=OLD):

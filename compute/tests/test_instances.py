@@ -9,7 +9,7 @@ from compute.scheduler import NoValidHost, RequestSpec
 from compute.scheduler.claims import schedule_and_claim
 from compute.services import actions, instances
 from compute.services.exceptions import Conflict, Forbidden, Invalid, NotFound, OverQuota
-from identity import quotas
+from identity.services import quotas
 
 from .test_scheduler_helpers import Ctx, make_host, make_project_user
 
@@ -265,7 +265,7 @@ def test_retry_bookkeeping(ctx, tiny, settings):
 
 
 def test_deleting_the_owner_keeps_the_instance(ctx, tiny):
-    from identity import services as identity_services
+    from identity.services import accounts as identity_services
 
     (inst,) = instances.create_instances(ctx, "vm", tiny, IMAGE)
     user_id = ctx.user.id

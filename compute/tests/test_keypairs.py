@@ -6,7 +6,7 @@ import pytest
 from compute.models import KeyPair
 from compute.services import keypairs
 from compute.services.exceptions import Conflict, Invalid, NotFound, OverQuota
-from identity import quotas
+from identity.services import quotas
 
 from .test_scheduler_helpers import make_project_user
 

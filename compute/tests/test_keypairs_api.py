@@ -7,7 +7,7 @@ import pytest
 from conftest import TokenClient
 
 from compute.models import KeyPair
-from identity import quotas
+from identity.services import quotas
 
 URL = "/compute/v2.1/os-keypairs"
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$")

@@ -13,8 +13,8 @@ from compute import states
 from compute.models import Claim, ComputeNode, Flavor, Instance, InstanceActionEvent
 from compute.scheduler.claims import usage_from_claims
 from compute.services import actions, operations
-from identity import quotas
-from images.services import register_image
+from identity.services import quotas
+from images.services.registry import register_image
 from network.models import FixedIP
 from network.services import host as network_host
 from network.services.networks import create_network

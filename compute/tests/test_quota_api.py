@@ -1,7 +1,7 @@
 """Compute quota sets and limits as clients see them (/compute/v2.1)."""
 import pytest
 
-from identity import quotas
+from identity.services import quotas
 
 pytestmark = pytest.mark.django_db
 

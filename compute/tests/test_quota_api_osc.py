@@ -34,7 +34,7 @@ def test_quota_set_then_show_another_project(osc, admin_account, make_account):
     assert (shown["instances"], shown["cores"], shown["volumes"]) == (10, 20, 10)
 
 def test_quota_show_usage(osc, admin_account):
-    from identity import quotas
+    from identity.services import quotas
 
     quotas.commit(quotas.reserve(admin_account[1], {"instances": 2, "volumes": 1}))
     rows = {row["Resource"]: row for row in osc("quota", "show", "--usage")}
@@ -47,7 +47,7 @@ def test_member_cannot_set_quota(osc, admin_account, make_account):
     assert proc.returncode != 0
 
 def test_limits_show_absolute(osc, admin_account):
-    from identity import quotas
+    from identity.services import quotas
 
     quotas.set_quota(admin_account[1], "instances", 6)
     limits = {row["Name"]: row["Value"] for row in osc("limits", "show", "--absolute")}
@@ -61,7 +61,7 @@ def test_limits_show_absolute(osc, admin_account):
     assert limits["total_gigabytes_used"] == 0
 
 def test_limits_show_absolute_for_another_project(osc, admin_account, make_account):
-    from identity import quotas
+    from identity.services import quotas
 
     _, p2, _ = make_account("p2", "member")
     quotas.set_quotas(p2, {"cores": 3, "volumes": 2})

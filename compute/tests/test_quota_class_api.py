@@ -2,7 +2,7 @@
 the same store the dashboard's Default quotas page edits."""
 import pytest
 
-from identity import quotas
+from identity.services import quotas
 
 pytestmark = pytest.mark.django_db
 

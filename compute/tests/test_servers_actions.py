@@ -8,7 +8,7 @@ from compute.services import host_resources
 from compute.services import instances as instance_service
 from compute.services.operations import ACTION_TASK_STATES
 from conftest import TokenClient
-from identity import quotas
+from identity.services import quotas
 
 from .test_servers_api import API, boot, error, image, instance, other_client, paths, show
 

@@ -12,10 +12,10 @@ from compute.models import Instance
 from compute.services import instances as instance_service
 from compute.services.flavors import ensure_default_flavors
 from conftest import TokenClient
-from identity import quotas
+from identity.services import quotas
 from identity.models import Project
 from images.models import Image
-from images.services import register_image
+from images.services.registry import register_image
 from network.services import fixed_ips
 from network.services.networks import create_network
 

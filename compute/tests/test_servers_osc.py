@@ -10,7 +10,7 @@ from compute.models import Instance
 from compute.services import instances as instance_service
 from compute.services.flavors import ensure_default_flavors
 from images.models import Image
-from images.services import register_image
+from images.services.registry import register_image
 from network.services import fixed_ips
 from network.services.networks import create_network
 

@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from images import store
+from images.drivers import store
 from images.testimage import builder
 
 from .real_guest import http, real_guest_cloud

@@ -6,7 +6,7 @@ import pytest
 
 from compute import states
 from compute.services import host_resources, snapshots
-from images import store
+from images.drivers import store
 from images.models import Image
 
 from .test_servers_actions import act, make_active, server

@@ -9,7 +9,7 @@ a power cut. A paused, suspended or stopped guest is copied as it is.
 import logging
 from pathlib import Path
 
-from images import qemu_img
+from images.drivers import qemu_img
 
 from . import power_state as ps
 

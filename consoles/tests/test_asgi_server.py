@@ -14,7 +14,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from images import services
+from images.services import registry
 from images.models import Image
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,7 +42,7 @@ def _put(base: str, token: str, image_id, head: str, body_parts, shut=False) -> 
 @pytest.mark.parametrize("chunked", [False, True])
 def test_image_upload_streams_through_the_asgi_server(asgi_api, admin_account, chunked):
     data = bytes(range(256)) * 4096 * 3  # 3 MiB
-    image = services.create_image("asgi-upload", "raw", "bare", owner=admin_account[1])
+    image = registry.create_image("asgi-upload", "raw", "bare", owner=admin_account[1])
     if chunked:
         parts = [b"%x\r\n%s\r\n" % (len(data[i:i + 100000]), data[i:i + 100000]) for i in range(0, len(data), 100000)]
         answer = _put(asgi_api, admin_account[2], image.id, "Transfer-Encoding: chunked\r\n", [*parts, b"0\r\n\r\n"])
@@ -55,7 +55,7 @@ def test_image_upload_streams_through_the_asgi_server(asgi_api, admin_account, c
 
 
 def test_an_upload_cut_off_by_the_client_kills_the_image(asgi_api, admin_account):
-    image = services.create_image("asgi-cut", "raw", "bare", owner=admin_account[1])
+    image = registry.create_image("asgi-cut", "raw", "bare", owner=admin_account[1])
     _put(asgi_api, admin_account[2], image.id, f"Content-Length: {10 * 1024 * 1024}\r\n", [b"x" * 262144],
          shut=True)
     deadline = time.monotonic() + 30

@@ -4,7 +4,7 @@ refusals, another project's instance 404; the page says whether its token is liv
 live host and guest: test_console_browser.py.)"""
 import pytest
 
-from consoles import services
+from consoles.services import vnc
 from dashboard.tests.conftest import flavor, make_instance, member, other
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def test_another_projects_instance_is_404_and_get_is_not_allowed(member, other, 
 
 def test_the_console_page_needs_a_live_token_and_keeps_it_to_itself(client, member, make_instance):
     instance = make_instance(member["project"], member["user"], name="shown")
-    token = services.issue_token(instance, "host-a", "127.0.0.1", 5900)
+    token = vnc.issue_token(instance, "host-a", "127.0.0.1", 5900)
     page = client.get(f"/vnc/?token={token}")  # no login: the token is the credential
     assert page.status_code == 200
     html = page.content.decode()

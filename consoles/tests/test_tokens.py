@@ -12,7 +12,7 @@ from compute import states
 from compute.services import instances as instance_service
 from compute.tests.test_servers_actions import make_active
 from compute.tests.test_servers_api import boot, image, instance, paths
-from consoles import services
+from consoles.services import vnc
 from consoles.models import ConsoleAuthToken
 
 pytestmark = pytest.mark.django_db
@@ -26,27 +26,27 @@ def active(member_client, image):
 def test_only_the_sha256_of_a_token_is_stored_and_it_lives_console_token_ttl(active, settings):
     settings.CONSOLE_TOKEN_TTL = 120
     before = timezone.now()
-    token = services.issue_token(active, "vnc-host-a", "127.0.0.1", 5907)
+    token = vnc.issue_token(active, "vnc-host-a", "127.0.0.1", 5907)
     row = ConsoleAuthToken.objects.get()
     assert row.token_hash == hashlib.sha256(token.encode()).hexdigest() != token
     assert token not in str(list(ConsoleAuthToken.objects.values_list()))
     assert (row.instance_uuid, row.compute_host, row.host, row.port) == (active.uuid, "vnc-host-a", "127.0.0.1", 5907)
     assert before + timedelta(seconds=119) < row.expires_at <= timezone.now() + timedelta(seconds=120)
-    assert len(token) >= 40 and services.issue_token(active, "vnc-host-a", "127.0.0.1", 5907) != token
+    assert len(token) >= 40 and vnc.issue_token(active, "vnc-host-a", "127.0.0.1", 5907) != token
 
 
 @pytest.mark.parametrize("token", ["", None, "not-a-token", "x" * 300])
 def test_an_unknown_token_opens_nothing(active, token):
-    services.issue_token(active, "vnc-host-a", "127.0.0.1", 5907)
-    with pytest.raises(services.ConsoleDenied):
-        services.authorize(token)
+    vnc.issue_token(active, "vnc-host-a", "127.0.0.1", 5907)
+    with pytest.raises(vnc.ConsoleDenied):
+        vnc.authorize(token)
 
 
 def test_an_expired_token_is_refused_and_deleted_on_use(active):
-    token = services.issue_token(active, "vnc-host-a", "127.0.0.1", 5907)
+    token = vnc.issue_token(active, "vnc-host-a", "127.0.0.1", 5907)
     ConsoleAuthToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    with pytest.raises(services.ConsoleDenied, match="expired"):
-        services.authorize(token)
+    with pytest.raises(vnc.ConsoleDenied, match="expired"):
+        vnc.authorize(token)
     assert not ConsoleAuthToken.objects.exists()
 
 
@@ -56,24 +56,24 @@ def test_an_expired_token_is_refused_and_deleted_on_use(active):
     {"host": "vnc-host-b"},
 ])
 def test_a_token_of_an_instance_no_longer_active_on_its_host_is_refused(active, change):
-    token = services.issue_token(active, "vnc-host-a", "127.0.0.1", 5907)
+    token = vnc.issue_token(active, "vnc-host-a", "127.0.0.1", 5907)
     instance_service.update_state(active, **change)
-    with pytest.raises(services.ConsoleDenied, match="no longer ACTIVE on its host"):
-        services.authorize(token)
+    with pytest.raises(vnc.ConsoleDenied, match="no longer ACTIVE on its host"):
+        vnc.authorize(token)
 
 
 def test_a_token_of_a_deleted_instance_is_refused(active):
-    token = services.issue_token(active, "vnc-host-a", "127.0.0.1", 5907)
+    token = vnc.issue_token(active, "vnc-host-a", "127.0.0.1", 5907)
     instance_service.soft_delete(instance(active.uuid))
-    with pytest.raises(services.ConsoleDenied):
-        services.authorize(token)
+    with pytest.raises(vnc.ConsoleDenied):
+        vnc.authorize(token)
 
 
 def test_purge_removes_only_expired_tokens(active):
     from consoles.tasks import purge_expired_tokens
 
-    keep = services.issue_token(active, "vnc-host-a", "127.0.0.1", 5907)
-    services.issue_token(active, "vnc-host-a", "127.0.0.1", 5908)
+    keep = vnc.issue_token(active, "vnc-host-a", "127.0.0.1", 5907)
+    vnc.issue_token(active, "vnc-host-a", "127.0.0.1", 5908)
     ConsoleAuthToken.objects.filter(port=5908).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert purge_expired_tokens() == 1
     assert list(ConsoleAuthToken.objects.values_list("token_hash", flat=True)) == [

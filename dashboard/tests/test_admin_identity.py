@@ -2,7 +2,7 @@
 a default project and a role), per-project quotas and the default quotas."""
 from django.contrib.auth.hashers import identify_hasher
 
-from identity import quotas
+from identity.services import quotas
 from identity.models import Project, QuotaClass, QuotaUsage, RoleAssignment, User
 
 PROJECTS, USERS, DEFAULTS = "/dashboard/admin/projects/", "/dashboard/admin/users/", "/dashboard/admin/quotas/"

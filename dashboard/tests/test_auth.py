@@ -1,7 +1,7 @@
 """Logging in and out, the project switcher, and the same policy as the API."""
 from django.test import Client
 
-from identity import services
+from identity.services import accounts
 from identity.models import Role
 
 from .conftest import logged_in
@@ -28,7 +28,7 @@ def test_wrong_password_is_refused(make_account):
 
 
 def test_a_user_without_any_role_gets_a_clear_message(db):
-    services.create_user("lonely", "secret-pass")
+    accounts.create_user("lonely", "secret-pass")
     response = Client().post("/dashboard/login/", {"username": "lonely", "password": "secret-pass"})
     assert response.status_code == 401
     assert b"has no role in any project" in response.content
@@ -45,8 +45,8 @@ def test_login_overview_and_logout(member):
 
 
 def test_project_switcher_lists_the_users_projects_and_switches(member, roles):
-    second = services.create_project("second")
-    services.assign_role(member["user"], Role.objects.get(name="reader"), second)
+    second = accounts.create_project("second")
+    accounts.assign_role(member["user"], Role.objects.get(name="reader"), second)
     client = logged_in("demo-user")
     page = client.get("/dashboard/").content.decode()
     assert 'id="project-switch"' in page and ">second<" in page
@@ -62,7 +62,7 @@ def test_switching_to_a_project_without_a_role_is_refused(member, other):
 
 
 def test_a_revoked_role_takes_effect_without_logging_out(member, role):
-    services.remove_role(member["user"], role("member"), member["project"])
+    accounts.remove_role(member["user"], role("member"), member["project"])
     response = member["client"].get("/dashboard/instances/")
     assert response.status_code == 403 and b"no role in any project" in response.content
 
@@ -105,7 +105,7 @@ def test_an_unhandled_service_error_on_a_form_post_is_a_message_not_a_500(member
 
 
 def test_overview_charts_the_projects_own_quota_usage(member, other, make_instance):
-    from identity import quotas
+    from identity.services import quotas
 
     quotas.set_quotas(member["project"], {"instances": 4})
     quotas.commit(quotas.reserve(member["project"], {"instances": 3, "cores": 3, "ram": 768}))

@@ -4,7 +4,7 @@ and the admin pages stay usable on a phone-sized window. Screenshots: test-artif
 import pytest
 
 from compute.models import Flavor
-from identity import quotas
+from identity.services import quotas
 from identity.models import QuotaUsage, User
 
 from .browser import browser  # fixture

@@ -12,8 +12,8 @@ from django.utils import timezone
 from compute.models import Flavor, Instance, Service
 from compute.services import hosts
 from compute.tests.cloud_harness import Cloud, node_xml
-from identity import quotas
-from images.services import register_image
+from identity.services import quotas
+from images.services.registry import register_image
 from network.services.networks import create_network
 
 from .browser import browser  # fixture
@@ -111,11 +111,11 @@ def test_launch_watch_the_row_turn_active_without_reloading_then_delete(browser,
     settings.DASHBOARD_POLL_SECONDS = 0.5
     from floating.linux import nat
     from floating.services import ranges
-    from identity import services
+    from identity.services import accounts
     from identity.models import Role
 
     user, project, _token = make_account("demo", "member", username="demo-user")
-    services.assign_role(user, Role.objects.get(name="netadmin"), project)
+    accounts.assign_role(user, Role.objects.get(name="netadmin"), project)
     ranges.create_range(FLOATING_RANGE, pool="nova", interface=PUBLIC)
     quotas.set_quotas(project, {"instances": 5, "cores": 10, "ram": 262144})
     Flavor.objects.create(flavorid="e2e.tiny", name="e2e.tiny", memory_mb=256, vcpus=1, root_gb=0)

@@ -13,10 +13,10 @@ from .conftest import logged_in
 
 @pytest.fixture
 def netadmin(make_account, role):
-    from identity import services
+    from identity.services import accounts
 
     user, project, _token = make_account("demo", "member", username="demo-net")
-    services.assign_role(user, role("netadmin"), project)
+    accounts.assign_role(user, role("netadmin"), project)
     return {"user": user, "project": project, "client": logged_in("demo-net")}
 
 

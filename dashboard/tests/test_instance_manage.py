@@ -6,7 +6,7 @@ import pytest
 from compute.models import Instance, Service
 from compute.services import hosts
 from images.models import Image
-from images.services import register_image
+from images.services.registry import register_image
 
 
 @pytest.fixture

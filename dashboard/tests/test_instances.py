@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from compute.models import Instance, Service
 from compute.services import hosts
-from identity import quotas
-from images.services import register_image
+from identity.services import quotas
+from images.services.registry import register_image
 from network.models import FixedIP
 from network.services.networks import create_network
 

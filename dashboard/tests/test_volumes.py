@@ -3,7 +3,7 @@ refusals, snapshots list and delete. No agent runs here: like volumes/tests/test
 the tests do the volume host's part by calling volumes.services.host with the file driver."""
 from django.utils import timezone
 
-from identity import quotas
+from identity.services import quotas
 from volumes.models import Snapshot, Volume, VolumeAttachment
 from volumes.services import host as volume_host
 from volumes.tests.test_volumes_api import HOST, volume_host_a  # fixture: a volume host, file driver

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 from compute.models import is_up
 from compute.services import hosts
 from compute.services.exceptions import ComputeError
-from identity.policy import enforce
+from identity.services.policy import enforce
 
 from .common import dashboard_view, error_message
 

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from compute.models import Flavor
 from compute.services import flavors as flavor_service
 from identity.models import Project
-from identity.policy import enforce
+from identity.services.policy import enforce
 
 from ..admin_forms import FlavorAccessForm, FlavorCreateForm
 from .admin_common import submitted

@@ -1,14 +1,14 @@
 """Admin panels: projects (create, enable/disable, roles of users on them) and users (create
 with a password hashed by Django's hashers, a default project and a first role), through
-identity.services as the Keystone-compatible API and `./manage.py project|user|role` use it."""
+identity.services.accounts as the Keystone-compatible API and `./manage.py project|user|role` use it."""
 from django.contrib import messages
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from identity import services as identity_services
+from identity.services import accounts as identity_services
 from identity.models import Project, RoleAssignment, User
-from identity.policy import enforce
+from identity.services.policy import enforce
 
 from ..admin_forms import ProjectCreateForm, RoleAssignmentForm, UserCreateForm
 from .admin_common import submitted

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from compute.services.exceptions import ComputeError
 from floating.services import ranges
-from identity.policy import enforce
+from identity.services.policy import enforce
 from network.models import Network
 from network.services import networks as network_service
 from network.services import vlan as vlan_service

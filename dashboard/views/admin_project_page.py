@@ -3,7 +3,7 @@ the forms that change them. The projects panel shows it; the quota form shows it
 its errors."""
 from django.shortcuts import render
 
-from identity import quotas
+from identity.services import quotas
 from identity.models import RoleAssignment
 
 from ..admin_forms import QuotaLimitsForm, RoleAssignmentForm

@@ -1,12 +1,12 @@
 """Admin panels: a project's quotas (usage against limit, edit limits: not below what the
 project uses, as PUT os-quota-sets refuses) and the default quotas every project starts from
-(os-quota-class-sets/default), through identity.quotas."""
+(os-quota-class-sets/default), through identity.services.quotas."""
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from identity import quotas
+from identity.services import quotas
 from identity.models import Project
-from identity.policy import enforce
+from identity.services.policy import enforce
 
 from ..admin_forms import QuotaLimitsForm
 from .admin_common import submitted

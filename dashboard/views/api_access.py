@@ -5,9 +5,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from identity import client_config, ec2_credentials
-from identity.catalog import base_url, service_catalog
-from identity.policy import enforce
+from identity.services import client_config, ec2_credentials
+from identity.services.catalog import base_url, service_catalog
+from identity.services.policy import enforce
 
 from .common import dashboard_view
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from identity import lockout, quotas
+from identity.services import lockout, quotas
 from identity.models import User
 
 from ..context import SESSION_PROJECT, choose_project, has_any_role, projects_for

@@ -9,7 +9,7 @@ from compute.models import Instance
 from compute.services import instances as instance_service
 from compute.services.exceptions import ComputeError
 from floating.services import addresses, ranges
-from identity.policy import authorize, enforce
+from identity.services.policy import authorize, enforce
 
 from .common import dashboard_view, error_message
 from .instances import target

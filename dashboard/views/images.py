@@ -1,5 +1,5 @@
 """Images of the project: list (own, public, shared with it), upload (streamed to the image
-store through images.services.upload, the Image API's path: size cap and qemu-img checks),
+store through images.services.registry.upload, the Image API's path: size cap and qemu-img checks),
 edit name / visibility / properties, delete, and launch from an image. Policy: the Image
 API's rules (images/policies.py), checked through images.api.common.check."""
 from django.conf import settings
@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from identity.policy import authorize, enforce
-from images import services
+from identity.services.policy import authorize, enforce
+from images.services import registry
 from images.api.common import check
 from images.models import Image
 
@@ -44,8 +44,8 @@ def _may_publicize(ctx) -> bool:
 
 def _image(ctx, image_id) -> Image:
     try:
-        return services.get_visible(image_id, ctx.project_id, ctx.is_admin)
-    except services.ImageNotFound as exc:
+        return registry.get_visible(image_id, ctx.project_id, ctx.is_admin)
+    except registry.ImageNotFound as exc:
         raise Http404(exc.message) from None
 
 
@@ -53,7 +53,7 @@ def _image(ctx, image_id) -> Image:
 def image_list(request):
     ctx = request.ctx
     enforce(ctx, "image:get_images", {"project_id": ctx.project_id})
-    images = (services.visible_images(ctx.project_id, False).exclude(status=Image.DELETED)
+    images = (registry.visible_images(ctx.project_id, False).exclude(status=Image.DELETED)
               .order_by("name", "id"))
     context = {"images": images, "upload_form": ImageUploadForm(may_publicize=_may_publicize(ctx)),
                "may_upload": authorize(ctx, "image:add_image", {"project_id": ctx.project_id})}
@@ -91,19 +91,19 @@ def _create_with_data(ctx, data) -> str | None:
     """Create the image and store its data; on any refusal nothing is left (the killed image
     is deleted). Returns the reason of a refusal, or None."""
     try:
-        image = services.create_image(
+        image = registry.create_image(
             data["name"], data["disk_format"], data["container_format"], owner=ctx.project,
             visibility=data["visibility"], min_disk=data["min_disk"] or 0, min_ram=data["min_ram"] or 0)
-    except services.ImageError as exc:
+    except registry.ImageError as exc:
         return exc.message
     try:
         with data["file"].open("rb") as source:
-            services.upload(image, source)
-    except services.ImageError as exc:
-        services.delete_image(image)
+            registry.upload(image, source)
+    except registry.ImageError as exc:
+        registry.delete_image(image)
         return exc.message
     except OSError as exc:
-        services.delete_image(image)
+        registry.delete_image(image)
         return f"The upload did not complete: {exc}"
     return None
 
@@ -119,8 +119,8 @@ def image_edit(request, image_id):
                          current_visibility=image.visibility)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_image(image, _patch(image, form.cleaned_data))
-        except services.ImageError as exc:
+            registry.update_image(image, _patch(image, form.cleaned_data))
+        except registry.ImageError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, f"Image {form.cleaned_data['name'] or image.id} updated.")
@@ -155,8 +155,8 @@ def image_delete(request, image_id):
     image = _image(ctx, image_id)
     check(ctx, "image:delete_image", image)
     try:
-        services.delete_image(image)
-    except services.ImageError as exc:
+        registry.delete_image(image)
+    except registry.ImageError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Image {image.name or image.id} deleted.")

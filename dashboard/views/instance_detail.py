@@ -9,8 +9,8 @@ from compute.services import actions as action_service
 from compute.services import instances as instance_service
 from compute.services import operations
 from compute.services.exceptions import ComputeError
-from identity.policy import authorize, enforce
-from images.services import visible_images
+from identity.services.policy import authorize, enforce
+from images.services.registry import visible_images
 from secgroups.services.groups import groups_of_project
 from volumes.services import attachments
 from volumes.services.volumes import volumes_for

@@ -10,7 +10,7 @@ from compute.api.servers import find_image
 from compute.services import instances as instance_service
 from compute.services import operations, snapshots
 from compute.services.exceptions import ComputeError, Invalid
-from identity.policy import enforce
+from identity.services.policy import enforce
 from secgroups.services import membership
 from volumes.services import attachments
 

@@ -17,7 +17,7 @@ from compute.models import Instance
 from compute.services import instances as instance_service
 from compute.services import operations
 from compute.services.exceptions import ComputeError
-from identity.policy import enforce
+from identity.services.policy import enforce
 from rest_framework.exceptions import APIException
 
 from ..tables import build_rows

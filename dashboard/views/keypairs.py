@@ -9,7 +9,7 @@ from rest_framework.exceptions import APIException
 
 from compute.services import keypairs as keypair_service
 from compute.services.exceptions import ComputeError
-from identity.policy import enforce
+from identity.services.policy import enforce
 
 from ..forms import KeypairCreateForm, KeypairImportForm
 from .common import dashboard_view, error_message, error_page

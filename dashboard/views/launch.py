@@ -10,7 +10,7 @@ from compute.api.servers import find_image
 from compute.services import flavors as flavor_service
 from compute.services import operations
 from compute.services.exceptions import ComputeError
-from identity.policy import enforce
+from identity.services.policy import enforce
 
 from ..forms import LaunchForm
 from .auth import quota_charts

@@ -5,7 +5,7 @@ from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from identity.policy import enforce
+from identity.services.policy import enforce
 from secgroups.services import SecurityGroupError, SecurityGroupNotFound, groups, rules
 
 from ..project_forms import RuleForm, SecurityGroupForm

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from compute.services import usage
-from identity.policy import authorize, enforce
+from identity.services.policy import authorize, enforce
 
 from ..project_forms import UsageForm
 from .common import dashboard_view

@@ -4,10 +4,10 @@ from django.views.decorators.http import require_POST
 
 from compute.services import instances as instance_service
 from compute.services.exceptions import ComputeError
-from consoles import services as console_service
-from consoles.api import POLICY
-from identity.catalog import base_url
-from identity.policy import enforce
+from consoles.services import vnc as console_service
+from consoles.api.views import POLICY
+from identity.services.catalog import base_url
+from identity.services.policy import enforce
 
 from .common import dashboard_view, error_page
 from .instances import target

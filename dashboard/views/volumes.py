@@ -10,7 +10,7 @@ from rest_framework.exceptions import APIException
 from compute.models import Instance
 from compute.services import instances as instance_service
 from compute.services.exceptions import ComputeError
-from identity.policy import enforce
+from identity.services.policy import enforce
 from volumes import states
 from volumes.models import VolumeAttachment
 from volumes.services import attachments, snapshots, volumes

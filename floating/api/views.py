@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from cloudproj.api.errors import BadRequest
 from cloudproj.api.parsers import StrictJSONParser
 from compute.api.base import ComputeAPIView
-from identity.policy import enforce
+from identity.services.policy import enforce
 
 from ..services import addresses, ranges
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from cloudproj.celery import app, host_queue
 from compute import states
 from compute.models import Instance
-from identity import quotas
+from identity.services import quotas
 from network.models import FixedIP
 from network.services.host import serving_host
 

@@ -5,7 +5,7 @@ import pytest
 
 from compute.models import Instance
 from floating.models import FloatingIP
-from identity import quotas
+from identity.services import quotas
 from network.models import FixedIP
 
 from .conftest import API, HOST, act, boot_placed, error

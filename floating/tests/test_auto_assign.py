@@ -6,7 +6,7 @@ import pytest
 from compute.services import host_hooks
 from floating.models import FloatingIP
 from floating.services import addresses, auto_assign
-from identity import quotas
+from identity.services import quotas
 
 from .conftest import API, HOST, boot_placed
 from .test_api import sent, synced  # the broker-capturing fixture

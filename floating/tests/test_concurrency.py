@@ -6,7 +6,7 @@ import pytest
 
 from floating.models import FloatingIP
 from floating.services import FloatingOverQuota, NoMoreFloatingIps, addresses, ranges
-from identity import quotas, services
+from identity.services import quotas, accounts
 from network.tests.test_concurrency import run_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,7 +18,7 @@ def ctx_of(project):
 
 def test_an_address_is_never_handed_out_twice():
     ranges.create_range("203.0.113.0/28", pool="race")  # 14 addresses
-    projects = [services.create_project(f"race{i}") for i in range(20)]
+    projects = [accounts.create_project(f"race{i}") for i in range(20)]
     results, errors = run_threads(20, lambda i: addresses.allocate(ctx_of(projects[i]), "race"))
     got = [row.address for row in results if row is not None]
     assert len(got) == 14 and len(set(got)) == 14
@@ -32,7 +32,7 @@ def test_an_address_is_never_handed_out_twice():
 
 def test_the_quota_holds_under_concurrency():
     ranges.create_range("203.0.113.0/27", pool="race")
-    project = services.create_project("greedy")
+    project = accounts.create_project("greedy")
     quotas.set_quota(project, "floating_ips", 5)
     results, errors = run_threads(16, lambda i: addresses.allocate(ctx_of(project), "race"))
     assert len([r for r in results if r is not None]) == 5

@@ -17,7 +17,7 @@ from floating.linux import nat
 from floating.models import FloatingIP
 from floating.services import host as host_service
 from floating.services import ranges
-from identity import services as identity_services
+from identity.services import accounts as identity_services
 from network.linux import bridge as linux_bridge
 from network.linux.validate import InvalidValue
 from network.models import FixedIP

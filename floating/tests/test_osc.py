@@ -8,7 +8,7 @@ from compute import states
 from compute.models import Instance
 from compute.services import instances as instance_service
 from floating.services import ranges
-from identity import quotas
+from identity.services import quotas
 from identity.models import Project
 from network.services import fixed_ips, networks
 

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from cloudproj.api.errors import BadRequest, Conflict, NotFound
 
-from .. import catalog, services
+from identity.services import catalog, accounts
 from ..models import NAME_VALIDATOR, Project, Role, User
 
 NAME_MAX_LENGTH = 64
@@ -92,7 +92,7 @@ def checked_domain_id(value, field: str = "domain_id") -> None:
 def duplicate_to_conflict(func, *args, **kwargs):
     try:
         return func(*args, **kwargs)
-    except services.Duplicate as exc:
+    except accounts.Duplicate as exc:
         raise Conflict(str(exc)) from None
 
 

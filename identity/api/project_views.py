@@ -4,9 +4,9 @@ from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest, NotFound
 
-from .. import services
+from identity.services import accounts
 from ..models import Project
-from ..policy import check_owner, enforce
+from identity.services.policy import check_owner, enforce
 from .bodies import domain_body, project_body
 from .common import (
     IdentityView,
@@ -64,7 +64,7 @@ class ProjectListView(IdentityView):
         if "name" not in ref:
             raise BadRequest("Invalid input for field 'name': 'name' is a required property.")
         changes = _project_changes(ref)
-        project = duplicate_to_conflict(services.create_project, **changes)
+        project = duplicate_to_conflict(accounts.create_project, **changes)
         return Response({"project": project_body(project, self.v3_url())}, status=201)
 
 
@@ -83,7 +83,7 @@ class ProjectDetailView(IdentityView):
         enforce(self.ctx, "identity:update_project", {"project_id": project_id})
         project = get_project(project_id)
         changes = _project_changes(self.body_object("project"))
-        project = duplicate_to_conflict(services.update_project, project, **changes)
+        project = duplicate_to_conflict(accounts.update_project, project, **changes)
         return Response({"project": project_body(project, self.v3_url())})
 
     def delete(self, request, project_id):

@@ -3,9 +3,9 @@ from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest, NotFound
 
-from .. import services
+from identity.services import accounts
 from ..models import Role, RoleAssignment
-from ..policy import enforce
+from identity.services.policy import enforce
 from .bodies import role_assignment_body, role_body
 from .common import (
     IdentityView,
@@ -46,7 +46,7 @@ class RoleListView(IdentityView):
         ref = self.body_object("role")
         if "name" not in ref:
             raise BadRequest("Invalid input for field 'name': 'name' is a required property.")
-        role = duplicate_to_conflict(services.save_role, Role(), **_role_changes(ref))
+        role = duplicate_to_conflict(accounts.save_role, Role(), **_role_changes(ref))
         return Response({"role": role_body(role, self.v3_url())}, status=201)
 
 
@@ -58,7 +58,7 @@ class RoleDetailView(IdentityView):
     def patch(self, request, role_id):
         enforce(self.ctx, "identity:update_role")
         role = get_role(role_id)
-        role = duplicate_to_conflict(services.save_role, role, **_role_changes(self.body_object("role")))
+        role = duplicate_to_conflict(accounts.save_role, role, **_role_changes(self.body_object("role")))
         return Response({"role": role_body(role, self.v3_url())})
 
     def delete(self, request, role_id):
@@ -84,7 +84,7 @@ class ProjectUserRoleGrantView(IdentityView):
 
     def put(self, request, project_id, user_id, role_id):
         project, user, role = self._grant("identity:create_grant", project_id, user_id, role_id)
-        services.assign_role(user, role, project)
+        accounts.assign_role(user, role, project)
         return Response(status=204)
 
     def get(self, request, project_id, user_id, role_id):
@@ -97,7 +97,7 @@ class ProjectUserRoleGrantView(IdentityView):
 
     def delete(self, request, project_id, user_id, role_id):
         project, user, role = self._grant("identity:revoke_grant", project_id, user_id, role_id)
-        if not services.remove_role(user, role, project):
+        if not accounts.remove_role(user, role, project):
             raise NotFound(f"Could not find role assignment with role: {role_id}, user: {user_id}.")
         return Response(status=204)
 

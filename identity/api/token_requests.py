@@ -12,7 +12,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from cloudproj.api.errors import BadRequest, Unauthorized
 
-from .. import catalog, lockout, services, tokens
+from identity.services import catalog, lockout, accounts, tokens
 from ..models import Project, User
 from .bodies import DOMAIN_REF
 from .common import isotime
@@ -81,7 +81,7 @@ def _parent_token(token_id) -> "tokens.Token":
 
 
 def _scoped_project(user: User, project: Project | None) -> Project:
-    if project is None or not project.enabled or not services.roles_on_project(user, project):
+    if project is None or not project.enabled or not accounts.roles_on_project(user, project):
         raise Unauthorized(AUTH_FAILED)
     return project
 
@@ -176,7 +176,7 @@ def v3_token_body(token, base_url: str, include_catalog: bool = True) -> dict:
         "catalog": [],
     }
     if project is not None:
-        body["roles"] = [{"id": r.id, "name": r.name} for r in services.roles_on_project(user, project)]
+        body["roles"] = [{"id": r.id, "name": r.name} for r in accounts.roles_on_project(user, project)]
         body["project"] = {"id": project.id, "name": project.name, "domain": dict(DOMAIN_REF)}
         if include_catalog:
             body["catalog"] = catalog.service_catalog(base_url, project.id)
@@ -191,7 +191,7 @@ def _v2_time(value) -> str:
 
 def v2_access_body(token_id: str, token, base_url: str) -> dict:
     user, project = token.user, token.project
-    roles = services.roles_on_project(user, project) if project is not None else []
+    roles = accounts.roles_on_project(user, project) if project is not None else []
     token_body = {
         "id": token_id,
         "expires": _v2_time(token.expires_at),

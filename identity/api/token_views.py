@@ -6,8 +6,8 @@ from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest, Forbidden, NotFound
 
-from .. import catalog, services, tokens
-from ..policy import enforce
+from identity.services import catalog, accounts, tokens
+from identity.services.policy import enforce
 from . import token_requests
 from .bodies import project_body
 from .common import IdentityView
@@ -123,7 +123,7 @@ class AuthCatalogView(IdentityView):
 
 class AuthProjectsView(IdentityView):
     def get(self, request):
-        projects = services.projects_of_user(self.ctx.user)
+        projects = accounts.projects_of_user(self.ctx.user)
         return Response(
             {"projects": [project_body(p, self.v3_url()) for p in projects], "links": self.collection_links()}
         )

@@ -3,9 +3,9 @@ from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest, Forbidden, NotFound, Unauthorized
 
-from .. import services
+from identity.services import accounts
 from ..models import Ec2Credential, Project, User
-from ..policy import enforce
+from identity.services.policy import enforce
 from .bodies import ec2_credential_body, project_body, user_body
 from .common import (
     IdentityView,
@@ -33,7 +33,7 @@ def _checked_password(value) -> str | None:
 
 
 def _user_changes(ref: dict) -> dict:
-    """The user fields a create/update body sets (services.update_user names); extras ignored."""
+    """The user fields a create/update body sets (accounts.update_user names); extras ignored."""
     changes = {}
     if "name" in ref:
         changes["name"] = checked_name(ref["name"])
@@ -79,7 +79,7 @@ class UserListView(IdentityView):
             raise BadRequest("Invalid input for field 'name': 'name' is a required property.")
         changes = _user_changes(ref)
         user = duplicate_to_conflict(
-            services.create_user,
+            accounts.create_user,
             changes["name"],
             changes.get("password"),
             default_project=changes.get("default_project"),
@@ -99,12 +99,12 @@ class UserDetailView(IdentityView):
         enforce(self.ctx, "identity:update_user", {"user_id": user_id})
         user = get_user(user_id)
         changes = _user_changes(self.body_object("user"))
-        user = duplicate_to_conflict(services.update_user, user, **changes)
+        user = duplicate_to_conflict(accounts.update_user, user, **changes)
         return Response({"user": user_body(user, self.v3_url())})
 
     def delete(self, request, user_id):
         enforce(self.ctx, "identity:delete_user", {"user_id": user_id})
-        delete_or_conflict(get_user(user_id), "user", services.delete_user)
+        delete_or_conflict(get_user(user_id), "user", accounts.delete_user)
         return Response(status=204)
 
 
@@ -119,16 +119,16 @@ class UserPasswordView(IdentityView):
         original = ref.get("original_password")
         if not password:
             raise BadRequest("Invalid input for field 'password': a new password is required.")
-        if not isinstance(original, str) or not services.check_password(user, original):
+        if not isinstance(original, str) or not accounts.check_password(user, original):
             raise Unauthorized("The original password is wrong.")
-        services.update_user(user, password=password)
+        accounts.update_user(user, password=password)
         return Response(status=204)
 
 
 class UserProjectsView(IdentityView):
     def get(self, request, user_id):
         enforce(self.ctx, "identity:list_user_projects", {"user_id": user_id})
-        projects = services.projects_of_user(get_user(user_id))
+        projects = accounts.projects_of_user(get_user(user_id))
         body = [project_body(p, self.v3_url()) for p in projects]
         return Response({"projects": body, "links": self.collection_links()})
 
@@ -147,9 +147,9 @@ class Ec2CredentialListView(IdentityView):
         if not isinstance(project_id, str) or not project_id:
             raise BadRequest("Invalid input for field 'tenant_id': a project id is required.")
         project = get_project(project_id)
-        if not self.ctx.is_admin and not services.roles_on_project(user, project):
+        if not self.ctx.is_admin and not accounts.roles_on_project(user, project):
             raise Forbidden("The user has no role on that project.")
-        credential = services.create_ec2_credential(user, project)
+        credential = accounts.create_ec2_credential(user, project)
         return Response({"credential": ec2_credential_body(credential, self.v3_url())}, status=201)
 
 

@@ -4,8 +4,8 @@ import shlex
 from django.core.management.base import CommandError
 from django.db.models import Q
 
-from identity import services
-from identity.context import ADMIN_ROLES
+from identity.services import accounts
+from identity.services.context import ADMIN_ROLES
 from identity.models import Ec2Credential, Project, Role, RoleAssignment, User
 
 
@@ -25,7 +25,7 @@ def get_user(name_or_id: str) -> User:
 
 def get_role(name: str) -> Role:
     """A role by name; an unknown one is an error that lists the valid names."""
-    services.ensure_default_roles()
+    accounts.ensure_default_roles()
     role = Role.objects.filter(Q(name=name) | Q(id=name)).first()
     if role is None:
         valid = ", ".join(Role.objects.order_by("name").values_list("name", flat=True))
@@ -51,7 +51,7 @@ def ec2_credential(user: User, project: Project, create: bool = True) -> tuple[E
         return credential, False
     if not can_use_project(user, project):
         raise CommandError(f"User {user.username!r} has no role in project {project.name!r}.")
-    return services.create_ec2_credential(user, project), True
+    return accounts.create_ec2_credential(user, project), True
 
 
 def ec2_exports(credential: Ec2Credential) -> list[str]:

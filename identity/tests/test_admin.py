@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from identity import services, tokens
+from identity.services import accounts, tokens
 from identity.models import (
     Ec2Credential,
     Project,
@@ -28,10 +28,10 @@ def site(client, roles):
     """A logged-in superuser client and one object of every identity model."""
     root = User.objects.create_superuser("root", "root@example.com", "root-pass")
     client.force_login(root)
-    project = services.create_project("searchable-project", description="for the admin", manager=root)
-    user = services.create_user("alice", "alice-pass", default_project=project, email="alice@example.com")
-    services.assign_role(user, roles["member"], project)
-    services.assign_role(user, roles["netadmin"])
+    project = accounts.create_project("searchable-project", description="for the admin", manager=root)
+    user = accounts.create_user("alice", "alice-pass", default_project=project, email="alice@example.com")
+    accounts.assign_role(user, roles["member"], project)
+    accounts.assign_role(user, roles["netadmin"])
     _, token = tokens.issue_token(user, project)
     quota = Quota.objects.create(project=project, resource="instances", hard_limit=5)
     usage = QuotaUsage.objects.create(project=project, resource="instances", in_use=1, reserved=1)

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from identity import services
+from identity.services import accounts
 from identity.models import Ec2Credential, Project, RoleAssignment, User
 
 pytestmark = pytest.mark.django_db
@@ -38,12 +38,12 @@ def exports_of(output: str) -> dict:
 
 @pytest.fixture
 def john(roles):
-    return services.create_user("john", "john-pass")
+    return accounts.create_user("john", "john-pass")
 
 
 @pytest.fixture
 def john_project(john):
-    return services.create_project("john_project", manager=john)
+    return accounts.create_project("john_project", manager=john)
 
 
 # --- project --------------------------------------------------------------------------------
@@ -69,7 +69,7 @@ def test_project_create_errors(john_project):
 
 
 def test_project_list_and_filter_by_user(john_project, roles):
-    services.create_project("lonely")
+    accounts.create_project("lonely")
     out = run("project", "list")
     assert "john_project" in out and "lonely" in out
     filtered = run("project", "list", "--user", "john")
@@ -77,7 +77,7 @@ def test_project_list_and_filter_by_user(john_project, roles):
 
 
 def test_project_delete_removes_its_identity_rows(john_project, john):
-    services.create_ec2_credential(john, john_project)
+    accounts.create_ec2_credential(john, john_project)
     run("project", "delete", "john_project")
     assert not Project.objects.filter(name="john_project").exists()
     assert not Ec2Credential.objects.filter(user=john).exists()
@@ -86,21 +86,21 @@ def test_project_delete_removes_its_identity_rows(john_project, john):
 
 
 def test_project_quota_show_and_set(john_project):
-    pytest.importorskip("identity.quotas")
+    pytest.importorskip("identity.services.quotas")
     out = run("project", "quota", "john_project")
     assert "instances" in out and "cores" in out
     out = run("project", "quota", "john_project", "instances", "20")
     assert [line.split() for line in out.splitlines() if line.startswith("instances")] == [["instances", "20"]]
     out = run("project", "quota", "john_project", "cores", "unlimited")
     assert ["cores", "unlimited"] in [line.split() for line in out.splitlines()]
-    from identity import quotas
+    from identity.services import quotas
 
     assert quotas.get_quotas(john_project)["instances"] == 20
     assert quotas.get_quotas(john_project)["cores"] == -1
 
 
 def test_project_quota_errors(john_project):
-    pytest.importorskip("identity.quotas")
+    pytest.importorskip("identity.services.quotas")
     assert "bogus" in fails("project", "quota", "john_project", "bogus", "3")
     assert "whole number" in fails("project", "quota", "john_project", "instances", "lots")
     assert "Give a value" in fails("project", "quota", "john_project", "instances")
@@ -141,7 +141,7 @@ def test_project_environment_default_filename_and_stdout(john_project, tmp_path,
 
 
 def test_project_environment_needs_a_member(john_project, roles):
-    services.create_user("stranger", "x")
+    accounts.create_user("stranger", "x")
     assert "has no role in project" in fails("project", "environment", "john_project", "stranger", "-")
     assert "User 'ghost' not found" in fails("project", "environment", "john_project", "ghost", "-")
 
@@ -227,7 +227,7 @@ def test_role_errors(john_project):
 
 
 def test_role_remove_and_list(john_project, john):
-    services.create_user("ken", "pw")
+    accounts.create_user("ken", "pw")
     run("role", "add", "ken", "member", "john_project")
     run("role", "add", "ken", "itsec")
     rows = [line.split() for line in run("role", "list").splitlines()[1:]]

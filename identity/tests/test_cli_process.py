@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from identity import services
+from identity.services import accounts
 from identity.models import Ec2Credential, Project
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -65,10 +65,10 @@ def test_help_of_every_category():
 
 
 def test_unknown_names_fail_with_one_line(roles):
-    services.create_project("demo")
+    accounts.create_project("demo")
     assert_one_line_error(manage("role", "add", "nobody", "member"), "CommandError", "User 'nobody' not found")
     assert_one_line_error(manage("project", "delete", "nope"), "Project 'nope' not found")
-    services.create_user("john", "pw")
+    accounts.create_user("john", "pw")
     assert_one_line_error(manage("role", "add", "john", "wizard"), "Unknown role 'wizard'", "netadmin")
     assert_one_line_error(manage("role", "add", "john", "projectmanager", "demo"), "projectmanager")
 
@@ -92,7 +92,7 @@ def test_bad_arguments_exit_non_zero():
 
 
 def test_user_create_output_can_be_evaluated(roles):
-    services.create_project("john_project")
+    accounts.create_project("john_project")
     proc = manage(
         shell='eval "$(MANAGE user create john --project john_project)" && echo "$EC2_ACCESS_KEY $EC2_SECRET_KEY"'
     )

@@ -2,7 +2,7 @@
 import pytest
 
 from conftest import TokenClient
-from identity import services
+from identity.services import accounts
 from identity.models import Ec2Credential, RoleAssignment, User
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +87,7 @@ def test_duplicate_project_name_is_409(admin_client, admin_account):
     response = admin_client.post("/v3/projects", {"project": {"name": "admin"}}, format="json")
     assert response.status_code == 409
     assert response.json()["error"]["title"] == "Conflict"
-    services.create_project("other")
+    accounts.create_project("other")
     url = f"/v3/projects/{admin_account[1].id}"
     assert admin_client.patch(url, {"project": {"name": "other"}}, format="json").status_code == 409
 
@@ -136,7 +136,7 @@ def test_missing_or_revoked_token_is_401(anon_client, admin_account):
     assert response.status_code == 401
     assert response.json()["error"]["title"] == "Unauthorized"
     assert response["WWW-Authenticate"].startswith("Keystone")
-    from identity import tokens
+    from identity.services import tokens
 
     token = tokens.find_valid_token(admin_account[2])
     tokens.revoke_token(token)
@@ -180,7 +180,7 @@ def test_user_create_show_list_update_delete(admin_client, anon_client, admin_ac
     assert [u["id"] for u in admin_client.get("/v3/users?name=u2").json()["users"]] == [user["id"]]
     response = admin_client.patch(url, {"user": {"description": "hi", "password": "pw-3"}}, format="json")
     assert response.status_code == 200 and response.json()["user"]["description"] == "hi"
-    services.assign_role(User.objects.get(pk=user["id"]), services.Role.objects.get(name="member"), project)
+    accounts.assign_role(User.objects.get(pk=user["id"]), accounts.Role.objects.get(name="member"), project)
     assert login(anon_client, "u2", "pw-3", "admin").status_code == 201
     assert admin_client.delete(url).status_code == 204
     assert admin_client.get(url).status_code == 404
@@ -279,7 +279,7 @@ def test_grant_check_list_and_revoke(admin_client, admin_account, make_account, 
 
 def test_role_assignments_with_filters_and_names(admin_client, admin_account, make_account, roles):
     user, project, _ = make_account("p2", "member", username="u2")
-    services.assign_role(user, roles["itsec"], None)  # a global (seeds') role
+    accounts.assign_role(user, roles["itsec"], None)  # a global (seeds') role
     response = admin_client.get(f"/v3/role_assignments?scope.project.id={project.id}&include_names=True")
     assert response.status_code == 200
     (assignment,) = response.json()["role_assignments"]
@@ -346,7 +346,7 @@ def test_deleting_a_project_still_referenced_elsewhere_is_409(admin_client, monk
 
     from identity.models import Project
 
-    project = services.create_project("busy")
+    project = accounts.create_project("busy")
 
     def refuse(self, *args, **kwargs):
         raise ProtectedError("in use", set())

@@ -4,7 +4,7 @@ import re
 import pytest
 
 from conftest import TokenClient
-from identity import services, tokens
+from identity.services import accounts, tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,7 @@ def test_password_token_scoped_by_project_name(anon_client, admin_account):
         "password_expires_at": None,
     }
     assert token["is_domain"] is False
-    assert {"id": services.Role.objects.get(name="admin").id, "name": "admin"} in token["roles"]
+    assert {"id": accounts.Role.objects.get(name="admin").id, "name": "admin"} in token["roles"]
     assert len(token["audit_ids"]) == 1
     # the new token works for later requests
     assert TokenClient(token_id).get("/identity/v3/auth/projects").status_code == 200

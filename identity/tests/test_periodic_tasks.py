@@ -5,7 +5,9 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from identity import quotas, tasks, tokens
+from identity.services import quotas, tokens
+
+from identity import tasks
 from identity.models import Token
 
 pytestmark = pytest.mark.django_db

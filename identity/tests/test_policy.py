@@ -1,7 +1,7 @@
 import pytest
 
 from cloudproj.api.errors import Forbidden, NotFound
-from identity import policy, tokens
+from identity.services import policy, tokens
 
 
 @pytest.mark.django_db
@@ -28,14 +28,14 @@ def test_admin_role_allows_admin_actions_in_any_project(make_account):
 
 @pytest.mark.django_db
 def test_netadmin_rule_needs_netadmin_role_in_the_project(make_account, roles):
-    from identity import services
+    from identity.services import accounts
 
     user, project, token = make_account("a", "member")
     ctx = tokens.context_for(token)
     assert not policy.authorize(ctx, "identity:create_project")
     policy.ACTIONS.setdefault("test:netadmin", "netadmin")
     assert not policy.authorize(ctx, "test:netadmin", {"project_id": project.id})
-    services.assign_role(user, roles["netadmin"], project)
+    accounts.assign_role(user, roles["netadmin"], project)
     ctx = tokens.context_for(token)
     assert policy.authorize(ctx, "test:netadmin", {"project_id": project.id})
 

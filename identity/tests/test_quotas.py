@@ -4,13 +4,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from identity import quotas, services
+from identity.services import quotas, accounts
 from identity.models import QuotaUsage, Reservation
 
 
 @pytest.fixture
 def project(db):
-    return services.create_project("quota-p")
+    return accounts.create_project("quota-p")
 
 
 def test_defaults_come_from_settings_and_builtins(project, settings):

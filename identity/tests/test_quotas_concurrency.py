@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection, connections
 
-from identity import quotas, services
+from identity.services import quotas, accounts
 from identity.models import QuotaUsage
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,7 +35,7 @@ def usage_sum(project_id, resource):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs row locks (PostgreSQL)")
 def test_ten_threads_reserving_one_instance_against_quota_five():
-    project = services.create_project("race")
+    project = accounts.create_project("race")
     quotas.set_quota(project, "instances", 5)
     seen = []
     stop = threading.Event()
@@ -70,7 +70,7 @@ def test_ten_threads_reserving_one_instance_against_quota_five():
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs row locks (PostgreSQL)")
 def test_multi_resource_reservations_in_any_order_do_not_deadlock():
-    project = services.create_project("race2")
+    project = accounts.create_project("race2")
     quotas.set_quotas(project, {"instances": 6, "cores": 100, "ram": 100})
 
     def reserve(i):
@@ -92,7 +92,7 @@ def test_multi_resource_reservations_in_any_order_do_not_deadlock():
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs row locks (PostgreSQL)")
 def test_double_commit_applies_once():
-    project = services.create_project("race3")
+    project = accounts.create_project("race3")
     uuid = quotas.reserve(project.id, {"instances": 1})
     results = run_in_threads(4, lambda i: quotas.commit(uuid))
     assert results.count(None) == 1
@@ -102,7 +102,7 @@ def test_double_commit_applies_once():
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs row locks (PostgreSQL)")
 def test_lowering_a_limit_races_safely_with_reservations():
-    project = services.create_project("race4")
+    project = accounts.create_project("race4")
     quotas.set_quota(project, "instances", 10)
 
     def work(i):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from compute.tests.test_scheduler_helpers import make_instance, make_project_user
 from floating.models import FloatingIP
-from identity import quotas, usage_refresh
+from identity.services import quotas, usage_refresh
 from identity.models import QuotaUsage
 from secgroups.services.groups import ensure_default
 from volumes.models import Snapshot, Volume

@@ -7,8 +7,8 @@ from django.db.models import Q
 from rest_framework.views import APIView
 
 from cloudproj.api.errors import BadRequest, Conflict, Forbidden, NotFound, OverLimit
-from identity.policy import authorize
-from images import services
+from identity.services.policy import authorize
+from images.services import registry
 from images.models import Image
 
 MAX_LIMIT = 1000
@@ -29,15 +29,15 @@ def glance_time(value) -> str | None:
 
 
 def map_image_error(exc):
-    if isinstance(exc, services.ImageNotFound):
+    if isinstance(exc, registry.ImageNotFound):
         return NotFound(exc.message)
-    if isinstance(exc, services.ImageConflict):
+    if isinstance(exc, registry.ImageConflict):
         return Conflict(exc.message)
-    if isinstance(exc, services.ImageForbidden):
+    if isinstance(exc, registry.ImageForbidden):
         return Forbidden(exc.message)
-    if isinstance(exc, services.ImageTooLarge):
+    if isinstance(exc, registry.ImageTooLarge):
         return OverLimit(exc.message)
-    if isinstance(exc, services.ImageError):
+    if isinstance(exc, registry.ImageError):
         return BadRequest(exc.message)
     return exc
 
@@ -54,7 +54,7 @@ class ImageAPIView(APIView):
         """The image if visible to the caller (404 otherwise) and, with `action`, if the
         caller may do that to it (403: it is visible, so its existence is no secret)."""
         ctx = self.ctx
-        image = services.get_visible(image_id, ctx.project_id, ctx.is_admin)
+        image = registry.get_visible(image_id, ctx.project_id, ctx.is_admin)
         if action is not None:
             check(ctx, action, image)
         return image

@@ -13,8 +13,9 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest, Forbidden
-from identity.policy import enforce
-from images import services, store
+from identity.services.policy import enforce
+from images.services import registry
+from images.drivers import store
 from images.models import Image
 
 from .common import ImageAPIView
@@ -92,10 +93,10 @@ class ImageFileView(ImageAPIView):
         image = self.image(image_id, "image:upload_image")
         body = request_body(request._request)
         try:
-            services.upload(image, body)
+            registry.upload(image, body)
         except IncompleteBody as exc:
             raise BadRequest(f"Image upload did not complete: {exc}; the image is killed.") from None
-        except services.ImageInvalid as exc:
+        except registry.ImageInvalid as exc:
             raise BadRequest(f"Image data refused: {exc.message}") from None
         return Response(status=204)
 

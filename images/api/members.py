@@ -2,7 +2,7 @@
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
-from images import members
+from images.services import members
 
 from .common import ImageAPIView, glance_time
 

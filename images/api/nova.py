@@ -7,8 +7,8 @@ from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest, NotFound
 from compute.api.base import ComputeAPIView, compute_base, parse_int
-from identity.policy import enforce
-from images import services
+from identity.services.policy import enforce
+from images.services import registry
 
 from .common import apply_marker, check, image_base, map_image_error
 
@@ -64,7 +64,7 @@ def detail(request, image) -> dict:
 
 class ProxyView(ComputeAPIView):
     def handle_exception(self, exc):
-        if isinstance(exc, services.ImageNotFound):
+        if isinstance(exc, registry.ImageNotFound):
             exc = NotFound("Image not found.")
         return super().handle_exception(map_image_error(exc))
 
@@ -76,7 +76,7 @@ class ImageCollection(ProxyView):
         ctx = self.ctx
         enforce(ctx, "compute:images:list")
         params = request.query_params
-        qs = services.visible_images(ctx.project_id, ctx.is_admin).filter(os_hidden=False)
+        qs = registry.visible_images(ctx.project_id, ctx.is_admin).filter(os_hidden=False)
         if "name" in params:
             qs = qs.filter(name=params["name"])
         if "status" in params:
@@ -101,8 +101,8 @@ class ImageCollection(ProxyView):
         marker = params.get("marker")
         if marker:
             try:
-                m = services.get_visible(marker, ctx.project_id, ctx.is_admin)
-            except services.ImageNotFound:
+                m = registry.get_visible(marker, ctx.project_id, ctx.is_admin)
+            except registry.ImageNotFound:
                 raise BadRequest(f"marker [{marker}] not found") from None
             qs = apply_marker(qs, m, ["-created_at", "-id"])
         page = list(qs[: limit + 1])
@@ -126,13 +126,13 @@ class ImageView(ProxyView):
     def get(self, request, image_id):
         ctx = self.ctx
         enforce(ctx, "compute:images:show")
-        image = services.get_visible(image_id, ctx.project_id, ctx.is_admin)
+        image = registry.get_visible(image_id, ctx.project_id, ctx.is_admin)
         return Response({"image": detail(request, image)})
 
     def delete(self, request, image_id):
         ctx = self.ctx
-        image = services.get_visible(image_id, ctx.project_id, ctx.is_admin)
+        image = registry.get_visible(image_id, ctx.project_id, ctx.is_admin)
         check(ctx, "compute:images:delete", image)
-        services.delete_image(image)
+        registry.delete_image(image)
         return Response(status=204)
 

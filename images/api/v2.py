@@ -8,8 +8,8 @@ from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
-from identity.policy import enforce
-from images import services
+from identity.services.policy import enforce
+from images.services import registry
 from images.models import Image, ImageMember
 
 from .common import (
@@ -114,11 +114,11 @@ class ImageCreateMixin:
         body = _json_body(request, "request body")
         if not isinstance(body, dict):
             raise BadRequest("The request body must be a JSON object.")
-        readonly = sorted(k for k in body if k in services.CORE_FIELDS and k not in CREATE_FIELDS)
+        readonly = sorted(k for k in body if k in registry.CORE_FIELDS and k not in CREATE_FIELDS)
         if readonly:
-            raise services.ImageForbidden(f"Attribute '{readonly[0]}' is read-only.")
+            raise registry.ImageForbidden(f"Attribute '{readonly[0]}' is read-only.")
         _check_visibility(ctx, body.get("visibility"))
-        image = services.create_image(
+        image = registry.create_image(
             body.get("name") or "", body.get("disk_format"), body.get("container_format"),
             owner=ctx.project, visibility=body.get("visibility"),
             properties={k: v for k, v in body.items() if k not in CREATE_FIELDS},
@@ -126,7 +126,7 @@ class ImageCreateMixin:
             protected=body.get("protected", False), image_id=body.get("id"), tags=body.get("tags"),
         )
         if body.get("os_hidden"):
-            image = services.update_image(image, [{"op": "replace", "path": "/os_hidden", "value": body["os_hidden"]}])
+            image = registry.update_image(image, [{"op": "replace", "path": "/os_hidden", "value": body["os_hidden"]}])
         response = Response(glance_image(image), status=201)
         response["Location"] = f"{image_base(request)}/v2/images/{image.id}"
         return response
@@ -137,7 +137,7 @@ class ImageListView(ImageCreateMixin, ImageAPIView):
         ctx = self.ctx
         enforce(ctx, "image:get_images")
         params = request.query_params
-        qs = services.visible_images(ctx.project_id, ctx.is_admin)
+        qs = registry.visible_images(ctx.project_id, ctx.is_admin)
         visibility = params.get("visibility")
         if visibility is None:
             # Glance: community images are listed only on request (or when they are yours).
@@ -183,8 +183,8 @@ class ImageListView(ImageCreateMixin, ImageAPIView):
         marker = params.get("marker")
         if marker:
             try:
-                marker_image = services.get_visible(marker, ctx.project_id, ctx.is_admin)
-            except services.ImageNotFound:
+                marker_image = registry.get_visible(marker, ctx.project_id, ctx.is_admin)
+            except registry.ImageNotFound:
                 raise BadRequest(f"Invalid marker. Image {marker} could not be found.") from None
             qs = apply_marker(qs, marker_image, order)
         page = list(qs[: limit + 1])
@@ -210,7 +210,7 @@ class ImageView(ImageAPIView):
     def get(self, request, image_id):
         ctx = self.ctx
         enforce(ctx, "image:get_image")
-        image = services.get_visible(image_id, ctx.project_id, ctx.is_admin)
+        image = registry.get_visible(image_id, ctx.project_id, ctx.is_admin)
         return Response(glance_image(image))
 
     def patch(self, request, image_id):
@@ -223,11 +223,11 @@ class ImageView(ImageAPIView):
         for op in ops if isinstance(ops, list) else []:
             if isinstance(op, dict) and op.get("path") == "/visibility" and op.get("op") != "remove":
                 _check_visibility(ctx, op.get("value"))
-        return Response(glance_image(services.update_image(image, ops)))
+        return Response(glance_image(registry.update_image(image, ops)))
 
     def delete(self, request, image_id):
         image = self.image(image_id, "image:delete_image")
-        services.delete_image(image)
+        registry.delete_image(image)
         return Response(status=204)
 
 
@@ -236,5 +236,5 @@ class ImageActionView(ImageAPIView):
 
     def post(self, request, image_id, action):
         image = self.image(image_id, f"image:{action}")
-        (services.deactivate if action == "deactivate" else services.reactivate)(image)
+        (registry.deactivate if action == "deactivate" else registry.reactivate)(image)
         return Response(status=204)

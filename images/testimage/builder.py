@@ -278,7 +278,7 @@ def build(out_dir: Path | None = None, force: bool = False, kernel_package: str 
 def register(image: TestImage, name: str = "cloudproj-test") -> dict:
     """Register kernel (aki), ramdisk (ari) and root (ami) as public images; reuse images
     with the same name and checksum. Returns {"kernel": Image, "ramdisk": Image, "root": Image}."""
-    from images import services
+    from images.services import registry
     from images.models import Image
 
     def md5_of(path: Path) -> str:
@@ -294,7 +294,7 @@ def register(image: TestImage, name: str = "cloudproj-test") -> dict:
         ).order_by("created_at").first()
         if existing is not None and all(existing.properties.get(k) == v for k, v in properties.items()):
             return existing
-        return services.register_image(path, image_name, fmt, fmt, owner=None,
+        return registry.register_image(path, image_name, fmt, fmt, owner=None,
                                        visibility=Image.PUBLIC, properties=properties)
 
     kernel = ensure(image.kernel, f"{name}-kernel", "aki", {"architecture": "x86_64"})

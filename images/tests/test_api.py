@@ -1,7 +1,7 @@
 """Image v2 read side (/image/...) and the Compute images proxy (/compute/v2.1/images...)."""
 import pytest
 
-from images import services
+from images.services import registry
 
 pytestmark = pytest.mark.django_db
 
@@ -12,11 +12,11 @@ def images(raw_file, member_account, make_account):
     _, other, _ = make_account("other", "member")
     demo = member_account[1]
     return {
-        "public": services.register_image(raw_file, "pub", "raw", visibility="public",
+        "public": registry.register_image(raw_file, "pub", "raw", visibility="public",
                                           properties={"architecture": "x86_64"}),
-        "mine": services.register_image(raw_file, "mine", "raw", owner=demo, visibility="private"),
-        "theirs": services.register_image(raw_file, "theirs", "raw", owner=other, visibility="private"),
-        "community": services.register_image(raw_file, "comm", "raw", owner=other, visibility="community"),
+        "mine": registry.register_image(raw_file, "mine", "raw", owner=demo, visibility="private"),
+        "theirs": registry.register_image(raw_file, "theirs", "raw", owner=other, visibility="private"),
+        "community": registry.register_image(raw_file, "comm", "raw", owner=other, visibility="community"),
     }
 
 
@@ -108,7 +108,7 @@ def test_show_invisible_or_unknown_is_404(member_client, images):
 
 
 def test_deleted_image_is_gone(member_client, images):
-    services.delete_image(images["public"])
+    registry.delete_image(images["public"])
     assert member_client.get(f"/image/v2/images/{images['public'].id}").status_code == 404
     assert names(member_client.get("/image/v2/images").json()) == ["mine"]
 

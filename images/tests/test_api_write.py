@@ -5,7 +5,9 @@ import subprocess
 
 import pytest
 
-from images import services, store
+from images.services import registry
+
+from images.drivers import store
 from images.models import Image
 
 pytestmark = pytest.mark.django_db
@@ -165,7 +167,7 @@ def test_visibility_rules(member_client, admin_client):
 
 
 def test_ownerless_public_image_is_not_writable_by_members(member_client, raw_file):
-    image = services.register_image(raw_file, "cloud", "raw", visibility="public")
+    image = registry.register_image(raw_file, "cloud", "raw", visibility="public")
     assert patch(member_client, image.id, [{"op": "replace", "path": "/name", "value": "x"}]).status_code == 403
     assert member_client.delete(f"/image/v2/images/{image.id}").status_code == 403
     assert put_file(member_client, image.id, b"x").status_code == 403
@@ -182,7 +184,7 @@ def test_delete_and_protected(member_client):
 
 
 def test_deactivate_and_reactivate(admin_client, member_client, member_account, raw_file):
-    image = services.register_image(raw_file, "d", "raw", owner=member_account[1], visibility="private")
+    image = registry.register_image(raw_file, "d", "raw", owner=member_account[1], visibility="private")
     assert member_client.post(f"/image/v2/images/{image.id}/actions/deactivate").status_code == 403
     assert admin_client.post(f"/image/v2/images/{image.id}/actions/deactivate").status_code == 204
     assert member_client.get(f"/image/v2/images/{image.id}").json()["status"] == "deactivated"

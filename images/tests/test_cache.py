@@ -4,13 +4,15 @@ import threading
 
 import pytest
 
-from images import cache, qemu_img, services, store
+from images.drivers import cache, qemu_img, store
+
+from images.services import registry
 
 pytestmark = pytest.mark.django_db
 
 
 def test_ensure_cached_copies_and_verifies(raw_file, settings):
-    image = services.register_image(raw_file, "base", "raw")
+    image = registry.register_image(raw_file, "base", "raw")
     path = cache.ensure_cached(image)
     assert path == settings.IMAGE_CACHE_PATH / hashlib.sha1(str(image.id).encode()).hexdigest()
     assert path.read_bytes() == raw_file.read_bytes()
@@ -18,7 +20,7 @@ def test_ensure_cached_copies_and_verifies(raw_file, settings):
 
 
 def test_corrupted_store_file_is_refused_and_not_left(raw_file, settings):
-    image = services.register_image(raw_file, "base", "raw")
+    image = registry.register_image(raw_file, "base", "raw")
     data = bytearray(store.location(image.id).read_bytes())
     data[1000] ^= 0xFF  # same size, different content
     store.location(image.id).write_bytes(bytes(data))
@@ -29,13 +31,13 @@ def test_corrupted_store_file_is_refused_and_not_left(raw_file, settings):
 
 
 def test_inactive_image_is_not_cached(raw_file):
-    image = services.create_image("q", "raw", "bare")
+    image = registry.create_image("q", "raw", "bare")
     with pytest.raises(cache.CacheError, match="not active"):
         cache.ensure_cached(image)
 
 
 def test_concurrent_fetches_make_one_copy(raw_file, monkeypatch):
-    image = services.register_image(raw_file, "base", "raw")
+    image = registry.register_image(raw_file, "base", "raw")
     copies = []
     real_read = store.read
 
@@ -69,7 +71,7 @@ def test_concurrent_fetches_make_one_copy(raw_file, monkeypatch):
 
 
 def test_overlay_is_qcow2_backed_by_the_base(raw_file, settings):
-    image = services.register_image(raw_file, "base", "raw")
+    image = registry.register_image(raw_file, "base", "raw")
     base = cache.ensure_cached(image)
     overlay = settings.INSTANCES_PATH / "instance-00000001" / "disk"
     cache.create_overlay(base, overlay, size_gb=1, backing_format=cache.backing_format(image))
@@ -82,7 +84,7 @@ def test_overlay_is_qcow2_backed_by_the_base(raw_file, settings):
 
 
 def test_overlay_keeps_base_size_when_flavor_is_smaller(qcow2_file, settings):
-    image = services.register_image(qcow2_file, "q", "qcow2")
+    image = registry.register_image(qcow2_file, "q", "qcow2")
     base = cache.ensure_cached(image)
     overlay = settings.INSTANCES_PATH / "i2" / "disk"
     cache.create_overlay(base, overlay, backing_format=cache.backing_format(image))
@@ -102,7 +104,7 @@ def _fetch_in_child(image, counter, queue):
 def test_concurrent_fetches_across_processes_make_one_copy(raw_file, monkeypatch, tmp_path):
     import multiprocessing
 
-    image = services.register_image(raw_file, "base", "raw")
+    image = registry.register_image(raw_file, "base", "raw")
     counter = tmp_path / "copies"
     real_read = store.read
 

@@ -1,13 +1,13 @@
 """The real OpenStack client against a live server."""
 import pytest
 
-from images import services
+from images.services import registry
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_openstack_image_list_and_show(osc, admin_account, raw_file):
-    image = services.register_image(raw_file, "cirros-like", "raw", visibility="public",
+    image = registry.register_image(raw_file, "cirros-like", "raw", visibility="public",
                                      properties={"architecture": "x86_64"})
     listed = osc("image", "list")
     assert [(row["ID"], row["Name"], row["Status"]) for row in listed] == [(str(image.id), "cirros-like", "active")]
@@ -95,7 +95,7 @@ def test_upload_cut_off_by_the_client_kills_the_image(live_server, admin_account
 
     from images.models import Image
 
-    image = services.create_image("cut", "raw", "bare", owner=admin_account[1])
+    image = registry.create_image("cut", "raw", "bare", owner=admin_account[1])
     url = urlparse(live_server.url)
     with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
         sock.sendall((f"PUT /image/v2/images/{image.id}/file HTTP/1.1\r\nHost: {url.netloc}\r\n"
@@ -187,7 +187,7 @@ def test_chunked_upload_through_gunicorn(live_server, admin_account, settings, t
                 break
             except OSError:
                 time.sleep(0.2)
-        image = services.create_image("chunked", "raw", "bare", owner=admin_account[1])
+        image = registry.create_image("chunked", "raw", "bare", owner=admin_account[1])
         payload = bytes(range(256)) * 4096  # 1 MiB
         answer = _send_chunked("127.0.0.1", port, image.id, admin_account[2], payload)
         assert " 204 " in answer.splitlines()[0], answer + (tmp_path / "gunicorn.log").read_text()
@@ -204,7 +204,7 @@ def test_chunked_upload_to_the_development_server_is_411(live_server, admin_acco
 
     from images.models import Image
 
-    image = services.create_image("chunked", "raw", "bare", owner=admin_account[1])
+    image = registry.create_image("chunked", "raw", "bare", owner=admin_account[1])
     url = urlparse(live_server.url)
     answer = _send_chunked(url.hostname, url.port, image.id, admin_account[2], b"x" * 1000)
     assert " 411 " in answer.splitlines()[0] and "Content-Length" in answer, answer

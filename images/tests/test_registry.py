@@ -7,8 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from identity import services as identity_services
-from images import services, store
+from identity.services import accounts as identity_services
+from images.services import registry
+from images.drivers import store
 from images.models import Image
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ def digests(path):
 
 
 def test_register_raw_is_active_with_size_and_checksums(raw_file):
-    image = services.register_image(raw_file, "disk", "raw", visibility="public", properties={"architecture": "x86_64"})
+    image = registry.register_image(raw_file, "disk", "raw", visibility="public", properties={"architecture": "x86_64"})
     size, md5, sha256 = digests(raw_file)
     image.refresh_from_db()
     assert image.status == "active"
@@ -33,15 +34,15 @@ def test_register_raw_is_active_with_size_and_checksums(raw_file):
 
 def test_register_from_stream(qcow2_file):
     with open(qcow2_file, "rb") as handle:
-        image = services.register_image(io.BufferedReader(handle), "q", "qcow2")
+        image = registry.register_image(io.BufferedReader(handle), "q", "qcow2")
     assert image.status == "active"
     assert image.virtual_size == 64 * 1024 * 1024
     assert image.checksum == hashlib.md5(qcow2_file.read_bytes()).hexdigest()
 
 
 def test_qcow2_uploaded_as_raw_is_refused_and_killed(qcow2_file):
-    with pytest.raises(services.ImageInvalid, match="format 'qcow2', not 'raw'"):
-        services.register_image(qcow2_file, "liar", "raw")
+    with pytest.raises(registry.ImageInvalid, match="format 'qcow2', not 'raw'"):
+        registry.register_image(qcow2_file, "liar", "raw")
     image = Image.objects.get(name="liar")
     assert image.status == "killed"
     assert not store.exists(image.id)
@@ -50,8 +51,8 @@ def test_qcow2_uploaded_as_raw_is_refused_and_killed(qcow2_file):
 def test_qcow2_with_backing_file_is_refused(tmp_path, raw_file):
     evil = tmp_path / "evil.qcow2"
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(raw_file), str(evil)], check=True)
-    with pytest.raises(services.ImageInvalid, match="backing file"):
-        services.register_image(evil, "evil", "qcow2")
+    with pytest.raises(registry.ImageInvalid, match="backing file"):
+        registry.register_image(evil, "evil", "qcow2")
     assert Image.objects.get(name="evil").status == "killed"
 
 
@@ -59,31 +60,31 @@ def test_qcow2_with_external_data_file_is_refused(tmp_path):
     evil = tmp_path / "data.qcow2"
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-o", f"data_file={tmp_path / 'ext.raw'}",
                     str(evil), "1M"], check=True)
-    with pytest.raises(services.ImageInvalid, match="external data file"):
-        services.register_image(evil, "evil2", "qcow2")
+    with pytest.raises(registry.ImageInvalid, match="external data file"):
+        registry.register_image(evil, "evil2", "qcow2")
 
 
 @pytest.mark.parametrize("name", ["bad\nname", "x" * 256, "tab\there"])
 def test_bad_names_are_refused(raw_file, name):
-    with pytest.raises(services.ImageInvalid):
-        services.register_image(raw_file, name, "raw")
+    with pytest.raises(registry.ImageInvalid):
+        registry.register_image(raw_file, name, "raw")
 
 
 def test_bad_format_mix_is_refused(raw_file):
-    with pytest.raises(services.ImageInvalid, match="Invalid mix"):
-        services.register_image(raw_file, "x", "ami", "bare")
-    with pytest.raises(services.ImageInvalid, match="Invalid disk format"):
-        services.register_image(raw_file, "x", "exe", "bare")
+    with pytest.raises(registry.ImageInvalid, match="Invalid mix"):
+        registry.register_image(raw_file, "x", "ami", "bare")
+    with pytest.raises(registry.ImageInvalid, match="Invalid disk format"):
+        registry.register_image(raw_file, "x", "exe", "bare")
 
 
 def test_kernel_id_must_be_an_aki(raw_file):
-    with pytest.raises(services.ImageInvalid, match="kernel_id"):
-        services.register_image(raw_file, "x", "ami", properties={"kernel_id": "nope"})
+    with pytest.raises(registry.ImageInvalid, match="kernel_id"):
+        registry.register_image(raw_file, "x", "ami", properties={"kernel_id": "nope"})
 
 
 def test_delete_is_soft_and_removes_data(raw_file):
-    image = services.register_image(raw_file, "gone", "raw")
-    services.delete_image(image)
+    image = registry.register_image(raw_file, "gone", "raw")
+    registry.delete_image(image)
     image.refresh_from_db()
     assert image.status == "deleted" and image.deleted_at is not None
     assert not store.exists(image.id)
@@ -91,9 +92,9 @@ def test_delete_is_soft_and_removes_data(raw_file):
 
 
 def test_protected_image_cannot_be_deleted(raw_file):
-    image = services.register_image(raw_file, "keep", "raw", protected=True)
-    with pytest.raises(services.ImageForbidden):
-        services.delete_image(image)
+    image = registry.register_image(raw_file, "keep", "raw", protected=True)
+    with pytest.raises(registry.ImageForbidden):
+        registry.delete_image(image)
 
 
 def test_image_command_register_list_delete(raw_file, tmp_path, capsys):
@@ -127,10 +128,10 @@ def test_stalled_uploads_are_killed_live_ones_kept(raw_file):
 
     from django.utils import timezone
 
-    from images import store
+    from images.drivers import store
 
-    dead = services.create_image("dead", "raw", "bare")
-    live = services.create_image("live", "raw", "bare")
+    dead = registry.create_image("dead", "raw", "bare")
+    live = registry.create_image("live", "raw", "bare")
     long_ago = timezone.now() - timedelta(hours=1)
     Image.objects.filter(pk__in=[dead.pk, live.pk]).update(status=Image.SAVING, updated_at=long_ago)
     part = store.store_root() / f".{live.id}.abc.part"
@@ -139,11 +140,11 @@ def test_stalled_uploads_are_killed_live_ones_kept(raw_file):
     old.write_bytes(b"abandoned")
     then = time.time() - 3600
     os.utime(old, (then, then))
-    assert services.reap_stalled_uploads(600) == [dead.id]
+    assert registry.reap_stalled_uploads(600) == [dead.id]
     assert Image.objects.get(pk=dead.pk).status == Image.KILLED
     assert Image.objects.get(pk=live.pk).status == Image.SAVING
     assert not old.exists() and part.exists()
-    fresh = services.register_image(raw_file, "fresh", "raw")
+    fresh = registry.register_image(raw_file, "fresh", "raw")
     assert Image.objects.get(pk=fresh.pk).status == Image.ACTIVE
 
 

@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 from django.core.management import call_command
 
-from images import cache, qemu_img
+from images.drivers import cache, qemu_img
 from images.models import Image
 from images.testimage import builder
 

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from cloudproj.api.errors import BadRequest
 from compute.api.base import ComputeAPIView, parse_bool, parse_int, parse_string
 from identity.models import Project
-from identity.policy import enforce
+from identity.services.policy import enforce
 from network.services import networks as svc
 from network.services import vlan as vlan_svc
 

@@ -47,7 +47,7 @@ def vlan_cloud(settings, admin_account, member_account, tmp_path, monkeypatch):
     from cloudproj.celery import app
     from compute.services.flavors import ensure_default_flavors
     from images.models import Image
-    from images.services import register_image
+    from images.services.registry import register_image
     from network.services import vlan
 
     monkeypatch.setattr(app, "send_task", lambda *a, **k: None)

@@ -12,7 +12,7 @@ from compute.models import Flavor, Instance
 from compute.services import operations
 from compute.services.exceptions import Invalid
 from compute.tests.test_scheduler_helpers import Ctx, make_project_user
-from identity import quotas
+from identity.services import quotas
 from network.models import FixedIP, Network
 from network.services import InvalidNetwork, fixed_ips, networks
 from network.services import vlan

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
 from compute.api.base import ComputeAPIView, parse_bool, parse_int
-from identity.policy import enforce
+from identity.services.policy import enforce
 
 from ..models import SecurityGroup
 from ..services import groups as svc

@@ -7,7 +7,7 @@ than the group's quota allows is a 403.
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
-from identity.policy import enforce
+from identity.services.policy import enforce
 
 from ..services import groups as group_service
 from ..services import rules as svc

@@ -10,7 +10,7 @@ import re
 from django.db import IntegrityError, transaction
 
 from compute.models import Instance
-from identity import quotas
+from identity.services import quotas
 
 from ..models import DEFAULT_GROUP, SecurityGroup, SecurityGroupMember, SecurityGroupRule
 from . import InvalidSecurityGroup, SecurityGroupNotFound, SecurityGroupOverQuota, refresh

@@ -12,7 +12,7 @@ import logging
 
 from django.db import transaction
 
-from identity import quotas
+from identity.services import quotas
 
 from ..models import PROTOCOLS, SecurityGroup, SecurityGroupRule
 from . import InvalidSecurityGroup, SecurityGroupNotFound, SecurityGroupOverQuota, refresh

@@ -12,7 +12,7 @@ from compute.services.flavors import ensure_default_flavors
 from compute.tests.osc_support import nova_network_commands_missing
 from conftest import TokenClient
 from images.models import Image
-from images.services import register_image
+from images.services.registry import register_image
 from network.services import fixed_ips
 from network.services.networks import create_network
 

@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from identity import quotas
+from identity.services import quotas
 from secgroups.models import SecurityGroup, SecurityGroupMember
 
 from .conftest import API, error

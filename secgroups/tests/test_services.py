@@ -124,8 +124,8 @@ def test_servers_from_before_security_groups_join_their_groups(member_account, i
     from compute.models import Instance
     from compute.services.flavors import get_flavor
     from compute.services.instances import create_instances
-    from identity import quotas
-    from identity.context import RequestContext
+    from identity.services import quotas
+    from identity.services.context import RequestContext
     from secgroups.models import SecurityGroup
 
     user, project, _token = member_account

@@ -13,7 +13,7 @@ from compute.services.exceptions import ComputeError, OverQuota
 from compute.services.exceptions import Conflict as ServiceConflict
 from compute.services.exceptions import Invalid as ServiceInvalid
 from compute.services.exceptions import NotFound as ServiceNotFound
-from identity import catalog, quotas
+from identity.services import catalog, quotas
 from identity.models import Project
 
 API_VERSION = "3.0"

@@ -4,7 +4,7 @@ Admins may pass `?project_id=` for another project (Cinder 3.39+); anyone else g
 """
 from rest_framework.response import Response
 
-from identity import policy, quotas
+from identity.services import policy, quotas
 
 from .common import VolumeView, get_project_or_404
 

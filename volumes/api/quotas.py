@@ -6,7 +6,7 @@
 - PUT `{"quota_set": {...}}` and DELETE (back to defaults, 200): admin only.
 
 Resources: volumes, gigabytes, snapshots (settings.QUOTA_DEFAULTS), and per_volume_gigabytes
-(-1), backups (10), backup_gigabytes (1000), groups (10) from identity.quotas.BUILTIN_DEFAULTS
+(-1), backups (10), backup_gigabytes (1000), groups (10) from identity.services.quotas.BUILTIN_DEFAULTS
 (Cinder's defaults). Volume-type-specific quotas (`volumes_<type>`) are not supported.
 Unknown keys, wrong types and values below -1 are 400s; so is lowering a limit below what
 the project uses (Cinder has no `force`).
@@ -14,7 +14,7 @@ the project uses (Cinder has no `force`).
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
-from identity import policy, quotas
+from identity.services import policy, quotas
 
 from .common import VolumeView, get_project_or_404, quota_error
 

@@ -1,6 +1,6 @@
 """Volumes, snapshots and attachments in Cinder v3.0's JSON shapes."""
 from compute.api.base import isotime
-from identity import catalog
+from identity.services import catalog
 
 from ..models import Snapshot, Volume, VolumeAttachment
 

@@ -15,7 +15,7 @@ Over quota is a 413 (overLimit), a volume in the wrong state a 400, as Cinder an
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
-from identity import policy
+from identity.services import policy
 
 from ..services import snapshots as snapshot_service
 from ..services import volumes as volume_service

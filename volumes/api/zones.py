@@ -5,7 +5,7 @@ from rest_framework.response import Response
 
 from compute.api.base import isotime
 from compute.models import Service, is_up
-from identity import policy
+from identity.services import policy
 
 from ..services import scheduler
 from .common import VolumeView

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from cloudproj.celery import app, host_queue
 from compute.services.exceptions import Conflict, Invalid, NotFound, OverQuota
-from identity import quotas
+from identity.services import quotas
 
 from .. import states
 from ..models import Snapshot, Volume, VolumeAttachment, VolumeHost

@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from compute.tests.real_guest import real_guest_cloud
-from identity import quotas
+from identity.services import quotas
 from volumes.models import Volume, VolumeAttachment, VolumeHost
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

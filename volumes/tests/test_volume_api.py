@@ -1,7 +1,7 @@
 """Block Storage v3: version documents, quota sets and limits as clients see them."""
 import pytest
 
-from identity import quotas
+from identity.services import quotas
 
 pytestmark = pytest.mark.django_db
 

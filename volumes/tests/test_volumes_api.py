@@ -9,7 +9,7 @@ from django.db import connection
 from compute.models import Service
 from compute.services import hosts
 from compute.tests.test_scheduler_helpers import make_instance
-from identity import quotas
+from identity.services import quotas
 from volumes.models import Volume, VolumeAttachment, VolumeHost
 from volumes.services import host as volume_host
 

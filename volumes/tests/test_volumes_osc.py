@@ -2,7 +2,7 @@
 (file driver) doing the storage work on its `volume.<host>` queue."""
 import pytest
 
-from identity import quotas
+from identity.services import quotas
 from volumes.models import Volume
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -9,8 +9,8 @@ import pytest
 from compute import states
 from compute.models import Claim, ComputeNode, Flavor, Instance, InstanceFault
 from compute.services import operations
-from identity import quotas
-from images.services import register_image
+from identity.services import quotas
+from images.services.registry import register_image
 from network.models import FixedIP
 from network.services.networks import create_network
 

@@ -12,7 +12,7 @@ from compute import states
 from compute.models import ComputeNode, Instance, InstanceFault
 from compute.scheduler.claims import usage_from_claims
 from compute.services.exceptions import OverQuota
-from identity import quotas
+from identity.services import quotas
 from network.models import FixedIP
 
 from ..cloud_harness import node_xml

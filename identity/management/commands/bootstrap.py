@@ -4,7 +4,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from identity import bootstrap
+from identity.services import bootstrap
 
 
 class Command(BaseCommand):

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.db.models import Count, ProtectedError, Q, RestrictedError
 
 from cloudproj.cli import CategoryCommand
-from identity import services
-from identity.endpoints import identity_url
+from identity.services import accounts
+from identity.services.endpoints import identity_url
 from identity.management.common import ec2_credential, get_project, get_user
 from identity.models import Project
 
@@ -39,8 +39,8 @@ def show_limit(value) -> str:
 
 
 def quota_errors():
-    """The exceptions identity.quotas raises for a bad request (unknown resource, bad value)."""
-    from identity import quotas
+    """The exceptions identity.services.quotas raises for a bad request (unknown resource, bad value)."""
+    from identity.services import quotas
 
     extra = tuple(
         obj
@@ -115,8 +115,8 @@ class Command(CategoryCommand):
         if not name:
             raise CommandError("Project name may not be empty.")
         try:
-            project = services.create_project(name, description=options["description"], manager=manager)
-        except services.Duplicate as exc:
+            project = accounts.create_project(name, description=options["description"], manager=manager)
+        except accounts.Duplicate as exc:
             raise CommandError(str(exc)) from None
         suffix = f" managed by {manager.username}" if manager else ""
         self.stdout.write(f"Created project {project.name} ({project.id}){suffix}")
@@ -150,9 +150,9 @@ class Command(CategoryCommand):
     def action_quota(self, options):
         project = get_project(options["name"])
         try:
-            from identity import quotas
+            from identity.services import quotas
         except ImportError:
-            raise CommandError("Quotas are not available (identity.quotas is missing).") from None
+            raise CommandError("Quotas are not available (identity.services.quotas is missing).") from None
         key, value = options["key"], options["value"]
         set_kwargs = {"force": True} if options["force"] else {}
         if key is not None:

@@ -8,7 +8,7 @@ Prints what was fixed (project, resource, old in_use, new in_use), or that nothi
 from django.core.management.base import CommandError
 
 from cloudproj.cli import CategoryCommand
-from identity import usage_refresh
+from identity.services import usage_refresh
 from identity.models import Project
 
 

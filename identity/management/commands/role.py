@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from django.db.models import F
 
 from cloudproj.cli import CategoryCommand
-from identity import services
+from identity.services import accounts
 from identity.management.common import get_project, get_role, get_user
 from identity.models import RoleAssignment
 
@@ -56,14 +56,14 @@ class Command(CategoryCommand):
         if RoleAssignment.objects.filter(user=user, role=role, project=project).exists():
             self.stdout.write(f"{user.username} already has role {role.name} {scope_name(project)}")
             return
-        services.assign_role(user, role, project)
+        accounts.assign_role(user, role, project)
         self.stdout.write(f"Added role {role.name} to {user.username} {scope_name(project)}")
 
     def action_remove(self, options):
         user, role, project = self._resolve(options)
         if role.name == MANAGED_ROLE:
             raise CommandError(f"The {MANAGED_ROLE} role comes with the project; it cannot be removed by hand.")
-        if not services.remove_role(user, role, project):
+        if not accounts.remove_role(user, role, project):
             raise CommandError(f"User {user.username!r} does not have role {role.name!r} {scope_name(project)}.")
         self.stdout.write(f"Removed role {role.name} from {user.username} {scope_name(project)}")
 
@@ -84,7 +84,7 @@ class Command(CategoryCommand):
         self.table(["user", "role", "project"], rows)
 
     def action_roles(self, options):
-        services.ensure_default_roles()
+        accounts.ensure_default_roles()
         from identity.models import Role
 
         self.table(["role", "description"], [[r.name, r.description] for r in Role.objects.order_by("name")])

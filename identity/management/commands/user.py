@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
 
 from cloudproj.cli import CategoryCommand
-from identity import services
+from identity.services import accounts
 from identity.management.common import ec2_credential, ec2_exports, get_project, get_role, get_user
 from identity.models import Ec2Credential, RoleAssignment, User
 
@@ -83,17 +83,17 @@ class Command(CategoryCommand):
             password = secrets.token_urlsafe(12)
         try:
             with transaction.atomic():
-                user = services.create_user(
+                user = accounts.create_user(
                     name, password, default_project=project, email=options["email"],
                     ec2_access=access, ec2_secret=secret,
                 )
                 if role is not None:
-                    services.assign_role(user, role, project)
+                    accounts.assign_role(user, role, project)
                 if admin_role is not None:
-                    services.assign_role(user, admin_role, None)
+                    accounts.assign_role(user, admin_role, None)
                     user.is_staff = user.is_superuser = True
                     user.save(update_fields=["is_staff", "is_superuser"])
-        except services.Duplicate as exc:
+        except accounts.Duplicate as exc:
             raise CommandError(str(exc)) from None
         if generated:
             self.stdout.write(f"# generated password for {user.username} (shown once): {password}")

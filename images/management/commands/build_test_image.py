@@ -27,7 +27,7 @@ class Command(BaseCommand):
         self.stdout.write(f"root     {image.root}")
         self.stdout.write(f"cmdline  {image.cmdline}")
         if options["register"]:
-            from images.services import ImageError
+            from images.services.registry import ImageError
 
             try:
                 images = builder.register(image, options["name"])

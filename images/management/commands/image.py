@@ -3,7 +3,7 @@ from django.core.management.base import CommandError
 
 from cloudproj.cli import CategoryCommand
 from identity.models import Project
-from images import services
+from images.services import registry
 from images.models import CONTAINER_FORMATS, DISK_FORMATS, Image
 
 ARCH_ALIASES = {"amd64": "x86_64", "x86-64": "x86_64", "i386": "i686"}
@@ -55,8 +55,8 @@ class Command(CategoryCommand):
         for opt, key in (("kernel", "kernel_id"), ("ramdisk", "ramdisk_id")):
             if options[opt]:
                 try:
-                    props[key] = str(services.find(options[opt]).id)
-                except services.ImageError as exc:
+                    props[key] = str(registry.find(options[opt]).id)
+                except registry.ImageError as exc:
                     raise CommandError(exc.message) from None
         owner = None
         if options["project"]:
@@ -65,12 +65,12 @@ class Command(CategoryCommand):
             if owner is None:
                 raise CommandError(f"project {options['project']!r} not found")
         try:
-            image = services.register_image(
+            image = registry.register_image(
                 path, options["name"] or path.name, options["disk_format"], options["container_format"],
                 owner=owner, visibility=Image.PUBLIC if _bool(options["public"]) else Image.PRIVATE,
                 properties=props,
             )
-        except services.ImageError as exc:
+        except registry.ImageError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(f"Image {image.name} registered: {image.id} ({image.size} bytes, md5 {image.checksum})")
 
@@ -87,7 +87,7 @@ class Command(CategoryCommand):
 
     def action_delete(self, options):
         try:
-            image = services.delete_image(services.find(options["image"]))
-        except services.ImageError as exc:
+            image = registry.delete_image(registry.find(options["image"]))
+        except registry.ImageError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(f"Image {image.id} deleted.")

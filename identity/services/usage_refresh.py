@@ -15,8 +15,8 @@ import logging
 from django.db import transaction
 from django.db.models import Count, Sum
 
-from . import quotas
-from .models import Project, QuotaUsage
+from identity.services import quotas
+from identity.models import Project, QuotaUsage
 
 log = logging.getLogger(__name__)
 

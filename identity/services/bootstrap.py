@@ -11,9 +11,9 @@ import yaml
 from django.conf import settings
 from django.db import transaction
 
-from . import services
-from .endpoints import identity_url
-from .models import Project, User
+from identity.services import accounts
+from identity.services.endpoints import identity_url
+from identity.models import Project, User
 
 ADMIN_USER = "admin"
 ADMIN_PROJECT = "admin"
@@ -46,7 +46,7 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def _ensure_project(name: str, description: str) -> Project:
-    return Project.objects.filter(name=name).first() or services.create_project(name, description=description)
+    return Project.objects.filter(name=name).first() or accounts.create_project(name, description=description)
 
 
 def seed_defaults(password: str | None, credentials_dir: Path) -> BootstrapResult:
@@ -61,7 +61,7 @@ def seed_defaults(password: str | None, credentials_dir: Path) -> BootstrapResul
     _write_private(password_file, password + "\n")
 
     with transaction.atomic():
-        roles = {role.name: role for role in services.ensure_default_roles()}
+        roles = {role.name: role for role in accounts.ensure_default_roles()}
         try:
             from compute.services.flavors import ensure_default_flavors
         except ImportError:  # the compute app may not provide it yet
@@ -72,13 +72,13 @@ def seed_defaults(password: str | None, credentials_dir: Path) -> BootstrapResul
         demo_project = _ensure_project(DEMO_PROJECT, "A project for trying the cloud")
         admin = User.objects.filter(username=ADMIN_USER).first()
         if admin is None:
-            admin = services.create_user(ADMIN_USER, password, default_project=admin_project)
+            admin = accounts.create_user(ADMIN_USER, password, default_project=admin_project)
         elif not admin.check_password(password):
             admin.set_password(password)
         admin.is_staff = admin.is_superuser = admin.is_active = True  # may use the Django admin too
         admin.save()
         for project in (admin_project, demo_project):
-            services.assign_role(admin, roles["admin"], project)
+            accounts.assign_role(admin, roles["admin"], project)
     return BootstrapResult(admin, admin_project, demo_project, password, generated)
 
 

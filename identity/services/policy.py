@@ -18,7 +18,7 @@ from django.conf import settings
 
 from cloudproj.api.errors import Forbidden, NotFound
 
-from .context import RequestContext
+from identity.services.context import RequestContext
 
 WRITER_ROLES = frozenset({"member", "developer", "sysadmin", "projectmanager", "netadmin", "itsec"})
 READER_ROLES = WRITER_ROLES | {"reader"}
@@ -139,7 +139,7 @@ def rule_for(action: str) -> str:
     try:
         return ACTIONS[action]
     except KeyError:
-        raise KeyError(f"no policy rule for action {action!r}; add it to identity.policy.ACTIONS") from None
+        raise KeyError(f"no policy rule for action {action!r}; add it to identity.services.policy.ACTIONS") from None
 
 
 def authorize(ctx: RequestContext, action: str, target: dict | None = None) -> bool:

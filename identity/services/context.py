@@ -34,7 +34,7 @@ class RequestContext:
 
 def effective_roles(user, project) -> frozenset:
     """Roles on `project` plus global roles (seeds: cloudadmin and itsec are global)."""
-    from .models import RoleAssignment
+    from identity.models import RoleAssignment
     from django.db.models import Q
 
     scope = Q(project__isnull=True)

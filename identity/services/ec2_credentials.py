@@ -1,7 +1,7 @@
 """EC2 credentials of one user in one project (the dashboard's API access panel; the
 Identity API's OS-EC2 calls act on the same Ec2Credential rows)."""
-from .models import Ec2Credential
-from .services import create_ec2_credential
+from identity.models import Ec2Credential
+from identity.services.accounts import create_ec2_credential
 
 
 class CredentialNotFound(Exception):

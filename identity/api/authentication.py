@@ -3,7 +3,7 @@ from rest_framework import authentication, permissions
 
 from cloudproj.middleware import current_request_id
 
-from . import tokens
+from identity.services import tokens
 
 
 class KeystoneTokenAuthentication(authentication.BaseAuthentication):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from . import qemu_img, store
+from images.drivers import qemu_img, store
 
 log = logging.getLogger(__name__)
 GiB = 1024**3

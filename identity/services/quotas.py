@@ -35,7 +35,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Project, Quota, QuotaClass, QuotaUsage, Reservation
+from identity.models import Project, Quota, QuotaClass, QuotaUsage, Reservation
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ CLOUD_NAME = "cloudproj"
 
 
 def auth_url(base: str) -> str:
-    """The Identity v3 URL under the cloud's public base URL (identity.catalog.base_url)."""
+    """The Identity v3 URL under the cloud's public base URL (identity.services.catalog.base_url)."""
     return f"{base.rstrip('/')}/identity/v3"
 
 

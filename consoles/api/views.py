@@ -16,9 +16,9 @@ from rest_framework.response import Response
 from cloudproj.api.errors import BadRequest
 from compute.api.base import MAX_VERSION, NotAcceptable, requested_microversion
 from compute.api.servers import ServerAPIView, check_object
-from identity.catalog import base_url
+from identity.services.catalog import base_url
 
-from . import services
+from consoles.services import vnc
 
 POLICY = "compute:servers:remote_consoles"
 # Nova serves remote-consoles from 2.6; this cloud's compute API negotiates 2.1 (so clients
@@ -55,10 +55,10 @@ class RemoteConsolesView(ServerAPIView):
     def post(self, request, server_id):
         body = self.body("remote_console", allowed={"protocol", "type"}, required={"protocol", "type"})
         protocol, console_type = _string(body, "protocol", "protocol"), _string(body, "type", "type")
-        services.check_console_type(protocol, console_type)
+        vnc.check_console_type(protocol, console_type)
         instance = self.server(server_id, POLICY)
-        token = services.create_vnc_console(self.ctx, instance, console_type, protocol)
-        url = services.console_url(base_url(request), token)
+        token = vnc.create_vnc_console(self.ctx, instance, console_type, protocol)
+        url = vnc.console_url(base_url(request), token)
         return Response({"remote_console": {"protocol": protocol, "type": console_type, "url": url}})
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -73,8 +73,8 @@ def get_vnc_console_action(view, server_id, value):
     """The server action os-getVNCConsole (registered from ConsolesConfig.ready)."""
     body = check_object(value, "os-getVNCConsole", {"type"})
     console_type = _string(body, "type", "type")
-    if console_type not in services.LEGACY_TYPES:
+    if console_type not in vnc.LEGACY_TYPES:
         raise BadRequest(f"Unsupported console type {console_type!r}: this cloud serves novnc.")
     instance = view.server(server_id, POLICY)
-    token = services.create_vnc_console(view.ctx, instance, console_type, "vnc")
-    return Response({"console": {"type": console_type, "url": services.console_url(base_url(view.request), token)}})
+    token = vnc.create_vnc_console(view.ctx, instance, console_type, "vnc")
+    return Response({"console": {"type": console_type, "url": vnc.console_url(base_url(view.request), token)}})

@@ -4,7 +4,7 @@ websocket proxy checks it in full when the browser connects."""
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from .models import ConsoleAuthToken, hash_console_token
+from consoles.models import ConsoleAuthToken, hash_console_token
 
 
 @require_GET

@@ -1,6 +1,6 @@
 """The websocket half of the console proxy (websockify): an ASGI app for /vnc/websockify.
 
-A browser's noVNC connects with ?token=...; the token is checked (services.authorize: its
+A browser's noVNC connects with ?token=...; the token is checked (vnc.authorize: its
 hash, its expiry, its instance still ACTIVE on the same host with the same live VNC port),
 then bytes are pumped both ways between binary websocket frames and the guest's VNC server
 over TCP. A refused token closes the handshake (HTTP 403): no byte of any VNC server is sent.
@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
-from . import services
+from consoles.services import vnc
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ SERVER_ERROR = 1011
 def _authorize(token):
     close_old_connections()
     try:
-        return services.authorize(token)
+        return vnc.authorize(token)
     finally:
         close_old_connections()
 
@@ -68,7 +68,7 @@ async def websockify(scope, receive, send) -> None:
         return
     try:
         host, port = await sync_to_async(_authorize, thread_sensitive=False)(_token(scope))
-    except services.ConsoleDenied as exc:
+    except vnc.ConsoleDenied as exc:
         log.info("console connection refused: %s", exc)
         await send({"type": "websocket.close", "code": POLICY_VIOLATION, "reason": str(exc)[:120]})
         return

@@ -1,9 +1,9 @@
 """Identity operations in plain Python, shared by the API, the CLI and the bootstrap."""
 from django.db import IntegrityError, transaction
 
-from .models import Ec2Credential, Project, Role, RoleAssignment, User
+from identity.models import Ec2Credential, Project, Role, RoleAssignment, User
 
-# Keystone's roles plus the seeds' (see identity.policy for what each may do).
+# Keystone's roles plus the seeds' (see identity.services.policy for what each may do).
 DEFAULT_ROLES = {
     "admin": "Full access to every project (Keystone).",
     "member": "Uses the resources of its project (Keystone).",
@@ -145,7 +145,7 @@ def update_project(project: Project, **changes) -> Project:
 
 def update_user(user: User, password: str | None = None, **changes) -> User:
     """Change a user; disabling it or setting a password revokes its tokens."""
-    from .tokens import revoke_user_tokens
+    from identity.services.tokens import revoke_user_tokens
 
     renames = {"name": "username", "enabled": "is_active"}
     for field, value in changes.items():
@@ -163,7 +163,7 @@ def update_user(user: User, password: str | None = None, **changes) -> User:
 
 
 def delete_user(user: User) -> None:
-    from .tokens import revoke_user_tokens
+    from identity.services.tokens import revoke_user_tokens
 
     revoke_user_tokens(user)
     user.delete()

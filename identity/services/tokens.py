@@ -6,8 +6,8 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 
-from .context import RequestContext, effective_roles
-from .models import Token, hash_token
+from identity.services.context import RequestContext, effective_roles
+from identity.models import Token, hash_token
 
 
 def issue_token(user, project=None, methods=("password",), parent: Token | None = None) -> tuple[str, Token]:

@@ -10,8 +10,8 @@ from django.db import IntegrityError, transaction
 
 from identity.models import Project
 
-from .models import Image, ImageMember
-from .services import ImageConflict, ImageForbidden, ImageInvalid, ImageNotFound
+from images.models import Image, ImageMember
+from images.services.registry import ImageConflict, ImageForbidden, ImageInvalid, ImageNotFound
 
 PROJECT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 

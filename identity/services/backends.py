@@ -2,8 +2,8 @@
 Keystone token API."""
 from django.contrib.auth.backends import ModelBackend
 
-from . import lockout
-from .models import User
+from identity.services import lockout
+from identity.models import User
 
 
 class LockoutModelBackend(ModelBackend):

@@ -23,7 +23,7 @@ from compute.models import Instance
 from compute.services.exceptions import ComputeError, Conflict, Invalid
 from compute.services.operations import compute_is_up
 
-from .models import ConsoleAuthToken, hash_console_token
+from consoles.models import ConsoleAuthToken, hash_console_token
 
 VNC_TASK = "compute.get_vnc_console"
 PROTOCOLS = {"vnc": ("novnc",)}  # protocol -> console types this cloud serves

@@ -6,7 +6,7 @@
     get_visible / visible_images / delete_image
     update_image(image, ops)     -> a JSON patch (RFC 6902 subset) of fields and properties
     deactivate / reactivate
-Members of shared images: images/members.py.
+Members of shared images: images/services/members.py.
 """
 import time
 import uuid
@@ -18,8 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from . import qemu_img, store
-from .models import CONTAINER_FORMATS, DISK_FORMATS, Image, validate_formats, validate_image_name
+from images.drivers import qemu_img, store
+from images.models import CONTAINER_FORMATS, DISK_FORMATS, Image, validate_formats, validate_image_name
 
 # Core fields: never accepted as extra properties.
 CORE_FIELDS = {

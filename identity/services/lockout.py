@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .models import LoginFailure, User
+from identity.models import LoginFailure, User
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def record_success(user: User) -> None:
 def check_password(user: User | None, password: str) -> bool:
     """The password check of every login: False for an unknown, disabled or locked user or a
     wrong password; a wrong password counts towards the lockout, a right one clears it."""
-    from .services import check_password as password_matches
+    from identity.services.accounts import check_password as password_matches
 
     if user is None or locked_until(user) is not None:
         return False

@@ -1,0 +1,1 @@
+"""Console tokens and URLs in plain Python."""

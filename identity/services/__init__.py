@@ -1,0 +1,1 @@
+"""Identity operations in plain Python (accounts, tokens, policy, quotas, catalog...): no HTTP."""

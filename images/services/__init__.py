@@ -1,0 +1,1 @@
+"""Image registry operations and shared-image members in plain Python: no HTTP, no Celery."""
