@@ -38,7 +38,7 @@ app.conf.update(
 
 def _publish_retry_policy() -> dict:
     """Publishing while the broker restarts waits for it, up to BROKER_PUBLISH_RETRY_TIMEOUT
-    seconds (then kombu's OperationalError: the API answers 503, see compute.rpc)."""
+    seconds (then kombu's OperationalError: the API answers 503, see cloudproj.rpc)."""
     from django.conf import settings
 
     bound = max(0.0, float(getattr(settings, "BROKER_PUBLISH_RETRY_TIMEOUT", 30.0)))

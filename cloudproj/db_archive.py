@@ -77,8 +77,7 @@ KINDS = (
     SnapshotKind("volumes.Snapshot"),
     NetworkKind("network.Network", [("network.FixedIP", "network")]),
     Kind("images.Image", [("images.ImageMember", "image")]),
-    FlavorKind("compute.Flavor", [("compute.FlavorExtraSpec", "flavor"), ("compute.FlavorAccess", "flavor")],
-               deleted=Q(deleted=True, deleted_at__isnull=False)),
+    FlavorKind("compute.Flavor", [("compute.FlavorExtraSpec", "flavor"), ("compute.FlavorAccess", "flavor")]),
 )
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from cloudproj import task_names
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -496,41 +498,41 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # operators can change them in the Django admin. Intervals in seconds.
 CELERY_BEAT_SCHEDULE = {
     "expire-quota-reservations": {
-        "task": "identity.expire_quota_reservations",
+        "task": task_names.EXPIRE_QUOTA_RESERVATIONS,
         #: Beat: seconds between passes rolling back expired quota reservations.
         "schedule": env.float("RESERVATION_EXPIRY_INTERVAL", default=300.0),
         "options": {"queue": "scheduler"},
     },
     "reap-stalled-image-uploads": {
-        "task": "images.reap_stalled_uploads",
+        "task": task_names.REAP_STALLED_IMAGE_UPLOADS,
         #: Beat: seconds between passes killing image uploads idle past IMAGE_UPLOAD_MAX_IDLE.
         "schedule": env.float("IMAGE_UPLOAD_REAP_INTERVAL", default=300.0),
         "options": {"queue": "scheduler"},
     },
     "purge-expired-tokens": {
-        "task": "identity.purge_expired_tokens",
+        "task": task_names.PURGE_EXPIRED_TOKENS,
         #: Beat: seconds between purges of expired identity tokens.
         "schedule": env.float("TOKEN_PURGE_INTERVAL", default=3600.0),
         "options": {"queue": "scheduler"},
     },
     "purge-expired-console-tokens": {
-        "task": "consoles.purge_expired_tokens",
+        "task": task_names.PURGE_EXPIRED_CONSOLE_TOKENS,
         #: Beat: seconds between purges of expired console tokens.
         "schedule": env.float("CONSOLE_TOKEN_PURGE_INTERVAL", default=600.0),
         "options": {"queue": "scheduler"},
     },
     "reap-stuck-builds": {
-        "task": "compute.reap_stuck_builds",
+        "task": task_names.REAP_STUCK_BUILDS,
         "schedule": BUILD_TIMEOUT_CHECK_INTERVAL,
         "options": {"queue": "scheduler"},
     },
 }
 # Reconciliation: one entry per pass whose interval is > 0 (compute/services/periodic_hosts.py)
 for _name, _task, _args, _interval in (
-    ("sync-power-states", "compute.fan_out_host_task", ["sync_power_states"], SYNC_POWER_STATE_INTERVAL),
-    ("running-deleted-instances", "compute.fan_out_host_task", ["running_deleted"], RUNNING_DELETED_INTERVAL),
-    ("network-orphans", "compute.fan_out_host_task", ["network_orphans"], ORPHAN_CLEANUP_INTERVAL),
-    ("refresh-quota-usages", "identity.refresh_quota_usages", [], QUOTA_REFRESH_INTERVAL),
+    ("sync-power-states", task_names.FAN_OUT_HOST_TASK, ["sync_power_states"], SYNC_POWER_STATE_INTERVAL),
+    ("running-deleted-instances", task_names.FAN_OUT_HOST_TASK, ["running_deleted"], RUNNING_DELETED_INTERVAL),
+    ("network-orphans", task_names.FAN_OUT_HOST_TASK, ["network_orphans"], ORPHAN_CLEANUP_INTERVAL),
+    ("refresh-quota-usages", task_names.REFRESH_QUOTA_USAGES, [], QUOTA_REFRESH_INTERVAL),
 ):
     if _interval > 0:
         CELERY_BEAT_SCHEDULE[_name] = {"task": _task, "args": _args, "schedule": _interval,

@@ -1,6 +1,8 @@
 """Django admin for flavors, services and compute nodes."""
 from django.contrib import admin
 
+from cloudproj.soft_delete_admin import SoftDeleteAdmin
+
 from .models import ComputeNode, Flavor, FlavorAccess, FlavorExtraSpec, Service, is_up
 
 
@@ -15,12 +17,12 @@ class FlavorAccessInline(admin.TabularInline):
 
 
 @admin.register(Flavor)
-class FlavorAdmin(admin.ModelAdmin):
+class FlavorAdmin(SoftDeleteAdmin):
     list_display = (
         "name", "flavorid", "memory_mb", "vcpus", "root_gb", "ephemeral_gb", "swap",
-        "is_public", "disabled", "deleted",
+        "is_public", "disabled", "deleted_at",
     )
-    list_filter = ("is_public", "disabled", "deleted")
+    list_filter = ("is_public", "disabled", ("deleted_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "flavorid")
     inlines = [FlavorExtraSpecInline, FlavorAccessInline]
 
@@ -69,7 +71,7 @@ class InstanceFaultInline(admin.TabularInline):
 
 
 @admin.register(Instance)
-class InstanceAdmin(admin.ModelAdmin):
+class InstanceAdmin(SoftDeleteAdmin):
     list_display = (
         "uuid", "display_name", "project", "host", "vm_state", "task_state", "power_state",
         "flavor_name", "created_at", "deleted_at",
@@ -78,9 +80,6 @@ class InstanceAdmin(admin.ModelAdmin):
     search_fields = ("uuid", "display_name", "hostname", "host", "reservation_id")
     readonly_fields = ("uuid", "created_at", "updated_at")
     inlines = [InstanceFaultInline]
-
-    def get_queryset(self, request):
-        return Instance.all_objects.all()
 
 
 class InstanceActionEventInline(admin.TabularInline):

@@ -6,15 +6,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from cloudproj.soft_delete import SoftDeleteModel
+
 # --- flavors -------------------------------------------------------------------------------
 
 
-class FlavorQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(deleted=False)
-
-
-class Flavor(models.Model):
+class Flavor(SoftDeleteModel):
     """An instance type. Deleting marks it inactive (instances keep their own copy of the
     sizes); purging really removes the row. Name and flavorid are unique among active ones."""
 
@@ -28,20 +25,16 @@ class Flavor(models.Model):
     rxtx_factor = models.FloatField(default=1.0)
     is_public = models.BooleanField(default=True)
     disabled = models.BooleanField(default=False)
-    deleted = models.BooleanField(default=False)
-    deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = FlavorQuerySet.as_manager()
-
-    class Meta:
+    class Meta(SoftDeleteModel.Meta):
         ordering = ["flavorid"]
         constraints = [
-            models.UniqueConstraint(fields=["name"], condition=Q(deleted=False), name="flavor_name_active_uniq"),
-            models.UniqueConstraint(
-                fields=["flavorid"], condition=Q(deleted=False), name="flavor_flavorid_active_uniq"
-            ),
+            models.UniqueConstraint(fields=["name"], condition=Q(deleted_at__isnull=True),
+                                    name="flavor_name_active_uniq"),
+            models.UniqueConstraint(fields=["flavorid"], condition=Q(deleted_at__isnull=True),
+                                    name="flavor_flavorid_active_uniq"),
         ]
 
     def __str__(self):
@@ -184,22 +177,7 @@ from . import states as _states  # noqa: E402 - the instances section's own impo
 MAX_USER_DATA = 65535
 
 
-class InstanceQuerySet(models.QuerySet):
-    def alive(self):
-        return self.filter(deleted_at__isnull=True)
-
-    def deleted(self):
-        return self.filter(deleted_at__isnull=False)
-
-
-class LiveInstanceManager(models.Manager.from_queryset(InstanceQuerySet)):
-    """The default manager hides soft-deleted rows; `Instance.all_objects` sees them."""
-
-    def get_queryset(self):
-        return super().get_queryset().filter(deleted_at__isnull=True)
-
-
-class Instance(models.Model):
+class Instance(SoftDeleteModel):
     """A server. `id` is the integer behind the EC2 id (i-%08x) and the libvirt name."""
 
     uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
@@ -260,14 +238,9 @@ class Instance(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
     launched_at = models.DateTimeField(null=True, blank=True)
     terminated_at = models.DateTimeField(null=True, blank=True)
-    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
-    objects = LiveInstanceManager()
-    all_objects = InstanceQuerySet.as_manager()
-
-    class Meta:
+    class Meta(SoftDeleteModel.Meta):
         ordering = ["-created_at", "-id"]
-        base_manager_name = "all_objects"
         indexes = [models.Index(fields=["project", "deleted_at"], name="instance_project_deleted_idx")]
 
     def __str__(self):
@@ -285,10 +258,6 @@ class Instance(models.Model):
     @property
     def status(self) -> str:
         return _states.api_status(self.vm_state, self.task_state)
-
-    @property
-    def is_deleted(self) -> bool:
-        return self.deleted_at is not None
 
 
 class InstanceFault(models.Model):

@@ -9,7 +9,7 @@ power_state), the API `status` derived from them and which action is allowed whe
 `check_allowed(instance, action)` raises `InstanceInvalidState` (a 409 Conflict) with Nova's
 wording: "Cannot 'pause' instance <uuid> while it is in vm_state stopped".
 """
-from .services.exceptions import Conflict
+from cloudproj.exceptions import Conflict
 from .virt.power_state import CRASHED, NOSTATE, RUNNING, SHUTDOWN
 from .virt.power_state import PAUSED as PAUSED_POWER  # named apart from the vm_state "paused"
 from .virt.power_state import STATE_NAMES as POWER_STATE_NAMES
@@ -225,7 +225,7 @@ def _action_key(action: str, reboot_type: str | None) -> str:
     if action == "reboot":
         kind = (reboot_type or "SOFT").upper()
         if kind not in ("SOFT", "HARD"):
-            from .services.exceptions import Invalid
+            from cloudproj.exceptions import Invalid
 
             raise Invalid(f"Argument 'type' for reboot must be a string with value 'SOFT' or 'HARD', not {reboot_type!r}.")
         return f"reboot_{kind.lower()}"

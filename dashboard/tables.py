@@ -60,7 +60,7 @@ def image_names(instances) -> dict:
             valid.append(uuid.UUID(value))
         except ValueError:
             continue
-    return {str(pk): name for pk, name in Image.objects.filter(id__in=valid).values_list("id", "name")}
+    return {str(pk): name for pk, name in Image.all_objects.filter(id__in=valid).values_list("id", "name")}
 
 
 def build_rows(instances) -> list[Row]:

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from cloudproj.soft_delete_admin import SoftDeleteAdmin
+
 from .models import Image
 
 
 @admin.register(Image)
-class ImageAdmin(admin.ModelAdmin):
+class ImageAdmin(SoftDeleteAdmin):
     list_display = ("name", "id", "status", "visibility", "disk_format", "container_format", "size",
                     "owner", "protected", "created_at", "deleted_at")
     list_filter = ("status", "visibility", "disk_format", "container_format", "protected",

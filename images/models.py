@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from cloudproj.soft_delete import SoftDeleteManager, SoftDeleteModel, SoftDeleteQuerySet
+
 DISK_FORMATS = ("raw", "qcow2", "ami", "aki", "ari", "vmdk", "vdi", "iso")
 CONTAINER_FORMATS = ("bare", "ami", "aki", "ari", "ovf")
 # Amazon-style formats must go together (as Glance enforces).
@@ -33,10 +35,7 @@ def validate_formats(disk_format: str, container_format: str) -> None:
         )
 
 
-class ImageQuerySet(models.QuerySet):
-    def alive(self):
-        return self.filter(deleted_at__isnull=True)
-
+class ImageQuerySet(SoftDeleteQuerySet):
     def visible_to(self, project_id: str | None, is_admin: bool = False):
         """Public/community to everyone, private/shared to the owner project, shared also to
         its members whatever their member status (admins see all)."""
@@ -51,7 +50,7 @@ class ImageQuerySet(models.QuerySet):
         return qs.filter(rule)
 
 
-class Image(models.Model):
+class Image(SoftDeleteModel):
     PUBLIC, PRIVATE, SHARED, COMMUNITY = "public", "private", "shared", "community"
     VISIBILITIES = (PUBLIC, PRIVATE, SHARED, COMMUNITY)
     QUEUED, SAVING, ACTIVE, KILLED, DELETED, DEACTIVATED = (
@@ -84,16 +83,15 @@ class Image(models.Model):
     properties = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ImageQuerySet.as_manager()
+    objects = SoftDeleteManager.from_queryset(ImageQuerySet)()
+    all_objects = ImageQuerySet.as_manager()
 
-    class Meta:
+    class Meta(SoftDeleteModel.Meta):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["name"]),
             models.Index(fields=["status", "visibility"]),
-            models.Index(fields=["deleted_at"]),
         ]
 
     def __str__(self):

@@ -37,6 +37,6 @@ def after_network(instance, host: str) -> None:
     served by another host gets its rule from that host's agent)."""
     networks = {row.network_id: row.network for row in fixed_ips_of_instance(instance.uuid)}
     rules = [rule_for(network, host) for network in networks.values()
-             if not network.deleted and network_host.serving_host(network, host) == host]
+             if not network.is_deleted and network_host.serving_host(network, host) == host]
     if rules:
         iptables.ensure(rules)

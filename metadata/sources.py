@@ -61,7 +61,7 @@ def _image_kind(image_id: str) -> str:
     from images.models import Image
 
     try:
-        image = Image.objects.filter(id=uuid_lib.UUID(str(image_id))).only("disk_format").first()
+        image = Image.all_objects.filter(id=uuid_lib.UUID(str(image_id))).only("disk_format").first()
     except ValueError:
         image = None
     return image.disk_format if image is not None and image.disk_format in ("aki", "ari") else "ami"

@@ -1,13 +1,15 @@
 from django.contrib import admin
 
+from cloudproj.soft_delete_admin import SoftDeleteAdmin
+
 from .models import FixedIP, Network
 
 
 @admin.register(Network)
-class NetworkAdmin(admin.ModelAdmin):
+class NetworkAdmin(SoftDeleteAdmin):
     list_display = ("id", "label", "cidr", "gateway", "bridge", "bridge_interface", "multi_host", "host",
                     "project", "deleted_at")
-    list_filter = ("multi_host", "deleted_at")
+    list_filter = ("multi_host", ("deleted_at", admin.EmptyFieldListFilter))
     search_fields = ("label", "cidr", "bridge", "uuid")
     readonly_fields = ("uuid", "created_at", "updated_at")
 

@@ -10,13 +10,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-
-class NetworkQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(deleted_at__isnull=True)
+from cloudproj.soft_delete import SoftDeleteModel
 
 
-class Network(models.Model):
+class Network(SoftDeleteModel):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     label = models.CharField(max_length=255)
     cidr = models.CharField(max_length=43)
@@ -41,11 +38,8 @@ class Network(models.Model):
     mtu = models.IntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
 
-    objects = NetworkQuerySet.as_manager()
-
-    class Meta:
+    class Meta(SoftDeleteModel.Meta):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["label"], condition=Q(deleted_at__isnull=True),
@@ -56,10 +50,6 @@ class Network(models.Model):
 
     def __str__(self):
         return f"{self.label} ({self.cidr})"
-
-    @property
-    def deleted(self) -> bool:
-        return self.deleted_at is not None
 
     @property
     def prefixlen(self) -> int:

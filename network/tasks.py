@@ -1,10 +1,12 @@
 """Thin Celery tasks of the network app; they run on `network.<host>` (the agent of <host>).
 
-Send them with `queue=host_queue("network", host)`; messages carry ids only.
+Sent by cloudproj.rpc (network.<host> queues); messages carry ids only.
 """
 import logging
 
 from celery import shared_task
+
+from cloudproj import task_names as names
 
 from .models import Network
 from .services import host as host_service
@@ -21,10 +23,10 @@ def _current_host(host):
 
 
 def _network(network_id):
-    return Network.objects.active().filter(pk=network_id).first()
+    return Network.objects.filter(pk=network_id).first()
 
 
-@shared_task(name="network.setup_network", acks_late=True)
+@shared_task(name=names.SETUP_NETWORK, acks_late=True)
 def setup_network(network_id: int, host: str | None = None) -> dict | None:
     """Bridge + dnsmasq of one network on this host (idempotent)."""
     network = _network(network_id)
@@ -34,7 +36,7 @@ def setup_network(network_id: int, host: str | None = None) -> dict | None:
     return host_service.setup_network(network, _current_host(host))
 
 
-@shared_task(name="network.refresh_dhcp", acks_late=True)
+@shared_task(name=names.REFRESH_DHCP, acks_late=True)
 def refresh_dhcp(network_id: int, host: str | None = None) -> str | None:
     """Regenerate the network's hosts file from the DB and reload (or start) its dnsmasq."""
     network = _network(network_id)
@@ -45,9 +47,9 @@ def refresh_dhcp(network_id: int, host: str | None = None) -> str | None:
     return host_service.refresh_dhcp(network, host)
 
 
-@shared_task(name="network.teardown_network", acks_late=True)
+@shared_task(name=names.TEARDOWN_NETWORK, acks_late=True)
 def teardown_network(network_id: int) -> None:
-    network = Network.objects.filter(pk=network_id).first()
+    network = Network.all_objects.filter(pk=network_id).first()
     if network is not None and network.deleted_at is None:
         return  # re-created or never deleted: nothing to tear down
     host_service.teardown_network(network_id, network.bridge if network else None,
@@ -55,12 +57,12 @@ def teardown_network(network_id: int) -> None:
                                   vlan=network.vlan if network is not None else None)
 
 
-@shared_task(name="network.supervise", acks_late=True)
+@shared_task(name=names.SUPERVISE_NETWORKS, acks_late=True)
 def supervise(host: str | None = None) -> dict:
     return {str(k): v for k, v in host_service.supervise_host_networks(_current_host(host)).items()}
 
 
-@shared_task(name="network.cleanup_orphans")
+@shared_task(name=names.CLEANUP_NETWORK_ORPHANS)
 def cleanup_orphans(host: str) -> dict | None:
     """Periodic (beat fan-out): leaked fixed/floating IPs, stale leases, chains and NAT."""
     from compute.agent import current_host

@@ -1,8 +1,10 @@
 """Thin Celery tasks of the secgroups app; they run on compute.<host> (the agent of <host>).
 
-Send them with compute.rpc.to_host(host, "secgroups.refresh_instance", uuid).
+Sent by cloudproj.rpc.refresh_instance_security_groups(host, uuid).
 """
 from celery import shared_task
+
+from cloudproj import task_names as names
 
 from .services import host as host_service
 
@@ -13,7 +15,7 @@ def _current_host() -> str:
     return current_host()
 
 
-@shared_task(name="secgroups.refresh_instance", acks_late=True)
+@shared_task(name=names.REFRESH_INSTANCE_SECURITY_GROUPS, acks_late=True)
 def refresh_instance(instance_uuid: str) -> str:
     """Re-apply the instance's security group chain on this host from the DB."""
     return host_service.refresh_instance(instance_uuid, _current_host())

@@ -11,15 +11,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from cloudproj.soft_delete import SoftDeleteModel
+
 from . import states
 
 
-class LiveManager(models.Manager):
-    def get_queryset(self):
-        return super().get_queryset().filter(deleted_at__isnull=True)
-
-
-class Volume(models.Model):
+class Volume(SoftDeleteModel):
     uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=255, blank=True, default="")
     description = models.CharField(max_length=255, blank=True, default="")
@@ -40,14 +37,9 @@ class Volume(models.Model):
     error_message = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
-    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
-    objects = LiveManager()
-    all_objects = models.Manager()
-
-    class Meta:
+    class Meta(SoftDeleteModel.Meta):
         ordering = ["-created_at", "-id"]
-        base_manager_name = "all_objects"
         indexes = [models.Index(fields=["project", "deleted_at"], name="volume_project_deleted_idx")]
 
     def __str__(self):
@@ -82,7 +74,7 @@ class VolumeAttachment(models.Model):
         return f"{self.volume_id} on {self.instance_uuid} {self.device}"
 
 
-class Snapshot(models.Model):
+class Snapshot(SoftDeleteModel):
     uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
     volume = models.ForeignKey(Volume, on_delete=models.DO_NOTHING, db_constraint=False, related_name="snapshots")
     name = models.CharField(max_length=255, blank=True, default="")
@@ -99,14 +91,9 @@ class Snapshot(models.Model):
     error_message = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
-    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
-    objects = LiveManager()
-    all_objects = models.Manager()
-
-    class Meta:
+    class Meta(SoftDeleteModel.Meta):
         ordering = ["-created_at", "-id"]
-        base_manager_name = "all_objects"
 
     def __str__(self):
         return f"{self.name or self.ec2_id} ({self.uuid})"

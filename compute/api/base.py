@@ -9,10 +9,10 @@ from rest_framework import exceptions
 from rest_framework.views import APIView
 
 from cloudproj.api.errors import BadRequest, Conflict, NotFound
-from compute.services import ComputeError
-from compute.services import Conflict as ComputeConflict
-from compute.services import Invalid as ComputeInvalid
-from compute.services import NotFound as ComputeNotFound
+from cloudproj.exceptions import CloudError
+from cloudproj.exceptions import Conflict as ComputeConflict
+from cloudproj.exceptions import Invalid as ComputeInvalid
+from cloudproj.exceptions import NotFound as ComputeNotFound
 
 MIN_VERSION = "2.1"
 MAX_VERSION = "2.1"
@@ -92,7 +92,7 @@ class ComputeAPIView(APIView):
             request.compute_microversion = requested_microversion(request)
 
     def handle_exception(self, exc):
-        if isinstance(exc, ComputeError):
+        if isinstance(exc, CloudError):
             mapping = {ComputeNotFound: NotFound, ComputeConflict: Conflict, ComputeInvalid: BadRequest}
             mapped = next((api(exc.message) for cls, api in mapping.items() if isinstance(exc, cls)), None)
             if mapped is None:  # Forbidden/OverQuota 403, ServiceUnavailable 503, NoValidHost ...

@@ -23,7 +23,7 @@ from compute.models import Instance
 from compute.services import flavors as flavor_service
 from compute.services import instances as instance_service
 from compute.services import operations
-from compute.services.exceptions import NotFound as ComputeNotFound
+from cloudproj.exceptions import NotFound as ComputeNotFound
 from identity.services.policy import enforce
 from images.services import registry as image_service
 from network.models import FixedIP

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cloudproj.celery import app
 from compute import agent
-from compute.services.exceptions import Invalid
+from cloudproj.exceptions import Invalid
 from compute.services.hosts import validate_host_name
 
 

@@ -1,10 +1,10 @@
 """Base classes of the pluggable filters and weighers, and the scheduler's errors."""
 from django.utils.module_loading import import_string
 
-from ..services.exceptions import ComputeError
+from cloudproj.exceptions import CloudError
 
 
-class NoValidHost(ComputeError):
+class NoValidHost(CloudError):
     """Nothing can take the instance; `removed` = [(filter name, hosts removed)]."""
 
     code = 500

@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, IntegerField, Sum, Value, When
 
 from ..models import Claim, ComputeNode, Instance
-from ..services.exceptions import ComputeError
+from cloudproj.exceptions import CloudError
 from .base import NoValidHost
 from .host_state import capacity_problem
 from .request_spec import RequestSpec
@@ -34,7 +34,7 @@ MAX_ROUNDS = 10
 CLAIM_WINDOW = 32  # hosts ranked per claim query (claim_best)
 
 
-class ClaimFailed(ComputeError):
+class ClaimFailed(CloudError):
     """The host cannot take the instance any more (lost a race): try another host."""
 
     code = 409

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from django.utils import timezone
 
 from ..models import Instance, InstanceAction, InstanceActionEvent, InstanceFault
-from .exceptions import ComputeError
+from cloudproj.exceptions import CloudError
 
 MESSAGE_MAX = 255
 
@@ -107,10 +107,10 @@ def _message(exc_or_message) -> str:
 def record_fault(instance: Instance, exc_or_message, code: int | None = None, host: str | None = None,
                  details: str | None = None) -> InstanceFault:
     """Store a fault: the message (≤255 characters; the rest goes to details), the code
-    (the ComputeError's code when not given, else 500) and the traceback of an exception."""
+    (the CloudError's code when not given, else 500) and the traceback of an exception."""
     message = _message(exc_or_message)
     if code is None:
-        code = exc_or_message.code if isinstance(exc_or_message, ComputeError) else 500
+        code = exc_or_message.code if isinstance(exc_or_message, CloudError) else 500
     if details is None:
         details = ""
         if isinstance(exc_or_message, BaseException) and exc_or_message.__traceback__ is not None:

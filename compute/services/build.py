@@ -22,8 +22,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from cloudproj.celery import app, host_queue
-from cloudproj.middleware import current_request_id
+from cloudproj import rpc
 
 from .. import states
 from ..models import Instance
@@ -31,7 +30,7 @@ from ..scheduler import NoValidHost, claims
 from ..virt.driver import DriverError
 from . import host_resources as hr
 from .actions import event, finish_action, get_action, record_fault
-from .exceptions import Invalid
+from cloudproj.exceptions import Invalid
 from .fault_injection import pause_point
 from .instances import UnexpectedTaskState, max_attempts_reached, record_retry, update_state
 
@@ -45,7 +44,6 @@ STEPS = (
     ("spawn", T.SPAWNING, None),
 )
 STEP_STATES = tuple(entry[1] for entry in STEPS)
-SCHEDULE_TASK = "compute.schedule_instance"
 # failures that another host would not fix: straight to ERROR
 NOT_RESCHEDULED = (Invalid, hr.ImageUnavailable)
 
@@ -132,21 +130,9 @@ def _schedule(instance_uuid, request_id: str) -> str | None:
 
 
 def send_host_steps(instance: Instance, request_id: str, first: int = 0) -> None:
-    """The remaining steps as one chain, every link routed to compute.<host> (DESIGN 9:
-    a queue set on the chain alone only routes its first task)."""
-    queue = host_queue("compute", instance.host)
-    args = [str(instance.uuid), request_id, instance.host, _attempt(instance)]
-    links = [app.signature(f"compute.{name}", args=args, queue=queue, immutable=True) for name, _s, _n in STEPS[first:]]
-    signature = links[0]
-    for link in links[1:]:
-        signature = signature | link
-    # the steps belong to the request that created the server, also when an agent that
-    # restarted sends them again (its own context has no request id)
-    token = current_request_id.set(request_id)
-    try:
-        signature.apply_async()
-    finally:
-        current_request_id.reset(token)
+    """The remaining steps, from STEPS[first], as one chain on compute.<host>."""
+    rpc.run_host_steps(instance.host, str(instance.uuid), request_id, _attempt(instance),
+                       [name for name, _runs_in, _leaves in STEPS[first:]])
 
 
 # --- host steps --------------------------------------------------------------------------------
@@ -244,8 +230,7 @@ def fail_attempt(instance: Instance, action, host: str, exc: Exception, step_sta
             return
         record_fault(instance, exc, host=host)  # kept in the history; the server goes on elsewhere
         log.info("rescheduling instance %s after a failure on %s", instance.uuid, host)
-        app.send_task(SCHEDULE_TASK, args=[str(instance.uuid), action.request_id if action else "-"],
-                      queue="scheduler")
+        rpc.reschedule_instance(str(instance.uuid), action.request_id if action else "-")
 
 
 def _error(instance: Instance, action, exc_or_message, expected, code: int | None = None) -> None:

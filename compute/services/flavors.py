@@ -4,11 +4,10 @@ import re
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import F, Q
 
 from ..models import Flavor, FlavorAccess, FlavorExtraSpec
-from .exceptions import Conflict, Invalid, NotFound
+from cloudproj.exceptions import Conflict, Invalid, NotFound
 
 MAX_INT = 0x7FFFFFFF
 FLAVORID_RE = re.compile(r"^(?! )[a-zA-Z0-9. _-]+(?<! )\Z")
@@ -25,11 +24,13 @@ DEFAULT_FLAVORS = [
 
 
 def ensure_default_flavors(flavor_model=Flavor) -> list:
-    """Create any missing default flavor (by flavorid); existing rows are left alone."""
+    """Create any missing default flavor (by flavorid); existing rows are left alone. Also run
+    by a migration with the historical model (a plain manager): hence the explicit filter."""
     result = []
+    active = flavor_model._base_manager.filter(deleted_at__isnull=True)
     for name, memory_mb, vcpus, root_gb, flavorid in DEFAULT_FLAVORS:
-        flavor = flavor_model.objects.filter(flavorid=flavorid, deleted=False).first()
-        if flavor is None and not flavor_model.objects.filter(name=name, deleted=False).exists():
+        flavor = active.filter(flavorid=flavorid).first()
+        if flavor is None and not active.filter(name=name).exists():
             flavor = flavor_model.objects.create(
                 flavorid=flavorid, name=name, memory_mb=memory_mb, vcpus=vcpus, root_gb=root_gb
             )
@@ -47,7 +48,7 @@ def visible_flavors(project_id=None, is_admin=False, is_public=True):
     is_public: True = public ones plus private ones the caller's project may use;
     False = private only; None = all. Non-admins always get True and no disabled ones.
     """
-    qs = Flavor.objects.active()
+    qs = Flavor.objects.all()
     if not is_admin:
         is_public = True
         qs = qs.filter(disabled=False)
@@ -66,14 +67,14 @@ def visible_flavors(project_id=None, is_admin=False, is_public=True):
 
 def get_flavor(flavorid: str, project_id=None, is_admin=True) -> Flavor:
     """The active flavor `flavorid`; another project's private flavor is reported missing."""
-    flavor = Flavor.objects.active().filter(flavorid=str(flavorid)).first()
+    flavor = Flavor.objects.filter(flavorid=str(flavorid)).first()
     if flavor is None or (not is_admin and not flavor.is_accessible_by(project_id)):
         raise NotFound(f"Flavor {flavorid} could not be found.")
     return flavor
 
 
 def get_flavor_by_name(name: str) -> Flavor:
-    flavor = Flavor.objects.active().filter(name=name).first()
+    flavor = Flavor.objects.filter(name=name).first()
     if flavor is None:
         raise NotFound(f"Flavor with name {name} could not be found.")
     return flavor
@@ -126,7 +127,7 @@ def create_flavor(
             "Invalid input for field/attribute id: only letters, digits, '.', '_', '-' and inner "
             "spaces are allowed (1-255 characters)."
         )
-    active = Flavor.objects.active()
+    active = Flavor.objects.all()
     if active.filter(name=name).exists():
         raise Conflict(f"Flavor with name {name} already exists.")
     if active.filter(flavorid=flavorid).exists():
@@ -153,14 +154,12 @@ def delete_flavor(flavor: Flavor, purge: bool = False) -> None:
     if purge:
         flavor.delete()
         return
-    flavor.deleted = True
-    flavor.deleted_at = timezone.now()
-    flavor.save(update_fields=["deleted", "deleted_at", "updated_at"])
+    flavor.soft_delete()
 
 
 def purge_flavor_by_name(name: str) -> Flavor:
     """Purge a flavor by name, active or already marked deleted."""
-    flavor = Flavor.objects.filter(name=name).order_by("deleted").first()
+    flavor = Flavor.all_objects.filter(name=name).order_by(F("deleted_at").asc(nulls_first=True)).first()
     if flavor is None:
         raise NotFound(f"Flavor with name {name} could not be found.")
     flavor.delete()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from cloudproj.hostnames import sanitize_hostname
 from images.drivers import cache as image_cache
 from images.models import Image
 from network.models import Network
@@ -29,7 +30,7 @@ from ..virt import InstanceSpec, Nic, get_driver
 from ..virt.spec import DEFAULT_CMDLINE as DEFAULT_KERNEL_CMDLINE
 from ..virt.spec import NAME_RE
 from . import host_hooks
-from .exceptions import ComputeError, Invalid
+from cloudproj.exceptions import CloudError, Invalid
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ _instance_locks: dict[str, threading.Lock] = {}
 _instance_locks_guard = threading.Lock()
 
 
-class ImageUnavailable(ComputeError):
+class ImageUnavailable(CloudError):
     code = 500
 
 
@@ -93,7 +94,7 @@ def requested_networks(instance: Instance) -> list[Network]:
     if requested:
         networks = []
         for entry in requested:
-            network = Network.objects.active().filter(uuid=entry.get("uuid")).first()
+            network = Network.objects.filter(uuid=entry.get("uuid")).first()
             if network is None:
                 raise Invalid(f"Network {entry.get('uuid')} could not be found.")
             networks.append(network)
@@ -124,8 +125,8 @@ def release_network(instance: Instance, host: str) -> list:
     """Give the addresses back and drop their DHCP entries (nothing the second time)."""
     released = fixed_ip_service.release_fixed_ip(instance.uuid)
     for network_id in sorted({row.network_id for row in released}):
-        network = Network.objects.filter(pk=network_id).first()
-        if network is None or network.deleted:
+        network = Network.all_objects.filter(pk=network_id).first()
+        if network is None or network.is_deleted:
             continue
         try:
             network_host.prepare_instance_network(network, host)
@@ -139,7 +140,7 @@ def release_network(instance: Instance, host: str) -> list:
 
 def _image(image_id: str, what: str) -> Image:
     try:
-        image = Image.objects.filter(id=uuid_lib.UUID(str(image_id))).first() if image_id else None
+        image = Image.all_objects.filter(id=uuid_lib.UUID(str(image_id))).first() if image_id else None
     except ValueError:
         image = None
     if image is None or image.status != "active":
@@ -192,7 +193,7 @@ def kernel_cmdline(instance: Instance, image_cmdline: str | None) -> str | None:
     if not rows or not rows[0].network.injected:
         return image_cmdline
     network = rows[0].network
-    hostname = validate.sanitize_hostname(instance.hostname, fallback=f"host-{str(instance.uuid)[:8]}")
+    hostname = sanitize_hostname(instance.hostname, fallback=f"host-{str(instance.uuid)[:8]}")
     fields = [validate.ipv4(rows[0].address), "", validate.ipv4(network.gateway), validate.ipv4(network.netmask),
               hostname, "eth0", "off"]
     if network.dns1:

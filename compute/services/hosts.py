@@ -8,7 +8,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from ..models import BINARY_TOPICS, ComputeNode, Service, is_up
-from .exceptions import Invalid, NotFound
+from cloudproj.exceptions import Invalid, NotFound
 
 HOST_BINARIES = ("nova-compute", "nova-network", "nova-volume")
 # A host name ends up in queue names, file paths, libvirt XML and command lines: keep it to

@@ -13,7 +13,6 @@ and, on commit, queues the boot pipeline for each returned instance (ids only).
 import base64
 import binascii
 import logging
-import re
 import secrets
 import string
 import uuid as uuid_lib
@@ -22,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from cloudproj.hostnames import sanitize_hostname
 from identity.services import quotas
 
 from .. import states
@@ -29,7 +29,7 @@ from ..models import Instance, KeyPair
 from ..signals import instance_deleted
 from . import hosts as hosts_service
 from .actions import event, finish_action, get_action, latest_fault, record_fault, start_action  # noqa: F401 - re-exported
-from .exceptions import Conflict, Forbidden, Invalid, NotFound, OverQuota
+from cloudproj.exceptions import Conflict, Forbidden, Invalid, NotFound, OverQuota
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +41,6 @@ _UNSET = object()
 
 
 # --- names ---------------------------------------------------------------------------------------
-
-
-def sanitize_hostname(name: str, default: str | None = None) -> str:
-    """An RFC 1123 label from a display name (Nova's utils.sanitize_hostname)."""
-    hostname = (name or "").encode("latin-1", "ignore").decode("latin-1")[:63]
-    hostname = re.sub(r"[ _.]", "-", hostname)
-    hostname = re.sub(r"[^\w.-]+", "", hostname, flags=re.ASCII)
-    hostname = hostname.lower().strip(".-")[:63].rstrip("-")
-    if not hostname and default is not None:
-        return default[:63]
-    return hostname
 
 
 def generate_reservation_id() -> str:
@@ -268,7 +257,7 @@ def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, use
             instance = Instance.objects.create(
                 uuid=instance_uuid,
                 display_name=name,
-                hostname=sanitize_hostname(label, default=f"server-{instance_uuid}"),
+                hostname=sanitize_hostname(label, fallback=f"server-{instance_uuid}"),
                 project=project,
                 user=user,
                 flavor=flavor if getattr(flavor, "pk", None) else None,
@@ -430,9 +419,8 @@ def soft_delete(instance: Instance, release_claim: bool = True) -> bool:
         row.vm_state = states.DELETED
         row.task_state = None
         row.power_state = states.NOSTATE
-        row.deleted_at = now
         row.terminated_at = row.terminated_at or now
-        row.save(update_fields=["vm_state", "task_state", "power_state", "deleted_at", "terminated_at", "updated_at"])
+        row.soft_delete(now, update_fields=("vm_state", "task_state", "power_state", "terminated_at"))
         deltas = {resource: -value for resource, value in quota_deltas(row, 1).items()}
         quotas.commit(quotas.reserve(row.project_id, deltas))
         if release_claim:

@@ -7,7 +7,7 @@ import re
 from django.db import IntegrityError, transaction
 
 from ..models import KeyPair
-from .exceptions import Conflict, Invalid, NotFound, OverQuota
+from cloudproj.exceptions import Conflict, Invalid, NotFound, OverQuota
 
 NAME_RE = re.compile(r"[a-zA-Z0-9 _-]+")  # used with fullmatch: "$" would let "name\n" through
 SSH_KEY_TYPES = (

@@ -20,19 +20,17 @@ from network.services import networks as network_service
 from network.models import Network
 from network.services import NetworkNotFound
 
-from .. import rpc, states
+from cloudproj import rpc
+
+from .. import states
 from ..models import Instance, Service
 from .actions import finish_action, start_action
-from .exceptions import Conflict, Invalid, ServiceUnavailable
+from cloudproj.exceptions import Conflict, Invalid, ServiceUnavailable
 from .instances import begin, create_instances, soft_delete, update_state, validate_image, validate_metadata, validate_name
 
 log = logging.getLogger(__name__)
 
 T = states.task
-SCHEDULE_TASK = "compute.schedule_instance"
-TERMINATE_TASK = "compute.terminate_instance"
-ACTION_TASK = "compute.instance_action"
-CONSOLE_TASK = "compute.get_console_output"
 
 # API action -> the task_state it sets while the host works
 ACTION_TASK_STATES = {
@@ -113,7 +111,7 @@ def _queue_boots(ctx, instances: list[Instance]) -> None:
     is either on its way or gone, never stuck in BUILD without a message."""
     for index, instance in enumerate(instances):
         try:
-            rpc.publish_now(SCHEDULE_TASK, [str(instance.uuid), _request_id(ctx)])
+            rpc.schedule_instance(str(instance.uuid), _request_id(ctx))
         except ServiceUnavailable:
             for unsent in instances[index:]:
                 soft_delete(unsent)
@@ -149,7 +147,7 @@ def delete_server(ctx, instance: Instance) -> None:
         action = start_action(row, "delete", ctx)
         update_state(row, task_state=T.DELETING)
         if compute_is_up(row.host):
-            rpc.to_host(row.host, TERMINATE_TASK, str(row.uuid), _request_id(ctx), row.host)
+            rpc.terminate_instance(row.host, str(row.uuid), _request_id(ctx))
             instance.task_state = row.task_state
             return
         release_addresses(row)
@@ -163,8 +161,8 @@ def release_addresses(instance: Instance) -> list:
     """Fixed IPs back to the pool; the serving hosts regenerate their DHCP hosts file."""
     released = fixed_ip_service.release_fixed_ip(instance.uuid)
     for row in released:
-        network = Network.objects.filter(pk=row.network_id).first()
-        if network is None or network.deleted:
+        network = Network.all_objects.filter(pk=row.network_id).first()
+        if network is None or network.is_deleted:
             continue
         target = network_host.serving_host(network, instance.host) if (instance.host or network.host) else None
         if target:
@@ -195,7 +193,7 @@ def request_action(ctx, instance: Instance, action: str, reboot_type: str | None
     host = _require_host(instance, action)
     with transaction.atomic():
         begin(instance, action, ctx, task_state=ACTION_TASK_STATES[key], reboot_type=reboot_type)
-        rpc.to_host(host, ACTION_TASK, str(instance.uuid), _request_id(ctx), action, {"reboot_type": reboot_type})
+        rpc.instance_action(host, str(instance.uuid), _request_id(ctx), action, {"reboot_type": reboot_type})
 
 
 def rebuild_server(ctx, instance: Instance, image, name: str | None = None, metadata=None) -> Instance:
@@ -214,7 +212,7 @@ def rebuild_server(ctx, instance: Instance, image, name: str | None = None, meta
     with transaction.atomic():
         begin(instance, "rebuild", ctx, task_state=T.REBUILDING)
         update_state(instance, expected_task_state=T.REBUILDING, **changes)
-        rpc.to_host(host, ACTION_TASK, str(instance.uuid), _request_id(ctx), "rebuild", {})
+        rpc.instance_action(host, str(instance.uuid), _request_id(ctx), "rebuild", {})
     return instance
 
 
@@ -230,13 +228,12 @@ def console_output(ctx, instance: Instance, length=None) -> str:
     states.check_allowed(instance, "get_console_output", is_admin=getattr(ctx, "is_admin", False))
     if not instance.host:
         raise Conflict(f"Instance {instance.uuid} has no host yet: there is no console output.")
-    return rpc.call(instance.host, CONSOLE_TASK, str(instance.uuid), length)
+    return rpc.console_output(instance.host, str(instance.uuid), length)
 
 
 # --- admin repairs -----------------------------------------------------------------------------
 
 RESET_STATES = {"active": states.ACTIVE, "error": states.ERROR}
-REAP_TASK = "compute.reap_deleted_instance"
 
 
 def reset_state(ctx, instance: Instance, state) -> Instance:
@@ -269,6 +266,6 @@ def force_delete(ctx, instance: Instance) -> None:
         soft_delete(row)
         finish_action(action)
         if compute_is_up(row.host):
-            rpc.to_host(row.host, REAP_TASK, str(row.uuid), row.host)
+            rpc.reap_deleted_instance(row.host, str(row.uuid))
     instance.deleted_at, instance.vm_state, instance.task_state = row.deleted_at, row.vm_state, row.task_state
     log.info("instance %s force-deleted (host %s)", row.uuid, row.host or "none")

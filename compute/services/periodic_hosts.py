@@ -13,17 +13,17 @@ import logging
 
 from django.conf import settings
 
-from cloudproj.celery import app, host_queue
+from cloudproj import rpc
 
 from ..models import Service
 
 log = logging.getLogger(__name__)
 
-# kind -> (host task, queue topic, interval setting)
+# kind -> (the pass's send function, its interval setting)
 HOST_TASKS = {
-    "sync_power_states": ("compute.sync_power_states", "compute", "SYNC_POWER_STATE_INTERVAL"),
-    "running_deleted": ("compute.running_deleted_instances", "compute", "RUNNING_DELETED_INTERVAL"),
-    "network_orphans": ("network.cleanup_orphans", "network", "ORPHAN_CLEANUP_INTERVAL"),
+    "sync_power_states": (rpc.sync_power_states, "SYNC_POWER_STATE_INTERVAL"),
+    "running_deleted": (rpc.running_deleted_instances, "RUNNING_DELETED_INTERVAL"),
+    "network_orphans": (rpc.cleanup_network_orphans, "ORPHAN_CLEANUP_INTERVAL"),
 }
 
 
@@ -37,13 +37,13 @@ def fan_out(kind: str) -> list[str]:
     interval is 0 (off) sends nothing, even if an old beat entry still fires."""
     if kind not in HOST_TASKS:
         raise ValueError(f"unknown periodic host task {kind!r}; known: {', '.join(sorted(HOST_TASKS))}")
-    task, topic, setting = HOST_TASKS[kind]
+    send, setting = HOST_TASKS[kind]
     interval = float(getattr(settings, setting))
     if interval <= 0:
         log.info("%s is off (%s = 0)", kind, setting)
         return []
     hosts = live_hosts()
     for host in hosts:
-        app.send_task(task, args=[host], queue=host_queue(topic, host), expires=interval)
+        send(host, expires=interval)
     log.info("%s sent to %d host(s): %s", kind, len(hosts), ", ".join(hosts))
     return hosts

@@ -23,7 +23,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from .. import rpc, states
+from cloudproj import rpc
+
+from .. import states
 from ..models import Instance, InstanceAction, InstanceActionEvent
 from ..scheduler import claims
 from ..virt import power_state as ps
@@ -31,22 +33,20 @@ from ..virt.driver import DriverError
 from . import build, lifecycle
 from . import host_resources as hr
 from .actions import event_finish, finish_action, record_fault
-from .exceptions import ComputeError
+from cloudproj.exceptions import CloudError
 from .instances import UnexpectedTaskState, soft_delete, update_state
 from .operations import ACTION_TASK_STATES, compute_is_up, release_addresses
 
 log = logging.getLogger(__name__)
 
 T = states.task
-ABORT_BUILD_TASK = "compute.abort_build"
-TERMINATE_TASK = "compute.terminate_instance"
 
 
-class BuildInterrupted(ComputeError):
+class BuildInterrupted(CloudError):
     code = 500
 
 
-class ActionInterrupted(ComputeError):
+class ActionInterrupted(CloudError):
     code = 500
 
 
@@ -180,7 +180,7 @@ def _resend(instance: Instance) -> str | None:
         return None
     request_id = _request_id(instance, "create")
     if host is None:
-        rpc.publish_now(build.SCHEDULE_TASK, [str(instance.uuid), request_id])
+        rpc.schedule_instance(str(instance.uuid), request_id)
         return "schedule"
     build.send_host_steps(instance, request_id, first=build.STEP_STATES.index(stalled_in))
     return "host_steps"
@@ -219,8 +219,7 @@ def _reap_build(instance: Instance, timeout: float) -> int:
     if action is not None:
         finish_action(action, "Error")
     if instance.host:
-        rpc.publish_now(ABORT_BUILD_TASK, [str(instance.uuid), instance.host],
-                        queue=rpc.host_queue("compute", instance.host))
+        rpc.abort_build(instance.host, str(instance.uuid))
     else:
         claims.release(None, instance)
     log.warning("%s", message)
@@ -234,8 +233,7 @@ def _retry_delete(instance: Instance) -> None:
             update_state(instance, expected_task_state=T.DELETING, task_state=T.DELETING)
         except UnexpectedTaskState:
             return
-        rpc.publish_now(TERMINATE_TASK, [str(instance.uuid), request_id, instance.host],
-                        queue=rpc.host_queue("compute", instance.host))
+        rpc.terminate_instance(instance.host, str(instance.uuid), request_id, now=True)
         log.warning("delete of instance %s stalled on %s: sent again", instance.uuid, instance.host)
         return
     release_addresses(instance)

@@ -19,18 +19,19 @@ from django.utils import timezone
 from images.services import registry as image_service
 from images.models import Image
 
-from .. import rpc, states
+from cloudproj import rpc
+
+from .. import states
 from ..models import Instance
 from ..virt.snapshot import snapshot_disk
 from . import host_resources as hr
 from .actions import event, finish_action, get_action, record_fault, start_action
-from .exceptions import Conflict, Invalid
+from cloudproj.exceptions import Conflict, Invalid
 from .instances import UnexpectedTaskState, update_state
 
 log = logging.getLogger(__name__)
 
 T = states.task
-SNAPSHOT_TASK = "compute.snapshot_instance"
 ACTION = "createImage"
 # properties of the instance's image that describe how to boot it, and go to its snapshots
 NOT_INHERITED = {"image_type", "instance_uuid", "base_image_ref", "image_location", "image_state",
@@ -50,7 +51,7 @@ def _inherited(instance: Instance) -> dict:
 
 def _base_limits(instance: Instance) -> dict:
     try:
-        base = Image.objects.filter(id=uuid_lib.UUID(str(instance.image_ref))).first()
+        base = Image.all_objects.filter(id=uuid_lib.UUID(str(instance.image_ref))).first()
     except ValueError:
         base = None
     min_disk = max(base.min_disk if base else 0, instance.root_gb or 0)
@@ -84,15 +85,15 @@ def snapshot_server(ctx, instance: Instance, name: str, metadata: dict | None = 
             )
         except image_service.ImageError as exc:
             raise Invalid(exc.message) from None
-        rpc.to_host(instance.host, SNAPSHOT_TASK, str(instance.uuid), getattr(ctx, "request_id", None) or "-",
-                    str(image.id))
+        rpc.snapshot_instance(instance.host, str(instance.uuid), getattr(ctx, "request_id", None) or "-",
+                              str(image.id))
     return image
 
 
 def run_snapshot(instance_uuid, request_id: str, image_id: str) -> bool:
     with hr.instance_lock(instance_uuid):
         instance = Instance.objects.filter(uuid=instance_uuid).first()
-        image = Image.objects.filter(id=image_id).first()
+        image = Image.all_objects.filter(id=image_id).first()
         if instance is None or instance.task_state != T.IMAGE_SNAPSHOT or image is None:
             log.info("snapshot of %s skipped: task_state is no longer %s", instance_uuid, T.IMAGE_SNAPSHOT)
             return False
@@ -112,7 +113,7 @@ def run_snapshot(instance_uuid, request_id: str, image_id: str) -> bool:
         except Exception as exc:  # noqa: BLE001 - reported as a fault; the instance carries on
             log.warning("snapshot of instance %s failed: %s", instance.uuid, exc)
             record_fault(instance, exc, host=instance.host)
-            Image.objects.filter(pk=image.pk, status__in=[Image.QUEUED, Image.SAVING]).update(
+            Image.all_objects.filter(pk=image.pk, status__in=[Image.QUEUED, Image.SAVING]).update(
                 status=Image.KILLED, updated_at=timezone.now())
             _settle(instance, [T.IMAGE_SNAPSHOT, T.IMAGE_UPLOADING])
             if record is not None:
@@ -141,7 +142,7 @@ def recover_interrupted(host: str) -> list[str]:
     rows = Instance.objects.filter(host=host, task_state__in=[T.IMAGE_SNAPSHOT, T.IMAGE_UPLOADING])
     for instance in rows:
         with hr.instance_lock(instance.uuid):
-            Image.objects.filter(
+            Image.all_objects.filter(
                 properties__instance_uuid=str(instance.uuid), properties__image_type="snapshot",
                 status__in=[Image.QUEUED, Image.SAVING],
             ).update(status=Image.KILLED, updated_at=timezone.now())

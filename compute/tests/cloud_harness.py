@@ -192,12 +192,14 @@ class Cloud:
     def call(self, host: str, task_name: str, *args, timeout: float = 30):
         """Run a task on `host`'s compute queue and return its result (the project's
         result backend, as the API's host calls do)."""
-        from compute import rpc
+        from cloudproj import rpc
 
         return rpc.call(host, task_name, *args, timeout=timeout)
 
     def list_domains(self, host: str) -> list[dict]:
-        return self.call(host, "compute.list_domains")
+        from cloudproj import rpc
+
+        return rpc.list_domains(host, timeout=30)
 
     def stop(self) -> None:
         for proc, _log in self.procs.values():

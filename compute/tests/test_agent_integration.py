@@ -95,7 +95,7 @@ def test_agent_registers_heartbeats_answers_its_queue_and_goes_down(agent_proces
     from celery.backends.redis import RedisBackend
 
     from compute.models import ComputeNode, Service
-    from compute.tasks import send_ping
+    from cloudproj import rpc
 
     proc, log = agent_process
     url, redis_client = broker
@@ -118,7 +118,7 @@ def test_agent_registers_heartbeats_answers_its_queue_and_goes_down(agent_proces
 
     # A ping on compute.test-h1 is answered by that agent ...
     backend = RedisBackend(app=app, url=url)
-    result = send_ping(HOST)
+    result = rpc.ping(HOST)
     meta = _wait(
         lambda: (m := backend.get_task_meta(result.id))["status"] == "SUCCESS" and m,
         30, "the agent to answer the ping", proc, log,
@@ -126,7 +126,7 @@ def test_agent_registers_heartbeats_answers_its_queue_and_goes_down(agent_proces
     assert meta["result"] == {"host": HOST, "requested": HOST}
 
     # ... while one for another host stays in that host's queue.
-    other = send_ping(OTHER)
+    other = rpc.ping(OTHER)
     time.sleep(3)
     assert backend.get_task_meta(other.id)["status"] == "PENDING"
     assert redis_client.llen(f"compute.{OTHER}") == 1

@@ -94,7 +94,7 @@ def test_flavor_list_create_delete_purge(db):
     assert run("flavor", "delete", "m1.xxlarge").strip() == "m1.xxlarge deleted"
     assert "m1.xxlarge" not in run("flavor", "list")
     assert "m1.xxlarge" in run("flavor", "list", "--all")
-    assert Flavor.objects.filter(name="m1.xxlarge", deleted=True).exists()
+    assert Flavor.all_objects.filter(name="m1.xxlarge", deleted_at__isnull=False).exists()
     assert run("flavor", "delete", "m1.xxlarge", "--purge").strip() == "m1.xxlarge purged"
     assert not Flavor.objects.filter(name="m1.xxlarge").exists()
 

@@ -8,7 +8,7 @@ from compute.models import Claim, ComputeNode, Flavor, Instance, InstanceAction,
 from compute.scheduler import NoValidHost, RequestSpec
 from compute.scheduler.claims import schedule_and_claim
 from compute.services import actions, instances
-from compute.services.exceptions import Conflict, Forbidden, Invalid, NotFound, OverQuota
+from cloudproj.exceptions import Conflict, Forbidden, Invalid, NotFound, OverQuota
 from identity.services import quotas
 
 from .test_scheduler_helpers import Ctx, make_host, make_project_user

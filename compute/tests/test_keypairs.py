@@ -5,7 +5,7 @@ import pytest
 
 from compute.models import KeyPair
 from compute.services import keypairs
-from compute.services.exceptions import Conflict, Invalid, NotFound, OverQuota
+from cloudproj.exceptions import Conflict, Invalid, NotFound, OverQuota
 from identity.services import quotas
 
 from .test_scheduler_helpers import make_project_user

@@ -137,7 +137,7 @@ def host_answers(monkeypatch):
     same code the agent runs; only the broker round trip is skipped)."""
     import compute.tasks  # registers the tasks
     from cloudproj.celery import app
-    from compute import rpc
+    from cloudproj import rpc
 
     monkeypatch.setattr(rpc, "call", lambda host, name, *args, timeout=None: app.tasks[name].run(*args))
 

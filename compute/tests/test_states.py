@@ -2,7 +2,7 @@ import pytest
 
 from compute import states
 from compute.states import api_status, check_allowed, task
-from compute.services.exceptions import Conflict
+from cloudproj.exceptions import Conflict
 
 
 class Inst:
@@ -149,7 +149,7 @@ def test_console_needs_a_host():
 
 
 def test_bad_reboot_type_and_unknown_action():
-    from compute.services.exceptions import Invalid
+    from cloudproj.exceptions import Invalid
 
     with pytest.raises(Invalid):
         check_allowed(Inst("active"), "reboot", reboot_type="MEDIUM")

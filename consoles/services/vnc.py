@@ -18,14 +18,14 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.utils import timezone
 
-from compute import rpc, states
+from cloudproj import rpc
+from compute import states
 from compute.models import Instance
-from compute.services.exceptions import ComputeError, Conflict, Invalid
+from cloudproj.exceptions import CloudError, Conflict, Invalid
 from compute.services.operations import compute_is_up
 
 from consoles.models import ConsoleAuthToken, hash_console_token
 
-VNC_TASK = "compute.get_vnc_console"
 PROTOCOLS = {"vnc": ("novnc",)}  # protocol -> console types this cloud serves
 LEGACY_TYPES = ("novnc",)  # os-getVNCConsole types (xvpvnc needs Nova's Java proxy: not served)
 PAGE_PATH = "/vnc/"
@@ -55,7 +55,7 @@ def _ask_host(instance: Instance, host: str) -> tuple[str, int]:
     """(address, port) of the instance's live VNC server, from its host's agent."""
     if not compute_is_up(host):
         raise Conflict(f"The compute service of host {host} is down: the console of {instance.uuid} is not available.")
-    answer = rpc.call(host, VNC_TASK, str(instance.uuid))  # ServiceUnavailable (503) if no answer in time
+    answer = rpc.vnc_console(host, str(instance.uuid))  # ServiceUnavailable (503) if no answer in time
     if not isinstance(answer, dict) or "port" not in answer:
         reason = answer.get("error") if isinstance(answer, dict) else None
         raise Conflict(reason or f"Host {host} reported no VNC server for instance {instance.uuid}.")
@@ -104,7 +104,7 @@ def authorize(token) -> tuple[str, int]:
         raise ConsoleDenied("the instance of this console token is no longer ACTIVE on its host")
     try:
         live = _ask_host(instance, row.compute_host)
-    except ComputeError as exc:
+    except CloudError as exc:
         raise ConsoleDenied(exc.message) from None
     if live != (row.host, row.port):
         raise ConsoleDenied("the instance's console moved (it was restarted): ask for a new console")

@@ -55,7 +55,7 @@ def test_members_get_403_on_every_admin_page_and_action(who, member, other):
     assert counts == (Flavor.objects.count(), Project.objects.count(), User.objects.count(),
                       QuotaClass.objects.count(), Network.objects.count())
     assert Project.objects.get(pk=member["project"].pk).enabled
-    assert Flavor.objects.get(flavorid="p.x").deleted is False
+    assert not Flavor.objects.get(flavorid="p.x").is_deleted
     html = person["client"].get("/dashboard/").content.decode()
     assert "/dashboard/admin/flavors/" not in html and 'id="flower-link"' not in html
 

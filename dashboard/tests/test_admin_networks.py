@@ -20,7 +20,7 @@ def test_admin_creates_lists_and_deletes_a_network(admin, member):
     client = admin["client"]
     response = _create(client, project=member["project"].id, dns1="10.249.0.53", mtu=1400)
     assert "Network dash-net (10.249.0.0/26 on cptda0) created." in _html(response)
-    network = Network.objects.active().get(label="dash-net")
+    network = Network.objects.get(label="dash-net")
     assert network.project == member["project"] and network.mtu == 1400 and not network.injected
     assert FixedIP.objects.filter(network=network).count() == 64
     html = _html(client.get(NETWORKS))
@@ -31,12 +31,12 @@ def test_admin_creates_lists_and_deletes_a_network(admin, member):
     assert 'id="network-manager">flatdhcp<' in html
     response = client.post(f"{NETWORKS}{network.uuid}/delete/", follow=True)
     assert "Network dash-net (10.249.0.0/26) deleted." in _html(response)
-    assert not Network.objects.active().filter(label="dash-net").exists()
+    assert not Network.objects.filter(label="dash-net").exists()
 
 
 def test_network_without_dhcp_is_flat_injected(admin):
     _create(admin["client"], dhcp="")
-    assert Network.objects.active().get(label="dash-net").injected
+    assert Network.objects.get(label="dash-net").injected
 
 
 def test_network_create_refuses_what_network_create_refuses(admin):
@@ -60,24 +60,24 @@ def test_network_create_refuses_what_network_create_refuses(admin):
         response = client.post(NETWORKS, {"dhcp": "on", **data})
         assert response.status_code == 400, data
         assert message in _html(response), (data, _html(response)[-2500:])
-    assert Network.objects.active().count() == 1 and FixedIP.objects.count() == 64
+    assert Network.objects.count() == 1 and FixedIP.objects.count() == 64
 
 
 def test_vlan_manager_creates_vlan_networks(admin, settings):
     settings.NETWORK_MANAGER = "vlan"
     response = _create(admin["client"], bridge="", vlan_start=3249)
-    network = Network.objects.active().get(vlan=3249)
+    network = Network.objects.get(vlan=3249)
     assert "created." in _html(response) and network.cidr == "10.249.0.0/26"
     assert "3249" in _html(admin["client"].get(NETWORKS))
 
 
 def test_network_in_use_is_not_deleted(admin, member):
     _create(admin["client"])
-    network = Network.objects.active().get(label="dash-net")
+    network = Network.objects.get(label="dash-net")
     FixedIP.objects.filter(network=network, address="10.249.0.5").update(allocated=True)
     response = admin["client"].post(f"{NETWORKS}{network.uuid}/delete/", follow=True)
     assert "Network dash-net is still in use: 1 address(es) allocated" in _html(response)
-    assert Network.objects.active().filter(pk=network.pk).exists()
+    assert Network.objects.filter(pk=network.pk).exists()
 
 
 def test_floating_ranges_create_list_and_delete(admin, member):

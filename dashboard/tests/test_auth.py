@@ -89,7 +89,7 @@ def test_front_page_links_the_dashboard(client):
 def test_an_unhandled_service_error_on_a_form_post_is_a_message_not_a_500(member, rf):
     from django.contrib.messages.storage.fallback import FallbackStorage
 
-    from compute.services.exceptions import Conflict
+    from cloudproj.exceptions import Conflict
     from dashboard.views.common import dashboard_view
 
     @dashboard_view

@@ -42,7 +42,7 @@ def test_allocate_associate_disassociate_release(netadmin, pool, placed, django_
     row = FloatingIP.objects.get(project=netadmin["project"])
     page = client.get("/dashboard/floating-ips/").content.decode()
     assert f"Allocated {row.address} from pool nova." in page and ">web<" in page
-    with mock.patch("floating.services.addresses.app.send_task") as send, \
+    with mock.patch("cloudproj.rpc.app.send_task") as send, \
             django_capture_on_commit_callbacks(execute=True):
         client.post("/dashboard/floating-ips/associate/", {"address": row.address, "instance": str(placed.uuid)})
     row.refresh_from_db()
@@ -50,7 +50,7 @@ def test_allocate_associate_disassociate_release(netadmin, pool, placed, django_
     assert send.call_args.kwargs["queue"].endswith("host-a")
     instances_page = client.get("/dashboard/instances/").content.decode()
     assert f"{row.address} (floating)" in instances_page
-    with mock.patch("floating.services.addresses.app.send_task"):
+    with mock.patch("cloudproj.rpc.app.send_task"):
         client.post(f"/dashboard/floating-ips/{row.address}/disassociate/")
     row.refresh_from_db()
     assert row.instance_uuid is None

@@ -111,7 +111,7 @@ def test_delete_and_protected(member):
     protected = image_of(member["project"], "keep", protected=True)
     client = member["client"]
     assert client.post(f"/dashboard/images/{image.id}/delete/").status_code == 302
-    assert Image.objects.get(pk=image.pk).status == "deleted"
+    assert Image.all_objects.get(pk=image.pk).status == "deleted"
     response = client.post(f"/dashboard/images/{protected.id}/delete/", follow=True)
     assert b"is protected and cannot be deleted" in response.content
     assert Image.objects.get(pk=protected.pk).status == "active"

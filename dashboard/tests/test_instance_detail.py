@@ -1,5 +1,5 @@
 """One instance's page: overview, addresses, the action timeline with each step's result and
-the fault's reason, and the console log read from the host through compute/rpc.py."""
+the fault's reason, and the console log read from the host through cloudproj/rpc.py."""
 from unittest import mock
 
 from celery.exceptions import TimeoutError as CeleryTimeout
@@ -47,7 +47,7 @@ def test_console_log_comes_from_the_host_through_rpc(member, make_instance, sett
     instance = make_instance(member["project"], member["user"], name="con")
     result = mock.Mock()
     result.get.return_value = "Booting\x07 the guest\nCLOUDPROJ-BOOT-OK\n"
-    with mock.patch("compute.rpc.app.send_task", return_value=result) as send:
+    with mock.patch("cloudproj.rpc.app.send_task", return_value=result) as send:
         response = member["client"].get(f"/dashboard/instances/{instance.uuid}/console/?lines=50")
     assert response.status_code == 200
     html = response.content.decode()
@@ -61,7 +61,7 @@ def test_console_lines_are_capped(member, make_instance):
     instance = make_instance(member["project"], member["user"], name="con")
     result = mock.Mock()
     result.get.return_value = "x\n"
-    with mock.patch("compute.rpc.app.send_task", return_value=result) as send:
+    with mock.patch("cloudproj.rpc.app.send_task", return_value=result) as send:
         member["client"].get(f"/dashboard/instances/{instance.uuid}/console/?lines=999999")
     assert send.call_args.kwargs["args"][1] == 1000
 
@@ -71,7 +71,7 @@ def test_a_host_that_does_not_answer_is_a_readable_message(member, make_instance
     instance = make_instance(member["project"], member["user"], name="con")
     result = mock.Mock()
     result.get.side_effect = CeleryTimeout()
-    with mock.patch("compute.rpc.app.send_task", return_value=result):
+    with mock.patch("cloudproj.rpc.app.send_task", return_value=result):
         response = member["client"].get(f"/dashboard/instances/{instance.uuid}/console/")
     assert response.status_code == 200
     assert "Host host-a did not answer within 0.1 seconds; try again later." in response.content.decode()

@@ -41,12 +41,12 @@ def test_rebuild_and_snapshot_go_to_the_host(member, make_instance, image, up_ho
     instance = make_instance(member["project"], member["user"], name="rb", image_ref=str(image.id))
     client = member["client"]
     assert "base-image" in client.get(f"/dashboard/instances/{instance.uuid}/").content.decode()
-    with mock.patch("compute.rpc.app.send_task") as send, django_capture_on_commit_callbacks(execute=True):
+    with mock.patch("cloudproj.rpc.app.send_task") as send, django_capture_on_commit_callbacks(execute=True):
         client.post(f"/dashboard/instances/{instance.uuid}/rebuild/", {"image": str(image.id)})
     assert Instance.objects.get(pk=instance.pk).task_state == "rebuilding"
     assert send.call_args.args[0] == "compute.instance_action"
     Instance.objects.filter(pk=instance.pk).update(task_state=None)
-    with mock.patch("compute.rpc.app.send_task") as send, django_capture_on_commit_callbacks(execute=True):
+    with mock.patch("cloudproj.rpc.app.send_task") as send, django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/dashboard/instances/{instance.uuid}/snapshot/", {"name": "snap-1"})
     assert "Snapshot snap-1 of rb requested" in client.get(response["Location"]).content.decode()
     snap = Image.objects.get(name="snap-1")

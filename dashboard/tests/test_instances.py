@@ -115,7 +115,7 @@ def up_host(db):
 def test_row_action_goes_through_the_compute_service(member, make_instance, up_host,
                                                     django_capture_on_commit_callbacks):
     instance = make_instance(member["project"], member["user"], name="rb")
-    with mock.patch("compute.rpc.app.send_task") as send, django_capture_on_commit_callbacks(execute=True):
+    with mock.patch("cloudproj.rpc.app.send_task") as send, django_capture_on_commit_callbacks(execute=True):
         response = member["client"].post(f"/dashboard/instances/{instance.uuid}/action/",
                                          {"action": "reboot", "type": "HARD"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
@@ -171,7 +171,7 @@ def test_launch_form_shows_quota_headroom_and_flavor_sizes(member, launchable):
 
 
 def test_launch_creates_servers_through_the_api_service(member, launchable, django_capture_on_commit_callbacks):
-    with mock.patch("compute.rpc.app.send_task") as send, django_capture_on_commit_callbacks(execute=True):
+    with mock.patch("cloudproj.rpc.app.send_task") as send, django_capture_on_commit_callbacks(execute=True):
         response = member["client"].post("/dashboard/instances/launch/", {
             "name": "launched", "count": 2, "flavor": "dash.tiny", "image": str(launchable["image"].id),
             "user_data": "#!/bin/sh\necho hi\n", "metadata": "role = web\n\ntier=1",
@@ -205,7 +205,7 @@ def test_row_forms_work_without_javascript_and_carry_csrf(member, make_instance,
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
     path = f"/dashboard/instances/{instance.uuid}/action/"
     assert client.post(path, {"action": "stop"}).status_code == 403  # no token: refused
-    with mock.patch("compute.rpc.app.send_task"), django_capture_on_commit_callbacks(execute=True):
+    with mock.patch("cloudproj.rpc.app.send_task"), django_capture_on_commit_callbacks(execute=True):
         response = client.post(path, {"action": "stop", "csrfmiddlewaretoken": token,
                                       "next": f"/dashboard/instances/{instance.uuid}/"})
     assert response.status_code == 302 and response["Location"] == f"/dashboard/instances/{instance.uuid}/"

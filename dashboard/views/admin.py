@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from compute.models import is_up
 from compute.services import hosts
-from compute.services.exceptions import ComputeError
+from cloudproj.exceptions import CloudError
 from identity.services.policy import enforce
 
 from .common import dashboard_view, error_message
@@ -30,7 +30,7 @@ def service_update(request):
     reason = request.POST.get("reason", "").strip()[:255] or None
     try:
         service = hosts.set_service_disabled(host, binary, disable, reason)
-    except ComputeError as exc:
+    except CloudError as exc:
         messages.error(request, error_message(exc))
     else:
         state = "disabled" + (f" ({service.disabled_reason})" if service.disabled_reason else "") if disable \

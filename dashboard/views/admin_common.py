@@ -2,12 +2,12 @@
 service's refusal (duplicate, overlap, below usage...) becomes the form's readable message."""
 from django.contrib import messages
 
-from compute.services.exceptions import ComputeError
+from cloudproj.exceptions import CloudError
 
 from .common import error_message
 
 
-def submitted(request, form, action, success, errors=(ComputeError,), error_field=None, describe=error_message) -> bool:
+def submitted(request, form, action, success, errors=(CloudError,), error_field=None, describe=error_message) -> bool:
     """True when `form` is valid and `action(form.cleaned_data)` succeeded (then `success(result)`
     is flashed); False with the error on the form otherwise (nothing was written: each service
     call is one transaction)."""

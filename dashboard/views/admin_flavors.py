@@ -17,7 +17,7 @@ FLAVORS = "/dashboard/admin/flavors/"
 
 
 def _flavor_list(request, form, status=200):
-    flavors = Flavor.objects.active().prefetch_related("extra_specs", "access").order_by("memory_mb", "vcpus", "name")
+    flavors = Flavor.objects.prefetch_related("extra_specs", "access").order_by("memory_mb", "vcpus", "name")
     return render(request, "dashboard/admin/flavors.html", {"flavors": flavors, "form": form}, status=status)
 
 

@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from compute.services.exceptions import ComputeError
+from cloudproj.exceptions import CloudError
 from floating.services import ranges
 from identity.services.policy import enforce
 from network.models import Network
@@ -24,7 +24,7 @@ NETWORKS, FLOATING = "/dashboard/admin/networks/", "/dashboard/admin/floating-ra
 
 def _network_list(request, form, status=200):
     allocated = Count("fixed_ips", filter=Q(fixed_ips__allocated=True) | Q(fixed_ips__instance_uuid__isnull=False))
-    rows = (Network.objects.active().select_related("project")
+    rows = (Network.objects.select_related("project")
             .annotate(addresses=Count("fixed_ips"), in_use=allocated).order_by("id"))
     context = {"networks": rows, "form": form, "manager": vlan_service.manager()}
     return render(request, "dashboard/admin/networks.html", context, status=status)
@@ -60,7 +60,7 @@ def network_delete(request, network_uuid):
     network = network_service.get_network(str(network_uuid))
     try:
         network_service.delete_network(network)
-    except ComputeError as exc:
+    except CloudError as exc:
         messages.error(request, error_message(exc))
     else:
         messages.success(request, f"Network {network.label} ({network.cidr}) deleted.")
@@ -96,7 +96,7 @@ def floating_range_delete(request):
     ip_range = request.POST.get("ip_range", "")
     try:
         deleted = ranges.delete_range(ip_range)
-    except ComputeError as exc:
+    except CloudError as exc:
         messages.error(request, error_message(exc))
     else:
         messages.success(request, f"{deleted} floating IPs of {ip_range} deleted.")

@@ -8,14 +8,14 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from rest_framework.exceptions import APIException
 
-from compute.services.exceptions import ComputeError
+from cloudproj.exceptions import CloudError
 
 from ..context import context_for
 
 
 def error_status(exc) -> int | None:
     """The HTTP status of a service or policy error (None: not one of ours)."""
-    if isinstance(exc, ComputeError):
+    if isinstance(exc, CloudError):
         return exc.code
     if isinstance(exc, APIException):
         return exc.status_code
@@ -50,7 +50,7 @@ def dashboard_view(view):
                                             "to give you a role in a project.")
         try:
             return view(request, *args, **kwargs)
-        except (ComputeError, APIException, Http404) as exc:
+        except (CloudError, APIException, Http404) as exc:
             status = error_status(exc)
             if status in (403, 404) or request.method == "GET":
                 return error_page(request, status, error_message(exc))

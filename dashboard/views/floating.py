@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from compute.models import Instance
 from compute.services import instances as instance_service
-from compute.services.exceptions import ComputeError
+from cloudproj.exceptions import CloudError
 from floating.services import addresses, ranges
 from identity.services.policy import authorize, enforce
 
@@ -44,7 +44,7 @@ def floating_ip_list(request):
 def _run(request, work, done: str):
     try:
         work()
-    except ComputeError as exc:
+    except CloudError as exc:
         messages.error(request, error_message(exc))
     else:
         messages.success(request, done)
@@ -58,7 +58,7 @@ def floating_ip_allocate(request):
     enforce(ctx, "compute:floating_ips:create", _project_target(ctx))
     try:
         row = addresses.allocate(ctx, request.POST.get("pool") or None)
-    except ComputeError as exc:
+    except CloudError as exc:
         messages.error(request, error_message(exc))
     else:
         messages.success(request, f"Allocated {row.address} from pool {row.pool}.")

@@ -8,7 +8,7 @@ from compute.models import InstanceActionEvent
 from compute.services import actions as action_service
 from compute.services import instances as instance_service
 from compute.services import operations
-from compute.services.exceptions import ComputeError
+from cloudproj.exceptions import CloudError
 from identity.services.policy import authorize, enforce
 from images.services.registry import visible_images
 from secgroups.services.groups import groups_of_project
@@ -79,7 +79,7 @@ def instance_detail(request, instance_id):
 @dashboard_view
 def instance_console(request, instance_id):
     """The console log's tail, read by the instance's host through the API's path
-    (operations.console_output → compute/rpc.py); a host that does not answer is a message."""
+    (operations.console_output → cloudproj/rpc.py); a host that does not answer is a message."""
     ctx = request.ctx
     instance = instance_service.get_instance(ctx, instance_id)
     enforce(ctx, "compute:servers:console_output", target(instance))
@@ -90,7 +90,7 @@ def instance_console(request, instance_id):
         lines = CONSOLE_LINES
     try:
         output = CONSOLE_CONTROL.sub("", operations.console_output(ctx, instance, length=lines))
-    except ComputeError as exc:
+    except CloudError as exc:
         problem = error_message(exc)
     context = {"instance": instance, "output": output, "problem": problem, "lines": lines}
     return render(request, "dashboard/instances/console.html", context)

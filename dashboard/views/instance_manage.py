@@ -9,7 +9,7 @@ from rest_framework.exceptions import APIException
 from compute.api.servers import find_image
 from compute.services import instances as instance_service
 from compute.services import operations, snapshots
-from compute.services.exceptions import ComputeError, Invalid
+from cloudproj.exceptions import CloudError, Invalid
 from identity.services.policy import enforce
 from secgroups.services import membership
 from volumes.services import attachments
@@ -26,7 +26,7 @@ def _operate(request, instance_id, action: str, work):
     enforce(ctx, action, target(instance))
     try:
         messages.success(request, work(instance))
-    except (ComputeError, APIException) as exc:
+    except (CloudError, APIException) as exc:
         messages.error(request, f"{instance.display_name}: {error_message(exc)}")
     return redirect(f"/dashboard/instances/{instance.uuid}/")
 

@@ -16,7 +16,7 @@ from compute.api.servers import _status_filter as status_filter
 from compute.models import Instance
 from compute.services import instances as instance_service
 from compute.services import operations
-from compute.services.exceptions import ComputeError
+from cloudproj.exceptions import CloudError
 from identity.services.policy import enforce
 from rest_framework.exceptions import APIException
 
@@ -185,7 +185,7 @@ def instance_action(request, instance_id):
     try:
         enforce(ctx, f"compute:servers:{action}", target(instance))
         operations.request_action(ctx, instance, action, reboot_type=reboot_type)
-    except (ComputeError, APIException) as exc:
+    except (CloudError, APIException) as exc:
         messages.error(request, f"{instance.display_name}: {error_message(exc)}")
     else:
         label = f"{reboot_type.lower()} reboot" if reboot_type else action
@@ -201,7 +201,7 @@ def instance_delete(request, instance_id):
     try:
         enforce(ctx, "compute:servers:delete", target(instance))
         operations.delete_server(ctx, instance)
-    except (ComputeError, APIException) as exc:
+    except (CloudError, APIException) as exc:
         messages.error(request, f"{instance.display_name}: {error_message(exc)}")
     else:
         messages.success(request, f"Deleting {instance.display_name}.")

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import APIException
 
 from compute.services import keypairs as keypair_service
-from compute.services.exceptions import ComputeError
+from cloudproj.exceptions import CloudError
 from identity.services.policy import enforce
 
 from ..forms import KeypairCreateForm, KeypairImportForm
@@ -42,7 +42,7 @@ def keypair_list(request):
                 keypair, private_key = keypair_service.create_keypair(
                     ctx.user, form.cleaned_data["name"],
                     public_key=form.cleaned_data["public_key"] if importing else None, project=ctx.project)
-            except (ComputeError, APIException) as exc:
+            except (CloudError, APIException) as exc:
                 form.add_error(None, error_message(exc))
             else:
                 if private_key:
@@ -88,7 +88,7 @@ def keypair_delete(request, name):
     enforce(ctx, "compute:keypairs:delete", _own(ctx))
     try:
         keypair_service.delete_keypair(ctx.user, name)
-    except ComputeError as exc:
+    except CloudError as exc:
         messages.error(request, error_message(exc))
     else:
         pending = request.session.get(SESSION_KEYS, {})

@@ -9,7 +9,7 @@ from rest_framework.exceptions import APIException
 from compute.api.servers import find_image
 from compute.services import flavors as flavor_service
 from compute.services import operations
-from compute.services.exceptions import ComputeError
+from cloudproj.exceptions import CloudError
 from identity.services.policy import enforce
 
 from ..forms import LaunchForm
@@ -39,7 +39,7 @@ def launch(request):
                 availability_zone=data["availability_zone"] or None,
                 min_count=data["count"], max_count=data["count"],
             )
-        except (ComputeError, APIException) as exc:
+        except (CloudError, APIException) as exc:
             form.add_error(None, error_message(exc))
         else:
             messages.success(request, f"Launching {len(created)} instance(s) named {data['name']}.")

@@ -3,7 +3,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from compute.services import instances as instance_service
-from compute.services.exceptions import ComputeError
+from cloudproj.exceptions import CloudError
 from consoles.services import vnc as console_service
 from consoles.api.views import POLICY
 from identity.services.catalog import base_url
@@ -21,6 +21,6 @@ def instance_vnc(request, instance_id):
     enforce(ctx, POLICY, target(instance))
     try:
         token = console_service.create_vnc_console(ctx, instance)
-    except ComputeError as exc:  # not ACTIVE, host down or silent: said in words on the new page
+    except CloudError as exc:  # not ACTIVE, host down or silent: said in words on the new page
         return error_page(request, exc.code, exc.message)
     return redirect(console_service.console_url(base_url(request), token))

@@ -9,7 +9,7 @@ from rest_framework.exceptions import APIException
 
 from compute.models import Instance
 from compute.services import instances as instance_service
-from compute.services.exceptions import ComputeError
+from cloudproj.exceptions import CloudError
 from identity.services.policy import enforce
 from volumes import states
 from volumes.models import VolumeAttachment
@@ -31,7 +31,7 @@ def _attempt(request, work) -> None:
     """Run `work()` (returns the success message); a refusal becomes an error message."""
     try:
         messages.success(request, work())
-    except (ComputeError, APIException) as exc:
+    except (CloudError, APIException) as exc:
         messages.error(request, error_message(exc))
 
 
@@ -48,7 +48,7 @@ def volume_list(request):
             data = form.cleaned_data
             try:
                 volume = volumes.create_volume(ctx, data["size"], name=data["name"], snapshot_id=data["snapshot"] or None)
-            except (ComputeError, APIException) as exc:
+            except (CloudError, APIException) as exc:
                 form.add_error(None, error_message(exc))
             else:
                 messages.success(request, f"Creating volume {volume.name or volume.uuid} ({volume.size} GB).")

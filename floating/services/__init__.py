@@ -2,10 +2,10 @@
 
 Errors subclass compute's, so the compute API views answer 400/403/404/409 envelopes.
 """
-from compute.services.exceptions import ComputeError, Conflict, Invalid, NotFound, OverQuota
+from cloudproj.exceptions import CloudError, Conflict, Invalid, NotFound, OverQuota
 
 
-class FloatingError(ComputeError):
+class FloatingError(CloudError):
     pass
 
 

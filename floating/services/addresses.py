@@ -19,7 +19,7 @@ import uuid as uuid_lib
 from django.db import transaction
 from django.utils import timezone
 
-from cloudproj.celery import app, host_queue
+from cloudproj import rpc
 from compute import states
 from compute.models import Instance
 from identity.services import quotas
@@ -32,7 +32,6 @@ from . import ranges
 
 log = logging.getLogger(__name__)
 
-SYNC_TASK = "floating.sync_host"
 RESOURCE = "floating_ips"
 
 
@@ -46,7 +45,7 @@ def send_sync(host: str | None) -> None:
 
     def send():
         try:
-            app.send_task(SYNC_TASK, args=[host], queue=host_queue("network", host))
+            rpc.sync_floating_ips(host)
         except Exception:  # the DB is right; the agent regenerates at start-up
             log.exception("could not ask %s to apply its floating IPs", host)
 

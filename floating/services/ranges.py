@@ -76,7 +76,7 @@ def create_range(ip_range, pool=None, interface=None) -> list[FloatingIP]:
         if connection.vendor == "postgresql":  # serialise creations: the overlap checks must see them all
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(hashtext('cloudproj.floating.create'))")
-        for network in Network.objects.active():
+        for network in Network.objects.all():
             if ipaddress.IPv4Network(network.cidr).overlaps(net):
                 raise InvalidFloating(f"IP range {net} overlaps fixed network {network.label} ({network.cidr})")
         existing = list(FloatingIP.objects.filter(address__in=addresses).order_by("id")

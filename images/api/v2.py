@@ -84,7 +84,7 @@ def _member_filter(qs, ctx, member_status: str):
     wanted = Q(members__member_id=ctx.project_id)
     if member_status != "all":
         wanted &= Q(members__status=member_status)
-    return qs.exclude(as_member & ~Q(pk__in=Image.objects.filter(wanted).values("pk")))
+    return qs.exclude(as_member & ~Q(pk__in=Image.all_objects.filter(wanted).values("pk")))
 
 
 def _json_body(request, what: str):

@@ -96,7 +96,7 @@ def _parse_and_get(image_id) -> Image | None:
         image_uuid = uuid.UUID(str(image_id))
     except ValueError:
         return None
-    return Image.objects.alive().filter(id=image_uuid).first()
+    return Image.objects.filter(id=image_uuid).first()
 
 
 def create_image(
@@ -137,7 +137,7 @@ def create_image(
             fields["id"] = uuid.UUID(str(image_id))
         except ValueError:
             raise ImageInvalid(f"Invalid image id {image_id!r}.") from None
-        if Image.objects.filter(id=fields["id"]).exists():
+        if Image.all_objects.filter(id=fields["id"]).exists():
             raise ImageConflict(f"An image with identifier {image_id} already exists.")
     return Image.objects.create(**fields)
 
@@ -183,7 +183,7 @@ def upload(image: Image, source) -> Image:
     is refused or the stream breaks. Only a saving image becomes active (a delete or
     deactivation while the data streamed in wins)."""
     with transaction.atomic():
-        locked = Image.objects.select_for_update().get(pk=image.pk)
+        locked = Image.all_objects.select_for_update().get(pk=image.pk)
         if locked.status != Image.QUEUED:
             raise ImageConflict(f"Image {image.id} has status {locked.status}; data can only be added when queued.")
         if not locked.disk_format or not locked.container_format:
@@ -195,12 +195,12 @@ def upload(image: Image, source) -> Image:
         info = check_disk_data(stored.path, locked.disk_format)
     except BaseException as exc:
         store.delete(image.id)
-        Image.objects.filter(pk=image.pk, status=Image.SAVING).update(status=Image.KILLED, updated_at=timezone.now())
+        Image.all_objects.filter(pk=image.pk, status=Image.SAVING).update(status=Image.KILLED, updated_at=timezone.now())
         if isinstance(exc, store.StoreError):
             raise ImageTooLarge(str(exc)) from None
         raise
     with transaction.atomic():
-        locked = Image.objects.select_for_update().get(pk=image.pk)
+        locked = Image.all_objects.select_for_update().get(pk=image.pk)
         if locked.status != Image.SAVING:
             store.delete(image.id)
             raise ImageConflict(f"Image {image.id} changed to {locked.status} during the upload; data discarded.")
@@ -260,7 +260,7 @@ def find(name_or_id) -> Image:
     image = _parse_and_get(name_or_id)
     if image is not None:
         return image
-    matches = list(Image.objects.alive().filter(name=name_or_id)[:2])
+    matches = list(Image.objects.filter(name=name_or_id)[:2])
     if not matches:
         raise ImageNotFound(f"No image with id or name {name_or_id!r}.")
     if len(matches) > 1:
@@ -273,14 +273,13 @@ def delete_image(image: Image) -> Image:
     Hosts keep their cached bases (image cache cleanup never removes a base in use), so
     instances running from the image are not affected."""
     with transaction.atomic():
-        locked = Image.objects.select_for_update().get(pk=image.pk)
+        locked = Image.all_objects.select_for_update().get(pk=image.pk)
         if locked.deleted_at is not None:
             raise ImageNotFound(f"No image found with ID {image.id}")
         if locked.protected:
             raise ImageForbidden(f"Image {image.id} is protected and cannot be deleted.")
         locked.status = Image.DELETED
-        locked.deleted_at = timezone.now()
-        locked.save(update_fields=["status", "deleted_at", "updated_at"])
+        locked.soft_delete(update_fields=("status",))
     store.delete(image.id)
     image.status, image.deleted_at = locked.status, locked.deleted_at
     return image
@@ -292,11 +291,11 @@ def reap_stalled_uploads(max_idle: float) -> list:
     now = time.time()
     cutoff = timezone.now() - timedelta(seconds=max_idle)
     killed = []
-    for image in Image.objects.alive().filter(status=Image.SAVING, updated_at__lt=cutoff):
+    for image in Image.objects.filter(status=Image.SAVING, updated_at__lt=cutoff):
         last = store.last_write(image.id)
         if last is not None and now - last < max_idle:
             continue
-        if Image.objects.filter(pk=image.pk, status=Image.SAVING, updated_at__lt=cutoff).update(
+        if Image.all_objects.filter(pk=image.pk, status=Image.SAVING, updated_at__lt=cutoff).update(
                 status=Image.KILLED, updated_at=timezone.now()):
             store.delete_partial(image.id)
             killed.append(image.id)
@@ -305,7 +304,7 @@ def reap_stalled_uploads(max_idle: float) -> list:
 
 def _set_status(image: Image, allowed: tuple, new: str, verb: str) -> Image:
     with transaction.atomic():
-        locked = Image.objects.select_for_update().get(pk=image.pk)
+        locked = Image.all_objects.select_for_update().get(pk=image.pk)
         if locked.status == new:
             return locked
         if locked.status not in allowed:
@@ -367,7 +366,7 @@ def update_image(image: Image, ops: list) -> Image:
     if not isinstance(ops, list):
         raise ImageInvalid("A JSON patch must be a list of operations.")
     with transaction.atomic():
-        locked = Image.objects.select_for_update().get(pk=image.pk)
+        locked = Image.all_objects.select_for_update().get(pk=image.pk)
         if locked.deleted_at is not None:
             raise ImageNotFound(f"No image found with ID {image.id}")
         properties = dict(locked.properties)

@@ -289,7 +289,7 @@ def register(image: TestImage, name: str = "cloudproj-test") -> dict:
         return digest.hexdigest()
 
     def ensure(path: Path, image_name: str, fmt: str, properties: dict) -> Image:
-        existing = Image.objects.alive().filter(
+        existing = Image.objects.filter(
             name=image_name, checksum=md5_of(path), status=Image.ACTIVE, disk_format=fmt
         ).order_by("created_at").first()
         if existing is not None and all(existing.properties.get(k) == v for k, v in properties.items()):

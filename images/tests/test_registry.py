@@ -88,7 +88,7 @@ def test_delete_is_soft_and_removes_data(raw_file):
     image.refresh_from_db()
     assert image.status == "deleted" and image.deleted_at is not None
     assert not store.exists(image.id)
-    assert not Image.objects.alive().filter(id=image.id).exists()
+    assert not Image.objects.filter(id=image.id).exists()
 
 
 def test_protected_image_cannot_be_deleted(raw_file):
@@ -114,7 +114,7 @@ def test_image_command_register_list_delete(raw_file, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "server" in out and "k1" in out and "x86_64" in out
     call_command("image", "delete", "server")
-    assert Image.objects.get(name="server").status == "deleted"
+    assert Image.all_objects.get(name="server").status == "deleted"
     with pytest.raises(CommandError, match="No image"):
         call_command("image", "delete", "server")
     with pytest.raises(CommandError, match="not a file"):

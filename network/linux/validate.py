@@ -60,12 +60,3 @@ def positive_int(value, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidValue(f"invalid {what} {value!r}")
     return value
-
-
-def sanitize_hostname(name: str, fallback: str = "instance") -> str:
-    """Make an RFC 1123 label out of a display name (as nova's sanitize_hostname)."""
-    text = (name or "").lower()
-    text = re.sub(r"[ _.]", "-", text)
-    text = re.sub(r"[^a-z0-9-]", "", text)
-    text = text[:63].strip("-")
-    return text or fallback

@@ -2,10 +2,10 @@
 
 Errors subclass compute's, so compute API views turn them into 400/404/409 envelopes.
 """
-from compute.services.exceptions import ComputeError, Conflict, Invalid, NotFound
+from cloudproj.exceptions import CloudError, Conflict, Invalid, NotFound
 
 
-class NetworkError(ComputeError):
+class NetworkError(CloudError):
     pass
 
 

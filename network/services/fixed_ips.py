@@ -12,7 +12,8 @@ import uuid as uuid_module
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..linux import validate
+from cloudproj.hostnames import sanitize_hostname
+
 from ..linux.dnsmasq import HostEntry
 from ..models import FixedIP, Network
 from . import InvalidNetwork, NetworkNotFound, NoMoreFixedIps
@@ -42,12 +43,12 @@ def _existing(network_id, instance_uuid):
 def allocate_fixed_ip(network: Network, instance_uuid, host: str = "", hostname: str = "") -> FixedIP:
     """Give the instance an address of `network` (the same one again if it already has one)."""
     instance_uuid = _uuid(instance_uuid)
-    hostname = validate.sanitize_hostname(hostname, fallback=f"host-{str(instance_uuid)[:8]}")
+    hostname = sanitize_hostname(hostname, fallback=f"host-{str(instance_uuid)[:8]}")
     host = host or ""
     for _attempt in range(MAC_ATTEMPTS):
         try:
             with transaction.atomic():
-                if not Network.objects.active().filter(pk=network.pk).exists():
+                if not Network.objects.filter(pk=network.pk).exists():
                     raise NetworkNotFound(f"Network {network.pk} could not be found.")
                 row = _existing(network.pk, instance_uuid)
                 if row is not None:  # a re-delivered task: same address, refreshed host/hostname
@@ -90,7 +91,7 @@ def host_dhcp_address(network: Network, host: str) -> str:
     if not host:
         raise InvalidNetwork("a multi-host network needs the host's name for its DHCP address")
     with transaction.atomic():
-        Network.objects.select_for_update().filter(pk=network.pk).first()  # one allocation per host at a time
+        Network.all_objects.select_for_update().filter(pk=network.pk).first()  # one allocation per host at a time
         row = FixedIP.objects.filter(network_id=network.pk, instance_uuid__isnull=True, allocated=True,
                                      host=host, hostname=DHCP_SERVER_HOSTNAME).first()
         if row is not None:
@@ -152,7 +153,7 @@ def dhcp_hosts(network: Network, host: str | None = None) -> list[HostEntry]:
         qs = qs.filter(host=host)
     entries = []
     for mac, address, hostname in qs.order_by("id").values_list("mac_address", "address", "hostname"):
-        entries.append(HostEntry(mac, address, validate.sanitize_hostname(hostname, "host-" + address.replace(".", "-"))))
+        entries.append(HostEntry(mac, address, sanitize_hostname(hostname, "host-" + address.replace(".", "-"))))
     return entries
 
 

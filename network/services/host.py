@@ -16,6 +16,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import Q
 
+from cloudproj import rpc
+
 from ..linux import bridge as linux_bridge
 from ..linux import dnsmasq, isolation
 from ..linux import vlan as linux_vlan
@@ -29,7 +31,7 @@ INJECTED = "none (flat: the address is on the guest's kernel command line)"
 
 def served_networks(host: str):
     """Networks this host serves; VLAN networks still in the pool (no project) wait for one."""
-    return (Network.objects.active().filter(Q(host=host) | Q(multi_host=True) | Q(host__isnull=True))
+    return (Network.objects.filter(Q(host=host) | Q(multi_host=True) | Q(host__isnull=True))
             .exclude(vlan__isnull=False, project__isnull=True).order_by("id"))
 
 
@@ -138,9 +140,9 @@ def teardown_network(network_id: int, bridge: str | None = None, operator_bridge
     network uses them and the bridge is not the operator's: a Flat network's bridge stays)."""
     with dnsmasq.network_lock(network_id):
         dnsmasq.stop(network_id)
-    if vlan is not None and not Network.objects.active().filter(vlan=vlan).exists():
+    if vlan is not None and not Network.objects.filter(vlan=vlan).exists():
         linux_vlan.delete_device(linux_vlan.device_name(settings.VLAN_DEVICE_PREFIX, vlan))
-    if bridge and not operator_bridge and not Network.objects.active().filter(bridge=bridge).exists():
+    if bridge and not operator_bridge and not Network.objects.filter(bridge=bridge).exists():
         linux_bridge.delete_bridge(bridge)
 
 
@@ -159,7 +161,7 @@ def supervise_host_networks(host: str) -> dict:
     served_ids = {network.pk for network in served}
     for orphan in _orphan_dirs(served_ids):
         try:
-            network = Network.objects.filter(pk=orphan).first()
+            network = Network.all_objects.filter(pk=orphan).first()
             if network is not None and network.deleted_at is None:
                 continue  # active but served by another host: leave its files alone
             teardown_network(orphan, network.bridge if network is not None else None,
@@ -184,7 +186,7 @@ def on_agent_start(host: str) -> dict:
     """Re-create the bridges and dnsmasq of every network this host serves."""
     from .networks import DEFAULT_LABEL
 
-    if not Network.objects.active().filter(label=DEFAULT_LABEL).exists():
+    if not Network.objects.filter(label=DEFAULT_LABEL).exists():
         log.info("no default network yet; agent %s has nothing to set up for it", host)
     report = supervise_host_networks(host)
     log.info("agent %s networks: %s", host, report)
@@ -208,12 +210,4 @@ def prepare_instance_network(network: Network, instance_host: str) -> str:
 
 def request_refresh(network: Network, target_host: str) -> str:
     """Queue `network.refresh_dhcp` on `network.<target_host>` (after the current transaction)."""
-    from django.db import transaction
-
-    from cloudproj.celery import host_queue
-
-    from ..tasks import refresh_dhcp as refresh_task
-
-    queue = host_queue("network", target_host)
-    transaction.on_commit(lambda: refresh_task.apply_async(args=[network.pk, target_host], queue=queue))
-    return queue
+    return rpc.refresh_dhcp(target_host, network.pk)

@@ -6,7 +6,8 @@ import uuid as uuid_module
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone
+
+from cloudproj import rpc
 
 from ..linux import validate
 from ..models import FixedIP, Network
@@ -95,7 +96,7 @@ def create_network(label: str, cidr: str, bridge: str | None = None, bridge_inte
     addresses = list(net)
     with transaction.atomic():
         creation_lock()
-        for other in Network.objects.active():
+        for other in Network.objects.all():
             if ipaddress.IPv4Network(other.cidr).overlaps(net):
                 raise InvalidNetwork(f"fixed range {net} overlaps network {other.label} ({other.cidr})")
             if other.label == label:
@@ -121,13 +122,13 @@ def create_network(label: str, cidr: str, bridge: str | None = None, bridge_inte
 
 def ensure_default_network() -> Network:
     """The network `make run` boots into: label "private", FIXED_RANGE, FLAT_NETWORK_BRIDGE."""
-    existing = Network.objects.active().filter(label=DEFAULT_LABEL).first()
+    existing = Network.objects.filter(label=DEFAULT_LABEL).first()
     if existing is not None:
         return existing
     try:
         return create_network(DEFAULT_LABEL, settings.FIXED_RANGE, bridge=settings.FLAT_NETWORK_BRIDGE)
     except InvalidNetwork:
-        existing = Network.objects.active().filter(label=DEFAULT_LABEL).first()  # created concurrently
+        existing = Network.objects.filter(label=DEFAULT_LABEL).first()  # created concurrently
         if existing is not None:
             return existing
         raise
@@ -152,7 +153,7 @@ def get_network(id_or_label, project_id: str | None = None, is_admin: bool = Tru
 
 
 def visible_networks(project_id: str | None, is_admin: bool):
-    qs = Network.objects.active().select_related("project")
+    qs = Network.objects.select_related("project")
     if is_admin:
         return qs
     # Unassigned VLAN networks are the pool the VLAN manager hands out: nobody's to use yet.
@@ -162,7 +163,7 @@ def visible_networks(project_id: str | None, is_admin: bool):
 def delete_network(network: Network) -> Network:
     """Soft-delete a network; refused while any of its addresses is allocated."""
     with transaction.atomic():
-        network = Network.objects.select_for_update().get(pk=network.pk)
+        network = Network.all_objects.select_for_update().get(pk=network.pk)
         if network.deleted_at is not None:
             raise NetworkNotFound(f"Network {network.uuid} could not be found.")
         in_use = FixedIP.objects.filter(network=network).filter(
@@ -170,8 +171,7 @@ def delete_network(network: Network) -> Network:
             instance_uuid__isnull=True, hostname=DHCP_SERVER_HOSTNAME).count()  # hosts' own addresses go with it
         if in_use:
             raise NetworkInUse(f"Network {network.label} is still in use: {in_use} address(es) allocated")
-        network.deleted_at = timezone.now()
-        network.save(update_fields=["deleted_at", "updated_at"])
+        network.soft_delete()
         FixedIP.objects.filter(network=network).delete()
         if network.host:
             transaction.on_commit(lambda: _request_teardown(network))
@@ -182,10 +182,6 @@ def delete_network(network: Network) -> Network:
 def _request_teardown(network: Network) -> None:
     """Ask the network host to stop its dnsmasq and remove its bridge (supervision does it too)."""
     try:
-        from cloudproj.celery import host_queue
-
-        from ..tasks import teardown_network
-
-        teardown_network.apply_async(args=[network.pk], queue=host_queue("network", network.host))
+        rpc.teardown_network(network.host, network.pk)
     except Exception:  # the broker being down must not undo a delete
         log.exception("could not ask %s to tear network %s down", network.host, network.pk)

@@ -63,7 +63,7 @@ def create_vlan_networks(label: str, cidr: str, vlan_start: int | None = None, n
     created = []
     with transaction.atomic():
         creation_lock()  # the same lock as each create_network: the vlan check sees every creation
-        taken = set(Network.objects.active().filter(vlan__isnull=False).values_list("vlan", flat=True))
+        taken = set(Network.objects.filter(vlan__isnull=False).values_list("vlan", flat=True))
         clash = sorted(taken.intersection(vlans))
         if clash:
             raise InvalidNetwork(f"vlan {clash[0]} is already used by another network")
@@ -91,10 +91,10 @@ def network_for_project(project_id: str) -> Network:
     """The project's VLAN network, assigning the next free one on first use (400 when none is left)."""
     with transaction.atomic():
         _lock_project(project_id)
-        own = Network.objects.active().filter(project_id=project_id).order_by("id").first()
+        own = Network.objects.filter(project_id=project_id).order_by("id").first()
         if own is not None:
             return own
-        free = (Network.objects.active().filter(project__isnull=True, vlan__isnull=False)
+        free = (Network.objects.filter(project__isnull=True, vlan__isnull=False)
                 .select_for_update(skip_locked=True).order_by("vlan", "id").first())
         if free is None:
             raise InvalidNetwork(f"no network available for project {project_id}: an operator must create "
@@ -108,7 +108,7 @@ def network_for_project(project_id: str) -> Network:
 def associate(network: Network, project_id: str) -> Network:
     """os-networks/add: give `network` to `project_id` (409 if another project has it)."""
     with transaction.atomic():
-        row = Network.objects.select_for_update().get(pk=network.pk)
+        row = Network.all_objects.select_for_update().get(pk=network.pk)
         if row.project_id and row.project_id != project_id:
             raise NetworkInUse(f"Network {row.label} is already associated with project {row.project_id}")
         if row.project_id != project_id:
@@ -122,7 +122,7 @@ def disassociate(network: Network) -> Network:
     from ..models import FixedIP
 
     with transaction.atomic():
-        row = Network.objects.select_for_update().get(pk=network.pk)
+        row = Network.all_objects.select_for_update().get(pk=network.pk)
         if FixedIP.objects.filter(network=row, instance_uuid__isnull=False).exists():
             raise NetworkInUse(f"Network {row.label} still has allocated addresses: it cannot be disassociated")
         row.project = None
@@ -134,7 +134,7 @@ def disassociate(network: Network) -> Network:
 def set_host(network: Network, host: str | None) -> Network:
     """associate_host / disassociate_host: the network host of a non-multi-host network."""
     with transaction.atomic():
-        row = Network.objects.select_for_update().get(pk=network.pk)
+        row = Network.all_objects.select_for_update().get(pk=network.pk)
         row.host = host.strip() if host else None
         row.save(update_fields=["host", "updated_at"])
     return row

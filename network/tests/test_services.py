@@ -68,7 +68,7 @@ def test_ensure_default_network_is_idempotent(test_bridge_settings):
     assert first.pk == again.pk
     assert (first.label, first.cidr, first.bridge) == ("private", "10.200.250.0/24",
                                                       test_bridge_settings.FLAT_NETWORK_BRIDGE)
-    assert Network.objects.active().count() == 1
+    assert Network.objects.count() == 1
 
 
 def test_allocate_is_idempotent_per_instance_and_release_returns_the_address():
@@ -115,7 +115,7 @@ def test_delete_network_is_refused_while_addresses_are_allocated():
         networks.delete_network(network)
     fixed_ips.release_fixed_ip(vm)
     networks.delete_network(network)
-    assert Network.objects.active().count() == 0
+    assert Network.objects.count() == 0
     assert not FixedIP.objects.filter(network=network).exists()
     make()  # label, range and bridge are free again
 

@@ -9,10 +9,10 @@
 
 Errors subclass compute's, so compute API views turn them into 400/403/404/409 envelopes.
 """
-from compute.services.exceptions import ComputeError, Conflict, Invalid, NotFound, OverQuota
+from cloudproj.exceptions import CloudError, Conflict, Invalid, NotFound, OverQuota
 
 
-class SecurityGroupError(ComputeError):
+class SecurityGroupError(CloudError):
     pass
 
 

@@ -7,12 +7,10 @@ members' fixed addresses. So:
 - an instance joining or leaving group G (or getting or losing its addresses) affects the
   members of every group with a rule whose source is G.
 """
-from compute import rpc
+from cloudproj import rpc
 from compute.models import Instance
 
 from ..models import SecurityGroupMember, SecurityGroupRule
-
-REFRESH_TASK = "secgroups.refresh_instance"
 
 
 def members_of(group_ids):
@@ -34,6 +32,6 @@ def send(instances, exclude=()) -> list[str]:
     for instance in instances:
         uuid = str(instance.uuid)
         if instance.host and instance.deleted_at is None and uuid not in skip and uuid not in sent:
-            rpc.to_host(instance.host, REFRESH_TASK, uuid)
+            rpc.refresh_instance_security_groups(instance.host, uuid)
             sent.append(uuid)
     return sent

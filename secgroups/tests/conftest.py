@@ -71,7 +71,7 @@ def place(network):
 @pytest.fixture
 def sent(monkeypatch):
     """The (task, args, queue) of every message sent to a host queue (after commit)."""
-    from compute import rpc
+    from cloudproj import rpc
 
     messages = []
 

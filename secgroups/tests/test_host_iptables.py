@@ -152,7 +152,7 @@ def test_stale_chains_of_the_host_are_removed_on_regeneration(guest):
 def test_api_changes_reach_the_namespace_through_the_agent_task(guest, member_client,
                                                                 django_capture_on_commit_callbacks, monkeypatch):
     """The rule API sends secgroups.refresh_instance to compute.<host>; run what the agent runs."""
-    from compute import rpc
+    from cloudproj import rpc
     from secgroups import tasks
 
     monkeypatch.setattr("compute.agent.current_host", lambda: HOST)

@@ -9,10 +9,10 @@ from rest_framework.exceptions import APIException, NotAcceptable
 from rest_framework.views import APIView
 
 from cloudproj.api.errors import BadRequest, Conflict, NotFound, OverLimit
-from compute.services.exceptions import ComputeError, OverQuota
-from compute.services.exceptions import Conflict as ServiceConflict
-from compute.services.exceptions import Invalid as ServiceInvalid
-from compute.services.exceptions import NotFound as ServiceNotFound
+from cloudproj.exceptions import CloudError, OverQuota
+from cloudproj.exceptions import Conflict as ServiceConflict
+from cloudproj.exceptions import Invalid as ServiceInvalid
+from cloudproj.exceptions import NotFound as ServiceNotFound
 from identity.services import catalog, quotas
 from identity.models import Project
 
@@ -44,7 +44,7 @@ class VolumeView(APIView):
             )
 
     def handle_exception(self, exc):
-        if isinstance(exc, ComputeError):
+        if isinstance(exc, CloudError):
             mapping = ((OverQuota, OverLimit), (ServiceNotFound, NotFound), (ServiceConflict, Conflict),
                        (ServiceInvalid, BadRequest))
             mapped = next((api(exc.message) for cls, api in mapping if isinstance(exc, cls)), None)

@@ -20,9 +20,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from compute import rpc
+from cloudproj import rpc
+from cloudproj.exceptions import CloudError, Conflict, Invalid, NotFound
 from compute import states as compute_states
-from compute.services.exceptions import ComputeError, Conflict, Invalid, NotFound
 
 from .. import states
 from ..drivers import VolumeDriverError, get_driver
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 ATTACHABLE_VM_STATES = (compute_states.ACTIVE, compute_states.STOPPED, compute_states.PAUSED)
 
 
-class AttachFailed(ComputeError):
+class AttachFailed(CloudError):
     code = 500
 
 
@@ -91,16 +91,15 @@ def attach(ctx, instance, volume_id, device=None) -> VolumeAttachment:
                                                      instance_host=instance.host, device=device or "")
     try:
         if remote:
-            connection = rpc.call(volume.host, "volumes.export_volume", attachment.id, topic="volume",
-                                  timeout=settings.VOLUME_ATTACH_TIMEOUT)
+            connection = rpc.export_volume(volume.host, attachment.id, timeout=settings.VOLUME_ATTACH_TIMEOUT)
             VolumeAttachment.objects.filter(pk=attachment.pk).update(connection=connection)
-        rpc.call(instance.host, "volumes.attach_on_host", attachment.id, timeout=settings.VOLUME_ATTACH_TIMEOUT)
+        rpc.attach_volume_on_host(instance.host, attachment.id, timeout=settings.VOLUME_ATTACH_TIMEOUT)
     except Exception as exc:
         with transaction.atomic():
             if VolumeAttachment.objects.filter(pk=attachment.pk, attached_at__isnull=True).delete()[0] and remote:
                 _send_unexport(volume)
             transition(Volume, volume.pk, (states.ATTACHING,), states.AVAILABLE)
-        if isinstance(exc, ComputeError):
+        if isinstance(exc, CloudError):
             raise
         raise AttachFailed(f"Attaching volume {volume.uuid} to server {instance.uuid} failed: {exc}") from None
     attachment.refresh_from_db()
@@ -116,11 +115,11 @@ def detach(ctx, instance, volume_id) -> None:
         raise Invalid(f"Invalid volume: Unable to detach volume. Volume status must be 'in-use' and "
                       f"attach_status must be 'attached' to detach. Currently: status '{volume.status}'.")
     try:
-        rpc.call(attachment.instance_host, "volumes.detach_on_host", attachment.id,
-                 timeout=settings.VOLUME_DETACH_TIMEOUT + settings.HOST_CALL_TIMEOUT)
+        rpc.detach_volume_on_host(attachment.instance_host, attachment.id,
+                                  timeout=settings.VOLUME_DETACH_TIMEOUT + settings.HOST_CALL_TIMEOUT)
     except Exception as exc:
         transition(Volume, volume.pk, (states.DETACHING,), states.IN_USE)
-        if isinstance(exc, (ComputeError,)):
+        if isinstance(exc, (CloudError,)):
             raise
         raise AttachFailed(f"Detaching volume {volume.uuid} from server {instance.uuid} failed: {exc}") from None
 
@@ -137,9 +136,7 @@ def _connection_of(attachment: VolumeAttachment) -> dict:
 
 
 def _send_unexport(volume: Volume) -> None:
-    from .volumes import send
-
-    send("volumes.unexport_volume", volume.host, volume.id)
+    rpc.unexport_volume(volume.host, volume.id)
 
 
 def export_on_volume_host(attachment_id: int) -> dict:
@@ -241,8 +238,8 @@ def reattach(volume: Volume) -> str:
     attachment = VolumeAttachment.objects.filter(volume=volume).first()
     if attachment is None or volume.status != states.IN_USE:
         raise Invalid(f"Volume {volume.ec2_id} is {volume.status}, not attached to a server.")
-    return rpc.call(attachment.instance_host, "volumes.attach_on_host", attachment.id,
-                    timeout=settings.VOLUME_ATTACH_TIMEOUT)
+    return rpc.attach_volume_on_host(attachment.instance_host, attachment.id,
+                                     timeout=settings.VOLUME_ATTACH_TIMEOUT)
 
 
 def disks_of_instance(instance) -> list:

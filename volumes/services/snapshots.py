@@ -5,11 +5,12 @@ import logging
 
 from django.db import transaction
 
-from compute.services.exceptions import Invalid, NotFound
+from cloudproj import rpc
+from cloudproj.exceptions import Invalid, NotFound
 
 from .. import states
 from ..models import Snapshot, Volume
-from .volumes import _uuid, reserve, send, soft_delete, transition, validate_metadata, validate_text
+from .volumes import _uuid, reserve, soft_delete, transition, validate_metadata, validate_text
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def create_snapshot(ctx, volume: Volume, name=None, description=None, force: boo
             volume=locked, name=name, description=description, size=locked.size, project_id=ctx.project_id,
             user_id=ctx.user_id, host=locked.host, metadata=metadata,
         )
-        send("volumes.create_snapshot", locked.host, snapshot.id)
+        rpc.create_volume_snapshot(locked.host, snapshot.id)
     return snapshot
 
 
@@ -70,7 +71,7 @@ def delete_snapshot(ctx, snapshot: Snapshot) -> None:
         if not transition(Snapshot, snapshot.pk, states.SNAPSHOT_DELETABLE, states.DELETING):
             raise Invalid(f"Invalid snapshot: Snapshot status must be available or error, but current status "
                           f"is: {snapshot.status}.")
-        send("volumes.delete_snapshot", snapshot.host, snapshot.id)
+        rpc.delete_volume_snapshot(snapshot.host, snapshot.id)
 
 
 def finish_delete(snapshot_pk: int) -> bool:

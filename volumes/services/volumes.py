@@ -14,8 +14,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from cloudproj.celery import app, host_queue
-from compute.services.exceptions import Conflict, Invalid, NotFound, OverQuota
+from cloudproj import rpc
+from cloudproj.exceptions import Conflict, Invalid, NotFound, OverQuota
 from identity.services import quotas
 
 from .. import states
@@ -25,12 +25,6 @@ from . import scheduler
 log = logging.getLogger(__name__)
 
 MAX_NAME = 255
-
-
-def send(task_name: str, host: str, *args) -> None:
-    """Send to `volume.<host>` once the current transaction commits (ids only)."""
-    queue = host_queue("volume", host)
-    transaction.on_commit(lambda: app.send_task(task_name, args=list(args), queue=queue))
 
 
 def _uuid(value, what: str):
@@ -153,7 +147,7 @@ def create_volume(ctx, size, name=None, description=None, availability_zone=None
         else:
             volume.driver = VolumeHost.objects.get(host=host).driver
             volume.save(update_fields=["driver", "updated_at"])
-            send("volumes.create_volume", host, volume.id)
+            rpc.create_volume(host, volume.id)
     log.info("volume %s (%sG) for project %s scheduled to %s", volume.ec2_id, size, ctx.project_id, host)
     return volume
 
@@ -195,7 +189,7 @@ def extend_volume(ctx, volume: Volume, new_size) -> Volume:
             raise Invalid(f"Invalid volume: Volume {volume.uuid} changed state; try again.")
         delta = new_size - volume.size
         reserve(volume.project_id, {"gigabytes": delta}, delta)
-        send("volumes.extend_volume", volume.host, volume.id, new_size)
+        rpc.extend_volume(volume.host, volume.id, new_size)
     volume.refresh_from_db()
     return volume
 
@@ -213,7 +207,7 @@ def delete_volume(ctx, volume: Volume) -> None:
         if volume.host is None:  # never scheduled: no storage anywhere
             finish_delete(volume.pk)
         else:
-            send("volumes.delete_volume", volume.host, volume.id)
+            rpc.delete_volume(volume.host, volume.id)
 
 
 def finish_delete(volume_pk: int) -> bool:
@@ -228,8 +222,7 @@ def soft_delete(model, pk: int, resource: str) -> bool:
         if row.deleted_at is not None:
             return False
         row.status = states.DELETED
-        row.deleted_at = timezone.now()
-        row.save(update_fields=["status", "deleted_at", "updated_at"])
+        row.soft_delete(update_fields=("status",))
         give_back(row.project_id, {resource: 1, "gigabytes": row.size})
     return True
 
@@ -269,7 +262,7 @@ def force_delete(volume: Volume) -> None:
         if volume.host is None:
             finish_delete(volume.pk)
         else:
-            send("volumes.delete_volume", volume.host, volume.id)
+            rpc.delete_volume(volume.host, volume.id)
 
 
 RESETTABLE = (states.AVAILABLE, states.ERROR, states.IN_USE, states.ERROR_DELETING, states.ERROR_EXTENDING)

@@ -196,7 +196,7 @@ def test_attach_refusals(member_client, member_account, demo, volume_host_a, set
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creates_never_exceed_the_quota(member_account, volume_host_a):
     from compute.tests.test_scheduler_helpers import Ctx
-    from compute.services.exceptions import OverQuota
+    from cloudproj.exceptions import OverQuota
     from volumes.services import volumes as volume_service
 
     user, project, _ = member_account

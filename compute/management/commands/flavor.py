@@ -3,12 +3,12 @@ from django.core.management.base import CommandError
 
 from cloudproj.cli import CategoryCommand
 from compute.models import Flavor
-from compute.services import ComputeError
+from cloudproj.exceptions import CloudError
 from compute.services import flavors as flavor_service
 
 
 def describe(flavor: Flavor) -> str:
-    inactive = ", inactive" if flavor.deleted else ""
+    inactive = ", inactive" if flavor.is_deleted else ""
     private = ", private" if not flavor.is_public else ""
     return (
         f"{flavor.name}: Memory: {flavor.memory_mb}MB, VCPUS: {flavor.vcpus}, Root: {flavor.root_gb}GB, "
@@ -43,7 +43,7 @@ class Command(CategoryCommand):
             parser.add_argument("--purge", action="store_true", help="remove the row for good")
 
     def action_list(self, options):
-        qs = Flavor.objects.all() if options.get("all") else Flavor.objects.active()
+        qs = Flavor.all_objects.all() if options.get("all") else Flavor.objects.all()
         for flavor in qs.order_by("memory_mb", "flavorid"):
             self.stdout.write(describe(flavor))
 
@@ -60,7 +60,7 @@ class Command(CategoryCommand):
                 rxtx_factor=options["rxtx_factor"],
                 is_public=not options["private"],
             )
-        except ComputeError as exc:
+        except CloudError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"{flavor.name} created")
 
@@ -73,5 +73,5 @@ class Command(CategoryCommand):
             else:
                 flavor_service.delete_flavor(flavor_service.get_flavor_by_name(name))
                 self.stdout.write(f"{name} deleted")
-        except ComputeError as exc:
+        except CloudError as exc:
             raise CommandError(exc.message) from exc

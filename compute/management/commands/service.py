@@ -2,7 +2,8 @@
 from django.core.management.base import CommandError
 
 from cloudproj.cli import CategoryCommand
-from compute.services import ComputeError, hosts
+from cloudproj.exceptions import CloudError
+from compute.services import hosts
 
 
 def _updated_at(service) -> str:
@@ -52,7 +53,7 @@ class Command(CategoryCommand):
             raise CommandError("--reason must be 1-255 characters")
         try:
             service = hosts.set_service_disabled(options["host"], options["service"], disabled, reason)
-        except ComputeError as exc:
+        except CloudError as exc:
             raise CommandError(exc.message) from exc
         state = "disabled" if disabled else "enabled"
         self.stdout.write(f"Service {service.binary} on host {service.host} {state}.")
@@ -66,7 +67,7 @@ class Command(CategoryCommand):
     def action_describe_resource(self, options):
         try:
             res = hosts.describe_resource(options["host"])
-        except ComputeError as exc:
+        except CloudError as exc:
             raise CommandError(exc.message) from exc
         rows = [
             [res.host, "(total)", *res.total],

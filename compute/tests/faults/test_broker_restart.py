@@ -98,7 +98,7 @@ def test_broker_down_longer_than_the_retry_answers_503_and_creates_nothing(world
     """A broker that stays down past BROKER_PUBLISH_RETRY_TIMEOUT (here 2 s): the boot is
     refused with 503 and the server it had created is gone again, its quota given back."""
     from cloudproj.celery import app
-    from compute.services.exceptions import ServiceUnavailable
+    from cloudproj.exceptions import ServiceUnavailable
     from identity.services import quotas
 
     from ..real_guest import free_port

@@ -11,7 +11,7 @@ from django.db import connection
 from compute import states
 from compute.models import ComputeNode, Instance, InstanceFault
 from compute.scheduler.claims import usage_from_claims
-from compute.services.exceptions import OverQuota
+from cloudproj.exceptions import OverQuota
 from identity.services import quotas
 from network.models import FixedIP
 

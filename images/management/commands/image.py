@@ -77,7 +77,7 @@ class Command(CategoryCommand):
     action_image_register = action_register
 
     def action_list(self, options):
-        qs = Image.objects.all() if options["all"] else Image.objects.alive()
+        qs = Image.all_objects.all() if options["all"] else Image.objects.all()
         rows = [
             [img.id, img.name, img.status, img.visibility, img.disk_format, img.container_format, img.size,
              img.owner_id or "-", img.properties.get("architecture", "")]

@@ -79,12 +79,12 @@ class Command(CategoryCommand):
         rows = [
             [n.pk, n.cidr, "None", n.gateway, n.dhcp_start, n.dns1, n.dns2, n.vlan,
              n.project.name if n.project else "None", n.uuid, n.label]
-            for n in Network.objects.active().select_related("project").order_by("id")
+            for n in Network.objects.select_related("project").order_by("id")
         ]
         self.table(["id", "IPv4", "IPv6", "gateway", "start address", "DNS1", "DNS2", "VlanID",
                     "project", "uuid", "label"], rows)
         interfaces = sorted({n.bridge_interface or settings.VLAN_INTERFACE
-                             for n in Network.objects.active().filter(vlan__isnull=False)})
+                             for n in Network.objects.filter(vlan__isnull=False)})
         for interface in interfaces:  # probed once by this process, as an agent does
             supported, reason = linux_vlan.support(interface, settings.VLAN_DEVICE_PREFIX)
             note = "tagged" if supported else "bridges run untagged (isolated by iptables only)"

@@ -2,7 +2,7 @@
 from django.core.management.base import CommandError
 
 from cloudproj.cli import CategoryCommand
-from compute.services.exceptions import ComputeError
+from cloudproj.exceptions import CloudError
 from volumes.models import Volume
 from volumes.services import attachments
 from volumes.services import volumes as volume_service
@@ -25,7 +25,7 @@ class Command(CategoryCommand):
     def _volume(self, options) -> Volume:
         try:
             return volume_service.find_for_operator(options["volume_id"])
-        except ComputeError as exc:
+        except CloudError as exc:
             raise CommandError(exc.message) from exc
 
     def action_list(self, options):
@@ -44,7 +44,7 @@ class Command(CategoryCommand):
         volume = self._volume(options)
         try:
             volume_service.force_delete(volume)
-        except ComputeError as exc:
+        except CloudError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"volume {volume.ec2_id} is being deleted on {volume.host or '(no host)'}")
 
@@ -52,6 +52,6 @@ class Command(CategoryCommand):
         volume = self._volume(options)
         try:
             device = attachments.reattach(volume)
-        except ComputeError as exc:
+        except CloudError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"volume {volume.ec2_id} attached to {volume.attachment.instance_uuid} as {device}")

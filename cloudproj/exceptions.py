@@ -1,7 +1,8 @@
-"""Errors raised by compute operations; each carries the user-facing message."""
+"""The errors every app's services raise; each carries the user-facing message and the HTTP
+code the APIs and the dashboard answer with. Apps subclass CloudError for their own."""
 
 
-class ComputeError(Exception):
+class CloudError(Exception):
     code = 500
 
     def __init__(self, message: str):
@@ -9,19 +10,19 @@ class ComputeError(Exception):
         self.message = message
 
 
-class Invalid(ComputeError):
+class Invalid(CloudError):
     code = 400
 
 
-class NotFound(ComputeError):
+class NotFound(CloudError):
     code = 404
 
 
-class Conflict(ComputeError):
+class Conflict(CloudError):
     code = 409
 
 
-class Forbidden(ComputeError):
+class Forbidden(CloudError):
     code = 403
 
 
@@ -29,7 +30,7 @@ class OverQuota(Forbidden):
     """A request would exceed the project's quota (403 in the compute API, as Nova)."""
 
 
-class ServiceUnavailable(ComputeError):
+class ServiceUnavailable(CloudError):
     """A host or service needed for the answer did not respond in time."""
 
     code = 503
