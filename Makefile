@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cloudproj
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test deps deps-dev host-packages services
+.PHONY: run test test-fast deps deps-dev host-packages services
 
 host-packages:
 	@bash scripts/host-packages.sh
@@ -21,8 +21,12 @@ $(VENV)/.deps-dev: $(VENV)/.deps requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	@touch $@
 
-deps: host-packages $(VENV)/.deps
-deps-dev: host-packages $(VENV)/.deps-dev
+# noVNC (package.json, pinned by package-lock.json), served by Django staticfiles from node_modules.
+node_modules/.package-lock.json: package.json package-lock.json | host-packages
+	npm ci --ignore-scripts --no-audit --no-fund
+
+deps: host-packages $(VENV)/.deps node_modules/.package-lock.json
+deps-dev: host-packages $(VENV)/.deps-dev node_modules/.package-lock.json
 
 services:
 	@bash scripts/services.sh
@@ -37,6 +41,16 @@ lint: deps-dev
 run: deps-dev
 	@$(PY) scripts/run.py
 
+# --durations: CI's log ends with the 25 slowest tests.
 test: deps-dev services
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
-	  $(PY) -m pytest $(PYTEST_ARGS)
+	  $(PY) -m pytest --durations=25 $(PYTEST_ARGS)
+
+# The fast tier: no real guests, fault tests, browsers, `make run` end to end or other real
+# processes and clients (markers: pytest.ini, set by cloudproj/testing/plugin.py), one pytest
+# worker per core (pytest-xdist; a test module's tests stay on one worker).
+FAST_MARKERS := not slow and not qemu and not faults and not browser and not e2e
+FAST_WORKERS ?= auto
+test-fast: deps-dev services
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+	  $(PY) -m pytest -m "$(FAST_MARKERS)" -n $(FAST_WORKERS) --dist loadfile --durations=10 $(PYTEST_ARGS)

@@ -170,7 +170,7 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="cloudproj-bench-cp-"))
     store = work / "store"
     settings.IMAGE_STORE_PATH = store
-    from compute.tests.cloud_harness import Cloud, database_url, node_xml
+    from cloudproj.testing.cloud import Cloud, database_url, node_xml
 
     with throwaway_database("cloudproj_bench_cp"):
         token, image = setup_world(store)

@@ -110,8 +110,8 @@ def main():
     os.chmod(work, 0o755)  # qemu reads the baseline's overlay and writes its console here
     settings.IMAGE_STORE_PATH = work / "store"
     from compute.services.flavors import ensure_default_flavors
-    from compute.tests.cloud_harness import Cloud, database_url
-    from compute.tests.real_guest import own_instance_ids
+    from cloudproj.testing.cloud import Cloud, database_url
+    from cloudproj.testing.real_guest import own_instance_ids
     from images.testimage import builder
     from network.linux import dnsmasq
     from network.services.networks import create_network

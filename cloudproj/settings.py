@@ -437,6 +437,9 @@ STATIC_URL = "static/"
 #: apps.
 STATIC_ROOT = env.str("STATIC_ROOT", default="") or None
 WHITENOISE_USE_FINDERS = True
+# noVNC comes from its npm release (package.json; `make deps` runs `npm ci`), served at
+# static/novnc/ where the console page's vnc.js imports novnc/core/rfb.js.
+STATICFILES_DIRS = [("novnc", BASE_DIR / "node_modules" / "@novnc" / "novnc")]
 
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -21,6 +21,8 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
 from cloudproj.celery import SCHEDULER_QUEUE, host_queues
+from cloudproj.host import hooks as host_hooks
+from cloudproj.host.identity import agent_host, set_current_host
 
 from .services import hosts
 
@@ -29,12 +31,7 @@ log = logging.getLogger(__name__)
 AGENT_BINARIES = ("nova-compute", "nova-network", "nova-volume")
 
 _lock = threading.Lock()
-_state: dict = {"host": None, "heartbeats": {}}
-
-
-def current_host() -> str:
-    """The host this process acts for (the agent's --host, else settings.CLOUD_HOST)."""
-    return _state["host"] or settings.CLOUD_HOST
+_state: dict = {"heartbeats": {}}
 
 
 class Heartbeat(threading.Thread):
@@ -91,7 +88,7 @@ def start_agent(host: str, availability_zone: str | None = None, driver=None, in
         key = f"agent:{host}"
         if key in _state["heartbeats"]:
             return _state["heartbeats"][key]
-        _state["host"] = host
+        set_current_host(host)
         zone = availability_zone or os.environ.get("NODE_AVAILABILITY_ZONE") or None
         driver = driver or LibvirtDriver(host=host)
         stats = driver.host_stats()
@@ -143,11 +140,11 @@ def _on_worker_init(sender=None, **kwargs):
 
 @signals.worker_ready.connect(dispatch_uid="compute.agent.worker_ready")
 def _on_worker_ready(sender=None, **kwargs):
-    """An agent settles the snapshots and the boots and deletes its previous process left
-    half-done (compute.services.recovery, Nova's init_host), and cleans its
-    image cache periodically when IMAGE_CACHE_CLEANUP_INTERVAL > 0."""
-    from network.signals import agent_host
-
+    """An agent runs the apps' agent_start hooks (networks, volumes, security groups,
+    floating NAT, metadata rules: cloudproj.host.hooks), settles the snapshots and the boots
+    and deletes its previous process left half-done (compute.services.recovery, Nova's
+    init_host), and cleans its image cache periodically when IMAGE_CACHE_CLEANUP_INTERVAL > 0."""
+    # imported here: the host-side services load only in a worker that acts as an agent
     from .services.image_cache import start_periodic_cleanup
     from .services.recovery import recover_host
     from .services.snapshots import recover_interrupted
@@ -155,6 +152,7 @@ def _on_worker_ready(sender=None, **kwargs):
     host = agent_host(sender)
     if not host:
         return
+    host_hooks.agent_start(host)
     close_old_connections()
     for recover, what in ((recover_interrupted, "interrupted snapshots"), (recover_host, "instances in flight")):
         try:

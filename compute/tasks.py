@@ -11,15 +11,16 @@ from celery import shared_task
 from celery.exceptions import Ignore
 
 from cloudproj import task_names as names
+from cloudproj.host import identity
 
-from . import agent  # connects the worker_init/worker_shutdown handlers
+from . import agent  # noqa: F401 - connects the worker_init/worker_ready/worker_shutdown handlers
 from .services import build, image_cache, lifecycle, periodic_hosts, reconcile, recovery, snapshots
 
 
 @shared_task(name=names.PING, ignore_result=False)
 def ping(host: str | None = None) -> dict:
     """Answer with the host this worker acts for; proves per-host queue routing."""
-    return {"host": agent.current_host(), "requested": host}
+    return {"host": identity.current_host(), "requested": host}
 
 
 @shared_task(name=names.SCHEDULE_INSTANCE)
@@ -80,7 +81,7 @@ def get_vnc_console(instance_uuid: str) -> dict:
 @shared_task(name=names.CLEANUP_IMAGE_CACHE, ignore_result=False)
 def cleanup_image_cache(min_age: float | None = None) -> list[str]:
     """Remove the cached bases no instance of this host uses (what the periodic cleanup does)."""
-    return image_cache.cleanup_host_cache(agent.current_host(), min_age)
+    return image_cache.cleanup_host_cache(identity.current_host(), min_age)
 
 
 @shared_task(name=names.FAN_OUT_HOST_TASK)
@@ -90,8 +91,8 @@ def fan_out_host_task(kind: str) -> list[str]:
 
 
 def _for_this_host(host: str) -> bool:
-    if host != agent.current_host():
-        logging.getLogger(__name__).warning("periodic task for %s reached %s: ignored", host, agent.current_host())
+    if host != identity.current_host():
+        logging.getLogger(__name__).warning("periodic task for %s reached %s: ignored", host, identity.current_host())
         return False
     return True
 

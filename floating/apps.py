@@ -9,14 +9,19 @@ class FloatingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from cloudproj.host import hooks as host_hooks
         from compute.api.server_actions import register_action
-        from compute.services import host_hooks
+        from compute.api.server_view import register_floating_addresses
 
         from .api import actions
-        from .services import auto_assign, host
+        from .services import addresses, auto_assign
 
         import_module(f"{self.name}.policies")
-        import_module(f"{self.name}.signals")
-        host_hooks.register(after_network=auto_assign.assign, before_cleanup=host.before_cleanup)
+        import_module(f"{self.name}.signals")  # instance_deleted
+        # imported by the agent only: the API process loads no NAT code
+        host_hooks.register(after_network=auto_assign.assign, before_cleanup="floating.services.host.before_cleanup",
+                            orphan_sweep="floating.services.orphans.sweep",
+                            agent_start="floating.services.host.start_agent")
+        register_floating_addresses(addresses.floating_by_fixed)
         register_action("addFloatingIp", actions.add_floating_ip)
         register_action("removeFloatingIp", actions.remove_floating_ip)

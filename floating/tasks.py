@@ -2,6 +2,7 @@
 from celery import shared_task
 
 from cloudproj import task_names as names
+from cloudproj.host.identity import current_host
 
 from .services import host as host_service
 
@@ -9,8 +10,4 @@ from .services import host as host_service
 @shared_task(name=names.SYNC_FLOATING_IPS, acks_late=True)
 def sync_host(host: str | None = None) -> dict:
     """Regenerate this host's floating NAT (chains and addresses) from the DB."""
-    if not host:
-        from compute.agent import current_host
-
-        host = current_host()
-    return host_service.sync_host(host)
+    return host_service.sync_host(host or current_host())

@@ -2,7 +2,7 @@
 
     gunicorn metadata.wsgi --bind $METADATA_BIND:$METADATA_PORT
 
-The project's settings, but every request is resolved against metadata.urls only (the APIs,
+The project's settings, but every request is resolved against metadata.api.urls only (the APIs,
 the dashboard and the admin are not reachable on this port, whatever DJANGO_SETTINGS_MODULE
 says) and goes through METADATA_MIDDLEWARE only: no sessions, CSRF or static files, and no
 Host check (guests ask for 169.254.169.254, which ALLOWED_HOSTS need not list).
@@ -15,7 +15,7 @@ import django
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 
-URLCONF = "metadata.urls"
+URLCONF = "metadata.api.urls"
 METADATA_MIDDLEWARE = ["cloudproj.middleware.RequestIdMiddleware", "cloudproj.middleware.RejectNulMiddleware"]
 
 

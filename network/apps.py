@@ -10,4 +10,7 @@ class NetworkConfig(AppConfig):
 
     def ready(self):
         import_module(f"{self.name}.policies")  # registers this app's policy actions
-        import_module(f"{self.name}.signals")  # agent start-up: re-create bridges and dnsmasq
+        from cloudproj.host import hooks as host_hooks
+
+        # re-create bridges and dnsmasq, then supervise (imported by the agent only)
+        host_hooks.register(agent_start="network.signals.on_agent_start")

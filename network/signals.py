@@ -1,38 +1,27 @@
-"""Agent start-up hook: a worker named `agent@<host>` re-creates its networks when ready,
-then supervises them every NETWORK_SUPERVISE_INTERVAL seconds (a dnsmasq that died is
-restarted, a removed bridge re-created, leases recorded, deleted networks torn down).
+"""Agent start-up (the `agent_start` host hook): the agent of <host> re-creates its networks
+when ready, then supervises them every NETWORK_SUPERVISE_INTERVAL seconds (a dnsmasq that
+died is restarted, a removed bridge re-created, leases recorded, deleted networks torn down).
 
-compute.agent registers the services on `worker_init`; this runs on `worker_ready`, so a
-restarted agent re-creates the bridges and dnsmasq of every network its host serves.
+compute.agent registers the services on `worker_init` and runs the agent_start hooks on
+`worker_ready`, so a restarted agent re-creates the bridges and dnsmasq of every network its
+host serves.
 """
 import logging
 
-from celery import signals
 from django.conf import settings
 
-from . import periodic
+from cloudproj.host import periodic
+
+from .services.host import on_agent_start as recreate_networks
+from .services.host import supervise_host_networks
 
 log = logging.getLogger(__name__)
 
 
-def agent_host(sender) -> str | None:
-    """`host` for a worker (or consumer) named `agent@host`, else None."""
-    hostname = getattr(sender, "hostname", None) or getattr(getattr(sender, "controller", None), "hostname", None)
-    if not hostname:
-        return None
-    name, _, host = str(hostname).partition("@")
-    return host if name == "agent" and host else None
-
-
-@signals.worker_ready.connect(dispatch_uid="network.signals.worker_ready")
-def on_worker_ready(sender=None, **kwargs):
-    host = agent_host(sender)
-    if host is None:
-        return None
-    from .services.host import on_agent_start
-
+def on_agent_start(host: str):
+    """The host's networks re-created now (returns the report), then supervised."""
     try:
-        return periodic.run_pass(f"re-creating the networks of {host}", on_agent_start, host)
+        return periodic.run_pass(f"re-creating the networks of {host}", recreate_networks, host)
     finally:
         start_supervision(host)
 
@@ -40,13 +29,11 @@ def on_worker_ready(sender=None, **kwargs):
 def start_supervision(host: str, interval: float | None = None):
     """A daemon thread of the agent running `supervise_host_networks(host)` periodically.
     Returns the event that stops it (set on worker shutdown)."""
-    from .services.host import supervise_host_networks
-
     interval = interval if interval is not None else settings.NETWORK_SUPERVISE_INTERVAL
     return periodic.start(f"network:{host}", f"network supervision of {host}", supervise_host_networks,
                           interval, host)
 
 
 def on_worker_shutdown(sender=None, **kwargs):
-    """Stops every periodic pass of this agent (network.periodic does it on worker_shutdown)."""
+    """Stops every periodic pass of this agent (cloudproj.host.periodic does it on worker_shutdown)."""
     periodic.stop_all()

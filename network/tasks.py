@@ -7,19 +7,17 @@ import logging
 from celery import shared_task
 
 from cloudproj import task_names as names
+from cloudproj.host.identity import current_host
 
 from .models import Network
 from .services import host as host_service
+from .services import orphans
 
 log = logging.getLogger(__name__)
 
 
 def _current_host(host):
-    if host:
-        return host
-    from compute.agent import current_host
-
-    return current_host()
+    return host or current_host()
 
 
 def _network(network_id):
@@ -65,11 +63,7 @@ def supervise(host: str | None = None) -> dict:
 @shared_task(name=names.CLEANUP_NETWORK_ORPHANS)
 def cleanup_orphans(host: str) -> dict | None:
     """Periodic (beat fan-out): leaked fixed/floating IPs, stale leases, chains and NAT."""
-    from compute.agent import current_host
-
-    from .services.orphans import cleanup_orphans as run
-
     if host != current_host():
         log.warning("orphan cleanup for %s reached %s: ignored", host, current_host())
         return None
-    return run(host)
+    return orphans.cleanup_orphans(host)

@@ -2,7 +2,7 @@
 # Installs the Debian packages the project needs (build headers for psycopg2 and
 # libvirt-python, and what a host agent drives: libvirt/QEMU, dnsmasq, iptables, LVM, and
 # tgt + QEMU's iSCSI block driver for volumes attached from another host; Chromium and its
-# WebDriver for the dashboard's browser tests).
+# WebDriver for the dashboard's browser tests; node and npm, which install noVNC).
 # Only what is missing is installed; without root it only reports what is missing.
 set -euo pipefail
 PACKAGES=(
@@ -16,6 +16,8 @@ missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# npm comes with Debian's nodejs+npm or with NodeSource's nodejs alone: ask for them only if absent.
+command -v npm >/dev/null || missing+=(nodejs npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "missing Debian packages (run as root to install): ${missing[*]}" >&2

@@ -12,13 +12,17 @@ class SecgroupsConfig(AppConfig):
 
     def ready(self):
         import_module(f"{self.name}.policies")  # registers this app's policy actions
-        import_module(f"{self.name}.signals")  # instance deleted; agent start-up regenerates chains
+        from cloudproj.host import hooks as host_hooks
         from compute.api.server_actions import register_action
-        from compute.services import host_hooks
+        from compute.services import create_extensions
 
         from .api import server_groups
-        from .services import host
+        from .services import membership
 
-        host_hooks.register(after_network=host.after_network, before_cleanup=host.before_cleanup)
+        import_module(f"{self.name}.signals")  # instance_deleted
+        host = "secgroups.services.host."  # imported by the agent only: the API loads no iptables code
+        host_hooks.register(after_network=host + "after_network", before_cleanup=host + "before_cleanup",
+                            orphan_sweep=host + "sweep_orphans", agent_start=host + "on_agent_start")
+        create_extensions.register_security_groups(membership.groups_for_create, membership.join)
         register_action("addSecurityGroup", server_groups.add_security_group)
         register_action("removeSecurityGroup", server_groups.remove_security_group)

@@ -75,12 +75,9 @@ KNOWN_OFFENDERS = {
     "images.drivers.cache": "arch-host: compute.services.snapshots -> compute.services.host_resources",
     # compute.services.operations -> network.services.host, network.services.fixed_ips -> dnsmasq
     "network.linux": "arch-host: network host services imported by compute services the API uses",
-    # AppConfig.ready registers the host hooks by importing the host services in every process
-    "floating.linux": "arch-host: floating AppConfig.ready imports floating.services.host",
-    "secgroups.linux": "arch-host: secgroups AppConfig.ready imports secgroups.services.host",
-    "metadata.linux": "arch-host: metadata AppConfig.ready imports metadata's host module",
-    "cloudproj.host.iptables": "arch-host: the same hook registrations, once the iptables owner lands",
-    "cloudproj.host.run": "arch-host: the same hook registrations, once the one runner lands",
+    # the same two ways in: network.linux (isolation, bridge) and volumes.drivers (base)
+    "cloudproj.host.iptables": "arch-host: network.linux.isolation, through compute.services.operations",
+    "cloudproj.host.run": "arch-host: network.linux and volumes.drivers, through the two paths above",
     # volumes.services.attachments (API attach/detach) imports the driver package at module level
     "volumes.drivers": "volumes.services.attachments: driver calls belong to the volume host's tasks",
 }

@@ -9,9 +9,9 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
+from cloudproj.testing.factories import make_instance, make_project_user
 from compute.models import Flavor, Instance, InstanceAction, InstanceActionEvent, InstanceFault
 from compute.services.actions import record_fault, start_action
-from compute.tests.test_scheduler_helpers import make_instance, make_project_user
 from volumes.models import Volume
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from cloudproj.testing.factories import make_instance
 from compute.models import Instance
-from compute.tests.test_scheduler_helpers import make_instance
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 API = "/compute/v2.1"

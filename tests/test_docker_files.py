@@ -39,3 +39,14 @@ def test_per_host_services_share_the_hosts_network():
         assert services[name]["network_mode"] == "host", name
         assert "@postgres:" not in services[name]["environment"]["DATABASE_URL"]  # reached over the network
     assert "8775" in str(services["metadata"]["environment"]["METADATA_PORT"])
+
+
+def test_the_image_installs_novnc_from_the_lock_file():
+    """noVNC is not committed: the image runs `npm ci` on package.json + package-lock.json and
+    copies node_modules where STATICFILES_DIRS looks (the build context leaves the host's out)."""
+    dockerfile = (DOCKER / "Dockerfile").read_text()
+    assert "COPY package.json package-lock.json" in dockerfile
+    assert "npm ci" in dockerfile
+    assert "/src/node_modules /app/node_modules" in dockerfile
+    ignored = (DOCKER / "Dockerfile.dockerignore").read_text().split()
+    assert "node_modules" in ignored

@@ -26,9 +26,9 @@ import pytest
 from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve
 
+from cloudproj.testing.clients import TokenClient
 from compute.services import flavors as flavor_services
 from compute.services import instances
-from conftest import TokenClient
 from identity.services import accounts as identity_services
 from identity.services import tokens
 
@@ -398,8 +398,8 @@ def world(make_account, admin_account, state_paths):
     from images.models import Image
     from images.services.registry import register_image
     from network.services.networks import create_network
-    from secgroups.services import groups as secgroup_services
     from secgroups.models import SecurityGroupRule
+    from secgroups.services import groups as secgroup_services
     from volumes.models import Snapshot, Volume
 
     alice, project_a, token_a = make_account("project-a", "member", username="alice")

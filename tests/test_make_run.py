@@ -143,7 +143,7 @@ def _run_cloud(services, tmp_path_factory):
 def _remove_host_rules(bridge: str) -> None:
     """run.py's agent leaves its iptables chains when it stops (a real host keeps them for its
     next start); this test's host is not coming back."""
-    from compute.tests.cloud_harness import remove_host_firewall
+    from cloudproj.testing.cloud import remove_host_firewall
     from floating.linux import nat
     from floating.services.host import prefix_for
     from metadata.linux import iptables as metadata_iptables

@@ -48,11 +48,12 @@ def test_api_latency_is_labelled_by_route_never_by_raw_path(member_client, clien
 
 
 def test_instances_by_vm_state_count_live_rows(member_client, client, settings, tmp_path):
-    from compute.tests.test_servers_api import boot
+    import io
+
+    from cloudproj.testing.servers import boot
     from compute.services.flavors import ensure_default_flavors
     from images.models import Image
     from images.services.registry import register_image
-    import io
 
     settings.IMAGE_STORE_PATH = tmp_path / "store"
     ensure_default_flavors()

@@ -12,8 +12,8 @@ from django.urls import resolve
 from prometheus_client.parser import text_string_to_metric_families
 
 from cloudproj.celery import app
-from compute.tests.cloud_harness import Cloud
-from compute.tests.real_guest import free_port
+from cloudproj.testing.cloud import Cloud
+from cloudproj.testing.real_guest import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -8,10 +8,9 @@ import urllib.request
 
 import pytest
 
-from cloudproj.celery import app
+from cloudproj.testing.cloud import Cloud, node_xml
+from cloudproj.testing.real_guest import free_port
 from compute.models import Flavor, Instance
-from compute.tests.cloud_harness import Cloud, node_xml
-from compute.tests.real_guest import free_port
 from identity.services import quotas, accounts
 from identity.models import Role
 from identity.services.tokens import issue_token
@@ -25,15 +24,9 @@ TASKS = ("compute.schedule_instance", "compute.allocate_ip", "compute.fetch_imag
 
 
 @pytest.fixture
-def cloud(settings, tmp_path):
-    url = str(app.conf.broker_url or "")
-    if not url.startswith("redis://"):
-        pytest.skip("needs the real Redis broker: CELERY_BROKER_URL=redis://...")
-    import redis
-
-    redis.Redis.from_url(url).flushdb()
+def cloud(broker_url, settings, tmp_path):
     settings.IMAGE_STORE_PATH = tmp_path / "store"
-    cloud = Cloud(tmp_path, url, LOG_FORMAT="json", LOG_LEVEL="INFO")
+    cloud = Cloud(tmp_path, broker_url, LOG_FORMAT="json", LOG_LEVEL="INFO")
     yield cloud
     cloud.stop()
 

@@ -1,33 +1,15 @@
 """A real round trip: a task published while an API request is served runs in a separate
 scheduler worker process, whose log lines for that task carry the request's id, and whose
 task metrics are served on METRICS_PORT."""
-import socket
 import urllib.request
 
 import pytest
 
 from cloudproj.celery import app
 from cloudproj.middleware import current_request_id, new_request_id
-from compute.tests.cloud_harness import Cloud
+from cloudproj.testing.real_guest import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def cloud(settings, tmp_path):
-    url = str(app.conf.broker_url or "")
-    if not url.startswith("redis://"):
-        pytest.skip("needs the real Redis broker: CELERY_BROKER_URL=redis://...")
-    settings.IMAGE_STORE_PATH = tmp_path / "store"
-    cloud = Cloud(tmp_path, url)
-    yield cloud
-    cloud.stop()
 
 
 def test_worker_log_lines_of_a_task_carry_the_request_id_and_its_metrics_are_served(cloud):

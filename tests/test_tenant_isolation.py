@@ -1,9 +1,9 @@
 """Tenant isolation across the APIs: a member of project A gets 404 for project B's
 resources and 403 for admin calls; no token is a 401. One table per rule, so a new
 endpoint is one line here."""
-import pytest
-
 from types import SimpleNamespace
+
+import pytest
 
 from compute.services import flavors as flavor_services
 from compute.services import instances
@@ -79,7 +79,7 @@ def call(client, method, path, body):
 
 @pytest.mark.parametrize("method,path,body", ADMIN_CALLS, ids=[f"{m} {p}" for m, p, _ in ADMIN_CALLS])
 def test_member_gets_403_on_admin_calls(world, method, path, body):
-    from conftest import TokenClient
+    from cloudproj.testing.clients import TokenClient
 
     response = call(TokenClient(world["token_a"]), method, fill(path, world), body)
     assert response.status_code == 403, response.content
@@ -89,7 +89,7 @@ def test_member_gets_403_on_admin_calls(world, method, path, body):
 
 @pytest.mark.parametrize("path", OTHER_PROJECT_RESOURCES)
 def test_member_gets_404_for_another_projects_resources(world, path):
-    from conftest import TokenClient
+    from cloudproj.testing.clients import TokenClient
 
     response = TokenClient(world["token_a"]).get(fill(path, world))
     assert response.status_code == 404, response.content
@@ -99,8 +99,8 @@ def test_member_gets_404_for_another_projects_resources(world, path):
 
 @pytest.mark.parametrize("path", OTHER_PROJECT_RESOURCES)
 def test_the_owner_and_the_admin_can_see_them(world, path, admin_client, admin_account):
-    from conftest import TokenClient
     from identity.services import tokens
+    from cloudproj.testing.clients import TokenClient
 
     token_b, _ = tokens.issue_token(world["user_b"], world["b"])
     assert TokenClient(token_b).get(fill(path, world, me=world["b"])).status_code == 200
@@ -113,7 +113,7 @@ def test_the_owner_and_the_admin_can_see_them(world, path, admin_client, admin_a
      "/volume/v3/x/limits"],
 )
 def test_no_token_or_a_bad_token_is_401(path, anon_client, world):
-    from conftest import TokenClient
+    from cloudproj.testing.clients import TokenClient
 
     for client in (anon_client, TokenClient("gAAAA-not-a-real-token")):
         response = client.get(path)
@@ -132,7 +132,7 @@ OTHER_PROJECT_WRITES = [
 
 @pytest.mark.parametrize("method,path,body", OTHER_PROJECT_WRITES, ids=[f"{m} {p}" for m, p, _ in OTHER_PROJECT_WRITES])
 def test_member_cannot_touch_another_projects_server(world, method, path, body):
-    from conftest import TokenClient
+    from cloudproj.testing.clients import TokenClient
 
     response = call(TokenClient(world["token_a"]), method, fill(path, world), body)
     assert response.status_code == 404, response.content

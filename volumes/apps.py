@@ -9,9 +9,11 @@ class VolumesConfig(AppConfig):
 
     def ready(self):
         import_module(f"{self.name}.policies")  # registers this app's policy actions
-        import_module(f"{self.name}.signals")
-        from compute.services import host_hooks
+        from cloudproj.host import hooks as host_hooks
+        from compute.api.server_view import register_attached_volumes
 
-        from .services.attachments import disks_of_instance
+        from .services.attachments import disks_of_instance, volumes_by_instance
+        from .signals import on_agent_start  # also connects the instance_deleted receiver
 
-        host_hooks.register(extra_disks=disks_of_instance)
+        host_hooks.register(extra_disks=disks_of_instance, agent_start=on_agent_start)
+        register_attached_volumes(volumes_by_instance)

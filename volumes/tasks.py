@@ -4,6 +4,7 @@ host); attaching and detaching run on `compute.<host>` of the server's host and 
 from celery import shared_task
 
 from cloudproj import task_names as names
+from cloudproj.host.identity import current_host
 
 from .services import attachments, host
 
@@ -35,11 +36,7 @@ def delete_snapshot(snapshot_id: int) -> str:
 
 @shared_task(name=names.REPORT_VOLUME_CAPACITY, ignore_result=False)
 def report_capacity(host_name: str | None = None) -> dict:
-    if not host_name:
-        from compute.agent import current_host
-
-        host_name = current_host()
-    row = host.report_capacity(host_name)
+    row = host.report_capacity(host_name or current_host())
     return {"host": row.host, "driver": row.driver, "total_gb": row.total_gb, "free_gb": row.free_gb}
 
 

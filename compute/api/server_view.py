@@ -74,30 +74,32 @@ def address_entry(row) -> dict:
     }
 
 
-def volumes_by_instance(instances) -> dict:
-    """{instance uuid: [volume id, ...]} of the servers' attached volumes (one query)."""
-    from volumes.models import VolumeAttachment
+# What other apps add to a server's view, registered from their AppConfig.ready (compute
+# imports none of them): the floating addresses of fixed IPs, the volumes attached to servers.
+_lookups: dict = {}
 
-    result: dict = {}
-    rows = VolumeAttachment.objects.filter(instance_uuid__in=[i.uuid for i in instances]).order_by("id")
-    for instance_uuid, volume_uuid in rows.values_list("instance_uuid", "volume__uuid"):
-        result.setdefault(instance_uuid, []).append(str(volume_uuid))
-    return result
+
+def register_floating_addresses(lookup) -> None:
+    """lookup(fixed IP rows) -> {fixed IP id: [floating address, ...]} (one query)."""
+    _lookups["floating"] = lookup
+
+
+def register_attached_volumes(lookup) -> None:
+    """lookup(instances) -> {instance uuid: [volume id, ...]} (one query)."""
+    _lookups["volumes"] = lookup
+
+
+def volumes_by_instance(instances) -> dict:
+    """{instance uuid: [volume id, ...]} of the servers' attached volumes ({} without a volume app)."""
+    lookup = _lookups.get("volumes")
+    return lookup(instances) if lookup else {}
 
 
 def floating_by_fixed(rows) -> dict:
-    """{fixed IP id: [floating address, ...]} of the rows' current associations (one query)."""
-    from floating.models import FloatingIP
-
-    owners = {row.pk: row.instance_uuid for row in rows}
-    grouped: dict = {}
-    if not owners:
-        return grouped
-    found = FloatingIP.objects.filter(fixed_ip_id__in=list(owners), instance_uuid__isnull=False).order_by("id")
-    for fixed_id, instance_uuid, address in found.values_list("fixed_ip_id", "instance_uuid", "address"):
-        if owners.get(fixed_id) == instance_uuid:
-            grouped.setdefault(fixed_id, []).append(address)
-    return grouped
+    """{fixed IP id: [floating address, ...]} of the rows' current associations ({} without a
+    floating app)."""
+    lookup = _lookups.get("floating")
+    return lookup(rows) if lookup else {}
 
 
 def addresses_of(rows, floating: dict | None = None) -> dict:

@@ -23,6 +23,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from cloudproj import rpc
+from cloudproj.host.locks import instance_lock
 
 from .. import states
 from ..models import Instance
@@ -77,7 +78,7 @@ def _scheduling(instance_uuid):
     yet moved it on, find every host full (counting its own claim), and put the instance in
     ERROR while the first copy's claim stayed: one host slot held by an ERROR server."""
     if connection.vendor != "postgresql":
-        with hr.instance_lock(f"schedule-{instance_uuid}"):
+        with instance_lock(f"schedule-{instance_uuid}"):
             yield
         return
     key = f"cloudproj.schedule.{instance_uuid}"
@@ -143,7 +144,7 @@ def run_step(name: str, instance_uuid, request_id: str, host: str, attempt: int)
     instance is gone, moved on, or this attempt failed and was rolled back)."""
     index = next(i for i, entry in enumerate(STEPS) if entry[0] == name)
     _name, runs_in, leaves = STEPS[index]
-    with hr.instance_lock(instance_uuid):
+    with instance_lock(instance_uuid):
         instance = _load(instance_uuid)
         if not _building(instance) or instance.host != host or _attempt(instance) != attempt:
             log.info("%s of %s skipped: no longer building here (attempt %s)", name, instance_uuid, attempt)

@@ -11,26 +11,27 @@ import logging
 import shutil
 import threading
 import uuid as uuid_lib
-from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
 
+from cloudproj.exceptions import CloudError, Invalid
+from cloudproj.host import hooks as host_hooks
+from cloudproj.host.identity import current_host
 from cloudproj.hostnames import sanitize_hostname
 from images.drivers import cache as image_cache
 from images.models import Image
+from network.linux import validate
 from network.models import Network
 from network.services import fixed_ips as fixed_ip_service
 from network.services import host as network_host
-from network.linux import validate
 from network.services import networks as network_service
+from network.services import vlan as vlan_service
 
 from ..models import Instance
 from ..virt import InstanceSpec, Nic, get_driver
 from ..virt.spec import DEFAULT_CMDLINE as DEFAULT_KERNEL_CMDLINE
 from ..virt.spec import NAME_RE
-from . import host_hooks
-from cloudproj.exceptions import CloudError, Invalid
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,6 @@ DISK_NAME = "disk"
 
 _driver = None
 _driver_lock = threading.Lock()
-_instance_locks: dict[str, threading.Lock] = {}
-_instance_locks_guard = threading.Lock()
 
 
 class ImageUnavailable(CloudError):
@@ -51,22 +50,9 @@ def driver():
     global _driver
     with _driver_lock:
         if _driver is None:
-            from ..agent import current_host
-
             _driver = get_driver()
             _driver.host = current_host()
         return _driver
-
-
-@contextmanager
-def instance_lock(instance_uuid):
-    """Serialises the host work on one instance inside this agent (a delete waits for a
-    spawn that is running, and then tears down what it made)."""
-    key = str(instance_uuid)
-    with _instance_locks_guard:
-        lock = _instance_locks.setdefault(key, threading.Lock())
-    with lock:
-        yield
 
 
 # --- paths -------------------------------------------------------------------------------------
@@ -99,8 +85,6 @@ def requested_networks(instance: Instance) -> list[Network]:
                 raise Invalid(f"Network {entry.get('uuid')} could not be found.")
             networks.append(network)
         return networks
-    from network.services import vlan as vlan_service
-
     if vlan_service.is_vlan():
         return [vlan_service.network_for_project(instance.project_id)]
     visible = network_service.visible_networks(instance.project_id, is_admin=False)

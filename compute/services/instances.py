@@ -26,6 +26,7 @@ from identity.services import quotas
 
 from .. import states
 from ..models import Instance, KeyPair
+from ..scheduler import claims
 from ..signals import instance_deleted
 from . import hosts as hosts_service
 from .actions import event, finish_action, get_action, latest_fault, record_fault, start_action  # noqa: F401 - re-exported
@@ -424,8 +425,6 @@ def soft_delete(instance: Instance, release_claim: bool = True) -> bool:
         deltas = {resource: -value for resource, value in quota_deltas(row, 1).items()}
         quotas.commit(quotas.reserve(row.project_id, deltas))
         if release_claim:
-            from ..scheduler import claims
-
             claims.release(None, row)
         instance_deleted.send(sender=Instance, instance=row)
     for field in ("vm_state", "task_state", "power_state", "deleted_at", "terminated_at"):

@@ -12,10 +12,13 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
+from cloudproj.host.locks import instance_lock
+
 from .. import states
 from ..models import Instance
 from ..virt import power_state as ps
 from ..virt.console import read_tail
+from ..virt.driver import InstanceNotFound
 from . import host_resources as hr
 from .actions import event, finish_action, get_action, record_fault
 from .fault_injection import pause_point
@@ -88,7 +91,7 @@ def run_action(instance_uuid, request_id: str, action: str, params: dict | None 
     if action not in ACTIONS:
         raise ValueError(f"unknown instance action {action!r}")
     expected = _expected_task_state(action, params)
-    with hr.instance_lock(instance_uuid):
+    with instance_lock(instance_uuid):
         instance = Instance.objects.filter(uuid=instance_uuid).first()
         if instance is None or instance.task_state != expected:
             log.info("%s of %s skipped: task_state is no longer %s", action, instance_uuid, expected)
@@ -127,7 +130,7 @@ def _failed(instance: Instance, record, action: str, expected: str, exc: Excepti
 
 def terminate(instance_uuid, request_id: str, host: str) -> bool:
     """Tear down everything the instance holds; exactly once (a second call finds it deleted)."""
-    with hr.instance_lock(instance_uuid):
+    with instance_lock(instance_uuid):
         instance = Instance.all_objects.filter(uuid=instance_uuid).first()
         if instance is None or instance.deleted_at is not None:
             return False
@@ -185,8 +188,6 @@ def vnc_console(instance_uuid) -> dict:
     """Where a console proxy reaches the instance's VNC server on this host: {"host", "port"},
     or {"error": reason} when the domain has none (not running, no VNC). A server listening on
     every address is reached at VNC_PROXYCLIENT_ADDRESS."""
-    from ..virt.driver import InstanceNotFound
-
     instance = Instance.objects.filter(uuid=instance_uuid).first()
     if instance is None:
         return {"error": f"Instance {instance_uuid} could not be found."}

@@ -14,18 +14,21 @@ import logging
 
 from django.db import transaction
 
+from network.models import Network
+from network.services import NetworkNotFound
 from network.services import fixed_ips as fixed_ip_service
 from network.services import host as network_host
 from network.services import networks as network_service
-from network.models import Network
-from network.services import NetworkNotFound
+from network.services import vlan as vlan_service
 
 from cloudproj import rpc
 
 from .. import states
 from ..models import Instance, Service
+from . import create_extensions
 from .actions import finish_action, start_action
 from cloudproj.exceptions import Conflict, Invalid, ServiceUnavailable
+
 from .instances import begin, create_instances, soft_delete, update_state, validate_image, validate_metadata, validate_name
 
 log = logging.getLogger(__name__)
@@ -59,8 +62,6 @@ def resolve_networks(ctx, networks) -> list:
     manager the default is the project's own network, assigned here on first use (400 if none
     is left)."""
     if networks in (None, "auto", []):
-        from network.services import vlan as vlan_service
-
         if vlan_service.is_vlan() and ctx.project_id:
             return [{"uuid": str(vlan_service.network_for_project(ctx.project_id).uuid)}]
         return []
@@ -92,14 +93,12 @@ def resolve_networks(ctx, networks) -> list:
 def create_servers(ctx, name, flavor, image, networks=None, security_groups=None, **kwargs) -> list[Instance]:
     """Create the instances (quota reserved, one transaction) and queue their boots. The
     requested security groups must exist in the project (400); none means `default`."""
-    from secgroups.services import membership as secgroup_membership
-
     requested = resolve_networks(ctx, networks)
     with transaction.atomic():
-        groups = secgroup_membership.groups_for_create(ctx.project_id, security_groups) if ctx.project else []
+        groups = create_extensions.security_groups_for_create(ctx.project_id, security_groups) if ctx.project else []
         instances = create_instances(ctx, name, flavor, image, networks=requested,
                                      security_groups=[group.name for group in groups], **kwargs)
-        secgroup_membership.join(instances, groups)
+        create_extensions.join_security_groups(instances, groups)
         transaction.on_commit(lambda: _queue_boots(ctx, instances))
     return instances
 

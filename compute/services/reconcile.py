@@ -20,6 +20,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from cloudproj.host.locks import instance_lock
+
 from .. import states
 from ..models import Instance
 from ..virt import power_state as ps
@@ -66,7 +68,7 @@ def decide(vm_state: str, power: int, exists: bool) -> tuple[str | None, str | N
 def _sync_one(instance_id: int, instance_uuid, host: str) -> str | None:
     """Sync one instance under its lock; returns what changed (None: nothing)."""
     drv = hr.driver()
-    with hr.instance_lock(instance_uuid):
+    with instance_lock(instance_uuid):
         instance = Instance.objects.filter(pk=instance_id).first()
         if instance is None or instance.host != host or instance.task_state is not None:
             return None
@@ -142,7 +144,7 @@ def _candidate(drv, name: str, host: str, now) -> tuple[str, Instance | None] | 
 
 
 def _handle(drv, domain_uuid: str, row: Instance | None, host: str, action: str) -> str:
-    with hr.instance_lock(domain_uuid):
+    with instance_lock(domain_uuid):
         if row is not None:
             row.refresh_from_db()
             if row.deleted_at is None:
@@ -193,7 +195,7 @@ def running_deleted(host: str, action: str | None = None) -> dict:
 
 def reap_deleted(instance_uuid, host: str) -> dict | None:
     """Tear down what a deleted instance still has on this host (after a force delete)."""
-    with hr.instance_lock(instance_uuid):
+    with instance_lock(instance_uuid):
         row = Instance.all_objects.filter(uuid=instance_uuid).first()
         if row is None or row.deleted_at is None:
             return None

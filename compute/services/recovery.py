@@ -24,6 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from cloudproj import rpc
+from cloudproj.host.locks import instance_lock
 
 from .. import states
 from ..models import Instance, InstanceAction, InstanceActionEvent
@@ -91,7 +92,7 @@ def _settle_build(instance: Instance, host: str) -> bool:
     index = build.STEP_STATES.index(instance.task_state)
     step, runs_in, _leaves = build.STEPS[index]
     request_id = _request_id(instance, "create")
-    with hr.instance_lock(instance.uuid):
+    with instance_lock(instance.uuid):
         instance.refresh_from_db()
         if instance.host != host or instance.vm_state != states.BUILDING or instance.task_state != runs_in:
             return False
@@ -111,7 +112,7 @@ def _settle_build(instance: Instance, host: str) -> bool:
 def _settle_action(instance: Instance, host: str) -> bool:
     """An action whose work was running when the agent died: its state comes from what the
     guest is now. One not started yet is left to its message, which comes back (late ack)."""
-    with hr.instance_lock(instance.uuid):
+    with instance_lock(instance.uuid):
         instance.refresh_from_db()
         stalled_in = instance.task_state
         action_name = ACTION_OF_TASK_STATE.get(stalled_in)
@@ -245,7 +246,7 @@ def _retry_delete(instance: Instance) -> None:
 
 
 def abort_build(instance_uuid, host: str) -> bool:
-    with hr.instance_lock(instance_uuid):
+    with instance_lock(instance_uuid):
         instance = Instance.all_objects.filter(uuid=instance_uuid).first()
         # deleted meanwhile (here, while the host was down): its leftovers still go
         if instance is None or instance.host != host or instance.vm_state not in (states.ERROR, states.DELETED):

@@ -16,6 +16,7 @@ import uuid as uuid_lib
 from django.db import transaction
 from django.utils import timezone
 
+from cloudproj.host.locks import instance_lock
 from images.services import registry as image_service
 from images.models import Image
 
@@ -91,7 +92,7 @@ def snapshot_server(ctx, instance: Instance, name: str, metadata: dict | None = 
 
 
 def run_snapshot(instance_uuid, request_id: str, image_id: str) -> bool:
-    with hr.instance_lock(instance_uuid):
+    with instance_lock(instance_uuid):
         instance = Instance.objects.filter(uuid=instance_uuid).first()
         image = Image.all_objects.filter(id=image_id).first()
         if instance is None or instance.task_state != T.IMAGE_SNAPSHOT or image is None:
@@ -141,7 +142,7 @@ def recover_interrupted(host: str) -> list[str]:
     recovered = []
     rows = Instance.objects.filter(host=host, task_state__in=[T.IMAGE_SNAPSHOT, T.IMAGE_UPLOADING])
     for instance in rows:
-        with hr.instance_lock(instance.uuid):
+        with instance_lock(instance.uuid):
             Image.all_objects.filter(
                 properties__instance_uuid=str(instance.uuid), properties__image_type="snapshot",
                 status__in=[Image.QUEUED, Image.SAVING],

@@ -4,18 +4,23 @@ side of a force delete, reconcile.reap_deleted, is tested in test_reconcile_simu
 with a real guest in test_reconcile_qemu.py)."""
 import pytest
 
+from cloudproj.testing.factories import make_host
+from cloudproj.testing.servers import API, boot, error, instance, show
 from compute import states
 from compute.models import Claim, Instance, InstanceAction
 from compute.services import instances as instance_service
-from compute.tests.test_scheduler_helpers import make_host
 from identity.services import quotas
 from network.models import FixedIP
 from network.services import fixed_ips
 from network.services.networks import create_network
 
-from .test_servers_api import API, boot, error, image, instance, other_client, paths, show
-
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _paths(paths):
+    """Image store, instances and image cache under this test's tmp_path (every test here)."""
+
 
 T = states.task
 

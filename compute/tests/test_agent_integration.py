@@ -14,8 +14,7 @@ import pytest
 from django.core.management import call_command
 
 from cloudproj.celery import app
-
-from .cloud_harness import database_url, remove_host_firewall
+from cloudproj.testing.cloud import database_url, remove_host_firewall
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "test-h1"

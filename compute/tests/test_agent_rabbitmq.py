@@ -13,8 +13,9 @@ import pytest
 from celery import Celery
 from kombu import Connection
 
-from compute.tests.cloud_harness import remove_host_firewall
-from compute.tests.test_agent_integration import ROOT, _database_url, _wait
+from cloudproj.testing.cloud import ROOT, remove_host_firewall
+from cloudproj.testing.cloud import database_url as _database_url
+from cloudproj.testing.cloud import wait_for as _wait
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 RESULTS_URL = "redis://127.0.0.1:6379/10"

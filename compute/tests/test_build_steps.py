@@ -4,14 +4,13 @@ whose instance went away does nothing. Sends to the broker are captured (no work
 import pytest
 
 from cloudproj.celery import app
+from cloudproj.testing.factories import Ctx, make_host, make_project_user
 from compute import states
 from compute.models import Claim, ComputeNode, Flavor, Instance
 from compute.services import build, host_resources, instances, lifecycle
 from images.services.registry import register_image
 from network.models import FixedIP
 from network.services.networks import create_network
-
-from .test_scheduler_helpers import Ctx, make_host, make_project_user
 
 pytestmark = pytest.mark.django_db
 

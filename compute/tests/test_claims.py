@@ -4,11 +4,10 @@ import threading
 import pytest
 from django.db import connection
 
+from cloudproj.testing.factories import make_host, make_instance, make_project_user
 from compute.models import Claim, ComputeNode, Instance
 from compute.scheduler import NoValidHost, RequestSpec
 from compute.scheduler.claims import ClaimFailed, claim, claim_holder, release, schedule_and_claim, usage_from_claims
-
-from .test_scheduler_helpers import make_host, make_instance, make_project_user
 
 
 def node(host):

@@ -224,7 +224,7 @@ def test_private_flavor_visibility_and_access(admin_client, member_client, membe
     # Now the demo project sees it; yet another project still does not.
     assert member_client.get(f"{API}/flavors/priv-1").status_code == 200
     assert "priv-1" in [f["id"] for f in member_client.get(f"{API}/flavors").json()["flavors"]]
-    from conftest import TokenClient
+    from cloudproj.testing.clients import TokenClient
 
     other = TokenClient(make_account("other", "member")[2])
     assert other.get(f"{API}/flavors/priv-1").status_code == 404

@@ -6,14 +6,20 @@ import time
 
 import pytest
 
+from cloudproj.testing.servers import boot
 from compute.models import Instance
 from compute.services import image_cache
 from images.drivers import cache
 from images.services import registry
 
-from .test_servers_api import boot, paths
-
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _paths(paths):
+    """Image store, instances and image cache under this test's tmp_path (every test here)."""
+
+
 OLD = 2 * 86400
 
 

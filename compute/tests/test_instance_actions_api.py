@@ -6,14 +6,13 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import TokenClient
 from django.utils import timezone
 
+from cloudproj.testing.clients import TokenClient
+from cloudproj.testing.factories import Ctx
 from compute.models import Flavor, InstanceAction
 from compute.services import actions, instances
 from compute.services.flavors import ensure_default_flavors
-
-from .test_scheduler_helpers import Ctx
 
 IMAGE = {"id": "8a3c2d43-6f2e-4b8e-9f43-5a4ad0b8b0c1", "status": "active", "properties": {}, "min_disk": 0, "min_ram": 0}
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$")

@@ -3,6 +3,7 @@ import base64
 import pytest
 from django.utils import timezone
 
+from cloudproj.testing.factories import Ctx, make_host, make_project_user
 from compute import states
 from compute.models import Claim, ComputeNode, Flavor, Instance, InstanceAction, InstanceFault, KeyPair
 from compute.scheduler import NoValidHost, RequestSpec
@@ -10,8 +11,6 @@ from compute.scheduler.claims import schedule_and_claim
 from compute.services import actions, instances
 from cloudproj.exceptions import Conflict, Forbidden, Invalid, NotFound, OverQuota
 from identity.services import quotas
-
-from .test_scheduler_helpers import Ctx, make_host, make_project_user
 
 pytestmark = pytest.mark.django_db
 

@@ -3,12 +3,11 @@ import hashlib
 
 import pytest
 
+from cloudproj.testing.factories import make_project_user
 from compute.models import KeyPair
 from compute.services import keypairs
 from cloudproj.exceptions import Conflict, Invalid, NotFound, OverQuota
 from identity.services import quotas
-
-from .test_scheduler_helpers import make_project_user
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import TokenClient
 
+from cloudproj.testing.clients import TokenClient
 from compute.models import KeyPair
 from identity.services import quotas
 

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from cloudproj.testing.real_guest import http, real_guest_cloud
 from images.testimage import builder
 from network.models import FixedIP
-
-from .real_guest import http, real_guest_cloud
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

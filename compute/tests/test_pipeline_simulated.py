@@ -9,18 +9,16 @@ import uuid
 import pytest
 from django.db import connection
 
+from cloudproj.testing.cloud import Cloud, node_xml
+from cloudproj.testing.pipeline import boot as _boot
+from cloudproj.testing.pipeline import make_world
 from compute import states
-from compute.models import Claim, ComputeNode, Flavor, Instance, InstanceActionEvent
+from compute.models import Claim, ComputeNode, Instance, InstanceActionEvent
 from compute.scheduler.claims import usage_from_claims
 from compute.services import actions, operations
 from identity.services import quotas
-from images.services.registry import register_image
 from network.models import FixedIP
 from network.services import host as network_host
-from network.services.networks import create_network
-
-from .cloud_harness import Cloud, node_xml
-from .test_scheduler_helpers import Ctx, make_project_user
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -28,20 +26,6 @@ BRIDGE = "cptsim0"
 CIDR = "10.231.0.0/24"
 # RamFilter: 3200 MB * 1.5 - 512 reserved = 4288 MB → 8 servers of 512 MB per host
 HOST_MEMORY_MB = 3200
-
-
-@pytest.fixture
-def broker_url(settings):
-    from cloudproj.celery import app
-
-    url = app.conf.broker_url
-    if not url or not url.startswith("redis://"):
-        pytest.skip("needs the real Redis broker: CELERY_BROKER_URL=redis://...")
-    import redis
-
-    client = redis.Redis.from_url(url)
-    client.flushdb()  # this test's broker database: no messages of earlier runs
-    return url
 
 
 @pytest.fixture
@@ -57,26 +41,7 @@ def cloud(broker_url, settings, tmp_path):
 
 @pytest.fixture
 def world(cloud, tmp_path):
-    project, user = make_project_user("sim")
-    quotas.set_quotas(project, {"instances": 100, "cores": 200, "ram": 100 * 1024})
-    flavor = Flavor.objects.create(flavorid="sim.tiny", name="sim.tiny", memory_mb=512, vcpus=1, root_gb=0)
-    disk = tmp_path / "tiny.raw"
-    disk.write_bytes(b"\0" * 1024 * 1024)
-    image = register_image(disk, "sim-image", disk_format="raw", visibility="public", owner=project)
-    network = create_network("simnet", CIDR, bridge=BRIDGE)
-    return {"ctx": Ctx(user, project, request_id="req-sim"), "flavor": flavor, "image": image, "network": network}
-
-
-def _image_mapping(image):
-    return {"id": str(image.id), "status": image.status, "properties": dict(image.properties or {}),
-            "min_disk": image.min_disk, "min_ram": image.min_ram, "size": image.size}
-
-
-def _boot(world, name, count=1, request_id=None):
-    ctx = world["ctx"]
-    ctx.request_id = request_id or f"req-{uuid.uuid4()}"
-    return operations.create_servers(ctx, name, world["flavor"], _image_mapping(world["image"]),
-                                     min_count=count, max_count=count)
+    return make_world(tmp_path, "sim", CIDR, BRIDGE, {"instances": 100, "cores": 200, "ram": 100 * 1024})
 
 
 def _settled(uuids):

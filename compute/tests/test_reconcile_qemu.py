@@ -14,11 +14,10 @@ import pytest
 from django.utils import timezone
 
 from cloudproj.celery import app
+from cloudproj.testing.cloud import Cloud
+from cloudproj.testing.real_guest import real_guest_cloud
 from compute.models import Instance
 from compute.services import instances as instance_service
-
-from .cloud_harness import Cloud
-from .real_guest import real_guest_cloud
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -7,6 +7,7 @@ import uuid
 import pytest
 from django.utils import timezone
 
+from cloudproj.testing.factories import make_host, make_instance, make_project_user
 from compute import states
 from compute.models import Instance, InstanceAction
 from compute.services import host_resources as hr
@@ -14,8 +15,6 @@ from compute.services import periodic_hosts, reconcile
 from compute.virt import power_state as ps
 from compute.virt.libvirt_driver import LibvirtDriver
 from compute.virt.spec import InstanceSpec, console_log_path
-
-from .test_scheduler_helpers import make_host, make_instance, make_project_user
 
 libvirt = pytest.importorskip("libvirt", reason="libvirt-python (the libvirt module) is not installed")
 
@@ -178,7 +177,7 @@ def test_fan_out_sends_to_live_hosts_only_and_not_when_off(settings, db):
     """The messages land in the real broker's per-host queues (Redis lists named after them)."""
     import json
 
-    from compute.tests.real_guest import redis_broker_or_skip
+    from cloudproj.testing.cloud import redis_broker_or_skip
 
     url = redis_broker_or_skip()  # also empties this test's broker database
     import redis

@@ -2,6 +2,7 @@ import random
 
 import pytest
 
+from cloudproj.testing.factories import make_host, make_instance, make_project_user
 from compute.models import ComputeNode
 from compute.scheduler import NoValidHost, RequestSpec, get_scheduler, select_host
 from compute.scheduler.base import normalize
@@ -9,8 +10,6 @@ from compute.scheduler.chance import ChanceScheduler
 from compute.scheduler.claims import schedule_and_claim, usage_from_claims
 from compute.scheduler.filter_scheduler import FilterScheduler
 from compute.scheduler.host_state import get_host_states
-
-from .test_scheduler_helpers import make_host, make_instance, make_project_user
 
 pytestmark = pytest.mark.django_db
 

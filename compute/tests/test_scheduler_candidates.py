@@ -5,11 +5,10 @@ import random
 
 import pytest
 
+from cloudproj.testing.factories import make_host
 from compute.scheduler import NoValidHost, RequestSpec
 from compute.scheduler.candidates import candidate_states
 from compute.scheduler.filter_scheduler import FilterScheduler
-
-from .test_scheduler_helpers import make_host
 
 pytestmark = pytest.mark.django_db
 

@@ -3,33 +3,23 @@ moved in the DB as a host would move them; no worker runs, so a request stays in
 state (rebooting, powering-off...) and nothing reaches a hypervisor."""
 import pytest
 
+from cloudproj.testing.clients import TokenClient
+from cloudproj.testing.servers import API, act, error, instance, make_active, show
 from compute import states
 from compute.services import host_resources
 from compute.services import instances as instance_service
 from compute.services.operations import ACTION_TASK_STATES
-from conftest import TokenClient
 from identity.services import quotas
-
-from .test_servers_api import API, boot, error, image, instance, other_client, paths, show
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _paths(paths):
+    """Image store, instances and image cache under this test's tmp_path (every test here)."""
+
+
 T = states.task
-
-
-@pytest.fixture
-def server(member_client, image):
-    return boot(member_client, image, "acted")["server"]["id"]
-
-
-def make_active(server_id, host="host-a"):
-    row = instance(server_id)
-    instance_service.update_state(row, vm_state=states.ACTIVE, task_state=None, power_state=1, host=host)
-    return row
-
-
-def act(client, server_id, body):
-    return client.post(f"{API}/servers/{server_id}/action", body, format="json")
 
 
 # --- state machine -----------------------------------------------------------------------------
@@ -135,7 +125,7 @@ def test_rebuild_answers_the_server(member_client, server, image):
 def host_answers(monkeypatch):
     """The host's agent answering rpc.call: the registered task runs here, in-process (the
     same code the agent runs; only the broker round trip is skipped)."""
-    import compute.tasks  # registers the tasks
+    import compute.tasks  # noqa: F401 - registers the tasks
     from cloudproj.celery import app
     from cloudproj import rpc
 

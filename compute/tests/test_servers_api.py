@@ -7,11 +7,11 @@ import io
 import pytest
 from django.utils import timezone
 
+from cloudproj.testing.clients import TokenClient
+from cloudproj.testing.servers import API, boot, error, instance, show
 from compute import states
 from compute.models import Instance
 from compute.services import instances as instance_service
-from compute.services.flavors import ensure_default_flavors
-from conftest import TokenClient
 from identity.services import quotas
 from identity.models import Project
 from images.models import Image
@@ -21,51 +21,9 @@ from network.services.networks import create_network
 
 pytestmark = pytest.mark.django_db
 
-API = "/compute/v2.1"
-
-
 @pytest.fixture(autouse=True)
-def paths(settings, tmp_path):
-    settings.IMAGE_STORE_PATH = tmp_path / "store"
-    settings.INSTANCES_PATH = tmp_path / "instances"
-    settings.IMAGE_CACHE_PATH = tmp_path / "instances" / "_base"
-
-
-@pytest.fixture
-def image(db):
-    ensure_default_flavors()
-    return register_image(io.BytesIO(b"x" * 4096), "tiny-img", disk_format="raw", visibility=Image.PUBLIC)
-
-
-@pytest.fixture
-def other_client(make_account):
-    return TokenClient(make_account("other", "member", username="other-user")[2])
-
-
-def boot(client, image, name="vm", status=202, hints=None, **server):
-    body = {"server": {"name": name, "imageRef": str(image.id), "flavorRef": "1", **server}}
-    if hints is not None:
-        body["os:scheduler_hints"] = hints
-    response = client.post(f"{API}/servers", body, format="json")
-    assert response.status_code == status, response.content
-    return response.json()
-
-
-def show(client, server_id, status=200):
-    response = client.get(f"{API}/servers/{server_id}")
-    assert response.status_code == status, response.content
-    return response.json().get("server")
-
-
-def error(response, code):
-    assert response.status_code == code, response.content
-    (name,) = response.json()
-    assert response.json()[name]["code"] == code
-    return response.json()[name]["message"]
-
-
-def instance(server_id):
-    return Instance.all_objects.get(uuid=server_id)
+def _paths(paths):
+    """Image store, instances and image cache under this test's tmp_path (every test here)."""
 
 
 # --- create and show ---------------------------------------------------------------------------

@@ -8,9 +8,8 @@ import urllib.request
 import pytest
 
 from images.drivers import store
+from cloudproj.testing.real_guest import http, real_guest_cloud
 from images.testimage import builder
-
-from .real_guest import http, real_guest_cloud
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

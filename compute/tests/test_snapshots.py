@@ -4,15 +4,20 @@ import subprocess
 
 import pytest
 
+from cloudproj.testing.servers import act, error, instance, make_active
 from compute import states
 from compute.services import host_resources, snapshots
 from images.drivers import store
 from images.models import Image
 
-from .test_servers_actions import act, make_active, server
-from .test_servers_api import error, image, instance, other_client, paths
-
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _paths(paths):
+    """Image store, instances and image cache under this test's tmp_path (every test here)."""
+
+
 T = states.task
 
 

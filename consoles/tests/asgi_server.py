@@ -11,8 +11,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from compute.tests.cloud_harness import database_url
-from compute.tests.real_guest import free_port
+from cloudproj.testing.cloud import database_url
+from cloudproj.testing.real_guest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,7 +2,7 @@
 `openstack` client pointed at it."""
 import pytest
 
-from conftest import osc_runner
+from cloudproj.testing.osc import osc_runner
 
 from .asgi_server import asgi_api_server
 
@@ -23,7 +23,7 @@ def osc(asgi_api):
 
 @pytest.fixture
 def asgi_browser(asgi_api, request, tmp_path):
-    """Headless Chromium on the ASGI server (dashboard/tests/browser.py's session)."""
-    from dashboard.tests.browser import open_browser
+    """Headless Chromium on the ASGI server (cloudproj/testing/browser.py's session)."""
+    from cloudproj.testing.browser import open_browser
 
     yield from open_browser(asgi_api, request, tmp_path)

@@ -5,13 +5,18 @@ test_console_qemu.py.)"""
 import pytest
 from django.utils import timezone
 
+from cloudproj.testing.servers import API, act, boot, error, make_active
 from compute.models import Service
 from compute.services import hosts
-from compute.tests.test_servers_actions import act, make_active
-from compute.tests.test_servers_api import API, boot, error, image, other_client, paths
 from consoles.models import ConsoleAuthToken
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _paths(paths):
+    """Image store, instances and image cache under this test's tmp_path (every test here)."""
+
 
 NOVNC = {"remote_console": {"protocol": "vnc", "type": "novnc"}}
 

@@ -9,8 +9,8 @@ import time
 import pytest
 from selenium.webdriver.support.select import Select
 
+from cloudproj.testing.real_guest import real_guest_cloud
 from compute.models import Instance
-from compute.tests.real_guest import real_guest_cloud
 from images.testimage import builder
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

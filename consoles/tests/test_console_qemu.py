@@ -17,7 +17,7 @@ from django.utils import timezone
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from compute.tests.real_guest import real_guest_cloud
+from cloudproj.testing.real_guest import real_guest_cloud
 from consoles.models import ConsoleAuthToken
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

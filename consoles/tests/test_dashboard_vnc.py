@@ -5,7 +5,6 @@ live host and guest: test_console_browser.py.)"""
 import pytest
 
 from consoles.services import vnc
-from dashboard.tests.conftest import flavor, make_instance, member, other
 
 pytestmark = pytest.mark.django_db
 

@@ -8,14 +8,18 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from cloudproj.testing.servers import boot, instance, make_active
 from compute import states
 from compute.services import instances as instance_service
-from compute.tests.test_servers_actions import make_active
-from compute.tests.test_servers_api import boot, image, instance, paths
 from consoles.services import vnc
 from consoles.models import ConsoleAuthToken
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _paths(paths):
+    """Image store, instances and image cache under this test's tmp_path (every test here)."""
 
 
 @pytest.fixture

@@ -1,20 +1,7 @@
 """Admin panels: services (up/down, enable/disable with a reason) and hypervisors (capacity)."""
-from datetime import timedelta
-
-from django.utils import timezone
-
-from compute.models import ComputeNode, Service
-from compute.services import hosts
 
 
-def _host(name, up=True, **capacity):
-    service = hosts.register_service(name, "nova-compute", "nova")
-    Service.objects.filter(pk=service.pk).update(
-        last_seen_up=timezone.now() - (timedelta(0) if up else timedelta(hours=1)))
-    node = ComputeNode(service=service, host=name, hypervisor_hostname=name, hypervisor_type="QEMU", **capacity)
-    node.recompute_free()
-    node.save()
-    return service
+from cloudproj.testing.factories import register_host as _host
 
 
 def test_services_show_up_and_down(admin):

@@ -72,7 +72,7 @@ def test_admin_nav_has_every_panel_and_the_task_monitor(admin, settings):
 
 
 def test_hypervisors_show_the_instance_count_against_the_limit(admin, settings):
-    from .test_admin import _host
+    from cloudproj.testing.factories import register_host as _host
 
     settings.MAX_INSTANCES_PER_HOST = 8
     _host("host-i", vcpus=4, memory_mb=2048, local_gb=20, num_instances=2)

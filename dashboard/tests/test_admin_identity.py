@@ -47,7 +47,7 @@ def test_bad_project_input_is_a_message(admin, member):
 
 
 def test_admin_creates_a_user_who_can_log_in(admin, member, role):
-    from .conftest import logged_in
+    from cloudproj.testing.clients import logged_in
 
     response = admin["client"].post(USERS, {"name": "alice", "password": "alice-pass-1", "email": "a@example.org",
                                             "default_project": member["project"].id, "role": "member",

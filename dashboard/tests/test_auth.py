@@ -2,9 +2,8 @@
 from django.test import Client
 
 from identity.services import accounts
+from cloudproj.testing.clients import logged_in
 from identity.models import Role
-
-from .conftest import logged_in
 
 
 def test_login_page_has_labelled_fields_and_no_external_assets(db):

@@ -7,8 +7,6 @@ from compute.models import Flavor
 from identity.services import quotas
 from identity.models import QuotaUsage, User
 
-from .browser import browser  # fixture
-
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 

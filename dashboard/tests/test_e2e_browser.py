@@ -9,14 +9,12 @@ import time
 import pytest
 from django.utils import timezone
 
+from cloudproj.testing.cloud import Cloud, node_xml
 from compute.models import Flavor, Instance, Service
 from compute.services import hosts
-from compute.tests.cloud_harness import Cloud, node_xml
 from identity.services import quotas
 from images.services.registry import register_image
 from network.services.networks import create_network
-
-from .browser import browser  # fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -63,19 +61,6 @@ def test_admin_disables_a_service_and_sees_it_marked(browser, make_account):
     assert "disabled" in browser.find(f"{row} .svc-status").text
     browser.screenshot("service-disabled")
     assert Service.objects.get(pk=service.pk).disabled_reason == "maintenance window"
-
-
-@pytest.fixture
-def broker_url():
-    from cloudproj.celery import app
-
-    url = app.conf.broker_url
-    if not url or not url.startswith("redis://"):
-        pytest.skip("needs the real Redis broker: CELERY_BROKER_URL=redis://...")
-    import redis
-
-    redis.Redis.from_url(url).flushdb()  # this test's broker database: no messages of earlier runs
-    return url
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ from compute.models import Flavor
 from images.models import Image
 from secgroups.models import SecurityGroup
 
-from .browser import browser  # fixture
-
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 

@@ -3,12 +3,11 @@ from unittest import mock
 
 import pytest
 
+from cloudproj.testing.clients import logged_in
 from floating.models import FloatingIP
 from floating.services import ranges
 from network.models import FixedIP
 from network.services.networks import create_network
-
-from .conftest import logged_in
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import subprocess
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from images.services import registry
 from images.models import Image, ImageMember
 
 

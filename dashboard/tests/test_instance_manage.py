@@ -69,7 +69,7 @@ def test_another_projects_instance_is_a_404(member, other, make_instance, image)
 
 
 def test_a_reader_may_not(make_account, make_instance):
-    from .conftest import logged_in
+    from cloudproj.testing.clients import logged_in
 
     user, project, _ = make_account("demo", "reader", username="demo-reader")
     instance = make_instance(project, user, name="ro")

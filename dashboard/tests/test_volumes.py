@@ -4,9 +4,9 @@ the tests do the volume host's part by calling volumes.services.host with the fi
 from django.utils import timezone
 
 from identity.services import quotas
+from cloudproj.testing.volumes import VOLUME_HOST_A as HOST
 from volumes.models import Snapshot, Volume, VolumeAttachment
 from volumes.services import host as volume_host
-from volumes.tests.test_volumes_api import HOST, volume_host_a  # fixture: a volume host, file driver
 
 
 def create(client, **fields):

@@ -12,6 +12,7 @@ from cloudproj.exceptions import CloudError
 from floating.services import ranges
 from identity.services.policy import enforce
 from network.models import Network
+from network.services import managers
 from network.services import networks as network_service
 from network.services import vlan as vlan_service
 
@@ -26,7 +27,7 @@ def _network_list(request, form, status=200):
     allocated = Count("fixed_ips", filter=Q(fixed_ips__allocated=True) | Q(fixed_ips__instance_uuid__isnull=False))
     rows = (Network.objects.select_related("project")
             .annotate(addresses=Count("fixed_ips"), in_use=allocated).order_by("id"))
-    context = {"networks": rows, "form": form, "manager": vlan_service.manager()}
+    context = {"networks": rows, "form": form, "manager": managers.manager()}
     return render(request, "dashboard/admin/networks.html", context, status=status)
 
 

@@ -7,30 +7,27 @@ Per floating IP (a Mapping floating -> fixed on a public interface), in the nat 
     <prefix>-post   -s FIXED/32 -o IF -j SNAT --to-source FLOATING     the guest's outbound (POSTROUTING)
 
 and FLOATING/32 on IF. The three chains belong to this module: `apply_rules` rewrites all of
-them at once with `iptables-restore --noflush` (declaring a chain flushes only that chain;
-nothing else of the table is touched) and inserts the jumps from the built-in chains once.
+them at once through the host's one iptables writer (cloudproj.host.iptables: one lock, one
+`iptables-restore --noflush`; declaring a chain flushes only that chain, nothing else of the
+table is touched), with the jumps from the built-in chains kept exactly once.
 Every value is validated; commands are argument lists.
 """
-import fcntl
 import json
 import logging
-import os
 import re
 import shutil
-import subprocess
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from cloudproj.host import iptables as host_iptables
+from cloudproj.host.iptables import Jump, Section
+from cloudproj.host.run import HostCommandError, run
 from network.linux import validate
-from network.linux.run import HostCommandError, run
 
 log = logging.getLogger(__name__)
 
 IP = "ip"
-IPTABLES = "iptables"
-IPTABLES_RESTORE = "iptables-restore"
+TABLE = "nat"
 CONNTRACK = "conntrack"
 FORWARDING = Path("/proc/sys/net/ipv4/ip_forward")
 # chain names are at most 28 characters: the prefix leaves room for "-post"
@@ -81,66 +78,45 @@ def rule_lines(mappings, prefix: str) -> list[str]:
     return lines
 
 
+def jumps(prefix: str) -> list[Jump]:
+    names = chains(prefix)
+    return [Jump(hook, names[suffix]) for hook, suffix in HOOKS]
+
+
+def section(mappings, prefix: str) -> Section:
+    """Our three chains holding exactly the rules of `mappings`, jumped to from the built-ins."""
+    return Section(TABLE, chains=list(chains(prefix).values()), rules=rule_lines(mappings, prefix),
+                   jumps=jumps(prefix))
+
+
 def ruleset(mappings, prefix: str, missing_jumps=()) -> str:
     """The iptables-restore input: our chains declared (so flushed) and refilled, and the jumps
     from the built-in chains that are missing (`missing_jumps`: hook names)."""
-    names = chains(prefix)
-    lines = ["*nat"]
-    lines += [f":{name} - [0:0]" for name in names.values()]
-    lines += rule_lines(mappings, prefix)
-    for hook, suffix in HOOKS:
-        if hook in missing_jumps:
-            lines.append(f"-I {hook} 1 -j {names[suffix]}")
-    lines.append("COMMIT")
-    return "\n".join(lines) + "\n"
-
-
-def _nat(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return run([IPTABLES, "-w", "-t", "nat", *args], check=check)
+    counts = {jump: 0 if jump.builtin in missing_jumps else 1 for jump in jumps(prefix)}
+    return host_iptables.render([section(mappings, prefix)], counts)
 
 
 def present_jumps(prefix: str) -> set[str]:
     """The built-in chains that already jump to our chains."""
-    names = chains(prefix)
-    present = set()
-    for hook, suffix in HOOKS:
-        listing = _nat("-S", hook).stdout.splitlines()
-        if f"-A {hook} -j {names[suffix]}" in (line.strip() for line in listing):
-            present.add(hook)
-    return present
+    return {jump.builtin for jump, count in host_iptables.jump_counts(TABLE, jumps(prefix)).items() if count}
 
 
 def chain_rules(prefix: str) -> dict[str, list[str]]:
     """{chain: its `-A` lines} as iptables shows them ([] for a missing chain)."""
-    result = {}
-    for name in chains(prefix).values():
-        proc = _nat("-S", name, check=False)
-        lines = proc.stdout.splitlines() if proc.returncode == 0 else []
-        result[name] = [line for line in lines if line.startswith("-A ")]
-    return result
+    return {name: host_iptables.rules(TABLE, name) or [] for name in chains(prefix).values()}
 
 
 def apply_rules(mappings, prefix: str) -> int:
     """Make our three chains hold exactly the rules of `mappings`, in one iptables-restore
     (all or nothing). Returns the number of rules written."""
-    lines = rule_lines(mappings, prefix)  # validates before anything runs
-    payload = ruleset(mappings, prefix, missing_jumps={h for h, _s in HOOKS} - present_jumps(prefix))
-    argv = [IPTABLES_RESTORE, "-w", "--noflush"]
-    proc = subprocess.run(argv, input=payload, capture_output=True, text=True, timeout=60)
-    if proc.returncode != 0:
-        raise HostCommandError(argv, proc.returncode, proc.stderr or proc.stdout)
-    return len(lines)
+    wanted = section(mappings, prefix)  # validates before anything runs
+    host_iptables.apply(wanted)
+    return len(wanted.rules)
 
 
 def remove_rules(prefix: str) -> None:
     """Remove the jumps and our chains (for operators and tests: a host leaving the cloud)."""
-    names = chains(prefix)
-    for hook, suffix in HOOKS:
-        while _nat("-D", hook, "-j", names[suffix], check=False).returncode == 0:
-            pass
-    for name in names.values():
-        if _nat("-F", name, check=False).returncode == 0:
-            _nat("-X", name, check=False)
+    host_iptables.apply(Section(TABLE, remove=list(chains(prefix).values()), unjump=jumps(prefix)))
 
 
 # --- addresses on the public interface --------------------------------------------------------
@@ -201,17 +177,3 @@ def clean_conntrack(floating: str) -> None:
         return
     for flag in ("--orig-dst", "--reply-dst"):
         run([CONNTRACK, "-D", flag, floating], check=False)
-
-
-@contextmanager
-def host_lock():
-    """Serialises the floating NAT changes of all the agents of this machine."""
-    directory = Path("/run/lock")
-    if not (directory.is_dir() and os.access(directory, os.W_OK)):
-        directory = Path(tempfile.gettempdir())
-    with open(directory / "cloudproj-floating-nat.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -266,3 +266,17 @@ def disassociate_instance(instance_uuid, notify: bool = True) -> set[str]:
             for host in sorted(hosts):
                 send_sync(host)
     return hosts
+
+
+def floating_by_fixed(rows) -> dict:
+    """{fixed IP id: [floating address, ...]} of the rows' current associations (one query):
+    what a server's `addresses` show (registered into compute.api.server_view)."""
+    owners = {row.pk: row.instance_uuid for row in rows}
+    grouped: dict = {}
+    if not owners:
+        return grouped
+    found = FloatingIP.objects.filter(fixed_ip_id__in=list(owners), instance_uuid__isnull=False).order_by("id")
+    for fixed_id, instance_uuid, address in found.values_list("fixed_ip_id", "instance_uuid", "address"):
+        if owners.get(fixed_id) == instance_uuid:
+            grouped.setdefault(fixed_id, []).append(address)
+    return grouped

@@ -20,8 +20,10 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import F
 
+from cloudproj.host import iptables as host_iptables
+from cloudproj.host import periodic
+from cloudproj.host.run import HostCommandError
 from network.linux import validate
-from network.linux.run import HostCommandError
 
 from ..linux import nat
 from ..models import FloatingIP
@@ -112,7 +114,7 @@ def sync_host(host: str, only_if_needed: bool = False) -> dict:
     addresses. With `only_if_needed`, a host with nothing to NAT and no record of having done
     any touches nothing (an agent start on a machine without floating IPs)."""
     report: dict = {"host": host, "rules": 0, "added": [], "removed": [], "skipped": []}
-    with nat.host_lock():  # read the DB inside: a later sync never applies older rows
+    with host_iptables.lock():  # read the DB inside: a later sync never applies older rows
         mappings = mappings_for(host)
         previous = read_state()
         if only_if_needed and not mappings and not previous:
@@ -158,3 +160,13 @@ def before_cleanup(instance, host: str) -> None:
 
 def on_agent_start(host: str) -> dict:
     return sync_host(host, only_if_needed=True)
+
+
+def start_agent(host: str):
+    """Agent start-up (an `agent_start` host hook): the host's floating NAT from the DB now,
+    and again every FIREWALL_RESYNC_INTERVAL seconds (rules or addresses removed by hand are
+    put back)."""
+    what = f"re-applying the floating IPs of {host}"
+    report = periodic.run_pass(what, on_agent_start, host)
+    periodic.start(f"floating:{host}", what, on_agent_start, settings.FIREWALL_RESYNC_INTERVAL, host)
+    return report

@@ -6,12 +6,7 @@ when the catalog has no network endpoint (`openstack floating ip create|list|sho
 client installed, the same calls go through what the real clients still ship for it:
 openstackclient's compute API helpers and openstacksdk (compute proxy, cloud layer).
 """
-from compute.tests.osc_support import nova_network_commands_missing
-
-
-def osc_nova_network_missing() -> str | None:
-    """Why the installed `openstack` CLI cannot manage nova-network floating IPs, or None."""
-    return nova_network_commands_missing("floating_ip", "CreateFloatingIP", "floating IP")
+from cloudproj.testing.osc import osc_nova_network_floating_ips_missing as osc_nova_network_missing
 
 
 class FloatingClient:

@@ -3,12 +3,12 @@ removeFloatingIp server actions as clients see them: bodies, addresses, policy, 
 isolation between projects, bad input, and what the NAT host is asked to do."""
 import pytest
 
+from cloudproj.testing.floating import HOST, boot_placed, synced
+from cloudproj.testing.servers import API, act, error
 from compute.models import Instance
 from floating.models import FloatingIP
 from identity.services import quotas
 from network.models import FixedIP
-
-from .conftest import API, HOST, act, boot_placed, error
 
 pytestmark = pytest.mark.django_db
 
@@ -19,26 +19,6 @@ def allocate(client, pool="public", status=200):
     response = client.post(FIPS, {"pool": pool} if pool is not None else None, format="json")
     assert response.status_code == status, response.content
     return response.json().get("floating_ip") if status == 200 else response
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """What the request sent to the broker after commit: [(task name, args, queue)]."""
-    from cloudproj.celery import app
-
-    calls = []
-    def send_task(name, args=None, kwargs=None, *rest, queue=None, **options):
-        calls.append((name, args, queue))
-
-    monkeypatch.setattr(app, "send_task", send_task)
-    return calls
-
-
-def synced(sent) -> list:
-    """The hosts asked to re-apply their floating NAT (on their own network.<host> queue)."""
-    hosts = [args[0] for name, args, queue in sent if name == "floating.sync_host" and queue == f"network.{args[0]}"]
-    sent.clear()
-    return hosts
 
 
 def test_pools_and_allocate_show_list_release(pool, netadmin_client, member_client):
@@ -240,7 +220,7 @@ def test_teardown_hook_disassociates_before_the_fixed_ip_goes(pool, netadmin_cli
                                                               fixed_network, monkeypatch):
     """The host hook (delete or a failed build on the host) runs before the fixed IP is
     released: the association goes first, and the NAT host re-applies."""
-    from compute.services import host_hooks
+    from cloudproj.host import hooks as host_hooks
     from floating.services import host as host_service
 
     applied = []

@@ -3,13 +3,12 @@ hook gives a new instance a floating IP of the default pool, shown in its addres
 the instance puts the address back in the pool and the project's quota usage down."""
 import pytest
 
-from compute.services import host_hooks
+from cloudproj.host import hooks as host_hooks
+from cloudproj.testing.floating import HOST, boot_placed, synced
+from cloudproj.testing.servers import API
 from floating.models import FloatingIP
 from floating.services import addresses, auto_assign
 from identity.services import quotas
-
-from .conftest import API, HOST, boot_placed
-from .test_api import sent, synced  # the broker-capturing fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +23,7 @@ def test_a_new_instance_gets_a_floating_ip_and_gives_it_back(auto, pool, member_
                                                              fixed_network, django_capture_on_commit_callbacks, sent):
     server = boot_placed(member_client, image, fixed_network)
     with django_capture_on_commit_callbacks(execute=True):
-        assert auto_assign.assign in host_hooks._after_network  # what the allocate_ip step runs
+        assert auto_assign.assign in host_hooks.registered("after_network")  # what the allocate_ip step runs
         auto_assign.assign(server, HOST)
         auto_assign.assign(server, HOST)  # re-delivered: the same address
     (row,) = FloatingIP.objects.filter(instance_uuid=server.uuid)

@@ -4,10 +4,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from cloudproj.testing.threads import run_threads
 from floating.models import FloatingIP
 from floating.services import FloatingOverQuota, NoMoreFloatingIps, addresses, ranges
 from identity.services import quotas, accounts
-from network.tests.test_concurrency import run_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -22,11 +22,11 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
-from compute.tests.real_guest import real_guest_cloud
+from cloudproj.testing.host_network import range_in_use
+from cloudproj.testing.real_guest import real_guest_cloud
 from floating.linux import nat
 from floating.services.host import prefix_for
 from floating.tests.clients import FloatingClient
-from floating.tests.conftest import range_in_use
 from images.testimage import builder
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from cloudproj.testing.host_network import range_in_use
 from floating.linux import nat
 from floating.models import FloatingIP
 from floating.services import host as host_service
@@ -22,8 +23,6 @@ from network.linux import bridge as linux_bridge
 from network.linux.validate import InvalidValue
 from network.models import FixedIP
 from network.services import fixed_ips, networks
-
-from .conftest import range_in_use
 
 HOST = "fipt-host"
 NSHTTP = Path(__file__).with_name("nshttp.py")

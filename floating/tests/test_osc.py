@@ -4,6 +4,7 @@ the DB as the pipeline would leave it (no worker runs). Needs a client that stil
 nova-network (python-openstackclient 9.x, as pinned in requirements-dev.txt)."""
 import pytest
 
+from cloudproj.testing.osc import osc_nova_network_floating_ips_missing as osc_nova_network_missing
 from compute import states
 from compute.models import Instance
 from compute.services import instances as instance_service
@@ -11,8 +12,6 @@ from floating.services import ranges
 from identity.services import quotas
 from identity.models import Project
 from network.services import fixed_ips, networks
-
-from .clients import osc_nova_network_missing
 
 missing = osc_nova_network_missing()
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True),

@@ -1,8 +1,8 @@
 """Keystone-compatible admin API: projects, users, roles, grants, assignments, domains, EC2."""
 import pytest
 
-from conftest import TokenClient
 from identity.services import accounts
+from cloudproj.testing.clients import TokenClient
 from identity.models import Ec2Credential, RoleAssignment, User
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,8 @@ import re
 
 import pytest
 
-from conftest import TokenClient
 from identity.services import accounts, tokens
+from cloudproj.testing.clients import TokenClient
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from compute.tests.test_scheduler_helpers import make_instance, make_project_user
+from cloudproj.testing.factories import make_instance, make_project_user
 from floating.models import FloatingIP
 from identity.services import quotas, usage_refresh
 from identity.models import QuotaUsage

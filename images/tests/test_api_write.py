@@ -198,7 +198,7 @@ def test_deactivate_and_reactivate(admin_client, member_client, member_account, 
 
 def test_members_of_shared_images(member_client, make_account):
     _, other, other_token = make_account("other", "member")
-    from conftest import TokenClient
+    from cloudproj.testing.clients import TokenClient
 
     other_client = TokenClient(other_token)
     body = create(member_client, name="offered")

@@ -122,7 +122,7 @@ def test_openstack_image_create_from_stdin(live_server, admin_account, raw_file)
     import os
     import subprocess
 
-    from conftest import OPENSTACK_BIN
+    from cloudproj.testing.osc import OPENSTACK_BIN
 
     env = {
         "PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"),
@@ -167,7 +167,7 @@ def test_chunked_upload_through_gunicorn(live_server, admin_account, settings, t
     import time
     from pathlib import Path
 
-    from compute.tests.cloud_harness import database_url
+    from cloudproj.testing.cloud import database_url
     from images.models import Image
 
     with socket.socket() as probe:

@@ -11,20 +11,18 @@ The filter rule matters where INPUT's policy drops; with ACCEPT it changes nothi
 
 Several agents may share a machine (tests and benchmarks simulate hosts), each knowing only
 its own bridges: `ensure` replaces the rules of the bridges it is given and keeps the others,
-except rules of bridges that no longer exist (pruned). The read-modify-write is serialised by
-a file lock and applied atomically with `iptables-restore --noflush`, which touches only the
-chains named in its input: rules the project does not own are never touched. Every value is
-validated; commands are argument lists.
+except rules of bridges that no longer exist (pruned). The read-modify-write runs under the
+lock of the host's one iptables writer (cloudproj.host.iptables) and is applied atomically
+with its `iptables-restore --noflush`, which touches only the chains named in its input:
+rules the project does not own are never touched. Every value is validated.
 """
-import fcntl
 import logging
 import shlex
-import subprocess
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from cloudproj.host import iptables as host_iptables
+from cloudproj.host.iptables import Jump, Section
 from network.linux import validate
 
 log = logging.getLogger(__name__)
@@ -33,13 +31,6 @@ CHAIN = "cloudproj-metadata"
 METADATA_ADDRESS = "169.254.169.254"
 METADATA_PORT = 80
 JUMPS = {"nat": "PREROUTING", "filter": "INPUT"}
-IPTABLES = "iptables"
-IPTABLES_RESTORE = "iptables-restore"
-_LOCK_DIR = Path("/run/lock")
-
-
-class IptablesError(RuntimeError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -66,29 +57,6 @@ class MetadataRule:
         }
 
 
-def _run(argv: list[str], input_text: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    try:
-        proc = subprocess.run(argv, input=input_text, capture_output=True, text=True, timeout=30,
-                              stdin=None if input_text is not None else subprocess.DEVNULL)
-    except FileNotFoundError as exc:
-        raise IptablesError(f"{argv[0]} is not installed") from exc
-    if check and proc.returncode != 0:
-        raise IptablesError(f"{' '.join(argv[:4])} failed ({proc.returncode}): {(proc.stderr or proc.stdout).strip()}")
-    return proc
-
-
-@contextmanager
-def _host_lock():
-    """One writer of these chains at a time on this machine (agents of several hosts may share it)."""
-    base = _LOCK_DIR if _LOCK_DIR.is_dir() else Path(tempfile.gettempdir())
-    with open(base / "cloudproj-metadata-iptables.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _bridge_of(line: str) -> str | None:
     tokens = shlex.split(line)
     return tokens[tokens.index("-i") + 1] if "-i" in tokens[:-1] else None
@@ -96,27 +64,20 @@ def _bridge_of(line: str) -> str | None:
 
 def current_rules(table: str) -> list[str] | None:
     """The `-A` lines of our chain in `table`, or None when the chain does not exist."""
-    proc = _run([IPTABLES, "-w", "-t", table, "-S", CHAIN], check=False)
-    if proc.returncode != 0:
-        return None
-    return [line.strip() for line in proc.stdout.splitlines() if line.startswith(f"-A {CHAIN} ")]
+    return host_iptables.rules(table, CHAIN)
+
+
+def _jump(table: str) -> Jump:
+    return Jump(JUMPS[table], CHAIN)
 
 
 def _jump_count(table: str) -> int:
     """How many jumps to our chain its parent holds (more than one only if something raced us)."""
-    listing = _run([IPTABLES, "-w", "-t", table, "-S", JUMPS[table]], check=False).stdout or ""
-    return sum(1 for line in listing.splitlines() if line.split() == ["-A", JUMPS[table], "-j", CHAIN])
+    return host_iptables.jump_counts(table, [_jump(table)])[_jump(table)]
 
 
 def _bridge_exists(name: str) -> bool:
     return Path("/sys/class/net", name).exists()
-
-
-def _restore(sections: dict[str, list[str]]) -> None:
-    text = "".join(f"*{table}\n" + "".join(f"{line}\n" for line in lines) + "COMMIT\n"
-                   for table, lines in sections.items())
-    log.debug("iptables-restore --noflush:\n%s", text)
-    _run([IPTABLES_RESTORE, "-w", "--noflush"], input_text=text)
 
 
 def _desired(existing: list[str], table: str, rules: list[MetadataRule], drop: set[str]) -> list[str]:
@@ -135,41 +96,35 @@ def _desired(existing: list[str], table: str, rules: list[MetadataRule], drop: s
 def _apply(rules: list[MetadataRule], drop: set[str]) -> bool:
     """Make both chains hold `rules` (replacing those of their bridges), drop the bridges in
     `drop` and prune bridges that are gone. Returns True if anything changed."""
-    sections = {}
-    for table, jump_chain in JUMPS.items():
+    sections = []
+    for table in JUMPS:
         existing = current_rules(table)
         wanted = _desired(existing or [], table, rules, drop)
-        chain_ok = existing is not None and sorted(existing) == sorted(wanted)
         if not wanted:
-            if existing is not None:  # nothing left: remove the chain and its jump
-                lines = [f":{CHAIN} - [0:0]"]
-                lines += [f"-D {jump_chain} -j {CHAIN}"] * _jump_count(table)  # every one, or -X fails
-                sections[table] = lines + [f"-X {CHAIN}"]
+            if existing is not None:  # nothing left: remove the chain and every jump (or -X fails)
+                sections.append(Section(table, remove=[CHAIN], unjump=[_jump(table)]))
             continue
-        jumps = _jump_count(table)
-        if chain_ok and jumps == 1:
+        chain_ok = existing is not None and sorted(existing) == sorted(wanted)
+        if chain_ok and _jump_count(table) == 1:
             continue
-        lines = [f":{CHAIN} - [0:0]", *wanted]  # declaring the chain flushes it (--noflush)
-        if jumps == 0:
-            lines.append(f"-I {jump_chain} 1 -j {CHAIN}")
-        lines += [f"-D {jump_chain} -j {CHAIN}"] * (jumps - 1)  # duplicates go
-        sections[table] = lines
+        # declaring the chain flushes it; a missing jump is inserted, duplicates go
+        sections.append(Section(table, chains=[CHAIN], rules=wanted, jumps=[_jump(table)]))
     if sections:
-        _restore(sections)
+        host_iptables.apply(*sections)
     return bool(sections)
 
 
 def ensure(rules: list[MetadataRule]) -> bool:
     """The DNAT + ACCEPT of each rule's bridge, exactly once; rules of other bridges are kept
     (those of bridges that no longer exist are pruned). True if iptables was changed."""
-    with _host_lock():
+    with host_iptables.lock():
         return _apply(list(rules), set())
 
 
 def remove(bridges) -> bool:
     """Remove the rules of `bridges` (and the chains with their jumps when nothing is left)."""
     drop = {validate.ifname(bridge) for bridge in bridges}
-    with _host_lock():
+    with host_iptables.lock():
         return _apply([], drop)
 
 

@@ -1,20 +1,10 @@
 """Fixtures of the metadata tests: throwaway bridges (and namespaces) and our rules of them."""
-import os
 import secrets
-import shutil
-import subprocess
 
 import pytest
 
+from cloudproj.testing.host_network import sh
 from metadata.linux import iptables
-
-MISSING = ("needs root" if os.geteuid() != 0 else
-           next((f"{tool} is not installed" for tool in ("ip", "iptables", "iptables-restore") if not shutil.which(tool)),
-                None))
-
-
-def sh(*argv, check=True):
-    return subprocess.run(list(argv), capture_output=True, text=True, check=check, timeout=60)
 
 
 @pytest.fixture

@@ -5,14 +5,15 @@ import time
 
 import pytest
 
+from cloudproj.testing.host_network import iptables_missing
 from compute.models import Instance
-from metadata.host import after_network, ensure_host_rules
+from cloudproj.host import periodic
+from metadata.services.host import after_network, ensure_host_rules, on_agent_start
 from metadata.linux import iptables
-from metadata.signals import on_worker_ready, on_worker_shutdown
 from network.services.fixed_ips import allocate_fixed_ip
 from network.services.networks import create_network
 
-from .conftest import MISSING
+MISSING = iptables_missing()
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(MISSING), reason=MISSING or "")]
 
@@ -53,14 +54,9 @@ def test_an_agent_sets_the_rules_up_when_ready_and_puts_back_what_was_removed(se
     settings.NETWORK_SUPERVISE_INTERVAL = 0.3
     network = create_network("md-agent", "10.237.212.0/24", bridge=bridges(), host="md-agent")
 
-    class Consumer:
-        hostname = "celery@md-agent"
-
-    on_worker_ready(sender=Consumer())  # not an agent: nothing
     assert iptables.rules_of(network.bridge)["nat"] == []
-    Consumer.hostname = "agent@md-agent"
     try:
-        on_worker_ready(sender=Consumer())
+        on_agent_start("md-agent")  # what compute.agent runs for a worker named agent@md-agent
         (rule,) = iptables.rules_of(network.bridge)["nat"]
         assert rule == dnat(network.bridge, "10.237.212.1:8775")[0]
         # removed by hand: the agent's supervision puts it back
@@ -71,4 +67,4 @@ def test_an_agent_sets_the_rules_up_when_ready_and_puts_back_what_was_removed(se
             time.sleep(0.2)
         assert iptables.rules_of(network.bridge)["nat"] == [rule]
     finally:
-        on_worker_shutdown()
+        periodic.stop_all()

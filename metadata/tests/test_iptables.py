@@ -8,11 +8,12 @@ import threading
 
 import pytest
 
+from cloudproj.testing.host_network import iptables_missing, sh
 from metadata.linux import iptables
 from metadata.linux.iptables import MetadataRule
 from network.linux.validate import InvalidValue
 
-from .conftest import MISSING, sh
+MISSING = iptables_missing()
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(MISSING), reason=MISSING or "")]
 

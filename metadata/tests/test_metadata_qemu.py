@@ -10,8 +10,8 @@ import urllib.request
 
 import pytest
 
+from cloudproj.testing.real_guest import free_port, real_guest_cloud, start_metadata_service
 from compute.models import Instance, KeyPair
-from compute.tests.real_guest import free_port, real_guest_cloud, start_metadata_service
 from images.testimage import builder
 from metadata.linux import iptables
 

@@ -14,7 +14,7 @@ from network.models import FixedIP
 from network.services.fixed_ips import allocate_fixed_ip
 from network.services.networks import create_network
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("metadata.urls")]
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("metadata.api.urls")]
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFirstInstanceKeyxxxxxxxxxxxxxxxxxxxxxxxxxx k@cloud"
 OTHER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAISecondInstanceKeyyyyyyyyyyyyyyyyyyyyyyyyy j@cloud"
@@ -242,7 +242,7 @@ def keep_test_connection():
 
 
 def test_wsgi_entry_serves_only_the_metadata_urls(cloud, keep_test_connection, settings):
-    """metadata.wsgi resolves against metadata.urls whatever ROOT_URLCONF says, and answers
+    """metadata.wsgi resolves against metadata.api.urls whatever ROOT_URLCONF says, and answers
     guests asking for Host 169.254.169.254 whatever ALLOWED_HOSTS lists."""
     from metadata.wsgi import application
 

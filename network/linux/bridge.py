@@ -2,8 +2,9 @@
 import json
 from pathlib import Path
 
+from cloudproj.host.run import HostCommandError, run
+
 from . import validate
-from .run import HostCommandError, run
 
 IP = "ip"
 

@@ -15,8 +15,10 @@ from pathlib import Path
 
 from django.conf import settings
 
+from cloudproj.host.locks import file_lock
+from cloudproj.host.run import HostCommandError, run
+
 from . import validate
-from .run import HostCommandError, file_lock, run
 
 
 @dataclass(frozen=True)

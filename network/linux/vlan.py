@@ -10,9 +10,10 @@ to one L2 segment).
 import logging
 import threading
 
+from cloudproj.host.run import HostCommandError, run
+
 from . import validate
 from .bridge import exists, master_of
-from .run import HostCommandError, run
 
 log = logging.getLogger(__name__)
 

@@ -23,6 +23,7 @@ from ..linux import dnsmasq, isolation
 from ..linux import vlan as linux_vlan
 from ..models import Network
 from . import fixed_ips
+from .networks import DEFAULT_LABEL
 
 log = logging.getLogger(__name__)
 
@@ -184,8 +185,6 @@ def _orphan_dirs(served_ids: set[int]) -> list[int]:
 
 def on_agent_start(host: str) -> dict:
     """Re-create the bridges and dnsmasq of every network this host serves."""
-    from .networks import DEFAULT_LABEL
-
     if not Network.objects.filter(label=DEFAULT_LABEL).exists():
         log.info("no default network yet; agent %s has nothing to set up for it", host)
     report = supervise_host_networks(host)

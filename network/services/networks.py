@@ -11,8 +11,9 @@ from cloudproj import rpc
 
 from ..linux import validate
 from ..models import FixedIP, Network
-from .fixed_ips import DHCP_SERVER_HOSTNAME
 from . import InvalidNetwork, NetworkInUse, NetworkNotFound
+from .fixed_ips import DHCP_SERVER_HOSTNAME
+from .managers import manager
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,6 @@ def create_network(label: str, cidr: str, bridge: str | None = None, bridge_inte
     if host:
         host = str(host).strip()
     if injected is None:
-        from .vlan import manager
-
         injected = manager() == "flat" and vlan is None
     if injected and vlan is not None:
         raise InvalidNetwork("a VLAN network always has DHCP: it cannot be injected (Flat)")

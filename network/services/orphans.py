@@ -3,16 +3,16 @@ of the host's agent, sent by the beat fan-out; `network.cleanup_orphans`).
 
 - fixed IPs still allocated to an instance that is deleted or has no row: back to the pool
   (the hosts file is regenerated from the DB, so their DHCP entries go with them);
-- floating IPs still associated with such an instance: disassociated (never a floating IP
-  pointing at a dead server: operations guide section 9 #17);
 - dnsmasq leases of addresses no hosts-file entry accounts for: dropped;
-- security-group chains and floating NAT rules of instances no longer on this host: the
-  host's chains and NAT rewritten from the DB (stale ones deleted).
+- then every `orphan_sweep` host hook, whose reports join this one: floating IPs still
+  associated with such an instance disassociated (never a floating IP pointing at a dead
+  server: operations guide section 9 #17) and the floating NAT rewritten (floating app);
+  security-group chains of instances no longer on this host deleted (secgroups app).
 """
 import logging
 
+from cloudproj.host import hooks as host_hooks
 from compute.models import Instance
-from floating.models import FloatingIP
 
 from ..linux import dnsmasq
 from . import fixed_ips
@@ -38,18 +38,6 @@ def reclaim_fixed_ips(host: str) -> list[str]:
     return released
 
 
-def disassociate_floating(host: str) -> list[str]:
-    from floating.services.addresses import disassociate_instance
-
-    rows = FloatingIP.objects.filter(host=host, instance_uuid__isnull=False)
-    addresses = []
-    for instance_uuid in sorted(_dead(rows.values_list("instance_uuid", flat=True)), key=str):
-        addresses += list(rows.filter(instance_uuid=instance_uuid).values_list("address", flat=True))
-        disassociate_instance(instance_uuid)
-        log.warning("floating IPs %s pointed at deleted instance %s: disassociated", addresses, instance_uuid)
-    return addresses
-
-
 def drop_stale_leases(host: str) -> dict[int, list]:
     dropped = {}
     for network in served_networks(host):
@@ -64,14 +52,10 @@ def drop_stale_leases(host: str) -> dict[int, list]:
 
 
 def cleanup_orphans(host: str) -> dict:
-    from floating.services.host import sync_host
-    from secgroups.services.host import regenerate
-
-    report: dict = {"host": host, "fixed_ips": reclaim_fixed_ips(host), "floating_ips": disassociate_floating(host)}
+    report: dict = {"host": host, "fixed_ips": reclaim_fixed_ips(host)}
     for network in served_networks(host):
         setup_network(network, host)  # hosts file from the DB: entries of released addresses go
     report["leases"] = drop_stale_leases(host)
-    report["chains"] = regenerate(host)["removed"]
-    report["nat"] = sync_host(host, only_if_needed=True)["removed"]
+    report.update(host_hooks.orphan_sweeps(host))
     log.info("orphan cleanup of %s: %s", host, report)
     return report

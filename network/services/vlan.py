@@ -14,25 +14,13 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
-from ..models import Network
+from ..models import FixedIP, Network
 from . import InvalidNetwork, NetworkInUse
+from .managers import is_vlan
 from .networks import create_network, creation_lock, parse_cidr
 
 log = logging.getLogger(__name__)
 
-MANAGERS = ("flatdhcp", "vlan", "flat")
-
-
-def manager() -> str:
-    name = str(getattr(settings, "NETWORK_MANAGER", "flatdhcp") or "flatdhcp").strip().lower()
-    name = name.rsplit(".", 1)[-1].replace("manager", "") or "flatdhcp"  # nova's class paths too
-    if name not in MANAGERS:
-        raise InvalidNetwork(f"NETWORK_MANAGER {name!r} is not one of {', '.join(MANAGERS)}")
-    return name
-
-
-def is_vlan() -> bool:
-    return manager() == "vlan"
 
 
 def create_vlan_networks(label: str, cidr: str, vlan_start: int | None = None, num_networks: int = 1,
@@ -119,8 +107,6 @@ def associate(network: Network, project_id: str) -> Network:
 
 def disassociate(network: Network) -> Network:
     """Back to the pool (and host: the seeds' disassociate); refused while addresses are allocated."""
-    from ..models import FixedIP
-
     with transaction.atomic():
         row = Network.all_objects.select_for_update().get(pk=network.pk)
         if FixedIP.objects.filter(network=row, instance_uuid__isnull=False).exists():

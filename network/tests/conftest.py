@@ -1,15 +1,12 @@
 """Fixtures of the network tests: private state dirs, unique `cpt` bridge names, cleanup."""
 import os
-import secrets
 import shutil
 import subprocess
 import tempfile
 
 import pytest
 
-
-def unique(prefix: str) -> str:
-    return f"cpt{prefix}{secrets.token_hex(3)}"  # at most 15 characters (IFNAMSIZ)
+from cloudproj.testing.host_network import unique
 
 
 @pytest.fixture
@@ -48,12 +45,3 @@ def host_links():
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
     for link in created["links"]:
         subprocess.run(["ip", "link", "del", "dev", link], capture_output=True)
-
-
-def host_networking_missing() -> str | None:
-    if os.geteuid() != 0:
-        return "host networking tests need root (ip link, netns, dnsmasq)"
-    for tool in ("ip", "dnsmasq", "busybox"):
-        if shutil.which(tool) is None:
-            return f"{tool} is not installed"
-    return None

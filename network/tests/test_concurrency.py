@@ -1,36 +1,13 @@
 """Concurrent allocation: threads with their own DB connections never share an address."""
-import threading
 import uuid
 
 import pytest
-from django.db import connection
 
+from cloudproj.testing.threads import run_threads
 from network.models import FixedIP
-from network.services import NoMoreFixedIps
-from network.services import fixed_ips, networks
+from network.services import NoMoreFixedIps, fixed_ips, networks
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_threads(count, target):
-    results, errors = [None] * count, [None] * count
-    barrier = threading.Barrier(count)
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = target(i)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted on
-            errors[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, errors
 
 
 def test_forty_concurrent_allocations_get_distinct_addresses():

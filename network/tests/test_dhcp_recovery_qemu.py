@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from compute.tests.real_guest import real_guest_cloud
+from cloudproj.testing.real_guest import real_guest_cloud
 from images.testimage import builder
 from network.linux import dnsmasq
 from network.models import FixedIP

@@ -5,17 +5,16 @@ import subprocess
 import pytest
 from django.core.management import call_command
 
+from cloudproj.testing.factories import make_instance as _make_instance
+from cloudproj.testing.factories import make_project_user
+from cloudproj.testing.host_network import host_networking_missing, unique
 from compute.services import host_resources
-from compute.tests.test_scheduler_helpers import make_instance as _make_instance
-from compute.tests.test_scheduler_helpers import make_project_user
 from network.linux import bridge as linux_bridge
 from network.linux import dnsmasq
 from network.models import Network
 from network.services import InvalidNetwork, fixed_ips
 from network.services import host as host_service
 from network.services.networks import create_network, delete_network
-
-from .conftest import host_networking_missing, unique
 
 pytestmark = pytest.mark.django_db
 

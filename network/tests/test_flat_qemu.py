@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-from compute.tests.osc_support import nova_network_commands_missing
-from compute.tests.real_guest import http, real_guest_cloud
+from cloudproj.testing.osc import nova_network_commands_missing
+from cloudproj.testing.real_guest import http, real_guest_cloud
 from images.testimage import builder
 from network.linux import bridge as linux_bridge
 from network.linux import dnsmasq

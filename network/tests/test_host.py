@@ -1,21 +1,19 @@
 """Real host networking: bridges, dnsmasq and a real DHCP exchange from a network namespace."""
 import os
 import signal
-import subprocess
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
+from cloudproj.testing.host_network import guest, host_networking_missing, sh, udhcpc, unique
 from network.linux import bridge as linux_bridge
 from network.linux import dnsmasq
 from network.linux.validate import InvalidValue
 from network.models import FixedIP
 from network.services import fixed_ips, host, networks
-from network.signals import on_worker_ready, on_worker_shutdown
-
-from .conftest import host_networking_missing, unique
+from network.signals import on_agent_start, on_worker_shutdown
 
 missing = host_networking_missing()
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(missing), reason=missing or "")]
@@ -29,35 +27,6 @@ def test_network(db, networks_path, host_links):
                                       dns1="10.200.30.1")
     yield network
     dnsmasq.stop(network.pk)
-
-
-def sh(*argv, check=True):
-    return subprocess.run(list(argv), capture_output=True, text=True, check=check, timeout=60)
-
-
-def guest(host_links, bridge_name, mac):
-    """A netns with a veth whose host end is on the bridge and whose guest end has `mac`."""
-    ns, outside, inside = unique("ns"), unique("vh"), unique("vg")
-    host_links["netns"].append(ns)
-    host_links["links"].append(outside)
-    sh("ip", "netns", "add", ns)
-    sh("ip", "link", "add", outside, "type", "veth", "peer", "name", inside)
-    sh("ip", "link", "set", inside, "netns", ns)
-    sh("ip", "netns", "exec", ns, "ip", "link", "set", inside, "address", mac)
-    sh("ip", "netns", "exec", ns, "ip", "link", "set", inside, "up")
-    sh("ip", "link", "set", outside, "master", bridge_name)
-    sh("ip", "link", "set", outside, "up")
-    return ns, inside
-
-
-def udhcpc(ns, ifname, tmp_path):
-    out = tmp_path / "lease.txt"
-    script = tmp_path / "udhcpc.sh"
-    script.write_text(f'#!/bin/sh\nif [ "$1" = bound ]; then echo "$ip $subnet $router" > {out}; fi\nexit 0\n')
-    script.chmod(0o755)
-    proc = sh("ip", "netns", "exec", ns, "busybox", "udhcpc", "-i", ifname, "-n", "-q", "-t", "5", "-T", "1",
-              "-s", str(script), check=False)
-    return (out.read_text().split() if out.exists() else None), proc
 
 
 def test_bridge_is_idempotent_and_validates_names(host_links):
@@ -141,14 +110,9 @@ def test_worker_ready_recreates_a_deleted_bridge_and_dnsmasq_then_supervises(tes
     dnsmasq.stop(network.pk)
     assert not linux_bridge.exists(network.bridge)
 
-    class FakeConsumer:
-        hostname = "celery@h1"
-
-    assert on_worker_ready(sender=FakeConsumer()) is None  # not an agent: does nothing
     assert not linux_bridge.exists(network.bridge)
-    FakeConsumer.hostname = "agent@h1"
     try:
-        report = on_worker_ready(sender=FakeConsumer())
+        report = on_agent_start("h1")  # what compute.agent runs for a worker named agent@h1
         assert report[network.pk]["bridge"] == "created"
         assert linux_bridge.addresses(network.bridge) == ["10.200.30.1/24"]
         assert dnsmasq.is_running(network.pk)

@@ -12,9 +12,9 @@ import subprocess
 import pytest
 from django.core.management import call_command
 
+from cloudproj.testing.osc import nova_network_commands_missing
+from cloudproj.testing.real_guest import free_port, real_guest_cloud, start_metadata_service
 from compute.models import Instance
-from compute.tests.osc_support import nova_network_commands_missing
-from compute.tests.real_guest import free_port, real_guest_cloud, start_metadata_service
 from floating.linux import nat
 from floating.services.host import prefix_for
 from images.testimage import builder

@@ -8,8 +8,9 @@ import uuid
 import pytest
 from django.utils import timezone
 
+from cloudproj.testing.factories import make_instance, make_project_user
+from cloudproj.testing.host_network import guest, host_networking_missing, udhcpc, unique
 from compute.models import Instance
-from compute.tests.test_scheduler_helpers import make_instance, make_project_user
 from floating.models import FloatingIP
 from network.linux import dnsmasq
 from network.models import FixedIP
@@ -17,9 +18,6 @@ from network.services import fixed_ips, host, networks
 from network.services.orphans import cleanup_orphans
 from secgroups.linux import iptables
 from secgroups.services import host as secgroup_host
-
-from .conftest import host_networking_missing, unique
-from .test_host import guest, udhcpc
 
 missing = host_networking_missing() or (None if subprocess.run(["which", "iptables"], capture_output=True).returncode == 0
                                         else "iptables is not installed")

@@ -8,14 +8,13 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from cloudproj.testing.factories import Ctx, make_project_user
 from compute.models import Flavor, Instance
 from compute.services import operations
 from cloudproj.exceptions import Invalid
-from compute.tests.test_scheduler_helpers import Ctx, make_project_user
 from identity.services import quotas
 from network.models import FixedIP, Network
-from network.services import InvalidNetwork, fixed_ips, networks
-from network.services import vlan
+from network.services import InvalidNetwork, fixed_ips, networks, vlan
 
 BASE = "/compute/v2.1/os-networks"
 

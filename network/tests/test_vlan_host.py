@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from compute.tests.test_scheduler_helpers import make_project_user
+from cloudproj.testing.factories import make_project_user
+from cloudproj.testing.host_network import host_networking_missing
 from network.linux import dnsmasq, isolation
 from network.linux import vlan as linux_vlan
 from network.services import host, vlan
-
-from .conftest import host_networking_missing
 
 pytestmark = [pytest.mark.django_db,
               pytest.mark.skipif(host_networking_missing() is not None, reason=str(host_networking_missing()))]

@@ -6,9 +6,10 @@ first 6 hex digits of sha1(H), so several agents can share a machine) or
 `cpsg-<h>-<16 hex digits of the instance uuid>`. Outside those chains there is one jump to
 the host chain at the top of FORWARD (bridged traffic to a guest: br_netfilter passes it to
 iptables) and one at the top of OUTPUT (traffic the host itself sends to a guest over the
-bridge). Changes go through `iptables-restore --noflush` naming only those chains:
-declaring a chain flushes it, so the whole set is replaced in one transaction and no rule
-of anybody else is touched. Manual changes to these chains are overwritten.
+bridge). Changes are Sections written by the host's one iptables writer
+(cloudproj.host.iptables: one lock, one `iptables-restore --noflush` naming only those
+chains): declaring a chain flushes it, so the whole set is replaced in one transaction and
+no rule of anybody else is touched. Manual changes to these chains are overwritten.
 
     host chain        -A cpsg-h -d <fixed ip>/32 -o <bridge> -j cpsg-h-<instance>   (per address)
     instance chain    -A c -m conntrack --ctstate INVALID -j DROP
@@ -19,25 +20,19 @@ of anybody else is touched. Manual changes to these chains are overwritten.
 
 Every value is validated before it reaches a rule; commands are argument lists.
 """
-import fcntl
 import hashlib
 import ipaddress
 import logging
 import re
-import subprocess
 import uuid as uuid_lib
-from contextlib import contextmanager
-from pathlib import Path
 
-from django.conf import settings
-
+from cloudproj.host import iptables as host_iptables
+from cloudproj.host.iptables import Jump, Section
 from network.linux import validate
-from network.linux.run import HostCommandError, run
 
 log = logging.getLogger(__name__)
 
-IPTABLES = "iptables"
-IPTABLES_RESTORE = "iptables-restore"
+TABLE = "filter"
 PREFIX = "cpsg-"
 TOP_CHAINS = ("FORWARD", "OUTPUT")
 CHAIN_RE = re.compile(r"^cpsg-[0-9a-f]{6}(-[0-9a-f]{16})?\Z")
@@ -130,79 +125,69 @@ def jump_rules(host: str, firewall) -> list[str]:
             for a in firewall.addresses]
 
 
-def render_host(host: str, firewalls, remove=()) -> str:
-    """iptables-restore input replacing all chains of `host`: its host chain, one chain per
-    instance, and `remove` (stale chains of this host) flushed and deleted."""
+def host_jumps(host: str) -> list[Jump]:
+    """The jumps to the host chain from FORWARD and OUTPUT."""
+    return [Jump(builtin, host_chain(host)) for builtin in TOP_CHAINS]
+
+
+def host_section(host: str, firewalls, remove=()) -> Section:
+    """All chains of `host`: its host chain, one chain per instance, and `remove` (stale
+    chains of this host) flushed and deleted; the host chain jumped to from the top chains."""
     top = host_chain(host)
     wanted = [instance_chain(host, fw.uuid) for fw in firewalls]
     stale = sorted({chain_name(c) for c in remove} - set(wanted) - {top})
-    body = [f"-X {c}" for c in stale]
+    body = []
     for fw in firewalls:
         body += jump_rules(host, fw)
     for fw in firewalls:
         body += instance_rules(instance_chain(host, fw.uuid), fw)
-    declared = [f":{c} - [0:0]" for c in [top, *wanted, *stale]]
-    return "\n".join(["*filter", *declared, *body, "COMMIT", ""])
+    return Section(TABLE, chains=[top, *wanted], rules=body, jumps=host_jumps(host), remove=stale)
+
+
+def instance_section(host: str, firewall) -> Section:
+    """One instance's chain (its jumps in the host chain are unchanged)."""
+    chain = instance_chain(host, firewall.uuid)
+    return Section(TABLE, chains=[chain], rules=instance_rules(chain, firewall))
+
+
+def removal_section(host: str, chains) -> Section:
+    """The chains deleted, and the top chains' jumps to the host chain."""
+    return Section(TABLE, remove=sorted({chain_name(c) for c in chains}), unjump=host_jumps(host))
+
+
+def render_host(host: str, firewalls, remove=()) -> str:
+    """iptables-restore input replacing all chains of `host` (the jumps as they are)."""
+    section = host_section(host, firewalls, remove)
+    return host_iptables.render([Section(TABLE, chains=section.chains, rules=section.rules, remove=section.remove)])
 
 
 def render_instance(host: str, firewall) -> str:
     """iptables-restore input replacing one instance's chain (its jumps are unchanged)."""
-    chain = instance_chain(host, firewall.uuid)
-    return "\n".join(["*filter", f":{chain} - [0:0]", *instance_rules(chain, firewall), "COMMIT", ""])
+    return host_iptables.render([instance_section(host, firewall)])
 
 
 def render_removal(chains) -> str:
-    names = sorted({chain_name(c) for c in chains})
-    return "\n".join(["*filter", *[f":{c} - [0:0]" for c in names], *[f"-X {c}" for c in names], "COMMIT", ""])
+    return host_iptables.render([Section(TABLE, remove=sorted({chain_name(c) for c in chains}))])
 
 
 # --- the host ------------------------------------------------------------------------------------
 
 
-def restore(text: str) -> None:
-    """Apply restore input atomically, leaving every chain it does not name alone."""
-    argv = [IPTABLES_RESTORE, "--noflush"]
-    proc = subprocess.run(argv, input=text, capture_output=True, text=True, timeout=60)
-    if proc.returncode != 0:
-        raise HostCommandError(argv, proc.returncode, proc.stderr or proc.stdout)
-
-
 def chains_of(host: str) -> set[str]:
     """The chains of `host` that exist in the filter table now."""
     top = host_chain(host)
-    out = run([IPTABLES, "-w", "-t", "filter", "-S"]).stdout
-    names = set()
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[0] == "-N" and (parts[1] == top or parts[1].startswith(top + "-")):
-            names.add(parts[1])
-    return names
+    return {name for name in host_iptables.chains(TABLE) if name == top or name.startswith(top + "-")}
 
 
-def ensure_jumps(host: str) -> None:
-    """The host chain is jumped to from FORWARD and OUTPUT (inserted first if missing)."""
-    top = host_chain(host)
-    for builtin in TOP_CHAINS:
-        if run([IPTABLES, "-w", "-C", builtin, "-j", top], check=False).returncode != 0:
-            run([IPTABLES, "-w", "-I", builtin, "1", "-j", top])
+def apply_host(host: str, firewalls, remove=()) -> None:
+    """Every chain of `host` rewritten and its jumps kept exactly once, in one restore."""
+    host_iptables.apply(host_section(host, firewalls, remove))
 
 
-def remove_jumps(host: str) -> None:
-    top = host_chain(host)
-    for builtin in TOP_CHAINS:
-        for _ in range(100):  # every copy, should there be several
-            if run([IPTABLES, "-w", "-D", builtin, "-j", top], check=False).returncode != 0:
-                break
+def apply_instance(host: str, firewall) -> None:
+    host_iptables.apply(instance_section(host, firewall))
 
 
-@contextmanager
-def host_lock(host: str):
-    """Serialises the changes to one host's chains (threads and processes of its agent)."""
-    base = Path(settings.STATE_PATH) / "secgroups"
-    base.mkdir(parents=True, exist_ok=True)
-    with open(base / f"{host_chain(host)}.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def remove_all(host: str, chains) -> None:
+    """The host's jumps (every copy) and `chains` deleted, in one restore."""
+    host_iptables.apply(removal_section(host, chains))

@@ -9,6 +9,8 @@
 - regenerate(host): every chain of the host rewritten from the DB, stale ones deleted
   (agent start-up; manual changes to those chains are overwritten).
 - teardown(host): the host's chains and its jumps removed (a host taken out of service).
+- on_agent_start(host): regenerate now and every FIREWALL_RESYNC_INTERVAL seconds (a chain
+  changed or flushed by hand is put back).
 
 With FIREWALL_DRIVER "noop" (Nova's NoopFirewallDriver) none of them touches iptables.
 """
@@ -16,8 +18,10 @@ import logging
 
 from django.conf import settings
 
+from cloudproj.host import iptables as host_iptables
+from cloudproj.host import periodic
+from cloudproj.host.locks import instance_lock
 from compute.models import Instance
-from compute.services import host_resources as hr
 
 from ..linux import iptables
 from . import firewall
@@ -32,16 +36,26 @@ def enforced() -> bool:
 def regenerate(host: str, exclude=()) -> dict:
     if not enforced():
         return {"host": host, "instances": 0, "removed": [], "firewall_driver": "noop"}
-    with iptables.host_lock(host):
+    with host_iptables.lock():
         firewalls = firewall.host_firewalls(host, exclude)
         existing = iptables.chains_of(host)
-        iptables.restore(iptables.render_host(host, firewalls, remove=existing))
-        iptables.ensure_jumps(host)
+        iptables.apply_host(host, firewalls, remove=existing)
     wanted = {iptables.instance_chain(host, fw.uuid) for fw in firewalls}
     removed = sorted(existing - wanted - {iptables.host_chain(host)})
     log.info("security group chains of %s: %d instance(s), %d stale chain(s) removed", host, len(firewalls),
              len(removed))
     return {"host": host, "instances": len(firewalls), "removed": removed}
+
+
+def on_agent_start(host: str):
+    """Every chain of the host rewritten from the DB now, and again every
+    FIREWALL_RESYNC_INTERVAL seconds (a chain changed or flushed by hand is put back)."""
+    if not enforced():
+        return None
+    what = f"regenerating the security group chains of {host}"
+    report = periodic.run_pass(what, regenerate, host)
+    periodic.start(f"secgroups:{host}", what, regenerate, settings.FIREWALL_RESYNC_INTERVAL, host)
+    return report
 
 
 def after_network(instance, host: str) -> None:
@@ -52,22 +66,27 @@ def before_cleanup(instance, host: str) -> None:
     regenerate(host, exclude=[instance.uuid])
 
 
+def sweep_orphans(host: str) -> dict:
+    """Orphan cleanup hook: chains of instances no longer on this host deleted."""
+    return {"chains": regenerate(host)["removed"]}
+
+
 def refresh_instance(instance_uuid, host: str) -> str:
     """Re-apply one instance's chain. Returns "applied" or why it was skipped."""
     if not enforced():
         return "skipped: FIREWALL_DRIVER is noop"
-    with hr.instance_lock(instance_uuid):  # waits for a boot step or a teardown of the instance
+    with instance_lock(instance_uuid):  # waits for a boot step or a teardown of the instance
         instance = Instance.objects.filter(uuid=instance_uuid).first()
         if instance is None or instance.host != host:
             return "skipped: not on this host"
-        with iptables.host_lock(host):
+        with host_iptables.lock():
             rules = firewall.instance_firewall(instance)
             if rules is None:
                 return "skipped: no fixed address yet"
             chain = iptables.instance_chain(host, instance.uuid)
             if chain not in iptables.chains_of(host):
                 return "skipped: no chain yet"  # the boot's after_network hook will write it
-            iptables.restore(iptables.render_instance(host, rules))
+            iptables.apply_instance(host, rules)
     log.info("security group chain of instance %s re-applied on %s", instance_uuid, host)
     return "applied"
 
@@ -75,9 +94,7 @@ def refresh_instance(instance_uuid, host: str) -> str:
 def teardown(host: str) -> list[str]:
     if not enforced():
         return []
-    with iptables.host_lock(host):
-        iptables.remove_jumps(host)
+    with host_iptables.lock():
         chains = iptables.chains_of(host)
-        if chains:
-            iptables.restore(iptables.render_removal(chains))
+        iptables.remove_all(host, chains)
     return sorted(chains)

@@ -5,9 +5,8 @@ from urllib.parse import urlencode
 import pytest
 
 from identity.services import quotas
+from cloudproj.testing.servers import API, error
 from secgroups.models import SecurityGroup, SecurityGroupMember
-
-from .conftest import API, error
 
 pytestmark = pytest.mark.django_db
 
@@ -176,7 +175,7 @@ def test_projects_are_isolated(member_client, other_client, admin_client):
 
 
 def test_readers_may_look_but_not_change(make_account, member_client):
-    from conftest import TokenClient
+    from cloudproj.testing.clients import TokenClient
 
     reader = TokenClient(make_account("demo", "reader", username="demo-reader")[2])
     group_id = create_group(member_client)["security_group"]["id"]

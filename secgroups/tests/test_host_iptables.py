@@ -11,13 +11,13 @@ import urllib.request
 
 import pytest
 
+from cloudproj.testing.host_network import filter_table
+from cloudproj.testing.servers import API
 from network.services import fixed_ips
 from network.services import host as network_host
 from network.services.networks import create_network
 from secgroups.linux import iptables
 from secgroups.services import groups, host, rules
-
-from .conftest import API, filter_table
 
 HOST = "sg-nshost"
 BRIDGE = "cptsg1"
@@ -155,7 +155,7 @@ def test_api_changes_reach_the_namespace_through_the_agent_task(guest, member_cl
     from cloudproj import rpc
     from secgroups import tasks
 
-    monkeypatch.setattr("compute.agent.current_host", lambda: HOST)
+    monkeypatch.setattr("cloudproj.host.identity.current_host", lambda: HOST)
     ran = []
 
     class Agent:

@@ -6,7 +6,7 @@ need Neutron); requirements-dev.txt pins the last release that has them.
 """
 import pytest
 
-from .conftest import osc_nova_network_missing
+from cloudproj.testing.osc import osc_nova_network_security_groups_missing as osc_nova_network_missing
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 missing = osc_nova_network_missing()

@@ -10,13 +10,13 @@ import subprocess
 
 import pytest
 
-from compute.tests.real_guest import http as _http
-from compute.tests.real_guest import real_guest_cloud
+from cloudproj.testing.host_network import filter_table
+from cloudproj.testing.osc import osc_nova_network_security_groups_missing as osc_nova_network_missing
+from cloudproj.testing.real_guest import http as _http
+from cloudproj.testing.real_guest import real_guest_cloud
 from images.testimage import builder
 from secgroups.linux import iptables
 from secgroups.services import host as host_service
-
-from .conftest import filter_table, osc_nova_network_missing
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 osc_missing = osc_nova_network_missing()

@@ -2,12 +2,11 @@
 rules or memberships change (the messages sent to compute.<host>)."""
 import pytest
 
+from cloudproj.testing.servers import API
 from compute.services import operations
 from secgroups.linux import iptables
 from secgroups.services import firewall, groups, membership, rules
 from secgroups.services.firewall import Allow
-
-from .conftest import API
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,11 @@ command line; sizes are GiB. Every operation is idempotent: creating what exists
 what is gone succeeds, so a re-delivered task converges.
 """
 import logging
-import os
 import re
 import subprocess
 from dataclasses import dataclass, field
+
+from cloudproj.host.run import run as run_command
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +63,10 @@ def check_size(size_gb) -> int:
 
 
 def run(argv: list, what: str, timeout: float = 600, env: dict | None = None) -> str:
-    """Run a command (argument list, never a shell); VolumeDriverError with its stderr on failure."""
+    """Run a command (argument list, never a shell: cloudproj.host.run); VolumeDriverError with
+    its stderr on failure."""
     try:
-        proc = subprocess.run(
-            [str(arg) for arg in argv], capture_output=True, text=True, timeout=timeout,
-            env={**os.environ, **(env or {})},
-        )
+        proc = run_command([str(arg) for arg in argv], check=False, timeout=timeout, env=env)
     except FileNotFoundError:
         raise VolumeDriverError(f"{what}: {argv[0]} is not installed") from None
     except subprocess.TimeoutExpired:

@@ -15,8 +15,9 @@ configfs), so those paths are not used.
 """
 import re
 import shutil
-import subprocess
 import time
+
+from cloudproj.host.run import run as run_command
 
 from .base import Connection, VolumeDriverError, check_name, run
 
@@ -57,8 +58,8 @@ class TgtExport:
             time.sleep(0.1)
 
     def _answers(self) -> bool:
-        proc = subprocess.run(["tgtadm", "-C", str(self.control_port), "--lld", "iscsi", "--op", "show",
-                               "--mode", "target"], capture_output=True, text=True, timeout=30)
+        proc = run_command(["tgtadm", "-C", str(self.control_port), "--lld", "iscsi", "--op", "show",
+                            "--mode", "target"], check=False, timeout=30)
         return proc.returncode == 0
 
     def targets(self) -> dict:

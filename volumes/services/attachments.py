@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from cloudproj import rpc
 from cloudproj.exceptions import CloudError, Conflict, Invalid, NotFound
+from cloudproj.host.locks import instance_lock
 from compute import states as compute_states
 
 from .. import states
@@ -180,7 +181,7 @@ def attach_on_host(attachment_id: int) -> str:
         connection = _connection_of(attachment)
     except VolumeDriverError as exc:
         raise Invalid(f"Volume {volume.uuid} cannot be attached on {attachment.instance_host}: {exc}") from None
-    with hr.instance_lock(attachment.instance_uuid):
+    with instance_lock(attachment.instance_uuid):
         target = hr.driver().attach_volume(str(attachment.instance_uuid), connection, serial=str(volume.uuid)[:20],
                                            device=attachment.device or None)
     with transaction.atomic():
@@ -205,7 +206,7 @@ def detach_on_host(attachment_id: int) -> bool:
     except VolumeDriverError:
         log.warning("volume %s has no storage on this host; only the attachment is removed", volume.ec2_id)
     if path is not None:
-        with hr.instance_lock(attachment.instance_uuid):
+        with instance_lock(attachment.instance_uuid):
             try:
                 hr.driver().detach_volume(str(attachment.instance_uuid), connection,
                                           timeout=settings.VOLUME_DETACH_TIMEOUT)
@@ -257,3 +258,13 @@ def disks_of_instance(instance) -> list:
         disks.append({**connection, "target": attachment.device.removeprefix("/dev/"),
                       "serial": str(attachment.volume.uuid)[:20]})
     return disks
+
+
+def volumes_by_instance(instances) -> dict:
+    """{instance uuid: [volume id, ...]} of the servers' attached volumes (one query): what a
+    server's `os-extended-volumes:volumes_attached` shows (registered into compute.api.server_view)."""
+    result: dict = {}
+    rows = VolumeAttachment.objects.filter(instance_uuid__in=[i.uuid for i in instances]).order_by("id")
+    for instance_uuid, volume_uuid in rows.values_list("instance_uuid", "volume__uuid"):
+        result.setdefault(instance_uuid, []).append(str(volume_uuid))
+    return result

@@ -2,19 +2,17 @@
 the Redis broker, libvirt's test driver, the file volume driver) for the API and CLI tests."""
 import pytest
 
-from compute.tests.cloud_harness import Cloud
-from compute.tests.real_guest import redis_broker_or_skip
+from cloudproj.testing.cloud import Cloud
 
 VOLUME_HOST = "vol-host"
 
 
 @pytest.fixture
-def volume_cloud(settings, tmp_path, admin_account):
+def volume_cloud(broker_url, settings, tmp_path, admin_account):
     """One agent `vol-host` with the file driver (50 GB of capacity, wipes the first MB)."""
     from volumes.models import VolumeHost
 
-    url = redis_broker_or_skip()
-    cloud = Cloud(tmp_path, url)
+    cloud = Cloud(tmp_path, broker_url)
     try:
         cloud.start_agent(VOLUME_HOST, VOLUME_DRIVER="file", VOLUME_FILE_CAPACITY_GB=50, VOLUME_CLEAR_SIZE_MB=1)
         cloud.wait_up([VOLUME_HOST])

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from compute.tests.real_guest import real_guest_cloud
 from identity.services import quotas
+from cloudproj.testing.real_guest import real_guest_cloud
 from volumes.models import Volume, VolumeAttachment, VolumeHost
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -5,10 +5,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from cloudproj.testing.volumes import VOLUME_HOST_A as HOST
+from cloudproj.testing.volumes import create
 from volumes.models import Volume, VolumeAttachment
 from volumes.services import host as volume_host
-
-from .test_volumes_api import HOST, create, volume_host_a  # fixture
 
 pytestmark = pytest.mark.django_db
 

@@ -6,35 +6,15 @@ import threading
 import pytest
 from django.db import connection
 
+from cloudproj.testing.factories import make_instance
+from cloudproj.testing.volumes import VOLUME_HOST_A as HOST
+from cloudproj.testing.volumes import create, register, url
 from compute.models import Service
-from compute.services import hosts
-from compute.tests.test_scheduler_helpers import make_instance
 from identity.services import quotas
 from volumes.models import Volume, VolumeAttachment, VolumeHost
 from volumes.services import host as volume_host
 
 pytestmark = pytest.mark.django_db
-
-HOST = "vol-a"
-
-
-def url(project, path=""):
-    return f"/volume/v3/{project.id}/{path}"
-
-
-def register(host: str, settings) -> VolumeHost:
-    for binary in ("nova-compute", "nova-volume"):
-        hosts.register_service(host, binary)
-    return volume_host.report_capacity(host)
-
-
-@pytest.fixture
-def volume_host_a(settings, tmp_path):
-    settings.VOLUME_DRIVER = "file"
-    settings.VOLUMES_PATH = tmp_path / "volumes"
-    settings.VOLUME_FILE_CAPACITY_GB = 10
-    settings.VOLUME_CLEAR_SIZE_MB = 1
-    return register(HOST, settings)
 
 
 @pytest.fixture
@@ -47,12 +27,6 @@ def error(resp, code, name):
     body = resp.json()
     assert body[name]["code"] == code
     return body[name]["message"]
-
-
-def create(client, project, **fields):
-    resp = client.post(url(project, "volumes"), {"volume": {"size": 1, **fields}}, format="json")
-    assert resp.status_code == 202, resp.content
-    return resp.json()["volume"]
 
 
 def test_create_show_list_update_delete(member_client, demo, volume_host_a, settings):
@@ -195,8 +169,8 @@ def test_attach_refusals(member_client, member_account, demo, volume_host_a, set
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creates_never_exceed_the_quota(member_account, volume_host_a):
-    from compute.tests.test_scheduler_helpers import Ctx
     from cloudproj.exceptions import OverQuota
+    from cloudproj.testing.factories import Ctx
     from volumes.services import volumes as volume_service
 
     user, project, _ = member_account
@@ -228,6 +202,7 @@ def test_concurrent_creates_never_exceed_the_quota(member_account, volume_host_a
 def test_agent_reports_capacity_periodically(volume_host_a, settings):
     import time
 
+    from cloudproj.host import periodic
     from volumes import signals
 
     VolumeHost.objects.filter(host=HOST).update(total_gb=1, free_gb=0)
@@ -244,7 +219,7 @@ def test_agent_reports_capacity_periodically(volume_host_a, settings):
             time.sleep(0.05)
     finally:
         stopped.set()
-        signals._reporters.pop(HOST, None)
+        periodic.stop(signals.reporter_key(HOST))
 
 
 def test_admin_actions(member_client, admin_client, admin_account, demo, volume_host_a):

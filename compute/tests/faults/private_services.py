@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ..real_guest import free_port
+from cloudproj.testing.real_guest import free_port
 
 
 def _wait(predicate, timeout: float, what: str):

@@ -9,12 +9,11 @@ inside the step every time.
 """
 import pytest
 
+from cloudproj.testing.cloud import node_xml
+from cloudproj.testing.pipeline import assert_nothing_leaked, boot, delete, gone, settled
 from compute import states
 from compute.models import Instance, InstanceFault
 from compute.services import operations
-
-from ..cloud_harness import node_xml
-from .conftest import assert_nothing_leaked, boot, delete, gone, settled
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -15,13 +15,12 @@ import subprocess
 
 import pytest
 
+from cloudproj.testing.pipeline import assert_nothing_leaked, settled
+from cloudproj.testing.real_guest import real_guest_cloud
 from compute import states
 from compute.models import Claim, Instance, InstanceFault
 from images.testimage import builder
 from network.models import FixedIP
-
-from ..real_guest import real_guest_cloud
-from .conftest import assert_nothing_leaked, settled
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

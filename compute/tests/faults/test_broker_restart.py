@@ -9,11 +9,12 @@ import time
 
 import pytest
 
+from cloudproj.testing.cloud import Cloud, node_xml
+from cloudproj.testing.pipeline import FAULTS_BRIDGE as BRIDGE
+from cloudproj.testing.pipeline import boot
 from compute import states
 from compute.models import Instance
 
-from ..cloud_harness import Cloud, node_xml
-from .conftest import BRIDGE, boot
 from .private_services import PrivateRabbitMQ, PrivateRedis
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -99,9 +100,8 @@ def test_broker_down_longer_than_the_retry_answers_503_and_creates_nothing(world
     refused with 503 and the server it had created is gone again, its quota given back."""
     from cloudproj.celery import app
     from cloudproj.exceptions import ServiceUnavailable
+    from cloudproj.testing.real_guest import free_port
     from identity.services import quotas
-
-    from ..real_guest import free_port
 
     dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     saved = {key: app.conf[key] for key in ("broker_write_url", "broker_read_url", "task_publish_retry_policy")}

@@ -8,15 +8,14 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from cloudproj.testing.cloud import node_xml
+from cloudproj.testing.pipeline import boot
 from compute import states
 from compute.models import ComputeNode, Instance, InstanceFault
 from compute.scheduler.claims import usage_from_claims
 from cloudproj.exceptions import OverQuota
 from identity.services import quotas
 from network.models import FixedIP
-
-from ..cloud_harness import node_xml
-from .conftest import boot
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -110,7 +109,7 @@ def _report(created, errors) -> str:
 
 
 def _ctx(world, index):
-    from ..test_scheduler_helpers import Ctx
+    from cloudproj.testing.factories import Ctx
 
     ctx = world["ctx"]
     return Ctx(ctx.user, ctx.project, request_id=f"req-client-{index}")

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from ..real_guest import free_port
+from cloudproj.testing.real_guest import free_port
+
 from .private_services import PrivatePostgres
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -4,11 +4,9 @@ remote driver as qemu:///system is): the system libvirtd serves other runs and i
 restarted here (compute/tests/test_virt_qemu.py has the opt-in system variant)."""
 import pytest
 
+from cloudproj.testing.pipeline import boot, delete, gone, settled
 from compute import states
 from compute.models import Instance
-
-from ..test_virt_lifecycle import private_libvirtd  # the fixture
-from .conftest import boot, delete, gone, settled
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -11,11 +11,10 @@ import json
 import pytest
 import redis
 
+from cloudproj.testing.cloud import node_xml
+from cloudproj.testing.pipeline import boot
 from compute import states
 from compute.models import Instance
-
-from ..cloud_harness import node_xml
-from .conftest import boot
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

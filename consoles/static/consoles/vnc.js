@@ -1,5 +1,7 @@
 // The console page: noVNC's RFB client on the websocket proxy of this same site
 // (/vnc/websockify next to this page), authorised by the page's ?token=.
+// noVNC 1.7.0 (MPL-2.0: static/novnc/LICENSE.txt) is the npm release @novnc/novnc, pinned in
+// package.json / package-lock.json and served from node_modules by STATICFILES_DIRS.
 import RFB from "../novnc/core/rfb.js";
 
 const status = document.getElementById("vnc-status");

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 from cloudproj.cli import CategoryCommand
-from network.linux.run import HostCommandError
+from cloudproj.host.run import HostCommandError
 from network.linux.validate import InvalidValue
 from secgroups.linux import iptables
 from secgroups.services import firewall

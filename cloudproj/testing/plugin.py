@@ -1,0 +1,51 @@
+"""The project's pytest plugin (the root conftest.py loads it): every shared fixture, and the
+markers of the expensive tests, given by where they live, so `make test-fast` can leave them out:
+
+    qemu     boots real guests (libvirt/QEMU): test modules named *_qemu.py, the console browser test
+    faults   kills and restarts real processes: compute/tests/faults/
+    browser  drives headless Chromium: dashboard/tests/test_e2e_*.py, consoles/tests/test_console_browser.py
+    e2e      runs `make run` end to end: tests/test_make_run.py
+"""
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = [
+    "cloudproj.testing.accounts",
+    "cloudproj.testing.browser",
+    "cloudproj.testing.cloud",
+    "cloudproj.testing.dashboard",
+    "cloudproj.testing.libvirtd",
+    "cloudproj.testing.osc",
+    "cloudproj.testing.servers",
+    "cloudproj.testing.volumes",
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# (marker, test file paths relative to the repository, as glob patterns)
+MARKED_PATHS = (
+    ("qemu", ("*_qemu.py", "consoles/tests/test_console_browser.py")),
+    ("faults", ("compute/tests/faults/*",)),
+    ("browser", ("dashboard/tests/test_e2e_*.py", "consoles/tests/test_console_browser.py")),
+    ("e2e", ("tests/test_make_run.py",)),
+)
+
+
+def markers_of(path: Path) -> list[str]:
+    relative = path.resolve().relative_to(ROOT) if path.resolve().is_relative_to(ROOT) else path
+    return [marker for marker, patterns in MARKED_PATHS if any(relative.match(p) for p in patterns)]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for marker in markers_of(item.path):
+            item.add_marker(marker)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Lets the browser fixture see whether the test failed (for a last screenshot)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

@@ -1,0 +1,142 @@
+"""What every real-guest test shares: a cloud of real processes (scheduler + one agent on
+libvirt/QEMU) around the project's test image and a network on a bridge of the test's own,
+and a teardown that leaves no guest, dnsmasq or bridge behind.
+
+    with real_guest_cloud(settings, tmp_path, osc, label="e2enet", cidr=..., bridge=..., host=...) as env:
+        env.cloud, env.network, env.images["root"]
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from .cloud import Cloud, redis_broker_or_skip
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def libvirt_or_skip():
+    missing = [tool for tool in ("qemu-system-x86_64", "qemu-img", "dnsmasq", "mkfs.ext4") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"missing host tools: {', '.join(missing)}")
+    up = subprocess.run(["bash", str(ROOT / "scripts" / "libvirt-up.sh")], capture_output=True, text=True, timeout=90)
+    if up.returncode != 0:
+        pytest.skip(f"libvirtd could not be started: {up.stderr[-500:]}")
+
+
+def own_instance_ids(start: int) -> None:
+    """Domain names come from instance ids (instance-%08x): start this test's ids far from
+    those of other test databases whose guests may share this libvirt."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval(pg_get_serial_sequence('compute_instance', 'id'), %s, false)", [start])
+
+
+def remove_domains_of_this_test():
+    """A failed run must not leave a guest behind (the next run reuses instance names)."""
+    import libvirt
+
+    from compute.models import Instance
+
+    conn = libvirt.open("qemu:///system")
+    try:
+        for instance_uuid in Instance.all_objects.values_list("uuid", flat=True):
+            try:
+                dom = conn.lookupByUUIDString(str(instance_uuid))
+            except libvirt.libvirtError:
+                continue
+            if dom.isActive():
+                dom.destroy()
+            dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
+    finally:
+        conn.close()
+
+
+def http(address: str, timeout: float = 3) -> str | None:
+    try:
+        with urllib.request.urlopen(f"http://{address}/", timeout=timeout) as response:
+            return response.read().decode(errors="replace")
+    except OSError:
+        return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("0.0.0.0", 0))
+        return sock.getsockname()[1]
+
+
+def start_metadata_service(cloud: Cloud, port: int) -> None:
+    """gunicorn metadata.wsgi, as `make run` starts it, logging next to the other processes."""
+    log = cloud.tmp_path / "metadata.log"
+    argv = [str(Path(sys.executable).with_name("gunicorn")), "metadata.wsgi", "--bind", f"0.0.0.0:{port}",
+            "--workers", "1", "--threads", "4", "--access-logfile", "-"]
+    with open(log, "a") as out:
+        proc = subprocess.Popen(argv, cwd=ROOT, env=cloud.env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    cloud.procs["metadata"] = (proc, log)
+
+    def answering():
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+        except urllib.error.HTTPError as exc:
+            return exc.code == 404  # the host is no instance: it answers, with nothing
+        except OSError:
+            return False
+        return False
+
+    cloud.wait(answering, 30, "the metadata service to answer")
+
+
+@contextmanager
+def real_guest_cloud(settings, tmp_path, osc, *, label: str, cidr: str, bridge: str, host: str,
+                     instance_id_start: int | None = None, servers=("vm1",), cloud_env=None, agent_env=None,
+                     before_agents=None, network_options=None):
+    """Test image registered, network `label` on `bridge`, a scheduler and an agent `host` on
+    qemu:///system. `before_agents(cloud)` runs first (e.g. to start a metadata service).
+    On exit: the `servers` deleted through the client, processes stopped, the test's domains,
+    the network's dnsmasq and the bridge removed."""
+    from compute.services.flavors import ensure_default_flavors
+    from images.testimage import builder
+    from network.linux import dnsmasq
+    from network.services.networks import create_network
+
+    libvirt_or_skip()
+    url = redis_broker_or_skip()
+    if instance_id_start is not None:
+        own_instance_ids(instance_id_start)
+    settings.IMAGE_STORE_PATH = tmp_path / "store"
+    ensure_default_flavors()
+    images = builder.register(builder.build(tmp_path / "testimage"))
+    network = create_network(label, cidr, bridge=bridge, **(network_options or {}))
+    cloud = Cloud(tmp_path, url, **(cloud_env or {}))
+    try:
+        if before_agents is not None:
+            before_agents(cloud)
+        cloud.start_scheduler()
+        cloud.start_agent(host, LIBVIRT_URI="qemu:///system", VIRT_TYPE="qemu", **(agent_env or {}))
+        cloud.wait_up([host])
+        yield SimpleNamespace(cloud=cloud, network=network, images=images)
+    finally:
+        for name in servers:
+            osc("server", "delete", "--wait", name, check=False)
+        settings.NETWORKS_PATH = cloud.state_path(host) / "networks"
+        dnsmasq_pid = dnsmasq.pid(network.pk)  # its pid file goes with the agent's state
+        cloud.stop()
+        remove_domains_of_this_test()
+        if dnsmasq_pid:
+            try:
+                os.kill(dnsmasq_pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        subprocess.run(["ip", "link", "del", bridge], check=False, capture_output=True)
