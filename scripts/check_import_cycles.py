@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         failed = True
         print(f"no longer in a cycle, remove from {args.baseline.name}: {' '.join(stale)}")
     if not failed:
-        print(f"import cycles: none outside the baseline ({len(in_cycles)} modules in it)")
+        print(f"import cycles: none outside the baseline ({len(in_cycles)} modules in it)" if in_cycles
+              else "import cycles: none")
     return 1 if failed else 0
 
 
