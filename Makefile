@@ -1,4 +1,5 @@
 # The two commands of the README:  make run   (the cloud on this machine)   make test
+# make lint: style (ruff), import contracts (import-linter), types (mypy), no import cycles
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -29,6 +30,13 @@ deps-dev: host-packages $(VENV)/.deps-dev node_modules/.package-lock.json
 
 services:
 	@bash scripts/services.sh
+
+.PHONY: lint
+lint: deps-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+	$(PY) scripts/check_import_cycles.py
 
 run: deps-dev
 	@$(PY) scripts/run.py

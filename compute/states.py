@@ -179,7 +179,7 @@ def states_for_status(status: str) -> tuple[list, list | None]:
 ANY = object()  # any state
 
 # action -> (allowed vm_states or ANY, allowed task_states or ANY)
-ALLOWED = {
+ALLOWED: dict[str, tuple] = {
     "reboot_soft": (ALLOW_SOFT_REBOOT, (None,)),
     "reboot_hard": (ALLOW_HARD_REBOOT, ALLOW_REBOOT),
     "stop": ((ACTIVE, ERROR), (None,)),

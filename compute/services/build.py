@@ -16,6 +16,7 @@ SCHEDULER_MAX_ATTEMPTS attempts were made; then ERROR with a fault.
 """
 import logging
 from contextlib import contextmanager
+from typing import TypeGuard
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -52,7 +53,7 @@ def _load(instance_uuid) -> Instance | None:
     return Instance.all_objects.filter(uuid=instance_uuid).first()
 
 
-def _building(instance: Instance | None) -> bool:
+def _building(instance: Instance | None) -> TypeGuard[Instance]:
     return (
         instance is not None and instance.deleted_at is None and instance.vm_state == states.BUILDING
         and instance.task_state != T.DELETING

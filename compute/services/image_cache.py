@@ -22,7 +22,7 @@ _threads: dict[str, threading.Event] = {}
 
 def images_used_on(host: str) -> set[str]:
     """sha1 cache names of the images instances on `host` need."""
-    used = set()
+    used: set[str] = set()
     rows = Instance.objects.filter(host=host).values_list("image_ref", "kernel_id", "ramdisk_id")
     for row in rows:
         used.update(image_cache.cache_name(image_id) for image_id in row if image_id)

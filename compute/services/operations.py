@@ -69,7 +69,7 @@ def resolve_networks(ctx, networks) -> list:
         raise Invalid("Servers without a network are not supported by this cloud (networks: none).")
     if not isinstance(networks, list):
         raise Invalid("Invalid input for field/attribute networks.")
-    resolved = []
+    resolved: list[dict] = []
     for entry in networks:
         if not isinstance(entry, dict):
             raise Invalid("Invalid input for field/attribute networks: each entry must be an object.")

@@ -103,7 +103,7 @@ def _sync_one(instance_id: int, instance_uuid, host: str) -> str | None:
 def sync_power_states(host: str) -> dict:
     """One pass over the instances the DB places on `host`. A hypervisor that cannot be
     reached stops the pass (nothing is changed on a guess)."""
-    report = {"host": host, "checked": 0, "changed": {}}
+    report: dict = {"host": host, "checked": 0, "changed": {}}
     rows = list(Instance.objects.filter(host=host, task_state__isnull=True).order_by("id").values_list("id", "uuid"))
     for instance_id, instance_uuid in rows:
         report["checked"] += 1
@@ -172,7 +172,7 @@ def running_deleted(host: str, action: str | None = None) -> dict:
     action = action or settings.RUNNING_DELETED_ACTION
     if action not in RUNNING_DELETED_ACTIONS:
         raise ValueError(f"RUNNING_DELETED_ACTION must be one of {', '.join(RUNNING_DELETED_ACTIONS)}, not {action!r}")
-    report = {"host": host, "action": action, "domains": {}}
+    report: dict = {"host": host, "action": action, "domains": {}}
     if action == "noop":
         return report
     drv = hr.driver()

@@ -89,6 +89,8 @@ class ComputeDriver:
     destroy of an absent domain, power_off of a stopped one ...).
     """
 
+    host: str  # the compute host it serves
+
     # -- host ---------------------------------------------------------------------
     def host_stats(self, refresh: bool = True) -> HostStats:
         raise NotImplementedError

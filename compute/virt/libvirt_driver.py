@@ -43,7 +43,7 @@ except ImportError:  # pragma: no cover - reported when a connection is attempte
 else:  # errors are raised as exceptions (and logged by us), not printed on stderr by libvirt
     libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
 
-_connections: dict[str, object] = {}
+_connections: dict[str, "libvirt.virConnect"] = {}
 _lock = threading.Lock()
 
 
@@ -91,7 +91,7 @@ def _disk_gb(path: Path) -> tuple[int, int]:
     return (st.f_frsize * st.f_blocks) // gib, (st.f_frsize * st.f_bavail) // gib
 
 
-def _host_ip() -> str | None:
+def _host_ip() -> str:
     configured = getattr(settings, "HOST_IP", "") or os.environ.get("HOST_IP", "")
     if configured:
         return configured

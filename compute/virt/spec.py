@@ -156,7 +156,7 @@ def clean_display_name(value: str) -> str:
 
 def _nic(value) -> Nic:
     if isinstance(value, dict):
-        return Nic(mac=value.get("mac"), bridge=value.get("bridge"))
+        return Nic(mac=value.get("mac"), bridge=value.get("bridge"))  # type: ignore[arg-type]  # checked by Nic
     try:
         mac, bridge = value
     except (TypeError, ValueError):

@@ -33,7 +33,7 @@ def _source(disk, connection: dict) -> None:
         return
     if kind not in ("file", "block") or not isinstance(path, str) or not PATH_RE.match(path) or "/../" in path:
         raise InvalidSpec(f"invalid volume connection {connection!r}")
-    ET.SubElement(disk, "source", **({"file": path} if kind == "file" else {"dev": path}))
+    ET.SubElement(disk, "source", {"file": path} if kind == "file" else {"dev": path})
 
 
 def disk_xml(connection: dict, target: str, serial: str) -> str:

@@ -12,7 +12,7 @@ from identity.services.policy import enforce
 
 from ..admin_forms import ProjectCreateForm, RoleAssignmentForm, UserCreateForm
 from .admin_common import submitted
-from .admin_project import project_page
+from .admin_project_page import project_page
 from .common import dashboard_view
 
 PROJECTS, USERS = "/dashboard/admin/projects/", "/dashboard/admin/users/"

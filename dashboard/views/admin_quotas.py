@@ -10,7 +10,7 @@ from identity.services.policy import enforce
 
 from ..admin_forms import QuotaLimitsForm
 from .admin_common import submitted
-from .admin_project import project_page
+from .admin_project_page import project_page
 from .common import dashboard_view
 
 

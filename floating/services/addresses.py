@@ -93,7 +93,7 @@ def get_floating_ip(ctx, key) -> FloatingIP:
             row = qs.filter(address=str(ipaddress.IPv4Address(text))).first()
         except ValueError:
             row = None
-    if not _visible(ctx, row):
+    if row is None or not _visible(ctx, row):
         raise FloatingNotFound(f"Floating IP not found for ID {text}")
     return row
 

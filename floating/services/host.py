@@ -113,7 +113,7 @@ def sync_host(host: str, only_if_needed: bool = False) -> dict:
     """Make this host's floating NAT what the DB says: rules (one atomic restore), then the
     addresses. With `only_if_needed`, a host with nothing to NAT and no record of having done
     any touches nothing (an agent start on a machine without floating IPs)."""
-    report = {"host": host, "rules": 0, "added": [], "removed": [], "skipped": []}
+    report: dict = {"host": host, "rules": 0, "added": [], "removed": [], "skipped": []}
     with host_iptables.lock():  # read the DB inside: a later sync never applies older rows
         mappings = mappings_for(host)
         previous = read_state()

@@ -1,5 +1,9 @@
 """Who is asking: the user, the project the token is scoped to, and the effective roles."""
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from identity.models import Project, Token, User
 
 from django.db.models import Q
 
@@ -10,10 +14,10 @@ ADMIN_ROLES = frozenset({"admin", "cloudadmin"})
 
 @dataclass
 class RequestContext:
-    user: object  # identity.models.User
-    project: object | None  # identity.models.Project or None (unscoped)
+    user: "User"
+    project: "Project | None"  # None: unscoped
     roles: frozenset = field(default_factory=frozenset)
-    token: object | None = None  # identity.models.Token
+    token: "Token | None" = None
     request_id: str = "-"
 
     @property

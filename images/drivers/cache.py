@@ -111,7 +111,7 @@ def create_overlay(base_path, overlay_path, size_gb: int | None = None, backing_
 
 def in_use_bases() -> set[Path]:
     """Bases that an instance disk on this host is built on (never to be removed)."""
-    used = set()
+    used: set[Path] = set()
     instances = Path(settings.INSTANCES_PATH)
     if not instances.is_dir():
         return used

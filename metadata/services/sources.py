@@ -27,7 +27,7 @@ GONE_STATES = (states.DELETED, states.SOFT_DELETED)
 def source_address(value) -> str | None:
     """The IPv4 address of a request's source ('::ffff:a.b.c.d' when served on an IPv6 socket)."""
     try:
-        address = ipaddress.ip_address(str(value or "").strip())
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(str(value or "").strip())
     except ValueError:
         return None
     if isinstance(address, ipaddress.IPv6Address):

@@ -154,7 +154,7 @@ def read_hosts(network_id: int) -> list[HostEntry]:
 
 def read_leases(network_id: int) -> dict[str, str]:
     """{mac: ip} of dnsmasq's lease file (expiry mac ip hostname client-id per line)."""
-    result = {}
+    result: dict[str, str] = {}
     try:
         text = paths(network_id)["leases"].read_text()
     except FileNotFoundError:

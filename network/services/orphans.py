@@ -53,7 +53,7 @@ def drop_stale_leases(host: str) -> dict[int, list]:
 
 
 def cleanup_orphans(host: str) -> dict:
-    report = {"host": host, "fixed_ips": reclaim_fixed_ips(host)}
+    report: dict = {"host": host, "fixed_ips": reclaim_fixed_ips(host)}
     for network in served_networks(host):
         setup_network(network, host)  # hosts file from the DB: entries of released addresses go
     report["leases"] = drop_stale_leases(host)

@@ -1,9 +1,10 @@
-"""An admin's page of one project: its role assignments and its quotas (usage against limit,
-the edit form), shared by the identity and quota panels that redisplay it on a refused form."""
+"""The admin page of one project: its users' roles and its quotas (usage against limit), with
+the forms that change them. The projects panel shows it; the quota form shows it again with
+its errors."""
 from django.shortcuts import render
 
-from identity.models import RoleAssignment
 from identity.services import quotas
+from identity.models import RoleAssignment
 
 from ..admin_forms import QuotaLimitsForm, RoleAssignmentForm
 
