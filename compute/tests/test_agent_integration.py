@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 
 from cloudproj.celery import app
-from cloudproj.testing.cloud import database_url, remove_host_firewall
+from cloudproj.testing.cloud import database_url, redis_broker_or_skip, remove_host_firewall, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "test-h1"
@@ -32,31 +32,12 @@ def _service_rows() -> dict:
     return {line.split()[0]: line.split() for line in out.getvalue().splitlines()[1:]}
 
 
-def _wait(predicate, timeout: float, what: str, proc=None, log=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        if proc is not None and proc.poll() is not None:
-            break
-        time.sleep(0.25)
-    detail = log.read_text()[-3000:] if log is not None and log.exists() else ""
-    raise AssertionError(f"timed out waiting for {what}\n{detail}")
-
-
 @pytest.fixture
 def broker():
-    url = app.conf.broker_url
-    if not url or not url.startswith("redis://"):
-        pytest.skip("needs a real Redis broker: set CELERY_BROKER_URL=redis://...")
+    url = redis_broker_or_skip()
     import redis
 
     client = redis.Redis.from_url(url)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"Redis at {url} is not reachable")
     queues = [f"compute.{HOST}", f"compute.{OTHER}"]
     client.delete(*queues)
     yield url, client
@@ -99,7 +80,7 @@ def test_agent_registers_heartbeats_answers_its_queue_and_goes_down(agent_proces
     proc, log = agent_process
     url, redis_client = broker
 
-    rows = _wait(
+    rows = wait_for(
         lambda: (r := _service_rows()) and len(r) == 3 and all(row[4] == ":-)" for row in r.values()) and r,
         30, "three services of the agent to be up", proc, log,
     )
@@ -110,7 +91,7 @@ def test_agent_registers_heartbeats_answers_its_queue_and_goes_down(agent_proces
 
     # Heartbeats keep coming.
     first = Service.objects.get(host=HOST, binary="nova-compute").report_count
-    _wait(
+    wait_for(
         lambda: Service.objects.get(host=HOST, binary="nova-compute").report_count >= first + 2,
         10, "heartbeats", proc, log,
     )
@@ -118,7 +99,7 @@ def test_agent_registers_heartbeats_answers_its_queue_and_goes_down(agent_proces
     # A ping on compute.test-h1 is answered by that agent ...
     backend = RedisBackend(app=app, url=url)
     result = rpc.ping(HOST)
-    meta = _wait(
+    meta = wait_for(
         lambda: (m := backend.get_task_meta(result.id))["status"] == "SUCCESS" and m,
         30, "the agent to answer the ping", proc, log,
     )
@@ -136,7 +117,7 @@ def test_agent_registers_heartbeats_answers_its_queue_and_goes_down(agent_proces
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(10)
     killed_at = time.monotonic()
-    _wait(
+    wait_for(
         lambda: all(row[4] == "XXX" for row in _service_rows().values()),
         4 + 5, "the services to be reported down",
     )
@@ -182,7 +163,7 @@ def test_workers_register_their_services(broker, settings, tmp_path, argv, host,
     settings.SERVICE_DOWN_TIME = 4
     proc, log = _start(argv, {"NODE_AVAILABILITY_ZONE": "az9"}, tmp_path, broker)
     try:
-        _wait(
+        wait_for(
             lambda: {s.binary for s in Service.objects.filter(host=host) if s.is_up} == binaries,
             30, f"{sorted(binaries)} on {host}", proc, log,
         )
