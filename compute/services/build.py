@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import TypeGuard
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from cloudproj import rpc
@@ -225,23 +225,26 @@ def fail_attempt(instance: Instance, action, host: str, exc: Exception, step_sta
         _error(instance, action, message, expected=step_state)
     else:
         try:
-            update_state(instance, expected_task_state=step_state, expected_vm_state=states.BUILDING,
-                         task_state=T.SCHEDULING, host=None, node=None)
+            with transaction.atomic():
+                update_state(instance, expected_task_state=step_state, expected_vm_state=states.BUILDING,
+                             task_state=T.SCHEDULING, host=None, node=None)
+                record_fault(instance, exc, host=host)  # kept in the history; the server goes on elsewhere
         except UnexpectedTaskState:
             return
-        record_fault(instance, exc, host=host)  # kept in the history; the server goes on elsewhere
         log.info("rescheduling instance %s after a failure on %s", instance.uuid, host)
         rpc.reschedule_instance(str(instance.uuid), action.request_id if action else "-")
 
 
 def _error(instance: Instance, action, exc_or_message, expected, code: int | None = None) -> None:
     """vm_state ERROR with a fault, unless the instance moved on (deleted meanwhile)."""
+    # one transaction: nobody sees ERROR without the fault that explains it
     try:
-        update_state(instance, expected_task_state=expected, expected_vm_state=states.BUILDING,
-                     vm_state=states.ERROR, task_state=None)
+        with transaction.atomic():
+            update_state(instance, expected_task_state=expected, expected_vm_state=states.BUILDING,
+                         vm_state=states.ERROR, task_state=None)
+            record_fault(instance, exc_or_message, code=code)
+            if action is not None:
+                finish_action(action, "Error")
     except UnexpectedTaskState:
         return
-    record_fault(instance, exc_or_message, code=code)
-    if action is not None:
-        finish_action(action, "Error")
     log.warning("instance %s is in ERROR: %s", instance.uuid, getattr(exc_or_message, "message", exc_or_message))

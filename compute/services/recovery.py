@@ -21,6 +21,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from cloudproj import rpc
@@ -131,13 +132,15 @@ def _settle_action(instance: Instance, host: str) -> bool:
             power = ps.NOSTATE
         # a rebuild cut short left a disk of unknown content, as Nova: ERROR
         vm_state = states.ERROR if action_name == "rebuild" else VM_STATE_OF_POWER.get(power, states.ERROR)
+        # one transaction: nobody sees the settled state without the fault that explains it
         try:
-            update_state(instance, expected_task_state=stalled_in, task_state=None, vm_state=vm_state,
-                         power_state=power)
+            with transaction.atomic():
+                update_state(instance, expected_task_state=stalled_in, task_state=None, vm_state=vm_state,
+                             power_state=power)
+                record_fault(instance, exc, host=host)
+                finish_action(running[0].action, "Error")
         except UnexpectedTaskState:
             return False
-        record_fault(instance, exc, host=host)
-        finish_action(running[0].action, "Error")
         log.warning("%s", exc.message)
         return True
 
