@@ -21,24 +21,28 @@ def osc(live_server):
     return osc_runner(live_server.url)
 
 
-def osc_runner(base_url: str):
-    """The `osc` fixture's runner against the cloud at `base_url` (e.g. an ASGI server)."""
+def client_env(base_url: str, user="admin", password="secret-pass", project="admin") -> dict:
+    """The OS_* environment of a user of the cloud at `base_url`."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "OS_AUTH_URL": f"{base_url}/identity",
+        "OS_IDENTITY_API_VERSION": "3",
+        "OS_USERNAME": user,
+        "OS_PASSWORD": password,
+        "OS_PROJECT_NAME": project,
+        "OS_USER_DOMAIN_NAME": "Default",
+        "OS_PROJECT_DOMAIN_NAME": "Default",
+        "OS_REGION_NAME": "RegionOne",
+        "OS_INTERFACE": "public",
+    }
 
+
+def osc_runner(base_url: str, openstack_bin: str = OPENSTACK_BIN):
+    """The `osc` fixture's runner against the cloud at `base_url` (e.g. an ASGI server)."""
     def run(*args, user="admin", password="secret-pass", project="admin", check=True, raw=False):
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": os.environ.get("HOME", "/tmp"),
-            "OS_AUTH_URL": f"{base_url}/identity",
-            "OS_IDENTITY_API_VERSION": "3",
-            "OS_USERNAME": user,
-            "OS_PASSWORD": password,
-            "OS_PROJECT_NAME": project,
-            "OS_USER_DOMAIN_NAME": "Default",
-            "OS_PROJECT_DOMAIN_NAME": "Default",
-            "OS_REGION_NAME": "RegionOne",
-            "OS_INTERFACE": "public",
-        }
-        argv = [OPENSTACK_BIN, *args]
+        env = client_env(base_url, user, password, project)
+        argv = [openstack_bin, *args]
         if not raw and args and args[-1] != "--help":
             argv += ["-f", "json"]
         proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)

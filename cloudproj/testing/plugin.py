@@ -17,6 +17,7 @@ pytest_plugins = [
     "cloudproj.testing.dashboard",
     "cloudproj.testing.libvirtd",
     "cloudproj.testing.osc",
+    "cloudproj.testing.latest_clients",
     "cloudproj.testing.servers",
     "cloudproj.testing.volumes",
 ]
