@@ -16,6 +16,28 @@ from cloudproj.soft_delete import SoftDeleteModel
 from . import states
 
 
+DEFAULT_TYPE_NAME = "__DEFAULT__"
+
+
+class VolumeType(models.Model):
+    """A Block Storage volume type (admins manage them). `__DEFAULT__` exists from the start, as
+    in Cinder; a volume without a type has it. `extra_specs` are free key/value strings."""
+
+    uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=255, unique=True)
+    description = models.CharField(max_length=255, blank=True, default="")
+    is_public = models.BooleanField(default=True)
+    extra_specs = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.uuid})"
+
+
 class Volume(SoftDeleteModel):
     uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=255, blank=True, default="")
@@ -34,6 +56,10 @@ class Volume(SoftDeleteModel):
     snapshot = models.ForeignKey("Snapshot", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="volumes_created")
     metadata = models.JSONField(default=dict, blank=True)
+    # null: the default type (__DEFAULT__)
+    volume_type = models.ForeignKey(VolumeType, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="volumes")
+    bootable = models.BooleanField(default=False)
     error_message = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -20,7 +20,7 @@ from identity.services import quotas
 
 from .. import states
 from ..models import Snapshot, Volume, VolumeAttachment, VolumeHost
-from . import scheduler
+from . import scheduler, types
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +44,57 @@ def get_volume(ctx, volume_id, lock: bool = False) -> Volume:
     return volume
 
 
-def volumes_for(ctx, all_tenants: bool = False, filters: dict | None = None):
-    qs = Volume.objects.select_related("attachment")
+TRUE_WORDS, FALSE_WORDS = ("t", "true", "1"), ("f", "false", "0")
+
+
+def bootable_filter(value, strict: bool) -> bool:
+    """Cinder's `bootable` list filter: before 3.2 only false/False mean non-bootable and any other
+    value bootable; from 3.2 t/true/1 and f/false/0 (any case), anything else is refused."""
+    text = str(value).strip().lower()
+    if not strict:
+        return str(value) not in ("false", "False")
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise Invalid(f"Invalid input received: bootable={value}")
+
+
+def volumes_for(ctx, all_tenants: bool = False, filters: dict | None = None, strict_bootable: bool = False):
+    qs = Volume.objects.select_related("attachment", "volume_type")
     if not (all_tenants and ctx.is_admin):
         qs = qs.filter(project_id=ctx.project_id)
     for key, value in (filters or {}).items():
         if key in ("name", "status", "availability_zone"):
             qs = qs.filter(**{key: value})
+        elif key == "bootable":
+            qs = qs.filter(bootable=bootable_filter(value, strict_bootable))
+        elif key == "metadata":
+            qs = qs.filter(metadata__contains=value)
     return qs
+
+
+def summary(ctx, all_tenants: bool = False) -> dict:
+    """Cinder's volumes/summary: how many volumes, their total size and all their metadata."""
+    rows = volumes_for(ctx, all_tenants)
+    metadata: dict = {}
+    for volume in rows:
+        for key, value in (volume.metadata or {}).items():
+            metadata.setdefault(key, [])
+            if value not in metadata[key]:
+                metadata[key].append(value)
+    return {"total_count": len(rows), "total_size": sum(v.size for v in rows), "metadata": metadata}
+
+
+def set_bootable(volume: Volume, bootable) -> Volume:
+    """Cinder's os-set_bootable: only the flag on the row changes."""
+    flag = types.parse_bool(bootable, "bootable")
+    if volume.status not in (states.AVAILABLE, states.IN_USE):
+        raise Invalid(f"Invalid volume: Volume status must be available or in-use to set the bootable flag, "
+                      f"but current status is: {volume.status}.")
+    Volume.objects.filter(pk=volume.pk).update(bootable=flag, updated_at=timezone.now())
+    volume.refresh_from_db()
+    return volume
 
 
 def validate_size(size, field: str = "size") -> int:
@@ -116,14 +159,17 @@ def _zone(availability_zone) -> str:
 
 
 def create_volume(ctx, size, name=None, description=None, availability_zone=None, snapshot_id=None,
-                  metadata=None) -> Volume:
+                  metadata=None, volume_type=None) -> Volume:
     name, description = validate_text(name, "name"), validate_text(description, "description")
     metadata = validate_metadata(metadata)
+    vtype = types.resolve_for_volume(ctx, volume_type)
     snapshot = None
     if snapshot_id is not None:
         snapshot = Snapshot.objects.filter(uuid=_uuid(snapshot_id, "Snapshot")).first()
         if snapshot is None or (not ctx.is_admin and snapshot.project_id != ctx.project_id):
             raise NotFound(f"Snapshot {snapshot_id} could not be found.")
+        if volume_type in (None, "") and snapshot.volume.volume_type_id:
+            vtype = snapshot.volume.volume_type  # as Cinder: the source volume's type
         if snapshot.status != states.AVAILABLE:
             raise Invalid(f"Invalid snapshot: Originating snapshot status must be available, not {snapshot.status}.")
         size = snapshot.size if size is None else size
@@ -138,7 +184,8 @@ def create_volume(ctx, size, name=None, description=None, availability_zone=None
         host = scheduler.pick_host(size, zone, host=snapshot.host if snapshot is not None else None)
         volume = Volume.objects.create(
             name=name, description=description, size=size, availability_zone=zone, project_id=ctx.project_id,
-            user_id=ctx.user_id, host=host, snapshot=snapshot, metadata=metadata,
+            user_id=ctx.user_id, host=host, snapshot=snapshot, metadata=metadata, volume_type=vtype,
+            bootable=snapshot.volume.bootable if snapshot is not None else False,
         )
         if host is None:
             volume.status = states.ERROR
