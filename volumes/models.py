@@ -60,6 +60,13 @@ class Volume(SoftDeleteModel):
     volume_type = models.ForeignKey(VolumeType, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="volumes")
     bootable = models.BooleanField(default=False)
+    # a clone (`source_volid`): made on the source's host from its data
+    source_volume = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="clones")
+    # a volume from an image (`imageRef`): the image's id, written into it by its host, and
+    # what the API shows of it (`volume_image_metadata`, as Cinder's glance metadata)
+    image_id = models.UUIDField(null=True, blank=True)
+    image_metadata = models.JSONField(default=dict, blank=True)
     error_message = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -47,7 +47,7 @@ def volume_detail(request, ctx, volume: Volume) -> dict:
         "encrypted": False,
         "multiattach": False,
         "snapshot_id": str(volume.snapshot.uuid) if volume.snapshot_id else None,
-        "source_volid": None,
+        "source_volid": str(volume.source_volume.uuid) if volume.source_volume_id else None,
         "volume_type": volume_type_name(volume),
         "metadata": volume.metadata or {},
         "user_id": volume.user_id,
@@ -55,6 +55,8 @@ def volume_detail(request, ctx, volume: Volume) -> dict:
         "replication_status": None,
         "migration_status": None,
     }
+    if volume.image_metadata:
+        body["volume_image_metadata"] = dict(volume.image_metadata)
     if ctx.is_admin:
         body["os-vol-tenant-attr:tenant_id"] = volume.project_id
         # Cinder's host@backend#pool

@@ -3,7 +3,8 @@
     GET    /v3/{project}/volumes[/detail]       ?name= ?status= ?all_tenants=1 (admin)
     POST   /v3/{project}/volumes                {"volume": {"size", "name", "description",
                                                  "availability_zone", "snapshot_id", "metadata",
-                                                 "volume_type" (name or id)}} 202
+                                                 "volume_type" (name or id), one of "snapshot_id",
+                                                 "source_volid" (a clone), "imageRef"}} 202
     GET|PUT|DELETE /v3/{project}/volumes/{id}   show / name, description, metadata / 202
     GET    ...?limit= &marker= &offset= &sort=key:dir (or sort_key/sort_dir) ?bootable= ?metadata=
     POST   /v3/{project}/volumes/{id}/action    {"os-extend": {"new_size": n}} 202,
@@ -31,7 +32,7 @@ VOLUME_CREATE_FIELDS = {
     "display_name", "display_description", "imageRef", "source_volid", "consistencygroup_id", "multiattach",
     "backup_id", "group_id",
 }
-UNSUPPORTED = ("imageRef", "source_volid", "backup_id", "group_id", "consistencygroup_id")
+UNSUPPORTED = ("backup_id", "group_id", "consistencygroup_id")
 VOLUME_SORT_KEYS = {"id": "uuid", "name": "name", "display_name": "name", "status": "status", "size": "size",
                     "availability_zone": "availability_zone", "created_at": "created_at",
                     "updated_at": "updated_at", "bootable": "bootable"}
@@ -108,6 +109,7 @@ class VolumeCollection(VolumeView):
             description=body.get("description", body.get("display_description")),
             availability_zone=body.get("availability_zone"), snapshot_id=body.get("snapshot_id"),
             metadata=body.get("metadata"), volume_type=body.get("volume_type"),
+            source_volid=body.get("source_volid"), image_ref=body.get("imageRef"),
         )
         return Response({"volume": volume_detail(request, self.ctx, volume)}, status=202)
 

@@ -7,6 +7,9 @@ import logging
 
 from django.db import transaction
 
+from images.drivers import cache as image_cache
+from images.models import Image
+
 from .. import states
 from ..drivers import VolumeDriverError, get_driver
 from ..models import Snapshot, Volume, VolumeHost
@@ -15,6 +18,14 @@ from . import volumes as volume_service
 from .volumes import give_back, transition
 
 log = logging.getLogger(__name__)
+
+
+# an image's disk_format -> the format qemu-img reads it in (kernel, ramdisk, iso...: plain files)
+QEMU_FORMATS = {"qcow2": "qcow2", "vmdk": "vmdk", "vdi": "vdi", "vhd": "vpc", "vhdx": "vhdx"}
+
+
+def _qemu_format(disk_format) -> str:
+    return QEMU_FORMATS.get(disk_format or "raw", "raw")
 
 
 def report_capacity(host: str, driver=None) -> VolumeHost:
@@ -52,9 +63,18 @@ def create_volume(volume_id: int) -> str:
         if volume.snapshot_id:
             snapshot = Snapshot.all_objects.get(pk=volume.snapshot_id)
             driver.create_from_snapshot(volume.storage_name, volume.size, snapshot.storage_name)
+        elif volume.source_volume_id:  # a clone: the same copy, from the source volume's storage
+            source = Volume.all_objects.get(pk=volume.source_volume_id)
+            driver.create_from_snapshot(volume.storage_name, volume.size, source.storage_name)
+        elif volume.image_id:
+            image = Image.all_objects.filter(id=volume.image_id).first()
+            if image is None:
+                raise VolumeDriverError(f"image {volume.image_id} is gone")
+            path = image_cache.ensure_cached(image)
+            driver.create_from_image(volume.storage_name, volume.size, str(path), _qemu_format(image.disk_format))
         else:
             driver.create(volume.storage_name, volume.size)
-    except (VolumeDriverError, OSError) as exc:
+    except (VolumeDriverError, image_cache.CacheError, OSError) as exc:
         log.error("creating %s failed: %s", volume.ec2_id, exc)
         transition(Volume, volume.pk, (states.CREATING,), states.ERROR, error_message=_message(exc))
         _report(volume.host, driver)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from cloudproj import rpc
 from cloudproj.exceptions import Conflict, Invalid, NotFound, OverQuota
 from identity.services import quotas
+from images.services import registry
 
 from .. import states
 from ..models import Snapshot, Volume, VolumeAttachment, VolumeHost
@@ -61,7 +62,7 @@ def bootable_filter(value, strict: bool) -> bool:
 
 
 def volumes_for(ctx, all_tenants: bool = False, filters: dict | None = None, strict_bootable: bool = False):
-    qs = Volume.objects.select_related("attachment", "volume_type")
+    qs = Volume.objects.select_related("attachment", "volume_type", "source_volume")
     if not (all_tenants and ctx.is_admin):
         qs = qs.filter(project_id=ctx.project_id)
     for key, value in (filters or {}).items():
@@ -158,34 +159,78 @@ def _zone(availability_zone) -> str:
     return availability_zone
 
 
+def _source_volume(ctx, source_volid) -> Volume:
+    source = Volume.objects.filter(uuid=_uuid(source_volid, "Volume")).first()
+    if source is None or (not ctx.is_admin and source.project_id != ctx.project_id):
+        raise NotFound(f"Volume {source_volid} could not be found.")
+    if source.status != states.AVAILABLE:
+        raise Invalid(f"Invalid volume: Unable to create a volume from an originating source volume when its "
+                      f"status is not 'available' (it is {source.status}).")
+    return source
+
+
+def _image(ctx, image_ref) -> dict:
+    """The image a volume is made from: visible to the project and active; what the volume shows of it."""
+    try:
+        image = registry.get_visible(image_ref, ctx.project_id, ctx.is_admin)
+    except registry.ImageNotFound:
+        raise Invalid(f"Invalid image identifier or unable to access requested image {image_ref}.") from None
+    if image.status != "active":
+        raise Invalid(f"Invalid input received: Image {image_ref} is not active (status {image.status}).")
+    return {
+        "image_id": str(image.id), "image_name": image.name or "", "disk_format": image.disk_format or "",
+        "container_format": image.container_format or "", "min_disk": str(image.min_disk),
+        "min_ram": str(image.min_ram), "size": str(image.size or 0), "checksum": image.checksum or "",
+        "_virtual_size": image.virtual_size or image.size or 0,
+    }
+
+
 def create_volume(ctx, size, name=None, description=None, availability_zone=None, snapshot_id=None,
-                  metadata=None, volume_type=None) -> Volume:
+                  metadata=None, volume_type=None, source_volid=None, image_ref=None) -> Volume:
+    """A new volume: empty, or from a snapshot, another volume (a clone on the same host) or an
+    image (written by the volume's host from its image cache). Only one source at a time."""
     name, description = validate_text(name, "name"), validate_text(description, "description")
     metadata = validate_metadata(metadata)
+    sources = [k for k, v in (("snapshot_id", snapshot_id), ("source_volid", source_volid),
+                              ("imageRef", image_ref)) if v not in (None, "")]
+    if len(sources) > 1:
+        raise Invalid(f"Invalid input received: only one of {', '.join(sources)} can be given.")
     vtype = types.resolve_for_volume(ctx, volume_type)
-    snapshot = None
-    if snapshot_id is not None:
+    snapshot = source = None
+    image: dict = {}
+    origin = None  # the volume whose host, zone, type and bootable flag a copy takes
+    if snapshot_id not in (None, ""):
         snapshot = Snapshot.objects.filter(uuid=_uuid(snapshot_id, "Snapshot")).first()
         if snapshot is None or (not ctx.is_admin and snapshot.project_id != ctx.project_id):
             raise NotFound(f"Snapshot {snapshot_id} could not be found.")
-        if volume_type in (None, "") and snapshot.volume.volume_type_id:
-            vtype = snapshot.volume.volume_type  # as Cinder: the source volume's type
         if snapshot.status != states.AVAILABLE:
             raise Invalid(f"Invalid snapshot: Originating snapshot status must be available, not {snapshot.status}.")
-        size = snapshot.size if size is None else size
+        origin, minimum, what = snapshot.volume, snapshot.size, "snapshot"
+    elif source_volid not in (None, ""):
+        source = _source_volume(ctx, source_volid)
+        origin, minimum, what = source, source.size, "source volume"
+    elif image_ref not in (None, ""):
+        image = _image(ctx, image_ref)
+        minimum = max(int(image["min_disk"]), -(-int(image.pop("_virtual_size")) // 1024 ** 3), 1)
+        what = "image"
+    if origin is not None:
+        size = minimum if size is None else size
+        if volume_type in (None, "") and origin.volume_type_id:
+            vtype = origin.volume_type  # as Cinder: the source's type
     size = validate_size(size)
-    if snapshot is not None and size < snapshot.size:
-        raise Invalid(f"Invalid input received: Volume size '{size}'GB cannot be smaller than the snapshot "
-                      f"size {snapshot.size}GB. They must be >= original snapshot size.")
-    zone = _zone(availability_zone if snapshot is None else (availability_zone or snapshot.volume.availability_zone))
+    if sources and size < minimum:
+        raise Invalid(f"Invalid input received: Volume size '{size}'GB cannot be smaller than the {what} "
+                      f"size {minimum}GB. They must be >= original {what} size.")
+    zone = _zone(availability_zone if origin is None else (availability_zone or origin.availability_zone))
     _check_per_volume(ctx.project_id, size)
     with transaction.atomic():
         reserve(ctx.project_id, {"volumes": 1, "gigabytes": size}, size)
-        host = scheduler.pick_host(size, zone, host=snapshot.host if snapshot is not None else None)
+        host = scheduler.pick_host(size, zone, host=origin.host if origin is not None else None)
         volume = Volume.objects.create(
             name=name, description=description, size=size, availability_zone=zone, project_id=ctx.project_id,
-            user_id=ctx.user_id, host=host, snapshot=snapshot, metadata=metadata, volume_type=vtype,
-            bootable=snapshot.volume.bootable if snapshot is not None else False,
+            user_id=ctx.user_id, host=host, snapshot=snapshot, source_volume=source, metadata=metadata,
+            volume_type=vtype, bootable=origin.bootable if origin is not None else bool(image),
+            image_id=image.get("image_id"), image_metadata=image,
         )
         if host is None:
             volume.status = states.ERROR

@@ -246,3 +246,64 @@ def test_extensions_and_capabilities(member_client, demo, admin_client, admin_pr
     assert admin_client.get(url(admin_project, "capabilities/vol-a")).status_code == 200
     error(admin_client.get(url(admin_project, "capabilities/nowhere")), 404, "itemNotFound")
     error(member_client.get(url(demo, "capabilities/vol-a")), 403, "forbidden")
+
+
+def test_clone_a_volume(member_client, demo, volume_host_a, settings):
+    """source_volid: a copy of the source's data, on its host, its size at least the source's."""
+    source = available(member_client, demo, name="src")
+    src_row = Volume.objects.get(uuid=source)
+    (settings.VOLUMES_PATH / f"{src_row.storage_name}.raw").write_bytes(b"data" * 1024)  # something to copy
+    import subprocess
+
+    subprocess.run(["qemu-img", "resize", "-q", "-f", "raw",
+                    str(settings.VOLUMES_PATH / f"{src_row.storage_name}.raw"), "1G"], check=True)
+    error(member_client.post(url(demo, "volumes"), {"volume": {"size": 1, "source_volid": "nope"}}, format="json"),
+          404, "itemNotFound")
+    error(member_client.post(url(demo, "volumes"), {"volume": {"source_volid": source, "snapshot_id": source}},
+                             format="json"), 400, "badRequest")
+    body = create(member_client, demo, source_volid=source, size=2)
+    assert body["source_volid"] == source and body["size"] == 2 and set(body) == VOLUME_KEYS
+    clone = Volume.objects.get(uuid=body["id"])
+    assert clone.host == src_row.host
+    assert volume_host.create_volume(clone.id) == "available"
+    data = (settings.VOLUMES_PATH / f"{clone.storage_name}.raw")
+    assert data.stat().st_size == 2 * 1024 ** 3 and data.open("rb").read(4096) == b"data" * 1024
+    assert member_client.get(url(demo, f"volumes/{body['id']}")).json()["volume"]["source_volid"] == source
+    # size defaults to the source's; smaller is refused; a busy source too
+    assert create(member_client, demo, source_volid=source)["size"] == 1
+    error(member_client.post(url(demo, "volumes"), {"volume": {"size": 1, "source_volid": body["id"]}},
+                             format="json"), 400, "badRequest")
+    Volume.objects.filter(uuid=source).update(status="extending")
+    error(member_client.post(url(demo, "volumes"), {"volume": {"source_volid": source}}, format="json"),
+          400, "badRequest")
+
+
+def test_volume_from_an_image(member_client, demo, volume_host_a, settings, tmp_path):
+    """imageRef: the volume host writes the image (from its image cache) into the volume; the
+    volume is bootable and shows volume_image_metadata."""
+    import io
+
+    from images.models import Image
+    from images.services.registry import register_image
+
+    settings.IMAGE_STORE_PATH = tmp_path / "store"
+    settings.IMAGE_CACHE_PATH = tmp_path / "cache"
+    image = register_image(io.BytesIO(b"boot" * 1024), "img", disk_format="raw", visibility=Image.PUBLIC)
+    private = register_image(io.BytesIO(b"x" * 512), "hidden", disk_format="raw", visibility=Image.PRIVATE)
+    body = create(member_client, demo, imageRef=str(image.id), size=1)
+    assert body["bootable"] == "true" and set(body) == VOLUME_KEYS | {"volume_image_metadata"}
+    meta = body["volume_image_metadata"]
+    assert meta["image_id"] == str(image.id) and meta["image_name"] == "img" and meta["disk_format"] == "raw"
+    volume = Volume.objects.get(uuid=body["id"])
+    assert volume_host.create_volume(volume.id) == "available"
+    data = settings.VOLUMES_PATH / f"{volume.storage_name}.raw"
+    assert data.stat().st_size == 1024 ** 3 and data.open("rb").read(4096) == b"boot" * 1024
+    listed = member_client.get(url(demo, "volumes?bootable=true"), HTTP_OPENSTACK_API_VERSION="volume 3.2")
+    assert [v["id"] for v in listed.json()["volumes"]] == [body["id"]]
+    for bad in ({"imageRef": "nope", "size": 1}, {"imageRef": str(private.id), "size": 1},
+                {"imageRef": str(image.id)}):  # another project's private image; no size
+        error(member_client.post(url(demo, "volumes"), {"volume": bad}, format="json"), 400, "badRequest")
+    Image.objects.filter(pk=image.pk).update(min_disk=3)
+    error(member_client.post(url(demo, "volumes"), {"volume": {"imageRef": str(image.id), "size": 2}},
+                             format="json"), 400, "badRequest")
+    assert Volume.objects.filter(project_id=demo.id).count() == 1
