@@ -156,3 +156,26 @@ class VolumeHost(models.Model):
 
     def __str__(self):
         return f"{self.host} ({self.driver}: {self.free_gb}/{self.total_gb} GB free)"
+
+
+class Message(models.Model):
+    """A user message (Cinder's /messages, microversion 3.3): why an asynchronous request on a
+    volume or snapshot failed, for the project that owns it, until `expires_at`."""
+
+    uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
+    project = models.ForeignKey("identity.Project", on_delete=models.CASCADE, db_constraint=False,
+                                related_name="volume_messages")
+    request_id = models.CharField(max_length=255)
+    resource_type = models.CharField(max_length=32)  # VOLUME, VOLUME_SNAPSHOT
+    resource_uuid = models.CharField(max_length=36, blank=True, default="")
+    event_id = models.CharField(max_length=64)
+    message_level = models.CharField(max_length=16, default="ERROR")
+    detail = models.CharField(max_length=255)  # the user message
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.event_id} {self.resource_type} {self.resource_uuid}"

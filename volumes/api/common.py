@@ -10,8 +10,17 @@ malformed one a 400. What each step changes (see Cinder's REST API version histo
        action at any version, so nothing to change.
   3.2  the `bootable` list filter is strict: only t/true/1 and f/false/0 (any case), anything
        else is a 400 (before 3.2: false/False means non-bootable, any other value bootable).
+  3.3  the /messages API (user messages about failed asynchronous requests).
+  3.4  the `glance_metadata` filter of volume lists (ignored before).
+  3.5  pagination, sorting and filters of /messages (ignored before).
+  3.6  empty name/description in consistency group update: this cloud has no consistency
+       groups at any version, so nothing to change.
+  3.7  /clusters (list, detail, show, enable/disable) and `cluster_name` in os-services: no
+       volume service here is clustered, so the lists are empty and `cluster_name` is null.
 
-MAX_VERSION is the highest version this API fully implements; 3.3 (the /messages API) is not.
+MAX_VERSION is the highest version this API fully implements; 3.8 (manageable volumes and
+snapshots) is not implemented, so neither is anything above it (3.12 volumes/summary, 3.27
+attachments, 3.33 resource_filters...).
 """
 from rest_framework.exceptions import APIException, NotAcceptable
 from rest_framework.views import APIView
@@ -25,7 +34,7 @@ from identity.services import catalog, quotas
 from identity.models import Project
 
 MIN_VERSION = (3, 0)
-MAX_VERSION = (3, 2)
+MAX_VERSION = (3, 7)
 API_VERSION = "3.0"  # the version a request without the header gets
 UPDATED = "2024-01-01T00:00:00Z"
 

@@ -8,11 +8,13 @@
   /volume/v3/{project_id}/snapshots[/detail], /snapshots/{id}
   /volume/v3/{project_id}/types[/default], /types/{id}[/extra_specs[/{key}]]
   /volume/v3/{project_id}/extensions, /capabilities/{host}
+  /volume/v3/{project_id}/messages[/{id}] (3.3), /clusters[/detail|/{name}|/enable|/disable] (3.7)
   /volume/v3/{project_id}/os-availability-zone, /os-services
 """
 from django.urls import re_path
 
 from .limits import LimitsView
+from .messages import ClusterCollection, ClusterItem, MessageCollection, MessageItem
 from .types import CapabilitiesView, DefaultType, ExtensionsView, ExtraSpec, ExtraSpecs, TypeCollection, TypeItem
 from .quotas import QuotaSetDefaultsView, QuotaSetView
 from .versions import VersionsView
@@ -56,6 +58,10 @@ urlpatterns = [
     re_path(rf"^v3/{PROJECT}/types/{TYPE}/extra_specs/(?P<key>[^/]+)/?$", ExtraSpec.as_view(),
             name="volume-type-spec"),
     re_path(rf"^v3/{PROJECT}/types/{TYPE}/?$", TypeItem.as_view(), name="volume-type"),
+    re_path(rf"^v3/{PROJECT}/messages/?$", MessageCollection.as_view(), name="volume-messages"),
+    re_path(rf"^v3/{PROJECT}/messages/(?P<message_id>[^/]+)/?$", MessageItem.as_view(), name="volume-message"),
+    re_path(rf"^v3/{PROJECT}/clusters(/detail)?/?$", ClusterCollection.as_view(), name="volume-clusters"),
+    re_path(rf"^v3/{PROJECT}/clusters/(?P<name>[^/]+)/?$", ClusterItem.as_view(), name="volume-cluster"),
     re_path(rf"^v3/{PROJECT}/extensions/?$", ExtensionsView.as_view(), name="volume-extensions"),
     re_path(rf"^v3/{PROJECT}/capabilities/(?P<host>[^/]+)/?$", CapabilitiesView.as_view(),
             name="volume-capabilities"),

@@ -7,6 +7,7 @@
                                                  "source_volid" (a clone), "imageRef"}} 202
     GET|PUT|DELETE /v3/{project}/volumes/{id}   show / name, description, metadata / 202
     GET    ...?limit= &marker= &offset= &sort=key:dir (or sort_key/sort_dir) ?bootable= ?metadata=
+           ?glance_metadata= (3.4: the image's properties a volume from an image shows)
     POST   /v3/{project}/volumes/{id}/action    {"os-extend": {"new_size": n}} 202,
                                                 {"os-set_bootable": {"bootable": b}} 200; admins:
                                                 {"os-force_delete": {}} 202 (any status but
@@ -55,8 +56,9 @@ def list_filters(request, allowed: tuple) -> tuple[bool, dict]:
     params = request.query_params
     all_tenants = truthy(params.get("all_tenants", "0"))
     filters = {k: params[k] for k in allowed if k in params}
-    if "metadata" in filters:
-        filters["metadata"] = parse_metadata_filter(filters["metadata"])
+    for key in ("metadata", "glance_metadata"):
+        if key in filters:
+            filters[key] = parse_metadata_filter(filters[key])
     return all_tenants, filters
 
 
@@ -83,7 +85,10 @@ class VolumeCollection(VolumeView):
     def get(self, request, project_id):
         self.check_url_project(project_id)
         policy.enforce(self.ctx, "volume:get_all", {"project_id": self.ctx.project_id})
-        all_tenants, filters = list_filters(request, ("name", "status", "availability_zone", "bootable", "metadata"))
+        allowed = ("name", "status", "availability_zone", "bootable", "metadata")
+        if self.at_least("3.4"):
+            allowed += ("glance_metadata",)
+        all_tenants, filters = list_filters(request, allowed)
         rows = volume_service.volumes_for(self.ctx, all_tenants, filters, strict_bootable=self.at_least("3.2"))
         collection = "volumes/detail" if self.detail else "volumes"
         page, links = paginate(request, rows, VOLUME_SORT_KEYS, collection, project_id)

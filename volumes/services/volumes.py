@@ -21,7 +21,7 @@ from images.services import registry
 
 from .. import states
 from ..models import Snapshot, Volume, VolumeAttachment, VolumeHost
-from . import scheduler, types
+from . import messages, scheduler, types
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,8 @@ def volumes_for(ctx, all_tenants: bool = False, filters: dict | None = None, str
             qs = qs.filter(bootable=bootable_filter(value, strict_bootable))
         elif key == "metadata":
             qs = qs.filter(metadata__contains=value)
+        elif key == "glance_metadata":
+            qs = qs.filter(image_metadata__contains=value)
     return qs
 
 
@@ -236,6 +238,8 @@ def create_volume(ctx, size, name=None, description=None, availability_zone=None
             volume.status = states.ERROR
             volume.error_message = "No valid host was found: no live volume host has enough free capacity."
             volume.save(update_fields=["status", "error_message", "updated_at"])
+            messages.record(ctx.project_id, messages.VOLUME, volume.uuid, messages.SCHEDULE_ALLOCATE_VOLUME,
+                            messages.NO_BACKEND_AVAILABLE)
         else:
             volume.driver = VolumeHost.objects.get(host=host).driver
             volume.save(update_fields=["driver", "updated_at"])

@@ -1,5 +1,5 @@
 """Block Storage v3 as documented: bodies field for field (tempest's response schemas), list
-parameters and their 400s, microversion negotiation (3.0-3.2), os-set_bootable, volume types
+parameters and their 400s, microversion negotiation (3.0-3.7) and each step, os-set_bootable, volume types
 with extra specs and the default type, extensions and capabilities (DRF test client; the
 host's part is done by calling volumes.services.host, as the agent would)."""
 import pytest
@@ -112,20 +112,20 @@ def test_pagination_and_sorting(member_client, demo, volume_host_a):
 def test_microversion_negotiation(member_client, demo, anon_client):
     path = url(demo, "volumes")
     latest = "%d.%d" % MAX_VERSION
-    assert MAX_VERSION == (3, 2)
+    assert MAX_VERSION == (3, 7)
     assert member_client.get(path)["OpenStack-API-Version"] == "volume 3.0"  # no header: 3.0
-    for asked, answered in (("3.0", "3.0"), ("3.1", "3.1"), ("3.2", "3.2"), ("latest", latest),
+    for asked, answered in (("3.0", "3.0"), ("3.1", "3.1"), ("3.2", "3.2"), ("3.7", "3.7"), ("latest", latest),
                             ("LATEST", latest)):
         resp = member_client.get(path, HTTP_OPENSTACK_API_VERSION=f"volume {asked}")
         assert resp.status_code == 200 and resp["OpenStack-API-Version"] == f"volume {answered}", asked
         assert resp["Vary"] == "OpenStack-API-Version"
-    for asked in ("3.3", "3.60", "2.0", "4.0"):
+    for asked in ("3.8", "3.60", "2.0", "4.0"):
         message = error(member_client.get(path, HTTP_OPENSTACK_API_VERSION=f"volume {asked}"), 406, "notAcceptable")
-        assert "Minimum is 3.0 and maximum is 3.2" in message
+        assert "Minimum is 3.0 and maximum is 3.7" in message
     for asked in ("3", "3.x", "3.2.1", "-3.1"):
         error(member_client.get(path, HTTP_OPENSTACK_API_VERSION=f"volume {asked}"), 400, "badRequest")
     (version,) = anon_client.get("/volume/").json()["versions"]
-    assert (version["min_version"], version["version"]) == ("3.0", "3.2")
+    assert (version["min_version"], version["version"]) == ("3.0", "3.7")
 
 
 def test_set_bootable_and_the_bootable_filter_before_and_after_3_2(member_client, demo, volume_host_a):
@@ -307,3 +307,93 @@ def test_volume_from_an_image(member_client, demo, volume_host_a, settings, tmp_
     error(member_client.post(url(demo, "volumes"), {"volume": {"imageRef": str(image.id), "size": 2}},
                              format="json"), 400, "badRequest")
     assert Volume.objects.filter(project_id=demo.id).count() == 1
+
+
+MESSAGE_KEYS = {"id", "resource_type", "resource_uuid", "request_id", "message_level", "event_id", "created_at",
+                "guaranteed_until", "user_message", "links"}
+
+
+def test_messages_tell_why_a_volume_failed(member_client, demo, volume_host_a, settings, make_account):
+    """3.3: a volume no host can take leaves a message; 3.5: messages are paginated and filtered."""
+    v33 = {"HTTP_OPENSTACK_API_VERSION": "volume 3.3"}
+    v35 = {"HTTP_OPENSTACK_API_VERSION": "volume 3.5"}
+    error(member_client.get(url(demo, "messages")), 404, "itemNotFound")  # not at 3.0
+    error(member_client.get(url(demo, "messages"), HTTP_OPENSTACK_API_VERSION="volume 3.2"), 404, "itemNotFound")
+    assert member_client.get(url(demo, "messages"), **v33).json() == {"messages": []}
+    too_big = create(member_client, demo, size=100)  # the host has 10 GB
+    assert too_big["status"] == "error"
+    # the host's driver failing: the file is in the way of the volume's temp file
+    ok = create(member_client, demo, size=1)
+    row = Volume.objects.get(uuid=ok["id"])
+    settings.VOLUMES_PATH.mkdir(parents=True, exist_ok=True)
+    (settings.VOLUMES_PATH / f"{row.storage_name}.raw.part").mkdir()
+    assert volume_host.create_volume(row.id) == "error"
+
+    resp = member_client.get(url(demo, "messages"), **v33)
+    assert resp["OpenStack-API-Version"] == "volume 3.3"
+    messages = resp.json()["messages"]
+    assert [set(m) for m in messages] == [MESSAGE_KEYS, MESSAGE_KEYS]
+    by_volume = {m["resource_uuid"]: m for m in messages}
+    sched = by_volume[too_big["id"]]
+    assert sched["event_id"] == "VOLUME_VOLUME_001_003" and sched["resource_type"] == "VOLUME"
+    assert sched["user_message"] == "schedule allocate volume: Could not find any available weighted backend."
+    assert sched["message_level"] == "ERROR" and sched["request_id"].startswith("req-")
+    driver = by_volume[ok["id"]]
+    assert driver["event_id"] == "VOLUME_VOLUME_008_012"
+    assert member_client.get(url(demo, f"messages/{sched['id']}"), **v33).json()["message"] == sched
+
+    # before 3.5 list parameters are not looked at; from 3.5 they are
+    assert len(member_client.get(url(demo, "messages?limit=1"), **v33).json()["messages"]) == 2
+    page = member_client.get(url(demo, "messages?limit=1&sort=event_id:asc"), **v35).json()
+    assert [m["id"] for m in page["messages"]] == [sched["id"]] and page["messages_links"][0]["rel"] == "next"
+    filtered = member_client.get(url(demo, f"messages?resource_uuid={ok['id']}"), **v35).json()["messages"]
+    assert [m["id"] for m in filtered] == [driver["id"]]
+    error(member_client.get(url(demo, "messages?limit=x"), **v35), 400, "badRequest")
+    error(member_client.get(url(demo, "messages?sort=bogus"), **v35), 400, "badRequest")
+
+    # another project sees none of them
+    from cloudproj.testing.accounts import TokenClient
+
+    _, other, token = make_account("other", "member")
+    other_client = TokenClient(token)
+    assert other_client.get(url(other, "messages"), **v33).json()["messages"] == []
+    error(other_client.get(url(other, f"messages/{sched['id']}"), **v33), 404, "itemNotFound")
+
+    assert member_client.delete(url(demo, f"messages/{sched['id']}"), **v33).status_code == 204
+    error(member_client.get(url(demo, f"messages/{sched['id']}"), **v33), 404, "itemNotFound")
+    error(member_client.get(url(demo, "messages/nope"), **v33), 404, "itemNotFound")
+
+
+def test_glance_metadata_filter_from_3_4(member_client, demo, volume_host_a, settings, tmp_path):
+    import io
+
+    from images.models import Image
+    from images.services.registry import register_image
+
+    settings.IMAGE_STORE_PATH = tmp_path / "store"
+    image = register_image(io.BytesIO(b"x" * 4096), "cirros", disk_format="raw", visibility=Image.PUBLIC)
+    from_image = create(member_client, demo, imageRef=str(image.id), size=1)["id"]
+    create(member_client, demo, name="empty")
+    query = 'volumes?glance_metadata={"image_name": "cirros"}'
+    listed = member_client.get(url(demo, query), HTTP_OPENSTACK_API_VERSION="volume 3.4").json()["volumes"]
+    assert [v["id"] for v in listed] == [from_image]
+    assert len(member_client.get(url(demo, query), HTTP_OPENSTACK_API_VERSION="volume 3.3").json()["volumes"]) == 2
+    resp = member_client.get(url(demo, "volumes?glance_metadata=notjson"), HTTP_OPENSTACK_API_VERSION="volume 3.4")
+    error(resp, 400, "badRequest")
+
+
+def test_clusters_from_3_7(admin_client, admin_project, member_client, demo, volume_host_a):
+    v37 = {"HTTP_OPENSTACK_API_VERSION": "volume 3.7"}
+    error(admin_client.get(url(admin_project, "clusters"), HTTP_OPENSTACK_API_VERSION="volume 3.6"), 404,
+          "itemNotFound")
+    assert admin_client.get(url(admin_project, "clusters"), **v37).json() == {"clusters": []}
+    assert admin_client.get(url(admin_project, "clusters/detail"), **v37).json() == {"clusters": []}
+    error(admin_client.get(url(admin_project, "clusters/c1"), **v37), 404, "itemNotFound")
+    error(admin_client.put(url(admin_project, "clusters/enable"), {"name": "c1"}, format="json", **v37),
+          404, "itemNotFound")
+    error(admin_client.put(url(admin_project, "clusters/enable"), {}, format="json", **v37), 400, "badRequest")
+    error(member_client.get(url(demo, "clusters"), **v37), 403, "forbidden")
+    services = admin_client.get(url(admin_project, "os-services"), **v37).json()["services"]
+    assert services and all(s["cluster_name"] is None for s in services)
+    services = admin_client.get(url(admin_project, "os-services")).json()["services"]
+    assert services and all("cluster_name" not in s for s in services)
