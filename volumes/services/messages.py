@@ -56,8 +56,9 @@ def messages_for(ctx, filters: dict | None = None):
     qs = Message.objects.filter(expires_at__gt=timezone.now())
     if not ctx.is_admin:
         qs = qs.filter(project_id=ctx.project_id)
+    filters = filters or {}
     for key in ("resource_type", "resource_uuid", "event_id", "message_level", "request_id"):
-        if key in (filters or {}):
+        if key in filters:
             qs = qs.filter(**{key: filters[key]})
     return qs
 
