@@ -397,3 +397,30 @@ def test_clusters_from_3_7(admin_client, admin_project, member_client, demo, vol
     assert services and all(s["cluster_name"] is None for s in services)
     services = admin_client.get(url(admin_project, "os-services")).json()["services"]
     assert services and all("cluster_name" not in s for s in services)
+
+
+def test_extend_with_and_without_snapshots(member_client, demo, volume_host_a, settings):
+    """os-extend: 202, the host grows the storage; a volume with snapshots extends too (the
+    snapshot keeps its size) and a volume made from that snapshot has the snapshot's size."""
+    from volumes.models import Snapshot
+
+    plain = available(member_client, demo, name="plain")
+    resp = member_client.post(url(demo, f"volumes/{plain}/action"), {"os-extend": {"new_size": 2}}, format="json")
+    assert resp.status_code == 202
+    row = Volume.objects.get(uuid=plain)
+    assert row.status == "extending" and volume_host.extend_volume(row.id, 2) == "available"
+    assert member_client.get(url(demo, f"volumes/{plain}")).json()["volume"]["size"] == 2
+
+    snapped = available(member_client, demo, name="snapped")
+    snap = member_client.post(url(demo, "snapshots"), {"snapshot": {"volume_id": snapped}},
+                              format="json").json()["snapshot"]
+    assert volume_host.create_snapshot(Snapshot.objects.get(uuid=snap["id"]).id) == "available"
+    resp = member_client.post(url(demo, f"volumes/{snapped}/action"), {"os-extend": {"new_size": 3}}, format="json")
+    assert resp.status_code == 202
+    row = Volume.objects.get(uuid=snapped)
+    assert volume_host.extend_volume(row.id, 3) == "available"
+    assert (settings.VOLUMES_PATH / f"{row.storage_name}.raw").stat().st_size == 3 * 1024 ** 3
+    assert member_client.get(url(demo, f"snapshots/{snap['id']}")).json()["snapshot"]["size"] == 1
+    assert create(member_client, demo, snapshot_id=snap["id"])["size"] == 1
+    for bad in ({"os-extend": {"new_size": 3}}, {"os-extend": {"new_size": "x"}}, {"os-extend": {}}):
+        error(member_client.post(url(demo, f"volumes/{snapped}/action"), bad, format="json"), 400, "badRequest")
