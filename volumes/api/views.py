@@ -17,6 +17,9 @@
 
 Over quota is a 413 (overLimit), a volume in the wrong state a 400, as Cinder answers.
 """
+import ast
+import json
+
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
@@ -64,9 +67,6 @@ def list_filters(request, allowed: tuple) -> tuple[bool, dict]:
 
 def parse_metadata_filter(text: str) -> dict:
     """`metadata={"k": "v"}` (JSON, as the clients send it; Cinder also accepts a Python dict literal)."""
-    import ast
-    import json
-
     try:
         value = json.loads(text)
     except ValueError:

@@ -280,6 +280,7 @@ def extend_volume(ctx, volume: Volume, new_size) -> Volume:
         raise Invalid(f"Invalid input received: New size for extend must be greater than current size. "
                       f"(current: {volume.size}, extended: {new_size}).")
     _check_per_volume(volume.project_id, new_size)
+    _check_no_clone_in_progress(volume, "extend")
     with transaction.atomic():
         if not transition(Volume, volume.pk, (states.AVAILABLE,), states.EXTENDING):
             raise Invalid(f"Invalid volume: Volume {volume.uuid} changed state; try again.")
@@ -290,7 +291,14 @@ def extend_volume(ctx, volume: Volume, new_size) -> Volume:
     return volume
 
 
+def _check_no_clone_in_progress(volume: Volume, verb: str) -> None:
+    """A clone being made reads the source's storage: the source waits (400, as a busy volume)."""
+    if Volume.objects.filter(source_volume=volume, status=states.CREATING).exists():
+        raise Invalid(f"Invalid volume: Volume {volume.uuid} is being cloned; {verb} it once the clone is made.")
+
+
 def delete_volume(ctx, volume: Volume) -> None:
+    _check_no_clone_in_progress(volume, "delete")
     if Snapshot.objects.filter(volume=volume).exists():
         count = Snapshot.objects.filter(volume=volume).count()
         raise Invalid(f"Invalid volume: Volume {volume.uuid} still has {count} dependent snapshots.")

@@ -269,6 +269,12 @@ def test_clone_a_volume(member_client, demo, volume_host_a, settings):
     data = (settings.VOLUMES_PATH / f"{clone.storage_name}.raw")
     assert data.stat().st_size == 2 * 1024 ** 3 and data.open("rb").read(4096) == b"data" * 1024
     assert member_client.get(url(demo, f"volumes/{body['id']}")).json()["volume"]["source_volid"] == source
+    # while a clone is being made, its source can be neither deleted nor extended
+    pending = create(member_client, demo, source_volid=source)
+    error(member_client.delete(url(demo, f"volumes/{source}")), 400, "badRequest")
+    error(member_client.post(url(demo, f"volumes/{source}/action"), {"os-extend": {"new_size": 3}}, format="json"),
+          400, "badRequest")
+    assert volume_host.create_volume(Volume.objects.get(uuid=pending["id"]).id) == "available"
     # size defaults to the source's; smaller is refused; a busy source too
     assert create(member_client, demo, source_volid=source)["size"] == 1
     error(member_client.post(url(demo, "volumes"), {"volume": {"size": 1, "source_volid": body["id"]}},
