@@ -28,8 +28,11 @@ LIST_PARAMS = {"limit", "marker", "sort", "sort_key", "sort_dir", "name", "id", 
 
 
 class VersionsView(ImageAPIView):
+    """The versions document: 300 Multiple Choices at the root (as Glance answers a request
+    that names no version), 200 at /versions."""
     authentication_classes = []
     permission_classes = []
+    explicit = False
 
     def get(self, request):
         href = f"{image_base(request)}/v2/"
@@ -38,7 +41,7 @@ class VersionsView(ImageAPIView):
                 {"id": vid, "status": status, "links": [{"rel": "self", "href": href}]}
                 for vid, status in VERSIONS
             ]
-        })
+        }, status=200 if self.explicit else 300)
 
 
 def _order(params) -> list[str]:
@@ -117,6 +120,9 @@ class ImageCreateMixin:
         readonly = sorted(k for k in body if k in registry.CORE_FIELDS and k not in CREATE_FIELDS)
         if readonly:
             raise registry.ImageForbidden(f"Attribute '{readonly[0]}' is read-only.")
+        reserved = sorted(k for k in body if isinstance(k, str) and k.startswith(registry.RESERVED_PREFIX))
+        if reserved:
+            raise registry.ImageForbidden(f"Attribute '{reserved[0]}' is reserved.")
         _check_visibility(ctx, body.get("visibility"))
         image = registry.create_image(
             body.get("name") or "", body.get("disk_format"), body.get("container_format"),
@@ -228,6 +234,18 @@ class ImageView(ImageAPIView):
     def delete(self, request, image_id):
         image = self.image(image_id, "image:delete_image")
         registry.delete_image(image)
+        return Response(status=204)
+
+
+class ImageTagView(ImageAPIView):
+    """PUT / DELETE /v2/images/{id}/tags/{tag} → 204."""
+
+    def put(self, request, image_id, tag):
+        registry.add_tag(self.image(image_id, "image:modify_image"), tag)
+        return Response(status=204)
+
+    def delete(self, request, image_id, tag):
+        registry.remove_tag(self.image(image_id, "image:modify_image"), tag)
         return Response(status=204)
 
 
