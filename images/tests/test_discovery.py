@@ -140,3 +140,22 @@ def test_patch_json_patch_semantics(member_client):
     assert patch(member_client, image["id"], [{"op": "replace", "path": "/status", "value": "active"}]).status_code == 403
     resp = member_client.generic("PATCH", url, json.dumps([]), content_type="application/json")
     assert resp.status_code == 415
+
+
+def test_patch_draft10_media_type(member_client):
+    """application/openstack-images-v2.0-json-patch ({"replace": "/name", "value": ...}), as
+    tempest sends it."""
+    image = create(member_client, color="red")
+    url = f"/image/v2/images/{image['id']}"
+    d10 = "application/openstack-images-v2.0-json-patch"
+    ops = [{"replace": "/name", "value": "new"}, {"add": "/shape", "value": "round"}, {"remove": "/color"}]
+    resp = member_client.generic("PATCH", url, json.dumps(ops), content_type=d10)
+    assert resp.status_code == 200, resp.content
+    body = resp.json()
+    assert body["name"] == "new" and body["shape"] == "round" and "color" not in body
+    resp = member_client.generic("PATCH", url, json.dumps([{"add": "/os_glance_foo", "value": "bar"}]),
+                                 content_type=d10)
+    assert resp.status_code == 403
+    resp = member_client.generic("PATCH", url, json.dumps([{"add": "/a", "replace": "/b", "value": 1}]),
+                                 content_type=d10)
+    assert resp.status_code == 400 and resp.json()["badRequest"]["code"] == 400
