@@ -232,9 +232,14 @@ def _list(value, what: str) -> list:
 
 
 def update_namespace(namespace: MetadefNamespace, body) -> MetadefNamespace:
+    """PUT: the fields given replace the namespace's (the name too); fields left out keep
+    their values."""
     body = _object(body, "namespace")
     _unknown(body, NAMESPACE_KEYS, "namespace")
-    fields = _namespace_fields(body, namespace.owner)
+    current = {"namespace": namespace.namespace, "display_name": namespace.display_name,
+               "description": namespace.description, "visibility": namespace.visibility,
+               "protected": namespace.protected}
+    fields = _namespace_fields({**current, **body}, namespace.owner)
     for key, value in fields.items():
         setattr(namespace, key, value)
     try:

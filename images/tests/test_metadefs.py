@@ -39,8 +39,16 @@ def test_namespace_crud(admin_client, admin_account):
     resp = admin_client.put(f"{NS}/OS::Test::Ns", {"namespace": "OS::Test::Ns", "protected": False,
                                                    "description": "new"}, format="json")
     assert resp.status_code == 200 and resp.json()["protected"] is False and resp.json()["description"] == "new"
-    assert admin_client.delete(f"{NS}/OS::Test::Ns").status_code == 204
-    assert admin_client.get(f"{NS}/OS::Test::Ns").status_code == 404
+    assert resp.json()["visibility"] == "public" and resp.json()["display_name"] == "Test"  # kept
+    make_ns(admin_client, namespace="other")
+    resp = admin_client.put(f"{NS}/OS::Test::Ns", {"namespace": "other"}, format="json")
+    assert resp.status_code == 409
+    resp = admin_client.put(f"{NS}/OS::Test::Ns", {"namespace": "renamed"}, format="json")
+    assert resp.status_code == 200 and resp.json()["self"] == "/v2/metadefs/namespaces/renamed"
+    assert admin_client.get(f"{NS}/renamed").json()["properties"] == {"cores": PROP}
+    assert admin_client.delete(f"{NS}/renamed").status_code == 204
+    assert admin_client.delete(f"{NS}/other").status_code == 204
+    assert admin_client.get(f"{NS}/renamed").status_code == 404
     assert not MetadefNamespace.objects.exists()
 
 
@@ -183,3 +191,20 @@ def test_protected_namespace_keeps_its_contents(admin_client):
     assert admin_client.delete(f"{NS}/OS::Test::Ns/tags").status_code == 403
     assert admin_client.delete(f"{NS}/OS::Test::Ns/resource_types/OS::Glance::Image").status_code == 403
     assert admin_client.get(f"{NS}/OS::Test::Ns/tags").json()["tags"][0]["name"] == "t"
+
+
+def test_malformed_bodies_are_400_with_the_envelope(admin_client):
+    for raw in (b"{not json", b"[1, 2]", b'"text"'):
+        resp = admin_client.generic("POST", NS, raw, content_type="application/json")
+        assert resp.status_code == 400, (raw, resp.content)
+        assert resp.json()["badRequest"]["code"] == 400
+    make_ns(admin_client)
+    for url, raw in ((f"{NS}/OS::Test::Ns/objects", b"[]"), (f"{NS}/OS::Test::Ns/properties", b"{bad"),
+                     (f"{NS}/OS::Test::Ns/tags", b'{"tags": [1]}'),
+                     (f"{NS}/OS::Test::Ns/resource_types", b'{"name": ""}')):
+        resp = admin_client.generic("POST", url, raw, content_type="application/json")
+        assert resp.status_code == 400, (url, resp.content)
+        assert resp.json()["badRequest"]["code"] == 400
+    resp = admin_client.post(f"{NS}/OS::Test::Ns/tags/{'t' * 256}")
+    assert resp.status_code == 400
+    assert admin_client.get(f"{NS}/OS::Test::Ns/tags").json() == {"tags": []}
