@@ -208,3 +208,28 @@ def test_malformed_bodies_are_400_with_the_envelope(admin_client):
     resp = admin_client.post(f"{NS}/OS::Test::Ns/tags/{'t' * 256}")
     assert resp.status_code == 400
     assert admin_client.get(f"{NS}/OS::Test::Ns/tags").json() == {"tags": []}
+
+
+def test_load_metadefs_command(tmp_path, admin_client):
+    import json
+
+    from django.core.management import CommandError, call_command
+
+    (tmp_path / "a.json").write_text(json.dumps({
+        "namespace": "OS::Compute::Test", "display_name": "Test", "visibility": "public", "protected": True,
+        "resource_type_associations": [{"name": "OS::Nova::Flavor", "prefix": "hw:"}],
+        "properties": {"cpu_policy": {"title": "CPU policy", "type": "string", "enum": ["shared", "dedicated"]}},
+        "objects": [{"name": "o", "properties": {"x": {"title": "X", "type": "integer"}}}],
+        "tags": [{"name": "t1"}],
+    }))
+    call_command("load_metadefs", str(tmp_path))
+    shown = admin_client.get(f"{NS}/OS::Compute::Test").json()
+    assert shown["properties"]["cpu_policy"]["enum"] == ["shared", "dedicated"]
+    assert shown["objects"][0]["name"] == "o" and shown["tags"] == [{"name": "t1"}]
+    assert shown["resource_type_associations"][0]["prefix"] == "hw:"
+    call_command("load_metadefs", str(tmp_path))  # present: skipped
+    assert MetadefNamespace.objects.count() == 1
+    (tmp_path / "b.json").write_text(json.dumps({"namespace": "bad", "properties": {"p": {"type": "nope"}}}))
+    with pytest.raises(CommandError):
+        call_command("load_metadefs", str(tmp_path / "b.json"))
+    assert not MetadefNamespace.objects.filter(namespace="bad").exists()
