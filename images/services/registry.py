@@ -93,13 +93,20 @@ def _check_reserved(key: str) -> None:
 
 
 def _check_linked(properties: dict) -> None:
+    """kernel_id / ramdisk_id: a UUID (Glance's schema pattern). One that names no image is
+    accepted as Glance does (a boot then fails on it: not available); one that names an image
+    of another format is refused."""
     for key, fmt in (("kernel_id", "aki"), ("ramdisk_id", "ari")):
         value = properties.get(key)
         if value is None:
             continue
+        try:
+            uuid.UUID(str(value))
+        except ValueError:
+            raise ImageInvalid(f"{key} {value!r} is not an image id (a UUID).") from None
         image = _parse_and_get(value)
-        if image is None or image.disk_format != fmt:
-            raise ImageInvalid(f"{key} {value} is not an existing {fmt} image.")
+        if image is not None and image.disk_format != fmt:
+            raise ImageInvalid(f"{key} {value} is not an {fmt} image.")
 
 
 def _parse_and_get(image_id) -> Image | None:

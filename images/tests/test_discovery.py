@@ -159,3 +159,16 @@ def test_patch_draft10_media_type(member_client):
     resp = member_client.generic("PATCH", url, json.dumps([{"add": "/a", "replace": "/b", "value": 1}]),
                                  content_type=d10)
     assert resp.status_code == 400 and resp.json()["badRequest"]["code"] == 400
+
+
+def test_kernel_and_ramdisk_ids_as_glance_validates_them(member_client, admin_client):
+    """A UUID naming no image is accepted (Glance's schema checks the pattern only; tempest
+    registers an image with ramdisk_id 00000000-1111-2222-3333-444455556666); a non-UUID, or
+    an existing image of another format, is a 400."""
+    uuid = "00000000-1111-2222-3333-444455556666"
+    image = create(member_client, ramdisk_id=uuid, visibility="private")
+    assert image["ramdisk_id"] == uuid
+    resp = member_client.post("/image/v2/images", {"name": "x", "kernel_id": "not-a-uuid"}, format="json")
+    assert resp.status_code == 400
+    resp = member_client.post("/image/v2/images", {"name": "x", "kernel_id": image["id"]}, format="json")
+    assert resp.status_code == 400 and "aki" in resp.json()["badRequest"]["message"]
