@@ -77,18 +77,6 @@ def volumes_for(ctx, all_tenants: bool = False, filters: dict | None = None, str
     return qs
 
 
-def summary(ctx, all_tenants: bool = False) -> dict:
-    """Cinder's volumes/summary: how many volumes, their total size and all their metadata."""
-    rows = volumes_for(ctx, all_tenants)
-    metadata: dict = {}
-    for volume in rows:
-        for key, value in (volume.metadata or {}).items():
-            metadata.setdefault(key, [])
-            if value not in metadata[key]:
-                metadata[key].append(value)
-    return {"total_count": len(rows), "total_size": sum(v.size for v in rows), "metadata": metadata}
-
-
 def set_bootable(volume: Volume, bootable) -> Volume:
     """Cinder's os-set_bootable: only the flag on the row changes."""
     flag = types.parse_bool(bootable, "bootable")
