@@ -36,6 +36,7 @@ CACHE = ROOT / ".cache"
 CLOUD_DIR = CACHE / "conformance-cloud"
 TEMPEST_VENV = CACHE / "tempest-venv"
 REQUIREMENTS = ROOT / "conformance" / "requirements.txt"
+CONSTRAINTS = ROOT / "conformance" / "constraints.txt"  # tempest's dependencies as pip resolved them
 SKIP_LIST = ROOT / "conformance" / "skip.txt"
 TEST_IMAGE_DIR = CACHE / "conformance-testimage"  # kept between runs: the build is cached there
 HOST_LOCK = Path("/tmp/cloudproj-host.lock")
@@ -83,16 +84,16 @@ def say(message: str) -> None:
 
 
 def ensure_tempest() -> str:
-    """The venv is reused while conformance/requirements.txt is unchanged."""
+    """The venv is reused while conformance/requirements.txt and constraints.txt are unchanged."""
     marker = TEMPEST_VENV / ".requirements.sha1"
-    wanted = hashlib.sha1(REQUIREMENTS.read_bytes()).hexdigest()
+    wanted = hashlib.sha1(REQUIREMENTS.read_bytes() + CONSTRAINTS.read_bytes()).hexdigest()
     tempest = TEMPEST_VENV / "bin" / "tempest"
     if not (tempest.exists() and marker.exists() and marker.read_text().strip() == wanted):
         say(f"installing {REQUIREMENTS.read_text().strip()} into {TEMPEST_VENV}")
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(TEMPEST_VENV)], check=True)
         pip = [str(TEMPEST_VENV / "bin" / "python"), "-m", "pip", "install", "-q"]
         subprocess.run([*pip, "--upgrade", "pip"], check=True)
-        subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True)
+        subprocess.run([*pip, "-r", str(REQUIREMENTS), "-c", str(CONSTRAINTS)], check=True)
         marker.write_text(wanted + "\n")
     out = subprocess.run([str(tempest), "--version"], capture_output=True, text=True, check=True)
     return (out.stdout + out.stderr).strip()
@@ -366,8 +367,10 @@ def main() -> int:
 
         workspace = CLOUD_DIR / "tempest"
         tempest = str(TEMPEST_VENV / "bin" / "tempest")
-        subprocess.run(["rm", "-rf", str(workspace)], check=True)
-        subprocess.run([tempest, "init", str(workspace)], check=True, capture_output=True)
+        subprocess.run(["rm", "-rf", str(workspace), str(CLOUD_DIR / "tempest-workspaces.yaml")], check=True)
+        # a registry of its own (tempest's default, ~/.tempest/workspace.yaml, refuses a second `init`)
+        subprocess.run([tempest, "init", "--workspace-path", str(CLOUD_DIR / "tempest-workspaces.yaml"),
+                        "--name", f"conformance-{int(time.time())}", str(workspace)], check=True)
         facts = gather_facts(base, password, workspace)
         (workspace / "etc" / "tempest.conf").write_text(config.render_tempest_conf(facts))
         exclude = workspace / "exclude.txt"
