@@ -93,3 +93,38 @@ def test_version_range_reads_both_document_shapes():
                         {"id": "v2.0", "status": "DEPRECATED", "min_version": "", "version": ""}]}
     assert config.version_range(doc) == ("3.0", "3.60")
     assert config.version_range({"version": {"min_version": "", "version": ""}}) == (None, None)
+
+
+def test_failures_are_grouped_by_call_and_cause_most_tests_first():
+    from conformance import failures
+
+    log = (
+        "INFO tempest.lib.common.rest_client [req-1] Request (KeyPairsTest:test_a): 200 POST "
+        "http://127.0.0.1:18774/compute/v2.1/os-keypairs 0.01s\n"
+        "INFO tempest.lib.common.rest_client [req-2] Request (ImagesTest:test_b): 404 GET "
+        "http://127.0.0.1:18774/image/v2/schemas/image 0.01s\n"
+        "INFO tempest.lib.common.rest_client [req-3] Request (ImagesTest:test_c): 404 GET "
+        "http://127.0.0.1:18774/image/v2/schemas/image 0.01s\n"
+        "INFO tempest.lib.common.rest_client [req-4] Request (ServersTest:setUpClass): 404 GET "
+        "http://127.0.0.1:18774/compute/v2.1/servers/0b0e4a0e-3f47-4b59-9d5b-1d1c5a2f8e11 0.01s\n"
+    )
+    schema_error = ("Traceback (most recent call last):\n  File x\n"
+                    "tempest.lib.exceptions.InvalidHTTPResponseBody: HTTP response body is invalid json or xml\n"
+                    "Details: Additional properties are not allowed ('type' was unexpected)\n")
+    not_found = "Traceback:\ntempest.lib.exceptions.NotFound: Object not found\nDetails: {'code': 404}\n"
+    results = [
+        {"id": "tempest.api.compute.keypairs.test_k.KeyPairsTest.test_a[id-1,smoke]", "status": "fail",
+         "details": schema_error},
+        {"id": "tempest.api.image.v2.test_i.ImagesTest.test_b[id-2]", "status": "fail", "details": not_found},
+        {"id": "tempest.api.image.v2.test_i.ImagesTest.test_c[id-3]", "status": "fail", "details": not_found},
+        {"id": "setUpClass (tempest.api.compute.servers.test_s.ServersTest)", "status": "fail", "details": not_found},
+        {"id": "tempest.api.image.v2.test_i.ImagesTest.test_d[id-4]", "status": "success", "details": ""},
+    ]
+    groups = failures.group(results, log)
+    assert [(n, call) for n, call, _summary, _tests in groups] == [
+        (2, "GET /image/v2/schemas/image → 404"),
+        (1, "GET /compute/v2.1/servers/{id} → 404"),
+        (1, "POST /compute/v2.1/os-keypairs → 200"),
+    ]
+    assert "NotFound: Object not found" in groups[0][2]
+    assert "'type' was unexpected" in groups[2][2]
