@@ -18,6 +18,8 @@ CLOUD_DIR = ROOT / ".cache" / "conformance-cloud"
 _REQUEST = re.compile(
     r"Request \((?P<who>[\w.]+):(?P<what>\w+)\): (?P<status>\d{3}) (?P<method>[A-Z]+) (?P<url>\S+)")
 _UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.I)
+_SCHEMA = re.compile(r"Additional properties are not allowed \([^)]*\)|'[\w:.-]+' is a required property|"
+                     r"\S+ is not of type '\w+'|\S+ is not one of \[[^\]]*\]")
 _NUM = re.compile(r"(?<=/)\d+(?=/|$|\?)")
 
 
@@ -38,7 +40,12 @@ def normalise_message(text: str) -> str:
 
 
 def exception_summary(details: str) -> str:
-    """The last exception line of a traceback plus a `Details:` line tempest adds."""
+    """The response-schema violation tempest found, else the last exception line of the
+    traceback plus the `Details:` line tempest adds."""
+    schema = _SCHEMA.search(details)
+    if schema:
+        where = re.search(r"On instance(\[[^\]]*\])*", details)
+        return normalise_message(f"response schema: {schema.group(0)}" + (f" ({where.group(0)})" if where else ""))
     lines = [line for line in details.strip().splitlines() if line.strip()]
     summary = ""
     for index in range(len(lines) - 1, -1, -1):
