@@ -325,6 +325,26 @@ def count(results: list[dict]) -> dict[str, int]:
     return counts
 
 
+def run_tempest(argv: list[str], workspace: Path) -> None:
+    """tempest and its stestr workers in a session of their own: on Ctrl-C or a failure here
+    the whole group is stopped, no worker keeps running against a cloud being torn down."""
+    proc = subprocess.Popen(argv, cwd=workspace, start_new_session=True)
+    try:
+        proc.wait()
+    except BaseException:
+        for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                proc.wait(timeout=grace)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        raise
+
+
 # --- main ----------------------------------------------------------------------------------------
 
 
@@ -349,6 +369,7 @@ def main() -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)  # also when a shell started us with SIGINT ignored
     status = 1
     try:
         clean_host()  # what a killed earlier run may have left
@@ -378,8 +399,8 @@ def main() -> int:
             f"{facts.volume_min_version}..{facts.volume_max_version}, catalog: {', '.join(sorted(facts.catalog_types))}")
         say(f"tempest run --concurrency {CONCURRENCY} --regex '{options.regex}' (log {facts.log_file})")
         started = time.monotonic()
-        subprocess.run([tempest, "run", "--concurrency", str(CONCURRENCY), "--regex", options.regex,
-                        "--exclude-list", str(exclude)], cwd=workspace, check=False)
+        run_tempest([tempest, "run", "--concurrency", str(CONCURRENCY), "--regex", options.regex,
+                     "--exclude-list", str(exclude)], workspace)
         results = collect_results(workspace)
         (CLOUD_DIR / "results.json").write_text(json.dumps(results, indent=1))
         counts = count(results)
