@@ -4,16 +4,25 @@ from django.conf import settings
 DOMAIN_REF = {"id": settings.DEFAULT_DOMAIN_ID, "name": settings.DEFAULT_DOMAIN_NAME}
 
 
-def domain_body(v3_url: str) -> dict:
-    domain_id = settings.DEFAULT_DOMAIN_ID
+def domain_ref(domain_id: str) -> dict:
+    """`{"id", "name"}` of a domain (as tokens and role assignments show it)."""
+    from identity.models import Domain
+
+    if domain_id == settings.DEFAULT_DOMAIN_ID:
+        return dict(DOMAIN_REF)
+    domain = Domain.objects.filter(pk=domain_id).first()
+    return {"id": domain_id, "name": domain.name if domain is not None else domain_id}
+
+
+def domain_body(domain, v3_url: str) -> dict:
     return {
-        "id": domain_id,
-        "name": settings.DEFAULT_DOMAIN_NAME,
-        "description": "The default domain",
-        "enabled": True,
+        "id": domain.id,
+        "name": domain.name,
+        "description": domain.description,
+        "enabled": domain.enabled,
         "tags": [],
         "options": {},
-        "links": {"self": f"{v3_url}/domains/{domain_id}"},
+        "links": {"self": f"{v3_url}/domains/{domain.id}"},
     }
 
 
