@@ -94,8 +94,47 @@ def role_assignment_body(assignment, v3_url: str, include_names: bool) -> dict:
         scope = {"system": {"all": True}}
         link = f"{v3_url}/system/users/{user.id}/roles/{role.id}"
     if include_names:
-        user_ref.update(name=user.username, domain=dict(DOMAIN_REF))
+        user_ref.update(name=user.username, domain=domain_ref(user.domain_id))
         role_ref["name"] = role.name
         if project is not None:
-            scope["project"].update(name=project.name, domain=dict(DOMAIN_REF))
+            scope["project"].update(name=project.name, domain=domain_ref(project.domain_id))
     return {"role": role_ref, "user": user_ref, "scope": scope, "links": {"assignment": link}}
+
+
+def group_body(group, v3_url: str) -> dict:
+    return {
+        "id": group.id,
+        "name": group.name,
+        "description": group.description,
+        "domain_id": group.domain_id,
+        "links": {"self": f"{v3_url}/groups/{group.id}"},
+    }
+
+
+def group_role_assignment_body(assignment, v3_url: str, include_names: bool, member=None) -> dict:
+    """A group's role on a project or domain; with `member` (?effective), that user's share."""
+    group, role, project = assignment.group, assignment.role, assignment.project
+    role_ref = {"id": role.id}
+    if project is not None:
+        scope = {"project": {"id": project.id}}
+        link = f"{v3_url}/projects/{project.id}/groups/{group.id}/roles/{role.id}"
+    else:
+        scope = {"domain": {"id": assignment.domain_id}}
+        link = f"{v3_url}/domains/{assignment.domain_id}/groups/{group.id}/roles/{role.id}"
+    links = {"assignment": link}
+    if member is not None:
+        actor_key, actor = "user", {"id": member.id}
+        links["membership"] = f"{v3_url}/groups/{group.id}/users/{member.id}"
+    else:
+        actor_key, actor = "group", {"id": group.id}
+    if include_names:
+        role_ref["name"] = role.name
+        if member is not None:
+            actor.update(name=member.username, domain=domain_ref(member.domain_id))
+        else:
+            actor.update(name=group.name, domain=domain_ref(group.domain_id))
+        if project is not None:
+            scope["project"].update(name=project.name, domain=domain_ref(project.domain_id))
+        else:
+            scope["domain"]["name"] = domain_ref(assignment.domain_id)["name"]
+    return {"role": role_ref, actor_key: actor, "scope": scope, "links": links}

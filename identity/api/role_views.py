@@ -4,9 +4,9 @@ from rest_framework.response import Response
 from cloudproj.api.errors import BadRequest, NotFound
 
 from identity.services import accounts
-from ..models import Role, RoleAssignment
+from ..models import GroupRoleAssignment, Role, RoleAssignment
 from identity.services.policy import enforce
-from .bodies import role_assignment_body, role_body
+from .bodies import group_role_assignment_body, role_assignment_body, role_body
 from .common import (
     IdentityView,
     bool_query,
@@ -103,28 +103,55 @@ class ProjectUserRoleGrantView(IdentityView):
 
 
 class RoleAssignmentListView(IdentityView):
-    """GET /v3/role_assignments?user.id=&scope.project.id=&role.id=&include_names=.
+    """GET /v3/role_assignments?user.id=&group.id=&role.id=&scope.project.id=&scope.domain.id=
+    &scope.system=&effective&include_names.
 
-    Global roles (the seeds' cloudadmin, itsec) appear with scope {"system": {"all": true}};
-    filtering by a project leaves them out.
+    Global roles (the seeds' cloudadmin, itsec) appear with scope {"system": {"all": true}}.
+    `effective` replaces each group assignment by one entry per member (Keystone's
+    `membership` link), so it shows what tokens carry; `group.id` with `effective` is a 400.
     """
 
     def get(self, request):
         enforce(self.ctx, "identity:list_role_assignments")
         params = request.query_params
-        assignments = RoleAssignment.objects.select_related("user", "role", "project").order_by(
+        effective = "effective" in params and bool_query(params.get("effective") or "true")
+        if effective and params.get("group.id"):
+            raise BadRequest("Specifying group.id and effective together is not allowed.")
+        include_names = bool(bool_query(params.get("include_names")))
+        v3 = self.v3_url()
+        users = RoleAssignment.objects.select_related("user", "role", "project").order_by(
             "user__username", "project__name", "role__name"
         )
-        if params.get("user.id"):
-            assignments = assignments.filter(user_id=params["user.id"])
+        groups = GroupRoleAssignment.objects.select_related("group", "role", "project").order_by(
+            "group__name", "project__name", "domain_id", "role__name"
+        )
         if params.get("role.id"):
-            assignments = assignments.filter(role_id=params["role.id"])
+            users = users.filter(role_id=params["role.id"])
+            groups = groups.filter(role_id=params["role.id"])
         if params.get("scope.project.id"):
-            assignments = assignments.filter(project_id=params["scope.project.id"])
+            users = users.filter(project_id=params["scope.project.id"])
+            groups = groups.filter(project_id=params["scope.project.id"])
+        if params.get("scope.domain.id"):
+            users = users.none()
+            groups = groups.filter(project__isnull=True, domain_id=params["scope.domain.id"])
         if "scope.system" in params:
-            assignments = assignments.filter(project__isnull=True)
-        if params.get("scope.domain.id") or params.get("group.id"):
-            assignments = assignments.none()
-        include_names = bool(bool_query(params.get("include_names")))
-        body = [role_assignment_body(a, self.v3_url(), include_names) for a in assignments]
+            users = users.filter(project__isnull=True)
+            groups = groups.none()
+        if params.get("group.id"):
+            users = users.none()
+            groups = groups.filter(group_id=params["group.id"])
+        if params.get("user.id"):
+            users = users.filter(user_id=params["user.id"])
+            if not effective:
+                groups = groups.none()
+        body = [role_assignment_body(a, v3, include_names) for a in users]
+        for assignment in groups:
+            if not effective:
+                body.append(group_role_assignment_body(assignment, v3, include_names))
+                continue
+            members = assignment.group.users.order_by("username")
+            if params.get("user.id"):
+                members = members.filter(pk=params["user.id"])
+            for user in members:
+                body.append(group_role_assignment_body(assignment, v3, include_names, member=user))
         return Response({"role_assignments": body, "links": self.collection_links()})

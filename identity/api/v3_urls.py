@@ -4,7 +4,7 @@ APPEND_SLASH is off, so every route accepts an optional trailing slash.
 """
 from django.urls import re_path
 
-from . import project_views, role_views, token_views, user_views
+from . import group_views, project_views, role_views, token_views, user_views
 
 ID = r"[^/]+"
 
@@ -36,4 +36,23 @@ urlpatterns = [
     re_path(r"^roles/?$", role_views.RoleListView.as_view()),
     re_path(rf"^roles/(?P<role_id>{ID})/?$", role_views.RoleDetailView.as_view()),
     re_path(r"^role_assignments/?$", role_views.RoleAssignmentListView.as_view()),
+    re_path(r"^groups/?$", group_views.GroupListView.as_view()),
+    re_path(rf"^groups/(?P<group_id>{ID})/?$", group_views.GroupDetailView.as_view()),
+    re_path(rf"^groups/(?P<group_id>{ID})/users/?$", group_views.GroupUsersView.as_view()),
+    re_path(rf"^groups/(?P<group_id>{ID})/users/(?P<user_id>{ID})/?$", group_views.GroupUserView.as_view()),
+    re_path(rf"^users/(?P<user_id>{ID})/groups/?$", group_views.UserGroupsView.as_view()),
+    re_path(
+        rf"^projects/(?P<project_id>{ID})/groups/(?P<group_id>{ID})/roles/?$", group_views.GroupRolesView.as_view()
+    ),
+    re_path(
+        rf"^projects/(?P<project_id>{ID})/groups/(?P<group_id>{ID})/roles/(?P<role_id>{ID})/?$",
+        group_views.GroupRoleGrantView.as_view(),
+    ),
+    re_path(
+        rf"^domains/(?P<domain_id>{ID})/groups/(?P<group_id>{ID})/roles/?$", group_views.GroupRolesView.as_view()
+    ),
+    re_path(
+        rf"^domains/(?P<domain_id>{ID})/groups/(?P<group_id>{ID})/roles/(?P<role_id>{ID})/?$",
+        group_views.GroupRoleGrantView.as_view(),
+    ),
 ]

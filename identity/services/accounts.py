@@ -224,3 +224,44 @@ def delete_domain(domain: Domain) -> None:
     Group.objects.filter(domain_id=domain.id).delete()
     GroupRoleAssignment.objects.filter(domain_id=domain.id, project__isnull=True).delete()
     domain.delete()
+
+
+# --- groups --------------------------------------------------------------------------------
+
+
+def save_group(group: Group, **changes) -> Group:
+    for field, value in changes.items():
+        setattr(group, field, value)
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError:
+        raise Duplicate(f"Conflict occurred attempting to store group - Duplicate entry {group.name!r}.") from None
+    return group
+
+
+def add_user_to_group(group: Group, user: User) -> None:
+    group.users.add(user)
+
+
+def remove_user_from_group(group: Group, user: User) -> bool:
+    """Remove the membership; the user's tokens are revoked (their roles may have shrunk)."""
+    if not group.users.filter(pk=user.pk).exists():
+        return False
+    group.users.remove(user)
+    revoke_user_tokens(user)
+    return True
+
+
+def assign_group_role(group: Group, role: Role, project: Project | None = None, domain_id: str = "") -> None:
+    GroupRoleAssignment.objects.get_or_create(
+        group=group, role=role, project=project, domain_id="" if project is not None else domain_id
+    )
+
+
+def remove_group_role(group: Group, role: Role, project: Project | None = None, domain_id: str = "") -> bool:
+    assignments = GroupRoleAssignment.objects.filter(group=group, role=role, project=project)
+    if project is None:
+        assignments = assignments.filter(domain_id=domain_id)
+    deleted, _ = assignments.delete()
+    return deleted > 0
