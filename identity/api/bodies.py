@@ -138,3 +138,41 @@ def group_role_assignment_body(assignment, v3_url: str, include_names: bool, mem
         else:
             scope["domain"]["name"] = domain_ref(assignment.domain_id)["name"]
     return {"role": role_ref, actor_key: actor, "scope": scope, "links": links}
+
+
+def region_body(region, v3_url: str) -> dict:
+    return {
+        "id": region.id,
+        "description": region.description,
+        "parent_region_id": region.parent_region_id,
+        "links": {"self": f"{v3_url}/regions/{region.id}"},
+    }
+
+
+def service_body(service, v3_url: str) -> dict:
+    body = {
+        "id": service.id,
+        "type": service.type,
+        "name": service.name,
+        "enabled": service.enabled,
+        "links": {"self": f"{v3_url}/services/{service.id}"},
+    }
+    if service.description:
+        body["description"] = service.description
+    return body
+
+
+def endpoint_body(endpoint, v3_url: str, base_url: str) -> dict:
+    """Relative (seeded) urls are shown under the cloud's base URL."""
+    from identity.services.catalog import endpoint_url
+
+    return {
+        "id": endpoint.id,
+        "interface": endpoint.interface,
+        "region": endpoint.region_id,
+        "region_id": endpoint.region_id,
+        "service_id": endpoint.service_id,
+        "url": endpoint_url(base_url, endpoint.url),
+        "enabled": endpoint.enabled,
+        "links": {"self": f"{v3_url}/endpoints/{endpoint.id}"},
+    }

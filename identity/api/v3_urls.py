@@ -4,7 +4,7 @@ APPEND_SLASH is off, so every route accepts an optional trailing slash.
 """
 from django.urls import re_path
 
-from . import group_views, project_views, role_views, token_views, user_views
+from . import catalog_views, group_views, project_views, role_views, token_views, user_views
 
 ID = r"[^/]+"
 
@@ -36,6 +36,12 @@ urlpatterns = [
     re_path(r"^roles/?$", role_views.RoleListView.as_view()),
     re_path(rf"^roles/(?P<role_id>{ID})/?$", role_views.RoleDetailView.as_view()),
     re_path(r"^role_assignments/?$", role_views.RoleAssignmentListView.as_view()),
+    re_path(r"^regions/?$", catalog_views.RegionListView.as_view()),
+    re_path(rf"^regions/(?P<region_id>{ID})/?$", catalog_views.RegionDetailView.as_view()),
+    re_path(r"^services/?$", catalog_views.ServiceListView.as_view()),
+    re_path(rf"^services/(?P<service_id>{ID})/?$", catalog_views.ServiceDetailView.as_view()),
+    re_path(r"^endpoints/?$", catalog_views.EndpointListView.as_view()),
+    re_path(rf"^endpoints/(?P<endpoint_id>{ID})/?$", catalog_views.EndpointDetailView.as_view()),
     re_path(r"^groups/?$", group_views.GroupListView.as_view()),
     re_path(rf"^groups/(?P<group_id>{ID})/?$", group_views.GroupDetailView.as_view()),
     re_path(rf"^groups/(?P<group_id>{ID})/users/?$", group_views.GroupUsersView.as_view()),
