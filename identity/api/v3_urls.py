@@ -4,7 +4,7 @@ APPEND_SLASH is off, so every route accepts an optional trailing slash.
 """
 from django.urls import re_path
 
-from . import catalog_views, group_views, project_views, role_views, token_views, user_views
+from . import app_credential_views, catalog_views, group_views, project_views, role_views, token_views, user_views
 
 ID = r"[^/]+"
 
@@ -36,6 +36,14 @@ urlpatterns = [
     re_path(r"^roles/?$", role_views.RoleListView.as_view()),
     re_path(rf"^roles/(?P<role_id>{ID})/?$", role_views.RoleDetailView.as_view()),
     re_path(r"^role_assignments/?$", role_views.RoleAssignmentListView.as_view()),
+    re_path(
+        rf"^users/(?P<user_id>{ID})/application_credentials/?$",
+        app_credential_views.ApplicationCredentialListView.as_view(),
+    ),
+    re_path(
+        rf"^users/(?P<user_id>{ID})/application_credentials/(?P<credential_id>{ID})/?$",
+        app_credential_views.ApplicationCredentialDetailView.as_view(),
+    ),
     re_path(r"^regions/?$", catalog_views.RegionListView.as_view()),
     re_path(rf"^regions/(?P<region_id>{ID})/?$", catalog_views.RegionDetailView.as_view()),
     re_path(r"^services/?$", catalog_views.ServiceListView.as_view()),

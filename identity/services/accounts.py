@@ -265,3 +265,43 @@ def remove_group_role(group: Group, role: Role, project: Project | None = None, 
         assignments = assignments.filter(domain_id=domain_id)
     deleted, _ = assignments.delete()
     return deleted > 0
+
+
+# --- application credentials ---------------------------------------------------------------
+
+
+def create_application_credential(
+    user: User,
+    project: Project,
+    name: str,
+    roles: list[Role],
+    secret: str | None = None,
+    description: str = "",
+    expires_at=None,
+    unrestricted: bool = False,
+):
+    """Store a credential with a hash of its secret; returns (credential, secret shown once)."""
+    import secrets as _secrets
+
+    from django.contrib.auth.hashers import make_password
+
+    from identity.models import ApplicationCredential
+
+    secret = secret or _secrets.token_urlsafe(48)
+    try:
+        with transaction.atomic():
+            credential = ApplicationCredential.objects.create(
+                user=user,
+                project=project,
+                name=name,
+                description=description,
+                secret_hash=make_password(secret),
+                expires_at=expires_at,
+                unrestricted=unrestricted,
+            )
+            credential.roles.set(roles)
+    except IntegrityError:
+        raise Duplicate(
+            f"Conflict occurred attempting to store application_credential - Duplicate entry {name!r}."
+        ) from None
+    return credential, secret

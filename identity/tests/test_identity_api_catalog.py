@@ -135,7 +135,7 @@ def test_endpoint_update_moves_the_catalog(admin_client, admin_account, anon_cli
 def test_relative_endpoints_follow_public_endpoint(admin_client, admin_account, anon_client):
     token = scoped_login(anon_client).json()["token"]
     project_id = token["project"]["id"]
-    volume = [s for s in token["catalog"] if s["type"] == "block-storage"][0]
+    volume = next(s for s in token["catalog"] if s["type"] == "block-storage")
     assert {e["url"] for e in volume["endpoints"]} == {f"https://cloud.example.org:8774/volume/v3/{project_id}"}
 
 
