@@ -4,7 +4,16 @@ APPEND_SLASH is off, so every route accepts an optional trailing slash.
 """
 from django.urls import re_path
 
-from . import app_credential_views, catalog_views, group_views, project_views, role_views, token_views, user_views
+from . import (
+    app_credential_views,
+    catalog_views,
+    group_views,
+    limit_views,
+    project_views,
+    role_views,
+    token_views,
+    user_views,
+)
 
 ID = r"[^/]+"
 
@@ -44,6 +53,11 @@ urlpatterns = [
         rf"^users/(?P<user_id>{ID})/application_credentials/(?P<credential_id>{ID})/?$",
         app_credential_views.ApplicationCredentialDetailView.as_view(),
     ),
+    re_path(r"^registered_limits/?$", limit_views.RegisteredLimitListView.as_view()),
+    re_path(rf"^registered_limits/(?P<limit_id>{ID})/?$", limit_views.RegisteredLimitDetailView.as_view()),
+    re_path(r"^limits/model/?$", limit_views.LimitModelView.as_view()),
+    re_path(r"^limits/?$", limit_views.LimitListView.as_view()),
+    re_path(rf"^limits/(?P<limit_id>{ID})/?$", limit_views.LimitDetailView.as_view()),
     re_path(r"^regions/?$", catalog_views.RegionListView.as_view()),
     re_path(rf"^regions/(?P<region_id>{ID})/?$", catalog_views.RegionDetailView.as_view()),
     re_path(r"^services/?$", catalog_views.ServiceListView.as_view()),
