@@ -24,7 +24,7 @@ from .common import (
 DESCRIPTION_MAX_LENGTH = 65535
 
 
-def _project_changes(ref: dict) -> dict:
+def _project_changes(ref: dict, current_domain_id: str | None = None) -> dict:
     """The model fields a create/update body sets; unknown attributes are ignored."""
     changes = {}
     if "name" in ref:
@@ -37,7 +37,10 @@ def _project_changes(ref: dict) -> dict:
         domain_id = checked_domain_id(ref["domain_id"])
         if domain_id is not None:
             changes["domain_id"] = domain_id
-    if ref.get("parent_id") not in (None, changes.get("domain_id", settings.DEFAULT_DOMAIN_ID)):
+    domain_id = changes.get("domain_id", current_domain_id or settings.DEFAULT_DOMAIN_ID)
+    if current_domain_id is not None and domain_id != current_domain_id:
+        raise BadRequest("Invalid input for field 'domain_id': a project cannot move to another domain.")
+    if ref.get("parent_id") not in (None, domain_id):
         raise BadRequest("Hierarchical projects are not supported: parent_id must be the domain.")
     if ref.get("is_domain") not in (None, False):
         raise BadRequest("Projects acting as domains are not supported.")
@@ -85,7 +88,7 @@ class ProjectDetailView(IdentityView):
     def patch(self, request, project_id):
         enforce(self.ctx, "identity:update_project", {"project_id": project_id})
         project = get_project(project_id)
-        changes = _project_changes(self.body_object("project"))
+        changes = _project_changes(self.body_object("project"), project.domain_id)
         project = duplicate_to_conflict(accounts.update_project, project, **changes)
         return Response({"project": project_body(project, self.v3_url())})
 

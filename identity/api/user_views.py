@@ -103,6 +103,8 @@ class UserDetailView(IdentityView):
         enforce(self.ctx, "identity:update_user", {"user_id": user_id})
         user = get_user(user_id)
         changes = _user_changes(self.body_object("user"))
+        if changes.get("domain_id", user.domain_id) != user.domain_id:
+            raise BadRequest("Invalid input for field 'domain_id': a user cannot move to another domain.")
         user = duplicate_to_conflict(accounts.update_user, user, **changes)
         return Response({"user": user_body(user, self.v3_url())})
 

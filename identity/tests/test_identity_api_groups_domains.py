@@ -191,3 +191,16 @@ def test_names_up_to_255_characters(admin_client, anon_client, roles):
     assert anon_client.post("/v3/auth/tokens", password_auth(name, name), format="json").status_code == 201
     too_long = admin_client.post("/v3/users", {"user": {"name": "n" * 256}}, format="json")
     assert too_long.status_code == 400 and too_long.json()["error"]["code"] == 400
+
+
+def test_projects_and_users_do_not_change_domain(admin_client, member_account):
+    user, project, _ = member_account
+    admin_client.post("/v3/domains", {"domain": {"id": "ignored", "name": "other"}}, format="json")
+    other = Domain.objects.get(name="other").id
+    moved = admin_client.patch(f"/v3/projects/{project.id}", {"project": {"domain_id": other}}, format="json")
+    assert moved.status_code == 400 and moved.json()["error"]["code"] == 400
+    moved = admin_client.patch(f"/v3/users/{user.id}", {"user": {"domain_id": other}}, format="json")
+    assert moved.status_code == 400
+    same = admin_client.patch(f"/v3/projects/{project.id}", {"project": {"domain_id": "default",
+                                                                        "parent_id": "default"}}, format="json")
+    assert same.status_code == 200
