@@ -51,7 +51,10 @@ def credential_body(credential, v3_url: str, secret: str | None = None) -> dict:
 def _expires_at(value):
     if value is None:
         return None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well formed but not a date, e.g. month 13
+        parsed = None
     if parsed is None:
         raise BadRequest("Invalid input for field 'expires_at': an ISO 8601 date and time is required.")
     if timezone.is_naive(parsed):

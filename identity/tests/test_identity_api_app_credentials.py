@@ -122,6 +122,7 @@ def test_token_expiry_capped_by_credential(alice, anon_client):
         ({}, 400),
         ({"name": 5}, 400),
         ({"name": "x", "expires_at": "yesterday"}, 400),
+        ({"name": "x", "expires_at": "2099-13-45T00:00:00"}, 400),
         ({"name": "x", "expires_at": "2001-01-01T00:00:00Z"}, 400),
         ({"name": "x", "roles": "admin"}, 400),
         ({"name": "x", "roles": [{"name": "admin"}]}, 404),
