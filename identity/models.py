@@ -362,3 +362,17 @@ class Limit(models.Model):
 
     class Meta:
         ordering = ["resource_name"]
+
+
+class DomainRoleAssignment(models.Model):
+    """A role held by a user on a domain (listed and checked; tokens are never domain-scoped
+    here, so it grants nothing on the domain's projects). Kept apart from RoleAssignment,
+    whose project-less rows are the cloud-wide roles."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="domain_role_assignments")
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="domain_assignments")
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="user_role_assignments")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "role", "domain"], name="unique_domain_role")]

@@ -176,3 +176,18 @@ def endpoint_body(endpoint, v3_url: str, base_url: str) -> dict:
         "enabled": endpoint.enabled,
         "links": {"self": f"{v3_url}/endpoints/{endpoint.id}"},
     }
+
+
+def domain_role_assignment_body(assignment, v3_url: str, include_names: bool) -> dict:
+    user, role, domain = assignment.user, assignment.role, assignment.domain
+    body = {
+        "role": {"id": role.id},
+        "user": {"id": user.id},
+        "scope": {"domain": {"id": domain.id}},
+        "links": {"assignment": f"{v3_url}/domains/{domain.id}/users/{user.id}/roles/{role.id}"},
+    }
+    if include_names:
+        body["role"]["name"] = role.name
+        body["user"].update(name=user.username, domain=domain_ref(user.domain_id))
+        body["scope"]["domain"]["name"] = domain.name
+    return body

@@ -64,6 +64,13 @@ urlpatterns = [
     re_path(rf"^services/(?P<service_id>{ID})/?$", catalog_views.ServiceDetailView.as_view()),
     re_path(r"^endpoints/?$", catalog_views.EndpointListView.as_view()),
     re_path(rf"^endpoints/(?P<endpoint_id>{ID})/?$", catalog_views.EndpointDetailView.as_view()),
+    re_path(
+        rf"^domains/(?P<domain_id>{ID})/users/(?P<user_id>{ID})/roles/?$", role_views.DomainUserRolesView.as_view()
+    ),
+    re_path(
+        rf"^domains/(?P<domain_id>{ID})/users/(?P<user_id>{ID})/roles/(?P<role_id>{ID})/?$",
+        role_views.DomainUserRoleGrantView.as_view(),
+    ),
     re_path(r"^groups/?$", group_views.GroupListView.as_view()),
     re_path(rf"^groups/(?P<group_id>{ID})/?$", group_views.GroupDetailView.as_view()),
     re_path(rf"^groups/(?P<group_id>{ID})/users/?$", group_views.GroupUsersView.as_view()),

@@ -204,3 +204,28 @@ def test_projects_and_users_do_not_change_domain(admin_client, member_account):
     same = admin_client.patch(f"/v3/projects/{project.id}", {"project": {"domain_id": "default",
                                                                         "parent_id": "default"}}, format="json")
     assert same.status_code == 200
+
+
+def test_user_role_on_domain_is_listed_not_global(admin_client, member_account, member_client, roles):
+    user = member_account[0]
+    grant = f"/v3/domains/default/users/{user.id}/roles/{roles['admin'].id}"
+    assert admin_client.head(grant).status_code == 404
+    assert admin_client.put(grant).status_code == 204
+    assert admin_client.head(grant).status_code == 204
+    listed = admin_client.get(f"/v3/domains/default/users/{user.id}/roles").json()["roles"]
+    assert [r["name"] for r in listed] == ["admin"]
+    body = admin_client.get(f"/v3/role_assignments?scope.domain.id=default&user.id={user.id}&include_names").json()
+    assert body["role_assignments"] == [
+        {
+            "role": {"id": roles["admin"].id, "name": "admin"},
+            "user": {"id": user.id, "name": user.username, "domain": {"id": "default", "name": "Default"}},
+            "scope": {"domain": {"id": "default", "name": "Default"}},
+            "links": {"assignment": f"http://testserver/identity{grant}"},
+        }
+    ]
+    # A domain role is not a cloud-wide one: the member's project token stays a member's.
+    assert member_client.get("/v3/users").status_code == 403
+    assert admin_client.get(f"/v3/role_assignments?scope.system&user.id={user.id}").json()["role_assignments"] == []
+    assert admin_client.delete(grant).status_code == 204
+    assert admin_client.delete(grant).status_code == 404
+    assert admin_client.put(f"/v3/domains/nope/users/{user.id}/roles/{roles['admin'].id}").status_code == 404
