@@ -22,6 +22,9 @@ def test_osc_groups_catalog_domains(latest_osc, admin_account, roles):
     latest_osc("role", "add", "--group", "ops", "--project", "team", "member", raw=True)
     assignments = latest_osc("role", "assignment", "list", "--project", "team", "--names")
     assert [(a["Role"], a["Group"]) for a in assignments] == [("member", "ops@Default")]
+    latest_osc("role", "add", "--user", "alice", "--domain", "default", "reader", raw=True)
+    on_domain = latest_osc("role", "assignment", "list", "--domain", "default", "--names")
+    assert [(a["Role"], a["User"], a["Domain"]) for a in on_domain] == [("reader", "alice@Default", "Default")]
     # alice gets into the project through the group.
     token = latest_osc("token", "issue", user="alice", password="alice-pass", project="team")
     assert token["project_id"]
