@@ -241,6 +241,29 @@ ROUTES: dict[str, Route] = {
         ("delete", V + "/{me}/snapshots/{snapshot}")),
     V_RE + "os-availability-zone/?$": R(ANY, ("get", V + "/{me}/os-availability-zone")),
     V_RE + "os-services/?$": R(ADMIN, ("get", V + "/{me}/os-services")),
+    V_RE + "types/?$": R(ANY, ("get", V + "/{me}/types"),
+                         Probe("post", V + "/{me}/types", {"volume_type": {"name": "x"}}, kind=ADMIN)),
+    V_RE + "types/default/?$": R(ANY, ("get", V + "/{me}/types/default")),
+    V_RE + f"types/{_re('type_id')}/?$": R(
+        ANY, ("get", V + "/{me}/types/__DEFAULT__"),
+        Probe("put", V + "/{me}/types/__DEFAULT__", {"volume_type": {"description": "x"}}, kind=ADMIN),
+        Probe("delete", V + "/{me}/types/__DEFAULT__", kind=ADMIN)),
+    V_RE + f"types/{_re('type_id')}/extra_specs/?$": R(
+        ANY, ("get", V + "/{me}/types/__DEFAULT__/extra_specs"),
+        Probe("post", V + "/{me}/types/__DEFAULT__/extra_specs", {"extra_specs": {"k": "v"}}, kind=ADMIN)),
+    V_RE + f"types/{_re('type_id')}/extra_specs/{_re('key')}/?$": R(
+        ANY, ("get", V + "/{me}/types/__DEFAULT__/extra_specs/k"),
+        Probe("put", V + "/{me}/types/__DEFAULT__/extra_specs/k", {"k": "v"}, kind=ADMIN),
+        Probe("delete", V + "/{me}/types/__DEFAULT__/extra_specs/k", kind=ADMIN)),
+    V_RE + "extensions/?$": R(ANY, ("get", V + "/{me}/extensions")),
+    V_RE + f"capabilities/{_re('host')}/?$": R(ADMIN, ("get", V + "/{me}/capabilities/some-host")),
+    # messages (3.3) and clusters (3.7): without the microversion header (3.0) a 404 for everyone
+    V_RE + "messages/?$": R(SCOPED, ("get", V + "/{me}/messages"), ("get", V + "/{b}/messages")),
+    V_RE + f"messages/{_re('message_id')}/?$": R(
+        OWNED, ("get", V + "/{me}/messages/00000000-0000-0000-0000-000000000000"),
+        ("delete", V + "/{me}/messages/00000000-0000-0000-0000-000000000000")),
+    V_RE + "clusters(/detail)?/?$": R(ADMIN, Probe("get", V + "/{me}/clusters", status=404)),
+    V_RE + f"clusters/{_re('name')}/?$": R(ADMIN, Probe("get", V + "/{me}/clusters/c1", status=404)),
     # --- images ---------------------------------------------------------------------------
     "^image$": R(PUBLIC, ("get", "/image")),
     "image/^$": R(PUBLIC, ("get", "/image/")),
