@@ -1,0 +1,117 @@
+"""Compute microversions 2.2 to 2.10 as a client sees them: each step's body changes at its
+version and not below it (key pairs 2.2/2.10: compute/tests/test_keypairs_api.py)."""
+import base64
+
+import pytest
+
+from cloudproj.testing.servers import API, boot
+from compute.models import Instance
+
+pytestmark = pytest.mark.django_db
+
+EXTENDED_2_3 = {
+    "OS-EXT-SRV-ATTR:reservation_id", "OS-EXT-SRV-ATTR:launch_index", "OS-EXT-SRV-ATTR:kernel_id",
+    "OS-EXT-SRV-ATTR:ramdisk_id", "OS-EXT-SRV-ATTR:hostname", "OS-EXT-SRV-ATTR:root_device_name",
+    "OS-EXT-SRV-ATTR:user_data",
+}
+# every key of a server at 2.1 (tempest's v2_1 get_server schema allows no other) for an admin
+DETAIL_2_1 = {
+    "id", "name", "status", "tenant_id", "user_id", "metadata", "hostId", "image", "flavor", "created",
+    "updated", "addresses", "accessIPv4", "accessIPv6", "links", "key_name", "config_drive",
+    "OS-DCF:diskConfig", "OS-EXT-AZ:availability_zone", "OS-EXT-STS:vm_state", "OS-EXT-STS:task_state",
+    "OS-EXT-STS:power_state", "OS-SRV-USG:launched_at", "OS-SRV-USG:terminated_at", "security_groups",
+    "os-extended-volumes:volumes_attached", "progress",
+    "OS-EXT-SRV-ATTR:host", "OS-EXT-SRV-ATTR:hypervisor_hostname", "OS-EXT-SRV-ATTR:instance_name",
+}
+
+
+@pytest.fixture(autouse=True)
+def _paths(paths):
+    """Image store, instances and image cache under this test's tmp_path (every test here)."""
+
+
+def v(version: str) -> dict:
+    return {"HTTP_OPENSTACK_API_VERSION": f"compute {version}"}
+
+
+def get(client, path, version):
+    response = client.get(f"{API}/{path}", **v(version))
+    assert response.status_code == 200, response.content
+    assert response["OpenStack-API-Version"] == f"compute {version}"
+    return response.json()
+
+
+def test_2_3_extended_server_attributes_for_admins(admin_client, member_client, image):
+    user_data = base64.b64encode(b"#!/bin/sh\necho hi\n").decode()
+    server_id = boot(member_client, image, "web", user_data=user_data)["server"]["id"]
+    instance = Instance.objects.get(uuid=server_id)
+
+    at_2_1 = get(admin_client, f"servers/{server_id}", "2.1")["server"]
+    assert set(at_2_1) == DETAIL_2_1
+    at_2_2 = get(admin_client, f"servers/{server_id}", "2.2")["server"]
+    assert set(at_2_2) == DETAIL_2_1
+
+    at_2_3 = get(admin_client, f"servers/{server_id}", "2.3")["server"]
+    assert set(at_2_3) == DETAIL_2_1 | EXTENDED_2_3
+    assert at_2_3["OS-EXT-SRV-ATTR:reservation_id"] == instance.reservation_id
+    assert at_2_3["OS-EXT-SRV-ATTR:reservation_id"].startswith("r-")
+    assert at_2_3["OS-EXT-SRV-ATTR:launch_index"] == 0
+    assert at_2_3["OS-EXT-SRV-ATTR:hostname"] == "web"
+    assert at_2_3["OS-EXT-SRV-ATTR:user_data"] == user_data
+    assert at_2_3["OS-EXT-SRV-ATTR:root_device_name"] == "/dev/vda"
+    assert at_2_3["OS-EXT-SRV-ATTR:kernel_id"] == "" and at_2_3["OS-EXT-SRV-ATTR:ramdisk_id"] == ""
+    listed = get(admin_client, "servers/detail?all_tenants=1", "2.3")["servers"]
+    assert set(listed[0]) == DETAIL_2_1 | EXTENDED_2_3
+
+    # a member sees none of the OS-EXT-SRV-ATTR keys, at any version
+    mine = get(member_client, f"servers/{server_id}", "2.3")["server"]
+    assert not any(key.startswith("OS-EXT-SRV-ATTR") for key in mine)
+    assert set(mine) == DETAIL_2_1 - {
+        "OS-EXT-SRV-ATTR:host", "OS-EXT-SRV-ATTR:hypervisor_hostname", "OS-EXT-SRV-ATTR:instance_name"}
+
+
+def test_2_3_attached_volumes_say_delete_on_termination(member_client, image, monkeypatch):
+    from compute.api import server_view
+
+    server_id = boot(member_client, image, "web")["server"]["id"]
+    volume_id = "6e3e7d1b-6a53-4d34-9d52-6d7b0f0a5f31"
+    # the volumes app's lookup, answering one attachment (the attachment path is tested in volumes/)
+    monkeypatch.setitem(server_view._lookups, "volumes", lambda instances: {i.uuid: [volume_id] for i in instances})
+    at_2_1 = get(member_client, f"servers/{server_id}", "2.1")["server"]
+    assert at_2_1["os-extended-volumes:volumes_attached"] == [{"id": volume_id}]
+    at_2_3 = get(member_client, f"servers/{server_id}", "2.3")["server"]
+    assert at_2_3["os-extended-volumes:volumes_attached"] == [{"id": volume_id, "delete_on_termination": False}]
+
+
+def test_2_5_ip6_filter_for_everyone(member_client, image):
+    boot(member_client, image, "web")
+    # below 2.5 a member's ip6 filter is not one of theirs: ignored, as Nova does
+    assert len(get(member_client, "servers?ip6=fd00::", "2.4")["servers"]) == 1
+    # from 2.5 it filters (this server has no IPv6 address)
+    assert get(member_client, "servers?ip6=fd00::", "2.5")["servers"] == []
+    bad = member_client.get(f"{API}/servers?ip6=(", **v("2.5"))
+    assert bad.status_code == 400 and "badRequest" in bad.json()
+
+
+def test_2_9_locked(member_client, image):
+    server_id = boot(member_client, image, "web")["server"]["id"]
+    assert "locked" not in get(member_client, f"servers/{server_id}", "2.8")["server"]
+    assert get(member_client, f"servers/{server_id}", "2.9")["server"]["locked"] is False
+    Instance.objects.filter(uuid=server_id).update(locked=True, locked_by="owner")
+    assert get(member_client, f"servers/{server_id}", "2.9")["server"]["locked"] is True
+    assert get(member_client, "servers/detail", "2.9")["servers"][0]["locked"] is True
+    renamed = member_client.put(f"{API}/servers/{server_id}", {"server": {"name": "www"}}, format="json",
+                                **v("2.9"))
+    assert renamed.status_code in (200, 409)
+    if renamed.status_code == 200:
+        assert renamed.json()["server"]["locked"] is True
+
+
+def test_create_response_is_the_same_at_every_version(member_client, image):
+    body = {"server": {"name": "web", "imageRef": str(image.id), "flavorRef": "1"}}
+    for version in ("2.1", "2.10"):
+        response = member_client.post(f"{API}/servers", body, format="json", **v(version))
+        assert response.status_code == 202
+        assert response["OpenStack-API-Version"] == f"compute {version}"
+        assert set(response.json()["server"]) == {"id", "links", "OS-DCF:diskConfig", "security_groups",
+                                                  "adminPass"}
