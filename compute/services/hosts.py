@@ -122,6 +122,15 @@ def set_service_disabled(host: str, binary: str, disabled: bool, reason: str | N
     return service
 
 
+def set_service_forced_down(host: str, binary: str, forced_down: bool) -> Service:
+    """Mark a service down (or no longer forced down) whatever its heartbeat says: the
+    scheduler and the API then treat it as down (Nova's os-services force-down, 2.11)."""
+    service = get_service(host, binary)
+    service.forced_down = forced_down
+    service.save(update_fields=["forced_down", "updated_at"])
+    return service
+
+
 def delete_service(service_id) -> None:
     """Remove a service row (and, for nova-compute, its compute nodes)."""
     deleted, _ = Service.objects.filter(pk=service_id).delete()

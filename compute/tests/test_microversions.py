@@ -115,3 +115,35 @@ def test_create_response_is_the_same_at_every_version(member_client, image):
         assert response["OpenStack-API-Version"] == f"compute {version}"
         assert set(response.json()["server"]) == {"id", "links", "OS-DCF:diskConfig", "security_groups",
                                                   "adminPass"}
+
+
+def test_2_11_force_down(admin_client, member_client, compute_host):
+    compute_host("host-a")
+    body = {"host": "host-a", "binary": "nova-compute", "forced_down": True}
+    # below 2.11 there is no such action
+    assert admin_client.put(f"{API}/os-services/force-down", body, format="json", **v("2.10")).status_code == 404
+    services = get(admin_client, "os-services?binary=nova-compute", "2.10")["services"]
+    assert "forced_down" not in services[0]
+    assert get(admin_client, "os-services?binary=nova-compute", "2.11")["services"][0]["forced_down"] is False
+
+    resp = admin_client.put(f"{API}/os-services/force-down", body, format="json", **v("2.11"))
+    assert resp.status_code == 200, resp.content
+    assert resp.json() == {"service": {"host": "host-a", "binary": "nova-compute", "forced_down": True}}
+    (service,) = get(admin_client, "os-services?binary=nova-compute", "2.11")["services"]
+    assert service["forced_down"] is True and service["state"] == "down"  # whatever its heartbeat says
+    hypervisor = get(admin_client, "os-hypervisors", "2.11")["hypervisors"][0]
+    assert hypervisor["state"] == "down"
+
+    body["forced_down"] = False
+    assert admin_client.put(f"{API}/os-services/force-down", body, format="json", **v("2.11")).status_code == 200
+    assert get(admin_client, "os-services?binary=nova-compute", "2.11")["services"][0]["state"] == "up"
+
+    for bad in ({"host": "host-a", "binary": "nova-compute"}, {**body, "forced_down": "maybe"},
+                {**body, "extra": 1}):
+        resp = admin_client.put(f"{API}/os-services/force-down", bad, format="json", **v("2.11"))
+        assert resp.status_code == 400 and "badRequest" in resp.json()
+    missing = admin_client.put(f"{API}/os-services/force-down", {**body, "host": "nowhere"}, format="json",
+                               **v("2.11"))
+    assert missing.status_code == 404
+    denied = member_client.put(f"{API}/os-services/force-down", body, format="json", **v("2.11"))
+    assert denied.status_code == 403
