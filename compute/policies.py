@@ -11,6 +11,8 @@ RULES.setdefault(
 register(
     {
         "compute:servers:index": "project_reader_or_admin",
+        "compute:hypervisors:search": "admin_api",
+        "compute:hypervisors:servers": "admin_api",
         "compute:os-simple-tenant-usage:show": "project_reader_or_admin",
         "compute:servers:detail": "project_reader_or_admin",
         "compute:servers:index:get_all_tenants": "admin_api",

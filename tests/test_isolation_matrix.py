@@ -141,6 +141,8 @@ ROUTES: dict[str, Route] = {
     C_RE + "os-hypervisors/statistics/?$": R(ADMIN, ("get", C + "/os-hypervisors/statistics")),
     C_RE + f"os-hypervisors/{_re('hypervisor_id')}/?$": R(ADMIN, ("get", C + "/os-hypervisors/1")),
     C_RE + f"os-hypervisors/{_re('hypervisor_id')}/uptime/?$": R(ADMIN, ("get", C + "/os-hypervisors/1/uptime")),
+    C_RE + f"os-hypervisors/{_re('pattern')}/search/?$": R(ADMIN, ("get", C + "/os-hypervisors/host/search")),
+    C_RE + f"os-hypervisors/{_re('pattern')}/servers/?$": R(ADMIN, ("get", C + "/os-hypervisors/host/servers")),
     C_RE + "os-aggregates/?$": R(ADMIN, ("get", C + "/os-aggregates")),
     C_RE + "os-availability-zone/?$": R(ANY, ("get", C + "/os-availability-zone")),
     C_RE + "os-availability-zone/detail/?$": R(ADMIN, ("get", C + "/os-availability-zone/detail")),

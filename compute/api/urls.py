@@ -32,6 +32,8 @@ urlpatterns = [
     route(r"os-hypervisors/statistics", hypervisors.HypervisorStatisticsView),
     route(r"os-hypervisors/(?P<hypervisor_id>[^/]+)", hypervisors.HypervisorView),
     route(r"os-hypervisors/(?P<hypervisor_id>[^/]+)/uptime", hypervisors.HypervisorUptimeView),
+    route(r"os-hypervisors/(?P<pattern>[^/]+)/search", hypervisors.HypervisorSearchView),
+    route(r"os-hypervisors/(?P<pattern>[^/]+)/servers", hypervisors.HypervisorServersView),
     route(r"os-aggregates", hypervisors.AggregateListView),
     route(r"os-availability-zone", availability_zones.AvailabilityZoneListView),
     route(r"os-availability-zone/detail", availability_zones.AvailabilityZoneDetailView),
