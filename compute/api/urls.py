@@ -1,7 +1,7 @@
 """Compute v2.1 URLs under /compute/. Paths work with and without a trailing slash."""
 from django.urls import include, path, re_path
 
-from . import availability_zones, flavors, hypervisors, services, versions
+from . import availability_zones, extensions, flavors, hypervisors, services, versions
 from . import instance_actions, keypairs
 from . import server_actions, server_metadata, servers
 
@@ -16,6 +16,8 @@ def route(pattern: str, view):
 urlpatterns = [
     re_path(r"^$", versions.VersionsView.as_view(), name="compute-versions"),
     re_path(r"^v2\.1/?$", versions.VersionView.as_view(), name="compute-version"),
+    route(r"extensions", extensions.ExtensionListView),
+    route(r"extensions/(?P<alias>[^/]+)", extensions.ExtensionView),
     # flavors
     route(r"flavors", flavors.FlavorListView),
     route(r"flavors/detail", flavors.FlavorDetailListView),

@@ -147,3 +147,20 @@ def test_2_11_force_down(admin_client, member_client, compute_host):
     assert missing.status_code == 404
     denied = member_client.put(f"{API}/os-services/force-down", body, format="json", **v("2.11"))
     assert denied.status_code == 403
+
+
+def test_extensions_list_and_show(member_client, anon_client):
+    listed = get(member_client, "extensions", "2.1")["extensions"]
+    aliases = [e["alias"] for e in listed]
+    assert {"os-keypairs", "os-hypervisors", "OS-EXT-SRV-ATTR", "os-flavor-extra-specs"} <= set(aliases)
+    assert "os-cells" not in aliases and "os-server-groups" not in aliases  # not served by this cloud
+    for entry in listed:
+        assert set(entry) == {"alias", "description", "links", "name", "namespace", "updated"}
+        assert entry["links"] == [] and entry["updated"] == "2014-12-03T00:00:00Z"
+    shown = get(member_client, "extensions/os-keypairs", "2.1")
+    assert shown == {"extension": {"alias": "os-keypairs", "description": "Keypair Support.", "links": [],
+                                   "name": "Keypairs", "namespace": "http://docs.openstack.org/compute/ext/fake_xml",
+                                   "updated": "2014-12-03T00:00:00Z"}}
+    missing = member_client.get(f"{API}/extensions/os-cells")
+    assert missing.status_code == 404 and missing.json()["itemNotFound"]["code"] == 404
+    assert anon_client.get(f"{API}/extensions").status_code == 401
