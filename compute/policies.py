@@ -12,6 +12,8 @@ register(
     {
         "compute:servers:index": "project_reader_or_admin",
         "compute:hypervisors:search": "admin_api",
+        "compute:tenant_networks:list": "project_reader_or_admin",
+        "compute:tenant_networks:show": "project_reader_or_admin",
         "compute:hypervisors:servers": "admin_api",
         "compute:os-simple-tenant-usage:show": "project_reader_or_admin",
         "compute:servers:detail": "project_reader_or_admin",

@@ -145,6 +145,8 @@ ROUTES: dict[str, Route] = {
     C_RE + f"os-hypervisors/{_re('pattern')}/servers/?$": R(ADMIN, ("get", C + "/os-hypervisors/host/servers")),
     C_RE + "os-aggregates/?$": R(ADMIN, ("get", C + "/os-aggregates")),
     C_RE + "extensions/?$": R(ANY, ("get", C + "/extensions")),
+    C_RE + "os-tenant-networks/?$": R(SCOPED, ("get", C + "/os-tenant-networks")),
+    C_RE + f"os-tenant-networks/{_re('network_id')}/?$": R(OWNED, ("get", C + "/os-tenant-networks/{network}")),
     C_RE + f"extensions/{_re('alias')}/?$": R(ANY, ("get", C + "/extensions/os-keypairs")),
     C_RE + "os-availability-zone/?$": R(ANY, ("get", C + "/os-availability-zone")),
     C_RE + "os-availability-zone/detail/?$": R(ADMIN, ("get", C + "/os-availability-zone/detail")),

@@ -2,7 +2,7 @@
 from django.urls import include, path, re_path
 
 from . import availability_zones, extensions, flavors, hypervisors, services, versions
-from . import instance_actions, keypairs
+from . import instance_actions, keypairs, tenant_networks
 from . import server_actions, server_metadata, servers
 
 FLAVOR = r"(?P<flavor_id>[^/]+)"
@@ -56,6 +56,8 @@ urlpatterns = [
         r"servers/(?P<server_id>[^/]+)/os-instance-actions/(?P<request_id>[^/]+)",
         instance_actions.InstanceActionView,
     ),
+    route(r"os-tenant-networks", tenant_networks.TenantNetworkListView),
+    route(r"os-tenant-networks/(?P<network_id>[^/]+)", tenant_networks.TenantNetworkView),
     # quota sets and limits (compute/api/quota_urls.py)
     path("v2.1/", include("compute.api.quota_urls")),
     # nova-network calls (/os-networks ...) and the image proxy (/images) live in their apps

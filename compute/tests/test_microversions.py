@@ -164,3 +164,19 @@ def test_extensions_list_and_show(member_client, anon_client):
     missing = member_client.get(f"{API}/extensions/os-cells")
     assert missing.status_code == 404 and missing.json()["itemNotFound"]["code"] == 404
     assert anon_client.get(f"{API}/extensions").status_code == 401
+
+
+def test_os_tenant_networks(member_client, other_client, member_account):
+    from network.services.networks import create_network
+
+    shared = create_network("shared", "10.41.0.0/28", bridge="brtn0")
+    mine = create_network("mine", "10.42.0.0/28", bridge="brtn1", project=member_account[1])
+    listed = get(member_client, "os-tenant-networks", "2.1")["networks"]
+    assert listed == [{"id": str(shared.uuid), "label": "shared", "cidr": "10.41.0.0/28"},
+                      {"id": str(mine.uuid), "label": "mine", "cidr": "10.42.0.0/28"}]
+    assert get(member_client, f"os-tenant-networks/{mine.uuid}", "2.1") == {"network": listed[1]}
+    # another project sees the shared network only, and not ours
+    assert [n["label"] for n in get(other_client, "os-tenant-networks", "2.1")["networks"]] == ["shared"]
+    hidden = other_client.get(f"{API}/os-tenant-networks/{mine.uuid}")
+    assert hidden.status_code == 404 and "itemNotFound" in hidden.json()
+    assert member_client.get(f"{API}/os-tenant-networks/no-such-net").status_code == 404
