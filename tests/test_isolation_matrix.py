@@ -145,6 +145,10 @@ ROUTES: dict[str, Route] = {
     C_RE + f"os-hypervisors/{_re('pattern')}/servers/?$": R(ADMIN, ("get", C + "/os-hypervisors/host/servers")),
     C_RE + "os-aggregates/?$": R(ADMIN, ("get", C + "/os-aggregates")),
     C_RE + "extensions/?$": R(ANY, ("get", C + "/extensions")),
+    C_RE + f"images/{_re('image_id')}/metadata/?$": R(
+        OWNED, ("get", C + "/images/{image}/metadata"), ("post", C + "/images/{image}/metadata", {"metadata": {}})),
+    C_RE + f"images/{_re('image_id')}/metadata/{_re('key')}/?$": R(
+        OWNED, ("get", C + "/images/{image}/metadata/k"), ("delete", C + "/images/{image}/metadata/k")),
     C_RE + "os-tenant-networks/?$": R(SCOPED, ("get", C + "/os-tenant-networks")),
     C_RE + f"os-tenant-networks/{_re('network_id')}/?$": R(OWNED, ("get", C + "/os-tenant-networks/{network}")),
     C_RE + f"extensions/{_re('alias')}/?$": R(ANY, ("get", C + "/extensions/os-keypairs")),

@@ -2,7 +2,7 @@
 from django.urls import include, path, re_path
 
 from . import availability_zones, extensions, flavors, hypervisors, services, versions
-from . import instance_actions, keypairs, tenant_networks
+from . import image_metadata, instance_actions, keypairs, tenant_networks
 from . import server_actions, server_metadata, servers
 
 FLAVOR = r"(?P<flavor_id>[^/]+)"
@@ -58,6 +58,8 @@ urlpatterns = [
     ),
     route(r"os-tenant-networks", tenant_networks.TenantNetworkListView),
     route(r"os-tenant-networks/(?P<network_id>[^/]+)", tenant_networks.TenantNetworkView),
+    route(r"images/(?P<image_id>[^/]+)/metadata", image_metadata.ImageMetadataView),
+    route(r"images/(?P<image_id>[^/]+)/metadata/(?P<key>[^/]+)", image_metadata.ImageMetadataItemView),
     # quota sets and limits (compute/api/quota_urls.py)
     path("v2.1/", include("compute.api.quota_urls")),
     # nova-network calls (/os-networks ...) and the image proxy (/images) live in their apps

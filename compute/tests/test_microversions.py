@@ -180,3 +180,51 @@ def test_os_tenant_networks(member_client, other_client, member_account):
     hidden = other_client.get(f"{API}/os-tenant-networks/{mine.uuid}")
     assert hidden.status_code == 404 and "itemNotFound" in hidden.json()
     assert member_client.get(f"{API}/os-tenant-networks/no-such-net").status_code == 404
+
+
+def test_image_metadata_proxy(member_client, other_client, admin_client, member_account):
+    import io
+
+    from identity.services import quotas
+    from images.models import Image
+    from images.services.registry import register_image
+
+    image = register_image(io.BytesIO(b"x" * 512), "mine", disk_format="raw", owner=member_account[1],
+                           properties={"os_distro": "cirros"})
+    url = f"{API}/images/{image.id}/metadata"
+    assert get(member_client, f"images/{image.id}/metadata", "2.1") == {"metadata": {"os_distro": "cirros"}}
+    merged = member_client.post(url, {"metadata": {"a": "1", "b": "2"}}, format="json")
+    assert merged.status_code == 200
+    assert merged.json() == {"metadata": {"os_distro": "cirros", "a": "1", "b": "2"}}
+    replaced = member_client.put(url, {"metadata": {"c": "3"}}, format="json")
+    assert replaced.status_code == 200 and replaced.json() == {"metadata": {"c": "3"}}
+    assert Image.objects.get(pk=image.pk).properties == {"c": "3"}
+
+    assert get(member_client, f"images/{image.id}/metadata/c", "2.1") == {"meta": {"c": "3"}}
+    item = member_client.put(f"{url}/d", {"meta": {"d": "4"}}, format="json")
+    assert item.status_code == 200 and item.json() == {"meta": {"d": "4"}}
+    # the compute API's shapes too: image show carries the same metadata
+    assert get(member_client, f"images/{image.id}", "2.1")["image"]["metadata"] == {"c": "3", "d": "4"}
+    assert member_client.put(f"{url}/d", {"meta": {"e": "5"}}, format="json").status_code == 400
+    assert member_client.put(f"{url}/d", {"meta": {"d": "4", "e": "5"}}, format="json").status_code == 400
+    assert member_client.post(url, {"metadata": {"x": 1}}, format="json").status_code == 400
+    assert member_client.post(url, {"meta": {"x": "1"}}, format="json").status_code == 400
+    deleted = member_client.delete(f"{url}/d")
+    assert deleted.status_code == 204
+    missing = member_client.get(f"{url}/d")
+    assert missing.status_code == 404 and "itemNotFound" in missing.json()
+    assert member_client.delete(f"{url}/d").status_code == 404
+
+    quotas.set_quota(member_account[1], "metadata_items", 2)
+    over = member_client.post(url, {"metadata": {"y": "1", "z": "2"}}, format="json")
+    assert over.status_code == 403 and "forbidden" in over.json()
+    assert Image.objects.get(pk=image.pk).properties == {"c": "3"}  # nothing half-written
+
+    # another project: it cannot see a private image; a public one it may read, not change
+    assert other_client.get(url).status_code == 404
+    Image.objects.filter(pk=image.pk).update(visibility=Image.PUBLIC)
+    assert other_client.get(url).json() == {"metadata": {"c": "3"}}
+    assert other_client.post(url, {"metadata": {"k": "v"}}, format="json").status_code == 403
+    assert other_client.delete(f"{url}/c").status_code == 403
+    assert admin_client.post(url, {"metadata": {"k": "v"}}, format="json").status_code == 200
+    assert member_client.get(f"{API}/images/00000000-0000-0000-0000-000000000000/metadata").status_code == 404
