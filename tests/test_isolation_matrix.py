@@ -149,6 +149,14 @@ ROUTES: dict[str, Route] = {
         OWNED, ("get", C + "/images/{image}/metadata"), ("post", C + "/images/{image}/metadata", {"metadata": {}})),
     C_RE + f"images/{_re('image_id')}/metadata/{_re('key')}/?$": R(
         OWNED, ("get", C + "/images/{image}/metadata/k"), ("delete", C + "/images/{image}/metadata/k")),
+    C_RE + "os-volumes/?$": R(SCOPED, ("get", C + "/os-volumes")),
+    C_RE + "os-volumes/detail/?$": R(SCOPED, ("get", C + "/os-volumes/detail")),
+    C_RE + f"os-volumes/{_re('volume_id')}/?$": R(
+        OWNED, ("get", C + "/os-volumes/{volume}"), ("delete", C + "/os-volumes/{volume}")),
+    C_RE + "os-snapshots/?$": R(SCOPED, ("get", C + "/os-snapshots")),
+    C_RE + "os-snapshots/detail/?$": R(SCOPED, ("get", C + "/os-snapshots/detail")),
+    C_RE + f"os-snapshots/{_re('snapshot_id')}/?$": R(
+        OWNED, ("get", C + "/os-snapshots/{snapshot}"), ("delete", C + "/os-snapshots/{snapshot}")),
     C_RE + "os-tenant-networks/?$": R(SCOPED, ("get", C + "/os-tenant-networks")),
     C_RE + f"os-tenant-networks/{_re('network_id')}/?$": R(OWNED, ("get", C + "/os-tenant-networks/{network}")),
     C_RE + f"extensions/{_re('alias')}/?$": R(ANY, ("get", C + "/extensions/os-keypairs")),

@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 
 from . import availability_zones, extensions, flavors, hypervisors, services, versions
 from . import image_metadata, instance_actions, keypairs, tenant_networks
+from . import volumes as volume_proxy
 from . import server_actions, server_metadata, servers
 
 FLAVOR = r"(?P<flavor_id>[^/]+)"
@@ -60,6 +61,13 @@ urlpatterns = [
     route(r"os-tenant-networks/(?P<network_id>[^/]+)", tenant_networks.TenantNetworkView),
     route(r"images/(?P<image_id>[^/]+)/metadata", image_metadata.ImageMetadataView),
     route(r"images/(?P<image_id>[^/]+)/metadata/(?P<key>[^/]+)", image_metadata.ImageMetadataItemView),
+    # the volume proxies (over volumes.services)
+    route(r"os-volumes", volume_proxy.VolumeCollection),
+    route(r"os-volumes/detail", volume_proxy.VolumeDetailCollection),
+    route(r"os-volumes/(?P<volume_id>[^/]+)", volume_proxy.VolumeItem),
+    route(r"os-snapshots", volume_proxy.SnapshotCollection),
+    route(r"os-snapshots/detail", volume_proxy.SnapshotDetailCollection),
+    route(r"os-snapshots/(?P<snapshot_id>[^/]+)", volume_proxy.SnapshotItem),
     # quota sets and limits (compute/api/quota_urls.py)
     path("v2.1/", include("compute.api.quota_urls")),
     # nova-network calls (/os-networks ...) and the image proxy (/images) live in their apps

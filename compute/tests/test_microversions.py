@@ -228,3 +228,65 @@ def test_image_metadata_proxy(member_client, other_client, admin_client, member_
     assert other_client.delete(f"{url}/c").status_code == 403
     assert admin_client.post(url, {"metadata": {"k": "v"}}, format="json").status_code == 200
     assert member_client.get(f"{API}/images/00000000-0000-0000-0000-000000000000/metadata").status_code == 404
+
+
+VOLUME_KEYS = {"id", "status", "size", "availabilityZone", "createdAt", "attachments", "displayName",
+               "displayDescription", "volumeType", "snapshotId", "metadata"}
+SNAPSHOT_KEYS = {"id", "volumeId", "status", "size", "createdAt", "displayName", "displayDescription"}
+
+
+def test_os_volumes_and_os_snapshots_proxy(member_client, other_client, monkeypatch,
+                                           django_capture_on_commit_callbacks):
+    from cloudproj import task_names
+    from cloudproj.celery import app
+    from volumes.models import Snapshot, Volume
+
+    sent = []
+    monkeypatch.setattr(app, "send_task", lambda name, args=None, queue=None, **kw: sent.append((name, queue)))
+    body = {"volume": {"size": 1, "display_name": "data", "display_description": "for tests",
+                       "metadata": {"k": "v"}}}
+    created = member_client.post(f"{API}/os-volumes", body, format="json")
+    assert created.status_code == 200, created.content
+    volume = created.json()["volume"]
+    assert set(volume) == VOLUME_KEYS
+    assert (volume["size"], volume["displayName"], volume["displayDescription"]) == (1, "data", "for tests")
+    assert volume["metadata"] == {"k": "v"} and volume["attachments"] == [{}]
+    assert volume["volumeType"] is None and volume["snapshotId"] is None
+    row = Volume.objects.get(uuid=volume["id"])
+    assert row.size == 1 and row.name == "data"
+
+    for path in ("os-volumes", "os-volumes/detail"):
+        listed = get(member_client, path, "2.1")["volumes"]
+        assert [v["id"] for v in listed] == [volume["id"]] and set(listed[0]) == VOLUME_KEYS
+    assert get(member_client, f"os-volumes/{volume['id']}", "2.1")["volume"]["id"] == volume["id"]
+    assert get(other_client, "os-volumes", "2.1") == {"volumes": []}
+    assert other_client.get(f"{API}/os-volumes/{volume['id']}").status_code == 404
+
+    for bad in ({"volume": {"size": 0}}, {"volume": {"size": "x"}}, {"volume": {}},
+                {"volume": {"size": 1, "colour": "red"}}, {"volume": {"size": 1, "volume_type": "fast"}}):
+        resp = member_client.post(f"{API}/os-volumes", bad, format="json")
+        assert resp.status_code == 400 and "badRequest" in resp.json(), bad
+    assert Volume.objects.count() == 1
+
+    # a snapshot of the volume once its host made it available
+    Volume.objects.filter(uuid=volume["id"]).update(status="available", host="vol-host")
+    snap = member_client.post(f"{API}/os-snapshots", {"snapshot": {"volume_id": volume["id"], "display_name": "s1"}},
+                              format="json")
+    assert snap.status_code == 200, snap.content
+    snapshot = snap.json()["snapshot"]
+    assert set(snapshot) == SNAPSHOT_KEYS
+    assert (snapshot["volumeId"], snapshot["size"], snapshot["displayName"]) == (volume["id"], 1, "s1")
+    for path in ("os-snapshots", "os-snapshots/detail"):
+        assert [s["id"] for s in get(member_client, path, "2.1")["snapshots"]] == [snapshot["id"]]
+    assert get(member_client, f"os-snapshots/{snapshot['id']}", "2.1")["snapshot"] == snapshot
+    assert other_client.get(f"{API}/os-snapshots/{snapshot['id']}").status_code == 404
+    missing = member_client.post(f"{API}/os-snapshots", {"snapshot": {"volume_id": "nope"}}, format="json")
+    assert missing.status_code == 404
+
+    # a volume with snapshots is not deleted; the snapshot delete goes to the volume's host
+    assert member_client.delete(f"{API}/os-volumes/{volume['id']}").status_code == 400
+    Snapshot.objects.filter(uuid=snapshot["id"]).update(status="available")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert member_client.delete(f"{API}/os-snapshots/{snapshot['id']}").status_code == 202
+    assert Snapshot.objects.get(uuid=snapshot["id"]).status == "deleting"
+    assert sent[-1][0] == task_names.DELETE_VOLUME_SNAPSHOT and sent[-1][1].endswith("vol-host")
