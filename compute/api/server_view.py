@@ -18,6 +18,11 @@ from network.models import FixedIP
 
 from .base import api_version, compute_base, isotime, links
 
+# what update/rebuild answer (Nova's show without the extensions); `locked` from 2.9
+BRIEF_KEYS = {
+    "id", "name", "status", "tenant_id", "user_id", "metadata", "hostId", "image", "flavor", "created", "updated",
+    "addresses", "accessIPv4", "accessIPv6", "links", "OS-DCF:diskConfig", "progress", "fault", "locked",
+}
 ROOT_DEVICE_NAME = "/dev/vda"  # every guest's root disk (compute/virt/domain_xml.py)
 # statuses whose `progress` Nova shows, and those that show the latest fault
 PROGRESS_STATUSES = ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING")
@@ -204,6 +209,17 @@ class ServerViewBuilder:
             # a deleted server's volumes are detached, never deleted (volumes/signals.py)
             volumes = [{**volume, "delete_on_termination": False} for volume in volumes]
         return volumes
+
+    def brief(self, instance) -> dict:
+        """The server as Nova's update and rebuild answer it: the detail without the extension
+        attributes (OS-EXT-*, OS-SRV-USG, security groups, key name, config drive, volumes) and
+        with plain addresses (version and addr)."""
+        body = {key: value for key, value in self.detail(instance).items() if key in BRIEF_KEYS}
+        body["addresses"] = {
+            label: [{"version": entry["version"], "addr": entry["addr"]} for entry in entries]
+            for label, entries in body["addresses"].items()
+        }
+        return body
 
     def detail(self, instance) -> dict:
         version = api_version(self.request)

@@ -177,6 +177,10 @@ class ServerAPIView(ComputeAPIView):
     def show(self, instance) -> dict:
         return {"server": self.builder([instance]).detail(instance)}
 
+    def show_brief(self, instance) -> dict:
+        """What update and rebuild answer (no extension attributes)."""
+        return {"server": self.builder([instance]).brief(instance)}
+
 
 # --- listing -----------------------------------------------------------------------------------
 
@@ -557,7 +561,7 @@ class ServerView(ServerAPIView):
         if changes:
             states.check_allowed(instance, "update", is_admin=self.ctx.is_admin)
             instance_service.update_state(instance, **changes)
-        return Response(self.show(instance))
+        return Response(self.show_brief(instance))
 
     def delete(self, request, server_id):
         instance = self.server(server_id, "compute:servers:delete")
