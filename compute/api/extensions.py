@@ -60,8 +60,10 @@ EXTENSIONS = (
     ('os-server-start-stop', 'ServerStartStop', 'Start/Stop instance compute API support.'),
     ('os-services', 'Services', 'Services support.'),
     ('os-suspend-server', 'SuspendServer', 'Enable suspend/resume server actions.'),
+    ('os-tenant-networks', 'OSTenantNetworks', 'Tenant-based Network Management Extension.'),
     ('os-used-limits', 'UsedLimits', 'Provide data on limited resources that are being used.'),
     ('os-user-data', 'UserData', 'Add user_data to the Create Server API.'),
+    ('os-volumes', 'Volumes', 'Volumes support.'),
 )
 
 

@@ -152,7 +152,8 @@ def test_2_11_force_down(admin_client, member_client, compute_host):
 def test_extensions_list_and_show(member_client, anon_client):
     listed = get(member_client, "extensions", "2.1")["extensions"]
     aliases = [e["alias"] for e in listed]
-    assert {"os-keypairs", "os-hypervisors", "OS-EXT-SRV-ATTR", "os-flavor-extra-specs"} <= set(aliases)
+    assert {"os-keypairs", "os-hypervisors", "OS-EXT-SRV-ATTR", "os-flavor-extra-specs", "os-volumes",
+            "os-tenant-networks"} <= set(aliases)
     assert "os-cells" not in aliases and "os-server-groups" not in aliases  # not served by this cloud
     for entry in listed:
         assert set(entry) == {"alias", "description", "links", "name", "namespace", "updated"}
