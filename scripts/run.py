@@ -25,12 +25,6 @@ CLOUD_DIR = Path(os.environ.get("CLOUD_DIR", ROOT / ".cloud"))
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 RESTART_DELAY = 3.0
-# The default floating pool of `make run` (first start only): TEST-NET-3, a documentation range no
-# real network uses (never TEST-NET-1, 192.0.2.0/24: that is this kind of machine's own network).
-# RUN_FLOATING_RANGE="" makes none; RUN_FLOATING_INTERFACE="" puts the addresses on the agent's
-# FLOATING_INTERFACE instead of a dummy link of their own.
-FLOATING_RANGE = os.environ.get("RUN_FLOATING_RANGE", "203.0.113.16/28")
-FLOATING_LINK = os.environ.get("RUN_FLOATING_INTERFACE", "cpfloat0")
 # what `openstack floating ip create` / POST /os-floating-ips without a pool use
 os.environ.setdefault("DEFAULT_FLOATING_POOL", "public")
 
@@ -86,7 +80,7 @@ def ensure_libvirt() -> None:
             say("WARNING: libvirtd could not be started; the host agent will report no capacity")
 
 
-def _host_networks() -> list[str]:
+def _host_networks(link: str) -> list[str]:
     """The IPv4 networks this machine has addresses in or routes to (`ip -j`)."""
     found = []
     for argv in (["ip", "-j", "-4", "addr", "show"], ["ip", "-j", "-4", "route", "show", "table", "all"]):
@@ -95,7 +89,7 @@ def _host_networks() -> list[str]:
         except (OSError, ValueError, subprocess.CalledProcessError):
             continue
         for item in data:
-            if FLOATING_LINK and FLOATING_LINK in (item.get("ifname"), item.get("dev")):
+            if link and link in (item.get("ifname"), item.get("dev")):
                 continue  # the floating addresses the agent put there on an earlier run
             for info in item.get("addr_info", []):
                 found.append(f"{info['local']}/{info.get('prefixlen', 32)}")
@@ -106,16 +100,22 @@ def _host_networks() -> list[str]:
 
 
 def ensure_default_floating_pool() -> None:
-    """First start: the pool DEFAULT_FLOATING_POOL (public) of FLOATING_RANGE, its addresses on
-    a dummy link of this host (root only), so `openstack floating ip create public` and
-    `server add floating ip` work and the host reaches a guest through its floating address
-    (the agent's nat OUTPUT rule). Never a range this machine's own network uses."""
-    if not FLOATING_RANGE:
+    """First start: the pool DEFAULT_FLOATING_POOL (public) of RUN_FLOATING_RANGE (TEST-NET-3,
+    never this kind of machine's own 192.0.2.0/24), its addresses on the dummy link
+    RUN_FLOATING_INTERFACE (root only), so `openstack floating ip create public` and `server add
+    floating ip` work and the host reaches a guest through its floating address (the agent's
+    nat OUTPUT rule). Never a range this machine's own network uses."""
+    conf = read_settings("RUN_FLOATING_RANGE", "RUN_FLOATING_INTERFACE", "DEFAULT_FLOATING_POOL")
+    if not conf["RUN_FLOATING_RANGE"]:
         return
     import ipaddress
 
-    wanted = ipaddress.ip_network(FLOATING_RANGE)
-    for net in _host_networks():
+    try:
+        wanted = ipaddress.ip_network(conf["RUN_FLOATING_RANGE"])
+    except ValueError as exc:
+        say(f"WARNING: no default floating pool: RUN_FLOATING_RANGE: {exc}")
+        return
+    for net in _host_networks(conf["RUN_FLOATING_INTERFACE"]):
         try:
             used = ipaddress.ip_network(net, strict=False)
         except ValueError:
@@ -124,7 +124,7 @@ def ensure_default_floating_pool() -> None:
             say(f"WARNING: no default floating pool: {wanted} is in use on this machine ({used}); "
                 "set RUN_FLOATING_RANGE")
             return
-    interface = FLOATING_LINK
+    interface = conf["RUN_FLOATING_INTERFACE"]
     if interface and os.geteuid() == 0:
         if subprocess.run(["ip", "link", "show", "dev", interface], capture_output=True).returncode != 0:
             subprocess.run(["ip", "link", "add", interface, "type", "dummy"], check=False)
@@ -132,7 +132,7 @@ def ensure_default_floating_pool() -> None:
     elif interface:
         say(f"not root: the floating addresses go on FLOATING_INTERFACE instead of {interface}")
         interface = ""
-    args = ["floating", "ensure", f"--ip_range={wanted}", "--pool", os.environ["DEFAULT_FLOATING_POOL"]]
+    args = ["floating", "ensure", f"--ip_range={wanted}", "--pool", conf["DEFAULT_FLOATING_POOL"]]
     if interface:
         args += ["--interface", interface]
     try:
@@ -254,8 +254,7 @@ def main() -> int:
     say(f"  dashboard + APIs   {base}/")
     say(f"  identity (auth)    {base}/identity/v3")
     say(f"  compute            {base}/compute/v2.1")
-    say(f"  network            {base}/network  (floating pool {os.environ['DEFAULT_FLOATING_POOL']}: "
-        f"{FLOATING_RANGE or 'none'})")
+    say(f"  network            {base}/network  (floating pool {os.environ['DEFAULT_FLOATING_POOL']})")
     say(f"  Django admin       {base}/admin/   (user admin, password in .cloud/openrc)")
     say(f"  metadata service   http://169.254.169.254/ from guests ({metadata_bind}:{metadata_port} on the host)")
     say(f"  flower             http://127.0.0.1:{flower_port}/")
