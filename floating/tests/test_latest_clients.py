@@ -86,3 +86,71 @@ def test_floating_ips_with_the_latest_openstacksdk(placed, latest_sdk):
     assert result["found"] == [result["id"]]
     assert result["disassociated"] == [None, None]
     assert result["left"] == []
+
+
+@pytest.fixture
+def pipeline_stand_in(latest_sdk, image, admin_account, make_account):
+    """What the boot pipeline and the NAT host would do, from a thread of this process (no
+    worker or agent runs here): a new server `auto` gets a fixed address on `fipnet` and goes
+    ACTIVE on host fip-a; a floating IP associated with it is reported applied by its NAT host
+    (floating.services.host records that after a real apply; test_floating_qemu.py sees it)."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    from floating.linux import nat
+    from floating.models import FloatingIP
+    from floating.services.host import _record_applied
+
+    make_account("demo", "netadmin", username="demo-netadmin")
+    network = networks.create_network("fipnet", "10.239.0.0/24", bridge="cptfipu0", bridge_interface="")
+    ranges.create_range("203.0.113.0/29", pool="public", interface="cptfipx0")
+    stop = threading.Event()
+    done = {}
+
+    def work():
+        try:
+            while not stop.is_set():
+                row = Instance.objects.filter(display_name="auto").first() if "placed" not in done else None
+                if row is not None:
+                    fixed = fixed_ips.allocate_fixed_ip(network, row.uuid, host="fip-a", hostname="auto")
+                    instance_service.update_state(row, vm_state=states.ACTIVE, task_state=None, power_state=1,
+                                                  host="fip-a")
+                    done["placed"] = fixed.address
+                for fip in FloatingIP.objects.filter(host="fip-a", nat_applied=False,
+                                                     instance_uuid__isnull=False).select_related("fixed_ip"):
+                    _record_applied("fip-a", [nat.Mapping(fip.address, fip.fixed_ip.address, "cptfipx0")])
+                    done["applied"] = fip.address
+                time.sleep(0.3)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    yield done
+    stop.set()
+    thread.join(10)
+
+
+def test_cloud_layer_create_server_with_auto_ip(pipeline_stand_in, latest_sdk):
+    # A project's netadmin, not an admin: an admin sees the fixed networks' provider:physical_network,
+    # which openstacksdk's cloud layer takes for a routable (external) network, and then adds no
+    # floating IP (the fixed address counts as public_v4).
+    result = latest_sdk("""
+        server = conn.create_server("auto", image="tiny-img", flavor="m1.tiny", network="fipnet", auto_ip=True,
+                                    wait=True, timeout=90)
+        import time
+        deadline = time.monotonic() + 30  # ACTIVE once the NAT host reports it applied
+        while any(i.status != "ACTIVE" for i in conn.network.ips()) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        ips = list(conn.network.ips())
+        shown = conn.get_server(server.id)
+        print(json.dumps({"public": shown.public_v4, "status": server.status,
+                          "addresses": [a["addr"] for a in shown.addresses["fipnet"]],
+                          "ips": [[i.floating_ip_address, i.fixed_ip_address, i.status] for i in ips]}))
+    """, user="demo-netadmin", project="demo")
+    assert result["status"] == "ACTIVE", result
+    assert result["public"] == pipeline_stand_in["applied"] == "203.0.113.1"
+    assert result["addresses"] == [pipeline_stand_in["placed"], "203.0.113.1"]
+    assert result["ips"] == [["203.0.113.1", pipeline_stand_in["placed"], "ACTIVE"]]
