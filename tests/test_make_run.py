@@ -281,6 +281,21 @@ def test_the_metadata_service_answers_on_its_own_port(cloud):
         assert answer.value.code == 404
 
 
+def test_the_default_floating_pool_serves_the_latest_client(cloud):
+    """make run's pool `public` (TEST-NET-3, never this machine's 192.0.2.0/24): today's
+    `openstack floating ip create public` works without any operator step."""
+    from cloudproj.testing.latest_clients import ensure_latest_clients
+
+    latest = str(ensure_latest_clients() / "openstack")
+    assert "public" in manage(cloud, "floating", "list")
+    created = osc(cloud, "floating", "ip", "create", "public", openstack=latest)
+    address = ipaddress.ip_address(created["floating_ip_address"])
+    assert address in ipaddress.ip_network("203.0.113.16/28") and created["status"] == "DOWN"
+    assert [f["ID"] for f in osc(cloud, "floating", "ip", "list", openstack=latest)] == [created["id"]]
+    osc(cloud, "floating", "ip", "delete", created["id"], json_output=False, openstack=latest)
+    assert osc(cloud, "floating", "ip", "list", openstack=latest) == []
+
+
 def test_a_second_run_on_the_same_state_refuses_to_start(cloud):
     second = subprocess.run([PYTHON, "scripts/run.py"], cwd=ROOT, env=cloud["env"], capture_output=True, text=True, timeout=60)
     assert second.returncode != 0
@@ -301,17 +316,3 @@ def test_ctrl_c_stops_everything_and_a_second_run_reuses_the_credentials(cloud):
     assert "generated" not in rerun.stdout
     assert (cloud["dir"] / "admin-password").read_text() == password_before
 
-
-def test_the_default_floating_pool_serves_the_latest_client(cloud):
-    """make run's pool `public` (TEST-NET-3, never this machine's 192.0.2.0/24): today's
-    `openstack floating ip create public` works without any operator step."""
-    from cloudproj.testing.latest_clients import ensure_latest_clients
-
-    latest = str(ensure_latest_clients() / "openstack")
-    assert "public" in manage(cloud, "floating", "list")
-    created = osc(cloud, "floating", "ip", "create", "public", openstack=latest)
-    address = ipaddress.ip_address(created["floating_ip_address"])
-    assert address in ipaddress.ip_network("203.0.113.16/28") and created["status"] == "DOWN"
-    assert [f["ID"] for f in osc(cloud, "floating", "ip", "list", openstack=latest)] == [created["id"]]
-    osc(cloud, "floating", "ip", "delete", created["id"], json_output=False, openstack=latest)
-    assert osc(cloud, "floating", "ip", "list", openstack=latest) == []
