@@ -188,13 +188,16 @@ def _check_fixed_address(port, fixed_ip_address) -> None:
 
 
 def _check_port_free(fixed: FixedIP, instance, row: FloatingIP | None, port_id) -> None:
-    taken = (FloatingIP.objects.filter(fixed_ip=fixed, instance_uuid=instance.uuid)
-             .exclude(pk=row.pk if row is not None else None).first())
-    if taken is not None:
+    """409 when the port's fixed address already has another floating IP (one per fixed address)."""
+    taken = FloatingIP.objects.filter(fixed_ip=fixed, instance_uuid=instance.uuid)
+    if row is not None:
+        taken = taken.exclude(pk=row.pk)
+    other = taken.first()
+    if other is not None:
+        what = f"floating IP {row.address} ({row.uuid})" if row is not None else "a floating IP"
         raise FloatingIPPortAlreadyAssociated(
-            f"Cannot associate floating IP {row.address if row else ''} ({row.uuid if row else ''}) with port "
-            f"{port_id} using fixed IP {fixed.address}, as that fixed IP already has a floating IP on external "
-            f"network {pools.pool_network_id(taken.pool)}.")
+            f"Cannot associate {what} with port {port_id} using fixed IP {fixed.address}, as that fixed IP already "
+            f"has a floating IP on external network {pools.pool_network_id(other.pool)}.")
 
 
 def _allocate(ctx, pool: str, project_id, address: str | None) -> FloatingIP:
@@ -247,13 +250,13 @@ def create(ctx, network_id, port_id=None, fixed_ip_address=None, floating_ip_add
         port, instance = find_port(ctx, port_id)
         _check_fixed_address(port, fixed_ip_address)
     with transaction.atomic():
-        fixed = _lock_port(port, instance) if port is not None else None
+        if port is not None:
+            _check_port_free(_lock_port(port, instance), instance, None, port.id)
         row = _allocate(ctx, pool, project, address)
         if description:
             row.description = description
             row.save(update_fields=["description", "revision_number", "updated_at"])
         if port is not None:
-            _check_port_free(fixed, instance, row, port.id)
             row = _associate(ctx, row, instance, port)
     return row
 

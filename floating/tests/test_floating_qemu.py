@@ -174,6 +174,8 @@ def test_floating_ip_reaches_the_guest_from_outside_and_snats_its_traffic(real_c
     assert osc("server", "show", "vm1")["addresses"] == {"fipnet": [fixed, address]}
     assert marker in wait(cloud, lambda: outside_get(f"http://{address}/"), 30, "HTTP through the floating IP")
     wait(cloud, lambda: sdk.network.get_ip(ip.id).status == "ACTIVE", 30, "status ACTIVE")
+    # the host itself reaches it too (the nat OUTPUT rule: what `make run` users do with curl)
+    assert marker in (host_get(f"http://{address}/", 5) or "")
     # ... and the guest's own request leaves with the floating address as its source
     answer = outside_get(f"http://{address}{fetch}", timeout=15) or ""
     assert "FETCH-OK" in answer and f"peer={address}" in answer, answer
@@ -188,6 +190,7 @@ def test_floating_ip_reaches_the_guest_from_outside_and_snats_its_traffic(real_c
     ip = sdk.network.update_ip(ip, port_id=None)
     assert (ip.port_id, ip.fixed_ip_address, ip.status) == (None, None, "DOWN")
     wait(cloud, lambda: outside_get(f"http://{address}/", timeout=2) is None, 30, "the floating IP to stop answering")
+    assert host_get(f"http://{address}/", 2) is None
     assert osc("server", "show", "vm1")["addresses"] == {"fipnet": [fixed]}
     assert address not in nat.host_addresses(PUB) and nat.chain_rules(prefix)[f"{prefix}-pre"] == []
     assert "FETCH-FAILED" in host_get(f"http://{fixed}{fetch}")
