@@ -1,12 +1,15 @@
 """The service catalog: where clients find each API, built from the public base URL.
 
 Every service lives under one base URL, devstack-style (`<base>/identity`, `<base>/compute/v2.1`,
-`<base>/image`, `<base>/volume/v3/<project_id>`). The catalog is data (identity.models Region,
-Service, Endpoint): SERVICES below seeds it after every migrate (ensure_catalog), and operators
-add regions, services and endpoints through /v3/regions, /v3/services and /v3/endpoints.
-Seeded endpoint urls are stored as paths ("/compute/v2.1") and put under the base URL when a
-catalog is built, so PUBLIC_ENDPOINT (or the request's host) still decides the host. There is deliberately NO `network` entry:
-without one, OpenStackClient resolves networks and security groups through the compute API.
+`<base>/image`, `<base>/volume/v3/<project_id>`, `<base>/network`). The catalog is data
+(identity.models Region, Service, Endpoint): SERVICES below seeds it after every migrate
+(ensure_catalog), and operators add regions, services and endpoints through /v3/regions,
+/v3/services and /v3/endpoints. Seeded endpoint urls are stored as paths ("/compute/v2.1") and
+put under the base URL when a catalog is built, so PUBLIC_ENDPOINT (or the request's host) still
+decides the host. The `network` entry has no version in its URL: clients append `v2.0`
+themselves (a catalog URL ending in /v2.0 makes them call /v2.0/v2.0/...). With it, today's
+clients manage networks, ports, security groups and floating IPs through the Networking API
+(network/api/neutron/).
 """
 import uuid
 
@@ -19,6 +22,7 @@ SERVICES = (
     ("identity", "keystone", "/identity"),
     ("compute", "nova", "/compute/v2.1"),
     ("image", "glance", "/image"),
+    ("network", "neutron", "/network"),
     ("block-storage", "cinder", "/volume/v3/{project_id}"),
     ("volumev3", "cinderv3", "/volume/v3/{project_id}"),
 )
