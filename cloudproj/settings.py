@@ -179,7 +179,7 @@ FLOATING_CHAIN_PREFIX = env.str("FLOATING_CHAIN_PREFIX", default="")
 #: `make run` only: the range of the pool DEFAULT_FLOATING_POOL it creates on its first start (TEST-NET-3, which
 #: no real network uses); empty: none. Refused when this machine has an address or route in it.
 RUN_FLOATING_RANGE = env.str("RUN_FLOATING_RANGE", default="203.0.113.16/28")
-#: `make run` only: the dummy link (created when root) that carries that pool's addresses; empty: the NAT
+#: `make run` only: the link (a dummy, else an empty bridge; created when root) that carries that pool's addresses; empty: the NAT
 #: host's FLOATING_INTERFACE.
 RUN_FLOATING_INTERFACE = env.str("RUN_FLOATING_INTERFACE", default="cpfloat0")
 

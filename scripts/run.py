@@ -101,10 +101,11 @@ def _host_networks(link: str) -> list[str]:
 
 def ensure_default_floating_pool() -> None:
     """First start: the pool DEFAULT_FLOATING_POOL (public) of RUN_FLOATING_RANGE (TEST-NET-3,
-    never this kind of machine's own 192.0.2.0/24), its addresses on the dummy link
-    RUN_FLOATING_INTERFACE (root only), so `openstack floating ip create public` and `server add
-    floating ip` work and the host reaches a guest through its floating address (the agent's
-    nat OUTPUT rule). Never a range this machine's own network uses."""
+    never this kind of machine's own 192.0.2.0/24), its addresses on the link
+    RUN_FLOATING_INTERFACE (root only; a dummy link, or an empty bridge where the kernel has no
+    dummy driver), so `openstack floating ip create public` and `server add floating ip` work and
+    the host reaches a guest through its floating address (the agent's nat OUTPUT rule). Never a
+    range this machine's own network uses."""
     conf = read_settings("RUN_FLOATING_RANGE", "RUN_FLOATING_INTERFACE", "DEFAULT_FLOATING_POOL")
     if not conf["RUN_FLOATING_RANGE"]:
         return
@@ -127,7 +128,9 @@ def ensure_default_floating_pool() -> None:
     interface = conf["RUN_FLOATING_INTERFACE"]
     if interface and os.geteuid() == 0:
         if subprocess.run(["ip", "link", "show", "dev", interface], capture_output=True).returncode != 0:
-            subprocess.run(["ip", "link", "add", interface, "type", "dummy"], check=False)
+            # a dummy link holds the addresses; kernels without the dummy driver get an empty bridge
+            if subprocess.run(["ip", "link", "add", interface, "type", "dummy"], capture_output=True).returncode:
+                subprocess.run(["ip", "link", "add", interface, "type", "bridge"], check=False)
         subprocess.run(["ip", "link", "set", interface, "up"], check=False)
     elif interface:
         say(f"not root: the floating addresses go on FLOATING_INTERFACE instead of {interface}")
