@@ -168,7 +168,7 @@ METADATA_HOST = env.str("METADATA_HOST", default="")
 #: The public interface a NAT host puts floating IPs on (seeds: --public_interface); a range's `--interface`
 #: wins.
 FLOATING_INTERFACE = env.str("FLOATING_INTERFACE", default="eth0")
-#: The pool of a floating IP allocation that names none.
+#: The pool of a floating IP allocation that names none (`make run` sets it to `public`).
 DEFAULT_FLOATING_POOL = env.str("DEFAULT_FLOATING_POOL", default="nova")
 #: Every new server gets a floating IP of DEFAULT_FLOATING_POOL, released with it (seeds:
 #: --auto_assign_floating_ip).
@@ -176,6 +176,12 @@ AUTO_ASSIGN_FLOATING_IP = env.bool("AUTO_ASSIGN_FLOATING_IP", default=False)
 #: Prefix of a host's floating NAT chains <prefix>-pre/-out/-post; empty: cpfip-<6 hex of sha1(host)>, one set
 #: per host of a machine.
 FLOATING_CHAIN_PREFIX = env.str("FLOATING_CHAIN_PREFIX", default="")
+#: `make run` only: the range of the pool DEFAULT_FLOATING_POOL it creates on its first start (TEST-NET-3, which
+#: no real network uses); empty: none. Refused when this machine has an address or route in it.
+RUN_FLOATING_RANGE = env.str("RUN_FLOATING_RANGE", default="203.0.113.16/28")
+#: `make run` only: the link (a dummy, else an empty bridge; created when root) that carries that pool's addresses; empty: the NAT
+#: host's FLOATING_INTERFACE.
+RUN_FLOATING_INTERFACE = env.str("RUN_FLOATING_INTERFACE", default="cpfloat0")
 
 # --- scheduler (the seeds' and Nova's defaults) -------------------------------------------
 #: `filter` (filters and weighers), `chance` (a random live host) or the dotted path of a scheduler class.

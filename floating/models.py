@@ -30,6 +30,11 @@ class FloatingIP(models.Model):
     host = models.CharField(max_length=255, null=True, blank=True, db_index=True)
     allocated_at = models.DateTimeField(null=True, blank=True)
     associated_at = models.DateTimeField(null=True, blank=True)
+    # The Networking API's view: a free-text description, a revision bumped by every change
+    # (reset by allocation) and whether the NAT host reported the current association applied.
+    description = models.CharField(max_length=255, blank=True, default="")
+    revision_number = models.BigIntegerField(default=0)
+    nat_applied = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -46,6 +51,15 @@ class FloatingIP(models.Model):
 
     def __str__(self):
         return f"{self.address} ({self.pool})"
+
+    def save(self, *args, **kwargs):
+        """Every saved change bumps `revision_number`, unless the caller sets it itself."""
+        update_fields = kwargs.get("update_fields")
+        if self.pk is not None and (update_fields is None or "revision_number" not in update_fields):
+            self.revision_number += 1
+            if update_fields is not None:
+                kwargs["update_fields"] = [*update_fields, "revision_number"]
+        super().save(*args, **kwargs)
 
     @property
     def associated(self) -> bool:

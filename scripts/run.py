@@ -25,6 +25,8 @@ CLOUD_DIR = Path(os.environ.get("CLOUD_DIR", ROOT / ".cloud"))
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 RESTART_DELAY = 3.0
+# what `openstack floating ip create` / POST /os-floating-ips without a pool use
+os.environ.setdefault("DEFAULT_FLOATING_POOL", "public")
 
 
 def say(message: str) -> None:
@@ -76,6 +78,70 @@ def ensure_libvirt() -> None:
     if uri.startswith("qemu:///system") and os.geteuid() == 0:
         if subprocess.run(["bash", str(ROOT / "scripts" / "libvirt-up.sh")]).returncode != 0:
             say("WARNING: libvirtd could not be started; the host agent will report no capacity")
+
+
+def _host_networks(link: str) -> list[str]:
+    """The IPv4 networks this machine has addresses in or routes to (`ip -j`)."""
+    found = []
+    for argv in (["ip", "-j", "-4", "addr", "show"], ["ip", "-j", "-4", "route", "show", "table", "all"]):
+        try:
+            data = json.loads(subprocess.run(argv, capture_output=True, text=True, check=True).stdout or "[]")
+        except (OSError, ValueError, subprocess.CalledProcessError):
+            continue
+        for item in data:
+            if link and link in (item.get("ifname"), item.get("dev")):
+                continue  # the floating addresses the agent put there on an earlier run
+            for info in item.get("addr_info", []):
+                found.append(f"{info['local']}/{info.get('prefixlen', 32)}")
+            dst = item.get("dst")
+            if dst and dst != "default":
+                found.append(dst if "/" in dst else f"{dst}/32")
+    return found
+
+
+def ensure_default_floating_pool() -> None:
+    """First start: the pool DEFAULT_FLOATING_POOL (public) of RUN_FLOATING_RANGE (TEST-NET-3,
+    never this kind of machine's own 192.0.2.0/24), its addresses on the link
+    RUN_FLOATING_INTERFACE (root only; a dummy link, or an empty bridge where the kernel has no
+    dummy driver), so `openstack floating ip create public` and `server add floating ip` work and
+    the host reaches a guest through its floating address (the agent's nat OUTPUT rule). Never a
+    range this machine's own network uses."""
+    conf = read_settings("RUN_FLOATING_RANGE", "RUN_FLOATING_INTERFACE", "DEFAULT_FLOATING_POOL")
+    if not conf["RUN_FLOATING_RANGE"]:
+        return
+    import ipaddress
+
+    try:
+        wanted = ipaddress.ip_network(conf["RUN_FLOATING_RANGE"])
+    except ValueError as exc:
+        say(f"WARNING: no default floating pool: RUN_FLOATING_RANGE: {exc}")
+        return
+    for net in _host_networks(conf["RUN_FLOATING_INTERFACE"]):
+        try:
+            used = ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            continue
+        if used.version == 4 and used.overlaps(wanted) and used.prefixlen > 0:
+            say(f"WARNING: no default floating pool: {wanted} is in use on this machine ({used}); "
+                "set RUN_FLOATING_RANGE")
+            return
+    interface = conf["RUN_FLOATING_INTERFACE"]
+    if interface and os.geteuid() == 0:
+        if subprocess.run(["ip", "link", "show", "dev", interface], capture_output=True).returncode != 0:
+            # a dummy link holds the addresses; kernels without the dummy driver get an empty bridge
+            if subprocess.run(["ip", "link", "add", interface, "type", "dummy"], capture_output=True).returncode:
+                subprocess.run(["ip", "link", "add", interface, "type", "bridge"], check=False)
+        subprocess.run(["ip", "link", "set", interface, "up"], check=False)
+    elif interface:
+        say(f"not root: the floating addresses go on FLOATING_INTERFACE instead of {interface}")
+        interface = ""
+    args = ["floating", "ensure", f"--ip_range={wanted}", "--pool", conf["DEFAULT_FLOATING_POOL"]]
+    if interface:
+        args += ["--interface", interface]
+    try:
+        manage(*args)
+    except subprocess.CalledProcessError:
+        say("WARNING: the default floating pool could not be created (see above)")
 
 
 def manage(*args: str) -> None:
@@ -168,6 +234,7 @@ def main() -> int:
     say("migrating the database")
     manage("migrate", "--noinput", "-v", "0")
     manage("bootstrap")
+    ensure_default_floating_pool()
     say("building and registering the test image (cloudproj-test)")
     try:
         manage("build_test_image", "--register")
@@ -190,6 +257,7 @@ def main() -> int:
     say(f"  dashboard + APIs   {base}/")
     say(f"  identity (auth)    {base}/identity/v3")
     say(f"  compute            {base}/compute/v2.1")
+    say(f"  network            {base}/network  (floating pool {os.environ['DEFAULT_FLOATING_POOL']})")
     say(f"  Django admin       {base}/admin/   (user admin, password in .cloud/openrc)")
     say(f"  metadata service   http://169.254.169.254/ from guests ({metadata_bind}:{metadata_port} on the host)")
     say(f"  flower             http://127.0.0.1:{flower_port}/")

@@ -111,6 +111,7 @@ def _run_cloud(services, tmp_path_factory):
         SERVICE_DOWN_TIME="6",
         FLAT_NETWORK_BRIDGE=bridge,
         FIXED_RANGE=f"10.234.{seq}.0/24",
+        RUN_FLOATING_INTERFACE="",  # the default pool's addresses need no dummy link here (none is associated)
         **services,
     )
     log = open(cloud_dir / "run.log", "w")
@@ -153,14 +154,14 @@ def _remove_host_rules(bridge: str) -> None:
     metadata_iptables.remove([bridge])
 
 
-def osc(cloud, *args, check=True, json_output=True):
+def osc(cloud, *args, check=True, json_output=True, openstack=OPENSTACK):
     env = {
         "PATH": os.environ["PATH"],
         "HOME": str(cloud["dir"]),
         "OS_CLIENT_CONFIG_FILE": str(cloud["dir"] / "clouds.yaml"),
         "OS_CLOUD": "cloudproj",
     }
-    argv = [OPENSTACK, *args] + (["-f", "json"] if json_output else [])
+    argv = [openstack, *args] + (["-f", "json"] if json_output else [])
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
     if check:
         assert proc.returncode == 0, f"openstack {' '.join(args)}: {proc.stderr}"
@@ -280,6 +281,21 @@ def test_the_metadata_service_answers_on_its_own_port(cloud):
         assert answer.value.code == 404
 
 
+def test_the_default_floating_pool_serves_the_latest_client(cloud):
+    """make run's pool `public` (TEST-NET-3, never this machine's 192.0.2.0/24): today's
+    `openstack floating ip create public` works without any operator step."""
+    from cloudproj.testing.latest_clients import ensure_latest_clients
+
+    latest = str(ensure_latest_clients() / "openstack")
+    assert "public" in manage(cloud, "floating", "list")
+    created = osc(cloud, "floating", "ip", "create", "public", openstack=latest)
+    address = ipaddress.ip_address(created["floating_ip_address"])
+    assert address in ipaddress.ip_network("203.0.113.16/28") and created["status"] == "DOWN"
+    assert [f["ID"] for f in osc(cloud, "floating", "ip", "list", openstack=latest)] == [created["id"]]
+    osc(cloud, "floating", "ip", "delete", created["id"], json_output=False, openstack=latest)
+    assert osc(cloud, "floating", "ip", "list", openstack=latest) == []
+
+
 def test_a_second_run_on_the_same_state_refuses_to_start(cloud):
     second = subprocess.run([PYTHON, "scripts/run.py"], cwd=ROOT, env=cloud["env"], capture_output=True, text=True, timeout=60)
     assert second.returncode != 0
@@ -299,3 +315,4 @@ def test_ctrl_c_stops_everything_and_a_second_run_reuses_the_credentials(cloud):
     assert rerun.returncode == 0, rerun.stderr
     assert "generated" not in rerun.stdout
     assert (cloud["dir"] / "admin-password").read_text() == password_before
+

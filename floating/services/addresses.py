@@ -135,7 +135,8 @@ def allocate(ctx, pool=None) -> FloatingIP:
         row.project_id = ctx.project_id
         row.allocated_at = timezone.now()
         row.auto_assigned = False
-        row.save(update_fields=["project", "allocated_at", "auto_assigned", "updated_at"])
+        row.revision_number = 0
+        row.save(update_fields=["project", "allocated_at", "auto_assigned", "revision_number", "updated_at"])
         quotas.commit(reservation)
     log.info("floating IP %s allocated to project %s", row.address, row.project_id)
     return row
@@ -160,7 +161,10 @@ def _return_to_pool(row: FloatingIP) -> None:
     row.allocated_at = None
     row.auto_assigned = False
     row.uuid = uuid_lib.uuid4()  # an id names one allocation: the released one is gone
-    row.save(update_fields=["project", "allocated_at", "auto_assigned", "uuid", "updated_at"])
+    row.description = ""
+    row.revision_number = 0
+    row.save(update_fields=["project", "allocated_at", "auto_assigned", "uuid", "description", "revision_number",
+                            "updated_at"])
     if project_id:
         quotas.commit(quotas.reserve(project_id, {RESOURCE: -1}))
 
@@ -179,8 +183,15 @@ def _clear_association(row: FloatingIP) -> str | None:
     row.instance_uuid = None
     row.host = None
     row.associated_at = None
-    row.save(update_fields=["fixed_ip", "instance_uuid", "host", "associated_at", "updated_at"])
+    row.nat_applied = False
+    row.save(update_fields=["fixed_ip", "instance_uuid", "host", "associated_at", "nat_applied", "updated_at"])
     return host
+
+
+def clear_association(row: FloatingIP) -> str | None:
+    """Disassociate a row locked by the caller (saved; no-op when not associated). Returns the
+    host whose NAT must be re-applied (pass it to send_sync)."""
+    return _clear_association(row)
 
 
 def _fixed_ip_for(instance: Instance, fixed_address) -> FixedIP:
@@ -229,7 +240,8 @@ def associate(ctx, instance: Instance, address, fixed_address=None) -> FloatingI
         row.instance_uuid = instance.uuid
         row.host = target
         row.associated_at = timezone.now()
-        row.save(update_fields=["fixed_ip", "instance_uuid", "host", "associated_at", "updated_at"])
+        row.nat_applied = False
+        row.save(update_fields=["fixed_ip", "instance_uuid", "host", "associated_at", "nat_applied", "updated_at"])
         send_sync(target)
     log.info("floating IP %s associated with %s (%s) on %s", row.address, instance.uuid, fixed.address, target)
     return row

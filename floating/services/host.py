@@ -141,8 +141,23 @@ def sync_host(host: str, only_if_needed: bool = False) -> dict:
             if address not in wanted or wanted[address].fixed != info.get("fixed"):
                 nat.clean_conntrack(address)
         _write_state(usable)
+        _record_applied(host, usable)
     log.info("floating NAT of %s: %s", host, report)
     return report
+
+
+def _record_applied(host: str, usable) -> None:
+    """Mark in the DB which of `host`'s associations have their NAT in place now (the
+    Networking API's status ACTIVE; DOWN otherwise). A row re-associated meanwhile is left
+    alone: only a row still pointing at the applied fixed address is marked."""
+    applied = {(m.floating, m.fixed) for m in usable}
+    for row in FloatingIP.objects.filter(host=host).select_related("fixed_ip").order_by("id"):
+        done = row.instance_uuid is not None and row.fixed_ip_id is not None and (
+            row.address, row.fixed_ip.address) in applied
+        if row.nat_applied != done:
+            # update(), not save(): a status report is no revision of the user's resource
+            FloatingIP.objects.filter(pk=row.pk, host=host, fixed_ip_id=row.fixed_ip_id,
+                                      instance_uuid=row.instance_uuid).update(nat_applied=done)
 
 
 # --- hooks ------------------------------------------------------------------------------------

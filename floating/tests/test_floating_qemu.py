@@ -2,16 +2,16 @@
 
 The project's test image boots through the real scheduler and agent (libvirt/QEMU) on bridge
 cptfip0 (10.238.0.0/24). The public side is made here: a veth pair whose host end
-(203.0.113.1/24, TEST-NET-3: these machines' own network is TEST-NET-1) is the floating
+(203.0.113.1/26, TEST-NET-3: these machines' own network is TEST-NET-1; only a /26 of it, as
+this machine reaches its package mirror and index at 203.0.113.80) is the floating
 interface and whose other end sits in a network namespace, the "outside", routed only to the
 public side. A client there reaches the guest's HTTP through the floating address once it is
 associated and not after it is removed; the guest's own outbound request (the image's
 /cgi-bin/fetch) reaches a listener outside with the floating address as its source.
 
-Clients: the `openstack` CLI for servers and, where the installed client still speaks
-nova-network (python-openstackclient 9.x, as pinned), for the floating IP commands too; with a
-10.x client (no nova-network path any more) the same calls go through openstackclient's compute
-API helpers and openstacksdk (floating/tests/clients.py).
+Clients: the `openstack` CLI for servers; the floating IP through the Networking API
+(openstacksdk's network proxy: create_ip from the pool's external network, update_ip port_id to
+associate and null to disassociate), whose status turns ACTIVE once the NAT host applied it.
 """
 import subprocess
 import sys
@@ -26,7 +26,8 @@ from cloudproj.testing.host_network import range_in_use
 from cloudproj.testing.real_guest import real_guest_cloud
 from floating.linux import nat
 from floating.services.host import prefix_for
-from floating.tests.clients import FloatingClient
+from floating.services.pools import pool_network_id
+from network.models import FixedIP
 from images.testimage import builder
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -36,8 +37,9 @@ BRIDGE = "cptfip0"
 CIDR = "10.238.0.0/24"
 OUTSIDE = "cptfip-out"  # the network namespace
 PUB, PUB_PEER = "cptfippub0", "cptfippub1"
-PUBLIC_CIDR, PUBLIC_GATEWAY, OUTSIDE_ADDR = "203.0.113.0/24", "203.0.113.1", "203.0.113.2"
-RANGE, POOL = "203.0.113.64/28", "public"
+PUBLIC_CIDR, PUBLIC_GATEWAY, OUTSIDE_ADDR = "203.0.113.0/26", "203.0.113.1", "203.0.113.2"
+PREFIX = PUBLIC_CIDR.split("/")[1]
+RANGE, POOL = "203.0.113.48/28", "public"
 LISTEN_PORT = 8080
 BOOT_TIMEOUT = 150
 NSHTTP = Path(__file__).with_name("nshttp.py")
@@ -78,9 +80,9 @@ def public_side(tmp_path):
     try:
         sh("ip", "link", "add", PUB, "type", "veth", "peer", "name", PUB_PEER)
         sh("ip", "link", "set", PUB_PEER, "netns", OUTSIDE)
-        sh("ip", "addr", "add", f"{PUBLIC_GATEWAY}/24", "dev", PUB)
+        sh("ip", "addr", "add", f"{PUBLIC_GATEWAY}/{PREFIX}", "dev", PUB)
         sh("ip", "link", "set", PUB, "up")
-        for argv in (["ip", "link", "set", "lo", "up"], ["ip", "addr", "add", f"{OUTSIDE_ADDR}/24", "dev", PUB_PEER],
+        for argv in (["ip", "link", "set", "lo", "up"], ["ip", "addr", "add", f"{OUTSIDE_ADDR}/{PREFIX}", "dev", PUB_PEER],
                      ["ip", "link", "set", PUB_PEER, "up"]):
             sh("ip", "netns", "exec", OUTSIDE, *argv)
         log = tmp_path / "outside-peers.log"
@@ -147,7 +149,7 @@ def wait(cloud, predicate, timeout, what):
 
 
 def test_floating_ip_reaches_the_guest_from_outside_and_snats_its_traffic(real_cloud, osc, sdk):
-    cloud, fc = real_cloud["cloud"], FloatingClient(osc, sdk)
+    cloud = real_cloud["cloud"]
     allow_http_if_security_groups(sdk)
     server = osc("server", "create", "--image", "cloudproj-test", "--flavor", "m1.tiny", "--wait", "vm1")
     assert server["status"] == "ACTIVE", cloud.logs()
@@ -159,19 +161,21 @@ def test_floating_ip_reaches_the_guest_from_outside_and_snats_its_traffic(real_c
     assert outside_get(f"http://{fixed}/", timeout=2) is None
     assert "FETCH-FAILED" in host_get(f"http://{fixed}{fetch}")
 
-    # `openstack floating ip pool list`, `floating ip create <pool>`
-    assert fc.pools() == [POOL]
-    fip = fc.create(POOL)
-    address = fip["ip"]
-    assert address.startswith("203.0.113.") and (fip["pool"], fip["instance_id"]) == (POOL, None)
-    assert fc.addresses() == [address]
+    # the Networking API: the pool is an external network; allocate from it
+    ip = sdk.network.create_ip(floating_network_id=pool_network_id(POOL))
+    address = ip.floating_ip_address
+    assert address.startswith("203.0.113.") and (ip.port_id, ip.status) == (None, "DOWN")
+    assert [i.floating_ip_address for i in sdk.network.ips()] == [address]
+    port = str(FixedIP.objects.get(instance_uuid=server["id"]).port_id)  # the server's one port
 
-    # `openstack server add floating ip vm1 <address>`: the outside reaches the guest's HTTP
-    fc.add("vm1", address)
+    # PUT port_id: the outside reaches the guest's HTTP; the status turns ACTIVE once applied
+    ip = sdk.network.update_ip(ip, port_id=port)
+    assert (ip.port_id, ip.fixed_ip_address) == (port, fixed)
     assert osc("server", "show", "vm1")["addresses"] == {"fipnet": [fixed, address]}
-    shown = fc.show(fip["id"])
-    assert (shown["fixed_ip"], shown["instance_id"]) == (fixed, server["id"])
     assert marker in wait(cloud, lambda: outside_get(f"http://{address}/"), 30, "HTTP through the floating IP")
+    wait(cloud, lambda: sdk.network.get_ip(ip.id).status == "ACTIVE", 30, "status ACTIVE")
+    # the host itself reaches it too (the nat OUTPUT rule: what `make run` users do with curl)
+    assert marker in (host_get(f"http://{address}/", 5) or "")
     # ... and the guest's own request leaves with the floating address as its source
     answer = outside_get(f"http://{address}{fetch}", timeout=15) or ""
     assert "FETCH-OK" in answer and f"peer={address}" in answer, answer
@@ -182,15 +186,17 @@ def test_floating_ip_reaches_the_guest_from_outside_and_snats_its_traffic(real_c
         f"{prefix}-pre"]
     assert address in nat.host_addresses(PUB)
 
-    # `openstack server remove floating ip`: nothing gets in any more, nothing leaves as it
-    fc.remove("vm1", address)
+    # PUT port_id null: nothing gets in any more, nothing leaves as it
+    ip = sdk.network.update_ip(ip, port_id=None)
+    assert (ip.port_id, ip.fixed_ip_address, ip.status) == (None, None, "DOWN")
     wait(cloud, lambda: outside_get(f"http://{address}/", timeout=2) is None, 30, "the floating IP to stop answering")
+    assert host_get(f"http://{address}/", 2) is None
     assert osc("server", "show", "vm1")["addresses"] == {"fipnet": [fixed]}
     assert address not in nat.host_addresses(PUB) and nat.chain_rules(prefix)[f"{prefix}-pre"] == []
     assert "FETCH-FAILED" in host_get(f"http://{fixed}{fetch}")
 
     # the agent regenerates the NAT from the DB when it starts (here after losing it all)
-    fc.add("vm1", address)
+    sdk.network.update_ip(ip, port_id=port)
     wait(cloud, lambda: outside_get(f"http://{address}/"), 30, "HTTP through the floating IP again")
     cloud.kill(f"agent-{HOST}")
     for _hook, suffix in nat.HOOKS:
@@ -202,12 +208,12 @@ def test_floating_ip_reaches_the_guest_from_outside_and_snats_its_traffic(real_c
 
     # deleting the server disassociates its floating IP and removes the NAT
     osc("server", "delete", "--wait", "vm1", raw=True)
-    shown = fc.show(fip["id"])
-    assert (shown["fixed_ip"], shown["instance_id"]) == (None, None)
+    shown = sdk.network.get_ip(ip.id)
+    assert (shown.port_id, shown.fixed_ip_address, shown.status) == (None, None, "DOWN")
     wait(cloud, lambda: address not in nat.host_addresses(PUB), 30, "the address to leave the public interface")
     assert nat.chain_rules(prefix)[f"{prefix}-pre"] == []
     assert outside_get(f"http://{address}/", timeout=2) is None
 
-    # `openstack floating ip delete`
-    fc.delete(fip["id"])
-    assert fc.addresses() == []
+    # DELETE: back to the pool
+    sdk.network.delete_ip(ip)
+    assert list(sdk.network.ips()) == []

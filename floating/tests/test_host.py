@@ -16,6 +16,7 @@ import pytest
 from cloudproj.testing.host_network import range_in_use
 from floating.linux import nat
 from floating.models import FloatingIP
+from floating.services import floatingips
 from floating.services import host as host_service
 from floating.services import ranges
 from identity.services import accounts as identity_services
@@ -238,6 +239,8 @@ def test_inbound_and_outbound_traffic_through_a_floating_ip(topology, kernel):
     _associate("198.51.100.65", fixed, t["uuid"])
     report = host_service.sync_host(HOST)
     assert (report["rules"], report["added"]) == (3, ["198.51.100.65"])
+    # applied: recorded for the Networking API's status (ACTIVE)
+    assert floatingips.status(FloatingIP.objects.get(address="198.51.100.65")) == "ACTIVE"
     assert nat.FORWARDING.read_text().strip() == "1"
     assert nat.host_addresses(t["pub"]) == {"198.51.100.65"}
     # inbound: the outside reaches the guest; the guest sees the real client
@@ -263,6 +266,7 @@ def test_inbound_and_outbound_traffic_through_a_floating_ip(topology, kernel):
         assert _tracked("198.51.100.65"), "the connections through the floating IP are not tracked"
     FloatingIP.objects.filter(address="198.51.100.65").update(fixed_ip=None, instance_uuid=None, host=None)
     assert host_service.sync_host(HOST)["removed"] == ["198.51.100.65"]
+    assert floatingips.status(FloatingIP.objects.get(address="198.51.100.65")) == "DOWN"
     if shutil.which("conntrack"):
         assert _tracked("198.51.100.65") == []
     assert nat.host_addresses(t["pub"]) == set()

@@ -1,54 +1,26 @@
 """Image API v2 discovery: the JSON Schemas (`/v2/schemas/...`) and `/v2/info/...`.
 
-The schema documents are Glance's, as its API reference gives them (images/api/schemas/*.json),
-with the image's enums (visibility, disk_format, container_format) set to what this cloud
-accepts, so a client validating against the schema agrees with the server.
+The schemas are built by images/api/schemas.py from the cloud's own definitions (formats,
+visibilities, statuses, field widths), so a client validating against them agrees with the server.
 """
-import copy
-import json
-from functools import cache
-from pathlib import Path
-
 from django.db.models import Sum
 from rest_framework.response import Response
 
 from cloudproj.api.errors import NotFound
 from identity.services.policy import enforce
-from images.models import CONTAINER_FORMATS, DISK_FORMATS, Image
+from images.models import Image
 
+from . import schemas
 from .common import ImageAPIView
 
-SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
-SCHEMAS = ("image", "images", "member", "members", "metadefs/namespace", "metadefs/namespaces",
-           "metadefs/object", "metadefs/objects", "metadefs/property", "metadefs/properties", "metadefs/tag",
-           "metadefs/tags", "metadefs/resource_type", "metadefs/resource_types")
 STORE_ID = "local"
-
-
-def _image_schema(schema: dict) -> dict:
-    props = schema["properties"]
-    props["visibility"]["enum"] = list(Image.VISIBILITIES)
-    props["disk_format"]["enum"] = [None, *DISK_FORMATS]
-    props["container_format"]["enum"] = [None, *CONTAINER_FORMATS]
-    return schema
-
-
-@cache
-def schema(name: str) -> dict:
-    with open(SCHEMA_DIR / (name.replace("/", "-") + ".json")) as handle:
-        document = json.load(handle)
-    if name == "image":
-        _image_schema(document)
-    elif name == "images":
-        _image_schema(document["properties"]["images"]["items"])
-    return document
 
 
 class SchemaView(ImageAPIView):
     def get(self, request, name):
-        if name not in SCHEMAS:
+        if name not in schemas.NAMES:
             raise NotFound(f"No schema named {name}.")
-        return Response(copy.deepcopy(schema(name)))
+        return Response(schemas.get(name))
 
 
 class ImportInfoView(ImageAPIView):

@@ -137,7 +137,7 @@ def create_image(
             validate_formats(disk_format or "", container_format or "")
     except ValidationError as exc:
         raise ImageInvalid(" ".join(exc.messages)) from None
-    visibility = visibility or Image.SHARED
+    visibility = Image.SHARED if visibility is None else visibility  # "" is refused, as the schema says
     if visibility not in Image.VISIBILITIES:
         raise ImageInvalid(f"Invalid visibility value: {visibility}")
     min_disk, min_ram = _non_negative(min_disk, "min_disk"), _non_negative(min_ram, "min_ram")

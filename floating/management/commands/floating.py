@@ -13,13 +13,15 @@ class Command(CategoryCommand):
         "create": "Create the floating IPs of a range (--ip_range=CIDR [--pool NAME] [--interface IF]).",
         "list": "List floating IPs (--host: those NATed by that host).",
         "delete": "Delete the floating IPs of a range (refused while any is allocated).",
+        "ensure": "Create a pool's range unless the pool has addresses already (what `make run` does on first "
+                  "start: --ip_range=CIDR --pool NAME [--interface IF]).",
     }
 
     def add_action_arguments(self, name, parser):
-        if name in ("create", "delete"):
+        if name in ("create", "delete", "ensure"):
             parser.add_argument("ip_range", nargs="?", help="CIDR or a single address")
             parser.add_argument("--ip_range", dest="ip_range_opt", default=None, help="CIDR or a single address")
-        if name == "create":
+        if name in ("create", "ensure"):
             parser.add_argument("--pool", default=None, help="pool name (default: DEFAULT_FLOATING_POOL)")
             parser.add_argument("--interface", default=None,
                                 help="public interface (default: the NAT host's FLOATING_INTERFACE)")
@@ -41,6 +43,17 @@ class Command(CategoryCommand):
         interface = rows[0].interface or "FLOATING_INTERFACE of the NAT host"
         self.stdout.write(f"{len(rows)} floating IPs created in pool {rows[0].pool}: {rows[0].address}"
                           f"{' - ' + rows[-1].address if len(rows) > 1 else ''} (interface {interface})")
+
+    def action_ensure(self, options):
+        try:
+            pool = ranges.pool_name(options["pool"])
+        except FloatingError as exc:
+            raise CommandError(exc.message) from exc
+        count = FloatingIP.objects.filter(pool=pool).count()
+        if count:
+            self.stdout.write(f"floating pool {pool}: {count} addresses (kept)")
+            return
+        self.action_create(options)
 
     def action_list(self, options):
         qs = FloatingIP.objects.select_related("project", "fixed_ip").order_by("id")

@@ -31,7 +31,7 @@ v2_patterns = [
 
     # --- other apps' Neutron resources: ONE include line each, added by their owners ---
     # secgroups (nsec): path("", include("secgroups.api.neutron_urls")),
-    # floating (nfip):  path("", include("floating.api.neutron_urls")),
+    path("", include("floating.api.neutron_urls")),  # floating (nfip)
     # --- end of other apps' lines ---
 ]
 
