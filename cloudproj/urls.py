@@ -4,6 +4,7 @@
   /compute/           Compute v2.1
   /volume/            Block Storage v3
   /image/             Image v2
+  /network/           Networking v2.0 (Neutron's API over nova-network; also /network, the catalog URL)
   /admin/             Django admin
   /dashboard/         the web dashboard (sessions)
   /vnc/               the noVNC console page (?token=); /vnc/websockify is the ASGI proxy
@@ -25,6 +26,8 @@ urlpatterns = [
     path("volume/", include("volumes.api.urls")),
     path("", include("images.api.root_urls")),  # /image without the slash (the catalog URL)
     path("image/", include("images.api.urls")),
+    path("network", include("network.api.neutron.root_urls")),  # the catalog URL, no slash
+    path("network/", include("network.api.neutron.urls")),
     path("admin/", admin.site.urls),
     path("dashboard/", include("dashboard.urls")),
     path("vnc/", include("consoles.api.page_urls")),

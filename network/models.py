@@ -66,6 +66,9 @@ class FixedIP(models.Model):
     allocated = models.BooleanField(default=False)
     leased = models.BooleanField(default=False)
     reserved = models.BooleanField(default=False)
+    # The Networking API's port of this address: set when the address is allocated to an
+    # instance, cleared when it is released (network.services.ports).
+    port_id = models.UUIDField(null=True, blank=True, unique=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -1,8 +1,10 @@
 """The service catalog: where clients find each API, built from the public base URL.
 
 Every service lives under one base URL, devstack-style (`<base>/identity`, `<base>/compute/v2.1`,
-`<base>/image`, `<base>/volume/v3/<project_id>`). There is deliberately NO `network` entry:
-without one, OpenStackClient resolves networks and security groups through the compute API.
+`<base>/image`, `<base>/volume/v3/<project_id>`, `<base>/network`). The `network` entry has no
+version in its URL: clients append `v2.0` themselves (a catalog URL ending in /v2.0 makes them
+call /v2.0/v2.0/...). With it, today's clients manage networks, ports, security groups and
+floating IPs through the Networking API (network/api/neutron/).
 """
 import uuid
 
@@ -15,6 +17,7 @@ SERVICES = (
     ("identity", "keystone", "/identity"),
     ("compute", "nova", "/compute/v2.1"),
     ("image", "glance", "/image"),
+    ("network", "neutron", "/network"),
     ("block-storage", "cinder", "/volume/v3/{project_id}"),
     ("volumev3", "cinderv3", "/volume/v3/{project_id}"),
 )

@@ -93,11 +93,11 @@ def test_password_token_scoped_by_project_name(anon_client, admin_account):
     assert TokenClient(token_id).get("/identity/v3/auth/projects").status_code == 200
 
 
-def test_catalog_has_identity_compute_image_volume_but_no_network(anon_client, admin_account):
+def test_catalog_has_identity_compute_image_volume_network(anon_client, admin_account):
     project = admin_account[1]
     catalog = issue(anon_client, password_auth()).json()["token"]["catalog"]
     by_type = {entry["type"]: entry for entry in catalog}
-    assert set(by_type) == {"identity", "compute", "image", "block-storage", "volumev3"}
+    assert set(by_type) == {"identity", "compute", "image", "block-storage", "volumev3", "network"}
     compute = by_type["compute"]
     assert compute["name"] == "nova"
     assert {e["interface"] for e in compute["endpoints"]} == {"public", "internal", "admin"}
@@ -108,6 +108,7 @@ def test_catalog_has_identity_compute_image_volume_but_no_network(anon_client, a
     assert volume_url == f"http://testserver/volume/v3/{project.id}"
     assert by_type["identity"]["endpoints"][0]["url"] == "http://testserver/identity"
     assert by_type["image"]["name"] == "glance"
+    assert by_type["network"]["endpoints"][0]["url"] == "http://testserver/network"  # no version
 
 
 def test_password_token_by_user_id_and_project_id(anon_client, admin_account):

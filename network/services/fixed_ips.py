@@ -70,6 +70,7 @@ def allocate_fixed_ip(network: Network, instance_uuid, host: str = "", hostname:
                 row.host = host
                 row.hostname = hostname
                 row.mac_address = generate_mac()
+                row.port_id = uuid_module.uuid4()  # the address's port in the Networking API
                 row.updated_at = timezone.now()
                 row.save()
                 log.info("allocated %s (%s) on %s to %s", row.address, row.mac_address, network.label, instance_uuid)
@@ -126,11 +127,12 @@ def release_fixed_ip(instance_uuid) -> list[FixedIP]:
         for row in FixedIP.objects.select_for_update().filter(instance_uuid=instance_uuid).order_by("id"):
             snapshot = FixedIP(pk=row.pk, network_id=row.network_id, address=row.address,
                                mac_address=row.mac_address, host=row.host, hostname=row.hostname,
-                               instance_uuid=row.instance_uuid)
+                               instance_uuid=row.instance_uuid, port_id=row.port_id)
             row.instance_uuid = None
             row.allocated = False
             row.leased = False
             row.mac_address = None
+            row.port_id = None
             row.host = ""
             row.hostname = ""
             row.updated_at = timezone.now()  # the least recently released address is reused first

@@ -1,0 +1,28 @@
+"""URLs of the Networking API v2.0 under /network/ (cloudproj/urls.py includes this module at
+"network/" and root_urls at "network", the catalog URL without a slash).
+
+  /network, /network/              GET: the version document
+  /network/v2.0, /network/v2.0/    GET: the resources served
+  /network/v2.0/networks, subnets, ports, quotas, extensions  (this app)
+  anything else under /network     404 in Neutron's envelope
+Resource paths accept a trailing slash and the old clients' `.json` suffix.
+"""
+from django.urls import include, path, re_path
+
+from . import versions
+
+v2_patterns = [
+    # --- this app's resources (network/api/neutron/) ---
+
+    # --- other apps' Neutron resources: ONE include line each, added by their owners ---
+    # secgroups (nsec): path("", include("secgroups.api.neutron_urls")),
+    # floating (nfip):  path("", include("floating.api.neutron_urls")),
+    # --- end of other apps' lines ---
+]
+
+urlpatterns = [
+    path("", versions.VersionsView.as_view(), name="network-versions"),
+    re_path(r"^v2\.0/?$", versions.ResourcesView.as_view(), name="network-resources"),
+    path("v2.0/", include(v2_patterns)),
+    re_path(r"^.*$", versions.UnknownView.as_view()),
+]
