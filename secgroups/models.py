@@ -31,6 +31,8 @@ class SecurityGroup(models.Model):
     project = models.ForeignKey("identity.Project", on_delete=models.CASCADE, related_name="security_groups")
     name = models.CharField(max_length=255)
     description = models.CharField(max_length=255, blank=True, default="")
+    # Neutron's revision_number: +1 on every change of the group or of its rules
+    revision_number = models.IntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -43,6 +43,8 @@ class Migration(migrations.Migration):
                             field=models.CharField(blank=True, default="", max_length=255)),
         migrations.AddField(model_name="securitygrouprule", name="updated_at",
                             field=models.DateTimeField(auto_now=True)),
+        migrations.AddField(model_name="securitygroup", name="revision_number",
+                            field=models.IntegerField(default=0)),
         migrations.RunPython(fill_uuids, migrations.RunPython.noop),
         migrations.AlterField(model_name="securitygroup", name="uuid",
                               field=models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),

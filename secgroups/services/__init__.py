@@ -36,6 +36,11 @@ class SystemGroup(InvalidSecurityGroup):
     """The `default` group cannot be deleted or renamed (400 / 409 in Networking)."""
 
 
+class GroupExists(InvalidSecurityGroup):
+    """A group of that name is in the project already (400 / 409 in Networking: names are
+    unique per project here, unlike Neutron)."""
+
+
 class RuleExists(InvalidSecurityGroup):
     """The same rule is in the group already (400 / 409 SecurityGroupRuleExists)."""
 
@@ -46,5 +51,5 @@ class SecurityGroupOverQuota(SecurityGroupError, OverQuota):
 
 __all__ = [
     "SecurityGroupError", "InvalidSecurityGroup", "SecurityGroupNotFound", "SecurityGroupConflict",
-    "SecurityGroupOverQuota", "SecurityGroupInUse", "SystemGroup", "RuleExists",
+    "SecurityGroupOverQuota", "SecurityGroupInUse", "SystemGroup", "RuleExists", "GroupExists",
 ]

@@ -8,13 +8,14 @@ import logging
 import re
 import uuid as uuid_lib
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from compute.models import Instance
 from identity.services import quotas
 
 from ..models import EGRESS, DEFAULT_GROUP, SecurityGroup, SecurityGroupMember, SecurityGroupRule
-from . import (InvalidSecurityGroup, SecurityGroupInUse, SecurityGroupNotFound, SecurityGroupOverQuota, SystemGroup,
+from . import (GroupExists, InvalidSecurityGroup, SecurityGroupInUse, SecurityGroupNotFound, SecurityGroupOverQuota, SystemGroup,
                refresh)
 
 log = logging.getLogger(__name__)
@@ -143,20 +144,25 @@ def add_default_egress(group: SecurityGroup) -> SecurityGroupRule:
 # --- create / update / delete --------------------------------------------------------------------
 
 
+def bump_revision(group_id: int) -> None:
+    SecurityGroup.objects.filter(pk=group_id).update(revision_number=models.F("revision_number") + 1,
+                                                     updated_at=timezone.now())
+
+
 def create_group(project_id: str, name, description) -> SecurityGroup:
     name = validate_text(name, "name")
     description = validate_text(description, "description") if description not in (None, "") else ""
     ensure_default(project_id)
     with transaction.atomic():
         if SecurityGroup.objects.filter(project_id=project_id, name=name).exists():
-            raise InvalidSecurityGroup(f"Security group {name} already exists.")
+            raise GroupExists(f"Security group {name} already exists.")
         _count(project_id, 1)
         try:
             with transaction.atomic():
                 group = SecurityGroup.objects.create(project_id=project_id, name=name, description=description)
                 add_default_egress(group)
         except IntegrityError:
-            raise InvalidSecurityGroup(f"Security group {name} already exists.") from None
+            raise GroupExists(f"Security group {name} already exists.") from None
     log.info("created security group %s (%s) of project %s", group.pk, name, project_id)
     return group
 
@@ -170,17 +176,19 @@ def update_group(group: SecurityGroup, name=None, description=None) -> SecurityG
     if description is not None:
         changes["description"] = validate_text(description, "description") if description != "" else ""
     if changes.get("name") == DEFAULT_GROUP:
-        raise InvalidSecurityGroup(f"Security group {DEFAULT_GROUP} already exists.")
+        raise GroupExists(f"Security group {DEFAULT_GROUP} already exists.")
     with transaction.atomic():
         row = SecurityGroup.objects.select_for_update().get(pk=group.pk)
         old_name = row.name
         for field, value in changes.items():
             setattr(row, field, value)
+        if changes:
+            row.revision_number += 1
         try:
             with transaction.atomic():
                 row.save()
         except IntegrityError:
-            raise InvalidSecurityGroup(f"Security group {changes['name']} already exists.") from None
+            raise GroupExists(f"Security group {changes['name']} already exists.") from None
         if row.name != old_name:
             rename_in_instances(row, old_name)
     return row

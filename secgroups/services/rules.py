@@ -25,7 +25,7 @@ from identity.services import quotas
 
 from ..models import DIRECTIONS, INGRESS, IPV4, PROTOCOLS, SecurityGroup, SecurityGroupRule
 from . import InvalidSecurityGroup, RuleExists, SecurityGroupNotFound, SecurityGroupOverQuota, refresh
-from .groups import id_filter, validate_text
+from .groups import bump_revision, id_filter, validate_text
 
 log = logging.getLogger(__name__)
 
@@ -252,9 +252,21 @@ def create_rules(parent: SecurityGroup, many: list[dict]) -> list[SecurityGroupR
             except quotas.OverQuota:
                 raise SecurityGroupOverQuota("Quota exceeded, too many security group rules.") from None
             created.append(SecurityGroupRule.objects.create(parent_group=group, **fields))
+        bump_revision(group.pk)
         refresh.send(refresh.members_of([group.pk]))
     for rule in created:
         log.info("security group rule %s (%s) added to group %s", rule.uuid, rule.direction, group.uuid)
+    return created
+
+
+def create_rule_batch(items: list[tuple[SecurityGroup, dict]]) -> list[SecurityGroupRule]:
+    """A Networking API bulk create: every (group, body) validated first, then all rules
+    created in one transaction (one bad or duplicate rule: none is created)."""
+    built = [(parent, build_neutron_rule(parent, data)) for parent, data in items]
+    created: list[SecurityGroupRule] = []
+    with transaction.atomic():
+        for parent, fields in built:
+            created += create_rules(parent, [fields])
     return created
 
 
@@ -283,6 +295,7 @@ def delete_rule(rule: SecurityGroupRule) -> None:
         deleted, _ = SecurityGroupRule.objects.filter(pk=rule.pk).delete()
         if not deleted:
             raise SecurityGroupNotFound(f"Security group rule {rule.uuid} not found.")
+        bump_revision(rule.parent_group_id)
         refresh.send(refresh.members_of([rule.parent_group_id]))
     log.info("security group rule %s removed from group %s", rule.pk, rule.parent_group_id)
 

@@ -15,7 +15,7 @@ v2_patterns = [
     # --- this app's resources (network/api/neutron/) ---
 
     # --- other apps' Neutron resources: ONE include line each, added by their owners ---
-    # secgroups (nsec): path("", include("secgroups.api.neutron_urls")),
+    path("", include("secgroups.api.neutron_urls")),
     # floating (nfip):  path("", include("floating.api.neutron_urls")),
     # --- end of other apps' lines ---
 ]
