@@ -257,3 +257,33 @@ def test_deleting_a_server_releases_its_groups(member_client, boot):
     assert not SecurityGroupMember.objects.filter(security_group__uuid=web_id).exists()
     assert member_client.delete(f"{API}/os-security-groups/{web_id}").status_code == 202
     assert not SecurityGroup.objects.filter(uuid=web_id).exists()
+
+
+def test_ids_are_uuids_and_the_old_integer_ids_still_work(member_client):
+    import uuid
+
+    created = create_group(member_client)["security_group"]
+    uuid.UUID(created["id"])
+    row = SecurityGroup.objects.get(uuid=created["id"])
+    by_integer = member_client.get(f"{API}/os-security-groups/{row.pk}").json()["security_group"]
+    assert by_integer["id"] == created["id"]
+    rule = add_rule(member_client, row.pk, ip_protocol="tcp", from_port=80, to_port=80, group_id=created["id"])
+    rule = rule["security_group_rule"]
+    uuid.UUID(rule["id"])
+    assert rule["parent_group_id"] == created["id"] and rule["group"]["name"] == "web"
+    # the Networking API's egress rule is not shown here (the compute API's rules have no direction)
+    assert [r["id"] for r in groups(member_client)["web"]["rules"]] == [rule["id"]]
+    error(member_client.get(f"{API}/os-security-groups/{uuid.uuid4()}"), 404)
+    error(member_client.post(f"{API}/os-security-group-rules", {"security_group_rule": {
+        "parent_group_id": "not-an-id", "ip_protocol": "tcp", "from_port": 1, "to_port": 1}}, format="json"), 400)
+    assert member_client.delete(f"{API}/os-security-group-rules/{rule['id']}").status_code == 202
+
+
+def test_a_server_names_its_group_by_uuid_and_shows_the_name(member_client, boot):
+    web_id = create_group(member_client, "web")["security_group"]["id"]
+    server = boot(member_client, "vm", security_groups=[{"name": web_id}, {"name": "web"}])["server"]
+    shown = member_client.get(f"{API}/servers/{server['id']}").json()["server"]
+    assert shown["security_groups"] == [{"name": "web"}]
+    action = f"{API}/servers/{server['id']}/action"
+    assert member_client.post(action, {"removeSecurityGroup": {"name": web_id}}, format="json").status_code == 202
+    assert SecurityGroupMember.objects.filter(instance__uuid=server["id"]).count() == 0
