@@ -36,6 +36,9 @@ class Network(SoftDeleteModel):
     # The network host of a non-multi-host network; null: every agent host serves it.
     host = models.CharField(max_length=255, null=True, blank=True)
     mtu = models.IntegerField(null=True, blank=True)
+    # The Networking API's attributes: the network's description and its (one) subnet's name.
+    description = models.CharField(max_length=255, blank=True, default="")
+    subnet_name = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -54,6 +57,32 @@ class Network(SoftDeleteModel):
     @property
     def prefixlen(self) -> int:
         return int(self.cidr.split("/")[1])
+
+
+class PendingNetwork(models.Model):
+    """A network created through the Networking API that has no subnet yet.
+
+    nova-network's network is a CIDR (its addresses are its rows); Neutron's clients create
+    the network first and its subnet next. The network waits here, under the id the client
+    was given, until its subnet arrives: then it becomes a Network with the same uuid
+    (network.services.neutron)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    label = models.CharField(max_length=255)
+    description = models.CharField(max_length=255, blank=True, default="")
+    project = models.ForeignKey(
+        "identity.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="pending_networks"
+    )
+    mtu = models.IntegerField(null=True, blank=True)
+    vlan = models.IntegerField(null=True, blank=True)  # provider:segmentation_id asked for
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.label} (no subnet yet)"
 
 
 class FixedIP(models.Model):

@@ -9,3 +9,21 @@ register({
     "compute:networks:associate": "admin_api",  # os-networks/add, action associate_host
     "compute:networks:disassociate": "admin_api",  # action disassociate(_project|_host)
 })
+
+# The Networking API v2.0 (network/api/neutron/): Neutron's default policy, simplified.
+register({
+    "network:get_network": "any_authenticated",  # the view shows only what the project may see
+    "network:create_network": "admin_api",
+    "network:update_network": "admin_api",
+    "network:delete_network": "admin_api",
+    "network:get_subnet": "any_authenticated",
+    "network:create_subnet": "admin_api",
+    "network:update_subnet": "admin_api",
+    "network:delete_subnet": "admin_api",
+    "network:get_port": "project_reader_or_admin",
+    "network:get_quota": "project_reader_or_admin",
+    "network:list_quotas": "admin_api",
+    "network:update_quota": "admin_api",
+    "network:delete_quota": "admin_api",
+    "network:get_extension": "any_authenticated",
+})

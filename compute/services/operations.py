@@ -19,6 +19,7 @@ from network.services import NetworkNotFound
 from network.services import fixed_ips as fixed_ip_service
 from network.services import serving as network_serving
 from network.services import networks as network_service
+from network.services import ports as network_ports
 from network.services import vlan as vlan_service
 
 from cloudproj import rpc
@@ -74,7 +75,7 @@ def resolve_networks(ctx, networks) -> list:
         if not isinstance(entry, dict):
             raise Invalid("Invalid input for field/attribute networks: each entry must be an object.")
         if entry.get("port"):
-            raise Invalid("Ports are not supported: this cloud has no Network (Neutron) service.")
+            network_ports.network_for_port_request(entry["port"])  # 409 PortInUse / 400: see there
         if entry.get("fixed_ip"):
             raise Invalid("Requesting a specific fixed IP is not supported.")
         network_id = entry.get("uuid")

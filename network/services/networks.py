@@ -60,9 +60,11 @@ def create_network(label: str, cidr: str, bridge: str | None = None, bridge_inte
                    dns1: str | None = None, dns2: str | None = None, multi_host: bool = False,
                    project=None, host: str | None = None, num_networks: int = 1,
                    network_size: int | None = None, vlan: int | None = None, mtu: int | None = None,
-                   injected: bool | None = None) -> Network:
+                   injected: bool | None = None, uuid: uuid_module.UUID | None = None, description: str = "",
+                   subnet_name: str = "") -> Network:
     """Create a network and its FixedIP rows; refused if it overlaps an active network.
-    `injected` (default: NETWORK_MANAGER is flat): the Flat manager's network, without DHCP."""
+    `injected` (default: NETWORK_MANAGER is flat): the Flat manager's network, without DHCP.
+    `uuid`, `description`, `subnet_name`: the Networking API's (network.services.neutron)."""
     label = (label or "").strip()
     if not label or len(label) > 255:
         raise InvalidNetwork("a network label of 1-255 characters is required")
@@ -108,6 +110,8 @@ def create_network(label: str, cidr: str, bridge: str | None = None, bridge_inte
             dhcp_end=str(addresses[-1 - RESERVED_TOP]), dns1=dns1, dns2=dns2, bridge=bridge,
             bridge_interface=bridge_interface or "", vlan=vlan, multi_host=bool(multi_host),
             project=project, host=host or None, mtu=mtu, injected=bool(injected),
+            description=description or "", subnet_name=subnet_name or "",
+            **({"uuid": uuid} if uuid is not None else {}),
         )
         last = len(addresses) - RESERVED_TOP
         FixedIP.objects.bulk_create(

@@ -12,9 +12,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from cloudproj.exceptions import Conflict, Invalid
 from compute.models import Instance
 
 from ..models import FixedIP, Network
+from . import NetworkError
+
+
+class PortNotFound(NetworkError, Invalid):
+    """A server create naming a port that does not exist (400, as Nova's)."""
+
+    code = 400
+
+
+class PortInUse(NetworkError, Conflict):
+    code = 409
 
 
 @dataclass(frozen=True)
@@ -28,6 +40,7 @@ class Port:
     project_id: str | None
     created: datetime
     updated: datetime
+    active: bool = False  # the instance is running (the port's status ACTIVE, else DOWN)
 
 
 def _uuids(values: Iterable) -> list[uuid_module.UUID]:
@@ -45,7 +58,7 @@ def _ports(rows) -> list[Port]:
     rows = list(rows)
     instances = {
         i.uuid: i for i in Instance.all_objects.filter(uuid__in={r.instance_uuid for r in rows})
-        .only("uuid", "project_id", "created_at")
+        .only("uuid", "project_id", "created_at", "vm_state", "deleted_at")
     }
     ports = []
     for row in rows:
@@ -54,6 +67,7 @@ def _ports(rows) -> list[Port]:
             id=str(row.port_id), network=row.network, instance_uuid=str(row.instance_uuid), address=row.address,
             mac=row.mac_address or "", host=row.host, project_id=instance.project_id if instance else None,
             created=row.updated_at, updated=row.updated_at,
+            active=bool(instance and instance.deleted_at is None and instance.vm_state == "active"),
         ))
     return ports
 
@@ -98,3 +112,15 @@ def ports(ids: Iterable | None = None, instance_uuids: Iterable | None = None,
 def ports_of_instance(instance_uuid) -> list[Port]:
     ids = _uuids([instance_uuid])
     return ports(instance_uuids=ids) if ids else []
+
+
+def network_for_port_request(port_id) -> Network:
+    """A server create's `networks: [{"port": port_id}]`. Ports exist only for the addresses
+    of booted servers (nova-network allocates an address while it boots the server), so a
+    port is always bound: 409 PortInUse for an existing port, 400 for an unknown one. (No
+    unbound port can be created through the API: POST /ports is refused.)"""
+    port = find_port(port_id)
+    if port is None:
+        raise PortNotFound(f"Port {port_id} could not be found.")
+    raise PortInUse(f"Port {port.id} is still in use: it is the address {port.address} of server "
+                    f"{port.instance_uuid}. Ports are created by booting a server; request its network instead.")

@@ -1,12 +1,12 @@
-"""The OpenStack client's nova-network lookup (what `server create --nic net-id=NAME` does when
-the catalog has no network endpoint) against a live server: openstackclient's own find_network.
-
-The lookup function is exercised directly, through a real openstacksdk session; `openstack
-network list/show` and `server create --nic net-id=` run the real CLI (VLAN manager).
+"""The pinned OpenStack client (9.x) against a live server: its compute-API network lookup
+(openstackclient's own find_network over /os-networks, still served for the clients that use
+it), and, now that the catalog has a `network` entry, `openstack network list/show`, `subnet
+show` and `server create --nic net-id=` through the Networking API (VLAN manager).
 """
 import pytest
 
-from network.services import networks
+from network.models import Network
+from network.services import networks, neutron
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -67,11 +67,14 @@ def test_openstack_network_list_show_and_server_create_nic(osc, vlan_cloud):
     # the member's first server takes a network of the pool (no --nic: its own network)
     first = osc("server", "create", "--image", "tiny-img", "--flavor", "m1.tiny", "vm-a", **member)
     own = Instance.objects.get(uuid=first["id"]).requested_networks[0]["uuid"]
+    # with a network entry in the catalog the client speaks the Networking API (/network/v2.0)
     listed = osc("network", "list", **member)
-    assert [(n["ID"], n["Name"], n["Subnet"]) for n in listed] == [(own, "oscvl_1", "10.241.40.0/24")]
+    subnet = neutron.subnet_id(Network.objects.get(uuid=own))
+    assert [(n["ID"], n["Name"], n["Subnets"]) for n in listed] == [(own, "oscvl_1", [subnet])]
     shown = osc("network", "show", "oscvl_1", **member)
-    assert (shown["id"], shown["label"], shown["cidr"]) == (own, "oscvl_1", "10.241.40.0/24")
-    # --nic net-id=<label> and =<id> resolve through /os-networks
+    assert (shown["id"], shown["name"], shown["subnets"], shown["status"]) == (own, "oscvl_1", [subnet], "ACTIVE")
+    assert osc("subnet", "show", subnet, **member)["cidr"] == "10.241.40.0/24"
+    # --nic net-id=<name> and =<id> resolve through /network/v2.0/networks
     for key in ("oscvl_1", own):
         created = osc("server", "create", "--image", "tiny-img", "--flavor", "m1.tiny", "--nic", f"net-id={key}",
                       "vm-b", **member)
@@ -82,4 +85,4 @@ def test_openstack_network_list_show_and_server_create_nic(osc, vlan_cloud):
     assert failed.returncode != 0
     admin = osc("network", "list")
     assert [n["Name"] for n in admin] == ["oscvl_1", "oscvl_2"]
-    assert osc("network", "show", "oscvl_2")["vlan"] == 3801
+    assert osc("network", "show", "oscvl_2")["provider:segmentation_id"] == 3801
