@@ -49,6 +49,11 @@ class SecurityGroup(models.Model):
     def is_default(self) -> bool:
         return self.name == DEFAULT_GROUP
 
+    @property
+    def neutron_id(self) -> str:
+        """The id both APIs show (network/api/neutron/ports.py reads this name)."""
+        return str(self.uuid)
+
 
 class SecurityGroupRule(models.Model):
     uuid = models.UUIDField(default=uuid_lib.uuid4, unique=True, editable=False)

@@ -9,11 +9,8 @@ from . import neutron
 registry.add_resource("security_group", "security-groups")
 registry.add_resource("security_group_rule", "security-group-rules")
 registry.add_extension("security-group", "security-group", "The security groups extension.")
-registry.add_extension("standard-attr-description", "standard-attr-description",
-                       "Extension to add descriptions to standard attributes")
-registry.add_extension("standard-attr-timestamp", "Resource timestamps",
-                       "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard "
-                       "attributes.")
+# standard-attr-description and standard-attr-timestamp (which these resources have too) are
+# announced by the plumbing (network/api/neutron/registry.py)
 
 _END = r"(?:\.json)?/?$"
 

@@ -275,3 +275,12 @@ def test_served_resources_and_extensions(member_client):
     if response.status_code == 200:  # the plumbing's extensions view
         aliases = {e["alias"] for e in response.json()["extensions"]}
         assert {"security-group", "standard-attr-description"} <= aliases
+
+
+def test_a_servers_port_names_its_groups_by_the_same_ids(member_client, boot, place):
+    web = create_group(member_client)
+    server = place(boot(member_client, "vm", security_groups=[{"name": "web"}])["server"]["id"])
+    response = member_client.get(f"{NET}/ports?device_id={server.uuid}")
+    assert response.status_code == 200, response.content
+    (port,) = response.json()["ports"]
+    assert port["security_groups"] == [web["id"]]
