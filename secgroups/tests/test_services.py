@@ -178,3 +178,24 @@ def test_migration_gives_existing_groups_the_egress_rule(member_account):
     migration.egress_any(apps, None)  # once
     (rule,) = SecurityGroupRule.objects.filter(parent_group=old)
     assert (rule.direction, rule.protocol, rule.cidr, rule.ethertype) == ("egress", None, None, "IPv4")
+
+
+def test_a_chain_written_before_egress_existed_gets_the_whole_host_rewritten(member_client, boot, place, settings,
+                                                                             monkeypatch):
+    """refresh_instance on a host whose chains predate egress: the host chain needs the egress
+    jumps, so the host's chains are rewritten (one restore) instead of the instance's only."""
+    from secgroups.services import host
+
+    settings.FIREWALL_DRIVER = "iptables"
+    vm = place(boot(member_client, "vm")["server"]["id"], host="sg-unit")
+    calls = []
+    monkeypatch.setattr(iptables, "chains_of", lambda h: {iptables.host_chain(h), iptables.instance_chain(h, vm.uuid)})
+    monkeypatch.setattr(iptables, "apply_host", lambda h, fws, remove=(): calls.append(("host", len(fws))))
+    monkeypatch.setattr(iptables, "apply_instance", lambda h, fw: calls.append(("instance", fw.uuid)))
+    assert host.refresh_instance(vm.uuid, "sg-unit") == "applied"
+    assert calls == [("host", 1)]
+    calls.clear()
+    monkeypatch.setattr(iptables, "chains_of", lambda h: {iptables.host_chain(h), iptables.instance_chain(h, vm.uuid),
+                                                          iptables.egress_chain(h, vm.uuid)})
+    assert host.refresh_instance(vm.uuid, "sg-unit") == "applied"
+    assert calls == [("instance", str(vm.uuid))]
