@@ -223,7 +223,8 @@ class RuleCollection(SecurityGroupAPIView):
             if body.get("remote_address_group_id") is not None:
                 raise bad_request("Address groups are not supported by this cloud.")
             parent = self.group(body["security_group_id"], "network:security_group_rules:create")
-            if self.target_project(body) != parent.project_id:
+            named = body.get("project_id") or body.get("tenant_id")
+            if named and self.target_project(body) != parent.project_id:
                 raise bad_request("The rule's project_id must be its security group's.")
             items.append((parent, body))
         with neutron_errors():

@@ -284,3 +284,11 @@ def test_a_servers_port_names_its_groups_by_the_same_ids(member_client, boot, pl
     assert response.status_code == 200, response.content
     (port,) = response.json()["ports"]
     assert port["security_groups"] == [web["id"]]
+
+
+def test_admins_add_rules_to_another_projects_group(admin_client, member_client):
+    group = create_group(member_client)
+    rule = add_rule(admin_client, group["id"], protocol="tcp", port_range_min=25, port_range_max=25)
+    assert rule["project_id"] == group["project_id"]
+    add_rule(admin_client, group["id"], status=400, protocol="tcp", port_range_min=26, port_range_max=26,
+             project_id=uuid.uuid4().hex)
