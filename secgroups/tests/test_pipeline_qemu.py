@@ -12,6 +12,7 @@ no chain behind.
 import shutil
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -81,7 +82,11 @@ def ns_http(address: str, timeout: float = 3) -> str | None:
 
 def guest_fetch(address: str) -> str:
     """The guest's own outbound request to the namespace's listener (FETCH-OK / FETCH-FAILED)."""
-    return _http(f"{address}/cgi-bin/fetch?{NS_ADDR}:{NS_PORT}", timeout=20) or ""
+    try:
+        with urllib.request.urlopen(f"http://{address}/cgi-bin/fetch?{NS_ADDR}:{NS_PORT}", timeout=20) as response:
+            return response.read().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 @pytest.fixture
@@ -123,8 +128,15 @@ def test_default_group_refuses_http_until_a_rule_allows_it(real_cloud, osc, name
     assert marker in cloud.wait(lambda: ns_http(address), 30, "the namespace's HTTP once port 80 is open")
 
     # egress: the default egress rule lets the guest's own request out; without it, nothing goes
-    assert "FETCH-OK" in cloud.wait(lambda: "FETCH-OK" in guest_fetch(address) and guest_fetch(address), 60,
-                                    "the guest's request to the namespace")
+    try:
+        cloud.wait(lambda: "FETCH-OK" in guest_fetch(address), 60, "the guest's request to the namespace")
+    except AssertionError:
+        out = iptables.egress_chain(HOST, shown["id"])
+        diag = [guest_fetch(address), sh("iptables", "-w", "-L", out, "-v", "-n", check=False).stdout,
+                sh("iptables", "-w", "-L", "FORWARD", "-v", "-n", check=False).stdout,
+                sh("ip", "netns", "exec", NS, "ss", "-ltn", check=False).stdout,
+                ns_http(f"{NS_ADDR}:{NS_PORT}") or "no answer from the listener"]
+        raise AssertionError("the guest's request to the namespace failed:\n" + "\n".join(diag)) from None
     (egress,) = [r for r in osc("security", "group", "rule", "list", "--egress", "default")]
     osc("security", "group", "rule", "delete", egress["ID"], raw=True)
     cloud.wait(lambda: "FETCH-FAILED" in guest_fetch(address), 60, "the guest's request to be blocked")
