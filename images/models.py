@@ -132,3 +132,91 @@ class ImageMember(models.Model):
 
     def __str__(self):
         return f"{self.member_id} on {self.image_id} ({self.status})"
+
+
+# --- Metadata definitions catalogue (Glance's metadefs) ---------------------------------------
+
+
+class MetadefNamespace(models.Model):
+    """A namespace of metadata definitions: public ones are seen by everyone, private ones by
+    their owner project (and admins); a protected one cannot be deleted."""
+    PUBLIC, PRIVATE = "public", "private"
+    VISIBILITIES = (PUBLIC, PRIVATE)
+
+    namespace = models.CharField(max_length=80, unique=True)
+    display_name = models.CharField(max_length=80, blank=True, default="")
+    description = models.CharField(max_length=500, blank=True, default="")
+    visibility = models.CharField(max_length=16, choices=[(v, v) for v in VISIBILITIES], default=PRIVATE)
+    protected = models.BooleanField(default=False)
+    owner = models.CharField(max_length=255)  # a project id (Glance keeps it as a string)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.namespace
+
+
+class MetadefResourceType(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    protected = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class MetadefResourceTypeAssociation(models.Model):
+    namespace = models.ForeignKey(MetadefNamespace, on_delete=models.CASCADE, related_name="associations")
+    resource_type = models.ForeignKey(MetadefResourceType, on_delete=models.CASCADE, related_name="associations")
+    prefix = models.CharField(max_length=80, null=True, blank=True)
+    properties_target = models.CharField(max_length=80, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["namespace", "resource_type"], name="metadef_rt_assoc_unique")]
+
+
+class MetadefObject(models.Model):
+    namespace = models.ForeignKey(MetadefNamespace, on_delete=models.CASCADE, related_name="object_defs")
+    name = models.CharField(max_length=80)
+    description = models.TextField(blank=True, default="")
+    required = models.JSONField(default=list, blank=True)
+    properties = models.JSONField(default=dict, blank=True)  # name -> property JSON schema
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["namespace", "name"], name="metadef_object_unique")]
+
+
+class MetadefProperty(models.Model):
+    namespace = models.ForeignKey(MetadefNamespace, on_delete=models.CASCADE, related_name="property_defs")
+    name = models.CharField(max_length=255)
+    schema = models.JSONField(default=dict)  # title, type, description, enum, ... (not the name)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["namespace", "name"], name="metadef_property_unique")]
+
+
+class MetadefTag(models.Model):
+    namespace = models.ForeignKey(MetadefNamespace, on_delete=models.CASCADE, related_name="tag_defs")
+    name = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["namespace", "name"], name="metadef_tag_unique")]

@@ -24,3 +24,13 @@ register({
     "image:delete_member": "admin_or_owner",
     "image:modify_member": "any_authenticated",
 })
+# Metadata definitions: anyone reads (private namespaces: their owner); admins write (Glance's
+# defaults).
+register({
+    **{f"metadef:{a}": "any_authenticated" for a in (
+        "get_namespaces", "get_namespace", "list_resource_types")},
+    **{f"metadef:{a}": "admin_api" for a in (
+        "add_namespace", "modify_namespace", "delete_namespace", "add_object", "modify_object",
+        "delete_object", "add_property", "modify_property", "delete_property", "add_tag", "add_tags",
+        "modify_tag", "delete_tag", "add_resource_type_association", "remove_resource_type_association")},
+})

@@ -62,6 +62,7 @@ C = "/compute/v2.1"
 V = "/volume/v3"
 I3 = "/identity/v3"
 IMG = "/image/v2"
+MD = IMG + "/metadefs/namespaces/b-only-ns"  # project B's private metadef namespace
 D = "/dashboard"
 S = "/dashboard/instances/{server}"
 C_RE = "compute/^v2\\.1/"
@@ -240,6 +241,29 @@ ROUTES: dict[str, Route] = {
         ("delete", V + "/{me}/snapshots/{snapshot}")),
     V_RE + "os-availability-zone/?$": R(ANY, ("get", V + "/{me}/os-availability-zone")),
     V_RE + "os-services/?$": R(ADMIN, ("get", V + "/{me}/os-services")),
+    V_RE + "types/?$": R(ANY, ("get", V + "/{me}/types"),
+                         Probe("post", V + "/{me}/types", {"volume_type": {"name": "x"}}, kind=ADMIN)),
+    V_RE + "types/default/?$": R(ANY, ("get", V + "/{me}/types/default")),
+    V_RE + f"types/{_re('type_id')}/?$": R(
+        ANY, ("get", V + "/{me}/types/__DEFAULT__"),
+        Probe("put", V + "/{me}/types/__DEFAULT__", {"volume_type": {"description": "x"}}, kind=ADMIN),
+        Probe("delete", V + "/{me}/types/__DEFAULT__", kind=ADMIN)),
+    V_RE + f"types/{_re('type_id')}/extra_specs/?$": R(
+        ANY, ("get", V + "/{me}/types/__DEFAULT__/extra_specs"),
+        Probe("post", V + "/{me}/types/__DEFAULT__/extra_specs", {"extra_specs": {"k": "v"}}, kind=ADMIN)),
+    V_RE + f"types/{_re('type_id')}/extra_specs/{_re('key')}/?$": R(
+        ANY, ("get", V + "/{me}/types/__DEFAULT__/extra_specs/k"),
+        Probe("put", V + "/{me}/types/__DEFAULT__/extra_specs/k", {"k": "v"}, kind=ADMIN),
+        Probe("delete", V + "/{me}/types/__DEFAULT__/extra_specs/k", kind=ADMIN)),
+    V_RE + "extensions/?$": R(ANY, ("get", V + "/{me}/extensions")),
+    V_RE + f"capabilities/{_re('host')}/?$": R(ADMIN, ("get", V + "/{me}/capabilities/some-host")),
+    # messages (3.3) and clusters (3.7): without the microversion header (3.0) a 404 for everyone
+    V_RE + "messages/?$": R(SCOPED, ("get", V + "/{me}/messages"), ("get", V + "/{b}/messages")),
+    V_RE + f"messages/{_re('message_id')}/?$": R(
+        OWNED, ("get", V + "/{me}/messages/00000000-0000-0000-0000-000000000000"),
+        ("delete", V + "/{me}/messages/00000000-0000-0000-0000-000000000000")),
+    V_RE + "clusters(/detail)?/?$": R(ADMIN, Probe("get", V + "/{me}/clusters", status=404)),
+    V_RE + f"clusters/{_re('name')}/?$": R(ADMIN, Probe("get", V + "/{me}/clusters/c1", status=404)),
     # --- images ---------------------------------------------------------------------------
     "^image$": R(PUBLIC, ("get", "/image")),
     "image/^$": R(PUBLIC, ("get", "/image/")),
@@ -255,6 +279,34 @@ ROUTES: dict[str, Route] = {
         OWNED, ("get", IMG + "/images/{image}/members"), ("post", IMG + "/images/{image}/members", {"member": "{a}"})),
     f"image/^v2/images/{_re('image_id')}/members/{_re('member_id')}/?$": R(
         OWNED, ("get", IMG + "/images/{image}/members/{a}"), ("delete", IMG + "/images/{image}/members/{a}")),
+    f"image/^v2/images/{_re('image_id')}/tags/(?P<tag>[^/]+)/?$": R(
+        OWNED, ("put", IMG + "/images/{image}/tags/t"), ("delete", IMG + "/images/{image}/tags/t")),
+    "image/^v2/schemas/(?P<name>[a-z_]+|metadefs/[a-z_]+)/?$": R(ANY, ("get", IMG + "/schemas/image")),
+    "image/^v2/info/import/?$": R(ANY, ("get", IMG + "/info/import")),
+    "image/^v2/info/stores/?$": R(ANY, ("get", IMG + "/info/stores")),
+    "image/^v2/info/usage/?$": R(SCOPED, ("get", IMG + "/info/usage")),
+    "image/^v2/metadefs/namespaces/?$": R(
+        SCOPED, ("get", IMG + "/metadefs/namespaces"),
+        Probe("post", IMG + "/metadefs/namespaces", {"namespace": "x"}, kind=ADMIN)),
+    f"image/^v2/metadefs/namespaces/{_re('namespace')}/?$": R(
+        OWNED, ("get", MD), ("put", MD, {"namespace": "x"}), ("delete", MD)),
+    f"image/^v2/metadefs/namespaces/{_re('namespace')}/objects/?$": R(
+        OWNED, ("get", MD + "/objects"), ("post", MD + "/objects", {"name": "o"}), ("delete", MD + "/objects")),
+    f"image/^v2/metadefs/namespaces/{_re('namespace')}/objects/{_re('name')}/?$": R(
+        OWNED, ("get", MD + "/objects/o"), ("delete", MD + "/objects/o")),
+    f"image/^v2/metadefs/namespaces/{_re('namespace')}/properties/?$": R(
+        OWNED, ("get", MD + "/properties"), ("delete", MD + "/properties")),
+    f"image/^v2/metadefs/namespaces/{_re('namespace')}/properties/{_re('name')}/?$": R(
+        OWNED, ("get", MD + "/properties/p"), ("delete", MD + "/properties/p")),
+    f"image/^v2/metadefs/namespaces/{_re('namespace')}/tags/?$": R(
+        OWNED, ("get", MD + "/tags"), ("post", MD + "/tags", {"tags": [{"name": "t"}]}), ("delete", MD + "/tags")),
+    f"image/^v2/metadefs/namespaces/{_re('namespace')}/tags/{_re('name')}/?$": R(
+        OWNED, ("get", MD + "/tags/t"), ("post", MD + "/tags/t"), ("delete", MD + "/tags/t")),
+    f"image/^v2/metadefs/namespaces/{_re('namespace')}/resource_types/?$": R(
+        OWNED, ("get", MD + "/resource_types"), ("post", MD + "/resource_types", {"name": "OS::Glance::Image"})),
+    f"image/^v2/metadefs/namespaces/{_re('namespace')}/resource_types/{_re('name')}/?$": R(
+        OWNED, ("delete", MD + "/resource_types/OS::Glance::Image")),
+    "image/^v2/metadefs/resource_types/?$": R(ANY, ("get", IMG + "/metadefs/resource_types")),
     # --- misc -----------------------------------------------------------------------------
     "api/schema/": R(PUBLIC, ("get", "/api/schema/")),
     "metrics": R(PUBLIC, ("get", "/metrics")),  # no token; limited by METRICS_ALLOWED_CIDRS
@@ -418,6 +470,8 @@ def world(make_account, admin_account, state_paths):
                            visibility=Image.PRIVATE)
     image_a = register_image(io.BytesIO(b"a" * 4096), "a-private", disk_format="raw", owner=project_a,
                              visibility=Image.PRIVATE)
+    from images.models import MetadefNamespace
+    MetadefNamespace.objects.create(namespace="b-only-ns", owner=project_b.id, visibility="private")
     ctx_b = SimpleNamespace(user=bob, project=project_b, user_id=bob.id, project_id=project_b.id,
                             request_id="req-b", is_admin=False)
     (server,) = instances.create_instances(ctx_b, "b-server", flavor, {"id": str(image.id), "status": "active",

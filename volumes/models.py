@@ -16,6 +16,28 @@ from cloudproj.soft_delete import SoftDeleteModel
 from . import states
 
 
+DEFAULT_TYPE_NAME = "__DEFAULT__"
+
+
+class VolumeType(models.Model):
+    """A Block Storage volume type (admins manage them). `__DEFAULT__` exists from the start, as
+    in Cinder; a volume without a type has it. `extra_specs` are free key/value strings."""
+
+    uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=255, unique=True)
+    description = models.CharField(max_length=255, blank=True, default="")
+    is_public = models.BooleanField(default=True)
+    extra_specs = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.uuid})"
+
+
 class Volume(SoftDeleteModel):
     uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=255, blank=True, default="")
@@ -34,6 +56,17 @@ class Volume(SoftDeleteModel):
     snapshot = models.ForeignKey("Snapshot", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="volumes_created")
     metadata = models.JSONField(default=dict, blank=True)
+    # null: the default type (__DEFAULT__)
+    volume_type = models.ForeignKey(VolumeType, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="volumes")
+    bootable = models.BooleanField(default=False)
+    # a clone (`source_volid`): made on the source's host from its data
+    source_volume = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="clones")
+    # a volume from an image (`imageRef`): the image's id, written into it by its host, and
+    # what the API shows of it (`volume_image_metadata`, as Cinder's glance metadata)
+    image_id = models.UUIDField(null=True, blank=True)
+    image_metadata = models.JSONField(default=dict, blank=True)
     error_message = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -123,3 +156,26 @@ class VolumeHost(models.Model):
 
     def __str__(self):
         return f"{self.host} ({self.driver}: {self.free_gb}/{self.total_gb} GB free)"
+
+
+class Message(models.Model):
+    """A user message (Cinder's /messages, microversion 3.3): why an asynchronous request on a
+    volume or snapshot failed, for the project that owns it, until `expires_at`."""
+
+    uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
+    project = models.ForeignKey("identity.Project", on_delete=models.CASCADE, db_constraint=False,
+                                related_name="volume_messages")
+    request_id = models.CharField(max_length=255)
+    resource_type = models.CharField(max_length=32)  # VOLUME, VOLUME_SNAPSHOT
+    resource_uuid = models.CharField(max_length=36, blank=True, default="")
+    event_id = models.CharField(max_length=64)
+    message_level = models.CharField(max_length=16, default="ERROR")
+    detail = models.CharField(max_length=255)  # the user message
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.event_id} {self.resource_type} {self.resource_uuid}"

@@ -19,6 +19,9 @@ from .common import (
 CREATE_FIELDS = {"id", "name", "visibility", "protected", "min_disk", "min_ram", "disk_format",
                  "container_format", "tags", "os_hidden"}
 PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
+# The older media type (json-patch draft 10: {"replace": "/name", "value": ...}), still what
+# some clients (tempest among them) send; Glance accepts both.
+PATCH_TYPE_D10 = "application/openstack-images-v2.0-json-patch"
 MAX_PATCH_BYTES = 1024 * 1024
 
 VERSIONS = [("v2.18", "CURRENT")] + [(f"v2.{n}", "SUPPORTED") for n in range(17, -1, -1) if n != 2]
@@ -28,8 +31,11 @@ LIST_PARAMS = {"limit", "marker", "sort", "sort_key", "sort_dir", "name", "id", 
 
 
 class VersionsView(ImageAPIView):
+    """The versions document: 300 Multiple Choices at the root (as Glance answers a request
+    that names no version), 200 at /versions."""
     authentication_classes = []
     permission_classes = []
+    explicit = False
 
     def get(self, request):
         href = f"{image_base(request)}/v2/"
@@ -38,7 +44,7 @@ class VersionsView(ImageAPIView):
                 {"id": vid, "status": status, "links": [{"rel": "self", "href": href}]}
                 for vid, status in VERSIONS
             ]
-        })
+        }, status=200 if self.explicit else 300)
 
 
 def _order(params) -> list[str]:
@@ -100,6 +106,23 @@ def _json_body(request, what: str):
         raise BadRequest(f"Malformed {what}: not JSON.") from None
 
 
+def _from_draft10(ops):
+    """[{"add": "/p", "value": v}, {"remove": "/q"}] → RFC 6902 operations."""
+    if not isinstance(ops, list):
+        raise BadRequest("A JSON patch must be a list of operations.")
+    converted = []
+    for op in ops:
+        names = [k for k in ("add", "replace", "remove") if isinstance(op, dict) and k in op]
+        if len(names) != 1:
+            raise BadRequest('Operation objects must contain exactly one member named "add", "remove", or '
+                             '"replace".')
+        change = {"op": names[0], "path": op[names[0]]}
+        if "value" in op:
+            change["value"] = op["value"]
+        converted.append(change)
+    return converted
+
+
 def _check_visibility(ctx, visibility) -> None:
     if visibility == Image.PUBLIC:
         check(ctx, "image:publicize_image")
@@ -117,6 +140,9 @@ class ImageCreateMixin:
         readonly = sorted(k for k in body if k in registry.CORE_FIELDS and k not in CREATE_FIELDS)
         if readonly:
             raise registry.ImageForbidden(f"Attribute '{readonly[0]}' is read-only.")
+        reserved = sorted(k for k in body if isinstance(k, str) and k.startswith(registry.RESERVED_PREFIX))
+        if reserved:
+            raise registry.ImageForbidden(f"Attribute '{reserved[0]}' is reserved.")
         _check_visibility(ctx, body.get("visibility"))
         image = registry.create_image(
             body.get("name") or "", body.get("disk_format"), body.get("container_format"),
@@ -217,9 +243,11 @@ class ImageView(ImageAPIView):
         ctx = self.ctx
         image = self.image(image_id, "image:modify_image")
         content_type = request.content_type.split(";")[0].strip()
-        if content_type not in (PATCH_TYPE, "application/json-patch+json"):
+        if content_type not in (PATCH_TYPE, PATCH_TYPE_D10, "application/json-patch+json"):
             raise UnsupportedMediaType(content_type, f"Unsupported Content-Type {content_type!r}; use {PATCH_TYPE}.")
         ops = _json_body(request, "JSON patch")
+        if content_type == PATCH_TYPE_D10:
+            ops = _from_draft10(ops)
         for op in ops if isinstance(ops, list) else []:
             if isinstance(op, dict) and op.get("path") == "/visibility" and op.get("op") != "remove":
                 _check_visibility(ctx, op.get("value"))
@@ -228,6 +256,18 @@ class ImageView(ImageAPIView):
     def delete(self, request, image_id):
         image = self.image(image_id, "image:delete_image")
         registry.delete_image(image)
+        return Response(status=204)
+
+
+class ImageTagView(ImageAPIView):
+    """PUT / DELETE /v2/images/{id}/tags/{tag} → 204."""
+
+    def put(self, request, image_id, tag):
+        registry.add_tag(self.image(image_id, "image:modify_image"), tag)
+        return Response(status=204)
+
+    def delete(self, request, image_id, tag):
+        registry.remove_tag(self.image(image_id, "image:modify_image"), tag)
         return Response(status=204)
 
 

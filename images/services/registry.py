@@ -35,6 +35,11 @@ SINGLE_FILE_VMDK = {"monolithicSparse", "streamOptimized"}
 # PATCH may change these core fields (the rest are read-only)
 MUTABLE_FIELDS = {"name", "visibility", "protected", "min_disk", "min_ram", "tags", "os_hidden",
                   "disk_format", "container_format"}
+# Glance's reserved namespace of property names: the service's own bookkeeping (403 to users).
+RESERVED_PREFIX = "os_glance"
+# Tags per image (Glance's image_tag_quota default); more is a 413.
+TAG_QUOTA = 128
+TAG_MAX_LENGTH = 255
 
 
 class ImageError(Exception):
@@ -70,6 +75,7 @@ def _validate_properties(properties: dict) -> dict:
             raise ImageInvalid(f"Invalid property name {key!r}.")
         if key in CORE_FIELDS:
             raise ImageInvalid(f"Attribute '{key}' is reserved.")
+        _check_reserved(key)
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -81,14 +87,26 @@ def _validate_properties(properties: dict) -> dict:
     return clean
 
 
+def _check_reserved(key: str) -> None:
+    if key.startswith(RESERVED_PREFIX):
+        raise ImageForbidden(f"Attribute '{key}' is reserved.")
+
+
 def _check_linked(properties: dict) -> None:
+    """kernel_id / ramdisk_id: a UUID (Glance's schema pattern). One that names no image is
+    accepted as Glance does (a boot then fails on it: not available); one that names an image
+    of another format is refused."""
     for key, fmt in (("kernel_id", "aki"), ("ramdisk_id", "ari")):
         value = properties.get(key)
         if value is None:
             continue
+        try:
+            uuid.UUID(str(value))
+        except ValueError:
+            raise ImageInvalid(f"{key} {value!r} is not an image id (a UUID).") from None
         image = _parse_and_get(value)
-        if image is None or image.disk_format != fmt:
-            raise ImageInvalid(f"{key} {value} is not an existing {fmt} image.")
+        if image is not None and image.disk_format != fmt:
+            raise ImageInvalid(f"{key} {value} is not an {fmt} image.")
 
 
 def _parse_and_get(image_id) -> Image | None:
@@ -119,7 +137,7 @@ def create_image(
             validate_formats(disk_format or "", container_format or "")
     except ValidationError as exc:
         raise ImageInvalid(" ".join(exc.messages)) from None
-    visibility = visibility or Image.SHARED
+    visibility = Image.SHARED if visibility is None else visibility  # "" is refused, as the schema says
     if visibility not in Image.VISIBILITIES:
         raise ImageInvalid(f"Invalid visibility value: {visibility}")
     min_disk, min_ram = _non_negative(min_disk, "min_disk"), _non_negative(min_ram, "min_ram")
@@ -149,9 +167,40 @@ def _non_negative(value, name: str) -> int:
 
 
 def _validate_tags(tags) -> list:
-    if not isinstance(tags, list) or not all(isinstance(t, str) and 0 < len(t) <= 255 for t in tags):
-        raise ImageInvalid("tags must be a list of strings of 1 to 255 characters.")
-    return list(dict.fromkeys(tags))
+    if not isinstance(tags, list) or not all(isinstance(t, str) and 0 < len(t) <= TAG_MAX_LENGTH for t in tags):
+        raise ImageInvalid(f"tags must be a list of strings of 1 to {TAG_MAX_LENGTH} characters.")
+    unique = list(dict.fromkeys(tags))
+    if len(unique) > TAG_QUOTA:
+        raise ImageTooLarge(f"Maximum number of tags per image exceeded ({TAG_QUOTA}).")
+    return unique
+
+
+def add_tag(image: Image, tag) -> Image:
+    """PUT /v2/images/{id}/tags/{tag}: idempotent; 400 for a bad tag, 413 past the quota."""
+    if not isinstance(tag, str) or not 0 < len(tag) <= TAG_MAX_LENGTH:
+        raise ImageInvalid(f"A tag is a string of 1 to {TAG_MAX_LENGTH} characters.")
+    with transaction.atomic():
+        locked = Image.all_objects.select_for_update().get(pk=image.pk)
+        if locked.deleted_at is not None:
+            raise ImageNotFound(f"No image found with ID {image.id}")
+        tags = list(locked.tags or [])
+        if tag not in tags:
+            locked.tags = _validate_tags(tags + [tag])
+            locked.save(update_fields=["tags", "updated_at"])
+    return locked
+
+
+def remove_tag(image: Image, tag: str) -> Image:
+    """DELETE /v2/images/{id}/tags/{tag}: 404 when the image has no such tag."""
+    with transaction.atomic():
+        locked = Image.all_objects.select_for_update().get(pk=image.pk)
+        tags = list(locked.tags or [])
+        if locked.deleted_at is not None or tag not in tags:
+            raise ImageNotFound(f"Tag {tag} not found on image {image.id}.")
+        tags.remove(tag)
+        locked.tags = tags
+        locked.save(update_fields=["tags", "updated_at"])
+    return locked
 
 
 def check_disk_data(path: Path, disk_format: str) -> dict | None:
@@ -374,6 +423,7 @@ def update_image(image: Image, ops: list) -> Image:
             if not isinstance(op, dict) or op.get("op") not in ("add", "replace", "remove"):
                 raise ImageInvalid(f"Unsupported JSON patch operation: {op!r}")
             field = _patch_path(op.get("path"))
+            _check_reserved(field)
             if op["op"] != "remove" and "value" not in op:
                 raise ImageInvalid(f"Operation {op['op']} on {field} needs a value.")
             if field in MUTABLE_FIELDS:

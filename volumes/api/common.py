@@ -1,9 +1,26 @@
-"""Shared pieces of the Block Storage v3 API: the base view (microversion header, the
+"""Shared pieces of the Block Storage v3 API: the base view (microversion negotiation, the
 project id in the URL) and the version documents.
 
-This API speaks microversion 3.0 only: a request may send `OpenStack-API-Version: volume 3.0`
-(or `latest`), and every response says `OpenStack-API-Version: volume 3.0`. Any other version
-is a 406; a malformed one a 400.
+Microversions 3.0 to MAX_VERSION: a request may send `OpenStack-API-Version: volume X.Y` (or
+`latest`, the maximum); none means 3.0, as Cinder. Every response echoes the negotiated
+version (`OpenStack-API-Version: volume X.Y`). A version outside the range is a 406, a
+malformed one a 400. What each step changes (see Cinder's REST API version history):
+
+  3.1  `protected`/`visibility` for os-volume_upload_image: this cloud has no upload-to-image
+       action at any version, so nothing to change.
+  3.2  the `bootable` list filter is strict: only t/true/1 and f/false/0 (any case), anything
+       else is a 400 (before 3.2: false/False means non-bootable, any other value bootable).
+  3.3  the /messages API (user messages about failed asynchronous requests).
+  3.4  the `glance_metadata` filter of volume lists (ignored before).
+  3.5  pagination, sorting and filters of /messages (ignored before).
+  3.6  empty name/description in consistency group update: this cloud has no consistency
+       groups at any version, so nothing to change.
+  3.7  /clusters (list, detail, show, enable/disable) and `cluster_name` in os-services: no
+       volume service here is clustered, so the lists are empty and `cluster_name` is null.
+
+MAX_VERSION is the highest version this API fully implements; 3.8 (manageable volumes and
+snapshots) is not implemented, so neither is anything above it (3.12 volumes/summary, 3.27
+attachments, 3.33 resource_filters...).
 """
 from rest_framework.exceptions import APIException, NotAcceptable
 from rest_framework.views import APIView
@@ -16,7 +33,9 @@ from cloudproj.exceptions import NotFound as ServiceNotFound
 from identity.services import catalog, quotas
 from identity.models import Project
 
-API_VERSION = "3.0"
+MIN_VERSION = (3, 0)
+MAX_VERSION = (3, 7)
+API_VERSION = "3.0"  # the version a request without the header gets
 UPDATED = "2024-01-01T00:00:00Z"
 
 
@@ -28,20 +47,37 @@ def _requested_version(request):
     return None
 
 
+def text(version: tuple[int, int]) -> str:
+    return "%d.%d" % version
+
+
+def negotiate(request) -> tuple[int, int]:
+    """The microversion a request asks for (3.0 without the header); 400 malformed, 406 out of range."""
+    requested = _requested_version(request)
+    if requested is None:
+        return MIN_VERSION
+    if requested == "latest":
+        return MAX_VERSION
+    parts = requested.split(".")
+    if len(parts) != 2 or not all(p.isdigit() and len(p) <= 4 for p in parts):
+        raise BadRequest(f"Invalid API version request string {requested!r}.")
+    version = (int(parts[0]), int(parts[1]))
+    if not MIN_VERSION <= version <= MAX_VERSION:
+        raise NotAcceptable(f"Version {requested} is not supported by the API. Minimum is "
+                            f"{text(MIN_VERSION)} and maximum is {text(MAX_VERSION)}.")
+    return version
+
+
 class VolumeView(APIView):
     def initial(self, request, *args, **kwargs):
+        # negotiated before authentication so even a 401 carries the version
+        request.volume_version = MIN_VERSION
+        request.volume_version = negotiate(request)
         super().initial(request, *args, **kwargs)
-        requested = _requested_version(request)
-        if requested is None or requested == "latest":
-            return
-        try:
-            major, minor = (int(x) for x in requested.split("."))
-        except ValueError:
-            raise BadRequest(f"Invalid API version request string {requested!r}.") from None
-        if (major, minor) != (3, 0):
-            raise NotAcceptable(
-                f"Version {requested} is not supported by the API. Minimum is 3.0 and maximum is 3.0."
-            )
+
+    def at_least(self, version: str) -> bool:
+        major, minor = version.split(".")
+        return getattr(self.request, "volume_version", MIN_VERSION) >= (int(major), int(minor))
 
     def handle_exception(self, exc):
         if isinstance(exc, CloudError):
@@ -56,7 +92,8 @@ class VolumeView(APIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        response["OpenStack-API-Version"] = f"volume {API_VERSION}"
+        version = getattr(request, "volume_version", MIN_VERSION)
+        response["OpenStack-API-Version"] = f"volume {text(version)}"
         response["Vary"] = "OpenStack-API-Version"
         return response
 
@@ -89,8 +126,8 @@ def version_v3(request) -> dict:
     return {
         "id": "v3.0",
         "status": "CURRENT",
-        "version": API_VERSION,
-        "min_version": API_VERSION,
+        "version": text(MAX_VERSION),
+        "min_version": text(MIN_VERSION),
         "updated": UPDATED,
         "links": [
             {"rel": "self", "href": f"{base}/volume/v3/"},

@@ -1,8 +1,10 @@
-"""Volumes, snapshots and attachments in Cinder v3.0's JSON shapes."""
+"""Volumes, snapshots, attachments and volume types in Cinder v3's JSON shapes (field for field
+as tempest's response schemas check them). Admin-only attributes (`os-vol-tenant-attr:*`,
+`os-vol-host-attr:host`, `os-vol-mig-status-attr:*`) only for admins, as Cinder's policy."""
 from compute.api.base import isotime
 from identity.services import catalog
 
-from ..models import Snapshot, Volume, VolumeAttachment
+from ..models import DEFAULT_TYPE_NAME, Snapshot, Volume, VolumeAttachment, VolumeType
 
 
 def _links(request, project_id: str, collection: str, item_id) -> list:
@@ -41,32 +43,30 @@ def volume_detail(request, ctx, volume: Volume) -> dict:
         "updated_at": isotime(volume.updated_at),
         "description": volume.description or None,
         "attachments": [attachment_view(attachment)] if attachment is not None else [],
-        "bootable": "false",
+        "bootable": "true" if volume.bootable else "false",
         "encrypted": False,
         "multiattach": False,
         "snapshot_id": str(volume.snapshot.uuid) if volume.snapshot_id else None,
-        "source_volid": None,
-        "volume_type": "__DEFAULT__",
+        "source_volid": str(volume.source_volume.uuid) if volume.source_volume_id else None,
+        "volume_type": volume_type_name(volume),
         "metadata": volume.metadata or {},
         "user_id": volume.user_id,
         "consistencygroup_id": None,
         "replication_status": None,
         "migration_status": None,
-        "os-vol-tenant-attr:tenant_id": volume.project_id,
-        "ec2_id": volume.ec2_id,
     }
+    if volume.image_metadata:
+        body["volume_image_metadata"] = dict(volume.image_metadata)
     if ctx.is_admin:
-        body["os-vol-host-attr:host"] = volume.host
+        body["os-vol-tenant-attr:tenant_id"] = volume.project_id
+        # Cinder's host@backend#pool
+        body["os-vol-host-attr:host"] = f"{volume.host}@{volume.driver}#{volume.driver}" if volume.host else None
         body["os-vol-mig-status-attr:migstat"] = None
         body["os-vol-mig-status-attr:name_id"] = None
     return body
 
 
 def snapshot_summary(request, ctx, snapshot: Snapshot) -> dict:
-    return snapshot_detail(request, ctx, snapshot)
-
-
-def snapshot_detail(request, ctx, snapshot: Snapshot) -> dict:
     return {
         "id": str(snapshot.uuid),
         "name": snapshot.name or None,
@@ -77,8 +77,31 @@ def snapshot_detail(request, ctx, snapshot: Snapshot) -> dict:
         "created_at": isotime(snapshot.created_at),
         "updated_at": isotime(snapshot.updated_at),
         "metadata": snapshot.metadata or {},
-        "progress": "100%" if snapshot.status == "available" else "0%",
+    }
+
+
+def snapshot_detail(request, ctx, snapshot: Snapshot) -> dict:
+    return {
+        **snapshot_summary(request, ctx, snapshot),
         "os-extended-snapshot-attributes:project_id": snapshot.project_id,
         "os-extended-snapshot-attributes:progress": "100%" if snapshot.status == "available" else "0%",
-        "ec2_id": snapshot.ec2_id,
+    }
+
+
+def volume_type_name(volume: Volume) -> str:
+    return volume.volume_type.name if volume.volume_type_id else DEFAULT_TYPE_NAME
+
+
+USER_VISIBLE_SPECS = ("multiattach", "RESKEY:availability_zones", "replication_enabled")
+
+
+def volume_type_view(ctx, vtype: VolumeType) -> dict:
+    """A volume type; non-admins see only the user-visible extra specs (as Cinder)."""
+    specs = vtype.extra_specs or {}
+    if not ctx.is_admin:
+        specs = {k: v for k, v in specs.items() if k in USER_VISIBLE_SPECS}
+    return {
+        "id": str(vtype.uuid), "name": vtype.name, "description": vtype.description or None,
+        "is_public": vtype.is_public, "os-volume-type-access:is_public": vtype.is_public,
+        "extra_specs": specs, "qos_specs_id": None,
     }

@@ -6,11 +6,16 @@
   /volume/v3/{project_id}/limits
   /volume/v3/{project_id}/volumes[/detail], /volumes/{id}[/action]
   /volume/v3/{project_id}/snapshots[/detail], /snapshots/{id}
+  /volume/v3/{project_id}/types[/default], /types/{id}[/extra_specs[/{key}]]
+  /volume/v3/{project_id}/extensions, /capabilities/{host}
+  /volume/v3/{project_id}/messages[/{id}] (3.3), /clusters[/detail|/{name}|/enable|/disable] (3.7)
   /volume/v3/{project_id}/os-availability-zone, /os-services
 """
 from django.urls import re_path
 
 from .limits import LimitsView
+from .messages import ClusterCollection, ClusterItem, MessageCollection, MessageItem
+from .types import CapabilitiesView, DefaultType, ExtensionsView, ExtraSpec, ExtraSpecs, TypeCollection, TypeItem
 from .quotas import QuotaSetDefaultsView, QuotaSetView
 from .versions import VersionsView
 from .zones import AvailabilityZoneView, ServicesView
@@ -28,6 +33,7 @@ PROJECT = r"(?P<project_id>[^/]+)"
 TARGET = r"(?P<target_id>[^/]+)"
 VOLUME = r"(?P<volume_id>[^/]+)"
 SNAPSHOT = r"(?P<snapshot_id>[^/]+)"
+TYPE = r"(?P<type_id>[^/]+)"
 
 urlpatterns = [
     re_path(r"^$", VersionsView.as_view(), name="volume-versions"),
@@ -46,6 +52,19 @@ urlpatterns = [
     re_path(rf"^v3/{PROJECT}/snapshots/?$", SnapshotCollection.as_view(), name="snapshot-list"),
     re_path(rf"^v3/{PROJECT}/snapshots/detail/?$", SnapshotDetailCollection.as_view(), name="snapshot-detail"),
     re_path(rf"^v3/{PROJECT}/snapshots/{SNAPSHOT}/?$", SnapshotItem.as_view(), name="snapshot-item"),
+    re_path(rf"^v3/{PROJECT}/types/?$", TypeCollection.as_view(), name="volume-types"),
+    re_path(rf"^v3/{PROJECT}/types/default/?$", DefaultType.as_view(), name="volume-type-default"),
+    re_path(rf"^v3/{PROJECT}/types/{TYPE}/extra_specs/?$", ExtraSpecs.as_view(), name="volume-type-specs"),
+    re_path(rf"^v3/{PROJECT}/types/{TYPE}/extra_specs/(?P<key>[^/]+)/?$", ExtraSpec.as_view(),
+            name="volume-type-spec"),
+    re_path(rf"^v3/{PROJECT}/types/{TYPE}/?$", TypeItem.as_view(), name="volume-type"),
+    re_path(rf"^v3/{PROJECT}/messages/?$", MessageCollection.as_view(), name="volume-messages"),
+    re_path(rf"^v3/{PROJECT}/messages/(?P<message_id>[^/]+)/?$", MessageItem.as_view(), name="volume-message"),
+    re_path(rf"^v3/{PROJECT}/clusters(/detail)?/?$", ClusterCollection.as_view(), name="volume-clusters"),
+    re_path(rf"^v3/{PROJECT}/clusters/(?P<name>[^/]+)/?$", ClusterItem.as_view(), name="volume-cluster"),
+    re_path(rf"^v3/{PROJECT}/extensions/?$", ExtensionsView.as_view(), name="volume-extensions"),
+    re_path(rf"^v3/{PROJECT}/capabilities/(?P<host>[^/]+)/?$", CapabilitiesView.as_view(),
+            name="volume-capabilities"),
     re_path(rf"^v3/{PROJECT}/os-availability-zone/?$", AvailabilityZoneView.as_view(), name="volume-zones"),
     re_path(rf"^v3/{PROJECT}/os-services/?$", ServicesView.as_view(), name="volume-services"),
     re_path(rf"^v3/{PROJECT}/?$", VersionsView.as_view(), name="volume-v3-project"),

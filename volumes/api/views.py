@@ -2,9 +2,14 @@
 
     GET    /v3/{project}/volumes[/detail]       ?name= ?status= ?all_tenants=1 (admin)
     POST   /v3/{project}/volumes                {"volume": {"size", "name", "description",
-                                                 "availability_zone", "snapshot_id", "metadata"}} 202
+                                                 "availability_zone", "snapshot_id", "metadata",
+                                                 "volume_type" (name or id), one of "snapshot_id",
+                                                 "source_volid" (a clone), "imageRef"}} 202
     GET|PUT|DELETE /v3/{project}/volumes/{id}   show / name, description, metadata / 202
-    POST   /v3/{project}/volumes/{id}/action    {"os-extend": {"new_size": n}} 202; admins:
+    GET    ...?limit= &marker= &offset= &sort=key:dir (or sort_key/sort_dir) ?bootable= ?metadata=
+           ?glance_metadata= (3.4: the image's properties a volume from an image shows)
+    POST   /v3/{project}/volumes/{id}/action    {"os-extend": {"new_size": n}} 202,
+                                                {"os-set_bootable": {"bootable": b}} 200; admins:
                                                 {"os-force_delete": {}} 202 (any status but
                                                 attached), {"os-reset_status": {"status"}} 202
     GET    /v3/{project}/snapshots[/detail], POST {"snapshot": {"volume_id", "name",
@@ -12,6 +17,9 @@
 
 Over quota is a 413 (overLimit), a volume in the wrong state a 400, as Cinder answers.
 """
+import ast
+import json
+
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
@@ -20,6 +28,7 @@ from identity.services import policy
 from ..services import snapshots as snapshot_service
 from ..services import volumes as volume_service
 from .common import VolumeView
+from .listing import paginate
 from .serializers import snapshot_detail, snapshot_summary, volume_detail, volume_summary
 
 VOLUME_CREATE_FIELDS = {
@@ -27,7 +36,12 @@ VOLUME_CREATE_FIELDS = {
     "display_name", "display_description", "imageRef", "source_volid", "consistencygroup_id", "multiattach",
     "backup_id", "group_id",
 }
-UNSUPPORTED = ("imageRef", "source_volid", "backup_id", "group_id", "consistencygroup_id")
+UNSUPPORTED = ("backup_id", "group_id", "consistencygroup_id")
+VOLUME_SORT_KEYS = {"id": "uuid", "name": "name", "display_name": "name", "status": "status", "size": "size",
+                    "availability_zone": "availability_zone", "created_at": "created_at",
+                    "updated_at": "updated_at", "bootable": "bootable"}
+SNAPSHOT_SORT_KEYS = {"id": "uuid", "name": "name", "display_name": "name", "status": "status", "size": "size",
+                      "created_at": "created_at", "updated_at": "updated_at"}
 
 
 def body_of(request, key: str) -> dict:
@@ -41,10 +55,28 @@ def truthy(value) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "y", "on", "t")
 
 
-def list_filters(request) -> tuple[bool, dict]:
+def list_filters(request, allowed: tuple) -> tuple[bool, dict]:
     params = request.query_params
     all_tenants = truthy(params.get("all_tenants", "0"))
-    return all_tenants, {k: params[k] for k in ("name", "status", "availability_zone", "volume_id") if k in params}
+    filters = {k: params[k] for k in allowed if k in params}
+    for key in ("metadata", "glance_metadata"):
+        if key in filters:
+            filters[key] = parse_metadata_filter(filters[key])
+    return all_tenants, filters
+
+
+def parse_metadata_filter(text: str) -> dict:
+    """`metadata={"k": "v"}` (JSON, as the clients send it; Cinder also accepts a Python dict literal)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = None
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise BadRequest(f"Invalid input received: metadata filter {text!r} must be an object of strings.")
+    return value
 
 
 class VolumeCollection(VolumeView):
@@ -53,10 +85,18 @@ class VolumeCollection(VolumeView):
     def get(self, request, project_id):
         self.check_url_project(project_id)
         policy.enforce(self.ctx, "volume:get_all", {"project_id": self.ctx.project_id})
-        all_tenants, filters = list_filters(request)
-        rows = volume_service.volumes_for(self.ctx, all_tenants, filters)
+        allowed = ("name", "status", "availability_zone", "bootable", "metadata")
+        if self.at_least("3.4"):
+            allowed += ("glance_metadata",)
+        all_tenants, filters = list_filters(request, allowed)
+        rows = volume_service.volumes_for(self.ctx, all_tenants, filters, strict_bootable=self.at_least("3.2"))
+        collection = "volumes/detail" if self.detail else "volumes"
+        page, links = paginate(request, rows, VOLUME_SORT_KEYS, collection, project_id)
         render = volume_detail if self.detail else volume_summary
-        return Response({"volumes": [render(request, self.ctx, row) for row in rows]})
+        body = {"volumes": [render(request, self.ctx, row) for row in page]}
+        if links:
+            body["volumes_links"] = links
+        return Response(body)
 
     def post(self, request, project_id):
         self.check_url_project(project_id)
@@ -69,13 +109,12 @@ class VolumeCollection(VolumeView):
         given = [key for key in UNSUPPORTED if body.get(key)]
         if given:
             raise BadRequest(f"Invalid input received: {', '.join(given)} is not supported by this cloud.")
-        if body.get("volume_type") not in (None, "", "__DEFAULT__"):
-            raise BadRequest(f"Invalid input received: volume type {body['volume_type']!r} does not exist.")
         volume = volume_service.create_volume(
             self.ctx, body.get("size"), name=body.get("name", body.get("display_name")),
             description=body.get("description", body.get("display_description")),
             availability_zone=body.get("availability_zone"), snapshot_id=body.get("snapshot_id"),
-            metadata=body.get("metadata"),
+            metadata=body.get("metadata"), volume_type=body.get("volume_type"),
+            source_volid=body.get("source_volid"), image_ref=body.get("imageRef"),
         )
         return Response({"volume": volume_detail(request, self.ctx, volume)}, status=202)
 
@@ -129,6 +168,13 @@ class VolumeAction(VolumeItem):
                 raise BadRequest("Invalid input for field/attribute os-extend: 'new_size' is a required property.")
             volume_service.extend_volume(self.ctx, volume, value["new_size"])
             return Response(status=202)
+        if action == "os-set_bootable":
+            volume = self._volume(project_id, volume_id, "volume:set_bootable")
+            if not isinstance(value, dict) or "bootable" not in value:
+                raise BadRequest("Invalid input for field/attribute os-set_bootable: 'bootable' is a required "
+                                 "property.")
+            volume_service.set_bootable(volume, value["bootable"])
+            return Response(status=200)
         if action == "os-force_delete":
             volume = self._volume(project_id, volume_id, "volume:force_delete")
             volume_service.force_delete(volume)
@@ -148,10 +194,15 @@ class SnapshotCollection(VolumeView):
     def get(self, request, project_id):
         self.check_url_project(project_id)
         policy.enforce(self.ctx, "volume:snapshots:get_all", {"project_id": self.ctx.project_id})
-        all_tenants, filters = list_filters(request)
+        all_tenants, filters = list_filters(request, ("name", "status", "volume_id"))
         rows = snapshot_service.snapshots_for(self.ctx, all_tenants, filters)
+        collection = "snapshots/detail" if self.detail else "snapshots"
+        page, links = paginate(request, rows, SNAPSHOT_SORT_KEYS, collection, project_id)
         render = snapshot_detail if self.detail else snapshot_summary
-        return Response({"snapshots": [render(request, self.ctx, row) for row in rows]})
+        body = {"snapshots": [render(request, self.ctx, row) for row in page]}
+        if links:
+            body["snapshots_links"] = links
+        return Response(body)
 
     def post(self, request, project_id):
         self.check_url_project(project_id)
@@ -175,7 +226,7 @@ class SnapshotCollection(VolumeView):
             description=body.get("description", body.get("display_description")), force=force,
             metadata=body.get("metadata"),
         )
-        return Response({"snapshot": snapshot_detail(request, self.ctx, snapshot)}, status=202)
+        return Response({"snapshot": snapshot_summary(request, self.ctx, snapshot)}, status=202)
 
 
 class SnapshotDetailCollection(SnapshotCollection):
@@ -201,7 +252,7 @@ class SnapshotItem(VolumeView):
             self.ctx, snapshot, name=body.get("name", body.get("display_name")),
             description=body.get("description", body.get("display_description")),
         )
-        return Response({"snapshot": snapshot_detail(request, self.ctx, snapshot)})
+        return Response({"snapshot": snapshot_summary(request, self.ctx, snapshot)})
 
     def delete(self, request, project_id, snapshot_id):
         snapshot = self._snapshot(project_id, snapshot_id, "volume:snapshots:delete")

@@ -32,9 +32,13 @@ class ServicesView(VolumeView):
         rows = Service.objects.filter(binary=scheduler.BINARY).order_by("host")
         if request.query_params.get("host"):
             rows = rows.filter(host=request.query_params["host"])
-        return Response({"services": [
+        services = [
             {"binary": "cinder-volume", "host": s.host, "zone": zones.get(s.host, default),
              "status": "disabled" if s.disabled else "enabled", "state": "up" if is_up(s) else "down",
              "updated_at": isotime(s.last_seen_up), "disabled_reason": s.disabled_reason}
             for s in rows
-        ]})
+        ]
+        if self.at_least("3.7"):  # no service is in a cluster here
+            for service in services:
+                service["cluster_name"] = None
+        return Response({"services": services})

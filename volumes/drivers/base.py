@@ -104,6 +104,10 @@ class VolumeDriver:
     def create_from_snapshot(self, name: str, size_gb: int, snapshot_name: str) -> None:
         raise NotImplementedError
 
+    def create_from_image(self, name: str, size_gb: int, image_path: str, image_format: str) -> None:
+        """A volume of size_gb holding the image at image_path (read as image_format)."""
+        raise NotImplementedError
+
     def delete(self, name: str) -> None:
         raise NotImplementedError
 

@@ -74,6 +74,18 @@ class FileDriver(VolumeDriver):
         run(["qemu-img", "resize", "-q", "-f", self.format, tmp, f"{size_gb}G"], f"growing {name}")
         os.replace(tmp, path)
 
+    def create_from_image(self, name: str, size_gb: int, image_path: str, image_format: str) -> None:
+        check_size(size_gb)
+        path = self.path(name)
+        if path.exists():
+            return
+        self._ensure_root()
+        tmp = path.with_name(path.name + ".part")
+        run(["qemu-img", "convert", "-f", image_format, "-O", self.format, image_path, tmp],
+            f"writing an image into {name}")
+        run(["qemu-img", "resize", "-q", "-f", self.format, tmp, f"{size_gb}G"], f"growing {name}")
+        os.replace(tmp, path)
+
     def _remove(self, path: Path) -> None:
         if not path.exists():
             return

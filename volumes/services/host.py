@@ -7,14 +7,26 @@ import logging
 
 from django.db import transaction
 
+from images.drivers import cache as image_cache
+from images.models import Image
+
 from .. import states
 from ..drivers import VolumeDriverError, get_driver
 from ..models import Snapshot, Volume, VolumeHost
+from . import messages
 from . import snapshots as snapshot_service
 from . import volumes as volume_service
 from .volumes import give_back, transition
 
 log = logging.getLogger(__name__)
+
+
+# an image's disk_format -> the format qemu-img reads it in (kernel, ramdisk, iso...: plain files)
+QEMU_FORMATS = {"qcow2": "qcow2", "vmdk": "vmdk", "vdi": "vdi", "vhd": "vpc", "vhdx": "vhdx"}
+
+
+def _qemu_format(disk_format) -> str:
+    return QEMU_FORMATS.get(disk_format or "raw", "raw")
 
 
 def report_capacity(host: str, driver=None) -> VolumeHost:
@@ -52,11 +64,26 @@ def create_volume(volume_id: int) -> str:
         if volume.snapshot_id:
             snapshot = Snapshot.all_objects.get(pk=volume.snapshot_id)
             driver.create_from_snapshot(volume.storage_name, volume.size, snapshot.storage_name)
+        elif volume.source_volume_id:  # a clone: the same copy, from the source volume's storage
+            source = Volume.all_objects.get(pk=volume.source_volume_id)
+            driver.create_from_snapshot(volume.storage_name, volume.size, source.storage_name)
+        elif volume.image_id:
+            image = Image.all_objects.filter(id=volume.image_id).first()
+            if image is None:
+                raise VolumeDriverError(f"image {volume.image_id} is gone")
+            path = image_cache.ensure_cached(image)
+            driver.create_from_image(volume.storage_name, volume.size, str(path), _qemu_format(image.disk_format))
         else:
             driver.create(volume.storage_name, volume.size)
-    except (VolumeDriverError, OSError) as exc:
+    except (VolumeDriverError, image_cache.CacheError, OSError) as exc:
         log.error("creating %s failed: %s", volume.ec2_id, exc)
-        transition(Volume, volume.pk, (states.CREATING,), states.ERROR, error_message=_message(exc))
+        if transition(Volume, volume.pk, (states.CREATING,), states.ERROR, error_message=_message(exc)):
+            if volume.image_id:
+                messages.record(volume.project_id, messages.VOLUME, volume.uuid, messages.COPY_IMAGE_TO_VOLUME,
+                                messages.IMAGE_FAILED)
+            else:
+                messages.record(volume.project_id, messages.VOLUME, volume.uuid,
+                                messages.CREATE_VOLUME_FROM_BACKEND, messages.DRIVER_FAILED_CREATE)
         _report(volume.host, driver)
         return states.ERROR
     transition(Volume, volume.pk, (states.CREATING,), states.AVAILABLE)
@@ -74,7 +101,9 @@ def delete_volume(volume_id: int) -> str:
         driver.delete(volume.storage_name)
     except (VolumeDriverError, OSError) as exc:
         log.error("deleting %s failed: %s", volume.ec2_id, exc)
-        transition(Volume, volume.pk, (states.DELETING,), states.ERROR_DELETING, error_message=_message(exc))
+        if transition(Volume, volume.pk, (states.DELETING,), states.ERROR_DELETING, error_message=_message(exc)):
+            messages.record(volume.project_id, messages.VOLUME, volume.uuid, messages.DELETE_VOLUME,
+                            messages.UNKNOWN_ERROR)
         return states.ERROR_DELETING
     volume_service.finish_delete(volume.pk)
     _report(volume.host, driver)
@@ -95,6 +124,8 @@ def extend_volume(volume_id: int, new_size: int) -> str:
             if transition(Volume, volume.pk, (states.EXTENDING,), states.ERROR_EXTENDING,
                           error_message=_message(exc)):
                 give_back(volume.project_id, {"gigabytes": new_size - volume.size})
+                messages.record(volume.project_id, messages.VOLUME, volume.uuid, messages.EXTEND_VOLUME,
+                                messages.DRIVER_FAILED_EXTEND)
         return states.ERROR_EXTENDING
     transition(Volume, volume.pk, (states.EXTENDING,), states.AVAILABLE, size=new_size)
     _report(volume.host, driver)
@@ -110,7 +141,9 @@ def create_snapshot(snapshot_id: int) -> str:
         driver.create_snapshot(snapshot.storage_name, snapshot.volume.storage_name, snapshot.size)
     except (VolumeDriverError, OSError) as exc:
         log.error("snapshot %s of %s failed: %s", snapshot.ec2_id, snapshot.volume.ec2_id, exc)
-        transition(Snapshot, snapshot.pk, (states.CREATING,), states.ERROR, error_message=_message(exc))
+        if transition(Snapshot, snapshot.pk, (states.CREATING,), states.ERROR, error_message=_message(exc)):
+            messages.record(snapshot.project_id, messages.SNAPSHOT, snapshot.uuid, messages.SNAPSHOT_CREATE,
+                            messages.UNKNOWN_ERROR)
         return states.ERROR
     transition(Snapshot, snapshot.pk, (states.CREATING,), states.AVAILABLE)
     _report(snapshot.host, driver)
@@ -126,7 +159,10 @@ def delete_snapshot(snapshot_id: int) -> str:
         driver.delete_snapshot(snapshot.storage_name)
     except (VolumeDriverError, OSError) as exc:
         log.error("deleting snapshot %s failed: %s", snapshot.ec2_id, exc)
-        transition(Snapshot, snapshot.pk, (states.DELETING,), states.ERROR_DELETING, error_message=_message(exc))
+        if transition(Snapshot, snapshot.pk, (states.DELETING,), states.ERROR_DELETING,
+                      error_message=_message(exc)):
+            messages.record(snapshot.project_id, messages.SNAPSHOT, snapshot.uuid, messages.SNAPSHOT_DELETE,
+                            messages.UNKNOWN_ERROR)
         return states.ERROR_DELETING
     snapshot_service.finish_delete(snapshot.pk)
     _report(snapshot.host, driver)

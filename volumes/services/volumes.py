@@ -17,10 +17,11 @@ from django.utils import timezone
 from cloudproj import rpc
 from cloudproj.exceptions import Conflict, Invalid, NotFound, OverQuota
 from identity.services import quotas
+from images.services import registry
 
 from .. import states
 from ..models import Snapshot, Volume, VolumeAttachment, VolumeHost
-from . import scheduler
+from . import messages, scheduler, types
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +45,47 @@ def get_volume(ctx, volume_id, lock: bool = False) -> Volume:
     return volume
 
 
-def volumes_for(ctx, all_tenants: bool = False, filters: dict | None = None):
-    qs = Volume.objects.select_related("attachment")
+TRUE_WORDS, FALSE_WORDS = ("t", "true", "1"), ("f", "false", "0")
+
+
+def bootable_filter(value, strict: bool) -> bool:
+    """Cinder's `bootable` list filter: before 3.2 only false/False mean non-bootable and any other
+    value bootable; from 3.2 t/true/1 and f/false/0 (any case), anything else is refused."""
+    text = str(value).strip().lower()
+    if not strict:
+        return str(value) not in ("false", "False")
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise Invalid(f"Invalid input received: bootable={value}")
+
+
+def volumes_for(ctx, all_tenants: bool = False, filters: dict | None = None, strict_bootable: bool = False):
+    qs = Volume.objects.select_related("attachment", "volume_type", "source_volume")
     if not (all_tenants and ctx.is_admin):
         qs = qs.filter(project_id=ctx.project_id)
     for key, value in (filters or {}).items():
         if key in ("name", "status", "availability_zone"):
             qs = qs.filter(**{key: value})
+        elif key == "bootable":
+            qs = qs.filter(bootable=bootable_filter(value, strict_bootable))
+        elif key == "metadata":
+            qs = qs.filter(metadata__contains=value)
+        elif key == "glance_metadata":
+            qs = qs.filter(image_metadata__contains=value)
     return qs
+
+
+def set_bootable(volume: Volume, bootable) -> Volume:
+    """Cinder's os-set_bootable: only the flag on the row changes."""
+    flag = types.parse_bool(bootable, "bootable")
+    if volume.status not in (states.AVAILABLE, states.IN_USE):
+        raise Invalid(f"Invalid volume: Volume status must be available or in-use to set the bootable flag, "
+                      f"but current status is: {volume.status}.")
+    Volume.objects.filter(pk=volume.pk).update(bootable=flag, updated_at=timezone.now())
+    volume.refresh_from_db()
+    return volume
 
 
 def validate_size(size, field: str = "size") -> int:
@@ -115,35 +149,85 @@ def _zone(availability_zone) -> str:
     return availability_zone
 
 
+def _source_volume(ctx, source_volid) -> Volume:
+    source = Volume.objects.filter(uuid=_uuid(source_volid, "Volume")).first()
+    if source is None or (not ctx.is_admin and source.project_id != ctx.project_id):
+        raise NotFound(f"Volume {source_volid} could not be found.")
+    if source.status != states.AVAILABLE:
+        raise Invalid(f"Invalid volume: Unable to create a volume from an originating source volume when its "
+                      f"status is not 'available' (it is {source.status}).")
+    return source
+
+
+def _image(ctx, image_ref) -> dict:
+    """The image a volume is made from: visible to the project and active; what the volume shows of it."""
+    try:
+        image = registry.get_visible(image_ref, ctx.project_id, ctx.is_admin)
+    except registry.ImageNotFound:
+        raise Invalid(f"Invalid image identifier or unable to access requested image {image_ref}.") from None
+    if image.status != "active":
+        raise Invalid(f"Invalid input received: Image {image_ref} is not active (status {image.status}).")
+    return {
+        "image_id": str(image.id), "image_name": image.name or "", "disk_format": image.disk_format or "",
+        "container_format": image.container_format or "", "min_disk": str(image.min_disk),
+        "min_ram": str(image.min_ram), "size": str(image.size or 0), "checksum": image.checksum or "",
+        "_virtual_size": image.virtual_size or image.size or 0,
+    }
+
+
 def create_volume(ctx, size, name=None, description=None, availability_zone=None, snapshot_id=None,
-                  metadata=None) -> Volume:
+                  metadata=None, volume_type=None, source_volid=None, image_ref=None) -> Volume:
+    """A new volume: empty, or from a snapshot, another volume (a clone on the same host) or an
+    image (written by the volume's host from its image cache). Only one source at a time."""
     name, description = validate_text(name, "name"), validate_text(description, "description")
     metadata = validate_metadata(metadata)
-    snapshot = None
-    if snapshot_id is not None:
+    sources = [k for k, v in (("snapshot_id", snapshot_id), ("source_volid", source_volid),
+                              ("imageRef", image_ref)) if v not in (None, "")]
+    if len(sources) > 1:
+        raise Invalid(f"Invalid input received: only one of {', '.join(sources)} can be given.")
+    vtype = types.resolve_for_volume(ctx, volume_type)
+    snapshot = source = None
+    image: dict = {}
+    origin = None  # the volume whose host, zone, type and bootable flag a copy takes
+    if snapshot_id not in (None, ""):
         snapshot = Snapshot.objects.filter(uuid=_uuid(snapshot_id, "Snapshot")).first()
         if snapshot is None or (not ctx.is_admin and snapshot.project_id != ctx.project_id):
             raise NotFound(f"Snapshot {snapshot_id} could not be found.")
         if snapshot.status != states.AVAILABLE:
             raise Invalid(f"Invalid snapshot: Originating snapshot status must be available, not {snapshot.status}.")
-        size = snapshot.size if size is None else size
+        origin, minimum, what = snapshot.volume, snapshot.size, "snapshot"
+    elif source_volid not in (None, ""):
+        source = _source_volume(ctx, source_volid)
+        origin, minimum, what = source, source.size, "source volume"
+    elif image_ref not in (None, ""):
+        image = _image(ctx, image_ref)
+        minimum = max(int(image["min_disk"]), -(-int(image.pop("_virtual_size")) // 1024 ** 3), 1)
+        what = "image"
+    if origin is not None:
+        size = minimum if size is None else size
+        if volume_type in (None, "") and origin.volume_type_id:
+            vtype = origin.volume_type  # as Cinder: the source's type
     size = validate_size(size)
-    if snapshot is not None and size < snapshot.size:
-        raise Invalid(f"Invalid input received: Volume size '{size}'GB cannot be smaller than the snapshot "
-                      f"size {snapshot.size}GB. They must be >= original snapshot size.")
-    zone = _zone(availability_zone if snapshot is None else (availability_zone or snapshot.volume.availability_zone))
+    if sources and size < minimum:
+        raise Invalid(f"Invalid input received: Volume size '{size}'GB cannot be smaller than the {what} "
+                      f"size {minimum}GB. They must be >= original {what} size.")
+    zone = _zone(availability_zone if origin is None else (availability_zone or origin.availability_zone))
     _check_per_volume(ctx.project_id, size)
     with transaction.atomic():
         reserve(ctx.project_id, {"volumes": 1, "gigabytes": size}, size)
-        host = scheduler.pick_host(size, zone, host=snapshot.host if snapshot is not None else None)
+        host = scheduler.pick_host(size, zone, host=origin.host if origin is not None else None)
         volume = Volume.objects.create(
             name=name, description=description, size=size, availability_zone=zone, project_id=ctx.project_id,
-            user_id=ctx.user_id, host=host, snapshot=snapshot, metadata=metadata,
+            user_id=ctx.user_id, host=host, snapshot=snapshot, source_volume=source, metadata=metadata,
+            volume_type=vtype, bootable=origin.bootable if origin is not None else bool(image),
+            image_id=image.get("image_id"), image_metadata=image,
         )
         if host is None:
             volume.status = states.ERROR
             volume.error_message = "No valid host was found: no live volume host has enough free capacity."
             volume.save(update_fields=["status", "error_message", "updated_at"])
+            messages.record(ctx.project_id, messages.VOLUME, volume.uuid, messages.SCHEDULE_ALLOCATE_VOLUME,
+                            messages.NO_BACKEND_AVAILABLE)
         else:
             volume.driver = VolumeHost.objects.get(host=host).driver
             volume.save(update_fields=["driver", "updated_at"])
@@ -184,6 +268,7 @@ def extend_volume(ctx, volume: Volume, new_size) -> Volume:
         raise Invalid(f"Invalid input received: New size for extend must be greater than current size. "
                       f"(current: {volume.size}, extended: {new_size}).")
     _check_per_volume(volume.project_id, new_size)
+    _check_no_clone_in_progress(volume, "extend")
     with transaction.atomic():
         if not transition(Volume, volume.pk, (states.AVAILABLE,), states.EXTENDING):
             raise Invalid(f"Invalid volume: Volume {volume.uuid} changed state; try again.")
@@ -194,7 +279,14 @@ def extend_volume(ctx, volume: Volume, new_size) -> Volume:
     return volume
 
 
+def _check_no_clone_in_progress(volume: Volume, verb: str) -> None:
+    """A clone being made reads the source's storage: the source waits (400, as a busy volume)."""
+    if Volume.objects.filter(source_volume=volume, status=states.CREATING).exists():
+        raise Invalid(f"Invalid volume: Volume {volume.uuid} is being cloned; {verb} it once the clone is made.")
+
+
 def delete_volume(ctx, volume: Volume) -> None:
+    _check_no_clone_in_progress(volume, "delete")
     if Snapshot.objects.filter(volume=volume).exists():
         count = Snapshot.objects.filter(volume=volume).count()
         raise Invalid(f"Invalid volume: Volume {volume.uuid} still has {count} dependent snapshots.")

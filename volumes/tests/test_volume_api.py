@@ -25,7 +25,7 @@ def test_version_documents_need_no_token(anon_client, path):
     assert resp.status_code == 200, path
     (version,) = resp.json()["versions"]
     assert version["id"] == "v3.0" and version["status"] == "CURRENT"
-    assert version["version"] == "3.0" and version["min_version"] == "3.0"
+    assert version["version"] == "3.7" and version["min_version"] == "3.0"
     assert version["updated"].endswith("Z")
     self_link = [link["href"] for link in version["links"] if link["rel"] == "self"]
     assert self_link == ["http://testserver/volume/v3/"]

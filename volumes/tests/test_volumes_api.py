@@ -41,7 +41,8 @@ def test_create_show_list_update_delete(member_client, demo, volume_host_a, sett
     assert (settings.VOLUMES_PATH / f"{volume.storage_name}.raw").stat().st_size == 1024 ** 3
 
     shown = member_client.get(url(demo, f"volumes/{volume.uuid}")).json()["volume"]
-    assert shown["status"] == "available" and shown["ec2_id"] == volume.ec2_id
+    assert shown["status"] == "available" and "ec2_id" not in shown
+    assert "os-vol-tenant-attr:tenant_id" not in shown and shown["volume_type"] == "__DEFAULT__"
     summary = member_client.get(url(demo, "volumes")).json()["volumes"]
     assert [set(row) for row in summary] == [{"id", "name", "links"}]
     detail = member_client.get(url(demo, "volumes/detail?name=v1")).json()["volumes"]
@@ -89,7 +90,7 @@ def test_another_projects_volume_is_invisible(member_client, admin_client, admin
     error(member_client.get(url(demo, f"volumes/{theirs['id']}")), 404, "itemNotFound")
     assert member_client.get(url(demo, "volumes/detail?all_tenants=1")).json()["volumes"] == []
     listed = admin_client.get(url(admin_account[1], "volumes/detail?all_tenants=1")).json()["volumes"]
-    assert [row["os-vol-host-attr:host"] for row in listed] == [HOST]
+    assert [row["os-vol-host-attr:host"] for row in listed] == [f"{HOST}@file#file"]
 
 
 def test_state_machine(member_client, demo, volume_host_a):
