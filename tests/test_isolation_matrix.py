@@ -69,6 +69,13 @@ C_RE = "compute/^v2\\.1/"
 C_INC = "compute/v2.1/^"
 V_RE = "volume/^v3/(?P<project_id>[^/]+)/"
 ID_RE = "(?P<{}>[^/]+)"
+N = "/network/v2.0"
+N_INC = "network/v2.0/^"
+J = "(?:\\.json)?/?$"
+
+
+def _n(name):
+    return f"(?P<{name}>[^/.]+)"
 
 
 def _re(name):
@@ -400,6 +407,37 @@ ROUTES: dict[str, Route] = {
     "dashboard/admin/services/": R(ADMIN, ("get", D + "/admin/services/")),
     "dashboard/admin/services/update/": R(ADMIN, ("post", D + "/admin/services/update/", {"id": "1"})),
     "dashboard/admin/hypervisors/": R(ADMIN, ("get", D + "/admin/hypervisors/")),
+    # the Networking API v2.0 (network/api/neutron/)
+    "network": R(PUBLIC, ("get", "/network")),
+    "network/": R(PUBLIC, ("get", "/network/")),
+    "network/^v2\\.0/?$": R(ANY, ("get", N)),
+    "network/^.*$": R(ANY, ("get", N + "/nothing-here")),
+    N_INC + "networks" + J: R(SCOPED, ("get", N + "/networks"),
+                               Probe("post", N + "/networks", {"network": {"name": "x"}}, ADMIN)),
+    N_INC + f"networks/{_n('network_id')}" + J: R(
+        OWNED, ("get", N + "/networks/{b_network}"),
+        Probe("put", N + "/networks/{b_network}", {"network": {"name": "x"}}, ADMIN),
+        Probe("delete", N + "/networks/{b_network}", None, ADMIN)),
+    N_INC + "subnets" + J: R(SCOPED, ("get", N + "/subnets"),
+                              Probe("post", N + "/subnets", {"subnet": {"network_id": "{b_network}",
+                                                                        "cidr": "10.252.2.0/28"}}, ADMIN)),
+    N_INC + f"subnets/{_n('subnet_id')}" + J: R(
+        OWNED, ("get", N + "/subnets/{b_subnet}"),
+        Probe("put", N + "/subnets/{b_subnet}", {"subnet": {"name": "x"}}, ADMIN),
+        Probe("delete", N + "/subnets/{b_subnet}", None, ADMIN)),
+    # POST /ports: 400 for everyone (ports are created by booting a server)
+    N_INC + "ports" + J: R(SCOPED, ("get", N + "/ports"), Probe("post", N + "/ports", {"port": {}}, status=400)),
+    N_INC + f"ports/{_n('port_id')}" + J: R(
+        OWNED, ("get", N + "/ports/{port}"), ("put", N + "/ports/{port}", {"port": {"name": "x"}}),
+        ("delete", N + "/ports/{port}")),
+    N_INC + "quotas" + J: R(ADMIN, ("get", N + "/quotas")),
+    N_INC + f"quotas/{_n('project_id')}" + J: R(
+        OWNED, ("get", N + "/quotas/{b}"), Probe("put", N + "/quotas/{b}", {"quota": {"port": 5}}, ADMIN),
+        Probe("delete", N + "/quotas/{b}", None, ADMIN)),
+    N_INC + f"quotas/{_n('project_id')}/details" + J: R(OWNED, ("get", N + "/quotas/{b}/details")),
+    N_INC + f"quotas/{_n('project_id')}/default" + J: R(OWNED, ("get", N + "/quotas/{b}/default")),
+    N_INC + "extensions" + J: R(ANY, ("get", N + "/extensions")),
+    N_INC + "extensions/(?P<alias>[^/]+?)" + J: R(ANY, ("get", N + "/extensions/quotas")),
 }
 for _pattern, _route in IDENTITY_V3.items():
     ROUTES["identity/v3/" + _pattern] = _route
@@ -481,6 +519,9 @@ def world(make_account, admin_account, state_paths):
     rule = SecurityGroupRule.objects.create(parent_group=group, protocol="tcp", from_port=22, to_port=22,
                                             cidr="0.0.0.0/0")
     ranges.create_range("10.252.0.64/29", pool="secpool", interface="cptsecx0")
+    from network.services import fixed_ips, neutron
+    b_network = create_network("b-net", "10.252.1.0/28", bridge="cptsec1", bridge_interface="", project=project_b)
+    port = fixed_ips.allocate_fixed_ip(b_network, server.uuid, host="h")
     fip = floating_addresses.allocate(SimpleNamespace(project_id=project_b.id, project=project_b, user=bob,
                                                       is_admin=False, roles=["netadmin"], user_id=bob.id),
                                       "secpool")
@@ -502,7 +543,8 @@ def world(make_account, admin_account, state_paths):
                 "rule": rule.id, "fip": fip.uuid, "fip_address": fip.address, "keypair": "bob-key",
                 "bob": bob.id, "alice": alice.id, "ec2": ec2.access, "role": Role.objects.get(name="member").id,
                 "volume": volume.uuid, "snapshot": snapshot.uuid, "network": network.id,
-                "network_uuid": getattr(network, "uuid", network.id)},
+                "network_uuid": getattr(network, "uuid", network.id), "b_network": b_network.uuid,
+                "b_subnet": neutron.subnet_id(b_network), "port": port.port_id},
     )
 
 
@@ -525,6 +567,9 @@ def send(world, probe: Probe, anonymous=False):
 def envelope_code(response):
     document = response.json()
     (fault,) = document.values()
+    if "NeutronError" in document:  # the Networking API's envelope: a type, no code
+        assert fault["type"] and fault["message"]
+        return response.status_code
     return fault["code"]
 
 

@@ -308,6 +308,9 @@ def test_quotas(world, member_client, admin_client, other_client):
     for bad in ({"quota": {"floatingip": "x"}}, {"quota": {"router": 1}}, {"quota": {"network": 5}},
                 {"quota": {"floatingip": -2}}):
         error(admin_client.put(f"{V2}/quotas/{project}", bad, format="json"), 400)
+    below = admin_client.put(f"{V2}/quotas/{project}", {"quota": {"port": 1, "check_limit": True}}, format="json")
+    assert below.status_code == 400  # 3 ports in use
+    assert admin_client.put(f"{V2}/quotas/{project}", {"quota": {"port": 1}}, format="json").status_code == 200
     default = member_client.get(f"{V2}/quotas/{project}/default").json()["quota"]
     assert default["floatingip"] == quota["floatingip"]
     assert admin_client.delete(f"{V2}/quotas/{project}").status_code == 204

@@ -126,3 +126,13 @@ def test_openstacksdk_network_proxy(latest_sdk, cloud, member_account):
         str(private.uuid), "private", "10.200.90.0/24", None)
     assert result["ports"] == [[str(address.port_id), str(vm.uuid), [address.address]]]
     assert result["none"] == 0
+
+
+def test_quota_show_and_set_include_the_networking_quotas(latest_osc, cloud, member_account):
+    osc = latest_osc
+    project = member_account[1]
+    osc("quota", "set", "--ports", "40", "--floating-ips", "4", project.id, raw=True)
+    shown = osc("quota", "show", project.id)
+    values = {row["Resource"]: row["Limit"] for row in shown} if isinstance(shown, list) else shown
+    assert values["ports"] == 40 and values["floating_ips"] == 4  # one engine: compute's and network's agree
+    assert values["networks"] == values["subnets"] == -1

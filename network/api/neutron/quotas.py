@@ -10,11 +10,12 @@
 
 GET /quotas (admin: projects with their own limits), GET/PUT/DELETE /quotas/{project_id},
 GET /quotas/{project_id}/details (limit, used, reserved), GET /quotas/{project_id}/default.
-A member reads its own project's quotas; only admins change them.
+A member reads its own project's quotas; only admins change them. PUT takes `check_limit`
+(quota-check-limit: true refuses a limit below what the project uses).
 """
 from rest_framework.response import Response
 
-from cloudproj.api.neutron import NeutronAPIView, bad_request, not_found
+from cloudproj.api.neutron import NeutronAPIView, bad_request, not_found, parse_bool
 from identity.models import Project, Quota
 from network.models import Network
 from identity.services import quotas as engine
@@ -75,7 +76,9 @@ class QuotaItem(NeutronAPIView):
     def put(self, request, project_id):
         enforce(self.ctx, "network:update_quota")
         project = _project(project_id)
-        data = self.body("quota")
+        data = dict(self.body("quota"))
+        # quota-check-limit: refuse a limit below the current usage (Neutron's default: allow it)
+        check_limit = parse_bool(data.pop("check_limit", False), "check_limit")
         unknown = sorted(set(data) - set(KEYS))
         if unknown:
             raise bad_request(f"Unrecognized attribute(s) '{', '.join(unknown)}'")
@@ -92,8 +95,10 @@ class QuotaItem(NeutronAPIView):
                                       "networks): it stays -1.", "InvalidInput")
                 continue
             limits[ENGINE_KEYS[key]] = value
+            if check_limit and value != -1 and value < _used(project)[key]["in_use"]:
+                raise bad_request(f"Quota limit {value} for {key} is below what the project uses.", "InvalidInput")
         try:
-            engine.set_quotas(project, limits)
+            engine.set_quotas(project, limits, force=not check_limit)
         except (engine.InvalidQuotaValue, engine.UnknownResource) as exc:
             raise bad_request(str(exc), "InvalidInput") from None
         return Response({"quota": _limits(engine.get_quotas(project))})

@@ -48,6 +48,8 @@ add_extension("quotas", "Quota management support", "Expose functions for quotas
               "2012-07-29T10:00:00-00:00")
 add_extension("quota_details", "Quota details management support", "Expose functions for quotas usage "
               "statistics per project", "2017-02-10T10:00:00-00:00")
+add_extension("quota-check-limit", "Quota limit check", "Support for checking the resource usage before "
+              "applying a new quota limit", "2023-05-31T10:00:00-00:00")
 add_extension("project-id", "project_id field enabled", "Extension that indicates that project_id field is "
               "enabled.", "2016-09-09T09:09:09-09:09")
 add_extension("standard-attr-description", "standard-attr-description", "Extension to add descriptions to "
