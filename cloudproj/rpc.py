@@ -166,6 +166,11 @@ def console_output(host: str, instance_uuid: str, length: int | None) -> str:
     return call(host, names.GET_CONSOLE_OUTPUT, instance_uuid, length)
 
 
+def host_uptime(host: str) -> str:
+    """`host`'s uptime line (the `uptime` command's output)."""
+    return call(host, names.HOST_UPTIME)
+
+
 def vnc_console(host: str, instance_uuid: str) -> dict:
     """Where the instance's VNC server listens on `host`: {"host", "port"} or {"error"}."""
     return call(host, names.GET_VNC_CONSOLE, instance_uuid)

@@ -11,6 +11,18 @@ RULES.setdefault(
 register(
     {
         "compute:servers:index": "project_reader_or_admin",
+        "compute:hypervisors:search": "admin_api",
+        "compute:os-volumes:list": "project_reader_or_admin",
+        "compute:os-volumes:show": "project_reader_or_admin",
+        "compute:os-volumes:create": "admin_or_owner",
+        "compute:os-volumes:delete": "admin_or_owner",
+        "compute:os-snapshots:list": "project_reader_or_admin",
+        "compute:os-snapshots:show": "project_reader_or_admin",
+        "compute:os-snapshots:create": "admin_or_owner",
+        "compute:os-snapshots:delete": "admin_or_owner",
+        "compute:tenant_networks:list": "project_reader_or_admin",
+        "compute:tenant_networks:show": "project_reader_or_admin",
+        "compute:hypervisors:servers": "admin_api",
         "compute:os-simple-tenant-usage:show": "project_reader_or_admin",
         "compute:servers:detail": "project_reader_or_admin",
         "compute:servers:index:get_all_tenants": "admin_api",

@@ -72,6 +72,14 @@ def get_console_output(instance_uuid: str, length: int | None = None) -> str:
     return lifecycle.console_tail(instance_uuid, length)
 
 
+@shared_task(name=names.HOST_UPTIME, ignore_result=False)
+def host_uptime() -> str:
+    """This host's `uptime` line (os-hypervisors/{id}/uptime)."""
+    from .virt.uptime import host_uptime as uptime
+
+    return uptime()
+
+
 @shared_task(name=names.GET_VNC_CONSOLE, ignore_result=False)
 def get_vnc_console(instance_uuid: str) -> dict:
     """Where the instance's live VNC server listens on this host ({"host", "port"} or {"error"})."""

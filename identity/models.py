@@ -1,6 +1,9 @@
 """Identity: projects, users, roles, role assignments, tokens, EC2 credentials, quotas.
 
-Ids are 32-hex strings, as Keystone's are. There is one domain, `default`.
+Ids are 32-hex strings, as Keystone's are. Domains are rows (`default` is seeded); user and
+project names stay unique cloud-wide (a stricter rule than Keystone's per-domain one).
+The service catalog (regions, services, endpoints) is data too, seeded from
+identity.services.catalog.SERVICES after every migrate.
 """
 import hashlib
 import secrets
@@ -23,7 +26,7 @@ NAME_VALIDATOR = RegexValidator(
 
 class Project(models.Model):
     id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
-    name = models.CharField(max_length=64, unique=True, validators=[NAME_VALIDATOR])
+    name = models.CharField(max_length=255, unique=True, validators=[NAME_VALIDATOR])
     description = models.TextField(blank=True, default="")
     enabled = models.BooleanField(default=True)
     domain_id = models.CharField(max_length=64, default="default")
@@ -44,6 +47,8 @@ class User(AbstractUser):
     """Django's auth user with a Keystone-style id and a default project."""
 
     id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    # Keystone allows 255 characters (Django's default is 150).
+    username = models.CharField(max_length=255, unique=True, validators=[NAME_VALIDATOR])
     default_project = models.ForeignKey(
         Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="default_users"
     )
@@ -114,6 +119,10 @@ class Token(models.Model):
     issued_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
     revoked = models.BooleanField(default=False)
+    # Issued through an application credential: its roles only (deleting it ends the token).
+    application_credential = models.ForeignKey(
+        "identity.ApplicationCredential", null=True, blank=True, on_delete=models.CASCADE, related_name="tokens"
+    )
 
     def __str__(self):
         return f"token {self.audit_id} for {self.user_id}"
@@ -204,3 +213,166 @@ class QuotaClass(models.Model):
 
     def __str__(self):
         return f"{self.class_name}.{self.resource}={self.hard_limit}"
+
+
+class Domain(models.Model):
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    name = models.CharField(max_length=255, unique=True, validators=[NAME_VALIDATOR])
+    description = models.TextField(blank=True, default="")
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Group(models.Model):
+    """A set of users; roles granted to it count for every member."""
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    name = models.CharField(max_length=255, validators=[NAME_VALIDATOR])
+    description = models.TextField(blank=True, default="")
+    domain_id = models.CharField(max_length=64, default="default")
+    users = models.ManyToManyField(User, blank=True, related_name="identity_groups")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["domain_id", "name"], name="unique_group_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class GroupRoleAssignment(models.Model):
+    """A role held by a group on a project, or on a domain (`domain_id`, project null)."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="group_assignments")
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="group_role_assignments"
+    )
+    domain_id = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group", "role", "project"], name="unique_group_project_role"),
+            models.UniqueConstraint(
+                fields=["group", "role", "domain_id"],
+                condition=models.Q(project__isnull=True),
+                name="unique_group_domain_role",
+            ),
+        ]
+
+
+class Region(models.Model):
+    id = models.CharField(primary_key=True, max_length=255)
+    description = models.TextField(blank=True, default="")
+    parent_region = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="child_regions"
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.id
+
+
+class Service(models.Model):
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    type = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["type", "name"]
+
+    def __str__(self):
+        return f"{self.type} ({self.name})"
+
+
+class Endpoint(models.Model):
+    """Where a service answers. `url` is either absolute (http://...) or a path starting with
+    "/" that the catalog appends to the cloud's base URL (PUBLIC_ENDPOINT or the request's
+    host); "{project_id}" / "$(project_id)s" / "$(tenant_id)s" are filled in per token."""
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="endpoints")
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="endpoints")
+    interface = models.CharField(max_length=8)
+    url = models.TextField()
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["service__type", "interface"]
+
+
+class ApplicationCredential(models.Model):
+    """A user's delegated secret for one project and a subset of its roles there.
+    Only a hash of the secret is stored (Django's password hasher)."""
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    name = models.CharField(max_length=255, validators=[NAME_VALIDATOR])
+    description = models.TextField(blank=True, default="")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="application_credentials")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="application_credentials")
+    secret_hash = models.CharField(max_length=255)
+    roles = models.ManyToManyField(Role, related_name="application_credentials")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    unrestricted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="unique_app_cred_name")]
+
+    def __str__(self):
+        return f"{self.name} ({self.user_id})"
+
+
+class RegisteredLimit(models.Model):
+    """A default limit of a resource of a service (Keystone unified limits; data only, the
+    quota engine in identity.services.quotas still enforces the cloud's quotas)."""
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="registered_limits")
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    resource_name = models.CharField(max_length=255)
+    default_limit = models.IntegerField()
+    description = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["resource_name"]
+
+
+class Limit(models.Model):
+    """A project's own limit of a registered resource (data only, see RegisteredLimit)."""
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="limits")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="limits")
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    resource_name = models.CharField(max_length=255)
+    resource_limit = models.IntegerField()
+    description = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["resource_name"]
+
+
+class DomainRoleAssignment(models.Model):
+    """A role held by a user on a domain (listed and checked; tokens are never domain-scoped
+    here, so it grants nothing on the domain's projects). Kept apart from RoleAssignment,
+    whose project-less rows are the cloud-wide roles."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="domain_role_assignments")
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="domain_assignments")
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="user_role_assignments")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "role", "domain"], name="unique_domain_role")]

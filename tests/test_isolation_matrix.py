@@ -149,7 +149,25 @@ ROUTES: dict[str, Route] = {
     C_RE + "os-hypervisors/statistics/?$": R(ADMIN, ("get", C + "/os-hypervisors/statistics")),
     C_RE + f"os-hypervisors/{_re('hypervisor_id')}/?$": R(ADMIN, ("get", C + "/os-hypervisors/1")),
     C_RE + f"os-hypervisors/{_re('hypervisor_id')}/uptime/?$": R(ADMIN, ("get", C + "/os-hypervisors/1/uptime")),
+    C_RE + f"os-hypervisors/{_re('pattern')}/search/?$": R(ADMIN, ("get", C + "/os-hypervisors/host/search")),
+    C_RE + f"os-hypervisors/{_re('pattern')}/servers/?$": R(ADMIN, ("get", C + "/os-hypervisors/host/servers")),
     C_RE + "os-aggregates/?$": R(ADMIN, ("get", C + "/os-aggregates")),
+    C_RE + "extensions/?$": R(ANY, ("get", C + "/extensions")),
+    C_RE + f"images/{_re('image_id')}/metadata/?$": R(
+        OWNED, ("get", C + "/images/{image}/metadata"), ("post", C + "/images/{image}/metadata", {"metadata": {}})),
+    C_RE + f"images/{_re('image_id')}/metadata/{_re('key')}/?$": R(
+        OWNED, ("get", C + "/images/{image}/metadata/k"), ("delete", C + "/images/{image}/metadata/k")),
+    C_RE + "os-volumes/?$": R(SCOPED, ("get", C + "/os-volumes")),
+    C_RE + "os-volumes/detail/?$": R(SCOPED, ("get", C + "/os-volumes/detail")),
+    C_RE + f"os-volumes/{_re('volume_id')}/?$": R(
+        OWNED, ("get", C + "/os-volumes/{volume}"), ("delete", C + "/os-volumes/{volume}")),
+    C_RE + "os-snapshots/?$": R(SCOPED, ("get", C + "/os-snapshots")),
+    C_RE + "os-snapshots/detail/?$": R(SCOPED, ("get", C + "/os-snapshots/detail")),
+    C_RE + f"os-snapshots/{_re('snapshot_id')}/?$": R(
+        OWNED, ("get", C + "/os-snapshots/{snapshot}"), ("delete", C + "/os-snapshots/{snapshot}")),
+    C_RE + "os-tenant-networks/?$": R(SCOPED, ("get", C + "/os-tenant-networks")),
+    C_RE + f"os-tenant-networks/{_re('network_id')}/?$": R(OWNED, ("get", C + "/os-tenant-networks/{network}")),
+    C_RE + f"extensions/{_re('alias')}/?$": R(ANY, ("get", C + "/extensions/os-keypairs")),
     C_RE + "os-availability-zone/?$": R(ANY, ("get", C + "/os-availability-zone")),
     C_RE + "os-availability-zone/detail/?$": R(ADMIN, ("get", C + "/os-availability-zone/detail")),
     C_RE + "servers/?$": R(SCOPED, ("get", C + "/servers"), ("get", C + "/servers?all_tenants=0&project_id={b}")),

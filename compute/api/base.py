@@ -1,5 +1,6 @@
-"""Common behaviour of every Compute v2.1 view: microversion negotiation (only 2.1 is
-served), the response headers that say so, OpenStack error envelopes for compute
+"""Common behaviour of every Compute v2.1 view: microversion negotiation (MIN_VERSION up to
+MAX_VERSION, compared through `api_version(request) >= (2, n)`), the response headers that echo
+the negotiated version, OpenStack error envelopes for compute
 errors, absolute links and small request-body validation helpers."""
 import re
 
@@ -15,7 +16,7 @@ from cloudproj.exceptions import Invalid as ComputeInvalid
 from cloudproj.exceptions import NotFound as ComputeNotFound
 
 MIN_VERSION = "2.1"
-MAX_VERSION = "2.1"
+MAX_VERSION = "2.11"
 _VERSION_RE = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)\Z")
 MAX_INT = 0x7FFFFFFF
 TRUE_STRINGS = {"1", "t", "true", "on", "y", "yes"}
@@ -30,6 +31,13 @@ class NotAcceptable(exceptions.APIException):
 def _as_tuple(version: str) -> tuple[int, int]:
     major, minor = version.split(".")
     return int(major), int(minor)
+
+
+def api_version(request) -> tuple[int, int]:
+    """The negotiated compute microversion of `request` as a comparable tuple, e.g. (2, 3).
+
+    Views compare through this one helper: `if api_version(request) >= (2, 3): ...`."""
+    return _as_tuple(getattr(request, "compute_microversion", None) or MIN_VERSION)
 
 
 def requested_microversion(request) -> str:
@@ -103,8 +111,10 @@ class ComputeAPIView(APIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        response["OpenStack-API-Version"] = f"compute {MAX_VERSION}"
-        response["X-OpenStack-Nova-API-Version"] = MAX_VERSION
+        # the negotiated version (not the maximum); MIN_VERSION when negotiation did not happen
+        version = getattr(request, "compute_microversion", None) or MIN_VERSION
+        response["OpenStack-API-Version"] = f"compute {version}"
+        response["X-OpenStack-Nova-API-Version"] = version
         patch_vary_headers(response, ["OpenStack-API-Version", "X-OpenStack-Nova-API-Version"])
         return response
 

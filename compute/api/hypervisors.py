@@ -1,7 +1,8 @@
-"""os-hypervisors: list, detail, show, statistics (compute nodes and their capacity)."""
-from rest_framework import exceptions
+"""os-hypervisors: list, detail, show, statistics (compute nodes and their capacity), uptime
+(asked of the node's agent), search by hostname and the servers of matching nodes."""
 from rest_framework.response import Response
 
+from compute.models import Instance
 from compute.services import hosts
 from identity.services.policy import enforce
 
@@ -34,19 +35,41 @@ class HypervisorStatisticsView(ComputeAPIView):
         return Response({"hypervisor_statistics": hosts.hypervisor_statistics()})
 
 
-class NotImplementedFault(exceptions.APIException):
-    status_code = 501
-    default_detail = "Virt driver does not implement uptime function."
-
-
 class HypervisorUptimeView(ComputeAPIView):
-    """Nova asks the host's driver; our API process is not on that host, so: 501 (clients
-    such as `openstack hypervisor show` treat that as "no uptime")."""
+    """The `uptime` line of the node's host, from its agent (400 when its service is down, 503
+    when the agent does not answer in time)."""
 
     def get(self, request, hypervisor_id):
         enforce(self.ctx, "compute:hypervisors:uptime")
-        hosts.get_compute_node(hypervisor_id)
-        raise NotImplementedFault()
+        node = hosts.get_compute_node(hypervisor_id)
+        uptime = hosts.hypervisor_uptime(node)
+        return Response({"hypervisor": {**serializers.hypervisor_summary(node), "uptime": uptime}})
+
+
+class HypervisorSearchView(ComputeAPIView):
+    """GET /os-hypervisors/{pattern}/search: nodes whose hostname contains the pattern (404: none)."""
+
+    def get(self, request, pattern):
+        enforce(self.ctx, "compute:hypervisors:search")
+        nodes = hosts.search_compute_nodes(pattern)
+        return Response({"hypervisors": [serializers.hypervisor_summary(node) for node in nodes]})
+
+
+class HypervisorServersView(ComputeAPIView):
+    """GET /os-hypervisors/{pattern}/servers: matching nodes, each with the `servers` (name and
+    uuid) it runs; a node without servers has no `servers` key (Nova 2.1)."""
+
+    def get(self, request, pattern):
+        enforce(self.ctx, "compute:hypervisors:servers")
+        body = []
+        for node in hosts.search_compute_nodes(pattern):
+            summary = serializers.hypervisor_summary(node)
+            servers = Instance.objects.filter(host=node.service.host, node=node.hypervisor_hostname).order_by("id")
+            rows = [{"name": instance.name, "uuid": str(instance.uuid)} for instance in servers]
+            if rows:
+                summary["servers"] = rows
+            body.append(summary)
+        return Response({"hypervisors": body})
 
 
 class AggregateListView(ComputeAPIView):

@@ -1,8 +1,11 @@
 """Key pairs (`/os-keypairs`): thin views over compute.services.keypairs.
 
-Nova v2.1 shapes: the list wraps each item in {"keypair": ...}; create answers 200 with the
-generated private key (only then, only once); delete answers 202. Admins act on another
-user's key pairs with `?user_id=` (or `user_id` in the create body, as Nova 2.10 does)."""
+Nova's shapes per microversion: the list wraps each item in {"keypair": ...}; create answers
+with the generated private key (only then, only once).
+  2.1   no `type`; create answers 200, delete 202; the body takes only `name` and `public_key`.
+  2.2   `type` (ssh | x509) in every body and accepted on create; create answers 201, delete 204.
+  2.10  admins act on another user's key pairs with `?user_id=` (or `user_id` in the create
+        body); below 2.10 the query parameter is ignored and the body field refused."""
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest, NotFound
@@ -10,30 +13,42 @@ from compute.services import keypairs as svc
 from identity.models import User
 from identity.services.policy import enforce
 
-from .base import ComputeAPIView, isotime
+from .base import ComputeAPIView, api_version, isotime
 
-CREATE_FIELDS = {"name", "public_key", "type", "user_id"}
+TYPE_VERSION = (2, 2)  # `type` in bodies, 201/204 status codes
+USER_ID_VERSION = (2, 10)  # admins name another user
 
 
-def keypair_summary(keypair) -> dict:
-    return {
+def create_fields(version) -> set:
+    fields = {"name", "public_key"}
+    if version >= TYPE_VERSION:
+        fields.add("type")
+    if version >= USER_ID_VERSION:
+        fields.add("user_id")
+    return fields
+
+
+def keypair_summary(keypair, version=TYPE_VERSION) -> dict:
+    body = {
         "name": keypair.name,
         "public_key": keypair.public_key,
         "fingerprint": keypair.fingerprint,
-        "type": keypair.type,
     }
+    if version >= TYPE_VERSION:
+        body["type"] = keypair.type
+    return body
 
 
-def keypair_created(keypair, private_key: str | None) -> dict:
-    body = {**keypair_summary(keypair), "user_id": keypair.user_id}
+def keypair_created(keypair, private_key: str | None, version=TYPE_VERSION) -> dict:
+    body = {**keypair_summary(keypair, version), "user_id": keypair.user_id}
     if private_key is not None:
         body["private_key"] = private_key
     return body
 
 
-def keypair_detail(keypair) -> dict:
+def keypair_detail(keypair, version=TYPE_VERSION) -> dict:
     return {
-        **keypair_summary(keypair),
+        **keypair_summary(keypair, version),
         "user_id": keypair.user_id,
         "created_at": isotime(keypair.created_at),
         "updated_at": None,
@@ -46,7 +61,7 @@ def keypair_detail(keypair) -> dict:
 class KeypairAPIView(ComputeAPIView):
     def target_user_id(self, user_id=None) -> str:
         """Whose key pairs: the caller's, or (admins) the `user_id` asked for."""
-        if user_id is None:
+        if user_id is None and api_version(self.request) >= USER_ID_VERSION:
             user_id = self.request.query_params.get("user_id")
         if user_id is None or user_id == "":
             return self.ctx.user_id
@@ -73,10 +88,12 @@ class KeypairListView(KeypairAPIView):
     def get(self, request):
         user = self.authorize("index", self.target_user_id())
         keypairs = svc.list_keypairs(user) if user is not None else []
-        return Response({"keypairs": [{"keypair": keypair_summary(k)} for k in keypairs]})
+        version = api_version(request)
+        return Response({"keypairs": [{"keypair": keypair_summary(k, version)} for k in keypairs]})
 
     def post(self, request):
-        data = self.body("keypair", CREATE_FIELDS, {"name"})
+        version = api_version(request)
+        data = self.body("keypair", create_fields(version), {"name"})
         user_id = self.target_user_id(data.get("user_id"))
         user = self.authorize("create", user_id)
         if user is None:
@@ -90,15 +107,16 @@ class KeypairListView(KeypairAPIView):
         # key_pairs is counted per user against the limit of the owner's project
         project = self.ctx.project if user.pk == self.ctx.user_id else (user.default_project or self.ctx.project)
         keypair, private_key = svc.create_keypair(user, data["name"], public_key, key_type, project=project)
-        return Response({"keypair": keypair_created(keypair, private_key)})
+        status = 201 if version >= TYPE_VERSION else 200
+        return Response({"keypair": keypair_created(keypair, private_key, version)}, status=status)
 
 
 class KeypairView(KeypairAPIView):
     def get(self, request, name):
         _user, keypair = self.get_keypair("show", name)
-        return Response({"keypair": keypair_detail(keypair)})
+        return Response({"keypair": keypair_detail(keypair, api_version(request))})
 
     def delete(self, request, name):
         user, keypair = self.get_keypair("delete", name)
         svc.delete_keypair(user, keypair.name)
-        return Response(status=202)
+        return Response(status=204 if api_version(request) >= TYPE_VERSION else 202)

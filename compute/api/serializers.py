@@ -30,8 +30,8 @@ def flavor_access(flavor, project_ids) -> dict:
     return {"flavor_access": [{"flavor_id": flavor.flavorid, "tenant_id": pid} for pid in project_ids]}
 
 
-def service(svc) -> dict:
-    return {
+def service(svc, version=(2, 1)) -> dict:
+    body = {
         "id": svc.id,
         "binary": svc.binary,
         "host": svc.host,
@@ -41,6 +41,9 @@ def service(svc) -> dict:
         "updated_at": isotime(svc.last_seen_up or svc.updated_at),
         "disabled_reason": svc.disabled_reason,
     }
+    if version >= (2, 11):
+        body["forced_down"] = svc.forced_down
+    return body
 
 
 def hypervisor_summary(node) -> dict:

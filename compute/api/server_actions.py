@@ -22,7 +22,7 @@ from compute.services import instances as instance_service
 from compute.services import operations, snapshots
 from images.api.common import image_base
 
-from .servers import ServerAPIView, access_ip, check_object, disk_config, find_image
+from .servers import ServerAPIView, access_ip, check_object, disk_config, find_image, generate_password
 
 # action -> (policy suffix, operations.request_action name)
 SIMPLE_ACTIONS = {
@@ -38,6 +38,13 @@ REBUILD_FIELDS = {
     "personality", "preserve_ephemeral",
 }
 REBOOT_TYPES = ("SOFT", "HARD")
+
+
+def body_admin_pass(value: dict):
+    password = value.get("adminPass")
+    if password is not None and not isinstance(password, str):
+        raise BadRequest("Invalid input for field/attribute adminPass: must be a string.")
+    return password
 EXTRA_ACTIONS: dict = {}
 
 
@@ -85,6 +92,7 @@ class ServerActionView(ServerAPIView):
 
     def rebuild(self, server_id, value):
         body = check_object(value, "rebuild", REBUILD_FIELDS)
+        admin_pass = body_admin_pass(body)
         if not isinstance(body.get("imageRef"), str) or not body["imageRef"]:
             raise BadRequest("Invalid input for field/attribute imageRef: a string is required.")
         if body.get("personality"):
@@ -102,7 +110,10 @@ class ServerActionView(ServerAPIView):
         operations.rebuild_server(self.ctx, instance, image, name=body.get("name"), metadata=body.get("metadata"))
         if changes:
             instance_service.update_state(instance, **changes)
-        return Response(self.show(instance), status=202)
+        answer = self.show_brief(instance)
+        # as on create: the password asked for, or one made up; none is kept
+        answer["server"]["adminPass"] = admin_pass if admin_pass is not None else generate_password()
+        return Response(answer, status=202)
 
     def reset_state(self, server_id, value):
         body = check_object(value, "os-resetState", {"state"})

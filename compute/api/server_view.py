@@ -16,8 +16,14 @@ from compute.models import InstanceFault, Service
 from identity.services.policy import authorize
 from network.models import FixedIP
 
-from .base import compute_base, isotime, links
+from .base import api_version, compute_base, isotime, links
 
+# what update/rebuild answer (Nova's show without the extensions); `locked` from 2.9
+BRIEF_KEYS = {
+    "id", "name", "status", "tenant_id", "user_id", "metadata", "hostId", "image", "flavor", "created", "updated",
+    "addresses", "accessIPv4", "accessIPv6", "links", "OS-DCF:diskConfig", "progress", "fault", "locked",
+}
+ROOT_DEVICE_NAME = "/dev/vda"  # every guest's root disk (compute/virt/domain_xml.py)
 # statuses whose `progress` Nova shows, and those that show the latest fault
 PROGRESS_STATUSES = ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING")
 FAULT_STATUSES = ("ERROR", "DELETED")
@@ -197,7 +203,26 @@ class ServerViewBuilder:
     def summary(self, instance) -> dict:
         return {"id": str(instance.uuid), "name": instance.display_name, "links": self.links(instance)}
 
+    def volumes_attached(self, instance, version) -> list[dict]:
+        volumes = [{"id": volume_id} for volume_id in self._volumes.get(instance.uuid, [])]
+        if version >= (2, 3):
+            # a deleted server's volumes are detached, never deleted (volumes/signals.py)
+            volumes = [{**volume, "delete_on_termination": False} for volume in volumes]
+        return volumes
+
+    def brief(self, instance) -> dict:
+        """The server as Nova's update and rebuild answer it: the detail without the extension
+        attributes (OS-EXT-*, OS-SRV-USG, security groups, key name, config drive, volumes) and
+        with plain addresses (version and addr)."""
+        body = {key: value for key, value in self.detail(instance).items() if key in BRIEF_KEYS}
+        body["addresses"] = {
+            label: [{"version": entry["version"], "addr": entry["addr"]} for entry in entries]
+            for label, entries in body["addresses"].items()
+        }
+        return body
+
     def detail(self, instance) -> dict:
+        version = api_version(self.request)
         status = states.api_status(instance.vm_state, instance.task_state)
         target = {"project_id": instance.project_id, "user_id": instance.user_id}
         body = {
@@ -226,15 +251,26 @@ class ServerViewBuilder:
             "OS-SRV-USG:launched_at": usage_time(instance.launched_at),
             "OS-SRV-USG:terminated_at": usage_time(instance.terminated_at),
             "security_groups": security_groups_body(security_group_names(instance)),
-            "os-extended-volumes:volumes_attached": [{"id": volume_id}
-                                                     for volume_id in self._volumes.get(instance.uuid, [])],
+            "os-extended-volumes:volumes_attached": self.volumes_attached(instance, version),
         }
+        if version >= (2, 9):
+            body["locked"] = bool(instance.locked)
         if status in PROGRESS_STATUSES:
             body["progress"] = instance.progress or 0
         if authorize(self.ctx, "compute:servers:show:extended_attributes", target):
             body["OS-EXT-SRV-ATTR:host"] = instance.host
             body["OS-EXT-SRV-ATTR:hypervisor_hostname"] = instance.node
             body["OS-EXT-SRV-ATTR:instance_name"] = instance.name
+            if version >= (2, 3):
+                body.update({
+                    "OS-EXT-SRV-ATTR:reservation_id": instance.reservation_id,
+                    "OS-EXT-SRV-ATTR:launch_index": instance.launch_index,
+                    "OS-EXT-SRV-ATTR:kernel_id": instance.kernel_id or "",
+                    "OS-EXT-SRV-ATTR:ramdisk_id": instance.ramdisk_id or "",
+                    "OS-EXT-SRV-ATTR:hostname": instance.hostname,
+                    "OS-EXT-SRV-ATTR:root_device_name": ROOT_DEVICE_NAME,
+                    "OS-EXT-SRV-ATTR:user_data": instance.user_data or None,
+                })
         if status in FAULT_STATUSES:
             fault = self.fault(instance)
             if fault is not None:

@@ -8,6 +8,7 @@ the caller's project (admins: `all_tenants`), paginated with `limit`/`marker` an
 """
 import ipaddress
 import re
+import secrets
 import uuid as uuid_lib
 from datetime import datetime
 from datetime import timezone as dt_timezone
@@ -28,7 +29,7 @@ from identity.services.policy import enforce
 from images.services import registry as image_service
 from network.models import FixedIP
 
-from .base import FALSE_STRINGS, TRUE_STRINGS, ComputeAPIView, compute_base, parse_bool, parse_int
+from .base import FALSE_STRINGS, TRUE_STRINGS, ComputeAPIView, api_version, compute_base, parse_bool, parse_int
 from .server_view import ServerViewBuilder, security_groups_body
 
 MAX_LIMIT = 1000
@@ -53,6 +54,20 @@ SORT_KEYS = {
     )
 } | {"instance_type_id": "flavorid", "id": "id"}
 ADMIN_SORT_KEYS = {"host", "node"}
+
+
+# Nova's generate_password: no look-alike characters (0/O, 1/l/I), at least one of each group
+PASSWORD_GROUPS = ("23456789", "ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnopqrstuvwxyz")
+PASSWORD_LENGTH = 12
+
+
+def generate_password(length: int = PASSWORD_LENGTH) -> str:
+    """A random administrator password as Nova returns it from POST /servers."""
+    alphabet = "".join(PASSWORD_GROUPS)
+    chars = [secrets.choice(group) for group in PASSWORD_GROUPS]
+    chars += [secrets.choice(alphabet) for _ in range(length - len(chars))]
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)
 
 
 # --- small parsers -----------------------------------------------------------------------------
@@ -162,6 +177,10 @@ class ServerAPIView(ComputeAPIView):
     def show(self, instance) -> dict:
         return {"server": self.builder([instance]).detail(instance)}
 
+    def show_brief(self, instance) -> dict:
+        """What update and rebuild answer (no extension attributes)."""
+        return {"server": self.builder([instance]).brief(instance)}
+
 
 # --- listing -----------------------------------------------------------------------------------
 
@@ -238,8 +257,9 @@ def _after_marker(marker, sort) -> Q:
     return after
 
 
-def server_queryset(ctx, params, detail: bool):
-    """The servers a list request asks for (None: nothing can match); unordered."""
+def server_queryset(ctx, params, detail: bool, version=(2, 1)):
+    """The servers a list request asks for (None: nothing can match); unordered. `ip6` is an
+    admin filter, everyone's from microversion 2.5 (other users' unknown filters are ignored)."""
     is_admin = ctx.is_admin
     all_tenants = False
     if "all_tenants" in params:
@@ -291,8 +311,10 @@ def server_queryset(ctx, params, detail: bool):
     if is_admin and params.get("user_id"):
         qs = qs.filter(user_id=params["user_id"])
     # regular expressions last, over what the other filters left
-    if params.get("ip"):
-        rx = compile_regex(params["ip"], "ip")
+    ip_filters = [compile_regex(params["ip"], "ip")] if params.get("ip") else []
+    if params.get("ip6") and (is_admin or version >= (2, 5)):
+        ip_filters.append(compile_regex(params["ip6"], "ip6"))
+    for rx in ip_filters:
         rows = FixedIP.objects.filter(instance_uuid__in=qs.values("uuid")).values_list("instance_uuid", "address")
         qs = qs.filter(uuid__in={uuid for uuid, address in rows if rx.search(address)})
     if params.get("name"):
@@ -328,7 +350,7 @@ class ServerCollection(ServerAPIView):
                 raise BadRequest("limit param must be positive")
             limit = min(limit, MAX_LIMIT)
         sort = _sort_params(params, ctx.is_admin)
-        qs = server_queryset(ctx, params, self.detail)
+        qs = server_queryset(ctx, params, self.detail, api_version(request))
         page, more = [], False
         if qs is not None:
             marker = params.get("marker")
@@ -489,6 +511,11 @@ class ServerListView(ServerCollection):
         ctx = self.ctx
         enforce(ctx, "compute:servers:create", {"project_id": ctx.project_id, "user_id": ctx.user_id})
         kwargs, return_reservation_id = parse_create(ctx, request.data)
+        # Nova 2.1 answers the password asked for, or one it made up; this cloud keeps no copy of it
+        # (no hypervisor agent sets it in the guest; key pairs and user data are how guests get in)
+        admin_pass = request.data["server"].get("adminPass")
+        if admin_pass is None:
+            admin_pass = generate_password()
         created = operations.create_servers(ctx, **kwargs)
         first = created[0]
         if return_reservation_id:
@@ -500,6 +527,7 @@ class ServerListView(ServerCollection):
                 "links": server_links,
                 "OS-DCF:diskConfig": "MANUAL",
                 "security_groups": security_groups_body(kwargs["security_groups"] or ["default"]),
+                "adminPass": admin_pass,
             }
         }
         return Response(body, status=202, headers={"Location": server_links[0]["href"]})
@@ -533,7 +561,7 @@ class ServerView(ServerAPIView):
         if changes:
             states.check_allowed(instance, "update", is_admin=self.ctx.is_admin)
             instance_service.update_state(instance, **changes)
-        return Response(self.show(instance))
+        return Response(self.show_brief(instance))
 
     def delete(self, request, server_id):
         instance = self.server(server_id, "compute:servers:delete")

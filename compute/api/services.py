@@ -1,4 +1,5 @@
-"""os-services: list, enable/disable (2.1 bodies), delete."""
+"""os-services: list, enable/disable (2.1 bodies), delete; from 2.11 `forced_down` in the
+list and PUT /os-services/force-down."""
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest, NotFound
@@ -6,24 +7,29 @@ from compute.services import hosts
 from identity.services.policy import enforce
 
 from . import serializers
-from .base import ComputeAPIView, parse_string
+from .base import ComputeAPIView, api_version, parse_bool, parse_string
 
 
 class ServiceListView(ComputeAPIView):
     def get(self, request):
         enforce(self.ctx, "compute:services:list")
         qs = hosts.list_services(request.query_params.get("host"), request.query_params.get("binary"))
-        return Response({"services": [serializers.service(svc) for svc in qs]})
+        version = api_version(request)
+        return Response({"services": [serializers.service(svc, version) for svc in qs]})
 
 
 class ServiceItemView(ComputeAPIView):
-    """PUT /os-services/{enable|disable|disable-log-reason}; DELETE /os-services/{id}."""
+    """PUT /os-services/{enable|disable|disable-log-reason|force-down}; DELETE /os-services/{id}."""
 
     def put(self, request, key):
         enforce(self.ctx, "compute:services:update")
-        if key not in ("enable", "disable", "disable-log-reason"):
+        actions = ("enable", "disable", "disable-log-reason") + (
+            ("force-down",) if api_version(request) >= (2, 11) else ())
+        if key not in actions:
             raise NotFound("Unknown action")
         data = request.data
+        if key == "force-down":
+            return self.force_down(data)
         allowed = {"host", "binary"} | ({"disabled_reason"} if key == "disable-log-reason" else set())
         required = allowed
         if not isinstance(data, dict):
@@ -43,6 +49,22 @@ class ServiceItemView(ComputeAPIView):
         if key == "disable-log-reason":
             body["disabled_reason"] = svc.disabled_reason
         return Response({"service": body})
+
+    def force_down(self, data):
+        if not isinstance(data, dict):
+            raise BadRequest("Invalid input: the body must be an object.")
+        required = {"host", "binary", "forced_down"}
+        missing = sorted(required - set(data))
+        if missing:
+            raise BadRequest(f"Invalid input: '{missing[0]}' is a required property.")
+        unknown = sorted(set(data) - required)
+        if unknown:
+            raise BadRequest(f"Invalid input: additional properties are not allowed ({', '.join(unknown)}).")
+        host = parse_string(data["host"], "host")
+        binary = parse_string(data["binary"], "binary")
+        forced_down = parse_bool(data["forced_down"], "forced_down")
+        svc = hosts.set_service_forced_down(host, binary, forced_down)
+        return Response({"service": {"host": svc.host, "binary": svc.binary, "forced_down": svc.forced_down}})
 
     def delete(self, request, key):
         enforce(self.ctx, "compute:services:delete")

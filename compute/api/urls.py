@@ -1,8 +1,9 @@
 """Compute v2.1 URLs under /compute/. Paths work with and without a trailing slash."""
 from django.urls import include, path, re_path
 
-from . import availability_zones, flavors, hypervisors, services, versions
-from . import instance_actions, keypairs
+from . import availability_zones, extensions, flavors, hypervisors, services, versions
+from . import image_metadata, instance_actions, keypairs, tenant_networks
+from . import volumes as volume_proxy
 from . import server_actions, server_metadata, servers
 
 FLAVOR = r"(?P<flavor_id>[^/]+)"
@@ -16,6 +17,8 @@ def route(pattern: str, view):
 urlpatterns = [
     re_path(r"^$", versions.VersionsView.as_view(), name="compute-versions"),
     re_path(r"^v2\.1/?$", versions.VersionView.as_view(), name="compute-version"),
+    route(r"extensions", extensions.ExtensionListView),
+    route(r"extensions/(?P<alias>[^/]+)", extensions.ExtensionView),
     # flavors
     route(r"flavors", flavors.FlavorListView),
     route(r"flavors/detail", flavors.FlavorDetailListView),
@@ -32,6 +35,8 @@ urlpatterns = [
     route(r"os-hypervisors/statistics", hypervisors.HypervisorStatisticsView),
     route(r"os-hypervisors/(?P<hypervisor_id>[^/]+)", hypervisors.HypervisorView),
     route(r"os-hypervisors/(?P<hypervisor_id>[^/]+)/uptime", hypervisors.HypervisorUptimeView),
+    route(r"os-hypervisors/(?P<pattern>[^/]+)/search", hypervisors.HypervisorSearchView),
+    route(r"os-hypervisors/(?P<pattern>[^/]+)/servers", hypervisors.HypervisorServersView),
     route(r"os-aggregates", hypervisors.AggregateListView),
     route(r"os-availability-zone", availability_zones.AvailabilityZoneListView),
     route(r"os-availability-zone/detail", availability_zones.AvailabilityZoneDetailView),
@@ -52,6 +57,17 @@ urlpatterns = [
         r"servers/(?P<server_id>[^/]+)/os-instance-actions/(?P<request_id>[^/]+)",
         instance_actions.InstanceActionView,
     ),
+    route(r"os-tenant-networks", tenant_networks.TenantNetworkListView),
+    route(r"os-tenant-networks/(?P<network_id>[^/]+)", tenant_networks.TenantNetworkView),
+    route(r"images/(?P<image_id>[^/]+)/metadata", image_metadata.ImageMetadataView),
+    route(r"images/(?P<image_id>[^/]+)/metadata/(?P<key>[^/]+)", image_metadata.ImageMetadataItemView),
+    # the volume proxies (over volumes.services)
+    route(r"os-volumes", volume_proxy.VolumeCollection),
+    route(r"os-volumes/detail", volume_proxy.VolumeDetailCollection),
+    route(r"os-volumes/(?P<volume_id>[^/]+)", volume_proxy.VolumeItem),
+    route(r"os-snapshots", volume_proxy.SnapshotCollection),
+    route(r"os-snapshots/detail", volume_proxy.SnapshotDetailCollection),
+    route(r"os-snapshots/(?P<snapshot_id>[^/]+)", volume_proxy.SnapshotItem),
     # quota sets and limits (compute/api/quota_urls.py)
     path("v2.1/", include("compute.api.quota_urls")),
     # nova-network calls (/os-networks ...) and the image proxy (/images) live in their apps

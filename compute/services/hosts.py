@@ -8,6 +8,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from ..models import BINARY_TOPICS, ComputeNode, Service, is_up
+from cloudproj import rpc
 from cloudproj.exceptions import Invalid, NotFound
 
 HOST_BINARIES = ("nova-compute", "nova-network", "nova-volume")
@@ -122,6 +123,15 @@ def set_service_disabled(host: str, binary: str, disabled: bool, reason: str | N
     return service
 
 
+def set_service_forced_down(host: str, binary: str, forced_down: bool) -> Service:
+    """Mark a service down (or no longer forced down) whatever its heartbeat says: the
+    scheduler and the API then treat it as down (Nova's os-services force-down, 2.11)."""
+    service = get_service(host, binary)
+    service.forced_down = forced_down
+    service.save(update_fields=["forced_down", "updated_at"])
+    return service
+
+
 def delete_service(service_id) -> None:
     """Remove a service row (and, for nova-compute, its compute nodes)."""
     deleted, _ = Service.objects.filter(pk=service_id).delete()
@@ -176,6 +186,22 @@ def get_compute_node(node_id) -> ComputeNode:
     if node is None:
         raise NotFound(f"Hypervisor with ID '{node_id}' could not be found.")
     return node
+
+
+def hypervisor_uptime(node: ComputeNode) -> str:
+    """The uptime line of the node's host, asked of its agent. Invalid (400, as Nova) when its
+    compute service is down; ServiceUnavailable (503) when the agent does not answer in time."""
+    if not service_is_up(node.service):
+        raise Invalid(f"Compute service of {node.service.host} is unavailable at this time.")
+    return rpc.host_uptime(node.service.host)
+
+
+def search_compute_nodes(pattern: str) -> list[ComputeNode]:
+    """Compute nodes whose hypervisor hostname contains `pattern` (NotFound when none: Nova)."""
+    nodes = list(list_compute_nodes().filter(hypervisor_hostname__contains=pattern))
+    if not nodes:
+        raise NotFound(f"No hypervisor matching '{pattern}' could be found.")
+    return nodes
 
 
 STAT_FIELDS = (

@@ -76,6 +76,30 @@ def generate_ssh_keypair() -> tuple[str, str]:
     return private, f"{public} Generated-by-Nova"
 
 
+def generate_x509_keypair(common_name: str) -> tuple[str, str]:
+    """(private key PEM, self-signed certificate PEM) as Nova's x509 key pair generation makes:
+    RSA 2048, SHA-256, valid for ten years, subject CN = the owner's user id."""
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64] or "nova")])
+    now = datetime.now(timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now)
+        .not_valid_after(now + timedelta(days=3650)).sign(key, hashes.SHA256())
+    )
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return private, cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
 def _check_quota(user, project) -> None:
     if project is None:
         return
@@ -93,9 +117,10 @@ def create_keypair(user, name: str, public_key: str | None = None, key_type: str
         raise Invalid(f"Invalid input for field/attribute type. Value: {key_type}. must be one of ssh, x509")
     private_key = None
     if public_key is None:
-        if key_type != "ssh":
-            raise Invalid("Keypair data is invalid: only ssh key pairs can be generated; import an x509 certificate")
-        private_key, public_key = generate_ssh_keypair()
+        if key_type == "x509":
+            private_key, public_key = generate_x509_keypair(str(user.pk))
+        else:
+            private_key, public_key = generate_ssh_keypair()
     if not isinstance(public_key, str) or not public_key.strip():
         raise Invalid("Keypair data is invalid: failed to generate fingerprint")
     public_key = public_key.strip()

@@ -1,5 +1,6 @@
 """os-services, os-hypervisors and os-availability-zone as an operator sees them."""
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -180,10 +181,69 @@ def test_heartbeat_recreates_deleted_service_and_refreshes_capacity(compute_host
     assert again.pk != compute.pk and again.binary == "nova-compute" and again.is_up
 
 
-def test_uptime_not_implemented_and_no_aggregates(admin_client, member_client, cloud):
-    node_id = admin_client.get(f"{API}/os-hypervisors").json()["hypervisors"][0]["id"]
-    resp = admin_client.get(f"{API}/os-hypervisors/{node_id}/uptime")
-    assert resp.status_code == 501 and resp.json()["notImplemented"]["code"] == 501
+def test_uptime_is_asked_of_the_hosts_agent(admin_client, member_client, cloud, monkeypatch):
+    import compute.tasks  # noqa: F401 - registers the agent's tasks
+    from cloudproj import rpc, task_names
+    from cloudproj.celery import app
+
+    asked = []
+
+    def agent_answers(host, task_name, *args, timeout=None, topic="compute"):
+        """What rpc.call does with the host's agent running: its task, run here (no agent runs in
+        this test; compute/virt/uptime.py runs the real `uptime` of this machine)."""
+        asked.append((host, task_name, topic))
+        return app.tasks[task_name](*args)
+
+    monkeypatch.setattr(rpc, "call", agent_answers)
+    nodes = {h["hypervisor_hostname"]: h for h in admin_client.get(f"{API}/os-hypervisors").json()["hypervisors"]}
+    node = next(iter(nodes.values()))
+    resp = admin_client.get(f"{API}/os-hypervisors/{node['id']}/uptime")
+    assert resp.status_code == 200, resp.content
+    body = resp.json()["hypervisor"]
+    assert set(body) == {"id", "hypervisor_hostname", "state", "status", "uptime"}
+    assert (body["id"], body["hypervisor_hostname"]) == (node["id"], node["hypervisor_hostname"])
+    assert re.match(r"^ ?\d\d:\d\d:\d\d up .* load average", body["uptime"]), body["uptime"]
+    host = ComputeNode.objects.get(pk=node["id"]).service.host
+    assert asked == [(host, task_names.HOST_UPTIME, "compute")]
+
+    # its compute service down: 400, nothing asked
+    Service.objects.filter(host=host, binary="nova-compute").update(forced_down=True)
+    down = admin_client.get(f"{API}/os-hypervisors/{node['id']}/uptime")
+    assert down.status_code == 400 and "unavailable" in down.json()["badRequest"]["message"]
+    assert len(asked) == 1
     assert admin_client.get(f"{API}/os-hypervisors/424242/uptime").status_code == 404
+    assert member_client.get(f"{API}/os-hypervisors/{node['id']}/uptime").status_code == 403
     assert admin_client.get(f"{API}/os-aggregates").json() == {"aggregates": []}
     assert member_client.get(f"{API}/os-aggregates").status_code == 403
+
+
+@pytest.mark.django_db
+def test_hypervisor_search_and_servers(admin_client, member_client, cloud):
+    from compute.models import Instance
+
+    nodes = {h["hypervisor_hostname"]: h for h in admin_client.get(f"{API}/os-hypervisors").json()["hypervisors"]}
+    name, node = next(iter(nodes.items()))
+    pattern = name[1:-1] if len(name) > 2 else name
+    found = admin_client.get(f"{API}/os-hypervisors/{pattern}/search")
+    assert found.status_code == 200
+    hypervisors = found.json()["hypervisors"]
+    assert node in hypervisors and all(pattern in h["hypervisor_hostname"] for h in hypervisors)
+    assert all(set(h) == {"id", "hypervisor_hostname", "state", "status"} for h in hypervisors)
+    missing = admin_client.get(f"{API}/os-hypervisors/no-such-node/search")
+    assert missing.status_code == 404 and "itemNotFound" in missing.json()
+    assert admin_client.get(f"{API}/os-hypervisors/no-such-node/servers").status_code == 404
+    assert member_client.get(f"{API}/os-hypervisors/{pattern}/search").status_code == 403
+    assert member_client.get(f"{API}/os-hypervisors/{pattern}/servers").status_code == 403
+
+    # no servers: no `servers` key
+    empty = admin_client.get(f"{API}/os-hypervisors/{name}/servers").json()["hypervisors"]
+    assert {"id", "hypervisor_hostname", "state", "status"} == set(empty[0])
+    compute_node = ComputeNode.objects.get(pk=node["id"])
+    instance = Instance.objects.create(
+        display_name="vm", project_id="p", user_id="u", host=compute_node.service.host,
+        node=compute_node.hypervisor_hostname, reservation_id="r-1", flavorid="1", flavor_name="m1.tiny",
+        memory_mb=512, vcpus=1,
+    )
+    (with_server,) = [h for h in admin_client.get(f"{API}/os-hypervisors/{name}/servers").json()["hypervisors"]
+                      if h["id"] == node["id"]]
+    assert with_server["servers"] == [{"name": instance.name, "uuid": str(instance.uuid)}]

@@ -66,8 +66,9 @@ def test_x509_and_quota_and_delete():
     project, user = make_project_user()
     with pytest.raises(Invalid, match="X509"):
         keypairs.create_keypair(user, "cert", "not a cert", key_type="x509")
-    with pytest.raises(Invalid):
-        keypairs.create_keypair(user, "cert", None, key_type="x509")
+    generated, private_key = keypairs.create_keypair(user, "cert", None, key_type="x509")
+    assert generated.public_key.startswith("-----BEGIN CERTIFICATE-----") and "PRIVATE KEY" in private_key
+    keypairs.delete_keypair(user, "cert")
     quotas.set_quota(project, "key_pairs", 1)
     keypairs.create_keypair(user, "one", PUBLIC, project=project)
     with pytest.raises(OverQuota):

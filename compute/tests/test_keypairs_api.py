@@ -26,11 +26,17 @@ def ssh_keygen(tmp_path, name="id_ed25519", key_type="ed25519"):
     return (tmp_path / f"{name}.pub").read_text().strip(), fingerprint
 
 
-def create(client, name, public_key=None, **extra):
+V2_2 = {"HTTP_OPENSTACK_API_VERSION": "compute 2.2"}
+V2_10 = {"HTTP_OPENSTACK_API_VERSION": "compute 2.10"}
+
+
+def create(client, name, public_key=None, headers=None, **extra):
     keypair = {"name": name, **extra}
     if public_key is not None:
         keypair["public_key"] = public_key
-    return client.post(URL, {"keypair": keypair}, format="json")
+    if ("user_id" in extra or "type" in extra) and headers is None:
+        headers = V2_10
+    return client.post(URL, {"keypair": keypair}, format="json", **(headers or {}))
 
 
 @pytest.fixture
@@ -46,9 +52,9 @@ def test_generate_returns_private_key_once(member_client, member_account):
     resp = create(member_client, "gen")
     assert resp.status_code == 200, resp.content
     body = resp.json()["keypair"]
-    assert set(body) == {"name", "public_key", "fingerprint", "type", "user_id", "private_key"}
+    assert set(body) == {"name", "public_key", "fingerprint", "user_id", "private_key"}  # no type at 2.1
     assert body["private_key"].startswith("-----BEGIN RSA PRIVATE KEY-----")
-    assert body["public_key"].startswith("ssh-rsa ") and body["type"] == "ssh"
+    assert body["public_key"].startswith("ssh-rsa ")
     assert FINGERPRINT.match(body["fingerprint"]) and body["user_id"] == user.id
     assert "PRIVATE" not in KeyPair.objects.get(user=user, name="gen").public_key
 
@@ -57,7 +63,7 @@ def test_generate_returns_private_key_once(member_client, member_account):
     detail = shown.json()["keypair"]
     assert "private_key" not in detail
     assert set(detail) == {
-        "name", "public_key", "fingerprint", "type", "user_id", "created_at", "updated_at",
+        "name", "public_key", "fingerprint", "user_id", "created_at", "updated_at",
         "deleted", "deleted_at", "id",
     }
     assert detail["public_key"] == body["public_key"] and detail["fingerprint"] == body["fingerprint"]
@@ -67,9 +73,56 @@ def test_generate_returns_private_key_once(member_client, member_account):
 
     listed = member_client.get(URL).json()
     assert listed == {"keypairs": [{"keypair": {
-        "name": "gen", "public_key": body["public_key"], "fingerprint": body["fingerprint"], "type": "ssh",
+        "name": "gen", "public_key": body["public_key"], "fingerprint": body["fingerprint"],
     }}]}
     assert "PRIVATE" not in shown.content.decode() + str(listed)
+    assert shown["OpenStack-API-Version"] == "compute 2.1"
+
+
+@pytest.mark.django_db
+def test_type_is_refused_at_2_1(member_client):
+    resp = member_client.post(URL, {"keypair": {"name": "k", "type": "ssh"}}, format="json")
+    assert resp.status_code == 400 and "additional properties" in resp.json()["badRequest"]["message"]
+    assert not KeyPair.objects.exists()
+
+
+@pytest.mark.django_db
+def test_microversion_2_2_type_201_and_204(member_client):
+    resp = create(member_client, "gen", headers=V2_2)
+    assert resp.status_code == 201, resp.content
+    assert resp["OpenStack-API-Version"] == "compute 2.2"
+    body = resp.json()["keypair"]
+    assert set(body) == {"name", "public_key", "fingerprint", "type", "user_id", "private_key"}
+    assert body["type"] == "ssh"
+    listed = member_client.get(URL, **V2_2).json()["keypairs"]
+    assert listed == [{"keypair": {"name": "gen", "public_key": body["public_key"],
+                                   "fingerprint": body["fingerprint"], "type": "ssh"}}]
+    detail = member_client.get(f"{URL}/gen", **V2_2).json()["keypair"]
+    assert set(detail) == {"name", "public_key", "fingerprint", "type", "user_id", "created_at", "updated_at",
+                           "deleted", "deleted_at", "id"}
+    assert detail["type"] == "ssh"
+    # 2.2 still refuses user_id (2.10)
+    refused = create(member_client, "k", headers=V2_2, user_id="someone")
+    assert refused.status_code == 400
+    resp = member_client.delete(f"{URL}/gen", **V2_2)
+    assert resp.status_code == 204 and resp.content == b""
+
+
+@pytest.mark.django_db
+def test_microversion_2_2_generates_an_x509_key_pair(member_client, member_account):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    resp = create(member_client, "cert", headers=V2_2, type="x509")
+    assert resp.status_code == 201, resp.content
+    body = resp.json()["keypair"]
+    assert body["type"] == "x509"
+    cert = x509.load_pem_x509_certificate(body["public_key"].encode())
+    key = serialization.load_pem_private_key(body["private_key"].encode(), password=None)
+    assert cert.public_key().public_numbers() == key.public_key().public_numbers()  # they belong together
+    sha1 = hashes.SHA1()  # noqa: S303 - Nova's fingerprint format
+    assert body["fingerprint"] == ":".join(re.findall("..", cert.fingerprint(sha1).hex()))
+    assert "PRIVATE" not in KeyPair.objects.get(user=member_account[0], name="cert").public_key
 
 
 @pytest.mark.django_db
@@ -100,8 +153,8 @@ def test_x509_import(member_client):
             .serial_number(1).not_valid_before(now).not_valid_after(now + timedelta(days=1))
             .sign(key, hashes.SHA256()))
     pem = cert.public_bytes(serialization.Encoding.PEM).decode()
-    resp = create(member_client, "cert", pem, type="x509")
-    assert resp.status_code == 200, resp.content
+    resp = create(member_client, "cert", pem, headers=V2_2, type="x509")
+    assert resp.status_code == 201, resp.content
     body = resp.json()["keypair"]
     assert body["type"] == "x509" and "private_key" not in body
     sha1 = hashes.SHA1()  # noqa: S303 - Nova's fingerprint format
@@ -138,7 +191,7 @@ def test_duplicate_name_is_409(member_client, public_key):
     ],
 )
 def test_invalid_requests_are_400(member_client, keypair, message):
-    resp = member_client.post(URL, {"keypair": keypair}, format="json")
+    resp = member_client.post(URL, {"keypair": keypair}, format="json", **V2_10)
     assert resp.status_code == 400, resp.content
     error = resp.json()["badRequest"]
     assert error["code"] == 400 and message in error["message"]
@@ -179,9 +232,9 @@ def test_other_users_keypairs_are_invisible(make_account, member_client, member_
         assert create(client, "mine").status_code == 200
         # and a member may not ask for another user's key pairs
         for resp in (
-            client.get(f"{URL}?user_id={member_account[0].id}"),
-            client.get(f"{URL}/mine?user_id={member_account[0].id}"),
-            client.delete(f"{URL}/mine?user_id={member_account[0].id}"),
+            client.get(f"{URL}?user_id={member_account[0].id}", **V2_10),
+            client.get(f"{URL}/mine?user_id={member_account[0].id}", **V2_10),
+            client.delete(f"{URL}/mine?user_id={member_account[0].id}", **V2_10),
             create(client, "theirs", user_id=member_account[0].id),
         ):
             assert resp.status_code == 403, resp.content
@@ -195,20 +248,22 @@ def test_admin_acts_on_another_users_keypairs(admin_client, member_client, membe
     member = member_account[0]
     assert create(member_client, "mine", public_key[0]).status_code == 200
     assert admin_client.get(URL).json() == {"keypairs": []}  # the admin's own
-    listed = admin_client.get(f"{URL}?user_id={member.id}").json()["keypairs"]
+    # below 2.10 the parameter is ignored (the admin's own key pairs)
+    assert admin_client.get(f"{URL}?user_id={member.id}").json() == {"keypairs": []}
+    listed = admin_client.get(f"{URL}?user_id={member.id}", **V2_10).json()["keypairs"]
     assert [k["keypair"]["name"] for k in listed] == ["mine"]
-    shown = admin_client.get(f"{URL}/mine?user_id={member.id}")
+    shown = admin_client.get(f"{URL}/mine?user_id={member.id}", **V2_10)
     assert shown.status_code == 200 and shown.json()["keypair"]["user_id"] == member.id
     assert admin_client.get(f"{URL}/mine").status_code == 404
 
     made = create(admin_client, "for-you", user_id=member.id)
-    assert made.status_code == 200 and made.json()["keypair"]["user_id"] == member.id
+    assert made.status_code == 201 and made.json()["keypair"]["user_id"] == member.id
     assert {k["keypair"]["name"] for k in member_client.get(URL).json()["keypairs"]} == {"mine", "for-you"}
 
-    assert admin_client.delete(f"{URL}/mine?user_id={member.id}").status_code == 202
+    assert admin_client.delete(f"{URL}/mine?user_id={member.id}", **V2_10).status_code == 204
     assert member_client.get(f"{URL}/mine").status_code == 404
-    assert admin_client.get(f"{URL}?user_id=no-such-user").json() == {"keypairs": []}
-    assert admin_client.get(f"{URL}/mine?user_id=no-such-user").status_code == 404
+    assert admin_client.get(f"{URL}?user_id=no-such-user", **V2_10).json() == {"keypairs": []}
+    assert admin_client.get(f"{URL}/mine?user_id=no-such-user", **V2_10).status_code == 404
     assert create(admin_client, "k", user_id="no-such-user").status_code == 404
 
 

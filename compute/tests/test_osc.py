@@ -49,12 +49,20 @@ def test_compute_service_list(osc, cloud):
     assert rows[("nova-compute", "osc-host")]["Disabled Reason"] == "maint"
 
 
-def test_hypervisor_list(osc, cloud):
+def test_hypervisor_list(osc, cloud, monkeypatch):
+    import compute.tasks  # noqa: F401 - registers the agent's tasks
+    from cloudproj import rpc
+    from cloudproj.celery import app
+
+    # no agent runs here: the uptime call is answered by the agent's task, run in this process
+    monkeypatch.setattr(rpc, "call", lambda host, task_name, *args, **kwargs: app.tasks[task_name](*args))
     hypervisors = osc("hypervisor", "list")
     (hv,) = [h for h in hypervisors if h["Hypervisor Hostname"] == "osc-host"]
     assert hv["State"] == "up" and hv["Hypervisor Type"] == "TEST"
     shown = osc("hypervisor", "show", str(hv["ID"]))
     assert shown["vcpus"] == 16 and shown["memory_mb"] == 3072
+    # the client parses the host's `uptime` line into these
+    assert shown["host_time"] and shown["uptime"] and shown["load_average"].count(",") == 2
 
 
 def test_availability_zone_list(osc, cloud):

@@ -114,6 +114,10 @@ def test_rebuild_answers_the_server(member_client, server, image):
     body = response.json()["server"]
     assert (body["id"], body["name"], body["status"]) == (server, "fresh", "REBUILD")
     assert body["metadata"] == {"v": "2"} and body["image"]["id"] == str(image.id)
+    # Nova's rebuild answer: no extension attributes, and an admin password
+    assert not any(key.startswith(("OS-EXT", "OS-SRV-USG", "os-extended")) for key in body)
+    assert "security_groups" not in body and "key_name" not in body and "config_drive" not in body
+    assert isinstance(body["adminPass"], str) and len(body["adminPass"]) == 12
     assert instance(server).task_state == T.REBUILDING
     missing = "c0ffee00-0000-0000-0000-000000000000"
     row = instance(server)

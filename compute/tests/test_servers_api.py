@@ -35,13 +35,30 @@ def test_create_answers_202_with_links_and_location(member_client, image):
     )
     assert response.status_code == 202
     server = response.json()["server"]
-    assert set(server) == {"id", "links", "OS-DCF:diskConfig", "security_groups"}
+    assert set(server) == {"id", "links", "OS-DCF:diskConfig", "security_groups", "adminPass"}
+    # a generated password, as Nova's: 12 characters, no look-alikes, different every time
+    assert len(server["adminPass"]) == 12 and not set(server["adminPass"]) & set("0O1lI")
     assert server["OS-DCF:diskConfig"] == "MANUAL"
     assert server["security_groups"] == [{"name": "default"}]
     rels = {link["rel"]: link["href"] for link in server["links"]}
     assert rels["self"].endswith(f"/compute/v2.1/servers/{server['id']}")
     assert rels["bookmark"].endswith(f"/compute/servers/{server['id']}")
     assert response["Location"] == rels["self"]
+
+
+def test_create_answers_the_admin_pass_asked_for_and_keeps_none(member_client, image):
+    body = {"server": {"name": "web", "imageRef": str(image.id), "flavorRef": "1", "adminPass": "S3cret-pass"}}
+    response = member_client.post(f"{API}/servers", body, format="json")
+    assert response.status_code == 202
+    assert response.json()["server"]["adminPass"] == "S3cret-pass"
+    other = member_client.post(
+        f"{API}/servers", {"server": {"name": "web2", "imageRef": str(image.id), "flavorRef": "1"}}, format="json"
+    ).json()["server"]["adminPass"]
+    assert other != "S3cret-pass" and len(other) == 12
+    detail = show(member_client, response.json()["server"]["id"])
+    assert "adminPass" not in detail and "S3cret-pass" not in str(detail)
+    bad = {"server": {"name": "web", "imageRef": str(image.id), "flavorRef": "1", "adminPass": 7}}
+    assert member_client.post(f"{API}/servers", bad, format="json").status_code == 400
 
 
 def test_show_after_create_is_build_with_every_field(member_client, member_account, image):
@@ -220,6 +237,10 @@ def test_rename_and_access_ips(member_client, image):
     assert response.status_code == 200
     server = response.json()["server"]
     assert (server["name"], server["accessIPv6"]) == ("renamed", "fe80::1")
+    # Nova's update answer: the server without its extension attributes (tempest's update_server)
+    assert set(server) == {"id", "name", "status", "tenant_id", "user_id", "metadata", "hostId", "image", "flavor",
+                           "created", "updated", "addresses", "accessIPv4", "accessIPv6", "links",
+                           "OS-DCF:diskConfig", "progress"}
     assert show(member_client, server_id)["name"] == "renamed"
     error(member_client.put(f"{API}/servers/{server_id}", {"server": {"name": ""}}, format="json"), 400)
     error(member_client.put(f"{API}/servers/{server_id}", {"server": {"flavorRef": "2"}}, format="json"), 400)

@@ -1,7 +1,6 @@
 """Shared pieces of the Keystone-compatible API: the base view, body checks, links, lookups."""
 from datetime import UTC
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
@@ -10,9 +9,9 @@ from rest_framework.views import APIView
 from cloudproj.api.errors import BadRequest, Conflict, NotFound
 
 from identity.services import catalog, accounts
-from ..models import NAME_VALIDATOR, Project, Role, User
+from ..models import NAME_VALIDATOR, Domain, Project, Role, User
 
-NAME_MAX_LENGTH = 64
+NAME_MAX_LENGTH = 255  # Keystone's limit for user, project, group and domain names
 
 
 class IdentityView(APIView):
@@ -79,14 +78,13 @@ def checked_text(value, field: str, max_length: int | None = None) -> str:
     return value
 
 
-def checked_domain_id(value, field: str = "domain_id") -> None:
-    """Only the one `default` domain exists; None means that one too."""
+def checked_domain_id(value, field: str = "domain_id") -> str | None:
+    """An existing domain's id (None stays None: the default domain)."""
     if value is None:
-        return
+        return None
     if not isinstance(value, str):
         raise BadRequest(f"Invalid input for field '{field}': {value!r} is not a string.")
-    if value != settings.DEFAULT_DOMAIN_ID:
-        raise NotFound(f"Could not find domain: {value}.")
+    return get_domain(value).id
 
 
 def duplicate_to_conflict(func, *args, **kwargs):
@@ -106,6 +104,13 @@ def delete_or_conflict(obj, what: str, delete=None) -> None:
 
 
 # --- lookups (unknown ids are 404s in Keystone's words) ----------------------------------
+
+
+def get_domain(domain_id: str) -> Domain:
+    domain = Domain.objects.filter(pk=domain_id).first()
+    if domain is None:
+        raise NotFound(f"Could not find domain: {domain_id}.")
+    return domain
 
 
 def get_project(project_id: str) -> Project:

@@ -1,11 +1,11 @@
-"""/v3/projects and /v3/domains (one read-only `default` domain)."""
+"""/v3/projects and /v3/domains (`default` is seeded; it can be neither disabled nor deleted)."""
 from django.conf import settings
 from rest_framework.response import Response
 
-from cloudproj.api.errors import BadRequest, NotFound
+from cloudproj.api.errors import BadRequest, Forbidden
 
 from identity.services import accounts
-from ..models import Project
+from ..models import Domain, Project
 from identity.services.policy import check_owner, enforce
 from .bodies import domain_body, project_body
 from .common import (
@@ -17,13 +17,14 @@ from .common import (
     checked_text,
     delete_or_conflict,
     duplicate_to_conflict,
+    get_domain,
     get_project,
 )
 
 DESCRIPTION_MAX_LENGTH = 65535
 
 
-def _project_changes(ref: dict) -> dict:
+def _project_changes(ref: dict, current_domain_id: str | None = None) -> dict:
     """The model fields a create/update body sets; unknown attributes are ignored."""
     changes = {}
     if "name" in ref:
@@ -33,8 +34,13 @@ def _project_changes(ref: dict) -> dict:
     if "enabled" in ref:
         changes["enabled"] = checked_bool(ref["enabled"], "enabled")
     if "domain_id" in ref:
-        checked_domain_id(ref["domain_id"])
-    if ref.get("parent_id") not in (None, settings.DEFAULT_DOMAIN_ID):
+        domain_id = checked_domain_id(ref["domain_id"])
+        if domain_id is not None:
+            changes["domain_id"] = domain_id
+    domain_id = changes.get("domain_id", current_domain_id or settings.DEFAULT_DOMAIN_ID)
+    if current_domain_id is not None and domain_id != current_domain_id:
+        raise BadRequest("Invalid input for field 'domain_id': a project cannot move to another domain.")
+    if ref.get("parent_id") not in (None, domain_id):
         raise BadRequest("Hierarchical projects are not supported: parent_id must be the domain.")
     if ref.get("is_domain") not in (None, False):
         raise BadRequest("Projects acting as domains are not supported.")
@@ -53,8 +59,8 @@ class ProjectListView(IdentityView):
         if bool_query(params.get("enabled")) is not None:
             projects = projects.filter(enabled=bool_query(params["enabled"]))
         for field in ("domain_id", "parent_id"):
-            if field in params and params[field] != settings.DEFAULT_DOMAIN_ID:
-                projects = projects.none()
+            if field in params:
+                projects = projects.filter(domain_id=params[field])
         body = [project_body(p, self.v3_url()) for p in projects]
         return Response({"projects": body, "links": self.collection_links()})
 
@@ -82,7 +88,7 @@ class ProjectDetailView(IdentityView):
     def patch(self, request, project_id):
         enforce(self.ctx, "identity:update_project", {"project_id": project_id})
         project = get_project(project_id)
-        changes = _project_changes(self.body_object("project"))
+        changes = _project_changes(self.body_object("project"), project.domain_id)
         project = duplicate_to_conflict(accounts.update_project, project, **changes)
         return Response({"project": project_body(project, self.v3_url())})
 
@@ -92,21 +98,63 @@ class ProjectDetailView(IdentityView):
         return Response(status=204)
 
 
+def _domain_changes(ref: dict) -> dict:
+    changes = {}
+    if "name" in ref:
+        changes["name"] = checked_name(ref["name"])
+    if "description" in ref:
+        changes["description"] = checked_text(ref["description"], "description", DESCRIPTION_MAX_LENGTH)
+    if "enabled" in ref:
+        changes["enabled"] = checked_bool(ref["enabled"], "enabled")
+    if "tags" in ref and not isinstance(ref["tags"], list):
+        raise BadRequest("Invalid input for field 'tags': a list is required.")
+    return changes
+
+
 class DomainListView(IdentityView):
     def get(self, request):
         enforce(self.ctx, "identity:list_domains")
-        domains = [domain_body(self.v3_url())]
+        domains = Domain.objects.all()
         params = request.query_params
-        if "name" in params and params["name"].lower() != settings.DEFAULT_DOMAIN_NAME.lower():
-            domains = []
-        if bool_query(params.get("enabled")) is False:
-            domains = []
-        return Response({"domains": domains, "links": self.collection_links()})
+        if "name" in params:
+            domains = domains.filter(name=params["name"])
+        if bool_query(params.get("enabled")) is not None:
+            domains = domains.filter(enabled=bool_query(params["enabled"]))
+        return Response(
+            {"domains": [domain_body(d, self.v3_url()) for d in domains], "links": self.collection_links()}
+        )
+
+    def post(self, request):
+        enforce(self.ctx, "identity:create_domain")
+        ref = self.body_object("domain")
+        if "name" not in ref:
+            raise BadRequest("Invalid input for field 'name': 'name' is a required property.")
+        domain = duplicate_to_conflict(accounts.save_domain, Domain(), **_domain_changes(ref))
+        return Response({"domain": domain_body(domain, self.v3_url())}, status=201)
 
 
 class DomainDetailView(IdentityView):
     def get(self, request, domain_id):
         enforce(self.ctx, "identity:get_domain")
-        if domain_id != settings.DEFAULT_DOMAIN_ID:
-            raise NotFound(f"Could not find domain: {domain_id}.")
-        return Response({"domain": domain_body(self.v3_url())})
+        return Response({"domain": domain_body(get_domain(domain_id), self.v3_url())})
+
+    def patch(self, request, domain_id):
+        enforce(self.ctx, "identity:update_domain")
+        domain = get_domain(domain_id)
+        changes = _domain_changes(self.body_object("domain"))
+        if domain.id == settings.DEFAULT_DOMAIN_ID and changes.get("enabled") is False:
+            raise Forbidden("The default domain cannot be disabled.")
+        domain = duplicate_to_conflict(accounts.save_domain, domain, **changes)
+        return Response({"domain": domain_body(domain, self.v3_url())})
+
+    def delete(self, request, domain_id):
+        """Keystone: only a disabled domain may be deleted (403 otherwise); its projects, users
+        and groups go with it."""
+        enforce(self.ctx, "identity:delete_domain")
+        domain = get_domain(domain_id)
+        if domain.id == settings.DEFAULT_DOMAIN_ID:
+            raise Forbidden("The default domain cannot be deleted.")
+        if domain.enabled:
+            raise Forbidden("Cannot delete a domain that is enabled, please disable it first.")
+        delete_or_conflict(domain, "domain", accounts.delete_domain)
+        return Response(status=204)

@@ -4,9 +4,9 @@ from rest_framework.response import Response
 from cloudproj.api.errors import BadRequest, NotFound
 
 from identity.services import accounts
-from ..models import Role, RoleAssignment
+from ..models import DomainRoleAssignment, GroupRoleAssignment, Role, RoleAssignment
 from identity.services.policy import enforce
-from .bodies import role_assignment_body, role_body
+from .bodies import domain_role_assignment_body, group_role_assignment_body, role_assignment_body, role_body
 from .common import (
     IdentityView,
     bool_query,
@@ -14,6 +14,7 @@ from .common import (
     checked_text,
     delete_or_conflict,
     duplicate_to_conflict,
+    get_domain,
     get_project,
     get_role,
     get_user,
@@ -102,29 +103,106 @@ class ProjectUserRoleGrantView(IdentityView):
         return Response(status=204)
 
 
-class RoleAssignmentListView(IdentityView):
-    """GET /v3/role_assignments?user.id=&scope.project.id=&role.id=&include_names=.
+class DomainUserRolesView(IdentityView):
+    """GET /v3/domains/{d}/users/{u}/roles."""
 
-    Global roles (the seeds' cloudadmin, itsec) appear with scope {"system": {"all": true}};
-    filtering by a project leaves them out.
+    def get(self, request, domain_id, user_id):
+        enforce(self.ctx, "identity:list_grants", {"user_id": user_id})
+        domain, user = get_domain(domain_id), get_user(user_id)
+        roles = Role.objects.filter(domain_assignments__user=user, domain_assignments__domain=domain).distinct()
+        return Response({"roles": [role_body(r, self.v3_url()) for r in roles], "links": self.collection_links()})
+
+
+class DomainUserRoleGrantView(IdentityView):
+    """PUT/HEAD/GET/DELETE /v3/domains/{d}/users/{u}/roles/{r} (stored and listed; see
+    identity.models.DomainRoleAssignment)."""
+
+    def _grant(self, action, domain_id, user_id, role_id):
+        enforce(self.ctx, action, {"user_id": user_id})
+        return get_domain(domain_id), get_user(user_id), get_role(role_id)
+
+    def put(self, request, domain_id, user_id, role_id):
+        domain, user, role = self._grant("identity:create_grant", domain_id, user_id, role_id)
+        DomainRoleAssignment.objects.get_or_create(domain=domain, user=user, role=role)
+        return Response(status=204)
+
+    def head(self, request, domain_id, user_id, role_id):
+        domain, user, role = self._grant("identity:check_grant", domain_id, user_id, role_id)
+        if not DomainRoleAssignment.objects.filter(domain=domain, user=user, role=role).exists():
+            raise NotFound(f"Could not find role assignment with role: {role_id}, user: {user_id}.")
+        return Response(status=204)
+
+    get = head
+
+    def delete(self, request, domain_id, user_id, role_id):
+        domain, user, role = self._grant("identity:revoke_grant", domain_id, user_id, role_id)
+        deleted, _ = DomainRoleAssignment.objects.filter(domain=domain, user=user, role=role).delete()
+        if not deleted:
+            raise NotFound(f"Could not find role assignment with role: {role_id}, user: {user_id}.")
+        return Response(status=204)
+
+
+class RoleAssignmentListView(IdentityView):
+    """GET /v3/role_assignments?user.id=&group.id=&role.id=&scope.project.id=&scope.domain.id=
+    &scope.system=&effective&include_names.
+
+    Global roles (the seeds' cloudadmin, itsec) appear with scope {"system": {"all": true}}.
+    `effective` replaces each group assignment by one entry per member (Keystone's
+    `membership` link), so it shows what tokens carry; `group.id` with `effective` is a 400.
     """
 
     def get(self, request):
         enforce(self.ctx, "identity:list_role_assignments")
         params = request.query_params
-        assignments = RoleAssignment.objects.select_related("user", "role", "project").order_by(
+        effective = "effective" in params and bool_query(params.get("effective") or "true")
+        if effective and params.get("group.id"):
+            raise BadRequest("Specifying group.id and effective together is not allowed.")
+        include_names = bool(bool_query(params.get("include_names")))
+        v3 = self.v3_url()
+        users = RoleAssignment.objects.select_related("user", "role", "project").order_by(
             "user__username", "project__name", "role__name"
         )
+        groups = GroupRoleAssignment.objects.select_related("group", "role", "project").order_by(
+            "group__name", "project__name", "domain_id", "role__name"
+        )
+        domains = DomainRoleAssignment.objects.select_related("user", "role", "domain").order_by(
+            "user__username", "domain__name", "role__name"
+        )
+        if params.get("scope.project.id") or "scope.system" in params or params.get("group.id"):
+            domains = domains.none()
+        if params.get("scope.domain.id"):
+            domains = domains.filter(domain_id=params["scope.domain.id"])
         if params.get("user.id"):
-            assignments = assignments.filter(user_id=params["user.id"])
+            domains = domains.filter(user_id=params["user.id"])
         if params.get("role.id"):
-            assignments = assignments.filter(role_id=params["role.id"])
+            domains = domains.filter(role_id=params["role.id"])
+            users = users.filter(role_id=params["role.id"])
+            groups = groups.filter(role_id=params["role.id"])
         if params.get("scope.project.id"):
-            assignments = assignments.filter(project_id=params["scope.project.id"])
+            users = users.filter(project_id=params["scope.project.id"])
+            groups = groups.filter(project_id=params["scope.project.id"])
+        if params.get("scope.domain.id"):
+            users = users.none()
+            groups = groups.filter(project__isnull=True, domain_id=params["scope.domain.id"])
         if "scope.system" in params:
-            assignments = assignments.filter(project__isnull=True)
-        if params.get("scope.domain.id") or params.get("group.id"):
-            assignments = assignments.none()
-        include_names = bool(bool_query(params.get("include_names")))
-        body = [role_assignment_body(a, self.v3_url(), include_names) for a in assignments]
+            users = users.filter(project__isnull=True)
+            groups = groups.none()
+        if params.get("group.id"):
+            users = users.none()
+            groups = groups.filter(group_id=params["group.id"])
+        if params.get("user.id"):
+            users = users.filter(user_id=params["user.id"])
+            if not effective:
+                groups = groups.none()
+        body = [role_assignment_body(a, v3, include_names) for a in users]
+        body += [domain_role_assignment_body(a, v3, include_names) for a in domains]
+        for assignment in groups:
+            if not effective:
+                body.append(group_role_assignment_body(assignment, v3, include_names))
+                continue
+            members = assignment.group.users.order_by("username")
+            if params.get("user.id"):
+                members = members.filter(pk=params["user.id"])
+            for user in members:
+                body.append(group_role_assignment_body(assignment, v3, include_names, member=user))
         return Response({"role_assignments": body, "links": self.collection_links()})

@@ -3,18 +3,22 @@
 Who may get which token:
 - `password`: the user by id, or by name within the default domain; a disabled user is a 401.
 - `token`: re-scope a live token; the new token never outlives it and shares its audit chain.
+- `application_credential` (id + secret, or name + user + secret): a token on the credential's
+  project with the credential's roles the user still holds there; no other scope may be asked.
+- A user or project of a disabled domain cannot authenticate.
 - scope `project` (by id, or by name within the default domain): the user must hold a role
   there (a global role, e.g. the seeds' `cloudadmin`, counts); no scope: an unscoped token.
 Every failure is a 401 without saying which part was wrong, except malformed bodies (400).
 """
-from django.conf import settings
+from django.contrib.auth.hashers import check_password
+from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 
 from cloudproj.api.errors import BadRequest, Unauthorized
 
 from identity.services import catalog, lockout, accounts, tokens
-from ..models import Project, User
-from .bodies import DOMAIN_REF
+from ..models import ApplicationCredential, Domain, Project, User
+from .bodies import domain_ref
 from .common import isotime
 
 AUTH_FAILED = "The request you have made requires authentication."
@@ -36,13 +40,18 @@ def _string(container: dict, key: str) -> str:
     return value
 
 
-def _in_default_domain(domain: dict | None) -> bool:
+def _domain_id(domain: dict | None) -> str | None:
+    """The id of the domain a `{"id": ...}` or `{"name": ...}` reference names, else None."""
     if domain is None:
-        return False
+        return None
     if "id" in domain:
-        return domain["id"] == settings.DEFAULT_DOMAIN_ID
-    name = domain.get("name")
-    return isinstance(name, str) and name.lower() == settings.DEFAULT_DOMAIN_NAME.lower()
+        found = Domain.objects.filter(pk=domain["id"]).first() if isinstance(domain["id"], str) else None
+    else:
+        name = domain.get("name")
+        if not isinstance(name, str):
+            return None
+        found = Domain.objects.filter(name__iexact=name).first()
+    return found.id if found is not None else None
 
 
 # --- who ---------------------------------------------------------------------------------
@@ -57,15 +66,44 @@ def _password_user(password_method: dict) -> User:
         user = User.objects.filter(pk=_string(user_ref, "id")).first()
     else:
         name = _string(user_ref, "name")
-        domain = _object(user_ref, "domain", required=False)
-        user = User.objects.filter(username=name).first() if _in_default_domain(domain) else None
+        domain_id = _domain_id(_object(user_ref, "domain", required=False))
+        user = User.objects.filter(username=name, domain_id=domain_id).first() if domain_id else None
     return _check_password(user, password)
 
 
 def _check_password(user: User | None, password: str) -> User:
     if not lockout.check_password(user, password):  # locked out: the same 401 as a bad password
         raise Unauthorized(AUTH_FAILED)
+    if not tokens.domains_enabled(user.domain_id):
+        raise Unauthorized(AUTH_FAILED)
     return user
+
+
+def _application_credential(method: dict) -> ApplicationCredential:
+    """`{"id", "secret"}` or `{"name", "user": {...}, "secret"}` → the live credential, or 401."""
+    secret = method.get("secret")
+    if not isinstance(secret, str) or not secret:
+        raise BadRequest("Invalid input for field 'secret': a non-empty string is required.")
+    credentials = ApplicationCredential.objects.select_related("user", "project")
+    if "id" in method:
+        credential = credentials.filter(pk=_string(method, "id")).first()
+    else:
+        name = _string(method, "name")
+        user_ref = _object(method, "user")
+        if "id" in user_ref:
+            credential = credentials.filter(name=name, user_id=_string(user_ref, "id")).first()
+        else:
+            domain_id = _domain_id(_object(user_ref, "domain", required=False))
+            credential = credentials.filter(
+                name=name, user__username=_string(user_ref, "name"), user__domain_id=domain_id
+            ).first()
+    if credential is None or not check_password(secret, credential.secret_hash):
+        raise Unauthorized(AUTH_FAILED)
+    if credential.expires_at is not None and credential.expires_at <= timezone.now():
+        raise Unauthorized(AUTH_FAILED)
+    if not credential.user.is_active or not tokens.domains_enabled(credential.user.domain_id):
+        raise Unauthorized(AUTH_FAILED)
+    return credential
 
 
 def _parent_token(token_id) -> "tokens.Token":
@@ -80,8 +118,10 @@ def _parent_token(token_id) -> "tokens.Token":
 # --- where -------------------------------------------------------------------------------
 
 
-def _scoped_project(user: User, project: Project | None) -> Project:
-    if project is None or not project.enabled or not accounts.roles_on_project(user, project):
+def _scoped_project(user: User, project: Project | None, application_credential=None) -> Project:
+    if project is None or not project.enabled or not tokens.domains_enabled(project.domain_id):
+        raise Unauthorized(AUTH_FAILED)
+    if not accounts.roles_on_project(user, project, application_credential):
         raise Unauthorized(AUTH_FAILED)
     return project
 
@@ -97,9 +137,10 @@ def _v3_scope_project(scope) -> Project | None:
     if "id" in ref:
         return Project.objects.filter(pk=_string(ref, "id")).first()
     name = _string(ref, "name")
-    if not _in_default_domain(_object(ref, "domain", required=False)):
+    domain_id = _domain_id(_object(ref, "domain", required=False))
+    if domain_id is None:
         return None
-    return Project.objects.filter(name=name).first()
+    return Project.objects.filter(name=name, domain_id=domain_id).first()
 
 
 def authenticate_v3(data) -> tuple[str, "tokens.Token"]:
@@ -112,6 +153,14 @@ def authenticate_v3(data) -> tuple[str, "tokens.Token"]:
     if not isinstance(methods, list) or not methods or not all(isinstance(m, str) for m in methods):
         raise BadRequest("Invalid input for field 'methods': a list of method names is required.")
     parent = None
+    if "application_credential" in methods:
+        credential = _application_credential(_object(identity, "application_credential"))
+        if auth.get("scope") not in (None, "unscoped"):
+            raise Unauthorized("An application credential token is scoped to the credential's project.")
+        project = _scoped_project(credential.user, credential.project, credential)
+        return tokens.issue_token(
+            credential.user, project, methods=["application_credential"], application_credential=credential
+        )
     if "password" in methods:
         user = _password_user(_object(identity, "password"))
     elif "token" in methods:
@@ -121,7 +170,7 @@ def authenticate_v3(data) -> tuple[str, "tokens.Token"]:
         raise Unauthorized("Attempted to authenticate with an unsupported method.")
     project = _v3_scope_project(auth.get("scope"))
     if auth.get("scope") not in (None, "unscoped"):
-        project = _scoped_project(user, project)
+        project = _scoped_project(user, project, parent.application_credential if parent else None)
     return tokens.issue_token(user, project, methods=[m for m in methods if m in ("password", "token")], parent=parent)
 
 
@@ -170,14 +219,22 @@ def v3_token_body(token, base_url: str, include_catalog: bool = True) -> dict:
         "user": {
             "id": user.id,
             "name": user.username,
-            "domain": dict(DOMAIN_REF),
+            "domain": domain_ref(user.domain_id),
             "password_expires_at": None,
         },
         "catalog": [],
     }
+    credential = token.application_credential
+    if credential is not None:
+        body["application_credential"] = {
+            "id": credential.id,
+            "name": credential.name,
+            "restricted": not credential.unrestricted,
+        }
     if project is not None:
-        body["roles"] = [{"id": r.id, "name": r.name} for r in accounts.roles_on_project(user, project)]
-        body["project"] = {"id": project.id, "name": project.name, "domain": dict(DOMAIN_REF)}
+        roles = accounts.roles_on_project(user, project, token.application_credential)
+        body["roles"] = [{"id": r.id, "name": r.name} for r in roles]
+        body["project"] = {"id": project.id, "name": project.name, "domain": domain_ref(project.domain_id)}
         if include_catalog:
             body["catalog"] = catalog.service_catalog(base_url, project.id)
     if not include_catalog:
@@ -191,7 +248,7 @@ def _v2_time(value) -> str:
 
 def v2_access_body(token_id: str, token, base_url: str) -> dict:
     user, project = token.user, token.project
-    roles = accounts.roles_on_project(user, project) if project is not None else []
+    roles = accounts.roles_on_project(user, project, token.application_credential) if project is not None else []
     token_body = {
         "id": token_id,
         "expires": _v2_time(token.expires_at),

@@ -1,4 +1,5 @@
 """/v3/users, a user's password, projects and EC2 credentials."""
+from django.conf import settings
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest, Forbidden, NotFound, Unauthorized
@@ -44,7 +45,9 @@ def _user_changes(ref: dict) -> dict:
     if "description" in ref:
         changes["description"] = checked_text(ref["description"], "description")
     if "domain_id" in ref:
-        checked_domain_id(ref["domain_id"])
+        domain_id = checked_domain_id(ref["domain_id"])
+        if domain_id is not None:
+            changes["domain_id"] = domain_id
     if "default_project_id" in ref:
         project_id = ref["default_project_id"]
         if project_id is not None and not isinstance(project_id, str):
@@ -86,6 +89,7 @@ class UserListView(IdentityView):
             email=changes.get("email", ""),
             enabled=changes.get("enabled", True),
             description=changes.get("description", ""),
+            domain_id=changes.get("domain_id", settings.DEFAULT_DOMAIN_ID),
         )
         return Response({"user": user_body(user, self.v3_url())}, status=201)
 
@@ -99,6 +103,8 @@ class UserDetailView(IdentityView):
         enforce(self.ctx, "identity:update_user", {"user_id": user_id})
         user = get_user(user_id)
         changes = _user_changes(self.body_object("user"))
+        if changes.get("domain_id", user.domain_id) != user.domain_id:
+            raise BadRequest("Invalid input for field 'domain_id': a user cannot move to another domain.")
         user = duplicate_to_conflict(accounts.update_user, user, **changes)
         return Response({"user": user_body(user, self.v3_url())})
 

@@ -4,7 +4,16 @@ APPEND_SLASH is off, so every route accepts an optional trailing slash.
 """
 from django.urls import re_path
 
-from . import project_views, role_views, token_views, user_views
+from . import (
+    app_credential_views,
+    catalog_views,
+    group_views,
+    limit_views,
+    project_views,
+    role_views,
+    token_views,
+    user_views,
+)
 
 ID = r"[^/]+"
 
@@ -36,4 +45,49 @@ urlpatterns = [
     re_path(r"^roles/?$", role_views.RoleListView.as_view()),
     re_path(rf"^roles/(?P<role_id>{ID})/?$", role_views.RoleDetailView.as_view()),
     re_path(r"^role_assignments/?$", role_views.RoleAssignmentListView.as_view()),
+    re_path(
+        rf"^users/(?P<user_id>{ID})/application_credentials/?$",
+        app_credential_views.ApplicationCredentialListView.as_view(),
+    ),
+    re_path(
+        rf"^users/(?P<user_id>{ID})/application_credentials/(?P<credential_id>{ID})/?$",
+        app_credential_views.ApplicationCredentialDetailView.as_view(),
+    ),
+    re_path(r"^registered_limits/?$", limit_views.RegisteredLimitListView.as_view()),
+    re_path(rf"^registered_limits/(?P<limit_id>{ID})/?$", limit_views.RegisteredLimitDetailView.as_view()),
+    re_path(r"^limits/model/?$", limit_views.LimitModelView.as_view()),
+    re_path(r"^limits/?$", limit_views.LimitListView.as_view()),
+    re_path(rf"^limits/(?P<limit_id>{ID})/?$", limit_views.LimitDetailView.as_view()),
+    re_path(r"^regions/?$", catalog_views.RegionListView.as_view()),
+    re_path(rf"^regions/(?P<region_id>{ID})/?$", catalog_views.RegionDetailView.as_view()),
+    re_path(r"^services/?$", catalog_views.ServiceListView.as_view()),
+    re_path(rf"^services/(?P<service_id>{ID})/?$", catalog_views.ServiceDetailView.as_view()),
+    re_path(r"^endpoints/?$", catalog_views.EndpointListView.as_view()),
+    re_path(rf"^endpoints/(?P<endpoint_id>{ID})/?$", catalog_views.EndpointDetailView.as_view()),
+    re_path(
+        rf"^domains/(?P<domain_id>{ID})/users/(?P<user_id>{ID})/roles/?$", role_views.DomainUserRolesView.as_view()
+    ),
+    re_path(
+        rf"^domains/(?P<domain_id>{ID})/users/(?P<user_id>{ID})/roles/(?P<role_id>{ID})/?$",
+        role_views.DomainUserRoleGrantView.as_view(),
+    ),
+    re_path(r"^groups/?$", group_views.GroupListView.as_view()),
+    re_path(rf"^groups/(?P<group_id>{ID})/?$", group_views.GroupDetailView.as_view()),
+    re_path(rf"^groups/(?P<group_id>{ID})/users/?$", group_views.GroupUsersView.as_view()),
+    re_path(rf"^groups/(?P<group_id>{ID})/users/(?P<user_id>{ID})/?$", group_views.GroupUserView.as_view()),
+    re_path(rf"^users/(?P<user_id>{ID})/groups/?$", group_views.UserGroupsView.as_view()),
+    re_path(
+        rf"^projects/(?P<project_id>{ID})/groups/(?P<group_id>{ID})/roles/?$", group_views.GroupRolesView.as_view()
+    ),
+    re_path(
+        rf"^projects/(?P<project_id>{ID})/groups/(?P<group_id>{ID})/roles/(?P<role_id>{ID})/?$",
+        group_views.GroupRoleGrantView.as_view(),
+    ),
+    re_path(
+        rf"^domains/(?P<domain_id>{ID})/groups/(?P<group_id>{ID})/roles/?$", group_views.GroupRolesView.as_view()
+    ),
+    re_path(
+        rf"^domains/(?P<domain_id>{ID})/groups/(?P<group_id>{ID})/roles/(?P<role_id>{ID})/?$",
+        group_views.GroupRoleGrantView.as_view(),
+    ),
 ]

@@ -1,7 +1,19 @@
 """Identity operations in plain Python, shared by the API, the CLI and the bootstrap."""
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
-from identity.models import Ec2Credential, Project, Role, RoleAssignment, User
+from identity.models import (
+    Domain,
+    Ec2Credential,
+    Group,
+    GroupRoleAssignment,
+    Project,
+    Role,
+    RoleAssignment,
+    Token,
+    User,
+)
+from identity.services.context import role_scope
 from identity.services.tokens import revoke_user_tokens
 
 # Keystone's roles plus the seeds' (see identity.services.policy for what each may do).
@@ -34,10 +46,14 @@ def ensure_default_roles() -> list[Role]:
     return roles
 
 
-def create_project(name: str, description: str = "", enabled: bool = True, manager: User | None = None) -> Project:
+def create_project(
+    name: str, description: str = "", enabled: bool = True, manager: User | None = None, domain_id: str = "default"
+) -> Project:
     try:
         with transaction.atomic():
-            project = Project.objects.create(name=name, description=description, enabled=enabled, manager=manager)
+            project = Project.objects.create(
+                name=name, description=description, enabled=enabled, manager=manager, domain_id=domain_id
+            )
             if manager is not None:
                 pm, _ = Role.objects.get_or_create(
                     name="projectmanager", defaults={"description": DEFAULT_ROLES["projectmanager"]}
@@ -57,6 +73,7 @@ def create_user(
     description: str = "",
     ec2_access: str | None = None,
     ec2_secret: str | None = None,
+    domain_id: str = "default",
 ) -> User:
     """Create a user; with a default project it also gets EC2 credentials there (as in the seeds)."""
     try:
@@ -67,6 +84,7 @@ def create_user(
                 is_active=enabled,
                 default_project=default_project,
                 description=description,
+                domain_id=domain_id,
             )
             if password:
                 user.set_password(password)
@@ -116,19 +134,25 @@ def check_password(user: User, password: str) -> bool:
 # --- used by the Keystone-compatible API (identity.api) ---------------------------------
 
 
-def roles_on_project(user: User, project: Project | None) -> list[Role]:
-    """The roles `user` holds on `project` plus its global roles (what a token carries)."""
-    from django.db.models import Q
-
-    scope = Q(assignments__project__isnull=True)
-    if project is not None:
-        scope |= Q(assignments__project=project)
-    return list(Role.objects.filter(scope, assignments__user=user).distinct().order_by("name"))
+def roles_on_project(user: User, project: Project | None, application_credential=None) -> list[Role]:
+    """The roles `user` holds on `project`, its global roles and its groups' roles there (what a
+    token carries); through an application credential, only the credential's roles."""
+    roles = Role.objects.filter(role_scope(user, project))
+    if application_credential is not None:
+        roles = roles.filter(pk__in=application_credential.roles.values("pk"))
+    return list(roles.distinct().order_by("name"))
 
 
 def projects_of_user(user: User):
-    """Enabled projects on which `user` holds at least one role."""
-    return Project.objects.filter(role_assignments__user=user, enabled=True).distinct().order_by("name")
+    """Enabled projects (of enabled domains) on which `user` or one of its groups holds a role."""
+    direct = Q(role_assignments__user=user) | Q(group_role_assignments__group__users=user)
+    disabled_domains = Domain.objects.filter(enabled=False).values("pk")
+    return (
+        Project.objects.filter(direct, enabled=True)
+        .exclude(domain_id__in=disabled_domains)
+        .distinct()
+        .order_by("name")
+    )
 
 
 def update_project(project: Project, **changes) -> Project:
@@ -175,3 +199,109 @@ def save_role(role: Role, **changes) -> Role:
     except IntegrityError:
         raise Duplicate(f"Conflict occurred attempting to store role - Duplicate entry {role.name!r}.") from None
     return role
+
+
+def save_domain(domain: Domain, **changes) -> Domain:
+    """Create or change a domain; disabling one revokes the tokens of its users and projects."""
+    for field, value in changes.items():
+        setattr(domain, field, value)
+    try:
+        with transaction.atomic():
+            domain.save()
+    except IntegrityError:
+        raise Duplicate(f"Conflict occurred attempting to store domain - Duplicate entry {domain.name!r}.") from None
+    if not domain.enabled:
+        Token.objects.filter(Q(user__domain_id=domain.id) | Q(project__domain_id=domain.id)).update(revoked=True)
+    return domain
+
+
+def delete_domain(domain: Domain) -> None:
+    """Delete a domain with its projects, users and groups (the caller makes it atomic)."""
+    for project in Project.objects.filter(domain_id=domain.id):
+        project.delete()
+    for user in User.objects.filter(domain_id=domain.id):
+        delete_user(user)
+    Group.objects.filter(domain_id=domain.id).delete()
+    GroupRoleAssignment.objects.filter(domain_id=domain.id, project__isnull=True).delete()
+    domain.delete()
+
+
+# --- groups --------------------------------------------------------------------------------
+
+
+def save_group(group: Group, **changes) -> Group:
+    for field, value in changes.items():
+        setattr(group, field, value)
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError:
+        raise Duplicate(f"Conflict occurred attempting to store group - Duplicate entry {group.name!r}.") from None
+    return group
+
+
+def add_user_to_group(group: Group, user: User) -> None:
+    group.users.add(user)
+
+
+def remove_user_from_group(group: Group, user: User) -> bool:
+    """Remove the membership; the user's tokens are revoked (their roles may have shrunk)."""
+    if not group.users.filter(pk=user.pk).exists():
+        return False
+    group.users.remove(user)
+    revoke_user_tokens(user)
+    return True
+
+
+def assign_group_role(group: Group, role: Role, project: Project | None = None, domain_id: str = "") -> None:
+    GroupRoleAssignment.objects.get_or_create(
+        group=group, role=role, project=project, domain_id="" if project is not None else domain_id
+    )
+
+
+def remove_group_role(group: Group, role: Role, project: Project | None = None, domain_id: str = "") -> bool:
+    assignments = GroupRoleAssignment.objects.filter(group=group, role=role, project=project)
+    if project is None:
+        assignments = assignments.filter(domain_id=domain_id)
+    deleted, _ = assignments.delete()
+    return deleted > 0
+
+
+# --- application credentials ---------------------------------------------------------------
+
+
+def create_application_credential(
+    user: User,
+    project: Project,
+    name: str,
+    roles: list[Role],
+    secret: str | None = None,
+    description: str = "",
+    expires_at=None,
+    unrestricted: bool = False,
+):
+    """Store a credential with a hash of its secret; returns (credential, secret shown once)."""
+    import secrets as _secrets
+
+    from django.contrib.auth.hashers import make_password
+
+    from identity.models import ApplicationCredential
+
+    secret = secret or _secrets.token_urlsafe(48)
+    try:
+        with transaction.atomic():
+            credential = ApplicationCredential.objects.create(
+                user=user,
+                project=project,
+                name=name,
+                description=description,
+                secret_hash=make_password(secret),
+                expires_at=expires_at,
+                unrestricted=unrestricted,
+            )
+            credential.roles.set(roles)
+    except IntegrityError:
+        raise Duplicate(
+            f"Conflict occurred attempting to store application_credential - Duplicate entry {name!r}."
+        ) from None
+    return credential, secret

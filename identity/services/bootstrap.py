@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from compute.services.flavors import ensure_default_flavors
-from identity.services import accounts
+from identity.services import accounts, catalog
 from identity.services.endpoints import identity_url
 from identity.models import Project, User
 
@@ -62,6 +62,7 @@ def seed_defaults(password: str | None, credentials_dir: Path) -> BootstrapResul
     _write_private(password_file, password + "\n")
 
     with transaction.atomic():
+        catalog.ensure_catalog()
         roles = {role.name: role for role in accounts.ensure_default_roles()}
         ensure_default_flavors()
         admin_project = _ensure_project(ADMIN_PROJECT, "Bootstrap project for the cloud's operators")

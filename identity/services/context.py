@@ -7,7 +7,6 @@ if TYPE_CHECKING:
 
 from django.db.models import Q
 
-from identity.models import RoleAssignment
 
 ADMIN_ROLES = frozenset({"admin", "cloudadmin"})
 
@@ -36,10 +35,22 @@ class RequestContext:
         return bool(self.roles & set(names))
 
 
-def effective_roles(user, project) -> frozenset:
-    """Roles on `project` plus global roles (seeds: cloudadmin and itsec are global)."""
-    scope = Q(project__isnull=True)
+def role_scope(user, project) -> Q:
+    """Role rows `user` holds on `project`: direct grants, global grants (seeds: cloudadmin and
+    itsec) and grants to a group the user belongs to."""
+    scope = Q(assignments__user=user, assignments__project__isnull=True)
     if project is not None:
-        scope |= Q(project=project)
-    names = RoleAssignment.objects.filter(scope, user=user).values_list("role__name", flat=True)
-    return frozenset(names)
+        scope |= Q(assignments__user=user, assignments__project=project)
+        scope |= Q(group_assignments__project=project, group_assignments__group__users=user)
+    return scope
+
+
+def effective_roles(user, project, application_credential=None) -> frozenset:
+    """Names of the roles on `project` (see role_scope); a token issued through an application
+    credential keeps only the credential's roles the user still holds."""
+    from identity.models import Role
+
+    roles = Role.objects.filter(role_scope(user, project))
+    if application_credential is not None:
+        roles = roles.filter(pk__in=application_credential.roles.values("pk"))
+    return frozenset(roles.values_list("name", flat=True).distinct())

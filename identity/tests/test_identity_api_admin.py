@@ -65,7 +65,7 @@ def test_project_create_with_domain_and_extra_attributes(admin_client):
     [
         {"name": 42},
         {"name": ""},
-        {"name": "x" * 65},
+        {"name": "x" * 256},
         {"name": "ok", "enabled": "yes"},
         {"name": "ok", "description": 7},
         {"description": "no name"},
@@ -193,7 +193,7 @@ def test_user_create_show_list_update_delete(admin_client, anon_client, admin_ac
         {"name": "u", "enabled": 1},
         {"name": "u", "password": 5},
         {"name": "u", "default_project_id": "no-such-project"},
-        {"name": "u" * 65},
+        {"name": "u" * 256},
     ],
 )
 def test_bad_user_bodies_are_400(admin_client, ref):
