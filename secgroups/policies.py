@@ -18,4 +18,14 @@ register({
     "compute:server_security_groups:list": "project_reader_or_admin",
     "compute:server_security_groups:add": "admin_or_owner",
     "compute:server_security_groups:remove": "admin_or_owner",
+    # the Networking API's calls (secgroups/api/neutron.py)
+    "network:security_groups:list": "project_reader_or_admin",
+    "network:security_groups:show": "project_reader_or_admin",
+    "network:security_groups:create": "admin_or_owner",
+    "network:security_groups:update": "admin_or_owner",
+    "network:security_groups:delete": "admin_or_owner",
+    "network:security_group_rules:list": "project_reader_or_admin",
+    "network:security_group_rules:show": "project_reader_or_admin",
+    "network:security_group_rules:create": "admin_or_owner",
+    "network:security_group_rules:delete": "admin_or_owner",
 })

@@ -148,7 +148,7 @@ def check_security_group_names_rules_and_the_iptables_text(member_client, world,
     response = member_client.post(f"{API}/os-security-groups",
                                   {"security_group": {"name": value, "description": value}}, format="json")
     if refused(response):
-        group_id = SecurityGroup.objects.get_or_create(project_id=world["project"].id, name="inj")[0].id
+        group_id = str(SecurityGroup.objects.get_or_create(project_id=world["project"].id, name="inj")[0].uuid)
     else:
         group = response.json()["security_group"]
         assert (group["name"], group["description"]) == (value, value)
@@ -165,7 +165,7 @@ def check_security_group_names_rules_and_the_iptables_text(member_client, world,
         "name": "fw", "imageRef": str(world["image"].id), "flavorRef": "1",
         "security_groups": [{"name": "default"}]}}, format="json").json()["server"]
     instance = Instance.objects.get(uuid=server["id"])
-    membership.join([instance], [SecurityGroup.objects.get(pk=group_id)])
+    membership.join([instance], [SecurityGroup.objects.get(uuid=group_id)])
     fixed_ips.allocate_fixed_ip(world["network"], instance.uuid, host="inj-host", hostname="fw")
     (fw,) = firewall.firewalls([instance])
     text = iptables.render_instance("inj-host", fw)

@@ -30,7 +30,8 @@ def test_create_edit_rules_delete(member):
                     group_id=str(default.pk)).status_code == 302
     page = group_page(client, group)
     assert "80–443" in page and "10.0.0.0/8" in page and "group default" in page and "icmp" in page
-    assert group.rules.count() == 3
+    assert "<td>egress</td>" in page  # the group's default egress rule
+    assert group.rules.count() == 4
 
     response = client.post(f"/dashboard/security-groups/{group.pk}/",
                            {"kind": "edit", "edit-name": "web", "edit-description": "front ends"})
@@ -40,7 +41,7 @@ def test_create_edit_rules_delete(member):
 
     rule = group.rules.get(protocol="icmp")
     assert client.post(f"/dashboard/security-groups/{group.pk}/rules/{rule.pk}/delete/").status_code == 302
-    assert group.rules.count() == 2
+    assert group.rules.count() == 3
     assert client.post(f"/dashboard/security-groups/{group.pk}/delete/").status_code == 302
     assert not SecurityGroup.objects.filter(pk=group.pk).exists()
     assert not SecurityGroupRule.objects.filter(parent_group_id=group.pk).exists()
@@ -66,7 +67,7 @@ def test_bad_rules_and_names_are_messages(member):
     add_rule(client, group)
     response = add_rule(client, group)
     assert response.status_code == 400 and b"This rule already exists" in response.content
-    assert group.rules.count() == 1
+    assert group.rules.filter(direction="ingress").count() == 1
     response = client.post("/dashboard/security-groups/", {"name": "web"})
     assert response.status_code == 400 and b"Security group web already exists." in response.content
     response = client.post("/dashboard/security-groups/", {"name": ""})
@@ -84,7 +85,7 @@ def test_another_projects_groups_are_404(member, other):
     other["client"].post("/dashboard/security-groups/", {"name": "theirs"})
     theirs = SecurityGroup.objects.get(name="theirs")
     add_rule(other["client"], theirs)
-    rule = theirs.rules.get()
+    rule = theirs.rules.get(direction="ingress")
     client = member["client"]
     assert "theirs" not in client.get("/dashboard/security-groups/").content.decode()
     assert client.get(f"/dashboard/security-groups/{theirs.pk}/").status_code == 404
@@ -97,7 +98,7 @@ def test_another_projects_groups_are_404(member, other):
     assert client.post(f"/dashboard/security-groups/{mine.pk}/rules/{rule.pk}/delete/").status_code == 404
     response = add_rule(client, mine, group_id=str(theirs.pk), cidr="")
     assert response.status_code == 400 and b"Select a valid choice" in response.content
-    assert list(theirs.rules.values_list("from_port", flat=True)) == [22]
+    assert list(theirs.rules.filter(direction="ingress").values_list("from_port", flat=True)) == [22]
     assert SecurityGroup.objects.filter(pk=theirs.pk).exists()
 
 
@@ -118,4 +119,4 @@ def test_group_pages_queries_do_not_grow(member, django_assert_max_num_queries):
     with django_assert_max_num_queries(few_list):
         assert client.get("/dashboard/security-groups/").content.decode().count('<tr id="secgroup-') == 31
     with django_assert_max_num_queries(few_rules):
-        assert group_page(client, group).count('<tr id="rule-') == 29
+        assert group_page(client, group).count('<tr id="rule-') == 30  # and the default egress rule

@@ -2,8 +2,10 @@
 touches the host's firewall.
 
 Ownership. Every chain written here is named `cpsg-<h>` (the chain of host H, h = the
-first 6 hex digits of sha1(H), so several agents can share a machine) or
-`cpsg-<h>-<16 hex digits of the instance uuid>`. Outside those chains there is one jump to
+first 6 hex digits of sha1(H), so several agents can share a machine),
+`cpsg-<h>-<16 hex digits of the instance uuid>` (what may reach the instance: ingress) or
+`cpsg-<h>-o<15 hex digits of the instance uuid>` (what it may send: egress; 28 characters,
+iptables' limit). Outside those chains there is one jump to
 the host chain at the top of FORWARD (bridged traffic to a guest: br_netfilter passes it to
 iptables) and one at the top of OUTPUT (traffic the host itself sends to a guest over the
 bridge). Changes are Sections written by the host's one iptables writer
@@ -11,12 +13,25 @@ bridge). Changes are Sections written by the host's one iptables writer
 chains): declaring a chain flushes it, so the whole set is replaced in one transaction and
 no rule of anybody else is touched. Manual changes to these chains are overwritten.
 
-    host chain        -A cpsg-h -d <fixed ip>/32 -o <bridge> -j cpsg-h-<instance>   (per address)
+    host chain        -A cpsg-h -s <fixed ip>/32 -i <bridge> -j cpsg-h-o<instance>  (egress, per address)
+                      -A cpsg-h -d <fixed ip>/32 -o <bridge> -j cpsg-h-<instance>   (ingress, per address)
     instance chain    -A c -m conntrack --ctstate INVALID -j DROP
                       -A c -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
                       -A c -s <dhcp server>/32 -p udp -m udp --sport 67 --dport 68 -j ACCEPT
                       -A c -s <source> [-p tcp -m tcp --dport 80[:90]] -j ACCEPT   (per allow)
                       -A c -j DROP
+    egress chain      -A e -m conntrack --ctstate INVALID -j DROP
+                      -A e -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN
+                      -A e -d <dhcp server>/32 -p udp -m udp --sport 68 --dport 67 -j RETURN
+                      -A e -d <destination> [-p tcp -m tcp --dport 80] -j RETURN   (per egress rule)
+                      -A e -j DROP
+
+Egress jumps come before ingress jumps and an allowed packet RETURNs: traffic between two
+guests of the host passes the sender's egress chain, then the receiver's ingress chain.
+Traffic a guest sends to its own host (DHCP, the metadata service DNATed to the host's
+address) goes through INPUT, not FORWARD, so egress rules never cut those; a DHCP server on
+another host is allowed explicitly. A firewall built without egress (egress None) gets no
+egress chain.
 
 Every value is validated before it reaches a rule; commands are argument lists.
 """
@@ -35,7 +50,7 @@ log = logging.getLogger(__name__)
 TABLE = "filter"
 PREFIX = "cpsg-"
 TOP_CHAINS = ("FORWARD", "OUTPUT")
-CHAIN_RE = re.compile(r"^cpsg-[0-9a-f]{6}(-[0-9a-f]{16})?\Z")
+CHAIN_RE = re.compile(r"^cpsg-[0-9a-f]{6}(-[0-9a-f]{16}|-o[0-9a-f]{15})?\Z")
 PORT_RANGES = {"tcp": (1, 65535), "udp": (1, 65535), "icmp": (-1, 255)}
 
 
@@ -54,6 +69,22 @@ def instance_chain(host: str, instance_uuid) -> str:
     except ValueError:
         raise validate.InvalidValue(f"invalid instance uuid {instance_uuid!r}") from None
     return f"{host_chain(host)}-{key}"
+
+
+def egress_chain(host: str, instance_uuid) -> str:
+    try:
+        key = uuid_lib.UUID(str(instance_uuid)).hex[:15]
+    except ValueError:
+        raise validate.InvalidValue(f"invalid instance uuid {instance_uuid!r}") from None
+    return f"{host_chain(host)}-o{key}"
+
+
+def chains_for(host: str, firewall) -> list[str]:
+    """The instance's chains: ingress, and egress unless the firewall has no egress."""
+    chains = [instance_chain(host, firewall.uuid)]
+    if firewall.egress is not None:
+        chains.append(egress_chain(host, firewall.uuid))
+    return chains
 
 
 def chain_name(name: str) -> str:
@@ -80,7 +111,7 @@ def _port(value, protocol: str) -> int:
 
 
 def match(allow) -> list[str]:
-    """The protocol/port part of an allow rule as iptables arguments."""
+    """The protocol/port part of an allow rule (either direction) as iptables arguments."""
     protocol = allow.protocol
     if protocol is None:
         return []
@@ -118,6 +149,41 @@ def instance_rules(chain: str, firewall) -> list[str]:
     return lines
 
 
+def egress_rules(chain: str, firewall) -> list[str]:
+    """The rules of one instance's egress chain: an allowed packet RETURNs to the host chain
+    (where the receiver's ingress chain, if it is a guest here, decides), the rest is dropped."""
+    chain = chain_name(chain)
+    lines = [
+        f"-A {chain} -m conntrack --ctstate INVALID -j DROP",
+        f"-A {chain} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
+    ]
+    for server in sorted({validate.ipv4(server) for a in firewall.addresses for server in a.dhcp_servers}):
+        lines.append(f"-A {chain} -d {server}/32 -p udp -m udp --sport 68 --dport 67 -j RETURN")
+    for allow in firewall.egress or ():
+        tail = " ".join(match(allow) + ["-j", "RETURN"])
+        for destination in allow.sources:
+            lines.append(f"-A {chain} -d {cidr(destination)} {tail}")
+    lines.append(f"-A {chain} -j DROP")
+    return lines
+
+
+def egress_jump_rules(host: str, firewall) -> list[str]:
+    """The host chain's jumps to one instance's egress chain, one per fixed address."""
+    if firewall.egress is None:
+        return []
+    top, target = host_chain(host), egress_chain(host, firewall.uuid)
+    return [f"-A {top} -s {validate.ipv4(a.ip)}/32 -i {validate.ifname(a.bridge)} -j {target}"
+            for a in firewall.addresses]
+
+
+def chain_rules(host: str, firewall) -> list[str]:
+    """The rules of all chains of one instance."""
+    lines = instance_rules(instance_chain(host, firewall.uuid), firewall)
+    if firewall.egress is not None:
+        lines += egress_rules(egress_chain(host, firewall.uuid), firewall)
+    return lines
+
+
 def jump_rules(host: str, firewall) -> list[str]:
     """The host chain's jumps to one instance's chain, one per fixed address."""
     top, target = host_chain(host), instance_chain(host, firewall.uuid)
@@ -134,20 +200,21 @@ def host_section(host: str, firewalls, remove=()) -> Section:
     """All chains of `host`: its host chain, one chain per instance, and `remove` (stale
     chains of this host) flushed and deleted; the host chain jumped to from the top chains."""
     top = host_chain(host)
-    wanted = [instance_chain(host, fw.uuid) for fw in firewalls]
+    wanted = [chain for fw in firewalls for chain in chains_for(host, fw)]
     stale = sorted({chain_name(c) for c in remove} - set(wanted) - {top})
     body = []
+    for fw in firewalls:  # egress first: see the module's docstring
+        body += egress_jump_rules(host, fw)
     for fw in firewalls:
         body += jump_rules(host, fw)
     for fw in firewalls:
-        body += instance_rules(instance_chain(host, fw.uuid), fw)
+        body += chain_rules(host, fw)
     return Section(TABLE, chains=[top, *wanted], rules=body, jumps=host_jumps(host), remove=stale)
 
 
 def instance_section(host: str, firewall) -> Section:
-    """One instance's chain (its jumps in the host chain are unchanged)."""
-    chain = instance_chain(host, firewall.uuid)
-    return Section(TABLE, chains=[chain], rules=instance_rules(chain, firewall))
+    """One instance's chains (its jumps in the host chain are unchanged)."""
+    return Section(TABLE, chains=chains_for(host, firewall), rules=chain_rules(host, firewall))
 
 
 def removal_section(host: str, chains) -> Section:

@@ -28,11 +28,28 @@ class SecurityGroupConflict(SecurityGroupError, Conflict):
     code = 409
 
 
+class SecurityGroupInUse(InvalidSecurityGroup):
+    """A group with members cannot be deleted (400 in the compute API, 409 in Networking)."""
+
+
+class SystemGroup(InvalidSecurityGroup):
+    """The `default` group cannot be deleted or renamed (400 / 409 in Networking)."""
+
+
+class GroupExists(InvalidSecurityGroup):
+    """A group of that name is in the project already (400 / 409 in Networking: names are
+    unique per project here, unlike Neutron)."""
+
+
+class RuleExists(InvalidSecurityGroup):
+    """The same rule is in the group already (400 / 409 SecurityGroupRuleExists)."""
+
+
 class SecurityGroupOverQuota(SecurityGroupError, OverQuota):
     code = 403
 
 
 __all__ = [
     "SecurityGroupError", "InvalidSecurityGroup", "SecurityGroupNotFound", "SecurityGroupConflict",
-    "SecurityGroupOverQuota",
+    "SecurityGroupOverQuota", "SecurityGroupInUse", "SystemGroup", "RuleExists", "GroupExists",
 ]

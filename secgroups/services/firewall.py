@@ -3,7 +3,9 @@ renders it; tests can build the same data by hand).
 
 For every live instance placed on the host that has fixed addresses: its addresses (with
 the bridge and the DHCP server of each network) and the allow rules of all its groups, a
-source group expanded to the current fixed addresses of that group's members.
+remote group expanded to the current fixed addresses of that group's members: ingress
+rules (`allows`: what may reach it) and egress rules (`egress`: what it may send; None only
+for firewalls built by hand without egress filtering). No remote: any address.
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -12,7 +14,9 @@ from compute.models import Instance
 from network.models import FixedIP
 from network.services.fixed_ips import dhcp_servers
 
-from ..models import SecurityGroupMember, SecurityGroupRule
+from ..models import EGRESS, SecurityGroupMember, SecurityGroupRule
+
+ANY = "0.0.0.0/0"
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,7 @@ class Address:
 
 @dataclass(frozen=True)
 class Allow:
-    """Inbound traffic from `sources` (CIDRs); protocol None: every protocol."""
+    """Traffic from (ingress) or to (egress) `sources` (CIDRs); protocol None: every protocol."""
 
     protocol: str | None
     from_port: int | None
@@ -37,6 +41,7 @@ class InstanceFirewall:
     uuid: str
     addresses: tuple
     allows: tuple
+    egress: tuple | None = None
 
 
 def _addresses(instance_uuids) -> dict:
@@ -88,18 +93,24 @@ def firewalls(instances) -> list[InstanceFirewall]:
 
     result = []
     for instance in placed:
-        allows = []
+        allows: list[Allow] = []
+        egress: list[Allow] = []
         for rule in rules:
             if rule.parent_group_id not in groups_of[instance.pk]:
                 continue
-            cidrs = (rule.cidr,) if rule.cidr else sources.get(rule.group_id, ())
+            if rule.group_id:
+                cidrs = sources.get(rule.group_id, ())
+            else:
+                cidrs = (rule.cidr or ANY,)
             if cidrs:
-                allows.append(Allow(rule.protocol, rule.from_port, rule.to_port, tuple(cidrs)))
+                (egress if rule.direction == EGRESS else allows).append(
+                    Allow(rule.protocol, rule.from_port, rule.to_port, tuple(cidrs)))
         result.append(InstanceFirewall(
             uuid=str(instance.uuid),
             addresses=tuple(Address(row.address, row.network.bridge, servers_of(row.network))
                             for row in addresses[str(instance.uuid)]),
             allows=tuple(dict.fromkeys(allows)),  # the same rule in two groups: once
+            egress=tuple(dict.fromkeys(egress)),
         ))
     return result
 

@@ -6,14 +6,17 @@ on first use even when the quota is used up, as Nova's ensure_default does). Del
 """
 import logging
 import re
+import uuid as uuid_lib
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from compute.models import Instance
 from identity.services import quotas
 
-from ..models import DEFAULT_GROUP, SecurityGroup, SecurityGroupMember, SecurityGroupRule
-from . import InvalidSecurityGroup, SecurityGroupNotFound, SecurityGroupOverQuota, refresh
+from ..models import EGRESS, DEFAULT_GROUP, SecurityGroup, SecurityGroupMember, SecurityGroupRule
+from . import (GroupExists, InvalidSecurityGroup, SecurityGroupInUse, SecurityGroupNotFound, SecurityGroupOverQuota, SystemGroup,
+               refresh)
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,26 @@ def parse_id(group_id):
     return int(text) if _ID.match(text) else None
 
 
+def parse_uuid(value) -> uuid_lib.UUID | None:
+    """The UUID, or None when `value` is not one."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        return uuid_lib.UUID(value.strip())
+    except ValueError:
+        return None
+
+
+def id_filter(value) -> dict | None:
+    """The lookup for a group or rule named by its UUID (what both APIs show) or, for clients
+    that kept one, its old integer id; None when `value` is neither."""
+    key = parse_uuid(value)
+    if key is not None:
+        return {"uuid": key}
+    key = parse_id(value)
+    return {"pk": key} if key is not None else None
+
+
 # --- lookups -------------------------------------------------------------------------------------
 
 
@@ -54,8 +77,8 @@ def groups_of_project(project_id: str):
 
 def get_group(group_id, project_id: str | None = None) -> SecurityGroup:
     """The group by id; limited to `project_id` unless None (admins). 404 otherwise."""
-    key = parse_id(group_id)
-    rows = SecurityGroup.objects.filter(pk=key) if key is not None else SecurityGroup.objects.none()
+    key = id_filter(group_id)
+    rows = SecurityGroup.objects.filter(**key) if key is not None else SecurityGroup.objects.none()
     if project_id is not None:
         rows = rows.filter(project_id=project_id)
     group = rows.first()
@@ -103,14 +126,27 @@ def ensure_default(project_id: str) -> SecurityGroup:
                                                      description=DEFAULT_GROUP)
         except IntegrityError:  # created meanwhile by a concurrent request
             return SecurityGroup.objects.get(project_id=project_id, name=DEFAULT_GROUP)
-        # inbound from the other members of `default`, every protocol
+        # inbound from the other members of `default`, every protocol; outbound: anything
         SecurityGroupRule.objects.create(parent_group=group, protocol=None, group=group)
+        add_default_egress(group)
         _recount(project_id)
     log.info("created the default security group of project %s", project_id)
     return group
 
 
+def add_default_egress(group: SecurityGroup) -> SecurityGroupRule:
+    """Neutron's default egress rule of a new group: IPv4, every protocol, to anywhere.
+    (Neutron adds the same for IPv6; this cloud has no IPv6.)"""
+    return SecurityGroupRule.objects.create(parent_group=group, direction=EGRESS, protocol=None, cidr=None,
+                                            group=None)
+
+
 # --- create / update / delete --------------------------------------------------------------------
+
+
+def bump_revision(group_id: int) -> None:
+    SecurityGroup.objects.filter(pk=group_id).update(revision_number=models.F("revision_number") + 1,
+                                                     updated_at=timezone.now())
 
 
 def create_group(project_id: str, name, description) -> SecurityGroup:
@@ -119,37 +155,40 @@ def create_group(project_id: str, name, description) -> SecurityGroup:
     ensure_default(project_id)
     with transaction.atomic():
         if SecurityGroup.objects.filter(project_id=project_id, name=name).exists():
-            raise InvalidSecurityGroup(f"Security group {name} already exists.")
+            raise GroupExists(f"Security group {name} already exists.")
         _count(project_id, 1)
         try:
             with transaction.atomic():
                 group = SecurityGroup.objects.create(project_id=project_id, name=name, description=description)
+                add_default_egress(group)
         except IntegrityError:
-            raise InvalidSecurityGroup(f"Security group {name} already exists.") from None
+            raise GroupExists(f"Security group {name} already exists.") from None
     log.info("created security group %s (%s) of project %s", group.pk, name, project_id)
     return group
 
 
 def update_group(group: SecurityGroup, name=None, description=None) -> SecurityGroup:
     if group.is_default:
-        raise InvalidSecurityGroup(f"Unable to update system group '{DEFAULT_GROUP}'.")
+        raise SystemGroup(f"Unable to update system group '{DEFAULT_GROUP}'.")
     changes = {}
     if name is not None:
         changes["name"] = validate_text(name, "name")
     if description is not None:
         changes["description"] = validate_text(description, "description") if description != "" else ""
     if changes.get("name") == DEFAULT_GROUP:
-        raise InvalidSecurityGroup(f"Security group {DEFAULT_GROUP} already exists.")
+        raise GroupExists(f"Security group {DEFAULT_GROUP} already exists.")
     with transaction.atomic():
         row = SecurityGroup.objects.select_for_update().get(pk=group.pk)
         old_name = row.name
         for field, value in changes.items():
             setattr(row, field, value)
+        if changes:
+            row.revision_number += 1
         try:
             with transaction.atomic():
                 row.save()
         except IntegrityError:
-            raise InvalidSecurityGroup(f"Security group {changes['name']} already exists.") from None
+            raise GroupExists(f"Security group {changes['name']} already exists.") from None
         if row.name != old_name:
             rename_in_instances(row, old_name)
     return row
@@ -165,13 +204,13 @@ def rename_in_instances(group: SecurityGroup, old_name: str) -> None:
 def delete_group(group: SecurityGroup) -> None:
     """Delete the group, its rules and the rules of other groups that name it as source."""
     if group.is_default:
-        raise InvalidSecurityGroup(f"Unable to delete system group '{DEFAULT_GROUP}'.")
+        raise SystemGroup(f"Unable to delete system group '{DEFAULT_GROUP}'.")
     with transaction.atomic():
         row = SecurityGroup.objects.select_for_update().filter(pk=group.pk).first()
         if row is None:
             raise SecurityGroupNotFound(f"Security group {group.pk} not found.")
         if SecurityGroupMember.objects.filter(security_group=row, instance__deleted_at__isnull=True).exists():
-            raise InvalidSecurityGroup("Security group is still in use.")
+            raise SecurityGroupInUse(f"Security group {row.uuid} is still in use.")
         affected = list(refresh.instances_granted_by([row.pk]))
         row.delete()
         _count(row.project_id, -1)

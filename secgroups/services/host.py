@@ -40,7 +40,7 @@ def regenerate(host: str, exclude=()) -> dict:
         firewalls = firewall.host_firewalls(host, exclude)
         existing = iptables.chains_of(host)
         iptables.apply_host(host, firewalls, remove=existing)
-    wanted = {iptables.instance_chain(host, fw.uuid) for fw in firewalls}
+    wanted = {chain for fw in firewalls for chain in iptables.chains_for(host, fw)}
     removed = sorted(existing - wanted - {iptables.host_chain(host)})
     log.info("security group chains of %s: %d instance(s), %d stale chain(s) removed", host, len(firewalls),
              len(removed))
@@ -83,10 +83,14 @@ def refresh_instance(instance_uuid, host: str) -> str:
             rules = firewall.instance_firewall(instance)
             if rules is None:
                 return "skipped: no fixed address yet"
-            chain = iptables.instance_chain(host, instance.uuid)
-            if chain not in iptables.chains_of(host):
+            existing = iptables.chains_of(host)
+            if iptables.instance_chain(host, instance.uuid) not in existing:
                 return "skipped: no chain yet"  # the boot's after_network hook will write it
-            iptables.apply_instance(host, rules)
+            if not set(iptables.chains_for(host, rules)) <= existing:
+                # a chain written before egress was enforced: the host chain needs its jumps
+                iptables.apply_host(host, firewall.host_firewalls(host), remove=existing)
+            else:
+                iptables.apply_instance(host, rules)
     log.info("security group chain of instance %s re-applied on %s", instance_uuid, host)
     return "applied"
 

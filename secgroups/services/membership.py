@@ -1,7 +1,9 @@
 """Which instances are in which groups.
 
 - groups_for_create(project_id, names): the groups a new server asks for (the `default`
-  group, created when missing, when none is named); an unknown name is a 400.
+  group, created when missing, when none is named); an unknown name is a 400. A group may
+  be named by its UUID too (as Nova with Neutron: today's clients resolve the name through
+  the Networking API and send the id).
 - join(instances, groups): memberships of new servers (inside the create transaction).
 - add_to_instance / remove_from_instance: the addSecurityGroup / removeSecurityGroup actions.
 - release_instance(instance): on delete, the memberships go.
@@ -16,22 +18,32 @@ from compute.models import Instance
 
 from ..models import DEFAULT_GROUP, SecurityGroup, SecurityGroupMember
 from . import InvalidSecurityGroup, SecurityGroupNotFound, refresh
-from .groups import ensure_default
+from .groups import ensure_default, parse_uuid
+
+
+def _find(project_id: str, name) -> SecurityGroup | None:
+    """The project's group of that name, else of that UUID."""
+    group = SecurityGroup.objects.filter(project_id=project_id, name=name).first()
+    key = parse_uuid(name) if group is None else None
+    if key is not None:
+        group = SecurityGroup.objects.filter(project_id=project_id, uuid=key).first()
+    return group
 
 log = logging.getLogger(__name__)
 
 
 def groups_for_create(project_id: str, names) -> list[SecurityGroup]:
     names = [n for n in dict.fromkeys(names or [])] or [DEFAULT_GROUP]
-    groups = []
+    groups: list[SecurityGroup] = []
     for name in names:
         if name == DEFAULT_GROUP:
             groups.append(ensure_default(project_id))
             continue
-        group = SecurityGroup.objects.filter(project_id=project_id, name=name).first()
+        group = _find(project_id, name)
         if group is None:
             raise InvalidSecurityGroup(f"Security group {name} not found for project {project_id}.")
-        groups.append(group)
+        if group not in groups:  # the same group by name and by id: once
+            groups.append(group)
     return groups
 
 
@@ -57,7 +69,7 @@ def _group_by_name(instance, name) -> SecurityGroup:
         raise InvalidSecurityGroup("Security group name cannot be empty.")
     if name == DEFAULT_GROUP:
         return ensure_default(instance.project_id)
-    group = SecurityGroup.objects.filter(project_id=instance.project_id, name=name).first()
+    group = _find(instance.project_id, name)
     if group is None:
         raise SecurityGroupNotFound(f"Security group {name} not found.")
     return group

@@ -188,7 +188,7 @@ def test_readers_may_look_but_not_change(make_account, member_client):
 def test_quotas(member_client, member_account):
     project = member_account[1]
     quotas.set_quota(project, "security_groups", 2)
-    quotas.set_quota(project, "security_group_rules", 2)
+    quotas.set_quota(project, "security_group_rules", 3)  # the group's default egress rule counts (as Neutron's)
     create_group(member_client, "one")  # default + one
     assert "too many security groups" in error(member_client.post(
         f"{API}/os-security-groups", {"security_group": {"name": "two", "description": "x"}}, format="json"), 403)
@@ -200,7 +200,7 @@ def test_quotas(member_client, member_account):
         format="json"), 403)
     limits = member_client.get(f"{API}/limits").json()["limits"]["absolute"]
     assert (limits["maxSecurityGroups"], limits["totalSecurityGroupsUsed"], limits["maxSecurityGroupRules"]) == (
-        2, 2, 2)
+        2, 2, 3)
     member_client.delete(f"{API}/os-security-groups/{group_id}")
     assert quotas.get_usages(project)["security_groups"]["in_use"] == 1
     create_group(member_client, "two")
@@ -254,6 +254,36 @@ def test_deleting_a_server_releases_its_groups(member_client, boot):
     web_id = create_group(member_client, "web")["security_group"]["id"]
     server_id = boot(member_client, "vm", security_groups=[{"name": "web"}])["server"]["id"]
     assert member_client.delete(f"{API}/servers/{server_id}").status_code == 204  # never scheduled: local delete
-    assert not SecurityGroupMember.objects.filter(security_group_id=web_id).exists()
+    assert not SecurityGroupMember.objects.filter(security_group__uuid=web_id).exists()
     assert member_client.delete(f"{API}/os-security-groups/{web_id}").status_code == 202
-    assert not SecurityGroup.objects.filter(pk=web_id).exists()
+    assert not SecurityGroup.objects.filter(uuid=web_id).exists()
+
+
+def test_ids_are_uuids_and_the_old_integer_ids_still_work(member_client):
+    import uuid
+
+    created = create_group(member_client)["security_group"]
+    uuid.UUID(created["id"])
+    row = SecurityGroup.objects.get(uuid=created["id"])
+    by_integer = member_client.get(f"{API}/os-security-groups/{row.pk}").json()["security_group"]
+    assert by_integer["id"] == created["id"]
+    rule = add_rule(member_client, row.pk, ip_protocol="tcp", from_port=80, to_port=80, group_id=created["id"])
+    rule = rule["security_group_rule"]
+    uuid.UUID(rule["id"])
+    assert rule["parent_group_id"] == created["id"] and rule["group"]["name"] == "web"
+    # the Networking API's egress rule is not shown here (the compute API's rules have no direction)
+    assert [r["id"] for r in groups(member_client)["web"]["rules"]] == [rule["id"]]
+    error(member_client.get(f"{API}/os-security-groups/{uuid.uuid4()}"), 404)
+    error(member_client.post(f"{API}/os-security-group-rules", {"security_group_rule": {
+        "parent_group_id": "not-an-id", "ip_protocol": "tcp", "from_port": 1, "to_port": 1}}, format="json"), 400)
+    assert member_client.delete(f"{API}/os-security-group-rules/{rule['id']}").status_code == 202
+
+
+def test_a_server_names_its_group_by_uuid_and_shows_the_name(member_client, boot):
+    web_id = create_group(member_client, "web")["security_group"]["id"]
+    server = boot(member_client, "vm", security_groups=[{"name": web_id}, {"name": "web"}])["server"]
+    shown = member_client.get(f"{API}/servers/{server['id']}").json()["server"]
+    assert shown["security_groups"] == [{"name": "web"}]
+    action = f"{API}/servers/{server['id']}/action"
+    assert member_client.post(action, {"removeSecurityGroup": {"name": web_id}}, format="json").status_code == 202
+    assert SecurityGroupMember.objects.filter(instance__uuid=server["id"]).count() == 0

@@ -121,3 +121,94 @@ def test_addresses_and_bridges_are_validated():
     for firewall in (bad_ip, bad_bridge):
         with pytest.raises(InvalidValue):
             iptables.render_host(HOST, [firewall])
+
+
+# --- egress --------------------------------------------------------------------------------------
+
+OUT = f"{H}-o0123456789abcde"
+
+
+def web_server_with_egress(*egress):
+    return InstanceFirewall(UUID, web_server().addresses, web_server().allows, egress=tuple(egress))
+
+
+def test_egress_chain_name_fits_iptables_and_is_owned():
+    assert iptables.egress_chain(HOST, UUID) == OUT and len(OUT) == 28
+    assert iptables.chain_name(OUT) == OUT
+    assert OUT != CHAIN and OUT.startswith(H + "-")
+    with pytest.raises(InvalidValue):
+        iptables.chain_name(OUT + "f")
+
+
+def test_egress_chain_text_returns_what_is_allowed_and_drops_the_rest():
+    fw = web_server_with_egress(
+        Allow(None, None, None, ("0.0.0.0/0",)),
+        Allow("tcp", 443, 443, ("203.0.113.0/24",)),
+        Allow("udp", 53, 53, ("10.0.0.2/32",)),
+        Allow("icmp", 8, 0, ("10.236.0.0/16",)),
+        Allow("tcp", 5432, 5432, ("10.236.0.6/32", "10.236.0.7/32")),  # a remote group's members
+    )
+    assert iptables.egress_rules(OUT, fw) == [
+        f"-A {OUT} -m conntrack --ctstate INVALID -j DROP",
+        f"-A {OUT} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
+        f"-A {OUT} -d 10.236.0.1/32 -p udp -m udp --sport 68 --dport 67 -j RETURN",
+        f"-A {OUT} -d 0.0.0.0/0 -j RETURN",
+        f"-A {OUT} -d 203.0.113.0/24 -p tcp -m tcp --dport 443 -j RETURN",
+        f"-A {OUT} -d 10.0.0.2/32 -p udp -m udp --dport 53 -j RETURN",
+        f"-A {OUT} -d 10.236.0.0/16 -p icmp -m icmp --icmp-type 8/0 -j RETURN",
+        f"-A {OUT} -d 10.236.0.6/32 -p tcp -m tcp --dport 5432 -j RETURN",
+        f"-A {OUT} -d 10.236.0.7/32 -p tcp -m tcp --dport 5432 -j RETURN",
+        f"-A {OUT} -j DROP",
+    ]
+    # the ingress chain is exactly what it was without egress
+    assert iptables.instance_rules(CHAIN, fw) == iptables.instance_rules(CHAIN, web_server())
+
+
+def test_no_egress_rule_sends_nothing_but_dhcp_and_replies():
+    fw = InstanceFirewall(UUID, (Address("10.236.0.5", "cptsg0", ("10.236.0.1",)),), (), egress=())
+    assert iptables.render_instance(HOST, fw) == "\n".join([
+        "*filter",
+        f":{CHAIN} - [0:0]",
+        f":{OUT} - [0:0]",
+        f"-A {CHAIN} -m conntrack --ctstate INVALID -j DROP",
+        f"-A {CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+        f"-A {CHAIN} -s 10.236.0.1/32 -p udp -m udp --sport 67 --dport 68 -j ACCEPT",
+        f"-A {CHAIN} -j DROP",
+        f"-A {OUT} -m conntrack --ctstate INVALID -j DROP",
+        f"-A {OUT} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
+        f"-A {OUT} -d 10.236.0.1/32 -p udp -m udp --sport 68 --dport 67 -j RETURN",
+        f"-A {OUT} -j DROP",
+        "COMMIT",
+        "",
+    ])
+
+
+def test_host_chain_checks_the_senders_egress_before_the_receivers_ingress():
+    second = InstanceFirewall("fedcba98765432100123456789abcdef",
+                              (Address("10.236.0.9", "cptsg0", ("10.236.0.1",)),), (), egress=())
+    first = web_server_with_egress(Allow(None, None, None, ("0.0.0.0/0",)))
+    lines = iptables.render_host(HOST, [first, second]).splitlines()
+    second_in, second_out = f"{H}-fedcba9876543210", f"{H}-ofedcba987654321"
+    assert lines[1:6] == [f":{H} - [0:0]", f":{CHAIN} - [0:0]", f":{OUT} - [0:0]", f":{second_in} - [0:0]",
+                          f":{second_out} - [0:0]"]
+    assert lines[6:10] == [
+        f"-A {H} -s 10.236.0.5/32 -i cptsg0 -j {OUT}",
+        f"-A {H} -s 10.236.0.9/32 -i cptsg0 -j {second_out}",
+        f"-A {H} -d 10.236.0.5/32 -o cptsg0 -j {CHAIN}",
+        f"-A {H} -d 10.236.0.9/32 -o cptsg0 -j {second_in}",
+    ]
+    assert f"-A {second_out} -j DROP" in lines and f"-A {OUT} -d 0.0.0.0/0 -j RETURN" in lines
+    # a stale egress chain of this host is deleted like an ingress one
+    stale = f"{H}-o111111111111111"
+    assert f"-X {stale}" in iptables.render_host(HOST, [first], remove=[stale, OUT]).splitlines()
+
+
+@pytest.mark.parametrize("allow", [
+    Allow("tcp", 80, 80, ("0.0.0.0/0 -j ACCEPT",)),
+    Allow("udp", 0, 53, ("0.0.0.0/0",)),
+    Allow("sctp", None, None, ("0.0.0.0/0",)),
+    Allow("tcp", 80, 80, ("2001:db8::/32",)),
+])
+def test_egress_values_are_validated(allow):
+    with pytest.raises(InvalidValue):
+        iptables.egress_rules(OUT, InstanceFirewall(UUID, (), (), egress=(allow,)))

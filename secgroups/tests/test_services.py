@@ -1,5 +1,7 @@
 """What the hosts are told to enforce, read from the DB, and which hosts are told when
 rules or memberships change (the messages sent to compute.<host>)."""
+import importlib
+
 import pytest
 
 from cloudproj.testing.servers import API
@@ -32,7 +34,12 @@ def test_the_default_group_admits_its_members_and_nothing_else(member_client, bo
     chain = iptables.instance_chain("sg-unit", a.uuid)
     assert f"-A {iptables.host_chain('sg-unit')} -d {ip_a}/32 -o cptsgunit -j {chain}" in text
     assert f"-A {chain} -s {ip_b}/32 -j ACCEPT" in text
-    assert text.rstrip().endswith(f"-A {chain} -j DROP\nCOMMIT")
+    assert f"\n-A {chain} -j DROP\n" in text
+    # the default group's egress rule: the guest may send anything
+    assert fw.egress == (Allow(None, None, None, ("0.0.0.0/0",)),)
+    out = iptables.egress_chain("sg-unit", a.uuid)
+    assert f"-A {iptables.host_chain('sg-unit')} -s {ip_a}/32 -i cptsgunit -j {out}" in text
+    assert text.rstrip().endswith(f"-A {out} -d 0.0.0.0/0 -j RETURN\n-A {out} -j DROP\nCOMMIT")
     # unplaced or address-less instances have no chain
     boot(member_client, "c")
     assert len(firewall.host_firewalls("sg-unit")) == 1
@@ -77,7 +84,7 @@ def test_hosts_of_the_affected_instances_are_told(member_client, member_account,
         membership.remove_from_instance(front, "web")
     assert refreshes(sent) == {(str(front.uuid), "compute.h1"), (str(back.uuid), "compute.h2")}
     sent.clear()
-    rule = back.security_group_members.get(security_group=db).security_group.rules.get()
+    rule = back.security_group_members.get(security_group=db).security_group.rules.get(direction="ingress")
     with django_capture_on_commit_callbacks(execute=True):
         rules.delete_rule(rule)
     assert refreshes(sent) == {(str(back.uuid), "compute.h2")}
@@ -138,5 +145,57 @@ def test_servers_from_before_security_groups_join_their_groups(member_account, i
     assert Instance.objects.get(pk=old.pk).security_groups == ["default"]
     assert [g.name for g in membership.groups_of(old)] == ["default"]
     assert [g.name for g in membership.groups_of(named)] == ["legacy"]
-    assert SecurityGroup.objects.get(project=project, name="default").rules.get().group.name == "default"
+    default_rules = SecurityGroup.objects.get(project=project, name="default").rules
+    assert default_rules.get(direction="ingress").group.name == "default"
     assert quotas.get_usages(project)["security_groups"]["in_use"] == 2
+
+
+def test_egress_rules_are_what_members_may_send(member_client, member_account, boot, place):
+    project_id = member_account[1].id
+    web = groups.create_group(project_id, "web", "web")
+    (default_egress,) = web.rules.all()
+    assert (default_egress.direction, default_egress.protocol, default_egress.cidr, default_egress.group) == (
+        "egress", None, None, None)
+    front = place(boot(member_client, "front", security_groups=[{"name": "web"}])["server"]["id"])
+    assert firewall.instance_firewall(front).egress == (Allow(None, None, None, ("0.0.0.0/0",)),)
+    rules.create_rules(web, [rules.build_neutron_rule(web, {
+        "direction": "egress", "protocol": "6", "port_range_min": 443, "remote_ip_prefix": "203.0.113.7/24"})])
+    rules.delete_rule(default_egress)
+    fw = firewall.instance_firewall(front)
+    assert fw.egress == (Allow("tcp", 443, 443, ("203.0.113.0/24",)),) and fw.allows == ()
+
+
+def test_migration_gives_existing_groups_the_egress_rule(member_account):
+    from django.apps import apps
+
+    from secgroups.models import SecurityGroup, SecurityGroupRule
+
+    project_id = member_account[1].id
+    old = SecurityGroup.objects.create(project_id=project_id, name="old")  # as before egress existed
+    assert not old.rules.exists()
+    migration = importlib.import_module("secgroups.migrations.0003_uuids_direction_egress")
+    migration.egress_any(apps, None)
+    migration.egress_any(apps, None)  # once
+    (rule,) = SecurityGroupRule.objects.filter(parent_group=old)
+    assert (rule.direction, rule.protocol, rule.cidr, rule.ethertype) == ("egress", None, None, "IPv4")
+
+
+def test_a_chain_written_before_egress_existed_gets_the_whole_host_rewritten(member_client, boot, place, settings,
+                                                                             monkeypatch):
+    """refresh_instance on a host whose chains predate egress: the host chain needs the egress
+    jumps, so the host's chains are rewritten (one restore) instead of the instance's only."""
+    from secgroups.services import host
+
+    settings.FIREWALL_DRIVER = "iptables"
+    vm = place(boot(member_client, "vm")["server"]["id"], host="sg-unit")
+    calls = []
+    monkeypatch.setattr(iptables, "chains_of", lambda h: {iptables.host_chain(h), iptables.instance_chain(h, vm.uuid)})
+    monkeypatch.setattr(iptables, "apply_host", lambda h, fws, remove=(): calls.append(("host", len(fws))))
+    monkeypatch.setattr(iptables, "apply_instance", lambda h, fw: calls.append(("instance", fw.uuid)))
+    assert host.refresh_instance(vm.uuid, "sg-unit") == "applied"
+    assert calls == [("host", 1)]
+    calls.clear()
+    monkeypatch.setattr(iptables, "chains_of", lambda h: {iptables.host_chain(h), iptables.instance_chain(h, vm.uuid),
+                                                          iptables.egress_chain(h, vm.uuid)})
+    assert host.refresh_instance(vm.uuid, "sg-unit") == "applied"
+    assert calls == [("instance", str(vm.uuid))]

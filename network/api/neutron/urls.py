@@ -30,7 +30,7 @@ v2_patterns = [
     re_path(r"^extensions/(?P<alias>[^/]+?)" + J, extensions.ExtensionItem.as_view()),
 
     # --- other apps' Neutron resources: ONE include line each, added by their owners ---
-    # secgroups (nsec): path("", include("secgroups.api.neutron_urls")),
+    path("", include("secgroups.api.neutron_urls")),  # secgroups (nsec)
     path("", include("floating.api.neutron_urls")),  # floating (nfip)
     # --- end of other apps' lines ---
 ]
