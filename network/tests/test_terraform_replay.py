@@ -144,6 +144,13 @@ def test_stateful_is_sent_and_read_back(tf):
     sg = ok(tf.post(f"{NET}/security-groups", {"security_group": {"name": "tf-sl", "stateful": True}}, **JSON),
             201)["security_group"]
     assert ok(tf.get(f"{NET}/security-groups/{sg['id']}"))["security_group"]["stateful"] is True
+    # Update of `stateful` alone (groups.UpdateOpts{Stateful: &false}): this cloud has only stateful
+    # groups, so `terraform apply` fails with Neutron's 400 and the group stays as it was
+    put = tf.put(f"{NET}/security-groups/{sg['id']}", {"security_group": {"stateful": False}}, **JSON)
+    assert put.status_code == 400 and put.json()["NeutronError"]["message"]
+    assert ok(tf.get(f"{NET}/security-groups/{sg['id']}"))["security_group"]["stateful"] is True
+    put = tf.put(f"{NET}/security-groups/{sg['id']}", {"security_group": {"stateful": True}}, **JSON)
+    assert ok(put)["security_group"]["stateful"] is True
 
 
 def test_instance_floatingip_and_association_lifecycle(tf, pool, fixed_network, image):
@@ -219,6 +226,11 @@ def test_instance_floatingip_and_association_lifecycle(tf, pool, fixed_network, 
     addrs = ok(tf.get(f"{API}/servers/{server_id}"))["server"]["addresses"]["tfnet"]
     assert [(a["addr"], a["OS-EXT-IPS:type"], a["version"]) for a in addrs] == [(fixed, "fixed", 4),
                                                                                 (address, "floating", 4)]
+
+    # openstack_networking_floatingip_v2's own `port_id` + `fixed_ip` (Update: PUT both), read back
+    both = {"floatingip": {"port_id": port_id, "fixed_ip_address": fixed}}
+    assert ok(tf.put(f"{NET}/floatingips/{fip_id}", both, **JSON))["floatingip"]["fixed_ip_address"] == fixed
+    assert ok(tf.get(f"{NET}/floatingips/{fip_id}"))["floatingip"]["port_id"] == port_id
 
     # --- destroy, in dependency order: association (PUT port_id null), floating IP, instance
     dis = ok(tf.put(f"{NET}/floatingips/{fip_id}", {"floatingip": {"port_id": None}}, **JSON))["floatingip"]
