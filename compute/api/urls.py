@@ -1,7 +1,8 @@
 """Compute v2.1 URLs under /compute/. Paths work with and without a trailing slash."""
 from django.urls import include, path, re_path
 
-from . import availability_zones, extensions, flavors, hypervisors, services, versions
+from . import availability_zones, empty_ids, extensions, flavors, hypervisors, os_hosts, services, tenant_usage
+from . import versions
 from . import image_metadata, instance_actions, keypairs, tenant_networks
 from . import volumes as volume_proxy
 from . import server_actions, server_metadata, servers
@@ -17,6 +18,7 @@ def route(pattern: str, view):
 urlpatterns = [
     re_path(r"^$", versions.VersionsView.as_view(), name="compute-versions"),
     re_path(r"^v2\.1/?$", versions.VersionView.as_view(), name="compute-version"),
+    re_path(r"^v2/?$", versions.LegacyVersionView.as_view(), name="compute-version-v2"),
     route(r"extensions", extensions.ExtensionListView),
     route(r"extensions/(?P<alias>[^/]+)", extensions.ExtensionView),
     # flavors
@@ -40,6 +42,17 @@ urlpatterns = [
     route(r"os-aggregates", hypervisors.AggregateListView),
     route(r"os-availability-zone", availability_zones.AvailabilityZoneListView),
     route(r"os-availability-zone/detail", availability_zones.AvailabilityZoneDetailView),
+    # os-hosts (2.1-2.42), tenant usage and the usage audit log
+    route(r"os-hosts", os_hosts.HostListView),
+    route(r"os-hosts/(?P<host>[^/]+)", os_hosts.HostView),
+    route(r"os-hosts/(?P<host>[^/]+)/reboot", os_hosts.HostRebootView),
+    route(r"os-hosts/(?P<host>[^/]+)/shutdown", os_hosts.HostShutdownView),
+    route(r"os-hosts/(?P<host>[^/]+)/startup", os_hosts.HostStartupView),
+    # no trailing slash: os-simple-tenant-usage/ asks for project "" (404, as Nova)
+    re_path(r"^v2\.1/os-simple-tenant-usage$", tenant_usage.TenantUsageListView.as_view()),
+    route(r"os-simple-tenant-usage/(?P<project_id>[^/]+)", tenant_usage.TenantUsageView),
+    route(r"os-instance_usage_audit_log", tenant_usage.AuditLogListView),
+    route(r"os-instance_usage_audit_log/(?P<before>[^/]+)", tenant_usage.AuditLogView),
     # servers, their actions, metadata and addresses
     route(r"servers", servers.ServerListView),
     route(r"servers/detail", servers.ServerDetailListView),
@@ -75,6 +88,7 @@ urlpatterns = [
     path("v2.1/", include("secgroups.api.compute_urls")),
     path("v2.1/", include("floating.api.compute_urls")),
     path("v2.1/", include("consoles.api.urls")),
+    re_path(r"^v2\.1/images/$", empty_ids.images_slash),  # DELETE images/ (empty id): 404
     path("v2.1/", include("images.api.compute_urls")),
     path("v2.1/", include("volumes.api.compute_urls")),
 ]

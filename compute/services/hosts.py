@@ -7,9 +7,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from ..models import BINARY_TOPICS, ComputeNode, Service, is_up
+from ..models import BINARY_TOPICS, ComputeNode, Instance, Service, is_up
 from cloudproj import rpc
-from cloudproj.exceptions import Invalid, NotFound
+from cloudproj.exceptions import CloudError, Invalid, NotFound
 
 HOST_BINARIES = ("nova-compute", "nova-network", "nova-volume")
 # A host name ends up in queue names, file paths, libvirt XML and command lines: keep it to
@@ -232,10 +232,13 @@ class HostResources:
     total: tuple[int, int, int]  # (vcpus, memory_mb, local_gb)
     used_now: tuple[int, int, int]
     used_max: tuple[int, int, int]
-    projects: list  # [(project_id, vcpus, memory_mb, local_gb)] once instances exist
+    projects: list  # [(project_id, vcpus, memory_mb, local_gb)] of the instances on the host
 
 
 def describe_resource(host: str) -> HostResources:
+    """What the host's compute node has (`total`), what the driver reports in use
+    (`used_now`), what its instances' flavors add up to (`used_max`) and the per-project
+    share of the latter (Nova's os-hosts show)."""
     nodes = list(ComputeNode.objects.filter(host=host))
     if not nodes:
         if Service.objects.filter(host=host).exists():
@@ -245,14 +248,70 @@ def describe_resource(host: str) -> HostResources:
     def total(*fields):
         return tuple(sum(getattr(node, field) for node in nodes) for field in fields)
 
-    used = total("vcpus_used", "memory_mb_used", "local_gb_used")
+    per_project: dict[str, list[int]] = {}
+    rows = (Instance.objects.filter(host=host).order_by("created_at", "id")
+            .values_list("project_id", "vcpus", "memory_mb", "root_gb", "ephemeral_gb"))
+    for project_id, vcpus, memory_mb, root_gb, ephemeral_gb in rows:
+        sums = per_project.setdefault(str(project_id), [0, 0, 0])
+        sums[0] += vcpus
+        sums[1] += memory_mb
+        sums[2] += root_gb + ephemeral_gb
+    projects = [(project_id, *sums) for project_id, sums in per_project.items()]
     return HostResources(
         host=host,
         total=total("vcpus", "memory_mb", "local_gb"),
-        used_now=used,
-        used_max=used,
-        projects=[],
+        used_now=total("vcpus_used", "memory_mb_used", "local_gb_used"),
+        used_max=tuple(sum(row[i] for row in projects) for i in (1, 2, 3)),
+        projects=projects,
     )
+
+
+# --- os-hosts (Nova 2.1-2.42) ------------------------------------------------------------------
+
+
+class HostActionNotSupported(CloudError):
+    """What the libvirt driver cannot do to a host (Nova answers 501 there too)."""
+
+    code = 501
+
+
+def list_host_services(zone: str | None = None) -> list[tuple[str, str, str]]:
+    """[(host, topic, zone)] of every enabled service, optionally only those of availability
+    zone `zone` (an unknown zone: none), as Nova's os-hosts index lists them."""
+    rows = [(svc.host, svc.topic, zone_for_binary(svc.binary, svc.availability_zone))
+            for svc in Service.objects.filter(disabled=False).order_by("host", "binary")]
+    return [row for row in rows if row[2] == zone] if zone else rows
+
+
+def _host_compute_service(host: str, must_be_up: bool) -> Service:
+    service = Service.objects.filter(host=host, binary="nova-compute").first()
+    if service is None:
+        raise NotFound(f"Compute host {host} could not be found.")
+    if must_be_up and not service_is_up(service):
+        raise Invalid(f"Compute service of {host} is unavailable at this time.")
+    return service
+
+
+def set_host_enabled(host: str, enabled: bool) -> str:
+    """os-hosts `status`: enable/disable the host's compute service (the scheduler skips a
+    disabled one); "enabled" or "disabled"."""
+    service = _host_compute_service(host, must_be_up=False)
+    service = set_service_disabled(service.host, service.binary, not enabled, None)
+    return "disabled" if service.disabled else "enabled"
+
+
+def check_host_maintenance(host: str) -> None:
+    """os-hosts `maintenance_mode`: 404 for an unknown host, 400 when its compute service is
+    down, else 501: the libvirt driver has no maintenance mode (Nova's neither)."""
+    _host_compute_service(host, must_be_up=True)
+    raise HostActionNotSupported("Feature not supported.")
+
+
+def host_power_action(host: str, action: str) -> str:
+    """os-hosts reboot/shutdown/startup: 404 for an unknown host, 400 when its compute
+    service is down, else 501 (libvirt cannot power a host; Nova answers the same)."""
+    _host_compute_service(host, must_be_up=True)
+    raise HostActionNotSupported("Feature not supported.")
 
 
 def service_is_up(service: Service) -> bool:

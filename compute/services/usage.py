@@ -4,11 +4,12 @@ what that is in vCPU-hours, RAM MB-hours and disk GB-hours. Instances that never
 used nothing. Deleted instances count for the time they ran."""
 from dataclasses import dataclass
 from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.db.models import Q
 from django.utils import timezone
 
-from ..models import Instance
+from ..models import Instance, Service
 
 SECONDS_PER_HOUR = 3600
 
@@ -24,6 +25,13 @@ class InstanceUsage:
     started_at: datetime
     ended_at: datetime | None
     hours: float
+    project_id: str = ""
+    state: str = ""  # the vm_state, or "terminated" once it ended (Nova)
+
+    @property
+    def uptime(self) -> int:
+        """Whole seconds from launch to termination (or to now while it runs), as Nova."""
+        return int(((self.ended_at or timezone.now()) - self.started_at).total_seconds())
 
     @property
     def vcpu_hours(self) -> float:
@@ -54,21 +62,50 @@ class UsageSummary:
 
 def project_usage(project_id: str, start: datetime, end: datetime) -> UsageSummary:
     """The usage of every instance of the project that ran during [start, end)."""
+    return _summary(start, end, _usages(start, end, project_id=project_id))
+
+
+def projects_usage(start: datetime, end: datetime, limit: int | None = None) -> dict[str, UsageSummary]:
+    """{project_id: its usage} over every project with an instance that ran during [start,
+    end), in order of the instances' launch; at most `limit` instances are counted (Nova
+    caps its os-simple-tenant-usage listing at its max_limit)."""
+    summaries: dict[str, UsageSummary] = {}
+    for row in _usages(start, end, limit=limit):
+        summaries.setdefault(row.project_id, _summary(start, end, [])).instances.append(row)
+    return summaries
+
+
+def _summary(start: datetime, end: datetime, rows: list) -> UsageSummary:
+    return UsageSummary(start=start, end=end, instances=rows)
+
+
+def _usages(start: datetime, end: datetime, project_id: str | None = None, limit: int | None = None) -> list:
+    """Instances launched before `end` and not ended before `start` (deleted ones included:
+    they count for the time they ran), with the hours each ran inside [start, end)."""
     now = timezone.now()
-    rows = (Instance.all_objects.filter(project_id=project_id, launched_at__isnull=False, launched_at__lt=end)
-            .filter(Q(terminated_at__isnull=True) | Q(terminated_at__gt=start))
-            .order_by("launched_at", "id")
-            .values_list("uuid", "display_name", "flavor_name", "vcpus", "memory_mb", "root_gb", "ephemeral_gb",
-                         "launched_at", "terminated_at"))  # tuples: a month of a big project stays fast
+    qs = Instance.all_objects.filter(launched_at__isnull=False, launched_at__lt=end)
+    if project_id is not None:
+        qs = qs.filter(project_id=project_id)
+    qs = (qs.filter(Q(terminated_at__isnull=True) | Q(terminated_at__gt=start))
+          .exclude(terminated_at__isnull=True, deleted_at__lte=start)
+          .order_by("launched_at", "id")
+          .values_list("uuid", "display_name", "flavor_name", "vcpus", "memory_mb", "root_gb", "ephemeral_gb",
+                       "launched_at", "terminated_at", "deleted_at", "project_id", "vm_state"))
+    if limit is not None:
+        qs = qs[:limit]
     usages = []
-    for uuid, name, flavor, vcpus, memory_mb, root_gb, ephemeral_gb, launched_at, terminated_at in rows:
-        seconds = max(0.0, (min(terminated_at or now, end) - max(launched_at, start)).total_seconds())
+    # tuples, not models: a month of a big project stays fast
+    for (uuid, name, flavor, vcpus, memory_mb, root_gb, ephemeral_gb, launched_at, terminated_at, deleted_at,
+         project, vm_state) in qs:
+        ended_at = terminated_at or deleted_at
+        seconds = max(0.0, (min(ended_at or now, end) - max(launched_at, start)).total_seconds())
         usages.append(InstanceUsage(
             uuid=str(uuid), name=name, flavor=flavor or "", vcpus=vcpus, memory_mb=memory_mb,
-            disk_gb=root_gb + ephemeral_gb, started_at=launched_at, ended_at=terminated_at,
-            hours=seconds / SECONDS_PER_HOUR,
+            disk_gb=root_gb + ephemeral_gb, started_at=launched_at, ended_at=ended_at,
+            hours=seconds / SECONDS_PER_HOUR, project_id=str(project or ""),
+            state="terminated" if ended_at else vm_state,
         ))
-    return UsageSummary(start=start, end=end, instances=usages)
+    return usages
 
 
 CSV_HEADER = ("instance_id", "name", "flavor", "vcpus", "ram_mb", "disk_gb", "launched_at", "terminated_at",
@@ -81,3 +118,43 @@ def csv_rows(summary: UsageSummary):
         yield (u.uuid, u.name, u.flavor, u.vcpus, u.memory_mb, u.disk_gb, u.started_at.isoformat(),
                u.ended_at.isoformat() if u.ended_at else "", f"{u.hours:.2f}", f"{u.vcpu_hours:.2f}",
                f"{u.memory_mb_hours:.2f}", f"{u.disk_gb_hours:.2f}")
+
+
+# --- instance usage audit (Nova's os-instance_usage_audit_log) -----------------------------
+
+
+def last_completed_audit_period(before: datetime | None = None) -> tuple[datetime, datetime]:
+    """The most recent whole calendar month (UTC, naive) that ended before `before` (default
+    now): Nova's default `instance_usage_audit_period = month`."""
+    now = before or timezone.now().astimezone(dt_timezone.utc).replace(tzinfo=None)
+    end = datetime(now.year, now.month, 1)
+    if end >= now:
+        end = datetime(end.year - 1, 12, 1) if end.month == 1 else datetime(end.year, end.month - 1, 1)
+    begin = datetime(end.year - 1, 12, 1) if end.month == 1 else datetime(end.year, end.month - 1, 1)
+    return begin, end
+
+
+def audit_log(before: datetime | None = None) -> dict:
+    """The instance usage audit of the last completed period, in Nova's shape.
+
+    No audit task runs here (Nova's is off by default too: `instance_usage_audit = False`),
+    so no host has a task log for the period: every compute service's host is reported as
+    not run, `log` is empty and the totals are 0 — exactly what Nova reports when its audit
+    is off. Usage itself is in os-simple-tenant-usage, computed from the instances."""
+    begin, end = last_completed_audit_period(before)
+    compute_hosts = sorted(set(Service.objects.filter(binary="nova-compute").values_list("host", flat=True)))
+    done: set = set()
+    return {
+        "period_beginning": str(begin),
+        "period_ending": str(end),
+        "num_hosts": len(compute_hosts),
+        "num_hosts_done": len(done),
+        "num_hosts_running": 0,
+        "num_hosts_not_run": len(compute_hosts),
+        "hosts_not_run": compute_hosts,
+        "total_instances": 0,
+        "total_errors": 0,
+        "overall_status": "%s hosts done. 0 errors." % (
+            "ALL" if len(done) == len(compute_hosts) else f"{len(done)} of {len(compute_hosts)}"),
+        "log": {},
+    }
