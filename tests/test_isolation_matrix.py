@@ -462,6 +462,25 @@ for _pattern, _route in IDENTITY_V3.items():
     ROUTES["v3/" + _pattern] = Route(_route.kind, [dataclasses.replace(p, path=p.path.replace(I3, "/v3", 1))
                                                    for p in _route.probes])
 
+# --- compute: os-hosts, tenant usage, usage audit log, the v2 root, images/ (empty id) ------
+ROUTES.update({
+    "compute/^v2/?$": R(PUBLIC, ("get", "/compute/v2")),
+    C_RE + "os-hosts/?$": R(ADMIN, ("get", C + "/os-hosts"), ("get", C + "/os-hosts?zone=nova")),
+    C_RE + f"os-hosts/{_re('host')}/?$": R(ADMIN, ("get", C + "/os-hosts/host-x"),
+                                           ("put", C + "/os-hosts/host-x", {"status": "disable"})),
+    C_RE + f"os-hosts/{_re('host')}/reboot/?$": R(ADMIN, ("get", C + "/os-hosts/host-x/reboot")),
+    C_RE + f"os-hosts/{_re('host')}/shutdown/?$": R(ADMIN, ("get", C + "/os-hosts/host-x/shutdown")),
+    C_RE + f"os-hosts/{_re('host')}/startup/?$": R(ADMIN, ("get", C + "/os-hosts/host-x/startup")),
+    C_RE + "os-simple-tenant-usage$": R(ADMIN, ("get", C + "/os-simple-tenant-usage?detailed=1")),
+    # project B's usage: 404 for alice (her own project's is hers: test_tenant_usage_api)
+    C_RE + f"os-simple-tenant-usage/{_re('project_id')}/?$": R(OWNED, ("get", C + "/os-simple-tenant-usage/{b}")),
+    C_RE + "os-instance_usage_audit_log/?$": R(ADMIN, ("get", C + "/os-instance_usage_audit_log")),
+    C_RE + f"os-instance_usage_audit_log/{_re('before')}/?$": R(
+        ADMIN, ("get", C + "/os-instance_usage_audit_log/2012-07-05%2010:00:00")),
+    # a trailing slash: GET is the image list, DELETE an empty image id (404, as Nova)
+    C_RE + "images/$": R(SCOPED, ("get", C + "/images/"), Probe("delete", C + "/images/", kind=OWNED)),
+})
+
 # Probes that are not their route's kind but must hold too (member writes on readable routes)
 EXTRA_ADMIN_PROBES = ADMIN_ONLY_WRITES_ON_ROLES + [
     ("post", C + "/flavors", {"flavor": {"name": "x", "ram": 1, "vcpus": 1, "disk": 0}}),

@@ -7,7 +7,12 @@ from compute.api.base import MAX_VERSION, api_version
 def test_versions_document_without_token(anon_client):
     resp = anon_client.get("/compute/")
     assert resp.status_code == 200
-    (version,) = resp.json()["versions"]
+    legacy, version = resp.json()["versions"]
+    # v2.0 first, as Nova lists it: no microversions, its own root
+    assert legacy == {"id": "v2.0", "status": "SUPPORTED", "version": "", "min_version": "",
+                      "updated": "2011-01-21T11:33:21Z",
+                      "links": [{"rel": "self", "href": "http://testserver/compute/v2/"}]}
+    assert set(version) == {"id", "status", "version", "min_version", "updated", "links"}
     assert version["id"] == "v2.1"
     assert version["status"] == "CURRENT"
     assert version["version"] == MAX_VERSION and version["min_version"] == "2.1"
@@ -25,6 +30,18 @@ def test_version_document(anon_client, path):
         {"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2.1"}
     ]
     assert doc["links"][0]["href"] == "http://testserver/compute/v2.1/"
+
+
+@pytest.mark.parametrize("path", ["/compute/v2", "/compute/v2/"])
+def test_legacy_v2_version_document(anon_client, path):
+    resp = anon_client.get(path)
+    assert resp.status_code == 200
+    assert resp.json() == {"version": {
+        "id": "v2.0", "status": "SUPPORTED", "version": "", "min_version": "", "updated": "2011-01-21T11:33:21Z",
+        "links": [{"rel": "self", "href": "http://testserver/compute/v2/"},
+                  {"rel": "describedby", "type": "text/html", "href": "http://docs.openstack.org/"}],
+        "media-types": [{"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2"}],
+    }}
 
 
 def test_public_endpoint_setting_drives_links(anon_client, settings):

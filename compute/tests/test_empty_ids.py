@@ -1,0 +1,20 @@
+"""/compute/v2.1/images/ with a trailing slash is an empty image id for DELETE (404 as Nova,
+not 405), and still the image list for GET."""
+from cloudproj.testing.servers import error
+
+API = "/compute/v2.1"
+
+
+def test_delete_images_with_an_empty_id_is_404(member_client, image):
+    resp = member_client.delete(f"{API}/images/")
+    assert error(resp, 404) == "Image not found."
+    assert resp.json() == {"itemNotFound": {"code": 404, "message": "Image not found."}}
+    # nothing was deleted, and the list with and without the slash is the same
+    with_slash = member_client.get(f"{API}/images/")
+    assert with_slash.status_code == 200
+    assert [i["id"] for i in with_slash.json()["images"]] == [str(image.id)]
+    assert with_slash.json() == member_client.get(f"{API}/images").json()
+
+
+def test_delete_images_with_an_empty_id_needs_a_token(anon_client):
+    assert anon_client.delete(f"{API}/images/").status_code == 401
