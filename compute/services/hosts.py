@@ -257,11 +257,14 @@ def describe_resource(host: str) -> HostResources:
         sums[1] += memory_mb
         sums[2] += root_gb + ephemeral_gb
     projects = [(project_id, *sums) for project_id, sums in per_project.items()]
+    used_max = [0, 0, 0]
+    for sums in per_project.values():
+        used_max = [a + b for a, b in zip(used_max, sums, strict=True)]
     return HostResources(
         host=host,
         total=total("vcpus", "memory_mb", "local_gb"),
         used_now=total("vcpus_used", "memory_mb_used", "local_gb_used"),
-        used_max=tuple(sum(row[i] for row in projects) for i in (1, 2, 3)),
+        used_max=(used_max[0], used_max[1], used_max[2]),
         projects=projects,
     )
 
