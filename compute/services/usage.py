@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Instance, Service
+from cloudproj.exceptions import Invalid
 
 SECONDS_PER_HOUR = 3600
 
@@ -141,7 +142,10 @@ def audit_log(before: datetime | None = None) -> dict:
     so no host has a task log for the period: every compute service's host is reported as
     not run, `log` is empty and the totals are 0 — exactly what Nova reports when its audit
     is off. Usage itself is in os-simple-tenant-usage, computed from the instances."""
-    begin, end = last_completed_audit_period(before)
+    try:
+        begin, end = last_completed_audit_period(before)
+    except (ValueError, OverflowError):  # a period before year 1
+        raise Invalid(f"No audit period ends before {before}.") from None
     compute_hosts = sorted(set(Service.objects.filter(binary="nova-compute").values_list("host", flat=True)))
     done: set = set()
     return {

@@ -194,5 +194,9 @@ def test_audit_log_before(admin_client, before, begin, end):
 
 def test_audit_log_bad_timestamp_and_members(admin_client, member_client):
     assert "Invalid timestamp" in error(admin_client.get(f"{API}/os-instance_usage_audit_log/2012-07-05"), 400)
+    # no whole month ends before February of year 1: a 400, not a crash
+    error(admin_client.get(f"{API}/os-instance_usage_audit_log/{quote('0001-02-01 00:00:00')}"), 400)
+    ok = admin_client.get(f"{API}/os-instance_usage_audit_log/{quote('0001-02-01 00:00:01')}")
+    assert ok.json()["instance_usage_audit_log"]["period_beginning"] == "0001-01-01 00:00:00"
     error(member_client.get(f"{API}/os-instance_usage_audit_log"), 403)
     error(member_client.get(f"{API}/os-instance_usage_audit_log/{quote('2012-07-05 10:00:00')}"), 403)
