@@ -76,7 +76,8 @@ class Role(models.Model):
 
 
 class RoleAssignment(models.Model):
-    """A role held by a user on one project, or globally when `project` is null."""
+    """A role held by a user on one project, or globally when `project` is null (Keystone's
+    system role assignment: `PUT /v3/system/users/{u}/roles/{r}`)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
     role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="assignments")
@@ -119,6 +120,8 @@ class Token(models.Model):
     issued_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
     revoked = models.BooleanField(default=False)
+    # System-scoped (`scope: {"system": {"all": true}}`): roles from system grants, no project.
+    system = models.BooleanField(default=False)
     # Issued through an application credential: its roles only (deleting it ends the token).
     application_credential = models.ForeignKey(
         "identity.ApplicationCredential", null=True, blank=True, on_delete=models.CASCADE, related_name="tokens"
@@ -246,7 +249,8 @@ class Group(models.Model):
 
 
 class GroupRoleAssignment(models.Model):
-    """A role held by a group on a project, or on a domain (`domain_id`, project null)."""
+    """A role held by a group on a project, on a domain (`domain_id`, project null), or on the
+    system (project null and `domain_id` empty)."""
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="role_assignments")
     role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="group_assignments")

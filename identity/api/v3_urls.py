@@ -90,4 +90,10 @@ urlpatterns = [
         rf"^domains/(?P<domain_id>{ID})/groups/(?P<group_id>{ID})/roles/(?P<role_id>{ID})/?$",
         group_views.GroupRoleGrantView.as_view(),
     ),
+    re_path(rf"^system/users/(?P<user_id>{ID})/roles/?$", role_views.SystemRolesView.as_view()),
+    re_path(rf"^system/users/(?P<user_id>{ID})/roles/(?P<role_id>{ID})/?$", role_views.SystemRoleGrantView.as_view()),
+    re_path(rf"^system/groups/(?P<group_id>{ID})/roles/?$", role_views.SystemRolesView.as_view()),
+    re_path(
+        rf"^system/groups/(?P<group_id>{ID})/roles/(?P<role_id>{ID})/?$", role_views.SystemRoleGrantView.as_view()
+    ),
 ]

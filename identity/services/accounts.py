@@ -21,6 +21,8 @@ DEFAULT_ROLES = {
     "admin": "Full access to every project (Keystone).",
     "member": "Uses the resources of its project (Keystone).",
     "reader": "Read-only access to its project (Keystone).",
+    "manager": "Manages its project's or domain's users and role assignments (Keystone).",
+    "service": "For service users talking to other services (Keystone).",
     "cloudadmin": "Complete system access (seeds' superuser role).",
     "itsec": "May quarantine instances in any project (seeds).",
     "sysadmin": "Manages the project's users and images, launches and terminates instances (seeds).",
