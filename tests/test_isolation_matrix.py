@@ -114,6 +114,15 @@ IDENTITY_V3 = {
     "^roles/?$": R(ANY, ("get", I3 + "/roles")),
     f"^roles/{_re('role_id')}/?$": R(ANY, ("get", I3 + "/roles/{role}")),
     "^role_assignments/?$": R(ADMIN, ("get", I3 + "/role_assignments")),
+    # --- system role assignments (helper idn2) ---
+    f"^system/users/{_re('user_id')}/roles/?$": R(ADMIN, ("get", I3 + "/system/users/{alice}/roles")),
+    f"^system/users/{_re('user_id')}/roles/{_re('role_id')}/?$": R(
+        ADMIN, ("put", I3 + "/system/users/{alice}/roles/{role}"), ("get", I3 + "/system/users/{alice}/roles/{role}"),
+        ("delete", I3 + "/system/users/{alice}/roles/{role}")),
+    f"^system/groups/{_re('group_id')}/roles/?$": R(ADMIN, ("get", I3 + "/system/groups/nogroup/roles")),
+    f"^system/groups/{_re('group_id')}/roles/{_re('role_id')}/?$": R(
+        ADMIN, ("put", I3 + "/system/groups/nogroup/roles/{role}"),
+        ("delete", I3 + "/system/groups/nogroup/roles/{role}")),
 }
 ADMIN_ONLY_WRITES_ON_ROLES = [("post", I3 + "/roles", {"role": {"name": "boss"}}),
                               ("delete", I3 + "/roles/{role}")]
