@@ -135,6 +135,10 @@ class Token(models.Model):
         return not self.revoked and self.expires_at > timezone.now() and self.user.is_active
 
 
+def ec2_credential_id(access: str) -> str:
+    return hashlib.sha256(access.encode()).hexdigest()
+
+
 class Ec2Credential(models.Model):
     """An EC2 access/secret pair of a user in a project (seeds: created with the user)."""
 
@@ -143,6 +147,14 @@ class Ec2Credential(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="ec2_credentials")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="ec2_credentials")
     created_at = models.DateTimeField(default=timezone.now)
+    # Its id under /v3/credentials (type "ec2"): Keystone's sha256 of the access key when
+    # created, kept when the access key is changed later.
+    credential_id = models.CharField(max_length=64, db_index=True, blank=True, default="")
+
+    def save(self, *args, **kwargs):
+        if not self.credential_id:
+            self.credential_id = ec2_credential_id(self.access)
+        super().save(*args, **kwargs)
 
     def __str__(self):
         return f"{self.access} ({self.user.username}/{self.project.name})"
@@ -380,3 +392,18 @@ class DomainRoleAssignment(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "role", "domain"], name="unique_domain_role")]
+
+
+class Credential(models.Model):
+    """A credential of another type than "ec2" under /v3/credentials (e.g. "totp", "cert"):
+    an opaque blob kept for its user (ec2 credentials are Ec2Credential rows)."""
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="credentials")
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="credentials")
+    type = models.CharField(max_length=255)
+    blob = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]

@@ -123,6 +123,13 @@ IDENTITY_V3 = {
     f"^system/groups/{_re('group_id')}/roles/{_re('role_id')}/?$": R(
         ADMIN, ("put", I3 + "/system/groups/nogroup/roles/{role}"),
         ("delete", I3 + "/system/groups/nogroup/roles/{role}")),
+    # /v3/credentials: a user's own; bob's ec2 credential is Keystone's admin_or_user 403 (helper idn2)
+    "^credentials/?$": R(SCOPED, ("get", I3 + "/credentials"), ("get", I3 + "/credentials?user_id={bob}"),
+                         Probe("post", I3 + "/credentials",
+                               {"credential": {"user_id": "{bob}", "type": "totp", "blob": "x"}}, ADMIN)),
+    f"^credentials/{_re('credential_id')}/?$": R(
+        ADMIN, ("get", I3 + "/credentials/{ec2_cred}"), ("patch", I3 + "/credentials/{ec2_cred}", {"credential": {}}),
+        ("delete", I3 + "/credentials/{ec2_cred}")),
 }
 ADMIN_ONLY_WRITES_ON_ROLES = [("post", I3 + "/roles", {"role": {"name": "boss"}}),
                               ("delete", I3 + "/roles/{role}")]
@@ -568,7 +575,7 @@ def world(make_account, admin_account, state_paths):
         values={"a": project_a.id, "b": project_b.id, "me": project_a.id, "server": server.uuid,
                 "flavor": flavor.flavorid, "image": image.id, "image_a": image_a.id, "group": group.id,
                 "rule": rule.id, "fip": fip.uuid, "fip_address": fip.address, "keypair": "bob-key",
-                "bob": bob.id, "alice": alice.id, "ec2": ec2.access, "role": Role.objects.get(name="member").id,
+                "bob": bob.id, "alice": alice.id, "ec2": ec2.access, "ec2_cred": ec2.credential_id, "role": Role.objects.get(name="member").id,
                 "volume": volume.uuid, "snapshot": snapshot.uuid, "network": network.id,
                 "network_uuid": getattr(network, "uuid", network.id), "b_network": b_network.uuid,
                 "b_subnet": neutron.subnet_id(b_network), "port": port.port_id},

@@ -7,6 +7,7 @@ from django.urls import re_path
 from . import (
     app_credential_views,
     catalog_views,
+    credential_views,
     group_views,
     limit_views,
     project_views,
@@ -96,4 +97,6 @@ urlpatterns = [
     re_path(
         rf"^system/groups/(?P<group_id>{ID})/roles/(?P<role_id>{ID})/?$", role_views.SystemRoleGrantView.as_view()
     ),
+    re_path(r"^credentials/?$", credential_views.CredentialListView.as_view()),
+    re_path(rf"^credentials/(?P<credential_id>{ID})/?$", credential_views.CredentialDetailView.as_view()),
 ]
