@@ -35,6 +35,8 @@ class Project(models.Model):
         "identity.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_projects"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Keystone's project tags (strings, unique, see identity.services.accounts.checked_tags).
+    tags = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["name"]

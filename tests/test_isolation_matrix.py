@@ -130,6 +130,13 @@ IDENTITY_V3 = {
     f"^credentials/{_re('credential_id')}/?$": R(
         ADMIN, ("get", I3 + "/credentials/{ec2_cred}"), ("patch", I3 + "/credentials/{ec2_cred}", {"credential": {}}),
         ("delete", I3 + "/credentials/{ec2_cred}")),
+    # project tags: project B's are not disclosed; changing them is admin only (helper idn2)
+    f"^projects/{_re('project_id')}/tags/?$": R(
+        OWNED, ("get", I3 + "/projects/{b}/tags"), Probe("put", I3 + "/projects/{b}/tags", {"tags": ["x"]}, ADMIN),
+        Probe("delete", I3 + "/projects/{b}/tags", kind=ADMIN)),
+    f"^projects/{_re('project_id')}/tags/{_re('tag')}/?$": R(
+        OWNED, ("get", I3 + "/projects/{b}/tags/x"), Probe("put", I3 + "/projects/{b}/tags/x", kind=ADMIN),
+        Probe("delete", I3 + "/projects/{b}/tags/x", kind=ADMIN)),
 }
 ADMIN_ONLY_WRITES_ON_ROLES = [("post", I3 + "/roles", {"role": {"name": "boss"}}),
                               ("delete", I3 + "/roles/{role}")]

@@ -35,7 +35,7 @@ def project_body(project, v3_url: str) -> dict:
         "domain_id": project.domain_id,
         "parent_id": project.domain_id,
         "is_domain": False,
-        "tags": [],
+        "tags": list(project.tags),
         "options": {},
         "links": {"self": f"{v3_url}/projects/{project.id}"},
     }

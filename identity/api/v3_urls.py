@@ -99,4 +99,6 @@ urlpatterns = [
     ),
     re_path(r"^credentials/?$", credential_views.CredentialListView.as_view()),
     re_path(rf"^credentials/(?P<credential_id>{ID})/?$", credential_views.CredentialDetailView.as_view()),
+    re_path(rf"^projects/(?P<project_id>{ID})/tags/?$", project_views.ProjectTagsView.as_view()),
+    re_path(rf"^projects/(?P<project_id>{ID})/tags/(?P<tag>{ID})/?$", project_views.ProjectTagView.as_view()),
 ]
