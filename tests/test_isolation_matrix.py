@@ -137,6 +137,11 @@ IDENTITY_V3 = {
     f"^projects/{_re('project_id')}/tags/{_re('tag')}/?$": R(
         OWNED, ("get", I3 + "/projects/{b}/tags/x"), Probe("put", I3 + "/projects/{b}/tags/x", kind=ADMIN),
         Probe("delete", I3 + "/projects/{b}/tags/x", kind=ADMIN)),
+    # Keystone's default domain configuration (helper idn2)
+    "^domains/config/default/?$": R(ADMIN, ("get", I3 + "/domains/config/default")),
+    f"^domains/config/{_re('group')}/default/?$": R(ADMIN, ("get", I3 + "/domains/config/ldap/default")),
+    f"^domains/config/{_re('group')}/{_re('option')}/default/?$": R(
+        ADMIN, ("get", I3 + "/domains/config/ldap/url/default")),
 }
 ADMIN_ONLY_WRITES_ON_ROLES = [("post", I3 + "/roles", {"role": {"name": "boss"}}),
                               ("delete", I3 + "/roles/{role}")]
@@ -582,9 +587,9 @@ def world(make_account, admin_account, state_paths):
         values={"a": project_a.id, "b": project_b.id, "me": project_a.id, "server": server.uuid,
                 "flavor": flavor.flavorid, "image": image.id, "image_a": image_a.id, "group": group.id,
                 "rule": rule.id, "fip": fip.uuid, "fip_address": fip.address, "keypair": "bob-key",
-                "bob": bob.id, "alice": alice.id, "ec2": ec2.access, "ec2_cred": ec2.credential_id, "role": Role.objects.get(name="member").id,
+                "bob": bob.id, "alice": alice.id, "ec2": ec2.access, "role": Role.objects.get(name="member").id,
                 "volume": volume.uuid, "snapshot": snapshot.uuid, "network": network.id,
-                "network_uuid": getattr(network, "uuid", network.id), "b_network": b_network.uuid,
+                "network_uuid": getattr(network, "uuid", network.id), "ec2_cred": ec2.credential_id, "b_network": b_network.uuid,
                 "b_subnet": neutron.subnet_id(b_network), "port": port.port_id},
     )
 

@@ -8,6 +8,7 @@ from . import (
     app_credential_views,
     catalog_views,
     credential_views,
+    domain_config_views,
     group_views,
     limit_views,
     project_views,
@@ -101,4 +102,10 @@ urlpatterns = [
     re_path(rf"^credentials/(?P<credential_id>{ID})/?$", credential_views.CredentialDetailView.as_view()),
     re_path(rf"^projects/(?P<project_id>{ID})/tags/?$", project_views.ProjectTagsView.as_view()),
     re_path(rf"^projects/(?P<project_id>{ID})/tags/(?P<tag>{ID})/?$", project_views.ProjectTagView.as_view()),
+    re_path(r"^domains/config/default/?$", domain_config_views.DefaultDomainConfigView.as_view()),
+    re_path(rf"^domains/config/(?P<group>{ID})/default/?$", domain_config_views.DefaultDomainConfigView.as_view()),
+    re_path(
+        rf"^domains/config/(?P<group>{ID})/(?P<option>{ID})/default/?$",
+        domain_config_views.DefaultDomainConfigView.as_view(),
+    ),
 ]

@@ -74,6 +74,7 @@ ACTIONS: dict[str, str] = {
     "identity:ec2_get_credential": "admin_or_user",
     "identity:ec2_create_credential": "admin_or_user",
     "identity:ec2_delete_credential": "admin_or_user",
+    "identity:get_domain_config_default": "admin_api",
     "identity:list_credentials": "admin_or_user",
     "identity:get_credential": "admin_or_user",
     "identity:create_credential": "admin_or_user",
