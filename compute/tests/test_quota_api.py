@@ -1,6 +1,7 @@
 """Compute quota sets and limits as clients see them (/compute/v2.1)."""
 import pytest
 
+from compute.api.base import MAX_VERSION
 from identity.services import quotas
 
 pytestmark = pytest.mark.django_db
@@ -186,10 +187,10 @@ def test_limits_of_another_project(admin_client, member_client, demo, make_accou
 
 def test_microversion_header(member_client, demo):
     url = f"{BASE}/os-quota-sets/{demo.id}"
-    for value in ("compute 2.1", "compute latest"):
+    for value, negotiated in (("compute 2.1", "2.1"), ("compute latest", MAX_VERSION)):
         resp = member_client.get(url, HTTP_OPENSTACK_API_VERSION=value)
         assert resp.status_code == 200
-        assert resp["OpenStack-API-Version"] == "compute 2.1"
+        assert resp["OpenStack-API-Version"] == f"compute {negotiated}"
     resp = member_client.get(url, HTTP_OPENSTACK_API_VERSION="compute 2.99")
     assert resp.status_code == 406
     assert resp.json()["notAcceptable"]["code"] == 406
