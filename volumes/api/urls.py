@@ -10,9 +10,12 @@
   /volume/v3/{project_id}/extensions, /capabilities/{host}
   /volume/v3/{project_id}/messages[/{id}] (3.3), /clusters[/detail|/{name}|/enable|/disable] (3.7)
   /volume/v3/{project_id}/os-availability-zone, /os-services
+  /volume/v3/{project_id}/os-services/{enable|disable|disable-log-reason|freeze|thaw} (PUT)
+  /volume/v3/{project_id}/os-hosts[/{host}], /os-quota-class-sets/{class}, /scheduler-stats/get_pools
 """
 from django.urls import re_path
 
+from .admin import HostCollection, HostItem, PoolsView, QuotaClassView, ServiceAction
 from .limits import LimitsView
 from .messages import ClusterCollection, ClusterItem, MessageCollection, MessageItem
 from .types import CapabilitiesView, DefaultType, ExtensionsView, ExtraSpec, ExtraSpecs, TypeCollection, TypeItem
@@ -67,5 +70,12 @@ urlpatterns = [
             name="volume-capabilities"),
     re_path(rf"^v3/{PROJECT}/os-availability-zone/?$", AvailabilityZoneView.as_view(), name="volume-zones"),
     re_path(rf"^v3/{PROJECT}/os-services/?$", ServicesView.as_view(), name="volume-services"),
+    re_path(rf"^v3/{PROJECT}/os-services/(?P<action>[^/]+)/?$", ServiceAction.as_view(),
+            name="volume-service-action"),
+    re_path(rf"^v3/{PROJECT}/os-hosts/?$", HostCollection.as_view(), name="volume-hosts"),
+    re_path(rf"^v3/{PROJECT}/os-hosts/(?P<host>[^/]+)/?$", HostItem.as_view(), name="volume-host"),
+    re_path(rf"^v3/{PROJECT}/os-quota-class-sets/(?P<class_name>[^/]+)/?$", QuotaClassView.as_view(),
+            name="volume-quota-class"),
+    re_path(rf"^v3/{PROJECT}/scheduler-stats/get_pools/?$", PoolsView.as_view(), name="volume-pools"),
     re_path(rf"^v3/{PROJECT}/?$", VersionsView.as_view(), name="volume-v3-project"),
 ]
