@@ -169,3 +169,84 @@ def test_service_actions(admin_client, admin_project, member_client, demo, volum
     error(put("reboot", {"host": "vol-a"}), 404, "itemNotFound")
     error(put("disable", {"host": "vol-a", "binary": "cinder-volume"}, member_client, demo), 403, "forbidden")
     assert Service.objects.get(host="vol-a", binary="nova-volume").disabled is False
+
+
+QOS_KEYS = {"id", "name", "consumer", "specs"}
+
+
+def test_qos_specs_crud_and_associations(admin_client, admin_project, member_client, demo):
+    def qos(path=""):
+        return url(admin_project, "qos-specs" + path)
+
+    resp = admin_client.post(qos(), {"qos_specs": {"name": "gold", "consumer": "front-end",
+                                                   "read_iops_sec": "2000"}}, format="json")
+    assert resp.status_code == 200, resp.content
+    body = resp.json()
+    assert set(body) == {"qos_specs", "links"} and set(body["qos_specs"]) == QOS_KEYS
+    created = body["qos_specs"]
+    assert created["name"] == "gold" and created["consumer"] == "front-end"
+    assert created["specs"] == {"read_iops_sec": "2000"}
+    assert [link["rel"] for link in body["links"]] == ["self", "bookmark"]
+    assert body["links"][0]["href"].endswith(f"/volume/v3/{admin_project.id}/qos-specs/{created['id']}")
+    qos_id = created["id"]
+    assert admin_client.get(qos()).json() == {"qos_specs": [created]}  # tempest: assertIn(created, list)
+    shown = admin_client.get(qos(f"/{qos_id}")).json()
+    assert shown["qos_specs"] == created and set(shown) == {"qos_specs", "links"}
+    # default consumer back-end; bad consumer, missing name, taken name
+    other = admin_client.post(qos(), {"qos_specs": {"name": "silver"}}, format="json").json()["qos_specs"]
+    assert other["consumer"] == "back-end" and other["specs"] == {}
+    error(admin_client.post(qos(), {"qos_specs": {"name": "x", "consumer": "middle"}}, format="json"), 400,
+          "badRequest")
+    error(admin_client.post(qos(), {"qos_specs": {"consumer": "both"}}, format="json"), 400, "badRequest")
+    error(admin_client.post(qos(), {"qos_specs": {"name": "gold"}}, format="json"), 409, "conflictingRequest")
+    error(admin_client.post(qos(), {"qos_specs": {"name": "y", "k": {"nested": 1}}}, format="json"), 400,
+          "badRequest")
+
+    # set and unset keys
+    resp = admin_client.put(qos(f"/{qos_id}"), {"qos_specs": {"iops_bytes": "500"}}, format="json")
+    assert resp.status_code == 200 and resp.json() == {"qos_specs": {"iops_bytes": "500"}}
+    assert admin_client.get(qos(f"/{qos_id}")).json()["qos_specs"]["specs"] == {"read_iops_sec": "2000",
+                                                                                "iops_bytes": "500"}
+    resp = admin_client.put(qos(f"/{qos_id}/delete_keys"), {"keys": ["iops_bytes"]}, format="json")
+    assert resp.status_code == 202
+    assert admin_client.get(qos(f"/{qos_id}")).json()["qos_specs"]["specs"] == {"read_iops_sec": "2000"}
+    error(admin_client.put(qos(f"/{qos_id}/delete_keys"), {"keys": ["nope"]}, format="json"), 404, "itemNotFound")
+
+    # associate with three types, disassociate one, then all
+    types = []
+    for name in ("t1", "t2", "t3"):
+        resp = admin_client.post(url(admin_project, "types"), {"volume_type": {"name": name}}, format="json")
+        types.append(resp.json()["volume_type"]["id"])
+    for type_id in types:
+        assert admin_client.get(qos(f"/{qos_id}/associate?vol_type_id={type_id}")).status_code == 202
+    body = admin_client.get(qos(f"/{qos_id}/associations")).json()
+    assert set(body) == {"qos_associations"}
+    assert body["qos_associations"] == [{"association_type": "volume_type", "id": t, "name": n}
+                                        for t, n in zip(types, ("t1", "t2", "t3"))]
+    assert admin_client.get(url(admin_project, f"types/{types[0]}")).json()["volume_type"]["qos_specs_id"] == qos_id
+    # a type has one QoS specs at most
+    error(admin_client.get(qos(f"/{other['id']}/associate?vol_type_id={types[0]}")), 400, "badRequest")
+    error(admin_client.get(qos(f"/{qos_id}/associate?vol_type_id=nope")), 404, "itemNotFound")
+    error(admin_client.get(qos(f"/{qos_id}/associate")), 400, "badRequest")
+    # deleting an associated one needs force
+    error(admin_client.delete(qos(f"/{qos_id}")), 400, "badRequest")
+    assert admin_client.get(qos(f"/{qos_id}/disassociate?vol_type_id={types[0]}")).status_code == 202
+    ids = [a["id"] for a in admin_client.get(qos(f"/{qos_id}/associations")).json()["qos_associations"]]
+    assert ids == types[1:]
+    assert admin_client.get(url(admin_project, f"types/{types[0]}")).json()["volume_type"]["qos_specs_id"] is None
+    assert admin_client.get(qos(f"/{qos_id}/disassociate_all")).status_code == 202
+    assert admin_client.get(qos(f"/{qos_id}/associations")).json() == {"qos_associations": []}
+
+    # force delete of an associated one clears the type's link
+    admin_client.get(qos(f"/{qos_id}/associate?vol_type_id={types[1]}"))
+    assert admin_client.delete(qos(f"/{qos_id}?force=true")).status_code == 202
+    assert admin_client.get(url(admin_project, f"types/{types[1]}")).json()["volume_type"]["qos_specs_id"] is None
+    error(admin_client.get(qos(f"/{qos_id}")), 404, "itemNotFound")
+    assert admin_client.delete(qos(f"/{other['id']}")).status_code == 202
+    assert admin_client.get(qos()).json() == {"qos_specs": []}
+    error(admin_client.get(qos("/00000000-0000-0000-0000-000000000000")), 404, "itemNotFound")
+    error(admin_client.get(qos("/not-a-uuid")), 404, "itemNotFound")
+
+    # members: 403 everywhere
+    error(member_client.get(url(demo, "qos-specs")), 403, "forbidden")
+    error(member_client.post(url(demo, "qos-specs"), {"qos_specs": {"name": "m"}}, format="json"), 403, "forbidden")
