@@ -141,6 +141,11 @@ def test_service_actions(admin_client, admin_project, member_client, demo, volum
                            "binary": "cinder-volume", "disabled_reason": "maint"}
     (service,) = admin_client.get(url(admin_project, "os-services")).json()["services"]
     assert service["status"] == "disabled" and service["disabled_reason"] == "maint"
+    # tempest's list filters: host (or host@backend) and binary
+    for query in ("host=vol-a", "host=vol-a@file", "binary=cinder-volume", "host=vol-a&binary=cinder-volume"):
+        assert len(admin_client.get(url(admin_project, f"os-services?{query}")).json()["services"]) == 1, query
+    for query in ("host=nowhere", "binary=cinder-scheduler"):
+        assert admin_client.get(url(admin_project, f"os-services?{query}")).json()["services"] == [], query
     # a disabled host takes no new volume
     resp = member_client.post(url(demo, "volumes"), {"volume": {"size": 1}}, format="json")
     volume = Volume.objects.get(uuid=resp.json()["volume"]["id"])
