@@ -599,6 +599,28 @@ for _pattern, _route in IDENTITY_V3.items():
     ROUTES["v3/" + _pattern] = Route(_route.kind, [dataclasses.replace(p, path=p.path.replace(I3, "/v3", 1))
                                                    for p in _route.probes])
 
+# Block Storage v3 admin resources (volumes/api/admin.py, qos.py): admins only
+QOS = "/{me}/qos-specs/00000000-0000-0000-0000-000000000000"
+ROUTES.update({
+    V_RE + "os-services/(?P<action>[^/]+)/?$": R(
+        ADMIN, ("put", V + "/{me}/os-services/disable", {"host": "some-host", "binary": "cinder-volume"}),
+        ("put", V + "/{me}/os-services/freeze", {"host": "some-host"})),
+    V_RE + "os-hosts/?$": R(ADMIN, ("get", V + "/{me}/os-hosts")),
+    V_RE + "os-hosts/(?P<host>[^/]+)/?$": R(ADMIN, ("get", V + "/{me}/os-hosts/some-host")),
+    V_RE + "os-quota-class-sets/(?P<class_name>[^/]+)/?$": R(
+        ADMIN, ("get", V + "/{me}/os-quota-class-sets/default"),
+        ("put", V + "/{me}/os-quota-class-sets/default", {"quota_class_set": {"volumes": 1}})),
+    V_RE + "scheduler-stats/get_pools/?$": R(ADMIN, ("get", V + "/{me}/scheduler-stats/get_pools?detail=true")),
+    V_RE + "qos-specs/?$": R(ADMIN, ("get", V + "/{me}/qos-specs"),
+                             ("post", V + "/{me}/qos-specs", {"qos_specs": {"name": "x"}})),
+    V_RE + "qos-specs/(?P<qos_id>[^/]+)/?$": R(
+        ADMIN, ("get", V + QOS), ("put", V + QOS, {"qos_specs": {"k": "v"}}), ("delete", V + QOS)),
+    V_RE + "qos-specs/(?P<qos_id>[^/]+)/delete_keys/?$": R(ADMIN, ("put", V + QOS + "/delete_keys", {"keys": ["k"]})),
+    V_RE + "qos-specs/(?P<qos_id>[^/]+)/associations/?$": R(ADMIN, ("get", V + QOS + "/associations")),
+    V_RE + "qos-specs/(?P<qos_id>[^/]+)/(?P<action>associate|disassociate|disassociate_all)/?$": R(
+        ADMIN, ("get", V + QOS + "/associate?vol_type_id=__DEFAULT__"), ("get", V + QOS + "/disassociate_all")),
+})
+
 # Probes that are not their route's kind but must hold too (member writes on readable routes)
 EXTRA_ADMIN_PROBES = ADMIN_ONLY_WRITES_ON_ROLES + [
     ("post", C + "/flavors", {"flavor": {"name": "x", "ram": 1, "vcpus": 1, "disk": 0}}),
