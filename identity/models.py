@@ -35,6 +35,8 @@ class Project(models.Model):
         "identity.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_projects"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Keystone's project tags (strings, unique, see identity.services.accounts.checked_tags).
+    tags = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -76,7 +78,8 @@ class Role(models.Model):
 
 
 class RoleAssignment(models.Model):
-    """A role held by a user on one project, or globally when `project` is null."""
+    """A role held by a user on one project, or globally when `project` is null (Keystone's
+    system role assignment: `PUT /v3/system/users/{u}/roles/{r}`)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
     role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="assignments")
@@ -119,6 +122,8 @@ class Token(models.Model):
     issued_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
     revoked = models.BooleanField(default=False)
+    # System-scoped (`scope: {"system": {"all": true}}`): roles from system grants, no project.
+    system = models.BooleanField(default=False)
     # Issued through an application credential: its roles only (deleting it ends the token).
     application_credential = models.ForeignKey(
         "identity.ApplicationCredential", null=True, blank=True, on_delete=models.CASCADE, related_name="tokens"
@@ -132,6 +137,10 @@ class Token(models.Model):
         return not self.revoked and self.expires_at > timezone.now() and self.user.is_active
 
 
+def ec2_credential_id(access: str) -> str:
+    return hashlib.sha256(access.encode()).hexdigest()
+
+
 class Ec2Credential(models.Model):
     """An EC2 access/secret pair of a user in a project (seeds: created with the user)."""
 
@@ -140,6 +149,14 @@ class Ec2Credential(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="ec2_credentials")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="ec2_credentials")
     created_at = models.DateTimeField(default=timezone.now)
+    # Its id under /v3/credentials (type "ec2"): Keystone's sha256 of the access key when
+    # created, kept when the access key is changed later.
+    credential_id = models.CharField(max_length=64, db_index=True, blank=True, default="")
+
+    def save(self, *args, **kwargs):
+        if not self.credential_id:
+            self.credential_id = ec2_credential_id(self.access)
+        super().save(*args, **kwargs)
 
     def __str__(self):
         return f"{self.access} ({self.user.username}/{self.project.name})"
@@ -246,7 +263,8 @@ class Group(models.Model):
 
 
 class GroupRoleAssignment(models.Model):
-    """A role held by a group on a project, or on a domain (`domain_id`, project null)."""
+    """A role held by a group on a project, on a domain (`domain_id`, project null), or on the
+    system (project null and `domain_id` empty)."""
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="role_assignments")
     role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="group_assignments")
@@ -376,3 +394,18 @@ class DomainRoleAssignment(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "role", "domain"], name="unique_domain_role")]
+
+
+class Credential(models.Model):
+    """A credential of another type than "ec2" under /v3/credentials (e.g. "totp", "cert"):
+    an opaque blob kept for its user (ec2 credentials are Ec2Credential rows)."""
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="credentials")
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="credentials")
+    type = models.CharField(max_length=255)
+    blob = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]

@@ -42,6 +42,8 @@ class Probe:
     method: str
     path: str  # placeholders: {a} {b} project ids, {me} alice's project, {server} {flavor} {image}
     # {volume} {snapshot} {group} {rule} {fip} {fip_address} {keypair} {bob} {alice} {ec2} {role}
+    # {group_uuid} {rule_uuid} {fip_network} {appcred} {id_group} (an identity group) {region} {service}
+    # {endpoint} {registered_limit} {b_limit} (a limit of project B): see `world`
     body: dict | None = None
     kind: str | None = None  # a probe of another kind than its route's (an admin-only write)
     status: int | None = None  # a refusal that is not the kind's usual status (see where it is set)
@@ -114,6 +116,114 @@ IDENTITY_V3 = {
     "^roles/?$": R(ANY, ("get", I3 + "/roles")),
     f"^roles/{_re('role_id')}/?$": R(ANY, ("get", I3 + "/roles/{role}")),
     "^role_assignments/?$": R(ADMIN, ("get", I3 + "/role_assignments")),
+    # groups and every grant to a group or on a domain: admin_api (a group is not project-owned)
+    "^groups/?$": R(ADMIN, ("get", I3 + "/groups"), ("post", I3 + "/groups", {"group": {"name": "x"}})),
+    f"^groups/{_re('group_id')}/?$": R(
+        ADMIN, ("get", I3 + "/groups/{id_group}"), ("patch", I3 + "/groups/{id_group}", {"group": {"name": "x"}}),
+        ("delete", I3 + "/groups/{id_group}")),
+    f"^groups/{_re('group_id')}/users/?$": R(ADMIN, ("get", I3 + "/groups/{id_group}/users")),
+    f"^groups/{_re('group_id')}/users/{_re('user_id')}/?$": R(
+        ADMIN, ("put", I3 + "/groups/{id_group}/users/{alice}"), ("get", I3 + "/groups/{id_group}/users/{bob}"),
+        ("delete", I3 + "/groups/{id_group}/users/{bob}")),
+    # another user's groups: admin_or_user, 403 (like /users/{bob}/projects)
+    f"^users/{_re('user_id')}/groups/?$": R(ADMIN, ("get", I3 + "/users/{bob}/groups")),
+    f"^domains/{_re('domain_id')}/users/{_re('user_id')}/roles/?$": R(
+        ADMIN, ("get", I3 + "/domains/default/users/{bob}/roles")),
+    f"^domains/{_re('domain_id')}/users/{_re('user_id')}/roles/{_re('role_id')}/?$": R(
+        ADMIN, ("put", I3 + "/domains/default/users/{alice}/roles/{role}"),
+        ("get", I3 + "/domains/default/users/{bob}/roles/{role}"),
+        ("delete", I3 + "/domains/default/users/{bob}/roles/{role}")),
+    f"^domains/{_re('domain_id')}/groups/{_re('group_id')}/roles/?$": R(
+        ADMIN, ("get", I3 + "/domains/default/groups/{id_group}/roles")),
+    f"^domains/{_re('domain_id')}/groups/{_re('group_id')}/roles/{_re('role_id')}/?$": R(
+        ADMIN, ("put", I3 + "/domains/default/groups/{id_group}/roles/{role}"),
+        ("get", I3 + "/domains/default/groups/{id_group}/roles/{role}"),
+        ("delete", I3 + "/domains/default/groups/{id_group}/roles/{role}")),
+    f"^projects/{_re('project_id')}/groups/{_re('group_id')}/roles/?$": R(
+        ADMIN, ("get", I3 + "/projects/{b}/groups/{id_group}/roles")),
+    f"^projects/{_re('project_id')}/groups/{_re('group_id')}/roles/{_re('role_id')}/?$": R(
+        ADMIN, ("put", I3 + "/projects/{a}/groups/{id_group}/roles/{role}"),
+        ("put", I3 + "/projects/{b}/groups/{id_group}/roles/{role}"),
+        ("get", I3 + "/projects/{b}/groups/{id_group}/roles/{role}"),
+        ("delete", I3 + "/projects/{b}/groups/{id_group}/roles/{role}")),
+    # application credentials belong to a user: another user's list is a 403 (admin_or_user);
+    # bob's credential under alice's own URL is a 404, and alice's list never shows it
+    f"^users/{_re('user_id')}/application_credentials/?$": R(
+        ADMIN, ("get", I3 + "/users/{bob}/application_credentials"),
+        ("post", I3 + "/users/{bob}/application_credentials", {"application_credential": {"name": "x"}}),
+        Probe("get", I3 + "/users/{alice}/application_credentials", kind=SCOPED)),
+    f"^users/{_re('user_id')}/application_credentials/{_re('credential_id')}/?$": R(
+        OWNED, ("get", I3 + "/users/{alice}/application_credentials/{appcred}"),
+        ("delete", I3 + "/users/{alice}/application_credentials/{appcred}"),
+        Probe("get", I3 + "/users/{bob}/application_credentials/{appcred}", kind=ADMIN),
+        Probe("delete", I3 + "/users/{bob}/application_credentials/{appcred}", kind=ADMIN)),
+    # the catalog: regions are readable by any token, services and endpoints are admin only
+    "^regions/?$": R(ANY, ("get", I3 + "/regions"),
+                     Probe("post", I3 + "/regions", {"region": {"id": "x-region"}}, ADMIN)),
+    f"^regions/{_re('region_id')}/?$": R(
+        ANY, ("get", I3 + "/regions/{region}"),
+        Probe("put", I3 + "/regions/x-region", {"region": {}}, ADMIN),
+        Probe("patch", I3 + "/regions/{region}", {"region": {"description": "x"}}, ADMIN),
+        Probe("delete", I3 + "/regions/{region}", kind=ADMIN)),
+    "^services/?$": R(ADMIN, ("get", I3 + "/services"), ("post", I3 + "/services", {"service": {"type": "x"}})),
+    f"^services/{_re('service_id')}/?$": R(
+        ADMIN, ("get", I3 + "/services/{service}"), ("patch", I3 + "/services/{service}", {"service": {"name": "x"}}),
+        ("delete", I3 + "/services/{service}")),
+    "^endpoints/?$": R(ADMIN, ("get", I3 + "/endpoints"),
+                       ("post", I3 + "/endpoints", {"endpoint": {"service_id": "{service}", "interface": "public",
+                                                                 "url": "http://x/"}})),
+    f"^endpoints/{_re('endpoint_id')}/?$": R(
+        ADMIN, ("get", I3 + "/endpoints/{endpoint}"),
+        ("patch", I3 + "/endpoints/{endpoint}", {"endpoint": {"url": "http://x/"}}),
+        ("delete", I3 + "/endpoints/{endpoint}")),
+    # unified limits: registered (default) limits are the cloud's, a project's limits are its own
+    "^registered_limits/?$": R(
+        ANY, ("get", I3 + "/registered_limits"),
+        Probe("post", I3 + "/registered_limits", {"registered_limits": [
+            {"service_id": "{service}", "resource_name": "x", "default_limit": 1}]}, ADMIN)),
+    f"^registered_limits/{_re('limit_id')}/?$": R(
+        ANY, ("get", I3 + "/registered_limits/{registered_limit}"),
+        Probe("patch", I3 + "/registered_limits/{registered_limit}", {"registered_limit": {"default_limit": 9}},
+              ADMIN),
+        Probe("delete", I3 + "/registered_limits/{registered_limit}", kind=ADMIN)),
+    "^limits/model/?$": R(ANY, ("get", I3 + "/limits/model")),
+    "^limits/?$": R(
+        # (a filter on B's resource name, not on B's id: the answer's self link repeats the query)
+        SCOPED, ("get", I3 + "/limits"), ("get", I3 + "/limits?resource_name=b-cores"),
+        Probe("post", I3 + "/limits", {"limits": [{"project_id": "{a}", "service_id": "{service}",
+                                                   "resource_name": "b-cores", "resource_limit": 99}]}, ADMIN)),
+    f"^limits/{_re('limit_id')}/?$": R(
+        OWNED, ("get", I3 + "/limits/{b_limit}"),
+        Probe("patch", I3 + "/limits/{b_limit}", {"limit": {"resource_limit": 99}}, ADMIN),
+        Probe("delete", I3 + "/limits/{b_limit}", kind=ADMIN)),
+    # --- system role assignments (helper idn2) ---
+    f"^system/users/{_re('user_id')}/roles/?$": R(ADMIN, ("get", I3 + "/system/users/{alice}/roles")),
+    f"^system/users/{_re('user_id')}/roles/{_re('role_id')}/?$": R(
+        ADMIN, ("put", I3 + "/system/users/{alice}/roles/{role}"), ("get", I3 + "/system/users/{alice}/roles/{role}"),
+        ("delete", I3 + "/system/users/{alice}/roles/{role}")),
+    f"^system/groups/{_re('group_id')}/roles/?$": R(ADMIN, ("get", I3 + "/system/groups/nogroup/roles")),
+    f"^system/groups/{_re('group_id')}/roles/{_re('role_id')}/?$": R(
+        ADMIN, ("put", I3 + "/system/groups/nogroup/roles/{role}"),
+        ("delete", I3 + "/system/groups/nogroup/roles/{role}")),
+    # /v3/credentials: a user's own; bob's ec2 credential is Keystone's admin_or_user 403 (helper idn2)
+    "^credentials/?$": R(SCOPED, ("get", I3 + "/credentials"), ("get", I3 + "/credentials?user_id={bob}"),
+                         Probe("post", I3 + "/credentials",
+                               {"credential": {"user_id": "{bob}", "type": "totp", "blob": "x"}}, ADMIN)),
+    f"^credentials/{_re('credential_id')}/?$": R(
+        ADMIN, ("get", I3 + "/credentials/{ec2_cred}"), ("patch", I3 + "/credentials/{ec2_cred}", {"credential": {}}),
+        ("delete", I3 + "/credentials/{ec2_cred}")),
+    # project tags: project B's are not disclosed; changing them is admin only (helper idn2)
+    f"^projects/{_re('project_id')}/tags/?$": R(
+        OWNED, ("get", I3 + "/projects/{b}/tags"), Probe("put", I3 + "/projects/{b}/tags", {"tags": ["x"]}, ADMIN),
+        Probe("delete", I3 + "/projects/{b}/tags", kind=ADMIN)),
+    f"^projects/{_re('project_id')}/tags/{_re('tag')}/?$": R(
+        OWNED, ("get", I3 + "/projects/{b}/tags/x"), Probe("put", I3 + "/projects/{b}/tags/x", kind=ADMIN),
+        Probe("delete", I3 + "/projects/{b}/tags/x", kind=ADMIN)),
+    # Keystone's default domain configuration (helper idn2)
+    "^domains/config/default/?$": R(ADMIN, ("get", I3 + "/domains/config/default")),
+    f"^domains/config/{_re('group')}/default/?$": R(ADMIN, ("get", I3 + "/domains/config/ldap/default")),
+    f"^domains/config/{_re('group')}/{_re('option')}/default/?$": R(
+        ADMIN, ("get", I3 + "/domains/config/ldap/url/default")),
 }
 ADMIN_ONLY_WRITES_ON_ROLES = [("post", I3 + "/roles", {"role": {"name": "boss"}}),
                               ("delete", I3 + "/roles/{role}")]
@@ -454,6 +564,33 @@ ROUTES: dict[str, Route] = {
         Probe("delete", N + "/quotas/{b}", None, ADMIN)),
     N_INC + f"quotas/{_n('project_id')}/details" + J: R(OWNED, ("get", N + "/quotas/{b}/details")),
     N_INC + f"quotas/{_n('project_id')}/default" + J: R(OWNED, ("get", N + "/quotas/{b}/default")),
+    # floating IPs (floating/api/neutron.py): a project's own; another project's is a 404 (policy's
+    # enforce: a target of another project is not disclosed), allocating one for project B too
+    N_INC + "floatingips(?:\\.json|/)?$": R(
+        SCOPED, ("get", N + "/floatingips"), ("get", N + "/floatingips?project_id={b}"),
+        ("get", N + "/floatingips?floating_ip_address={fip_address}"),
+        Probe("post", N + "/floatingips", {"floatingip": {"floating_network_id": "{fip_network}",
+                                                          "project_id": "{b}"}}, OWNED)),
+    N_INC + "floatingips/(?P<floatingip_id>[^/.]+)(?:\\.json|/)?$": R(
+        OWNED, ("get", N + "/floatingips/{fip}"), ("put", N + "/floatingips/{fip}", {"floatingip": {"port_id": None}}),
+        ("put", N + "/floatingips/{fip}", {"floatingip": {"description": "x"}}),
+        ("delete", N + "/floatingips/{fip}")),
+    # security groups and rules (secgroups/api/neutron.py); naming project B in a new group is a
+    # 400 for a member (Neutron's answer), a rule in B's group a 404
+    N_INC + "security-groups" + J: R(
+        SCOPED, ("get", N + "/security-groups"), ("get", N + "/security-groups?project_id={b}"),
+        Probe("post", N + "/security-groups", {"security_group": {"name": "x", "project_id": "{b}"}}, status=400)),
+    N_INC + "security-groups/(?P<group_id>[^/.]+)" + J: R(
+        OWNED, ("get", N + "/security-groups/{group_uuid}"), ("get", N + "/security-groups/{group}"),
+        ("put", N + "/security-groups/{group_uuid}", {"security_group": {"name": "x"}}),
+        ("delete", N + "/security-groups/{group_uuid}")),
+    N_INC + "security-group-rules" + J: R(
+        SCOPED, ("get", N + "/security-group-rules"), ("get", N + "/security-group-rules?project_id={b}"),
+        Probe("post", N + "/security-group-rules", {"security_group_rule": {
+            "security_group_id": "{group_uuid}", "direction": "ingress", "protocol": "tcp", "port_range_min": 80,
+            "port_range_max": 80, "ethertype": "IPv4"}}, OWNED)),
+    N_INC + "security-group-rules/(?P<rule_id>[^/.]+)" + J: R(
+        OWNED, ("get", N + "/security-group-rules/{rule_uuid}"), ("delete", N + "/security-group-rules/{rule_uuid}")),
     N_INC + "extensions" + J: R(ANY, ("get", N + "/extensions")),
     N_INC + "extensions/(?P<alias>[^/]+?)" + J: R(ANY, ("get", N + "/extensions/quotas")),
 }
@@ -479,6 +616,28 @@ ROUTES.update({
         ADMIN, ("get", C + "/os-instance_usage_audit_log/2012-07-05%2010:00:00")),
     # a trailing slash: GET is the image list, DELETE an empty image id (404, as Nova)
     C_RE + "images/$": R(SCOPED, ("get", C + "/images/"), Probe("delete", C + "/images/", kind=OWNED)),
+})
+
+# Block Storage v3 admin resources (volumes/api/admin.py, qos.py): admins only
+QOS = "/{me}/qos-specs/00000000-0000-0000-0000-000000000000"
+ROUTES.update({
+    V_RE + "os-services/(?P<action>[^/]+)/?$": R(
+        ADMIN, ("put", V + "/{me}/os-services/disable", {"host": "some-host", "binary": "cinder-volume"}),
+        ("put", V + "/{me}/os-services/freeze", {"host": "some-host"})),
+    V_RE + "os-hosts/?$": R(ADMIN, ("get", V + "/{me}/os-hosts")),
+    V_RE + "os-hosts/(?P<host>[^/]+)/?$": R(ADMIN, ("get", V + "/{me}/os-hosts/some-host")),
+    V_RE + "os-quota-class-sets/(?P<class_name>[^/]+)/?$": R(
+        ADMIN, ("get", V + "/{me}/os-quota-class-sets/default"),
+        ("put", V + "/{me}/os-quota-class-sets/default", {"quota_class_set": {"volumes": 1}})),
+    V_RE + "scheduler-stats/get_pools/?$": R(ADMIN, ("get", V + "/{me}/scheduler-stats/get_pools?detail=true")),
+    V_RE + "qos-specs/?$": R(ADMIN, ("get", V + "/{me}/qos-specs"),
+                             ("post", V + "/{me}/qos-specs", {"qos_specs": {"name": "x"}})),
+    V_RE + "qos-specs/(?P<qos_id>[^/]+)/?$": R(
+        ADMIN, ("get", V + QOS), ("put", V + QOS, {"qos_specs": {"k": "v"}}), ("delete", V + QOS)),
+    V_RE + "qos-specs/(?P<qos_id>[^/]+)/delete_keys/?$": R(ADMIN, ("put", V + QOS + "/delete_keys", {"keys": ["k"]})),
+    V_RE + "qos-specs/(?P<qos_id>[^/]+)/associations/?$": R(ADMIN, ("get", V + QOS + "/associations")),
+    V_RE + "qos-specs/(?P<qos_id>[^/]+)/(?P<action>associate|disassociate|disassociate_all)/?$": R(
+        ADMIN, ("get", V + QOS + "/associate?vol_type_id=__DEFAULT__"), ("get", V + QOS + "/disassociate_all")),
 })
 
 # Probes that are not their route's kind but must hold too (member writes on readable routes)
@@ -520,6 +679,7 @@ def test_every_url_pattern_is_classified():
 @pytest.fixture
 def world(make_account, admin_account, state_paths):
     from floating.services import addresses as floating_addresses
+    from floating.services import pools
     from floating.services import ranges
     from identity.models import Ec2Credential, Role
     from images.models import Image
@@ -569,6 +729,16 @@ def world(make_account, admin_account, state_paths):
     snapshot = Snapshot.objects.create(volume=volume, name="b-snap", size=1, status="available",
                                        project=project_b, user=bob, host="h")
     ec2 = Ec2Credential.objects.create(user=bob, project=project_b)
+    from identity.models import ApplicationCredential, Endpoint, Group, Limit, Region, RegisteredLimit, Service
+    appcred = ApplicationCredential.objects.create(name="b-appcred", user=bob, project=project_b, secret_hash="!")
+    appcred.roles.add(Role.objects.get(name="member"))
+    id_group = Group.objects.create(name="b-team")
+    id_group.users.add(bob)
+    region, _ = Region.objects.get_or_create(id="iso-region")
+    service = Service.objects.create(type="iso-test", name="iso")
+    endpoint = Endpoint.objects.create(service=service, region=region, interface="public", url="http://iso/")
+    registered_limit = RegisteredLimit.objects.create(service=service, resource_name="b-cores", default_limit=10)
+    b_limit = Limit.objects.create(project=project_b, service=service, resource_name="b-cores", resource_limit=5)
     session_a = Client()
     assert session_a.post("/dashboard/login/", {"username": "alice", "password": "secret-pass"}).status_code == 302
     return SimpleNamespace(
@@ -581,7 +751,11 @@ def world(make_account, admin_account, state_paths):
                 "bob": bob.id, "alice": alice.id, "ec2": ec2.access, "role": Role.objects.get(name="member").id,
                 "volume": volume.uuid, "snapshot": snapshot.uuid, "network": network.id,
                 "network_uuid": getattr(network, "uuid", network.id), "b_network": b_network.uuid,
-                "b_subnet": neutron.subnet_id(b_network), "port": port.port_id},
+                "b_subnet": neutron.subnet_id(b_network), "port": port.port_id,
+                "group_uuid": group.uuid, "rule_uuid": rule.uuid, "fip_network": pools.pool_network_id("secpool"),
+                "appcred": appcred.id, "id_group": id_group.id, "region": region.id, "service": service.id,
+                "endpoint": endpoint.id, "registered_limit": registered_limit.id, "b_limit": b_limit.id,
+                "ec2_cred": ec2.credential_id},
     )
 
 
@@ -653,8 +827,8 @@ def check_probe(world, pattern, kind, probe):
             assert not leaked, f"project B's objects in alice's answer: {leaked}"
 
 
-B_OBJECTS = ("server", "image", "fip", "volume", "snapshot", "b")
-B_NAMES = ("b-server", "b-private", "b-group", "bob-key", "b-vol", "b-snap", "b-only")
+B_OBJECTS = ("server", "image", "fip", "volume", "snapshot", "b", "group_uuid", "rule_uuid", "appcred", "b_limit")
+B_NAMES = ("b-server", "b-private", "b-group", "bob-key", "b-vol", "b-snap", "b-only", "b-appcred")
 
 
 @pytest.mark.parametrize("pattern", list(ROUTES), ids=[f"{r.kind} {r.probes[0].path}" for r in ROUTES.values()])
@@ -691,6 +865,9 @@ def test_the_owner_sees_what_alice_cannot(world):
     for path in (C + "/servers/{server}", C + "/flavors/{flavor}", IMG + "/images/{image}",
                  C + "/os-security-groups/{group}", C + "/os-floating-ips/{fip}", C + "/os-keypairs/{keypair}",
                  "/volume/v3/{b}/volumes/{volume}", "/volume/v3/{b}/snapshots/{snapshot}",
-                 C + "/servers/{server}/metadata/owner", I3 + "/users/{bob}/credentials/OS-EC2/{ec2}"):
+                 C + "/servers/{server}/metadata/owner", I3 + "/users/{bob}/credentials/OS-EC2/{ec2}",
+                 I3 + "/users/{bob}/application_credentials/{appcred}", I3 + "/limits/{b_limit}",
+                 N + "/floatingips/{fip}", N + "/security-groups/{group_uuid}",
+                 N + "/security-group-rules/{rule_uuid}"):
         response = bob.get(fill(path, world))
         assert response.status_code == 200, (path, response.content[:300])

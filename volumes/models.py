@@ -19,6 +19,24 @@ from . import states
 DEFAULT_TYPE_NAME = "__DEFAULT__"
 
 
+class QosSpecs(models.Model):
+    """Cinder's QoS specs: a named set of key/value limits for a `consumer` (front-end,
+    back-end or both), associated with volume types. Stored as data: no driver here applies
+    them to a volume (see volumes/api/qos.py)."""
+
+    uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=255, unique=True)
+    consumer = models.CharField(max_length=16, default="back-end")
+    specs = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.uuid})"
+
+
 class VolumeType(models.Model):
     """A Block Storage volume type (admins manage them). `__DEFAULT__` exists from the start, as
     in Cinder; a volume without a type has it. `extra_specs` are free key/value strings."""
@@ -28,6 +46,8 @@ class VolumeType(models.Model):
     description = models.CharField(max_length=255, blank=True, default="")
     is_public = models.BooleanField(default=True)
     extra_specs = models.JSONField(default=dict, blank=True)
+    qos_specs = models.ForeignKey(QosSpecs, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="volume_types")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

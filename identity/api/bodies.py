@@ -35,7 +35,7 @@ def project_body(project, v3_url: str) -> dict:
         "domain_id": project.domain_id,
         "parent_id": project.domain_id,
         "is_domain": False,
-        "tags": [],
+        "tags": list(project.tags),
         "options": {},
         "links": {"self": f"{v3_url}/projects/{project.id}"},
     }
@@ -118,6 +118,9 @@ def group_role_assignment_body(assignment, v3_url: str, include_names: bool, mem
     if project is not None:
         scope = {"project": {"id": project.id}}
         link = f"{v3_url}/projects/{project.id}/groups/{group.id}/roles/{role.id}"
+    elif not assignment.domain_id:
+        scope = {"system": {"all": True}}
+        link = f"{v3_url}/system/groups/{group.id}/roles/{role.id}"
     else:
         scope = {"domain": {"id": assignment.domain_id}}
         link = f"{v3_url}/domains/{assignment.domain_id}/groups/{group.id}/roles/{role.id}"
@@ -135,7 +138,7 @@ def group_role_assignment_body(assignment, v3_url: str, include_names: bool, mem
             actor.update(name=group.name, domain=domain_ref(group.domain_id))
         if project is not None:
             scope["project"].update(name=project.name, domain=domain_ref(project.domain_id))
-        else:
+        elif "domain" in scope:
             scope["domain"]["name"] = domain_ref(assignment.domain_id)["name"]
     return {"role": role_ref, actor_key: actor, "scope": scope, "links": links}
 

@@ -1,8 +1,9 @@
 """/v3/projects and /v3/domains (`default` is seeded; it can be neither disabled nor deleted)."""
 from django.conf import settings
+from django.db.models import Q
 from rest_framework.response import Response
 
-from cloudproj.api.errors import BadRequest, Forbidden
+from cloudproj.api.errors import BadRequest, Forbidden, NotFound
 
 from identity.services import accounts
 from ..models import Domain, Project
@@ -44,9 +45,36 @@ def _project_changes(ref: dict, current_domain_id: str | None = None) -> dict:
         raise BadRequest("Hierarchical projects are not supported: parent_id must be the domain.")
     if ref.get("is_domain") not in (None, False):
         raise BadRequest("Projects acting as domains are not supported.")
-    if "tags" in ref and not isinstance(ref["tags"], list):
-        raise BadRequest("Invalid input for field 'tags': a list is required.")
+    if "tags" in ref:
+        changes["tags"] = _tags(ref["tags"])
     return changes
+
+
+def _tags(value) -> list[str]:
+    try:
+        return accounts.checked_tags(value)
+    except accounts.InvalidTags as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def _tag_filter(projects, params):
+    """Keystone's ?tags= (all of), ?tags-any=, ?not-tags= (not all of), ?not-tags-any= (none of)."""
+    def names(key):
+        return [t for t in params[key].split(",") if t]
+
+    if params.get("tags"):
+        projects = projects.filter(tags__contains=names("tags"))
+    if params.get("tags-any"):
+        any_of = Q()
+        for tag in names("tags-any"):
+            any_of |= Q(tags__contains=[tag])
+        projects = projects.filter(any_of)
+    if params.get("not-tags"):
+        projects = projects.exclude(tags__contains=names("not-tags"))
+    if params.get("not-tags-any"):
+        for tag in names("not-tags-any"):
+            projects = projects.exclude(tags__contains=[tag])
+    return projects
 
 
 class ProjectListView(IdentityView):
@@ -61,6 +89,7 @@ class ProjectListView(IdentityView):
         for field in ("domain_id", "parent_id"):
             if field in params:
                 projects = projects.filter(domain_id=params[field])
+        projects = _tag_filter(projects, params)
         body = [project_body(p, self.v3_url()) for p in projects]
         return Response({"projects": body, "links": self.collection_links()})
 
@@ -106,9 +135,36 @@ def _domain_changes(ref: dict) -> dict:
         changes["description"] = checked_text(ref["description"], "description", DESCRIPTION_MAX_LENGTH)
     if "enabled" in ref:
         changes["enabled"] = checked_bool(ref["enabled"], "enabled")
-    if "tags" in ref and not isinstance(ref["tags"], list):
-        raise BadRequest("Invalid input for field 'tags': a list is required.")
+    if "tags" in ref:
+        changes["tags"] = _tags(ref["tags"])
     return changes
+
+
+def _tags(value) -> list[str]:
+    try:
+        return accounts.checked_tags(value)
+    except accounts.InvalidTags as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def _tag_filter(projects, params):
+    """Keystone's ?tags= (all of), ?tags-any=, ?not-tags= (not all of), ?not-tags-any= (none of)."""
+    def names(key):
+        return [t for t in params[key].split(",") if t]
+
+    if params.get("tags"):
+        projects = projects.filter(tags__contains=names("tags"))
+    if params.get("tags-any"):
+        any_of = Q()
+        for tag in names("tags-any"):
+            any_of |= Q(tags__contains=[tag])
+        projects = projects.filter(any_of)
+    if params.get("not-tags"):
+        projects = projects.exclude(tags__contains=names("not-tags"))
+    if params.get("not-tags-any"):
+        for tag in names("not-tags-any"):
+            projects = projects.exclude(tags__contains=[tag])
+    return projects
 
 
 class DomainListView(IdentityView):
@@ -157,4 +213,59 @@ class DomainDetailView(IdentityView):
         if domain.enabled:
             raise Forbidden("Cannot delete a domain that is enabled, please disable it first.")
         delete_or_conflict(domain, "domain", accounts.delete_domain)
+        return Response(status=204)
+
+
+class ProjectTagsView(IdentityView):
+    """GET/PUT/DELETE /v3/projects/{p}/tags: the whole list (PUT replaces it)."""
+
+    def get(self, request, project_id):
+        check_owner(self.ctx, project_id, "project")
+        project = get_project(project_id)
+        enforce(self.ctx, "identity:get_project", {"project_id": project.id})
+        return Response({"tags": project.tags, "links": self.collection_links()})
+
+    def put(self, request, project_id):
+        enforce(self.ctx, "identity:update_project", {"project_id": project_id})
+        project = get_project(project_id)
+        data = request.data
+        if not isinstance(data, dict) or "tags" not in data:
+            raise BadRequest("Invalid input for field 'tags': 'tags' is a required property.")
+        project = accounts.update_project(project, tags=_tags(data["tags"]))
+        return Response({"tags": project.tags, "links": self.collection_links()})
+
+    def delete(self, request, project_id):
+        enforce(self.ctx, "identity:update_project", {"project_id": project_id})
+        accounts.update_project(get_project(project_id), tags=[])
+        return Response(status=204)
+
+
+class ProjectTagView(IdentityView):
+    """GET/HEAD/PUT/DELETE /v3/projects/{p}/tags/{tag}."""
+
+    def get(self, request, project_id, tag):
+        check_owner(self.ctx, project_id, "project")
+        project = get_project(project_id)
+        enforce(self.ctx, "identity:get_project", {"project_id": project.id})
+        if tag not in project.tags:
+            raise NotFound(f"Could not find project tag: {tag}.")
+        return Response(status=204)
+
+    head = get
+
+    def put(self, request, project_id, tag):
+        enforce(self.ctx, "identity:update_project", {"project_id": project_id})
+        project = get_project(project_id)
+        tags = _tags(project.tags + [tag])
+        accounts.update_project(project, tags=tags)
+        response = Response(status=201)
+        response["Location"] = f"{self.v3_url()}/projects/{project.id}/tags/{tag}"
+        return response
+
+    def delete(self, request, project_id, tag):
+        enforce(self.ctx, "identity:update_project", {"project_id": project_id})
+        project = get_project(project_id)
+        if tag not in project.tags:
+            raise NotFound(f"Could not find project tag: {tag}.")
+        accounts.update_project(project, tags=[t for t in project.tags if t != tag])
         return Response(status=204)

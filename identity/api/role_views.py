@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from cloudproj.api.errors import BadRequest, NotFound
 
 from identity.services import accounts
-from ..models import DomainRoleAssignment, GroupRoleAssignment, Role, RoleAssignment
+from ..models import DomainRoleAssignment, Group, GroupRoleAssignment, Role, RoleAssignment
 from identity.services.policy import enforce
 from .bodies import domain_role_assignment_body, group_role_assignment_body, role_assignment_body, role_body
 from .common import (
@@ -186,7 +186,7 @@ class RoleAssignmentListView(IdentityView):
             groups = groups.filter(project__isnull=True, domain_id=params["scope.domain.id"])
         if "scope.system" in params:
             users = users.filter(project__isnull=True)
-            groups = groups.none()
+            groups = groups.filter(project__isnull=True, domain_id="")
         if params.get("group.id"):
             users = users.none()
             groups = groups.filter(group_id=params["group.id"])
@@ -206,3 +206,71 @@ class RoleAssignmentListView(IdentityView):
             for user in members:
                 body.append(group_role_assignment_body(assignment, v3, include_names, member=user))
         return Response({"role_assignments": body, "links": self.collection_links()})
+
+
+class SystemRolesView(IdentityView):
+    """GET /v3/system/users/{u}/roles and /v3/system/groups/{g}/roles: the roles granted on the
+    system (a user's global grants; a group's grants with neither project nor domain)."""
+
+    def get(self, request, user_id=None, group_id=None):
+        enforce(self.ctx, "identity:list_grants", {"user_id": user_id} if user_id else {})
+        if user_id is not None:
+            roles = Role.objects.filter(assignments__user=get_user(user_id), assignments__project__isnull=True)
+        else:
+            roles = Role.objects.filter(
+                group_assignments__group=_get_group(group_id),
+                group_assignments__project__isnull=True,
+                group_assignments__domain_id="",
+            )
+        roles = roles.distinct()
+        return Response({"roles": [role_body(r, self.v3_url()) for r in roles], "links": self.collection_links()})
+
+
+class SystemRoleGrantView(IdentityView):
+    """PUT/HEAD/GET/DELETE /v3/system/users/{u}/roles/{r} and /v3/system/groups/{g}/roles/{r}:
+    Keystone's system role assignments (a system-scoped token carries these roles)."""
+
+    def _grant(self, action: str, user_id, group_id, role_id):
+        enforce(self.ctx, action, {"user_id": user_id} if user_id else {})
+        if user_id is not None:
+            actor = get_user(user_id)
+            rows = RoleAssignment.objects.filter(user=actor, project__isnull=True)
+        else:
+            actor = _get_group(group_id)
+            rows = GroupRoleAssignment.objects.filter(group=actor, project__isnull=True, domain_id="")
+        role = get_role(role_id)
+        return actor, role, rows.filter(role=role)
+
+    def _missing(self, user_id, group_id, role_id):
+        actor = f"user: {user_id}" if user_id else f"group: {group_id}"
+        return NotFound(f"Could not find role assignment with role: {role_id}, {actor}.")
+
+    def put(self, request, role_id, user_id=None, group_id=None):
+        actor, role, _rows = self._grant("identity:create_grant", user_id, group_id, role_id)
+        if user_id is not None:
+            accounts.assign_role(actor, role, None)
+        else:
+            GroupRoleAssignment.objects.get_or_create(group=actor, role=role, project=None, domain_id="")
+        return Response(status=204)
+
+    def get(self, request, role_id, user_id=None, group_id=None):
+        _actor, _role, rows = self._grant("identity:check_grant", user_id, group_id, role_id)
+        if not rows.exists():
+            raise self._missing(user_id, group_id, role_id)
+        return Response(status=204)
+
+    head = get
+
+    def delete(self, request, role_id, user_id=None, group_id=None):
+        _actor, _role, rows = self._grant("identity:revoke_grant", user_id, group_id, role_id)
+        deleted, _ = rows.delete()
+        if not deleted:
+            raise self._missing(user_id, group_id, role_id)
+        return Response(status=204)
+
+
+def _get_group(group_id: str) -> Group:
+    group = Group.objects.filter(pk=group_id).first()
+    if group is None:
+        raise NotFound(f"Could not find group: {group_id}.")
+    return group

@@ -126,13 +126,26 @@ def _scoped_project(user: User, project: Project | None, application_credential=
     return project
 
 
+def _system_scope(scope) -> bool:
+    """True for `{"system": {"all": true}}` (the only system Keystone has); other system
+    values are a 400."""
+    if not isinstance(scope, dict) or "system" not in scope:
+        return False
+    if len(scope) != 1:
+        raise BadRequest("Invalid input for field 'scope': only one scope may be given.")
+    system = scope["system"]
+    if not isinstance(system, dict) or system.get("all") is not True:
+        raise BadRequest("Invalid input for field 'scope': 'system' must be {\"all\": true}.")
+    return True
+
+
 def _v3_scope_project(scope) -> Project | None:
     if scope is None or scope == "unscoped":
         return None
     if not isinstance(scope, dict):
         raise BadRequest("Invalid input for field 'scope': an object is required.")
     if "project" not in scope:
-        raise Unauthorized("Only project-scoped and unscoped tokens are supported.")
+        raise Unauthorized("Only project-scoped, system-scoped and unscoped tokens are supported.")
     ref = _object(scope, "project")
     if "id" in ref:
         return Project.objects.filter(pk=_string(ref, "id")).first()
@@ -168,6 +181,14 @@ def authenticate_v3(data) -> tuple[str, "tokens.Token"]:
         user = parent.user
     else:
         raise Unauthorized("Attempted to authenticate with an unsupported method.")
+    if _system_scope(auth.get("scope")):
+        if parent is not None and parent.application_credential is not None:
+            raise Unauthorized("An application credential token cannot be re-scoped to the system.")
+        if not accounts.roles_on_project(user, None):
+            raise Unauthorized(f"User {user.id} has no access to the system.")
+        return tokens.issue_token(
+            user, None, methods=[m for m in methods if m in ("password", "token")], parent=parent, system=True
+        )
     project = _v3_scope_project(auth.get("scope"))
     if auth.get("scope") not in (None, "unscoped"):
         project = _scoped_project(user, project, parent.application_credential if parent else None)
@@ -237,6 +258,12 @@ def v3_token_body(token, base_url: str, include_catalog: bool = True) -> dict:
         body["project"] = {"id": project.id, "name": project.name, "domain": domain_ref(project.domain_id)}
         if include_catalog:
             body["catalog"] = catalog.service_catalog(base_url, project.id)
+    elif token.system:
+        roles = accounts.roles_on_project(user, None)
+        body["roles"] = [{"id": r.id, "name": r.name} for r in roles]
+        body["system"] = {"all": True}
+        if include_catalog:
+            body["catalog"] = catalog.service_catalog(base_url, None)
     if not include_catalog:
         del body["catalog"]
     return {"token": body}

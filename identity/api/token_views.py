@@ -114,7 +114,7 @@ class AuthTokensView(IdentityView):
 
 class AuthCatalogView(IdentityView):
     def get(self, request):
-        if self.ctx.project is None:
+        if self.ctx.project is None and not self.ctx.system:
             raise Forbidden("An unscoped token has no service catalog.")
         return Response(
             {"catalog": catalog.service_catalog(self.base_url(), self.ctx.project_id), "links": self.collection_links()}

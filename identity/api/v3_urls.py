@@ -7,6 +7,8 @@ from django.urls import re_path
 from . import (
     app_credential_views,
     catalog_views,
+    credential_views,
+    domain_config_views,
     group_views,
     limit_views,
     project_views,
@@ -89,5 +91,21 @@ urlpatterns = [
     re_path(
         rf"^domains/(?P<domain_id>{ID})/groups/(?P<group_id>{ID})/roles/(?P<role_id>{ID})/?$",
         group_views.GroupRoleGrantView.as_view(),
+    ),
+    re_path(rf"^system/users/(?P<user_id>{ID})/roles/?$", role_views.SystemRolesView.as_view()),
+    re_path(rf"^system/users/(?P<user_id>{ID})/roles/(?P<role_id>{ID})/?$", role_views.SystemRoleGrantView.as_view()),
+    re_path(rf"^system/groups/(?P<group_id>{ID})/roles/?$", role_views.SystemRolesView.as_view()),
+    re_path(
+        rf"^system/groups/(?P<group_id>{ID})/roles/(?P<role_id>{ID})/?$", role_views.SystemRoleGrantView.as_view()
+    ),
+    re_path(r"^credentials/?$", credential_views.CredentialListView.as_view()),
+    re_path(rf"^credentials/(?P<credential_id>{ID})/?$", credential_views.CredentialDetailView.as_view()),
+    re_path(rf"^projects/(?P<project_id>{ID})/tags/?$", project_views.ProjectTagsView.as_view()),
+    re_path(rf"^projects/(?P<project_id>{ID})/tags/(?P<tag>{ID})/?$", project_views.ProjectTagView.as_view()),
+    re_path(r"^domains/config/default/?$", domain_config_views.DefaultDomainConfigView.as_view()),
+    re_path(rf"^domains/config/(?P<group>{ID})/default/?$", domain_config_views.DefaultDomainConfigView.as_view()),
+    re_path(
+        rf"^domains/config/(?P<group>{ID})/(?P<option>{ID})/default/?$",
+        domain_config_views.DefaultDomainConfigView.as_view(),
     ),
 ]

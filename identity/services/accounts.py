@@ -21,6 +21,8 @@ DEFAULT_ROLES = {
     "admin": "Full access to every project (Keystone).",
     "member": "Uses the resources of its project (Keystone).",
     "reader": "Read-only access to its project (Keystone).",
+    "manager": "Manages its project's or domain's users and role assignments (Keystone).",
+    "service": "For service users talking to other services (Keystone).",
     "cloudadmin": "Complete system access (seeds' superuser role).",
     "itsec": "May quarantine instances in any project (seeds).",
     "sysadmin": "Manages the project's users and images, launches and terminates instances (seeds).",
@@ -46,13 +48,45 @@ def ensure_default_roles() -> list[Role]:
     return roles
 
 
+TAG_MAX_LENGTH = 255
+TAGS_PER_PROJECT = 80
+
+
+class InvalidTags(ValueError):
+    pass
+
+
+def checked_tags(tags) -> list[str]:
+    """Keystone's rules for project tags: strings of 1..255 characters without '/' or ',',
+    at most 80 per project; duplicates are dropped (order kept)."""
+    if not isinstance(tags, list):
+        raise InvalidTags("Invalid input for field 'tags': a list is required.")
+    unique: list[str] = []
+    for tag in tags:
+        if not isinstance(tag, str) or not tag or len(tag) > TAG_MAX_LENGTH or "/" in tag or "," in tag:
+            raise InvalidTags(
+                f"Invalid input for field 'tags': {tag!r} is not a tag (1-{TAG_MAX_LENGTH} characters, no '/' or ',')."
+            )
+        if tag not in unique:
+            unique.append(tag)
+    if len(unique) > TAGS_PER_PROJECT:
+        raise InvalidTags(f"Invalid input for field 'tags': at most {TAGS_PER_PROJECT} tags per project.")
+    return unique
+
+
 def create_project(
-    name: str, description: str = "", enabled: bool = True, manager: User | None = None, domain_id: str = "default"
+    name: str,
+    description: str = "",
+    enabled: bool = True,
+    manager: User | None = None,
+    domain_id: str = "default",
+    tags: list[str] | None = None,
 ) -> Project:
     try:
         with transaction.atomic():
             project = Project.objects.create(
-                name=name, description=description, enabled=enabled, manager=manager, domain_id=domain_id
+                name=name, description=description, enabled=enabled, manager=manager, domain_id=domain_id,
+                tags=list(tags or []),
             )
             if manager is not None:
                 pm, _ = Role.objects.get_or_create(

@@ -1,4 +1,5 @@
-"""First-run defaults: roles, the five flavors, the admin and demo projects, the admin user,
+"""First-run defaults: roles, the five flavors, the admin and demo projects, the admin user
+(admin on both projects and on the system),
 and the admin's credentials as `openrc` and `clouds.yaml`. Safe to run again: it reuses
 what is there (the admin password is kept in the credentials folder, mode 0600)."""
 import os
@@ -76,6 +77,7 @@ def seed_defaults(password: str | None, credentials_dir: Path) -> BootstrapResul
         admin.save()
         for project in (admin_project, demo_project):
             accounts.assign_role(admin, roles["admin"], project)
+        accounts.assign_role(admin, roles["admin"], None)  # on the system too, as keystone-manage bootstrap
     return BootstrapResult(admin, admin_project, demo_project, password, generated)
 
 

@@ -18,6 +18,7 @@ class RequestContext:
     roles: frozenset = field(default_factory=frozenset)
     token: "Token | None" = None
     request_id: str = "-"
+    system: bool = False  # a system-scoped token (project is None)
 
     @property
     def user_id(self) -> str:
@@ -37,8 +38,10 @@ class RequestContext:
 
 def role_scope(user, project) -> Q:
     """Role rows `user` holds on `project`: direct grants, global grants (seeds: cloudadmin and
-    itsec) and grants to a group the user belongs to."""
+    itsec; Keystone's system role assignments) and grants to a group the user belongs to. With
+    `project` None, only the global/system grants (what a system-scoped token carries)."""
     scope = Q(assignments__user=user, assignments__project__isnull=True)
+    scope |= Q(group_assignments__project__isnull=True, group_assignments__domain_id="", group_assignments__group__users=user)
     if project is not None:
         scope |= Q(assignments__user=user, assignments__project=project)
         scope |= Q(group_assignments__project=project, group_assignments__group__users=user)

@@ -11,7 +11,12 @@ from identity.models import Domain, Token, hash_token
 
 
 def issue_token(
-    user, project=None, methods=("password",), parent: Token | None = None, application_credential=None
+    user,
+    project=None,
+    methods=("password",),
+    parent: Token | None = None,
+    application_credential=None,
+    system: bool = False,
 ) -> tuple[str, Token]:
     """Create a token; returns the secret token id (shown once) and the stored row.
 
@@ -33,6 +38,7 @@ def issue_token(
         issued_at=now,
         expires_at=expires_at,
         application_credential=application_credential,
+        system=system and project is None,
         audit_chain_id=(parent.audit_chain_id or parent.audit_id) if parent is not None else "",
     )
     return token_id, token
@@ -65,6 +71,7 @@ def context_for(token_id: str) -> RequestContext:
         project=token.project,
         roles=effective_roles(token.user, token.project, token.application_credential),
         token=token,
+        system=token.system,
     )
 
 

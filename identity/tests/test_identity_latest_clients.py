@@ -106,3 +106,27 @@ def test_sdk_groups_endpoints_application_credentials(latest_sdk, admin_account)
     assert any(url.endswith("/compute/v2.1") for _, url in result["endpoints"])
     assert "compute" in result["services"] and result["regions"] == ["RegionOne"]
     assert result["secret"] and result["creds"] == ["sdk-cred"] and result["after"] == []
+
+
+def test_osc_system_scope_credentials_and_project_tags(latest_osc, admin_account, roles):
+    accounts.create_user("carol", "carol-pass")
+    latest_osc("role", "add", "--user", "carol", "--system", "all", "admin", raw=True)
+    on_system = latest_osc("role", "assignment", "list", "--system", "all", "--user", "carol", "--names")
+    assert [(a["Role"], a["User"], a["System"]) for a in on_system] == [("admin", "carol@Default", "all")]
+    system = ("--os-system-scope", "all", "--os-project-name", "", "--os-project-domain-name", "")
+    token = latest_osc(*system, "token", "issue", user="carol", password="carol-pass", project="")
+    assert token["user_id"] and not token.get("project_id")
+    # The system admin is a cloud admin: it creates a project and tags it.
+    latest_osc(*system, "project", "create", "tagged", "--tag", "red", user="carol", password="carol-pass", project="")
+    latest_osc("project", "set", "--tag", "big", "tagged", raw=True)
+    assert [p["Name"] for p in latest_osc("project", "list", "--tags", "red,big")] == ["tagged"]
+    assert latest_osc("project", "list", "--not-tags-any", "red") != []
+    assert sorted(latest_osc("project", "show", "tagged")["tags"]) == ["big", "red"]
+
+    cred = latest_osc("credential", "create", "carol", '{"access": "AK1", "secret": "S1"}', "--type", "ec2",
+                      "--project", "tagged")
+    assert cred["type"] == "ec2" and json.loads(cred["blob"])["access"] == "AK1"
+    assert [c["ID"] for c in latest_osc("credential", "list", "--user", "carol")] == [cred["id"]]
+    assert {e["Access"] for e in latest_osc("ec2", "credentials", "list", "--user", "carol")} == {"AK1"}
+    latest_osc("credential", "delete", cred["id"], raw=True)
+    assert latest_osc("credential", "list", "--user", "carol") == []

@@ -190,7 +190,7 @@ class SecurityGroupItem(SecurityGroupAPIView):
     def delete(self, request, group_id):
         group = self.group(group_id, "network:security_groups:delete")
         with neutron_errors():
-            group_service.delete_group(group)
+            group_service.delete_group(group, allow_default=self.ctx.is_admin)
         return Response(status=204)
 
 

@@ -201,9 +201,11 @@ def rename_in_instances(group: SecurityGroup, old_name: str) -> None:
         Instance.all_objects.filter(pk=instance.pk).update(security_groups=names)
 
 
-def delete_group(group: SecurityGroup) -> None:
-    """Delete the group, its rules and the rules of other groups that name it as source."""
-    if group.is_default:
+def delete_group(group: SecurityGroup, allow_default: bool = False) -> None:
+    """Delete the group, its rules and the rules of other groups that name it as source. The
+    `default` group only with `allow_default` (Neutron lets admins delete it; it is created again
+    on the project's next use)."""
+    if group.is_default and not allow_default:
         raise SystemGroup(f"Unable to delete system group '{DEFAULT_GROUP}'.")
     with transaction.atomic():
         row = SecurityGroup.objects.select_for_update().filter(pk=group.pk).first()

@@ -292,3 +292,14 @@ def test_admins_add_rules_to_another_projects_group(admin_client, member_client)
     assert rule["project_id"] == group["project_id"]
     add_rule(admin_client, group["id"], status=400, protocol="tcp", port_range_min=26, port_range_max=26,
              project_id=uuid.uuid4().hex)
+
+
+def test_an_admin_may_delete_a_projects_default_group_and_it_comes_back(member_client, admin_client, member_account):
+    """As Neutron (and what tempest's credential clean-up does): an admin deletes the default
+    group of a project; the project's next listing creates it again, with its default rules."""
+    default = member_client.get(f"{NET}/security-groups?name=default").json()["security_groups"][0]
+    assert admin_client.delete(f"{NET}/security-groups/{default['id']}").status_code == 204
+    error(member_client.get(f"{NET}/security-groups/{default['id']}"), 404, "SecurityGroupNotFound")
+    (again,) = member_client.get(f"{NET}/security-groups?name=default").json()["security_groups"]
+    assert again["id"] != default["id"]
+    assert {r["direction"] for r in again["security_group_rules"]} == {"ingress", "egress"}

@@ -1,11 +1,12 @@
 """Cinder's list parameters for volumes and snapshots: `limit`, `marker`, `offset`, `sort`
 (`key[:dir],...`) or `sort_key`/`sort_dir`, and the `<collection>_links` next link of a full
 page. Bad values are a 400 (badRequest), as Cinder: a limit or offset that is not a
-non-negative integer, an unknown sort key or direction, a marker that is not in the list.
+non-negative integer, an unknown sort key or direction; a marker that is not in the list is
+a 404 (Cinder's MarkerNotFound).
 """
 from urllib.parse import urlencode
 
-from cloudproj.api.errors import BadRequest
+from cloudproj.api.errors import BadRequest, NotFound
 from identity.services import catalog
 
 MAX_LIMIT = 1000
@@ -57,7 +58,7 @@ def paginate(request, queryset, keys: dict, collection: str, project_id: str):
         marker = params["marker"]
         index = next((i for i, row in enumerate(rows) if str(row.uuid) == marker), None)
         if index is None:
-            raise BadRequest(f"Invalid input received: marker [{marker}] not found.")
+            raise NotFound(f"Marker {marker} could not be found.")
         rows = rows[index + 1:]
     rows = rows[offset:]
     page_size = min(limit if limit is not None else MAX_LIMIT, MAX_LIMIT)

@@ -103,5 +103,5 @@ def volume_type_view(ctx, vtype: VolumeType) -> dict:
     return {
         "id": str(vtype.uuid), "name": vtype.name, "description": vtype.description or None,
         "is_public": vtype.is_public, "os-volume-type-access:is_public": vtype.is_public,
-        "extra_specs": specs, "qos_specs_id": None,
+        "extra_specs": specs, "qos_specs_id": str(vtype.qos_specs.uuid) if vtype.qos_specs_id else None,
     }

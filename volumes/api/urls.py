@@ -10,12 +10,17 @@
   /volume/v3/{project_id}/extensions, /capabilities/{host}
   /volume/v3/{project_id}/messages[/{id}] (3.3), /clusters[/detail|/{name}|/enable|/disable] (3.7)
   /volume/v3/{project_id}/os-availability-zone, /os-services
+  /volume/v3/{project_id}/os-services/{enable|disable|disable-log-reason|freeze|thaw} (PUT)
+  /volume/v3/{project_id}/qos-specs[/{id}[/delete_keys|/associations|/associate|/disassociate[_all]]]
+  /volume/v3/{project_id}/os-hosts[/{host}], /os-quota-class-sets/{class}, /scheduler-stats/get_pools
 """
 from django.urls import re_path
 
+from .admin import HostCollection, HostItem, PoolsView, QuotaClassView, ServiceAction
 from .limits import LimitsView
 from .messages import ClusterCollection, ClusterItem, MessageCollection, MessageItem
 from .types import CapabilitiesView, DefaultType, ExtensionsView, ExtraSpec, ExtraSpecs, TypeCollection, TypeItem
+from .qos import QosAssociate, QosAssociations, QosCollection, QosDeleteKeys, QosItem
 from .quotas import QuotaSetDefaultsView, QuotaSetView
 from .versions import VersionsView
 from .zones import AvailabilityZoneView, ServicesView
@@ -34,6 +39,7 @@ TARGET = r"(?P<target_id>[^/]+)"
 VOLUME = r"(?P<volume_id>[^/]+)"
 SNAPSHOT = r"(?P<snapshot_id>[^/]+)"
 TYPE = r"(?P<type_id>[^/]+)"
+QOS = r"(?P<qos_id>[^/]+)"
 
 urlpatterns = [
     re_path(r"^$", VersionsView.as_view(), name="volume-versions"),
@@ -67,5 +73,19 @@ urlpatterns = [
             name="volume-capabilities"),
     re_path(rf"^v3/{PROJECT}/os-availability-zone/?$", AvailabilityZoneView.as_view(), name="volume-zones"),
     re_path(rf"^v3/{PROJECT}/os-services/?$", ServicesView.as_view(), name="volume-services"),
+    re_path(rf"^v3/{PROJECT}/os-services/(?P<action>[^/]+)/?$", ServiceAction.as_view(),
+            name="volume-service-action"),
+    re_path(rf"^v3/{PROJECT}/os-hosts/?$", HostCollection.as_view(), name="volume-hosts"),
+    re_path(rf"^v3/{PROJECT}/os-hosts/(?P<host>[^/]+)/?$", HostItem.as_view(), name="volume-host"),
+    re_path(rf"^v3/{PROJECT}/os-quota-class-sets/(?P<class_name>[^/]+)/?$", QuotaClassView.as_view(),
+            name="volume-quota-class"),
+    re_path(rf"^v3/{PROJECT}/scheduler-stats/get_pools/?$", PoolsView.as_view(), name="volume-pools"),
+    re_path(rf"^v3/{PROJECT}/qos-specs/?$", QosCollection.as_view(), name="volume-qos-list"),
+    re_path(rf"^v3/{PROJECT}/qos-specs/{QOS}/delete_keys/?$", QosDeleteKeys.as_view(), name="volume-qos-delete-keys"),
+    re_path(rf"^v3/{PROJECT}/qos-specs/{QOS}/associations/?$", QosAssociations.as_view(),
+            name="volume-qos-associations"),
+    re_path(rf"^v3/{PROJECT}/qos-specs/{QOS}/(?P<action>associate|disassociate|disassociate_all)/?$",
+            QosAssociate.as_view(), name="volume-qos-associate"),
+    re_path(rf"^v3/{PROJECT}/qos-specs/{QOS}/?$", QosItem.as_view(), name="volume-qos"),
     re_path(rf"^v3/{PROJECT}/?$", VersionsView.as_view(), name="volume-v3-project"),
 ]

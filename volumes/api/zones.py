@@ -31,7 +31,9 @@ class ServicesView(VolumeView):
         default = settings.DEFAULT_AVAILABILITY_ZONE
         rows = Service.objects.filter(binary=scheduler.BINARY).order_by("host")
         if request.query_params.get("host"):
-            rows = rows.filter(host=request.query_params["host"])
+            rows = rows.filter(host=request.query_params["host"].split("@", 1)[0])
+        if request.query_params.get("binary") not in (None, "cinder-volume"):
+            rows = rows.none()  # only volume services here (no cinder-scheduler/-backup rows)
         services = [
             {"binary": "cinder-volume", "host": s.host, "zone": zones.get(s.host, default),
              "status": "disabled" if s.disabled else "enabled", "state": "up" if is_up(s) else "down",

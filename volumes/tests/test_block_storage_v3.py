@@ -85,12 +85,20 @@ def test_snapshot_bodies_are_the_documented_ones(member_client, demo, volume_hos
 
 
 @pytest.mark.parametrize("query", [
-    "limit=x", "limit=-1", "limit=1.5", "offset=x", "marker=nope", "marker=00000000-0000-0000-0000-000000000000",
-    "sort=bogus", "sort=name:sideways", "sort_key=bogus", "sort_dir=up", "sort=name&sort_key=name",
+    "limit=x", "limit=invalid", "limit=-1", "limit=1.5", "offset=x", "sort=bogus", "sort_key=invalid",
+    "sort=name:sideways", "sort_key=bogus", "sort_dir=up", "sort=name&sort_key=name",
 ])
 @pytest.mark.parametrize("collection", ["volumes", "volumes/detail", "snapshots", "snapshots/detail"])
 def test_bad_list_parameters_are_400(member_client, demo, collection, query):
     error(member_client.get(url(demo, f"{collection}?{query}")), 400, "badRequest")
+
+
+@pytest.mark.parametrize("marker", ["nope", "00000000-0000-0000-0000-000000000000"])
+@pytest.mark.parametrize("collection", ["volumes", "volumes/detail", "snapshots", "snapshots/detail"])
+def test_an_unknown_marker_is_404(member_client, demo, collection, marker):
+    # Cinder's MarkerNotFound, tempest's test_list_snapshots_invalid_param_marker
+    message = error(member_client.get(url(demo, f"{collection}?marker={marker}")), 404, "itemNotFound")
+    assert marker in message
 
 
 def test_pagination_and_sorting(member_client, demo, volume_host_a):

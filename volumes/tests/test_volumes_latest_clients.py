@@ -74,3 +74,33 @@ def test_latest_osc_volumes_types_snapshots(latest_osc, volume_cloud, admin_acco
     volume_cloud.wait(lambda: osc("volume", "list") == [], 60, "the volumes to go", interval=0.5)
     osc("volume", "type", "delete", "gold", raw=True)
     assert [row["Name"] for row in osc("volume", "type", "list")] == ["__DEFAULT__"]
+
+
+def test_latest_osc_qos_pools_services_hosts(latest_osc, volume_cloud, admin_account):
+    """Today's `openstack volume qos|backend pool|service|host` against the admin resources."""
+    osc = latest_osc
+    osc("volume", "type", "create", "silver")
+    created = osc("volume", "qos", "create", "--consumer", "front-end", "--property", "read_iops_sec=2000", "q1")
+    assert created["name"] == "q1" and created["consumer"] == "front-end"
+    osc("volume", "qos", "associate", "q1", "silver", raw=True)
+    osc("volume", "qos", "set", "--property", "write_iops_sec=500", "q1", raw=True)
+    osc("volume", "qos", "unset", "--property", "read_iops_sec", "q1", raw=True)
+    shown = osc("volume", "qos", "show", "q1")
+    assert "silver" in str(shown["associations"]) and "write_iops_sec" in str(shown["properties"])
+    assert "read_iops_sec" not in str(shown["properties"])
+    assert [row["Name"] for row in osc("volume", "qos", "list")] == ["q1"]
+    osc("volume", "qos", "disassociate", "--all", "q1", raw=True)
+    osc("volume", "qos", "delete", "q1", raw=True)
+    assert osc("volume", "qos", "list") == []
+
+    pools = osc("volume", "backend", "pool", "list", "--long")
+    assert [p["Name"] for p in pools] == ["vol-host@file#file"]
+    assert pools[0]["Capabilities"]["total_capacity_gb"] == 50  # the agent's report (VOLUME_FILE_CAPACITY_GB)
+
+    osc("volume", "service", "set", "--disable", "--disable-reason", "maint", "vol-host", "cinder-volume", raw=True)
+    (service,) = osc("volume", "service", "list", "--long")
+    assert service["Status"] == "disabled" and service["Disabled Reason"] == "maint"
+    osc("volume", "service", "set", "--enable", "vol-host", "cinder-volume", raw=True)
+    assert osc("volume", "service", "list")[0]["Status"] == "enabled"
+    osc("volume", "host", "set", "--disable", "vol-host", raw=True)  # freeze: nothing to freeze here
+    osc("volume", "host", "set", "--enable", "vol-host", raw=True)
