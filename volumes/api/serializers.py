@@ -95,13 +95,20 @@ def volume_type_name(volume: Volume) -> str:
 USER_VISIBLE_SPECS = ("multiattach", "RESKEY:availability_zones", "replication_enabled")
 
 
-def volume_type_view(ctx, vtype: VolumeType) -> dict:
-    """A volume type; non-admins see only the user-visible extra specs (as Cinder)."""
+def volume_type_view(ctx, vtype: VolumeType, shape: str = "show") -> dict:
+    """A volume type; non-admins see only the user-visible extra specs (as Cinder). Cinder's
+    create answer has no `qos_specs_id` and its update answer neither that nor
+    `os-volume-type-access:is_public` (`shape` "create" / "update")."""
     specs = vtype.extra_specs or {}
     if not ctx.is_admin:
         specs = {k: v for k, v in specs.items() if k in USER_VISIBLE_SPECS}
-    return {
+    body = {
         "id": str(vtype.uuid), "name": vtype.name, "description": vtype.description or None,
         "is_public": vtype.is_public, "os-volume-type-access:is_public": vtype.is_public,
         "extra_specs": specs, "qos_specs_id": str(vtype.qos_specs.uuid) if vtype.qos_specs_id else None,
     }
+    if shape in ("create", "update"):
+        del body["qos_specs_id"]
+    if shape == "update":
+        del body["os-volume-type-access:is_public"]
+    return body

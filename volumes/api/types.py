@@ -54,7 +54,7 @@ class TypeCollection(VolumeView):
         is_public = body.get("os-volume-type-access:is_public", body.get("is_public", True))
         vtype = type_service.create_type(body["name"], body.get("description"), is_public,
                                          body.get("extra_specs"))
-        return Response({"volume_type": volume_type_view(self.ctx, vtype)})
+        return Response({"volume_type": volume_type_view(self.ctx, vtype, shape="create")})
 
 
 class DefaultType(VolumeView):
@@ -79,7 +79,7 @@ class TypeItem(VolumeView):
         body = body_of(request, "volume_type")
         _unknown(body, UPDATE_FIELDS, "volume_type")
         vtype = type_service.update_type(vtype, body.get("name"), body.get("description"), body.get("is_public"))
-        return Response({"volume_type": volume_type_view(self.ctx, vtype)})
+        return Response({"volume_type": volume_type_view(self.ctx, vtype, shape="update")})
 
     def delete(self, request, project_id, type_id):
         type_service.delete_type(self._type(project_id, type_id, "volume:types:manage"))
