@@ -440,3 +440,15 @@ def dissociate(namespace: MetadefNamespace, name: str) -> None:
 
 def resource_types() -> QuerySet:
     return MetadefResourceType.objects.all()
+
+
+# The resource types of Glance's standard catalogue, present from the start as in a Glance whose
+# catalogue was loaded (tempest associates namespaces with them).
+STANDARD_RESOURCE_TYPES = ("OS::Cinder::Volume", "OS::Glance::Image", "OS::Nova::Aggregate", "OS::Nova::Flavor",
+                           "OS::Nova::Server", "OS::Trove::Instance")
+
+
+def ensure_standard_resource_types() -> None:
+    """Create the standard resource types that are missing (after migrate and after a flush)."""
+    for name in STANDARD_RESOURCE_TYPES:
+        MetadefResourceType.objects.get_or_create(name=name, defaults={"protected": True})

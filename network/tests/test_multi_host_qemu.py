@@ -136,7 +136,7 @@ def _check_hosts(cloud, network, osc):
 
     # a floating IP's NAT lives on the host of the instance it points to
     for name, (_instance, host, address, _mac) in guests.items():
-        floating = osc("floating", "ip", "create", POOL)["ip"]
+        floating = osc("floating", "ip", "create", POOL)["floating_ip_address"]
         osc("server", "add", "floating", "ip", name, floating, raw=True)
         other = HOSTS[1] if host == HOSTS[0] else HOSTS[0]
 
