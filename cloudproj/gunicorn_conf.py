@@ -33,3 +33,8 @@ def child_exit(server, worker):
 def on_exit(server):
     if _made_here:
         shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
+# Idle keep-alive connections stay open 75 s (nginx's default), not gunicorn's 2 s: clients
+# poll every 2 s (`openstack server delete --wait`), and a server closing the pooled connection
+# just as the client reuses it answers the request with a connection reset.
+keepalive = 75

@@ -273,6 +273,25 @@ def test_flower_and_admin_answer(cloud):
         assert response.status == 200 and b"password" in response.read()
 
 
+def test_an_idle_keep_alive_connection_is_still_served(cloud):
+    """Clients reuse pooled connections between polls (`server delete --wait` every 2 s): the
+    API must not close an idle one under them (gunicorn's 2-s default reset such a request)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(cloud["base"])
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        for _ in range(2):
+            connection.request("GET", "/identity/v3")
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200
+            time.sleep(3)
+    finally:
+        connection.close()
+
+
 def test_the_metadata_service_answers_on_its_own_port(cloud):
     """Its own URL space: the host is no instance (404), and the API's paths are not there."""
     for path in ("/latest/meta-data/instance-id", "/identity/v3"):
