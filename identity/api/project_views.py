@@ -140,33 +140,6 @@ def _domain_changes(ref: dict) -> dict:
     return changes
 
 
-def _tags(value) -> list[str]:
-    try:
-        return accounts.checked_tags(value)
-    except accounts.InvalidTags as exc:
-        raise BadRequest(str(exc)) from None
-
-
-def _tag_filter(projects, params):
-    """Keystone's ?tags= (all of), ?tags-any=, ?not-tags= (not all of), ?not-tags-any= (none of)."""
-    def names(key):
-        return [t for t in params[key].split(",") if t]
-
-    if params.get("tags"):
-        projects = projects.filter(tags__contains=names("tags"))
-    if params.get("tags-any"):
-        any_of = Q()
-        for tag in names("tags-any"):
-            any_of |= Q(tags__contains=[tag])
-        projects = projects.filter(any_of)
-    if params.get("not-tags"):
-        projects = projects.exclude(tags__contains=names("not-tags"))
-    if params.get("not-tags-any"):
-        for tag in names("not-tags-any"):
-            projects = projects.exclude(tags__contains=[tag])
-    return projects
-
-
 class DomainListView(IdentityView):
     def get(self, request):
         enforce(self.ctx, "identity:list_domains")
