@@ -364,10 +364,33 @@ ROUTES: dict[str, Route] = {
     V_RE + "volumes/detail/?$": R(SCOPED, ("get", V + "/{me}/volumes/detail"), ("get", V + "/{b}/volumes/detail")),
     V_RE + f"volumes/{_re('volume_id')}/action/?$": R(
         OWNED, ("post", V + "/{me}/volumes/{volume}/action", {"os-extend": {"new_size": 5}}),
+        ("post", V + "/{me}/volumes/{volume}/action", {"os-reserve": {}}),
+        ("post", V + "/{me}/volumes/{volume}/action", {"os-attach": {"instance_uuid": "{server}",
+                                                                     "mountpoint": "/dev/vdb"}}),
+        ("post", V + "/{me}/volumes/{volume}/action", {"os-detach": {}}),
         Probe("post", V + "/{b}/volumes/{volume}/action", {"os-extend": {"new_size": 5}}, status=400)),
     V_RE + f"volumes/{_re('volume_id')}/?$": R(
         OWNED, ("get", V + "/{me}/volumes/{volume}"), Probe("get", V + "/{b}/volumes/{volume}", status=400),
         ("put", V + "/{me}/volumes/{volume}", {"volume": {"name": "x"}}), ("delete", V + "/{me}/volumes/{volume}")),
+    V_RE + f"volumes/{_re('object_id')}/metadata/?$": R(
+        OWNED, ("get", V + "/{me}/volumes/{volume}/metadata"),
+        ("post", V + "/{me}/volumes/{volume}/metadata", {"metadata": {"k": "v"}}),
+        ("put", V + "/{me}/volumes/{volume}/metadata", {"metadata": {"k": "v"}})),
+    V_RE + f"volumes/{_re('object_id')}/metadata/{_re('key')}/?$": R(
+        OWNED, ("get", V + "/{me}/volumes/{volume}/metadata/k"),
+        ("put", V + "/{me}/volumes/{volume}/metadata/k", {"meta": {"k": "v"}}),
+        ("delete", V + "/{me}/volumes/{volume}/metadata/k")),
+    V_RE + f"snapshots/{_re('snapshot_id')}/action/?$": R(
+        OWNED, ("post", V + "/{me}/snapshots/{snapshot}/action", {"os-update_snapshot_status": {"status": "error"}}),
+        ("post", V + "/{me}/snapshots/{snapshot}/action", {"os-force_delete": {}})),
+    V_RE + f"snapshots/{_re('object_id')}/metadata/?$": R(
+        OWNED, ("get", V + "/{me}/snapshots/{snapshot}/metadata"),
+        ("post", V + "/{me}/snapshots/{snapshot}/metadata", {"metadata": {"k": "v"}}),
+        ("put", V + "/{me}/snapshots/{snapshot}/metadata", {"metadata": {"k": "v"}})),
+    V_RE + f"snapshots/{_re('object_id')}/metadata/{_re('key')}/?$": R(
+        OWNED, ("get", V + "/{me}/snapshots/{snapshot}/metadata/k"),
+        ("put", V + "/{me}/snapshots/{snapshot}/metadata/k", {"meta": {"k": "v"}}),
+        ("delete", V + "/{me}/snapshots/{snapshot}/metadata/k")),
     V_RE + "snapshots/?$": R(SCOPED, ("get", V + "/{me}/snapshots"), ("get", V + "/{b}/snapshots")),
     V_RE + "snapshots/detail/?$": R(SCOPED, ("get", V + "/{me}/snapshots/detail")),
     V_RE + f"snapshots/{_re('snapshot_id')}/?$": R(

@@ -29,7 +29,10 @@ def volume_summary(request, ctx, volume: Volume) -> dict:
             "links": _links(request, volume.project_id, "volumes", volume.uuid)}
 
 
-def volume_detail(request, ctx, volume: Volume) -> dict:
+def volume_detail(request, ctx, volume: Volume, shape: str = "show") -> dict:
+    """A volume as show and the detailed list answer it. Cinder's create and update answers
+    (`shape` "create") have neither `volume_image_metadata` nor the admin-only attributes
+    (its extensions add those to show and list only; tempest's schemas forbid them)."""
     try:
         attachment = volume.attachment  # select_related by the list views
     except VolumeAttachment.DoesNotExist:
@@ -55,6 +58,8 @@ def volume_detail(request, ctx, volume: Volume) -> dict:
         "replication_status": None,
         "migration_status": None,
     }
+    if shape == "create":
+        return body
     if volume.image_metadata:
         body["volume_image_metadata"] = dict(volume.image_metadata)
     if ctx.is_admin:
@@ -84,7 +89,8 @@ def snapshot_detail(request, ctx, snapshot: Snapshot) -> dict:
     return {
         **snapshot_summary(request, ctx, snapshot),
         "os-extended-snapshot-attributes:project_id": snapshot.project_id,
-        "os-extended-snapshot-attributes:progress": "100%" if snapshot.status == "available" else "0%",
+        "os-extended-snapshot-attributes:progress": snapshot.progress or (
+            "100%" if snapshot.status == "available" else "0%"),
     }
 
 

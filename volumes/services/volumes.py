@@ -285,17 +285,26 @@ def _check_no_clone_in_progress(volume: Volume, verb: str) -> None:
         raise Invalid(f"Invalid volume: Volume {volume.uuid} is being cloned; {verb} it once the clone is made.")
 
 
-def delete_volume(ctx, volume: Volume) -> None:
+def delete_volume(ctx, volume: Volume, cascade: bool = False) -> None:
+    """Delete a volume that is not attached nor busy. Its snapshots are a 400, unless `cascade`
+    (Cinder's ?cascade=true): then they are deleted too, by the volume's host, before it; all
+    must be available or error (as Cinder)."""
     _check_no_clone_in_progress(volume, "delete")
-    if Snapshot.objects.filter(volume=volume).exists():
-        count = Snapshot.objects.filter(volume=volume).count()
-        raise Invalid(f"Invalid volume: Volume {volume.uuid} still has {count} dependent snapshots.")
+    snapshots = Snapshot.objects.filter(volume=volume)
+    if snapshots.exists() and not cascade:
+        raise Invalid(f"Invalid volume: Volume {volume.uuid} still has {snapshots.count()} dependent snapshots.")
     if VolumeAttachment.objects.filter(volume=volume).exists():
         raise Invalid(f"Invalid volume: Volume {volume.uuid} is attached to a server; detach it first.")
     with transaction.atomic():
         if not transition(Volume, volume.pk, states.DELETABLE, states.DELETING):
             raise Invalid(f"Invalid volume: Volume status must be available or error or error_extending, "
                           f"but current status is: {volume.status}.")
+        if cascade:
+            busy = list(snapshots.select_for_update().exclude(status__in=(states.AVAILABLE, states.ERROR)))
+            if busy:  # the exception rolls the status change back
+                raise Invalid(f"Invalid volume: Snapshot {busy[0].uuid} of volume {volume.uuid} is "
+                              f"{busy[0].status}; cascade delete needs them all available or error.")
+            snapshots.update(status=states.DELETING, updated_at=timezone.now())
         if volume.host is None:  # never scheduled: no storage anywhere
             finish_delete(volume.pk)
         else:
@@ -357,16 +366,20 @@ def force_delete(volume: Volume) -> None:
             rpc.delete_volume(volume.host, volume.id)
 
 
-RESETTABLE = (states.AVAILABLE, states.ERROR, states.IN_USE, states.ERROR_DELETING, states.ERROR_EXTENDING)
+RESETTABLE = (states.CREATING, states.AVAILABLE, states.ATTACHING, states.IN_USE, states.DETACHING,
+              states.DELETING, states.EXTENDING, states.ERROR, states.ERROR_DELETING, states.ERROR_EXTENDING,
+              states.MAINTENANCE)
 
 
-def reset_status(volume: Volume, status: str) -> None:
-    """Cinder's os-reset_status (admins): repair a volume stuck in a transient status. Only the
-    row changes; `in-use` needs the attachment the DB still has, `available` needs none."""
+def reset_status(volume: Volume, status) -> None:
+    """Cinder's os-reset_status (admins): repair a volume stuck in a transient status (or mark
+    it `maintenance`). Only the row changes; `in-use` needs the attachment the DB still has,
+    `available` needs none (other statuses leave the attachment as it is, as Cinder's
+    attach_status)."""
     if status not in RESETTABLE:
         raise Invalid(f"Invalid input received: status must be one of {', '.join(RESETTABLE)}.")
     attached = VolumeAttachment.objects.filter(volume=volume).exists()
-    if (status == states.IN_USE) != attached:
+    if (status == states.IN_USE and not attached) or (status == states.AVAILABLE and attached):
         raise Invalid(f"Invalid input received: volume {volume.uuid} is {'' if attached else 'not '}attached; "
                       f"it cannot be '{status}'.")
     Volume.objects.filter(pk=volume.pk).update(status=status, updated_at=timezone.now())
