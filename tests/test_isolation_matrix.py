@@ -427,12 +427,17 @@ ROUTES: dict[str, Route] = {
     "image/^$": R(PUBLIC, ("get", "/image/")),
     "image/^versions/?$": R(PUBLIC, ("get", "/image/versions")),
     "image/^v2/?$": R(PUBLIC, ("get", IMG)),
-    "image/^v2/images/?$": R(SCOPED, ("get", IMG + "/images")),
+    "image/^v2/images$": R(SCOPED, ("get", IMG + "/images")),
     f"image/^v2/images/{_re('image_id')}/?$": R(
         OWNED, ("get", IMG + "/images/{image}"), ("delete", IMG + "/images/{image}")),
     f"image/^v2/images/{_re('image_id')}/file/?$": R(OWNED, ("get", IMG + "/images/{image}/file")),
     f"image/^v2/images/{_re('image_id')}/actions/(?P<action>deactivate|reactivate)/?$": R(
-        ADMIN, ("post", IMG + "/images/{image_a}/actions/deactivate")),
+        OWNED, ("post", IMG + "/images/{image}/actions/deactivate"), ("post", IMG + "/images/{image}/actions/reactivate")),
+    f"image/^v2/images/{_re('image_id')}/tasks/?$": R(OWNED, ("get", IMG + "/images/{image}/tasks")),
+    "image/^v2/tasks/?$": R(ADMIN, ("get", IMG + "/tasks"),
+                            ("post", IMG + "/tasks", {"type": "import", "input": {}})),
+    "image/^v2/tasks/(?P<task_id>[^/]+)/?$": R(ADMIN, ("get", IMG + "/tasks/x")),
+    "image/^v2/images/$": R(ANY, ("get", IMG + "/images/"), ("delete", IMG + "/images/")),
     f"image/^v2/images/{_re('image_id')}/members/?$": R(
         OWNED, ("get", IMG + "/images/{image}/members"), ("post", IMG + "/images/{image}/members", {"member": "{a}"})),
     f"image/^v2/images/{_re('image_id')}/members/{_re('member_id')}/?$": R(
