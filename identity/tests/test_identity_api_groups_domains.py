@@ -235,3 +235,24 @@ def test_user_role_on_domain_is_listed_not_global(admin_client, member_account, 
     assert admin_client.delete(grant).status_code == 204
     assert admin_client.delete(grant).status_code == 404
     assert admin_client.put(f"/v3/domains/nope/users/{user.id}/roles/{roles['admin'].id}").status_code == 404
+
+
+def test_auth_domains_lists_the_domains_a_user_has_a_role_on(admin_client, member_account, member_client, roles):
+    """GET /v3/auth/domains (tempest test_get_available_domain_scopes): direct and group domain
+    roles; disabled domains are left out."""
+    user = member_account[0]
+    assert member_client.get("/v3/auth/domains").json()["domains"] == []
+    ids = {}
+    for name in ("direct", "via-group", "off"):
+        ids[name] = admin_client.post("/v3/domains", {"domain": {"name": name}}, format="json").json()["domain"]["id"]
+    assert admin_client.put(f"/v3/domains/{ids['direct']}/users/{user.id}/roles/{roles['reader'].id}"
+                            ).status_code == 204
+    gid = admin_client.post("/v3/groups", {"group": {"name": "g"}}, format="json").json()["group"]["id"]
+    assert admin_client.put(f"/v3/groups/{gid}/users/{user.id}").status_code == 204
+    assert admin_client.put(f"/v3/domains/{ids['via-group']}/groups/{gid}/roles/{roles['reader'].id}"
+                            ).status_code == 204
+    assert admin_client.put(f"/v3/domains/{ids['off']}/users/{user.id}/roles/{roles['reader'].id}").status_code == 204
+    admin_client.patch(f"/v3/domains/{ids['off']}", {"domain": {"enabled": False}}, format="json")
+    body = member_client.get("/v3/auth/domains").json()
+    assert sorted(d["name"] for d in body["domains"]) == ["direct", "via-group"]
+    assert body["domains"][0]["links"]["self"].endswith(f"/v3/domains/{body['domains'][0]['id']}")
