@@ -89,6 +89,7 @@ IDENTITY_V3 = {
     "^auth/tokens/?$": R(PUBLIC, ("post", I3 + "/auth/tokens", {"auth": {}})),
     "^auth/catalog/?$": R(ANY, ("get", I3 + "/auth/catalog")),
     "^auth/projects/?$": R(SCOPED, ("get", I3 + "/auth/projects")),
+    "^auth/domains/?$": R(SCOPED, ("get", I3 + "/auth/domains")),
     "^projects/?$": R(ADMIN, ("get", I3 + "/projects"), ("post", I3 + "/projects", {"project": {"name": "x"}})),
     f"^projects/{_re('project_id')}/?$": R(
         OWNED, ("get", I3 + "/projects/{b}"), Probe("patch", I3 + "/projects/{b}", {"project": {"name": "x"}}, ADMIN),
@@ -391,6 +392,14 @@ ROUTES: dict[str, Route] = {
         OWNED, ("get", V + "/{me}/snapshots/{snapshot}/metadata/k"),
         ("put", V + "/{me}/snapshots/{snapshot}/metadata/k", {"meta": {"k": "v"}}),
         ("delete", V + "/{me}/snapshots/{snapshot}/metadata/k")),
+    V_RE + "os-volume-transfer/?$": R(SCOPED, ("get", V + "/{me}/os-volume-transfer"),
+                                      ("post", V + "/{me}/os-volume-transfer", {"transfer": {"volume_id": "{volume}"}})),
+    V_RE + "os-volume-transfer/detail/?$": R(SCOPED, ("get", V + "/{me}/os-volume-transfer/detail")),
+    V_RE + f"os-volume-transfer/{_re('transfer_id')}/?$": R(
+        OWNED, ("get", V + "/{me}/os-volume-transfer/{transfer}"), ("delete", V + "/{me}/os-volume-transfer/{transfer}")),
+    V_RE + f"os-volume-transfer/{_re('transfer_id')}/accept/?$": R(
+        OWNED, Probe("post", V + "/{me}/os-volume-transfer/{transfer}/accept", {"accept": {"auth_key": "guess"}},
+                     status=400)),
     V_RE + "snapshots/?$": R(SCOPED, ("get", V + "/{me}/snapshots"), ("get", V + "/{b}/snapshots")),
     V_RE + "snapshots/detail/?$": R(SCOPED, ("get", V + "/{me}/snapshots/detail")),
     V_RE + f"snapshots/{_re('snapshot_id')}/?$": R(
@@ -756,6 +765,10 @@ def world(make_account, admin_account, state_paths):
                                    project=project_b, user=bob, host="h")
     snapshot = Snapshot.objects.create(volume=volume, name="b-snap", size=1, status="available",
                                        project=project_b, user=bob, host="h")
+    offered = Volume.objects.create(name="b-offered", size=1, availability_zone="nova", status="awaiting-transfer",
+                                    project=project_b, user=bob, host="h")
+    from volumes.models import VolumeTransfer
+    transfer = VolumeTransfer.objects.create(volume=offered, salt="s", key_hash="h")
     ec2 = Ec2Credential.objects.create(user=bob, project=project_b)
     from identity.models import ApplicationCredential, Endpoint, Group, Limit, Region, RegisteredLimit, Service
     appcred = ApplicationCredential.objects.create(name="b-appcred", user=bob, project=project_b, secret_hash="!")
@@ -783,7 +796,7 @@ def world(make_account, admin_account, state_paths):
                 "group_uuid": group.uuid, "rule_uuid": rule.uuid, "fip_network": pools.pool_network_id("secpool"),
                 "appcred": appcred.id, "id_group": id_group.id, "region": region.id, "service": service.id,
                 "endpoint": endpoint.id, "registered_limit": registered_limit.id, "b_limit": b_limit.id,
-                "ec2_cred": ec2.credential_id},
+                "ec2_cred": ec2.credential_id, "transfer": transfer.uuid},
     )
 
 

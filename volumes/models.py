@@ -166,6 +166,25 @@ class Snapshot(SoftDeleteModel):
         return "snap-%08x" % self.id  # lvm reserves names starting with "snapshot"
 
 
+class VolumeTransfer(models.Model):
+    """A volume offered to another project (Cinder's os-volume-transfer): whoever shows the id
+    and the secret `auth_key` (given once, at create; only a salted hash is kept) takes the
+    volume, and its snapshots, into their project. The row goes when accepted or deleted."""
+
+    uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
+    volume = models.OneToOneField(Volume, on_delete=models.CASCADE, related_name="transfer")
+    name = models.CharField(max_length=255, blank=True, default="")
+    salt = models.CharField(max_length=32)
+    key_hash = models.CharField(max_length=64)  # sha256 hex of salt + auth_key
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"transfer {self.uuid} of volume {self.volume_id}"
+
+
 class VolumeHost(models.Model):
     """What a volume host's agent last reported about its storage (the scheduler's input)."""
 

@@ -151,6 +151,7 @@ EXTENSIONS = (
     ("qos-specs", "Qos_specs_manage", "QoS specs support."),
     ("scheduler-stats", "Scheduler_stats", "Scheduler stats support."),
     ("os-snapshot-actions", "SnapshotActions", "Enable snapshot manager actions."),
+    ("os-volume-transfer", "VolumeTransfer", "Volume transfer management support."),
 )
 
 

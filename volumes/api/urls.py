@@ -6,6 +6,7 @@
   /volume/v3/{project_id}/limits
   /volume/v3/{project_id}/volumes[/detail], /volumes/{id}[/action|/metadata[/{key}]]
   /volume/v3/{project_id}/snapshots[/detail], /snapshots/{id}[/action|/metadata[/{key}]]
+  /volume/v3/{project_id}/os-volume-transfer[/detail|/{id}[/accept]]
   /volume/v3/{project_id}/types[/default], /types/{id}[/extra_specs[/{key}]]
   /volume/v3/{project_id}/extensions, /capabilities/{host}
   /volume/v3/{project_id}/messages[/{id}] (3.3), /clusters[/detail|/{name}|/enable|/disable] (3.7)
@@ -23,6 +24,7 @@ from .messages import ClusterCollection, ClusterItem, MessageCollection, Message
 from .types import CapabilitiesView, DefaultType, ExtensionsView, ExtraSpec, ExtraSpecs, TypeCollection, TypeItem
 from .qos import QosAssociate, QosAssociations, QosCollection, QosDeleteKeys, QosItem
 from .quotas import QuotaSetDefaultsView, QuotaSetView
+from .transfers import TransferAccept, TransferCollection, TransferDetailCollection, TransferItem
 from .versions import RootVersionsView, VersionsView
 from .zones import AvailabilityZoneView, ServicesView
 from .views import (
@@ -43,6 +45,7 @@ SNAPSHOT = r"(?P<snapshot_id>[^/]+)"
 TYPE = r"(?P<type_id>[^/]+)"
 QOS = r"(?P<qos_id>[^/]+)"
 OBJECT = r"(?P<object_id>[^/]+)"
+TRANSFER = r"(?P<transfer_id>[^/]+)"
 KEY = r"(?P<key>[^/]+)"
 
 urlpatterns = [
@@ -69,6 +72,12 @@ urlpatterns = [
     re_path(rf"^v3/{PROJECT}/snapshots/{OBJECT}/metadata/?$", SnapshotMetadata.as_view(), name="snapshot-metadata"),
     re_path(rf"^v3/{PROJECT}/snapshots/{OBJECT}/metadata/{KEY}/?$", SnapshotMetadataItem.as_view(),
             name="snapshot-metadata-item"),
+    re_path(rf"^v3/{PROJECT}/os-volume-transfer/?$", TransferCollection.as_view(), name="volume-transfers"),
+    re_path(rf"^v3/{PROJECT}/os-volume-transfer/detail/?$", TransferDetailCollection.as_view(),
+            name="volume-transfers-detail"),
+    re_path(rf"^v3/{PROJECT}/os-volume-transfer/{TRANSFER}/accept/?$", TransferAccept.as_view(),
+            name="volume-transfer-accept"),
+    re_path(rf"^v3/{PROJECT}/os-volume-transfer/{TRANSFER}/?$", TransferItem.as_view(), name="volume-transfer"),
     re_path(rf"^v3/{PROJECT}/types/?$", TypeCollection.as_view(), name="volume-types"),
     re_path(rf"^v3/{PROJECT}/types/default/?$", DefaultType.as_view(), name="volume-type-default"),
     re_path(rf"^v3/{PROJECT}/types/{TYPE}/extra_specs/?$", ExtraSpecs.as_view(), name="volume-type-specs"),

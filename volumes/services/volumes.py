@@ -20,7 +20,7 @@ from identity.services import quotas
 from images.services import registry
 
 from .. import states
-from ..models import Snapshot, Volume, VolumeAttachment, VolumeHost
+from ..models import Snapshot, Volume, VolumeAttachment, VolumeHost, VolumeTransfer
 from . import messages, scheduler, types
 
 log = logging.getLogger(__name__)
@@ -360,6 +360,7 @@ def force_delete(volume: Volume) -> None:
         statuses = tuple(s for s in states.VOLUME_STATUSES if s not in (states.IN_USE, states.DELETED))
         if not transition(Volume, volume.pk, statuses, states.DELETING):
             raise Conflict(f"Volume {volume.ec2_id} is {volume.status}.")
+        VolumeTransfer.objects.filter(volume=volume).delete()  # an offer of it goes with it
         if volume.host is None:
             finish_delete(volume.pk)
         else:

@@ -14,7 +14,7 @@ import pytest
 from cloudproj.testing.factories import make_instance
 from cloudproj.testing.volumes import create, url
 from compute import states as compute_states
-from identity.models import Project
+from identity.models import Project, User
 from volumes.models import Snapshot, Volume, VolumeAttachment
 from volumes.services import attachments
 from volumes.services import host as volume_host
@@ -287,3 +287,73 @@ def test_next_link_on_every_full_page_and_delete_without_id(member_client, demo,
 def test_extensions_list_hosts(member_client, demo):
     names = {e["name"] for e in member_client.get(url(demo, "extensions")).json()["extensions"]}
     assert {"Hosts", "QuotaClasses", "Qos_specs_manage", "Scheduler_stats", "SnapshotActions"} <= names
+
+
+TRANSFER_KEYS = {"id", "name", "volume_id", "links", "created_at"}
+
+
+def test_volume_transfer_create_list_accept(member_client, demo, other_client, volume_host_a, admin_client,
+                                            admin_project):
+    """tempest test_volume_transfers: offered (awaiting-transfer, the key shown once), listed,
+    accepted by another project with the key: the volume, its snapshot and their quota usage move."""
+    from identity.services import quotas
+
+    volume_id = available(member_client, demo, name="moving")
+    snapshot_id = snapshot_of(member_client, demo, volume_id)
+    resp = member_client.post(url(demo, "os-volume-transfer"), {"transfer": {"volume_id": volume_id, "name": "t"}},
+                              format="json")
+    assert resp.status_code == 202, resp.content
+    transfer = resp.json()["transfer"]
+    assert set(transfer) == TRANSFER_KEYS | {"auth_key"} and transfer["volume_id"] == volume_id
+    assert status(member_client, demo, volume_id) == "awaiting-transfer"
+    shown = member_client.get(url(demo, f"os-volume-transfer/{transfer['id']}")).json()["transfer"]
+    assert set(shown) == TRANSFER_KEYS and "auth_key" not in shown
+    listed = member_client.get(url(demo, "os-volume-transfer")).json()["transfers"]
+    assert [(t["id"], set(t)) for t in listed] == [(transfer["id"], {"id", "name", "volume_id", "links"})]
+    assert [t["id"] for t in member_client.get(url(demo, "os-volume-transfer/detail")).json()["transfers"]] == [
+        transfer["id"]]
+    # offered: neither deleted nor offered twice
+    error(member_client.delete(url(demo, f"volumes/{volume_id}")), 400, "badRequest")
+    error(member_client.post(url(demo, "os-volume-transfer"), {"transfer": {"volume_id": volume_id}},
+                             format="json"), 400, "badRequest")
+    other = Project.objects.get(name="other")
+    # another project sees no transfer, and needs the right key
+    error(other_client.get(url(other, f"os-volume-transfer/{transfer['id']}")), 404, "itemNotFound")
+    assert other_client.get(url(other, "os-volume-transfer")).json()["transfers"] == []
+    accept = url(other, f"os-volume-transfer/{transfer['id']}/accept")
+    error(other_client.post(accept, {"accept": {"auth_key": "wrong"}}, format="json"), 400, "badRequest")
+    error(other_client.post(accept, {"accept": {}}, format="json"), 400, "badRequest")
+    before = {p: quotas.get_usages(p) for p in (demo.id, other.id)}
+    resp = other_client.post(accept, {"accept": {"auth_key": transfer["auth_key"]}}, format="json")
+    assert resp.status_code == 202, resp.content
+    assert set(resp.json()["transfer"]) == {"id", "name", "volume_id", "links"}
+    assert other.id in resp.json()["transfer"]["links"][0]["href"]
+    moved = admin_client.get(url(admin_project, f"volumes/{volume_id}")).json()["volume"]
+    assert moved["status"] == "available" and moved["os-vol-tenant-attr:tenant_id"] == other.id
+    assert moved["user_id"] == User.objects.get(username="other-user").id
+    assert other_client.get(url(other, f"snapshots/{snapshot_id}")).status_code == 200
+    assert member_client.get(url(demo, f"volumes/{volume_id}")).status_code == 404
+    assert member_client.get(url(demo, f"os-volume-transfer/{transfer['id']}")).status_code == 404
+    after = {p: quotas.get_usages(p) for p in (demo.id, other.id)}
+    for resource, moved_amount in (("gigabytes", 2), ("volumes", 1), ("snapshots", 1)):  # 1G volume + its snapshot
+        assert after[demo.id][resource]["in_use"] == before[demo.id][resource]["in_use"] - moved_amount, resource
+        assert after[other.id][resource]["in_use"] == before[other.id][resource]["in_use"] + moved_amount, resource
+
+
+def test_volume_transfer_delete_and_bad_requests(member_client, demo, volume_host_a, other_client):
+    volume_id = available(member_client, demo)
+    for bad in ({}, {"transfer": {}}, {"transfer": {"volume_id": volume_id, "extra": 1}},
+                {"transfer": {"volume_id": volume_id, "name": 5}}):
+        error(member_client.post(url(demo, "os-volume-transfer"), bad, format="json"), 400, "badRequest")
+    error(member_client.post(url(demo, "os-volume-transfer"), {"transfer": {"volume_id": "nope"}}, format="json"),
+          404, "itemNotFound")
+    assert status(member_client, demo, volume_id) == "available"  # nothing half-written
+    transfer = member_client.post(url(demo, "os-volume-transfer"), {"transfer": {"volume_id": volume_id}},
+                                  format="json").json()["transfer"]
+    other = Project.objects.get(name="other")
+    error(other_client.delete(url(other, f"os-volume-transfer/{transfer['id']}")), 404, "itemNotFound")
+    assert member_client.delete(url(demo, f"os-volume-transfer/{transfer['id']}")).status_code == 202
+    assert status(member_client, demo, volume_id) == "available"
+    error(member_client.get(url(demo, f"os-volume-transfer/{transfer['id']}")), 404, "itemNotFound")
+    error(other_client.post(url(other, f"os-volume-transfer/{transfer['id']}/accept"),
+                            {"accept": {"auth_key": transfer["auth_key"]}}, format="json"), 404, "itemNotFound")
