@@ -1,8 +1,9 @@
 """Cinder's list parameters for volumes and snapshots: `limit`, `marker`, `offset`, `sort`
 (`key[:dir],...`) or `sort_key`/`sort_dir`, and the `<collection>_links` next link of a full
-page (as Cinder, also when it happens to be the last: the next one is then empty). Bad values are a 400 (badRequest), as Cinder: a limit or offset that is not a
-non-negative integer, an unknown sort key or direction; a marker that is not in the list is
-a 404 (Cinder's MarkerNotFound).
+page (as Cinder, also when it happens to be the last: the next one is then empty). Bad values
+are a 400 (badRequest), as Cinder: a limit or offset that is not a non-negative integer, an
+unknown sort key or direction; a marker that is not in the list is a 404 (Cinder's
+MarkerNotFound).
 """
 from urllib.parse import urlencode
 
