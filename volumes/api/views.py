@@ -191,9 +191,29 @@ class VolumeAction(VolumeItem):
                 raise BadRequest("Invalid input for field/attribute os-reset_status: 'status' is a required property.")
             volume_service.reset_status(volume, value["status"])
             return Response(status=202)
+        if action in ("os-set_image_metadata", "os-unset_image_metadata", "os-show_image_metadata"):
+            return self._image_metadata(project_id, volume_id, action, value)
         if action in ATTACH_ACTIONS:
             return self._attach_action(project_id, volume_id, action, value)
         raise BadRequest(f"There is no such action: {action}")
+
+    def _image_metadata(self, project_id, volume_id, action, value):
+        """The volume's image metadata (`volume_image_metadata`): os-set_image_metadata
+        {"metadata": {...}} merges, os-unset_image_metadata {"key"} removes one (404 if absent),
+        os-show_image_metadata answers {"metadata": {...}}."""
+        if action == "os-show_image_metadata":
+            volume = self._volume(project_id, volume_id, "volume:get")
+            return Response({"metadata": dict(volume.image_metadata or {})})
+        volume = self._volume(project_id, volume_id, "volume:update")
+        if not isinstance(value, dict):
+            raise BadRequest(f"Invalid input for field/attribute {action}: an object is expected.")
+        if action == "os-set_image_metadata":
+            if not isinstance(value.get("metadata"), dict):
+                raise BadRequest("Invalid input for field/attribute os-set_image_metadata: 'metadata' is a required "
+                                 "property.")
+            return Response({"metadata": volume_service.set_image_metadata(volume, value["metadata"])})
+        volume_service.unset_image_metadata(volume, value.get("key"))
+        return Response(status=200)
 
     def _attach_action(self, project_id, volume_id, action, value):
         """Cinder's bookkeeping actions for an attacher that connects the volume itself

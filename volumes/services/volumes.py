@@ -384,3 +384,24 @@ def reset_status(volume: Volume, status) -> None:
         raise Invalid(f"Invalid input received: volume {volume.uuid} is {'' if attached else 'not '}attached; "
                       f"it cannot be '{status}'.")
     Volume.objects.filter(pk=volume.pk).update(status=status, updated_at=timezone.now())
+
+
+def set_image_metadata(volume: Volume, metadata) -> dict:
+    """Cinder's os-set_image_metadata: merge into what the volume shows of its image
+    (`volume_image_metadata`, also what ?glance_metadata= filters on); the whole of it."""
+    given = validate_metadata(metadata)
+    with transaction.atomic():
+        locked = Volume.objects.select_for_update().get(pk=volume.pk)
+        merged = {**(locked.image_metadata or {}), **given}
+        Volume.objects.filter(pk=volume.pk).update(image_metadata=merged, updated_at=timezone.now())
+    return merged
+
+
+def unset_image_metadata(volume: Volume, key) -> None:
+    with transaction.atomic():
+        locked = Volume.objects.select_for_update().get(pk=volume.pk)
+        current = dict(locked.image_metadata or {})
+        if not isinstance(key, str) or key not in current:
+            raise NotFound(f"Glance metadata for volume {volume.uuid} cannot be found: no key {key!r}.")
+        del current[key]
+        Volume.objects.filter(pk=volume.pk).update(image_metadata=current, updated_at=timezone.now())

@@ -357,3 +357,27 @@ def test_volume_transfer_delete_and_bad_requests(member_client, demo, volume_hos
     error(member_client.get(url(demo, f"os-volume-transfer/{transfer['id']}")), 404, "itemNotFound")
     error(other_client.post(url(other, f"os-volume-transfer/{transfer['id']}/accept"),
                             {"accept": {"auth_key": transfer["auth_key"]}}, format="json"), 404, "itemNotFound")
+
+
+def test_image_metadata_actions(member_client, demo, volume_host_a):
+    """tempest test_image_metadata: os-set_image_metadata merges into volume_image_metadata,
+    os-unset_image_metadata removes a key, os-show_image_metadata shows it."""
+    volume_id = available(member_client, demo)
+    assert "volume_image_metadata" not in member_client.get(url(demo, f"volumes/{volume_id}")).json()["volume"]
+    meta = {"image_id": "5137a025-3c5f-43c1-bc64-5f41270040a5", "image_name": "image", "ramdisk_id": "somedisk"}
+    resp = action(member_client, demo, volume_id, {"os-set_image_metadata": {"metadata": meta}})
+    assert resp.status_code == 200 and resp.json() == {"metadata": meta}
+    shown = member_client.get(url(demo, f"volumes/{volume_id}")).json()["volume"]["volume_image_metadata"]
+    assert shown == meta
+    assert action(member_client, demo, volume_id, {"os-unset_image_metadata": {"key": "ramdisk_id"}}
+                  ).status_code == 200
+    error(action(member_client, demo, volume_id, {"os-unset_image_metadata": {"key": "ramdisk_id"}}), 404,
+          "itemNotFound")
+    resp = action(member_client, demo, volume_id, {"os-show_image_metadata": {}})
+    assert resp.json() == {"metadata": {"image_id": meta["image_id"], "image_name": "image"}}
+    listed = member_client.get(url(demo, 'volumes?glance_metadata={"image_name": "image"}'),
+                               HTTP_OPENSTACK_API_VERSION="volume 3.4").json()["volumes"]
+    assert [v["id"] for v in listed] == [volume_id]
+    for bad in ({"os-set_image_metadata": {}}, {"os-set_image_metadata": {"metadata": {"k": 1}}},
+                {"os-set_image_metadata": "x"}):
+        error(action(member_client, demo, volume_id, bad), 400, "badRequest")
