@@ -197,15 +197,22 @@ def authenticate_v3(data) -> tuple[str, "tokens.Token"]:
             raise Unauthorized("An application credential token cannot be re-scoped to the system.")
         if not accounts.roles_on_project(user, None):
             raise Unauthorized(f"User {user.id} has no access to the system.")
-        return tokens.issue_token(
-            user, None, methods=[m for m in methods if m in ("password", "token")], parent=parent, system=True
-        )
+        return tokens.issue_token(user, None, methods=_methods(methods, parent), parent=parent, system=True)
     project = _v3_scope_project(auth.get("scope"))
     if auth.get("scope") not in (None, "unscoped"):
         project = _scoped_project(user, project, parent.application_credential if parent else None)
     elif auth.get("scope") is None and parent is None:
         project = _default_project(user)
-    return tokens.issue_token(user, project, methods=[m for m in methods if m in ("password", "token")], parent=parent)
+    return tokens.issue_token(user, project, methods=_methods(methods, parent), parent=parent)
+
+
+def _methods(requested: list, parent) -> list[str]:
+    """Keystone: a re-scoped token keeps how its chain was first authenticated (["password",
+    "token"]), a new one names the method used."""
+    methods = [m for m in requested if m in ("password", "token")]
+    if parent is not None:
+        methods = [m for m in parent.methods if m not in methods] + methods
+    return methods
 
 
 def authenticate_v2(data) -> tuple[str, "tokens.Token"]:

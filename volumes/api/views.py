@@ -89,6 +89,8 @@ class VolumeCollection(VolumeView):
         allowed = ("name", "status", "availability_zone", "bootable", "metadata")
         if self.at_least("3.4"):
             allowed += ("glance_metadata",)
+        if self.ctx.is_admin:  # with all_tenants: one project's volumes (Cinder's project_id filter)
+            allowed += ("project_id",)
         all_tenants, filters = list_filters(request, allowed)
         rows = volume_service.volumes_for(self.ctx, all_tenants, filters, strict_bootable=self.at_least("3.2"))
         collection = "volumes/detail" if self.detail else "volumes"

@@ -243,7 +243,11 @@ def _external_attachment(volume: Volume, attachment_id) -> VolumeAttachment:
 
 
 def record_detach(volume: Volume, attachment_id=None) -> None:
-    """os-detach: forget the os-attach record; the volume is available again."""
+    """os-detach: forget the os-attach record; the volume is available again. An available
+    volume without any attachment is already detached: nothing to do (Cinder)."""
+    if volume.status == states.AVAILABLE and attachment_id is None and \
+            not VolumeAttachment.objects.filter(volume=volume).exists():
+        return
     if volume.status not in (states.IN_USE, states.DETACHING):
         raise Invalid(f"Invalid volume: Unable to detach volume. Volume status must be 'in-use' and "
                       f"attach_status must be 'attached' to detach. Currently: status '{volume.status}'.")

@@ -66,7 +66,7 @@ def volumes_for(ctx, all_tenants: bool = False, filters: dict | None = None, str
     if not (all_tenants and ctx.is_admin):
         qs = qs.filter(project_id=ctx.project_id)
     for key, value in (filters or {}).items():
-        if key in ("name", "status", "availability_zone"):
+        if key in ("name", "status", "availability_zone", "project_id"):
             qs = qs.filter(**{key: value})
         elif key == "bootable":
             qs = qs.filter(bootable=bootable_filter(value, strict_bootable))
