@@ -361,7 +361,8 @@ ROUTES: dict[str, Route] = {
     V_RE + f"os-quota-sets/{_re('target_id')}/?$": R(
         OWNED, ("get", V + "/{me}/os-quota-sets/{b}"), Probe("get", V + "/{b}/os-quota-sets/{b}", status=400)),
     V_RE + "limits/?$": R(SCOPED, ("get", V + "/{me}/limits")),
-    V_RE + "volumes/?$": R(SCOPED, ("get", V + "/{me}/volumes"), ("get", V + "/{b}/volumes")),
+    V_RE + "volumes$": R(SCOPED, ("get", V + "/{me}/volumes"), ("get", V + "/{b}/volumes")),
+    V_RE + "volumes/$": R(ANY, ("get", V + "/{me}/volumes/"), ("put", V + "/{me}/volumes/", {"volume": {}})),
     V_RE + "volumes/detail/?$": R(SCOPED, ("get", V + "/{me}/volumes/detail"), ("get", V + "/{b}/volumes/detail")),
     V_RE + f"volumes/{_re('volume_id')}/action/?$": R(
         OWNED, ("post", V + "/{me}/volumes/{volume}/action", {"os-extend": {"new_size": 5}}),

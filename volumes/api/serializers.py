@@ -1,6 +1,6 @@
 """Volumes, snapshots, attachments and volume types in Cinder v3's JSON shapes (field for field
-as tempest's response schemas check them). Admin-only attributes (`os-vol-tenant-attr:*`,
-`os-vol-host-attr:host`, `os-vol-mig-status-attr:*`) only for admins, as Cinder's policy."""
+as tempest's response schemas check them). `os-vol-tenant-attr:tenant_id` for whoever reads the
+volume, `os-vol-host-attr:host` and `os-vol-mig-status-attr:*` only for admins, as Cinder's policy."""
 from compute.api.base import isotime
 from identity.services import catalog
 
@@ -62,8 +62,9 @@ def volume_detail(request, ctx, volume: Volume, shape: str = "show") -> dict:
         return body
     if volume.image_metadata:
         body["volume_image_metadata"] = dict(volume.image_metadata)
+    # Cinder's defaults since Xena: whoever may read the volume sees its project
+    body["os-vol-tenant-attr:tenant_id"] = volume.project_id
     if ctx.is_admin:
-        body["os-vol-tenant-attr:tenant_id"] = volume.project_id
         # Cinder's host@backend#pool
         body["os-vol-host-attr:host"] = f"{volume.host}@{volume.driver}#{volume.driver}" if volume.host else None
         body["os-vol-mig-status-attr:migstat"] = None

@@ -1,4 +1,5 @@
-"""Block Storage v3 under /volume/ (each path with and without a trailing slash).
+"""Block Storage v3 under /volume/ (each path with and without a trailing slash, except
+/volumes: /volumes/ is an empty volume id, a 404 as in Cinder).
 
   /volume/                                      versions (300)
   /volume/v3/, /volume/v3/{project_id}          version document
@@ -28,6 +29,7 @@ from .transfers import TransferAccept, TransferCollection, TransferDetailCollect
 from .versions import RootVersionsView, VersionsView
 from .zones import AvailabilityZoneView, ServicesView
 from .views import (
+    EmptyVolumeId,
     SnapshotAction,
     SnapshotCollection,
     SnapshotDetailCollection,
@@ -58,7 +60,8 @@ urlpatterns = [
     ),
     re_path(rf"^v3/{PROJECT}/os-quota-sets/{TARGET}/?$", QuotaSetView.as_view(), name="volume-quota-set"),
     re_path(rf"^v3/{PROJECT}/limits/?$", LimitsView.as_view(), name="volume-limits"),
-    re_path(rf"^v3/{PROJECT}/volumes/?$", VolumeCollection.as_view(), name="volume-list"),
+    re_path(rf"^v3/{PROJECT}/volumes$", VolumeCollection.as_view(), name="volume-list"),
+    re_path(rf"^v3/{PROJECT}/volumes/$", EmptyVolumeId.as_view(), name="volume-empty-id"),
     re_path(rf"^v3/{PROJECT}/volumes/detail/?$", VolumeDetailCollection.as_view(), name="volume-detail"),
     re_path(rf"^v3/{PROJECT}/volumes/{VOLUME}/action/?$", VolumeAction.as_view(), name="volume-action"),
     re_path(rf"^v3/{PROJECT}/volumes/{VOLUME}/?$", VolumeItem.as_view(), name="volume-item"),

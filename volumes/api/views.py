@@ -122,10 +122,6 @@ class VolumeCollection(VolumeView):
         return Response({"volume": volume_detail(request, self.ctx, volume, shape="create")}, status=202)
 
 
-    def delete(self, request, project_id):
-        raise NotFound("The resource could not be found.")  # DELETE without an id: no such route (Cinder)
-
-
 class VolumeDetailCollection(VolumeCollection):
     detail = True
     http_method_names = ["get", "head", "options"]
@@ -372,3 +368,14 @@ class SnapshotAction(SnapshotItem):
         else:
             raise BadRequest(f"There is no such action: {action}")
         return Response(status=202)
+
+
+class EmptyVolumeId(VolumeView):
+    """/volumes/ (an empty volume id: tempest's show/update/delete of ''): Cinder has no such
+    route, every method is a 404."""
+
+    def _not_found(self, request, project_id):
+        self.check_url_project(project_id)
+        raise NotFound("The resource could not be found.")
+
+    get = post = put = delete = _not_found

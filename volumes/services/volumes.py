@@ -215,7 +215,8 @@ def create_volume(ctx, size, name=None, description=None, availability_zone=None
     _check_per_volume(ctx.project_id, size)
     with transaction.atomic():
         reserve(ctx.project_id, {"volumes": 1, "gigabytes": size}, size)
-        host = scheduler.pick_host(size, zone, host=origin.host if origin is not None else None)
+        backend = (vtype.extra_specs or {}).get("volume_backend_name") if vtype is not None else None
+        host = scheduler.pick_host(size, zone, host=origin.host if origin is not None else None, backend=backend)
         volume = Volume.objects.create(
             name=name, description=description, size=size, availability_zone=zone, project_id=ctx.project_id,
             user_id=ctx.user_id, host=host, snapshot=snapshot, source_volume=source, metadata=metadata,

@@ -42,7 +42,8 @@ def test_create_show_list_update_delete(member_client, demo, volume_host_a, sett
 
     shown = member_client.get(url(demo, f"volumes/{volume.uuid}")).json()["volume"]
     assert shown["status"] == "available" and "ec2_id" not in shown
-    assert "os-vol-tenant-attr:tenant_id" not in shown and shown["volume_type"] == "__DEFAULT__"
+    assert "os-vol-host-attr:host" not in shown and shown["volume_type"] == "__DEFAULT__"
+    assert shown["os-vol-tenant-attr:tenant_id"] == demo.id  # readers see the project (Cinder since Xena)
     summary = member_client.get(url(demo, "volumes")).json()["volumes"]
     assert [set(row) for row in summary] == [{"id", "name", "links"}]
     detail = member_client.get(url(demo, "volumes/detail?name=v1")).json()["volumes"]
