@@ -12,6 +12,7 @@ register({
     "volume:set_bootable": "admin_or_owner",
     "volume:force_delete": "admin_api",
     "volume:attach": "admin_or_owner",
+    "volume:retype": "admin_or_owner",
     "volume:detach": "admin_or_owner",
     "volume:force_detach": "admin_api",
     "volume:transfers:get_all": "project_reader_or_admin",

@@ -191,6 +191,12 @@ class VolumeAction(VolumeItem):
             return Response(status=202)
         if action in ("os-set_image_metadata", "os-unset_image_metadata", "os-show_image_metadata"):
             return self._image_metadata(project_id, volume_id, action, value)
+        if action == "os-retype":
+            volume = self._volume(project_id, volume_id, "volume:retype")
+            if not isinstance(value, dict) or not isinstance(value.get("new_type"), str):
+                raise BadRequest("Invalid input for field/attribute os-retype: 'new_type' is a required property.")
+            volume_service.retype(self.ctx, volume, value["new_type"], value.get("migration_policy", "never"))
+            return Response(status=202)
         if action in ATTACH_ACTIONS:
             return self._attach_action(project_id, volume_id, action, value)
         raise BadRequest(f"There is no such action: {action}")

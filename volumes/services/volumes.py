@@ -406,3 +406,26 @@ def unset_image_metadata(volume: Volume, key) -> None:
             raise NotFound(f"Glance metadata for volume {volume.uuid} cannot be found: no key {key!r}.")
         del current[key]
         Volume.objects.filter(pk=volume.pk).update(image_metadata=current, updated_at=timezone.now())
+
+
+def retype(ctx, volume: Volume, new_type, migration_policy="never") -> None:
+    """Cinder's os-retype without migration: the volume takes another type when its host's
+    back end satisfies it (the type's volume_backend_name, if any, is the host's driver).
+    Moving a volume to another back end (migration_policy on-demand) is not offered: a 400."""
+    if migration_policy not in (None, "never", "on-demand"):
+        raise Invalid(f"Invalid input received: migration_policy must be 'never' or 'on-demand', not "
+                      f"{migration_policy!r}.")
+    vtype = types.resolve_for_volume(ctx, new_type) if new_type not in (None, "") else None
+    if vtype is None:
+        raise Invalid("Invalid input received: new_type is required.")
+    backend = (vtype.extra_specs or {}).get("volume_backend_name")
+    if backend is not None and backend != volume.driver:
+        raise Invalid(f"Invalid volume: volume type {vtype.name} needs back end {backend}, and volume "
+                      f"{volume.uuid} is on {volume.driver or 'no back end'}; migrating volumes between back "
+                      "ends is not supported by this cloud.")
+    changed = Volume.objects.filter(pk=volume.pk, status__in=(states.AVAILABLE, states.IN_USE)).update(
+        volume_type=vtype, updated_at=timezone.now())
+    if not changed:
+        volume.refresh_from_db()
+        raise Invalid(f"Invalid volume: Volume status must be available or in-use to retype, but it is "
+                      f"{volume.status}.")

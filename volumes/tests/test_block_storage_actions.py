@@ -413,3 +413,21 @@ def test_a_types_backend_name_picks_the_hosts(admin_client, admin_project, membe
     assert shown["status"] == "error"
     messages = member_client.get(url(demo, "messages"), HTTP_OPENSTACK_API_VERSION="volume 3.3").json()["messages"]
     assert [m["resource_uuid"] for m in messages] == [failed["id"]]
+
+
+def test_retype_without_migration(admin_client, admin_project, member_client, demo, volume_host_a):
+    """tempest test_available_volume_retype / test_volume_crud_with_volume_type_and_extra_specs:
+    the type changes, the host stays; a type of another back end is a 400 (no migration here)."""
+    for name, specs in (("one", {}), ("two", {"volume_backend_name": "file"}), ("far", {"volume_backend_name": "lvm"})):
+        assert admin_client.post(url(admin_project, "types"), {"volume_type": {"name": name, "extra_specs": specs}},
+                                 format="json").status_code == 200
+    volume_id = available(member_client, demo, volume_type="one")
+    body = {"os-retype": {"new_type": "two", "migration_policy": "never"}}
+    assert action(member_client, demo, volume_id, body).status_code == 202
+    shown = admin_client.get(url(admin_project, f"volumes/{volume_id}")).json()["volume"]
+    assert shown["volume_type"] == "two" and shown["os-vol-host-attr:host"] == "vol-a@file#file"
+    for bad in ({"os-retype": {"new_type": "far", "migration_policy": "on-demand"}},
+                {"os-retype": {"new_type": "one", "migration_policy": "sometimes"}}, {"os-retype": {}}):
+        error(action(member_client, demo, volume_id, bad), 400, "badRequest")
+    error(action(member_client, demo, volume_id, {"os-retype": {"new_type": "nope"}}), 404, "itemNotFound")
+    assert member_client.get(url(demo, f"volumes/{volume_id}")).json()["volume"]["volume_type"] == "two"
