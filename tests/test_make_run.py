@@ -5,6 +5,7 @@ the operator CLI work against it unchanged.
 The host agent talks to libvirt's `test:///default` hypervisor here so the test does not depend
 on this machine's libvirtd; everything else (gunicorn, Celery workers, beat, flower) is real.
 """
+import base64
 import contextlib
 import ipaddress
 import json
@@ -197,6 +198,9 @@ def test_credentials_are_written_private_and_generated(cloud):
     assert auth["username"] == "admin" and len(auth["password"]) >= 16
     assert auth["password"] in openrc and f"{cloud['base']}/identity/v3" in openrc
     assert (cloud["dir"] / "openrc").stat().st_mode & 0o077 == 0
+    # every secret of the cloud's directory is its owner's only
+    for name in ("env", "openrc", "clouds.yaml", "admin-password", "flower-auth"):
+        assert (cloud["dir"] / name).stat().st_mode & 0o777 == 0o600, name
 
 
 def test_real_client_commands(cloud):
@@ -267,8 +271,21 @@ def test_servers_booted_and_deleted_together_all_go(cloud):
 
 
 def test_flower_and_admin_answer(cloud):
-    with urllib.request.urlopen(f"http://127.0.0.1:{cloud['flower']}/healthcheck", timeout=5) as response:
+    """Flower listens on loopback only, and its pages want the generated credentials."""
+    flower = f"http://127.0.0.1:{cloud['flower']}"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{flower}/workers", timeout=5)
+    assert refused.value.code == 401
+    user, password = (cloud["dir"] / "flower-auth").read_text().strip().split(":", 1)
+    assert user == "admin" and len(password) >= 16
+    request = urllib.request.Request(f"{flower}/workers")
+    request.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
+    with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status == 200
+    listening = subprocess.run(["ss", "-Hltn", f"sport = :{cloud['flower']}"], capture_output=True, text=True).stdout
+    assert listening.split() and all(line.split()[3].startswith("127.0.0.1:") for line in listening.splitlines())
+    # its password is not on any command line (ps shows those to every user)
+    assert password not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     with urllib.request.urlopen(f"{cloud['base']}/admin/login/", timeout=5) as response:
         assert response.status == 200 and b"password" in response.read()
 
