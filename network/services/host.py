@@ -177,7 +177,8 @@ def supervise_host_networks(host: str) -> dict:
             log.exception("supervision of network %s on %s failed", network.pk, host)
             report[network.pk] = {"network": network.pk, "error": str(exc)}
             try:  # `./manage.py health` says why the network is not served
-                dnsmasq.record_error(network.pk, f"network {network.pk} ({network.bridge}) on {host}: {exc}")
+                why = getattr(exc, "stderr", "") or str(exc)  # a failed command: what it said, not its argv
+                dnsmasq.record_error(network.pk, f"network {network.pk} ({network.bridge}) on {host}: {why}")
             except OSError:
                 log.exception("could not record the failure of network %s", network.pk)
     served_ids = {network.pk for network in served}

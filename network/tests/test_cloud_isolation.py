@@ -32,7 +32,7 @@ MISSING = host_networking_missing() or iptables_missing()
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(MISSING), reason=MISSING or "")]
 
 
-class TestCloud:
+class Cloud:
     """One cloud's settings (CLOUD_NAME, NETWORKS_PATH) and its network on host `host`."""
 
     def __init__(self, settings, letter: str, cidr: str):
@@ -68,9 +68,9 @@ class TestCloud:
             return {
                 "dnsmasq": dnsmasq.processes_under(self.path),
                 "chains": chains,
-                "rules": {table: host_iptables.rules(table, chain) for table in ("nat", "filter")
+                "rules": {(table, chain): host_iptables.rules(table, chain) for table in ("nat", "filter")
                           for chain in chains[table]},
-                "jumps": sorted(line for builtin in ("PREROUTING", "INPUT", "FORWARD", "OUTPUT")
+                "jumps": sorted(line for builtin in ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
                                 for table in ("nat", "filter")
                                 for line in (host_iptables.listing(table, builtin) or [])
                                 if any(line.endswith(f"-j {c}") for c in chains[table])),
@@ -100,7 +100,7 @@ def clouds(db, settings):
     made = []
 
     def make(letter, cidr):
-        made.append(TestCloud(settings, letter, cidr))
+        made.append(Cloud(settings, letter, cidr))
         return made[-1]
 
     yield make
@@ -116,16 +116,18 @@ def test_one_clouds_setup_and_teardown_leave_the_others_host_state_alone(clouds)
     assert before["chains"]["nat"] == sorted([f"{first.name}-metadata", *(
         f"{floating_host.prefix_for(first.host)}-{suffix}" for suffix in ("out", "post", "pre"))])
     assert f"{first.name}-metadata" in before["chains"]["filter"]
-    assert any(f"-i {first.network.bridge} " in line for line in before["rules"]["nat"] or [])
+    (dnat,) = before["rules"][("nat", f"{first.name}-metadata")]
+    assert f"-i {first.network.bridge} " in dnat and "--to-destination 10.237.230.1:" in dnat
     assert len(before["jumps"]) == 7  # metadata x2, floating x3, security groups x2
 
     second = clouds("b", "10.237.231.0/24")
     second.set_up()
-    assert second.state()["dnsmasq"] and second.state()["chains"]["nat"]
+    (second_pid,) = second.state()["dnsmasq"]
+    assert second.state()["chains"]["nat"] and second_pid not in before["dnsmasq"]
     assert first.state() == before  # the second cloud's setup did not touch the first's
 
     report = second.teardown("--firewall", "remove")
-    assert second.network.bridge not in report
+    assert f"cloud {second.name} on {second.host}:" in report and f"dnsmasq stopped: {second_pid}" in report
     after = second.state()
     assert after["dnsmasq"] == [] and after["chains"] == {"nat": [], "filter": []} and after["jumps"] == []
     assert first.state() == before  # ... nor did its teardown
