@@ -10,6 +10,7 @@ import contextlib
 import ipaddress
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -345,6 +346,18 @@ def test_ctrl_c_stops_everything_and_a_second_run_reuses_the_credentials(cloud):
     proc.wait(timeout=40)
     leftovers = subprocess.run(["pgrep", "-f", f"agent --host {HOST}"], capture_output=True, text=True).stdout
     assert leftovers.strip() == ""
+    # the clean stop took the cloud's host state with it: its dnsmasq and its chains
+    stop_report = (cloud["dir"] / "run.log").read_text().rsplit("removing the dnsmasq processes", 1)[-1]
+    if os.geteuid() == 0:  # it served the network with a dnsmasq of its own
+        assert re.search(r"dnsmasq stopped: \d+", stop_report), stop_report[-2000:]
+    networks = cloud["dir"] / "state" / "networks"
+    dnsmasqs = subprocess.run(["pgrep", "-f", f"dnsmasq .*--pid-file={networks}/"], capture_output=True, text=True)
+    assert dnsmasqs.stdout.strip() == ""
+    name = cloud["env"]["CLOUD_NAME"]
+    assert name != "cloudproj"  # this test's cloud is not a `make run` of the machine
+    for table in ("nat", "filter") if os.geteuid() == 0 else ():
+        listing = subprocess.run(["iptables", "-w", "-t", table, "-S"], capture_output=True, text=True).stdout
+        assert f"{name}-metadata" not in listing
     rerun = subprocess.run(
         [PYTHON, "manage.py", "bootstrap"], cwd=ROOT, env=cloud["env"], capture_output=True, text=True, timeout=60
     )
