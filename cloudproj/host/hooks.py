@@ -105,7 +105,7 @@ def cloud_teardown(plan: Any) -> dict[str, Any]:
     for hook in registered("cloud_teardown"):
         try:
             report.update(hook(plan))
-        except Exception as exc:  # the others still clean up (not root: iptables refuses)
+        except Exception as exc:  # noqa: BLE001 - the others still clean up (not root: iptables refuses)
             log.warning("cloud teardown hook %s failed: %s", _name(hook), exc)
             report[_name(hook)] = f"failed: {type(exc).__name__}: {exc}"
     return report
