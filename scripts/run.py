@@ -31,6 +31,7 @@ CLOUD_DIR = Path(os.environ.get("CLOUD_DIR", ROOT / ".cloud"))
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 RESTART_DELAY = 3.0
+PIDS_DIR = CLOUD_DIR / "pids"
 # what `openstack floating ip create` / POST /os-floating-ips without a pool use
 os.environ.setdefault("DEFAULT_FLOATING_POOL", "public")
 
@@ -89,6 +90,49 @@ def host_teardown(when: str, firewall: str) -> None:
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         say(f"WARNING: the host state of this cloud could not be removed {when} ({exc}); "
             "run ./manage.py host_teardown")
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot): with its pid, who it is (pids are
+    reused); None once it is gone or a zombie (exited, waiting for its reaper)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if len(fields) < 20 or fields[0] in ("Z", "X") else fields[19]
+
+
+def record_child(name: str, pid: int) -> None:
+    """.cloud/pids/<name>: the pid and start time of a supervised child (its process group)."""
+    PIDS_DIR.mkdir(exist_ok=True)
+    (PIDS_DIR / name).write_text(f"{pid} {_start_time(pid)}\n")
+
+
+def sweep_children() -> list[str]:
+    """The process groups of the children a killed `make run` left running (recorded in
+    .cloud/pids/, the same process by pid and start time) stopped: SIGTERM, SIGKILL after 15 s."""
+    found = []
+    for path in sorted(PIDS_DIR.glob("*")) if PIDS_DIR.is_dir() else ():
+        try:
+            pid_text, started = path.read_text().split()
+            pid = int(pid_text)
+        except ValueError:
+            path.unlink(missing_ok=True)
+            continue
+        if started != "None" and _start_time(pid) == started:
+            found.append(f"{path.name} (pid {pid})")
+            try:
+                os.killpg(pid, signal.SIGTERM)
+                deadline = time.time() + 15
+                while _start_time(pid) == started and time.time() < deadline:
+                    time.sleep(0.2)
+                if _start_time(pid) == started:
+                    os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        path.unlink(missing_ok=True)
+    return found
 
 
 def take_run_lock():
@@ -241,6 +285,7 @@ class Supervisor:
     def start(self, name: str) -> None:
         env = {**os.environ, **self.envs[name]} if name in self.envs else None
         self.children[name] = subprocess.Popen(self.commands[name], cwd=ROOT, start_new_session=True, env=env)
+        record_child(name, self.children[name].pid)
         say(f"started {name} (pid {self.children[name].pid})")
 
     def start_all(self) -> None:
@@ -271,6 +316,9 @@ class Supervisor:
                 child.wait(timeout=max(0.1, deadline - time.time()))
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
+                child.wait(timeout=5)
+        for name in self.children:
+            (PIDS_DIR / name).unlink(missing_ok=True)
         say("stopped")
 
 
@@ -278,6 +326,9 @@ def main() -> int:
     os.chdir(ROOT)
     ensure_local_env()
     lock = take_run_lock()  # noqa: F841 - held until this process exits
+    left = sweep_children()  # a killed run's API, agent, ... would hold its ports and queues
+    if left:
+        say(f"stopped what a killed run left running: {', '.join(left)}")
     ensure_libvirt()
     say("migrating the database")
     manage("migrate", "--noinput", "-v", "0")

@@ -365,3 +365,35 @@ def test_ctrl_c_stops_everything_and_a_second_run_reuses_the_credentials(cloud):
     assert "generated" not in rerun.stdout
     assert (cloud["dir"] / "admin-password").read_text() == password_before
 
+
+
+def test_a_start_stops_the_children_a_killed_run_left(tmp_path):
+    """`kill -9` of `make run` leaves its children (own sessions) running: the next start stops
+    those it recorded in .cloud/pids/ (by pid and start time), and only those."""
+    code = (
+        "import subprocess, sys, time; sys.path.insert(0, 'scripts'); import run\n"
+        "run.CLOUD_DIR.mkdir(exist_ok=True)\n"
+        "child = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+        "run.record_child('agent', child.pid)\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(300)\n"
+    )
+    env = {**os.environ, "CLOUD_DIR": str(tmp_path)}
+    killed_run = subprocess.Popen([PYTHON, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    left = int(killed_run.stdout.readline())
+    bystander = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    (tmp_path / "pids" / "reused").write_text(f"{bystander.pid} 1\n")  # its pid, another process's start
+    try:
+        killed_run.kill()
+        killed_run.wait(10)
+        assert Path(f"/proc/{left}").exists()  # the killed run's child lives on
+        sweep = ("import sys; sys.path.insert(0, 'scripts'); import run; "
+                 "print(run.sweep_children())")
+        out = subprocess.run([PYTHON, "-c", sweep], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert f"agent (pid {left})" in out.stdout and "reused" not in out.stdout, out.stderr
+        assert bystander.poll() is None and list((tmp_path / "pids").iterdir()) == []
+        wait_for(lambda: not Path(f"/proc/{left}").exists()
+                 or Path(f"/proc/{left}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z", 10, "the child to go")
+    finally:
+        bystander.kill()  # (a `sleep 300` the sweep missed ends by itself)
+        bystander.wait()
