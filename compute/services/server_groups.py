@@ -57,7 +57,7 @@ def validate_rules(policy: str, rules) -> dict:
     if not rules:
         return {}
     if policy != ANTI_AFFINITY:
-        raise Invalid(f"Invalid input for field/attribute rules: only the anti-affinity policy takes rules.")
+        raise Invalid("Invalid input for field/attribute rules: only the anti-affinity policy takes rules.")
     extra = sorted(set(rules) - {"max_server_per_host"})
     if extra:
         raise Invalid(f"Invalid input for field/attribute rules: unknown rule {extra[0]!r}.")

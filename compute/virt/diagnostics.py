@@ -10,8 +10,8 @@ INTERFACE_STATS = ("rx", "rx_packets", "rx_errors", "rx_drop", "tx", "tx_packets
 def _devices(domain_xml: str) -> tuple[list[str], list[str]]:
     """(disk target devices, interface target devices) of the domain."""
     root = ET.fromstring(domain_xml)
-    disks = [t.get("dev") for t in root.findall("./devices/disk/target") if t.get("dev")]
-    interfaces = [t.get("dev") for t in root.findall("./devices/interface/target") if t.get("dev")]
+    disks = [t.get("dev", "") for t in root.findall("./devices/disk/target") if t.get("dev")]
+    interfaces = [t.get("dev", "") for t in root.findall("./devices/interface/target") if t.get("dev")]
     return disks, interfaces
 
 

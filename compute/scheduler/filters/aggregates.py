@@ -80,10 +80,10 @@ class AggregateInstanceExtraSpecsFilter(BaseFilter):
         if metadata is None:
             metadata = _aggregates([host_state.host])
         aggregates = metadata.get(host_state.host, [])
-        for key, value in wanted.items():
-            if not any(key in meta and value_matches(meta[key], value) for meta in aggregates):
-                return False
-        return True
+        return all(
+            any(key in meta and value_matches(meta[key], value) for meta in aggregates)
+            for key, value in wanted.items()
+        )
 
 
 def tenants_of(meta: dict) -> set | None:
