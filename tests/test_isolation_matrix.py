@@ -474,6 +474,7 @@ ROUTES: dict[str, Route] = {
     "dashboard/instances/<uuid:instance_id>/action/": R(OWNED, ("post", S + "/action/", {"action": "reboot"})),
     "dashboard/instances/<uuid:instance_id>/delete/": R(OWNED, ("post", S + "/delete/")),
     "dashboard/instances/<uuid:instance_id>/rename/": R(OWNED, ("post", S + "/rename/", {"name": "x"})),
+    "dashboard/instances/<uuid:instance_id>/lock/": R(OWNED, ("post", S + "/lock/", {"action": "lock"})),
     "dashboard/instances/<uuid:instance_id>/rebuild/": R(OWNED, ("post", S + "/rebuild/", {"image": "{image}"})),
     "dashboard/instances/<uuid:instance_id>/snapshot/": R(OWNED, ("post", S + "/snapshot/", {"name": "x"})),
     "dashboard/instances/<uuid:instance_id>/volumes/": R(
@@ -549,6 +550,10 @@ ROUTES: dict[str, Route] = {
     "dashboard/admin/services/": R(ADMIN, ("get", D + "/admin/services/")),
     "dashboard/admin/services/update/": R(ADMIN, ("post", D + "/admin/services/update/", {"id": "1"})),
     "dashboard/admin/hypervisors/": R(ADMIN, ("get", D + "/admin/hypervisors/")),
+    "dashboard/admin/aggregates/": R(ADMIN, ("get", D + "/admin/aggregates/"),
+                                     ("post", D + "/admin/aggregates/", {"name": "x"})),
+    "dashboard/admin/aggregates/<int:aggregate_id>/": R(
+        ADMIN, ("post", D + "/admin/aggregates/1/", {"op": "delete"})),
     # the Networking API v2.0 (network/api/neutron/)
     "network": R(PUBLIC, ("get", "/network")),
     "network/": R(PUBLIC, ("get", "/network/")),
