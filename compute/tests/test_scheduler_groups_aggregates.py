@@ -212,3 +212,20 @@ def test_sql_window_keeps_the_group_rules(owner, settings):
     spec = RequestSpec.from_instance(sixth)
     states, _more = candidates.candidate_states(scheduler.filters, scheduler.weighers, spec)
     assert states == []  # the SQL already left every member's host out
+
+
+def test_group_and_aggregate_filters_read_once_per_request_not_per_host(owner, django_assert_max_num_queries):
+    for index in range(30):
+        make_host(f"h{index:02d}")
+    project, user = owner
+    grp = group(owner, "anti-affinity")
+    spec = RequestSpec(project_id=project.id, memory_mb=512, vcpus=1,
+                       flavor_extra_specs={"aggregate_instance_extra_specs:x": "1"},
+                       scheduler_hints={"group": str(grp.uuid)})
+    plain = RequestSpec(project_id=project.id, memory_mb=512, vcpus=1)
+    for asked in (spec, plain):
+        with django_assert_max_num_queries(20):
+            try:
+                FilterScheduler().select_hosts(asked)
+            except NoValidHost:
+                pass  # no aggregate has x=1: every host removed, still a bounded number of reads

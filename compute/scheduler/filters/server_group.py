@@ -44,15 +44,17 @@ class _GroupFilter(BaseFilter):
     run_filter_once_per_request = False  # each instance of a group changes the member hosts
 
     def filter_all(self, host_states, spec) -> list:
-        self._state = group_hosts(spec, (self.policy,))
+        self._state = group_hosts(spec, (self.policy,))  # one read for all hosts (None: no such group)
+        self._read = True
         try:
             return super().filter_all(host_states, spec)
         finally:
-            self._state = None
+            self._state, self._read = None, False
 
     def _current(self, spec):
-        state = getattr(self, "_state", None)
-        return state if state is not None else group_hosts(spec, (self.policy,))
+        if getattr(self, "_read", False):
+            return self._state
+        return group_hosts(spec, (self.policy,))
 
     def host_passes(self, host_state, spec) -> bool:
         from compute.services import server_groups

@@ -18,11 +18,11 @@ class _SoftWeigher(BaseWeigher):
     def weigh_objects(self, host_states, spec) -> list[float]:
         state = group_hosts(spec, (self.policy,))
         hosts = state[1] if state is not None else {}
-        return [self.sign * hosts.get(host.host, 0) for host in host_states]
+        return [self.sign * hosts.get(host.host, 0) + 0.0 for host in host_states]  # + 0.0: no -0.0
 
     def _weigh_object(self, host_state, spec) -> float:
         state = group_hosts(spec, (self.policy,))
-        return self.sign * (state[1].get(host_state.host, 0) if state is not None else 0)
+        return self.sign * (state[1].get(host_state.host, 0) if state is not None else 0) + 0.0
 
     def sql_weight(self):
         return Value(0.0, output_field=FloatField())
