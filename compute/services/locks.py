@@ -8,9 +8,13 @@ admin locked for another project can only be unlocked by an admin (403 for its o
 from django.db import transaction
 
 from cloudproj.exceptions import Forbidden, Invalid
+from identity.services import policy
 
 from ..models import Instance
 from .actions import finish_action, start_action
+
+
+OVERRIDE = "compute:servers:unlock:unlock_override"  # lifting a lock an admin set (admins)
 
 
 def lock(ctx, instance: Instance, reason=None) -> Instance:
@@ -28,7 +32,7 @@ def lock(ctx, instance: Instance, reason=None) -> Instance:
 
 
 def unlock(ctx, instance: Instance) -> Instance:
-    if instance.locked and instance.locked_by == "admin" and not getattr(ctx, "is_admin", False):
+    if instance.locked and instance.locked_by == "admin" and not policy.authorize(ctx, OVERRIDE):
         raise Forbidden("Policy doesn't allow compute:servers:unlock:unlock_override to be performed.")
     with transaction.atomic():
         row = Instance.objects.select_for_update().get(pk=instance.pk)
