@@ -5,7 +5,7 @@ from .views import (
     admin, admin_flavors, admin_identity, admin_networks, admin_quotas, api_access, auth, floating, images,
     instance_detail, instance_manage, instances, keypairs, launch, secgroups, usage, vnc, volumes,
 )
-from .views import admin_aggregates, instance_lock
+from .views import admin_aggregates, instance_lock, server_groups
 
 app_name = "dashboard"
 INSTANCE = "instances/<uuid:instance_id>/"
@@ -30,6 +30,8 @@ urlpatterns = [
     path(INSTANCE + "volumes/", instance_manage.instance_volume, name="instance-volume"),
     path(INSTANCE + "security-groups/", instance_manage.instance_security_group, name="instance-security-group"),
     path("keypairs/", keypairs.keypair_list, name="keypairs"),
+    path("server-groups/", server_groups.server_group_list, name="server-groups"),
+    path("server-groups/<uuid:group_id>/delete/", server_groups.server_group_delete, name="server-group-delete"),
     path("keypairs/<str:name>/download/", keypairs.keypair_download, name="keypair-download"),
     path("keypairs/<str:name>/delete/", keypairs.keypair_delete, name="keypair-delete"),
     path("floating-ips/", floating.floating_ip_list, name="floating-ips"),

@@ -550,6 +550,8 @@ ROUTES: dict[str, Route] = {
     "dashboard/admin/services/": R(ADMIN, ("get", D + "/admin/services/")),
     "dashboard/admin/services/update/": R(ADMIN, ("post", D + "/admin/services/update/", {"id": "1"})),
     "dashboard/admin/hypervisors/": R(ADMIN, ("get", D + "/admin/hypervisors/")),
+    "dashboard/server-groups/": R(SCOPED, ("get", D + "/server-groups/")),
+    "dashboard/server-groups/<uuid:group_id>/delete/": R(OWNED, ("post", D + "/server-groups/{server_group}/delete/")),
     "dashboard/admin/aggregates/": R(ADMIN, ("get", D + "/admin/aggregates/"),
                                      ("post", D + "/admin/aggregates/", {"name": "x"})),
     "dashboard/admin/aggregates/<int:aggregate_id>/": R(
