@@ -75,9 +75,9 @@ def get_console_output(instance_uuid: str, length: int | None = None) -> str:
 @shared_task(name=names.GET_DIAGNOSTICS, ignore_result=False)
 def get_diagnostics(instance_uuid: str) -> dict:
     """The instance's diagnostics from this host's hypervisor (or {"error": reason})."""
-    from .services import diagnostics
+    from .services import diagnostics_host
 
-    return diagnostics.host_diagnostics(instance_uuid)
+    return diagnostics_host.host_diagnostics(instance_uuid)
 
 
 @shared_task(name=names.HOST_UPTIME, ignore_result=False)

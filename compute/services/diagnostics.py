@@ -1,16 +1,14 @@
-"""Server diagnostics (`GET /servers/{id}/diagnostics`, admins): asked of the instance's
-host, whose hypervisor reads them from the running domain.
+"""Server diagnostics (`GET /servers/{id}/diagnostics`, admins), API side: asked of the
+instance's host, whose hypervisor reads them from the running domain
+(compute.services.diagnostics_host). No host code here: the API process imports this.
 
-    server_diagnostics(ctx, instance) -> dict     API side: 409 without a host or domain
-    host_diagnostics(instance_uuid) -> dict        host side (compute.get_diagnostics task)
+    server_diagnostics(ctx, instance) -> dict     409 without a host or a domain
 """
 from cloudproj import rpc
 from cloudproj.exceptions import Conflict
 
 from .. import states
 from ..models import Instance
-from ..virt.driver import DriverError, InstanceNotFound
-from . import host_resources as hr
 
 
 def server_diagnostics(ctx, instance: Instance) -> dict:
@@ -24,15 +22,3 @@ def server_diagnostics(ctx, instance: Instance) -> dict:
     if "error" in answer and len(answer) == 1:
         raise Conflict(answer["error"])
     return answer
-
-
-def host_diagnostics(instance_uuid) -> dict:
-    instance = Instance.objects.filter(uuid=instance_uuid).first()
-    if instance is None:
-        return {"error": f"Instance {instance_uuid} could not be found."}
-    try:
-        return hr.driver().get_diagnostics(str(instance.uuid))
-    except InstanceNotFound:
-        return {"error": f"Instance {instance_uuid} has no domain on this host."}
-    except (DriverError, NotImplementedError) as exc:
-        return {"error": f"Diagnostics of instance {instance_uuid} are not available: {exc}"}
