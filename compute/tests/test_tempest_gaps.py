@@ -1,0 +1,60 @@
+"""Compute API answers tempest 47 checks (conformance/FAILURES.md), each as a client sees it."""
+import pytest
+
+from cloudproj.testing.servers import API
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def no_tasks(monkeypatch):
+    from cloudproj.celery import app
+
+    sent = []
+    monkeypatch.setattr(app, "send_task", lambda name, args=None, queue=None, **kw: sent.append((name, args)))
+    return sent
+
+
+def test_os_volumes_proxy_limit_and_offset(member_client, no_tasks):
+    ids = []
+    for n in range(3):
+        created = member_client.post(f"{API}/os-volumes", {"volume": {"size": 1, "display_name": f"v{n}"}},
+                                     format="json")
+        assert created.status_code == 200, created.content
+        ids.append(created.json()["volume"]["id"])
+    newest_first = list(reversed(ids))
+    for path in ("os-volumes", "os-volumes/detail"):
+        everything = member_client.get(f"{API}/{path}").json()["volumes"]
+        assert [v["id"] for v in everything] == newest_first
+        assert [v["id"] for v in member_client.get(f"{API}/{path}?limit=2").json()["volumes"]] == newest_first[:2]
+        page = member_client.get(f"{API}/{path}?offset=1&limit=1").json()["volumes"]
+        assert [v["id"] for v in page] == newest_first[1:2]
+        assert [v["id"] for v in member_client.get(f"{API}/{path}?offset=2").json()["volumes"]] == newest_first[2:]
+        assert member_client.get(f"{API}/{path}?offset=5").json()["volumes"] == []
+        for bad in ("limit=-1", "offset=-1", "limit=x", "offset=1.5"):
+            response = member_client.get(f"{API}/{path}?{bad}")
+            assert response.status_code == 400 and "badRequest" in response.json(), bad
+
+
+def test_extensions_list_what_is_served(member_client):
+    listed = member_client.get(f"{API}/extensions").json()["extensions"]
+    names = {e["name"] for e in listed}
+    assert {"Hosts", "Consoles", "RemoteConsoles", "SimpleTenantUsage"} <= names
+    shown = member_client.get(f"{API}/extensions/os-consoles")
+    assert shown.status_code == 200 and shown.json()["extension"]["alias"] == "os-consoles"
+    assert member_client.get(f"{API}/extensions/os-cells").status_code == 404
+
+
+def test_security_group_rule_keeps_the_cidr_as_written(member_client):
+    group = member_client.post(f"{API}/os-security-groups", {"security_group": {"name": "web", "description": "w"}},
+                               format="json").json()["security_group"]
+    body = {"security_group_rule": {"parent_group_id": group["id"], "ip_protocol": "tcp", "from_port": 22,
+                                    "to_port": 22, "cidr": "10.2.3.124/24"}}
+    created = member_client.post(f"{API}/os-security-group-rules", body, format="json")
+    assert created.status_code == 200, created.content
+    assert created.json()["security_group_rule"]["ip_range"] == {"cidr": "10.2.3.124/24"}
+    body["security_group_rule"]["cidr"] = "10.2.3.0/24"  # the same network: the same rule
+    again = member_client.post(f"{API}/os-security-group-rules", body, format="json")
+    assert again.status_code == 400 and "already exists" in again.json()["badRequest"]["message"]
+    shown = member_client.get(f"{API}/os-security-groups/{group['id']}").json()["security_group"]
+    assert [r["ip_range"] for r in shown["rules"]] == [{"cidr": "10.2.3.124/24"}]
