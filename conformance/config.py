@@ -126,6 +126,10 @@ def render_tempest_conf(facts: CloudFacts) -> str:
         "admin_project_name": facts.admin_project,
         "admin_domain_name": "Default",
         "default_credentials_domain_name": "Default",
+        # the users tempest creates get the seeds' `netadmin` role (not `member`, which would
+        # widen its project_reader credentials): allocating and (dis)associating floating IPs
+        # takes it here (floating/policies.py), as Nova's tests expect any user may
+        "tempest_roles": "netadmin",
     }
     conf["identity"] = {
         "auth_version": "v3",
