@@ -58,3 +58,19 @@ def test_security_group_rule_keeps_the_cidr_as_written(member_client):
     assert again.status_code == 400 and "already exists" in again.json()["badRequest"]["message"]
     shown = member_client.get(f"{API}/os-security-groups/{group['id']}").json()["security_group"]
     assert [r["ip_range"] for r in shown["rules"]] == [{"cidr": "10.2.3.124/24"}]
+
+
+def test_images_filtered_by_server_id_or_url(member_client, member_account, server, paths):
+    import io
+
+    from images.models import Image
+    from images.services.registry import register_image
+
+    snap = register_image(io.BytesIO(b"y" * 512), "snap", disk_format="raw", owner=member_account[1])
+    Image.objects.filter(pk=snap.pk).update(properties={"instance_uuid": server, "image_type": "snapshot"})
+    url = f"http://testserver/compute/v2.1/servers/{server}"
+    for query in (server, url, url + "/"):
+        for path in ("images", "images/detail"):
+            listed = member_client.get(f"{API}/{path}", {"server": query}).json()["images"]
+            assert [i["id"] for i in listed] == [str(snap.id)], (path, query)
+    assert member_client.get(f"{API}/images", {"server": "http://x/servers/nope"}).json()["images"] == []
