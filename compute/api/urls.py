@@ -85,6 +85,7 @@ urlpatterns = [
     path("v2.1/", include("compute.api.quota_urls")),
     # nova-network calls (/os-networks ...) and the image proxy (/images) live in their apps
     path("v2.1/", include("network.api.compute_urls")),
+    re_path(r"^v2\.1/os-security-groups/$", empty_ids.security_groups_slash),  # DELETE (empty id): 404
     path("v2.1/", include("secgroups.api.compute_urls")),
     path("v2.1/", include("floating.api.compute_urls")),
     path("v2.1/", include("consoles.api.urls")),

@@ -18,3 +18,16 @@ def test_delete_images_with_an_empty_id_is_404(member_client, image):
 
 def test_delete_images_with_an_empty_id_needs_a_token(anon_client):
     assert anon_client.delete(f"{API}/images/").status_code == 401
+
+
+def test_delete_security_groups_with_an_empty_id_is_404(member_client):
+    created = member_client.post(f"{API}/os-security-groups", {"security_group": {"name": "g", "description": "g"}},
+                                 format="json")
+    assert created.status_code == 200, created.content
+    resp = member_client.delete(f"{API}/os-security-groups/")
+    assert resp.status_code == 404 and "itemNotFound" in resp.json()
+    listed = member_client.get(f"{API}/os-security-groups/").json()["security_groups"]
+    assert "g" in [g["name"] for g in listed]  # nothing deleted; the list with the slash is the list
+    again = member_client.post(f"{API}/os-security-groups/", {"security_group": {"name": "h", "description": "h"}},
+                               format="json")
+    assert again.status_code == 200
