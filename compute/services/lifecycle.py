@@ -17,7 +17,7 @@ from cloudproj.host.locks import instance_lock
 from .. import states
 from ..models import Instance
 from ..virt import power_state as ps
-from ..virt.console import read_tail
+from ..virt.console import read_tail, tail_lines
 from ..virt.driver import InstanceNotFound
 from . import host_resources as hr
 from .actions import event, finish_action, get_action, record_fault
@@ -174,11 +174,7 @@ def console_tail(instance_uuid, length: int | None = None) -> str:
     instance = Instance.all_objects.filter(uuid=instance_uuid).first()
     if instance is None:
         return ""
-    text = read_tail(hr.console_path(instance), settings.CONSOLE_OUTPUT_MAX_BYTES)
-    if length is not None:
-        lines = text.splitlines(keepends=True)
-        text = "".join(lines[-length:]) if length > 0 else ""
-    return text
+    return tail_lines(read_tail(hr.console_path(instance), settings.CONSOLE_OUTPUT_MAX_BYTES), length)
 
 
 WILDCARD_ADDRESSES = ("0.0.0.0", "::", "")
