@@ -8,6 +8,7 @@
     {"createImage": {"name", "metadata"?}}    202, Location: the snapshot image
     {"os-resetState": {"state": "active"|"error"}}   202   admins (os-admin-actions:reset_state)
     {"forceDelete": null}                     202   delete in any state, host or not
+    {"injectNetworkInfo": null}               202   admins: the DHCP entries pushed again
 
 A state that does not allow the action answers 409 (compute.states.check_allowed).
 Other apps add actions (addFloatingIp, addSecurityGroup ...) with `register_action` from
@@ -74,6 +75,7 @@ class ServerActionView(ServerAPIView):
             "createImage": self.create_image,
             "os-resetState": self.reset_state,
             "forceDelete": self.force_delete,
+            "injectNetworkInfo": self.inject_network_info,
         }.get(action)
         if handler is None and action in EXTRA_ACTIONS:
             return EXTRA_ACTIONS[action](self, server_id, value)
@@ -119,6 +121,13 @@ class ServerActionView(ServerAPIView):
         body = check_object(value, "os-resetState", {"state"})
         instance = self.server(server_id, "compute:servers:reset_state")
         operations.reset_state(self.ctx, instance, body.get("state"))
+        return Response(status=202)
+
+    def inject_network_info(self, server_id, value):
+        if value not in (None, {}):
+            raise BadRequest("Invalid input for field/attribute injectNetworkInfo: must be null.")
+        instance = self.server(server_id, "compute:servers:inject_network_info")
+        operations.inject_network_info(self.ctx, instance)
         return Response(status=202)
 
     def force_delete(self, server_id, value):

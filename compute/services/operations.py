@@ -170,6 +170,24 @@ def release_addresses(instance: Instance) -> list:
     return released
 
 
+def inject_network_info(ctx, instance: Instance) -> list[str]:
+    """Nova's admin injectNetworkInfo. Guests here take their network from DHCP, so what is
+    pushed again is the DHCP hosts entry of each of the instance's fixed addresses: the hosts
+    serving its networks regenerate them from the database (after commit). Recorded as an
+    instance action; 409 while the instance has no host. The queues asked, for the log."""
+    host = _require_host(instance, "injectNetworkInfo")
+    queues = []
+    with transaction.atomic():
+        action = start_action(instance, "injectNetworkInfo", ctx)
+        for row in fixed_ip_service.fixed_ips_of_instance(instance.uuid):
+            network = Network.objects.filter(pk=row.network_id).first()
+            if network is not None:
+                queues.append(network_serving.request_refresh(network, network_serving.serving_host(network, host)))
+        finish_action(action)
+    log.info("network info of instance %s pushed again (%s)", instance.uuid, ", ".join(queues) or "no addresses")
+    return queues
+
+
 # --- actions -----------------------------------------------------------------------------------
 
 

@@ -74,3 +74,25 @@ def test_images_filtered_by_server_id_or_url(member_client, member_account, serv
             listed = member_client.get(f"{API}/{path}", {"server": query}).json()["images"]
             assert [i["id"] for i in listed] == [str(snap.id)], (path, query)
     assert member_client.get(f"{API}/images", {"server": "http://x/servers/nope"}).json()["images"] == []
+
+
+def test_inject_network_info_pushes_the_dhcp_entries_again(admin_client, member_client, server, no_tasks,
+                                                           django_capture_on_commit_callbacks):
+    from cloudproj.testing.servers import act, make_active
+    from compute.models import InstanceAction
+    from network.services import fixed_ips
+    from network.services.networks import create_network
+
+    body = {"injectNetworkInfo": None}
+    assert act(admin_client, server, body).status_code == 409  # no host yet: nothing serves it
+    row = make_active(server, host="inject-host")
+    network = create_network("injectnet", "10.251.0.0/28", bridge="cptinj0")
+    fixed_ips.allocate_fixed_ip(network, row.uuid, host="inject-host")
+    assert act(member_client, server, body).status_code == 403  # admins only, as in Nova
+    assert act(admin_client, server, {"injectNetworkInfo": {"x": 1}}).status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(admin_client, server, body)
+    assert response.status_code == 202, response.content
+    assert ("network.refresh_dhcp", [network.pk, "inject-host"]) in no_tasks
+    assert InstanceAction.objects.filter(instance=row, action="injectNetworkInfo", finish_time__isnull=False).exists()
+    assert act(admin_client, "00000000-0000-0000-0000-000000000000", body).status_code == 404
