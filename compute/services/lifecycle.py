@@ -64,13 +64,18 @@ def _resume(instance: Instance, params: dict) -> dict:
 
 
 def _rebuild(instance: Instance, params: dict) -> dict:
-    """A fresh overlay on the (new) image; same domain uuid, MAC and address."""
+    """A fresh overlay on the (new) image; same domain uuid, MAC and address. A stopped
+    server stays stopped (as in Nova): its domain is defined again, not started."""
+    stopped = instance.vm_state == states.STOPPED
     hr.driver().destroy(str(instance.uuid))
     hr.prepare_disk(instance, replace=True)
     update_state(instance, expected_task_state=T.REBUILDING, task_state=T.REBUILD_SPAWNING)
-    power = hr.driver().spawn(hr.build_spec(instance), timeout=settings.SPAWN_TIMEOUT)
-    return {"vm_state": states.ACTIVE, "power_state": power, "launched_at": timezone.now(),
-            "_expected": T.REBUILD_SPAWNING}
+    if stopped:
+        power = hr.driver().define(hr.build_spec(instance))
+    else:
+        power = hr.driver().spawn(hr.build_spec(instance), timeout=settings.SPAWN_TIMEOUT)
+    return {"vm_state": states.STOPPED if stopped else states.ACTIVE, "power_state": power,
+            "launched_at": timezone.now(), "_expected": T.REBUILD_SPAWNING}
 
 
 ACTIONS = {
