@@ -50,6 +50,7 @@ register(
         "compute:servers:stop": "admin_or_owner",
         "compute:servers:rebuild": "admin_or_owner",
         "compute:servers:create_image": "admin_or_owner",
+        "compute:servers:create_backup": "admin_or_owner",
         "compute:servers:pause": "admin_owner_or_itsec",
         "compute:servers:unpause": "admin_owner_or_itsec",
         "compute:servers:suspend": "admin_owner_or_itsec",

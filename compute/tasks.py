@@ -50,8 +50,8 @@ def instance_action(instance_uuid: str, request_id: str, action: str, params: di
 
 
 @shared_task(name=names.SNAPSHOT_INSTANCE)
-def snapshot_instance(instance_uuid: str, request_id: str, image_id: str):
-    return snapshot_host.run_snapshot(instance_uuid, request_id, image_id)
+def snapshot_instance(instance_uuid: str, request_id: str, image_id: str, rotation: int | None = None):
+    return snapshot_host.run_snapshot(instance_uuid, request_id, image_id, rotation)
 
 
 @shared_task(name=names.TERMINATE_INSTANCE)

@@ -6,6 +6,8 @@
     {"rebuild": {"imageRef", "name"?, "metadata"?, ...}}   202 + the server
     {"os-getConsoleOutput": {"length": n|null}}           200 {"output": "..."}
     {"createImage": {"name", "metadata"?}}    202, Location: the snapshot image
+    {"createBackup": {"name", "backup_type", "rotation", "metadata"?}}   202, Location: the backup
+                                              image; the oldest backups beyond `rotation` go
     {"os-resetState": {"state": "active"|"error"}}   202   admins (os-admin-actions:reset_state)
     {"forceDelete": null}                     202   delete in any state, host or not
     {"injectNetworkInfo": null}               202   admins: the DHCP entries pushed again
@@ -76,6 +78,7 @@ class ServerActionView(ServerAPIView):
             "os-resetState": self.reset_state,
             "forceDelete": self.force_delete,
             "injectNetworkInfo": self.inject_network_info,
+            "createBackup": self.create_backup,
         }.get(action)
         if handler is None and action in EXTRA_ACTIONS:
             return EXTRA_ACTIONS[action](self, server_id, value)
@@ -141,6 +144,21 @@ class ServerActionView(ServerAPIView):
         body = check_object(value, "createImage", {"name", "metadata"})
         instance = self.server(server_id, "compute:servers:create_image")
         image = snapshots.snapshot_server(self.ctx, instance, body.get("name"), body.get("metadata"))
+        response = Response(status=202)
+        response["Location"] = f"{image_base(self.request)}/v2/images/{image.id}"
+        return response
+
+    def create_backup(self, server_id, value):
+        body = check_object(value, "createBackup", {"name", "backup_type", "rotation", "metadata"})
+        for field in ("name", "backup_type", "rotation"):
+            if field not in body:
+                raise BadRequest(f"Invalid input for field/attribute createBackup: '{field}' is a required property.")
+        rotation = body["rotation"]
+        if isinstance(rotation, str) and rotation.strip().isdigit():
+            rotation = int(rotation)
+        instance = self.server(server_id, "compute:servers:create_backup")
+        image = snapshots.backup_server(self.ctx, instance, body["name"], body["backup_type"], rotation,
+                                        body.get("metadata"))
         response = Response(status=202)
         response["Location"] = f"{image_base(self.request)}/v2/images/{image.id}"
         return response
