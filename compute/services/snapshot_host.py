@@ -64,7 +64,7 @@ def run_snapshot(instance_uuid, request_id: str, image_id: str, rotation: int | 
             return False
         finally:
             copy.unlink(missing_ok=True)
-        if backup:
+        if rotation is not None:
             _rotate(instance, image, rotation)
         _settle(instance, [T.IMAGE_UPLOADING])
         if record is not None:
