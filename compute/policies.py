@@ -59,6 +59,8 @@ register(
         "compute:servers:unlock": "admin_owner_or_itsec",
         "compute:servers:console_output": "admin_or_owner",
         "compute:servers:remote_consoles": "admin_or_owner",
+        "compute:os-server-password:show": "project_reader_or_admin",
+        "compute:os-server-password:clear": "admin_or_owner",
         "compute:ips:index": "project_reader_or_admin",
         "compute:ips:show": "project_reader_or_admin",
         "compute:server_metadata:index": "project_reader_or_admin",

@@ -5,7 +5,7 @@ from . import availability_zones, empty_ids, extensions, flavors, hypervisors, o
 from . import versions
 from . import image_metadata, instance_actions, keypairs, tenant_networks
 from . import volumes as volume_proxy
-from . import server_actions, server_metadata, servers
+from . import server_actions, server_metadata, server_password, servers
 
 FLAVOR = r"(?P<flavor_id>[^/]+)"
 SERVER = r"(?P<server_id>[^/]+)"
@@ -60,6 +60,7 @@ urlpatterns = [
     route(rf"servers/{SERVER}/action", server_actions.ServerActionView),
     route(rf"servers/{SERVER}/metadata", server_metadata.ServerMetadataView),
     route(rf"servers/{SERVER}/metadata/(?P<key>[^/]+)", server_metadata.ServerMetadataItemView),
+    route(rf"servers/{SERVER}/os-server-password", server_password.ServerPasswordView),
     route(rf"servers/{SERVER}/ips", servers.ServerIPsView),
     route(rf"servers/{SERVER}/ips/(?P<network_label>[^/]+)", servers.ServerIPView),
     # key pairs and instance actions

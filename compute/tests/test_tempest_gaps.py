@@ -96,3 +96,17 @@ def test_inject_network_info_pushes_the_dhcp_entries_again(admin_client, member_
     assert ("network.refresh_dhcp", [network.pk, "inject-host"]) in no_tasks
     assert InstanceAction.objects.filter(instance=row, action="injectNetworkInfo", finish_time__isnull=False).exists()
     assert act(admin_client, "00000000-0000-0000-0000-000000000000", body).status_code == 404
+
+
+def test_os_server_password_shows_and_clears_what_the_guest_posted(member_client, other_client, server):
+    from metadata.services import passwords
+
+    api = f"{API}/servers/{server}/os-server-password"
+    assert member_client.get(api).json() == {"password": ""}
+    passwords.post(server, b"ZW5jcnlwdGVk")  # as the guest's POST to the metadata service stores it
+    assert member_client.get(api).json() == {"password": "ZW5jcnlwdGVk"}
+    assert other_client.get(api).status_code == 404 and other_client.delete(api).status_code == 404
+    assert member_client.delete(api).status_code == 204
+    assert member_client.get(api).json() == {"password": ""}
+    assert member_client.get(f"{API}/servers/00000000-0000-0000-0000-000000000000/os-server-password"
+                             ).status_code == 404
