@@ -98,15 +98,15 @@ class ServerActionView(ServerAPIView):
     def rebuild(self, server_id, value):
         body = check_object(value, "rebuild", REBUILD_FIELDS)
         admin_pass = body_admin_pass(body)
+        changes = {}
         if not isinstance(body.get("imageRef"), str) or not body["imageRef"]:
             raise BadRequest("Invalid input for field/attribute imageRef: a string is required.")
         if body.get("personality"):
             raise BadRequest("personality is not supported by this cloud.")
         if "OS-DCF:diskConfig" in body:
-            disk_config(body["OS-DCF:diskConfig"])
+            changes["auto_disk_config"] = disk_config(body["OS-DCF:diskConfig"])
         if "name" in body and not isinstance(body["name"], str):
             raise BadRequest("Invalid input for field/attribute name: must be a string.")
-        changes = {}
         for field, key, version in (("access_ip_v4", "accessIPv4", 4), ("access_ip_v6", "accessIPv6", 6)):
             if key in body:
                 changes[field] = access_ip(body[key], key, version)

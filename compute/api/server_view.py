@@ -243,7 +243,7 @@ class ServerViewBuilder:
             "links": self.links(instance),
             "key_name": instance.key_name,
             "config_drive": "True" if instance.config_drive else "",
-            "OS-DCF:diskConfig": "MANUAL",
+            "OS-DCF:diskConfig": "AUTO" if instance.auto_disk_config else "MANUAL",
             "OS-EXT-AZ:availability_zone": self.availability_zone(instance),
             "OS-EXT-STS:vm_state": instance.vm_state,
             "OS-EXT-STS:task_state": instance.task_state,

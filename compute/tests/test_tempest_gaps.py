@@ -110,3 +110,31 @@ def test_os_server_password_shows_and_clears_what_the_guest_posted(member_client
     assert member_client.get(api).json() == {"password": ""}
     assert member_client.get(f"{API}/servers/00000000-0000-0000-0000-000000000000/os-server-password"
                              ).status_code == 404
+
+
+def test_disk_config_is_kept_through_create_update_and_rebuild(member_client, image):
+    from cloudproj.testing.servers import act, boot, make_active
+
+    created = boot(member_client, image, "dcf", **{"OS-DCF:diskConfig": "AUTO"})["server"]
+    assert created["OS-DCF:diskConfig"] == "AUTO"
+    server = created["id"]
+
+    def shown():
+        return member_client.get(f"{API}/servers/{server}").json()["server"]["OS-DCF:diskConfig"]
+
+    assert shown() == "AUTO"
+    make_active(server)
+    updated = member_client.put(f"{API}/servers/{server}", {"server": {"OS-DCF:diskConfig": "MANUAL"}},
+                                format="json")
+    assert updated.status_code == 200 and updated.json()["server"]["OS-DCF:diskConfig"] == "MANUAL"
+    assert shown() == "MANUAL"
+    bad = member_client.put(f"{API}/servers/{server}", {"server": {"OS-DCF:diskConfig": "SOMETIMES"}}, format="json")
+    assert bad.status_code == 400 and shown() == "MANUAL"
+    rebuilt = act(member_client, server, {"rebuild": {"imageRef": str(image.id), "OS-DCF:diskConfig": "AUTO"}})
+    assert rebuilt.status_code == 202 and rebuilt.json()["server"]["OS-DCF:diskConfig"] == "AUTO"
+    assert shown() == "AUTO"
+    # without it, the image's auto_disk_config property decides (MANUAL when it has none)
+    assert boot(member_client, image, "plain")["server"]["OS-DCF:diskConfig"] == "MANUAL"
+    image.properties = {"auto_disk_config": "True"}
+    image.save(update_fields=["properties"])
+    assert boot(member_client, image, "from-image")["server"]["OS-DCF:diskConfig"] == "AUTO"
