@@ -5,7 +5,10 @@ from cloudproj.testing.servers import error
 API = "/compute/v2.1"
 
 
-def test_delete_images_with_an_empty_id_is_404(member_client, image):
+def test_delete_images_with_an_empty_id_is_404(member_account, image):
+    from cloudproj.testing.clients import TokenClient
+
+    member_client = TokenClient(member_account[2], enforce_csrf_checks=True)  # as a real client: no cookie
     resp = member_client.delete(f"{API}/images/")
     assert error(resp, 404) == "Image not found."
     assert resp.json() == {"itemNotFound": {"code": 404, "message": "Image not found."}}
@@ -20,7 +23,10 @@ def test_delete_images_with_an_empty_id_needs_a_token(anon_client):
     assert anon_client.delete(f"{API}/images/").status_code == 401
 
 
-def test_delete_security_groups_with_an_empty_id_is_404(member_client):
+def test_delete_security_groups_with_an_empty_id_is_404(member_account):
+    from cloudproj.testing.clients import TokenClient
+
+    member_client = TokenClient(member_account[2], enforce_csrf_checks=True)
     created = member_client.post(f"{API}/os-security-groups", {"security_group": {"name": "g", "description": "g"}},
                                  format="json")
     assert created.status_code == 200, created.content
