@@ -43,6 +43,7 @@ register(
         "compute:servers:update": "admin_or_owner",
         "compute:servers:delete": "admin_or_owner",
         "compute:servers:force_delete": "admin_or_owner",
+        "compute:servers:restore": "admin_or_owner",
         "compute:servers:reset_state": "admin_api",
         "compute:servers:inject_network_info": "admin_api",
         "compute:servers:reboot": "admin_or_owner",

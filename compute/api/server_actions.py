@@ -8,6 +8,7 @@
     {"createImage": {"name", "metadata"?}}    202, Location: the snapshot image
     {"createBackup": {"name", "backup_type", "rotation", "metadata"?}}   202, Location: the backup
                                               image; the oldest backups beyond `rotation` go
+    {"restore": null}                        202   a SOFT_DELETED server back to ACTIVE
     {"os-resetState": {"state": "active"|"error"}}   202   admins (os-admin-actions:reset_state)
     {"forceDelete": null}                     202   delete in any state, host or not
     {"injectNetworkInfo": null}               202   admins: the DHCP entries pushed again
@@ -35,6 +36,7 @@ SIMPLE_ACTIONS = {
     "unpause": ("unpause", "unpause"),
     "suspend": ("suspend", "suspend"),
     "resume": ("resume", "resume"),
+    "restore": ("restore", "restore"),  # a SOFT_DELETED server (RECLAIM_INSTANCE_INTERVAL > 0)
 }
 REBUILD_FIELDS = {
     "imageRef", "name", "adminPass", "metadata", "OS-DCF:diskConfig", "accessIPv4", "accessIPv6",

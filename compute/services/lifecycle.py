@@ -1,7 +1,8 @@
 """What a compute host does for the API's actions on its instances (compute.<host> tasks).
 
     run_action(uuid, request_id, action, params)   reboot/stop/start/pause/unpause/suspend/
-                                                    resume/rebuild, then the final states
+                                                    resume/rebuild/soft_delete/restore, then
+                                                    the final states
     terminate(uuid, request_id, host)              domain, disk, address, claim, quota: gone once
 
 Each runs under the instance's lock in this agent and only if the instance still has the
@@ -46,6 +47,17 @@ def _start(instance: Instance, params: dict) -> dict:
     return {"vm_state": states.ACTIVE, "power_state": power}
 
 
+def _soft_delete(instance: Instance, params: dict) -> dict:
+    """Powered off and kept (disk, addresses, claim, quota) until restore or the reclaim."""
+    power = hr.driver().power_off(str(instance.uuid), timeout=settings.SHUTDOWN_TIMEOUT)
+    return {"vm_state": states.SOFT_DELETED, "power_state": power}
+
+
+def _restore(instance: Instance, params: dict) -> dict:
+    power = hr.driver().power_on(hr.build_spec(instance), timeout=settings.SPAWN_TIMEOUT)
+    return {"vm_state": states.ACTIVE, "power_state": power}
+
+
 def _pause(instance: Instance, params: dict) -> dict:
     return {"vm_state": states.PAUSED, "power_state": hr.driver().pause(str(instance.uuid))}
 
@@ -81,6 +93,7 @@ def _rebuild(instance: Instance, params: dict) -> dict:
 ACTIONS = {
     "reboot": _reboot, "stop": _stop, "start": _start, "pause": _pause, "unpause": _unpause,
     "suspend": _suspend, "resume": _resume, "rebuild": _rebuild,
+    "soft_delete": _soft_delete, "restore": _restore,
 }
 # a failure of these leaves the guest in an unknown state: ERROR (as Nova)
 ERROR_ON_FAILURE = {"reboot", "rebuild"}

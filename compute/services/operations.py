@@ -11,8 +11,11 @@ Views call these and render; the host work happens in compute.<host> tasks
 (compute/services/lifecycle.py). Every call records an InstanceAction with the request id.
 """
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from network.models import Network
 from network.services import NetworkNotFound
@@ -47,6 +50,8 @@ ACTION_TASK_STATES = {
     ("suspend", None): T.SUSPENDING,
     ("resume", None): T.RESUMING,
     ("rebuild", None): T.REBUILDING,
+    ("soft_delete", None): T.SOFT_DELETING,
+    ("restore", None): T.RESTORING,
 }
 
 
@@ -138,8 +143,21 @@ def _locked_unless_deleted(instance: Instance) -> Instance | None:
 def delete_server(ctx, instance: Instance) -> None:
     """Delete in any state. With a live host: task_state deleting and the host tears the
     domain, disk and address down. Without one (never scheduled, rolled back, or the host
-    is down): released here, and the host's leftovers are reaped when it comes back."""
+    is down): released here, and the host's leftovers are reaped when it comes back.
+
+    With RECLAIM_INSTANCE_INTERVAL > 0, a server on a live host with no task under way is
+    soft-deleted instead: its host powers it off (SOFT_DELETED), everything it holds is kept
+    until `restore` or the reclaim; deleting a SOFT_DELETED server (or forceDelete) is final."""
     states.check_allowed(instance, "delete", is_admin=getattr(ctx, "is_admin", False))
+    if (int(settings.RECLAIM_INSTANCE_INTERVAL) > 0
+            and states.is_allowed(instance.vm_state, instance.task_state, "soft_delete")
+            and compute_is_up(instance.host)):
+        request_action(ctx, instance, "soft_delete")
+        return
+    _delete_now(ctx, instance)
+
+
+def _delete_now(ctx, instance: Instance) -> None:
     with transaction.atomic():
         row = _locked_unless_deleted(instance)
         if row is None:
@@ -155,6 +173,25 @@ def delete_server(ctx, instance: Instance) -> None:
         finish_action(action)
     instance.deleted_at, instance.vm_state, instance.task_state = row.deleted_at, row.vm_state, row.task_state
     log.info("instance %s deleted locally (host %s is not up)", row.uuid, row.host or "none")
+
+
+def reclaim_soft_deleted(now=None) -> list[str]:
+    """Soft-deleted servers older than RECLAIM_INSTANCE_INTERVAL deleted for good (Nova's
+    _reclaim_queued_deletes); their uuids."""
+    interval = int(settings.RECLAIM_INSTANCE_INTERVAL)
+    if interval <= 0:
+        return []
+    cutoff = (now or timezone.now()) - timedelta(seconds=interval)
+    reclaimed = []
+    for instance in Instance.objects.filter(vm_state=states.SOFT_DELETED, task_state=None, updated_at__lt=cutoff):
+        try:
+            _delete_now(None, instance)
+        except Conflict as exc:  # restored or deleted meanwhile
+            log.info("soft-deleted instance %s not reclaimed: %s", instance.uuid, exc)
+            continue
+        reclaimed.append(str(instance.uuid))
+        log.info("soft-deleted instance %s reclaimed (after %ss)", instance.uuid, interval)
+    return reclaimed
 
 
 def release_addresses(instance: Instance) -> list:
@@ -198,8 +235,8 @@ def _require_host(instance: Instance, action: str) -> str:
 
 
 def request_action(ctx, instance: Instance, action: str, reboot_type: str | None = None) -> None:
-    """reboot (SOFT/HARD), stop, start, pause, unpause, suspend, resume: 409 unless the
-    state allows it; then task_state moves and the host does the work."""
+    """reboot (SOFT/HARD), stop, start, pause, unpause, suspend, resume, soft_delete,
+    restore: 409 unless the state allows it; then task_state moves and the host does the work."""
     if action == "reboot":
         reboot_type = (reboot_type or "SOFT").upper()
         if reboot_type not in ("SOFT", "HARD"):

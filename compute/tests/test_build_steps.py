@@ -206,3 +206,56 @@ def test_a_stopped_server_rebuilt_stays_stopped_on_the_new_disk(world, sent, tmp
     assert lifecycle.run_action(instance.uuid, "req-start", "start", {}) is True
     instance.refresh_from_db()
     assert (instance.status, instance.power_state) == ("ACTIVE", states.RUNNING)
+
+
+def test_soft_delete_restore_and_reclaim(world, sent, settings, django_capture_on_commit_callbacks):
+    """RECLAIM_INSTANCE_INTERVAL > 0: a delete powers the server off and keeps everything it
+    holds (SOFT_DELETED); restore brings it back; past the interval it is deleted for good."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from compute.services import operations
+
+    settings.RECLAIM_INSTANCE_INTERVAL = 3600
+    instance = world["instance"]
+    build.schedule(instance.uuid, "req-steps")
+    for step in ("allocate_ip", "fetch_image", "spawn"):
+        assert _run(step, instance) is True
+    address = FixedIP.objects.get(instance_uuid=instance.uuid).address
+    ctx = Ctx(instance.user, instance.project, request_id="req-del")
+    instance.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        operations.delete_server(ctx, instance)
+    instance.refresh_from_db()
+    assert instance.task_state == states.task.SOFT_DELETING
+    assert ("compute.instance_action", [str(instance.uuid), "req-del", "soft_delete", {"reboot_type": None}],
+            f"compute.{HOST}") in sent
+    assert lifecycle.run_action(instance.uuid, "req-del", "soft_delete", {}) is True
+    instance.refresh_from_db()
+    assert (instance.status, instance.power_state, instance.deleted_at) == ("SOFT_DELETED", states.SHUTDOWN, None)
+    assert FixedIP.objects.get(instance_uuid=instance.uuid).address == address  # all kept
+    assert Claim.objects.filter(instance=instance).exists() and host_resources.disk_path(instance).exists()
+    assert operations.reclaim_soft_deleted() == []  # not yet
+
+    ctx.request_id = "req-restore"
+    operations.request_action(ctx, instance, "restore")
+    assert lifecycle.run_action(instance.uuid, "req-restore", "restore", {}) is True
+    instance.refresh_from_db()
+    assert (instance.status, instance.power_state) == ("ACTIVE", states.RUNNING)
+    with pytest.raises(states.InstanceInvalidState):  # only a soft-deleted server is restored
+        operations.request_action(ctx, instance, "restore")
+
+    ctx.request_id = "req-del-2"
+    operations.delete_server(ctx, instance)
+    assert lifecycle.run_action(instance.uuid, "req-del-2", "soft_delete", {}) is True
+    later = timezone.now() + timedelta(seconds=3601)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert operations.reclaim_soft_deleted(now=later) == [str(instance.uuid)]
+    instance.refresh_from_db()
+    assert instance.task_state == states.task.DELETING
+    assert any(name == "compute.terminate_instance" and args[0] == str(instance.uuid) for name, args, _q in sent)
+    assert lifecycle.terminate(instance.uuid, "req-reclaim", HOST) is True
+    assert Instance.all_objects.get(pk=instance.pk).deleted_at is not None
+    assert not FixedIP.objects.filter(instance_uuid=instance.uuid).exists() and not Claim.objects.exists()
+    assert _ours() == []

@@ -138,3 +138,23 @@ def test_disk_config_is_kept_through_create_update_and_rebuild(member_client, im
     image.properties = {"auto_disk_config": "True"}
     image.save(update_fields=["properties"])
     assert boot(member_client, image, "from-image")["server"]["OS-DCF:diskConfig"] == "AUTO"
+
+
+def test_restore_needs_a_soft_deleted_server(member_client, other_client, server):
+    from cloudproj.testing.servers import act, make_active
+
+    make_active(server)
+    refused = act(member_client, server, {"restore": None})
+    assert refused.status_code == 409 and "conflictingRequest" in refused.json()
+    assert act(other_client, server, {"restore": None}).status_code == 404
+    assert act(member_client, "00000000-0000-0000-0000-000000000000", {"restore": None}).status_code == 404
+
+
+def test_the_reclaim_task_is_registered_and_does_nothing_without_an_interval(settings):
+    from cloudproj import task_names
+    from cloudproj.celery import app
+    import compute.tasks  # noqa: F401
+
+    assert task_names.RECLAIM_SOFT_DELETED in app.tasks
+    settings.RECLAIM_INSTANCE_INTERVAL = 0
+    assert app.tasks[task_names.RECLAIM_SOFT_DELETED].run() == []
