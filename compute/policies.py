@@ -8,8 +8,12 @@ RULES.setdefault(
     lambda ctx, t: RULES["admin_or_owner"](ctx, t) or ctx.has_role("admin_owner_or_itsec"),
 )
 
+# other services (the `service` role) send os-server-external-events; admins may too
+RULES.setdefault("admin_or_service", lambda ctx, t: ctx.is_admin or ctx.has_role("service"))
+
 register(
     {
+        "compute:os-server-external-events:create": "admin_or_service",
         "compute:servers:index": "project_reader_or_admin",
         "compute:hypervisors:search": "admin_api",
         "compute:os-volumes:list": "project_reader_or_admin",

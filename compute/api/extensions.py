@@ -59,6 +59,7 @@ EXTENSIONS = (
     ('os-quota-sets', 'Quotas', 'Quotas management support.'),
     ('os-remote-consoles', 'RemoteConsoles', 'Interactive Console support.'),
     ('os-security-groups', 'SecurityGroups', 'Security group support.'),
+    ('os-server-external-events', 'ServerExternalEvents', 'Server External Event Triggers.'),
     ('os-server-password', 'ServerPassword', 'Server password support.'),
     ('os-server-list-multi-status', 'ServerListMultiStatus', 'Allow to filter the servers by a set of status values.'),
     ('os-server-sort-keys', 'ServerSortKeys', 'Add sorting support in get Server v2 API.'),

@@ -1,7 +1,7 @@
 """Compute v2.1 URLs under /compute/. Paths work with and without a trailing slash."""
 from django.urls import include, path, re_path
 
-from . import availability_zones, empty_ids, extensions, flavors, hypervisors, os_hosts, services, tenant_usage
+from . import availability_zones, empty_ids, extensions, external_events, flavors, hypervisors, os_hosts, services, tenant_usage
 from . import versions
 from . import image_metadata, instance_actions, keypairs, tenant_networks
 from . import volumes as volume_proxy
@@ -53,6 +53,7 @@ urlpatterns = [
     route(r"os-simple-tenant-usage/(?P<project_id>[^/]+)", tenant_usage.TenantUsageView),
     route(r"os-instance_usage_audit_log", tenant_usage.AuditLogListView),
     route(r"os-instance_usage_audit_log/(?P<before>[^/]+)", tenant_usage.AuditLogView),
+    route(r"os-server-external-events", external_events.ExternalEventsView),
     # servers, their actions, metadata and addresses
     route(r"servers", servers.ServerListView),
     route(r"servers/detail", servers.ServerDetailListView),

@@ -213,16 +213,39 @@ def inject_network_info(ctx, instance: Instance) -> list[str]:
     serving its networks regenerate them from the database (after commit). Recorded as an
     instance action; 409 while the instance has no host. The queues asked, for the log."""
     host = _require_host(instance, "injectNetworkInfo")
-    queues = []
     with transaction.atomic():
         action = start_action(instance, "injectNetworkInfo", ctx)
-        for row in fixed_ip_service.fixed_ips_of_instance(instance.uuid):
-            network = Network.objects.filter(pk=row.network_id).first()
-            if network is not None:
-                queues.append(network_serving.request_refresh(network, network_serving.serving_host(network, host)))
+        queues = _push_dhcp_entries(instance, host)
         finish_action(action)
     log.info("network info of instance %s pushed again (%s)", instance.uuid, ", ".join(queues) or "no addresses")
     return queues
+
+
+def _push_dhcp_entries(instance: Instance, host: str) -> list[str]:
+    queues = []
+    for row in fixed_ip_service.fixed_ips_of_instance(instance.uuid):
+        network = Network.objects.filter(pk=row.network_id).first()
+        if network is not None:
+            queues.append(network_serving.request_refresh(network, network_serving.serving_host(network, host)))
+    return queues
+
+
+EXTERNAL_EVENTS = ("network-changed", "network-vif-plugged", "network-vif-unplugged", "network-vif-deleted",
+                   "volume-extended", "power-update", "volume-reimaged", "accelerator-request-bound")
+
+
+def external_event(instance: Instance, name: str) -> int:
+    """One event of Nova's os-server-external-events (sent by other services): the code it
+    gets. `network-changed` has the instance's DHCP entries rewritten from the database (this
+    cloud's network info cache); the others need nothing here and are accepted. An instance
+    not on a host yet is a 422, as in Nova."""
+    if not instance.host:
+        return 422
+    if name == "network-changed":
+        with transaction.atomic():
+            _push_dhcp_entries(instance, instance.host)
+    log.info("external event %s for instance %s", name, instance.uuid)
+    return 200
 
 
 # --- actions -----------------------------------------------------------------------------------

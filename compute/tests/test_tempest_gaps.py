@@ -158,3 +158,34 @@ def test_the_reclaim_task_is_registered_and_does_nothing_without_an_interval(set
     assert task_names.RECLAIM_SOFT_DELETED in app.tasks
     settings.RECLAIM_INSTANCE_INTERVAL = 0
     assert app.tasks[task_names.RECLAIM_SOFT_DELETED].run() == []
+
+
+def test_server_external_events(admin_client, member_client, make_account, server, no_tasks,
+                                django_capture_on_commit_callbacks):
+    from cloudproj.testing.clients import TokenClient
+    from cloudproj.testing.servers import make_active
+    from network.services import fixed_ips
+    from network.services.networks import create_network
+
+    api = f"{API}/os-server-external-events"
+    event = {"name": "network-changed", "server_uuid": server}
+    assert member_client.post(api, {"events": [event]}, format="json").status_code == 403
+    # not on a host yet: 422 for the event, and no event accepted is a 404
+    assert admin_client.post(api, {"events": [event]}, format="json").status_code == 404
+    row = make_active(server, host="event-host")
+    network = create_network("eventnet", "10.252.0.0/28", bridge="cptevt0")
+    fixed_ips.allocate_fixed_ip(network, row.uuid, host="event-host")
+    service = TokenClient(make_account("services", "service", username="neutron")[2])  # the service role
+    with django_capture_on_commit_callbacks(execute=True):
+        response = service.post(api, {"events": [event]}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json() == {"events": [{"name": "network-changed", "server_uuid": server, "code": 200,
+                                           "status": "completed"}]}
+    assert ("network.refresh_dhcp", [network.pk, "event-host"]) in no_tasks  # the DHCP entries rewritten
+    missing = {"name": "volume-extended", "server_uuid": "00000000-0000-0000-0000-000000000000", "tag": "vdb"}
+    mixed = admin_client.post(api, {"events": [event, missing]}, format="json")
+    assert mixed.status_code == 207, mixed.content
+    assert [(e["code"], e["status"]) for e in mixed.json()["events"]] == [(200, "completed"), (404, "failed")]
+    for bad in ({"events": []}, {"events": [{"name": "reboot", "server_uuid": server}]},
+                {"events": [{**event, "status": "done"}]}, {"events": [{**event, "colour": "red"}]}):
+        assert admin_client.post(api, bad, format="json").status_code == 400, bad
