@@ -84,6 +84,9 @@ def test_tempest_users_get_the_role_floating_ips_take():
     conf = parse(config.render_tempest_conf(facts()))
     roles = conf["auth"]["tempest_roles"].split(",")
     assert roles == ["netadmin"] and "netadmin" in DEFAULT_ROLES  # bootstrap creates it
+    assert "network" not in conf  # no pool named: tempest allocates from the default one
+    pooled = parse(config.render_tempest_conf(facts(floating_network_name="public")))
+    assert pooled["network"]["floating_network_name"] == "public"
     for action in ("create", "delete", "add", "remove"):
         assert rule_for(f"compute:floating_ips:{action}") == "netadmin"
 
