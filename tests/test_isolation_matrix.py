@@ -617,6 +617,7 @@ ROUTES.update({
         ADMIN, ("get", C + "/os-instance_usage_audit_log/2012-07-05%2010:00:00")),
     # a trailing slash: GET is the image list, DELETE an empty image id (404, as Nova)
     C_RE + "images/$": R(SCOPED, ("get", C + "/images/"), Probe("delete", C + "/images/", kind=OWNED)),
+    C_RE + "os-volumes/$": R(OWNED, ("get", C + "/os-volumes/"), ("delete", C + "/os-volumes/")),
     C_RE + "os-security-groups/$": R(SCOPED, ("get", C + "/os-security-groups/"),
                                      Probe("delete", C + "/os-security-groups/", kind=OWNED)),
     # other services' events about any project's servers: admins (or the service role) only

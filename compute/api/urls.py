@@ -77,6 +77,7 @@ urlpatterns = [
     route(r"images/(?P<image_id>[^/]+)/metadata", image_metadata.ImageMetadataView),
     route(r"images/(?P<image_id>[^/]+)/metadata/(?P<key>[^/]+)", image_metadata.ImageMetadataItemView),
     # the volume proxies (over volumes.services)
+    re_path(r"^v2\.1/os-volumes/$", empty_ids.volumes_slash),  # GET/DELETE volume "": 404
     route(r"os-volumes", volume_proxy.VolumeCollection),
     route(r"os-volumes/detail", volume_proxy.VolumeDetailCollection),
     route(r"os-volumes/(?P<volume_id>[^/]+)", volume_proxy.VolumeItem),

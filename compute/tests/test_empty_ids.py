@@ -1,5 +1,7 @@
 """/compute/v2.1/images/ with a trailing slash is an empty image id for DELETE (404 as Nova,
 not 405), and still the image list for GET."""
+import pytest
+
 from cloudproj.testing.servers import error
 
 API = "/compute/v2.1"
@@ -37,3 +39,22 @@ def test_delete_security_groups_with_an_empty_id_is_404(member_account):
     again = member_client.post(f"{API}/os-security-groups/", {"security_group": {"name": "h", "description": "h"}},
                                format="json")
     assert again.status_code == 200
+
+
+def test_os_volumes_with_an_empty_id_is_404(member_account, no_volume_tasks):
+    from cloudproj.testing.clients import TokenClient
+
+    member_client = TokenClient(member_account[2], enforce_csrf_checks=True)
+    for method in ("get", "delete"):
+        response = getattr(member_client, method)(f"{API}/os-volumes/")
+        assert response.status_code == 404 and "itemNotFound" in response.json(), method
+    created = member_client.post(f"{API}/os-volumes/", {"volume": {"size": 1}}, format="json")  # still the list's
+    assert created.status_code == 200, created.content
+    assert len(member_client.get(f"{API}/os-volumes").json()["volumes"]) == 1
+
+
+@pytest.fixture
+def no_volume_tasks(monkeypatch):
+    from cloudproj.celery import app
+
+    monkeypatch.setattr(app, "send_task", lambda *a, **kw: None)
