@@ -366,7 +366,8 @@ ROUTES: dict[str, Route] = {
         ("post", C + "/servers/{server}/os-volume_attachments", {"volumeAttachment": {"volumeId": "{volume}"}})),
     C_INC + f"servers/{_re('server_id')}/os-volume_attachments/{_re('volume_id')}/?$": R(
         OWNED, ("get", C + "/servers/{server}/os-volume_attachments/{volume}"),
-        ("delete", C + "/servers/{server}/os-volume_attachments/{volume}")),
+        ("delete", C + "/servers/{server}/os-volume_attachments/{volume}"),
+        ("put", C + "/servers/{server}/os-volume_attachments/{volume}", {"volumeAttachment": {"volumeId": "{volume}"}})),
     # --- block storage (the URL carries a project id: another project's is refused) --------
     "volume/^$": R(PUBLIC, ("get", "/volume/")),
     "volume/^v3/?$": R(PUBLIC, ("get", V)),
@@ -675,6 +676,15 @@ ROUTES.update({
         ADMIN, ("get", C + "/os-instance_usage_audit_log/2012-07-05%2010:00:00")),
     # a trailing slash: GET is the image list, DELETE an empty image id (404, as Nova)
     C_RE + "images/$": R(SCOPED, ("get", C + "/images/"), Probe("delete", C + "/images/", kind=OWNED)),
+    C_RE + "os-volumes/$": R(OWNED, ("get", C + "/os-volumes/"), ("delete", C + "/os-volumes/")),
+    C_RE + "os-security-groups/$": R(SCOPED, ("get", C + "/os-security-groups/"),
+                                     Probe("delete", C + "/os-security-groups/", kind=OWNED)),
+    # other services' events about any project's servers: admins (or the service role) only
+    C_RE + "os-server-external-events/?$": R(ADMIN, ("post", C + "/os-server-external-events", {
+        "events": [{"name": "network-changed", "server_uuid": "{server}"}]})),
+    C_RE + f"servers/{_re('server_id')}/os-server-password/?$": R(
+        OWNED, ("get", C + "/servers/{server}/os-server-password"),
+        ("delete", C + "/servers/{server}/os-server-password")),
 })
 
 # Block Storage v3 admin resources (volumes/api/admin.py, qos.py): admins only

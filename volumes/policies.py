@@ -58,4 +58,5 @@ register({
     "compute:os-volumes-attachments:show": "project_reader_or_admin",
     "compute:os-volumes-attachments:create": "admin_or_owner",
     "compute:os-volumes-attachments:delete": "admin_or_owner",
+    "compute:os-volumes-attachments:swap": "admin_api",
 })
