@@ -55,6 +55,15 @@ class ProjectAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_members=Count("role_assignments__user", distinct=True))
 
+    # Deleting keeps a tombstone for the resources the project still owns (see
+    # identity.services.accounts.delete_project), as the API and `project delete` do.
+    def delete_model(self, request, obj):
+        accounts.delete_project(obj)
+
+    def delete_queryset(self, request, queryset):
+        for project in queryset:
+            accounts.delete_project(project)
+
     @admin.display(description="members", ordering="_members")
     def member_count(self, obj):
         return obj._members

@@ -9,8 +9,7 @@ import shlex
 
 from django.conf import settings
 from django.core.management.base import CommandError
-from django.db import transaction
-from django.db.models import Count, ProtectedError, Q, RestrictedError
+from django.db.models import Count, Q
 
 from cloudproj.cli import CategoryCommand
 from identity.services import accounts, quotas
@@ -79,7 +78,8 @@ class Command(CategoryCommand):
     actions = {
         "create": "Create a project, optionally with a manager (who gets the projectmanager role).",
         "list": "List projects.",
-        "delete": "Delete a project and everything identity holds for it (roles, tokens, EC2 keys).",
+        "delete": "Delete a project and everything identity holds for it (roles, tokens, EC2 keys); what it "
+                  "still owns (servers, volumes...) stays until `project scrub`.",
         "quota": "Show a project's quotas, or set one: quota NAME KEY VALUE (VALUE may be 'unlimited').",
         "environment": "Write an openrc-style credentials file (default ./novarc) for a user in a project.",
     }
@@ -135,14 +135,7 @@ class Command(CategoryCommand):
 
     def action_delete(self, options):
         project = get_project(options["name"])
-        try:
-            with transaction.atomic():
-                project.delete()
-        except (ProtectedError, RestrictedError) as exc:
-            objs = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", None) or []
-            kinds = sorted({str(obj._meta.verbose_name_plural) for obj in objs})
-            held = f" ({', '.join(kinds)})" if kinds else ""
-            raise CommandError(f"Project {project.name!r} still owns resources{held}; delete them first.") from None
+        accounts.delete_project(project)
         self.stdout.write(f"Deleted project {project.name}")
 
     def action_quota(self, options):
