@@ -8,6 +8,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Count
 
+from cloudproj.soft_delete_admin import SoftDeleteAdmin
+
 from identity.services import accounts
 from identity.services import tokens as token_service
 from .models import Ec2Credential, Project, Quota, QuotaUsage, Reservation, Role, RoleAssignment, Token, User
@@ -41,13 +43,13 @@ class QuotaInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["name", "id", "manager", "member_count", "enabled", "created_at"]
-    list_filter = ["enabled", "created_at"]
+class ProjectAdmin(SoftDeleteAdmin):
+    list_display = ["name", "id", "manager", "member_count", "enabled", "created_at", "deleted_at"]
+    list_filter = ["enabled", "created_at", "deleted_at"]
     search_fields = ["name", "id", "description", "manager__username"]
     autocomplete_fields = ["manager"]
-    readonly_fields = ["id", "created_at"]
-    fields = ["id", "name", "description", "enabled", "manager", "domain_id", "created_at"]
+    readonly_fields = ["id", "created_at", "deleted_at"]
+    fields = ["id", "name", "description", "enabled", "manager", "domain_id", "created_at", "deleted_at"]
     inlines = [ProjectRoleAssignmentInline, QuotaInline]
     list_select_related = ["manager"]
     ordering = ["name"]
