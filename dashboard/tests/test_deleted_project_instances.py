@@ -100,3 +100,27 @@ def test_the_hypervisor_page_links_to_its_instances(admin_account):
     register_host("host-link", vcpus=2, memory_mb=2048, local_gb=20, num_instances=3)
     html = logged_in("admin").get("/dashboard/admin/hypervisors/").content.decode()
     assert '<a href="/dashboard/admin/instances/?host=host-link">3 instance(s)</a>' in html
+
+
+def test_servers_of_projects_deleted_before_tombstones_get_one_and_can_be_deleted(
+    admin_account, admin_client, make_instance
+):
+    """Migration identity 0010: a server naming a project id without a row gets a tombstone for
+    it; the server is then listed and deleted like any other (no foreign-key failure)."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("identity.migrations.0010_tombstones_for_projects_deleted_before")
+    user = admin_account[0]
+    ghost = Project(id="f" * 32, name="ghost")  # never saved: deleted before tombstones existed
+    instance = make_instance(ghost, user, name="legacy-vm", host="gone-host")
+    migration.add_tombstones(apps, None)
+    migration.add_tombstones(apps, None)  # a second run adds nothing
+    tombstone = Project.all_objects.get(pk="f" * 32)
+    assert tombstone.is_deleted and tombstone.name == f"deleted-{'f' * 32}"
+    html = logged_in("admin").get("/dashboard/admin/instances/").content.decode()
+    assert f"deleted-{'f' * 32}" in html and ">project deleted</span>" in html
+    assert admin_client.delete(f"{API}/servers/{instance.uuid}").status_code == 204
+    assert Instance.all_objects.get(pk=instance.pk).is_deleted
+    assert usage("f" * 32) == {"instances": 0, "cores": 0, "ram": 0}
