@@ -124,3 +124,15 @@ def test_servers_of_projects_deleted_before_tombstones_get_one_and_can_be_delete
     assert admin_client.delete(f"{API}/servers/{instance.uuid}").status_code == 204
     assert Instance.all_objects.get(pk=instance.pk).is_deleted
     assert usage("f" * 32) == {"instances": 0, "cores": 0, "ram": 0}
+
+
+def test_servers_of_a_disabled_project_are_deleted_by_the_admin(admin_account, admin_client, member_account,
+                                                               member_client, image):
+    project_id = member_account[1].id
+    server_id = boot(member_client, image, "disabled-vm")["server"]["id"]
+    make_active(server_id, host="gone-host")
+    response = admin_client.patch(f"/v3/projects/{project_id}", {"project": {"enabled": False}}, format="json")
+    assert response.status_code == 200 and response.json()["project"]["enabled"] is False
+    assert admin_client.delete(f"{API}/servers/{server_id}").status_code == 204
+    assert Instance.all_objects.get(uuid=server_id).is_deleted
+    assert usage(project_id) == {"instances": 0, "cores": 0, "ram": 0}
