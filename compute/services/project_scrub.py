@@ -14,8 +14,8 @@ way a user's delete gives them back, exactly once (a second pass finds nothing m
 2. floating IPs: disassociated and returned to their pool;
 3. volume snapshots, then the volumes no server holds any more;
 4. images the project owns (a protected image is reported, not deleted);
-5. once the project has no live server: its security groups, and its VLAN networks go
-   back to the pool (what nova-manage's scrub did).
+5. once the project has no live server: its server groups, its security groups, and its
+   VLAN networks go back to the pool (what nova-manage's scrub did).
 
 Server and volume deletion finish on their hosts: run passes until `pending` is empty
 (`scrub(project_id, wait=...)` does that).
@@ -40,10 +40,15 @@ from volumes.services import snapshots as snapshot_service
 from volumes.services import volumes as volume_service
 
 from .. import states
-from ..models import Instance
+from ..models import Instance, ServerGroup
 from . import operations
+from . import server_groups as server_group_service
 
 log = logging.getLogger(__name__)
+
+
+KINDS = ("servers", "floating_ips", "snapshots", "volumes", "images", "server_groups", "security_groups",
+         "networks")
 
 
 @dataclass
@@ -63,6 +68,7 @@ class Holdings:
     snapshots: int
     floating_ips: int
     images: int
+    server_groups: int
     security_groups: int
     networks: int
 
@@ -82,6 +88,7 @@ def holdings(project_id: str) -> Holdings:
         snapshots=Snapshot.objects.filter(project_id=project_id).count(),
         floating_ips=FloatingIP.objects.filter(project_id=project_id).count(),
         images=Image.objects.filter(owner_id=project_id).count(),
+        server_groups=ServerGroup.objects.filter(project_id=project_id).count(),
         security_groups=SecurityGroup.objects.filter(project_id=project_id).count(),
         networks=Network.objects.filter(project_id=project_id).count(),
     )
@@ -101,8 +108,7 @@ def scrub_pass(project_id: str, request_id: str | None = None) -> dict:
     """Start every deletion that may start now; returns {kind: [what was done], "refused":
     [why not], "pending": Holdings of what is left (as a dict)}."""
     ctx = OperatorContext(project_id=project_id, request_id=request_id or f"req-scrub-{uuid_lib.uuid4()}")
-    report: dict = {kind: [] for kind in ("servers", "floating_ips", "snapshots", "volumes", "images",
-                                          "security_groups", "networks")}
+    report: dict = {kind: [] for kind in KINDS}
     report["refused"] = []
 
     for instance in Instance.objects.filter(project_id=project_id).order_by("id"):
@@ -130,6 +136,9 @@ def scrub_pass(project_id: str, request_id: str | None = None) -> dict:
         _attempt(report, "images", str(image.id), lambda i=image: image_service.delete_image(i))
 
     if not Instance.objects.filter(project_id=project_id).exists():
+        for server_group in ServerGroup.objects.filter(project_id=project_id).order_by("id"):
+            _attempt(report, "server_groups", server_group.name,
+                     lambda g=server_group: server_group_service.delete_group(ctx, g.uuid))
         for group in SecurityGroup.objects.filter(project_id=project_id).order_by("id"):
             _attempt(report, "security_groups", group.name,
                      lambda g=group: secgroup_service.delete_group(g, allow_default=True))

@@ -1,5 +1,5 @@
-"""`project scrub` of a deleted project's volumes, snapshot, floating IPs, image and security
-groups, with a real volume agent (`./manage.py agent`, the file driver, the Redis broker) that
+"""`project scrub` of a deleted project's volumes, snapshot, floating IPs, image, server group
+and security groups, with a real volume agent (`./manage.py agent`, the file driver, the Redis broker) that
 deletes the storage: usage goes to 0 once, the files go, a second scrub does nothing. Nothing
 here touches the host's networking (the floating IPs are allocated, not associated); servers
 with guests, addresses and NAT are compute/tests/test_project_deletion_pipeline.py."""
@@ -63,6 +63,10 @@ def test_scrub_deletes_a_deleted_projects_volumes_snapshot_floating_ips_image_an
     image = register_image(disk, "doomed-image", disk_format="raw", visibility="private", owner=project)
     groups.ensure_default(project.id)
     groups.create_group(project.id, "web", "web servers")
+    from compute.models import ServerGroup
+    from compute.services import server_groups
+
+    server_groups.create_group(ctx, "spread", "anti-affinity")
     files = [volume_cloud.volumes_path / f"{v.storage_name}.raw" for v in volumes]
     assert all(path.exists() for path in files)
     assert usage(project.id) == {"volumes": 2, "gigabytes": 3, "snapshots": 1, "floating_ips": 2,
@@ -76,7 +80,8 @@ def test_scrub_deletes_a_deleted_projects_volumes_snapshot_floating_ips_image_an
     assert "nothing left" in out, out
     assert f"snapshots deleted: 1 ({snapshot.uuid})" in out
     assert "volumes deleted: 2" in out and "floating_ips deleted: 2" in out and "images deleted: 1" in out
-    assert "security_groups deleted: 2" in out
+    assert "security_groups deleted: 2" in out and "server_groups deleted: 1 (spread)" in out
+    assert not ServerGroup.objects.filter(project_id=project.id).exists()
     assert usage(project.id) == {resource: 0 for resource in RESOURCES}
     assert not any(path.exists() for path in files)
     assert not Volume.objects.filter(project_id=project.id).exists()

@@ -85,7 +85,7 @@ class Command(CategoryCommand):
         "quota": "Show a project's quotas, or set one: quota NAME KEY VALUE (VALUE may be 'unlimited').",
         "environment": "Write an openrc-style credentials file (default ./novarc) for a user in a project.",
         "scrub": "Delete what a (deleted) project still owns: servers, floating IPs, volumes and snapshots, "
-                 "images, security groups; its networks back to the pool. Quotas are given back.",
+                 "images, server and security groups; its networks back to the pool. Quotas are given back.",
     }
 
     def add_action_arguments(self, name, parser):
@@ -160,7 +160,7 @@ class Command(CategoryCommand):
             raise CommandError("--wait must be >= 0 seconds.")
         report = project_scrub.scrub(project.id, wait=options["wait"])
         self.stdout.write(f"Scrubbed project {label}:")
-        for kind in ("servers", "floating_ips", "snapshots", "volumes", "images", "security_groups", "networks"):
+        for kind in project_scrub.KINDS:
             done = report.get(kind) or []
             if done:
                 self.stdout.write(f"  {kind} deleted: {len(done)} ({', '.join(done)})")
