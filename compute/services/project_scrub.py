@@ -104,15 +104,17 @@ def _attempt(report: dict, kind: str, what: str, action) -> None:
         report[kind].append(what)
 
 
-def scrub_pass(project_id: str, request_id: str | None = None) -> dict:
+def scrub_pass(project_id: str, request_id: str | None = None, retry_deleting: bool = True) -> dict:
     """Start every deletion that may start now; returns {kind: [what was done], "refused":
-    [why not], "pending": Holdings of what is left (as a dict)}."""
+    [why not], "pending": Holdings of what is left (as a dict)}. A server already `deleting`
+    is asked again only with `retry_deleting` (one stuck there by an earlier failure, as the
+    API's delete does in any state); later passes of one scrub leave its host at work."""
     ctx = OperatorContext(project_id=project_id, request_id=request_id or f"req-scrub-{uuid_lib.uuid4()}")
     report: dict = {kind: [] for kind in KINDS}
     report["refused"] = []
 
     for instance in Instance.objects.filter(project_id=project_id).order_by("id"):
-        if instance.task_state == states.task.DELETING:
+        if instance.task_state == states.task.DELETING and not retry_deleting:
             continue  # its host is tearing it down
         _attempt(report, "servers", str(instance.uuid), lambda i=instance: operations.delete_server(ctx, i))
 
@@ -155,8 +157,10 @@ def scrub(project_id: str, wait: float = 0, interval: float = 2.0) -> dict:
     Returns the passes' reports merged ("pending" from the last)."""
     deadline = time.monotonic() + wait
     merged: dict = {}
+    first = True
     while True:
-        report = scrub_pass(project_id)
+        report = scrub_pass(project_id, retry_deleting=first)
+        first = False
         for kind, done in report.items():
             if kind == "pending":
                 merged[kind] = done
