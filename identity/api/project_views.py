@@ -124,7 +124,7 @@ class ProjectDetailView(IdentityView):
 
     def delete(self, request, project_id):
         enforce(self.ctx, "identity:delete_project", {"project_id": project_id})
-        delete_or_conflict(get_project(project_id), "project")
+        accounts.delete_project(get_project(project_id))
         return Response(status=204)
 
 
