@@ -43,3 +43,20 @@ document.addEventListener("htmx:oobBeforeSwap", function (event) {
     event.detail.shouldSwap = false;
   }
 });
+
+// Every destructive button carries data-confirm="Delete <name>?": the click (also the implicit one of Enter in
+// the form) is stopped unless the user confirms, before htmx or the browser submits anything.
+// data-confirm-value names an input whose value replaces {value} in the question.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-confirm]");
+  if (!button || button.disabled) return;
+  var question = button.dataset.confirm;
+  if (button.dataset.confirmValue) {
+    var input = document.getElementById(button.dataset.confirmValue);
+    question = question.replace("{value}", input ? input.value : "");
+  }
+  if (!window.confirm(question)) {
+    event.preventDefault();
+    event.stopPropagation();
+  }
+}, true);
