@@ -113,3 +113,37 @@ class FloatingRangeForm(forms.Form):
     ip_range = forms.CharField(max_length=64, label="IP range (CIDR)", help_text="e.g. 203.0.113.0/28, at most /16.")
     pool = forms.CharField(max_length=255, required=False, help_text="Empty: DEFAULT_FLOATING_POOL.")
     interface = forms.CharField(max_length=15, required=False, help_text="Empty: FLOATING_INTERFACE.")
+
+
+class UserEditForm(forms.Form):
+    name = forms.CharField(max_length=NAME_MAX_LENGTH, validators=[NAME_VALIDATOR], label="User name")
+    email = forms.EmailField(max_length=254, required=False)
+    default_project = choice_of(Project.objects.order_by("name"), required=False,
+                                to_field_name="id", label="Default project")
+    enabled = forms.BooleanField(required=False, help_text="A disabled user cannot log in; its tokens are revoked.")
+
+
+class NewPasswordForm(forms.Form):
+    """A new password typed twice (an admin's reset, or the second half of a user's own change)."""
+    password = forms.CharField(max_length=4096, widget=forms.PasswordInput(render_value=False), strip=False,
+                               label="New password")
+    confirm = forms.CharField(max_length=4096, widget=forms.PasswordInput(render_value=False), strip=False,
+                              label="New password again")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password") and cleaned.get("confirm") is not None and \
+                cleaned["password"] != cleaned["confirm"]:
+            self.add_error("confirm", "The two passwords differ.")
+        return cleaned
+
+
+class OwnPasswordForm(NewPasswordForm):
+    original = forms.CharField(max_length=4096, widget=forms.PasswordInput(render_value=False), strip=False,
+                               label="Current password")
+    field_order = ["original", "password", "confirm"]
+
+
+class ProjectEditForm(forms.Form):
+    name = forms.CharField(max_length=NAME_MAX_LENGTH, validators=[NAME_VALIDATOR])
+    description = forms.CharField(max_length=4096, required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from compute.models import Instance, KeyPair
+from compute.models import KeyPair
 from compute.services import keypairs
 from images.models import Image
 from secgroups.models import SecurityGroup, SecurityGroupRule
