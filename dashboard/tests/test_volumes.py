@@ -64,7 +64,8 @@ def test_bad_input_is_a_message_and_writes_nothing(member, volume_host_a):
     assert response.status_code == 400 and b"Give a size, or choose a snapshot." in response.content
     quotas.set_quota(member["project"], "gigabytes", 5)
     response = create(client, name="big", size="6")
-    assert response.status_code == 400 and b"exceeds allowed gigabytes quota" in response.content
+    assert response.status_code == 400 and b"Requested volume or snapshot exceeds allowed gigabytes quota" in response.content
+    assert b"VolumeSizeExceedsAvailableQuota" not in response.content  # the API's class name is not for people
     assert not Volume.objects.exists()
     create(client, name="v", size="1")
     volume = Volume.objects.get(name="v")
