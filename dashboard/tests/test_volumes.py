@@ -23,10 +23,10 @@ def test_create_extend_snapshot_delete(member, volume_host_a, settings):
     volume = Volume.objects.get(name="data")
     page = client.get("/dashboard/volumes/").content.decode()
     assert "Creating volume data (1 GB)." in page and "creating" in row_of(page, volume)
-    assert 'id="refresh"' in page  # a transitional status offers the refresh link
+    assert 'hx-trigger="every' in page  # a transitional status: the lists reload themselves
     assert volume_host.create_volume(volume.id) == "available"
     page = client.get("/dashboard/volumes/").content.decode()
-    assert 'id="refresh"' not in page and "available" in row_of(page, volume)
+    assert 'hx-trigger="every' not in page and "available" in row_of(page, volume)
 
     assert client.post(f"/dashboard/volumes/{volume.uuid}/extend/", {"new_size": "2"}).status_code == 302
     assert Volume.objects.get(pk=volume.pk).status == "extending"
