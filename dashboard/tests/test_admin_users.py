@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 from rest_framework.exceptions import AuthenticationFailed
 
+from compute.models import Instance
 from identity.models import Project, User
 from identity.services import accounts, tokens
 
@@ -89,3 +90,13 @@ def test_admin_renames_a_project(admin, member):
     duplicate = admin["client"].post(f"/dashboard/admin/projects/{project.id}/edit/", {"name": "admin"})
     assert duplicate.status_code == 400
     assert Project.objects.get(pk=project.id).name == "demo-2"
+
+
+
+def test_a_user_with_servers_can_be_deleted_and_its_servers_stay(admin, member, make_instance):
+    """As Keystone: the user goes, its servers are kept (the project's admins still see them)."""
+    server = make_instance(member["project"], member["user"], name="still-here")
+    response = admin["client"].post(f"{USERS}{member['user'].id}/delete/", follow=True)
+    assert "User demo-user deleted." in _html(response)
+    assert not User.objects.filter(pk=member["user"].id).exists()
+    assert Instance.objects.filter(pk=server.pk).exists()

@@ -4,6 +4,8 @@ policy rules the Identity API enforces (`identity:update_user`, `identity:delete
 `identity:change_password`)."""
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
+from django.db import transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -75,7 +77,13 @@ def user_delete(request, user_id):
         messages.error(request, "You cannot delete the user you are logged in as.")
         return redirect(f"{USERS}{user.id}/")
     name = user.username
-    accounts.delete_user(user)
+    try:
+        with transaction.atomic():
+            accounts.delete_user(user)
+    except (ProtectedError, RestrictedError):  # as the Identity API's 409
+        messages.error(request, f"User {name} still owns other resources (servers, volumes...): "
+                                "delete those first, or disable the user.")
+        return redirect(f"{USERS}{user.id}/")
     messages.success(request, f"User {name} deleted.")
     return redirect(USERS)
 
