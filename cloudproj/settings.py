@@ -260,6 +260,10 @@ SPAWN_TIMEOUT = env.float("SPAWN_TIMEOUT", default=60.0)
 REBOOT_TIMEOUT = env.float("REBOOT_TIMEOUT", default=120.0)
 #: The os-stop action: seconds for a clean shutdown before the domain is destroyed.
 SHUTDOWN_TIMEOUT = env.float("SHUTDOWN_TIMEOUT", default=60.0)
+#: Seconds a deleted server stays SOFT_DELETED (powered off, its addresses, disk and quota
+#: kept; the `restore` action brings it back) before it is reclaimed; 0: deletes are final at
+#: once (Nova's reclaim_instance_interval).
+RECLAIM_INSTANCE_INTERVAL = env.int("RECLAIM_INSTANCE_INTERVAL", default=0)
 #: The most bytes of a guest's console log one console output request carries.
 CONSOLE_OUTPUT_MAX_BYTES = env.int("CONSOLE_OUTPUT_MAX_BYTES", default=64 * 1024)
 # --- VNC consoles --------------------------------------------------------------------------
@@ -567,6 +571,8 @@ for _name, _task, _args, _interval in (
     ("running-deleted-instances", task_names.FAN_OUT_HOST_TASK, ["running_deleted"], RUNNING_DELETED_INTERVAL),
     ("network-orphans", task_names.FAN_OUT_HOST_TASK, ["network_orphans"], ORPHAN_CLEANUP_INTERVAL),
     ("refresh-quota-usages", task_names.REFRESH_QUOTA_USAGES, [], QUOTA_REFRESH_INTERVAL),
+    # soft-deleted servers are reclaimed at most a minute late (none when the interval is 0)
+    ("reclaim-soft-deleted", task_names.RECLAIM_SOFT_DELETED, [], min(RECLAIM_INSTANCE_INTERVAL, 60)),
 ):
     if _interval > 0:
         CELERY_BEAT_SCHEDULE[_name] = {"task": _task, "args": _args, "schedule": _interval,

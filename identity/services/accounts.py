@@ -189,6 +189,15 @@ def projects_of_user(user: User):
     )
 
 
+def domains_of_user(user: User):
+    """The enabled domains the user holds a role on, directly or through a group (Keystone's
+    GET /v3/auth/domains: the domains the user may ask a scope on)."""
+    group_domains = GroupRoleAssignment.objects.filter(group__users=user, project__isnull=True).exclude(
+        domain_id="").values_list("domain_id", flat=True)
+    return Domain.objects.filter(enabled=True).filter(
+        Q(user_role_assignments__user=user) | Q(id__in=list(group_domains))).distinct().order_by("name")
+
+
 def update_project(project: Project, **changes) -> Project:
     for field, value in changes.items():
         setattr(project, field, value)
