@@ -455,7 +455,7 @@ AUTH_USER_MODEL = "identity.User"
 AUTHENTICATION_BACKENDS = ["identity.services.backends.LockoutModelBackend"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "/dashboard/login/"
-#: How often an instances page asks for its changed rows.
+#: How often an instances page asks for its changed rows (and a volumes or images page with one changing reloads its lists).
 DASHBOARD_POLL_SECONDS = env.float("DASHBOARD_POLL_SECONDS", default=2.0)
 #: Rows per dashboard page.
 DASHBOARD_PAGE_SIZE = env.int("DASHBOARD_PAGE_SIZE", default=50)
