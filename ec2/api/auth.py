@@ -99,7 +99,7 @@ def _scope(value: str) -> tuple[str, str, str, str]:
         raise auth_failure("Credential should be scoped to access key, date, region, service and aws4_request.")
     access, day, region, service, _ = parts
     if service != "ec2":
-        raise auth_failure(f"Credential should be scoped to correct service: 'ec2'.")
+        raise auth_failure("Credential should be scoped to correct service: 'ec2'.")
     if region != settings.CLOUD_REGION and not Region.objects.filter(id=region).exists():
         raise auth_failure(f"Credential should be scoped to a valid region, not '{region[:64]}'.")
     return access, day, region, service

@@ -106,7 +106,7 @@ def endpoint(request):
         ctx.ec2_endpoint = request.build_absolute_uri(request.path)  # type: ignore[attr-defined]
         if not ctx.roles:
             raise Ec2Error("UnauthorizedOperation", "You are not authorized to perform this operation.", 403)
-        if params.bool("DryRun"):
+        if params.flag("DryRun"):
             raise Ec2Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412)
         params.flat.pop("DryRun", None)
         with transaction.atomic():

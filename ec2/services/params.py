@@ -24,7 +24,7 @@ class Params:
     def __contains__(self, name: str) -> bool:
         return name in self.flat
 
-    def str(self, name: str, required: bool = False, default=None, max_length: int = 255, choices=None):
+    def text(self, name: str, required: bool = False, default=None, max_length: int = 255, choices=None):
         value = self.flat.get(name)
         if value is None or value == "":
             if required:
@@ -37,8 +37,8 @@ class Params:
                                 f"Expected one of: {', '.join(choices)}.")
         return value
 
-    def int(self, name: str, default=None, minimum: int = 0, maximum: int = 2**31 - 1, required: bool = False):
-        value = self.str(name, required=required, max_length=20)
+    def integer(self, name: str, default=None, minimum: int = 0, maximum: int = 2**31 - 1, required: bool = False):
+        value = self.text(name, required=required, max_length=20)
         if value is None:
             return default
         try:
@@ -50,8 +50,8 @@ class Params:
                                 f"Expected a number from {minimum} to {maximum}.")
         return number
 
-    def bool(self, name: str, default: bool = False) -> bool:
-        value = self.str(name, max_length=5)
+    def flag(self, name: str, default: bool = False) -> bool:
+        value = self.text(name, max_length=5)
         if value is None:
             return default
         if value.lower() not in ("true", "false"):
@@ -59,7 +59,7 @@ class Params:
         return value.lower() == "true"
 
     def base64(self, name: str, max_length: int = MAX_VALUE) -> bytes | None:
-        value = self.str(name, max_length=max_length)
+        value = self.text(name, max_length=max_length)
         if value is None:
             return None
         try:
@@ -81,7 +81,7 @@ class Params:
             found.setdefault(index, {})[rest] = value
         return dict(sorted(found.items()))
 
-    def list(self, prefix: str, max_length: int = 255) -> list[str]:
+    def values(self, prefix: str, max_length: int = 255) -> list[str]:
         """The values of `<prefix>.1`, `<prefix>.2`, ... in index order."""
         values = []
         for index, parts in self._indexed(prefix).items():
@@ -92,7 +92,7 @@ class Params:
             values.append(parts[""])
         return values
 
-    def structs(self, prefix: str) -> list["Params"]:
+    def structs(self, prefix: str) -> list[Params]:
         """The structures `<prefix>.N.<member>...`, each as a Params of its members."""
         items = []
         for index, parts in self._indexed(prefix).items():
@@ -101,7 +101,7 @@ class Params:
             items.append(Params(parts))
         return items
 
-    def struct(self, prefix: str) -> "Params":
+    def struct(self, prefix: str) -> Params:
         head = prefix + "."
         return Params({key[len(head):]: value for key, value in self.flat.items() if key.startswith(head)})
 
@@ -109,8 +109,8 @@ class Params:
         """{name: [values]} of `Filter.N.Name` / `Filter.N.Value.M`."""
         result: dict[str, list[str]] = {}
         for item in self.structs("Filter"):
-            name = item.str("Name", required=True)
-            values = item.list("Value")
+            name = item.text("Name", required=True)
+            values = item.values("Value")
             if not values:
                 raise Ec2Error("InvalidParameterValue", f"The filter '{name[:64]}' has no value.")
             result.setdefault(name, []).extend(values)

@@ -1,5 +1,5 @@
 """The EC2 actions this cloud answers: name -> function(ctx, Params) -> the answer's members."""
-from . import addresses, images, instances, keypairs, secgroups, zones
+from . import addresses, images, instances, keypairs, secgroups, tags, volumes, zones
 
 ACTIONS = {
     "DescribeAvailabilityZones": zones.describe_availability_zones,
@@ -29,6 +29,17 @@ ACTIONS = {
     "DescribeImages": images.describe_images,
     "DeregisterImage": images.deregister_image,
     "CreateImage": images.create_image,
+    "CreateVolume": volumes.create_volume,
+    "DescribeVolumes": volumes.describe_volumes,
+    "DeleteVolume": volumes.delete_volume,
+    "AttachVolume": volumes.attach_volume,
+    "DetachVolume": volumes.detach_volume,
+    "CreateSnapshot": volumes.create_snapshot,
+    "DescribeSnapshots": volumes.describe_snapshots,
+    "DeleteSnapshot": volumes.delete_snapshot,
+    "CreateTags": tags.create_tags,
+    "DescribeTags": tags.describe_tags,
+    "DeleteTags": tags.delete_tags,
 }
 
 # the NotFound code of a service's 404 in each action (when the action did not name it itself)
@@ -39,4 +50,6 @@ NOT_FOUND_CODES = {
     **{name: "InvalidKeyPair.NotFound" for name in ACTIONS if "KeyPair" in name},
     **{name: "InvalidGroup.NotFound" for name in ACTIONS if "SecurityGroup" in name},
     **{name: "InvalidAddress.NotFound" for name in ACTIONS if "Address" in name},
+    **{name: "InvalidVolume.NotFound" for name in ACTIONS if "Volume" in name},
+    **{name: "InvalidSnapshot.NotFound" for name in ACTIONS if "Snapshot" in name},
 }

@@ -25,8 +25,8 @@ def _address(value: str, name: str) -> str:
 
 def _find(ctx, p: Params, id_name: str, prefix: str) -> FloatingIP:
     rows = FloatingIP.objects.filter(project_id=ctx.project_id).select_related("fixed_ip")
-    public_ip = p.str("PublicIp", max_length=64)
-    value = p.str(id_name, max_length=64)
+    public_ip = p.text("PublicIp", max_length=64)
+    value = p.text(id_name, max_length=64)
     if public_ip is not None:
         row = rows.filter(address=_address(public_ip, "PublicIp")).first()
         if row is None:
@@ -42,8 +42,8 @@ def _find(ctx, p: Params, id_name: str, prefix: str) -> FloatingIP:
 
 
 def allocate_address(ctx, p: Params) -> dict:
-    p.str("Domain", choices=("standard", "vpc"))
-    pool = p.str("PublicIpv4Pool")
+    p.text("Domain", choices=("standard", "vpc"))
+    pool = p.text("PublicIpv4Pool")
     enforce(ctx, "compute:floating_ips:create", {"project_id": ctx.project_id})
     try:
         row = addresses.allocate(ctx, pool)
@@ -59,12 +59,12 @@ def allocate_address(ctx, p: Params) -> dict:
 
 def associate_address(ctx, p: Params) -> dict:
     row = _find(ctx, p, "AllocationId", "eipalloc")
-    instance_id = p.str("InstanceId", max_length=64)
+    instance_id = p.text("InstanceId", max_length=64)
     if instance_id is None:
         raise Ec2Error("MissingParameter", "The request must contain the parameter InstanceId")
     instance = get_instance(ctx, instance_id)
-    private = p.str("PrivateIpAddress", max_length=64)
-    allow = p.bool("AllowReassociation", default=True)
+    private = p.text("PrivateIpAddress", max_length=64)
+    allow = p.flag("AllowReassociation", default=True)
     enforce(ctx, "compute:floating_ips:add", {"project_id": instance.project_id})
     if row.instance_uuid is not None and row.instance_uuid != instance.uuid and not allow:
         raise Ec2Error("Resource.AlreadyAssociated", f"The address {row.address} is already associated.")
@@ -91,7 +91,7 @@ def disassociate_address(ctx, p: Params) -> dict:
 
 def release_address(ctx, p: Params) -> dict:
     row = _find(ctx, p, "AllocationId", "eipalloc")
-    p.str("NetworkBorderGroup")
+    p.text("NetworkBorderGroup")
     enforce(ctx, "compute:floating_ips:delete", {"project_id": row.project_id})
     addresses.release(ctx, row)
     return {"return": True}
@@ -111,8 +111,8 @@ def _item(row: FloatingIP, instances: dict) -> dict:
 def describe_addresses(ctx, p: Params) -> dict:
     enforce(ctx, "compute:floating_ips:list", {"project_id": ctx.project_id})
     rows = list(addresses.floating_ips_of(ctx))
-    wanted_ips = [_address(v, "PublicIp") for v in p.list("PublicIp", max_length=64)]
-    wanted_ids = p.list("AllocationId", max_length=64)
+    wanted_ips = [_address(v, "PublicIp") for v in p.values("PublicIp", max_length=64)]
+    wanted_ids = p.values("AllocationId", max_length=64)
     if wanted_ips:
         by_ip = {r.address: r for r in rows}
         for value in wanted_ips:

@@ -68,13 +68,13 @@ FILTERS = {
 def describe_images(ctx, p: Params) -> dict:
     enforce(ctx, "image:get_images")
     rows = list(registry.visible_images(ctx.project_id, False).order_by("created_at", "id"))
-    wanted = p.list("ImageId")
-    owners = p.list("Owner")
-    p.list("ExecutableBy")
-    p.bool("IncludeDeprecated")
-    p.bool("IncludeDisabled")
-    p.int("MaxResults", minimum=5, maximum=1000)
-    p.str("NextToken", max_length=1024)
+    wanted = p.values("ImageId")
+    owners = p.values("Owner")
+    p.values("ExecutableBy")
+    p.flag("IncludeDeprecated")
+    p.flag("IncludeDisabled")
+    p.integer("MaxResults", minimum=5, maximum=1000)
+    p.text("NextToken", max_length=1024)
     if wanted:
         uuids = [ids.image_uuid(v) for v in wanted]
         by_uuid = {str(i.id): i for i in rows}
@@ -93,19 +93,19 @@ def describe_images(ctx, p: Params) -> dict:
 
 
 def deregister_image(ctx, p: Params) -> dict:
-    image = get(ctx, p.str("ImageId", required=True, max_length=64))
+    image = get(ctx, p.text("ImageId", required=True, max_length=64))
     enforce(ctx, "image:delete_image", {"project_id": image.owner_id})
     if image.owner_id != ctx.project_id and not ctx.is_admin:
-        raise Ec2Error("AuthFailure", f"Not authorized for image:{p.str('ImageId')}", 403)
+        raise Ec2Error("AuthFailure", f"Not authorized for image:{p.text('ImageId')}", 403)
     registry.delete_image(image)
     return {"return": True}
 
 
 def create_image(ctx, p: Params) -> dict:
-    instance = get_instance(ctx, p.str("InstanceId", required=True, max_length=64))
-    name = p.str("Name", required=True, max_length=128)
-    p.str("Description")
-    p.bool("NoReboot")
+    instance = get_instance(ctx, p.text("InstanceId", required=True, max_length=64))
+    name = p.text("Name", required=True, max_length=128)
+    p.text("Description")
+    p.flag("NoReboot")
     enforce(ctx, "compute:servers:create_image", {"project_id": instance.project_id, "user_id": instance.user_id})
     image = snapshots.snapshot_server(ctx, instance, name)
     return {"imageId": ids.image_ec2_id(image.id, "ami")}

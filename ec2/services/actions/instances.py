@@ -192,9 +192,9 @@ def _address_filters(instances) -> dict:
 
 def describe_instances(ctx, p: Params) -> dict:
     enforce(ctx, "compute:servers:detail", {"project_id": ctx.project_id})
-    wanted = p.list("InstanceId")
-    p.int("MaxResults", minimum=5, maximum=1000)
-    p.str("NextToken", max_length=1024)
+    wanted = p.values("InstanceId")
+    p.integer("MaxResults", minimum=5, maximum=1000)
+    p.text("NextToken", max_length=1024)
     rows = list(_listed(ctx))
     if wanted:
         by_id = {i.ec2_id: i for i in rows}
@@ -226,8 +226,8 @@ def _image(ctx, value) -> dict:
 
 
 def _security_groups(ctx, p: Params) -> list[str] | None:
-    names = list(p.list("SecurityGroup"))
-    for value in p.list("SecurityGroupId"):
+    names = list(p.values("SecurityGroup"))
+    for value in p.values("SecurityGroupId"):
         key = ids.key_of(value, "sg")
         row = SecurityGroup.objects.filter(pk=key, project_id=ctx.project_id).first()
         if row is None:
@@ -242,35 +242,35 @@ def _security_groups(ctx, p: Params) -> list[str] | None:
 def _tag_specifications(p: Params, resource: str) -> dict:
     tags: dict = {}
     for spec in p.structs("TagSpecification"):
-        kind = spec.str("ResourceType", required=True)
+        kind = spec.text("ResourceType", required=True)
         if kind != resource:
             continue
         for tag in spec.structs("Tag"):
-            tags[tag.str("Key", required=True, max_length=127)] = tag.str("Value", default="", max_length=255)
+            tags[tag.text("Key", required=True, max_length=127)] = tag.text("Value", default="", max_length=255)
     return tags
 
 
 def run_instances(ctx, p: Params) -> dict:
     enforce(ctx, "compute:servers:create", {"project_id": ctx.project_id, "user_id": ctx.user_id})
-    token = p.str("ClientToken", max_length=64)
+    token = p.text("ClientToken", max_length=64)
     if token:
         previous = ClientToken.objects.filter(project_id=ctx.project_id, token=token).first()
         if previous is not None:
             rows = list(Instance.all_objects.filter(project_id=ctx.project_id, reservation_id=previous.reservation_id))
             if rows:
                 return _reservations(ctx, rows)[0]
-    min_count = p.int("MinCount", required=True, minimum=1, maximum=1000)
-    max_count = p.int("MaxCount", required=True, minimum=1, maximum=1000)
+    min_count = p.integer("MinCount", required=True, minimum=1, maximum=1000)
+    max_count = p.integer("MaxCount", required=True, minimum=1, maximum=1000)
     if min_count > max_count:
         raise invalid_value("MinCount must be less than or equal to MaxCount.")
-    image = _image(ctx, p.str("ImageId", required=True))
-    flavor = _flavor(ctx, p.str("InstanceType", default="m1.small"))
+    image = _image(ctx, p.text("ImageId", required=True))
+    flavor = _flavor(ctx, p.text("InstanceType", default="m1.small"))
     for name in ("KernelId", "RamdiskId"):
-        if p.str(name) is not None:
-            ids.image_uuid(p.str(name))  # known ids only; the image's own kernel and ramdisk are used
+        if p.text(name) is not None:
+            ids.image_uuid(p.text(name))  # known ids only; the image's own kernel and ramdisk are used
     user_data = p.base64("UserData")
-    key_name = p.str("KeyName")
-    zone = p.struct("Placement").str("AvailabilityZone")
+    key_name = p.text("KeyName")
+    zone = p.struct("Placement").text("AvailabilityZone")
     tags = _tag_specifications(p, "instance")
     try:
         created = operations.create_servers(
@@ -300,7 +300,7 @@ def run_instances(ctx, p: Params) -> dict:
 
 
 def _change(ctx, p: Params, rule: str, act) -> dict:
-    values = p.list("InstanceId")
+    values = p.values("InstanceId")
     if not values:
         raise Ec2Error("MissingParameter", "The request must contain the parameter InstanceId")
     instances = [get(ctx, v, include_deleted=True) for v in dict.fromkeys(values)]
@@ -337,8 +337,8 @@ def start_instances(ctx, p: Params) -> dict:
 
 
 def stop_instances(ctx, p: Params) -> dict:
-    p.bool("Force")
-    p.bool("Hibernate")
+    p.flag("Force")
+    p.flag("Hibernate")
     return _change(ctx, p, "compute:servers:stop", _action(ctx, "stopped", "stop"))
 
 
@@ -360,8 +360,8 @@ def terminate_instances(ctx, p: Params) -> dict:
 
 
 def get_console_output(ctx, p: Params) -> dict:
-    p.bool("Latest")
-    instance = get(ctx, p.str("InstanceId", required=True))
+    p.flag("Latest")
+    instance = get(ctx, p.text("InstanceId", required=True))
     enforce(ctx, "compute:servers:console_output", {"project_id": instance.project_id, "user_id": instance.user_id})
     output = ""
     if instance.host:  # EC2 answers no output until the instance has booted somewhere
@@ -371,12 +371,12 @@ def get_console_output(ctx, p: Params) -> dict:
 
 
 def describe_instance_attribute(ctx, p: Params) -> dict:
-    instance = get(ctx, p.str("InstanceId", required=True))
+    instance = get(ctx, p.text("InstanceId", required=True))
     enforce(ctx, "compute:servers:show", {"project_id": instance.project_id})
-    attribute = p.str("Attribute", required=True, max_length=64)
+    attribute = p.text("Attribute", required=True, max_length=64)
     renderer = Renderer(ctx, [instance])
     item = renderer.item(instance)
-    values = {
+    values: dict[str, dict] = {
         "instanceType": {"instanceType": {"value": instance.flavor_name}},
         "kernel": {"kernel": {"value": item["kernelId"]} if item["kernelId"] else {}},
         "ramdisk": {"ramdisk": {"value": item["ramdiskId"]} if item["ramdiskId"] else {}},

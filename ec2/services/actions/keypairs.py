@@ -24,16 +24,16 @@ def _create(ctx, name: str, public_key: str | None):
 
 
 def create_key_pair(ctx, p: Params) -> dict:
-    name = p.str("KeyName", required=True)
-    p.str("KeyType", choices=("rsa",))
-    p.str("KeyFormat", choices=("pem",))
+    name = p.text("KeyName", required=True)
+    p.text("KeyType", choices=("rsa",))
+    p.text("KeyFormat", choices=("pem",))
     keypair, private_key = _create(ctx, name, None)
     return {"keyName": keypair.name, "keyFingerprint": keypair.fingerprint, "keyMaterial": private_key,
             "keyPairId": ids.ec2_id("key", keypair.pk)}
 
 
 def import_key_pair(ctx, p: Params) -> dict:
-    name = p.str("KeyName", required=True)
+    name = p.text("KeyName", required=True)
     material = p.base64("PublicKeyMaterial", max_length=16384)
     if not material:
         raise Ec2Error("MissingParameter", "The request must contain the parameter PublicKeyMaterial")
@@ -57,9 +57,9 @@ FILTERS = {
 def describe_key_pairs(ctx, p: Params) -> dict:
     enforce(ctx, "compute:keypairs:index", {"user_id": ctx.user_id})
     rows = list(keypair_service.list_keypairs(ctx.user))
-    names = p.list("KeyName")
-    key_ids = p.list("KeyPairId")
-    include_public = p.bool("IncludePublicKey")
+    names = p.values("KeyName")
+    key_ids = p.values("KeyPairId")
+    include_public = p.flag("IncludePublicKey")
     if names:
         by_name = {k.name: k for k in rows}
         missing = [n for n in names if n not in by_name]
@@ -82,8 +82,8 @@ def describe_key_pairs(ctx, p: Params) -> dict:
 
 
 def delete_key_pair(ctx, p: Params) -> dict:
-    name = p.str("KeyName")
-    key_id = p.str("KeyPairId", max_length=64)
+    name = p.text("KeyName")
+    key_id = p.text("KeyPairId", max_length=64)
     if name is None and key_id is None:
         raise Ec2Error("MissingParameter", "The request must contain the parameter KeyName or KeyPairId")
     enforce(ctx, "compute:keypairs:delete", {"user_id": ctx.user_id})

@@ -16,8 +16,8 @@ def _not_found(value) -> Ec2Error:
 
 
 def _group(ctx, p: Params) -> SecurityGroup:
-    group_id = p.str("GroupId", max_length=64)
-    name = p.str("GroupName")
+    group_id = p.text("GroupId", max_length=64)
+    name = p.text("GroupName")
     if group_id is None and name is None:
         raise Ec2Error("MissingParameter", "The request must contain the parameter GroupName or GroupId")
     groups.ensure_default(ctx.project_id)
@@ -73,10 +73,10 @@ def describe_security_groups(ctx, p: Params) -> dict:
     enforce(ctx, "compute:security_groups:list", {"project_id": ctx.project_id})
     groups.ensure_default(ctx.project_id)
     rows = list(SecurityGroup.objects.filter(project_id=ctx.project_id).order_by("id"))
-    names = p.list("GroupName")
-    group_ids = p.list("GroupId", max_length=64)
-    p.int("MaxResults", minimum=5, maximum=1000)
-    p.str("NextToken", max_length=1024)
+    names = p.values("GroupName")
+    group_ids = p.values("GroupId", max_length=64)
+    p.integer("MaxResults", minimum=5, maximum=1000)
+    p.text("NextToken", max_length=1024)
     if names:
         by_name = {g.name: g for g in rows}
         for name in names:
@@ -97,9 +97,9 @@ def describe_security_groups(ctx, p: Params) -> dict:
 
 
 def create_security_group(ctx, p: Params) -> dict:
-    name = p.str("GroupName", required=True)
-    description = p.str("GroupDescription", required=True)
-    p.str("VpcId", max_length=64)
+    name = p.text("GroupName", required=True)
+    description = p.text("GroupDescription", required=True)
+    p.text("VpcId", max_length=64)
     enforce(ctx, "compute:security_groups:create", {"project_id": ctx.project_id})
     groups.ensure_default(ctx.project_id)
     try:
@@ -124,8 +124,8 @@ def delete_security_group(ctx, p: Params) -> dict:
 
 
 def _source(ctx, item: Params) -> SecurityGroup:
-    value = item.str("GroupId", max_length=64)
-    name = item.str("GroupName")
+    value = item.text("GroupId", max_length=64)
+    name = item.text("GroupName")
     if value is None and name is None:
         raise Ec2Error("MissingParameter", "A source group needs GroupId or GroupName")
     rows = SecurityGroup.objects.filter(project_id=ctx.project_id)
@@ -156,9 +156,9 @@ def _wanted(ctx, group: SecurityGroup, p: Params) -> list[dict]:
     permissions = p.structs("IpPermissions")
     if permissions:
         for item in permissions:
-            protocol = item.str("IpProtocol", required=True, max_length=16)
-            low, high = item.int("FromPort", minimum=-1, maximum=65535), item.int("ToPort", minimum=-1, maximum=65535)
-            ranges = [r.str("CidrIp", required=True, max_length=64) for r in item.structs("IpRanges")]
+            protocol = item.text("IpProtocol", required=True, max_length=16)
+            low, high = item.integer("FromPort", minimum=-1, maximum=65535), item.integer("ToPort", minimum=-1, maximum=65535)
+            ranges = [r.text("CidrIp", required=True, max_length=64) for r in item.structs("IpRanges")]
             sources = [_source(ctx, g) for g in item.structs("Groups")]
             if item.structs("Ipv6Ranges") or item.structs("PrefixListIds"):
                 raise Ec2Error("InvalidParameterValue", "IPv6 ranges and prefix lists are not supported by this cloud.")
@@ -167,9 +167,9 @@ def _wanted(ctx, group: SecurityGroup, p: Params) -> list[dict]:
             wanted += [_rule_fields(group, protocol, low, high, cidr=c) for c in ranges]
             wanted += [_rule_fields(group, protocol, low, high, source=s) for s in sources]
         return wanted
-    protocol = p.str("IpProtocol", max_length=16)
-    low, high = p.int("FromPort", minimum=-1, maximum=65535), p.int("ToPort", minimum=-1, maximum=65535)
-    source_name = p.str("SourceSecurityGroupName")
+    protocol = p.text("IpProtocol", max_length=16)
+    low, high = p.integer("FromPort", minimum=-1, maximum=65535), p.integer("ToPort", minimum=-1, maximum=65535)
+    source_name = p.text("SourceSecurityGroupName")
     if source_name is not None:
         source = SecurityGroup.objects.filter(project_id=ctx.project_id, name=source_name).first()
         if source is None:
@@ -179,7 +179,7 @@ def _wanted(ctx, group: SecurityGroup, p: Params) -> list[dict]:
         return [_rule_fields(group, protocol, low, high, source=source)]
     if protocol is None:
         raise Ec2Error("MissingParameter", "The request must contain the parameter IpPermissions or IpProtocol")
-    return [_rule_fields(group, protocol, low, high, cidr=p.str("CidrIp", max_length=64))]
+    return [_rule_fields(group, protocol, low, high, cidr=p.text("CidrIp", max_length=64))]
 
 
 def _rule_item(rule: SecurityGroupRule) -> dict:

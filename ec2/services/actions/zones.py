@@ -10,9 +10,9 @@ from identity.services.policy import enforce
 
 def describe_availability_zones(ctx, p: Params) -> dict:
     enforce(ctx, "compute:availability_zone:list")
-    names = p.list("ZoneName")
-    p.list("ZoneId")
-    p.bool("AllAvailabilityZones")
+    names = p.values("ZoneName")
+    p.values("ZoneId")
+    p.flag("AllAvailabilityZones")
     zones = [{"zoneName": zone, "zoneState": "available" if up else "unavailable", "regionName":
               settings.CLOUD_REGION, "zoneId": zone, "zoneType": "availability-zone", "messageSet": []}
              for zone, up in hosts.availability_zones()]
@@ -27,8 +27,8 @@ def describe_availability_zones(ctx, p: Params) -> dict:
 
 
 def describe_regions(ctx, p: Params) -> dict:
-    names = p.list("RegionName")
-    p.bool("AllRegions")
+    names = p.values("RegionName")
+    p.flag("AllRegions")
     regions = sorted(set(Region.objects.values_list("id", flat=True)) | {settings.CLOUD_REGION})
     if names:
         regions = [r for r in regions if r in names]
