@@ -109,8 +109,11 @@ def endpoint(request):
         if params.flag("DryRun"):
             raise Ec2Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412)
         params.flat.pop("DryRun", None)
-        with transaction.atomic():
+        if action_name in actions.OWN_TRANSACTIONS:
             result = handler(ctx, params)
+        else:
+            with transaction.atomic():
+                result = handler(ctx, params)
         return _answer(xml.response(action_name, version, request_id, result))
     except Ec2Error as exc:
         return _error(exc, request_id)

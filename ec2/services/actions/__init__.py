@@ -42,6 +42,11 @@ ACTIONS = {
     "DeleteTags": tags.delete_tags,
 }
 
+# Actions run in one transaction (all or nothing; the messages to hosts leave after the commit),
+# except these: they wait for a host that must see their first step committed (the attachment
+# row and the volume's attaching/detaching state), as the volume service commits it itself.
+OWN_TRANSACTIONS = {"AttachVolume", "DetachVolume"}
+
 # the NotFound code of a service's 404 in each action (when the action did not name it itself)
 NOT_FOUND_CODES = {
     **{name: "InvalidInstanceID.NotFound" for name in ACTIONS if "Instance" in name},
