@@ -285,9 +285,9 @@ def run_instances(ctx, p: Params) -> dict:
         if "quota" in message.lower() or "exceeded" in message.lower():
             raise Ec2Error("InstanceLimitExceeded", message) from None
         raise from_cloud_error(exc) from None
-    if "Name" not in tags:
-        for instance in created:
-            instance_service.update_state(instance, display_name=instance.ec2_id)
+    if "Name" not in tags:  # named after their EC2 id, which exists once the rows do (the boot is queued
+        for instance in created:  # after this transaction commits: DHCP and metadata see the new name)
+            instance_service.update_state(instance, display_name=instance.ec2_id, hostname=instance.ec2_id)
     if token:
         try:
             with transaction.atomic():
