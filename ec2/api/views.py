@@ -78,6 +78,23 @@ def _error(exc: Ec2Error, request_id: str) -> HttpResponse:
     return _answer(xml.error(exc.code, exc.message, request_id), exc.status)
 
 
+class _RollBack(Exception):
+    pass
+
+
+def _dry_run(handler, ctx, params, action_name: str):
+    """DryRun: the action runs (its checks, policy and quota included) and is rolled back; messages
+    to hosts, sent on commit, never leave. Raises DryRunOperation, or the error the action met."""
+    if action_name not in actions.OWN_TRANSACTIONS:
+        try:
+            with transaction.atomic():
+                handler(ctx, params)
+                raise _RollBack
+        except _RollBack:
+            pass
+    raise Ec2Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412)
+
+
 @csrf_exempt
 def endpoint(request):
     request_id = str(uuid.uuid4())
@@ -106,9 +123,10 @@ def endpoint(request):
         ctx.ec2_endpoint = request.build_absolute_uri(request.path)  # type: ignore[attr-defined]
         if not ctx.roles:
             raise Ec2Error("UnauthorizedOperation", "You are not authorized to perform this operation.", 403)
-        if params.flag("DryRun"):
-            raise Ec2Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412)
+        dry_run = params.flag("DryRun")
         params.flat.pop("DryRun", None)
+        if dry_run:
+            _dry_run(handler, ctx, params, action_name)
         if action_name in actions.OWN_TRANSACTIONS:
             result = handler(ctx, params)
         else:

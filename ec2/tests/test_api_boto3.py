@@ -211,3 +211,29 @@ def test_addresses(client, bootable, sent):
     with pytest.raises(ClientError) as excinfo:
         client.associate_address(AllocationId="eipalloc-7fffffff", InstanceId=instance_id)
     assert code_of(excinfo) == "InvalidAllocationID.NotFound"
+
+
+def test_dry_run_checks_and_changes_nothing(ec2_account, ec2, bootable, sent):
+    _user, _project, member = ec2_account("ec2dry")
+    client = ec2(member)
+    image_id = client.describe_images()["Images"][0]["ImageId"]
+    with pytest.raises(ClientError) as excinfo:
+        client.run_instances(ImageId=image_id, InstanceType="m1.tiny", MinCount=1, MaxCount=1, DryRun=True)
+    assert code_of(excinfo) == "DryRunOperation"
+    assert not Instance.all_objects.exists() and sent == []
+    with pytest.raises(ClientError) as excinfo:
+        client.create_key_pair(KeyName="k", DryRun=True)
+    assert code_of(excinfo) == "DryRunOperation"
+    assert client.describe_key_pairs()["KeyPairs"] == []
+    with pytest.raises(ClientError) as excinfo:  # a dry run still meets the action's own errors
+        client.run_instances(ImageId=image_id, InstanceType="m9.huge", MinCount=1, MaxCount=1, DryRun=True)
+    assert code_of(excinfo) == "InvalidParameterValue"
+    # a reader may look but not launch: the same policy as the compute API
+    _reader, _project, reader = ec2_account("ec2dry", "reader", username="ec2dry-reader")
+    assert ec2(reader).describe_instances()["Reservations"] == []
+    with pytest.raises(ClientError) as excinfo:
+        ec2(reader).run_instances(ImageId=image_id, InstanceType="m1.tiny", MinCount=1, MaxCount=1, DryRun=True)
+    assert code_of(excinfo) == "UnauthorizedOperation"
+    with pytest.raises(ClientError) as excinfo:
+        ec2(reader).create_security_group(GroupName="x", Description="y")
+    assert code_of(excinfo) == "UnauthorizedOperation"
