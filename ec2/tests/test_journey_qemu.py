@@ -179,6 +179,9 @@ def test_the_tutorial_in_ec2_terms_with_a_real_guest(real_cloud, live_server, ad
         assert (attached["Device"], attached["State"]) == ("/dev/vdb", "attached"), cloud.logs()
         (volume,) = ec2.describe_volumes(VolumeIds=[volume_id])["Volumes"]
         assert volume["State"] == "in-use" and volume["Attachments"][0]["InstanceId"] == instance_id
+        shown = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+        assert [(m["DeviceName"], m["Ebs"]["VolumeId"]) for m in shown["BlockDeviceMappings"]] == [
+            ("/dev/vdb", volume_id)]
         cloud.wait(lambda: "vdb" in guest_disk(fixed, "list").split(), 30, "vdb to appear in the guest")
         token = f"tok-{uuid.uuid4().hex[:12]}"
         assert guest_disk(fixed, f"write={token}&dev=vdb") == f"DISK-WRITTEN {token}"

@@ -22,6 +22,7 @@ from identity.services.policy import enforce
 from images.services import registry as image_service
 from network.models import FixedIP
 from secgroups.models import SecurityGroup
+from volumes.models import VolumeAttachment
 
 from .common import image_mapping
 
@@ -101,6 +102,15 @@ class Renderer:
         kinds.update({i.ramdisk_id: "ari" for i in instances if i.ramdisk_id})
         self.images.update(ids.image_ec2_ids(kernels, kinds))
         self.group_ids = _group_ids(ctx.project_id, {n for i in instances for n in (i.security_groups or [])})
+        self.volumes: dict = {}
+        for attachment in VolumeAttachment.objects.filter(instance_uuid__in=uuids).select_related("volume"):
+            self.volumes.setdefault(attachment.instance_uuid, []).append({
+                "deviceName": attachment.device,
+                "ebs": {"volumeId": ids.ec2_id("vol", attachment.volume_id),
+                        "status": "attached" if attachment.attached_at else "attaching",
+                        "attachTime": attachment.attached_at or attachment.created_at,
+                        "deleteOnTermination": False},
+            })
         self.tokens = dict(ClientToken.objects.filter(
             project_id=ctx.project_id, reservation_id__in={i.reservation_id for i in instances}
         ).values_list("reservation_id", "token"))
@@ -133,6 +143,7 @@ class Renderer:
             "architecture": "x86_64",
             "rootDeviceType": "instance-store",
             "rootDeviceName": "/dev/vda",
+            "blockDeviceMapping": self.volumes.get(instance.uuid, []),
             "virtualizationType": "hvm",
             "clientToken": self.tokens.get(instance.reservation_id, ""),
             "tagSet": filters.tag_set(instance.metadata),
@@ -385,7 +396,7 @@ def describe_instance_attribute(ctx, p: Params) -> dict:
         "disableApiStop": {"disableApiStop": {"value": False}},
         "instanceInitiatedShutdownBehavior": {"instanceInitiatedShutdownBehavior": {"value": "stop"}},
         "rootDeviceName": {"rootDeviceName": {"value": "/dev/vda"}},
-        "blockDeviceMapping": {"blockDeviceMapping": []},
+        "blockDeviceMapping": {"blockDeviceMapping": item["blockDeviceMapping"]},
         "productCodes": {"productCodes": []},
         "sourceDestCheck": {"sourceDestCheck": {"value": True}},
         "groupSet": {"groupSet": item["groupSet"]},
