@@ -117,6 +117,9 @@ def test_images_ids_are_stable_and_match_the_metadata_service(client, bootable):
     with pytest.raises(ClientError) as excinfo:
         client.describe_images(ImageIds=["ami-zz"])
     assert code_of(excinfo) == "InvalidAMIID.Malformed"
+    with pytest.raises(ClientError) as excinfo:
+        client.register_image(Name="mine", ImageLocation="bucket/image.manifest.xml")
+    assert code_of(excinfo) == "Unsupported" and "Image API" in excinfo.value.response["Error"]["Message"]
 
 
 def test_run_describe_stop_terminate_instances(client, bootable, sent):

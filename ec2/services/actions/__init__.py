@@ -28,6 +28,7 @@ ACTIONS = {
     "DescribeAddresses": addresses.describe_addresses,
     "DescribeImages": images.describe_images,
     "DeregisterImage": images.deregister_image,
+    "RegisterImage": images.register_image,
     "CreateImage": images.create_image,
     "CreateVolume": volumes.create_volume,
     "DescribeVolumes": volumes.describe_volumes,

@@ -101,6 +101,16 @@ def deregister_image(ctx, p: Params) -> dict:
     return {"return": True}
 
 
+def register_image(ctx, p: Params) -> dict:
+    """EC2 registers images from an S3 manifest or EBS snapshots; this cloud has neither object
+    storage nor bootable snapshots, so it says so (images come in through the Image API)."""
+    p.text("Name", required=True, max_length=128)
+    enforce(ctx, "image:add_image")
+    raise Ec2Error("Unsupported", "RegisterImage needs an S3 manifest (ImageLocation) or EBS snapshots, which this "
+                   "cloud does not have: upload the image through the Image API (openstack image create) and "
+                   "find its ami- id with DescribeImages.")
+
+
 def create_image(ctx, p: Params) -> dict:
     instance = get_instance(ctx, p.text("InstanceId", required=True, max_length=64))
     name = p.text("Name", required=True, max_length=128)
