@@ -159,6 +159,14 @@ def test_run_describe_stop_terminate_instances(client, bootable, sent):
     tagged = client.describe_instances(Filters=[{"Name": "tag:role", "Values": ["web"]}])["Reservations"]
     assert len(tagged[0]["Instances"]) == 2
 
+    # CreateImage: a snapshot of the running instance, queued on its host, private to the project
+    snapshot_id = client.create_image(InstanceId=first["InstanceId"], Name="web-snap")["ImageId"]
+    (snap,) = client.describe_images(ImageIds=[snapshot_id], Owners=["self"])["Images"]
+    assert (snap["Name"], snap["State"], snap["Public"]) == ("web-snap", "pending", False)
+    (args,) = [a for n, a, q in sent if (n, q) == ("compute.snapshot_instance", "compute.ec2-host")]
+    assert args[0] == str(row.uuid) and ids.image_uuid(snapshot_id) == args[2]
+    Instance.objects.filter(pk=row.pk).update(task_state=None)  # the host finished the snapshot
+
     stopped = client.stop_instances(InstanceIds=[first["InstanceId"]])["StoppingInstances"][0]
     assert (stopped["PreviousState"]["Name"], stopped["CurrentState"]["Name"]) == ("running", "stopping")
     assert ("compute.instance_action", "compute.ec2-host") in {(name, queue) for name, _args, queue in sent}
