@@ -181,3 +181,24 @@ def test_another_projects_credential_sees_nothing_of_this_project(ec2_account, e
     assert error_of(excinfo) == (400, "InvalidInstanceID.NotFound")
     assert ec2(theirs).describe_key_pairs()["KeyPairs"] == []
     assert [r["Instances"][0]["InstanceId"] for r in ec2(mine).describe_instances()["Reservations"]] == [instance_id]
+
+
+def test_seed_era_get_with_sigv2_as_euca2ools_sent_it(live_server, ec2_account, bootable):
+    """A GET with the parameters in the query string, SigV2 (botocore's signer), version 2009-04-04."""
+    _user, _project, credential = ec2_account("ec2demo")
+    creds = botocore.credentials.Credentials(credential.access, credential.secret)
+    request = botocore.awsrequest.AWSRequest(method="GET", url=f"{live_server.url}/ec2/", params={
+        "Action": "DescribeImages", "Version": "2009-04-04"})
+    botocore.auth.SigV2Auth(creds).add_auth(request)
+    url = request.prepare().url
+    assert "SignatureVersion=2" in url and "SignatureMethod=HmacSHA256" in url
+    response = requests.get(url, timeout=30)
+    assert response.status_code == 200, response.text
+    root = ET.fromstring(response.content)
+    ns = "{http://ec2.amazonaws.com/doc/2009-04-04/}"
+    assert root.tag == f"{ns}DescribeImagesResponse"
+    assert [e.text for e in root.iter(f"{ns}name")] == ["tiny-img"]
+    assert [e.text for e in root.iter(f"{ns}imageId")][0].startswith("ami-")
+    # the same URL with one parameter changed no longer matches its signature
+    response = requests.get(url.replace("DescribeImages", "DescribeRegions"), timeout=30)
+    assert response.status_code == 403 and b"SignatureDoesNotMatch" in response.content
