@@ -198,7 +198,7 @@ def test_seed_era_get_with_sigv2_as_euca2ools_sent_it(live_server, ec2_account, 
     ns = "{http://ec2.amazonaws.com/doc/2009-04-04/}"
     assert root.tag == f"{ns}DescribeImagesResponse"
     assert [e.text for e in root.iter(f"{ns}name")] == ["tiny-img"]
-    assert [e.text for e in root.iter(f"{ns}imageId")][0].startswith("ami-")
+    assert next(e.text for e in root.iter(f"{ns}imageId")).startswith("ami-")
     # the same URL with one parameter changed no longer matches its signature
     response = requests.get(url.replace("DescribeImages", "DescribeRegions"), timeout=30)
     assert response.status_code == 403 and b"SignatureDoesNotMatch" in response.content
