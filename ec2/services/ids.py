@@ -26,7 +26,7 @@ def ec2_id(prefix: str, key: int) -> str:
 def parse(value, *prefixes: str) -> tuple[str, int]:
     """(prefix, integer key) of an EC2 id with one of `prefixes`; the kind's Malformed error otherwise."""
     match = ID_PATTERN.match(value) if isinstance(value, str) else None
-    if match is None or match.group(1) not in prefixes:
+    if match is None or match.group(1) not in prefixes or int(match.group(2), 16) >= 2**63:  # a bigint key
         raise Ec2Error(MALFORMED.get(prefixes[0], "InvalidParameterValue"), f"Invalid id: \"{str(value)[:64]}\"")
     return match.group(1), int(match.group(2), 16)
 

@@ -176,8 +176,12 @@ def test_run_describe_stop_terminate_instances(client, bootable, sent):
     with pytest.raises(ClientError) as excinfo:
         client.describe_instances(InstanceIds=["i-7fffffff"])
     assert code_of(excinfo) == "InvalidInstanceID.NotFound"
+    for malformed in ("instance-1", "i-ffffffffffffffff"):  # the second would overflow the key's bigint
+        with pytest.raises(ClientError) as excinfo:
+            client.describe_instances(InstanceIds=[malformed])
+        assert code_of(excinfo) == "InvalidInstanceID.Malformed"
     with pytest.raises(ClientError) as excinfo:
-        client.describe_instances(InstanceIds=["instance-1"])
+        client.terminate_instances(InstanceIds=["i-ffffffffffffffff"])
     assert code_of(excinfo) == "InvalidInstanceID.Malformed"
 
     second = run["Instances"][1]["InstanceId"]

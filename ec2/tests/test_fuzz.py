@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 VALUES = ["", "x" * 300, "-1", "0", "99999999999999999999", "true", "maybe", "i-00000001", "i-zzzz", "ami-00000001",
           "aki-ffffffff", "vol-00000001", "snap-00000001", "sg-00000001", "eipalloc-00000001", "eipassoc-00000001",
-          "key-00000001", "default", "0.0.0.0/0", "10.0.0.0/33", "203.0.113.1", "tcp", "icmp", "/dev/vdb",
+          "key-00000001", "i-ffffffffffffffff", "vol-8000000000000000",
+          "default", "0.0.0.0/0", "10.0.0.0/33", "203.0.113.1", "tcp", "icmp", "/dev/vdb",
           "m1.tiny", "\u2603\u202e<x>&amp;'\"", "a b/c?d=e&f", "Zm9v", "!!notbase64!!", "*", "i-*"]
 
 
