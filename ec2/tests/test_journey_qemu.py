@@ -52,7 +52,9 @@ def outside_get(url: str, timeout: float = 3) -> str:
 
 
 def outside_ping(address: str) -> bool:
-    return outside("ping", "-c", "1", "-W", "2", address).returncode == 0
+    """One echo request from the outside (busybox's ping: busybox-static is a host package; the
+    machines have no iputils)."""
+    return outside("busybox", "ping", "-c", "1", "-W", "2", address).returncode == 0
 
 
 def guest_disk(address: str, query: str) -> str:
@@ -166,6 +168,7 @@ def test_the_tutorial_in_ec2_terms_with_a_real_guest(real_cloud, live_server, ad
         assert marker in cloud.wait(lambda: outside_get(f"http://{public_ip}/"), 30, "HTTP through the address")
         shown = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
         assert shown["PublicIpAddress"] == public_ip
+        assert outside_ping(PUBLIC_GATEWAY)  # the tool works: the host end of the link answers
         assert not outside_ping(public_ip)
         aws(credential, "authorize-security-group-ingress", "--group-name", "default", "--protocol", "icmp",
             "--port", "-1", "--cidr", "0.0.0.0/0")
