@@ -99,6 +99,8 @@ NOT_SETTINGS = {
     "EC2_URL": "a client variable in the novarc `project zipfile` writes",
     "EC2_ACCESS_KEY": "a client variable in the novarc",
     "EC2_SECRET_KEY": "a client variable in the novarc",
+    "FLOWER_BASIC_AUTH": "flower's variable, set by scripts/run.py",
+    "TEST_CLOUD_NAME": "read by cloudproj/testing/plugin.py",
 }
 GUIDES = ["README.md", "docs/README.md", "docs/user-guide.md", "docs/operator-guide.md", "docs/architecture.md"]
 
