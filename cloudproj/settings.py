@@ -55,6 +55,9 @@ INTERNAL_SERVICE_AVAILABILITY_ZONE = env.str("INTERNAL_SERVICE_AVAILABILITY_ZONE
 #: Base URL clients use to reach the API (e.g. a reverse proxy's); the catalog, console URLs and generated openrc
 #: are built from it; empty: the host and port each request came in on.
 PUBLIC_ENDPOINT = env.str("PUBLIC_ENDPOINT", default="")
+#: Seconds an EC2 request's signed time (X-Amz-Date, Timestamp) may differ from this server's clock; a request
+#: (or a replay of one) older than that is refused with RequestExpired.
+EC2_CLOCK_SKEW = env.int("EC2_CLOCK_SKEW", default=300)
 #: The address `make run`'s API + dashboard listens on.
 API_BIND = env.str("API_BIND", default="0.0.0.0")
 #: The port `make run`'s API + dashboard listens on.
@@ -387,6 +390,7 @@ INSTALLED_APPS = [
     "floating",
     "metadata",
     "consoles",
+    "ec2",
     "django_htmx",
     "dashboard",
 ]

@@ -5,6 +5,7 @@
   /volume/            Block Storage v3
   /image/             Image v2
   /network/           Networking v2.0 (Neutron's API over nova-network; also /network, the catalog URL)
+  /ec2/               the EC2 Query API (boto3, the aws CLI; signed with EC2 credentials)
   /admin/             Django admin
   /dashboard/         the web dashboard (sessions)
   /vnc/               the noVNC console page (?token=); /vnc/websockify is the ASGI proxy
@@ -28,6 +29,8 @@ urlpatterns = [
     path("image/", include("images.api.urls")),
     path("network", include("network.api.neutron.root_urls")),  # the catalog URL, no slash
     path("network/", include("network.api.neutron.urls")),
+    path("ec2/", include("ec2.api.urls")),
+    path("ec2", include("ec2.api.root_urls")),  # an endpoint_url without the slash
     path("admin/", admin.site.urls),
     path("dashboard/", include("dashboard.urls")),
     path("vnc/", include("consoles.api.page_urls")),

@@ -97,6 +97,9 @@ NOT_SETTINGS = {
     "PYTEST_ARGS": "a make variable",
     "FORWARDED_ALLOW_IPS": "gunicorn's variable, set in the Docker image",
     "FUZZ_EXAMPLES": "read by tests/test_api_fuzz.py",
+    "EC2_URL": "a client variable in the novarc `project zipfile` writes",
+    "EC2_ACCESS_KEY": "a client variable in the novarc",
+    "EC2_SECRET_KEY": "a client variable in the novarc",
     "FLOWER_BASIC_AUTH": "flower's variable, set by scripts/run.py",
     "TEST_CLOUD_NAME": "read by cloudproj/testing/plugin.py",
 }

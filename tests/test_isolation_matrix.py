@@ -498,6 +498,11 @@ ROUTES: dict[str, Route] = {
     # --- misc -----------------------------------------------------------------------------
     "api/schema/": R(PUBLIC, ("get", "/api/schema/")),
     "metrics": R(PUBLIC, ("get", "/metrics")),  # no token; limited by METRICS_ALLOWED_CIDRS
+    # The EC2 Query API takes no token: a request is signed with an EC2 credential, which scopes it
+    # to that credential's project (401 without a signature, with or without a token). Another
+    # project's objects: ec2/tests/test_auth.py (another project's credential).
+    "ec2/": R(ANY, Probe("get", "/ec2/?Action=DescribeInstances&Version=2016-11-15", status=401)),
+    "ec2": R(ANY, Probe("get", "/ec2?Action=DescribeRegions&Version=2016-11-15", status=401)),
     "": R(PUBLIC, ("get", "/")),
     # --- dashboard (a session of alice, member of A) ----------------------------------------
     "dashboard/": R(ANY, ("get", D + "/")),

@@ -1,7 +1,7 @@
 """The service catalog: where clients find each API, built from the public base URL.
 
 Every service lives under one base URL, devstack-style (`<base>/identity`, `<base>/compute/v2.1`,
-`<base>/image`, `<base>/volume/v3/<project_id>`, `<base>/network`). The catalog is data
+`<base>/image`, `<base>/volume/v3/<project_id>`, `<base>/network`, `<base>/ec2/`). The catalog is data
 (identity.models Region, Service, Endpoint): SERVICES below seeds it after every migrate
 (ensure_catalog), and operators add regions, services and endpoints through /v3/regions,
 /v3/services and /v3/endpoints. Seeded endpoint urls are stored as paths ("/compute/v2.1") and
@@ -25,6 +25,7 @@ SERVICES = (
     ("network", "neutron", "/network"),
     ("block-storage", "cinder", "/volume/v3/{project_id}"),
     ("volumev3", "cinderv3", "/volume/v3/{project_id}"),
+    ("ec2", "ec2", "/ec2/"),  # the EC2 Query API (signed with EC2 credentials, not tokens)
 )
 
 

@@ -97,7 +97,8 @@ def test_catalog_has_identity_compute_image_volume_network(anon_client, admin_ac
     project = admin_account[1]
     catalog = issue(anon_client, password_auth()).json()["token"]["catalog"]
     by_type = {entry["type"]: entry for entry in catalog}
-    assert set(by_type) == {"identity", "compute", "image", "block-storage", "volumev3", "network"}
+    assert set(by_type) == {"identity", "compute", "image", "block-storage", "volumev3", "network", "ec2"}
+    assert by_type["ec2"]["endpoints"][0]["url"] == "http://testserver/ec2/"
     compute = by_type["compute"]
     assert compute["name"] == "nova"
     assert {e["interface"] for e in compute["endpoints"]} == {"public", "internal", "admin"}

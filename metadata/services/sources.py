@@ -6,7 +6,6 @@ collect(instance)            everything the EC2 and OpenStack layouts show, in o
 """
 import base64
 import binascii
-import hashlib
 import ipaddress
 import uuid as uuid_lib
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from django.conf import settings
 
 from compute import states
 from compute.models import Instance, KeyPair
+from ec2.services import ids as ec2_ids
 from images.models import Image
 from network.models import FixedIP
 
@@ -51,12 +51,9 @@ def instance_for_address(value) -> Instance | None:
 
 
 def ec2_image_id(image_id: str, kind: str = "ami") -> str:
-    """A stable EC2-style id (`ami-1a2b3c4d`) for an image uuid (its first 32 bits)."""
-    try:
-        digits = uuid_lib.UUID(str(image_id)).hex[:8]
-    except ValueError:
-        digits = hashlib.sha1(str(image_id).encode(), usedforsecurity=False).hexdigest()[:8]
-    return f"{kind}-{digits}"
+    """The image's EC2 id (`ami-0000002a`), the same the EC2 API's DescribeImages answers (one
+    mapping row per image, ec2.services.ids)."""
+    return ec2_ids.image_ec2_id(str(image_id), kind)
 
 
 def _image_kind(image_id: str) -> str:

@@ -9,6 +9,7 @@ from django.test import Client
 
 from compute import states
 from compute.models import Instance, KeyPair
+from ec2.services import ids as ec2_ids
 from images.models import Image
 from network.models import FixedIP
 from network.services.fixed_ips import allocate_fixed_ip
@@ -80,9 +81,10 @@ def test_each_meta_data_value(cloud):
     md = "/latest/meta-data/"
     expected = {
         "instance-id": "i-%08x" % vm.id,
-        "ami-id": "ami-" + cloud["image"].id.hex[:8],
-        "kernel-id": "aki-" + cloud["kernel"].id.hex[:8],
-        "ramdisk-id": "ari-" + cloud["ramdisk"].id.hex[:8],
+        # the ids the EC2 API's DescribeImages answers (one mapping row per image)
+        "ami-id": ec2_ids.image_ec2_id(cloud["image"].id),
+        "kernel-id": ec2_ids.image_ec2_id(cloud["kernel"].id, "aki"),
+        "ramdisk-id": ec2_ids.image_ec2_id(cloud["ramdisk"].id, "ari"),
         "ami-launch-index": "0",
         "ami-manifest-path": "(unknown)",
         "hostname": "vm1.novalocal",

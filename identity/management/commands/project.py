@@ -1,12 +1,15 @@
-"""nova-manage's `project` category: create, list, delete, quota, environment, scrub.
+"""nova-manage's `project` category: create, list, delete, quota, environment, scrub, zipfile.
 
     ./manage.py project create john_project --manager john
     ./manage.py project quota john_project instances 20
     ./manage.py project environment john_project john          # writes ./novarc
     ./manage.py project scrub <project id> --wait 120          # what a deleted project left
+    ./manage.py project zipfile john_project john              # writes ./nova.zip
 """
+import io
 import os
 import shlex
+import zipfile
 
 from django.conf import settings
 from django.core.management.base import CommandError
@@ -15,7 +18,8 @@ from django.db.models import Count, Q
 from cloudproj.cli import CategoryCommand
 from compute.services import project_scrub
 from identity.services import accounts, quotas
-from identity.services.endpoints import identity_url
+from identity.services import client_config
+from identity.services.endpoints import identity_url, public_base_url
 from identity.management.common import ec2_credential, get_project, get_user
 from identity.models import Project
 
@@ -69,10 +73,55 @@ def render_rc(project, user, credential) -> str:
     ]
     if credential is not None:
         lines += [
+            f"export EC2_URL={q(ec2_url())}",
             f"export EC2_ACCESS_KEY={q(credential.access)}",
             f"export EC2_SECRET_KEY={q(credential.secret)}",
         ]
     return "\n".join(lines) + "\n"
+
+
+def ec2_url() -> str:
+    """The EC2 Query API's URL (`aws --endpoint-url`, boto3's endpoint_url, euca2ools' EC2_URL)."""
+    return f"{public_base_url()}/ec2/"
+
+
+def aws_files(credential) -> dict[str, str]:
+    """The aws CLI's config and credentials files (profile `default`) for the EC2 API."""
+    config = f"[default]\nregion = {settings.CLOUD_REGION}\nendpoint_url = {ec2_url()}\noutput = json\n"
+    credentials = (f"[default]\naws_access_key_id = {credential.access}\n"
+                   f"aws_secret_access_key = {credential.secret}\n")
+    return {"aws/config": config, "aws/credentials": credentials}
+
+
+def render_zip(project, user, credential) -> bytes:
+    """The seeds' nova.zip, today's way: novarc (OS_* and EC2_*), clouds.yaml and the aws CLI's files."""
+    readme = (f"Credentials of {user.username} in project {project.name} (cloudproj).\n"
+              "  . ./novarc                      OS_* for the openstack client, EC2_* for EC2 clients\n"
+              "  clouds.yaml                     OS_CLIENT_CONFIG_FILE=$PWD/clouds.yaml OS_CLOUD=cloudproj\n"
+              "  aws/config, aws/credentials     AWS_CONFIG_FILE=$PWD/aws/config "
+              "AWS_SHARED_CREDENTIALS_FILE=$PWD/aws/credentials aws ec2 describe-instances\n")
+    files = {"novarc": render_rc(project, user, credential),
+             "clouds.yaml": client_config.clouds_yaml(user, project, public_base_url()),
+             **aws_files(credential), "README": readme}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o600 << 16  # the secret key: its owner only
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, content)
+    return buffer.getvalue()
+
+
+def write_private(filename: str, content: bytes) -> None:
+    """Write `content` readable by its owner only (it holds the EC2 secret key)."""
+    try:
+        fd = os.open(filename, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.chmod(filename, 0o600)
+    except OSError as exc:
+        raise CommandError(f"Cannot write {filename}: {exc.strerror}") from None
 
 
 class Command(CategoryCommand):
@@ -86,6 +135,8 @@ class Command(CategoryCommand):
         "environment": "Write an openrc-style credentials file (default ./novarc) for a user in a project.",
         "scrub": "Delete what a (deleted) project still owns: servers, floating IPs, volumes and snapshots, "
                  "images, server and security groups; its networks back to the pool. Quotas are given back.",
+        "zipfile": "Write a zip (default ./nova.zip) of a user's credentials in a project: novarc, clouds.yaml and "
+                   "the aws CLI's config (EC2 credentials created if the user has none there).",
     }
 
     def add_action_arguments(self, name, parser):
@@ -113,6 +164,10 @@ class Command(CategoryCommand):
             parser.add_argument("project", help="project name or id")
             parser.add_argument("user", help="user name or id")
             parser.add_argument("filename", nargs="?", default="novarc", help="output file, '-' for stdout")
+        elif name == "zipfile":
+            parser.add_argument("project", help="project name or id")
+            parser.add_argument("user", help="user name or id")
+            parser.add_argument("filename", nargs="?", default="nova.zip", help="output file")
 
     def action_create(self, options):
         if options["manager_pos"] and options["manager"] and options["manager_pos"] != options["manager"]:
@@ -209,13 +264,14 @@ class Command(CategoryCommand):
         if filename == "-":
             self.stdout.write(content, ending="")
             return
-        try:
-            # The file holds the EC2 secret key: readable by its owner only.
-            fd = os.open(filename, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(content)
-            os.chmod(filename, 0o600)
-        except OSError as exc:
-            raise CommandError(f"Cannot write {filename}: {exc.strerror}") from None
+        write_private(filename, content.encode())
         note = " (new EC2 credentials created)" if created else ""
         self.stdout.write(f"Wrote {filename} for {user.username} in {project.name}{note}")
+
+    def action_zipfile(self, options):
+        project = get_project(options["project"])
+        user = get_user(options["user"])
+        credential, created = ec2_credential(user, project, create=True)
+        write_private(options["filename"], render_zip(project, user, credential))
+        note = " (new EC2 credentials created)" if created else ""
+        self.stdout.write(f"Wrote {options['filename']} for {user.username} in {project.name}{note}")
