@@ -347,3 +347,6 @@ class KeyPair(models.Model):
 
     def __str__(self):
         return self.name
+
+
+from .resize_models import InstanceResize  # noqa: E402,F401 - a model of this app (resize in flight)

@@ -197,6 +197,9 @@ ALLOWED: dict[str, tuple] = {
     "update_metadata": ((ACTIVE, PAUSED, SUSPENDED, STOPPED), (None,)),
     "lock": (ANY, ANY),
     "unlock": (ANY, ANY),
+    "resize": ((ACTIVE, STOPPED), (None,)),
+    "confirm_resize": ((RESIZED,), (None,)),
+    "revert_resize": ((RESIZED,), (None,)),
 }
 # actions a locked instance still allows to anyone (others need an admin)
 LOCK_EXEMPT = {"get_console_output", "update", "lock", "unlock"}
