@@ -1,6 +1,7 @@
 """The state of an instance's resize while it is in flight (Nova keeps it in a Migration row
 and the instance's old/new flavor; the Migration model and GET /os-migrations are another
-part of the issue). Imported by compute/models.py so that Django sees it.
+part of the issue). Imported by compute/models.py so that Django sees it (string references back: no
+import cycle).
 
 One row per instance, from the resize request until it is confirmed or reverted (then the
 row is deleted). It holds the old and new flavor, the source and destination, and the
@@ -8,8 +9,6 @@ destination's capacity claim for the new flavor (vcpus/RAM/disk added to that no
 while the instance's own Claim still holds the old flavor on the source).
 """
 from django.db import models
-
-from .models import ComputeNode, Instance
 
 
 class InstanceResize(models.Model):
@@ -21,7 +20,7 @@ class InstanceResize(models.Model):
     CONFIRMING = "confirming"         # the source's old files and claim go
     STATUSES = (PRE_MIGRATING, MIGRATING, POST_MIGRATING, FINISHED, REVERTING, CONFIRMING)
 
-    instance = models.OneToOneField(Instance, on_delete=models.CASCADE, related_name="resize")
+    instance = models.OneToOneField("compute.Instance", on_delete=models.CASCADE, related_name="resize")
     status = models.CharField(max_length=32, choices=[(s, s) for s in STATUSES], default=PRE_MIGRATING)
     request_id = models.CharField(max_length=255)
     old_flavor = models.JSONField(default=dict)
@@ -33,7 +32,7 @@ class InstanceResize(models.Model):
     dest_host = models.CharField(max_length=255, null=True, blank=True)
     dest_node = models.CharField(max_length=255, null=True, blank=True)
     # the destination claim (None: not claimed, or released)
-    dest_compute_node = models.ForeignKey(ComputeNode, null=True, blank=True, on_delete=models.SET_NULL,
+    dest_compute_node = models.ForeignKey("compute.ComputeNode", null=True, blank=True, on_delete=models.SET_NULL,
                                           related_name="+")
     claim_vcpus = models.IntegerField(default=0)
     claim_memory_mb = models.IntegerField(default=0)

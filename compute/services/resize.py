@@ -392,7 +392,7 @@ def finish_revert(instance_uuid, request_id: str) -> bool:
         try:
             with event(action, "compute_finish_revert_resize", host=record.source_host):
                 power = _restore_source(instance, record)
-        except Exception as exc:  # noqa: BLE001 - the old disk is kept; an operator hard-reboots
+        except Exception as exc:  # the old disk is kept; an operator hard-reboots
             log.exception("finish_revert of %s failed", instance.uuid)
             _settle(instance, record, action, exc, expected=T.RESIZE_REVERTING, vm_state=states.ERROR)
             return False
@@ -504,7 +504,7 @@ def _rollback_from_dest(instance: Instance, record: InstanceResize, action, exc,
     try:
         _clean_dest(instance, record)
         power = _restore_source(instance, record) if record.source_host == current_host() else None
-    except Exception as cleanup_exc:  # noqa: BLE001 - reported; the server goes to ERROR
+    except Exception as cleanup_exc:  # reported; the server goes to ERROR
         log.exception("rollback of the resize of %s incomplete", instance.uuid)
         _settle(instance, record, action, cleanup_exc, expected=expected, vm_state=states.ERROR)
         return
