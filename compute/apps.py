@@ -13,10 +13,12 @@ class ComputeConfig(AppConfig):
             import_module(f"{self.name}.policies")  # registers this app's policy actions
         from cloudproj.host import hooks as host_hooks
 
+        from .api.rescue_actions import register as register_rescue_actions
         from .api.resize_actions import register as register_resize_actions
         from .signals import instance_deleted
 
         register_resize_actions()  # resize, confirmResize, revertResize (compute/services/resize.py)
+        register_rescue_actions()  # rescue, unrescue (compute/services/rescue.py)
         host_hooks.register(before_cleanup="compute.services.resize.cleanup_files")
         instance_deleted.connect(_resize_of_deleted_instance, dispatch_uid="compute.resize.instance_deleted")
 

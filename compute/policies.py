@@ -59,6 +59,8 @@ register(
         "compute:servers:resize": "admin_or_owner",
         "compute:servers:confirm_resize": "admin_or_owner",
         "compute:servers:revert_resize": "admin_or_owner",
+        "compute:servers:rescue": "admin_or_owner",
+        "compute:servers:unrescue": "admin_or_owner",
         "compute:servers:remote_consoles": "admin_or_owner",
         "compute:ips:index": "project_reader_or_admin",
         "compute:ips:show": "project_reader_or_admin",

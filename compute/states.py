@@ -200,6 +200,8 @@ ALLOWED: dict[str, tuple] = {
     "resize": ((ACTIVE, STOPPED), (None,)),
     "confirm_resize": ((RESIZED,), (None,)),
     "revert_resize": ((RESIZED,), (None,)),
+    "rescue": ((ACTIVE, STOPPED, ERROR), (None,)),
+    "unrescue": ((RESCUED,), (None,)),
 }
 # actions a locked instance still allows to anyone (others need an admin)
 LOCK_EXEMPT = {"get_console_output", "update", "lock", "unlock"}

@@ -47,6 +47,8 @@ ACTION_TASK_STATES = {
     ("suspend", None): T.SUSPENDING,
     ("resume", None): T.RESUMING,
     ("rebuild", None): T.REBUILDING,
+    ("rescue", None): T.RESCUING,
+    ("unrescue", None): T.UNRESCUING,
 }
 
 

@@ -1,7 +1,8 @@
 """Resize with a real guest and the latest `openstack` client: a QEMU (TCG) guest on one host
 (ALLOW_RESIZE_TO_SAME_HOST) is resized to a bigger flavor and still answers with the note it
 wrote on its disk before, is reverted (old memory, old disk, same note), resized again and
-confirmed (the old files and claim gone). Capacity, files and the domain are checked as an
+confirmed (the old files and claim gone); then rescued, where the rescue system reads the
+note from the server's own disk (attached second), and unrescued. Capacity, files and the domain are checked as an
 operator would: libvirt's view of the domain, the instance directory, the host's usage."""
 import subprocess
 import urllib.request
@@ -62,7 +63,7 @@ def _virtual_gb(disk) -> float:
     return json.loads(out)["virtual-size"] / 1024**3
 
 
-def test_resize_revert_and_confirm_a_real_guest(real_cloud, latest_osc):
+def test_resize_revert_confirm_and_rescue_a_real_guest(real_cloud, latest_osc):
     osc, cloud = latest_osc, real_cloud.cloud
     osc("flavor", "create", "--ram", "256", "--disk", "1", "--vcpus", "1", "rsz.small")
     osc("flavor", "create", "--ram", "384", "--disk", "2", "--vcpus", "2", "rsz.big")
@@ -124,3 +125,19 @@ def test_resize_revert_and_confirm_a_real_guest(real_cloud, latest_osc):
     assert not InstanceResize.objects.exists()
     actions = [e["Action"] for e in osc("server", "event", "list", "vm1")]
     assert actions.count("resize") == 2 and "revertResize" in actions and "confirmResize" in actions
+
+    # rescue: a fresh system from the image on vda, the server's own disk on vdb
+    rescued = osc("server", "rescue", "vm1", raw=True)
+    assert rescued.returncode == 0, rescued.stderr
+    cloud.wait(lambda: osc("server", "show", "vm1")["status"] == "RESCUE", 120, "RESCUE")
+    cloud.wait(lambda: http(address), BOOT_TIMEOUT, "HTTP from the rescue system")
+    assert get(address, "/cgi-bin/note").strip() == "NOTE none"  # the rescue disk is not the server's
+    assert get(address, "/cgi-bin/note?dev=vdb").strip() == f"NOTE {TOKEN}"  # its own disk, read
+    assert (instance_dir / "disk.rescue").is_file()
+
+    osc("server", "unrescue", "vm1", raw=True)
+    cloud.wait(lambda: osc("server", "show", "vm1")["status"] == "ACTIVE", 120, "ACTIVE after unrescue")
+    answers_with_the_note("after unrescue")
+    assert not (instance_dir / "disk.rescue").exists()
+    actions = [e["Action"] for e in osc("server", "event", "list", "vm1")]
+    assert "rescue" in actions and "unrescue" in actions
