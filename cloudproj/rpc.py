@@ -127,6 +127,16 @@ def resize_step(host: str, step: str, instance_uuid: str, request_id: str) -> No
     _after_commit(names.RESIZE_STEP_TASKS[step], [instance_uuid, request_id], _compute(host))
 
 
+def unshelve_schedule(instance_uuid: str, request_id: str) -> None:
+    """Ask the scheduler for a host for an offloaded server (after commit)."""
+    _after_commit(names.UNSHELVE_SCHEDULE, [instance_uuid, request_id], SCHEDULER_QUEUE)
+
+
+def unshelve_spawn(host: str, instance_uuid: str, request_id: str) -> None:
+    """The offloaded server's disk and domain on its new host (after commit)."""
+    _after_commit(names.UNSHELVE_SPAWN, [instance_uuid, request_id], _compute(host))
+
+
 def snapshot_instance(host: str, instance_uuid: str, request_id: str, image_id: str) -> None:
     _after_commit(names.SNAPSHOT_INSTANCE, [instance_uuid, request_id, image_id], _compute(host))
 

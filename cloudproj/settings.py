@@ -241,6 +241,9 @@ ALLOW_RESIZE_TO_SAME_HOST = env.bool("ALLOW_RESIZE_TO_SAME_HOST", default=False)
 #: Resize: seconds a server stays in VERIFY_RESIZE before it is confirmed automatically
 #: (Nova's resize_confirm_window); 0: never, the user confirms or reverts.
 RESIZE_CONFIRM_WINDOW = env.float("RESIZE_CONFIRM_WINDOW", default=0.0)
+#: Shelve: offload a shelved server at once (domain, files and capacity claim released, as
+#: Nova's shelved_offload_time 0); off, it stays SHELVED on its host until shelveOffload.
+SHELVE_OFFLOAD_IMMEDIATELY = env.bool("SHELVE_OFFLOAD_IMMEDIATELY", default=True)
 #: The most bytes of a guest's console log one console output request carries.
 CONSOLE_OUTPUT_MAX_BYTES = env.int("CONSOLE_OUTPUT_MAX_BYTES", default=64 * 1024)
 # --- VNC consoles --------------------------------------------------------------------------

@@ -31,6 +31,9 @@ RESIZE_STEP_TASKS = {
     "finish_revert": "compute.finish_revert_resize",
 }
 CONFIRM_EXPIRED_RESIZES = "compute.confirm_expired_resizes"
+# compute: unshelve of an offloaded server (`scheduler`, then compute.<chosen host>)
+UNSHELVE_SCHEDULE = "compute.unshelve_schedule"
+UNSHELVE_SPAWN = "compute.unshelve_spawn"
 
 # compute: periodic, on `scheduler` (beat)
 FAN_OUT_HOST_TASK = "compute.fan_out_host_task"

@@ -14,7 +14,7 @@ from cloudproj import task_names as names
 from cloudproj.host import identity
 
 from . import agent  # noqa: F401 - connects the worker_init/worker_ready/worker_shutdown handlers
-from .services import build, image_cache, lifecycle, periodic_hosts, reconcile, recovery, resize, snapshot_host
+from .services import build, image_cache, lifecycle, periodic_hosts, reconcile, recovery, resize, shelve, snapshot_host
 
 
 @shared_task(name=names.PING, ignore_result=False)
@@ -156,3 +156,15 @@ resize_steps = {step: _resize_step(step) for step in names.RESIZE_STEP_TASKS}
 def confirm_expired_resizes() -> int:
     """Periodic (beat): VERIFY_RESIZE past RESIZE_CONFIRM_WINDOW is confirmed."""
     return resize.confirm_expired()
+
+
+@shared_task(name=names.UNSHELVE_SCHEDULE)
+def unshelve_schedule(instance_uuid: str, request_id: str):
+    """An offloaded server's new host chosen and claimed (queue `scheduler`)."""
+    return shelve.unshelve_schedule(instance_uuid, request_id)
+
+
+@shared_task(name=names.UNSHELVE_SPAWN)
+def unshelve_spawn(instance_uuid: str, request_id: str):
+    """An offloaded server's disk made from its shelved image and started on this host."""
+    return shelve.unshelve_spawn(instance_uuid, request_id)

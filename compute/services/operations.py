@@ -49,6 +49,9 @@ ACTION_TASK_STATES = {
     ("rebuild", None): T.REBUILDING,
     ("rescue", None): T.RESCUING,
     ("unrescue", None): T.UNRESCUING,
+    ("shelve", None): T.SHELVING,
+    ("shelveOffload", None): T.SHELVING_OFFLOADING,
+    ("unshelve", None): T.UNSHELVING,
 }
 
 

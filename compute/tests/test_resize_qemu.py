@@ -2,7 +2,8 @@
 (ALLOW_RESIZE_TO_SAME_HOST) is resized to a bigger flavor and still answers with the note it
 wrote on its disk before, is reverted (old memory, old disk, same note), resized again and
 confirmed (the old files and claim gone); then rescued, where the rescue system reads the
-note from the server's own disk (attached second), and unrescued. Capacity, files and the domain are checked as an
+note from the server's own disk (attached second), and unrescued; then shelved (offloaded:
+no domain, files or claim left) and unshelved with its note intact. Capacity, files and the domain are checked as an
 operator would: libvirt's view of the domain, the instance directory, the host's usage."""
 import subprocess
 import urllib.request
@@ -63,7 +64,7 @@ def _virtual_gb(disk) -> float:
     return json.loads(out)["virtual-size"] / 1024**3
 
 
-def test_resize_revert_confirm_and_rescue_a_real_guest(real_cloud, latest_osc):
+def test_resize_revert_confirm_rescue_and_shelve_a_real_guest(real_cloud, latest_osc):
     osc, cloud = latest_osc, real_cloud.cloud
     osc("flavor", "create", "--ram", "256", "--disk", "1", "--vcpus", "1", "rsz.small")
     osc("flavor", "create", "--ram", "384", "--disk", "2", "--vcpus", "2", "rsz.big")
@@ -141,3 +142,15 @@ def test_resize_revert_confirm_and_rescue_a_real_guest(real_cloud, latest_osc):
     assert not (instance_dir / "disk.rescue").exists()
     actions = [e["Action"] for e in osc("server", "event", "list", "vm1")]
     assert "rescue" in actions and "unrescue" in actions
+
+    # shelve: the disk into an image, the host let go; unshelve: back from that image
+    osc("server", "shelve", "vm1", raw=True)
+    cloud.wait(lambda: osc("server", "show", "vm1")["status"] == "SHELVED_OFFLOADED", 180, "SHELVED_OFFLOADED")
+    assert not instance_dir.exists() and not Claim.objects.filter(instance=instance).exists()
+    assert osc("server", "show", "vm1")["addresses"]["rsznet"] == [address]  # the address stays the server's
+    osc("server", "unshelve", "vm1", raw=True)
+    cloud.wait(lambda: osc("server", "show", "vm1")["status"] == "ACTIVE", 180, "ACTIVE after unshelve")
+    answers_with_the_note("after unshelve")
+    assert "vm1-shelved" not in {row["Name"] for row in osc("image", "list")}
+    actions = [e["Action"] for e in osc("server", "event", "list", "vm1")]
+    assert "shelve" in actions and "unshelve" in actions
