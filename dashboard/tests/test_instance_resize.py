@@ -1,4 +1,4 @@
-"""Resize, confirm and revert from the instance's page, through compute/services/resize.py
+"""Resize, confirm and revert, rescue and shelve from the instance's page, through compute/services/resize.py
 (the messages to the scheduler and hosts are captured: no worker runs)."""
 from unittest import mock
 
@@ -58,3 +58,26 @@ def test_refusals_are_messages_and_other_projects_get_404(member, other, make_in
     theirs = make_instance(other["project"], other["user"], name="theirs")
     for path in ("resize/", "resize/confirm/", "resize/revert/"):
         assert member["client"].post(f"/dashboard/instances/{theirs.uuid}/{path}", {"flavor": "2"}).status_code == 404
+
+
+def test_rescue_and_shelve_buttons_go_to_the_host(member, make_instance, flavors, django_capture_on_commit_callbacks):
+    instance = make_instance(member["project"], member["user"], name="rs", vm_state=states.ACTIVE, task_state=None,
+                             host="host-a")
+    client, page = member["client"], f"/dashboard/instances/{instance.uuid}/"
+    html = client.get(page).content.decode()
+    assert 'id="rescue-form"' in html and 'id="shelve-form"' in html and 'id="unrescue-form"' not in html
+    with mock.patch("cloudproj.rpc.app.send_task") as send, django_capture_on_commit_callbacks(execute=True):
+        response = client.post(page + "rescue/")
+    assert "Rescuing rs" in client.get(response["Location"]).content.decode()
+    assert send.call_args.kwargs["args"][2] == "rescue"
+    assert Instance.objects.get(pk=instance.pk).task_state == states.task.RESCUING
+    Instance.objects.filter(pk=instance.pk).update(vm_state=states.RESCUED, task_state=None)
+    html = client.get(page).content.decode()
+    assert 'id="unrescue-form"' in html and 'id="shelve-form"' not in html
+    with mock.patch("cloudproj.rpc.app.send_task") as send, django_capture_on_commit_callbacks(execute=True):
+        client.post(page + "unrescue/")
+    assert send.call_args.kwargs["args"][2] == "unrescue"
+    Instance.objects.filter(pk=instance.pk).update(vm_state=states.SHELVED_OFFLOADED, task_state=None, host=None)
+    assert 'id="unshelve-form"' in client.get(page).content.decode()
+    response = client.post(page + "unshelve/")  # no shelved image: refused with the reason
+    assert "has no shelved image" in client.get(response["Location"]).content.decode()

@@ -1,10 +1,13 @@
-"""The instance page's resize operations: resize to a flavor, confirm, revert. Each goes
-through compute/services/resize.py (what the Compute API's resize, confirmResize and
-revertResize call), after the same policy check."""
+"""The instance page's resize, rescue and shelve operations: resize to a flavor, confirm,
+revert; rescue, unrescue; shelve, unshelve. Each goes through the service the Compute API's
+action calls (compute/services/resize.py, rescue.py, shelve.py), after the same policy
+check."""
 from django.views.decorators.http import require_POST
 
 from compute.services import flavors as flavor_service
+from compute.services import rescue as rescue_service
 from compute.services import resize as resize_service
+from compute.services import shelve as shelve_service
 from cloudproj.exceptions import Invalid, NotFound
 
 from .common import dashboard_view
@@ -51,3 +54,43 @@ def instance_resize_revert(request, instance_id):
         return f"Reverting the resize of {instance.display_name}."
 
     return _operate(request, instance_id, "compute:servers:revert_resize", work)
+
+
+@require_POST
+@dashboard_view
+def instance_rescue(request, instance_id):
+    def work(instance):
+        rescue_service.rescue_server(request.ctx, instance, None)
+        return f"Rescuing {instance.display_name}: it boots from its image with its own disk second."
+
+    return _operate(request, instance_id, "compute:servers:rescue", work)
+
+
+@require_POST
+@dashboard_view
+def instance_unrescue(request, instance_id):
+    def work(instance):
+        rescue_service.unrescue_server(request.ctx, instance)
+        return f"Unrescuing {instance.display_name}."
+
+    return _operate(request, instance_id, "compute:servers:unrescue", work)
+
+
+@require_POST
+@dashboard_view
+def instance_shelve(request, instance_id):
+    def work(instance):
+        shelve_service.shelve_server(request.ctx, instance)
+        return f"Shelving {instance.display_name}."
+
+    return _operate(request, instance_id, "compute:servers:shelve", work)
+
+
+@require_POST
+@dashboard_view
+def instance_unshelve(request, instance_id):
+    def work(instance):
+        shelve_service.unshelve_server(request.ctx, instance)
+        return f"Unshelving {instance.display_name}."
+
+    return _operate(request, instance_id, "compute:servers:unshelve", work)
