@@ -200,12 +200,20 @@ SCHEDULER_FILTERS = env.list(
         "compute.scheduler.filters.num_instances.NumInstancesFilter",
         "compute.scheduler.filters.affinity.SameHostFilter",
         "compute.scheduler.filters.affinity.DifferentHostFilter",
+        "compute.scheduler.filters.server_group.ServerGroupAntiAffinityFilter",
+        "compute.scheduler.filters.server_group.ServerGroupAffinityFilter",
+        "compute.scheduler.filters.aggregates.AggregateInstanceExtraSpecsFilter",
+        "compute.scheduler.filters.aggregates.AggregateMultiTenancyIsolation",
     ],
 )
 #: The filter scheduler's weighers, dotted class paths.
 SCHEDULER_WEIGHERS = env.list(
     "SCHEDULER_WEIGHERS",
-    default=["compute.scheduler.weighers.ram.RamWeigher", "compute.scheduler.weighers.num_instances.NumInstancesWeigher"],
+    default=[
+        "compute.scheduler.weighers.ram.RamWeigher", "compute.scheduler.weighers.num_instances.NumInstancesWeigher",
+        "compute.scheduler.weighers.server_group.ServerGroupSoftAffinityWeigher",
+        "compute.scheduler.weighers.server_group.ServerGroupSoftAntiAffinityWeigher",
+    ],
 )
 #: Virtual CPUs per physical CPU the scheduler allows.
 CPU_ALLOCATION_RATIO = env.float("CPU_ALLOCATION_RATIO", default=16.0)
@@ -223,6 +231,11 @@ MAX_INSTANCES_PER_HOST = env.int("MAX_INSTANCES_PER_HOST", default=50)
 RAM_WEIGHT_MULTIPLIER = env.float("RAM_WEIGHT_MULTIPLIER", default=1.0)
 #: NumInstancesWeigher: negative prefers hosts with fewer instances.
 NUM_INSTANCES_WEIGHT_MULTIPLIER = env.float("NUM_INSTANCES_WEIGHT_MULTIPLIER", default=-1.0)
+#: ServerGroupSoftAffinityWeigher: weight of a soft-affinity group's members on a host (above 2,
+#: it outweighs the RAM and instance-count weighers at their default multipliers, so the group packs).
+SOFT_AFFINITY_WEIGHT_MULTIPLIER = env.float("SOFT_AFFINITY_WEIGHT_MULTIPLIER", default=2.5)
+#: ServerGroupSoftAntiAffinityWeigher: weight against a soft-anti-affinity group's members on a host.
+SOFT_ANTI_AFFINITY_WEIGHT_MULTIPLIER = env.float("SOFT_ANTI_AFFINITY_WEIGHT_MULTIPLIER", default=2.5)
 #: Hosts a boot is tried on before the server goes to ERROR (failed steps reschedule).
 SCHEDULER_MAX_ATTEMPTS = env.int("SCHEDULER_MAX_ATTEMPTS", default=3)
 #: Hosts the filter scheduler reads per placement, narrowed and ranked in SQL first (Nova's
