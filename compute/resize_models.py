@@ -41,6 +41,8 @@ class InstanceResize(models.Model):
     # cores/ram committed to the project's quota for the resize (the growth, none for a shrink)
     quota_cores = models.IntegerField(default=0)
     quota_ram = models.IntegerField(default=0)
+    # the compute.Migration row os-migrations lists for this resize (kept after the resize)
+    migration_id = models.IntegerField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

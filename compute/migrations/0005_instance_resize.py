@@ -30,6 +30,7 @@ class Migration(migrations.Migration):
                 ('claim_instances', models.IntegerField(default=0)),
                 ('quota_cores', models.IntegerField(default=0)),
                 ('quota_ram', models.IntegerField(default=0)),
+                ('migration_id', models.IntegerField(blank=True, null=True)),
                 ('finished_at', models.DateTimeField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),

@@ -43,7 +43,7 @@ from identity.services import quotas
 from images.drivers import qemu_img
 
 from .. import states
-from ..models import Flavor, Instance, InstanceAction, InstanceActionEvent, InstanceResize
+from ..models import Flavor, Instance, InstanceAction, InstanceActionEvent, InstanceResize, Migration
 from ..scheduler import NoValidHost, RequestSpec, get_scheduler, resize_claims
 from ..scheduler.claims import ClaimFailed
 from ..virt import power_state as ps
@@ -118,6 +118,13 @@ def resize_server(ctx, instance: Instance, flavor: Flavor) -> InstanceResize:
             new_flavor=flavor_fields(flavor), old_vm_state=instance.vm_state, source_host=instance.host,
             source_node=instance.node, quota_cores=grow["cores"], quota_ram=grow["ram"],
         )
+        migration = Migration.objects.create(
+            instance_uuid=instance.uuid, source_compute=instance.host, source_node=instance.node,
+            old_instance_type_id=instance.flavor_id, new_instance_type_id=flavor.pk, status=R.PRE_MIGRATING,
+            migration_type="resize", updated_at=timezone.now(),
+        )
+        record.migration_id = migration.pk
+        record.save(update_fields=["migration_id"])
         rpc.prep_resize(str(instance.uuid), _request_id(ctx))
     log.info("resize of instance %s to flavor %s requested", instance.uuid, flavor.flavorid)
     return record
@@ -168,6 +175,15 @@ def _set_status(record: InstanceResize, status: str, request_id: str | None = No
         record.request_id = request_id
         fields.append("request_id")
     record.save(update_fields=fields)
+    _migration(record, status)
+
+
+def _migration(record: InstanceResize, status: str) -> None:
+    """The resize's os-migrations row follows (Nova's statuses; it ends confirmed, reverted
+    or error and stays)."""
+    if record.migration_id:
+        Migration.objects.filter(pk=record.migration_id).update(
+            status=status, dest_compute=record.dest_host, dest_node=record.dest_node, updated_at=timezone.now())
 
 
 # --- scheduler ---------------------------------------------------------------------------------
@@ -432,6 +448,7 @@ def confirm_on_source(instance_uuid, request_id: str) -> bool:
         with transaction.atomic():
             _commit_quota(instance.project_id, _quota_left(record, keep="new"))
             update_state(instance, expected_task_state=T.RESIZE_CONFIRMING, vm_state=vm_state, task_state=None)
+            _migration(record, "confirmed")
             record.delete()
             if action is not None:
                 finish_action(action)
@@ -479,6 +496,7 @@ def _settle(instance: Instance, record: InstanceResize, action, exc, expected, p
         with transaction.atomic():
             update_state(instance, expected_task_state=expected, **fields)
             _commit_quota(instance.project_id, _quota_left(record, keep="old"))
+            _migration(record, "error" if exc is not None or vm_state == states.ERROR else "reverted")
             record.delete()
             if exc is not None:
                 record_fault(instance, exc, host=record.source_host)
@@ -543,6 +561,7 @@ def on_instance_deleted(instance: Instance) -> None:
     left = {"cores": record.old_flavor["vcpus"] + record.quota_cores - instance.vcpus,
             "ram": record.old_flavor["memory_mb"] + record.quota_ram - instance.memory_mb}
     _commit_quota(instance.project_id, {k: -v for k, v in left.items()})
+    _migration(record, "error" if record.status != R.FINISHED else "confirmed")
     record.delete()
 
 

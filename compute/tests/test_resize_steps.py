@@ -7,7 +7,9 @@ import pytest
 from cloudproj.celery import app
 from cloudproj.testing.factories import Ctx, make_host, make_project_user
 from compute import states
-from compute.models import Claim, ComputeNode, Flavor, Instance, InstanceAction, InstanceFault, InstanceResize
+from compute.models import (
+    Claim, ComputeNode, Flavor, Instance, InstanceAction, InstanceFault, InstanceResize, Migration,
+)
 from compute.scheduler.claims import usage_from_claims
 from compute.services import build, host_resources, instances, lifecycle, resize
 from compute.services.actions import event_start
@@ -154,6 +156,11 @@ def test_resize_up_then_confirm(world, sent):
     assert events == {("compute_prep_resize", "Success"), ("compute_resize_instance", "Success"),
                       ("compute_finish_resize", "Success")}
     assert not sent
+    # os-migrations keeps the move
+    migration = Migration.objects.get(instance_uuid=instance.uuid)
+    assert (migration.migration_type, migration.status, migration.source_compute, migration.dest_compute) == (
+        "resize", "confirmed", HOST, HOST)
+    assert (migration.old_instance_type_id, migration.new_instance_type_id) == (world["small"].pk, world["big"].pk)
 
 
 def test_resize_then_revert_restores_everything(world, sent):
@@ -174,6 +181,7 @@ def test_resize_then_revert_restores_everything(world, sent):
     assert (node.memory_mb_used, node.vcpus_used, node.num_instances) == (256, 1, 1)
     assert (_in_use(project, "cores"), _in_use(project, "ram")) == (1, 256)
     assert InstanceAction.objects.get(instance=instance, action="revertResize").finish_time is not None
+    assert Migration.objects.get(instance_uuid=instance.uuid).status == "reverted"
 
 
 def test_resize_of_a_stopped_server_stays_stopped(world, sent):
@@ -205,6 +213,7 @@ def test_no_other_host_and_same_host_not_allowed(world, sent, settings):
     node = _usage_matches_claims()
     assert node.memory_mb_used == 256
     assert _in_use(world["project"], "ram") == 256
+    assert Migration.objects.get(instance_uuid=instance.uuid).status == "error"
 
 
 def test_a_failed_spawn_on_the_destination_rolls_back_to_the_source(world, sent, monkeypatch):
