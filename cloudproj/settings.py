@@ -4,6 +4,7 @@ With nothing set, the cloud runs on one machine on embedded defaults: SQLite und
 STATE_PATH and kombu's filesystem transport as the broker (no server process needed).
 Production sets DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (RabbitMQ or Redis).
 """
+import re
 import socket
 from pathlib import Path
 
@@ -35,6 +36,14 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
 
 # --- this host ---------------------------------------------------------------------------
+#: The name of this cloud on the machine (a lowercase letter, then up to 14 lowercase letters or digits): every
+#: iptables chain the cloud writes is named for it (`<name>-metadata`, `<name>-vlan`, and the security-group and
+#: floating chains hashed from it and the host), so clouds sharing a machine (`make run`, `make conformance`, the
+#: tests) never touch each other's rules; `./manage.py host_teardown` removes exactly this cloud's.
+CLOUD_NAME = env.str("CLOUD_NAME", default="cloudproj")
+if not re.fullmatch(r"[a-z][a-z0-9]{0,14}", CLOUD_NAME):
+    raise ImproperlyConfigured(
+        f"CLOUD_NAME must be a lowercase letter then up to 14 lowercase letters or digits, not {CLOUD_NAME!r}")
 #: This host's name: its agent consumes `compute.<host>`, `network.<host>` and `volume.<host>`; unique per host.
 CLOUD_HOST = env.str("CLOUD_HOST", default=socket.gethostname())
 #: The region of the service catalog and of the generated openrc and clouds.yaml.
@@ -54,6 +63,8 @@ API_PORT = env.int("API_PORT", default=8774)
 API_THREADS = env.int("API_THREADS", default=8)
 #: The port `make run`'s flower listens on.
 FLOWER_PORT = env.int("FLOWER_PORT", default=5555)
+#: The address `make run`'s flower listens on (behind basic auth, credentials in `CLOUD_DIR/flower-auth`).
+FLOWER_BIND = env.str("FLOWER_BIND", default="127.0.0.1")
 #: The dashboard's admin "Task monitor" link; empty: http(s)://<the dashboard's host>:FLOWER_PORT/.
 FLOWER_URL = env.str("FLOWER_URL", default="")
 
@@ -152,8 +163,9 @@ VLAN_START = env.int("VLAN_START", default=100)
 VLAN_BRIDGE_PREFIX = env.str("VLAN_BRIDGE_PREFIX", default="br")
 #: VLAN manager: the 802.1Q device of vlan N is <prefix>N.
 VLAN_DEVICE_PREFIX = env.str("VLAN_DEVICE_PREFIX", default="vlan")
-#: VLAN manager: filter chain, jumped to first from FORWARD, that refuses forwarding between VLAN bridges.
-VLAN_ISOLATION_CHAIN = env.str("VLAN_ISOLATION_CHAIN", default="cloudproj-vlan")
+#: VLAN manager: filter chain, jumped to first from FORWARD, that refuses forwarding between VLAN bridges;
+#: empty: `<CLOUD_NAME>-vlan`.
+VLAN_ISOLATION_CHAIN = env.str("VLAN_ISOLATION_CHAIN", default="")
 # The metadata service (nova-api-metadata, `gunicorn metadata.wsgi`); guests reach it at
 # 169.254.169.254:80 through a DNAT to METADATA_HOST:METADATA_PORT on each serving host.
 #: The address the metadata service (`gunicorn metadata.wsgi`) listens on.
@@ -164,7 +176,7 @@ METADATA_PORT = env.int("METADATA_PORT", default=8775)
 METADATA_HOST = env.str("METADATA_HOST", default="")
 # Floating IPs: the public interface a NAT host puts them on (seeds: --public_interface), the
 # pool `POST /os-floating-ips` uses without one, and the prefix of a host's nat chains
-# <prefix>-pre/-out/-post ("": cpfip-<6 hex of sha1(host)>, one set per host of a machine).
+# <prefix>-pre/-out/-post ("": cpfip-<6 hex of the cloud's and host's hash>, one set per host of a machine).
 #: The public interface a NAT host puts floating IPs on (seeds: --public_interface); a range's `--interface`
 #: wins.
 FLOATING_INTERFACE = env.str("FLOATING_INTERFACE", default="eth0")
@@ -173,8 +185,8 @@ DEFAULT_FLOATING_POOL = env.str("DEFAULT_FLOATING_POOL", default="nova")
 #: Every new server gets a floating IP of DEFAULT_FLOATING_POOL, released with it (seeds:
 #: --auto_assign_floating_ip).
 AUTO_ASSIGN_FLOATING_IP = env.bool("AUTO_ASSIGN_FLOATING_IP", default=False)
-#: Prefix of a host's floating NAT chains <prefix>-pre/-out/-post; empty: cpfip-<6 hex of sha1(host)>, one set
-#: per host of a machine.
+#: Prefix of a host's floating NAT chains <prefix>-pre/-out/-post; empty: cpfip-<6 hex of the hash of CLOUD_NAME
+#: and the host>, one set per host and cloud of a machine.
 FLOATING_CHAIN_PREFIX = env.str("FLOATING_CHAIN_PREFIX", default="")
 #: `make run` only: the range of the pool DEFAULT_FLOATING_POOL it creates on its first start (TEST-NET-3, which
 #: no real network uses); empty: none. Refused when this machine has an address or route in it.
