@@ -137,8 +137,13 @@ def unshelve_spawn(host: str, instance_uuid: str, request_id: str) -> None:
     _after_commit(names.UNSHELVE_SPAWN, [instance_uuid, request_id], _compute(host))
 
 
-def snapshot_instance(host: str, instance_uuid: str, request_id: str, image_id: str) -> None:
-    _after_commit(names.SNAPSHOT_INSTANCE, [instance_uuid, request_id, image_id], _compute(host))
+def snapshot_instance(host: str, instance_uuid: str, request_id: str, image_id: str,
+                      rotation: int | None = None) -> None:
+    """createImage, or createBackup with its `rotation` (the host deletes older backups)."""
+    args: list = [instance_uuid, request_id, image_id]
+    if rotation is not None:
+        args.append(rotation)
+    _after_commit(names.SNAPSHOT_INSTANCE, args, _compute(host))
 
 
 def terminate_instance(host: str, instance_uuid: str, request_id: str, *, now: bool = False) -> None:

@@ -269,6 +269,10 @@ RESIZE_CONFIRM_WINDOW = env.float("RESIZE_CONFIRM_WINDOW", default=0.0)
 #: Shelve: offload a shelved server at once (domain, files and capacity claim released, as
 #: Nova's shelved_offload_time 0); off, it stays SHELVED on its host until shelveOffload.
 SHELVE_OFFLOAD_IMMEDIATELY = env.bool("SHELVE_OFFLOAD_IMMEDIATELY", default=True)
+#: Seconds a deleted server stays SOFT_DELETED (powered off, its addresses, disk and quota
+#: kept; the `restore` action brings it back) before it is reclaimed; 0: deletes are final at
+#: once (Nova's reclaim_instance_interval).
+RECLAIM_INSTANCE_INTERVAL = env.int("RECLAIM_INSTANCE_INTERVAL", default=0)
 #: The most bytes of a guest's console log one console output request carries.
 CONSOLE_OUTPUT_MAX_BYTES = env.int("CONSOLE_OUTPUT_MAX_BYTES", default=64 * 1024)
 # --- VNC consoles --------------------------------------------------------------------------
@@ -460,7 +464,7 @@ AUTH_USER_MODEL = "identity.User"
 AUTHENTICATION_BACKENDS = ["identity.services.backends.LockoutModelBackend"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "/dashboard/login/"
-#: How often an instances page asks for its changed rows.
+#: How often an instances page asks for its changed rows (and a volumes or images page with one changing reloads its lists).
 DASHBOARD_POLL_SECONDS = env.float("DASHBOARD_POLL_SECONDS", default=2.0)
 #: Rows per dashboard page.
 DASHBOARD_PAGE_SIZE = env.int("DASHBOARD_PAGE_SIZE", default=50)
@@ -581,6 +585,8 @@ for _name, _task, _args, _interval in (
     ("running-deleted-instances", task_names.FAN_OUT_HOST_TASK, ["running_deleted"], RUNNING_DELETED_INTERVAL),
     ("network-orphans", task_names.FAN_OUT_HOST_TASK, ["network_orphans"], ORPHAN_CLEANUP_INTERVAL),
     ("refresh-quota-usages", task_names.REFRESH_QUOTA_USAGES, [], QUOTA_REFRESH_INTERVAL),
+    # soft-deleted servers are reclaimed at most a minute late (none when the interval is 0)
+    ("reclaim-soft-deleted", task_names.RECLAIM_SOFT_DELETED, [], min(RECLAIM_INSTANCE_INTERVAL, 60)),
 ):
     if _interval > 0:
         CELERY_BEAT_SCHEDULE[_name] = {"task": _task, "args": _args, "schedule": _interval,

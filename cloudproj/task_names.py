@@ -39,6 +39,7 @@ UNSHELVE_SPAWN = "compute.unshelve_spawn"
 # compute: periodic, on `scheduler` (beat)
 FAN_OUT_HOST_TASK = "compute.fan_out_host_task"
 REAP_STUCK_BUILDS = "compute.reap_stuck_builds"
+RECLAIM_SOFT_DELETED = "compute.reclaim_soft_deleted"
 
 # network (network.<host>)
 SETUP_NETWORK = "network.setup_network"

@@ -228,6 +228,9 @@ class Instance(SoftDeleteModel):
     access_ip_v4 = models.GenericIPAddressField(protocol="IPv4", null=True, blank=True)
     access_ip_v6 = models.GenericIPAddressField(protocol="IPv6", null=True, blank=True)
     config_drive = models.BooleanField(default=False)
+    # OS-DCF:diskConfig AUTO (True) or MANUAL: recorded and shown; the root disk has the
+    # flavor's size either way and the guest grows its own filesystem (cloud-init growpart)
+    auto_disk_config = models.BooleanField(default=False)
     progress = models.PositiveSmallIntegerField(default=0)
     locked = models.BooleanField(default=False)
     locked_by = models.CharField(max_length=16, null=True, blank=True)  # "admin" | "owner"

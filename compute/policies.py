@@ -8,8 +8,12 @@ RULES.setdefault(
     lambda ctx, t: RULES["admin_or_owner"](ctx, t) or ctx.has_role("admin_owner_or_itsec"),
 )
 
+# other services (the `service` role) send os-server-external-events; admins may too
+RULES.setdefault("admin_or_service", lambda ctx, t: ctx.is_admin or ctx.has_role("service"))
+
 register(
     {
+        "compute:os-server-external-events:create": "admin_or_service",
         "compute:servers:index": "project_reader_or_admin",
         "compute:hypervisors:search": "admin_api",
         "compute:os-volumes:list": "project_reader_or_admin",
@@ -43,12 +47,15 @@ register(
         "compute:servers:update": "admin_or_owner",
         "compute:servers:delete": "admin_or_owner",
         "compute:servers:force_delete": "admin_or_owner",
+        "compute:servers:restore": "admin_or_owner",
         "compute:servers:reset_state": "admin_api",
+        "compute:servers:inject_network_info": "admin_api",
         "compute:servers:reboot": "admin_or_owner",
         "compute:servers:start": "admin_or_owner",
         "compute:servers:stop": "admin_or_owner",
         "compute:servers:rebuild": "admin_or_owner",
         "compute:servers:create_image": "admin_or_owner",
+        "compute:servers:create_backup": "admin_or_owner",
         "compute:servers:pause": "admin_owner_or_itsec",
         "compute:servers:unpause": "admin_owner_or_itsec",
         "compute:servers:suspend": "admin_owner_or_itsec",
@@ -65,6 +72,8 @@ register(
         "compute:servers:shelve_offload": "admin_api",
         "compute:servers:unshelve": "admin_or_owner",
         "compute:servers:remote_consoles": "admin_or_owner",
+        "compute:os-server-password:show": "project_reader_or_admin",
+        "compute:os-server-password:clear": "admin_or_owner",
         "compute:ips:index": "project_reader_or_admin",
         "compute:ips:show": "project_reader_or_admin",
         "compute:server_metadata:index": "project_reader_or_admin",

@@ -189,6 +189,9 @@ ALLOWED: dict[str, tuple] = {
     "suspend": ((ACTIVE,), (None,)),
     "resume": ((SUSPENDED,), (None,)),
     "rebuild": ((ACTIVE, STOPPED, ERROR), (None,)),
+    # a delete with RECLAIM_INSTANCE_INTERVAL > 0 (others are deleted at once); restore undoes it
+    "soft_delete": ((ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR), (None,)),
+    "restore": ((SOFT_DELETED,), (None,)),
     "create_image": ((ACTIVE, STOPPED, PAUSED, SUSPENDED), (None,)),
     "delete": (ANY, ANY),
     "force_delete": (ANY, ANY),

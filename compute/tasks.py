@@ -14,7 +14,9 @@ from cloudproj import task_names as names
 from cloudproj.host import identity
 
 from . import agent  # noqa: F401 - connects the worker_init/worker_ready/worker_shutdown handlers
-from .services import build, image_cache, lifecycle, periodic_hosts, reconcile, recovery, resize, shelve, snapshot_host
+from .services import (
+    build, image_cache, lifecycle, operations, periodic_hosts, reconcile, recovery, resize, shelve, snapshot_host,
+)
 
 
 @shared_task(name=names.PING, ignore_result=False)
@@ -50,8 +52,8 @@ def instance_action(instance_uuid: str, request_id: str, action: str, params: di
 
 
 @shared_task(name=names.SNAPSHOT_INSTANCE)
-def snapshot_instance(instance_uuid: str, request_id: str, image_id: str):
-    return snapshot_host.run_snapshot(instance_uuid, request_id, image_id)
+def snapshot_instance(instance_uuid: str, request_id: str, image_id: str, rotation: int | None = None):
+    return snapshot_host.run_snapshot(instance_uuid, request_id, image_id, rotation)
 
 
 @shared_task(name=names.TERMINATE_INSTANCE)
@@ -127,6 +129,12 @@ def running_deleted_instances(host: str) -> dict | None:
 def reap_deleted_instance(instance_uuid: str, host: str):
     """After a force delete: the domain, disk and host state of the deleted instance go."""
     return reconcile.reap_deleted(instance_uuid, host) if _for_this_host(host) else None
+
+
+@shared_task(name=names.RECLAIM_SOFT_DELETED)
+def reclaim_soft_deleted() -> list[str]:
+    """Periodic (beat, when RECLAIM_INSTANCE_INTERVAL > 0): soft-deleted servers past it deleted."""
+    return operations.reclaim_soft_deleted()
 
 
 @shared_task(name=names.REAP_STUCK_BUILDS)

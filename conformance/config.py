@@ -103,6 +103,7 @@ class CloudFacts:
     fixed_network_name: str
     log_file: str
     lock_path: str
+    floating_network_name: str | None = None  # the floating pool (os-floating-ips' `pool`)
     extra: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -126,6 +127,10 @@ def render_tempest_conf(facts: CloudFacts) -> str:
         "admin_project_name": facts.admin_project,
         "admin_domain_name": "Default",
         "default_credentials_domain_name": "Default",
+        # the users tempest creates get the seeds' `netadmin` role (not `member`, which would
+        # widen its project_reader credentials): allocating and (dis)associating floating IPs
+        # takes it here (floating/policies.py), as Nova's tests expect any user may
+        "tempest_roles": "netadmin",
     }
     conf["identity"] = {
         "auth_version": "v3",
@@ -178,6 +183,8 @@ def render_tempest_conf(facts: CloudFacts) -> str:
         "cluster_active_active": "false",
     }
     conf["validation"] = {"run_validation": "false"}
+    if facts.floating_network_name:
+        conf["network"] = {"floating_network_name": facts.floating_network_name}
     conf["service_available"] = {
         "nova": _bool(has("compute")),
         "glance": _bool(has("image")),

@@ -94,14 +94,14 @@ class QuotaLimitsForm(forms.Form):
 class NetworkCreateForm(forms.Form):
     label = forms.CharField(max_length=255)
     cidr = forms.CharField(max_length=64, label="Fixed range (CIDR)", help_text="e.g. 10.20.0.0/24, /16 to /30.")
-    bridge = forms.CharField(max_length=15, required=False, help_text="Empty: FLAT_NETWORK_BRIDGE.")
+    bridge = forms.CharField(max_length=15, required=False, help_text="Leave empty for the cloud's default bridge.")
     bridge_interface = forms.CharField(max_length=15, required=False, label="Bridge interface")
     vlan_start = forms.IntegerField(min_value=1, max_value=4094, required=False, label="VLAN",
-                                    help_text="VLAN manager only (empty: VLAN_START).")
+                                    help_text="VLAN manager only; leave empty for the cloud's first VLAN.")
     dns1 = forms.CharField(max_length=15, required=False, label="DNS 1")
     dns2 = forms.CharField(max_length=15, required=False, label="DNS 2")
     project = choice_of(Project.objects.order_by("name"), required=False,
-                                     to_field_name="id", help_text="Empty: shared.")
+                                     to_field_name="id", help_text="Leave empty for a network every project shares.")
     host = forms.CharField(max_length=255, required=False, label="Network host")
     multi_host = forms.BooleanField(required=False, label="Multi-host")
     mtu = forms.IntegerField(min_value=576, max_value=9000, required=False, label="MTU")
@@ -111,5 +111,39 @@ class NetworkCreateForm(forms.Form):
 
 class FloatingRangeForm(forms.Form):
     ip_range = forms.CharField(max_length=64, label="IP range (CIDR)", help_text="e.g. 203.0.113.0/28, at most /16.")
-    pool = forms.CharField(max_length=255, required=False, help_text="Empty: DEFAULT_FLOATING_POOL.")
-    interface = forms.CharField(max_length=15, required=False, help_text="Empty: FLOATING_INTERFACE.")
+    pool = forms.CharField(max_length=255, required=False, help_text="Leave empty for the default pool.")
+    interface = forms.CharField(max_length=15, required=False, help_text="Leave empty for the host's public interface.")
+
+
+class UserEditForm(forms.Form):
+    name = forms.CharField(max_length=NAME_MAX_LENGTH, validators=[NAME_VALIDATOR], label="User name")
+    email = forms.EmailField(max_length=254, required=False)
+    default_project = choice_of(Project.objects.order_by("name"), required=False,
+                                to_field_name="id", label="Default project")
+    enabled = forms.BooleanField(required=False, help_text="A disabled user cannot log in; its tokens are revoked.")
+
+
+class NewPasswordForm(forms.Form):
+    """A new password typed twice (an admin's reset, or the second half of a user's own change)."""
+    password = forms.CharField(max_length=4096, widget=forms.PasswordInput(render_value=False), strip=False,
+                               label="New password")
+    confirm = forms.CharField(max_length=4096, widget=forms.PasswordInput(render_value=False), strip=False,
+                              label="New password again")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password") and cleaned.get("confirm") is not None and \
+                cleaned["password"] != cleaned["confirm"]:
+            self.add_error("confirm", "The two passwords differ.")
+        return cleaned
+
+
+class OwnPasswordForm(NewPasswordForm):
+    original = forms.CharField(max_length=4096, widget=forms.PasswordInput(render_value=False), strip=False,
+                               label="Current password")
+    field_order = ["original", "password", "confirm"]
+
+
+class ProjectEditForm(forms.Form):
+    name = forms.CharField(max_length=NAME_MAX_LENGTH, validators=[NAME_VALIDATOR])
+    description = forms.CharField(max_length=4096, required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -10,6 +10,7 @@ from network.services.networks import visible_networks
 from secgroups.services.groups import ensure_default, groups_of_project
 
 from .project_forms import parse_key_values
+from .fields import NameField
 
 
 def flavor_summary(flavor) -> str:
@@ -17,7 +18,7 @@ def flavor_summary(flavor) -> str:
 
 
 class LaunchForm(forms.Form):
-    name = forms.CharField(max_length=255)
+    name = NameField(max_length=255)
     count = forms.IntegerField(min_value=1, max_value=100, initial=1, label="Number of instances")
     flavor = forms.ChoiceField()
     image = forms.ChoiceField()
@@ -69,10 +70,10 @@ def visible_flavors_for(ctx):
 
 
 class KeypairCreateForm(forms.Form):
-    name = forms.CharField(max_length=255, help_text="Letters, digits, spaces, '_' and '-'.")
+    name = NameField(max_length=255, help_text="Letters, digits, spaces, '_' and '-'.")
 
 
 class KeypairImportForm(forms.Form):
-    name = forms.CharField(max_length=255)
+    name = NameField(max_length=255)
     public_key = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Public key",
                                  help_text="One line, e.g. the contents of ~/.ssh/id_ed25519.pub.")

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from images.models import CONTAINER_FORMATS, DISK_FORMATS, Image
+from .fields import NameField
 
 
 def parse_key_values(text: str) -> dict:
@@ -29,7 +30,7 @@ def visibility_choices(may_publicize: bool, current: str | None = None) -> list:
 
 
 class ImageUploadForm(forms.Form):
-    name = forms.CharField(max_length=255)
+    name = NameField(max_length=255)
     file = forms.FileField(label="Image file")
     disk_format = forms.ChoiceField(choices=[(f, f) for f in DISK_FORMATS], initial="qcow2", label="Disk format")
     container_format = forms.ChoiceField(choices=[(f, f) for f in CONTAINER_FORMATS], initial="bare",
@@ -44,7 +45,7 @@ class ImageUploadForm(forms.Form):
 
 
 class ImageEditForm(forms.Form):
-    name = forms.CharField(max_length=255, required=False)
+    name = NameField(max_length=255, required=False)
     visibility = forms.ChoiceField()
     properties = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}),
                                  help_text="One key=value a line; remove a line to remove the property.")
@@ -65,7 +66,7 @@ class ImageEditForm(forms.Form):
 
 
 class VolumeCreateForm(forms.Form):
-    name = forms.CharField(max_length=255, required=False)
+    name = NameField(max_length=255, required=False)
     size = forms.IntegerField(min_value=1, max_value=0x7FFFFFFF, label="Size (GB)", required=False,
                               help_text="Leave empty with a snapshot to take the snapshot's size.")
     snapshot = forms.ChoiceField(required=False, label="From snapshot")
@@ -83,7 +84,7 @@ class VolumeCreateForm(forms.Form):
 
 
 class SecurityGroupForm(forms.Form):
-    name = forms.CharField(max_length=255)
+    name = NameField(max_length=255)
     description = forms.CharField(max_length=255, required=False)
 
 

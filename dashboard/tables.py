@@ -4,6 +4,9 @@ uses, so the dashboard and `GET /servers/detail` agree on addresses and zones.""
 import uuid
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.utils import timezone
+
 from compute import states
 from compute.api.server_view import fixed_ips_by_instance, floating_by_fixed, host_zones, latest_faults
 from images.models import Image
@@ -38,6 +41,16 @@ class Row:
     @property
     def power_state(self) -> str:
         return states.power_state_name(self.instance.power_state)
+
+    @property
+    def shutdown(self) -> dict | None:
+        """While powering off: seconds since the guest was asked to shut down (the row's last
+        change) and SHUTDOWN_TIMEOUT, after which the host forces it off; the page counts on."""
+        if self.instance.task_state != states.task.POWERING_OFF:
+            return None
+        elapsed = max(0.0, (timezone.now() - self.instance.updated_at).total_seconds())
+        limit = settings.SHUTDOWN_TIMEOUT
+        return {"elapsed": round(min(elapsed, limit)), "limit": round(limit)}
 
     @property
     def busy(self) -> bool:

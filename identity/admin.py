@@ -8,6 +8,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Count
 
+from cloudproj.soft_delete_admin import SoftDeleteAdmin
+
 from identity.services import accounts
 from identity.services import tokens as token_service
 from .models import Ec2Credential, Project, Quota, QuotaUsage, Reservation, Role, RoleAssignment, Token, User
@@ -41,19 +43,28 @@ class QuotaInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["name", "id", "manager", "member_count", "enabled", "created_at"]
-    list_filter = ["enabled", "created_at"]
+class ProjectAdmin(SoftDeleteAdmin):
+    list_display = ["name", "id", "manager", "member_count", "enabled", "created_at", "deleted_at"]
+    list_filter = ["enabled", "created_at", "deleted_at"]
     search_fields = ["name", "id", "description", "manager__username"]
     autocomplete_fields = ["manager"]
-    readonly_fields = ["id", "created_at"]
-    fields = ["id", "name", "description", "enabled", "manager", "domain_id", "created_at"]
+    readonly_fields = ["id", "created_at", "deleted_at"]
+    fields = ["id", "name", "description", "enabled", "manager", "domain_id", "created_at", "deleted_at"]
     inlines = [ProjectRoleAssignmentInline, QuotaInline]
     list_select_related = ["manager"]
     ordering = ["name"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_members=Count("role_assignments__user", distinct=True))
+
+    # Deleting keeps a tombstone for the resources the project still owns (see
+    # identity.services.accounts.delete_project), as the API and `project delete` do.
+    def delete_model(self, request, obj):
+        accounts.delete_project(obj)
+
+    def delete_queryset(self, request, queryset):
+        for project in queryset:
+            accounts.delete_project(project)
 
     @admin.display(description="members", ordering="_members")
     def member_count(self, obj):

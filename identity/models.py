@@ -14,6 +14,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from cloudproj.soft_delete import SoftDeleteModel
+
 
 def new_id() -> str:
     return uuid.uuid4().hex
@@ -24,9 +26,15 @@ NAME_VALIDATOR = RegexValidator(
 )
 
 
-class Project(models.Model):
+class Project(SoftDeleteModel):
+    """A project (tenant). Deleting one keeps a tombstone (`deleted_at` set; hidden from
+    `objects`, Keystone's API and every listing) for what it still owns: its servers,
+    volumes, floating IPs and images stay, as Nova keeps them when Keystone deletes a
+    project, with their quota usage, until an admin deletes them (API, dashboard,
+    `manage.py project scrub`). A live project may take a deleted one's name."""
+
     id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
-    name = models.CharField(max_length=255, unique=True, validators=[NAME_VALIDATOR])
+    name = models.CharField(max_length=255, validators=[NAME_VALIDATOR])
     description = models.TextField(blank=True, default="")
     enabled = models.BooleanField(default=True)
     domain_id = models.CharField(max_length=64, default="default")
@@ -38,8 +46,13 @@ class Project(models.Model):
     # Keystone's project tags (strings, unique, see identity.services.accounts.checked_tags).
     tags = models.JSONField(default=list, blank=True)
 
-    class Meta:
+    class Meta(SoftDeleteModel.Meta):
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"], condition=models.Q(deleted_at__isnull=True), name="unique_live_project_name"
+            ),
+        ]
 
     def __str__(self):
         return self.name

@@ -16,8 +16,13 @@ register({
     "compute:images:delete": "admin_or_owner",
 })
 register({
-    "image:deactivate": "admin_api",
-    "image:reactivate": "admin_api",
+    # Glance's defaults: admins and the image's project members
+    "image:deactivate": "admin_or_owner",
+    "image:reactivate": "admin_or_owner",
+    # tasks (Glance's tasks_api_access: admins)
+    "image:get_tasks": "admin_api",
+    "image:get_task": "admin_api",
+    "image:add_task": "admin_api",
     "image:get_members": "any_authenticated",
     "image:get_member": "any_authenticated",
     "image:add_member": "admin_or_owner",

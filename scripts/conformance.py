@@ -6,13 +6,14 @@ conformance/requirements.txt) against a private cloud started the way `make run`
 2. a private cloud: state in .cache/conformance-cloud/, database cloudproj_conformance (dropped
    and created fresh), Redis db 12, API/metadata ports 18774/18775, bridge cptconf0 on
    10.250.0.0/24, agent host `conformance`, instance ids from 0x0c0f0000 (libvirt domain names
-   cannot clash with a developer's `make run`, which can keep running);
+   cannot clash with a developer's `make run`, which can keep running), floating pool `public`
+   of 198.51.100.0/27 on the dummy link cptfip0;
 3. the admin from `manage.py bootstrap`, the project's test image and two small flavors;
    etc/tempest.conf written from what the cloud answers (catalog, version documents);
 4. `tempest run` over tempest.api.{compute,image,volume,identity}, concurrency 2, minus
    conformance/skip.txt; counts printed; results in .cache/conformance-cloud/results.json;
-5. the cloud stopped and its traces removed (processes, guests, dnsmasq, bridge, iptables
-   chains) even on failure or Ctrl-C.
+5. the cloud stopped and its traces removed (processes, guests, dnsmasq, bridge, floating link,
+   iptables chains) even on failure or Ctrl-C.
 
 Exit status: 0 only when no test failed. The host part holds /tmp/cloudproj-host.lock.
 """
@@ -45,6 +46,9 @@ PG_SERVER = os.environ.get("CONFORMANCE_PG", "postgres://postgres@127.0.0.1:5432
 REDIS_URL = os.environ.get("CONFORMANCE_REDIS", "redis://127.0.0.1:6379/12")
 API_PORT, METADATA_PORT, FLOWER_PORT = "18774", "18775", "15555"
 BRIDGE, FIXED_RANGE = "cptconf0", "10.250.0.0/24"
+# the floating pool tempest allocates from (TEST-NET-2, unlike `make run`'s TEST-NET-3 range),
+# its addresses on a dummy link of this run
+FLOATING_POOL, FLOATING_RANGE, FLOATING_LINK = "public", "198.51.100.0/27", "cptfip0"
 AGENT_HOST = "conformance"
 INSTANCE_ID_START = 0x0C0F0000
 SUITES = ("compute", "image", "volume", "identity")
@@ -65,6 +69,8 @@ CLOUD_ENV = {
     "CLOUD_NAME": "cpconf",  # its chains are its own: cloudproj/host/cloud.py
     "FLAT_NETWORK_BRIDGE": BRIDGE,
     "FIXED_RANGE": FIXED_RANGE,
+    "FLOATING_INTERFACE": FLOATING_LINK,
+    "DEFAULT_FLOATING_POOL": FLOATING_POOL,
     "VOLUME_EXPORT": "none",
     "LOG_LEVEL": "WARNING",
 }
@@ -141,6 +147,11 @@ def prepare_cloud() -> None:
     for name, flavorid, memory, vcpus, root_gb in FLAVORS:
         run.manage("flavor", "create", name, "--memory", str(memory), "--cpu", str(vcpus),
                    "--root_gb", str(root_gb), "--flavor", flavorid)
+    # a dummy link holds the floating addresses (an empty bridge where the kernel has no dummy driver)
+    if subprocess.run(["ip", "link", "add", FLOATING_LINK, "type", "dummy"], capture_output=True).returncode:
+        subprocess.run(["ip", "link", "add", FLOATING_LINK, "type", "bridge"], check=True)
+    subprocess.run(["ip", "link", "set", FLOATING_LINK, "up"], check=True)
+    run.manage("floating", "create", f"--ip_range={FLOATING_RANGE}", "--pool", FLOATING_POOL)
 
 
 def http_json(method: str, url: str, token: str | None = None, body: dict | None = None,
@@ -207,7 +218,7 @@ def gather_facts(base: str, password: str, workspace: Path) -> config.CloudFacts
         image_versions=image_versions, volume_min_version=volume_min, volume_max_version=volume_max,
         image_ref=amis[0], image_ref_alt=amis[0], flavor_ref=FLAVORS[0][1], flavor_ref_alt=FLAVORS[1][1],
         fixed_network_name="private", log_file=str(workspace / "tempest.log"),
-        lock_path=str(workspace / "locks"),
+        lock_path=str(workspace / "locks"), floating_network_name=FLOATING_POOL,
     )
 
 
@@ -259,6 +270,7 @@ def clean_host() -> None:
     stop_dnsmasq()
     remove_iptables()
     subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True, check=False)
+    subprocess.run(["ip", "link", "del", FLOATING_LINK], capture_output=True, check=False)
 
 
 # --- results -------------------------------------------------------------------------------------

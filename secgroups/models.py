@@ -14,6 +14,7 @@ instances are members of which groups.
 - SecurityGroupMember: an instance in a group. `Instance.security_groups` keeps a copy of
   the names for the server views; this table is what the hosts enforce.
 """
+import ipaddress
 import uuid as uuid_lib
 
 from django.db import models
@@ -64,6 +65,8 @@ class SecurityGroupRule(models.Model):
     protocol = models.CharField(max_length=4, null=True, blank=True, choices=[(p, p) for p in PROTOCOLS])
     from_port = models.IntegerField(null=True, blank=True)
     to_port = models.IntegerField(null=True, blank=True)
+    # the remote prefix as the client gave it (10.2.3.124/24 stays so, as in Nova and Neutron);
+    # `network` is what it allows (10.2.3.0/24)
     cidr = models.CharField(max_length=43, null=True, blank=True)
     # the remote group: its members' fixed addresses are the allowed sources (ingress) or
     # destinations (egress)
@@ -81,6 +84,11 @@ class SecurityGroupRule(models.Model):
                 name="secgroup_rule_cidr_or_group",
             ),
         ]
+
+    @property
+    def network(self) -> str | None:
+        """The remote prefix's network (Neutron's `normalized_cidr`), None for a remote group."""
+        return str(ipaddress.ip_network(self.cidr, strict=False)) if self.cidr else None
 
     def __str__(self):
         remote = self.cidr or f"group {self.group_id}"

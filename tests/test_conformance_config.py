@@ -77,6 +77,20 @@ def test_tempest_conf_describes_the_cloud():
     assert conf["validation"]["run_validation"] == "false"
 
 
+def test_tempest_users_get_the_role_floating_ips_take():
+    from identity.services.accounts import DEFAULT_ROLES
+    from identity.services.policy import rule_for
+
+    conf = parse(config.render_tempest_conf(facts()))
+    roles = conf["auth"]["tempest_roles"].split(",")
+    assert roles == ["netadmin"] and "netadmin" in DEFAULT_ROLES  # bootstrap creates it
+    assert "network" not in conf  # no pool named: tempest allocates from the default one
+    pooled = parse(config.render_tempest_conf(facts(floating_network_name="public")))
+    assert pooled["network"]["floating_network_name"] == "public"
+    for action in ("create", "delete", "add", "remove"):
+        assert rule_for(f"compute:floating_ips:{action}") == "netadmin"
+
+
 def test_neutron_follows_the_catalog_and_missing_microversions_are_left_out():
     conf = parse(config.render_tempest_conf(facts(
         catalog_types={"compute", "network", "volumev3", "identity"}, volume_min_version=None, volume_max_version=None,

@@ -93,6 +93,7 @@ NOT_SETTINGS = {
     "CONN_HEALTH_CHECKS": "Django's database option",
     "TEST_DATABASE_URL": "a make variable",
     "TEST_BROKER_URL": "a make variable",
+    "SOFT_DELETED": "a server status (soft delete)",
     "PYTEST_ARGS": "a make variable",
     "FORWARDED_ALLOW_IPS": "gunicorn's variable, set in the Docker image",
     "FUZZ_EXAMPLES": "read by tests/test_api_fuzz.py",

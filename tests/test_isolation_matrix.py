@@ -89,6 +89,7 @@ IDENTITY_V3 = {
     "^auth/tokens/?$": R(PUBLIC, ("post", I3 + "/auth/tokens", {"auth": {}})),
     "^auth/catalog/?$": R(ANY, ("get", I3 + "/auth/catalog")),
     "^auth/projects/?$": R(SCOPED, ("get", I3 + "/auth/projects")),
+    "^auth/domains/?$": R(SCOPED, ("get", I3 + "/auth/domains")),
     "^projects/?$": R(ADMIN, ("get", I3 + "/projects"), ("post", I3 + "/projects", {"project": {"name": "x"}})),
     f"^projects/{_re('project_id')}/?$": R(
         OWNED, ("get", I3 + "/projects/{b}"), Probe("patch", I3 + "/projects/{b}", {"project": {"name": "x"}}, ADMIN),
@@ -365,7 +366,8 @@ ROUTES: dict[str, Route] = {
         ("post", C + "/servers/{server}/os-volume_attachments", {"volumeAttachment": {"volumeId": "{volume}"}})),
     C_INC + f"servers/{_re('server_id')}/os-volume_attachments/{_re('volume_id')}/?$": R(
         OWNED, ("get", C + "/servers/{server}/os-volume_attachments/{volume}"),
-        ("delete", C + "/servers/{server}/os-volume_attachments/{volume}")),
+        ("delete", C + "/servers/{server}/os-volume_attachments/{volume}"),
+        ("put", C + "/servers/{server}/os-volume_attachments/{volume}", {"volumeAttachment": {"volumeId": "{volume}"}})),
     # --- block storage (the URL carries a project id: another project's is refused) --------
     "volume/^$": R(PUBLIC, ("get", "/volume/")),
     "volume/^v3/?$": R(PUBLIC, ("get", V)),
@@ -374,14 +376,46 @@ ROUTES: dict[str, Route] = {
     V_RE + f"os-quota-sets/{_re('target_id')}/?$": R(
         OWNED, ("get", V + "/{me}/os-quota-sets/{b}"), Probe("get", V + "/{b}/os-quota-sets/{b}", status=400)),
     V_RE + "limits/?$": R(SCOPED, ("get", V + "/{me}/limits")),
-    V_RE + "volumes/?$": R(SCOPED, ("get", V + "/{me}/volumes"), ("get", V + "/{b}/volumes")),
+    V_RE + "volumes$": R(SCOPED, ("get", V + "/{me}/volumes"), ("get", V + "/{b}/volumes")),
+    V_RE + "volumes/$": R(ANY, ("get", V + "/{me}/volumes/"), ("put", V + "/{me}/volumes/", {"volume": {}})),
     V_RE + "volumes/detail/?$": R(SCOPED, ("get", V + "/{me}/volumes/detail"), ("get", V + "/{b}/volumes/detail")),
     V_RE + f"volumes/{_re('volume_id')}/action/?$": R(
         OWNED, ("post", V + "/{me}/volumes/{volume}/action", {"os-extend": {"new_size": 5}}),
+        ("post", V + "/{me}/volumes/{volume}/action", {"os-reserve": {}}),
+        ("post", V + "/{me}/volumes/{volume}/action", {"os-attach": {"instance_uuid": "{server}",
+                                                                     "mountpoint": "/dev/vdb"}}),
+        ("post", V + "/{me}/volumes/{volume}/action", {"os-detach": {}}),
         Probe("post", V + "/{b}/volumes/{volume}/action", {"os-extend": {"new_size": 5}}, status=400)),
     V_RE + f"volumes/{_re('volume_id')}/?$": R(
         OWNED, ("get", V + "/{me}/volumes/{volume}"), Probe("get", V + "/{b}/volumes/{volume}", status=400),
         ("put", V + "/{me}/volumes/{volume}", {"volume": {"name": "x"}}), ("delete", V + "/{me}/volumes/{volume}")),
+    V_RE + f"volumes/{_re('object_id')}/metadata/?$": R(
+        OWNED, ("get", V + "/{me}/volumes/{volume}/metadata"),
+        ("post", V + "/{me}/volumes/{volume}/metadata", {"metadata": {"k": "v"}}),
+        ("put", V + "/{me}/volumes/{volume}/metadata", {"metadata": {"k": "v"}})),
+    V_RE + f"volumes/{_re('object_id')}/metadata/{_re('key')}/?$": R(
+        OWNED, ("get", V + "/{me}/volumes/{volume}/metadata/k"),
+        ("put", V + "/{me}/volumes/{volume}/metadata/k", {"meta": {"k": "v"}}),
+        ("delete", V + "/{me}/volumes/{volume}/metadata/k")),
+    V_RE + f"snapshots/{_re('snapshot_id')}/action/?$": R(
+        OWNED, ("post", V + "/{me}/snapshots/{snapshot}/action", {"os-update_snapshot_status": {"status": "error"}}),
+        ("post", V + "/{me}/snapshots/{snapshot}/action", {"os-force_delete": {}})),
+    V_RE + f"snapshots/{_re('object_id')}/metadata/?$": R(
+        OWNED, ("get", V + "/{me}/snapshots/{snapshot}/metadata"),
+        ("post", V + "/{me}/snapshots/{snapshot}/metadata", {"metadata": {"k": "v"}}),
+        ("put", V + "/{me}/snapshots/{snapshot}/metadata", {"metadata": {"k": "v"}})),
+    V_RE + f"snapshots/{_re('object_id')}/metadata/{_re('key')}/?$": R(
+        OWNED, ("get", V + "/{me}/snapshots/{snapshot}/metadata/k"),
+        ("put", V + "/{me}/snapshots/{snapshot}/metadata/k", {"meta": {"k": "v"}}),
+        ("delete", V + "/{me}/snapshots/{snapshot}/metadata/k")),
+    V_RE + "os-volume-transfer/?$": R(SCOPED, ("get", V + "/{me}/os-volume-transfer"),
+                                      ("post", V + "/{me}/os-volume-transfer", {"transfer": {"volume_id": "{volume}"}})),
+    V_RE + "os-volume-transfer/detail/?$": R(SCOPED, ("get", V + "/{me}/os-volume-transfer/detail")),
+    V_RE + f"os-volume-transfer/{_re('transfer_id')}/?$": R(
+        OWNED, ("get", V + "/{me}/os-volume-transfer/{transfer}"), ("delete", V + "/{me}/os-volume-transfer/{transfer}")),
+    V_RE + f"os-volume-transfer/{_re('transfer_id')}/accept/?$": R(
+        OWNED, Probe("post", V + "/{me}/os-volume-transfer/{transfer}/accept", {"accept": {"auth_key": "guess"}},
+                     status=400)),
     V_RE + "snapshots/?$": R(SCOPED, ("get", V + "/{me}/snapshots"), ("get", V + "/{b}/snapshots")),
     V_RE + "snapshots/detail/?$": R(SCOPED, ("get", V + "/{me}/snapshots/detail")),
     V_RE + f"snapshots/{_re('snapshot_id')}/?$": R(
@@ -418,12 +452,17 @@ ROUTES: dict[str, Route] = {
     "image/^$": R(PUBLIC, ("get", "/image/")),
     "image/^versions/?$": R(PUBLIC, ("get", "/image/versions")),
     "image/^v2/?$": R(PUBLIC, ("get", IMG)),
-    "image/^v2/images/?$": R(SCOPED, ("get", IMG + "/images")),
+    "image/^v2/images$": R(SCOPED, ("get", IMG + "/images")),
     f"image/^v2/images/{_re('image_id')}/?$": R(
         OWNED, ("get", IMG + "/images/{image}"), ("delete", IMG + "/images/{image}")),
     f"image/^v2/images/{_re('image_id')}/file/?$": R(OWNED, ("get", IMG + "/images/{image}/file")),
     f"image/^v2/images/{_re('image_id')}/actions/(?P<action>deactivate|reactivate)/?$": R(
-        ADMIN, ("post", IMG + "/images/{image_a}/actions/deactivate")),
+        OWNED, ("post", IMG + "/images/{image}/actions/deactivate"), ("post", IMG + "/images/{image}/actions/reactivate")),
+    f"image/^v2/images/{_re('image_id')}/tasks/?$": R(OWNED, ("get", IMG + "/images/{image}/tasks")),
+    "image/^v2/tasks/?$": R(ADMIN, ("get", IMG + "/tasks"),
+                            ("post", IMG + "/tasks", {"type": "import", "input": {}})),
+    "image/^v2/tasks/(?P<task_id>[^/]+)/?$": R(ADMIN, ("get", IMG + "/tasks/x")),
+    "image/^v2/images/$": R(ANY, ("get", IMG + "/images/"), ("delete", IMG + "/images/")),
     f"image/^v2/images/{_re('image_id')}/members/?$": R(
         OWNED, ("get", IMG + "/images/{image}/members"), ("post", IMG + "/images/{image}/members", {"member": "{a}"})),
     f"image/^v2/images/{_re('image_id')}/members/{_re('member_id')}/?$": R(
@@ -637,6 +676,15 @@ ROUTES.update({
         ADMIN, ("get", C + "/os-instance_usage_audit_log/2012-07-05%2010:00:00")),
     # a trailing slash: GET is the image list, DELETE an empty image id (404, as Nova)
     C_RE + "images/$": R(SCOPED, ("get", C + "/images/"), Probe("delete", C + "/images/", kind=OWNED)),
+    C_RE + "os-volumes/$": R(OWNED, ("get", C + "/os-volumes/"), ("delete", C + "/os-volumes/")),
+    C_RE + "os-security-groups/$": R(SCOPED, ("get", C + "/os-security-groups/"),
+                                     Probe("delete", C + "/os-security-groups/", kind=OWNED)),
+    # other services' events about any project's servers: admins (or the service role) only
+    C_RE + "os-server-external-events/?$": R(ADMIN, ("post", C + "/os-server-external-events", {
+        "events": [{"name": "network-changed", "server_uuid": "{server}"}]})),
+    C_RE + f"servers/{_re('server_id')}/os-server-password/?$": R(
+        OWNED, ("get", C + "/servers/{server}/os-server-password"),
+        ("delete", C + "/servers/{server}/os-server-password")),
 })
 
 # Block Storage v3 admin resources (volumes/api/admin.py, qos.py): admins only
@@ -749,6 +797,10 @@ def world(make_account, admin_account, state_paths):
                                    project=project_b, user=bob, host="h")
     snapshot = Snapshot.objects.create(volume=volume, name="b-snap", size=1, status="available",
                                        project=project_b, user=bob, host="h")
+    offered = Volume.objects.create(name="b-offered", size=1, availability_zone="nova", status="awaiting-transfer",
+                                    project=project_b, user=bob, host="h")
+    from volumes.models import VolumeTransfer
+    transfer = VolumeTransfer.objects.create(volume=offered, salt="s", key_hash="h")
     ec2 = Ec2Credential.objects.create(user=bob, project=project_b)
     from identity.models import ApplicationCredential, Endpoint, Group, Limit, Region, RegisteredLimit, Service
     appcred = ApplicationCredential.objects.create(name="b-appcred", user=bob, project=project_b, secret_hash="!")
@@ -780,7 +832,7 @@ def world(make_account, admin_account, state_paths):
                 "group_uuid": group.uuid, "rule_uuid": rule.uuid, "fip_network": pools.pool_network_id("secpool"),
                 "appcred": appcred.id, "id_group": id_group.id, "region": region.id, "service": service.id,
                 "endpoint": endpoint.id, "registered_limit": registered_limit.id, "b_limit": b_limit.id,
-                "ec2_cred": ec2.credential_id, "server_group": server_group.uuid},
+                "ec2_cred": ec2.credential_id, "transfer": transfer.uuid, "server_group": server_group.uuid},
     )
 
 

@@ -117,6 +117,10 @@ class VolumeAttachment(models.Model):
     # how the server's host reaches the volume when it is another host's (an iSCSI export);
     # empty: the volume is local to the server's host
     connection = models.JSONField(default=dict, blank=True)
+    # recorded through the Block Storage API's os-attach (Cinder's bookkeeping call for an
+    # attacher that connected the volume itself): no disk on the server's host, which the
+    # Compute API neither shows nor detaches; os-detach / os-force_detach forget it
+    external = models.BooleanField(default=False)
     attached_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -141,6 +145,8 @@ class Snapshot(SoftDeleteModel):
                              related_name="volume_snapshots")
     host = models.CharField(max_length=255, null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # os-update_snapshot_status's progress ("80%"); empty: derived from the status
+    progress = models.CharField(max_length=8, blank=True, default="")
     error_message = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -158,6 +164,25 @@ class Snapshot(SoftDeleteModel):
     @property
     def storage_name(self) -> str:
         return "snap-%08x" % self.id  # lvm reserves names starting with "snapshot"
+
+
+class VolumeTransfer(models.Model):
+    """A volume offered to another project (Cinder's os-volume-transfer): whoever shows the id
+    and the secret `auth_key` (given once, at create; only a salted hash is kept) takes the
+    volume, and its snapshots, into their project. The row goes when accepted or deleted."""
+
+    uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
+    volume = models.OneToOneField(Volume, on_delete=models.CASCADE, related_name="transfer")
+    name = models.CharField(max_length=255, blank=True, default="")
+    salt = models.CharField(max_length=32)
+    key_hash = models.CharField(max_length=64)  # sha256 hex of salt + auth_key
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"transfer {self.uuid} of volume {self.volume_id}"
 
 
 class VolumeHost(models.Model):

@@ -11,10 +11,12 @@ ERROR = "error"
 ERROR_DELETING = "error_deleting"
 ERROR_EXTENDING = "error_extending"
 DELETED = "deleted"
+MAINTENANCE = "maintenance"  # only an admin's os-reset_status sets it (Cinder's)
+AWAITING_TRANSFER = "awaiting-transfer"  # offered to another project (os-volume-transfer)
 
 VOLUME_STATUSES = (
     CREATING, AVAILABLE, ATTACHING, IN_USE, DETACHING, DELETING, EXTENDING,
-    ERROR, ERROR_DELETING, ERROR_EXTENDING, DELETED,
+    ERROR, ERROR_DELETING, ERROR_EXTENDING, DELETED, MAINTENANCE, AWAITING_TRANSFER,
 )
 SNAPSHOT_STATUSES = (CREATING, AVAILABLE, DELETING, ERROR, ERROR_DELETING, DELETED)
 

@@ -6,8 +6,12 @@
     {"rebuild": {"imageRef", "name"?, "metadata"?, ...}}   202 + the server
     {"os-getConsoleOutput": {"length": n|null}}           200 {"output": "..."}
     {"createImage": {"name", "metadata"?}}    202, Location: the snapshot image
+    {"createBackup": {"name", "backup_type", "rotation", "metadata"?}}   202, Location: the backup
+                                              image; the oldest backups beyond `rotation` go
+    {"restore": null}                        202   a SOFT_DELETED server back to ACTIVE
     {"os-resetState": {"state": "active"|"error"}}   202   admins (os-admin-actions:reset_state)
     {"forceDelete": null}                     202   delete in any state, host or not
+    {"injectNetworkInfo": null}               202   admins: the DHCP entries pushed again
 
 A state that does not allow the action answers 409 (compute.states.check_allowed).
 Other apps add actions (addFloatingIp, addSecurityGroup ...) with `register_action` from
@@ -32,6 +36,7 @@ SIMPLE_ACTIONS = {
     "unpause": ("unpause", "unpause"),
     "suspend": ("suspend", "suspend"),
     "resume": ("resume", "resume"),
+    "restore": ("restore", "restore"),  # a SOFT_DELETED server (RECLAIM_INSTANCE_INTERVAL > 0)
 }
 REBUILD_FIELDS = {
     "imageRef", "name", "adminPass", "metadata", "OS-DCF:diskConfig", "accessIPv4", "accessIPv6",
@@ -74,6 +79,8 @@ class ServerActionView(ServerAPIView):
             "createImage": self.create_image,
             "os-resetState": self.reset_state,
             "forceDelete": self.force_delete,
+            "injectNetworkInfo": self.inject_network_info,
+            "createBackup": self.create_backup,
         }.get(action)
         if handler is None and action in EXTRA_ACTIONS:
             return EXTRA_ACTIONS[action](self, server_id, value)
@@ -93,15 +100,15 @@ class ServerActionView(ServerAPIView):
     def rebuild(self, server_id, value):
         body = check_object(value, "rebuild", REBUILD_FIELDS)
         admin_pass = body_admin_pass(body)
+        changes = {}
         if not isinstance(body.get("imageRef"), str) or not body["imageRef"]:
             raise BadRequest("Invalid input for field/attribute imageRef: a string is required.")
         if body.get("personality"):
             raise BadRequest("personality is not supported by this cloud.")
         if "OS-DCF:diskConfig" in body:
-            disk_config(body["OS-DCF:diskConfig"])
+            changes["auto_disk_config"] = disk_config(body["OS-DCF:diskConfig"])
         if "name" in body and not isinstance(body["name"], str):
             raise BadRequest("Invalid input for field/attribute name: must be a string.")
-        changes = {}
         for field, key, version in (("access_ip_v4", "accessIPv4", 4), ("access_ip_v6", "accessIPv6", 6)):
             if key in body:
                 changes[field] = access_ip(body[key], key, version)
@@ -121,6 +128,13 @@ class ServerActionView(ServerAPIView):
         operations.reset_state(self.ctx, instance, body.get("state"))
         return Response(status=202)
 
+    def inject_network_info(self, server_id, value):
+        if value not in (None, {}):
+            raise BadRequest("Invalid input for field/attribute injectNetworkInfo: must be null.")
+        instance = self.server(server_id, "compute:servers:inject_network_info")
+        operations.inject_network_info(self.ctx, instance)
+        return Response(status=202)
+
     def force_delete(self, server_id, value):
         if value not in (None, {}):
             raise BadRequest("Invalid input for field/attribute forceDelete: must be null.")
@@ -132,6 +146,21 @@ class ServerActionView(ServerAPIView):
         body = check_object(value, "createImage", {"name", "metadata"})
         instance = self.server(server_id, "compute:servers:create_image")
         image = snapshots.snapshot_server(self.ctx, instance, body.get("name"), body.get("metadata"))
+        response = Response(status=202)
+        response["Location"] = f"{image_base(self.request)}/v2/images/{image.id}"
+        return response
+
+    def create_backup(self, server_id, value):
+        body = check_object(value, "createBackup", {"name", "backup_type", "rotation", "metadata"})
+        for field in ("name", "backup_type", "rotation"):
+            if field not in body:
+                raise BadRequest(f"Invalid input for field/attribute createBackup: '{field}' is a required property.")
+        rotation = body["rotation"]
+        if isinstance(rotation, str) and rotation.strip().isdigit():
+            rotation = int(rotation)
+        instance = self.server(server_id, "compute:servers:create_backup")
+        image = snapshots.backup_server(self.ctx, instance, body["name"], body["backup_type"], rotation,
+                                        body.get("metadata"))
         response = Response(status=202)
         response["Location"] = f"{image_base(self.request)}/v2/images/{image.id}"
         return response

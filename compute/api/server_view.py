@@ -243,16 +243,18 @@ class ServerViewBuilder:
             "links": self.links(instance),
             "key_name": instance.key_name,
             "config_drive": "True" if instance.config_drive else "",
-            "OS-DCF:diskConfig": "MANUAL",
+            "OS-DCF:diskConfig": "AUTO" if instance.auto_disk_config else "MANUAL",
             "OS-EXT-AZ:availability_zone": self.availability_zone(instance),
             "OS-EXT-STS:vm_state": instance.vm_state,
             "OS-EXT-STS:task_state": instance.task_state,
             "OS-EXT-STS:power_state": instance.power_state,
             "OS-SRV-USG:launched_at": usage_time(instance.launched_at),
             "OS-SRV-USG:terminated_at": usage_time(instance.terminated_at),
-            "security_groups": security_groups_body(security_group_names(instance)),
             "os-extended-volumes:volumes_attached": self.volumes_attached(instance, version),
         }
+        groups = security_group_names(instance)
+        if groups:  # Nova leaves the key out for a server in no group
+            body["security_groups"] = security_groups_body(groups)
         if version >= (2, 9):
             body["locked"] = bool(instance.locked)
         if status in PROGRESS_STATUSES:

@@ -126,9 +126,11 @@ def access_ip(value, field: str, version: int):
     return str(address)
 
 
-def disk_config(value) -> None:
+def disk_config(value) -> bool:
+    """OS-DCF:diskConfig: True for AUTO, False for MANUAL."""
     if value not in ("AUTO", "MANUAL"):
         raise BadRequest("Invalid input for field/attribute OS-DCF:diskConfig: must be AUTO or MANUAL.")
+    return value == "AUTO"
 
 
 def image_mapping(image) -> dict:
@@ -496,6 +498,7 @@ def parse_create(ctx, data) -> tuple[dict, bool]:
         "access_ip_v4": access_ip(server.get("accessIPv4"), "accessIPv4", 4),
         "access_ip_v6": access_ip(server.get("accessIPv6"), "accessIPv6", 6),
         "config_drive": False if config_drive in (None, "") else parse_bool(config_drive, "config_drive"),
+        "auto_disk_config": disk_config(server["OS-DCF:diskConfig"]) if "OS-DCF:diskConfig" in server else None,
     }
     kwargs["flavor"] = _flavor(ctx, server["flavorRef"])
     kwargs["image"] = find_image(ctx, image_ref)
@@ -525,7 +528,7 @@ class ServerListView(ServerCollection):
             "server": {
                 "id": str(first.uuid),
                 "links": server_links,
-                "OS-DCF:diskConfig": "MANUAL",
+                "OS-DCF:diskConfig": "AUTO" if first.auto_disk_config else "MANUAL",
                 "security_groups": security_groups_body(kwargs["security_groups"] or ["default"]),
                 "adminPass": admin_pass,
             }
@@ -550,9 +553,9 @@ class ServerView(ServerAPIView):
     def put(self, request, server_id):
         instance = self.server(server_id, "compute:servers:update")
         data = self.body("server", UPDATE_FIELDS)
-        if "OS-DCF:diskConfig" in data:
-            disk_config(data["OS-DCF:diskConfig"])
         changes = {}
+        if "OS-DCF:diskConfig" in data:
+            changes["auto_disk_config"] = disk_config(data["OS-DCF:diskConfig"])
         for field, key, version in (("access_ip_v4", "accessIPv4", 4), ("access_ip_v6", "accessIPv6", 6)):
             if key in data:
                 changes[field] = access_ip(data[key], key, version)

@@ -1,11 +1,11 @@
 """Compute v2.1 URLs under /compute/. Paths work with and without a trailing slash."""
 from django.urls import include, path, re_path
 
-from . import availability_zones, empty_ids, extensions, flavors, hypervisors, os_hosts, services, tenant_usage
+from . import availability_zones, empty_ids, extensions, external_events, flavors, hypervisors, os_hosts, services, tenant_usage
 from . import versions
 from . import image_metadata, instance_actions, keypairs, tenant_networks
 from . import volumes as volume_proxy
-from . import server_actions, server_metadata, servers
+from . import server_actions, server_metadata, server_password, servers
 from . import aggregates, migrations_api, server_groups, server_locks
 
 FLAVOR = r"(?P<flavor_id>[^/]+)"
@@ -60,6 +60,7 @@ urlpatterns = [
     route(r"os-simple-tenant-usage/(?P<project_id>[^/]+)", tenant_usage.TenantUsageView),
     route(r"os-instance_usage_audit_log", tenant_usage.AuditLogListView),
     route(r"os-instance_usage_audit_log/(?P<before>[^/]+)", tenant_usage.AuditLogView),
+    route(r"os-server-external-events", external_events.ExternalEventsView),
     # servers, their actions, metadata and addresses
     route(r"servers", servers.ServerListView),
     route(r"servers/detail", servers.ServerDetailListView),
@@ -67,6 +68,7 @@ urlpatterns = [
     route(rf"servers/{SERVER}/action", server_actions.ServerActionView),
     route(rf"servers/{SERVER}/metadata", server_metadata.ServerMetadataView),
     route(rf"servers/{SERVER}/metadata/(?P<key>[^/]+)", server_metadata.ServerMetadataItemView),
+    route(rf"servers/{SERVER}/os-server-password", server_password.ServerPasswordView),
     route(rf"servers/{SERVER}/ips", servers.ServerIPsView),
     route(rf"servers/{SERVER}/ips/(?P<network_label>[^/]+)", servers.ServerIPView),
     # key pairs and instance actions
@@ -82,6 +84,7 @@ urlpatterns = [
     route(r"images/(?P<image_id>[^/]+)/metadata", image_metadata.ImageMetadataView),
     route(r"images/(?P<image_id>[^/]+)/metadata/(?P<key>[^/]+)", image_metadata.ImageMetadataItemView),
     # the volume proxies (over volumes.services)
+    re_path(r"^v2\.1/os-volumes/$", empty_ids.volumes_slash),  # GET/DELETE volume "": 404
     route(r"os-volumes", volume_proxy.VolumeCollection),
     route(r"os-volumes/detail", volume_proxy.VolumeDetailCollection),
     route(r"os-volumes/(?P<volume_id>[^/]+)", volume_proxy.VolumeItem),
@@ -92,6 +95,7 @@ urlpatterns = [
     path("v2.1/", include("compute.api.quota_urls")),
     # nova-network calls (/os-networks ...) and the image proxy (/images) live in their apps
     path("v2.1/", include("network.api.compute_urls")),
+    re_path(r"^v2\.1/os-security-groups/$", empty_ids.security_groups_slash),  # DELETE (empty id): 404
     path("v2.1/", include("secgroups.api.compute_urls")),
     path("v2.1/", include("floating.api.compute_urls")),
     path("v2.1/", include("consoles.api.urls")),

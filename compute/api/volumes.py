@@ -60,11 +60,25 @@ def _text(data: dict, key: str):
     return value
 
 
+MAX_LIMIT = 1000  # Nova's osapi_max_limit
+
+
+def limited(request, rows):
+    """Nova's `common.limited`: `offset` (rows skipped) and `limit` (at most MAX_LIMIT) query
+    parameters, each a non-negative integer (anything else is a 400)."""
+    params = request.query_params
+    offset = parse_int(params["offset"], "offset", 0, 2**63) if "offset" in params else 0
+    limit = MAX_LIMIT
+    if "limit" in params:
+        limit = min(parse_int(params["limit"], "limit", 0, 2**63), MAX_LIMIT) or MAX_LIMIT
+    return rows[offset:offset + limit]
+
+
 class VolumeCollection(ComputeAPIView):
     def get(self, request):
         enforce(self.ctx, "compute:os-volumes:list")
         volumes = volume_service.volumes_for(self.ctx).select_related("snapshot").order_by("-created_at", "-id")
-        return Response({"volumes": [volume_body(volume) for volume in volumes]})
+        return Response({"volumes": [volume_body(volume) for volume in limited(request, volumes)]})
 
     def post(self, request):
         ctx = self.ctx
@@ -102,7 +116,7 @@ class SnapshotCollection(ComputeAPIView):
     def get(self, request):
         enforce(self.ctx, "compute:os-snapshots:list")
         snapshots = snapshot_service.snapshots_for(self.ctx).order_by("-created_at", "-id")
-        return Response({"snapshots": [snapshot_body(snapshot) for snapshot in snapshots]})
+        return Response({"snapshots": [snapshot_body(snapshot) for snapshot in limited(request, snapshots)]})
 
     def post(self, request):
         ctx = self.ctx

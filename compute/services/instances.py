@@ -212,10 +212,17 @@ def _reserve(project, flavor, min_count: int, max_count: int) -> tuple[str, int]
 # --- create --------------------------------------------------------------------------------------
 
 
+def _auto_disk_config(requested, image_properties: dict) -> bool:
+    """The request's OS-DCF:diskConfig, else the image's `auto_disk_config` property (as Nova)."""
+    if requested is not None:
+        return bool(requested)
+    return str((image_properties or {}).get("auto_disk_config", "")).strip().lower() in ("true", "1", "yes", "on")
+
+
 def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, user_data=None,
                      availability_zone=None, min_count=1, max_count=None, scheduler_hints=None,
                      networks=None, security_groups=None, access_ip_v4=None, access_ip_v6=None,
-                     config_drive=False) -> list[Instance]:
+                     config_drive=False, auto_disk_config=None) -> list[Instance]:
     """Validate, reserve quota and create the instances (vm_state building, task_state
     scheduling) in one transaction; the reservation is committed with the rows. Returns them
     ordered by launch_index. A "create" InstanceAction is recorded for each (ctx.request_id).
@@ -288,6 +295,7 @@ def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, use
                 power_state=states.NOSTATE,
                 access_ip_v4=access_ip_v4,
                 access_ip_v6=access_ip_v6,
+                auto_disk_config=_auto_disk_config(auto_disk_config, image_info["properties"]),
                 config_drive=bool(config_drive),
                 scheduler_hints=hints,
                 retry={"num_attempts": 0, "hosts": []},

@@ -1,7 +1,8 @@
 """What a compute host does for the API's actions on its instances (compute.<host> tasks).
 
     run_action(uuid, request_id, action, params)   reboot/stop/start/pause/unpause/suspend/
-                                                    resume/rebuild, then the final states
+                                                    resume/rebuild/soft_delete/restore, then
+                                                    the final states
     terminate(uuid, request_id, host)              domain, disk, address, claim, quota: gone once
 
 Each runs under the instance's lock in this agent and only if the instance still has the
@@ -17,7 +18,7 @@ from cloudproj.host.locks import instance_lock
 from .. import states
 from ..models import Instance
 from ..virt import power_state as ps
-from ..virt.console import read_tail
+from ..virt.console import read_tail, tail_lines
 from ..virt.driver import InstanceNotFound
 from . import host_resources as hr
 from . import rescue, shelve
@@ -47,6 +48,17 @@ def _start(instance: Instance, params: dict) -> dict:
     return {"vm_state": states.ACTIVE, "power_state": power}
 
 
+def _soft_delete(instance: Instance, params: dict) -> dict:
+    """Powered off and kept (disk, addresses, claim, quota) until restore or the reclaim."""
+    power = hr.driver().power_off(str(instance.uuid), timeout=settings.SHUTDOWN_TIMEOUT)
+    return {"vm_state": states.SOFT_DELETED, "power_state": power}
+
+
+def _restore(instance: Instance, params: dict) -> dict:
+    power = hr.driver().power_on(hr.build_spec(instance), timeout=settings.SPAWN_TIMEOUT)
+    return {"vm_state": states.ACTIVE, "power_state": power}
+
+
 def _pause(instance: Instance, params: dict) -> dict:
     return {"vm_state": states.PAUSED, "power_state": hr.driver().pause(str(instance.uuid))}
 
@@ -65,13 +77,18 @@ def _resume(instance: Instance, params: dict) -> dict:
 
 
 def _rebuild(instance: Instance, params: dict) -> dict:
-    """A fresh overlay on the (new) image; same domain uuid, MAC and address."""
+    """A fresh overlay on the (new) image; same domain uuid, MAC and address. A stopped
+    server stays stopped (as in Nova): its domain is defined again, not started."""
+    stopped = instance.vm_state == states.STOPPED
     hr.driver().destroy(str(instance.uuid))
     hr.prepare_disk(instance, replace=True)
     update_state(instance, expected_task_state=T.REBUILDING, task_state=T.REBUILD_SPAWNING)
-    power = hr.driver().spawn(hr.build_spec(instance), timeout=settings.SPAWN_TIMEOUT)
-    return {"vm_state": states.ACTIVE, "power_state": power, "launched_at": timezone.now(),
-            "_expected": T.REBUILD_SPAWNING}
+    if stopped:
+        power = hr.driver().define(hr.build_spec(instance))
+    else:
+        power = hr.driver().spawn(hr.build_spec(instance), timeout=settings.SPAWN_TIMEOUT)
+    return {"vm_state": states.STOPPED if stopped else states.ACTIVE, "power_state": power,
+            "launched_at": timezone.now(), "_expected": T.REBUILD_SPAWNING}
 
 
 ACTIONS = {
@@ -79,6 +96,7 @@ ACTIONS = {
     "suspend": _suspend, "resume": _resume, "rebuild": _rebuild,
     "rescue": rescue.rescue_on_host, "unrescue": rescue.unrescue_on_host,
     "shelve": shelve.shelve_on_host, "shelveOffload": shelve.offload_on_host, "unshelve": shelve.unshelve_on_host,
+    "soft_delete": _soft_delete, "restore": _restore,
 }
 # a failure of these leaves the guest in an unknown state: ERROR (as Nova)
 ERROR_ON_FAILURE = {"reboot", "rebuild"}
@@ -177,11 +195,7 @@ def console_tail(instance_uuid, length: int | None = None) -> str:
     instance = Instance.all_objects.filter(uuid=instance_uuid).first()
     if instance is None:
         return ""
-    text = read_tail(hr.console_path(instance), settings.CONSOLE_OUTPUT_MAX_BYTES)
-    if length is not None:
-        lines = text.splitlines(keepends=True)
-        text = "".join(lines[-length:]) if length > 0 else ""
-    return text
+    return tail_lines(read_tail(hr.console_path(instance), settings.CONSOLE_OUTPUT_MAX_BYTES), length)
 
 
 WILDCARD_ADDRESSES = ("0.0.0.0", "::", "")

@@ -11,8 +11,11 @@ Views call these and render; the host work happens in compute.<host> tasks
 (compute/services/lifecycle.py). Every call records an InstanceAction with the request id.
 """
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from network.models import Network
 from network.services import NetworkNotFound
@@ -52,6 +55,8 @@ ACTION_TASK_STATES = {
     ("shelve", None): T.SHELVING,
     ("shelveOffload", None): T.SHELVING_OFFLOADING,
     ("unshelve", None): T.UNSHELVING,
+    ("soft_delete", None): T.SOFT_DELETING,
+    ("restore", None): T.RESTORING,
 }
 
 
@@ -145,8 +150,21 @@ def _locked_unless_deleted(instance: Instance) -> Instance | None:
 def delete_server(ctx, instance: Instance) -> None:
     """Delete in any state. With a live host: task_state deleting and the host tears the
     domain, disk and address down. Without one (never scheduled, rolled back, or the host
-    is down): released here, and the host's leftovers are reaped when it comes back."""
+    is down): released here, and the host's leftovers are reaped when it comes back.
+
+    With RECLAIM_INSTANCE_INTERVAL > 0, a server on a live host with no task under way is
+    soft-deleted instead: its host powers it off (SOFT_DELETED), everything it holds is kept
+    until `restore` or the reclaim; deleting a SOFT_DELETED server (or forceDelete) is final."""
     states.check_allowed(instance, "delete", is_admin=getattr(ctx, "is_admin", False))
+    if (int(settings.RECLAIM_INSTANCE_INTERVAL) > 0
+            and states.is_allowed(instance.vm_state, instance.task_state, "soft_delete")
+            and compute_is_up(instance.host)):
+        request_action(ctx, instance, "soft_delete")
+        return
+    _delete_now(ctx, instance)
+
+
+def _delete_now(ctx, instance: Instance) -> None:
     with transaction.atomic():
         row = _locked_unless_deleted(instance)
         if row is None:
@@ -164,6 +182,25 @@ def delete_server(ctx, instance: Instance) -> None:
     log.info("instance %s deleted locally (host %s is not up)", row.uuid, row.host or "none")
 
 
+def reclaim_soft_deleted(now=None) -> list[str]:
+    """Soft-deleted servers older than RECLAIM_INSTANCE_INTERVAL deleted for good (Nova's
+    _reclaim_queued_deletes); their uuids."""
+    interval = int(settings.RECLAIM_INSTANCE_INTERVAL)
+    if interval <= 0:
+        return []
+    cutoff = (now or timezone.now()) - timedelta(seconds=interval)
+    reclaimed = []
+    for instance in Instance.objects.filter(vm_state=states.SOFT_DELETED, task_state=None, updated_at__lt=cutoff):
+        try:
+            _delete_now(None, instance)
+        except Conflict as exc:  # restored or deleted meanwhile
+            log.info("soft-deleted instance %s not reclaimed: %s", instance.uuid, exc)
+            continue
+        reclaimed.append(str(instance.uuid))
+        log.info("soft-deleted instance %s reclaimed (after %ss)", instance.uuid, interval)
+    return reclaimed
+
+
 def release_addresses(instance: Instance) -> list:
     """Fixed IPs back to the pool; the serving hosts regenerate their DHCP hosts file."""
     released = fixed_ip_service.release_fixed_ip(instance.uuid)
@@ -177,6 +214,47 @@ def release_addresses(instance: Instance) -> list:
     return released
 
 
+def inject_network_info(ctx, instance: Instance) -> list[str]:
+    """Nova's admin injectNetworkInfo. Guests here take their network from DHCP, so what is
+    pushed again is the DHCP hosts entry of each of the instance's fixed addresses: the hosts
+    serving its networks regenerate them from the database (after commit). Recorded as an
+    instance action; 409 while the instance has no host. The queues asked, for the log."""
+    host = _require_host(instance, "injectNetworkInfo")
+    with transaction.atomic():
+        action = start_action(instance, "injectNetworkInfo", ctx)
+        queues = _push_dhcp_entries(instance, host)
+        finish_action(action)
+    log.info("network info of instance %s pushed again (%s)", instance.uuid, ", ".join(queues) or "no addresses")
+    return queues
+
+
+def _push_dhcp_entries(instance: Instance, host: str) -> list[str]:
+    queues = []
+    for row in fixed_ip_service.fixed_ips_of_instance(instance.uuid):
+        network = Network.objects.filter(pk=row.network_id).first()
+        if network is not None:
+            queues.append(network_serving.request_refresh(network, network_serving.serving_host(network, host)))
+    return queues
+
+
+EXTERNAL_EVENTS = ("network-changed", "network-vif-plugged", "network-vif-unplugged", "network-vif-deleted",
+                   "volume-extended", "power-update", "volume-reimaged", "accelerator-request-bound")
+
+
+def external_event(instance: Instance, name: str) -> int:
+    """One event of Nova's os-server-external-events (sent by other services): the code it
+    gets. `network-changed` has the instance's DHCP entries rewritten from the database (this
+    cloud's network info cache); the others need nothing here and are accepted. An instance
+    not on a host yet is a 422, as in Nova."""
+    if not instance.host:
+        return 422
+    if name == "network-changed":
+        with transaction.atomic():
+            _push_dhcp_entries(instance, instance.host)
+    log.info("external event %s for instance %s", name, instance.uuid)
+    return 200
+
+
 # --- actions -----------------------------------------------------------------------------------
 
 
@@ -187,8 +265,8 @@ def _require_host(instance: Instance, action: str) -> str:
 
 
 def request_action(ctx, instance: Instance, action: str, reboot_type: str | None = None) -> None:
-    """reboot (SOFT/HARD), stop, start, pause, unpause, suspend, resume: 409 unless the
-    state allows it; then task_state moves and the host does the work."""
+    """reboot (SOFT/HARD), stop, start, pause, unpause, suspend, resume, soft_delete,
+    restore: 409 unless the state allows it; then task_state moves and the host does the work."""
     if action == "reboot":
         reboot_type = (reboot_type or "SOFT").upper()
         if reboot_type not in ("SOFT", "HARD"):

@@ -157,3 +157,105 @@ def test_two_copies_of_a_schedule_at_once_run_one_after_the_other(world, sent, s
     assert list(Claim.objects.filter(instance=instance).values_list("host", flat=True)) == [HOST]
     instance.refresh_from_db()
     assert (instance.host, instance.task_state) == (HOST, states.task.NETWORKING)
+
+
+def test_a_stopped_server_rebuilt_stays_stopped_on_the_new_disk(world, sent, tmp_path):
+    """Nova's rebuild of a SHUTOFF server (tempest test_rebuild_server_in_stop_state): a fresh
+    disk on the new image, the domain defined again but not started."""
+    from cloudproj.testing.pipeline import image_mapping
+    from compute.services import operations
+
+    instance = world["instance"]
+    build.schedule(instance.uuid, "req-steps")
+    for step in ("allocate_ip", "fetch_image", "spawn"):
+        assert _run(step, instance) is True
+    ctx = Ctx(instance.user, instance.project, request_id="req-stop")
+    instance.refresh_from_db()
+    operations.request_action(ctx, instance, "stop")
+    assert lifecycle.run_action(instance.uuid, "req-stop", "stop", {}) is True
+    instance.refresh_from_db()
+    assert (instance.status, instance.power_state) == ("SHUTOFF", states.SHUTDOWN)
+
+    other = tmp_path / "other.raw"
+    other.write_bytes(b"\2" * 65536)
+    new_image = register_image(other, "other-image", disk_format="raw", visibility="public", owner=instance.project)
+    disk = host_resources.disk_path(instance)
+
+    def backing():
+        import json
+        import subprocess
+
+        out = subprocess.run(["qemu-img", "info", "-U", "--output=json", str(disk)], capture_output=True,
+                             text=True, check=True).stdout
+        return json.loads(out)["backing-filename"]
+
+    old_base = backing()
+    ctx.request_id = "req-rebuild"
+    operations.rebuild_server(ctx, instance, image_mapping(new_image))
+    assert lifecycle.run_action(instance.uuid, "req-rebuild", "rebuild", {}) is True
+    instance.refresh_from_db()
+    assert (instance.status, instance.task_state, instance.power_state) == ("SHUTOFF", None, states.SHUTDOWN)
+    assert instance.image_ref == str(new_image.id)
+    assert backing() != old_base  # a fresh overlay on the new image's base
+    assert _ours() == [instance.name]
+    assert host_resources.driver().get_power_state(str(instance.uuid)) == states.SHUTDOWN
+
+    # it starts on the new disk like any stopped server
+    ctx.request_id = "req-start"
+    operations.request_action(ctx, instance, "start")
+    assert lifecycle.run_action(instance.uuid, "req-start", "start", {}) is True
+    instance.refresh_from_db()
+    assert (instance.status, instance.power_state) == ("ACTIVE", states.RUNNING)
+
+
+def test_soft_delete_restore_and_reclaim(world, sent, settings, django_capture_on_commit_callbacks):
+    """RECLAIM_INSTANCE_INTERVAL > 0: a delete powers the server off and keeps everything it
+    holds (SOFT_DELETED); restore brings it back; past the interval it is deleted for good."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from compute.services import operations
+
+    settings.RECLAIM_INSTANCE_INTERVAL = 3600
+    instance = world["instance"]
+    build.schedule(instance.uuid, "req-steps")
+    for step in ("allocate_ip", "fetch_image", "spawn"):
+        assert _run(step, instance) is True
+    address = FixedIP.objects.get(instance_uuid=instance.uuid).address
+    ctx = Ctx(instance.user, instance.project, request_id="req-del")
+    instance.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        operations.delete_server(ctx, instance)
+    instance.refresh_from_db()
+    assert instance.task_state == states.task.SOFT_DELETING
+    assert ("compute.instance_action", [str(instance.uuid), "req-del", "soft_delete", {"reboot_type": None}],
+            f"compute.{HOST}") in sent
+    assert lifecycle.run_action(instance.uuid, "req-del", "soft_delete", {}) is True
+    instance.refresh_from_db()
+    assert (instance.status, instance.power_state, instance.deleted_at) == ("SOFT_DELETED", states.SHUTDOWN, None)
+    assert FixedIP.objects.get(instance_uuid=instance.uuid).address == address  # all kept
+    assert Claim.objects.filter(instance=instance).exists() and host_resources.disk_path(instance).exists()
+    assert operations.reclaim_soft_deleted() == []  # not yet
+
+    ctx.request_id = "req-restore"
+    operations.request_action(ctx, instance, "restore")
+    assert lifecycle.run_action(instance.uuid, "req-restore", "restore", {}) is True
+    instance.refresh_from_db()
+    assert (instance.status, instance.power_state) == ("ACTIVE", states.RUNNING)
+    with pytest.raises(states.InstanceInvalidState):  # only a soft-deleted server is restored
+        operations.request_action(ctx, instance, "restore")
+
+    ctx.request_id = "req-del-2"
+    operations.delete_server(ctx, instance)
+    assert lifecycle.run_action(instance.uuid, "req-del-2", "soft_delete", {}) is True
+    later = timezone.now() + timedelta(seconds=3601)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert operations.reclaim_soft_deleted(now=later) == [str(instance.uuid)]
+    instance.refresh_from_db()
+    assert instance.task_state == states.task.DELETING
+    assert any(name == "compute.terminate_instance" and args[0] == str(instance.uuid) for name, args, _q in sent)
+    assert lifecycle.terminate(instance.uuid, "req-reclaim", HOST) is True
+    assert Instance.all_objects.get(pk=instance.pk).deleted_at is not None
+    assert not FixedIP.objects.filter(instance_uuid=instance.uuid).exists() and not Claim.objects.exists()
+    assert _ours() == []

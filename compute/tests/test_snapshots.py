@@ -130,3 +130,41 @@ def test_agent_restart_settles_interrupted_snapshots(member_client, server):
     assert instance(server).task_state is None and instance(server).vm_state == states.ACTIVE
     assert Image.objects.get(id=image_id).status == "killed" and not leftover.exists()
     assert act(member_client, server, {"createImage": {"name": "again"}}).status_code == 202
+
+
+def test_create_image_metadata_may_set_the_image_type(member_client, server):
+    make_active(server)
+    resp = act(member_client, server, {"createImage": {"name": "typed", "metadata": {
+        "image_type": "test", "instance_uuid": "not-mine"}}})
+    snap = Image.objects.get(id=resp["Location"].rsplit("/", 1)[1])
+    # as Nova: the caller's image_type wins (tempest test_create_delete_image); the origin does not change
+    assert (snap.properties["image_type"], snap.properties["instance_uuid"]) == ("test", server)
+
+
+def test_create_backup_keeps_the_newest_backups_of_the_rotation(member_client, other_client, server, tmp_path):
+    from compute.models import InstanceAction
+
+    row = make_active(server)
+    error(act(member_client, server, {"createBackup": {"name": "b", "backup_type": "daily"}}), 400)
+    error(act(member_client, server, {"createBackup": {"name": "b", "backup_type": "daily", "rotation": -1}}), 400)
+    error(act(member_client, server, {"createBackup": {"name": "b", "backup_type": "", "rotation": 1}}), 400)
+    error(act(other_client, server, {"createBackup": {"name": "b", "backup_type": "daily", "rotation": 1}}), 404)
+    _overlay_with_data(tmp_path, row)
+    made = []
+    for n, backup_type in ((1, "daily"), (2, "daily"), (3, "weekly"), (4, "daily")):
+        resp = act(member_client, server, {"createBackup": {"name": f"backup-{n}", "backup_type": backup_type,
+                                                            "rotation": "2", "metadata": {"k": "v"}}})
+        assert resp.status_code == 202, resp.content
+        image_id = resp["Location"].rsplit("/", 1)[1]
+        assert instance(server).task_state == T.IMAGE_BACKUP
+        assert snapshot_host.run_snapshot(server, "-", image_id, 2) is True
+        made.append(image_id)
+        assert instance(server).task_state is None
+    first = Image.all_objects.get(id=made[0])
+    assert first.status == "deleted"  # the third daily backup rotated the first one out
+    kept = Image.objects.filter(properties__instance_uuid=server).order_by("created_at")
+    assert [i.name for i in kept] == ["backup-2", "backup-3", "backup-4"]
+    assert all(i.status == "active" for i in kept)
+    props = Image.objects.get(id=made[1]).properties
+    assert (props["image_type"], props["backup_type"], props["k"]) == ("backup", "daily", "v")
+    assert InstanceAction.objects.filter(instance=row, action="createBackup").count() == 4

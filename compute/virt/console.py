@@ -27,10 +27,12 @@ def read_tail(path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
 
 
 def tail_lines(text: str, lines: int | None) -> str:
-    """The last `lines` lines of `text` (the API's `length` parameter); all when None."""
+    """The API's `length` parameter as Nova counts it: the last `lines` pieces of `text` split
+    at newlines, joined again (a log ending with a newline: its last piece is the empty one, so
+    length 3 gives two lines and the final newline); all when None, "" for 0."""
     if lines is None:
         return text
     lines = int(lines)
     if lines <= 0:
         return ""
-    return "".join(text.splitlines(keepends=True)[-lines:])
+    return "\n".join(text.split("\n")[-lines:])

@@ -115,6 +115,10 @@ class ComputeDriver:
         """Define and start the domain; wait until it runs; return its power state."""
         raise NotImplementedError
 
+    def define(self, spec) -> int:
+        """Define (or redefine) the domain of `spec` without starting it; its power state."""
+        raise NotImplementedError
+
     def destroy(self, instance, cleanup_files: bool = False) -> bool:
         """Stop and undefine; True if a domain was removed, False if it was absent."""
         raise NotImplementedError

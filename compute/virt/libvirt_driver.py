@@ -378,6 +378,11 @@ class LibvirtDriver(ComputeDriver):
         self._dom_call("create", spec, lambda d: d.create())
         return self._wait_for(spec, (ps.RUNNING,), timeout)
 
+    def define(self, spec: InstanceSpec) -> int:
+        """The persistent domain of `spec`, not started (a rebuild of a stopped server)."""
+        self._define(spec)
+        return self.get_power_state(spec)
+
     def spawn(self, spec: InstanceSpec, timeout: float = 60.0) -> int:
         """Create INSTANCES dir, define + start the domain, wait until it runs.
 

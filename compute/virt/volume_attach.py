@@ -6,12 +6,16 @@ detach from both and wait until the guest has let go of the device.
 for a volume of another host {"kind": "iscsi", "path": "<iqn>/<lun>", "host", "port"}, which
 QEMU opens itself (libiscsi).
 """
+import logging
 import re
 import time
 import xml.etree.ElementTree as ET
 
 from .driver import DriverError, InvalidSpec
 
+log = logging.getLogger(__name__)
+
+RESEND_SECONDS = 5.0  # a live unplug the guest has not done yet is asked again this often
 DEVICES = [f"vd{letter}" for letter in "bcdefghijklmnopqrstuvwxyz"]  # vda is the root disk
 DEVICE_RE = re.compile(r"^(/dev/)?(vd[b-z])$")
 PATH_RE = re.compile(r"^/[A-Za-z0-9._+/-]+$")
@@ -95,9 +99,14 @@ def attach(dom, libvirt, connection: dict, serial: str, requested: str | None = 
     return target
 
 
-def detach(dom, libvirt, path: str, timeout: float, poll: float = 0.2) -> bool:
+def detach(dom, libvirt, path: str, timeout: float, poll: float = 0.2, resend: float = RESEND_SECONDS) -> bool:
     """Detach the disk with this source; False if the domain has none. Raises DriverError if
-    the guest still holds it after `timeout` seconds (it stays in the live domain then)."""
+    the guest still holds it after `timeout` seconds (it stays in the live domain then).
+
+    The live unplug is asked again every `resend` seconds, as Nova retries it: a guest still
+    booting loses the request (its kernel clears the pending ACPI hotplug event when it sets
+    up ACPI; QEMU lets the request be repeated for that reason), so a detach right after the
+    server went ACTIVE would otherwise wait for nothing."""
     live, config, _active = _both(dom, libvirt)
     live_dev = next((dev for dev, (p, _x) in live.items() if p == path), None)
     config_dev = next((dev for dev, (p, _x) in config.items() if p == path), None)
@@ -107,10 +116,19 @@ def detach(dom, libvirt, path: str, timeout: float, poll: float = 0.2) -> bool:
         dom.detachDeviceFlags(config[config_dev][1], libvirt.VIR_DOMAIN_AFFECT_CONFIG)
     if live_dev is None:
         return True
-    dom.detachDeviceFlags(live[live_dev][1], libvirt.VIR_DOMAIN_AFFECT_LIVE)
-    deadline = time.monotonic() + timeout
+    live_xml = live[live_dev][1]
+    dom.detachDeviceFlags(live_xml, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+    started = time.monotonic()
+    deadline, next_request = started + timeout, started + resend
     while dom.isActive() and any(p == path for p, _x in disks(dom.XMLDesc(0)).values()):
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        if now >= deadline:
             raise DriverError(f"the guest did not release {live_dev} ({path}) within {timeout:g}s")
+        if now >= next_request:
+            next_request = now + resend
+            try:
+                dom.detachDeviceFlags(live_xml, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+            except libvirt.libvirtError as exc:  # an unplug still pending, or the disk just went
+                log.debug("repeated unplug of %s (%s): %s", live_dev, path, exc)
         time.sleep(poll)
     return True

@@ -9,6 +9,7 @@ CONSOLE_ALLOWED_ORIGINS), as Nova's proxy checks it.
 """
 import asyncio
 import logging
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
 from asgiref.sync import sync_to_async
@@ -35,8 +36,21 @@ def _authorize(token):
 
 
 def _token(scope) -> str | None:
+    """?token=..., else a `token` cookie (what noVNC before 1.1 and tempest send; Nova's proxy
+    reads both)."""
     values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
-    return values[0] if values else None
+    if values:
+        return values[0]
+    for name, value in scope.get("headers") or []:
+        if name.lower() == b"cookie":
+            cookie = SimpleCookie()
+            try:
+                cookie.load(value.decode("latin-1"))
+            except CookieError:
+                continue
+            if "token" in cookie:
+                return cookie["token"].value
+    return None
 
 
 def _hostname(value: str) -> str:

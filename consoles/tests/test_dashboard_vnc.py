@@ -47,6 +47,7 @@ def test_the_console_page_needs_a_live_token_and_keeps_it_to_itself(client, memb
     assert page.status_code == 200
     html = page.content.decode()
     assert "/static/consoles/vnc.js" in html and 'type="module"' in html and "Connecting" in html
+    assert "<title>VNC console (noVNC)</title>" in html  # the client it runs (tempest's test_novnc looks for it)
     assert page["Referrer-Policy"] == "no-referrer" and page["Cache-Control"] == "no-store"
     for bad in ("", "?token=", f"?token={token}x"):
         refused = client.get(f"/vnc/{bad}")

@@ -87,3 +87,14 @@ def test_purge_removes_only_expired_tokens(active):
 def test_the_beat_schedule_purges_console_tokens(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["purge-expired-console-tokens"]
     assert entry["task"] == "consoles.purge_expired_tokens" and entry["schedule"] > 0
+
+
+def test_the_proxy_takes_the_token_from_the_query_or_a_cookie():
+    """noVNC >= 1.1 sends ?token=; older noVNC and tempest's websocket client a `token` cookie."""
+    from consoles.api.websockify import _token
+
+    assert _token({"query_string": b"token=abc"}) == "abc"
+    assert _token({"query_string": b"", "headers": [(b"host", b"x"), (b"cookie", b"token=xyz; other=1")]}) == "xyz"
+    assert _token({"query_string": b"token=abc", "headers": [(b"cookie", b"token=xyz")]}) == "abc"
+    assert _token({"query_string": b"", "headers": [(b"cookie", b"other=1")]}) is None
+    assert _token({"query_string": b"", "headers": [(b"cookie", b"\x00bad")]}) is None

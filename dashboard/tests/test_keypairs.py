@@ -63,3 +63,10 @@ def test_key_pair_list_queries_do_not_grow(member, django_assert_max_num_queries
     with django_assert_max_num_queries(10):
         page = member["client"].get("/dashboard/keypairs/").content.decode()
     assert page.count('<tr id="keypair-') == 80
+
+
+def test_a_name_longer_than_255_is_refused_with_its_length(member):
+    response = member["client"].post("/dashboard/keypairs/", {"create-name": "k" * 256})
+    assert response.status_code == 400
+    assert "This name is 256 characters long; at most 255 are allowed." in response.content.decode()
+    assert 'maxlength="255"' not in response.content.decode()

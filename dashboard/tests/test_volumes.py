@@ -23,10 +23,10 @@ def test_create_extend_snapshot_delete(member, volume_host_a, settings):
     volume = Volume.objects.get(name="data")
     page = client.get("/dashboard/volumes/").content.decode()
     assert "Creating volume data (1 GB)." in page and "creating" in row_of(page, volume)
-    assert 'id="refresh"' in page  # a transitional status offers the refresh link
+    assert 'hx-trigger="every' in page  # a transitional status: the lists reload themselves
     assert volume_host.create_volume(volume.id) == "available"
     page = client.get("/dashboard/volumes/").content.decode()
-    assert 'id="refresh"' not in page and "available" in row_of(page, volume)
+    assert 'hx-trigger="every' not in page and "available" in row_of(page, volume)
 
     assert client.post(f"/dashboard/volumes/{volume.uuid}/extend/", {"new_size": "2"}).status_code == 302
     assert Volume.objects.get(pk=volume.pk).status == "extending"
@@ -64,7 +64,8 @@ def test_bad_input_is_a_message_and_writes_nothing(member, volume_host_a):
     assert response.status_code == 400 and b"Give a size, or choose a snapshot." in response.content
     quotas.set_quota(member["project"], "gigabytes", 5)
     response = create(client, name="big", size="6")
-    assert response.status_code == 400 and b"exceeds allowed gigabytes quota" in response.content
+    assert response.status_code == 400 and b"Requested volume or snapshot exceeds allowed gigabytes quota" in response.content
+    assert b"VolumeSizeExceedsAvailableQuota" not in response.content  # the API's class name is not for people
     assert not Volume.objects.exists()
     create(client, name="v", size="1")
     volume = Volume.objects.get(name="v")

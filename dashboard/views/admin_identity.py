@@ -10,7 +10,7 @@ from identity.services import accounts as identity_services
 from identity.models import Project, RoleAssignment, User
 from identity.services.policy import enforce
 
-from ..admin_forms import ProjectCreateForm, RoleAssignmentForm, UserCreateForm
+from ..admin_forms import ProjectCreateForm, ProjectEditForm, RoleAssignmentForm, UserCreateForm
 from .admin_common import submitted
 from .admin_project_page import project_page
 from .common import dashboard_view
@@ -60,6 +60,21 @@ def project_enable(request, project_id):
     identity_services.update_project(project, enabled=enable)
     messages.success(request, f"Project {project.name} {'enabled' if enable else 'disabled'}.")
     return redirect(PROJECTS)
+
+
+@require_POST
+@dashboard_view
+def project_edit(request, project_id):
+    enforce(request.ctx, "identity:update_project", {"project_id": project_id})
+    project = get_object_or_404(Project, pk=project_id)
+    form = ProjectEditForm(request.POST)
+    if submitted(request, form, lambda data: identity_services.update_project(project, **data),
+                 lambda saved: f"Project {saved.name} saved.", errors=(identity_services.Duplicate,),
+                 error_field="name",
+                 describe=lambda _: f"A project named {form.cleaned_data['name']!r} already exists."):
+        return redirect(f"{PROJECTS}{project.id}/")
+    project.refresh_from_db()
+    return project_page(request, project, edit_form=form, status=400)
 
 
 @require_POST

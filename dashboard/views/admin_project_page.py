@@ -6,7 +6,7 @@ from django.shortcuts import render
 from identity.services import quotas
 from identity.models import RoleAssignment
 
-from ..admin_forms import QuotaLimitsForm, RoleAssignmentForm
+from ..admin_forms import ProjectEditForm, QuotaLimitsForm, RoleAssignmentForm
 
 
 def quota_rows(details: dict) -> list[dict]:
@@ -21,13 +21,14 @@ def quota_rows(details: dict) -> list[dict]:
     return rows
 
 
-def project_page(request, project, role_form=None, quota_form=None, status=200):
+def project_page(request, project, role_form=None, quota_form=None, edit_form=None, status=200):
     details = quotas.get_quota_details(project)
     assignments = (RoleAssignment.objects.filter(project=project).select_related("user", "role")
                    .order_by("user__username", "role__name"))
     context = {
         "project": project, "assignments": assignments, "quotas": quota_rows(details),
         "role_form": role_form or RoleAssignmentForm(),
+        "edit_form": edit_form or ProjectEditForm(initial={"name": project.name, "description": project.description}),
         "quota_form": quota_form or QuotaLimitsForm({r: d["limit"] for r, d in sorted(details.items())}),
     }
     return render(request, "dashboard/admin/project.html", context, status=status)

@@ -1,6 +1,7 @@
 """What every dashboard view shares: login required, the request context (`request.ctx`), and
 errors from services or policy rendered as readable pages or messages, never tracebacks."""
 import functools
+import re
 
 from django.contrib import messages
 from django.http import Http404
@@ -24,10 +25,17 @@ def error_status(exc) -> int | None:
     return None
 
 
+# an exception class name some API messages start with, as the OpenStack services word them
+# ("VolumeSizeExceedsAvailableQuota: Requested volume ..."): the API keeps it, a person need not read it
+_CLASS_PREFIX = re.compile(r"^[A-Z][a-z]+(?:[A-Z][a-z]*)+: (?=\S)")
+
+
 def error_message(exc) -> str:
     if isinstance(exc, APIException):
-        return str(exc.detail)
-    return getattr(exc, "message", None) or str(exc) or "The request could not be completed."
+        text = str(exc.detail)
+    else:
+        text = getattr(exc, "message", None) or str(exc) or "The request could not be completed."
+    return _CLASS_PREFIX.sub("", text, count=1)
 
 
 def error_page(request, status: int, message: str):

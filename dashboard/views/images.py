@@ -56,7 +56,10 @@ def image_list(request):
     images = (registry.visible_images(ctx.project_id, False).exclude(status=Image.DELETED)
               .order_by("name", "id"))
     context = {"images": images, "upload_form": ImageUploadForm(may_publicize=_may_publicize(ctx)),
-               "may_upload": authorize(ctx, "image:add_image", {"project_id": ctx.project_id})}
+               "may_upload": authorize(ctx, "image:add_image", {"project_id": ctx.project_id}),
+               # a snapshot being saved: the table reloads itself until none is (see the template)
+               "transitional": images.filter(status=Image.SAVING).exists(),
+               "poll_seconds": settings.DASHBOARD_POLL_SECONDS}
     return render(request, "dashboard/images/list.html", context)
 
 

@@ -70,7 +70,9 @@ def _list(request, all_projects: bool):
     now = timezone.now()
     qs = _filtered(_scoped(request, all_projects), filters, all_projects)
     if all_projects:
-        qs = qs.select_related("project")
+        # not select_related: its inner join would drop a server whose project row is gone
+        # (deleted projects keep a tombstone, shown "project deleted"; older ones may not)
+        qs = qs.prefetch_related("project")
     page = Paginator(qs.order_by("-created_at", "-id"), settings.DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = build_rows(page.object_list)
     newest = max((row.instance.created_at for row in rows), default=now)
@@ -81,8 +83,16 @@ def _list(request, all_projects: bool):
     }
     if all_projects:
         context["hosts"] = [host for host, _zone in hosts.hosts()]
-        context["projects"] = Project.objects.order_by("name").values_list("id", "name")
+        context["projects"] = _project_choices()
     return render(request, "dashboard/instances/list.html", context)
+
+
+def _project_choices() -> list[tuple[str, str]]:
+    """(id, label) of the live projects, then of the deleted ones that still own servers."""
+    choices = list(Project.objects.order_by("name").values_list("id", "name"))
+    owners = Instance.objects.values("project_id")
+    deleted = Project.all_objects.deleted().filter(pk__in=owners).order_by("name").values_list("id", "name")
+    return choices + [(pid, f"{name} (project deleted)") for pid, name in deleted]
 
 
 def _poll_state(filters, all_projects, since, created_after, first_page=True) -> dict:

@@ -1,7 +1,9 @@
 """Volumes and volume snapshots of the project, through volumes.services (the Block Storage
 API's services) after the same policy checks: create (empty or from a snapshot), extend,
 attach / detach (Compute's os-volume_attachments service), snapshot, delete. A volume in a
-transitional status (creating, attaching, extending, ...) shows it with a refresh link."""
+transitional status (creating, attaching, extending, ...) makes the lists reload themselves every
+DASHBOARD_POLL_SECONDS until none is."""
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -63,7 +65,8 @@ def volume_list(request):
     context = {"rows": table, "snapshots": snaps, "form": form, "instances": instances,
                "attachable": [v for v in rows if v.status == states.AVAILABLE],
                "transitional": any(v.status in TRANSITIONAL for v in rows)
-               or any(s.status in TRANSITIONAL for s in snaps)}
+               or any(s.status in TRANSITIONAL for s in snaps),
+               "poll_seconds": settings.DASHBOARD_POLL_SECONDS}
     return render(request, "dashboard/volumes/list.html", context, status=400 if form.errors else 200)
 
 

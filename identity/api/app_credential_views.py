@@ -23,7 +23,6 @@ from .common import (
     checked_text,
     duplicate_to_conflict,
     get_user,
-    isotime,
 )
 
 SECRET_MAX_LENGTH = 4096
@@ -38,7 +37,10 @@ def credential_body(credential, v3_url: str, secret: str | None = None) -> dict:
         "project_id": credential.project_id,
         "system": None,
         "roles": [{"id": r.id, "name": r.name, "domain_id": None} for r in credential.roles.order_by("name")],
-        "expires_at": isotime(credential.expires_at),
+        # Keystone shows an application credential's expiry as stored: UTC, no zone suffix
+        # (2026-12-07T07:17:30.767512), unlike token timestamps (tempest compares it so)
+        "expires_at": (credential.expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+                       if credential.expires_at else None),
         "unrestricted": credential.unrestricted,
         "access_rules": [],
         "links": {"self": f"{v3_url}/users/{credential.user_id}/application_credentials/{credential.id}"},

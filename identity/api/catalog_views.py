@@ -2,6 +2,7 @@
 import re
 from urllib.parse import urlsplit
 
+from django.db import transaction
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest, NotFound
@@ -221,10 +222,26 @@ def _endpoint_changes(ref: dict) -> dict:
             if not isinstance(region_id, str):
                 raise BadRequest("Invalid input for field 'region_id': a string is required.")
             region = Region.objects.filter(pk=region_id).first()
-            if region is None:
+            if region is None and "region_id" not in ref:
+                # Keystone: the legacy `region` attribute names a region that is created when
+                # missing (v2-era clients); `region_id` must name an existing one
+                if not REGION_ID.match(region_id):
+                    raise BadRequest("Invalid input for field 'region': 1-255 of letters, digits and ._~- "
+                                     "are allowed.")
+                region = Region(id=region_id)  # created with the endpoint (_save_endpoint)
+            elif region is None:
                 raise BadRequest(f"Invalid region_id: region {region_id} does not exist.")
             changes["region"] = region
     return changes
+
+
+def _save_endpoint(endpoint: Endpoint, changes: dict) -> Endpoint:
+    """The endpoint, and the region a legacy `region` attribute named when it is new, together."""
+    with transaction.atomic():
+        region = changes.get("region")
+        if region is not None and region._state.adding:
+            changes["region"] = duplicate_to_conflict(catalog_admin.create_region, region.id)
+        return catalog_admin.save(endpoint, "endpoint", **changes)
 
 
 class EndpointListView(IdentityView):
@@ -248,7 +265,7 @@ class EndpointListView(IdentityView):
         for field in ("service_id", "interface", "url"):
             if field not in ref:
                 raise BadRequest(f"Invalid input for field '{field}': '{field}' is a required property.")
-        endpoint = catalog_admin.save(Endpoint(), "endpoint", **_endpoint_changes(ref))
+        endpoint = _save_endpoint(Endpoint(), _endpoint_changes(ref))
         return Response({"endpoint": endpoint_body(endpoint, self.v3_url(), self.base_url())}, status=201)
 
 
@@ -260,7 +277,7 @@ class EndpointDetailView(IdentityView):
     def patch(self, request, endpoint_id):
         enforce(self.ctx, "identity:update_endpoint")
         endpoint = get_endpoint(endpoint_id)
-        endpoint = catalog_admin.save(endpoint, "endpoint", **_endpoint_changes(self.body_object("endpoint")))
+        endpoint = _save_endpoint(endpoint, _endpoint_changes(self.body_object("endpoint")))
         return Response({"endpoint": endpoint_body(endpoint, self.v3_url(), self.base_url())})
 
     def delete(self, request, endpoint_id):

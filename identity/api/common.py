@@ -11,7 +11,8 @@ from cloudproj.api.errors import BadRequest, Conflict, NotFound
 from identity.services import catalog, accounts
 from ..models import NAME_VALIDATOR, Domain, Project, Role, User
 
-NAME_MAX_LENGTH = 255  # Keystone's limit for user, project, group and domain names
+NAME_MAX_LENGTH = 255  # Keystone's limit for user, group and role names
+RESOURCE_NAME_MAX_LENGTH = 64  # Keystone's limit for project and domain names
 
 
 class IdentityView(APIView):
@@ -50,11 +51,11 @@ def isotime(value) -> str | None:
 # --- field checks (wrong types are 400s, as in Keystone's JSON schemas) ------------------
 
 
-def checked_name(value, field: str = "name") -> str:
+def checked_name(value, field: str = "name", max_length: int = NAME_MAX_LENGTH) -> str:
     if not isinstance(value, str) or not value.strip():
         raise BadRequest(f"Invalid input for field '{field}': a non-empty string is required.")
-    if len(value) > NAME_MAX_LENGTH:
-        raise BadRequest(f"Invalid input for field '{field}': longer than {NAME_MAX_LENGTH} characters.")
+    if len(value) > max_length:
+        raise BadRequest(f"Invalid input for field '{field}': longer than {max_length} characters.")
     try:
         NAME_VALIDATOR(value)
     except ValidationError:

@@ -10,6 +10,7 @@ from ..models import Domain, Project
 from identity.services.policy import check_owner, enforce
 from .bodies import domain_body, project_body
 from .common import (
+    RESOURCE_NAME_MAX_LENGTH,
     IdentityView,
     bool_query,
     checked_bool,
@@ -29,7 +30,7 @@ def _project_changes(ref: dict, current_domain_id: str | None = None) -> dict:
     """The model fields a create/update body sets; unknown attributes are ignored."""
     changes = {}
     if "name" in ref:
-        changes["name"] = checked_name(ref["name"])
+        changes["name"] = checked_name(ref["name"], max_length=RESOURCE_NAME_MAX_LENGTH)
     if "description" in ref:
         changes["description"] = checked_text(ref["description"], "description", DESCRIPTION_MAX_LENGTH)
     if "enabled" in ref:
@@ -123,14 +124,14 @@ class ProjectDetailView(IdentityView):
 
     def delete(self, request, project_id):
         enforce(self.ctx, "identity:delete_project", {"project_id": project_id})
-        delete_or_conflict(get_project(project_id), "project")
+        accounts.delete_project(get_project(project_id))
         return Response(status=204)
 
 
 def _domain_changes(ref: dict) -> dict:
     changes = {}
     if "name" in ref:
-        changes["name"] = checked_name(ref["name"])
+        changes["name"] = checked_name(ref["name"], max_length=RESOURCE_NAME_MAX_LENGTH)
     if "description" in ref:
         changes["description"] = checked_text(ref["description"], "description", DESCRIPTION_MAX_LENGTH)
     if "enabled" in ref:

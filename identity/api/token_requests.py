@@ -7,7 +7,8 @@ Who may get which token:
   project with the credential's roles the user still holds there; no other scope may be asked.
 - A user or project of a disabled domain cannot authenticate.
 - scope `project` (by id, or by name within the default domain): the user must hold a role
-  there (a global role, e.g. the seeds' `cloudadmin`, counts); no scope: an unscoped token.
+  there (a global role, e.g. the seeds' `cloudadmin`, counts); no scope: the user's default
+  project when it has a role there (Keystone), else an unscoped token (no catalog).
 Every failure is a 401 without saying which part was wrong, except malformed bodies (400).
 """
 from django.contrib.auth.hashers import check_password
@@ -126,6 +127,16 @@ def _scoped_project(user: User, project: Project | None, application_credential=
     return project
 
 
+def _default_project(user: User) -> Project | None:
+    """Keystone: a password request without a scope is scoped to the user's default project
+    when the user may work there (enabled, in an enabled domain, a role held); otherwise it
+    is unscoped. `"scope": "unscoped"` asks for an unscoped token explicitly."""
+    project = user.default_project
+    if project is None or not project.enabled or not tokens.domains_enabled(project.domain_id):
+        return None
+    return project if accounts.roles_on_project(user, project) else None
+
+
 def _system_scope(scope) -> bool:
     """True for `{"system": {"all": true}}` (the only system Keystone has); other system
     values are a 400."""
@@ -186,13 +197,22 @@ def authenticate_v3(data) -> tuple[str, "tokens.Token"]:
             raise Unauthorized("An application credential token cannot be re-scoped to the system.")
         if not accounts.roles_on_project(user, None):
             raise Unauthorized(f"User {user.id} has no access to the system.")
-        return tokens.issue_token(
-            user, None, methods=[m for m in methods if m in ("password", "token")], parent=parent, system=True
-        )
+        return tokens.issue_token(user, None, methods=_methods(methods, parent), parent=parent, system=True)
     project = _v3_scope_project(auth.get("scope"))
     if auth.get("scope") not in (None, "unscoped"):
         project = _scoped_project(user, project, parent.application_credential if parent else None)
-    return tokens.issue_token(user, project, methods=[m for m in methods if m in ("password", "token")], parent=parent)
+    elif auth.get("scope") is None and parent is None:
+        project = _default_project(user)
+    return tokens.issue_token(user, project, methods=_methods(methods, parent), parent=parent)
+
+
+def _methods(requested: list, parent) -> list[str]:
+    """Keystone: a re-scoped token keeps how its chain was first authenticated (["password",
+    "token"]), a new one names the method used."""
+    methods = [m for m in requested if m in ("password", "token")]
+    if parent is not None:
+        methods = [m for m in parent.methods if m not in methods] + methods
+    return methods
 
 
 def authenticate_v2(data) -> tuple[str, "tokens.Token"]:
@@ -243,7 +263,6 @@ def v3_token_body(token, base_url: str, include_catalog: bool = True) -> dict:
             "domain": domain_ref(user.domain_id),
             "password_expires_at": None,
         },
-        "catalog": [],
     }
     credential = token.application_credential
     if credential is not None:
@@ -264,8 +283,7 @@ def v3_token_body(token, base_url: str, include_catalog: bool = True) -> dict:
         body["system"] = {"all": True}
         if include_catalog:
             body["catalog"] = catalog.service_catalog(base_url, None)
-    if not include_catalog:
-        del body["catalog"]
+    # an unscoped token has no catalog (Keystone), nor roles or project
     return {"token": body}
 
 

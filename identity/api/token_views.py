@@ -9,7 +9,7 @@ from cloudproj.api.errors import BadRequest, Forbidden, NotFound
 from identity.services import catalog, accounts, tokens
 from identity.services.policy import enforce
 from . import token_requests
-from .bodies import project_body
+from .bodies import domain_body, project_body
 from .common import IdentityView
 
 V3_UPDATED = "2020-04-07T00:00:00Z"
@@ -126,6 +126,14 @@ class AuthProjectsView(IdentityView):
         projects = accounts.projects_of_user(self.ctx.user)
         return Response(
             {"projects": [project_body(p, self.v3_url()) for p in projects], "links": self.collection_links()}
+        )
+
+
+class AuthDomainsView(IdentityView):
+    def get(self, request):
+        domains = accounts.domains_of_user(self.ctx.user)
+        return Response(
+            {"domains": [domain_body(d, self.v3_url()) for d in domains], "links": self.collection_links()}
         )
 
 

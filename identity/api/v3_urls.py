@@ -23,6 +23,7 @@ urlpatterns = [
     re_path(r"^auth/tokens/?$", token_views.AuthTokensView.as_view()),
     re_path(r"^auth/catalog/?$", token_views.AuthCatalogView.as_view()),
     re_path(r"^auth/projects/?$", token_views.AuthProjectsView.as_view()),
+    re_path(r"^auth/domains/?$", token_views.AuthDomainsView.as_view()),
     re_path(r"^projects/?$", project_views.ProjectListView.as_view()),
     re_path(rf"^projects/(?P<project_id>{ID})/?$", project_views.ProjectDetailView.as_view()),
     re_path(

@@ -9,8 +9,13 @@ from identity.services.context import ADMIN_ROLES
 from identity.models import Ec2Credential, Project, Role, RoleAssignment, User
 
 
-def get_project(name_or_id: str) -> Project:
+def get_project(name_or_id: str, deleted: bool = False) -> Project:
+    """A live project by name or id; with `deleted`, also a deleted one (live first; a deleted
+    one's name may have been taken again, its id is unique)."""
     project = Project.objects.filter(Q(name=name_or_id) | Q(id=name_or_id)).first()
+    if project is None and deleted:
+        project = (Project.all_objects.filter(Q(name=name_or_id) | Q(id=name_or_id))
+                   .order_by("-deleted_at").first())
     if project is None:
         raise CommandError(f"Project {name_or_id!r} not found.")
     return project

@@ -1,12 +1,16 @@
 """Identity operations in plain Python, shared by the API, the CLI and the bootstrap."""
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from identity.models import (
+    ApplicationCredential,
+    Credential,
     Domain,
     Ec2Credential,
     Group,
     GroupRoleAssignment,
+    Limit,
     Project,
     Role,
     RoleAssignment,
@@ -189,6 +193,15 @@ def projects_of_user(user: User):
     )
 
 
+def domains_of_user(user: User):
+    """The enabled domains the user holds a role on, directly or through a group (Keystone's
+    GET /v3/auth/domains: the domains the user may ask a scope on)."""
+    group_domains = GroupRoleAssignment.objects.filter(group__users=user, project__isnull=True).exclude(
+        domain_id="").values_list("domain_id", flat=True)
+    return Domain.objects.filter(enabled=True).filter(
+        Q(user_role_assignments__user=user) | Q(id__in=list(group_domains))).distinct().order_by("name")
+
+
 def update_project(project: Project, **changes) -> Project:
     for field, value in changes.items():
         setattr(project, field, value)
@@ -249,10 +262,35 @@ def save_domain(domain: Domain, **changes) -> Domain:
     return domain
 
 
+def delete_project(project: Project) -> bool:
+    """Delete a project as Keystone does: what identity holds for it goes (role assignments,
+    tokens, EC2 keys, application credentials, credentials, limits; users' default project),
+    and the row stays as a tombstone (deleted_at set, disabled) for the servers, volumes,
+    floating IPs, images, security groups and quota usage it still owns: they keep working
+    and an admin deletes them later (`manage.py project scrub`). False if already deleted."""
+    with transaction.atomic():
+        row = Project.all_objects.select_for_update().filter(pk=project.pk).first()
+        if row is None or row.deleted_at is not None:
+            return False
+        RoleAssignment.objects.filter(project=row).delete()
+        GroupRoleAssignment.objects.filter(project=row).delete()
+        Token.objects.filter(project=row).update(revoked=True)
+        Ec2Credential.objects.filter(project=row).delete()
+        ApplicationCredential.objects.filter(project=row).delete()
+        Credential.objects.filter(project=row).delete()
+        Limit.objects.filter(project=row).delete()
+        User.objects.filter(default_project=row).update(default_project=None)
+        row.enabled = False
+        row.soft_delete(timezone.now(), update_fields=("enabled",))
+    project.deleted_at, project.enabled = row.deleted_at, row.enabled
+    return True
+
+
 def delete_domain(domain: Domain) -> None:
-    """Delete a domain with its projects, users and groups (the caller makes it atomic)."""
+    """Delete a domain with its projects (tombstones: see delete_project), users and groups
+    (the caller makes it atomic)."""
     for project in Project.objects.filter(domain_id=domain.id):
-        project.delete()
+        delete_project(project)
     for user in User.objects.filter(domain_id=domain.id):
         delete_user(user)
     Group.objects.filter(domain_id=domain.id).delete()

@@ -163,3 +163,18 @@ def test_autocomplete_for_foreign_keys(site):
     )
     assert response.status_code == 200
     assert [r["text"] for r in response.json()["results"]] == ["searchable-project"]
+
+
+def test_deleting_a_project_in_the_admin_keeps_its_tombstone_and_quota_usage(site):
+    client, objects = site
+    project = objects[Project]
+    url = reverse("admin:identity_project_delete", args=[project.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"post": "yes"})
+    assert response.status_code == 302
+    tombstone = Project.all_objects.get(pk=project.pk)
+    assert tombstone.is_deleted and not tombstone.enabled
+    assert not RoleAssignment.objects.filter(project=tombstone).exists()
+    assert QuotaUsage.objects.filter(project=tombstone, resource="instances", in_use=1).exists()
+    changelist = client.get(reverse("admin:identity_project_changelist")).content.decode()
+    assert "searchable-project" in changelist  # operators still find it, with its deleted_at

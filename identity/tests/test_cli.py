@@ -80,6 +80,7 @@ def test_project_delete_removes_its_identity_rows(john_project, john):
     accounts.create_ec2_credential(john, john_project)
     run("project", "delete", "john_project")
     assert not Project.objects.filter(name="john_project").exists()
+    assert Project.all_objects.get(name="john_project").is_deleted  # a tombstone for what it owns
     assert not Ec2Credential.objects.filter(user=john).exists()
     assert not RoleAssignment.objects.filter(user=john).exists()
     assert "not found" in fails("project", "delete", "john_project")

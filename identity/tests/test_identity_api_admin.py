@@ -341,20 +341,37 @@ def test_ec2_credentials_are_private_and_need_a_project_role(
     assert RoleAssignment.objects.filter(user=user).count() == 1
 
 
-def test_deleting_a_project_still_referenced_elsewhere_is_409(admin_client, monkeypatch):
-    from django.db.models.deletion import ProtectedError
+def test_deleting_a_project_keeps_a_tombstone_for_what_it_owns(admin_client, make_account):
+    """Keystone deletes a project whatever Nova still holds for it: the identity rows go, the
+    quota usage stays with a hidden tombstone, and the name may be taken again."""
+    from identity.models import Project, QuotaUsage, Token
+    from identity.services import quotas
 
-    from identity.models import Project
+    user, project, _ = make_account("doomed", "member")
+    accounts.create_ec2_credential(user, project)
+    quotas.commit(quotas.reserve(project.id, {"instances": 2, "cores": 2}))
+    assert admin_client.delete(f"/v3/projects/{project.id}").status_code == 204
 
-    project = accounts.create_project("busy")
+    assert admin_client.get(f"/v3/projects/{project.id}").status_code == 404
+    names = [p["name"] for p in admin_client.get("/v3/projects").json()["projects"]]
+    assert project.name not in names
+    assert admin_client.delete(f"/v3/projects/{project.id}").status_code == 404
+    tombstone = Project.all_objects.get(pk=project.id)
+    assert tombstone.is_deleted and not tombstone.enabled
+    assert not RoleAssignment.objects.filter(project_id=project.id).exists()
+    assert not Ec2Credential.objects.filter(project_id=project.id).exists()
+    assert not Token.objects.filter(project_id=project.id, revoked=False).exists()
+    assert User.objects.get(pk=user.pk).default_project_id is None
+    assert dict(QuotaUsage.objects.filter(project_id=project.id).values_list("resource", "in_use")) == {
+        "instances": 2, "cores": 2}
+    # what it owned gives its usage back later, once
+    quotas.commit(quotas.reserve(project.id, {"instances": -2, "cores": -2}))
+    assert set(QuotaUsage.objects.filter(project_id=project.id).values_list("in_use", flat=True)) == {0}
 
-    def refuse(self, *args, **kwargs):
-        raise ProtectedError("in use", set())
-
-    monkeypatch.setattr(Project, "delete", refuse)
-    response = admin_client.delete(f"/v3/projects/{project.id}")
-    assert response.status_code == 409
-    assert response.json()["error"]["title"] == "Conflict"
+    again = admin_client.post("/v3/projects", {"project": {"name": project.name}}, format="json")
+    assert again.status_code == 201 and again.json()["project"]["id"] != project.id
+    duplicate = admin_client.post("/v3/projects", {"project": {"name": project.name}}, format="json")
+    assert duplicate.status_code == 409
 
 
 GARBAGE_BODIES = [None, [], "text", 5, {"project": None}, {"user": []}, {"role": {"name": None}}, {"tenant_id": 7}]

@@ -171,3 +171,24 @@ def test_catalog_admin_calls_need_admin(member_client):
     assert member_client.post("/v3/regions", {"region": {}}, format="json").status_code == 403
     assert member_client.get("/v3/regions").status_code == 200
     assert member_client.get("/v3/endpoints/nope").status_code == 403
+
+
+def test_the_legacy_region_attribute_creates_a_missing_region(admin_client, admin_account):
+    """Keystone (tempest EndPointsTestJSON): `region` names a region created when missing;
+    `region_id` must exist; a refused endpoint leaves no region behind."""
+    from identity.models import Region
+
+    service = Service.objects.get(type="compute")
+    body = {"endpoint": {"service_id": service.id, "interface": "public", "url": "/x", "region": "tempest-r1"}}
+    response = admin_client.post("/v3/endpoints", body, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["endpoint"]["region_id"] == "tempest-r1"
+    assert admin_client.get("/v3/regions/tempest-r1").status_code == 200
+    refused = {"endpoint": {"service_id": service.id, "interface": "public", "url": "ftp://x", "region": "tempest-r2"}}
+    assert admin_client.post("/v3/endpoints", refused, format="json").status_code == 400
+    bad_name = {"endpoint": {"service_id": service.id, "interface": "public", "url": "/x", "region": "a b"}}
+    assert admin_client.post("/v3/endpoints", bad_name, format="json").status_code == 400
+    assert not Region.objects.filter(pk__in=["tempest-r2", "a b"]).exists()
+    moved = admin_client.patch(f"/v3/endpoints/{response.json()['endpoint']['id']}",
+                               {"endpoint": {"region": "tempest-r3"}}, format="json")
+    assert moved.status_code == 200 and moved.json()["endpoint"]["region_id"] == "tempest-r3"

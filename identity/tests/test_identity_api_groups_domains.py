@@ -177,8 +177,14 @@ def test_default_domain_stays(admin_client, member_client):
 
 
 def test_names_up_to_255_characters(admin_client, anon_client, roles):
-    name = "n" * 255
-    project = admin_client.post("/v3/projects", {"project": {"name": name}}, format="json")
+    """Users up to 255 characters; projects and domains up to 64 (Keystone's resource names,
+    tempest's test_create_projects_name_length_over_64 / test_create_domain_with_name_length_over_64)."""
+    name, project_name = "n" * 255, "p" * 64
+    for collection, key in (("/v3/projects", "project"), ("/v3/domains", "domain")):
+        too_long = admin_client.post(collection, {key: {"name": "p" * 65}}, format="json")
+        assert too_long.status_code == 400 and too_long.json()["error"]["code"] == 400
+    assert admin_client.post("/v3/domains", {"domain": {"name": "d" * 64}}, format="json").status_code == 201
+    project = admin_client.post("/v3/projects", {"project": {"name": project_name}}, format="json")
     assert project.status_code == 201
     user = admin_client.post(
         "/v3/users",
@@ -188,7 +194,7 @@ def test_names_up_to_255_characters(admin_client, anon_client, roles):
     assert user.status_code == 201 and user.json()["user"]["name"] == name
     uid, pid = user.json()["user"]["id"], project.json()["project"]["id"]
     assert admin_client.put(f"/v3/projects/{pid}/users/{uid}/roles/{roles['member'].id}").status_code == 204
-    assert anon_client.post("/v3/auth/tokens", password_auth(name, name), format="json").status_code == 201
+    assert anon_client.post("/v3/auth/tokens", password_auth(name, project_name), format="json").status_code == 201
     too_long = admin_client.post("/v3/users", {"user": {"name": "n" * 256}}, format="json")
     assert too_long.status_code == 400 and too_long.json()["error"]["code"] == 400
 
@@ -229,3 +235,24 @@ def test_user_role_on_domain_is_listed_not_global(admin_client, member_account, 
     assert admin_client.delete(grant).status_code == 204
     assert admin_client.delete(grant).status_code == 404
     assert admin_client.put(f"/v3/domains/nope/users/{user.id}/roles/{roles['admin'].id}").status_code == 404
+
+
+def test_auth_domains_lists_the_domains_a_user_has_a_role_on(admin_client, member_account, member_client, roles):
+    """GET /v3/auth/domains (tempest test_get_available_domain_scopes): direct and group domain
+    roles; disabled domains are left out."""
+    user = member_account[0]
+    assert member_client.get("/v3/auth/domains").json()["domains"] == []
+    ids = {}
+    for name in ("direct", "via-group", "off"):
+        ids[name] = admin_client.post("/v3/domains", {"domain": {"name": name}}, format="json").json()["domain"]["id"]
+    assert admin_client.put(f"/v3/domains/{ids['direct']}/users/{user.id}/roles/{roles['reader'].id}"
+                            ).status_code == 204
+    gid = admin_client.post("/v3/groups", {"group": {"name": "g"}}, format="json").json()["group"]["id"]
+    assert admin_client.put(f"/v3/groups/{gid}/users/{user.id}").status_code == 204
+    assert admin_client.put(f"/v3/domains/{ids['via-group']}/groups/{gid}/roles/{roles['reader'].id}"
+                            ).status_code == 204
+    assert admin_client.put(f"/v3/domains/{ids['off']}/users/{user.id}/roles/{roles['reader'].id}").status_code == 204
+    admin_client.patch(f"/v3/domains/{ids['off']}", {"domain": {"enabled": False}}, format="json")
+    body = member_client.get("/v3/auth/domains").json()
+    assert sorted(d["name"] for d in body["domains"]) == ["direct", "via-group"]
+    assert body["domains"][0]["links"]["self"].endswith(f"/v3/domains/{body['domains'][0]['id']}")

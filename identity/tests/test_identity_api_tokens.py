@@ -124,12 +124,23 @@ def test_password_token_by_user_id_and_project_id(anon_client, admin_account):
     assert response.json()["token"]["project"]["id"] == project.id
 
 
-def test_unscoped_token_has_no_project_and_an_empty_catalog(anon_client, admin_account):
-    response = issue(anon_client, password_auth(project=None))
+def test_unscoped_token_has_no_project_nor_catalog(anon_client, admin_account):
+    """Keystone: `"scope": "unscoped"` (or no scope and no usable default project) is an unscoped
+    token, without project, roles or catalog (tempest test_rescope_token); no scope with a
+    default project the user has a role on is scoped to it (tempest test_default_project_id)."""
+    body = password_auth(project=None)
+    body["auth"]["scope"] = "unscoped"
+    response = issue(anon_client, body)
     assert response.status_code == 201
     token = response.json()["token"]
-    assert "project" not in token and "roles" not in token
-    assert token["catalog"] == []
+    assert "project" not in token and "roles" not in token and "catalog" not in token
+    user, project, _ = admin_account
+    token = issue(anon_client, password_auth(project=None)).json()["token"]
+    assert token["project"]["id"] == project.id and token["roles"] and isinstance(token["catalog"], list)
+    user.default_project = None
+    user.save()
+    token = issue(anon_client, password_auth(project=None)).json()["token"]
+    assert "project" not in token and "catalog" not in token
 
 
 @pytest.mark.parametrize(
@@ -201,7 +212,8 @@ def test_token_method_rescopes_an_unscoped_token(anon_client, admin_account):
     response = issue(anon_client, body)
     assert response.status_code == 201
     token = response.json()["token"]
-    assert token["methods"] == ["token"]
+    # Keystone (tempest test_rescope_token): the chain's first method stays, "token" is added
+    assert token["methods"] == ["password", "token"]
     assert token["project"]["id"] == project.id
     assert len(token["audit_ids"]) == 2
     bad = {"auth": {"identity": {"methods": ["token"], "token": {"id": "not-a-token"}}}}

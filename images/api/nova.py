@@ -82,8 +82,8 @@ class ImageCollection(ProxyView):
         if "status" in params:
             wanted = [k for k, v in STATUS.items() if v == params["status"].upper()]
             qs = qs.filter(status__in=wanted)
-        if "server" in params:
-            qs = qs.filter(properties__instance_uuid=params["server"])
+        if "server" in params:  # an id or the server's URL (Nova keeps what follows the last '/')
+            qs = qs.filter(properties__instance_uuid=params["server"].rstrip("/").rsplit("/", 1)[-1])
         if "type" in params:
             qs = qs.filter(properties__image_type=params["type"])
         if "minRam" in params:

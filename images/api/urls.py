@@ -1,4 +1,5 @@
-"""Image API v2 (Glance) under /image/ (each path with and without a trailing slash).
+"""Image API v2 (Glance) under /image/ (each path with and without a trailing slash, except
+/v2/images: /v2/images/ is an empty image id, a 404 as in Glance).
 
   /image/, /image/versions         versions document (no token needed)
   /image/v2/images                 list (name, id=in:, visibility, status, limit/marker, sort)
@@ -7,13 +8,14 @@
   /image/v2/images/{id}/actions/deactivate|reactivate
   /image/v2/images/{id}/members[/{member_id}]
   /image/v2/images/{id}/tags/{tag}  add (PUT) / remove (DELETE) a tag
+  /image/v2/images/{id}/tasks, /image/v2/tasks[/{id}]  tasks (none: tasks.py)
   /image/v2/schemas/...            JSON Schemas (image, images, member(s), metadefs/*)
   /image/v2/info/import|stores|usage
   /image/v2/metadefs/...           metadata definitions catalogue (metadefs.py)
 """
 from django.urls import re_path
 
-from . import data, discovery, members, metadefs, v2
+from . import data, discovery, members, metadefs, tasks, v2
 
 ID = r"(?P<image_id>[^/]+)"
 NS = r"(?P<namespace>[^/]+)"
@@ -23,7 +25,11 @@ urlpatterns = [
     re_path(r"^$", v2.VersionsView.as_view(), name="image-versions"),
     re_path(r"^versions/?$", v2.VersionsView.as_view(explicit=True)),
     re_path(r"^v2/?$", v2.VersionsView.as_view(), name="image-v2"),
-    re_path(r"^v2/images/?$", v2.ImageListView.as_view(), name="image-list"),
+    re_path(r"^v2/images$", v2.ImageListView.as_view(), name="image-list"),
+    re_path(r"^v2/images/$", tasks.EmptyImageIdView.as_view(), name="image-empty-id"),
+    re_path(rf"^v2/images/{ID}/tasks/?$", tasks.ImageTasksView.as_view(), name="image-tasks"),
+    re_path(r"^v2/tasks/?$", tasks.TaskListView.as_view(), name="image-task-list"),
+    re_path(r"^v2/tasks/(?P<task_id>[^/]+)/?$", tasks.TaskView.as_view(), name="image-task"),
     re_path(rf"^v2/images/{ID}/?$", v2.ImageView.as_view(), name="image-detail"),
     re_path(rf"^v2/images/{ID}/file/?$", data.ImageFileView.as_view(), name="image-file"),
     re_path(rf"^v2/images/{ID}/actions/(?P<action>deactivate|reactivate)/?$", v2.ImageActionView.as_view(),

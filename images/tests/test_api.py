@@ -49,7 +49,7 @@ def test_member_sees_public_and_own(member_client, images):
     assert names(body) == ["mine", "pub"]
     assert body["schema"] == "/v2/schemas/images" and body["first"] == "/v2/images"
     assert "next" not in body
-    assert names(member_client.get("/image/v2/images/?visibility=community").json()) == ["comm"]
+    assert names(member_client.get("/image/v2/images?visibility=community").json()) == ["comm"]
     assert names(member_client.get("/image/v2/images?visibility=all").json()) == ["comm", "mine", "pub"]
 
 

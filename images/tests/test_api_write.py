@@ -183,9 +183,15 @@ def test_delete_and_protected(member_client):
     assert member_client.delete(f"/image/v2/images/{body['id']}").status_code == 404
 
 
-def test_deactivate_and_reactivate(admin_client, member_client, member_account, raw_file):
-    image = registry.register_image(raw_file, "d", "raw", owner=member_account[1], visibility="private")
-    assert member_client.post(f"/image/v2/images/{image.id}/actions/deactivate").status_code == 403
+def test_deactivate_and_reactivate(admin_client, member_client, member_account, raw_file, make_account):
+    image = registry.register_image(raw_file, "d", "raw", owner=member_account[1], visibility="public")
+    # Glance's defaults: admins and the image's project members; another project's member is refused
+    from cloudproj.testing.clients import TokenClient
+
+    stranger = TokenClient(make_account("other", "member")[2])
+    assert stranger.post(f"/image/v2/images/{image.id}/actions/deactivate").status_code == 403
+    assert member_client.post(f"/image/v2/images/{image.id}/actions/deactivate").status_code == 204
+    assert member_client.post(f"/image/v2/images/{image.id}/actions/reactivate").status_code == 204
     assert admin_client.post(f"/image/v2/images/{image.id}/actions/deactivate").status_code == 204
     assert member_client.get(f"/image/v2/images/{image.id}").json()["status"] == "deactivated"
     assert download(member_client, image.id)[0].status_code == 403

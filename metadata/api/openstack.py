@@ -6,6 +6,8 @@
         uuid, name, hostname, launch_index, availability_zone, meta (when set), public_keys and
         keys (with a key pair), random_seed (2013-04-04+), project_id (2015-10-15+)
     /openstack/<version>/user_data        the decoded user data
+    /openstack/<version>/password         (2013-04-04+) what the guest posted there, once
+        (POST, at most 1020 bytes; 409 when set): the owner reads it with os-server-password
 """
 import base64
 import json
@@ -47,4 +49,13 @@ def version_tree(data: InstanceData, version: str) -> dict:
         tree["user_data"] = data.user_data
     if version >= HAVANA:
         tree["vendor_data.json"] = json.dumps({})
+    if version >= GRIZZLY:
+        tree["password"] = data.password
     return tree
+
+
+def is_password_path(tokens: list[str]) -> bool:
+    """openstack/<version>/password of a version that has it."""
+    if len(tokens) != 3 or tokens[0] != "openstack" or tokens[2] != "password":
+        return False
+    return tokens[1] == LATEST or (tokens[1] in VERSIONS and tokens[1] >= GRIZZLY)

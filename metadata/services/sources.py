@@ -19,6 +19,8 @@ from compute.models import Instance, KeyPair
 from images.models import Image
 from network.models import FixedIP
 
+from . import passwords
+
 # Nova's root device (libvirt, virtio): what block-device-mapping/ami and /root report.
 ROOT_DEVICE = "/dev/vda"
 GONE_STATES = (states.DELETED, states.SOFT_DELETED)
@@ -99,6 +101,7 @@ class InstanceData:
     ramdisk_id: str | None
     user_data: bytes | None
     keys: list[dict] = field(default_factory=list)  # [{"name", "type", "data"}]
+    password: str = ""  # what the guest posted to /openstack/<version>/password
 
     @property
     def block_device_mapping(self) -> dict:
@@ -135,4 +138,5 @@ def collect(instance: Instance) -> InstanceData:
         ramdisk_id=ec2_image_id(instance.ramdisk_id, "ari") if instance.ramdisk_id else None,
         user_data=decode_user_data(instance.user_data),
         keys=_keys(instance),
+        password=passwords.get(instance.uuid),
     )

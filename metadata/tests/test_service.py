@@ -203,7 +203,8 @@ def test_openstack_layout(cloud):
     vm, ip = cloud["boot"]("vm1")
     assert text(ip, "/openstack").split("\n") == ["2012-08-10", "2013-04-04", "2013-10-17", "2015-10-15", "latest"]
     assert text(ip, "/openstack/") == text(ip, "/openstack")
-    assert text(ip, "/openstack/latest").split("\n") == ["meta_data.json", "user_data", "vendor_data.json"]
+    assert text(ip, "/openstack/latest").split("\n") == ["meta_data.json", "password", "user_data",
+                                                         "vendor_data.json"]
     assert text(ip, "/openstack/2012-08-10/").split("\n") == ["meta_data.json", "user_data"]
     response = get(ip, "/openstack/latest/meta_data.json")
     assert response.headers["Content-Type"] == "application/json"
@@ -225,7 +226,31 @@ def test_only_get_and_head(cloud):
     _vm, ip = cloud["boot"]("vm1")
     client = Client(REMOTE_ADDR=ip)
     assert client.post("/latest/meta-data/instance-id").status_code == 405
+    assert client.post("/openstack/2012-08-10/password", "x", content_type="text/plain").status_code == 405
     assert client.head("/latest/meta-data/instance-id").status_code == 200
+
+
+def test_the_guest_posts_its_password_once(cloud):
+    """What os-server-password then shows its owner (compute/tests/test_tempest_gaps.py)."""
+    from metadata.services import passwords
+
+    vm, ip = cloud["boot"]("vm1")
+    _other_vm, other_ip = cloud["boot"]("vm2")
+    guest = Client(REMOTE_ADDR=ip)
+    assert text(ip, "/openstack/latest/password") == ""
+    secret = "c2VjcmV0LWVuY3J5cHRlZC13aXRoLXRoZS1rZXk="
+    assert guest.post("/openstack/latest/password", secret, content_type="text/plain").status_code == 200
+    assert guest.post("/openstack/2013-04-04/password", "again", content_type="text/plain").status_code == 409
+    assert Client(REMOTE_ADDR="10.1.1.1").post("/openstack/latest/password", "x",
+                                                content_type="text/plain").status_code == 404
+    assert text(ip, "/openstack/latest/password") == secret
+    assert text(other_ip, "/openstack/latest/password") == ""  # each guest its own
+    assert passwords.get(vm.uuid) == secret
+    passwords.clear(vm.uuid)  # the owner's DELETE: the guest may post again
+    too_big = "x" * 1021
+    assert guest.post("/openstack/latest/password", too_big, content_type="text/plain").status_code == 400
+    assert guest.post("/openstack/latest/password", "new", content_type="text/plain").status_code == 200
+    assert text(ip, "/openstack/2013-04-04/password") == "new"
 
 
 @pytest.fixture

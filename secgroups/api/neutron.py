@@ -14,6 +14,7 @@ Errors are Neutron's (types SecurityGroupInUse, SecurityGroupCannotRemoveDefault
 SecurityGroupRuleExists, OverQuota: 409; SecurityGroupNotFound: 404; bad input: 400).
 Changing rules re-applies the members' chains on their hosts (services/refresh.py).
 """
+import ipaddress
 from contextlib import contextmanager
 
 from django.db.models import Prefetch
@@ -35,6 +36,20 @@ RULE_FIELDS = {"security_group_id", "direction", "ethertype", "protocol", "port_
                "tenant_id"}
 
 
+def _prefix_matches(item: dict, wanted: list[str]) -> bool:
+    """remote_ip_prefix=10.1.0.0/16 finds the rule written 10.1.2.3/16 (the same network)."""
+    mine = item.get("normalized_cidr")
+    for value in wanted:
+        try:
+            if mine is not None and str(ipaddress.ip_network(value, strict=False)) == mine:
+                return True
+        except ValueError:
+            pass
+        if value == item.get("remote_ip_prefix"):
+            return True
+    return False
+
+
 # --- rendering -----------------------------------------------------------------------------------
 
 
@@ -52,7 +67,7 @@ def rule_resource(rule: SecurityGroupRule, group: SecurityGroup | None = None) -
         "port_range_min": low,
         "port_range_max": high,
         "remote_ip_prefix": rule.cidr,
-        "normalized_cidr": rule.cidr,
+        "normalized_cidr": rule.network,
         "remote_group_id": str(rule.group.uuid) if rule.group_id else None,
         "remote_address_group_id": None,
         "description": rule.description,
@@ -201,7 +216,8 @@ class RuleCollection(SecurityGroupAPIView):
         rows = SecurityGroupRule.objects.select_related("parent_group", "group").order_by("id")
         if scope is not None:
             rows = rows.filter(parent_group__project_id=scope)
-        return list_response(request, "security_group_rules", [rule_resource(r) for r in rows])
+        return list_response(request, "security_group_rules", [rule_resource(r) for r in rows],
+                             {"remote_ip_prefix": _prefix_matches})
 
     def post(self, request):
         data = request.data

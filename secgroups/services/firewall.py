@@ -101,7 +101,7 @@ def firewalls(instances) -> list[InstanceFirewall]:
             if rule.group_id:
                 cidrs = sources.get(rule.group_id, ())
             else:
-                cidrs = (rule.cidr or ANY,)
+                cidrs = (rule.network or ANY,)
             if cidrs:
                 (egress if rule.direction == EGRESS else allows).append(
                     Allow(rule.protocol, rule.from_port, rule.to_port, tuple(cidrs)))

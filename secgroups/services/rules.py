@@ -57,8 +57,8 @@ def parse_cidr(value) -> str:
         return ANY_CIDR
     if not isinstance(value, str) or "/" not in value:
         raise InvalidSecurityGroup(f"Invalid cidr {value}: an IPv4 network such as 10.0.0.0/24 is required.")
-    try:
-        return str(ipaddress.IPv4Network(value.strip(), strict=False))
+    try:  # kept as written (10.2.3.124/24), canonically spelt; SecurityGroupRule.network masks it
+        return str(ipaddress.IPv4Interface(value.strip()))
     except (ipaddress.AddressValueError, ipaddress.NetmaskValueError, ValueError):
         raise InvalidSecurityGroup(f"Invalid cidr {value}: an IPv4 network such as 10.0.0.0/24 is required.") from None
 
@@ -178,13 +178,13 @@ def neutron_prefix(value) -> str | None:
     if not isinstance(value, str) or not value.strip():
         raise InvalidSecurityGroup(f"Invalid input for remote_ip_prefix. Reason: '{value}' is not a valid IP subnet.")
     try:
-        network = ipaddress.ip_network(value.strip(), strict=False)
+        prefix = ipaddress.ip_interface(value.strip())
     except ValueError:
         raise InvalidSecurityGroup(f"Invalid input for remote_ip_prefix. Reason: '{value}' is not a valid IP "
                                    "subnet.") from None
-    if network.version == 6:
+    if prefix.version == 6:
         raise InvalidSecurityGroup(IPV6_REFUSED)
-    return str(network)
+    return str(prefix)  # as written; normalized_cidr is its network
 
 
 def build_neutron_rule(parent: SecurityGroup, data: dict) -> dict:
@@ -224,10 +224,13 @@ def _same(fields: dict) -> dict:
 
 
 def _duplicate(group: SecurityGroup, fields: dict, pending=()) -> SecurityGroupRule | None:
-    any_cidr = (None, ANY_CIDR)
+    def network(cidr):  # the same network written two ways is the same rule
+        return str(ipaddress.ip_network(cidr, strict=False)) if cidr else ANY_CIDR
 
     def cidr_matches(cidr):
-        return cidr == fields["cidr"] or (fields["group"] is None and cidr in any_cidr and fields["cidr"] in any_cidr)
+        if fields["group"] is not None:
+            return cidr == fields["cidr"]
+        return network(cidr) == network(fields["cidr"])
 
     for rule in list(group.rules.filter(**_same(fields))) + list(pending):
         if all(getattr(rule, k) == v for k, v in _same(fields).items()) and cidr_matches(rule.cidr):

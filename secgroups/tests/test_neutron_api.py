@@ -135,7 +135,9 @@ def test_rules_created_listed_filtered_and_deleted(member_client, sent, place, b
     assert (ping["protocol"], ping["port_range_min"], ping["port_range_max"]) == ("icmp", None, None)
     echo = add_rule(member_client, group["id"], protocol="icmp", port_range_min=8, port_range_max=0,
                     remote_ip_prefix="10.1.2.3/16")
-    assert (echo["port_range_min"], echo["port_range_max"], echo["remote_ip_prefix"]) == (8, 0, "10.1.0.0/16")
+    # Neutron keeps the prefix as written and shows its network as normalized_cidr
+    assert (echo["port_range_min"], echo["port_range_max"], echo["remote_ip_prefix"], echo["normalized_cidr"]) == (
+        8, 0, "10.1.2.3/16", "10.1.0.0/16")
     default = member_client.get(f"{NET}/security-groups?name=default").json()["security_groups"][0]
     peers = add_rule(member_client, group["id"], protocol=None, remote_group_id=default["id"])
     assert (peers["protocol"], peers["remote_group_id"], peers["remote_ip_prefix"]) == (None, default["id"], None)

@@ -111,7 +111,11 @@ def test_a_deleted_server_leaves_its_groups_and_its_peers_forget_it(member_clien
 def test_rule_values_are_normalised(member_account):
     group = groups.create_group(member_account[1].id, "n", "n")
     rule = rules.create_rule(group, ip_protocol=" UDP ", from_port="53", to_port=" 53", cidr="10.1.2.3/8")
-    assert (rule.protocol, rule.from_port, rule.to_port, rule.cidr) == ("udp", 53, 53, "10.0.0.0/8")
+    # the prefix stays as written (Nova and Neutron show it so); what it allows is its network
+    assert (rule.protocol, rule.from_port, rule.to_port, rule.cidr) == ("udp", 53, 53, "10.1.2.3/8")
+    assert rule.network == "10.0.0.0/8"
+    with pytest.raises(rules.RuleExists):  # the same network written another way is the same rule
+        rules.create_rule(group, ip_protocol="udp", from_port=53, to_port=53, cidr="10.0.0.0/8")
     grant = rules.create_rule(group, group_id=str(group.pk))
     assert (grant.protocol, grant.from_port, grant.cidr, grant.group_id) == (None, None, None, group.pk)
 

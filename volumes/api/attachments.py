@@ -5,6 +5,8 @@
                                                               "device"?}} -> 200 + the attachment
     GET    /servers/{id}/os-volume_attachments/{volume_id}  one attachment
     DELETE /servers/{id}/os-volume_attachments/{volume_id}  202 once the guest let go
+    PUT    /servers/{id}/os-volume_attachments/{volume_id}  (admins) Nova's swap: the volumes
+        are looked up as Nova does (404s), then refused with a 400: swapping is not offered
 
 A volume that is not available is a 400, a server in a state that does not allow it a 409,
 a volume not attached to this server a 404 (as Nova).
@@ -15,6 +17,7 @@ from cloudproj.api.errors import BadRequest
 from compute.api.servers import ServerAPIView, check_object
 
 from ..services import attachments
+from ..services import volumes as volume_service
 
 
 class VolumeAttachmentCollection(ServerAPIView):
@@ -38,6 +41,18 @@ class VolumeAttachmentItem(ServerAPIView):
     def get(self, request, server_id, volume_id):
         instance = self.server(server_id, "compute:os-volumes-attachments:show")
         return Response({"volumeAttachment": attachments.as_dict(attachments.get_attachment(instance, volume_id))})
+
+    def put(self, request, server_id, volume_id):
+        instance = self.server(server_id, "compute:os-volumes-attachments:swap")
+        data = check_object(request.data, "body", {"volumeAttachment"})
+        body = check_object(data.get("volumeAttachment"), "volumeAttachment", {"volumeId", "delete_on_termination"})
+        if not isinstance(body.get("volumeId"), str):
+            raise BadRequest("Invalid input for field/attribute volumeAttachment: 'volumeId' is a required property.")
+        volume_service.get_volume(self.ctx, volume_id)  # 404s in Nova's order: the old volume,
+        attachments.get_attachment(instance, volume_id)  # its attachment to this server,
+        volume_service.get_volume(self.ctx, body["volumeId"])  # the new volume
+        raise BadRequest("Swapping a server's volume is not supported by this cloud: detach it and attach the "
+                         "other one.")
 
     def delete(self, request, server_id, volume_id):
         instance = self.server(server_id, "compute:os-volumes-attachments:delete")

@@ -1,8 +1,9 @@
 """Cinder's list parameters for volumes and snapshots: `limit`, `marker`, `offset`, `sort`
 (`key[:dir],...`) or `sort_key`/`sort_dir`, and the `<collection>_links` next link of a full
-page. Bad values are a 400 (badRequest), as Cinder: a limit or offset that is not a
-non-negative integer, an unknown sort key or direction; a marker that is not in the list is
-a 404 (Cinder's MarkerNotFound).
+page (as Cinder, also when it happens to be the last: the next one is then empty). Bad values
+are a 400 (badRequest), as Cinder: a limit or offset that is not a non-negative integer, an
+unknown sort key or direction; a marker that is not in the list is a 404 (Cinder's
+MarkerNotFound).
 """
 from urllib.parse import urlencode
 
@@ -64,7 +65,8 @@ def paginate(request, queryset, keys: dict, collection: str, project_id: str):
     page_size = min(limit if limit is not None else MAX_LIMIT, MAX_LIMIT)
     page = rows[:page_size]
     links = []
-    if page and len(rows) > page_size:
+    # Cinder: a full page has a next link, even when nothing follows (the next page is empty)
+    if page and len(page) == page_size:
         query = {k: v for k, v in params.items() if k not in ("marker", "offset")}
         query.update({"limit": page_size, "marker": str(page[-1].uuid)})
         base = catalog.base_url(request)

@@ -1,6 +1,6 @@
 """Volumes, snapshots, attachments and volume types in Cinder v3's JSON shapes (field for field
-as tempest's response schemas check them). Admin-only attributes (`os-vol-tenant-attr:*`,
-`os-vol-host-attr:host`, `os-vol-mig-status-attr:*`) only for admins, as Cinder's policy."""
+as tempest's response schemas check them). `os-vol-tenant-attr:tenant_id` for whoever reads the
+volume, `os-vol-host-attr:host` and `os-vol-mig-status-attr:*` only for admins, as Cinder's policy."""
 from compute.api.base import isotime
 from identity.services import catalog
 
@@ -29,7 +29,10 @@ def volume_summary(request, ctx, volume: Volume) -> dict:
             "links": _links(request, volume.project_id, "volumes", volume.uuid)}
 
 
-def volume_detail(request, ctx, volume: Volume) -> dict:
+def volume_detail(request, ctx, volume: Volume, shape: str = "show") -> dict:
+    """A volume as show and the detailed list answer it. Cinder's create and update answers
+    (`shape` "create") have neither `volume_image_metadata` nor the admin-only attributes
+    (its extensions add those to show and list only; tempest's schemas forbid them)."""
     try:
         attachment = volume.attachment  # select_related by the list views
     except VolumeAttachment.DoesNotExist:
@@ -55,10 +58,13 @@ def volume_detail(request, ctx, volume: Volume) -> dict:
         "replication_status": None,
         "migration_status": None,
     }
+    if shape == "create":
+        return body
     if volume.image_metadata:
         body["volume_image_metadata"] = dict(volume.image_metadata)
+    # Cinder's defaults since Xena: whoever may read the volume sees its project
+    body["os-vol-tenant-attr:tenant_id"] = volume.project_id
     if ctx.is_admin:
-        body["os-vol-tenant-attr:tenant_id"] = volume.project_id
         # Cinder's host@backend#pool
         body["os-vol-host-attr:host"] = f"{volume.host}@{volume.driver}#{volume.driver}" if volume.host else None
         body["os-vol-mig-status-attr:migstat"] = None
@@ -84,7 +90,8 @@ def snapshot_detail(request, ctx, snapshot: Snapshot) -> dict:
     return {
         **snapshot_summary(request, ctx, snapshot),
         "os-extended-snapshot-attributes:project_id": snapshot.project_id,
-        "os-extended-snapshot-attributes:progress": "100%" if snapshot.status == "available" else "0%",
+        "os-extended-snapshot-attributes:progress": snapshot.progress or (
+            "100%" if snapshot.status == "available" else "0%"),
     }
 
 

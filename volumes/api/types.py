@@ -146,6 +146,12 @@ EXTENSIONS = (
                                                     "volume."),
     ("os-volume-actions", "VolumeActions", "Enable volume actions."),
     ("capabilities", "Capabilities", "Capabilities support."),
+    ("os-hosts", "Hosts", "Admin-only host administration."),
+    ("os-quota-class-sets", "QuotaClasses", "Quota classes management support."),
+    ("qos-specs", "Qos_specs_manage", "QoS specs support."),
+    ("scheduler-stats", "Scheduler_stats", "Scheduler stats support."),
+    ("os-snapshot-actions", "SnapshotActions", "Enable snapshot manager actions."),
+    ("os-volume-transfer", "VolumeTransfer", "Volume transfer management support."),
 )
 
 

@@ -22,9 +22,10 @@ import json
 
 from rest_framework.response import Response
 
-from cloudproj.api.errors import BadRequest
+from cloudproj.api.errors import BadRequest, NotFound
 from identity.services import policy
 
+from ..services import attachments as attachment_service
 from ..services import snapshots as snapshot_service
 from ..services import volumes as volume_service
 from .common import VolumeView
@@ -88,6 +89,8 @@ class VolumeCollection(VolumeView):
         allowed = ("name", "status", "availability_zone", "bootable", "metadata")
         if self.at_least("3.4"):
             allowed += ("glance_metadata",)
+        if self.ctx.is_admin:  # with all_tenants: one project's volumes (Cinder's project_id filter)
+            allowed += ("project_id",)
         all_tenants, filters = list_filters(request, allowed)
         rows = volume_service.volumes_for(self.ctx, all_tenants, filters, strict_bootable=self.at_least("3.2"))
         collection = "volumes/detail" if self.detail else "volumes"
@@ -116,7 +119,7 @@ class VolumeCollection(VolumeView):
             metadata=body.get("metadata"), volume_type=body.get("volume_type"),
             source_volid=body.get("source_volid"), image_ref=body.get("imageRef"),
         )
-        return Response({"volume": volume_detail(request, self.ctx, volume)}, status=202)
+        return Response({"volume": volume_detail(request, self.ctx, volume, shape="create")}, status=202)
 
 
 class VolumeDetailCollection(VolumeCollection):
@@ -146,11 +149,12 @@ class VolumeItem(VolumeView):
             self.ctx, volume, name=body.get("name", body.get("display_name")),
             description=body.get("description", body.get("display_description")), metadata=body.get("metadata"),
         )
-        return Response({"volume": volume_detail(request, self.ctx, volume)})
+        return Response({"volume": volume_detail(request, self.ctx, volume, shape="create")})
 
     def delete(self, request, project_id, volume_id):
         volume = self._volume(project_id, volume_id, "volume:delete")
-        volume_service.delete_volume(self.ctx, volume)
+        cascade = parse_flag(request.query_params.get("cascade", "false"), "cascade")
+        volume_service.delete_volume(self.ctx, volume, cascade=cascade)
         return Response(status=202)
 
 
@@ -185,7 +189,83 @@ class VolumeAction(VolumeItem):
                 raise BadRequest("Invalid input for field/attribute os-reset_status: 'status' is a required property.")
             volume_service.reset_status(volume, value["status"])
             return Response(status=202)
+        if action in ("os-set_image_metadata", "os-unset_image_metadata", "os-show_image_metadata"):
+            return self._image_metadata(project_id, volume_id, action, value)
+        if action == "os-retype":
+            volume = self._volume(project_id, volume_id, "volume:retype")
+            if not isinstance(value, dict) or not isinstance(value.get("new_type"), str):
+                raise BadRequest("Invalid input for field/attribute os-retype: 'new_type' is a required property.")
+            volume_service.retype(self.ctx, volume, value["new_type"], value.get("migration_policy", "never"))
+            return Response(status=202)
+        if action in ATTACH_ACTIONS:
+            return self._attach_action(project_id, volume_id, action, value)
         raise BadRequest(f"There is no such action: {action}")
+
+    def _image_metadata(self, project_id, volume_id, action, value):
+        """The volume's image metadata (`volume_image_metadata`): os-set_image_metadata
+        {"metadata": {...}} merges, os-unset_image_metadata {"key"} removes one (404 if absent),
+        os-show_image_metadata answers {"metadata": {...}}."""
+        if action == "os-show_image_metadata":
+            volume = self._volume(project_id, volume_id, "volume:get")
+            return Response({"metadata": dict(volume.image_metadata or {})})
+        volume = self._volume(project_id, volume_id, "volume:update")
+        if not isinstance(value, dict):
+            raise BadRequest(f"Invalid input for field/attribute {action}: an object is expected.")
+        if action == "os-set_image_metadata":
+            if not isinstance(value.get("metadata"), dict):
+                raise BadRequest("Invalid input for field/attribute os-set_image_metadata: 'metadata' is a required "
+                                 "property.")
+            return Response({"metadata": volume_service.set_image_metadata(volume, value["metadata"])})
+        volume_service.unset_image_metadata(volume, value.get("key"))
+        return Response(status=200)
+
+    def _attach_action(self, project_id, volume_id, action, value):
+        """Cinder's bookkeeping actions for an attacher that connects the volume itself
+        (volumes.services.attachments: no disk is added to or removed from a guest)."""
+        volume = self._volume(project_id, volume_id, ATTACH_ACTIONS[action])
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise BadRequest(f"Invalid input for field/attribute {action}: an object is expected.")
+        if action == "os-reserve":
+            attachment_service.reserve(volume)
+        elif action == "os-unreserve":
+            attachment_service.unreserve(volume)
+        elif action == "os-begin_detaching":
+            attachment_service.begin_detaching(volume)
+        elif action == "os-roll_detaching":
+            attachment_service.roll_detaching(volume)
+        elif action == "os-attach":
+            if value.get("instance_uuid") is None:
+                if value.get("host_name") is not None:
+                    raise BadRequest("Invalid input received: attaching a volume to a host (host_name) is not "
+                                     "supported by this cloud; give instance_uuid.")
+                raise BadRequest("Invalid input for field/attribute os-attach: 'instance_uuid' is a required "
+                                 "property.")
+            if value.get("mode", "rw") not in ("rw", "ro"):
+                raise BadRequest("Invalid input received: mode must be 'rw' or 'ro'.")
+            attachment_service.record_attach(self.ctx, volume, value["instance_uuid"], value.get("mountpoint"))
+        elif action == "os-detach":
+            attachment_service.record_detach(volume, value.get("attachment_id"))
+        elif action == "os-force_detach":
+            attachment_service.force_detach(volume, value.get("attachment_id"))
+        return Response(status=202)
+
+
+ATTACH_ACTIONS = {
+    "os-reserve": "volume:attach", "os-unreserve": "volume:attach", "os-attach": "volume:attach",
+    "os-begin_detaching": "volume:detach", "os-roll_detaching": "volume:detach", "os-detach": "volume:detach",
+    "os-force_detach": "volume:force_detach",
+}
+
+
+def parse_flag(value, name: str) -> bool:
+    text = str(value).strip().lower()
+    if text in ("1", "true", "t", "yes", "y", "on"):
+        return True
+    if text in ("0", "false", "f", "no", "n", "off"):
+        return False
+    raise BadRequest(f"Invalid input received: {name} must be a boolean, got {value!r}.")
 
 
 class SnapshotCollection(VolumeView):
@@ -229,6 +309,10 @@ class SnapshotCollection(VolumeView):
         return Response({"snapshot": snapshot_summary(request, self.ctx, snapshot)}, status=202)
 
 
+    def delete(self, request, project_id):
+        raise NotFound("The resource could not be found.")
+
+
 class SnapshotDetailCollection(SnapshotCollection):
     detail = True
     http_method_names = ["get", "head", "options"]
@@ -260,3 +344,44 @@ class SnapshotItem(VolumeView):
         return Response(status=202)
 
 
+
+
+class SnapshotAction(SnapshotItem):
+    """POST /snapshots/{id}/action: {"os-reset_status": {"status"}} and {"os-force_delete": {}}
+    (admins), {"os-update_snapshot_status": {"status", "progress"}} (the owner: what an
+    attacher that made the snapshot itself reports, creating -> available/error)."""
+
+    http_method_names = ["post", "options"]
+
+    def post(self, request, project_id, snapshot_id):
+        data = request.data
+        if not isinstance(data, dict) or len(data) != 1:
+            raise BadRequest("Invalid request body: exactly one action is expected.")
+        (action, value), = data.items()
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise BadRequest(f"Invalid input for field/attribute {action}: an object is expected.")
+        if action == "os-reset_status":
+            snapshot = self._snapshot(project_id, snapshot_id, "volume:snapshots:reset_status")
+            snapshot_service.reset_status(snapshot, value.get("status"))
+        elif action == "os-force_delete":
+            snapshot = self._snapshot(project_id, snapshot_id, "volume:snapshots:force_delete")
+            snapshot_service.force_delete(snapshot)
+        elif action == "os-update_snapshot_status":
+            snapshot = self._snapshot(project_id, snapshot_id, "volume:snapshots:update_status")
+            snapshot_service.update_status(snapshot, value.get("status"), value.get("progress"))
+        else:
+            raise BadRequest(f"There is no such action: {action}")
+        return Response(status=202)
+
+
+class EmptyVolumeId(VolumeView):
+    """/volumes/ (an empty volume id: tempest's show/update/delete of ''): Cinder has no such
+    route, every method is a 404."""
+
+    def _not_found(self, request, project_id):
+        self.check_url_project(project_id)
+        raise NotFound("The resource could not be found.")
+
+    get = post = put = delete = _not_found

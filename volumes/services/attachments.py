@@ -22,10 +22,12 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from cloudproj import rpc
 from cloudproj.exceptions import CloudError, Conflict, Invalid, NotFound
 from compute import states as compute_states
+from compute.models import Instance
 
 from .. import states
 from ..models import Volume, VolumeAttachment
@@ -47,7 +49,8 @@ def as_dict(attachment: VolumeAttachment) -> dict:
 
 
 def attachments_of(instance):
-    return VolumeAttachment.objects.select_related("volume").filter(instance_uuid=instance.uuid,
+    """The server's attachments the Compute API shows (not the Block Storage API's os-attach records)."""
+    return VolumeAttachment.objects.select_related("volume").filter(instance_uuid=instance.uuid, external=False,
                                                                     volume__deleted_at__isnull=True)
 
 
@@ -147,7 +150,7 @@ def on_instance_deleted(instance) -> int:
 def reattach(volume: Volume) -> str:
     """The seeds' `nova-manage volume reattach`: attach an in-use volume to its server again
     (after its host rebooted, or a hard reboot rebuilt the domain); the same device when free."""
-    attachment = VolumeAttachment.objects.filter(volume=volume).first()
+    attachment = VolumeAttachment.objects.filter(volume=volume, external=False).first()
     if attachment is None or volume.status != states.IN_USE:
         raise Invalid(f"Volume {volume.ec2_id} is {volume.status}, not attached to a server.")
     return rpc.attach_volume_on_host(attachment.instance_host, attachment.id,
@@ -158,7 +161,102 @@ def volumes_by_instance(instances) -> dict:
     """{instance uuid: [volume id, ...]} of the servers' attached volumes (one query): what a
     server's `os-extended-volumes:volumes_attached` shows (registered into compute.api.server_view)."""
     result: dict = {}
-    rows = VolumeAttachment.objects.filter(instance_uuid__in=[i.uuid for i in instances]).order_by("id")
+    rows = VolumeAttachment.objects.filter(instance_uuid__in=[i.uuid for i in instances],
+                                           external=False).order_by("id")
     for instance_uuid, volume_uuid in rows.values_list("instance_uuid", "volume__uuid"):
         result.setdefault(instance_uuid, []).append(str(volume_uuid))
     return result
+
+
+# Cinder's volume actions for an attacher that connects the volume itself (Nova calls them in
+# Cinder's clouds; tempest calls them directly). They only record: os-reserve/os-unreserve
+# (available <-> attaching), os-begin_detaching/os-roll_detaching (in-use <-> detaching),
+# os-attach (an `external` attachment: the volume is in-use for that server, but no disk was
+# added to it, so the Compute API neither lists nor detaches it), os-detach and os-force_detach
+# (forget such a record). An attachment the Compute API made is detached there: these refuse it
+# (as Cinder since bug #2004555), so a guest never loses a disk it holds behind Compute's back.
+
+def reserve(volume: Volume) -> None:
+    if not transition(Volume, volume.pk, (states.AVAILABLE,), states.ATTACHING):
+        volume.refresh_from_db()
+        raise Invalid(f"Invalid volume: Volume {volume.uuid} status must be available to reserve, but the "
+                      f"status is {volume.status}.")
+
+
+def unreserve(volume: Volume) -> None:
+    with transaction.atomic():
+        if VolumeAttachment.objects.filter(volume=volume).exists():
+            raise Invalid(f"Invalid volume: Volume {volume.uuid} has an attachment; detach it instead.")
+        if not transition(Volume, volume.pk, (states.ATTACHING,), states.AVAILABLE):
+            volume.refresh_from_db()
+            raise Invalid(f"Invalid volume: Volume {volume.uuid} status must be attaching to unreserve, but the "
+                          f"status is {volume.status}.")
+
+
+def begin_detaching(volume: Volume) -> None:
+    if not transition(Volume, volume.pk, (states.IN_USE,), states.DETACHING):
+        volume.refresh_from_db()
+        raise Invalid(f"Invalid volume: Volume {volume.uuid} status must be in-use to begin detaching, but the "
+                      f"status is {volume.status}.")
+
+
+def roll_detaching(volume: Volume) -> None:
+    """Back to in-use from detaching (a detach given up); any other status is left as it is (Cinder)."""
+    transition(Volume, volume.pk, (states.DETACHING,), states.IN_USE)
+
+
+def record_attach(ctx, volume: Volume, instance_uuid, mountpoint) -> VolumeAttachment:
+    """os-attach: the volume is in-use for the server (one of the caller's project, or any for
+    admins) at `mountpoint`; from available, or attaching after os-reserve."""
+    try:
+        server_uuid = uuid.UUID(str(instance_uuid))
+    except ValueError:
+        raise Invalid(f"Invalid input received: instance_uuid {instance_uuid!r} is not a UUID.") from None
+    if mountpoint is None or not isinstance(mountpoint, str) or not mountpoint.startswith("/dev/") \
+            or len(mountpoint) > 32 or not mountpoint[5:].replace("/", "").isalnum():
+        raise Invalid("Invalid input received: mountpoint must be a device path such as /dev/vdb.")
+    instance = Instance.objects.filter(uuid=server_uuid).first()
+    if instance is None or (not ctx.is_admin and instance.project_id != ctx.project_id):
+        raise NotFound(f"Server {instance_uuid} could not be found.")
+    with transaction.atomic():
+        locked = Volume.objects.select_for_update().get(pk=volume.pk)
+        if locked.status not in (states.AVAILABLE, states.ATTACHING) or \
+                VolumeAttachment.objects.filter(volume=locked).exists():
+            raise Invalid(f"Invalid volume: Volume {volume.uuid} status must be available or attaching, but the "
+                          f"status is {locked.status}.")
+        attachment = VolumeAttachment.objects.create(
+            volume=locked, instance_uuid=instance.uuid, instance_host=instance.host or "", device=mountpoint,
+            external=True, attached_at=timezone.now())
+        transition(Volume, locked.pk, (states.AVAILABLE, states.ATTACHING), states.IN_USE)
+    return attachment
+
+
+def _external_attachment(volume: Volume, attachment_id) -> VolumeAttachment:
+    attachment = VolumeAttachment.objects.select_related("volume").filter(volume=volume).first()
+    if attachment is None or (attachment_id is not None and str(attachment.uuid) != str(attachment_id)):
+        raise Invalid(f"Invalid volume: Volume {volume.uuid} has no attachment {attachment_id or ''}".rstrip()
+                      + ".")
+    if not attachment.external:
+        raise Conflict(f"Volume {volume.uuid} is attached to server {attachment.instance_uuid} through the "
+                       f"Compute API; detach it there (DELETE /servers/{{id}}/os-volume_attachments/{{id}}).")
+    return attachment
+
+
+def record_detach(volume: Volume, attachment_id=None) -> None:
+    """os-detach: forget the os-attach record; the volume is available again. An available
+    volume without any attachment is already detached: nothing to do (Cinder)."""
+    if volume.status == states.AVAILABLE and attachment_id is None and \
+            not VolumeAttachment.objects.filter(volume=volume).exists():
+        return
+    if volume.status not in (states.IN_USE, states.DETACHING):
+        raise Invalid(f"Invalid volume: Unable to detach volume. Volume status must be 'in-use' and "
+                      f"attach_status must be 'attached' to detach. Currently: status '{volume.status}'.")
+    release(_external_attachment(volume, attachment_id))
+
+
+def force_detach(volume: Volume, attachment_id=None) -> None:
+    """os-force_detach (admins): forget the os-attach record whatever the volume's status."""
+    attachment = _external_attachment(volume, attachment_id)
+    with transaction.atomic():
+        VolumeAttachment.objects.filter(pk=attachment.pk).delete()
+        Volume.objects.filter(pk=volume.pk).update(status=states.AVAILABLE, updated_at=timezone.now())

@@ -96,6 +96,14 @@ def delete_volume(volume_id: int) -> str:
     volume = Volume.objects.filter(pk=volume_id).first()
     if volume is None or volume.status != states.DELETING:
         return "skipped"
+    # a cascade delete (?cascade=true) marked the volume's snapshots deleting: they go first,
+    # here, in order (the storage of a volume cannot go while snapshots of it remain)
+    for snapshot_id in Snapshot.objects.filter(volume=volume, status=states.DELETING).values_list("pk", flat=True):
+        delete_snapshot(snapshot_id)
+    if Snapshot.objects.filter(volume=volume).exists():
+        transition(Volume, volume.pk, (states.DELETING,), states.ERROR_DELETING,
+                   error_message="A snapshot of the volume could not be deleted.")
+        return states.ERROR_DELETING
     driver = _driver_for(volume)
     try:
         driver.delete(volume.storage_name)

@@ -48,13 +48,18 @@ def free_gb(row: VolumeHost) -> int:
     return min(row.free_gb, row.total_gb - allocated_gb(row.host))
 
 
-def pick_host(size_gb: int, zone: str | None = None, host: str | None = None) -> str | None:
+def pick_host(size_gb: int, zone: str | None = None, host: str | None = None,
+              backend: str | None = None) -> str | None:
     """The chosen host, or None when no live host has `size_gb` free. `host`: only that one
-    (a volume made from a snapshot stays on the snapshot's host). Call inside a transaction."""
+    (a volume made from a snapshot stays on the snapshot's host); `backend`: only hosts of that
+    back end (a volume type's `volume_backend_name` extra spec; a host's back end is named after
+    its driver, `lvm` or `file`, as /capabilities and get_pools show). Call inside a transaction."""
     services = live_services(zone)
     rows = VolumeHost.objects.select_for_update().filter(host__in=list(services)).order_by("host")
     if host is not None:
         rows = rows.filter(host=host)
+    if backend is not None:
+        rows = rows.filter(driver=backend)
     best, best_free = None, None
     for row in rows:
         free = free_gb(row)

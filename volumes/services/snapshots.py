@@ -4,6 +4,7 @@ volume with snapshots cannot be deleted."""
 import logging
 
 from django.db import transaction
+from django.utils import timezone
 
 from cloudproj import rpc
 from cloudproj.exceptions import Invalid, NotFound
@@ -76,3 +77,48 @@ def delete_snapshot(ctx, snapshot: Snapshot) -> None:
 
 def finish_delete(snapshot_pk: int) -> bool:
     return soft_delete(Snapshot, snapshot_pk, "snapshots")
+
+
+SNAPSHOT_RESETTABLE = (states.CREATING, states.AVAILABLE, states.DELETING, states.ERROR, states.ERROR_DELETING)
+
+
+def reset_status(snapshot: Snapshot, status) -> None:
+    """Cinder's os-reset_status of a snapshot (admins): only the row changes."""
+    if status not in SNAPSHOT_RESETTABLE:
+        raise Invalid(f"Invalid input received: status must be one of {', '.join(SNAPSHOT_RESETTABLE)}.")
+    Snapshot.objects.filter(pk=snapshot.pk).update(status=status, updated_at=timezone.now())
+
+
+# Cinder's os-update_snapshot_status: what the one that made or deletes a snapshot outside
+# Cinder (Nova's assisted snapshots) reports; only these steps are allowed
+STATUS_UPDATES = {
+    states.CREATING: (states.CREATING, states.AVAILABLE, states.ERROR),
+    states.DELETING: (states.DELETING, states.ERROR_DELETING),
+}
+
+
+def _progress(value) -> str:
+    text = str(value).strip()
+    number = text[:-1] if text.endswith("%") else text
+    if not number.isdigit() or int(number) > 100:
+        raise Invalid(f"Invalid input received: progress must be a percentage such as '80%', got {value!r}.")
+    return f"{int(number)}%"
+
+
+def update_status(snapshot: Snapshot, status, progress=None) -> None:
+    allowed = STATUS_UPDATES.get(snapshot.status, ())
+    if not isinstance(status, str) or status not in allowed:
+        raise Invalid(f"Invalid input received: a snapshot in status {snapshot.status} cannot be updated to "
+                      f"{status!r}" + (f" (allowed: {', '.join(allowed)})." if allowed else "."))
+    fields = {} if progress is None else {"progress": _progress(progress)}
+    if not transition(Snapshot, snapshot.pk, (snapshot.status,), status, **fields):
+        raise Invalid(f"Invalid snapshot: Snapshot {snapshot.uuid} changed status; try again.")
+
+
+def force_delete(snapshot: Snapshot) -> None:
+    """Cinder's os-force_delete of a snapshot (admins): delete it whatever its status."""
+    with transaction.atomic():
+        statuses = tuple(s for s in states.SNAPSHOT_STATUSES if s != states.DELETED)
+        if not transition(Snapshot, snapshot.pk, statuses, states.DELETING):
+            raise Invalid(f"Invalid snapshot: Snapshot {snapshot.uuid} is already deleted.")
+        rpc.delete_volume_snapshot(snapshot.host, snapshot.id)

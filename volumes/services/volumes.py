@@ -20,7 +20,7 @@ from identity.services import quotas
 from images.services import registry
 
 from .. import states
-from ..models import Snapshot, Volume, VolumeAttachment, VolumeHost
+from ..models import Snapshot, Volume, VolumeAttachment, VolumeHost, VolumeTransfer
 from . import messages, scheduler, types
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def volumes_for(ctx, all_tenants: bool = False, filters: dict | None = None, str
     if not (all_tenants and ctx.is_admin):
         qs = qs.filter(project_id=ctx.project_id)
     for key, value in (filters or {}).items():
-        if key in ("name", "status", "availability_zone"):
+        if key in ("name", "status", "availability_zone", "project_id"):
             qs = qs.filter(**{key: value})
         elif key == "bootable":
             qs = qs.filter(bootable=bootable_filter(value, strict_bootable))
@@ -215,7 +215,8 @@ def create_volume(ctx, size, name=None, description=None, availability_zone=None
     _check_per_volume(ctx.project_id, size)
     with transaction.atomic():
         reserve(ctx.project_id, {"volumes": 1, "gigabytes": size}, size)
-        host = scheduler.pick_host(size, zone, host=origin.host if origin is not None else None)
+        backend = (vtype.extra_specs or {}).get("volume_backend_name") if vtype is not None else None
+        host = scheduler.pick_host(size, zone, host=origin.host if origin is not None else None, backend=backend)
         volume = Volume.objects.create(
             name=name, description=description, size=size, availability_zone=zone, project_id=ctx.project_id,
             user_id=ctx.user_id, host=host, snapshot=snapshot, source_volume=source, metadata=metadata,
@@ -285,17 +286,26 @@ def _check_no_clone_in_progress(volume: Volume, verb: str) -> None:
         raise Invalid(f"Invalid volume: Volume {volume.uuid} is being cloned; {verb} it once the clone is made.")
 
 
-def delete_volume(ctx, volume: Volume) -> None:
+def delete_volume(ctx, volume: Volume, cascade: bool = False) -> None:
+    """Delete a volume that is not attached nor busy. Its snapshots are a 400, unless `cascade`
+    (Cinder's ?cascade=true): then they are deleted too, by the volume's host, before it; all
+    must be available or error (as Cinder)."""
     _check_no_clone_in_progress(volume, "delete")
-    if Snapshot.objects.filter(volume=volume).exists():
-        count = Snapshot.objects.filter(volume=volume).count()
-        raise Invalid(f"Invalid volume: Volume {volume.uuid} still has {count} dependent snapshots.")
+    snapshots = Snapshot.objects.filter(volume=volume)
+    if snapshots.exists() and not cascade:
+        raise Invalid(f"Invalid volume: Volume {volume.uuid} still has {snapshots.count()} dependent snapshots.")
     if VolumeAttachment.objects.filter(volume=volume).exists():
         raise Invalid(f"Invalid volume: Volume {volume.uuid} is attached to a server; detach it first.")
     with transaction.atomic():
         if not transition(Volume, volume.pk, states.DELETABLE, states.DELETING):
             raise Invalid(f"Invalid volume: Volume status must be available or error or error_extending, "
                           f"but current status is: {volume.status}.")
+        if cascade:
+            busy = list(snapshots.select_for_update().exclude(status__in=(states.AVAILABLE, states.ERROR)))
+            if busy:  # the exception rolls the status change back
+                raise Invalid(f"Invalid volume: Snapshot {busy[0].uuid} of volume {volume.uuid} is "
+                              f"{busy[0].status}; cascade delete needs them all available or error.")
+            snapshots.update(status=states.DELETING, updated_at=timezone.now())
         if volume.host is None:  # never scheduled: no storage anywhere
             finish_delete(volume.pk)
         else:
@@ -351,22 +361,71 @@ def force_delete(volume: Volume) -> None:
         statuses = tuple(s for s in states.VOLUME_STATUSES if s not in (states.IN_USE, states.DELETED))
         if not transition(Volume, volume.pk, statuses, states.DELETING):
             raise Conflict(f"Volume {volume.ec2_id} is {volume.status}.")
+        VolumeTransfer.objects.filter(volume=volume).delete()  # an offer of it goes with it
         if volume.host is None:
             finish_delete(volume.pk)
         else:
             rpc.delete_volume(volume.host, volume.id)
 
 
-RESETTABLE = (states.AVAILABLE, states.ERROR, states.IN_USE, states.ERROR_DELETING, states.ERROR_EXTENDING)
+RESETTABLE = (states.CREATING, states.AVAILABLE, states.ATTACHING, states.IN_USE, states.DETACHING,
+              states.DELETING, states.EXTENDING, states.ERROR, states.ERROR_DELETING, states.ERROR_EXTENDING,
+              states.MAINTENANCE)
 
 
-def reset_status(volume: Volume, status: str) -> None:
-    """Cinder's os-reset_status (admins): repair a volume stuck in a transient status. Only the
-    row changes; `in-use` needs the attachment the DB still has, `available` needs none."""
+def reset_status(volume: Volume, status) -> None:
+    """Cinder's os-reset_status (admins): repair a volume stuck in a transient status (or mark
+    it `maintenance`). Only the row changes; `in-use` needs the attachment the DB still has,
+    `available` needs none (other statuses leave the attachment as it is, as Cinder's
+    attach_status)."""
     if status not in RESETTABLE:
         raise Invalid(f"Invalid input received: status must be one of {', '.join(RESETTABLE)}.")
     attached = VolumeAttachment.objects.filter(volume=volume).exists()
-    if (status == states.IN_USE) != attached:
+    if (status == states.IN_USE and not attached) or (status == states.AVAILABLE and attached):
         raise Invalid(f"Invalid input received: volume {volume.uuid} is {'' if attached else 'not '}attached; "
                       f"it cannot be '{status}'.")
     Volume.objects.filter(pk=volume.pk).update(status=status, updated_at=timezone.now())
+
+
+def set_image_metadata(volume: Volume, metadata) -> dict:
+    """Cinder's os-set_image_metadata: merge into what the volume shows of its image
+    (`volume_image_metadata`, also what ?glance_metadata= filters on); the whole of it."""
+    given = validate_metadata(metadata)
+    with transaction.atomic():
+        locked = Volume.objects.select_for_update().get(pk=volume.pk)
+        merged = {**(locked.image_metadata or {}), **given}
+        Volume.objects.filter(pk=volume.pk).update(image_metadata=merged, updated_at=timezone.now())
+    return merged
+
+
+def unset_image_metadata(volume: Volume, key) -> None:
+    with transaction.atomic():
+        locked = Volume.objects.select_for_update().get(pk=volume.pk)
+        current = dict(locked.image_metadata or {})
+        if not isinstance(key, str) or key not in current:
+            raise NotFound(f"Glance metadata for volume {volume.uuid} cannot be found: no key {key!r}.")
+        del current[key]
+        Volume.objects.filter(pk=volume.pk).update(image_metadata=current, updated_at=timezone.now())
+
+
+def retype(ctx, volume: Volume, new_type, migration_policy="never") -> None:
+    """Cinder's os-retype without migration: the volume takes another type when its host's
+    back end satisfies it (the type's volume_backend_name, if any, is the host's driver).
+    Moving a volume to another back end (migration_policy on-demand) is not offered: a 400."""
+    if migration_policy not in (None, "never", "on-demand"):
+        raise Invalid(f"Invalid input received: migration_policy must be 'never' or 'on-demand', not "
+                      f"{migration_policy!r}.")
+    vtype = types.resolve_for_volume(ctx, new_type) if new_type not in (None, "") else None
+    if vtype is None:
+        raise Invalid("Invalid input received: new_type is required.")
+    backend = (vtype.extra_specs or {}).get("volume_backend_name")
+    if backend is not None and backend != volume.driver:
+        raise Invalid(f"Invalid volume: volume type {vtype.name} needs back end {backend}, and volume "
+                      f"{volume.uuid} is on {volume.driver or 'no back end'}; migrating volumes between back "
+                      "ends is not supported by this cloud.")
+    changed = Volume.objects.filter(pk=volume.pk, status__in=(states.AVAILABLE, states.IN_USE)).update(
+        volume_type=vtype, updated_at=timezone.now())
+    if not changed:
+        volume.refresh_from_db()
+        raise Invalid(f"Invalid volume: Volume status must be available or in-use to retype, but it is "
+                      f"{volume.status}.")

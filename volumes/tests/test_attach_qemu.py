@@ -143,6 +143,22 @@ def test_volume_moves_its_data_between_guests(real_cloud, osc, admin_account):
     assert (usage["volumes"]["in_use"], usage["gigabytes"]["in_use"]) == (0, 0)
 
 
+def test_a_volume_detached_while_the_guest_still_boots(real_cloud, osc):
+    """Tempest attaches and detaches as soon as the server is ACTIVE: the guest, still booting,
+    loses the first unplug request; the host asks again until the guest lets go."""
+    cloud = real_cloud
+    osc("volume", "create", "--size", "1", "early")
+    cloud.wait(lambda: volume_status(osc, "early") == "available", 30, "the volume to be available")
+    server = osc("server", "create", "--image", "cloudproj-test", "--flavor", "m1.tiny", "--wait", "vm1")
+    assert server["status"] == "ACTIVE", cloud.logs()
+    osc("server", "add", "volume", "vm1", "early", raw=True)
+    assert volume_status(osc, "early") == "in-use"
+    osc("server", "remove", "volume", "vm1", "early", raw=True)  # answers once the guest released it
+    assert volume_status(osc, "early") == "available", cloud.logs()
+    assert osc("volume", "show", "early")["attachments"] == []
+    assert not VolumeAttachment.objects.exists()
+
+
 STORE = "vol-store"
 TGT = {"ISCSI_IP_ADDRESS": "127.0.0.1", "ISCSI_PORT": 3342, "TGT_CONTROL_PORT": 242}
 

@@ -42,7 +42,8 @@ def test_create_show_list_update_delete(member_client, demo, volume_host_a, sett
 
     shown = member_client.get(url(demo, f"volumes/{volume.uuid}")).json()["volume"]
     assert shown["status"] == "available" and "ec2_id" not in shown
-    assert "os-vol-tenant-attr:tenant_id" not in shown and shown["volume_type"] == "__DEFAULT__"
+    assert "os-vol-host-attr:host" not in shown and shown["volume_type"] == "__DEFAULT__"
+    assert shown["os-vol-tenant-attr:tenant_id"] == demo.id  # readers see the project (Cinder since Xena)
     summary = member_client.get(url(demo, "volumes")).json()["volumes"]
     assert [set(row) for row in summary] == [{"id", "name", "links"}]
     detail = member_client.get(url(demo, "volumes/detail?name=v1")).json()["volumes"]
@@ -240,3 +241,24 @@ def test_admin_actions(member_client, admin_client, admin_account, demo, volume_
     volume_host.delete_volume(volume.id)
     assert not Volume.objects.filter(pk=volume.pk).exists()
     assert quotas.get_usages(demo)["volumes"]["in_use"] == 0
+
+
+def test_swapping_a_volume_is_refused_after_nova_s_lookups(admin_client, member_client, member_account, demo,
+                                                           volume_host_a):
+    from compute import states
+
+    server = make_instance(demo, member_account[0], host=HOST, vm_state=states.ACTIVE, task_state=None)
+    old, new = create(member_client, demo), create(member_client, demo)
+    api = f"/compute/v2.1/servers/{server.uuid}/os-volume_attachments"
+    swap = {"volumeAttachment": {"volumeId": new["id"]}}
+    missing = "00000000-0000-0000-0000-000000000000"
+    error(member_client.put(f"{api}/{old['id']}", swap, format="json"), 403, "forbidden")  # admins only
+    error(admin_client.put(f"{api}/{missing}", swap, format="json"), 404, "itemNotFound")
+    error(admin_client.put(f"{api}/{old['id']}", swap, format="json"), 404, "itemNotFound")  # not attached
+    VolumeAttachment.objects.create(volume=Volume.objects.get(uuid=old["id"]), instance_uuid=server.uuid,
+                                    instance_host=HOST, device="/dev/vdb")
+    error(admin_client.put(f"{api}/{old['id']}", {"volumeAttachment": {"volumeId": missing}}, format="json"),
+          404, "itemNotFound")
+    error(admin_client.put(f"{api}/{old['id']}", {"volumeAttachment": {}}, format="json"), 400, "badRequest")
+    assert "not supported" in error(admin_client.put(f"{api}/{old['id']}", swap, format="json"), 400, "badRequest")
+    assert VolumeAttachment.objects.get().volume.uuid == Volume.objects.get(uuid=old["id"]).uuid  # unchanged

@@ -43,3 +43,41 @@ document.addEventListener("htmx:oobBeforeSwap", function (event) {
     event.detail.shouldSwap = false;
   }
 });
+
+// Every destructive button carries data-confirm="Delete <name>?": the click (also the implicit one of Enter in
+// the form) is stopped unless the user confirms, before htmx or the browser submits anything.
+// data-confirm-value names an input whose value replaces {value} in the question.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-confirm]");
+  if (!button || button.disabled) return;
+  var question = button.dataset.confirm;
+  if (button.dataset.confirmValue) {
+    var input = document.getElementById(button.dataset.confirmValue);
+    question = question.replace("{value}", input ? input.value : "");
+  }
+  if (!window.confirm(question)) {
+    event.preventDefault();
+    event.stopPropagation();
+  }
+}, true);
+
+// A stop waits up to SHUTDOWN_TIMEOUT for the guest: its row counts the seconds on (from what the
+// server measured when it drew the row) until the next poll replaces the row.
+document.addEventListener("htmx:load", function (event) {  // the page's first content, then each swapped row
+  var root = event.detail.elt, now = String(Date.now());
+  if (root.matches && root.matches("progress.countup, .countup-text")) root.dataset.drawnAt = now;
+  root.querySelectorAll("progress.countup, .countup-text").forEach(function (el) { el.dataset.drawnAt = now; });
+});
+setInterval(function () {
+  document.querySelectorAll("progress.countup, .countup-text").forEach(function (el) {
+    if (!el.dataset.drawnAt) el.dataset.drawnAt = String(Date.now());
+    var seconds = Number(el.dataset.elapsed) + Math.floor((Date.now() - Number(el.dataset.drawnAt)) / 1000);
+    if (el.tagName === "PROGRESS") {
+      el.value = Math.min(seconds, el.max);
+    } else {
+      var limit = Number(el.dataset.limit);
+      el.textContent = seconds < limit ? seconds + " s; the guest is forced off after " + limit + " s"
+        : "forcing the guest off";
+    }
+  });
+}, 1000);

@@ -1,18 +1,19 @@
-"""nova-manage's `project` category: create, list, delete, quota, environment.
+"""nova-manage's `project` category: create, list, delete, quota, environment, scrub.
 
     ./manage.py project create john_project --manager john
     ./manage.py project quota john_project instances 20
     ./manage.py project environment john_project john          # writes ./novarc
+    ./manage.py project scrub <project id> --wait 120          # what a deleted project left
 """
 import os
 import shlex
 
 from django.conf import settings
 from django.core.management.base import CommandError
-from django.db import transaction
-from django.db.models import Count, ProtectedError, Q, RestrictedError
+from django.db.models import Count, Q
 
 from cloudproj.cli import CategoryCommand
+from compute.services import project_scrub
 from identity.services import accounts, quotas
 from identity.services.endpoints import identity_url
 from identity.management.common import ec2_credential, get_project, get_user
@@ -79,9 +80,12 @@ class Command(CategoryCommand):
     actions = {
         "create": "Create a project, optionally with a manager (who gets the projectmanager role).",
         "list": "List projects.",
-        "delete": "Delete a project and everything identity holds for it (roles, tokens, EC2 keys).",
+        "delete": "Delete a project and everything identity holds for it (roles, tokens, EC2 keys); what it "
+                  "still owns (servers, volumes...) stays until `project scrub`.",
         "quota": "Show a project's quotas, or set one: quota NAME KEY VALUE (VALUE may be 'unlimited').",
         "environment": "Write an openrc-style credentials file (default ./novarc) for a user in a project.",
+        "scrub": "Delete what a (deleted) project still owns: servers, floating IPs, volumes and snapshots, "
+                 "images, server and security groups; its networks back to the pool. Quotas are given back.",
     }
 
     def add_action_arguments(self, name, parser):
@@ -99,6 +103,12 @@ class Command(CategoryCommand):
             parser.add_argument("key", nargs="?", help="quota resource, e.g. instances, cores, ram")
             parser.add_argument("value", nargs="?", help=f"new limit (-1 or {UNLIMITED!r}: no limit)")
             parser.add_argument("--force", action="store_true", help="allow a limit below what is in use")
+        elif name == "scrub":
+            parser.add_argument("name", help="project id (a deleted project's too) or name")
+            parser.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                                help="repeat until nothing is left or SECONDS passed (servers and volumes "
+                                     "are deleted by their hosts); default: one pass")
+            parser.add_argument("--list", action="store_true", help="only show what the project owns")
         elif name == "environment":
             parser.add_argument("project", help="project name or id")
             parser.add_argument("user", help="user name or id")
@@ -135,15 +145,33 @@ class Command(CategoryCommand):
 
     def action_delete(self, options):
         project = get_project(options["name"])
-        try:
-            with transaction.atomic():
-                project.delete()
-        except (ProtectedError, RestrictedError) as exc:
-            objs = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", None) or []
-            kinds = sorted({str(obj._meta.verbose_name_plural) for obj in objs})
-            held = f" ({', '.join(kinds)})" if kinds else ""
-            raise CommandError(f"Project {project.name!r} still owns resources{held}; delete them first.") from None
+        accounts.delete_project(project)
         self.stdout.write(f"Deleted project {project.name}")
+
+    def action_scrub(self, options):
+        project = get_project(options["name"], deleted=True)
+        label = f"{project.name} ({project.id}{', deleted' if project.is_deleted else ''})"
+        if options["list"]:
+            held = project_scrub.holdings(project.id).as_dict()
+            self.stdout.write(f"Project {label} owns:")
+            self.table(["resource", "count"], [[kind, count] for kind, count in held.items()])
+            return
+        if options["wait"] < 0:
+            raise CommandError("--wait must be >= 0 seconds.")
+        report = project_scrub.scrub(project.id, wait=options["wait"])
+        self.stdout.write(f"Scrubbed project {label}:")
+        for kind in project_scrub.KINDS:
+            done = report.get(kind) or []
+            if done:
+                self.stdout.write(f"  {kind} deleted: {len(done)} ({', '.join(done)})")
+        for refusal in report.get("refused") or []:
+            self.stdout.write(f"  not yet: {refusal}")
+        left = {kind: count for kind, count in report["pending"].items() if count}
+        if left:
+            self.stdout.write("  still owned: " + ", ".join(f"{kind} {count}" for kind, count in left.items())
+                              + " (deletions finish on their hosts: run again, or pass --wait)")
+        else:
+            self.stdout.write("  nothing left")
 
     def action_quota(self, options):
         project = get_project(options["name"])

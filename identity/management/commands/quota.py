@@ -18,13 +18,14 @@ class Command(CategoryCommand):
                           "snapshots and gigabytes from the real rows; fix the rows that drifted."}
 
     def add_action_arguments(self, name, parser):
-        parser.add_argument("--project", help="project id or name (default: every project)")
+        parser.add_argument("--project", help="project id or name, a deleted project's id too (default: every "
+                                              "project)")
 
     def action_refresh(self, options):
         project_id = None
         if options.get("project"):
             ref = options["project"]
-            project = Project.objects.filter(id=ref).first() or Project.objects.filter(name=ref).first()
+            project = Project.all_objects.filter(id=ref).first() or Project.objects.filter(name=ref).first()
             if project is None:
                 raise CommandError(f"Project {ref} not found.")
             project_id = project.id
