@@ -117,6 +117,26 @@ def instance_action(host: str, instance_uuid: str, request_id: str, action: str,
     _after_commit(names.INSTANCE_ACTION, [instance_uuid, request_id, action, params], _compute(host))
 
 
+def prep_resize(instance_uuid: str, request_id: str) -> None:
+    """Ask the scheduler for a resize's destination (after commit)."""
+    _after_commit(names.PREP_RESIZE, [instance_uuid, request_id], SCHEDULER_QUEUE)
+
+
+def resize_step(host: str, step: str, instance_uuid: str, request_id: str) -> None:
+    """A resize step (a key of task_names.RESIZE_STEP_TASKS) on compute.<host> (after commit)."""
+    _after_commit(names.RESIZE_STEP_TASKS[step], [instance_uuid, request_id], _compute(host))
+
+
+def unshelve_schedule(instance_uuid: str, request_id: str) -> None:
+    """Ask the scheduler for a host for an offloaded server (after commit)."""
+    _after_commit(names.UNSHELVE_SCHEDULE, [instance_uuid, request_id], SCHEDULER_QUEUE)
+
+
+def unshelve_spawn(host: str, instance_uuid: str, request_id: str) -> None:
+    """The offloaded server's disk and domain on its new host (after commit)."""
+    _after_commit(names.UNSHELVE_SPAWN, [instance_uuid, request_id], _compute(host))
+
+
 def snapshot_instance(host: str, instance_uuid: str, request_id: str, image_id: str,
                       rotation: int | None = None) -> None:
     """createImage, or createBackup with its `rotation` (the host deletes older backups)."""

@@ -263,6 +263,15 @@ SPAWN_TIMEOUT = env.float("SPAWN_TIMEOUT", default=60.0)
 REBOOT_TIMEOUT = env.float("REBOOT_TIMEOUT", default=120.0)
 #: The os-stop action: seconds for a clean shutdown before the domain is destroyed.
 SHUTDOWN_TIMEOUT = env.float("SHUTDOWN_TIMEOUT", default=60.0)
+#: Resize: the scheduler may pick the server's own host for the new flavor (Nova's
+#: allow_resize_to_same_host); off, a resize needs another host with room.
+ALLOW_RESIZE_TO_SAME_HOST = env.bool("ALLOW_RESIZE_TO_SAME_HOST", default=False)
+#: Resize: seconds a server stays in VERIFY_RESIZE before it is confirmed automatically
+#: (Nova's resize_confirm_window); 0: never, the user confirms or reverts.
+RESIZE_CONFIRM_WINDOW = env.float("RESIZE_CONFIRM_WINDOW", default=0.0)
+#: Shelve: offload a shelved server at once (domain, files and capacity claim released, as
+#: Nova's shelved_offload_time 0); off, it stays SHELVED on its host until shelveOffload.
+SHELVE_OFFLOAD_IMMEDIATELY = env.bool("SHELVE_OFFLOAD_IMMEDIATELY", default=True)
 #: Seconds a deleted server stays SOFT_DELETED (powered off, its addresses, disk and quota
 #: kept; the `restore` action brings it back) before it is reclaimed; 0: deletes are final at
 #: once (Nova's reclaim_instance_interval).
@@ -569,6 +578,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"queue": "scheduler"},
     },
 }
+if RESIZE_CONFIRM_WINDOW > 0:  # the automatic confirm looks a few times per window
+    CELERY_BEAT_SCHEDULE["confirm-expired-resizes"] = {
+        "task": task_names.CONFIRM_EXPIRED_RESIZES, "schedule": max(5.0, min(60.0, RESIZE_CONFIRM_WINDOW / 4)),
+        "options": {"queue": "scheduler"},
+    }
 # Reconciliation: one entry per pass whose interval is > 0 (compute/services/periodic_hosts.py)
 for _name, _task, _args, _interval in (
     ("sync-power-states", task_names.FAN_OUT_HOST_TASK, ["sync_power_states"], SYNC_POWER_STATE_INTERVAL),

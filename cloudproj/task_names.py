@@ -24,6 +24,17 @@ HOST_UPTIME = "compute.host_uptime"
 CLEANUP_IMAGE_CACHE = "compute.cleanup_image_cache"
 SYNC_POWER_STATES = "compute.sync_power_states"
 RUNNING_DELETED_INSTANCES = "compute.running_deleted_instances"
+# compute: resize (prep on `scheduler`, the steps on compute.<source or destination host>)
+PREP_RESIZE = "compute.prep_resize"
+RESIZE_STEP_TASKS = {
+    "resize_instance": "compute.resize_instance", "finish_resize": "compute.finish_resize",
+    "confirm_on_source": "compute.confirm_resize", "revert_on_dest": "compute.revert_resize",
+    "finish_revert": "compute.finish_revert_resize",
+}
+CONFIRM_EXPIRED_RESIZES = "compute.confirm_expired_resizes"
+# compute: unshelve of an offloaded server (`scheduler`, then compute.<chosen host>)
+UNSHELVE_SCHEDULE = "compute.unshelve_schedule"
+UNSHELVE_SPAWN = "compute.unshelve_spawn"
 
 # compute: periodic, on `scheduler` (beat)
 FAN_OUT_HOST_TASK = "compute.fan_out_host_task"

@@ -357,3 +357,4 @@ class KeyPair(models.Model):
 from .scheduling_models import (  # noqa: E402,F401 - registered as compute models
     Aggregate, AggregateHost, AggregateMetadata, Migration, ServerGroup, ServerGroupMember,
 )
+from .resize_models import InstanceResize  # noqa: E402,F401 - a model of this app (resize in flight)

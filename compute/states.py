@@ -200,6 +200,14 @@ ALLOWED: dict[str, tuple] = {
     "update_metadata": ((ACTIVE, PAUSED, SUSPENDED, STOPPED), (None,)),
     "lock": (ANY, ANY),
     "unlock": (ANY, ANY),
+    "resize": ((ACTIVE, STOPPED), (None,)),
+    "confirm_resize": ((RESIZED,), (None,)),
+    "revert_resize": ((RESIZED,), (None,)),
+    "rescue": ((ACTIVE, STOPPED, ERROR), (None,)),
+    "unrescue": ((RESCUED,), (None,)),
+    "shelve": ((ACTIVE, STOPPED, PAUSED, SUSPENDED), (None,)),
+    "shelveOffload": ((SHELVED,), (None,)),
+    "unshelve": ((SHELVED, SHELVED_OFFLOADED), (None,)),
 }
 # actions a locked instance still allows to anyone (others need an admin)
 LOCK_EXEMPT = {"get_console_output", "update", "lock", "unlock"}

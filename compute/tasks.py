@@ -14,7 +14,9 @@ from cloudproj import task_names as names
 from cloudproj.host import identity
 
 from . import agent  # noqa: F401 - connects the worker_init/worker_ready/worker_shutdown handlers
-from .services import build, image_cache, lifecycle, operations, periodic_hosts, reconcile, recovery, snapshot_host
+from .services import (
+    build, image_cache, lifecycle, operations, periodic_hosts, reconcile, recovery, resize, shelve, snapshot_host,
+)
 
 
 @shared_task(name=names.PING, ignore_result=False)
@@ -146,3 +148,39 @@ def reap_stuck_builds() -> dict:
 def abort_build(instance_uuid: str, host: str) -> bool:
     """On the host of a reaped build: give back what it held there."""
     return recovery.abort_build(instance_uuid, host)
+
+
+@shared_task(name=names.PREP_RESIZE)
+def prep_resize(instance_uuid: str, request_id: str):
+    """A resize's destination chosen and claimed (queue `scheduler`)."""
+    return resize.prep_resize(instance_uuid, request_id)
+
+
+def _resize_step(step):
+    def run(instance_uuid: str, request_id: str):
+        return resize.run_step(step, instance_uuid, request_id)
+
+    run.__name__ = step
+    run.__doc__ = f"Resize step `{step}` on the source or destination host."
+    return shared_task(name=names.RESIZE_STEP_TASKS[step])(run)
+
+
+resize_steps = {step: _resize_step(step) for step in names.RESIZE_STEP_TASKS}
+
+
+@shared_task(name=names.CONFIRM_EXPIRED_RESIZES)
+def confirm_expired_resizes() -> int:
+    """Periodic (beat): VERIFY_RESIZE past RESIZE_CONFIRM_WINDOW is confirmed."""
+    return resize.confirm_expired()
+
+
+@shared_task(name=names.UNSHELVE_SCHEDULE)
+def unshelve_schedule(instance_uuid: str, request_id: str):
+    """An offloaded server's new host chosen and claimed (queue `scheduler`)."""
+    return shelve.unshelve_schedule(instance_uuid, request_id)
+
+
+@shared_task(name=names.UNSHELVE_SPAWN)
+def unshelve_spawn(instance_uuid: str, request_id: str):
+    """An offloaded server's disk made from its shelved image and started on this host."""
+    return shelve.unshelve_spawn(instance_uuid, request_id)

@@ -3,7 +3,7 @@ from django.urls import path
 
 from .views import (
     admin, admin_flavors, admin_identity, admin_networks, admin_quotas, api_access, auth, floating, images,
-    instance_detail, instance_manage, instances, keypairs, launch, secgroups, usage, vnc, volumes,
+    instance_detail, instance_manage, instance_resize, instances, keypairs, launch, secgroups, usage, vnc, volumes,
 )
 from .views import admin_aggregates, admin_users, instance_lock, server_groups
 
@@ -27,6 +27,13 @@ urlpatterns = [
     path(INSTANCE + "rename/", instance_manage.instance_rename, name="instance-rename"),
     path(INSTANCE + "rebuild/", instance_manage.instance_rebuild, name="instance-rebuild"),
     path(INSTANCE + "snapshot/", instance_manage.instance_snapshot, name="instance-snapshot"),
+    path(INSTANCE + "resize/", instance_resize.instance_resize, name="instance-resize"),
+    path(INSTANCE + "resize/confirm/", instance_resize.instance_resize_confirm, name="instance-resize-confirm"),
+    path(INSTANCE + "resize/revert/", instance_resize.instance_resize_revert, name="instance-resize-revert"),
+    path(INSTANCE + "rescue/", instance_resize.instance_rescue, name="instance-rescue"),
+    path(INSTANCE + "unrescue/", instance_resize.instance_unrescue, name="instance-unrescue"),
+    path(INSTANCE + "shelve/", instance_resize.instance_shelve, name="instance-shelve"),
+    path(INSTANCE + "unshelve/", instance_resize.instance_unshelve, name="instance-unshelve"),
     path(INSTANCE + "volumes/", instance_manage.instance_volume, name="instance-volume"),
     path(INSTANCE + "security-groups/", instance_manage.instance_security_group, name="instance-security-group"),
     path("keypairs/", keypairs.keypair_list, name="keypairs"),

@@ -50,6 +50,11 @@ ACTION_TASK_STATES = {
     ("suspend", None): T.SUSPENDING,
     ("resume", None): T.RESUMING,
     ("rebuild", None): T.REBUILDING,
+    ("rescue", None): T.RESCUING,
+    ("unrescue", None): T.UNRESCUING,
+    ("shelve", None): T.SHELVING,
+    ("shelveOffload", None): T.SHELVING_OFFLOADING,
+    ("unshelve", None): T.UNSHELVING,
     ("soft_delete", None): T.SOFT_DELETING,
     ("restore", None): T.RESTORING,
 }

@@ -17,6 +17,7 @@ from volumes.services.volumes import volumes_for
 
 from ..tables import build_rows
 from .common import dashboard_view, error_message
+from .instance_resize import resize_flavors
 from .instances import target
 
 CONSOLE_LINES = 200  # the tail shown; the host never sends more than CONSOLE_OUTPUT_MAX_BYTES
@@ -71,6 +72,7 @@ def instance_detail(request, instance_id):
         "images": [(str(i.id), i.name or str(i.id)) for i in
                    visible_images(ctx.project_id, ctx.is_admin).filter(status="active").order_by("name")
                    if (i.disk_format or "") not in ("aki", "ari")],
+        "resize_flavors": resize_flavors(ctx, instance),
     }
     return render(request, "dashboard/instances/detail.html", context)
 

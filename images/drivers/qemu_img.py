@@ -51,3 +51,11 @@ def convert(src: Path | str, dst: Path | str, out_format: str, in_format: str | 
     if force_share:
         args.append("-U")
     _run([*args, str(src), str(dst)], timeout=3600)
+
+
+def grow(path: Path | str, size_bytes: int, fmt: str = "qcow2") -> None:
+    """qemu-img resize -f <fmt> <path> <size>: the virtual disk grows to `size_bytes` (never
+    shrinks: --shrink is not passed, qemu-img refuses a smaller size)."""
+    if not isinstance(size_bytes, int) or isinstance(size_bytes, bool) or size_bytes <= 0:
+        raise QemuImgError(f"qemu-img resize: size {size_bytes!r} is not a positive integer")
+    _run(["resize", "-f", fmt, str(path), str(size_bytes)])
