@@ -4,10 +4,12 @@
 Prepares the host (libvirtd when root), migrates, seeds defaults and writes the admin's
 credentials to .cloud/, then starts and supervises: the API + dashboard (gunicorn with
 uvicorn workers: ASGI, for the VNC console's websockets), the metadata service (gunicorn
-metadata.wsgi), the scheduler worker, one host agent for this machine, beat and flower. A
+metadata.wsgi), the scheduler worker, one host agent for this machine, beat and flower. As root, a private
+PostgreSQL and Redis of its own come first (scripts/run_services.py). A
 process that dies is restarted. Environment variables (see cloudproj/settings.py) override
 every default.
 """
+import atexit
 import fcntl
 import json
 import os
@@ -19,6 +21,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import run_services
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOUD_DIR = Path(os.environ.get("CLOUD_DIR", ROOT / ".cloud"))
@@ -230,6 +234,9 @@ def main() -> int:
     os.chdir(ROOT)
     ensure_local_env()
     lock = take_run_lock()  # noqa: F841 - held until this process exits
+    services = run_services.start_private_services(
+        CLOUD_DIR, read_settings("RUN_PRIVATE_SERVICES", "RUN_POSTGRES_PORT", "RUN_REDIS_PORT"))
+    atexit.register(services.stop)  # after the cloud's processes, however main ends
     ensure_libvirt()
     say("migrating the database")
     manage("migrate", "--noinput", "-v", "0")
