@@ -50,12 +50,15 @@ def _secret(path: Path) -> str:
     return value
 
 
-def _alive(pid: int, name: str) -> bool:
+def _alive(pid: int, name: str, folder: Path) -> bool:
+    """Process `pid` is a `name` server working in `folder` (both servers chdir to their data
+    folder: a pid file that outlived a reboot may name an unrelated process now)."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        cwd = os.readlink(f"/proc/{pid}/cwd")
     except OSError:
         return False
-    return name.encode() in cmdline
+    return name.encode() in cmdline and Path(cwd) == folder.resolve()
 
 
 def _stop_leftover(pidfile: Path, name: str, sig: int) -> None:
@@ -65,14 +68,15 @@ def _stop_leftover(pidfile: Path, name: str, sig: int) -> None:
         pid = int(pidfile.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return
-    if pid <= 1 or not _alive(pid, name):
+    folder = pidfile.parent
+    if pid <= 1 or not _alive(pid, name, folder):
         return
     say(f"stopping the {name} a previous run left running (pid {pid})")
     os.kill(pid, sig)
     deadline = time.monotonic() + 60
-    while _alive(pid, name) and time.monotonic() < deadline:
+    while _alive(pid, name, folder) and time.monotonic() < deadline:
         time.sleep(0.2)
-    if _alive(pid, name):
+    if _alive(pid, name, folder):
         os.kill(pid, signal.SIGKILL)
 
 

@@ -67,3 +67,25 @@ def test_switched_off_or_given_urls_start_nothing(tmp_path):
     assert given.returncode == 0, given.stderr
     assert '"servers": []' in given.stdout and "WARNING" not in given.stdout
     assert '"DATABASE_URL": "postgres://elsewhere/db"' in given.stdout
+
+
+def test_a_leftover_server_is_stopped_only_when_it_works_in_its_own_folder(tmp_path):
+    """A server a killed run left behind is stopped before the new one starts; a pid file that
+    now names another process (its folder differs: after a reboot) stops nothing."""
+    ours, other = tmp_path / "ours", tmp_path / "other"
+    ours.mkdir()
+    other.mkdir()
+    leftover = subprocess.Popen(["sleep", "60"], cwd=ours)
+    unrelated = subprocess.Popen(["sleep", "60"], cwd=other)
+    try:
+        (other / "server.pid").write_text(f"{leftover.pid}\n")  # not working in `other`
+        run_services._stop_leftover(other / "server.pid", "sleep", 15)
+        assert leftover.poll() is None
+        (ours / "server.pid").write_text(f"{leftover.pid}\n/some/data\n")
+        run_services._stop_leftover(ours / "server.pid", "sleep", 15)
+        assert leftover.wait(5) == -15
+        assert unrelated.poll() is None
+    finally:
+        for proc in (leftover, unrelated):
+            proc.kill()
+            proc.wait()
