@@ -78,6 +78,7 @@ KINDS = (
     NetworkKind("network.Network", [("network.FixedIP", "network")]),
     Kind("images.Image", [("images.ImageMember", "image")]),
     FlavorKind("compute.Flavor", [("compute.FlavorExtraSpec", "flavor"), ("compute.FlavorAccess", "flavor")]),
+    Kind("compute.Aggregate", [("compute.AggregateMetadata", "aggregate"), ("compute.AggregateHost", "aggregate")]),
 )
 
 

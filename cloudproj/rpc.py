@@ -166,6 +166,11 @@ def console_output(host: str, instance_uuid: str, length: int | None) -> str:
     return call(host, names.GET_CONSOLE_OUTPUT, instance_uuid, length)
 
 
+def server_diagnostics(host: str, instance_uuid: str) -> dict:
+    """The instance's diagnostics from `host`'s hypervisor ({"error": reason} when it has none)."""
+    return call(host, names.GET_DIAGNOSTICS, instance_uuid)
+
+
 def host_uptime(host: str) -> str:
     """`host`'s uptime line (the `uptime` command's output)."""
     return call(host, names.HOST_UPTIME)

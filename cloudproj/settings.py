@@ -5,6 +5,7 @@ STATE_PATH and kombu's filesystem transport as the broker (no server process nee
 Production sets DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (RabbitMQ or Redis); so does
 `make run` as root, for the private PostgreSQL and Redis it starts (in CLOUD_DIR/env).
 """
+import re
 import socket
 from pathlib import Path
 
@@ -36,6 +37,14 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
 
 # --- this host ---------------------------------------------------------------------------
+#: The name of this cloud on the machine (a lowercase letter, then up to 14 lowercase letters or digits): every
+#: iptables chain the cloud writes is named for it (`<name>-metadata`, `<name>-vlan`, and the security-group and
+#: floating chains hashed from it and the host), so clouds sharing a machine (`make run`, `make conformance`, the
+#: tests) never touch each other's rules; `./manage.py host_teardown` removes exactly this cloud's.
+CLOUD_NAME = env.str("CLOUD_NAME", default="cloudproj")
+if not re.fullmatch(r"[a-z][a-z0-9]{0,14}", CLOUD_NAME):
+    raise ImproperlyConfigured(
+        f"CLOUD_NAME must be a lowercase letter then up to 14 lowercase letters or digits, not {CLOUD_NAME!r}")
 #: This host's name: its agent consumes `compute.<host>`, `network.<host>` and `volume.<host>`; unique per host.
 CLOUD_HOST = env.str("CLOUD_HOST", default=socket.gethostname())
 #: The region of the service catalog and of the generated openrc and clouds.yaml.
@@ -62,6 +71,8 @@ RUN_POSTGRES_PORT = env.int("RUN_POSTGRES_PORT", default=15432)
 RUN_REDIS_PORT = env.int("RUN_REDIS_PORT", default=16379)
 #: The port `make run`'s flower listens on.
 FLOWER_PORT = env.int("FLOWER_PORT", default=5555)
+#: The address `make run`'s flower listens on (behind basic auth, credentials in `CLOUD_DIR/flower-auth`).
+FLOWER_BIND = env.str("FLOWER_BIND", default="127.0.0.1")
 #: The dashboard's admin "Task monitor" link; empty: http(s)://<the dashboard's host>:FLOWER_PORT/.
 FLOWER_URL = env.str("FLOWER_URL", default="")
 
@@ -160,8 +171,9 @@ VLAN_START = env.int("VLAN_START", default=100)
 VLAN_BRIDGE_PREFIX = env.str("VLAN_BRIDGE_PREFIX", default="br")
 #: VLAN manager: the 802.1Q device of vlan N is <prefix>N.
 VLAN_DEVICE_PREFIX = env.str("VLAN_DEVICE_PREFIX", default="vlan")
-#: VLAN manager: filter chain, jumped to first from FORWARD, that refuses forwarding between VLAN bridges.
-VLAN_ISOLATION_CHAIN = env.str("VLAN_ISOLATION_CHAIN", default="cloudproj-vlan")
+#: VLAN manager: filter chain, jumped to first from FORWARD, that refuses forwarding between VLAN bridges;
+#: empty: `<CLOUD_NAME>-vlan`.
+VLAN_ISOLATION_CHAIN = env.str("VLAN_ISOLATION_CHAIN", default="")
 # The metadata service (nova-api-metadata, `gunicorn metadata.wsgi`); guests reach it at
 # 169.254.169.254:80 through a DNAT to METADATA_HOST:METADATA_PORT on each serving host.
 #: The address the metadata service (`gunicorn metadata.wsgi`) listens on.
@@ -172,7 +184,7 @@ METADATA_PORT = env.int("METADATA_PORT", default=8775)
 METADATA_HOST = env.str("METADATA_HOST", default="")
 # Floating IPs: the public interface a NAT host puts them on (seeds: --public_interface), the
 # pool `POST /os-floating-ips` uses without one, and the prefix of a host's nat chains
-# <prefix>-pre/-out/-post ("": cpfip-<6 hex of sha1(host)>, one set per host of a machine).
+# <prefix>-pre/-out/-post ("": cpfip-<6 hex of the cloud's and host's hash>, one set per host of a machine).
 #: The public interface a NAT host puts floating IPs on (seeds: --public_interface); a range's `--interface`
 #: wins.
 FLOATING_INTERFACE = env.str("FLOATING_INTERFACE", default="eth0")
@@ -181,8 +193,8 @@ DEFAULT_FLOATING_POOL = env.str("DEFAULT_FLOATING_POOL", default="nova")
 #: Every new server gets a floating IP of DEFAULT_FLOATING_POOL, released with it (seeds:
 #: --auto_assign_floating_ip).
 AUTO_ASSIGN_FLOATING_IP = env.bool("AUTO_ASSIGN_FLOATING_IP", default=False)
-#: Prefix of a host's floating NAT chains <prefix>-pre/-out/-post; empty: cpfip-<6 hex of sha1(host)>, one set
-#: per host of a machine.
+#: Prefix of a host's floating NAT chains <prefix>-pre/-out/-post; empty: cpfip-<6 hex of the hash of CLOUD_NAME
+#: and the host>, one set per host and cloud of a machine.
 FLOATING_CHAIN_PREFIX = env.str("FLOATING_CHAIN_PREFIX", default="")
 #: `make run` only: the range of the pool DEFAULT_FLOATING_POOL it creates on its first start (TEST-NET-3, which
 #: no real network uses); empty: none. Refused when this machine has an address or route in it.
@@ -208,12 +220,20 @@ SCHEDULER_FILTERS = env.list(
         "compute.scheduler.filters.num_instances.NumInstancesFilter",
         "compute.scheduler.filters.affinity.SameHostFilter",
         "compute.scheduler.filters.affinity.DifferentHostFilter",
+        "compute.scheduler.filters.server_group.ServerGroupAntiAffinityFilter",
+        "compute.scheduler.filters.server_group.ServerGroupAffinityFilter",
+        "compute.scheduler.filters.aggregates.AggregateInstanceExtraSpecsFilter",
+        "compute.scheduler.filters.aggregates.AggregateMultiTenancyIsolation",
     ],
 )
 #: The filter scheduler's weighers, dotted class paths.
 SCHEDULER_WEIGHERS = env.list(
     "SCHEDULER_WEIGHERS",
-    default=["compute.scheduler.weighers.ram.RamWeigher", "compute.scheduler.weighers.num_instances.NumInstancesWeigher"],
+    default=[
+        "compute.scheduler.weighers.ram.RamWeigher", "compute.scheduler.weighers.num_instances.NumInstancesWeigher",
+        "compute.scheduler.weighers.server_group.ServerGroupSoftAffinityWeigher",
+        "compute.scheduler.weighers.server_group.ServerGroupSoftAntiAffinityWeigher",
+    ],
 )
 #: Virtual CPUs per physical CPU the scheduler allows.
 CPU_ALLOCATION_RATIO = env.float("CPU_ALLOCATION_RATIO", default=16.0)
@@ -231,6 +251,11 @@ MAX_INSTANCES_PER_HOST = env.int("MAX_INSTANCES_PER_HOST", default=50)
 RAM_WEIGHT_MULTIPLIER = env.float("RAM_WEIGHT_MULTIPLIER", default=1.0)
 #: NumInstancesWeigher: negative prefers hosts with fewer instances.
 NUM_INSTANCES_WEIGHT_MULTIPLIER = env.float("NUM_INSTANCES_WEIGHT_MULTIPLIER", default=-1.0)
+#: ServerGroupSoftAffinityWeigher: weight of a soft-affinity group's members on a host (above 2,
+#: it outweighs the RAM and instance-count weighers at their default multipliers, so the group packs).
+SOFT_AFFINITY_WEIGHT_MULTIPLIER = env.float("SOFT_AFFINITY_WEIGHT_MULTIPLIER", default=2.5)
+#: ServerGroupSoftAntiAffinityWeigher: weight against a soft-anti-affinity group's members on a host.
+SOFT_ANTI_AFFINITY_WEIGHT_MULTIPLIER = env.float("SOFT_ANTI_AFFINITY_WEIGHT_MULTIPLIER", default=2.5)
 #: Hosts a boot is tried on before the server goes to ERROR (failed steps reschedule).
 SCHEDULER_MAX_ATTEMPTS = env.int("SCHEDULER_MAX_ATTEMPTS", default=3)
 #: Hosts the filter scheduler reads per placement, narrowed and ranked in SQL first (Nova's

@@ -231,6 +231,7 @@ class Instance(SoftDeleteModel):
     progress = models.PositiveSmallIntegerField(default=0)
     locked = models.BooleanField(default=False)
     locked_by = models.CharField(max_length=16, null=True, blank=True)  # "admin" | "owner"
+    locked_reason = models.CharField(max_length=255, null=True, blank=True)
     # scheduling: {"num_attempts": n, "hosts": [[host, node], ...]}
     retry = models.JSONField(default=dict, blank=True)
     scheduler_hints = models.JSONField(default=dict, blank=True)
@@ -347,3 +348,9 @@ class KeyPair(models.Model):
 
     def __str__(self):
         return self.name
+
+
+# server groups, host aggregates and migrations live in their own module
+from .scheduling_models import (  # noqa: E402,F401 - registered as compute models
+    Aggregate, AggregateHost, AggregateMetadata, Migration, ServerGroup, ServerGroupMember,
+)

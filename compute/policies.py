@@ -74,5 +74,21 @@ register(
         "compute:keypairs:create": "admin_or_user",
         "compute:keypairs:delete": "admin_or_user",
         "compute:servers:show:extended_attributes": "admin_api",
+        # server groups, aggregates, migrations, diagnostics, lock override
+        "compute:server-groups:index": "project_reader_or_admin",
+        "compute:server-groups:index:all_projects": "admin_api",
+        "compute:server-groups:create": "admin_or_owner",
+        "compute:server-groups:show": "project_reader_or_admin",
+        "compute:server-groups:delete": "admin_or_owner",
+        "compute:aggregates:create": "admin_api",
+        "compute:aggregates:show": "admin_api",
+        "compute:aggregates:update": "admin_api",
+        "compute:aggregates:delete": "admin_api",
+        "compute:aggregates:add_host": "admin_api",
+        "compute:aggregates:remove_host": "admin_api",
+        "compute:aggregates:set_metadata": "admin_api",
+        "compute:migrations:index": "admin_api",
+        "compute:servers:diagnostics": "admin_api",
+        "compute:servers:unlock:unlock_override": "admin_api",
     }
 )

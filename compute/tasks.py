@@ -78,6 +78,14 @@ def get_console_output(instance_uuid: str, length: int | None = None) -> str:
     return lifecycle.console_tail(instance_uuid, length)
 
 
+@shared_task(name=names.GET_DIAGNOSTICS, ignore_result=False)
+def get_diagnostics(instance_uuid: str) -> dict:
+    """The instance's diagnostics from this host's hypervisor (or {"error": reason})."""
+    from .services import diagnostics_host
+
+    return diagnostics_host.host_diagnostics(instance_uuid)
+
+
 @shared_task(name=names.HOST_UPTIME, ignore_result=False)
 def host_uptime() -> str:
     """This host's `uptime` line (os-hypervisors/{id}/uptime)."""

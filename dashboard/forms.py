@@ -4,6 +4,7 @@ from django import forms
 from compute.services import flavors as flavor_service
 from compute.services import hosts
 from compute.services import keypairs as keypair_service
+from compute.services import server_groups
 from images.services.registry import visible_images
 from network.services.networks import visible_networks
 from secgroups.services.groups import ensure_default, groups_of_project
@@ -25,6 +26,7 @@ class LaunchForm(forms.Form):
     security_groups = forms.MultipleChoiceField(required=False, label="Security groups",
                                                 widget=forms.SelectMultiple(attrs={"size": 3}))
     availability_zone = forms.ChoiceField(required=False, label="Availability zone")
+    server_group = forms.ChoiceField(required=False, label="Server group")
     metadata = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Metadata",
                                help_text="One key=value a line.")
     user_data = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 4}), label="User data",
@@ -47,6 +49,9 @@ class LaunchForm(forms.Form):
         self.fields["security_groups"].choices = [(g.name, g.name) for g in groups]
         self.fields["availability_zone"].choices = [("", "(any)")] + [
             (zone, zone) for zone, available in hosts.availability_zones() if available]
+        self.fields["server_group"].choices = [("", "(none)")] + [
+            (str(g.uuid), f"{g.name} ({g.policy})") for g in server_groups.list_groups(ctx)] if ctx.project_id else [
+            ("", "(none)")]
 
     def clean_metadata(self) -> dict:
         return parse_key_values(self.cleaned_data["metadata"])

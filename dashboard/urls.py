@@ -5,6 +5,7 @@ from .views import (
     admin, admin_flavors, admin_identity, admin_networks, admin_quotas, api_access, auth, floating, images,
     instance_detail, instance_manage, instances, keypairs, launch, secgroups, usage, vnc, volumes,
 )
+from .views import admin_aggregates, instance_lock, server_groups
 
 app_name = "dashboard"
 INSTANCE = "instances/<uuid:instance_id>/"
@@ -21,6 +22,7 @@ urlpatterns = [
     path(INSTANCE + "console/", instance_detail.instance_console, name="instance-console"),
     path(INSTANCE + "vnc/", vnc.instance_vnc, name="instance-vnc"),
     path(INSTANCE + "action/", instances.instance_action, name="instance-action"),
+    path(INSTANCE + "lock/", instance_lock.instance_lock, name="instance-lock"),
     path(INSTANCE + "delete/", instances.instance_delete, name="instance-delete"),
     path(INSTANCE + "rename/", instance_manage.instance_rename, name="instance-rename"),
     path(INSTANCE + "rebuild/", instance_manage.instance_rebuild, name="instance-rebuild"),
@@ -28,6 +30,8 @@ urlpatterns = [
     path(INSTANCE + "volumes/", instance_manage.instance_volume, name="instance-volume"),
     path(INSTANCE + "security-groups/", instance_manage.instance_security_group, name="instance-security-group"),
     path("keypairs/", keypairs.keypair_list, name="keypairs"),
+    path("server-groups/", server_groups.server_group_list, name="server-groups"),
+    path("server-groups/<uuid:group_id>/delete/", server_groups.server_group_delete, name="server-group-delete"),
     path("keypairs/<str:name>/download/", keypairs.keypair_download, name="keypair-download"),
     path("keypairs/<str:name>/delete/", keypairs.keypair_delete, name="keypair-delete"),
     path("floating-ips/", floating.floating_ip_list, name="floating-ips"),
@@ -63,6 +67,8 @@ urlpatterns = [
     path("admin/services/", admin.service_list, name="admin-services"),
     path("admin/services/update/", admin.service_update, name="admin-service-update"),
     path("admin/hypervisors/", admin.hypervisor_list, name="admin-hypervisors"),
+    path("admin/aggregates/", admin_aggregates.aggregate_list, name="admin-aggregates"),
+    path("admin/aggregates/<int:aggregate_id>/", admin_aggregates.aggregate_update, name="admin-aggregate"),
     # admin: flavors, projects/users/quotas, networks and floating ranges
     path("admin/flavors/", admin_flavors.flavor_list, name="admin-flavors"),
     path("admin/flavors/<str:flavorid>/delete/", admin_flavors.flavor_delete, name="admin-flavor-delete"),

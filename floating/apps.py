@@ -22,7 +22,8 @@ class FloatingConfig(AppConfig):
         # imported by the agent only: the API process loads no NAT code
         host_hooks.register(after_network=auto_assign.assign, before_cleanup="floating.services.host.before_cleanup",
                             orphan_sweep="floating.services.orphans.sweep",
-                            agent_start="floating.services.host.start_agent")
+                            agent_start="floating.services.host.start_agent",
+                            cloud_teardown="floating.services.host.teardown_cloud")
         register_floating_addresses(addresses.floating_by_fixed)
         register_action("addFloatingIp", actions.add_floating_ip)
         register_action("removeFloatingIp", actions.remove_floating_ip)

@@ -12,4 +12,5 @@ class MetadataConfig(AppConfig):
     def ready(self):
         # imported by the agent only: the API process loads no iptables code
         host_hooks.register(after_network="metadata.services.host.after_network",
-                            agent_start="metadata.services.host.on_agent_start")
+                            agent_start="metadata.services.host.on_agent_start",
+                            cloud_teardown="metadata.services.host.teardown_cloud")

@@ -13,4 +13,5 @@ class NetworkConfig(AppConfig):
     def ready(self):
         import_module(f"{self.name}.policies")  # registers this app's policy actions
         # re-create bridges and dnsmasq, then supervise (imported by the agent only)
-        host_hooks.register(agent_start="network.signals.on_agent_start")
+        host_hooks.register(agent_start="network.signals.on_agent_start",
+                            cloud_teardown="network.services.host.teardown_cloud")

@@ -21,7 +21,6 @@ import fcntl
 import hashlib
 import json
 import os
-import shlex
 import signal
 import subprocess
 import sys
@@ -63,6 +62,7 @@ CLOUD_ENV = {
     "FLOWER_PORT": FLOWER_PORT,
     "PUBLIC_ENDPOINT": f"http://127.0.0.1:{API_PORT}",
     "CLOUD_HOST": AGENT_HOST,
+    "CLOUD_NAME": "cpconf",  # its chains are its own: cloudproj/host/cloud.py
     "FLAT_NETWORK_BRIDGE": BRIDGE,
     "FIXED_RANGE": FIXED_RANGE,
     "VOLUME_EXPORT": "none",
@@ -246,36 +246,12 @@ def stop_dnsmasq() -> None:
                 pass
 
 
-def our_iptables_commands(table: str, listing: str) -> list[list[str]]:
-    """iptables argument lists that remove this run's rules from `table` (`iptables -S` text):
-    jumps to and the chains of the agent `conformance` (cpsg-/cpfip- + sha1(host)), and the
-    metadata rules for our bridge in the shared chain."""
-    digest = hashlib.sha1(AGENT_HOST.encode()).hexdigest()[:6]
-    prefixes = (f"cpsg-{digest}", f"cpfip-{digest}")
-    ours = set()
-    deletes, chains = [], []
-    for line in listing.splitlines():
-        args = shlex.split(line)
-        if len(args) == 2 and args[0] == "-N" and args[1].startswith(prefixes):
-            ours.add(args[1])
-            chains.append(args[1])
-    for line in listing.splitlines():
-        args = shlex.split(line)
-        if not args or args[0] != "-A":
-            continue
-        target = args[args.index("-j") + 1] if "-j" in args[:-1] else None
-        in_bridge = "-i" in args[:-1] and args[args.index("-i") + 1] == BRIDGE
-        if (target in ours and args[1] not in ours) or (args[1] == "cloudproj-metadata" and in_bridge):
-            deletes.append(["iptables", "-w", "-t", table, "-D", *args[1:]])
-    removes = [["iptables", "-w", "-t", table, flag, chain] for flag in ("-F", "-X") for chain in chains]
-    return deletes + removes
-
-
 def remove_iptables() -> None:
-    for table in ("filter", "nat"):
-        listing = subprocess.run(["iptables", "-w", "-t", table, "-S"], capture_output=True, text=True, check=False)
-        for argv in our_iptables_commands(table, listing.stdout):
-            subprocess.run(argv, capture_output=True, check=False)
+    """This run's chains and their jumps: everything named for CLOUD_NAME `cpconf` (the metadata
+    chains, and the security-group and floating chains of the agent `conformance`), through
+    `./manage.py host_teardown`, which touches no other cloud's rules (`make run`'s, the tests')."""
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), "host_teardown", "--host", AGENT_HOST,
+                    "--firewall", "remove"], cwd=ROOT, capture_output=True, check=False, timeout=120)
 
 
 def clean_host() -> None:

@@ -8,6 +8,12 @@ metadata.wsgi), the scheduler worker, one host agent for this machine, beat and 
 PostgreSQL and Redis of its own come first (scripts/run_services.py). A
 process that dies is restarted. Environment variables (see cloudproj/settings.py) override
 every default.
+
+Host state: before starting, `./manage.py host_teardown` removes what a killed run of this
+cloud (CLOUD_NAME) left (its dnsmasq processes, its chains); after a clean stop (Ctrl-C,
+SIGTERM) it removes them again, security-group chains included when the cloud has no guest
+left on this host. Flower listens on FLOWER_BIND (loopback) behind basic auth: the user and
+password are in .cloud/flower-auth (0600), given to flower in its environment, never argv.
 """
 import atexit
 import fcntl
@@ -29,6 +35,7 @@ CLOUD_DIR = Path(os.environ.get("CLOUD_DIR", ROOT / ".cloud"))
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 RESTART_DELAY = 3.0
+PIDS_DIR = CLOUD_DIR / "pids"
 # what `openstack floating ip create` / POST /os-floating-ips without a pool use
 os.environ.setdefault("DEFAULT_FLOATING_POOL", "public")
 
@@ -48,6 +55,88 @@ def ensure_local_env() -> None:
         fd = os.open(env_file, os.O_WRONLY | os.O_CREAT, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(f"SECRET_KEY={secrets.token_urlsafe(48)}\n")
+
+
+def write_secret(path: Path, text: str) -> None:
+    """A file only its owner can read (0600 from its creation: never readable in between)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    path.chmod(0o600)  # an older copy made with another mode
+
+
+def flower_credentials() -> str:
+    """`user:password` of flower's basic auth, generated once into .cloud/flower-auth (0600)."""
+    path = CLOUD_DIR / "flower-auth"
+    if path.exists():
+        path.chmod(0o600)
+        value = path.read_text().strip()
+        if ":" in value:
+            return value
+    value = f"admin:{secrets.token_urlsafe(18)}"
+    write_secret(path, value + "\n")
+    return value
+
+
+def secure_secrets() -> None:
+    """Every secret of .cloud/ at mode 0600 (files an older version wrote with another mode)."""
+    for name in ("env", "openrc", "clouds.yaml", "admin-password", "flower-auth"):
+        path = CLOUD_DIR / name
+        if path.is_file():
+            path.chmod(0o600)
+
+
+def host_teardown(when: str, firewall: str) -> None:
+    """This cloud's dnsmasq processes and chains removed (`./manage.py host_teardown`)."""
+    try:
+        subprocess.run([PYTHON, str(ROOT / "manage.py"), "host_teardown", "--firewall", firewall],
+                       cwd=ROOT, check=True, timeout=120)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        say(f"WARNING: the host state of this cloud could not be removed {when} ({exc}); "
+            "run ./manage.py host_teardown")
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot): with its pid, who it is (pids are
+    reused); None once it is gone or a zombie (exited, waiting for its reaper)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if len(fields) < 20 or fields[0] in ("Z", "X") else fields[19]
+
+
+def record_child(name: str, pid: int) -> None:
+    """.cloud/pids/<name>: the pid and start time of a supervised child (its process group)."""
+    PIDS_DIR.mkdir(exist_ok=True)
+    (PIDS_DIR / name).write_text(f"{pid} {_start_time(pid)}\n")
+
+
+def sweep_children() -> list[str]:
+    """The process groups of the children a killed `make run` left running (recorded in
+    .cloud/pids/, the same process by pid and start time) stopped: SIGTERM, SIGKILL after 15 s."""
+    found = []
+    for path in sorted(PIDS_DIR.glob("*")) if PIDS_DIR.is_dir() else ():
+        try:
+            pid_text, started = path.read_text().split()
+            pid = int(pid_text)
+        except ValueError:
+            path.unlink(missing_ok=True)
+            continue
+        if started != "None" and _start_time(pid) == started:
+            found.append(f"{path.name} (pid {pid})")
+            try:
+                os.killpg(pid, signal.SIGTERM)
+                deadline = time.time() + 15
+                while _start_time(pid) == started and time.time() < deadline:
+                    time.sleep(0.2)
+                if _start_time(pid) == started:
+                    os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        path.unlink(missing_ok=True)
+    return found
 
 
 def take_run_lock():
@@ -166,7 +255,8 @@ def read_settings(*names: str) -> dict[str, str]:
 
 
 def process_table(host: str, bind: str, port: str, flower_port: str,
-                  metadata_bind: str = "0.0.0.0", metadata_port: str = "8775") -> dict[str, list[str]]:
+                  metadata_bind: str = "0.0.0.0", metadata_port: str = "8775",
+                  flower_bind: str = "127.0.0.1") -> dict[str, list[str]]:
     celery = str(BIN / "celery")
     return {
         "api": [
@@ -185,18 +275,21 @@ def process_table(host: str, bind: str, port: str, flower_port: str,
             celery, "-A", "cloudproj", "beat", "-S", "django_celery_beat.schedulers:DatabaseScheduler",
             "--pidfile=", "--loglevel", "INFO",
         ],
-        "flower": [celery, "-A", "cloudproj", "flower", f"--port={flower_port}", f"--address={bind}"],
+        "flower": [celery, "-A", "cloudproj", "flower", f"--port={flower_port}", f"--address={flower_bind}"],
     }
 
 
 class Supervisor:
-    def __init__(self, commands: dict[str, list[str]]):
+    def __init__(self, commands: dict[str, list[str]], envs: dict[str, dict[str, str]] | None = None):
         self.commands = commands
+        self.envs = envs or {}
         self.children: dict[str, subprocess.Popen] = {}
         self.stopping = False
 
     def start(self, name: str) -> None:
-        self.children[name] = subprocess.Popen(self.commands[name], cwd=ROOT, start_new_session=True)
+        env = {**os.environ, **self.envs[name]} if name in self.envs else None
+        self.children[name] = subprocess.Popen(self.commands[name], cwd=ROOT, start_new_session=True, env=env)
+        record_child(name, self.children[name].pid)
         say(f"started {name} (pid {self.children[name].pid})")
 
     def start_all(self) -> None:
@@ -227,6 +320,9 @@ class Supervisor:
                 child.wait(timeout=max(0.1, deadline - time.time()))
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
+                child.wait(timeout=5)
+        for name in self.children:
+            (PIDS_DIR / name).unlink(missing_ok=True)
         say("stopped")
 
 
@@ -234,9 +330,12 @@ def main() -> int:
     os.chdir(ROOT)
     ensure_local_env()
     lock = take_run_lock()  # noqa: F841 - held until this process exits
+    left = sweep_children()  # a killed run's API, agent, ... would hold its ports and queues
+    if left:
+        say(f"stopped what a killed run left running: {', '.join(left)}")
     services = run_services.start_private_services(
         CLOUD_DIR, read_settings("RUN_PRIVATE_SERVICES", "RUN_POSTGRES_PORT", "RUN_REDIS_PORT"))
-    atexit.register(services.stop)  # after the cloud's processes, however main ends
+    atexit.register(services.stop)  # after the cloud's processes and the host teardown, however main ends
     ensure_libvirt()
     say("migrating the database")
     manage("migrate", "--noinput", "-v", "0")
@@ -248,14 +347,21 @@ def main() -> int:
     except subprocess.CalledProcessError:
         say("WARNING: the test image could not be built (see above); register images with ./manage.py image register")
     conf = read_settings("CLOUD_HOST", "API_BIND", "API_PORT", "FLOWER_PORT", "PUBLIC_ENDPOINT",
-                         "METADATA_BIND", "METADATA_PORT")
+                         "METADATA_BIND", "METADATA_PORT", "FLOWER_BIND", "CLOUD_NAME")
     host, bind, port, flower_port = conf["CLOUD_HOST"], conf["API_BIND"], conf["API_PORT"], conf["FLOWER_PORT"]
     metadata_bind, metadata_port = conf["METADATA_BIND"], conf["METADATA_PORT"]
     base = conf["PUBLIC_ENDPOINT"] or f"http://127.0.0.1:{port}"
-    check_ports_free(bind, port, flower_port)
+    flower_bind = conf["FLOWER_BIND"]
+    check_ports_free(bind, port)
+    check_ports_free(flower_bind, flower_port)
     check_ports_free(metadata_bind, metadata_port)
+    flower_auth = flower_credentials()
+    secure_secrets()
+    say(f"removing what an earlier run of cloud {conf['CLOUD_NAME']} left on this host")
+    host_teardown("at start", firewall="keep")  # the agent rewrites the security-group chains
 
-    supervisor = Supervisor(process_table(host, bind, port, flower_port, metadata_bind, metadata_port))
+    supervisor = Supervisor(process_table(host, bind, port, flower_port, metadata_bind, metadata_port, flower_bind),
+                            envs={"flower": {"FLOWER_BASIC_AUTH": flower_auth}})
     # Explicit handlers: a shell starting us in the background leaves SIGINT ignored.
     signal.signal(signal.SIGINT, supervisor.request_stop)
     signal.signal(signal.SIGTERM, supervisor.request_stop)
@@ -267,7 +373,8 @@ def main() -> int:
     say(f"  network            {base}/network  (floating pool {os.environ['DEFAULT_FLOATING_POOL']})")
     say(f"  Django admin       {base}/admin/   (user admin, password in .cloud/openrc)")
     say(f"  metadata service   http://169.254.169.254/ from guests ({metadata_bind}:{metadata_port} on the host)")
-    say(f"  flower             http://127.0.0.1:{flower_port}/")
+    say(f"  flower             http://{_url_host(flower_bind)}:{flower_port}/   "
+        f"(user {flower_auth.split(':', 1)[0]}, password in {CLOUD_DIR / 'flower-auth'})")
     say(f"  credentials        {CLOUD_DIR / 'openrc'}  {CLOUD_DIR / 'clouds.yaml'}")
     say(f"  try: source .cloud/openrc && {shutil.which('openstack') or '.venv/bin/openstack'} flavor list")
     say("Ctrl-C stops everything")
@@ -275,7 +382,15 @@ def main() -> int:
         supervisor.watch()
     finally:
         supervisor.stop_all()
+        say(f"removing the dnsmasq processes and iptables chains of cloud {conf['CLOUD_NAME']}")
+        host_teardown("at stop", firewall="auto")
     return 0
+
+
+def _url_host(bind: str) -> str:
+    if bind in ("0.0.0.0", "", "::"):
+        return "127.0.0.1"
+    return f"[{bind}]" if ":" in bind else bind
 
 
 if __name__ == "__main__":

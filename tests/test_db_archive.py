@@ -45,6 +45,9 @@ def world():
     Instance.objects.filter(pk=live.pk).update(flavor=flavor_used)
     Flavor.objects.create(flavorid="unused", name="unused", memory_mb=64, vcpus=1, deleted_at=old)
     Volume.objects.create(size=1, availability_zone="nova", project=project, user=user, deleted_at=old)
+    from compute.models import Aggregate
+    Aggregate.objects.create(name="old-aggregate", deleted_at=old)
+    Aggregate.objects.create(name="live-aggregate")
     return {"gone": gone, "recent": recent, "live": live}
 
 
@@ -53,7 +56,7 @@ def test_archive_moves_deleted_rows_and_dependents_and_keeps_the_rest(world):
 
     table = {line.split()[0]: int(line.split()[-1]) for line in out.splitlines()[1:]}
     assert table == {"compute_instance": 3, "compute_instanceaction": 3, "compute_instanceactionevent": 3,
-                     "compute_instancefault": 3, "compute_flavor": 1, "volumes_volume": 1}
+                     "compute_instancefault": 3, "compute_flavor": 1, "volumes_volume": 1, "compute_aggregate": 1}
     assert out.splitlines()[0].split() == ["Table", "Number", "of", "Rows", "Archived"]
     left = set(Instance.all_objects.values_list("display_name", flat=True))
     assert left == {"recent", "live"}

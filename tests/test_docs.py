@@ -96,6 +96,8 @@ NOT_SETTINGS = {
     "PYTEST_ARGS": "a make variable",
     "FORWARDED_ALLOW_IPS": "gunicorn's variable, set in the Docker image",
     "FUZZ_EXAMPLES": "read by tests/test_api_fuzz.py",
+    "FLOWER_BASIC_AUTH": "flower's variable, set by scripts/run.py",
+    "TEST_CLOUD_NAME": "read by cloudproj/testing/plugin.py",
 }
 GUIDES = ["README.md", "docs/README.md", "docs/user-guide.md", "docs/operator-guide.md", "docs/architecture.md"]
 

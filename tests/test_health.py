@@ -23,6 +23,7 @@ HEALTH_BROKER = "redis://127.0.0.1:6379/8"  # a database of the CI's Redis that 
 def paths(settings, tmp_path, monkeypatch):
     settings.STATE_PATH = tmp_path
     settings.INSTANCES_PATH = tmp_path / "instances"
+    settings.NETWORKS_PATH = tmp_path / "networks"
     settings.SERVICE_DOWN_TIME = 60
     # the queue check reads a real Redis of its own, empty unless a test fills it
     monkeypatch.setattr(queues, "broker_url", lambda: HEALTH_BROKER)

@@ -261,7 +261,19 @@ ROUTES: dict[str, Route] = {
     C_RE + f"os-hypervisors/{_re('hypervisor_id')}/uptime/?$": R(ADMIN, ("get", C + "/os-hypervisors/1/uptime")),
     C_RE + f"os-hypervisors/{_re('pattern')}/search/?$": R(ADMIN, ("get", C + "/os-hypervisors/host/search")),
     C_RE + f"os-hypervisors/{_re('pattern')}/servers/?$": R(ADMIN, ("get", C + "/os-hypervisors/host/servers")),
-    C_RE + "os-aggregates/?$": R(ADMIN, ("get", C + "/os-aggregates")),
+    C_RE + "os-aggregates/?$": R(ADMIN, ("get", C + "/os-aggregates"),
+                                 ("post", C + "/os-aggregates", {"aggregate": {"name": "x"}})),
+    C_RE + f"os-aggregates/{_re('aggregate_id')}/?$": R(
+        ADMIN, ("get", C + "/os-aggregates/1"), ("put", C + "/os-aggregates/1", {"aggregate": {"name": "y"}}),
+        ("delete", C + "/os-aggregates/1")),
+    C_RE + f"os-aggregates/{_re('aggregate_id')}/action/?$": R(
+        ADMIN, ("post", C + "/os-aggregates/1/action", {"add_host": {"host": "h"}})),
+    C_RE + "os-server-groups/?$": R(SCOPED, ("get", C + "/os-server-groups"),
+                                    ("get", C + "/os-server-groups?all_projects=1")),
+    C_RE + f"os-server-groups/{_re('group_id')}/?$": R(
+        OWNED, ("get", C + "/os-server-groups/{server_group}"), ("delete", C + "/os-server-groups/{server_group}")),
+    C_RE + "os-migrations/?$": R(ADMIN, ("get", C + "/os-migrations")),
+    C_RE + f"servers/{_re('server_id')}/diagnostics/?$": R(OWNED, ("get", C + "/servers/{server}/diagnostics")),
     C_RE + "extensions/?$": R(ANY, ("get", C + "/extensions")),
     C_RE + f"images/{_re('image_id')}/metadata/?$": R(
         OWNED, ("get", C + "/images/{image}/metadata"), ("post", C + "/images/{image}/metadata", {"metadata": {}})),
@@ -290,7 +302,9 @@ ROUTES: dict[str, Route] = {
         OWNED, ("post", C + "/servers/{server}/action", {"reboot": {"type": "HARD"}}),
         ("post", C + "/servers/{server}/action", {"os-getConsoleOutput": {}}),
         ("post", C + "/servers/{server}/action", {"addSecurityGroup": {"name": "default"}}),
-        ("post", C + "/servers/{server}/action", {"createImage": {"name": "x"}})),
+        ("post", C + "/servers/{server}/action", {"createImage": {"name": "x"}}),
+        ("post", C + "/servers/{server}/action", {"lock": None}),
+        ("post", C + "/servers/{server}/action", {"unlock": None})),
     C_RE + f"servers/{_re('server_id')}/metadata/?$": R(
         OWNED, ("get", C + "/servers/{server}/metadata"),
         ("post", C + "/servers/{server}/metadata", {"metadata": {"a": "b"}}),
@@ -460,6 +474,7 @@ ROUTES: dict[str, Route] = {
     "dashboard/instances/<uuid:instance_id>/action/": R(OWNED, ("post", S + "/action/", {"action": "reboot"})),
     "dashboard/instances/<uuid:instance_id>/delete/": R(OWNED, ("post", S + "/delete/")),
     "dashboard/instances/<uuid:instance_id>/rename/": R(OWNED, ("post", S + "/rename/", {"name": "x"})),
+    "dashboard/instances/<uuid:instance_id>/lock/": R(OWNED, ("post", S + "/lock/", {"action": "lock"})),
     "dashboard/instances/<uuid:instance_id>/rebuild/": R(OWNED, ("post", S + "/rebuild/", {"image": "{image}"})),
     "dashboard/instances/<uuid:instance_id>/snapshot/": R(OWNED, ("post", S + "/snapshot/", {"name": "x"})),
     "dashboard/instances/<uuid:instance_id>/volumes/": R(
@@ -535,6 +550,12 @@ ROUTES: dict[str, Route] = {
     "dashboard/admin/services/": R(ADMIN, ("get", D + "/admin/services/")),
     "dashboard/admin/services/update/": R(ADMIN, ("post", D + "/admin/services/update/", {"id": "1"})),
     "dashboard/admin/hypervisors/": R(ADMIN, ("get", D + "/admin/hypervisors/")),
+    "dashboard/server-groups/": R(SCOPED, ("get", D + "/server-groups/")),
+    "dashboard/server-groups/<uuid:group_id>/delete/": R(OWNED, ("post", D + "/server-groups/{server_group}/delete/")),
+    "dashboard/admin/aggregates/": R(ADMIN, ("get", D + "/admin/aggregates/"),
+                                     ("post", D + "/admin/aggregates/", {"name": "x"})),
+    "dashboard/admin/aggregates/<int:aggregate_id>/": R(
+        ADMIN, ("post", D + "/admin/aggregates/1/", {"op": "delete"})),
     # the Networking API v2.0 (network/api/neutron/)
     "network": R(PUBLIC, ("get", "/network")),
     "network/": R(PUBLIC, ("get", "/network/")),
@@ -739,6 +760,10 @@ def world(make_account, admin_account, state_paths):
     endpoint = Endpoint.objects.create(service=service, region=region, interface="public", url="http://iso/")
     registered_limit = RegisteredLimit.objects.create(service=service, resource_name="b-cores", default_limit=10)
     b_limit = Limit.objects.create(project=project_b, service=service, resource_name="b-cores", resource_limit=5)
+    from compute.models import ServerGroup, ServerGroupMember
+    server_group = ServerGroup.objects.create(name="b-sg", policy="anti-affinity", project_id=project_b.id,
+                                              user_id=bob.id)
+    ServerGroupMember.objects.create(group=server_group, instance_uuid=server.uuid)
     session_a = Client()
     assert session_a.post("/dashboard/login/", {"username": "alice", "password": "secret-pass"}).status_code == 302
     return SimpleNamespace(
@@ -755,7 +780,7 @@ def world(make_account, admin_account, state_paths):
                 "group_uuid": group.uuid, "rule_uuid": rule.uuid, "fip_network": pools.pool_network_id("secpool"),
                 "appcred": appcred.id, "id_group": id_group.id, "region": region.id, "service": service.id,
                 "endpoint": endpoint.id, "registered_limit": registered_limit.id, "b_limit": b_limit.id,
-                "ec2_cred": ec2.credential_id},
+                "ec2_cred": ec2.credential_id, "server_group": server_group.uuid},
     )
 
 

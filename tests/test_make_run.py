@@ -8,10 +8,12 @@ external services (DATABASE_URL / CELERY_BROKER_URL set: a PostgreSQL database a
 The host agent talks to libvirt's `test:///default` hypervisor here so the test does not depend
 on this machine's libvirtd; everything else (gunicorn, Celery workers, beat, flower) is real.
 """
+import base64
 import contextlib
 import ipaddress
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -229,6 +231,9 @@ def test_credentials_are_written_private_and_generated(cloud):
     assert auth["username"] == "admin" and len(auth["password"]) >= 16
     assert auth["password"] in openrc and f"{cloud['base']}/identity/v3" in openrc
     assert (cloud["dir"] / "openrc").stat().st_mode & 0o077 == 0
+    # every secret of the cloud's directory is its owner's only
+    for name in ("env", "openrc", "clouds.yaml", "admin-password", "flower-auth"):
+        assert (cloud["dir"] / name).stat().st_mode & 0o777 == 0o600, name
 
 
 def test_real_client_commands(cloud):
@@ -299,8 +304,21 @@ def test_servers_booted_and_deleted_together_all_go(cloud):
 
 
 def test_flower_and_admin_answer(cloud):
-    with urllib.request.urlopen(f"http://127.0.0.1:{cloud['flower']}/healthcheck", timeout=5) as response:
+    """Flower listens on loopback only, and its pages want the generated credentials."""
+    flower = f"http://127.0.0.1:{cloud['flower']}"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{flower}/workers", timeout=5)
+    assert refused.value.code == 401
+    user, password = (cloud["dir"] / "flower-auth").read_text().strip().split(":", 1)
+    assert user == "admin" and len(password) >= 16
+    request = urllib.request.Request(f"{flower}/workers")
+    request.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
+    with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status == 200
+    listening = subprocess.run(["ss", "-Hltn", f"sport = :{cloud['flower']}"], capture_output=True, text=True).stdout
+    assert listening.split() and all(line.split()[3].startswith("127.0.0.1:") for line in listening.splitlines())
+    # its password is not on any command line (ps shows those to every user)
+    assert password not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     with urllib.request.urlopen(f"{cloud['base']}/admin/login/", timeout=5) as response:
         assert response.status == 200 and b"password" in response.read()
 
@@ -448,6 +466,18 @@ def test_ctrl_c_stops_everything_and_a_second_run_reuses_the_credentials(cloud):
     proc.wait(timeout=40)
     leftovers = subprocess.run(["pgrep", "-f", f"agent --host {HOST}"], capture_output=True, text=True).stdout
     assert leftovers.strip() == ""
+    # the clean stop took the cloud's host state with it: its dnsmasq and its chains
+    stop_report = (cloud["dir"] / "run.log").read_text().rsplit("removing the dnsmasq processes", 1)[-1]
+    if os.geteuid() == 0:  # it served the network with a dnsmasq of its own
+        assert re.search(r"dnsmasq stopped: \d+", stop_report), stop_report[-2000:]
+    networks = cloud["dir"] / "state" / "networks"
+    dnsmasqs = subprocess.run(["pgrep", "-f", f"dnsmasq .*--pid-file={networks}/"], capture_output=True, text=True)
+    assert dnsmasqs.stdout.strip() == ""
+    name = cloud["env"]["CLOUD_NAME"]
+    assert name != "cloudproj"  # this test's cloud is not a `make run` of the machine
+    for table in ("nat", "filter") if os.geteuid() == 0 else ():
+        listing = subprocess.run(["iptables", "-w", "-t", table, "-S"], capture_output=True, text=True).stdout
+        assert f"{name}-metadata" not in listing
     if cloud["kind"] == "private":
         output = (cloud["dir"] / "run.log").read_text()
         assert output.rstrip().endswith("[cloudproj] stopped postgresql and redis")  # after the cloud's processes
@@ -478,3 +508,35 @@ def test_the_next_run_reuses_the_private_cluster_and_its_data(cloud):
     finally:
         _stop(cloud["proc"])
         log.close()
+
+
+def test_a_start_stops_the_children_a_killed_run_left(tmp_path):
+    """`kill -9` of `make run` leaves its children (own sessions) running: the next start stops
+    those it recorded in .cloud/pids/ (by pid and start time), and only those."""
+    code = (
+        "import subprocess, sys, time; sys.path.insert(0, 'scripts'); import run\n"
+        "run.CLOUD_DIR.mkdir(exist_ok=True)\n"
+        "child = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+        "run.record_child('agent', child.pid)\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(300)\n"
+    )
+    env = {**os.environ, "CLOUD_DIR": str(tmp_path)}
+    killed_run = subprocess.Popen([PYTHON, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    left = int(killed_run.stdout.readline())
+    bystander = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    (tmp_path / "pids" / "reused").write_text(f"{bystander.pid} 1\n")  # its pid, another process's start
+    try:
+        killed_run.kill()
+        killed_run.wait(10)
+        assert Path(f"/proc/{left}").exists()  # the killed run's child lives on
+        sweep = ("import sys; sys.path.insert(0, 'scripts'); import run; "
+                 "print(run.sweep_children())")
+        out = subprocess.run([PYTHON, "-c", sweep], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert f"agent (pid {left})" in out.stdout and "reused" not in out.stdout, out.stderr
+        assert bystander.poll() is None and list((tmp_path / "pids").iterdir()) == []
+        wait_for(lambda: not Path(f"/proc/{left}").exists()
+                 or Path(f"/proc/{left}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z", 10, "the child to go")
+    finally:
+        bystander.kill()  # (a `sleep 300` the sweep missed ends by itself)
+        bystander.wait()

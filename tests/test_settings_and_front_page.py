@@ -64,3 +64,25 @@ def test_openapi_schema_is_public_and_lists_the_apis(client):
     paths = response.json()["paths"]
     assert any(p.startswith("/compute/v2.1/flavors") or "flavors" in p for p in paths)
     assert any("auth/tokens" in p for p in paths)
+
+
+def test_a_cloud_name_that_cannot_name_chains_is_refused(tmp_path):
+    """CLOUD_NAME goes into iptables chain names (28 characters at most, `<name>-metadata`)."""
+    for bad in ("Cloud", "a-b", "1cloud", "x" * 16, "a b", "a;b"):
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+        env.update(DJANGO_SETTINGS_MODULE="cloudproj.settings", CLOUD_DIR=str(tmp_path), CLOUD_NAME=bad)
+        out = subprocess.run([sys.executable, "-c", PRINT_SETTINGS], cwd=ROOT, env=env, capture_output=True, text=True)
+        assert out.returncode != 0 and "CLOUD_NAME must be" in out.stderr, bad
+    assert settings_with(tmp_path, CLOUD_NAME="x" * 15)["host"]
+
+
+def test_the_test_suite_is_a_cloud_of_its_own():
+    """`make test` beside `make run` (CLOUD_NAME cloudproj): the tests' chains are named otherwise."""
+    from django.conf import settings
+
+    from cloudproj.host import cloud
+    from metadata.linux import iptables
+
+    assert settings.CLOUD_NAME != cloud.DEFAULT_CLOUD_NAME and os.environ["CLOUD_NAME"] == settings.CLOUD_NAME
+    assert iptables.chain() == f"{settings.CLOUD_NAME}-metadata" != "cloudproj-metadata"
+    assert cloud.host_digest("node-1") != cloud.host_digest("node-2")

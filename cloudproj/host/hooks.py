@@ -17,6 +17,10 @@ secgroups, floating, metadata and volumes meet here instead of importing one ano
     register(orphan_sweep=fn)      fn(host) -> {key: value}: the host's leftovers of deleted
                                    things removed (the periodic orphan cleanup); the entries
                                    join the cleanup's report
+    register(cloud_teardown=fn)    fn(plan: cloudproj.host.cloud.Teardown) -> {key: value}: this
+                                   cloud's chains and processes on this machine removed (make
+                                   run's stop, and its start after a killed run:
+                                   `./manage.py host_teardown`); never another cloud's
 
 A hook is a callable or the dotted path of one ("secgroups.services.host.after_network"),
 imported on its first call: registering from AppConfig.ready then loads no host code in
@@ -32,6 +36,7 @@ log = logging.getLogger(__name__)
 
 _hooks: dict[str, list[Any]] = {
     "after_network": [], "before_cleanup": [], "extra_disks": [], "agent_start": [], "orphan_sweep": [],
+    "cloud_teardown": [],
 }
 
 
@@ -90,4 +95,17 @@ def orphan_sweeps(host: str) -> dict[str, Any]:
     report: dict[str, Any] = {}
     for hook in registered("orphan_sweep"):
         report.update(hook(host))
+    return report
+
+
+def cloud_teardown(plan: Any) -> dict[str, Any]:
+    """Every registered teardown run (one failing does not stop the others: its entry says
+    why); their reports merged."""
+    report: dict[str, Any] = {}
+    for hook in registered("cloud_teardown"):
+        try:
+            report.update(hook(plan))
+        except Exception as exc:  # noqa: BLE001 - the others still clean up (not root: iptables refuses)
+            log.warning("cloud teardown hook %s failed: %s", _name(hook), exc)
+            report[_name(hook)] = f"failed: {type(exc).__name__}: {exc}"
     return report

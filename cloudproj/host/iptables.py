@@ -14,7 +14,9 @@ name are touched, so the rules of other programs (and of the other apps) survive
     with lock(): ...read with rules()/chains()/jump_counts(), then apply()...
 
 The owners today: secgroups (filter: cpsg-*), floating (nat: <prefix>-pre/-out/-post),
-metadata (nat and filter: cloudproj-metadata), network (filter: the VLAN isolation chains).
+metadata (nat and filter: <CLOUD_NAME>-metadata), network (filter: the VLAN isolation chains);
+every chain is named for the cloud (cloudproj.host.cloud), so clouds sharing a machine never
+touch each other's.
 Values are validated by the owners before they reach a section; this module renders lines.
 """
 import logging

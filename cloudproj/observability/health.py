@@ -99,6 +99,23 @@ def check_console_logs(limits: Thresholds, instances_path: Path | None = None) -
     return Result(status, f"console log of {largest[0]} is {largest[1] // 2**20} MiB", perf)
 
 
+def check_networks(networks_path: Path | None = None) -> Result:
+    """The networks this machine's agent could not serve at its last supervision pass: the
+    `last-error` files it keeps under NETWORKS_PATH/<id>/ while a network fails (a bridge that
+    cannot be made, a dnsmasq that cannot bind its address), removed once the network works."""
+    root = Path(networks_path or settings.NETWORKS_PATH)
+    failing = {}
+    for path in sorted(root.glob("*/last-error")) if root.is_dir() else ():
+        try:
+            failing[path.parent.name] = path.read_text().strip()
+        except OSError:
+            continue  # cleared while we looked
+    perf = [f"networks_failing={len(failing)};;1;0"]
+    if failing:
+        return Result(CRITICAL, f"{len(failing)} network(s) not served: " + "; ".join(failing.values()), perf)
+    return Result(OK, "networks served", perf)
+
+
 def run_checks(limits: Thresholds) -> list[Result]:
     from django.db import DatabaseError, connection
 
@@ -110,6 +127,7 @@ def run_checks(limits: Thresholds) -> list[Result]:
     results.append(check_queues(limits))
     results.append(check_disk(limits))
     results.append(check_console_logs(limits))
+    results.append(check_networks())
     return results
 
 

@@ -6,6 +6,7 @@ markers of the expensive tests, given by where they live, so `make test-fast` ca
     browser  drives headless Chromium: dashboard/tests/test_e2e_*.py, consoles/tests/test_console_browser.py
     e2e      runs `make run` end to end: tests/test_make_run.py
 """
+import os
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,37 @@ MARKED_PATHS = (
     ("browser", ("dashboard/tests/test_e2e_*.py", "consoles/tests/test_console_browser.py")),
     ("e2e", ("tests/test_make_run.py",)),
 )
+
+
+def test_cloud_name() -> str:
+    """The CLOUD_NAME of this pytest process (and of the test clouds, agents and `make run`s it
+    starts, which inherit it): TEST_CLOUD_NAME, else `cpt<pid in hex>`, so a test run never
+    touches the chains of `make run` (`cloudproj`), of `make conformance` or of another run."""
+    return os.environ.get("TEST_CLOUD_NAME") or f"cpt{os.getpid():x}"
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    name = test_cloud_name()
+    os.environ["CLOUD_NAME"] = name
+    settings.CLOUD_NAME = name
+
+
+def pytest_sessionfinish(session):
+    """The chains named for this run's cloud go (those a failed test left behind)."""
+    from cloudproj.testing.host_network import iptables_missing
+
+    if iptables_missing():
+        return
+    from metadata.linux import iptables as metadata_iptables
+    from network.linux import isolation
+
+    for remove in (metadata_iptables.remove_chains, lambda: isolation.remove(isolation.chain_of_cloud())):
+        try:
+            remove()
+        except Exception:  # noqa: BLE001 - a cleanup at exit must not turn a green run red
+            pass
 
 
 def markers_of(path: Path) -> list[str]:

@@ -1,6 +1,6 @@
 """GET /extensions and /extensions/{alias} (Nova 2.1's extension-info): the v2.1 extensions this
-cloud serves, in Nova's words. Extensions it does not have (cells, bare metal, shelve, rescue,
-lock, server groups, migrations ...) are not listed; an unknown alias is a 404."""
+cloud serves, in Nova's words. Extensions it does not have (cells, bare metal, shelve, rescue
+...) are not listed; an unknown alias is a 404."""
 from rest_framework.response import Response
 
 from cloudproj.api.errors import NotFound
@@ -27,6 +27,7 @@ EXTENSIONS = (
      '\n'
      '    Actions include: resetNetwork, injectNetworkInfo, os-resetState\n'
      '    '),
+    ('os-aggregates', 'Aggregates', 'Admin-only aggregate administration.'),
     ('os-availability-zone', 'AvailabilityZone',
      '1. Add availability_zone to the Create Server API.\n'
      '       2. Add availability zones describing.\n'
@@ -49,12 +50,16 @@ EXTENSIONS = (
     ('os-hypervisors', 'Hypervisors', 'Admin-only hypervisor administration.'),
     ('os-instance-actions', 'InstanceActions', 'View a log of actions and events taken on an instance.'),
     ('os-keypairs', 'Keypairs', 'Keypair Support.'),
+    ('os-lock-server', 'LockServer', 'Enable lock/unlock server actions.'),
+    ('os-migrations', 'Migrations', 'Provide data on migrations.'),
     ('os-multiple-create', 'MultipleCreate', 'Allow multiple create in the Create Server v2.1 API.'),
     ('os-networks', 'Networks', 'Admin-only Network Management Extension.'),
     ('os-pause-server', 'PauseServer', 'Enable pause/unpause server actions.'),
     ('os-quota-class-sets', 'QuotaClasses', 'Quota classes management support.'),
     ('os-quota-sets', 'Quotas', 'Quotas management support.'),
     ('os-security-groups', 'SecurityGroups', 'Security group support.'),
+    ('os-server-diagnostics', 'ServerDiagnostics', 'Allow Admins to view server diagnostics through server action.'),
+    ('os-server-groups', 'ServerGroups', 'Server group support.'),
     ('os-server-list-multi-status', 'ServerListMultiStatus', 'Allow to filter the servers by a set of status values.'),
     ('os-server-sort-keys', 'ServerSortKeys', 'Add sorting support in get Server v2 API.'),
     ('os-server-start-stop', 'ServerStartStop', 'Start/Stop instance compute API support.'),

@@ -70,11 +70,3 @@ class HypervisorServersView(ComputeAPIView):
                 summary["servers"] = rows
             body.append(summary)
         return Response({"hypervisors": body})
-
-
-class AggregateListView(ComputeAPIView):
-    """Host aggregates are not modelled yet: there are none (`hypervisor show` lists them)."""
-
-    def get(self, request):
-        enforce(self.ctx, "compute:aggregates:index")
-        return Response({"aggregates": []})

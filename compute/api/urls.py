@@ -6,6 +6,7 @@ from . import versions
 from . import image_metadata, instance_actions, keypairs, tenant_networks
 from . import volumes as volume_proxy
 from . import server_actions, server_metadata, servers
+from . import aggregates, migrations_api, server_groups, server_locks
 
 FLAVOR = r"(?P<flavor_id>[^/]+)"
 SERVER = r"(?P<server_id>[^/]+)"
@@ -39,7 +40,13 @@ urlpatterns = [
     route(r"os-hypervisors/(?P<hypervisor_id>[^/]+)/uptime", hypervisors.HypervisorUptimeView),
     route(r"os-hypervisors/(?P<pattern>[^/]+)/search", hypervisors.HypervisorSearchView),
     route(r"os-hypervisors/(?P<pattern>[^/]+)/servers", hypervisors.HypervisorServersView),
-    route(r"os-aggregates", hypervisors.AggregateListView),
+    route(r"os-aggregates", aggregates.AggregateListView),
+    route(r"os-aggregates/(?P<aggregate_id>[^/]+)", aggregates.AggregateView),
+    route(r"os-aggregates/(?P<aggregate_id>[^/]+)/action", aggregates.AggregateActionView),
+    route(r"os-server-groups", server_groups.ServerGroupListView),
+    route(r"os-server-groups/(?P<group_id>[^/]+)", server_groups.ServerGroupView),
+    route(r"os-migrations", migrations_api.MigrationListView),
+    route(rf"servers/{SERVER}/diagnostics", server_locks.ServerDiagnosticsView),
     route(r"os-availability-zone", availability_zones.AvailabilityZoneListView),
     route(r"os-availability-zone/detail", availability_zones.AvailabilityZoneDetailView),
     # os-hosts (2.1-2.42), tenant usage and the usage audit log

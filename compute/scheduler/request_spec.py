@@ -17,6 +17,7 @@ class RequestSpec:
     # {"num_attempts": n, "hosts": [[host, node], ...]}: hosts already tried for this instance
     retry: dict = field(default_factory=dict)
     force_hosts: list = field(default_factory=list)
+    flavor_extra_specs: dict = field(default_factory=dict)
 
     @property
     def disk_mb(self) -> int:
@@ -67,4 +68,5 @@ class RequestSpec:
             scheduler_hints=dict(instance.scheduler_hints or {}),
             retry=dict(instance.retry or {}),
             force_hosts=list((instance.scheduler_hints or {}).get("_force_hosts", [])),
+            flavor_extra_specs=dict(instance.flavor_extra_specs or {}),
         )

@@ -30,6 +30,7 @@ from ..models import Instance
 from ..scheduler import NoValidHost, claims
 from ..virt.driver import DriverError
 from . import host_resources as hr
+from . import server_groups
 from .actions import event, finish_action, get_action, record_fault
 from cloudproj.exceptions import Invalid
 from .fault_injection import pause_point
@@ -176,6 +177,7 @@ def run_step(name: str, instance_uuid, request_id: str, host: str, attempt: int)
 
 
 def _allocate_ip(instance: Instance, host: str) -> None:
+    server_groups.check_on_host(instance, host)  # the group policy's late check (rescheduled)
     hr.allocate_network(instance, host)
 
 

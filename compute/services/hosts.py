@@ -11,6 +11,8 @@ from ..models import BINARY_TOPICS, ComputeNode, Instance, Service, is_up
 from cloudproj import rpc
 from cloudproj.exceptions import CloudError, Invalid, NotFound
 
+from . import aggregates
+
 HOST_BINARIES = ("nova-compute", "nova-network", "nova-volume")
 # A host name ends up in queue names, file paths, libvirt XML and command lines: keep it to
 # what DNS allows (RFC 1123 labels), at most 255 characters.
@@ -40,6 +42,8 @@ def register_service(host: str, binary: str, availability_zone: str | None = Non
         raise Invalid(f"Unknown binary {binary!r}; expected one of {', '.join(BINARY_TOPICS)}.")
     validate_host_name(host)
     zone = zone_for_binary(binary, availability_zone)
+    if binary == "nova-compute":  # a host aggregate's zone wins over the agent's own
+        zone = aggregates.aggregate_zone(host) or zone
     now = timezone.now()
     defaults = {"topic": BINARY_TOPICS[binary], "availability_zone": zone, "last_seen_up": now}
     for _attempt in (1, 2):

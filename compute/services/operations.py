@@ -26,7 +26,7 @@ from cloudproj import rpc
 
 from .. import states
 from ..models import Instance, Service
-from . import create_extensions
+from . import create_extensions, server_groups
 from .actions import finish_action, start_action
 from cloudproj.exceptions import Conflict, Invalid, ServiceUnavailable
 
@@ -95,11 +95,13 @@ def create_servers(ctx, name, flavor, image, networks=None, security_groups=None
     """Create the instances (quota reserved, one transaction) and queue their boots. The
     requested security groups must exist in the project (400); none means `default`."""
     requested = resolve_networks(ctx, networks)
+    server_group = server_groups.group_for_create(ctx, kwargs.get("scheduler_hints"))
     with transaction.atomic():
         groups = create_extensions.security_groups_for_create(ctx.project_id, security_groups) if ctx.project else []
         instances = create_instances(ctx, name, flavor, image, networks=requested,
                                      security_groups=[group.name for group in groups], **kwargs)
         create_extensions.join_security_groups(instances, groups)
+        server_groups.add_members(server_group, instances, getattr(ctx, "project", None))
         transaction.on_commit(lambda: _queue_boots(ctx, instances))
     return instances
 

@@ -165,7 +165,9 @@ def test_weights_are_normalized_and_combined(settings):
     make_host("b", memory_mb=4096, num_instances=0)  # ram 0.0, instances 0 → 0.0
     hosts = FilterScheduler().select_hosts(TINY)
     assert [h.host for h in hosts] == ["b", "a"]
-    assert hosts[0].weights == {"RamWeigher": 4096 - 512, "NumInstancesWeigher": 0}
+    assert hosts[0].weights == {"RamWeigher": 4096 - 512, "NumInstancesWeigher": 0,
+                                # no server group: the soft group weighers weigh every host 0
+                                "ServerGroupSoftAffinityWeigher": 0, "ServerGroupSoftAntiAffinityWeigher": 0}
 
 
 def test_normalize():

@@ -143,6 +143,10 @@ class ComputeDriver:
     def get_info(self, instance) -> InstanceInfo:
         raise NotImplementedError
 
+    def get_diagnostics(self, instance) -> dict:
+        """Nova's pre-2.48 server diagnostics (flat keys: cpu0_time, memory, vda_read ...)."""
+        raise NotImplementedError
+
     def get_power_state(self, instance) -> int:
         """The power state, NOSTATE when the domain does not exist."""
         raise NotImplementedError

@@ -20,6 +20,7 @@ from django.conf import settings
 from . import power_state as ps
 from . import volume_attach
 from .console import DEFAULT_MAX_BYTES, read_tail
+from .diagnostics import domain_diagnostics
 from .domain_xml import build_domain_xml, parse_host
 from .driver import (
     ComputeDriver,
@@ -334,6 +335,9 @@ class LibvirtDriver(ComputeDriver):
             )
 
         return self._dom_call("get_info", instance, info)
+
+    def get_diagnostics(self, instance) -> dict:
+        return self._dom_call("get_diagnostics", instance, domain_diagnostics)
 
     def _existing_state(self, instance) -> int:
         """The power state; InstanceNotFound when the domain does not exist."""

@@ -37,6 +37,7 @@ def launch(request):
                 metadata=data["metadata"] or None,
                 user_data=base64.b64encode(user_data.encode()).decode() if user_data else None,
                 availability_zone=data["availability_zone"] or None,
+                scheduler_hints={"group": data["server_group"]} if data["server_group"] else None,
                 min_count=data["count"], max_count=data["count"],
             )
         except (CloudError, APIException) as exc:

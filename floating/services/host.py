@@ -11,7 +11,6 @@ on its interfaces in NETWORKS_PATH/floating-nat.json, so it removes its own left
 address moved to another host while this one was down) without touching addresses another
 agent of the same machine owns.
 """
-import hashlib
 import json
 import logging
 import os
@@ -20,6 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import F
 
+from cloudproj.host import cloud
 from cloudproj.host import iptables as host_iptables
 from cloudproj.host import periodic
 from cloudproj.host.run import HostCommandError
@@ -39,9 +39,10 @@ def interface_of(row: FloatingIP) -> str:
 
 
 def prefix_for(host: str) -> str:
-    """The chain prefix of `host`'s NAT: FLOATING_CHAIN_PREFIX, else cpfip-<6 hex of sha1(host)>
-    (so that agents of several hosts sharing one machine never rewrite each other's chains)."""
-    return settings.FLOATING_CHAIN_PREFIX or "cpfip-" + hashlib.sha1(host.encode()).hexdigest()[:6]
+    """The chain prefix of `host`'s NAT: FLOATING_CHAIN_PREFIX, else cpfip-<6 hex of the hash of
+    the cloud's name and the host> (so that agents of several hosts and clouds sharing one machine
+    never rewrite each other's chains)."""
+    return settings.FLOATING_CHAIN_PREFIX or "cpfip-" + cloud.host_digest(host)
 
 
 def mappings_for(host: str) -> list[nat.Mapping]:
@@ -185,3 +186,18 @@ def start_agent(host: str):
     report = periodic.run_pass(what, on_agent_start, host)
     periodic.start(f"floating:{host}", what, on_agent_start, settings.FIREWALL_RESYNC_INTERVAL, host)
     return report
+
+
+def teardown_cloud(plan) -> dict:
+    """Cloud teardown (a `cloud_teardown` host hook): the floating NAT chains of the plan's hosts."""
+    removed = []
+    for host in plan.hosts:
+        prefix = prefix_for(host)
+        if any(nat.chain_rules(prefix).values()) or nat.present_jumps(prefix) or _chains_exist(prefix):
+            nat.remove_rules(prefix)
+            removed.append(prefix)
+    return {"floating nat chains": removed}
+
+
+def _chains_exist(prefix: str) -> bool:
+    return bool(set(nat.chains(prefix).values()) & host_iptables.chains(nat.TABLE))

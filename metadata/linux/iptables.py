@@ -1,11 +1,13 @@
-"""The metadata address on a host: one chain `cloudproj-metadata` in the nat table (jumped to
-from PREROUTING) and one of the same name in the filter table (jumped to from INPUT).
+"""The metadata address on a host: one chain `<CLOUD_NAME>-metadata` (`cloudproj-metadata` for
+the default cloud; chain() below) in the nat table (jumped to from PREROUTING) and one of the
+same name in the filter table (jumped to from INPUT). Another cloud on the machine has its own
+pair, so neither one's pruning or teardown touches the other's rules.
 
 Per bridge that serves a network:
 
-    nat     -A cloudproj-metadata -d 169.254.169.254/32 -i BR -p tcp -m tcp --dport 80
+    nat     -A CHAIN -d 169.254.169.254/32 -i BR -p tcp -m tcp --dport 80
                 -j DNAT --to-destination HOST:PORT
-    filter  -A cloudproj-metadata -d HOST/32 -i BR -p tcp -m tcp --dport PORT -j ACCEPT
+    filter  -A CHAIN -d HOST/32 -i BR -p tcp -m tcp --dport PORT -j ACCEPT
 
 The filter rule matters where INPUT's policy drops; with ACCEPT it changes nothing.
 
@@ -21,16 +23,21 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from cloudproj.host import cloud
 from cloudproj.host import iptables as host_iptables
 from cloudproj.host.iptables import Jump, Section
 from network import validate
 
 log = logging.getLogger(__name__)
 
-CHAIN = "cloudproj-metadata"
 METADATA_ADDRESS = "169.254.169.254"
 METADATA_PORT = 80
 JUMPS = {"nat": "PREROUTING", "filter": "INPUT"}
+
+
+def chain() -> str:
+    """This cloud's chain (in both tables)."""
+    return cloud.chain("metadata")
 
 
 @dataclass(frozen=True)
@@ -50,9 +57,9 @@ class MetadataRule:
     def lines(self) -> dict[str, str]:
         """The rule of each table, as `iptables -S` prints it."""
         return {
-            "nat": (f"-A {CHAIN} -d {METADATA_ADDRESS}/32 -i {self.bridge} -p tcp -m tcp --dport {METADATA_PORT} "
+            "nat": (f"-A {chain()} -d {METADATA_ADDRESS}/32 -i {self.bridge} -p tcp -m tcp --dport {METADATA_PORT} "
                     f"-j DNAT --to-destination {self.address}:{self.port}"),
-            "filter": (f"-A {CHAIN} -d {self.address}/32 -i {self.bridge} -p tcp -m tcp --dport {self.port} "
+            "filter": (f"-A {chain()} -d {self.address}/32 -i {self.bridge} -p tcp -m tcp --dport {self.port} "
                        f"-j ACCEPT"),
         }
 
@@ -64,11 +71,11 @@ def _bridge_of(line: str) -> str | None:
 
 def current_rules(table: str) -> list[str] | None:
     """The `-A` lines of our chain in `table`, or None when the chain does not exist."""
-    return host_iptables.rules(table, CHAIN)
+    return host_iptables.rules(table, chain())
 
 
 def _jump(table: str) -> Jump:
-    return Jump(JUMPS[table], CHAIN)
+    return Jump(JUMPS[table], chain())
 
 
 def _jump_count(table: str) -> int:
@@ -102,13 +109,13 @@ def _apply(rules: list[MetadataRule], drop: set[str]) -> bool:
         wanted = _desired(existing or [], table, rules, drop)
         if not wanted:
             if existing is not None:  # nothing left: remove the chain and every jump (or -X fails)
-                sections.append(Section(table, remove=[CHAIN], unjump=[_jump(table)]))
+                sections.append(Section(table, remove=[chain()], unjump=[_jump(table)]))
             continue
         chain_ok = existing is not None and sorted(existing) == sorted(wanted)
         if chain_ok and _jump_count(table) == 1:
             continue
         # declaring the chain flushes it; a missing jump is inserted, duplicates go
-        sections.append(Section(table, chains=[CHAIN], rules=wanted, jumps=[_jump(table)]))
+        sections.append(Section(table, chains=[chain()], rules=wanted, jumps=[_jump(table)]))
     if sections:
         host_iptables.apply(*sections)
     return bool(sections)
@@ -132,3 +139,13 @@ def rules_of(bridge: str) -> dict[str, list[str]]:
     """Our lines of `bridge` in each table (for reports and tests)."""
     validate.ifname(bridge)
     return {table: [line for line in (current_rules(table) or []) if _bridge_of(line) == bridge] for table in JUMPS}
+
+
+def remove_chains() -> list[str]:
+    """This cloud's chain in both tables, and its jumps (every copy), deleted in one restore
+    (cloud teardown). Returns the tables it was in."""
+    with host_iptables.lock():
+        present = [table for table in JUMPS if current_rules(table) is not None]
+        if present:
+            host_iptables.apply(*[Section(table, remove=[chain()], unjump=[_jump(table)]) for table in present])
+    return present

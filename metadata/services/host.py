@@ -52,3 +52,8 @@ def on_agent_start(host: str) -> None:
     what = f"metadata rules of {host}"
     periodic.run_pass(what, ensure_host_rules, host)
     periodic.start(f"metadata:{host}", what, ensure_host_rules, settings.NETWORK_SUPERVISE_INTERVAL, host)
+
+
+def teardown_cloud(plan) -> dict:
+    """Cloud teardown (a `cloud_teardown` host hook): this cloud's metadata chains go."""
+    return {"metadata chains": iptables.remove_chains()}

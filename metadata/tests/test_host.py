@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(MISSING), reason=MISSING
 
 
 def dnat(bridge: str, target: str) -> list[str]:
-    return [f"-A cloudproj-metadata -d 169.254.169.254/32 -i {bridge} -p tcp -m tcp --dport 80 "
+    return [f"-A {iptables.chain()} -d 169.254.169.254/32 -i {bridge} -p tcp -m tcp --dport 80 "
             f"-j DNAT --to-destination {target}"]
 
 
@@ -46,7 +46,7 @@ def test_after_network_covers_the_instance_networks_this_host_serves(db, setting
     assert set(report["bridges"]) == {here.bridge, there.bridge} and report["changed"]
     assert iptables.rules_of(there.bridge)["nat"] == dnat(there.bridge, "192.0.2.10:8999")
     assert iptables.rules_of(here.bridge)["filter"] == [
-        f"-A cloudproj-metadata -d 192.0.2.10/32 -i {here.bridge} -p tcp -m tcp --dport 8999 -j ACCEPT"]
+        f"-A {iptables.chain()} -d 192.0.2.10/32 -i {here.bridge} -p tcp -m tcp --dport 8999 -j ACCEPT"]
 
 
 @pytest.mark.django_db(transaction=True)  # the hook closes its DB connection

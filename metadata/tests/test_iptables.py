@@ -32,12 +32,12 @@ def test_ensure_is_idempotent_and_keeps_other_bridges(bridges):
     one, two = bridges(), bridges()
     assert iptables.ensure([MetadataRule(one, "10.237.201.1", 8775)]) is True
     assert iptables.rules_of(one) == {
-        "nat": [f"-A cloudproj-metadata -d 169.254.169.254/32 -i {one} -p tcp -m tcp --dport 80 "
+        "nat": [f"-A {iptables.chain()} -d 169.254.169.254/32 -i {one} -p tcp -m tcp --dport 80 "
                 f"-j DNAT --to-destination 10.237.201.1:8775"],
-        "filter": [f"-A cloudproj-metadata -d 10.237.201.1/32 -i {one} -p tcp -m tcp --dport 8775 -j ACCEPT"],
+        "filter": [f"-A {iptables.chain()} -d 10.237.201.1/32 -i {one} -p tcp -m tcp --dport 8775 -j ACCEPT"],
     }
     for table, chain in (("nat", "PREROUTING"), ("filter", "INPUT")):
-        assert sh("iptables", "-t", table, "-C", chain, "-j", "cloudproj-metadata", check=False).returncode == 0
+        assert sh("iptables", "-t", table, "-C", chain, "-j", iptables.chain(), check=False).returncode == 0
     assert iptables.ensure([MetadataRule(one, "10.237.201.1", 8775)]) is False  # nothing to do
 
     # another agent's bridge: its rule is added, ours stays; a new port replaces the old rule
@@ -49,7 +49,7 @@ def test_ensure_is_idempotent_and_keeps_other_bridges(bridges):
     # the jumps exist once, however often it ran
     for table, chain in (("nat", "PREROUTING"), ("filter", "INPUT")):
         listing = sh("iptables", "-t", table, "-S", chain).stdout
-        assert listing.count("-j cloudproj-metadata") == 1
+        assert listing.count(f"-j {iptables.chain()}") == 1
 
     # a bridge that went away loses its rules at the next pass (of any agent)
     sh("ip", "link", "del", two)
@@ -69,15 +69,15 @@ def test_a_duplicated_jump_is_repaired_and_the_chain_can_still_be_removed(bridge
     iptables.remove([one])  # a clean start: the chain is gone when no bridge is left
     iptables.ensure([MetadataRule(one, "10.237.203.1", 8775)])
     for table, chain in (("nat", "PREROUTING"), ("filter", "INPUT")):
-        sh("iptables", "-t", table, "-A", chain, "-j", "cloudproj-metadata")  # the raced second jump
+        sh("iptables", "-t", table, "-A", chain, "-j", iptables.chain())  # the raced second jump
     assert iptables.ensure([MetadataRule(one, "10.237.203.1", 8775)]) is True
     for table, chain in (("nat", "PREROUTING"), ("filter", "INPUT")):
-        assert sh("iptables", "-t", table, "-S", chain).stdout.count("-j cloudproj-metadata") == 1
+        assert sh("iptables", "-t", table, "-S", chain).stdout.count(f"-j {iptables.chain()}") == 1
 
-    sh("iptables", "-t", "nat", "-A", "PREROUTING", "-j", "cloudproj-metadata")
+    sh("iptables", "-t", "nat", "-A", "PREROUTING", "-j", iptables.chain())
     iptables.remove([one])
     for table, _chain in (("nat", "PREROUTING"), ("filter", "INPUT")):
-        assert "cloudproj-metadata" not in sh("iptables", "-t", table, "-S").stdout
+        assert iptables.chain() not in sh("iptables", "-t", table, "-S").stdout
 
 
 def _serve_once(address: str, port: int, seen: dict) -> threading.Thread:

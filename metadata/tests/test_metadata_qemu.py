@@ -60,7 +60,7 @@ def test_guests_read_their_own_instance_id_and_key_from_169_254_169_254(md_cloud
     # the DNAT is in place on the bridge once the instance has its address
     vm1 = _boot(osc, "vm1", "k")
     assert iptables.rules_of(BRIDGE)["nat"] == [
-        f"-A cloudproj-metadata -d 169.254.169.254/32 -i {BRIDGE} -p tcp -m tcp --dport 80 "
+        f"-A {iptables.chain()} -d 169.254.169.254/32 -i {BRIDGE} -p tcp -m tcp --dport 80 "
         f"-j DNAT --to-destination {GATEWAY}:{port}"]
     id_line1 = f"{builder.MARKER_METADATA} instance-id={vm1.ec2_id} hostname=vm1.novalocal"
     cloud.wait(lambda: id_line1 in console("vm1") and _key_marker(keys["k"]) in console("vm1"), BOOT_TIMEOUT,

@@ -2,7 +2,8 @@
 
 Files live under NETWORKS_PATH/<network id>/: `dnsmasq.pid`, `hosts` (MAC,IP,hostname per
 line, regenerated whole from the DB and swapped in with a rename), `leases`, an empty
-`dnsmasq.conf` and a `lock` serialising work on that network's files and process.
+`dnsmasq.conf`, a `lock` serialising work on that network's files and process, and while the
+agent cannot serve the network, `last-error` (why: what `./manage.py health` reports).
 dnsmasq re-reads the hosts file on SIGHUP.
 """
 import os
@@ -19,6 +20,9 @@ from cloudproj.host.locks import file_lock
 from cloudproj.host.run import HostCommandError, run
 
 from .. import validate
+
+
+ERROR_FILE = "last-error"
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,18 @@ def paths(network_id: int) -> dict[str, Path]:
         "conf": base / "dnsmasq.conf",
         "lock": base / "lock",
     }
+
+
+def record_error(network_id: int, message: str) -> None:
+    """Why this host cannot serve the network now (the supervision's last failure)."""
+    p = _prepare(network_id)
+    tmp = p["dir"] / ".last-error.tmp"
+    tmp.write_text(" ".join(str(message).split())[:500] + "\n")
+    os.replace(tmp, p["dir"] / ERROR_FILE)
+
+
+def clear_error(network_id: int) -> None:
+    (network_dir(network_id) / ERROR_FILE).unlink(missing_ok=True)
 
 
 def _prepare(network_id: int) -> dict[str, Path]:
@@ -221,27 +237,67 @@ def ensure(cfg: DnsmasqConfig, entries) -> str:
     return "unchanged"
 
 
+def _terminate(process_id: int, timeout: float) -> None:
+    """SIGTERM, then SIGKILL after `timeout`; returns once the process is gone."""
+    try:
+        os.kill(process_id, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    # Wait for the process itself, not pid(): while it exits its cmdline reads empty before
+    # its sockets are closed, and a dnsmasq started then finds its address still in use.
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _alive(process_id):
+        time.sleep(0.05)
+    if _alive(process_id):
+        try:
+            os.kill(process_id, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        while _alive(process_id) and time.monotonic() < deadline + timeout:
+            time.sleep(0.05)
+
+
 def stop(network_id: int, timeout: float = 5.0) -> bool:
     """Stop this network's dnsmasq. True if one was running."""
     running = pid(network_id)
     if running is None:
         paths(network_id)["pid"].unlink(missing_ok=True)
         return False
-    try:
-        os.kill(running, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    # Wait for the process itself, not pid(): while it exits its cmdline reads empty before
-    # its sockets are closed, and a dnsmasq started then finds its address still in use.
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _alive(running):
-        time.sleep(0.05)
-    if _alive(running):
-        os.kill(running, signal.SIGKILL)
-        while _alive(running) and time.monotonic() < deadline + timeout:
-            time.sleep(0.05)
+    _terminate(running, timeout)
     paths(network_id)["pid"].unlink(missing_ok=True)
     return True
+
+
+def processes_under(base: Path | str | None = None) -> list[int]:
+    """The running dnsmasq processes whose pid file is under `base` (NETWORKS_PATH: this
+    cloud's), found in /proc by their command line whatever their pid files say: a killed run
+    may have left a process whose pid file was removed or rewritten."""
+    base = Path(base or settings.NETWORKS_PATH)
+    prefixes = tuple({f"--pid-file={base}/".encode(), f"--pid-file={base.resolve()}/".encode()})
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if (cmdline and cmdline[0].endswith(b"dnsmasq") and any(arg.startswith(prefixes) for arg in cmdline)
+                and _alive(int(entry.name))):
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def stop_all(base: Path | str | None = None, timeout: float = 5.0) -> list[int]:
+    """Stop every dnsmasq of this cloud (processes_under `base`); their pid files go.
+    Returns the pids stopped."""
+    base = Path(base or settings.NETWORKS_PATH)
+    stopped = processes_under(base)
+    for process_id in stopped:
+        _terminate(process_id, timeout)
+    for pid_file in base.glob("*/dnsmasq.pid") if base.is_dir() else ():
+        pid_file.unlink(missing_ok=True)
+    return stopped
 
 
 def drop_leases(cfg: DnsmasqConfig, entries) -> list[tuple[str, str]]:

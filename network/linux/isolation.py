@@ -17,6 +17,9 @@ import logging
 import re
 from pathlib import Path
 
+from django.conf import settings
+
+from cloudproj.host import cloud
 from cloudproj.host import iptables as host_iptables
 from cloudproj.host.iptables import Jump, Section
 
@@ -27,6 +30,11 @@ log = logging.getLogger(__name__)
 TABLE = "filter"
 JUMP_FROM = "FORWARD"
 _CHAIN_RE = re.compile(r"^[A-Za-z0-9_.-]{1,25}\Z")  # + "-to" stays within iptables' 28 characters
+
+
+def chain_of_cloud() -> str:
+    """This cloud's isolation chain: VLAN_ISOLATION_CHAIN, else `<CLOUD_NAME>-vlan`."""
+    return settings.VLAN_ISOLATION_CHAIN or cloud.chain("vlan")
 
 
 def _chains(chain: str) -> tuple[str, str]:

@@ -74,7 +74,7 @@ def _ensure_bridge(network: Network, host: str | None = None) -> tuple[bool, str
     created = linux_bridge.ensure_bridge(network.bridge, f"{bridge_address(network, host)}/{network.prefixlen}",
                                          mtu=network.mtu)
     state = vlan_tagging(network)
-    isolation.ensure(settings.VLAN_ISOLATION_CHAIN, [network.bridge])
+    isolation.ensure(isolation.chain_of_cloud(), [network.bridge])
     return created, state
 
 
@@ -131,7 +131,7 @@ def setup_network(network: Network, host: str | None = None) -> dict:
     report = {"network": network.pk, "bridge": "created" if created else "present", "dnsmasq": state}
     if vlan_state is not None:
         report["vlan"] = vlan_state
-        report["isolation"] = settings.VLAN_ISOLATION_CHAIN
+        report["isolation"] = isolation.chain_of_cloud()
     return report
 
 
@@ -147,6 +147,22 @@ def teardown_network(network_id: int, bridge: str | None = None, operator_bridge
         linux_bridge.delete_bridge(bridge)
 
 
+def teardown_cloud(plan) -> dict:
+    """Cloud teardown (a `cloud_teardown` host hook): every dnsmasq of this cloud (those whose
+    pid files are under NETWORKS_PATH, found in /proc: a killed run's too) stopped, this cloud's
+    VLAN isolation chain removed, and with `plan.bridges` the bridges of its networks (never
+    an operator's: a Flat network's bridge stays)."""
+    report: dict = {"dnsmasq stopped": dnsmasq.stop_all()}
+    isolation.remove(isolation.chain_of_cloud())
+    if plan.bridges:
+        removed = []
+        for network in Network.objects.filter(injected=False).order_by("id"):
+            if network.bridge and linux_bridge.delete_bridge(network.bridge):
+                removed.append(network.bridge)
+        report["bridges removed"] = removed
+    return report
+
+
 def supervise_host_networks(host: str) -> dict:
     """One supervision pass; never raises (each network's failure is logged and reported)."""
     report = {}
@@ -156,9 +172,15 @@ def supervise_host_networks(host: str) -> dict:
             report[network.pk] = setup_network(network, host)
             if not network.injected:
                 fixed_ips.mark_leased(network, dnsmasq.read_leases(network.pk))
+            dnsmasq.clear_error(network.pk)
         except Exception as exc:  # one broken network must not stop the others
             log.exception("supervision of network %s on %s failed", network.pk, host)
             report[network.pk] = {"network": network.pk, "error": str(exc)}
+            try:  # `./manage.py health` says why the network is not served
+                why = getattr(exc, "stderr", "") or str(exc)  # a failed command: what it said, not its argv
+                dnsmasq.record_error(network.pk, f"network {network.pk} ({network.bridge}) on {host}: {why}")
+            except OSError:
+                log.exception("could not record the failure of network %s", network.pk)
     served_ids = {network.pk for network in served}
     for orphan in _orphan_dirs(served_ids):
         try:

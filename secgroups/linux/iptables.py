@@ -1,8 +1,9 @@
 """Per-instance iptables chains in the filter table, and the only code of the app that
 touches the host's firewall.
 
-Ownership. Every chain written here is named `cpsg-<h>` (the chain of host H, h = the
-first 6 hex digits of sha1(H), so several agents can share a machine),
+Ownership. Every chain written here is named `cpsg-<h>` (the chain of host H, h = 6 hex
+digits of the hash of the cloud's name and H: cloudproj.host.cloud.host_digest, so several
+agents and several clouds can share a machine),
 `cpsg-<h>-<16 hex digits of the instance uuid>` (what may reach the instance: ingress) or
 `cpsg-<h>-o<15 hex digits of the instance uuid>` (what it may send: egress; 28 characters,
 iptables' limit). Outside those chains there is one jump to
@@ -35,12 +36,12 @@ egress chain.
 
 Every value is validated before it reaches a rule; commands are argument lists.
 """
-import hashlib
 import ipaddress
 import logging
 import re
 import uuid as uuid_lib
 
+from cloudproj.host import cloud
 from cloudproj.host import iptables as host_iptables
 from cloudproj.host.iptables import Jump, Section
 from network import validate
@@ -60,7 +61,7 @@ PORT_RANGES = {"tcp": (1, 65535), "udp": (1, 65535), "icmp": (-1, 255)}
 def host_chain(host: str) -> str:
     if not isinstance(host, str) or not host:
         raise validate.InvalidValue(f"invalid host name {host!r}")
-    return PREFIX + hashlib.sha1(host.encode()).hexdigest()[:6]
+    return PREFIX + cloud.host_digest(host)
 
 
 def instance_chain(host: str, instance_uuid) -> str:

@@ -102,3 +102,18 @@ def teardown(host: str) -> list[str]:
         chains = iptables.chains_of(host)
         iptables.remove_all(host, chains)
     return sorted(chains)
+
+
+def teardown_cloud(plan) -> dict:
+    """Cloud teardown (a `cloud_teardown` host hook): the security-group chains of the plan's
+    hosts, unless the plan keeps them (guests still running)."""
+    if not plan.firewall:
+        return {"security group chains": "kept"}
+    removed: list[str] = []
+    with host_iptables.lock():
+        for host in plan.hosts:
+            chains = iptables.chains_of(host)
+            if chains or any(host_iptables.jump_counts(iptables.TABLE, iptables.host_jumps(host)).values()):
+                iptables.remove_all(host, chains)
+                removed += sorted(chains)
+    return {"security group chains": removed}

@@ -1,5 +1,5 @@
 """The iptables text generated for a given set of rules (pure: nothing touches the host)."""
-import hashlib
+from cloudproj.host import cloud
 
 import pytest
 
@@ -8,7 +8,7 @@ from secgroups.linux import iptables
 from secgroups.services.firewall import Address, Allow, InstanceFirewall
 
 HOST = "sg-host"
-H = "cpsg-" + hashlib.sha1(HOST.encode()).hexdigest()[:6]
+H = "cpsg-" + cloud.host_digest(HOST)
 UUID = "0123456789abcdef0123456789abcdef"
 CHAIN = f"{H}-0123456789abcdef"
 

@@ -1,5 +1,6 @@
 """`./manage.py health`: one Nagios plugin line and exit code (0 OK, 1 WARNING, 2 CRITICAL,
-3 UNKNOWN) for services, queue depth, STATE_PATH disk space and console log sizes."""
+3 UNKNOWN) for services, queue depth, STATE_PATH disk space, console log sizes and the networks
+this machine's agent cannot serve (e.g. its dnsmasq cannot bind the bridge address)."""
 import sys
 
 from django.core.management.base import BaseCommand
@@ -10,7 +11,8 @@ from cloudproj.observability import health
 class Command(BaseCommand):
     help = (
         "Check the cloud in the Nagios style: services up (heartbeats vs SERVICE_DOWN_TIME), queue "
-        "depth, free space of STATE_PATH, console log sizes. Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."
+        "depth, free space of STATE_PATH, console log sizes, networks this machine's agent cannot serve (a dnsmasq "
+        "that cannot bind its address). Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."
     )
 
     def add_arguments(self, parser):

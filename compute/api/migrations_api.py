@@ -1,0 +1,36 @@
+"""`GET /os-migrations` (admins): the migration records, in Nova's 2.1 shape (links and
+migration_type come with 2.23). Filters: host (source or destination), status,
+instance_uuid, migration_type, source_compute."""
+from rest_framework.response import Response
+
+from compute.services import migration_records
+from identity.services.policy import enforce
+
+from .base import ComputeAPIView, isotime
+
+FILTERS = ("host", "status", "instance_uuid", "migration_type", "source_compute")
+
+
+def migration_body(row) -> dict:
+    return {
+        "id": row.pk,
+        "status": row.status,
+        "instance_uuid": str(row.instance_uuid),
+        "source_node": row.source_node,
+        "source_compute": row.source_compute,
+        "dest_node": row.dest_node,
+        "dest_compute": row.dest_compute,
+        "dest_host": row.dest_host,
+        "old_instance_type_id": row.old_instance_type_id,
+        "new_instance_type_id": row.new_instance_type_id,
+        "created_at": isotime(row.created_at),
+        "updated_at": isotime(row.updated_at),
+    }
+
+
+class MigrationListView(ComputeAPIView):
+    def get(self, request):
+        enforce(self.ctx, "compute:migrations:index")
+        filters = {name: request.query_params.get(name) for name in FILTERS}
+        rows = migration_records.list_migrations(**filters)
+        return Response({"migrations": [migration_body(row) for row in rows]})
