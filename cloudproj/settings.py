@@ -2,7 +2,8 @@
 
 With nothing set, the cloud runs on one machine on embedded defaults: SQLite under
 STATE_PATH and kombu's filesystem transport as the broker (no server process needed).
-Production sets DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (RabbitMQ or Redis).
+Production sets DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (RabbitMQ or Redis); so does
+`make run` as root, for the private PostgreSQL and Redis it starts (in CLOUD_DIR/env).
 """
 import re
 import socket
@@ -64,6 +65,13 @@ API_BIND = env.str("API_BIND", default="0.0.0.0")
 API_PORT = env.int("API_PORT", default=8774)
 #: Threads per API process running Django's views under the ASGI server.
 API_THREADS = env.int("API_THREADS", default=8)
+#: `make run` as root starts a private PostgreSQL and Redis of its own (data under CLOUD_DIR) unless DATABASE_URL /
+#: CELERY_BROKER_URL are set; false (or not root): SQLite and the filesystem broker, the embedded fallback.
+RUN_PRIVATE_SERVICES = env.bool("RUN_PRIVATE_SERVICES", default=True)
+#: The port (on 127.0.0.1) of `make run`'s private PostgreSQL.
+RUN_POSTGRES_PORT = env.int("RUN_POSTGRES_PORT", default=15432)
+#: The port (on 127.0.0.1) of `make run`'s private Redis, its Celery broker.
+RUN_REDIS_PORT = env.int("RUN_REDIS_PORT", default=16379)
 #: The port `make run`'s flower listens on.
 FLOWER_PORT = env.int("FLOWER_PORT", default=5555)
 #: The address `make run`'s flower listens on (behind basic auth, credentials in `CLOUD_DIR/flower-auth`).

@@ -9,6 +9,7 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import Ignore
+from django.db import InterfaceError, OperationalError
 
 from cloudproj import task_names as names
 from cloudproj.host import identity
@@ -25,7 +26,12 @@ def ping(host: str | None = None) -> dict:
     return {"host": identity.current_host(), "requested": host}
 
 
-@shared_task(name=names.SCHEDULE_INSTANCE)
+# A boot step that lost the database (PostgreSQL restarted under it) runs again once it is back:
+# every 2 s for up to 3 minutes (Celery's Django fixup closes the broken connection first).
+DATABASE_RETRY = {"autoretry_for": (OperationalError, InterfaceError), "default_retry_delay": 2, "max_retries": 90}
+
+
+@shared_task(name=names.SCHEDULE_INSTANCE, **DATABASE_RETRY)
 def schedule_instance(instance_uuid: str, request_id: str):
     return build.schedule(instance_uuid, request_id)
 
@@ -38,7 +44,7 @@ def _step(name):
 
     run.__name__ = name
     run.__doc__ = f"Boot pipeline step `{name}` on the instance's host."
-    return shared_task(name=names.HOST_STEP_TASKS[name])(run)
+    return shared_task(name=names.HOST_STEP_TASKS[name], **DATABASE_RETRY)(run)
 
 
 allocate_ip = _step("allocate_ip")

@@ -2,7 +2,8 @@
 # Installs the Debian packages the project needs (build headers for psycopg2 and
 # libvirt-python, and what a host agent drives: libvirt/QEMU, dnsmasq, iptables, LVM, and
 # tgt + QEMU's iSCSI block driver for volumes attached from another host; Chromium and its
-# WebDriver for the dashboard's browser tests; node and npm, which install noVNC).
+# WebDriver for the dashboard's browser tests; node and npm, which install noVNC; PostgreSQL's
+# server and redis-server, which `make run` runs privately under .cloud/, scripts/run_services.py).
 # Only what is missing is installed; without root it only reports what is missing.
 set -euo pipefail
 PACKAGES=(
@@ -11,6 +12,7 @@ PACKAGES=(
   dnsmasq-base lvm2 iptables conntrack bridge-utils iproute2 cpio kmod e2fsprogs busybox-static
   tgt qemu-block-extra
   chromium chromium-driver
+  postgresql redis-server
 )
 missing=()
 for pkg in "${PACKAGES[@]}"; do

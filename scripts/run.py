@@ -4,7 +4,8 @@
 Prepares the host (libvirtd when root), migrates, seeds defaults and writes the admin's
 credentials to .cloud/, then starts and supervises: the API + dashboard (gunicorn with
 uvicorn workers: ASGI, for the VNC console's websockets), the metadata service (gunicorn
-metadata.wsgi), the scheduler worker, one host agent for this machine, beat and flower. A
+metadata.wsgi), the scheduler worker, one host agent for this machine, beat and flower. As root, a private
+PostgreSQL and Redis of its own come first (scripts/run_services.py). A
 process that dies is restarted. Environment variables (see cloudproj/settings.py) override
 every default.
 
@@ -14,6 +15,7 @@ SIGTERM) it removes them again, security-group chains included when the cloud ha
 left on this host. Flower listens on FLOWER_BIND (loopback) behind basic auth: the user and
 password are in .cloud/flower-auth (0600), given to flower in its environment, never argv.
 """
+import atexit
 import fcntl
 import json
 import os
@@ -25,6 +27,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import run_services
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOUD_DIR = Path(os.environ.get("CLOUD_DIR", ROOT / ".cloud"))
@@ -329,6 +333,9 @@ def main() -> int:
     left = sweep_children()  # a killed run's API, agent, ... would hold its ports and queues
     if left:
         say(f"stopped what a killed run left running: {', '.join(left)}")
+    services = run_services.start_private_services(
+        CLOUD_DIR, read_settings("RUN_PRIVATE_SERVICES", "RUN_POSTGRES_PORT", "RUN_REDIS_PORT"))
+    atexit.register(services.stop)  # after the cloud's processes and the host teardown, however main ends
     ensure_libvirt()
     say("migrating the database")
     manage("migrate", "--noinput", "-v", "0")

@@ -1,6 +1,9 @@
 """README command 1 end to end: `scripts/run.py` (what `make run` runs) brings the whole cloud
-up on its embedded defaults (SQLite, filesystem broker), and the real `openstack` client and
-the operator CLI work against it unchanged.
+up, and the real `openstack` client and the operator CLI work against it unchanged. Three
+variants: the default (as root: a private PostgreSQL and Redis of its own, supervised: a kill -9
+of either with a boot in flight is survived), the embedded fallback (SQLite and the filesystem
+broker, what a non-root run gets; RUN_PRIVATE_SERVICES=false here, the tests run as root), and
+external services (DATABASE_URL / CELERY_BROKER_URL set: a PostgreSQL database and RabbitMQ).
 
 The host agent talks to libvirt's `test:///default` hypervisor here so the test does not depend
 on this machine's libvirtd; everything else (gunicorn, Celery workers, beat, flower) is real.
@@ -48,9 +51,13 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.5):
 
 @contextlib.contextmanager
 def external_services(kind: str):
-    """Nothing for the embedded defaults; a fresh PostgreSQL database and RabbitMQ otherwise."""
+    """The private servers' ports for the default; the fallback for embedded; a fresh
+    PostgreSQL database and RabbitMQ otherwise."""
+    if kind == "private":
+        yield {"RUN_POSTGRES_PORT": str(free_port()), "RUN_REDIS_PORT": str(free_port())}
+        return
     if kind == "embedded":
-        yield {}
+        yield {"RUN_PRIVATE_SERVICES": "false"}
         return
     import psycopg2
 
@@ -69,10 +76,12 @@ def external_services(kind: str):
     admin.close()
 
 
-@pytest.fixture(scope="module", params=["embedded", "postgresql-rabbitmq"])
+@pytest.fixture(scope="module", params=["private", "embedded", "postgresql-rabbitmq"])
 def cloud(request, tmp_path_factory):
     with external_services(request.param) as services:
-        yield from _run_cloud(services, tmp_path_factory)
+        for running in _run_cloud(services, tmp_path_factory, private=request.param == "private"):
+            running["kind"] = request.param
+            yield running
 
 
 _NETWORK_SEQ = iter(range(1, 100))
@@ -93,8 +102,40 @@ def _remove_bridge(bridge: str) -> None:
     subprocess.run(["ip", "link", "del", bridge], check=False, capture_output=True)
 
 
-def _run_cloud(services, tmp_path_factory):
-    cloud_dir = tmp_path_factory.mktemp("cloud")
+def _start(env, cloud_dir):
+    log = open(cloud_dir / "run.log", "a")
+    return subprocess.Popen([PYTHON, "scripts/run.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT), log
+
+
+def _wait_api(proc, cloud_dir, base):
+    def api_up():
+        try:
+            with urllib.request.urlopen(f"{base}/identity/v3", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return proc.poll() is not None and pytest.fail((cloud_dir / "run.log").read_text()[-3000:])
+
+    wait_for(api_up, 180, "the API to answer")
+
+
+def _stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _run_cloud(services, tmp_path_factory, private=False):
+    if private:
+        # as `make run` in a checkout: the postgres user reaches CLOUD_DIR (pytest's own
+        # temporary folders are 0700 under /tmp/pytest-of-root)
+        import tempfile
+
+        cloud_dir = Path(tempfile.mkdtemp(prefix="cloudproj-run-", dir="/var/tmp"))
+    else:
+        cloud_dir = tmp_path_factory.mktemp("cloud")
     # the default network make run creates, on a bridge and range of its own (not br100)
     seq = next(_NETWORK_SEQ)
     bridge = f"cptrun{seq}"
@@ -116,31 +157,22 @@ def _run_cloud(services, tmp_path_factory):
         RUN_FLOATING_INTERFACE="",  # the default pool's addresses need no dummy link here (none is associated)
         **services,
     )
-    log = open(cloud_dir / "run.log", "w")
-    proc = subprocess.Popen([PYTHON, "scripts/run.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc, log = _start(env, cloud_dir)
     base = f"http://127.0.0.1:{api_port}"
-
-    def api_up():
-        try:
-            with urllib.request.urlopen(f"{base}/identity/v3", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return proc.poll() is not None and pytest.fail((cloud_dir / "run.log").read_text()[-3000:])
-
-    try:
-        wait_for(api_up, 180, "the API to answer")
-        yield {"proc": proc, "env": env, "dir": cloud_dir, "base": base, "flower": flower_port,
+    running = {"proc": proc, "env": env, "dir": cloud_dir, "base": base, "flower": flower_port,
                "metadata": metadata_port}
+    try:
+        _wait_api(proc, cloud_dir, base)
+        yield running
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        _stop(running["proc"])
         log.close()
         _remove_bridge(bridge)
         _remove_host_rules(bridge)
+        if private:
+            import shutil
+
+            shutil.rmtree(cloud_dir, ignore_errors=True)
 
 
 def _remove_host_rules(bridge: str) -> None:
@@ -333,6 +365,94 @@ def test_the_default_floating_pool_serves_the_latest_client(cloud):
     assert osc(cloud, "floating", "ip", "list", openstack=latest) == []
 
 
+def _private_only(cloud):
+    if cloud["kind"] != "private":
+        pytest.skip("the private PostgreSQL and Redis of the default run")
+
+
+def _private_db(cloud):
+    import psycopg2
+
+    url = next(line.split("=", 1)[1] for line in (cloud["dir"] / "env").read_text().splitlines()
+               if line.startswith("DATABASE_URL="))
+    return psycopg2.connect(url, connect_timeout=5)
+
+
+def _run_children(cloud, pattern: str) -> list[int]:
+    """Processes `pattern` among this run's own children (never another run's)."""
+    out = subprocess.run(["pgrep", "-P", str(cloud["proc"].pid), "-f", pattern], capture_output=True, text=True).stdout
+    return [int(pid) for pid in out.split()]
+
+
+def test_the_default_run_starts_its_own_postgresql_and_redis(cloud):
+    """Shown in its output, data under CLOUD_DIR, and the cloud really runs on them: the
+    schema and the admin are in the private database, Celery's queues in the private Redis."""
+    import redis
+
+    _private_only(cloud)
+    output = (cloud["dir"] / "run.log").read_text()
+    pg_port, redis_port = cloud["env"]["RUN_POSTGRES_PORT"], cloud["env"]["RUN_REDIS_PORT"]
+    assert f"PostgreSQL (private)  127.0.0.1:{pg_port}, database cloudproj" in output
+    assert f"Redis (private)       127.0.0.1:{redis_port}" in output
+    assert "WARNING" not in output.split("migrating the database")[0]
+    assert (cloud["dir"] / "postgres" / "data" / "PG_VERSION").exists()
+    assert (cloud["dir"] / "postgres").stat().st_uid == pwd_uid("postgres")
+    assert list((cloud["dir"] / "redis").glob("appendonly*"))
+    for secret in ("env", "postgres-password", "redis-password"):
+        assert (cloud["dir"] / secret).stat().st_mode & 0o077 == 0
+    with _private_db(cloud) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT username FROM identity_user WHERE username = 'admin'")
+        assert cursor.fetchall() == [("admin",)]
+    password = (cloud["dir"] / "redis-password").read_text().strip()
+    with pytest.raises(redis.AuthenticationError):
+        redis.Redis(port=int(redis_port)).ping()  # not open to every local user
+    keys = redis.Redis(port=int(redis_port), password=password).keys("_kombu.binding.*")
+    assert f"_kombu.binding.compute.{HOST}".encode() in keys
+
+
+def pwd_uid(user: str) -> int:
+    import pwd
+
+    return pwd.getpwnam(user).pw_uid
+
+
+@pytest.mark.parametrize("victim", ["postgresql", "redis"])
+def test_kill_9_of_a_private_server_with_a_boot_in_flight_is_survived(cloud, victim):
+    """The host agent is held (SIGSTOP) so the boot is scheduled and waiting for it: its next
+    step's message in Redis, its state in PostgreSQL. Then the server is killed with -9; the
+    supervisor restarts it, the agent goes on and the server reaches ACTIVE."""
+    _private_only(cloud)
+    name = f"inflight-{victim}"
+    agents = _run_children(cloud, f"manage.py agent --host {HOST}")
+    assert agents
+    stopped = []
+    try:
+        for pid in agents:
+            os.kill(pid, signal.SIGSTOP)
+            stopped.append(pid)
+        server = osc(cloud, "server", "create", "--image", "cloudproj-test", "--flavor", "m1.tiny", name)
+        wait_for(lambda: osc(cloud, "server", "show", name).get("OS-EXT-STS:task_state") == "networking",
+                 30, "the boot to wait for the agent")
+        pidfile = (cloud["dir"] / "postgres" / "data" / "postmaster.pid" if victim == "postgresql"
+                   else cloud["dir"] / "redis" / "redis.pid")
+        old = int(pidfile.read_text().split()[0])
+        os.kill(old, signal.SIGKILL)
+        wait_for(lambda: f"{victim} exited with status -9; restarting" in (cloud["dir"] / "run.log").read_text(),
+                 20, f"the supervisor to see {victim} die")
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+
+    def status():
+        shown = osc(cloud, "server", "show", server["id"], check=False)  # 503 while PostgreSQL restarts
+        return shown.returncode == 0 and json.loads(shown.stdout)["status"]
+
+    assert wait_for(lambda: status() in ("ACTIVE", "ERROR") and status(), 120, "the boot to finish") == "ACTIVE"
+    new = int(pidfile.read_text().split()[0])
+    assert new != old and os.path.exists(f"/proc/{new}")
+    osc(cloud, "server", "delete", "--wait", server["id"], json_output=False)
+
+
 def test_a_second_run_on_the_same_state_refuses_to_start(cloud):
     second = subprocess.run([PYTHON, "scripts/run.py"], cwd=ROOT, env=cloud["env"], capture_output=True, text=True, timeout=60)
     assert second.returncode != 0
@@ -358,6 +478,11 @@ def test_ctrl_c_stops_everything_and_a_second_run_reuses_the_credentials(cloud):
     for table in ("nat", "filter") if os.geteuid() == 0 else ():
         listing = subprocess.run(["iptables", "-w", "-t", table, "-S"], capture_output=True, text=True).stdout
         assert f"{name}-metadata" not in listing
+    if cloud["kind"] == "private":
+        output = (cloud["dir"] / "run.log").read_text()
+        assert output.rstrip().endswith("[cloudproj] stopped postgresql and redis")  # after the cloud's processes
+        assert not (cloud["dir"] / "postgres" / "data" / "postmaster.pid").exists()  # a clean shutdown
+        return  # the next test runs it again on the same cluster
     rerun = subprocess.run(
         [PYTHON, "manage.py", "bootstrap"], cwd=ROOT, env=cloud["env"], capture_output=True, text=True, timeout=60
     )
@@ -365,6 +490,24 @@ def test_ctrl_c_stops_everything_and_a_second_run_reuses_the_credentials(cloud):
     assert "generated" not in rerun.stdout
     assert (cloud["dir"] / "admin-password").read_text() == password_before
 
+
+
+def test_the_next_run_reuses_the_private_cluster_and_its_data(cloud):
+    """After Ctrl-C: `make run` again starts the same cluster (no second initdb) and Redis, and
+    what the first run created is still there for the real client."""
+    _private_only(cloud)
+    assert cloud["proc"].poll() is not None
+    log_size = (cloud["dir"] / "run.log").stat().st_size
+    cloud["proc"], log = _start(cloud["env"], cloud["dir"])
+    try:
+        _wait_api(cloud["proc"], cloud["dir"], cloud["base"])
+        output = (cloud["dir"] / "run.log").read_text()[log_size:]
+        assert "PostgreSQL (private)" in output and "Redis (private)" in output
+        assert "creating the private PostgreSQL cluster" not in output
+        assert "p2" in {project["Name"] for project in osc(cloud, "project", "list")}
+    finally:
+        _stop(cloud["proc"])
+        log.close()
 
 
 def test_a_start_stops_the_children_a_killed_run_left(tmp_path):

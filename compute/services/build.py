@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import TypeGuard
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from cloudproj import rpc
@@ -159,6 +159,10 @@ def run_step(name: str, instance_uuid, request_id: str, host: str, attempt: int)
             with event(action, name, host=host):
                 STEP_FUNCTIONS[name](instance, host)
                 pause_point(name, instance.uuid)
+        except (OperationalError, InterfaceError):
+            # the database went away (a PostgreSQL restart), not the step: nothing is rolled
+            # back (that would fail too) and the task runs the step again (compute/tasks.py)
+            raise
         except Exception as exc:  # noqa: BLE001 - every failure is rolled back and reported
             log.warning("%s of instance %s failed on %s: %s", name, instance.uuid, host, exc)
             fail_attempt(instance, action, host, exc, step_state=runs_in)

@@ -259,3 +259,36 @@ def test_soft_delete_restore_and_reclaim(world, sent, settings, django_capture_o
     assert Instance.all_objects.get(pk=instance.pk).deleted_at is not None
     assert not FixedIP.objects.filter(instance_uuid=instance.uuid).exists() and not Claim.objects.exists()
     assert _ours() == []
+
+
+def test_a_step_that_loses_the_database_is_not_rolled_back_and_runs_again(world, sent, monkeypatch):
+    """PostgreSQL restarting under a step (killed for real in tests/test_make_run.py; here the
+    error it raises, as the shared test database cannot be restarted): the attempt is not
+    failed, and its task retries the step until the database is back."""
+    from django.db import OperationalError
+
+    from compute import tasks
+
+    instance = world["instance"]
+    build.schedule(instance.uuid, "req-steps")
+    assert _run("allocate_ip", instance) is True
+    real_prepare = host_resources.prepare_disk
+    failures = iter([OperationalError("server closed the connection unexpectedly")])
+
+    def prepare_while_the_database_restarts(inst):
+        for exc in failures:
+            raise exc
+        return real_prepare(inst)
+
+    monkeypatch.setattr(host_resources, "prepare_disk", prepare_while_the_database_restarts)
+    instance.refresh_from_db()
+    task_state = instance.task_state
+    with pytest.raises(OperationalError):
+        _run("fetch_image", instance)
+    instance.refresh_from_db()
+    assert (instance.status, instance.task_state, instance.faults.count()) == ("BUILD", task_state, 0)
+    assert OperationalError in tasks.fetch_image.autoretry_for and tasks.fetch_image.max_retries >= 30
+    assert _run("fetch_image", instance) is True  # the retry, once the database answers
+    assert _run("spawn", instance) is True
+    instance.refresh_from_db()
+    assert instance.status == "ACTIVE"
