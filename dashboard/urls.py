@@ -66,6 +66,7 @@ urlpatterns = [
     path("api-access/", api_access.api_access, name="api-access"),
     path("api-access/openrc/", api_access.openrc, name="openrc"),
     path("api-access/clouds.yaml", api_access.clouds_yaml, name="clouds-yaml"),
+    path("api-access/nova.zip", api_access.credentials_zip, name="credentials-zip"),
     path("api-access/ec2/create/", api_access.ec2_create, name="ec2-create"),
     path("api-access/ec2/<str:access>/", api_access.ec2_show, name="ec2-show"),
     path("api-access/ec2/<str:access>/delete/", api_access.ec2_delete, name="ec2-delete"),

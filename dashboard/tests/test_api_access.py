@@ -75,3 +75,37 @@ def test_api_access_queries_do_not_grow(member, django_assert_max_num_queries):
         client.post("/dashboard/api-access/ec2/create/")
     with django_assert_max_num_queries(few):
         assert client.get("/dashboard/api-access/").content.decode().count('<tr id="ec2-') == 22  # with the user's first
+
+
+def test_credentials_bundle_download(member, tmp_path):
+    """The seeds' nova.zip from the dashboard: novarc with the user's EC2 keys (made when the user
+    has none here), clouds.yaml and the aws CLI's files; a GET does nothing (it may create keys)."""
+    import io
+    import zipfile
+
+    client = member["client"]
+    Ec2Credential.objects.filter(user=member["user"], project=member["project"]).delete()
+    assert 'id="download-credentials-zip"' in client.get("/dashboard/api-access/").content.decode()
+    assert client.get("/dashboard/api-access/nova.zip").status_code == 405
+    assert not Ec2Credential.objects.filter(user=member["user"], project=member["project"]).exists()
+
+    response = client.post("/dashboard/api-access/nova.zip")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"] == 'attachment; filename="demo-nova.zip"'
+    assert response["Cache-Control"] == "no-store"
+    credential = Ec2Credential.objects.get(user=member["user"], project=member["project"])
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        assert sorted(archive.namelist()) == ["README", "aws/config", "aws/credentials", "clouds.yaml", "novarc"]
+        assert all((info.external_attr >> 16) & 0o777 == 0o600 for info in archive.infolist())
+        archive.extractall(tmp_path)
+    script = f'. "{tmp_path / "novarc"}" && echo "$EC2_URL|$EC2_ACCESS_KEY|$EC2_SECRET_KEY|$OS_PROJECT_NAME"'
+    sourced = subprocess.run(["bash", "-c", script], env={"PATH": "/usr/bin:/bin", "OS_PASSWORD": "x"},
+                             capture_output=True, text=True, check=True, timeout=30)
+    assert sourced.stdout.strip().split("|") == [
+        "http://testserver/ec2/", credential.access, credential.secret, "demo"]
+    assert f"aws_secret_access_key = {credential.secret}" in (tmp_path / "aws" / "credentials").read_text()
+    assert "endpoint_url = http://testserver/ec2/" in (tmp_path / "aws" / "config").read_text()
+
+    # a second download reuses the credential
+    client.post("/dashboard/api-access/nova.zip")
+    assert Ec2Credential.objects.filter(user=member["user"], project=member["project"]).count() == 1

@@ -1,11 +1,12 @@
 """API access: the service endpoints, clouds.yaml and openrc downloads for the current user
-and project (no password inside), and the user's EC2 credentials in the project."""
+and project (no password inside), the user's EC2 credentials in the project and the credentials
+bundle (nova.zip: novarc with the EC2 keys, clouds.yaml, the aws CLI's files)."""
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from identity.services import client_config, ec2_credentials
+from identity.services import client_config, credentials_bundle, ec2_credentials
 from identity.services.catalog import base_url, service_catalog
 from identity.services.policy import enforce
 
@@ -96,3 +97,21 @@ def ec2_delete(request, access):
     ec2_credentials.delete(request.ctx.user, request.ctx.project, credential.access)
     messages.success(request, f"EC2 credential {access} deleted.")
     return redirect(PAGE)
+
+
+@require_POST
+@dashboard_view
+def credentials_zip(request):
+    """nova.zip for the current user and project, as `./manage.py project zipfile` writes it: the
+    user's oldest EC2 credential there, made when there is none (so a POST, not a GET)."""
+    ctx = request.ctx
+    enforce(ctx, "identity:ec2_list_credentials", _own(ctx))
+    credential = ec2_credentials.credentials_of(ctx.user, ctx.project).first()
+    if credential is None:
+        enforce(ctx, "identity:ec2_create_credential", _own(ctx))
+        credential = ec2_credentials.create(ctx.user, ctx.project)
+    content = credentials_bundle.render_zip(ctx.project, ctx.user, credential, base_url(request))
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{ctx.project.name}-nova.zip"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -6,20 +6,16 @@
     ./manage.py project scrub <project id> --wait 120          # what a deleted project left
     ./manage.py project zipfile john_project john              # writes ./nova.zip
 """
-import io
 import os
-import shlex
-import zipfile
 
-from django.conf import settings
 from django.core.management.base import CommandError
 from django.db.models import Count, Q
 
 from cloudproj.cli import CategoryCommand
 from compute.services import project_scrub
 from identity.services import accounts, quotas
-from identity.services import client_config
-from identity.services.endpoints import identity_url, public_base_url
+from identity.services import credentials_bundle
+from identity.services.endpoints import public_base_url
 from identity.management.common import ec2_credential, get_project, get_user
 from identity.models import Project
 
@@ -51,66 +47,6 @@ def quota_errors():
         if isinstance(obj, type) and issubclass(obj, Exception) and obj.__module__ == quotas.__name__
     )
     return (ValueError, KeyError, LookupError) + extra
-
-
-def render_rc(project, user, credential) -> str:
-    """An openrc-style script. The password is never stored in clear, so it is read at source time."""
-    q = shlex.quote
-    lines = [
-        f"# Credentials of user {user.username} in project {project.name} (cloudproj).",
-        "# Source it with:  . ./novarc   The cloud does not store passwords in clear:",
-        "# set OS_PASSWORD in your environment (or export it here) before sourcing this file.",
-        f"export OS_AUTH_URL={q(identity_url())}",
-        "export OS_IDENTITY_API_VERSION=3",
-        f"export OS_USERNAME={q(user.username)}",
-        f"export OS_USER_DOMAIN_NAME={q(settings.DEFAULT_DOMAIN_NAME)}",
-        f"export OS_PROJECT_NAME={q(project.name)}",
-        f"export OS_PROJECT_ID={q(project.id)}",
-        f"export OS_PROJECT_DOMAIN_NAME={q(settings.DEFAULT_DOMAIN_NAME)}",
-        f"export OS_REGION_NAME={q(settings.CLOUD_REGION)}",
-        "export OS_INTERFACE=public",
-        'export OS_PASSWORD="${OS_PASSWORD:?set OS_PASSWORD to your cloud password first}"',
-    ]
-    if credential is not None:
-        lines += [
-            f"export EC2_URL={q(ec2_url())}",
-            f"export EC2_ACCESS_KEY={q(credential.access)}",
-            f"export EC2_SECRET_KEY={q(credential.secret)}",
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def ec2_url() -> str:
-    """The EC2 Query API's URL (`aws --endpoint-url`, boto3's endpoint_url, euca2ools' EC2_URL)."""
-    return f"{public_base_url()}/ec2/"
-
-
-def aws_files(credential) -> dict[str, str]:
-    """The aws CLI's config and credentials files (profile `default`) for the EC2 API."""
-    config = f"[default]\nregion = {settings.CLOUD_REGION}\nendpoint_url = {ec2_url()}\noutput = json\n"
-    credentials = (f"[default]\naws_access_key_id = {credential.access}\n"
-                   f"aws_secret_access_key = {credential.secret}\n")
-    return {"aws/config": config, "aws/credentials": credentials}
-
-
-def render_zip(project, user, credential) -> bytes:
-    """The seeds' nova.zip, today's way: novarc (OS_* and EC2_*), clouds.yaml and the aws CLI's files."""
-    readme = (f"Credentials of {user.username} in project {project.name} (cloudproj).\n"
-              "  . ./novarc                      OS_* for the openstack client, EC2_* for EC2 clients\n"
-              "  clouds.yaml                     OS_CLIENT_CONFIG_FILE=$PWD/clouds.yaml OS_CLOUD=cloudproj\n"
-              "  aws/config, aws/credentials     AWS_CONFIG_FILE=$PWD/aws/config "
-              "AWS_SHARED_CREDENTIALS_FILE=$PWD/aws/credentials aws ec2 describe-instances\n")
-    files = {"novarc": render_rc(project, user, credential),
-             "clouds.yaml": client_config.clouds_yaml(user, project, public_base_url()),
-             **aws_files(credential), "README": readme}
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in files.items():
-            info = zipfile.ZipInfo(name)
-            info.external_attr = 0o600 << 16  # the secret key: its owner only
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, content)
-    return buffer.getvalue()
 
 
 def write_private(filename: str, content: bytes) -> None:
@@ -259,7 +195,7 @@ class Command(CategoryCommand):
         project = get_project(options["project"])
         user = get_user(options["user"])
         credential, created = ec2_credential(user, project, create=True)
-        content = render_rc(project, user, credential)
+        content = credentials_bundle.render_rc(project, user, credential, public_base_url())
         filename = options["filename"]
         if filename == "-":
             self.stdout.write(content, ending="")
@@ -272,6 +208,6 @@ class Command(CategoryCommand):
         project = get_project(options["project"])
         user = get_user(options["user"])
         credential, created = ec2_credential(user, project, create=True)
-        write_private(options["filename"], render_zip(project, user, credential))
+        write_private(options["filename"], credentials_bundle.render_zip(project, user, credential, public_base_url()))
         note = " (new EC2 credentials created)" if created else ""
         self.stdout.write(f"Wrote {options['filename']} for {user.username} in {project.name}{note}")
