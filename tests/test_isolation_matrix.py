@@ -519,6 +519,13 @@ ROUTES: dict[str, Route] = {
     "dashboard/instances/<uuid:instance_id>/delete/": R(OWNED, ("post", S + "/delete/")),
     "dashboard/instances/<uuid:instance_id>/rename/": R(OWNED, ("post", S + "/rename/", {"name": "x"})),
     "dashboard/instances/<uuid:instance_id>/lock/": R(OWNED, ("post", S + "/lock/", {"action": "lock"})),
+    "dashboard/instances/<uuid:instance_id>/resize/": R(OWNED, ("post", S + "/resize/", {"flavor": "{flavor}"})),
+    "dashboard/instances/<uuid:instance_id>/resize/confirm/": R(OWNED, ("post", S + "/resize/confirm/")),
+    "dashboard/instances/<uuid:instance_id>/resize/revert/": R(OWNED, ("post", S + "/resize/revert/")),
+    "dashboard/instances/<uuid:instance_id>/rescue/": R(OWNED, ("post", S + "/rescue/")),
+    "dashboard/instances/<uuid:instance_id>/unrescue/": R(OWNED, ("post", S + "/unrescue/")),
+    "dashboard/instances/<uuid:instance_id>/shelve/": R(OWNED, ("post", S + "/shelve/")),
+    "dashboard/instances/<uuid:instance_id>/unshelve/": R(OWNED, ("post", S + "/unshelve/")),
     "dashboard/instances/<uuid:instance_id>/rebuild/": R(OWNED, ("post", S + "/rebuild/", {"image": "{image}"})),
     "dashboard/instances/<uuid:instance_id>/snapshot/": R(OWNED, ("post", S + "/snapshot/", {"name": "x"})),
     "dashboard/instances/<uuid:instance_id>/volumes/": R(
@@ -553,6 +560,13 @@ ROUTES: dict[str, Route] = {
     "dashboard/admin/projects/<str:project_id>/quotas/": R(
         ADMIN, ("post", D + "/admin/projects/{b}/quotas/", {"instances": "99"})),
     "dashboard/admin/users/": R(ADMIN, ("get", D + "/admin/users/")),
+    "dashboard/admin/users/<str:user_id>/": R(ADMIN, ("get", D + "/admin/users/{bob}/"),
+                                              ("post", D + "/admin/users/{bob}/", {"name": "x"})),
+    "dashboard/admin/users/<str:user_id>/password/": R(
+        ADMIN, ("post", D + "/admin/users/{bob}/password/", {"password": "a-new-password-1"})),
+    "dashboard/admin/users/<str:user_id>/delete/": R(ADMIN, ("post", D + "/admin/users/{bob}/delete/")),
+    "dashboard/admin/projects/<str:project_id>/edit/": R(
+        ADMIN, ("post", D + "/admin/projects/{b}/edit/", {"name": "x"})),
     "dashboard/admin/quotas/": R(ADMIN, ("get", D + "/admin/quotas/")),
     "dashboard/admin/networks/": R(ADMIN, ("get", D + "/admin/networks/")),
     "dashboard/admin/networks/<uuid:network_uuid>/delete/": R(
@@ -585,6 +599,8 @@ ROUTES: dict[str, Route] = {
     "dashboard/api-access/openrc/": R(ANY, ("get", D + "/api-access/openrc/")),
     "dashboard/api-access/clouds.yaml": R(ANY, ("get", D + "/api-access/clouds.yaml")),
     "dashboard/api-access/ec2/create/": R(ANY, ("post", D + "/api-access/ec2/create/")),
+    "dashboard/api-access/nova.zip": R(ANY, ("post", D + "/api-access/nova.zip")),
+    "dashboard/password/": R(ANY, ("get", D + "/password/")),
     "dashboard/api-access/ec2/<str:access>/": R(OWNED, ("get", D + "/api-access/ec2/{ec2}/")),
     "dashboard/api-access/ec2/<str:access>/delete/": R(OWNED, ("post", D + "/api-access/ec2/{ec2}/delete/")),
     "dashboard/usage.csv": R(SCOPED, ("get", D + "/usage.csv")),

@@ -11,7 +11,9 @@ def nav_link(context, href: str, label: str, exact: bool = False):
     """A menu link, `aria-current="page"` when the page is `href` or (unless `exact`) under it."""
     path = context["request"].path
     current = path == href if exact else path.startswith(href)
-    return format_html('<a href="{}"{}>{}</a>', href, format_html(' aria-current="page"') if current else "", label)
+    if current:
+        return format_html('<a href="{}" aria-current="page">{}</a>', href, label)
+    return format_html('<a href="{}">{}</a>', href, label)
 
 
 @register.filter
