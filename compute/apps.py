@@ -21,7 +21,7 @@ class ComputeConfig(AppConfig):
         register_resize_actions()  # resize, confirmResize, revertResize (compute/services/resize.py)
         register_rescue_actions()  # rescue, unrescue (compute/services/rescue.py)
         register_shelve_actions()  # shelve, shelveOffload, unshelve (compute/services/shelve.py)
-        host_hooks.register(before_cleanup="compute.services.resize.cleanup_files")
+        host_hooks.register(before_cleanup="compute.services.resize_host.cleanup_files")
         instance_deleted.connect(_resize_of_deleted_instance, dispatch_uid="compute.resize.instance_deleted")
 
 

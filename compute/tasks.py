@@ -16,7 +16,8 @@ from cloudproj.host import identity
 
 from . import agent  # noqa: F401 - connects the worker_init/worker_ready/worker_shutdown handlers
 from .services import (
-    build, image_cache, lifecycle, operations, periodic_hosts, reconcile, recovery, resize, shelve, snapshot_host,
+    build, image_cache, lifecycle, operations, periodic_hosts, reconcile, recovery, resize, resize_host, shelve,
+    shelve_host, snapshot_host,
 )
 
 
@@ -164,7 +165,7 @@ def prep_resize(instance_uuid: str, request_id: str):
 
 def _resize_step(step):
     def run(instance_uuid: str, request_id: str):
-        return resize.run_step(step, instance_uuid, request_id)
+        return resize_host.run_step(step, instance_uuid, request_id)
 
     run.__name__ = step
     run.__doc__ = f"Resize step `{step}` on the source or destination host."
@@ -189,4 +190,4 @@ def unshelve_schedule(instance_uuid: str, request_id: str):
 @shared_task(name=names.UNSHELVE_SPAWN)
 def unshelve_spawn(instance_uuid: str, request_id: str):
     """An offloaded server's disk made from its shelved image and started on this host."""
-    return shelve.unshelve_spawn(instance_uuid, request_id)
+    return shelve_host.unshelve_spawn(instance_uuid, request_id)

@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -48,8 +49,10 @@ def test_not_root_falls_back_to_sqlite_and_the_filesystem_broker_with_a_warning(
     for path in (tmp_path, cloud_dir, cloud_dir / "env"):
         shutil.chown(path, "nobody")
     os.chmod(tmp_path, 0o755)
-    tmp_path.parent.chmod(tmp_path.parent.stat().st_mode | 0o011)  # traverse-only
-    tmp_path.parent.parent.chmod(tmp_path.parent.parent.stat().st_mode | 0o011)
+    for folder in tmp_path.parents:  # traverse-only up to /tmp (pytest-xdist nests one level more)
+        if folder == Path(tempfile.gettempdir()) or folder == folder.parent:
+            break
+        folder.chmod(folder.stat().st_mode | 0o011)
     done = _choose(cloud_dir, {"RUN_PRIVATE_SERVICES": "True", "RUN_POSTGRES_PORT": "1", "RUN_REDIS_PORT": "1"},
                    user="nobody")
     assert done.returncode == 0, done.stderr

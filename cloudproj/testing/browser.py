@@ -101,3 +101,17 @@ def open_browser(base_url: str, request, tmp_path):
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
         session.screenshot("failed")
     driver.quit()
+
+
+# The widths the dashboard's browser tests take: a desktop's and a 390 px phone's.
+WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
+
+
+def answer_confirmation(browser, button, accept: bool) -> str:
+    """Click `button`, answer the confirmation dialog it opens; the dialog's text."""
+    browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+    alert = browser.wait(lambda d: d.switch_to.alert, 10, "the confirmation dialog")
+    text = alert.text
+    alert.accept() if accept else alert.dismiss()
+    return text

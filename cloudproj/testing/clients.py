@@ -1,4 +1,7 @@
 """Clients of the cloud's HTTP faces: the API with a Keystone token, the dashboard with a session."""
+import sys
+from pathlib import Path
+
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -18,3 +21,7 @@ def logged_in(username, password="secret-pass") -> Client:
     response = client.post("/dashboard/login/", {"username": username, "password": password})
     assert response.status_code == 302, response.content[:500]
     return client
+
+
+# The aws CLI installed beside this interpreter (requirements-dev.txt pins awscli).
+AWS_BIN = str(Path(sys.executable).with_name("aws"))

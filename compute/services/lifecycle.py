@@ -21,7 +21,7 @@ from ..virt import power_state as ps
 from ..virt.console import read_tail, tail_lines
 from ..virt.driver import InstanceNotFound
 from . import host_resources as hr
-from . import rescue, shelve
+from . import rescue_host, shelve_host
 from .actions import event, finish_action, get_action, record_fault
 from .fault_injection import pause_point
 from .instances import UnexpectedTaskState, soft_delete, update_state
@@ -94,8 +94,8 @@ def _rebuild(instance: Instance, params: dict) -> dict:
 ACTIONS = {
     "reboot": _reboot, "stop": _stop, "start": _start, "pause": _pause, "unpause": _unpause,
     "suspend": _suspend, "resume": _resume, "rebuild": _rebuild,
-    "rescue": rescue.rescue_on_host, "unrescue": rescue.unrescue_on_host,
-    "shelve": shelve.shelve_on_host, "shelveOffload": shelve.offload_on_host, "unshelve": shelve.unshelve_on_host,
+    "rescue": rescue_host.rescue_on_host, "unrescue": rescue_host.unrescue_on_host,
+    "shelve": shelve_host.shelve_on_host, "shelveOffload": shelve_host.offload_on_host, "unshelve": shelve_host.unshelve_on_host,
     "soft_delete": _soft_delete, "restore": _restore,
 }
 # a failure of these leaves the guest in an unknown state: ERROR (as Nova)

@@ -6,7 +6,7 @@ import pytest
 from cloudproj import task_names as names
 from compute import states
 from compute.models import InstanceAction, InstanceFault
-from compute.services import host_resources, lifecycle, rescue
+from compute.services import host_resources, lifecycle, rescue, rescue_host
 from compute.tests import test_resize_steps as _resize_steps
 from compute.virt import volume_attach
 from compute.virt.driver import DriverError
@@ -39,8 +39,8 @@ def test_rescue_then_unrescue(world, sent):
     assert _run(sent, instance, "rescue")
     instance.refresh_from_db()
     assert (instance.status, instance.power_state) == ("RESCUE", states.power.RUNNING)
-    assert _disks(instance) == {"vda": str(rescue.rescue_disk_path(instance)), "vdb": own}
-    assert rescue.rescue_disk_path(instance).is_file()
+    assert _disks(instance) == {"vda": str(rescue_host.rescue_disk_path(instance)), "vdb": own}
+    assert rescue_host.rescue_disk_path(instance).is_file()
     # in RESCUE only unrescue (and delete) go
     with pytest.raises(states.InstanceInvalidState):
         rescue.rescue_server(world["ctx"], instance, None)
@@ -51,7 +51,7 @@ def test_rescue_then_unrescue(world, sent):
     instance.refresh_from_db()
     assert (instance.status, instance.power_state) == ("ACTIVE", states.power.RUNNING)
     assert _disks(instance) == {"vda": own}
-    assert not rescue.rescue_disk_path(instance).exists()
+    assert not rescue_host.rescue_disk_path(instance).exists()
     events = {(a, e) for a, e in InstanceAction.objects.filter(instance=instance).values_list(
         "action", "events__event") if e}
     assert {("rescue", "compute_rescue"), ("unrescue", "compute_unrescue")} <= events
@@ -73,7 +73,7 @@ def test_a_failed_rescue_puts_the_server_back(world, sent, monkeypatch):
     instance.refresh_from_db()
     assert (instance.status, instance.task_state, instance.power_state) == ("ACTIVE", None, states.power.RUNNING)
     assert _disks(instance) == {"vda": str(host_resources.disk_path(instance))}
-    assert not rescue.rescue_disk_path(instance).exists()
+    assert not rescue_host.rescue_disk_path(instance).exists()
     assert "injected" in InstanceFault.objects.filter(instance=instance).latest("created_at").message
 
 

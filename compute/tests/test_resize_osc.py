@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from cloudproj import task_names as names
 from compute.models import InstanceResize, Service
-from compute.services import lifecycle, resize, shelve
+from compute.services import lifecycle, resize, resize_host, shelve, shelve_host
 from compute.tests import test_resize_steps as _resize_steps
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -27,13 +27,13 @@ def _deliver_all(sent):
             resize.prep_resize(*args)
         elif name in names.RESIZE_STEP_TASKS.values():
             step = next(key for key, value in names.RESIZE_STEP_TASKS.items() if value == name)
-            resize.run_step(step, *args)
+            resize_host.run_step(step, *args)
         elif name == names.INSTANCE_ACTION:
             lifecycle.run_action(*args)
         elif name == names.UNSHELVE_SCHEDULE:
             shelve.unshelve_schedule(*args)
         elif name == names.UNSHELVE_SPAWN:
-            shelve.unshelve_spawn(*args)
+            shelve_host.unshelve_spawn(*args)
 
 
 def test_latest_client_resize_rescue_shelve(world, sent, latest_osc, admin_account):

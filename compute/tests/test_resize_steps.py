@@ -11,7 +11,7 @@ from compute.models import (
     Claim, ComputeNode, Flavor, Instance, InstanceAction, InstanceFault, InstanceResize, Migration,
 )
 from compute.scheduler.claims import usage_from_claims
-from compute.services import build, host_resources, instances, lifecycle, resize
+from compute.services import build, host_resources, instances, lifecycle, resize, resize_host
 from compute.services.actions import event_start
 from compute.virt.driver import DriverError
 from cloudproj import rpc
@@ -86,7 +86,7 @@ def _deliver(sent, expect: str) -> None:
         return
     step = next(key for key, value in names.RESIZE_STEP_TASKS.items() if value == name)
     assert queue == f"compute.{HOST}"
-    resize.run_step(step, *args)
+    resize_host.run_step(step, *args)
 
 
 def _usage_matches_claims():
@@ -121,7 +121,7 @@ def _to_verify_resize(world, sent):
     # both flavors are held on the host while the resize is in flight, the slot once
     assert (node.memory_mb_used, node.vcpus_used, node.num_instances) == (256 + 1024, 1 + 2, 1)
     _deliver(sent, names.RESIZE_STEP_TASKS["resize_instance"])
-    assert resize.resize_dir(instance).is_dir() and not host_resources.instance_dir(instance).exists()
+    assert resize_host.resize_dir(instance).is_dir() and not host_resources.instance_dir(instance).exists()
     _deliver(sent, names.RESIZE_STEP_TASKS["finish_resize"])
     instance.refresh_from_db()
     return instance
@@ -135,7 +135,7 @@ def test_resize_up_then_confirm(world, sent):
     assert (instance.flavorid, instance.memory_mb, instance.vcpus, instance.root_gb) == ("rs2", 1024, 2, 2)
     assert instance.power_state == states.power.RUNNING and _domain_memory_mb(instance) == 1024
     assert _virtual_gb(instance) == 2  # grown with qemu-img from the 1 GB disk
-    assert resize.resize_dir(instance).is_dir()  # the old disk waits for confirm or revert
+    assert resize_host.resize_dir(instance).is_dir()  # the old disk waits for confirm or revert
     assert (_in_use(project, "cores"), _in_use(project, "ram")) == (2, 1024)
 
     resize.confirm_resize(world["ctx"], instance)
@@ -143,7 +143,7 @@ def test_resize_up_then_confirm(world, sent):
     _deliver(sent, names.RESIZE_STEP_TASKS["confirm_on_source"])
     instance.refresh_from_db()
     assert (instance.status, instance.memory_mb) == ("ACTIVE", 1024)
-    assert not resize.resize_dir(instance).exists() and host_resources.disk_path(instance).is_file()
+    assert not resize_host.resize_dir(instance).exists() and host_resources.disk_path(instance).is_file()
     assert not InstanceResize.objects.exists()
     claim = Claim.objects.get(instance=instance)
     assert (claim.host, claim.memory_mb, claim.vcpus, claim.disk_gb) == (HOST, 1024, 2, 2)
@@ -176,7 +176,7 @@ def test_resize_then_revert_restores_everything(world, sent):
         "ACTIVE", "rs1", 256, 1, 1)
     assert _domain_memory_mb(instance) == 256 and _virtual_gb(instance) == 1
     assert host_resources.disk_path(instance).read_bytes() == disk_before  # the very same disk
-    assert not resize.resize_dir(instance).exists() and not InstanceResize.objects.exists()
+    assert not resize_host.resize_dir(instance).exists() and not InstanceResize.objects.exists()
     node = _usage_matches_claims()
     assert (node.memory_mb_used, node.vcpus_used, node.num_instances) == (256, 1, 1)
     assert (_in_use(project, "cores"), _in_use(project, "ram")) == (1, 256)
@@ -236,7 +236,7 @@ def test_a_failed_spawn_on_the_destination_rolls_back_to_the_source(world, sent,
     assert (instance.status, instance.memory_mb, instance.root_gb, instance.task_state) == ("ACTIVE", 256, 1, None)
     assert instance.power_state == states.power.RUNNING and _domain_memory_mb(instance) == 256
     assert "injected" in InstanceFault.objects.filter(instance=instance).latest("created_at").message
-    assert not resize.resize_dir(instance).exists() and _virtual_gb(instance) == 1
+    assert not resize_host.resize_dir(instance).exists() and _virtual_gb(instance) == 1
     assert not InstanceResize.objects.exists() and not sent
     node = _usage_matches_claims()
     assert node.memory_mb_used == 256
@@ -260,15 +260,15 @@ def test_the_agent_dying_in_finish_resize_is_rolled_back_when_it_starts(world, s
     host_resources.prepare_disk(instance)
     event_start(InstanceAction.objects.get(instance=instance, action="resize"), "compute_finish_resize", host=HOST)
 
-    assert resize.recover_host(HOST) == {"rolled_back": 1, "finished": 0}
+    assert resize_host.recover_host(HOST) == {"rolled_back": 1, "finished": 0}
     instance.refresh_from_db()
     assert (instance.status, instance.memory_mb, instance.power_state) == ("ACTIVE", 256, states.power.RUNNING)
     assert "stopped during compute_finish_resize" in InstanceFault.objects.filter(
         instance=instance).latest("created_at").message
-    assert not resize.resize_dir(instance).exists() and not InstanceResize.objects.exists()
+    assert not resize_host.resize_dir(instance).exists() and not InstanceResize.objects.exists()
     assert _usage_matches_claims().memory_mb_used == 256
     # the message that comes back (late ack) finds the resize over
-    assert resize.finish_resize(instance.uuid, "req-resize") is False
+    assert resize_host.finish_resize(instance.uuid, "req-resize") is False
 
 
 def test_delete_in_verify_resize_leaves_nothing(world, sent):
@@ -276,7 +276,7 @@ def test_delete_in_verify_resize_leaves_nothing(world, sent):
     lifecycle.terminate(instance.uuid, "req-del", HOST)
     instance = Instance.all_objects.get(pk=instance.pk)
     assert instance.deleted_at is not None
-    assert not resize.resize_dir(instance).exists() and not host_resources.instance_dir(instance).exists()
+    assert not resize_host.resize_dir(instance).exists() and not host_resources.instance_dir(instance).exists()
     assert not InstanceResize.objects.exists() and not Claim.objects.exists()
     node = ComputeNode.objects.get(host=HOST)
     assert (node.memory_mb_used, node.vcpus_used, node.local_gb_used, node.num_instances) == (0, 0, 0, 0)

@@ -8,7 +8,7 @@ import pytest
 from cloudproj import task_names as names
 from compute import states
 from compute.models import Claim, ComputeNode, InstanceFault
-from compute.services import host_resources, lifecycle, shelve
+from compute.services import host_resources, lifecycle, shelve, shelve_host
 from compute.tests import test_resize_steps as _resize_steps
 from compute.virt.driver import DriverError
 from images.models import Image
@@ -33,7 +33,7 @@ def _deliver(sent, expect):
         assert queue == "scheduler"
         return shelve.unshelve_schedule(*args)
     assert (name, queue) == (names.UNSHELVE_SPAWN, f"compute.{HOST}")
-    return shelve.unshelve_spawn(*args)
+    return shelve_host.unshelve_spawn(*args)
 
 
 def _shelve_and_offload(world, sent, settings, immediately=True):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from cloudproj.testing.browser import WIDTHS, answer_confirmation
 from compute.models import KeyPair
 from compute.services import keypairs
 from images.models import Image
@@ -14,18 +15,6 @@ from secgroups.services import groups
 from volumes.models import Volume
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
-
-
-def answer(browser, button, accept: bool) -> str:
-    browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
-    button.click()
-    alert = browser.wait(lambda d: d.switch_to.alert, 10, "the confirmation dialog")
-    text = alert.text
-    alert.accept() if accept else alert.dismiss()
-    return text
-
-
 @pytest.mark.parametrize("width", WIDTHS)
 def test_destructive_actions_confirm_with_the_objects_name(browser, make_account, make_instance, flavor, width):
     browser.driver.set_window_size(*WIDTHS[width])
@@ -43,35 +32,35 @@ def test_destructive_actions_confirm_with_the_objects_name(browser, make_account
 
     browser.get("/dashboard/keypairs/")
     delete = browser.find('button[aria-label="Delete key pair old-laptop"]')
-    assert answer(browser, delete, accept=False) == "Delete key pair old-laptop?"
+    assert answer_confirmation(browser, delete, accept=False) == "Delete key pair old-laptop?"
     browser.screenshot(f"{width}-keypair-kept")
     assert browser.find("#keypair-old-laptop").is_displayed() and KeyPair.objects.filter(name="old-laptop").exists()
-    answer(browser, browser.find('button[aria-label="Delete key pair old-laptop"]'), accept=True)
+    answer_confirmation(browser, browser.find('button[aria-label="Delete key pair old-laptop"]'), accept=True)
     browser.wait(lambda d: not d.find_elements("css selector", "#keypair-old-laptop"), 20, "the key pair's row to go")
     assert not KeyPair.objects.filter(name="old-laptop").exists()
 
     browser.get(f"/dashboard/security-groups/{group.pk}/")
-    question = answer(browser, browser.find(f"#rule-{rule.pk} button.danger"), accept=False)
+    question = answer_confirmation(browser, browser.find(f"#rule-{rule.pk} button.danger"), accept=False)
     assert question == "Delete the ingress rule tcp 22 from 10.0.0.0/8 of web-tier?"
     assert SecurityGroupRule.objects.filter(pk=rule.pk).exists()
     browser.get("/dashboard/security-groups/")
-    assert answer(browser, browser.find('button[aria-label="Delete security group web-tier"]'),
+    assert answer_confirmation(browser, browser.find('button[aria-label="Delete security group web-tier"]'),
                   accept=False) == "Delete security group web-tier?"
     assert SecurityGroup.objects.filter(pk=group.pk).exists()
 
     browser.get("/dashboard/volumes/")
-    assert answer(browser, browser.find('button[aria-label="Delete volume db-data"]'),
+    assert answer_confirmation(browser, browser.find('button[aria-label="Delete volume db-data"]'),
                   accept=False) == "Delete volume db-data?"
     assert Volume.objects.get(pk=volume.pk).status == "available"
     browser.get("/dashboard/images/")
-    assert answer(browser, browser.find('button[aria-label="Delete image golden-debian"]'),
+    assert answer_confirmation(browser, browser.find('button[aria-label="Delete image golden-debian"]'),
                   accept=False) == "Delete image golden-debian?"
     assert Image.objects.get(pk=image.pk).status == Image.ACTIVE
 
     browser.get("/dashboard/instances/")
     for label in ("Hard reboot", "Stop", "Delete"):
         button = browser.find(f'button[aria-label="{label} payroll-db"]')
-        assert answer(browser, button, accept=False) == f"{label} payroll-db?"
+        assert answer_confirmation(browser, button, accept=False) == f"{label} payroll-db?"
     browser.screenshot(f"{width}-instance-actions-asked")
     server.refresh_from_db()
     assert (server.vm_state, server.task_state) == ("active", None)
@@ -79,7 +68,7 @@ def test_destructive_actions_confirm_with_the_objects_name(browser, make_account
     for label in ("Hard reboot", "Stop", "Delete instance"):
         button = browser.driver.find_element("xpath", f'//section[@aria-labelledby="actions-h"]//button[.="{label}"]')
         name = "Delete" if label == "Delete instance" else label
-        assert answer(browser, button, accept=False) == f"{name} payroll-db?"
+        assert answer_confirmation(browser, button, accept=False) == f"{name} payroll-db?"
     server.refresh_from_db()
     assert (server.vm_state, server.task_state) == ("active", None)
 

@@ -4,10 +4,10 @@ as its name and its help text as its description, read from Chromium's accessibi
 Accessibility.getFullAXTree: what a screen reader gets)."""
 import pytest
 
+from cloudproj.testing.browser import WIDTHS
 from images.models import Image
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
 
 
 def ax_nodes(browser) -> list[dict]:

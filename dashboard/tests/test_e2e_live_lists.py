@@ -4,11 +4,11 @@ and the polling stops once nothing is changing. The status changes are written t
 as the volume host and the snapshot upload would (no storage host here: their own tests run them)."""
 import pytest
 
+from cloudproj.testing.browser import WIDTHS
 from images.models import Image
 from volumes.models import Volume
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
 
 
 @pytest.mark.parametrize("width", WIDTHS)

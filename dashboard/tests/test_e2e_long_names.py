@@ -4,11 +4,11 @@ scrolling), and a longer name typed or pasted into the launch form is refused wi
 that says how long it is, not silently cut to 255."""
 import pytest
 
+from cloudproj.testing.browser import WIDTHS
 from compute.models import Instance
 from images.models import Image
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
 LONG = "n" * 255
 
 

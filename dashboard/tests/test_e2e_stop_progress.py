@@ -6,10 +6,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from cloudproj.testing.browser import WIDTHS
 from compute.models import Instance
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
 
 
 def progress_value(browser, name: str) -> float:

@@ -5,7 +5,7 @@ import pytest
 
 from identity.models import User
 
-from .test_e2e_confirmations import WIDTHS, answer
+from cloudproj.testing.browser import WIDTHS, answer_confirmation
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -29,15 +29,15 @@ def test_admin_disables_resets_and_deletes_a_user(browser, make_account, width):
 
     browser.find("#id_reset-password").send_keys("fresh-pass-9")
     browser.find("#id_reset-confirm").send_keys("fresh-pass-9")
-    assert answer(browser, browser.find("#reset-password button[type=submit]"), accept=True) == \
+    assert answer_confirmation(browser, browser.find("#reset-password button[type=submit]"), accept=True) == \
         "Reset the password of leaver?"
     browser.wait(lambda d: "Password of leaver reset" in d.page_source, 20, "the reset message")
     assert User.objects.get(pk=user.id).check_password("fresh-pass-9")  # (disabled: it cannot log in yet)
 
     delete = browser.find("#delete-user button.danger")
-    assert answer(browser, delete, accept=False) == "Delete user leaver?"
+    assert answer_confirmation(browser, delete, accept=False) == "Delete user leaver?"
     assert User.objects.filter(pk=user.id).exists()
-    answer(browser, browser.find("#delete-user button.danger"), accept=True)
+    answer_confirmation(browser, browser.find("#delete-user button.danger"), accept=True)
     browser.wait(lambda d: "User leaver deleted." in d.page_source, 20, "the deleted message")
     browser.screenshot(f"{width}-user-deleted")
     assert not User.objects.filter(pk=user.id).exists()

@@ -5,11 +5,10 @@ import io
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from cloudproj.testing.clients import AWS_BIN
 from compute.services.flavors import ensure_default_flavors
 from floating.services import ranges
 from identity.models import Role
@@ -18,7 +17,6 @@ from images.models import Image
 from images.services.registry import register_image
 from network.services import networks
 
-AWS_BIN = str(Path(sys.executable).with_name("aws"))
 
 
 @pytest.fixture

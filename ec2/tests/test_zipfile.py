@@ -11,7 +11,7 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-from ec2.tests.conftest import AWS_BIN
+from cloudproj.testing.clients import AWS_BIN
 from identity.models import Ec2Credential
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
