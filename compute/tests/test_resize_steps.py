@@ -256,7 +256,7 @@ def test_the_agent_dying_in_finish_resize_is_rolled_back_when_it_starts(world, s
     record = InstanceResize.objects.get(instance=instance)
     # the step's work half done when the worker died
     instances.update_state(instance, task_state=T.RESIZE_FINISH)
-    resize._apply_flavor(instance, record.new_flavor, host=HOST, node=HOST)
+    resize_host._apply_flavor(instance, record.new_flavor, host=HOST, node=HOST)
     host_resources.prepare_disk(instance)
     event_start(InstanceAction.objects.get(instance=instance, action="resize"), "compute_finish_resize", host=HOST)
 
