@@ -113,7 +113,9 @@ def test_queue_depth_counts_waiting_messages_in_rabbitmq(monkeypatch):
         if sock.connect_ex(("127.0.0.1", 5672)) != 0:
             pytest.skip("needs RabbitMQ on 127.0.0.1:5672")
     name, missing = f"obs-{uuid.uuid4().hex[:8]}", f"obs-{uuid.uuid4().hex[:8]}"
-    with Connection(url) as conn:
+    # publisher confirms: publish returns once RabbitMQ has queued the message (without them the
+    # depth read right after may not count the second one yet)
+    with Connection(url, transport_options={"confirm_publish": True}) as conn:
         queue = Queue(name, Exchange(name, type="direct"), routing_key=name, auto_delete=False)
         producer = conn.Producer()
         try:

@@ -50,3 +50,15 @@ def test_no_test_module_imports_another_test_module():
 ])
 def test_expensive_tests_are_marked_from_their_path(path, markers):
     assert markers_of(ROOT / path) == markers
+
+
+def test_every_apps_tests_are_collected():
+    """`make test` collects pytest.ini's testpaths only: an app whose tests/ is not listed there
+    would never run in CI (the ec2 app's did not, once)."""
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / "pytest.ini")
+    testpaths = set(config["pytest"]["testpaths"].split())
+    apps = {path.parent.name for path in ROOT.glob("*/tests") if (path / "__init__.py").exists()}
+    assert apps - testpaths == set()

@@ -9,6 +9,7 @@ import time
 import pytest
 from django.utils import timezone
 
+from cloudproj.testing.browser import answer_confirmation
 from cloudproj.testing.cloud import Cloud, node_xml
 from compute.models import Flavor, Instance, Service
 from compute.services import hosts
@@ -137,7 +138,7 @@ def test_launch_watch_the_row_turn_active_without_reloading_then_delete(browser,
     browser.screenshot("instances-small-width")
     browser.driver.set_window_size(1366, 900)
 
-    browser.find(f'{row} button[aria-label="Stop e2e-vm"]').click()
+    assert answer_confirmation(browser, browser.find(f'{row} button[aria-label="Stop e2e-vm"]'), True) == "Stop e2e-vm?"
     browser.wait(lambda d: "Requested stop of e2e-vm." in d.find_element("id", "messages").text, 10, "the message")
     browser.wait_css(f'{row}[data-status="SHUTOFF"]', timeout=60)
     assert "shutdown" in browser.find(f"{row} .power").text
