@@ -1,26 +1,33 @@
 """Server groups (`/os-server-groups`): thin views over compute.services.server_groups, in
-Nova's 2.1 shape: {"id", "name", "policies": [one policy], "members": [uuids], "metadata": {}}.
-Policies at 2.1: affinity, anti-affinity (the soft ones come with 2.15, `policy` + `rules`
-with 2.64: this cloud negotiates up to 2.11)."""
+Nova's 2.1 shape: {"id", "name", "policies": [one policy], "members": [uuids], "metadata": {}};
+from 2.13 with the group's `project_id` and `user_id`. Policies at 2.1: affinity, anti-affinity;
+from 2.15 also soft-affinity and soft-anti-affinity (`policy` + `rules` come with 2.64)."""
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
 from compute.services import server_groups as svc
 from identity.services.policy import enforce
 
-from .base import ComputeAPIView, parse_bool, parse_int
+from .base import ComputeAPIView, api_version, parse_bool, parse_int
 
 POLICIES_2_1 = ("affinity", "anti-affinity")
+POLICIES_2_15 = POLICIES_2_1 + ("soft-affinity", "soft-anti-affinity")
+OWNER_VERSION = (2, 13)
+SOFT_POLICIES_VERSION = (2, 15)
 
 
-def group_body(group, members) -> dict:
-    return {
+def group_body(group, members, version=(2, 1)) -> dict:
+    body = {
         "id": str(group.uuid),
         "name": group.name,
         "policies": [group.policy],
         "members": list(members),
         "metadata": {},
     }
+    if version >= OWNER_VERSION:
+        body["project_id"] = group.project_id
+        body["user_id"] = group.user_id
+    return body
 
 
 class ServerGroupListView(ComputeAPIView):
@@ -35,7 +42,8 @@ class ServerGroupListView(ComputeAPIView):
         limit = request.query_params.get("limit")
         groups = list(groups[offset:offset + parse_int(limit, "limit")] if limit is not None else groups[offset:])
         members = svc.members_by_group(groups)
-        return Response({"server_groups": [group_body(g, members.get(g.pk, [])) for g in groups]})
+        version = api_version(request)
+        return Response({"server_groups": [group_body(g, members.get(g.pk, []), version) for g in groups]})
 
     def post(self, request):
         ctx = self.ctx
@@ -44,20 +52,21 @@ class ServerGroupListView(ComputeAPIView):
         policies = body["policies"]
         if not isinstance(policies, list) or len(policies) != 1:
             raise BadRequest("Invalid input for field/attribute policies: exactly one policy is required.")
-        if policies[0] not in POLICIES_2_1:
+        version = api_version(request)
+        allowed = POLICIES_2_15 if version >= SOFT_POLICIES_VERSION else POLICIES_2_1
+        if policies[0] not in allowed:
             raise BadRequest(
-                f"Invalid input for field/attribute policies: {policies[0]!r} is not one of "
-                f"{', '.join(POLICIES_2_1)}."
+                f"Invalid input for field/attribute policies: {policies[0]!r} is not one of {', '.join(allowed)}."
             )
-        group = svc.create_group(ctx, body["name"], policies[0], allowed=POLICIES_2_1)
-        return Response({"server_group": group_body(group, [])})
+        group = svc.create_group(ctx, body["name"], policies[0], allowed=allowed)
+        return Response({"server_group": group_body(group, [], version)})
 
 
 class ServerGroupView(ComputeAPIView):
     def get(self, request, group_id):
         group = svc.get_group(self.ctx, group_id)
         enforce(self.ctx, "compute:server-groups:show", {"project_id": group.project_id, "user_id": group.user_id})
-        return Response({"server_group": group_body(group, svc.member_uuids(group))})
+        return Response({"server_group": group_body(group, svc.member_uuids(group), api_version(request))})
 
     def delete(self, request, group_id):
         group = svc.get_group(self.ctx, group_id)

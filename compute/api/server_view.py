@@ -12,7 +12,7 @@ import ipaddress
 from datetime import timezone as dt_timezone
 
 from compute import states
-from compute.models import InstanceFault, Service
+from compute.models import InstanceFault, Service, heartbeat_is_recent
 from identity.services.policy import authorize
 from network.models import FixedIP
 
@@ -23,6 +23,7 @@ BRIEF_KEYS = {
     "id", "name", "status", "tenant_id", "user_id", "metadata", "hostId", "image", "flavor", "created", "updated",
     "addresses", "accessIPv4", "accessIPv6", "links", "OS-DCF:diskConfig", "progress", "fault", "locked",
 }
+HOST_STATUS_VERSION = (2, 16)
 ROOT_DEVICE_NAME = "/dev/vda"  # every guest's root disk (compute/virt/domain_xml.py)
 # statuses whose `progress` Nova shows, and those that show the latest fault
 PROGRESS_STATUSES = ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING")
@@ -144,11 +145,30 @@ def latest_faults(instances) -> dict:
 
 
 def host_zones(instances) -> dict:
+    return {host: row[0] for host, row in compute_services(instances).items()}
+
+
+def compute_services(instances) -> dict:
+    """{host: (zone, disabled, forced_down, last_seen_up)} of the servers' nova-compute services."""
     hosts = {i.host for i in instances if i.host}
     if not hosts:
         return {}
-    rows = Service.objects.filter(host__in=hosts, binary="nova-compute").values_list("host", "availability_zone")
-    return dict(rows)
+    rows = Service.objects.filter(host__in=hosts, binary="nova-compute").values_list(
+        "host", "availability_zone", "disabled", "forced_down", "last_seen_up")
+    return {host: rest for host, *rest in rows}
+
+
+def host_status(service_row) -> str:
+    """Nova's host_status (2.16) from a compute_services row: DOWN when forced down, MAINTENANCE
+    when disabled, UP while its heartbeat is recent, UNKNOWN after; "" without a service."""
+    if service_row is None:
+        return ""
+    _zone, disabled, forced_down, last_seen_up = service_row
+    if forced_down:
+        return "DOWN"
+    if disabled:
+        return "MAINTENANCE"
+    return "UP" if heartbeat_is_recent(False, last_seen_up) else "UNKNOWN"
 
 
 class ServerViewBuilder:
@@ -160,7 +180,7 @@ class ServerViewBuilder:
         self._ips = fixed_ips_by_instance(instances)
         self._floating = floating_by_fixed([row for rows in self._ips.values() for row in rows])
         self._faults = latest_faults(instances)
-        self._zones = host_zones(instances)
+        self._services = compute_services(instances)
         self._volumes = volumes_by_instance(instances)
 
     # --- pieces ---------------------------------------------------------------------------
@@ -184,7 +204,7 @@ class ServerViewBuilder:
 
     def availability_zone(self, instance) -> str:
         if instance.host:
-            zone = self._zones.get(instance.host)
+            zone = self._services.get(instance.host, ("",))[0]
             if zone:
                 return zone
         return instance.availability_zone or ""
@@ -259,6 +279,8 @@ class ServerViewBuilder:
             body["locked"] = bool(instance.locked)
         if status in PROGRESS_STATUSES:
             body["progress"] = instance.progress or 0
+        if version >= HOST_STATUS_VERSION and authorize(self.ctx, "compute:servers:show:host_status", target):
+            body["host_status"] = host_status(self._services.get(instance.host)) if instance.host else ""
         if authorize(self.ctx, "compute:servers:show:extended_attributes", target):
             body["OS-EXT-SRV-ATTR:host"] = instance.host
             body["OS-EXT-SRV-ATTR:hypervisor_hostname"] = instance.node
