@@ -53,6 +53,7 @@ register(
         "compute:servers:reboot": "admin_or_owner",
         "compute:servers:start": "admin_or_owner",
         "compute:servers:stop": "admin_or_owner",
+        "compute:servers:trigger_crash_dump": "admin_or_owner",
         "compute:servers:rebuild": "admin_or_owner",
         "compute:servers:create_image": "admin_or_owner",
         "compute:servers:create_backup": "admin_or_owner",

@@ -208,6 +208,7 @@ ALLOWED: dict[str, tuple] = {
     "shelve": ((ACTIVE, STOPPED, PAUSED, SUSPENDED), (None,)),
     "shelveOffload": ((SHELVED,), (None,)),
     "unshelve": ((SHELVED, SHELVED_OFFLOADED), (None,)),
+    "trigger_crash_dump": ((ACTIVE, PAUSED, RESCUED, RESIZED, ERROR), (None,)),
 }
 # actions a locked instance still allows to anyone (others need an admin)
 LOCK_EXEMPT = {"get_console_output", "update", "lock", "unlock"}

@@ -12,6 +12,7 @@
     {"os-resetState": {"state": "active"|"error"}}   202   admins (os-admin-actions:reset_state)
     {"forceDelete": null}                     202   delete in any state, host or not
     {"injectNetworkInfo": null}               202   admins: the DHCP entries pushed again
+    {"trigger_crash_dump": null}              202   from 2.17: an NMI into the running guest
 
 A state that does not allow the action answers 409 (compute.states.check_allowed).
 Other apps add actions (addFloatingIp, addSecurityGroup ...) with `register_action` from
@@ -21,11 +22,13 @@ import re
 
 from rest_framework.response import Response
 
-from cloudproj.api.errors import BadRequest
+from cloudproj.api.errors import BadRequest, NotFound
+from compute.services import crash_dump
 from compute.services import instances as instance_service
 from compute.services import operations, snapshots
 from images.api.common import image_base
 
+from .base import api_version
 from .servers import ServerAPIView, access_ip, check_object, disk_config, find_image, generate_password
 
 # action -> (policy suffix, operations.request_action name)
@@ -81,12 +84,23 @@ class ServerActionView(ServerAPIView):
             "forceDelete": self.force_delete,
             "injectNetworkInfo": self.inject_network_info,
             "createBackup": self.create_backup,
+            "trigger_crash_dump": self.trigger_crash_dump,
         }.get(action)
         if handler is None and action in EXTRA_ACTIONS:
             return EXTRA_ACTIONS[action](self, server_id, value)
         if handler is None:
             raise BadRequest(f"There is no such action: {action}")
         return handler(server_id, value)
+
+    def trigger_crash_dump(self, server_id, value):
+        """2.17: {"trigger_crash_dump": null}; 404 below 2.17 (as Nova's versioned action)."""
+        if api_version(self.request) < (2, 17):
+            raise NotFound("The resource could not be found.")
+        if value is not None:
+            raise BadRequest("Invalid input for field/attribute trigger_crash_dump: must be null.")
+        instance = self.server(server_id, "compute:servers:trigger_crash_dump")
+        crash_dump.request(self.ctx, instance)
+        return Response(status=202)
 
     def reboot(self, server_id, value):
         body = check_object(value, "reboot", {"type"})

@@ -21,7 +21,7 @@ from ..virt import power_state as ps
 from ..virt.console import read_tail, tail_lines
 from ..virt.driver import InstanceNotFound
 from . import host_resources as hr
-from . import rescue_host, shelve_host
+from . import crash_dump_host, rescue_host, shelve_host
 from .actions import event, finish_action, get_action, record_fault
 from .fault_injection import pause_point
 from .instances import UnexpectedTaskState, soft_delete, update_state
@@ -109,6 +109,8 @@ def _expected_task_state(action: str, params: dict) -> str:
 
 def run_action(instance_uuid, request_id: str, action: str, params: dict | None = None) -> bool:
     params = dict(params or {})
+    if action == "trigger_crash_dump":  # no task_state: the states stay as they are
+        return crash_dump_host.run(instance_uuid, request_id)
     if action not in ACTIONS:
         raise ValueError(f"unknown instance action {action!r}")
     expected = _expected_task_state(action, params)

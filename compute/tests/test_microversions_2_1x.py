@@ -87,3 +87,84 @@ def test_2_16_host_status_for_admins(admin_client, member_client, image, compute
     # what update answers has no host_status before 2.75
     renamed = call(admin_client.put, url, "2.16", {"server": {"name": "www"}})["server"]
     assert "host_status" not in renamed
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The tasks the API publishes (after commit), as (name, args, queue)."""
+    from cloudproj.celery import app
+
+    messages = []
+    monkeypatch.setattr(app, "send_task", lambda name, args=None, queue=None, **kw: messages.append(
+        (name, args, queue)))
+    return messages
+
+
+def test_2_17_trigger_crash_dump(member_client, admin_client, other_client, image, sent,
+                                 django_capture_on_commit_callbacks):
+    from cloudproj.testing.servers import make_active
+    from compute.services import instances as instance_service
+
+    server_id = boot(member_client, image, "web")["server"]["id"]
+    action = f"servers/{server_id}/action"
+    body = {"trigger_crash_dump": None}
+    # a versioned action: not there below 2.17
+    assert "itemNotFound" in call(member_client.post, action, "2.16", body, status=404)
+    # building: not running yet
+    assert "conflictingRequest" in call(member_client.post, action, "2.17", body, status=409)
+
+    row = make_active(server_id)
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert call(member_client.post, action, "2.17", body, status=202) is None
+    assert sent == [("compute.instance_action", [server_id, sent[0][1][1], "trigger_crash_dump", {}],
+                     "compute.host-a")]
+    actions = call(member_client.get, f"servers/{server_id}/os-instance-actions", "2.17")["instanceActions"]
+    assert actions[0]["action"] == "trigger_crash_dump" and actions[0]["request_id"] == sent[0][1][1]
+    assert Instance.objects.get(uuid=server_id).vm_state == "active"  # no state moves
+
+    assert "badRequest" in call(member_client.post, action, "2.17", {"trigger_crash_dump": {}}, status=400)
+    assert "itemNotFound" in call(other_client.post, action, "2.17", body, status=404)
+    instance_service.update_state(row, power_state=4)  # shut off (a guest that powered itself off)
+    assert "conflictingRequest" in call(member_client.post, action, "2.17", body, status=409)
+    instance_service.update_state(row, power_state=1, vm_state="stopped")
+    assert "conflictingRequest" in call(member_client.post, action, "2.17", body, status=409)
+    instance_service.update_state(row, vm_state="active", locked=True, locked_by="admin")
+    assert "conflictingRequest" in call(member_client.post, action, "2.17", body, status=409)
+    with django_capture_on_commit_callbacks(execute=True):
+        call(admin_client.post, action, "2.17", body, status=202)  # an admin passes the lock
+
+
+def test_2_17_the_host_sends_the_nmi_and_records_it(member_client, image, monkeypatch):
+    from cloudproj.testing.servers import make_active
+    from compute.models import InstanceActionEvent, InstanceFault
+    from compute.services import actions, crash_dump_host, host_resources
+    from compute.virt.driver import InstanceInvalidState
+
+    server_id = boot(member_client, image, "web")["server"]["id"]
+    row = make_active(server_id)
+    actions.start_action(row, "trigger_crash_dump", request_id="req-nmi")
+
+    class Driver:
+        calls: list = []
+        error = None
+
+        def trigger_crash_dump(self, instance):
+            self.calls.append(instance)
+            if self.error:
+                raise self.error
+
+    driver = Driver()
+    monkeypatch.setattr(host_resources, "driver", lambda: driver)
+    assert crash_dump_host.run(server_id, "req-nmi") is True
+    assert driver.calls == [server_id]
+    (evt,) = InstanceActionEvent.objects.filter(action__request_id="req-nmi")
+    assert (evt.event, evt.result, evt.host) == ("compute_trigger_crash_dump", "Success", "host-a")
+
+    actions.start_action(row, "trigger_crash_dump", request_id="req-nmi-2")
+    driver.error = InstanceInvalidState("instance is shut off; only a running or paused instance can be sent an NMI")
+    assert crash_dump_host.run(server_id, "req-nmi-2") is False
+    (evt,) = InstanceActionEvent.objects.filter(action__request_id="req-nmi-2")
+    assert evt.result == "Error" and "sent an NMI" in evt.details
+    assert "sent an NMI" in InstanceFault.objects.filter(instance=row).latest("id").message
+    assert Instance.objects.get(uuid=server_id).vm_state == "active"

@@ -83,6 +83,18 @@ def test_full_lifecycle(driver, spec_factory):
     assert driver.destroy(spec.uuid, cleanup_files=True) is False
 
 
+def test_trigger_crash_dump_sends_an_nmi_to_a_running_domain(driver, spec_factory):
+    spec = spec_factory()
+    with pytest.raises(InstanceNotFound):
+        driver.trigger_crash_dump(spec)
+    driver.spawn(spec)
+    driver.trigger_crash_dump(spec.uuid)  # libvirt's test hypervisor accepts virDomainInjectNMI
+    assert driver.get_power_state(spec) == ps.RUNNING
+    driver.power_off(spec, timeout=0)
+    with pytest.raises(InstanceInvalidState, match="sent an NMI"):
+        driver.trigger_crash_dump(spec)
+
+
 def test_power_off_without_grace_destroys(driver, spec_factory):
     spec = spec_factory()
     driver.spawn(spec)

@@ -144,6 +144,10 @@ class ComputeDriver:
     def resume(self, spec, timeout: float = 60.0) -> int:
         raise NotImplementedError
 
+    def trigger_crash_dump(self, instance) -> None:
+        """Inject an NMI into the running guest (its kernel's crash dump, e.g. kdump, takes it)."""
+        raise NotImplementedError
+
     def get_info(self, instance) -> InstanceInfo:
         raise NotImplementedError
 

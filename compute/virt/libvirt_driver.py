@@ -511,6 +511,12 @@ class LibvirtDriver(ComputeDriver):
             self._dom_call("suspend", instance, lambda d: d.suspend())
         return self._wait_for(instance, (ps.PAUSED,), 10.0)
 
+    def trigger_crash_dump(self, instance) -> None:
+        """virDomainInjectNMI on a running (or paused) domain."""
+        state = self._existing_state(instance)
+        _require(instance, state, (ps.RUNNING, ps.PAUSED), "sent an NMI")
+        self._dom_call("injectNMI", instance, lambda d: d.injectNMI(0))
+
     def unpause(self, instance) -> int:
         state = self._existing_state(instance)
         _require(instance, state, (ps.RUNNING, ps.PAUSED), "unpaused")
