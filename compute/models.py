@@ -182,6 +182,8 @@ class Instance(SoftDeleteModel):
 
     uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
     display_name = models.CharField(max_length=255)
+    # the server's description (compute API 2.19); below 2.19 a create sets it to the name, as Nova
+    display_description = models.CharField(max_length=255, null=True, blank=True)
     hostname = models.CharField(max_length=255, blank=True)
     # Keystone lets a user or project be deleted while it still has servers (they are kept,
     # as in Nova, which stores plain ids): no DB constraint, and deleting does nothing here.

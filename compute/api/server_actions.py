@@ -29,7 +29,7 @@ from compute.services import operations, snapshots
 from images.api.common import image_base
 
 from .base import api_version
-from .servers import ServerAPIView, access_ip, check_object, disk_config, find_image, generate_password
+from .servers import DESCRIPTION_VERSION, ServerAPIView, access_ip, check_object, disk_config, find_image, generate_password
 
 # action -> (policy suffix, operations.request_action name)
 SIMPLE_ACTIONS = {
@@ -112,7 +112,8 @@ class ServerActionView(ServerAPIView):
         return Response(status=202)
 
     def rebuild(self, server_id, value):
-        body = check_object(value, "rebuild", REBUILD_FIELDS)
+        with_description = api_version(self.request) >= DESCRIPTION_VERSION
+        body = check_object(value, "rebuild", REBUILD_FIELDS | ({"description"} if with_description else set()))
         admin_pass = body_admin_pass(body)
         changes = {}
         if not isinstance(body.get("imageRef"), str) or not body["imageRef"]:
@@ -121,6 +122,8 @@ class ServerActionView(ServerAPIView):
             raise BadRequest("personality is not supported by this cloud.")
         if "OS-DCF:diskConfig" in body:
             changes["auto_disk_config"] = disk_config(body["OS-DCF:diskConfig"])
+        if "description" in body:  # null removes it
+            changes["display_description"] = instance_service.validate_description(body["description"])
         if "name" in body and not isinstance(body["name"], str):
             raise BadRequest("Invalid input for field/attribute name: must be a string.")
         for field, key, version in (("access_ip_v4", "accessIPv4", 4), ("access_ip_v6", "accessIPv6", 6)):

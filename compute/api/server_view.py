@@ -18,10 +18,12 @@ from network.models import FixedIP
 
 from .base import api_version, compute_base, isotime, links
 
-# what update/rebuild answer (Nova's show without the extensions); `locked` from 2.9
+# what update/rebuild answer (Nova's show without the extensions); `locked` from 2.9, `description`
+# from 2.19
 BRIEF_KEYS = {
     "id", "name", "status", "tenant_id", "user_id", "metadata", "hostId", "image", "flavor", "created", "updated",
     "addresses", "accessIPv4", "accessIPv6", "links", "OS-DCF:diskConfig", "progress", "fault", "locked",
+    "description",
 }
 HOST_STATUS_VERSION = (2, 16)
 ROOT_DEVICE_NAME = "/dev/vda"  # every guest's root disk (compute/virt/domain_xml.py)
@@ -277,6 +279,8 @@ class ServerViewBuilder:
             body["security_groups"] = security_groups_body(groups)
         if version >= (2, 9):
             body["locked"] = bool(instance.locked)
+        if version >= (2, 19):
+            body["description"] = instance.display_description
         if status in PROGRESS_STATUSES:
             body["progress"] = instance.progress or 0
         if version >= HOST_STATUS_VERSION and authorize(self.ctx, "compute:servers:show:host_status", target):

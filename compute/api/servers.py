@@ -42,6 +42,7 @@ CREATE_FIELDS = {
 }
 HINT_KEYS = ("os:scheduler_hints", "OS-SCH-HNT:scheduler_hints")
 UPDATE_FIELDS = {"name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"}
+DESCRIPTION_VERSION = (2, 19)  # `description` in create, update, rebuild and the server
 NETWORK_FIELDS = {"uuid", "port", "fixed_ip"}
 # API sort key -> Instance field; host and node only for admins (as Nova)
 SORT_KEYS = {
@@ -453,14 +454,15 @@ def _image_ref(server) -> str:
     return image_ref
 
 
-def parse_create(ctx, data) -> tuple[dict, bool]:
+def parse_create(ctx, data, version=(2, 1)) -> tuple[dict, bool]:
     """The create_servers keyword arguments from a POST /servers body, and return_reservation_id."""
     if not isinstance(data, dict) or "server" not in data:
         raise BadRequest("Invalid input: 'server' is a required property.")
     extra = sorted(set(data) - {"server", *HINT_KEYS})
     if extra:
         raise BadRequest(f"Invalid input: additional properties are not allowed ({', '.join(extra)}).")
-    server = check_object(data["server"], "server", CREATE_FIELDS)
+    allowed = CREATE_FIELDS | ({"description"} if version >= DESCRIPTION_VERSION else set())
+    server = check_object(data["server"], "server", allowed)
     for key in ("name", "flavorRef"):
         if key not in server:
             raise BadRequest(f"Invalid input for field/attribute server: '{key}' is a required property.")
@@ -500,6 +502,8 @@ def parse_create(ctx, data) -> tuple[dict, bool]:
         "config_drive": False if config_drive in (None, "") else parse_bool(config_drive, "config_drive"),
         "auto_disk_config": disk_config(server["OS-DCF:diskConfig"]) if "OS-DCF:diskConfig" in server else None,
     }
+    if version >= DESCRIPTION_VERSION:  # below 2.19 the description is the name (as Nova)
+        kwargs["description"] = server.get("description")
     kwargs["flavor"] = _flavor(ctx, server["flavorRef"])
     kwargs["image"] = find_image(ctx, image_ref)
     return_reservation_id = parse_bool(server.get("return_reservation_id", False), "return_reservation_id")
@@ -513,7 +517,7 @@ class ServerListView(ServerCollection):
     def post(self, request):
         ctx = self.ctx
         enforce(ctx, "compute:servers:create", {"project_id": ctx.project_id, "user_id": ctx.user_id})
-        kwargs, return_reservation_id = parse_create(ctx, request.data)
+        kwargs, return_reservation_id = parse_create(ctx, request.data, api_version(request))
         # Nova 2.1 answers the password asked for, or one it made up; this cloud keeps no copy of it
         # (no hypervisor agent sets it in the guest; key pairs and user data are how guests get in)
         admin_pass = request.data["server"].get("adminPass")
@@ -552,8 +556,11 @@ class ServerView(ServerAPIView):
 
     def put(self, request, server_id):
         instance = self.server(server_id, "compute:servers:update")
-        data = self.body("server", UPDATE_FIELDS)
+        with_description = api_version(request) >= DESCRIPTION_VERSION
+        data = self.body("server", UPDATE_FIELDS | ({"description"} if with_description else set()))
         changes = {}
+        if "description" in data:  # null removes it
+            changes["display_description"] = instance_service.validate_description(data["description"])
         if "OS-DCF:diskConfig" in data:
             changes["auto_disk_config"] = disk_config(data["OS-DCF:diskConfig"])
         for field, key, version in (("access_ip_v4", "accessIPv4", 4), ("access_ip_v6", "accessIPv6", 6)):

@@ -15,6 +15,7 @@ import binascii
 import logging
 import secrets
 import string
+import unicodedata
 import uuid as uuid_lib
 
 from django.conf import settings
@@ -56,6 +57,25 @@ def validate_name(name) -> str:
             "leading or trailing whitespace."
         )
     return name
+
+
+def validate_description(description) -> str | None:
+    """None (no description) or up to 255 printable characters (Nova's parameter_types.description:
+    no control, format or line/paragraph separator characters)."""
+    if description is None:
+        return None
+    if not isinstance(description, str) or len(description) > MAX_NAME or not all(
+        _printable(char) for char in description
+    ):
+        raise Invalid(
+            "Invalid input for field/attribute description: must be null or up to 255 printable characters."
+        )
+    return description
+
+
+def _printable(char: str) -> bool:
+    category = unicodedata.category(char)
+    return not category.startswith("C") and (not category.startswith("Z") or category == "Zs")
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -222,14 +242,16 @@ def _auto_disk_config(requested, image_properties: dict) -> bool:
 def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, user_data=None,
                      availability_zone=None, min_count=1, max_count=None, scheduler_hints=None,
                      networks=None, security_groups=None, access_ip_v4=None, access_ip_v6=None,
-                     config_drive=False, auto_disk_config=None) -> list[Instance]:
+                     config_drive=False, auto_disk_config=None, description=_UNSET) -> list[Instance]:
     """Validate, reserve quota and create the instances (vm_state building, task_state
     scheduling) in one transaction; the reservation is committed with the rows. Returns them
     ordered by launch_index. A "create" InstanceAction is recorded for each (ctx.request_id).
 
     ctx: user, project, request_id, is_admin. flavor: a Flavor. image: a mapping (id, status,
-    properties, min_disk, min_ram, size, kernel_id, ramdisk_id)."""
+    properties, min_disk, min_ram, size, kernel_id, ramdisk_id). description: unset means the
+    name (a create below compute API 2.19, as Nova), None means none."""
     validate_name(name)
+    description = name if description is _UNSET else validate_description(description)
     min_count, max_count = _counts(min_count, max_count)
     project, user = ctx.project, ctx.user
     if project is None:
@@ -265,6 +287,7 @@ def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, use
             instance = Instance.objects.create(
                 uuid=instance_uuid,
                 display_name=name,
+                display_description=description,
                 hostname=sanitize_hostname(label, fallback=f"server-{instance_uuid}"),
                 project=project,
                 user=user,

@@ -168,3 +168,53 @@ def test_2_17_the_host_sends_the_nmi_and_records_it(member_client, image, monkey
     assert evt.result == "Error" and "sent an NMI" in evt.details
     assert "sent an NMI" in InstanceFault.objects.filter(instance=row).latest("id").message
     assert Instance.objects.get(uuid=server_id).vm_state == "active"
+
+
+def test_2_19_server_description(member_client, image):
+    from cloudproj.testing.servers import make_active
+
+    create = {"server": {"name": "new-server-test", "description": "new-server-description",
+                         "imageRef": str(image.id), "flavorRef": "1"}}
+    # below 2.19 there is no such field; a server made there is described by its name (as Nova)
+    assert "badRequest" in call(member_client.post, "servers", "2.18", create, status=400)
+    plain = {k: v for k, v in create["server"].items() if k != "description"}
+    old = call(member_client.post, "servers", "2.18", {"server": {**plain, "name": "old"}}, status=202)["server"]["id"]
+    assert "description" not in call(member_client.get, f"servers/{old}", "2.18")["server"]
+    assert call(member_client.get, f"servers/{old}", "2.19")["server"]["description"] == "old"
+
+    made = call(member_client.post, "servers", "2.19", create, status=202)["server"]
+    assert "description" not in made  # the create answer is the same at every version
+    shown = call(member_client.get, f"servers/{made['id']}", "2.19")["server"]
+    assert shown["description"] == "new-server-description"
+    listed = call(member_client.get, "servers/detail", "2.19")["servers"]
+    assert {s["name"]: s["description"] for s in listed} == {"new-server-test": "new-server-description",
+                                                             "old": "old"}
+    assert "description" not in call(member_client.get, "servers", "2.19")["servers"][0]
+    # at 2.19 a server created without one has none
+    bare = call(member_client.post, "servers", "2.19", {"server": {**plain, "name": "bare"}}, status=202)["server"]["id"]
+    assert call(member_client.get, f"servers/{bare}", "2.19")["server"]["description"] is None
+
+    # update (doc/api_samples/servers/v2.19/server-put-req.json): the answer carries it
+    put = {"server": {"name": "updated-server-test", "description": "updated-server-description"}}
+    assert "badRequest" in call(member_client.put, f"servers/{made['id']}", "2.18", put, status=400)
+    updated = call(member_client.put, f"servers/{made['id']}", "2.19", put)["server"]
+    assert (updated["name"], updated["description"]) == ("updated-server-test", "updated-server-description")
+    assert call(member_client.put, f"servers/{made['id']}", "2.19",
+                {"server": {"description": None}})["server"]["description"] is None
+    assert call(member_client.get, f"servers/{made['id']}", "2.19")["server"]["description"] is None
+
+    # rebuild (v2.19/server-action-rebuild.json)
+    make_active(made["id"])
+    rebuild = {"rebuild": {"imageRef": str(image.id), "name": "foobar", "description": "description of foobar"}}
+    assert "badRequest" in call(member_client.post, f"servers/{made['id']}/action", "2.18", rebuild, status=400)
+    rebuilt = call(member_client.post, f"servers/{made['id']}/action", "2.19", rebuild, status=202)["server"]
+    assert (rebuilt["name"], rebuilt["description"]) == ("foobar", "description of foobar")
+    assert call(member_client.get, f"servers/{made['id']}", "2.19")["server"]["description"] == "description of foobar"
+
+    for bad in ("x" * 256, "line\nbreak", 42):
+        body = {"server": {"description": bad}}
+        assert "badRequest" in call(member_client.put, f"servers/{made['id']}", "2.19", body, status=400)
+        assert "badRequest" in call(member_client.post, "servers", "2.19",
+                                    {"server": {**create["server"], "description": bad}}, status=400)
+    assert call(member_client.put, f"servers/{made['id']}", "2.19",
+                {"server": {"description": "é ünïcode ok"}})["server"]["description"] == "é ünïcode ok"
