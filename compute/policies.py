@@ -92,7 +92,6 @@ register(
         "compute:keypairs:create": "admin_or_user",
         "compute:keypairs:delete": "admin_or_user",
         "compute:servers:show:extended_attributes": "admin_api",
-        "compute:servers:show:host_status": "admin_api",
         # server groups, aggregates, migrations, diagnostics, lock override
         "compute:server-groups:index": "project_reader_or_admin",
         "compute:server-groups:index:all_projects": "admin_api",
