@@ -121,6 +121,11 @@ class VolumeAttachment(models.Model):
     # attacher that connected the volume itself): no disk on the server's host, which the
     # Compute API neither shows nor detaches; os-detach / os-force_detach forget it
     external = models.BooleanField(default=False)
+    # boot from volume: 0 for the server's root disk (block_device_mapping_v2 boot_index 0),
+    # which is attached when the server is built, never detached while it exists, and removed
+    # with the server when delete_on_termination
+    boot_index = models.PositiveSmallIntegerField(null=True, blank=True)
+    delete_on_termination = models.BooleanField(default=False)
     attached_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -171,6 +171,7 @@ def _image(ctx, image_ref) -> dict:
         "image_id": str(image.id), "image_name": image.name or "", "disk_format": image.disk_format or "",
         "container_format": image.container_format or "", "min_disk": str(image.min_disk),
         "min_ram": str(image.min_ram), "size": str(image.size or 0), "checksum": image.checksum or "",
+        **{key: image.properties[key] for key in ("kernel_id", "ramdisk_id") if (image.properties or {}).get(key)},
         "_virtual_size": image.virtual_size or image.size or 0,
     }
 
