@@ -165,13 +165,15 @@ def reattach(volume: Volume) -> str:
 
 
 def volumes_by_instance(instances) -> dict:
-    """{instance uuid: [volume id, ...]} of the servers' attached volumes (one query): what a
-    server's `os-extended-volumes:volumes_attached` shows (registered into compute.api.server_view)."""
+    """{instance uuid: [(volume id, delete_on_termination), ...]} of the servers' attached
+    volumes (one query): what a server's `os-extended-volumes:volumes_attached` shows
+    (registered into compute.api.server_view). Only a root volume is ever deleted with its server."""
     result: dict = {}
     rows = VolumeAttachment.objects.filter(instance_uuid__in=[i.uuid for i in instances],
                                            external=False).order_by("id")
-    for instance_uuid, volume_uuid in rows.values_list("instance_uuid", "volume__uuid"):
-        result.setdefault(instance_uuid, []).append(str(volume_uuid))
+    for instance_uuid, volume_uuid, delete in rows.values_list("instance_uuid", "volume__uuid",
+                                                               "delete_on_termination"):
+        result.setdefault(instance_uuid, []).append((str(volume_uuid), delete))
     return result
 
 

@@ -68,6 +68,9 @@ def test_boot_from_a_new_volume_made_of_the_image(member_client, demo, bfv, sett
     shown = show(member_client, server["id"])
     assert shown["image"] == ""  # as Nova shows a volume-backed server
     assert shown["os-extended-volumes:volumes_attached"] == [{"id": str(volume.uuid)}]
+    at_2_3 = member_client.get(f"{API}/servers/{server['id']}", HTTP_OPENSTACK_API_VERSION="compute 2.3").json()
+    assert at_2_3["server"]["os-extended-volumes:volumes_attached"] == [
+        {"id": str(volume.uuid), "delete_on_termination": True}]
 
     # the volume host writes the image: the volume goes on to its server, not to the free pool
     assert volume_host.create_volume(volume.id) == "attaching"
