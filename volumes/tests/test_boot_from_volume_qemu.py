@@ -105,5 +105,5 @@ def test_boot_from_volume_and_the_root_disk_outlives_its_server(real_cloud, late
     address = _address(osc, "vm3")
     cloud.wait(lambda: note(address, timeout=3).startswith("NOTE"), BOOT_TIMEOUT, "HTTP from vm3")
     assert note(address) == f"NOTE {token}"
-    console = osc("console", "log", "show", "vm3", raw=True)
+    console = osc("console", "log", "show", "vm3", raw=True).stdout
     assert f"CLOUDPROJ-NOTE {token}" in console
