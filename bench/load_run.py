@@ -13,7 +13,7 @@ cloud must not have:
     flock /tmp/cloudproj-host.lock .venv/bin/python bench/load_run.py [--servers 20]
 
 The cloud is its own: CLOUD_NAME cpload, CLOUD_DIR /var/tmp/cloudproj-load-<pid> (removed at
-the end unless --keep), free ports, bridge cptload0 on 10.237.0.0/24, instance ids from
+the end unless --keep), free ports, bridge cptload0 on 10.219.0.0/24, instance ids from
 0x170000 (domain names never meet another cloud's on this libvirtd). Exit status 0 only when
 every count is 0 and every server reached ACTIVE. Measurements, not a test: the figures go to
 bench/RESULTS.md by hand with the machine's load.
@@ -39,7 +39,7 @@ OPENSTACK = str(ROOT / ".venv" / "bin" / "openstack")
 CLOUD_NAME = "cpload"
 HOST = "load-host"
 BRIDGE = "cptload0"
-CIDR = "10.237.0.0/24"
+CIDR = "10.219.0.0/24"
 FIRST_INSTANCE_ID = 0x170000
 FLAVOR = "load.small"
 TRANSITIONAL = {"BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING", "REBOOT", "HARD_REBOOT", "DELETED"}
