@@ -134,9 +134,9 @@ from compute.models import Claim, Instance
 from network.models import FixedIP, Network
 from network.linux import dnsmasq
 from volumes.models import Volume
-network = Network.objects.get(bridge=%(bridge)r)
-hosts = dnsmasq.paths(network.id)["hosts"]
-entries = [line for line in hosts.read_text().splitlines() if line.strip()] if hosts.exists() else []
+network = Network.objects.filter(bridge=%(bridge)r).first()
+hosts = dnsmasq.paths(network.id)["hosts"] if network else None
+entries = [line for line in hosts.read_text().splitlines() if line.strip()] if hosts and hosts.exists() else []
 print(json.dumps({
     "instances not deleted": Instance.objects.count(),
     "capacity claims": Claim.objects.count(),
