@@ -137,12 +137,15 @@ from volumes.models import Volume
 network = Network.objects.filter(bridge=%(bridge)r).first()
 hosts = dnsmasq.paths(network.id)["hosts"] if network else None
 entries = [line for line in hosts.read_text().splitlines() if line.strip()] if hosts and hosts.exists() else []
+leases = dnsmasq.paths(network.id)["leases"] if network else None
+leased = [line for line in leases.read_text().splitlines() if line.strip()] if leases and leases.exists() else []
 print(json.dumps({
     "instances not deleted": Instance.objects.count(),
     "capacity claims": Claim.objects.count(),
     "fixed IPs / ports allocated": FixedIP.objects.filter(instance_uuid__isnull=False).count(),
     "fixed IPs leased": FixedIP.objects.filter(leased=True).count(),
     "DHCP host entries": len(entries),
+    "dnsmasq leases": len(leased),
     "volumes": Volume.objects.count(),
     "instance uuids": [str(u) for u in Instance.all_objects.values_list("uuid", flat=True)],
 }))
