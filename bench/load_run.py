@@ -200,6 +200,7 @@ def main() -> int:
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("run as root: make run's private PostgreSQL and Redis, real QEMU guests")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped (SIGTERM)"))  # make run is stopped too
     report: dict = {"servers": args.servers, "start": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "load_before": os.getloadavg()}
     run = Run(args.keep)
