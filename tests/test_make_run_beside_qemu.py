@@ -12,6 +12,7 @@ chain to be its own). Then `make run` is stopped and the same modules run again.
 The cloud has a name, ports, bridge and range of its own (CLOUD_NAME cpbeside), as a second
 clone's `make run` would, so the machine's own `make run` (if any) is not touched.
 """
+import json
 import os
 import signal
 import socket
@@ -109,10 +110,12 @@ def test_make_test_passes_beside_a_running_make_run_and_after_it_stopped(beside_
 
         wait_for(api_up, 300, "make run's API")
         booted = osc(cloud_dir, "server", "create", "--image", "cloudproj-test", "--flavor", "m1.tiny", "--wait",
-                     "-c", "id", "-c", "OS-EXT-SRV-ATTR:instance_name", "-c", "status", "-f", "value", "beside-vm")
+                     "-f", "json", "beside-vm")
         assert booted.returncode == 0, booted.stderr + (cloud_dir / "run.log").read_text()[-3000:]
-        server_uuid, name, status = booted.stdout.split()
-        assert (name, status) == ("instance-00000001", "ACTIVE")  # the name a test's first guest had
+        shown = json.loads(booted.stdout)
+        server_uuid = shown["id"]
+        # the name a test's first guest had
+        assert (shown["OS-EXT-SRV-ATTR:instance_name"], shown["status"]) == ("instance-00000001", "ACTIVE")
 
         beside = run_tests_beside(beside_database)
         assert beside.returncode == 0, beside.stdout[-4000:] + beside.stderr[-2000:]
