@@ -176,10 +176,19 @@ def claim_best(host_states, instance) -> Claim | None:
 
 
 def _claim_in_window(inst: Instance, node_ids: list) -> tuple[Claim | None, bool]:
-    """(the claim on the best free node of `node_ids` with room, whether some were busy)."""
+    """(the claim on the best free node of `node_ids` with room, whether some were busy).
+    The best node alone first (a lookup by id: nearly always free and with room); the
+    ranked query over the others only when it is busy or full."""
+    remaining = set(node_ids)
+    best = _nodes().select_for_update(skip_locked=True, of=("self",)).filter(id=node_ids[0]).first()
+    if best is not None:
+        try:
+            return _take(inst, best), False
+        except ClaimFailed as exc:
+            log.info("claim_best: %s", exc.message)
+            remaining.discard(best.id)
     order = Case(*[When(id=node_id, then=Value(rank)) for rank, node_id in enumerate(node_ids)],
                  output_field=IntegerField())
-    remaining = set(node_ids)
     while remaining:
         compute_node = (
             _nodes().select_for_update(skip_locked=True, of=("self",))
