@@ -488,3 +488,17 @@ class Policy(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class EndpointGroup(models.Model):
+    """Keystone's OS-EP-FILTER endpoint group: a named filter over the catalog's endpoints
+    (`interface`, `service_id`, `region_id`). Stored and served; no project is associated with
+    one here, so no token's catalog is narrowed by it."""
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    name = models.CharField(max_length=255, validators=[NAME_VALIDATOR])
+    description = models.TextField(blank=True, default="")
+    filters = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["name", "id"]

@@ -231,6 +231,11 @@ IDENTITY_V3 = {
         ADMIN, ("put", I3 + "/roles/{role}/implies/{role}"), ("get", I3 + "/roles/{role}/implies/{role}"),
         ("delete", I3 + "/roles/{role}/implies/{role}")),
     "^role_inferences/?$": R(ADMIN, ("get", I3 + "/role_inferences")),
+    "^OS-EP-FILTER/endpoint_groups/?$": R(ADMIN, ("get", I3 + "/OS-EP-FILTER/endpoint_groups"), (
+        "post", I3 + "/OS-EP-FILTER/endpoint_groups", {"endpoint_group": {"name": "g", "filters": {"interface": "public"}}})),
+    f"^OS-EP-FILTER/endpoint_groups/{_re('group_id')}/?$": R(
+        ADMIN, ("get", I3 + "/OS-EP-FILTER/endpoint_groups/x"), ("delete", I3 + "/OS-EP-FILTER/endpoint_groups/x"),
+        ("patch", I3 + "/OS-EP-FILTER/endpoint_groups/x", {"endpoint_group": {}})),
     "^policies/?$": R(ADMIN, ("get", I3 + "/policies"), ("post", I3 + "/policies", {"policy": {"type": "t", "blob": "b"}})),
     f"^policies/{_re('policy_id')}/?$": R(
         ADMIN, ("get", I3 + "/policies/x"), ("patch", I3 + "/policies/x", {"policy": {}}), ("delete", I3 + "/policies/x")),
@@ -241,7 +246,7 @@ IDENTITY_V3 = {
     f"^OS-INHERIT/(?:domains/{_re('domain_id')}|projects/{_re('project_id')})/"
     f"(?:users/{_re('user_id')}|groups/{_re('group_id')})/roles/{_re('role_id')}/inherited_to_projects/?$": R(
         ADMIN, ("put", I3 + "/OS-INHERIT/projects/{a}/users/{alice}/roles/{role}/inherited_to_projects"),
-        ("head", I3 + "/OS-INHERIT/domains/default/users/{alice}/roles/{role}/inherited_to_projects"),
+        ("get", I3 + "/OS-INHERIT/domains/default/users/{alice}/roles/{role}/inherited_to_projects"),
         ("delete", I3 + "/OS-INHERIT/projects/{b}/groups/{id_group}/roles/{role}/inherited_to_projects")),
 }
 ADMIN_ONLY_WRITES_ON_ROLES = [("post", I3 + "/roles", {"role": {"name": "boss"}}),

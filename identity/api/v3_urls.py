@@ -9,6 +9,7 @@ from . import (
     catalog_views,
     credential_views,
     domain_config_views,
+    endpoint_group_views,
     group_views,
     implied_role_views,
     inherit_views,
@@ -56,6 +57,10 @@ urlpatterns = [
     ),
     re_path(r"^role_inferences/?$", implied_role_views.RoleInferencesView.as_view()),
     re_path(r"^policies/?$", policy_views.PolicyListView.as_view()),
+    re_path(r"^OS-EP-FILTER/endpoint_groups/?$", endpoint_group_views.EndpointGroupListView.as_view()),
+    re_path(
+        rf"^OS-EP-FILTER/endpoint_groups/(?P<group_id>{ID})/?$", endpoint_group_views.EndpointGroupDetailView.as_view()
+    ),
     re_path(rf"^policies/(?P<policy_id>{ID})/?$", policy_views.PolicyDetailView.as_view()),
     re_path(
         rf"^OS-INHERIT/(?:domains/(?P<domain_id>{ID})|projects/(?P<project_id>{ID}))/"

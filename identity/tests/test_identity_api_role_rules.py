@@ -201,3 +201,26 @@ def test_policies_crud(admin_client, member_client):
     assert member_client.get("/v3/policies").status_code == 403
     assert admin_client.delete(f"/v3/policies/{policy['id']}").status_code == 204
     assert admin_client.get(f"/v3/policies/{policy['id']}").json()["error"]["code"] == 404
+
+
+def test_endpoint_groups_crud(admin_client, member_client):
+    base = "/v3/OS-EP-FILTER/endpoint_groups"
+    ref = {"name": "computes", "description": "d", "filters": {"interface": "public", "service_id": "abc"}}
+    response = admin_client.post(base, {"endpoint_group": ref}, format="json")
+    assert response.status_code == 201
+    group = response.json()["endpoint_group"]
+    assert group == {**ref, "id": group["id"],
+                     "links": {"self": f"http://testserver/identity/v3/OS-EP-FILTER/endpoint_groups/{group['id']}"}}
+    assert admin_client.get(base).json()["endpoint_groups"] == [group]
+    assert admin_client.head(f"{base}/{group['id']}").status_code == 200
+    changed = admin_client.patch(f"{base}/{group['id']}", {"endpoint_group": {"filters": {"region_id": "RegionOne"}}},
+                                 format="json")
+    assert changed.json()["endpoint_group"]["filters"] == {"region_id": "RegionOne"}
+    assert admin_client.get(f"{base}/{group['id']}").json()["endpoint_group"]["filters"] == {"region_id": "RegionOne"}
+    for bad in ({"name": "x"}, {"name": "x", "filters": {"colour": "red"}}, {"name": "x", "filters": {"interface": "y"}},
+                {"name": "x", "filters": {"service_id": 3}}):
+        answer = admin_client.post(base, {"endpoint_group": bad}, format="json")
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == 400
+    assert member_client.get(base).status_code == 403
+    assert admin_client.delete(f"{base}/{group['id']}").status_code == 204
+    assert admin_client.head(f"{base}/{group['id']}").status_code == 404

@@ -183,3 +183,34 @@ class CapabilitiesView(VolumeView):
                                       "description": "Sets thin provisioning."},
             },
         })
+
+
+class TypeAction(VolumeView):
+    """POST /types/{id}/action (admins): {"addProjectAccess": {"project"}} and
+    {"removeProjectAccess": {"project"}} on a private type, 202."""
+
+    ACTIONS = {"addProjectAccess": type_service.add_access, "removeProjectAccess": type_service.remove_access}
+
+    def post(self, request, project_id, type_id):
+        self.check_url_project(project_id)
+        policy.enforce(self.ctx, "volume:types:manage")
+        vtype = type_service.get_type(self.ctx, type_id)
+        data = request.data
+        if not isinstance(data, dict) or len(data) != 1 or next(iter(data)) not in self.ACTIONS:
+            raise BadRequest("Invalid input received: addProjectAccess or removeProjectAccess is required.")
+        action, args = next(iter(data.items()))
+        if not isinstance(args, dict) or "project" not in args:
+            raise BadRequest(f"Invalid input received: {action} needs a 'project'.")
+        self.ACTIONS[action](vtype, args["project"])
+        return Response(status=202)
+
+
+class TypeAccess(VolumeView):
+    """GET /types/{id}/os-volume-type-access (admins): the projects given a private type."""
+
+    def get(self, request, project_id, type_id):
+        self.check_url_project(project_id)
+        policy.enforce(self.ctx, "volume:types:manage")
+        vtype = type_service.get_type(self.ctx, type_id)
+        body = [{"volume_type_id": str(vtype.uuid), "project_id": pid} for pid in type_service.access_list(vtype)]
+        return Response({"volume_type_access": body})
