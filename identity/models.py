@@ -71,6 +71,8 @@ class User(AbstractUser):
     )
     domain_id = models.CharField(max_length=64, default="default")
     description = models.TextField(blank=True, default="")
+    # Keystone keeps a user's other attributes (e.g. `project_id`) and shows them back
+    extra = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["username"]

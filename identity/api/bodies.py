@@ -56,7 +56,7 @@ def user_body(user, v3_url: str) -> dict:
         body["email"] = user.email
     if user.description:
         body["description"] = user.description
-    return body
+    return {**(user.extra or {}), **body}
 
 
 def role_body(role, v3_url: str) -> dict:

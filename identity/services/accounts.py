@@ -130,6 +130,7 @@ def create_user(
     ec2_access: str | None = None,
     ec2_secret: str | None = None,
     domain_id: str = "default",
+    extra: dict | None = None,
 ) -> User:
     """Create a user; with a default project it also gets EC2 credentials there (as in the seeds)."""
     try:
@@ -141,6 +142,7 @@ def create_user(
                 default_project=default_project,
                 description=description,
                 domain_id=domain_id,
+                extra=dict(extra or {}),
             )
             if password:
                 user.set_password(password)
