@@ -7,6 +7,7 @@ import pytest
 
 from cloudproj.testing.volumes import create, register, url
 from compute.models import Service
+from compute.services import hosts as hosts_services
 from identity.services import quotas
 from volumes.models import Volume
 from volumes.services import host as volume_host
@@ -42,9 +43,14 @@ def error(resp, code, name):
 def test_os_hosts_list_and_show(admin_client, admin_project, member_client, demo, volume_host_a, settings):
     register("vol-b", settings)
     Service.objects.filter(host="vol-b", binary="nova-volume").update(disabled=True)
+    hosts_services.register_service("ctl", "nova-scheduler")  # the scheduler worker's row
     body = admin_client.get(url(admin_project, "os-hosts")).json()
     assert set(body) == {"hosts"}
     hosts = body["hosts"]
+    # Cinder lists its schedulers too (tempest's test_list_hosts wants both kinds)
+    scheduler_row = hosts.pop()
+    assert (scheduler_row["host_name"], scheduler_row["service"], scheduler_row["service-status"]) == (
+        "ctl", "cinder-scheduler", "available")
     assert [h["host_name"] for h in hosts] == ["vol-a@file", "vol-b@file"]
     for row in hosts:
         assert set(row) == HOST_LIST_KEYS
