@@ -146,8 +146,7 @@ class PoolsView(VolumeView):
             if detail:
                 stamp = row.updated_at.strftime("%Y-%m-%dT%H:%M:%S.%f")
                 pool["capabilities"] = {
-                    "pool_name": row.driver, "volume_backend_name": row.driver, "vendor_name": "cloudproj",
-                    "driver_version": "1.0", "storage_protocol": "iSCSI" if row.driver == "lvm" else "file",
+                    "pool_name": row.driver, "volume_backend_name": row.driver, **scheduler.capabilities(row.driver),
                     "total_capacity_gb": row.total_gb, "free_capacity_gb": scheduler.free_gb(row),
                     "allocated_capacity_gb": scheduler.allocated_gb(row.host), "reserved_percentage": 0,
                     "QoS_support": False, "thin_provisioning_support": False,

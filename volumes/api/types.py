@@ -17,6 +17,7 @@ from cloudproj.api.errors import BadRequest, NotFound
 from identity.services import policy
 
 from ..models import VolumeHost
+from ..services import scheduler
 from ..services import types as type_service
 from .common import UPDATED, VolumeView
 from .serializers import volume_type_view
@@ -172,11 +173,10 @@ class CapabilitiesView(VolumeView):
         row = VolumeHost.objects.filter(host=host.split("@", 1)[0]).first()
         if row is None:
             raise NotFound(f"Service {host} could not be found.")
-        protocol = "iSCSI" if row.driver == "lvm" else "file"
         return Response({
             "namespace": f"OS::Storage::Capabilities::{row.host}@{row.driver}",
-            "vendor_name": "cloudproj", "volume_backend_name": row.driver, "pool_name": row.driver,
-            "driver_version": "1.0", "storage_protocol": protocol, "display_name": None,
+            "volume_backend_name": row.driver, "pool_name": row.driver,
+            **scheduler.capabilities(row.driver), "display_name": None,
             "description": None, "visibility": None, "replication_targets": [],
             "properties": {
                 "thin_provisioning": {"title": "Thin Provisioning", "type": "boolean",

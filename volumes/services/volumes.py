@@ -215,8 +215,10 @@ def create_volume(ctx, size, name=None, description=None, availability_zone=None
     _check_per_volume(ctx.project_id, size)
     with transaction.atomic():
         reserve(ctx.project_id, {"volumes": 1, "gigabytes": size}, size)
-        backend = (vtype.extra_specs or {}).get("volume_backend_name") if vtype is not None else None
-        host = scheduler.pick_host(size, zone, host=origin.host if origin is not None else None, backend=backend)
+        specs = (vtype.extra_specs or {}) if vtype is not None else {}
+        host = scheduler.pick_host(size, zone, host=origin.host if origin is not None else None,
+                                   backend=specs.get("volume_backend_name"),
+                                   wanted=scheduler.wanted_capabilities(specs))
         volume = Volume.objects.create(
             name=name, description=description, size=size, availability_zone=zone, project_id=ctx.project_id,
             user_id=ctx.user_id, host=host, snapshot=snapshot, source_volume=source, metadata=metadata,
@@ -225,7 +227,8 @@ def create_volume(ctx, size, name=None, description=None, availability_zone=None
         )
         if host is None:
             volume.status = states.ERROR
-            volume.error_message = "No valid host was found: no live volume host has enough free capacity."
+            volume.error_message = ("No valid host was found: no live volume host has enough free capacity "
+                                    "and the back end its type asks for.")
             volume.save(update_fields=["status", "error_message", "updated_at"])
             messages.record(ctx.project_id, messages.VOLUME, volume.uuid, messages.SCHEDULE_ALLOCATE_VOLUME,
                             messages.NO_BACKEND_AVAILABLE)
