@@ -77,6 +77,11 @@ def _satisfies(offered: str, wanted: str) -> bool:
     return offered == wanted
 
 
+def satisfies(driver: str, wanted: dict) -> bool:
+    offered = capabilities(driver)
+    return all(_satisfies(offered[name], value) for name, value in wanted.items())
+
+
 def pick_host(size_gb: int, zone: str | None = None, host: str | None = None,
               backend: str | None = None, wanted: dict | None = None) -> str | None:
     """The chosen host, or None when no live host has `size_gb` free. `host`: only that one
@@ -92,8 +97,7 @@ def pick_host(size_gb: int, zone: str | None = None, host: str | None = None,
         rows = rows.filter(driver=backend)
     best, best_free = None, None
     for row in rows:
-        offered = capabilities(row.driver)
-        if any(not _satisfies(offered[name], value) for name, value in (wanted or {}).items()):
+        if not satisfies(row.driver, wanted or {}):
             continue
         free = free_gb(row)
         if free >= size_gb and (best_free is None or free > best_free):

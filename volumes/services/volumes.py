@@ -422,6 +422,9 @@ def retype(ctx, volume: Volume, new_type, migration_policy="never") -> None:
     if vtype is None:
         raise Invalid("Invalid input received: new_type is required.")
     backend = (vtype.extra_specs or {}).get("volume_backend_name")
+    if not scheduler.satisfies(volume.driver, scheduler.wanted_capabilities(vtype.extra_specs)):
+        raise Invalid(f"Invalid volume: the back end of volume {volume.uuid} does not have the capabilities "
+                      f"volume type {vtype.name} asks for; migrating volumes is not supported by this cloud.")
     if backend is not None and backend != volume.driver:
         raise Invalid(f"Invalid volume: volume type {vtype.name} needs back end {backend}, and volume "
                       f"{volume.uuid} is on {volume.driver or 'no back end'}; migrating volumes between back "

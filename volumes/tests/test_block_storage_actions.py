@@ -451,3 +451,8 @@ def test_a_types_capabilities_pick_the_hosts(admin_client, admin_project, member
         volume = create(member_client, demo, volume_type=name)
         shown = member_client.get(url(demo, f"volumes/{volume['id']}")).json()["volume"]
         assert shown["status"] == status, name
+    # a retype to a type the back end cannot serve is refused (no migration here)
+    Volume.objects.filter(uuid=volume["id"]).update(status="available", driver="file")
+    refused = admin_client.post(url(admin_project, f"volumes/{volume['id']}/action"), {"os-retype": {"new_type": "iscsi"}},
+                                format="json")
+    assert refused.status_code == 400 and "capabilities" in refused.json()["badRequest"]["message"]
