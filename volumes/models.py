@@ -58,6 +58,17 @@ class VolumeType(models.Model):
         return f"{self.name} ({self.uuid})"
 
 
+class VolumeTypeAccess(models.Model):
+    """A project that may use a private volume type (Cinder's volume type access)."""
+
+    volume_type = models.ForeignKey(VolumeType, on_delete=models.CASCADE, related_name="project_access")
+    project_id = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["project_id"]
+        constraints = [models.UniqueConstraint(fields=["volume_type", "project_id"], name="unique_type_access")]
+
+
 class Volume(SoftDeleteModel):
     uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=255, blank=True, default="")
