@@ -148,6 +148,12 @@ def _on_worker_ready(sender=None, **kwargs):
     if not host:
         return
     host_hooks.agent_start(host)
+    settle_host(host)
+    image_cache.start_periodic_cleanup(host)
+
+
+def settle_host(host: str) -> None:
+    """The snapshots, boots, deletes and resizes a previous process of `host` left half-done."""
     close_old_connections()
     for recover, what in ((snapshot_host.recover_interrupted, "interrupted snapshots"),
                           (recovery.recover_host, "instances in flight"),
@@ -157,7 +163,6 @@ def _on_worker_ready(sender=None, **kwargs):
         except Exception:  # the agent must still start
             log.exception("settling %s on %s failed", what, host)
     connection.close()
-    image_cache.start_periodic_cleanup(host)
 
 
 @signals.worker_shutdown.connect(dispatch_uid="compute.agent.worker_shutdown")
