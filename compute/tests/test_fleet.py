@@ -51,7 +51,8 @@ def test_three_simulated_hosts_register_answer_on_their_own_queues_and_a_boot_la
     assert server.vm_state == states.ACTIVE and server.host in hosts
     body = member_client.get(f"/compute/v2.1/servers/{server_id}").json()["server"]
     assert body["status"] == "ACTIVE" and body["OS-EXT-STS:power_state"] == 1
-    assert [a["addr"] for a in body["addresses"]["fleetnet"]][0].startswith("10.253.4.")
+    (address,) = [a["addr"] for a in body["addresses"]["fleetnet"]]
+    assert address.startswith("10.253.4.")
     # the domain exists on the chosen host's libvirt connection, and on no other
     domains = {host: {d["uuid"] for d in rpc.list_domains(host, timeout=30)} for host in hosts}
     assert [host for host, uuids in domains.items() if server_id in uuids] == [server.host]
