@@ -145,9 +145,9 @@ def _image(image_id: str, what: str) -> Image:
     return image
 
 
-def _cached(image_id: str, what: str) -> Path:
+def _cached(image_id: str, what: str, image: Image | None = None) -> Path:
     try:
-        return image_cache.ensure_cached(_image(image_id, what))
+        return image_cache.ensure_cached(image or _image(image_id, what))
     except image_cache.CacheError as exc:
         raise ImageUnavailable(f"{what} {image_id} could not be fetched: {exc}") from exc
 
@@ -156,7 +156,7 @@ def prepare_disk(instance: Instance, replace: bool = False) -> dict:
     """Cache the image (and kernel/ramdisk) on this host and create the instance's qcow2
     overlay on the base. An existing overlay is kept (re-delivered task) unless `replace`."""
     image = _image(instance.image_ref, "Image")
-    base = _cached(image.id, "Image")
+    base = _cached(image.id, "Image", image)
     paths = {"base": str(base)}
     if instance.kernel_id:
         paths["kernel"] = str(_cached(instance.kernel_id, "Kernel image"))
