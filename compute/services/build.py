@@ -26,7 +26,7 @@ from cloudproj import rpc
 from cloudproj.host.locks import instance_lock
 
 from .. import states
-from ..models import Instance
+from ..models import Instance, InstanceAction
 from ..scheduler import NoValidHost, claims
 from ..virt.driver import DriverError
 from . import host_resources as hr
@@ -50,7 +50,7 @@ STEP_STATES = tuple(entry[1] for entry in STEPS)
 NOT_RESCHEDULED = (Invalid, hr.ImageUnavailable)
 
 
-def _load(instance_uuid, request_id: str) -> tuple[Instance | None, object]:
+def _load(instance_uuid, request_id: str) -> tuple[Instance | None, InstanceAction | None]:
     """The instance and (a handle on) its action of `request_id`, in one query."""
     instance = (Instance.all_objects.filter(uuid=instance_uuid)
                 .annotate(_action_id=latest_action_id(request_id)).first())
