@@ -60,6 +60,12 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(x) for x in path.read_text().split()] if path.exists() else []
@@ -158,6 +164,22 @@ def setup_world(store: Path):
     return token, str(image.id)
 
 
+def cpu_use(api, fleet_pids, scheduler_pid) -> dict:
+    return {"API": sum(cpu_seconds(pid) for pid in children(api.proc.pid)),
+            "scheduler": cpu_seconds(scheduler_pid), "fleet": sum(cpu_seconds(pid) for pid in fleet_pids)}
+
+
+def cpu_report(before: dict, after: dict, boots: int) -> None:
+    """CPU time per boot of each process (this script's own polling and PostgreSQL and Redis
+    not counted): a figure the other load on the machine changes much less than the times."""
+    if not boots:
+        return
+    per = {name: (after[name] - before[name]) * 1000 / boots for name in before}
+    total = sum(per.values())
+    print(f"  CPU per boot: {', '.join(f'{name} {ms:.1f} ms' for name, ms in per.items())}; total {total:.1f} ms "
+          f"(two idle cores would allow at most ~{2000 / total:.0f} boots/s on these three alone)", flush=True)
+
+
 def step_breakdown(label: str, sent: dict) -> None:
     """Where the time of the ACTIVE servers of a run went (medians, ms), from their create
     action (written by the API) and its events (written by the scheduler and the fleet)."""
@@ -213,6 +235,9 @@ def main():
     parser.add_argument("--fleet-concurrency", type=int, default=8, help="worker threads of each fleet process")
     parser.add_argument("--scheduler-concurrency", type=int, default=4)
     parser.add_argument("--api-workers", type=int, default=2)
+    parser.add_argument("--db-conn-max-age", type=int, default=300,
+                        help="DB_CONN_MAX_AGE of every process (0: a new PostgreSQL connection, one backend "
+                             "forked, per request and per task, which is the setting's default)")
     parser.add_argument("--profile-boots", type=int, default=30,
                         help="boots of the per-step query/time profile (bench/boot_profile.py); 0: none")
     args = parser.parse_args()
@@ -227,7 +252,8 @@ def main():
 
     with throwaway_database("cloudproj_bench_cp"):
         token, image = setup_world(store)
-        env = {"REPORT_INTERVAL": "10", "SERVICE_DOWN_TIME": "60", "LOG_LEVEL": "WARNING"}
+        env = {"REPORT_INTERVAL": "10", "SERVICE_DOWN_TIME": "60", "LOG_LEVEL": "WARNING",
+               "DB_CONN_MAX_AGE": str(args.db_conn_max_age)}
         cloud = Cloud(work, broker, **env)
         api = Api({**cloud.env, "DATABASE_URL": database_url()}, work / "api.log", workers=args.api_workers)
         try:
@@ -237,7 +263,7 @@ def main():
             api.wait()
             cloud.wait_up(hosts, timeout=600)
             print(f"# control plane, {machine()}; {args.hosts} simulated hosts in {args.fleets} fleet process(es) "
-                  f"({args.fleet_concurrency} threads each) up in {time.monotonic() - started:.0f} s "
+                  f"({args.fleet_concurrency} threads each; DB_CONN_MAX_AGE {args.db_conn_max_age}) up in {time.monotonic() - started:.0f} s "
                   f"({load_average()})", flush=True)
             time.sleep(10)  # let start-up settle before the idle memory figure
             fleet_pids = [proc.pid for key, (proc, _log) in cloud.procs.items() if key.startswith("fleet-")]
@@ -248,7 +274,7 @@ def main():
                         f"fleet {', '.join(f'{rss_mb(pid):.0f}' for pid in fleet_pids)} MB; "
                         f"scheduler {rss_mb(scheduler_pid):.0f} MB")
 
-            print(memory("idle: "), flush=True)
+            print(memory("idle"), flush=True)
             counter = iter(range(10**9))
             for size in [int(x) for x in args.batches.split(",") if x]:
                 sent, refused = {}, []
@@ -265,21 +291,25 @@ def main():
                         sent[server] = when
 
                 first = time.time()
+                cpu = cpu_use(api, fleet_pids, scheduler_pid)
                 with ThreadPoolExecutor(args.clients) as pool:
                     list(pool.map(one, range(size)))
                 rows = wait_settled(list(sent), timeout=600)
                 report(f"{size} servers, {args.clients} clients", sent, rows, first)
+                cpu_report(cpu, cpu_use(api, fleet_pids, scheduler_pid), len(sent))
                 step_breakdown(f"{size} servers", sent)
                 if refused:
                     print(f"  {len(refused)} POSTs refused, e.g.: {sorted(set(refused))[:3]}", flush=True)
             if args.serial:
                 sent, rows = {}, {}
                 first = time.time()
+                cpu = cpu_use(api, fleet_pids, scheduler_pid)
                 for _ in range(args.serial):
                     server, when = post_server(api.base, token, f"s{next(counter)}", "bench.nano", image)
                     sent[server] = when
                     rows.update(wait_settled([server], timeout=120))
                 report(f"{args.serial} servers, one at a time", sent, rows, first)
+                cpu_report(cpu, cpu_use(api, fleet_pids, scheduler_pid), len(sent))
                 step_breakdown("one at a time", sent)
             print(memory("after") + f" ({hosts[0]} runs {count_on(hosts[0])} servers)", flush=True)
         finally:
