@@ -228,7 +228,7 @@ def start_fleets(cloud, hosts: int, fleets: int, concurrency: int) -> list[str]:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--hosts", type=int, default=50)
-    parser.add_argument("--fleets", type=int, default=1, choices=(1, 2), help="fleet processes serving the hosts")
+    parser.add_argument("--fleets", type=int, default=2, choices=(1, 2), help="fleet processes serving the hosts (default 2)")
     parser.add_argument("--batches", default="100,500")
     parser.add_argument("--serial", type=int, default=20)
     parser.add_argument("--clients", type=int, default=8, help="threads POSTing at once")
