@@ -4,7 +4,7 @@ fleet process at idle and after the boots (benchmark 5), where the time of a boo
 the per-boot query count.
 
     DATABASE_URL=postgres://... CELERY_BROKER_URL=redis://127.0.0.1:6379/7 \
-        .venv/bin/python bench/control_plane.py [--hosts 50] [--fleets 1] [--batches 100,500] \
+        .venv/bin/python bench/control_plane.py [--hosts 50] [--fleets 2] [--batches 100,500] \
             [--serial 20] [--clients 8] [--profile-boots 30]
 
 Every part is the real one: gunicorn serving cloudproj.wsgi as `make run` starts it (2

@@ -105,10 +105,12 @@ def start_fleet(names: list[str], memory_mb: int, vcpus: int, availability_zone:
 
 
 def stop_fleet() -> None:
+    """Heartbeats stop and threads act for no simulated host any more (worker shutdown)."""
     with _lock:
         if _fleet["heartbeat"] is not None:
             _fleet["heartbeat"].stop()
         _fleet["heartbeat"] = None
+        _fleet["hosts"] = frozenset()
 
 
 def fleet_queues(names: list[str]) -> list[str]:

@@ -37,7 +37,6 @@ def world(settings, tmp_path, member_account, monkeypatch):
     fleet.start_fleet(fleet.host_names(3, "q-"), 4096, 4, interval=3600)
     yield {"client": TokenClient(token), "image": str(image.id)}
     fleet.stop_fleet()
-    monkeypatch.setattr(fleet, "_fleet", {"hosts": frozenset(), "heartbeat": None})
 
 
 def _boot(world, name):
