@@ -263,7 +263,8 @@ def main():
             api.wait()
             cloud.wait_up(hosts, timeout=600)
             print(f"# control plane, {machine()}; {args.hosts} simulated hosts in {args.fleets} fleet process(es) "
-                  f"({args.fleet_concurrency} threads each; DB_CONN_MAX_AGE {args.db_conn_max_age}) up in {time.monotonic() - started:.0f} s "
+                  f"({args.fleet_concurrency} threads each; DB_CONN_MAX_AGE {args.db_conn_max_age}) "
+                  f"up in {time.monotonic() - started:.0f} s "
                   f"({load_average()})", flush=True)
             time.sleep(10)  # let start-up settle before the idle memory figure
             fleet_pids = [proc.pid for key, (proc, _log) in cloud.procs.items() if key.startswith("fleet-")]
