@@ -79,8 +79,10 @@ def heartbeat_many(services: list[Service]) -> list[Service]:
     """One report for many services in one UPDATE (a simulated fleet's hosts); the rows an
     operator deleted are registered again."""
     now = timezone.now()
-    Service.objects.filter(pk__in=[s.pk for s in services]).update(
+    updated = Service.objects.filter(pk__in=[s.pk for s in services]).update(
         last_seen_up=now, report_count=F("report_count") + 1, updated_at=now)
+    if updated == len({s.pk for s in services}):
+        return services
     alive = set(Service.objects.filter(pk__in=[s.pk for s in services]).values_list("pk", flat=True))
     return [s if s.pk in alive else heartbeat(s) for s in services]
 

@@ -74,3 +74,20 @@ def test_agent_simulate_refuses_bad_arguments_before_registering_anything(argv, 
     with pytest.raises(CommandError, match=message):
         call_command("agent", *argv)
     assert fleet._fleet["heartbeat"] is None
+
+
+@pytest.mark.django_db
+def test_one_heartbeat_for_many_services_registers_again_what_an_operator_deleted():
+    from compute.models import Service
+    from compute.services import hosts
+
+    services = [hosts.register_service(host, "nova-compute") for host in ("hb-00", "hb-01")]
+    before = {s.host: s.report_count for s in Service.objects.filter(host__in=["hb-00", "hb-01"])}
+    assert hosts.heartbeat_many(services) == services
+    after = {s.host: s.report_count for s in Service.objects.filter(host__in=["hb-00", "hb-01"])}
+    assert after == {host: count + 1 for host, count in before.items()}
+
+    Service.objects.filter(host="hb-01").delete()
+    renewed = hosts.heartbeat_many(services)
+    assert renewed[0] is services[0] and renewed[1].host == "hb-01" and renewed[1].pk != services[1].pk
+    assert Service.objects.filter(host="hb-01", binary="nova-compute").exists()
