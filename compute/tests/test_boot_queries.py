@@ -17,7 +17,7 @@ from network.services.networks import create_network
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # step: (at most queries, messages published)
-LIMITS = {"post": (21, 1), "schedule": (23, 1), "allocate_ip": (14, 1), "fetch_image": (5, 0), "spawn": (7, 0)}
+LIMITS = {"post": (21, 1), "schedule": (19, 1), "allocate_ip": (14, 1), "fetch_image": (5, 0), "spawn": (7, 0)}
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_each_step_of_a_boot_stays_within_its_queries_and_messages(world):
             if counted[name][0] > LIMITS[name][0] or counted[name][1] != LIMITS[name][1]}
     assert not over, "\n".join(f"{n}: {c} queries/messages, limit {lim}" for n, (c, lim) in over.items()) + "\n" + \
         "\n".join(f"-- {n}\n" + "\n".join(s.sql) for n, s in steps.items() if n in over)
-    assert sum(q for q, _m in counted.values()) <= 70
+    assert sum(q for q, _m in counted.values()) <= 66
 
 
 def test_the_cut_path_still_records_every_step_and_the_quota(world, member_account):
