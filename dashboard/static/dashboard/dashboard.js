@@ -81,3 +81,10 @@ setInterval(function () {
     }
   });
 }, 1000);
+
+// The instance page's head polls while a task runs; once the instance has settled, the page reloads so
+// its actions match the new state (the tab is in the URL, so it stays).
+document.addEventListener("htmx:load", function (event) {
+  var elt = event.detail.elt;
+  if (elt && elt.id === "instance-head" && elt.dataset.busy === "false") window.location.reload();
+});
