@@ -100,3 +100,39 @@ def test_detail_pages_queries_do_not_grow(member, make_instance, volume_host_a, 
     for path in pages:
         with django_assert_max_num_queries(counts[path]):
             assert member["client"].get(path).status_code == 200
+
+
+def test_admin_deletes_a_project_by_typing_its_name(admin, make_account, make_instance):
+    from identity.models import Project
+
+    user, doomed, _ = make_account("doomed", "member", username="doomed-user")
+    server = make_instance(doomed, user, name="left-behind")
+    client = admin["client"]
+    page = client.get(f"/dashboard/admin/projects/{doomed.id}/").content.decode()
+    form = page.split('id="delete-project-form"')[1].split("</form>")[0]
+    assert 'data-confirm="Delete project doomed?"' in form and "Type the project's name, doomed, to confirm" in form
+    response = client.post(f"/dashboard/admin/projects/{doomed.id}/delete/", {"confirm_name": "doome"})
+    assert response["Location"] == f"/dashboard/admin/projects/{doomed.id}/"
+    assert "Type the project&#x27;s name, doomed, to delete it." in client.get(response["Location"]).content.decode()
+    assert Project.objects.filter(pk=doomed.pk).exists()
+    response = client.post(f"/dashboard/admin/projects/{doomed.id}/delete/", {"confirm_name": "doomed"})
+    assert response["Location"] == "/dashboard/admin/projects/"
+    listing = client.get("/dashboard/admin/projects/").content.decode()
+    assert f"Project doomed deleted." in listing and f"project scrub {doomed.id}" in listing
+    tombstone = Project.all_objects.get(pk=doomed.pk)
+    assert tombstone.deleted_at is not None and not tombstone.enabled
+    # the tombstone keeps its servers: the admin's All instances still shows them
+    assert "left-behind" in client.get("/dashboard/admin/instances/").content.decode()
+    assert server.__class__.objects.filter(pk=server.pk).exists()
+
+
+def test_admin_cannot_delete_the_project_they_work_in_and_members_may_not(admin, member):
+    own = admin["project"]
+    page = admin["client"].get(f"/dashboard/admin/projects/{own.id}/").content.decode()
+    assert 'id="delete-project-form"' not in page and "switch to another one" in page
+    admin["client"].post(f"/dashboard/admin/projects/{own.id}/delete/", {"confirm_name": own.name})
+    assert own.__class__.objects.filter(pk=own.pk).exists()
+    theirs = member["project"]
+    assert member["client"].post(f"/dashboard/admin/projects/{theirs.id}/delete/",
+                                 {"confirm_name": theirs.name}).status_code == 403
+    assert theirs.__class__.objects.filter(pk=theirs.pk).exists()
