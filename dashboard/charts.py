@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 WIDTH, HEIGHT = 720, 240
+BAR_WIDTH = 480  # horizontal bar charts: narrower, so their labels stay readable on a phone
 LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 40  # plot margins for axis labels
 
 
@@ -81,12 +82,12 @@ def bar_chart(key: str, title: str, unit: str, points: list[tuple[str, float]], 
               texts: list[str] | None = None, summary: str | None = None) -> Chart:
     """Horizontal bars, one row per (label, value); with `limit`, the bars are shares of it;
     `texts` say each value in words (default: the number)."""
-    row = 26
-    height = TOP + row * max(1, len(points)) + 24
-    left, right = 160, WIDTH - 90
+    row, width = 26, BAR_WIDTH
+    height = TOP + row * max(1, len(points)) + 12
+    left, right = 130, width - 110
     top_value = limit if limit else nice_max(max((v for _, v in points), default=0))
     chart = Chart(key=key, title=title, unit=unit, summary=summary or _summary(title, unit, points), horizontal=True,
-                  height=height, plot=(left, TOP, right, height - 24))
+                  width=width, height=height, plot=(left, TOP, right, height - 12))
     for i, (label, value) in enumerate(points):
         w = (right - left) * min(value, top_value) / top_value if top_value else 0
         text = texts[i] if texts else f"{shown(value)} {unit}"
@@ -99,4 +100,4 @@ def _summary(title: str, unit: str, points: list[tuple[str, float]]) -> str:
         return f"{title}: nothing used in this period."
     total = sum(v for _, v in points)
     label, value = max(points, key=lambda p: p[1])
-    return f"{title}: {shown(total)} {unit} in all over {len(points)} bars; the highest is {label} with {shown(value)} {unit}."
+    return f"{title}: {shown(total)} {unit} in all; the highest is {label} with {shown(value)} {unit}."

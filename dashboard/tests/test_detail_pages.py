@@ -118,7 +118,7 @@ def test_admin_deletes_a_project_by_typing_its_name(admin, make_account, make_in
     response = client.post(f"/dashboard/admin/projects/{doomed.id}/delete/", {"confirm_name": "doomed"})
     assert response["Location"] == "/dashboard/admin/projects/"
     listing = client.get("/dashboard/admin/projects/").content.decode()
-    assert f"Project doomed deleted." in listing and f"project scrub {doomed.id}" in listing
+    assert "Project doomed deleted." in listing and f"project scrub {doomed.id}" in listing
     tombstone = Project.all_objects.get(pk=doomed.pk)
     assert tombstone.deleted_at is not None and not tombstone.enabled
     # the tombstone keeps its servers: the admin's All instances still shows them

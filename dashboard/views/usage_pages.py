@@ -108,10 +108,11 @@ def admin_usage(request):
         rows = project_rows(summaries)
         everything = usage.UsageSummary(start=start, end=end,
                                         instances=[u for s in summaries.values() for u in s.instances])
+        title = "vCPU-hours by project" + (f" (the {TOP_PROJECTS} biggest)" if len(rows) > TOP_PROJECTS else "")
         context.update({
             "rows": rows, "totals": everything.totals, "instance_count": len(everything.instances),
-            "project_chart": bar_chart("projects", f"vCPU-hours of the {min(len(rows), TOP_PROJECTS)} biggest projects",
-                                       "vCPU-hours", [(r["name"], r["vcpu_hours"]) for r in rows[:TOP_PROJECTS]]),
+            "project_chart": bar_chart("projects", title, "vCPU-hours",
+                                       [(r["name"], r["vcpu_hours"]) for r in rows[:TOP_PROJECTS]]),
             "charts": period_charts(everything)[:1],
             "usage_query": f"start={form.cleaned_data['start']}&end={form.cleaned_data['end']}",
         })
