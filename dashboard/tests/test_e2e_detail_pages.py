@@ -75,12 +75,16 @@ def test_instance_tabs_progress_and_serial_hint(browser, make_account, make_inst
     browser.screenshot(f"{width}-log")
 
     # the task settles: the head, polling, notices and the page reloads into the settled state
+    browser.find("#tab-overview").click()
+    browser.wait(lambda d: "resize_migrating" in d.find_element("css selector", "dl.facts").text, 10, "the overview")
     actions.event_finish(running)
     actions.finish_action(action)
     server.task_state = None
     server.save(update_fields=["task_state"])
+    browser.wait(lambda d: "none in progress" in d.find_element("css selector", "dl.facts").text, 20,
+                 "the page to reload once the task settled")
+    assert not browser.driver.find_elements("id", "action-progress")
     browser.find("#tab-actions").click()
-    browser.wait(lambda d: not d.find_elements("id", "action-progress"), 20, "the progress to go once settled")
     timeline = browser.wait_css("#timeline").text
     assert "resize" in timeline and "compute_resize_instance" in timeline
     fits(browser)
