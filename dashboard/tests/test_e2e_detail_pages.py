@@ -11,6 +11,7 @@ from cloudproj.testing.browser import WIDTHS, answer_confirmation
 from compute.models import InstanceAction, InstanceActionEvent
 from compute.services import actions
 from identity.models import Project
+from images.models import Image
 from volumes.models import Snapshot, Volume
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -92,7 +93,7 @@ def test_instance_tabs_progress_and_serial_hint(browser, make_account, make_inst
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_volume_page_and_its_named_confirmation(browser, make_account, width):
+def test_volume_and_image_pages_and_their_named_confirmations(browser, make_account, width):
     browser.driver.set_window_size(*WIDTHS[width])
     user, project, _ = make_account("demo", "member", username="demo-user")
     volume = Volume.objects.create(name="payroll-data", size=2, availability_zone="nova", project_id=project.id,
@@ -109,6 +110,21 @@ def test_volume_page_and_its_named_confirmation(browser, make_account, width):
     button = browser.driver.find_element("xpath", '//button[.="Delete volume"]')
     assert answer_confirmation(browser, button, accept=False) == "Delete volume payroll-data?"
     assert Volume.objects.get(pk=volume.pk).status == "available"
+
+    image = Image.objects.create(name="golden-debian", owner=project, visibility="private", status=Image.ACTIVE,
+                                 disk_format="qcow2", container_format="bare", size=2048,
+                                 properties={"os_distro": "debian"})
+    browser.get("/dashboard/images/")
+    browser.driver.find_element("link text", "golden-debian").click()
+    facts = browser.wait_css("#image-facts").text
+    assert "qcow2" in facts and "2.0 KB" in facts and "debian" in browser.find("#image-properties").text
+    fits(browser)
+    browser.screenshot(f"{width}-image-page")
+    button = browser.driver.find_element("xpath", '//button[.="Delete image"]')
+    assert answer_confirmation(browser, button, accept=False) == "Delete image golden-debian?"
+    browser.driver.find_element("link text", "Launch an instance").click()
+    browser.wait(lambda d: "/dashboard/instances/launch/" in d.current_url, 10, "the launch form")
+    assert Image.objects.get(pk=image.pk).status == Image.ACTIVE
 
 
 @pytest.mark.parametrize("width", WIDTHS)
