@@ -20,11 +20,17 @@ class Bar:
     height: float
     shown: str  # the value as the table and the tooltip say it
 
+    def __post_init__(self):  # the SVG needs no more than a tenth of a unit
+        self.x, self.y, self.width, self.height = (round(v, 1) for v in (self.x, self.y, self.width, self.height))
+
 
 @dataclass
 class Tick:
     value: str
     y: float
+
+    def __post_init__(self):
+        self.y = round(self.y, 1)
 
 
 @dataclass
@@ -44,7 +50,7 @@ class Chart:
     @property
     def track(self) -> float:
         """The plot's width: a horizontal bar's full length."""
-        return self.plot[2] - self.plot[0]
+        return round(self.plot[2] - self.plot[0], 1)
 
 
 def nice_max(value: float) -> float:
@@ -74,7 +80,8 @@ def column_chart(key: str, title: str, unit: str, points: list[tuple[str, float]
                               f"{shown(value)} {unit}"))
     chart.ticks = [Tick(shown(top_value * f), bottom - (bottom - top) * f) for f in (0, 0.25, 0.5, 0.75, 1)]
     every = max(1, math.ceil(len(points) / 8))  # at most 8 labels under the axis
-    chart.labels = [(left + i * slot + slot / 2, label) for i, (label, _v) in enumerate(points) if i % every == 0]
+    chart.labels = [(round(left + i * slot + slot / 2, 1), label) for i, (label, _v) in enumerate(points)
+                    if i % every == 0]
     return chart
 
 

@@ -136,18 +136,21 @@ def series(summary: UsageSummary, step_seconds: int) -> list[UsageBucket]:
     for i in range(count):
         b_start = start + timedelta(seconds=i * step_seconds)
         buckets.append(UsageBucket(start=b_start, end=min(end, b_start + timedelta(seconds=step_seconds))))
-    now = timezone.now()
+    # seconds from the period's start, as floats: a month of a thousand instances stays fast
+    now = (timezone.now() - start).total_seconds()
     for row in summary.instances:
-        run_start = max(row.started_at, start)
-        run_end = min(row.ended_at or now, end)
+        run_start = max(0.0, (row.started_at - start).total_seconds())
+        run_end = min((row.ended_at - start).total_seconds() if row.ended_at else now, total)
         if run_end <= run_start:
             continue
-        first = int((run_start - start).total_seconds() // step_seconds)
-        last = min(count - 1, int(((run_end - start).total_seconds() - 1e-9) // step_seconds))
-        for bucket in buckets[first:last + 1]:
-            hours = (min(run_end, bucket.end) - max(run_start, bucket.start)).total_seconds() / SECONDS_PER_HOUR
+        first = int(run_start // step_seconds)
+        last = min(count - 1, int((run_end - 1e-9) // step_seconds))
+        for index in range(first, last + 1):
+            b_start = index * step_seconds
+            hours = (min(run_end, b_start + step_seconds) - max(run_start, b_start)) / SECONDS_PER_HOUR
             if hours <= 0:
                 continue
+            bucket = buckets[index]
             bucket.vcpu_hours += hours * row.vcpus
             bucket.memory_mb_hours += hours * row.memory_mb
             bucket.disk_gb_hours += hours * row.disk_gb
