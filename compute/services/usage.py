@@ -146,8 +146,8 @@ def series(summary: UsageSummary, step_seconds: int) -> list[UsageBucket]:
         first = int(run_start // step_seconds)
         last = min(count - 1, int((run_end - 1e-9) // step_seconds))
         for index in range(first, last + 1):
-            b_start = index * step_seconds
-            hours = (min(run_end, b_start + step_seconds) - max(run_start, b_start)) / SECONDS_PER_HOUR
+            offset = index * step_seconds
+            hours = (min(run_end, offset + step_seconds) - max(run_start, offset)) / SECONDS_PER_HOUR
             if hours <= 0:
                 continue
             bucket = buckets[index]
