@@ -63,7 +63,15 @@ def test_instance_tabs_progress_and_serial_hint(browser, make_account, make_inst
     fits(browser)
     browser.screenshot(f"{width}-overview-progress")
 
-    browser.find("#tab-console").click()
+    # the keyboard: the selected tab takes the focus, the arrows move along the tabs, Enter opens one
+    from selenium.webdriver.common.keys import Keys
+
+    browser.driver.execute_script("document.getElementById('tab-overview').focus()")
+    browser.find("#tab-overview").send_keys(Keys.ARROW_RIGHT)
+    browser.driver.switch_to.active_element.send_keys(Keys.ARROW_RIGHT)
+    focused = [value(n, "name") for n in ax_nodes(browser) if props(n).get("focused") and value(n, "role") == "tab"]
+    assert focused == ["Console"]
+    browser.driver.switch_to.active_element.send_keys(Keys.ENTER)
     browser.wait(lambda d: tabs(browser).get("Console") is True, 10, "the Console tab to be selected")
     hint = browser.find("#serial-hint")
     assert hint.is_displayed() and "This guest's console is serial" in hint.text
