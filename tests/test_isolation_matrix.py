@@ -225,6 +225,29 @@ IDENTITY_V3 = {
     f"^domains/config/{_re('group')}/default/?$": R(ADMIN, ("get", I3 + "/domains/config/ldap/default")),
     f"^domains/config/{_re('group')}/{_re('option')}/default/?$": R(
         ADMIN, ("get", I3 + "/domains/config/ldap/url/default")),
+    # implied roles, /v3/policies and OS-INHERIT grants: admin_api (helper tempest)
+    f"^roles/{_re('prior_role_id')}/implies/?$": R(ADMIN, ("get", I3 + "/roles/{role}/implies")),
+    f"^roles/{_re('prior_role_id')}/implies/{_re('implied_role_id')}/?$": R(
+        ADMIN, ("put", I3 + "/roles/{role}/implies/{role}"), ("get", I3 + "/roles/{role}/implies/{role}"),
+        ("delete", I3 + "/roles/{role}/implies/{role}")),
+    "^role_inferences/?$": R(ADMIN, ("get", I3 + "/role_inferences")),
+    "^OS-EP-FILTER/endpoint_groups/?$": R(ADMIN, ("get", I3 + "/OS-EP-FILTER/endpoint_groups"), (
+        "post", I3 + "/OS-EP-FILTER/endpoint_groups", {"endpoint_group": {"name": "g", "filters": {"interface": "public"}}})),
+    f"^OS-EP-FILTER/endpoint_groups/{_re('group_id')}/?$": R(
+        ADMIN, ("get", I3 + "/OS-EP-FILTER/endpoint_groups/x"), ("delete", I3 + "/OS-EP-FILTER/endpoint_groups/x"),
+        ("patch", I3 + "/OS-EP-FILTER/endpoint_groups/x", {"endpoint_group": {}})),
+    "^policies/?$": R(ADMIN, ("get", I3 + "/policies"), ("post", I3 + "/policies", {"policy": {"type": "t", "blob": "b"}})),
+    f"^policies/{_re('policy_id')}/?$": R(
+        ADMIN, ("get", I3 + "/policies/x"), ("patch", I3 + "/policies/x", {"policy": {}}), ("delete", I3 + "/policies/x")),
+    f"^OS-INHERIT/(?:domains/{_re('domain_id')}|projects/{_re('project_id')})/"
+    f"(?:users/{_re('user_id')}|groups/{_re('group_id')})/roles/inherited_to_projects/?$": R(
+        ADMIN, ("get", I3 + "/OS-INHERIT/projects/{b}/users/{bob}/roles/inherited_to_projects"),
+        ("get", I3 + "/OS-INHERIT/domains/default/groups/{id_group}/roles/inherited_to_projects")),
+    f"^OS-INHERIT/(?:domains/{_re('domain_id')}|projects/{_re('project_id')})/"
+    f"(?:users/{_re('user_id')}|groups/{_re('group_id')})/roles/{_re('role_id')}/inherited_to_projects/?$": R(
+        ADMIN, ("put", I3 + "/OS-INHERIT/projects/{a}/users/{alice}/roles/{role}/inherited_to_projects"),
+        ("get", I3 + "/OS-INHERIT/domains/default/users/{alice}/roles/{role}/inherited_to_projects"),
+        ("delete", I3 + "/OS-INHERIT/projects/{b}/groups/{id_group}/roles/{role}/inherited_to_projects")),
 }
 ADMIN_ONLY_WRITES_ON_ROLES = [("post", I3 + "/roles", {"role": {"name": "boss"}}),
                               ("delete", I3 + "/roles/{role}")]
@@ -431,6 +454,10 @@ ROUTES: dict[str, Route] = {
         ANY, ("get", V + "/{me}/types/__DEFAULT__"),
         Probe("put", V + "/{me}/types/__DEFAULT__", {"volume_type": {"description": "x"}}, kind=ADMIN),
         Probe("delete", V + "/{me}/types/__DEFAULT__", kind=ADMIN)),
+    V_RE + f"types/{_re('type_id')}/action/?$": R(
+        ADMIN, ("post", V + "/{me}/types/__DEFAULT__/action", {"addProjectAccess": {"project": "{a}"}})),
+    V_RE + f"types/{_re('type_id')}/os-volume-type-access/?$": R(
+        ADMIN, ("get", V + "/{me}/types/__DEFAULT__/os-volume-type-access")),
     V_RE + f"types/{_re('type_id')}/extra_specs/?$": R(
         ANY, ("get", V + "/{me}/types/__DEFAULT__/extra_specs"),
         Probe("post", V + "/{me}/types/__DEFAULT__/extra_specs", {"extra_specs": {"k": "v"}}, kind=ADMIN)),

@@ -139,16 +139,27 @@ def _cached(image_id: str, what: str) -> Path:
         raise ImageUnavailable(f"{what} {image_id} could not be fetched: {exc}") from exc
 
 
-def prepare_disk(instance: Instance, replace: bool = False) -> dict:
-    """Cache the image (and kernel/ramdisk) on this host and create the instance's qcow2
-    overlay on the base. An existing overlay is kept (re-delivered task) unless `replace`."""
-    image = _image(instance.image_ref, "Image")
-    base = _cached(image.id, "Image")
-    paths = {"base": str(base)}
+def _boot_files(instance: Instance) -> dict:
+    """The instance's kernel and ramdisk images cached on this host."""
+    paths = {}
     if instance.kernel_id:
         paths["kernel"] = str(_cached(instance.kernel_id, "Kernel image"))
     if instance.ramdisk_id:
         paths["ramdisk"] = str(_cached(instance.ramdisk_id, "Ramdisk image"))
+    return paths
+
+
+def prepare_disk(instance: Instance, replace: bool = False) -> dict:
+    """Cache the image (and kernel/ramdisk) on this host and create the instance's qcow2
+    overlay on the base. An existing overlay is kept (re-delivered task) unless `replace`.
+    A server booting from a volume gets the volume attached as its root disk instead."""
+    root_volume = host_hooks.root_volume(instance, prepare=True)
+    if root_volume is not None:
+        instance_dir(instance).mkdir(parents=True, exist_ok=True)
+        return {"root_volume": root_volume["path"], **_boot_files(instance)}
+    image = _image(instance.image_ref, "Image")
+    base = _cached(image.id, "Image")
+    paths = {"base": str(base), **_boot_files(instance)}
     disk = disk_path(instance)
     if replace:
         disk.unlink(missing_ok=True)
@@ -203,6 +214,7 @@ def build_spec(instance: Instance) -> InstanceSpec:
         nics=nics(instance),
         virt_type=settings.VIRT_TYPE,
         volumes=host_hooks.extra_disks(instance),
+        root_volume=host_hooks.root_volume(instance),
         vnc_listen=settings.VNC_LISTEN,
         host=instance.host or None,
     )

@@ -102,9 +102,10 @@ def _image_get(image, key, default=None):
     return getattr(image, key, default)
 
 
-def validate_image(image, flavor) -> dict:
+def validate_image(image, flavor, local_disk: bool = True) -> dict:
     """{id, properties, kernel_id, ramdisk_id} from a mapping or an object with those
-    attributes (id, status, properties, min_disk, min_ram, size, kernel_id, ramdisk_id)."""
+    attributes (id, status, properties, min_disk, min_ram, size, kernel_id, ramdisk_id).
+    local_disk False: the server boots from a volume, the flavor's disk does not hold the image."""
     if image is None:
         raise Invalid("Missing imageRef attribute")
     image_id = _image_get(image, "id")
@@ -119,7 +120,7 @@ def validate_image(image, flavor) -> dict:
     size = int(_image_get(image, "size") or 0)
     if min_ram and flavor.memory_mb < min_ram:
         raise Invalid("Flavor's memory is too small for requested image.")
-    if flavor.root_gb:
+    if flavor.root_gb and local_disk:
         if min_disk > flavor.root_gb or size > flavor.root_gb * 1024**3:
             raise Invalid("Flavor's disk is too small for requested image.")
     return {
@@ -222,13 +223,14 @@ def _auto_disk_config(requested, image_properties: dict) -> bool:
 def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, user_data=None,
                      availability_zone=None, min_count=1, max_count=None, scheduler_hints=None,
                      networks=None, security_groups=None, access_ip_v4=None, access_ip_v6=None,
-                     config_drive=False, auto_disk_config=None) -> list[Instance]:
+                     config_drive=False, auto_disk_config=None, boot_from_volume=False) -> list[Instance]:
     """Validate, reserve quota and create the instances (vm_state building, task_state
     scheduling) in one transaction; the reservation is committed with the rows. Returns them
     ordered by launch_index. A "create" InstanceAction is recorded for each (ctx.request_id).
 
     ctx: user, project, request_id, is_admin. flavor: a Flavor. image: a mapping (id, status,
-    properties, min_disk, min_ram, size, kernel_id, ramdisk_id)."""
+    properties, min_disk, min_ram, size, kernel_id, ramdisk_id). boot_from_volume: the root
+    disk is a volume (no image of the server's own, as Nova shows it: image "")."""
     validate_name(name)
     min_count, max_count = _counts(min_count, max_count)
     project, user = ctx.project, ctx.user
@@ -236,7 +238,7 @@ def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, use
         raise Forbidden("A project-scoped token is required to create servers.")
     if getattr(flavor, "disabled", False):
         raise Invalid(f"Flavor {flavor.flavorid} is disabled.")
-    image_info = validate_image(image, flavor)
+    image_info = validate_image(image, flavor, local_disk=not boot_from_volume)
     metadata = validate_metadata(project, metadata)
     user_data = validate_user_data(user_data)
     zone, forced_hosts = _parse_zone(ctx, availability_zone)
@@ -277,7 +279,7 @@ def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, use
                 ephemeral_gb=flavor.ephemeral_gb,
                 swap=flavor.swap,
                 flavor_extra_specs=extra_specs,
-                image_ref=image_info["id"],
+                image_ref="" if boot_from_volume else image_info["id"],
                 image_properties=image_info["properties"],
                 kernel_id=image_info["kernel_id"],
                 ramdisk_id=image_info["ramdisk_id"],
