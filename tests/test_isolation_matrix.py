@@ -579,6 +579,8 @@ ROUTES: dict[str, Route] = {
         ADMIN, ("post", D + "/admin/flavors/{flavor}/access/remove/", {"project": "{b}"})),
     "dashboard/admin/projects/": R(ADMIN, ("get", D + "/admin/projects/")),
     "dashboard/admin/projects/<str:project_id>/": R(ADMIN, ("get", D + "/admin/projects/{b}/")),
+    "dashboard/admin/projects/<str:project_id>/delete/": R(
+        ADMIN, ("post", D + "/admin/projects/{b}/delete/", {"confirm_name": "x"})),
     "dashboard/admin/projects/<str:project_id>/enable/": R(ADMIN, ("post", D + "/admin/projects/{b}/enable/")),
     "dashboard/admin/projects/<str:project_id>/roles/": R(
         ADMIN, ("post", D + "/admin/projects/{b}/roles/", {"user": "{alice}", "role": "{role}"})),
@@ -604,12 +606,14 @@ ROUTES: dict[str, Route] = {
     # project panels: images, volumes, security groups, API access, usage
     "dashboard/images/": R(SCOPED, ("get", D + "/images/")),
     "dashboard/images/upload/": R(ANY, ("get", D + "/images/upload/")),
+    "dashboard/images/<str:image_id>/": R(OWNED, ("get", D + "/images/{image}/")),
     "dashboard/images/<str:image_id>/edit/": R(OWNED, ("get", D + "/images/{image}/edit/"),
                                                ("post", D + "/images/{image}/edit/", {"name": "x"})),
     "dashboard/images/<str:image_id>/delete/": R(OWNED, ("post", D + "/images/{image}/delete/")),
     "dashboard/volumes/": R(SCOPED, ("get", D + "/volumes/")),
     "dashboard/volumes/attach/": R(OWNED, ("post", D + "/volumes/attach/", {"volume": "{volume}",
                                                                             "instance": "{server}"})),
+    "dashboard/volumes/<str:volume_id>/": R(OWNED, ("get", D + "/volumes/{volume}/")),
     "dashboard/volumes/<str:volume_id>/extend/": R(OWNED, ("post", D + "/volumes/{volume}/extend/", {"size": "5"})),
     "dashboard/volumes/<str:volume_id>/detach/": R(OWNED, ("post", D + "/volumes/{volume}/detach/")),
     "dashboard/volumes/<str:volume_id>/snapshot/": R(OWNED, ("post", D + "/volumes/{volume}/snapshot/",
@@ -631,6 +635,9 @@ ROUTES: dict[str, Route] = {
     "dashboard/api-access/ec2/<str:access>/": R(OWNED, ("get", D + "/api-access/ec2/{ec2}/")),
     "dashboard/api-access/ec2/<str:access>/delete/": R(OWNED, ("post", D + "/api-access/ec2/{ec2}/delete/")),
     "dashboard/usage.csv": R(SCOPED, ("get", D + "/usage.csv")),
+    "dashboard/usage/": R(SCOPED, ("get", D + "/usage/")),
+    "dashboard/admin/usage/": R(ADMIN, ("get", D + "/admin/usage/")),
+    "dashboard/admin/usage.csv": R(ADMIN, ("get", D + "/admin/usage.csv")),
     # the noVNC page: no session or token; the console token in its query string is the key
     "vnc/": R(PUBLIC, ("get", "/vnc/?token=not-a-console-token")),
     "dashboard/admin/instances/": R(ADMIN, ("get", D + "/admin/instances/")),

@@ -92,7 +92,7 @@ def validate_metadata(project, metadata) -> dict:
             raise Invalid("Metadata property key must be 1-255 characters long.")
         if len(value) > MAX_METADATA_VALUE:
             raise Invalid("Metadata property value greater than 255 characters.")
-    if project is not None:
+    if project is not None and metadata:  # no limit is below 0: nothing to check for none
         try:
             quotas.check_absolute(project, {"metadata_items": len(metadata)})
         except quotas.OverQuota as exc:
@@ -206,14 +206,16 @@ def quota_deltas(flavor, count: int = 1) -> dict:
     return {"instances": count, "cores": count * flavor.vcpus, "ram": count * flavor.memory_mb}
 
 
-def _reserve(project, flavor, min_count: int, max_count: int) -> tuple[str, int]:
-    """Reserve for max_count; when that is over quota, for as many as fit (≥ min_count).
-    OverQuota (403) in Nova's words when not even min_count fits."""
+def _consume_quota(project, flavor, min_count: int, max_count: int) -> int:
+    """Take the quota of max_count servers; when that is over quota, of as many as fit
+    (≥ min_count). Returns the count. OverQuota (403) in Nova's words when not even
+    min_count fits. The caller's transaction creates the rows: no reservation is kept."""
     count = max_count
     per = quota_deltas(flavor, 1)
     while True:
         try:
-            return quotas.reserve(project, quota_deltas(flavor, count)), count
+            quotas.consume(project, quota_deltas(flavor, count))
+            return count
         except quotas.OverQuota as exc:
             allowed = count
             for resource in exc.overs:
@@ -282,7 +284,7 @@ def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, use
     reservation_id = generate_reservation_id()
 
     with transaction.atomic():
-        reservation, count = _reserve(project, flavor, min_count, max_count)
+        count = _consume_quota(project, flavor, min_count, max_count)
         instances = []
         for index in range(count):
             instance_uuid = uuid_lib.uuid4()
@@ -328,7 +330,6 @@ def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, use
             )
             start_action(instance, "create", ctx)
             instances.append(instance)
-        quotas.commit(reservation)
     log.info(
         "created %d instance(s) %s (reservation %s) for project %s",
         count, [str(i.uuid) for i in instances], reservation_id, project.id,
@@ -413,16 +414,22 @@ def begin(instance: Instance, action: str, ctx=None, task_state=None, reboot_typ
     return start_action(instance, action, ctx)
 
 
+def next_retry(retry: dict | None, host: str, node: str | None = None) -> dict:
+    """The retry info once `host` was tried: one more attempt, the host remembered."""
+    retry = dict(retry or {})
+    retry["num_attempts"] = int(retry.get("num_attempts", 0)) + 1
+    tried = list(retry.get("hosts", []))
+    if [host, node] not in tried:
+        tried.append([host, node])
+    retry["hosts"] = tried
+    return retry
+
+
 def record_retry(instance: Instance, host: str, node: str | None = None) -> dict:
     """Remember that `host` was tried (RetryFilter skips it); returns the retry info."""
     with transaction.atomic():
         row = Instance.all_objects.select_for_update().get(pk=instance.pk)
-        retry = dict(row.retry or {})
-        retry["num_attempts"] = int(retry.get("num_attempts", 0)) + 1
-        tried = list(retry.get("hosts", []))
-        if [host, node] not in tried:
-            tried.append([host, node])
-        retry["hosts"] = tried
+        retry = next_retry(row.retry, host, node)
         row.retry = retry
         row.save(update_fields=["retry", "updated_at"])
     instance.retry = retry
