@@ -66,6 +66,8 @@ register(
         "compute:servers:resize": "admin_or_owner",
         "compute:servers:confirm_resize": "admin_or_owner",
         "compute:servers:revert_resize": "admin_or_owner",
+        "compute:servers:migrate": "admin_api",
+        "compute:servers:migrate_live": "admin_api",
         "compute:servers:rescue": "admin_or_owner",
         "compute:servers:unrescue": "admin_or_owner",
         "compute:servers:shelve": "admin_or_owner",

@@ -203,6 +203,7 @@ ALLOWED: dict[str, tuple] = {
     "resize": ((ACTIVE, STOPPED), (None,)),
     "confirm_resize": ((RESIZED,), (None,)),
     "revert_resize": ((RESIZED,), (None,)),
+    "migrate": ((ACTIVE, STOPPED), (None,)),
     "rescue": ((ACTIVE, STOPPED, ERROR), (None,)),
     "unrescue": ((RESCUED,), (None,)),
     "shelve": ((ACTIVE, STOPPED, PAUSED, SUSPENDED), (None,)),

@@ -119,6 +119,17 @@ def release_network(instance: Instance, host: str) -> list:
     return released
 
 
+def left_host(instance: Instance, host: str) -> None:
+    """The instance moved away from `host` (which runs this): its DHCP entry there and its
+    host state (security-group chain, ...) go; its addresses stay the instance's."""
+    for network in requested_networks(instance):
+        try:
+            network_host.prepare_instance_network(network, host)
+        except Exception:  # supervision regenerates the hosts file from the DB anyway
+            log.exception("could not refresh DHCP of network %s on %s", network.label, host)
+    host_hooks.left_host(instance, host)
+
+
 # --- disk --------------------------------------------------------------------------------------
 
 
