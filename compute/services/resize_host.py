@@ -211,7 +211,10 @@ def _clean_dest(instance: Instance, record: InstanceResize) -> None:
     if record.dest_host != record.source_host or resize_dir(instance).is_dir():
         hr.remove_files(instance)
     if record.dest_host and record.dest_host != record.source_host:
-        hr.release_network(instance, record.dest_host)  # the source's DHCP entry comes back below
+        # the addresses stay the server's: they point at the source again, the target's DHCP
+        # entry and chains go; the source's come back when it restores the guest
+        hr.move_addresses(instance, record.source_host)
+        hr.left_host(instance, record.dest_host)
     resize_claims.release(record)
 
 

@@ -23,6 +23,7 @@ from compute.services import build, disk_transfer, host_resources, instances, re
 from compute.virt.driver import DriverError
 from images.drivers import qemu_img
 from images.services.registry import register_image
+from network.models import FixedIP
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +148,10 @@ def _nothing_but_dhcp(sent):
     assert {(name, queue) for name, _args, queue in sent} <= {("network.refresh_dhcp", "network.net-host")}, sent
 
 
+def _addresses(instance):
+    return list(FixedIP.objects.filter(instance_uuid=instance.uuid, allocated=True).values_list("address", "host"))
+
+
 def _staged(instance):
     return disk_transfer.transfer_dir(instance).exists()
 
@@ -167,12 +172,14 @@ def _migrate_to_verify(world, sent, host=None):
 
 def test_cold_migrate_then_revert_then_confirm(world, sent):
     instance, hosts = world["instance"], world["hosts"]
+    address = _addresses(instance)
     with hosts.on(A):
         disk_before = host_resources.disk_path(instance).read_bytes()
         (host_resources.instance_dir(instance) / "console.log").write_text("booted on A\n")
 
     instance = _migrate_to_verify(world, sent)
     assert (instance.status, instance.host, instance.node, instance.flavorid) == ("VERIFY_RESIZE", B, B, "mg1")
+    assert _addresses(instance) == [(address[0][0], B)]  # the same address, on the new host
     assert instance.power_state == states.power.RUNNING
     assert hosts.domains(B) == [instance.name] and hosts.domains(A) == []
     assert _files(world, A, instance) == [instance.name + "_resize"]  # kept for a revert
@@ -193,6 +200,7 @@ def test_cold_migrate_then_revert_then_confirm(world, sent):
     _deliver(world, sent, names.RESIZE_STEP_TASKS["finish_revert"], A)
     instance.refresh_from_db()
     assert (instance.status, instance.host, instance.power_state) == ("ACTIVE", A, states.power.RUNNING)
+    assert _addresses(instance) == address
     assert hosts.domains(A) == [instance.name] and hosts.domains(B) == []
     assert _files(world, A, instance) == [instance.name] and _files(world, B, instance) == []
     with hosts.on(A):
@@ -205,6 +213,7 @@ def test_cold_migrate_then_revert_then_confirm(world, sent):
     _deliver(world, sent, names.RESIZE_STEP_TASKS["confirm_on_source"], A)
     instance.refresh_from_db()
     assert (instance.status, instance.host, instance.memory_mb) == ("ACTIVE", B, 256)
+    assert _addresses(instance) == [(address[0][0], B)]
     assert _files(world, A, instance) == [] and _files(world, B, instance) == [instance.name]
     assert hosts.domains(A) == [] and hosts.domains(B) == [instance.name]
     assert _claims(A) == (0, 0, 0) and _claims(B) == (256, 1, 1)
@@ -238,6 +247,7 @@ def test_resize_to_another_host_grows_the_moved_disk(world, sent):
 
 def test_a_failure_on_the_target_leaves_the_guest_running_on_the_source(world, sent, monkeypatch):
     instance, hosts = world["instance"], world["hosts"]
+    address = _addresses(instance)
     resize.migrate_server(world["admin"], instance)
     _deliver(world, sent, names.PREP_RESIZE)
     _deliver(world, sent, names.RESIZE_STEP_TASKS["resize_instance"], A)
@@ -254,6 +264,7 @@ def test_a_failure_on_the_target_leaves_the_guest_running_on_the_source(world, s
     instance.refresh_from_db()
     assert (instance.status, instance.host, instance.power_state) == ("ACTIVE", A, states.power.RUNNING)
     assert hosts.domains(A) == [instance.name] and _files(world, A, instance) == [instance.name]
+    assert _addresses(instance) == address
     assert _claims(A) == (256, 1, 1) and not InstanceResize.objects.exists()
     assert "refused the domain" in InstanceFault.objects.filter(instance=instance).latest("id").message
     assert Migration.objects.get(instance_uuid=instance.uuid).status == "error"
