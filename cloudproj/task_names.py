@@ -35,6 +35,9 @@ CONFIRM_EXPIRED_RESIZES = "compute.confirm_expired_resizes"
 # compute: unshelve of an offloaded server (`scheduler`, then compute.<chosen host>)
 UNSHELVE_SCHEDULE = "compute.unshelve_schedule"
 UNSHELVE_SPAWN = "compute.unshelve_spawn"
+# compute: evacuation of a server whose host is down (`scheduler`, then compute.<chosen host>)
+EVACUATE_SCHEDULE = "compute.evacuate_schedule"
+EVACUATE_SPAWN = "compute.evacuate_spawn"
 
 # compute: periodic, on `scheduler` (beat)
 FAN_OUT_HOST_TASK = "compute.fan_out_host_task"

@@ -68,6 +68,7 @@ register(
         "compute:servers:revert_resize": "admin_or_owner",
         "compute:servers:migrate": "admin_api",
         "compute:servers:migrate_live": "admin_api",
+        "compute:servers:evacuate": "admin_api",
         "compute:servers:rescue": "admin_or_owner",
         "compute:servers:unrescue": "admin_or_owner",
         "compute:servers:shelve": "admin_or_owner",

@@ -1,4 +1,4 @@
-"""Cold migration and resize to another host, step by step in this process between two hosts
+"""Cold migration, resize to another host and evacuation, step by step in this process between two hosts
 simulated as two machines would be: each host its own libvirt test-driver node (its own
 domains), its own INSTANCES_PATH and image cache; the disk (a real qcow2 overlay, real
 qemu-img) travels through the shared image store. Each step runs as the host its message
@@ -19,7 +19,10 @@ from cloudproj.testing.factories import Ctx, make_host, make_project_user
 from compute import states
 from compute.models import Claim, ComputeNode, Flavor, Instance, InstanceAction, InstanceFault, InstanceResize, Migration
 from compute.scheduler.claims import usage_from_claims
-from compute.services import build, disk_transfer, host_resources, instances, resize, resize_host
+from compute.models import Service
+from compute.services import (
+    build, disk_transfer, evacuate, evacuate_host, host_resources, instances, resize, resize_host,
+)
 from compute.virt.driver import DriverError
 from images.drivers import qemu_img
 from images.services.registry import register_image
@@ -121,6 +124,15 @@ def _deliver(world, sent, expect: str, host: str | None = None) -> None:
     if name == names.PREP_RESIZE:
         assert queue == "scheduler"
         resize.prep_resize(*args)
+        return
+    if name == names.EVACUATE_SCHEDULE:
+        assert queue == "scheduler"
+        evacuate.evacuate_schedule(*args)
+        return
+    if name == names.EVACUATE_SPAWN:
+        assert queue == f"compute.{host}"
+        with world["hosts"].on(host):
+            evacuate_host.evacuate_spawn(*args)
         return
     step = next(key for key, value in names.RESIZE_STEP_TASKS.items() if value == name)
     assert queue == f"compute.{host}", (step, queue)
@@ -312,3 +324,71 @@ def test_no_other_host_fits_the_server_stays(world, sent):
     assert "No valid host" in InstanceFault.objects.filter(instance=instance).latest("id").message
     assert Migration.objects.get(instance_uuid=instance.uuid).status == "error"
     _nothing_but_dhcp(sent)
+
+
+def test_evacuate_rebuilds_on_another_host_and_the_source_cleans_up_when_it_returns(world, sent):
+    instance, hosts = world["instance"], world["hosts"]
+    address = _addresses(instance)
+    with pytest.raises(Conflict, match="still in use"):
+        evacuate.evacuate_server(world["admin"], instance)
+    Service.objects.filter(host=A, binary="nova-compute").update(forced_down=True)  # A died
+    evacuate.evacuate_server(world["admin"], instance)
+    instance.refresh_from_db()
+    assert (instance.status, instance.task_state) == ("REBUILD", T.REBUILDING)
+    _deliver(world, sent, names.EVACUATE_SCHEDULE)
+    _deliver(world, sent, names.EVACUATE_SPAWN, B)
+    instance.refresh_from_db()
+    assert (instance.status, instance.host, instance.power_state) == ("ACTIVE", B, states.power.RUNNING)
+    assert _addresses(instance) == [(address[0][0], B)]
+    assert hosts.domains(B) == [instance.name] and _files(world, B, instance) == [instance.name]
+    assert _claims(A) == (0, 0, 0) and _claims(B) == (256, 1, 1)
+    migration = Migration.objects.get(instance_uuid=instance.uuid)
+    assert (migration.migration_type, migration.status, migration.source_compute, migration.dest_compute) == (
+        "evacuation", "done", A, B)
+    assert InstanceAction.objects.get(instance=instance, action="evacuate").message is None
+    # the dead host still has the old domain and disk (its agent did not run): they go when it comes back
+    assert hosts.domains(A) == [instance.name] and _files(world, A, instance) == [instance.name]
+    Service.objects.filter(host=A, binary="nova-compute").update(forced_down=False)
+    with hosts.on(A):
+        assert evacuate_host.destroy_evacuated(A) == 1
+    assert hosts.domains(A) == [] and _files(world, A, instance) == []
+    assert hosts.domains(B) == [instance.name]  # never the new host's guest
+    assert Migration.objects.get(instance_uuid=instance.uuid).status == "completed"
+    _nothing_but_dhcp(sent)
+
+
+def test_a_failed_evacuation_leaves_nothing_on_the_target(world, sent, monkeypatch):
+    instance, hosts = world["instance"], world["hosts"]
+    address = _addresses(instance)
+    Service.objects.filter(host=A, binary="nova-compute").update(forced_down=True)
+
+    def refuse(spec, timeout=None):
+        raise DriverError("the target's hypervisor refused the domain")
+
+    with hosts.on(B) as drv:
+        monkeypatch.setattr(drv, "spawn", refuse)
+    evacuate.evacuate_server(world["admin"], instance, B)
+    _deliver(world, sent, names.EVACUATE_SCHEDULE)
+    _deliver(world, sent, names.EVACUATE_SPAWN, B)
+    instance.refresh_from_db()
+    assert (instance.status, instance.host) == ("ERROR", A)
+    assert "refused the domain" in InstanceFault.objects.filter(instance=instance).latest("id").message
+    assert hosts.domains(B) == [] and _files(world, B, instance) == []
+    assert _addresses(instance) == address
+    assert _claims(B) == (0, 0, 0) and Claim.objects.get(instance=instance).host == A
+    assert Migration.objects.get(instance_uuid=instance.uuid).status == "failed"
+
+
+def test_evacuate_with_no_other_host_fails_with_a_fault(world, sent):
+    instance = world["instance"]
+    Service.objects.filter(host=A, binary="nova-compute").update(forced_down=True)
+    Service.objects.filter(host=B, binary="nova-compute").update(disabled=True)
+    evacuate.evacuate_server(world["admin"], instance)
+    _deliver(world, sent, names.EVACUATE_SCHEDULE)
+    instance.refresh_from_db()
+    assert (instance.status, instance.host) == ("ERROR", A)
+    assert "No valid host" in InstanceFault.objects.filter(instance=instance).latest("id").message
+    assert Claim.objects.get(instance=instance).host == A and _claims(B) == (0, 0, 0)
+    assert Migration.objects.get(instance_uuid=instance.uuid).status == "failed"
+    with pytest.raises(Invalid, match="could not be found"):
+        evacuate.evacuate_server(world["admin"], instance, "nowhere")
