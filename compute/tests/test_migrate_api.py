@@ -1,15 +1,16 @@
-"""Cold and live migration on POST /servers/{id}/action as a client sees them: `migrate` is
+"""Cold and live migration and evacuation on POST /servers/{id}/action as a client sees them: `migrate` is
 for admins (403 for the owner), 202 and RESIZE with its message to the scheduler, 409 in a
 state that does not allow it, 400 for a body the negotiated microversion does not take (a
 target host needs 2.56); `os-migrateLive` is refused with a documented 409 (no live migration
-between libvirt daemons here), 403 for the owner. No worker runs."""
+between libvirt daemons here), 403 for the owner; `evacuate` (admins) is 409 while the server's
+host is up, 200 with an adminPass once it is down. No worker runs."""
 import pytest
 
 from cloudproj.celery import app
-from cloudproj.testing.servers import act, error, make_active, show
+from cloudproj.testing.servers import act, error, instance, make_active, show
 from compute import states
 from compute.api.resize_actions import LIVE_MIGRATION_REFUSED
-from compute.models import InstanceAction, InstanceResize, Migration
+from compute.models import InstanceAction, InstanceResize, Migration, Service
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +75,46 @@ def test_live_migration_is_refused_with_a_409(admin_client, server, sent):
     message = error(act(admin_client, server, {"os-migrateLive": {"host": None, "block_migration": "auto"}}), 409)
     assert message == LIVE_MIGRATION_REFUSED and "cold migration" in message
     assert not InstanceResize.objects.exists() and not sent
+
+
+def test_evacuate_is_refused_while_the_host_is_up(admin_client, member_client, server, sent, compute_host):
+    compute_host("host-a")
+    make_active(server)
+    body = {"evacuate": {"onSharedStorage": False}}
+    assert "still in use" in error(act(admin_client, server, body), 409)
+    error(act(member_client, server, body), 403)
+    assert not sent and instance(server).task_state is None
+
+
+def test_admin_evacuates_a_server_of_a_down_host(admin_client, server, sent, compute_host,
+                                                 django_capture_on_commit_callbacks):
+    compute_host("host-a")
+    compute_host("host-b")
+    Service.objects.filter(host="host-a").update(forced_down=True)
+    make_active(server)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(admin_client, server, {"evacuate": {"onSharedStorage": False, "host": "host-b"}})
+    assert response.status_code == 200 and response.json()["adminPass"]
+    shown = show(admin_client, server)
+    assert shown["status"] == "REBUILD" and shown["OS-EXT-STS:task_state"] == T.REBUILDING
+    assert [(name, queue) for name, _args, queue in sent] == [("compute.evacuate_schedule", "scheduler")]
+    migration = Migration.objects.get(instance_uuid=server)
+    assert (migration.migration_type, migration.status, migration.source_compute, migration.dest_compute) == (
+        "evacuation", "accepted", "host-a", "host-b")
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"evacuate": {}}, "onSharedStorage"),
+    ({"evacuate": {"onSharedStorage": "no"}}, "must be a boolean"),
+    ({"evacuate": {"onSharedStorage": True}}, "share no instance storage"),
+    ({"evacuate": {"onSharedStorage": False, "host": 7}}, "host"),
+    ({"evacuate": {"onSharedStorage": False, "host": "host-x"}}, "could not be found"),
+    ({"evacuate": {"onSharedStorage": False, "force": True}}, "additional properties"),
+    ({"evacuate": None}, "must be an object"),
+])
+def test_bad_evacuate_requests_are_400(admin_client, server, sent, compute_host, body, message):
+    compute_host("host-a")
+    Service.objects.filter(host="host-a").update(forced_down=True)
+    make_active(server)
+    assert message in error(act(admin_client, server, body), 400)
+    assert not Migration.objects.exists() and not sent
