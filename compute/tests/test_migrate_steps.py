@@ -17,7 +17,7 @@ from cloudproj.host import identity
 from cloudproj.testing.cloud import node_xml
 from cloudproj.testing.factories import Ctx, make_host, make_project_user
 from compute import states
-from compute.models import Claim, ComputeNode, Flavor, Instance, InstanceAction, InstanceFault, InstanceResize, Migration
+from compute.models import Claim, ComputeNode, Flavor, InstanceAction, InstanceFault, InstanceResize, Migration
 from compute.scheduler.claims import usage_from_claims
 from compute.models import Service
 from compute.services import (
@@ -284,7 +284,7 @@ def test_a_failure_on_the_target_leaves_the_guest_running_on_the_source(world, s
 
 
 def test_a_failure_to_stage_the_disk_leaves_the_guest_on_the_source(world, sent, monkeypatch):
-    instance, hosts = world["instance"], world["hosts"]
+    instance = world["instance"]
     resize.migrate_server(world["admin"], instance)
     _deliver(world, sent, names.PREP_RESIZE)
 
