@@ -338,6 +338,9 @@ def on_instance_deleted(instance: Instance) -> None:
             "ram": record.old_flavor["memory_mb"] + record.quota_ram - instance.memory_mb}
     _commit_quota(instance.project_id, {k: -v for k, v in left.items()})
     _migration(record, "error" if record.status != R.FINISHED else "confirmed")
+    if record.dest_host and record.dest_host != record.source_host and instance.host != record.source_host:
+        # the delete runs on the target: the source's set-aside folder is on another machine
+        rpc.resize_step(record.source_host, "clean_source", str(instance.uuid), record.request_id)
     record.delete()
 
 

@@ -309,9 +309,26 @@ def _rollback_from_dest(instance: Instance, record: InstanceResize, action, exc,
     _settle(instance, record, action, exc, expected=expected, power=power)
 
 
+def clean_source(instance_uuid, request_id: str) -> bool:
+    """A server deleted on its target while the source still kept its set-aside folder: the
+    source (this host) removes it, any staged copy and its host state of the server."""
+    with instance_lock(instance_uuid):
+        instance = Instance.all_objects.filter(uuid=instance_uuid).first()
+        if instance is None or instance.deleted_at is None:
+            return False
+        if hr.driver().domain_owner(str(instance.uuid)) == current_host():  # never the target's domain
+            hr.driver().destroy(str(instance.uuid))
+        removed = _remove_resize_dir(instance)
+        disk_transfer.discard(instance)
+        hr.left_host(instance, current_host())
+        log.info("deleted instance %s: its set-aside resize folder on %s removed (%s)", instance.uuid,
+                 current_host(), removed)
+        return True
+
+
 STEPS = {
     "resize_instance": resize_instance, "finish_resize": finish_resize, "confirm_on_source": confirm_on_source,
-    "revert_on_dest": revert_on_dest, "finish_revert": finish_revert,
+    "revert_on_dest": revert_on_dest, "finish_revert": finish_revert, "clean_source": clean_source,
 }
 
 

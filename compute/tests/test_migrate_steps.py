@@ -17,11 +17,11 @@ from cloudproj.host import identity
 from cloudproj.testing.cloud import node_xml
 from cloudproj.testing.factories import Ctx, make_host, make_project_user
 from compute import states
-from compute.models import Claim, ComputeNode, Flavor, InstanceAction, InstanceFault, InstanceResize, Migration
+from compute.models import Claim, ComputeNode, Flavor, Instance, InstanceAction, InstanceFault, InstanceResize, Migration
 from compute.scheduler.claims import usage_from_claims
 from compute.models import Service
 from compute.services import (
-    build, disk_transfer, evacuate, evacuate_host, host_resources, instances, resize, resize_host,
+    build, disk_transfer, evacuate, evacuate_host, host_resources, instances, lifecycle, resize, resize_host,
 )
 from compute.virt.driver import DriverError
 from images.drivers import qemu_img
@@ -392,3 +392,20 @@ def test_evacuate_with_no_other_host_fails_with_a_fault(world, sent):
     assert Migration.objects.get(instance_uuid=instance.uuid).status == "failed"
     with pytest.raises(Invalid, match="could not be found"):
         evacuate.evacuate_server(world["admin"], instance, "nowhere")
+
+
+def test_delete_in_verify_resize_on_the_target_cleans_the_source_too(world, sent):
+    instance, hosts = world["instance"], world["hosts"]
+    instance = _migrate_to_verify(world, sent)
+    with hosts.on(B):
+        lifecycle.terminate(instance.uuid, "req-del", B)
+    instance = Instance.all_objects.get(pk=instance.pk)
+    assert instance.deleted_at is not None
+    assert _files(world, B, instance) == [] and hosts.domains(B) == []
+    assert _files(world, A, instance) == [instance.name + "_resize"]  # on the other machine: its agent's job
+    _deliver(world, sent, names.RESIZE_STEP_TASKS["clean_source"], A)
+    assert _files(world, A, instance) == [] and hosts.domains(A) == []
+    assert not InstanceResize.objects.exists() and not Claim.objects.exists()
+    assert _claims(A) == (0, 0, 0) and _claims(B) == (0, 0, 0)
+    assert not FixedIP.objects.filter(instance_uuid=instance.uuid).exists()
+    assert Migration.objects.get(instance_uuid=instance.uuid).status == "confirmed"
