@@ -4,7 +4,9 @@
 host and answers with that note from there (its disk moved through the image store), is
 reverted (back on the first host, same disk), migrated again and confirmed (the first host's
 files, claim and security-group chain gone, the second's there), then resized to a bigger
-flavor, which takes it back to the first host. The lost pings of each move are printed
+flavor, which takes it back to the first host; then the first host dies (agent killed, guest
+gone) and the server is evacuated to the second, rebuilt from its image, and the first host's
+agent removes the old files when it comes back. The lost pings of each move are printed
 (a cold migration powers the guest off: it is downtime, measured, not asserted)."""
 import re
 import subprocess
@@ -62,6 +64,20 @@ def _domain(name: str) -> tuple[bool, int]:
         conn.close()
 
 
+def _destroy(name: str) -> None:
+    """The guest dies with its host (one libvirtd serves both test hosts: remove it by hand)."""
+    import libvirt
+
+    conn = libvirt.open("qemu:///system")
+    try:
+        dom = conn.lookupByName(name)
+        if dom.isActive():
+            dom.destroy()
+        dom.undefine()
+    finally:
+        conn.close()
+
+
 class Pinger:
     """ping the guest through a move; `lost()` stops it and says how many replies were missed."""
 
@@ -75,7 +91,7 @@ class Pinger:
         return int(sent), int(sent) - int(received)
 
 
-def test_cold_migrate_revert_confirm_and_resize_to_another_host(two_hosts, latest_osc, capsys):
+def test_cold_migrate_revert_confirm_resize_to_another_host_and_evacuate(two_hosts, latest_osc, capsys):
     osc, cloud = latest_osc, two_hosts.cloud
     osc("flavor", "create", "--ram", "256", "--disk", "1", "--vcpus", "1", "mig.small")
     osc("flavor", "create", "--ram", "384", "--disk", "2", "--vcpus", "1", "mig.big")
@@ -157,5 +173,29 @@ def test_cold_migrate_revert_confirm_and_resize_to_another_host(two_hosts, lates
     losses["resize to the other host"] = pinger.lost()
     assert not folder(second).exists() and not InstanceResize.objects.exists()
     assert Instance.objects.get(uuid=uuid).host == first
+
+    # evacuate: the first host "dies" (its agent killed, its guest gone with it); the server is
+    # rebuilt from its image on the second (a new disk: no note), same address
+    cloud.kill(f"agent-{first}")
+    _destroy(name)
+    down = osc("compute", "service", "set", "--down", first, "nova-compute", raw=True)
+    assert down.returncode == 0, down.stderr
+    pinger = Pinger(address)
+    evacuated = osc("server", "evacuate", "--wait", "vm1", raw=True)
+    assert evacuated.returncode == 0, evacuated.stderr
+    shown = osc("server", "show", "vm1")
+    assert shown["status"] == "ACTIVE" and shown["OS-EXT-SRV-ATTR:host"] == second, cloud.logs()
+    assert shown["addresses"]["mignet"] == [address]
+    cloud.wait(lambda: http(address), BOOT_TIMEOUT, f"HTTP from the guest rebuilt on {second}")
+    assert get(address, "/cgi-bin/note").strip() == "NOTE none"  # rebuilt from the image
+    losses["evacuate"] = pinger.lost()
+    assert (folder(second) / "disk").is_file() and (folder(first) / "disk").is_file()  # the dead host's, for now
+    evacuations = Migration.objects.filter(instance_uuid=uuid, migration_type="evacuation")
+    assert [(m.status, m.source_compute, m.dest_compute) for m in evacuations] == [("done", first, second)]
+    # the first host comes back: its agent removes what it held of the evacuated server
+    cloud.start_agent(first, LIBVIRT_URI="qemu:///system", VIRT_TYPE="qemu")
+    cloud.wait(lambda: not folder(first).exists(), 90, "the returning host to remove the evacuated server's files")
+    assert _domain(name)[0]  # the server on the second host still runs
+    assert Migration.objects.get(instance_uuid=uuid, migration_type="evacuation").status == "completed"
     with capsys.disabled():
         print("\nlost pings (sent, lost):", losses)
