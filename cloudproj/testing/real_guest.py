@@ -75,6 +75,15 @@ def http(address: str, timeout: float = 3) -> str | None:
         return None
 
 
+def get(address: str, path: str, timeout: float = 5) -> str | None:
+    """The body of http://<address><path> (the test image's CGIs), None when it does not answer."""
+    try:
+        with urllib.request.urlopen(f"http://{address}{path}", timeout=timeout) as response:
+            return response.read().decode(errors="replace")
+    except OSError:
+        return None
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("0.0.0.0", 0))

@@ -19,14 +19,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from cloudproj import rpc
-from cloudproj.exceptions import Conflict, Invalid
+from cloudproj.exceptions import Conflict
 from cloudproj.host.locks import instance_lock
 
 from .. import states
-from ..models import ComputeNode, Instance, Migration, Service
+from ..models import Instance, Migration, Service
 from ..scheduler import NoValidHost, RequestSpec, claims
 from .actions import event, finish_action, get_action, record_fault
 from .instances import UnexpectedTaskState, begin, update_state
+from .resize import check_move
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +45,9 @@ def source_is_down(host: str) -> bool:
 
 
 def evacuate_server(ctx, instance: Instance, host: str | None = None) -> Migration:
-    states.check_allowed(instance, "evacuate", is_admin=getattr(ctx, "is_admin", False))
-    if not instance.host:
-        raise Conflict(f"Cannot 'evacuate' instance {instance.uuid} while it has no host.")
+    check_move(ctx, instance, "evacuate", host)
     if not source_is_down(instance.host):
         raise Conflict(f"Compute service of {instance.host} is still in use.")
-    if host is not None:
-        if not ComputeNode.objects.filter(host=host).exists():
-            raise Invalid(f"Compute host {host} could not be found.")
-        if host == instance.host:
-            raise Invalid(f"The target host can't be the same one: instance {instance.uuid} is on {host}.")
     with transaction.atomic():
         begin(instance, "evacuate", ctx, task_state=T.REBUILDING)
         migration = Migration.objects.create(

@@ -116,18 +116,25 @@ def resize_server(ctx, instance: Instance, flavor: Flavor) -> InstanceResize:
     return record
 
 
-def migrate_server(ctx, instance: Instance, host: str | None = None) -> InstanceResize:
-    """Cold migration (Nova's `migrate`): the server's flavor on another host, then
-    VERIFY_RESIZE, confirm or revert as a resize. 400 for an unknown `host` or the server's
-    own, 409 unless ACTIVE or SHUTOFF."""
-    states.check_allowed(instance, "migrate", is_admin=getattr(ctx, "is_admin", False))
+def check_move(ctx, instance: Instance, action: str, host: str | None) -> None:
+    """A move of `instance` (migrate, evacuate) to `host` (None: the scheduler's choice): 409
+    in a state that does not allow `action` or without a host, 400 for an unknown host or the
+    server's own."""
+    states.check_allowed(instance, action, is_admin=getattr(ctx, "is_admin", False))
     if not instance.host:
-        raise Conflict(f"Cannot 'migrate' instance {instance.uuid} while it has no host.")
+        raise Conflict(f"Cannot '{action}' instance {instance.uuid} while it has no host.")
     if host is not None:
         if not ComputeNode.objects.filter(host=host).exists():
             raise Invalid(f"Compute host {host} could not be found.")
         if host == instance.host:
             raise Invalid(f"The target host can't be the same one: instance {instance.uuid} is on {host}.")
+
+
+def migrate_server(ctx, instance: Instance, host: str | None = None) -> InstanceResize:
+    """Cold migration (Nova's `migrate`): the server's flavor on another host, then
+    VERIFY_RESIZE, confirm or revert as a resize. 400 for an unknown `host` or the server's
+    own, 409 unless ACTIVE or SHUTOFF."""
+    check_move(ctx, instance, "migrate", host)
     with transaction.atomic():
         begin(instance, "migrate", ctx, task_state=T.RESIZE_PREP)
         record = InstanceResize.objects.create(

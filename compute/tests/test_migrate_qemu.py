@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from cloudproj.testing.real_guest import http, real_guest_cloud
+from cloudproj.testing.real_guest import get, http, real_guest_cloud
 from compute.models import ComputeNode, Instance, InstanceResize, Migration
 from images.testimage import builder
 from secgroups.linux import iptables as secgroup_iptables
@@ -40,16 +40,6 @@ def two_hosts(settings, tmp_path, admin_account, latest_osc):
     from metadata.linux import iptables as metadata_iptables
 
     metadata_iptables.remove([BRIDGE])
-
-
-def get(address: str, path: str) -> str | None:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(f"http://{address}{path}", timeout=5) as response:
-            return response.read().decode(errors="replace")
-    except OSError:
-        return None
 
 
 def _domain(name: str) -> tuple[bool, int]:
