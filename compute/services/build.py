@@ -108,6 +108,9 @@ def _schedule(instance_uuid, request_id: str) -> str | None:
         log.info("schedule of %s skipped: not waiting to be scheduled", instance_uuid)
         return None
     action = get_action(instance, request_id)
+    if action is not None:  # under the schedule lock nobody runs it: an open one's scheduler died
+        action.events.filter(event="schedule", finish_time__isnull=True).update(
+            finish_time=timezone.now(), result="Error", details="The scheduler running it stopped; scheduled again.")
     if instance.host:  # a scheduler died between its claim and sending the host steps
         claims.release(None, instance, clear_host=True)
     try:
