@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compute', '0007_merge_20261207_1547'),
+        ('compute', '0008_scheduler_ranking_indexes'),
     ]
 
     operations = [
