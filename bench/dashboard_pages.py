@@ -151,6 +151,13 @@ def first_group_id() -> int:
     return SecurityGroup.objects.filter(name="sg-0").values_list("pk", flat=True).get()
 
 
+def first_of(model: str, field: str = "pk", **filters) -> str:
+    """The key of the first row of `model` (app_label.Model) matching `filters`."""
+    from django.apps import apps
+
+    return str(apps.get_model(model).objects.filter(**filters).values_list(field, flat=True).first())
+
+
 def measure(client, path: str, runs: int) -> tuple[list[float], int, int]:
     times, status = [], None
     connection.ensure_connection()
@@ -206,6 +213,14 @@ def main():
             ("member", "/dashboard/api-access/"),
             ("member", "/dashboard/password/"),
             ("member", "/dashboard/usage.csv"),
+            # issue 20's detail pages, instance tabs and usage pages
+            ("member", f"/dashboard/instances/{first.uuid}/?tab=actions"),
+            ("member", f"/dashboard/instances/{first.uuid}/?tab=console"),
+            ("member", f"/dashboard/images/{first_of('images.Image', name='img-1')}/"),
+            ("member", f"/dashboard/volumes/{first_of('volumes.Volume', name='vol-1', field='uuid')}/"),
+            ("member", "/dashboard/usage/"),
+            ("admin", "/dashboard/admin/usage/"),
+            ("admin", "/dashboard/admin/usage.csv"),
             ("admin", "/dashboard/admin/instances/"),
             ("admin", "/dashboard/admin/instances/?host=bench-3"),
             ("admin", "/dashboard/admin/services/"),

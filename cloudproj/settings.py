@@ -131,6 +131,8 @@ VOLUME_REPORT_INTERVAL = env.float("VOLUME_REPORT_INTERVAL", default=60.0)
 VOLUME_DETACH_TIMEOUT = env.float("VOLUME_DETACH_TIMEOUT", default=30.0)
 #: Seconds the API waits for the host to attach a volume.
 VOLUME_ATTACH_TIMEOUT = env.float("VOLUME_ATTACH_TIMEOUT", default=60.0)
+#: Seconds a server booting from a new volume waits for the volume host to write the image into it.
+BOOT_VOLUME_TIMEOUT = env.float("BOOT_VOLUME_TIMEOUT", default=180.0)
 #: A volume attached to a server on another host is exported over iSCSI by `tgt`; `none`: such attachments are
 #: refused.
 VOLUME_EXPORT = env.str("VOLUME_EXPORT", default="tgt")

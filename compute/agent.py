@@ -151,6 +151,12 @@ def _on_worker_ready(sender=None, **kwargs):
             _recover_scheduler()
         return
     host_hooks.agent_start(host)
+    settle_host(host)
+    image_cache.start_periodic_cleanup(host)
+
+
+def settle_host(host: str) -> None:
+    """The snapshots, boots, deletes and resizes a previous process of `host` left half-done."""
     close_old_connections()
     for recover, what in ((snapshot_host.recover_interrupted, "interrupted snapshots"),
                           (recovery.recover_host, "instances in flight"),
@@ -162,7 +168,6 @@ def _on_worker_ready(sender=None, **kwargs):
         except Exception:  # the agent must still start
             log.exception("settling %s on %s failed", what, host)
     connection.close()
-    image_cache.start_periodic_cleanup(host)
 
 
 def _is_scheduler(sender) -> bool:
