@@ -123,6 +123,7 @@ def check_move(ctx, instance: Instance, action: str, host: str | None) -> None:
     in a state that does not allow `action` or without a host, 400 for an unknown host or the
     server's own."""
     states.check_allowed(instance, action, is_admin=getattr(ctx, "is_admin", False))
+    volume_backed.refuse(instance, action)
     if not instance.host:
         raise Conflict(f"Cannot '{action}' instance {instance.uuid} while it has no host.")
     if host is not None:
