@@ -31,6 +31,8 @@ def test_admin_migrates_from_the_page(admin, make_instance, hosts, django_captur
     html = render_to_string("dashboard/instances/_migrate.html", {"instance": instance, **context})
     assert 'id="migrate-form"' in html and '<option value="host-b">host-b</option>' in html
     assert 'value="host-a"' not in html
+    page = admin["client"].get(f"/dashboard/instances/{instance.uuid}/").content.decode()
+    assert 'id="migrate-form"' in page  # on the instance page's overview tab
 
     page = f"/dashboard/instances/{instance.uuid}/"
     with mock.patch("cloudproj.rpc.app.send_task") as send, django_capture_on_commit_callbacks(execute=True):
