@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compute', '0008_scheduler_ranking_indexes'),
+        ('compute', '0009_resize_kind_requested_host'),
     ]
 
     operations = [
