@@ -184,6 +184,7 @@ def test_launch_watch_the_row_turn_active_without_reloading_then_delete(browser,
     browser.screenshot("no-valid-host")
 
     browser.driver.execute_script("window.__dashboardMarker = 'not reloaded';")
+    browser.open_menu(row)
     browser.find(f"{row} button.danger").click()
     browser.driver.switch_to.alert.accept()
     browser.wait(lambda d: not d.find_elements("css selector", row), 60, "the deleted row to disappear")
