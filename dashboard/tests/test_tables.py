@@ -179,3 +179,16 @@ def test_bad_settings_are_refused_on_the_form(member, data, field):
     assert response.status_code == 400
     assert 'class="field-error" role="alert"' in response.content.decode()
     assert not UserSettings.objects.filter(user=member["user"]).exists()
+
+
+def test_live_lists_poll_for_the_same_sort_and_page(member, make_instance):
+    make_instance(member["project"], member["user"], name="p1")
+    client = member["client"]
+    newest_first = client.get("/dashboard/instances/").content.decode()
+    assert "first_page=1" in newest_first  # new servers are put on top of the newest-first first page
+    by_name = client.get("/dashboard/instances/?sort=name").content.decode()
+    assert "first_page=0" in by_name  # not on top of a list sorted by name: they wait for the next load
+    Volume.objects.create(name="busy", size=1, availability_zone="nova", project_id=member["project"].id,
+                          user_id=member["user"].id, status="creating")
+    volumes = client.get("/dashboard/volumes/?sort=size&dir=desc&page=1").content.decode()
+    assert 'hx-get="/dashboard/volumes/?sort=size&amp;dir=desc&amp;page=1"' in volumes
