@@ -76,7 +76,7 @@ def test_sort_pages_settings_and_bulk_delete_as_a_user_sees_them(browser, make_a
     browser.wait_css("#instance-rows tr")
     assert shown_names(browser) == names[::-1][:5]  # newest first, 5 a page
     assert "1–5 of 12" in browser.find("nav.pages .count").text
-    created = browser.find(f"#instance-rows tr td[data-label=Created] time")
+    created = browser.find("#instance-rows tr td[data-label=Created] time")
     assert created.text == "2026-01-15 21:11 JST"  # vm-11, 12:11 UTC, in the user's zone
     browser.screenshot(f"{width}-newest-first")
 
