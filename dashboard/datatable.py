@@ -7,11 +7,9 @@ A view builds `Table(request, rows, columns, default="name")` and hands it to th
 `table`; templates render its header with `dashboard/table/head.html`, its pager with
 `dashboard/table/pager.html` and its bulk bar with `dashboard/table/bulk.html`."""
 from dataclasses import dataclass, field
-from operator import attrgetter
 
 from django.core.paginator import Paginator
-from django.db.models import F, QuerySet
-from django.utils.http import urlencode
+from django.db.models import F
 
 from .preferences import page_size_of
 
@@ -22,7 +20,7 @@ SORT, DIRECTION, PAGE = "sort", "dir", "page"
 class Column:
     key: str
     label: str
-    order: tuple[str, ...] = ()  # model fields (or attributes, for a list) the column sorts by; () = not sortable
+    order: tuple[str, ...] = ()  # the model fields (or annotations) the column sorts by; () = not sortable
     css: str = ""
 
     @property
@@ -42,12 +40,11 @@ class Header:
 class Table:
     """One panel's table for this request: the sort in force, the page of rows, the links."""
     request: object
-    rows: object  # a QuerySet, or a list of objects (sorted in Python by the same attributes)
+    rows: object  # a QuerySet
     columns: list[Column]
     default: str  # the default sort key; "-name" for descending
     name: str = "rows"  # the table's id prefix (several tables on one page keep their own params)
     prefix: str = ""  # query parameter prefix: "" for the page's main table
-    page_size: int | None = None
     page: object = field(init=False)
     sort: str = field(init=False)
     descending: bool = field(init=False)
@@ -62,22 +59,11 @@ class Table:
         else:  # an unknown or missing key: the table's own order, never an error
             self.sort, self.descending = default_key, self.default.startswith("-")
         ordered = self._ordered(columns[self.sort].order)
-        size = self.page_size or page_size_of(self.request)
-        self.page = Paginator(ordered, size).get_page(params.get(self.prefix + PAGE))
+        self.page = Paginator(ordered, page_size_of(self.request)).get_page(params.get(self.prefix + PAGE))
 
     def _ordered(self, fields: tuple[str, ...]):
-        if isinstance(self.rows, QuerySet):
-            terms = [F(f).desc(nulls_last=True) if self.descending else F(f).asc(nulls_first=True) for f in fields]
-            return self.rows.order_by(*terms, "-pk" if self.descending else "pk")
-        getter = attrgetter(*fields)
-
-        def sort_key(obj):
-            value = getter(obj)
-            values = value if len(fields) > 1 else (value,)
-            # None sorts first; strings without case, as PostgreSQL's collation roughly does
-            return tuple((v is not None, v.lower() if isinstance(v, str) else v) for v in values)
-
-        return sorted(self.rows, key=sort_key, reverse=self.descending)
+        terms = [F(f).desc(nulls_last=True) if self.descending else F(f).asc(nulls_first=True) for f in fields]
+        return self.rows.order_by(*terms, "-pk" if self.descending else "pk")  # the pk: a stable order for pages
 
     @property
     def object_list(self):
@@ -129,9 +115,3 @@ class Table:
         """The query's other parameters, for a form (the narrow screens' sort form) to carry along."""
         own = {self.prefix + SORT, self.prefix + DIRECTION, self.prefix + PAGE}
         return [(k, v) for k, values in self.request.GET.lists() if k not in own for v in values]
-
-    @property
-    def query(self) -> str:
-        """The sort and page in force, for a poller to ask for the same rows."""
-        return urlencode({self.prefix + SORT: self.sort, self.prefix + DIRECTION: "desc" if self.descending else "asc",
-                          self.prefix + PAGE: self.page.number})
