@@ -157,6 +157,13 @@ class ComputeNode(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["host", "hypervisor_hostname"], name="compute_node_host_hv_uniq")
         ]
+        # the scheduler's ranking walks these: the weighers' SQL weights (RamWeigher, then
+        # NumInstancesWeigher: most free RAM, then fewest instances), compute/scheduler/candidates.py
+        indexes = [
+            models.Index(models.F("memory_mb") - models.F("memory_mb_used"), models.F("num_instances").desc(),
+                         name="compute_node_free_ram_idx"),
+            models.Index(fields=["num_instances"], name="compute_node_instances_idx"),
+        ]
 
     def __str__(self):
         return self.hypervisor_hostname

@@ -8,15 +8,15 @@ What a page of servers needs from other tables (fixed IPs, faults, the zone of e
 read in one query per table, not one per server.
 """
 import hashlib
-import ipaddress
 from datetime import timezone as dt_timezone
+from typing import NamedTuple
 
 from compute import states
 from compute.models import InstanceFault, Service
 from identity.services.policy import authorize
 from network.models import FixedIP
 
-from .base import api_version, compute_base, isotime, links
+from .base import api_version, compute_base, isotime
 
 # what update/rebuild answer (Nova's show without the extensions); `locked` from 2.9
 BRIEF_KEYS = {
@@ -34,8 +34,8 @@ def isotime_z(value) -> str | None:
     if value is None:
         return None
     if value.tzinfo is not None:
-        value = value.astimezone(dt_timezone.utc)
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        value = value.astimezone(dt_timezone.utc).replace(tzinfo=None)
+    return value.replace(microsecond=0).isoformat() + "Z"  # isoformat: strftime's result, faster
 
 
 def usage_time(value) -> str | None:
@@ -67,13 +67,14 @@ def security_groups_body(names) -> list[dict]:
     return [{"name": name} for name in names]
 
 
+def ip_version(address: str) -> int:
+    """6 for an IPv6 address, else 4 (the rows hold valid addresses: a colon tells them apart)."""
+    return 6 if ":" in address else 4
+
+
 def address_entry(row) -> dict:
-    try:
-        version = ipaddress.ip_address(row.address).version
-    except ValueError:
-        version = 4
     return {
-        "version": version,
+        "version": ip_version(row.address),
         "addr": row.address,
         "OS-EXT-IPS:type": "fixed",
         "OS-EXT-IPS-MAC:mac_addr": row.mac_address,
@@ -122,14 +123,32 @@ def addresses_of(rows, floating: dict | None = None) -> dict:
     return result
 
 
+class NetworkLabel(NamedTuple):
+    label: str
+
+
+class AddressRow(NamedTuple):
+    """The columns of a FixedIP row (and its network's label) a server's view shows: read
+    as tuples, not models (a page of 1,000 servers built 2,000 FixedIP and Network objects)."""
+
+    pk: int
+    instance_uuid: object
+    address: str
+    mac_address: str
+    network: NetworkLabel
+
+
 def fixed_ips_by_instance(instances) -> dict:
+    """{instance uuid: [AddressRow, ...]} of the live servers among `instances` (one query)."""
     uuids = [i.uuid for i in instances if i.deleted_at is None]
     grouped: dict = {}
     if not uuids:
         return grouped
-    rows = FixedIP.objects.filter(instance_uuid__in=uuids).select_related("network").order_by("network_id", "id")
-    for row in rows:
-        grouped.setdefault(row.instance_uuid, []).append(row)
+    rows = (FixedIP.objects.filter(instance_uuid__in=uuids).order_by("network_id", "id")
+            .values_list("pk", "instance_uuid", "address", "mac_address", "network__label"))
+    for pk, instance_uuid, address, mac_address, label in rows:
+        grouped.setdefault(instance_uuid, []).append(
+            AddressRow(pk, instance_uuid, address, mac_address, NetworkLabel(label)))
     return grouped
 
 
@@ -162,11 +181,33 @@ class ServerViewBuilder:
         self._faults = latest_faults(instances)
         self._zones = host_zones(instances)
         self._volumes = volumes_by_instance(instances)
+        # the same for every server of a page: worked out once
+        self._version = api_version(request)
+        self._extended: dict = {}  # (project, user) -> may see the OS-EXT-SRV-ATTR keys
+        self._host_ids: dict = {}  # (project, host) -> hostId
 
     # --- pieces ---------------------------------------------------------------------------
 
     def links(self, instance) -> list[dict]:
-        return links(self.request, "servers", instance.uuid)
+        return [
+            {"rel": "self", "href": f"{self.base}/v2.1/servers/{instance.uuid}"},
+            {"rel": "bookmark", "href": f"{self.base}/servers/{instance.uuid}"},
+        ]
+
+    def host_id(self, instance) -> str:
+        key = (instance.project_id, instance.host)
+        if key not in self._host_ids:
+            self._host_ids[key] = host_id(*key)
+        return self._host_ids[key]
+
+    def extended(self, instance) -> bool:
+        """Whether the caller sees the instance's OS-EXT-SRV-ATTR keys (the policy's answer
+        depends on the instance's project and user only)."""
+        key = (instance.project_id, instance.user_id)
+        if key not in self._extended:
+            target = {"project_id": instance.project_id, "user_id": instance.user_id}
+            self._extended[key] = authorize(self.ctx, "compute:servers:show:extended_attributes", target)
+        return self._extended[key]
 
     def bookmark(self, collection: str, item_id) -> list[dict]:
         return [{"rel": "bookmark", "href": f"{self.base}/{collection}/{item_id}"}]
@@ -222,9 +263,8 @@ class ServerViewBuilder:
         return body
 
     def detail(self, instance) -> dict:
-        version = api_version(self.request)
+        version = self._version
         status = states.api_status(instance.vm_state, instance.task_state)
-        target = {"project_id": instance.project_id, "user_id": instance.user_id}
         body = {
             "id": str(instance.uuid),
             "name": instance.display_name,
@@ -232,7 +272,7 @@ class ServerViewBuilder:
             "tenant_id": instance.project_id,
             "user_id": instance.user_id,
             "metadata": dict(instance.metadata or {}),
-            "hostId": host_id(instance.project_id, instance.host),
+            "hostId": self.host_id(instance),
             "image": self.image(instance),
             "flavor": self.flavor(instance),
             "created": isotime_z(instance.created_at),
@@ -259,7 +299,7 @@ class ServerViewBuilder:
             body["locked"] = bool(instance.locked)
         if status in PROGRESS_STATUSES:
             body["progress"] = instance.progress or 0
-        if authorize(self.ctx, "compute:servers:show:extended_attributes", target):
+        if self.extended(instance):
             body["OS-EXT-SRV-ATTR:host"] = instance.host
             body["OS-EXT-SRV-ATTR:hypervisor_hostname"] = instance.node
             body["OS-EXT-SRV-ATTR:instance_name"] = instance.name

@@ -54,14 +54,24 @@ def _instance_pk(instance) -> int:
 
 
 def _locked_instance(pk) -> Instance:
-    inst = Instance.all_objects.select_for_update().get(pk=pk)
+    """The instance row, locked, with its Claim read in the same query (`_held`)."""
+    inst = Instance.all_objects.select_related("claim").select_for_update(of=("self",)).get(pk=pk)
     if inst.deleted_at is not None:
         raise ClaimFailed(f"Instance {inst.uuid} is deleted.")
     return inst
 
 
+def _held(inst: Instance) -> Claim | None:
+    """The claim `_locked_instance` read with the instance (None: it holds none)."""
+    try:
+        return inst.claim
+    except Claim.DoesNotExist:
+        return None
+
+
 def _take(inst: Instance, compute_node: ComputeNode) -> Claim:
-    """Inside the transaction, with the instance and node rows locked: check and take."""
+    """Inside the transaction, with the instance and node rows locked: check, then take
+    (ClaimFailed comes before any write, so the caller's transaction needs no savepoint)."""
     host = compute_node.host
     spec = RequestSpec.from_instance(inst)
     problem = capacity_problem(compute_node, spec)
@@ -115,7 +125,7 @@ def claim(host: str, instance, node: str | None = None, skip_locked: bool = Fals
     try:
         with transaction.atomic():
             inst = _locked_instance(pk)
-            existing = Claim.objects.filter(instance_id=pk).first()
+            existing = _held(inst)
             if existing is not None:
                 if existing.host == host:
                     return existing
@@ -150,7 +160,7 @@ def claim_best(host_states, instance) -> Claim | None:
     pk = _instance_pk(instance)
     with transaction.atomic():
         inst = _locked_instance(pk)
-        existing = Claim.objects.filter(instance_id=pk).first()
+        existing = _held(inst)
         if existing is not None:
             return existing
         some_busy = False
@@ -166,10 +176,19 @@ def claim_best(host_states, instance) -> Claim | None:
 
 
 def _claim_in_window(inst: Instance, node_ids: list) -> tuple[Claim | None, bool]:
-    """(the claim on the best free node of `node_ids` with room, whether some were busy)."""
+    """(the claim on the best free node of `node_ids` with room, whether some were busy).
+    The best node alone first (a lookup by id: nearly always free and with room); the
+    ranked query over the others only when it is busy or full."""
+    remaining = set(node_ids)
+    best = _nodes().select_for_update(skip_locked=True, of=("self",)).filter(id=node_ids[0]).first()
+    if best is not None:
+        try:
+            return _take(inst, best), False
+        except ClaimFailed as exc:
+            log.info("claim_best: %s", exc.message)
+            remaining.discard(best.id)
     order = Case(*[When(id=node_id, then=Value(rank)) for rank, node_id in enumerate(node_ids)],
                  output_field=IntegerField())
-    remaining = set(node_ids)
     while remaining:
         compute_node = (
             _nodes().select_for_update(skip_locked=True, of=("self",))
@@ -178,8 +197,7 @@ def _claim_in_window(inst: Instance, node_ids: list) -> tuple[Claim | None, bool
         if compute_node is None:
             return None, True  # the rest are busy
         try:
-            with transaction.atomic():
-                return _take(inst, compute_node), False
+            return _take(inst, compute_node), False
         except ClaimFailed as exc:
             log.info("claim_best: %s", exc.message)
             remaining.discard(compute_node.id)

@@ -6,7 +6,7 @@ import logging
 
 from django.conf import settings
 
-from . import candidates
+from . import candidates, memo
 from .base import NoValidHost, load_classes, no_valid_host, weigh_hosts
 from .host_state import get_host_states
 from .request_spec import RequestSpec
@@ -44,9 +44,13 @@ class FilterScheduler:
 
     def select_hosts(self, spec) -> list:
         """Every host that can take the instance, best first; NoValidHost when none can."""
-        spec = RequestSpec.coerce(spec)
-        if candidates.usable(self.weighers):
-            states, _more = candidates.candidate_states(self.filters, self.weighers, spec)
+        with memo.one_request():  # the group and aggregate rows: read once, not per filter
+            return self._select_hosts(RequestSpec.coerce(spec))
+
+    def _select_hosts(self, spec) -> list:
+        count = candidates.node_count_estimate()
+        if candidates.usable(self.weighers, count):
+            states, _more = candidates.candidate_states(self.filters, self.weighers, spec, count=count)
             passed, _removed = self.filter_hosts(states, spec)
             if passed:
                 return self.weigh(passed, spec)
@@ -66,6 +70,10 @@ class FilterScheduler:
     def select_destinations(self, spec, count: int) -> list[str]:
         """Hosts for `count` identical instances in one pass (usage consumed between picks)."""
         spec = RequestSpec.coerce(spec)
+        with memo.one_request():
+            return self._select_destinations(spec, count)
+
+    def _select_destinations(self, spec, count: int) -> list[str]:
         states = self.host_states(spec)
         chosen = []
         for _ in range(count):

@@ -136,9 +136,12 @@ class TestClaims:
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_schedule_and_claim_never_overcommits():
+@pytest.mark.parametrize("candidates", [200, 3], ids=["full-pass", "sql-sample"])
+def test_concurrent_schedule_and_claim_never_overcommits(settings, candidates):
     """20 hosts that fit 8 m1.tiny each (160), 200 concurrent boots from 20 threads with
-    their own DB connections: exactly 160 claims, 40 NoValidHost, no host past its ratios."""
+    their own DB connections: exactly 160 claims, 40 NoValidHost, no host past its ratios.
+    With a window of 3 the hosts come from the SQL path (sample, cuts), as in a large cloud."""
+    settings.SCHEDULER_MAX_CANDIDATES = candidates
     for i in range(20):
         make_host(f"sim-{i:02d}", vcpus=1, memory_mb=3072, local_gb=10)
     project, user = make_project_user("concurrency")

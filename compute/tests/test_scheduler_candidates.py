@@ -96,3 +96,43 @@ def test_forced_hosts_and_the_default_zone(settings):
     assert [h.host for h in scheduler.select_hosts(forced)] == ["elsewhere"]
     with pytest.raises(NoValidHost, match=r"\(1 host: AvailabilityZoneFilter removed 1\)"):
         scheduler.select_hosts(RequestSpec(memory_mb=512, vcpus=1, availability_zone="nova", force_hosts=["elsewhere"]))
+
+
+@pytest.mark.parametrize("instances_multiplier", [-1.0, 1.0, 0.0])
+def test_the_sampled_cut_returns_the_same_window_as_ranking_every_host(settings, instances_multiplier):
+    """Past SAMPLE x (window + 1) hosts the ranking reads a sample down the lead weight's
+    index and ranks only the hosts that can beat the sample's window (candidates.cuts): the
+    window must be the one a ranking of every passing host gives, whatever the data."""
+    settings.NUM_INSTANCES_WEIGHT_MULTIPLIER = instances_multiplier
+    rng = random.Random(21)
+    random_hosts(rng, 120)
+    scheduler = FilterScheduler()
+    for _ in range(25):
+        spec = RequestSpec(memory_mb=rng.choice([256, 512, 1024]), vcpus=rng.choice([1, 2]),
+                           availability_zone=rng.choice([None, "nova"]))
+        limit = rng.choice([3, 5, 10])
+        sampled, more = candidate_states(scheduler.filters, scheduler.weighers, spec, limit=limit, count=120)
+        every, more_every = candidate_states(scheduler.filters, scheduler.weighers, spec, limit=limit, count=0)
+        assert [h.host for h in sampled] == [h.host for h in every], spec
+        assert more == more_every
+
+
+def test_placement_queries_do_not_grow_with_the_hosts(settings, django_assert_max_num_queries):
+    """The SQL path: the same handful of queries at 30 hosts as at 300 (no per-host query)."""
+    from cloudproj.testing.factories import make_instance, make_project_user
+    from compute.scheduler.claims import schedule_and_claim
+
+    settings.SCHEDULER_MAX_CANDIDATES = 5
+    project, user = make_project_user()
+    counts = []
+    for size in (30, 300):
+        for i in range(len(counts) * 30, size):
+            make_host(f"q{i:03d}", memory_mb=4096 + 64 * (i % 7), num_instances=i % 5)
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        instance = make_instance(project, user)
+        with CaptureQueriesContext(connection) as queries:
+            schedule_and_claim(instance)
+        counts.append(len(queries))
+    assert counts[0] == counts[1] and counts[1] <= 14, counts

@@ -14,14 +14,22 @@ instances. Exact SQL form (the isolated hosts, read once).
 from django.db.models import Q
 
 from ..base import BaseFilter
+from ..memo import known, remembered
 
 SCOPE = "aggregate_instance_extra_specs"
 TENANT_KEY = "filter_tenant_id"
 
 
 def _aggregates(hosts=None) -> dict:
+    """{host: [metadata of its aggregates]} (of `hosts`, else of every host). Every host's
+    is read once per scheduling request; a request that read it answers `hosts` from it."""
     from compute.services import aggregates
 
+    if hosts is None:
+        return remembered("aggregates", lambda: aggregates.host_aggregate_metadata(None))
+    every = known("aggregates")
+    if every is not None:
+        return {host: every[host] for host in hosts if host in every}
     return aggregates.host_aggregate_metadata(hosts)
 
 

@@ -4,6 +4,7 @@ member hosts, read once per request), so they narrow the candidate window too.""
 from django.db.models import Q
 
 from ..base import BaseFilter
+from ..memo import remembered
 
 
 def group_for(spec):
@@ -30,12 +31,21 @@ def _is_uuid(value) -> bool:
 
 
 def group_hosts(spec, policies) -> tuple[object, dict] | None:
-    """(group, {host: members there}) when the instance's group has one of `policies`."""
+    """(group, {host: members there}) when the instance's group has one of `policies`
+    (read once per scheduling request: compute.scheduler.memo)."""
+    group, hosts = remembered(("server_group", spec.instance_uuid, tuple(spec.hint("group"))),
+                              lambda: _group_and_hosts(spec))
+    if group is None or group.policy not in policies:
+        return None
+    return group, hosts
+
+
+def _group_and_hosts(spec):
     from compute.services import server_groups
 
     group = group_for(spec)
-    if group is None or group.policy not in policies:
-        return None
+    if group is None:
+        return None, {}
     return group, server_groups.member_hosts(group, exclude=spec.instance_uuid)
 
 

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.db.models import F, Value
+from django.db.models import F
 
 from ..base import BaseWeigher
 
@@ -14,4 +14,7 @@ class RamWeigher(BaseWeigher):
         return host_state.free_ram_mb
 
     def sql_weight(self):
-        return F("memory_mb") - F("memory_mb_used") - Value(settings.RESERVED_HOST_MEMORY_MB)
+        # free RAM without the reserved MB: normalised weights do not move when every host's
+        # weight shifts by one constant, and this expression is the one the index holds
+        # (compute_node_free_ram_idx, which the scheduler's ranking walks)
+        return F("memory_mb") - F("memory_mb_used")
