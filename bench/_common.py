@@ -23,7 +23,7 @@ def throwaway_database(name: str):
     """A fresh, migrated database `name` (dropped first and at the end) as the default
     connection. Benchmarks name theirs cloudproj_bench_*."""
     from django.db import connection
-    from django.test.utils import setup_test_environment
+    from django.test.utils import setup_test_environment, teardown_test_environment
 
     setup_test_environment()
     connection.settings_dict.setdefault("TEST", {})["NAME"] = name
@@ -33,6 +33,7 @@ def throwaway_database(name: str):
         yield name
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+        teardown_test_environment()  # a benchmark may use another throw-away database next
 
 
 def own_redis_broker() -> str:

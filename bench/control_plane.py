@@ -1,26 +1,32 @@
-"""Boots through the API onto 50 simulated hosts (issue 7, benchmark 1: at least 50 boots/s
-and POST->ACTIVE p50 under 100 ms on two cores), plus the memory of the API and of one host
-agent at idle and after the boots (benchmark 5).
+"""Boots through the API onto 50 simulated hosts (issue 7 benchmark 1, issue 21: at least 50
+boots/s and POST->ACTIVE p50 under 100 ms on two cores), the memory of the API and of the
+fleet process at idle and after the boots (benchmark 5), where the time of a boot goes, and
+the per-boot query count.
 
     DATABASE_URL=postgres://... CELERY_BROKER_URL=redis://127.0.0.1:6379/7 \
-        .venv/bin/python bench/control_plane.py [--hosts 50] [--batches 100,500] [--serial 20] [--clients 8]
+        .venv/bin/python bench/control_plane.py [--hosts 50] [--fleets 2] [--batches 100,500] \
+            [--serial 20] [--clients 8] [--profile-boots 30]
 
 Every part is the real one: gunicorn serving cloudproj.wsgi as `make run` starts it (2
-workers x 4 threads), the scheduler worker (`./manage.py scheduler`), and one
-`./manage.py agent` process per simulated host on libvirt's test driver (`test:///<node
-xml>`: a host of 16 vCPUs and 64 GB whose domains live in the agent process), PostgreSQL
-and Redis. An agent process serves exactly one host (the code keeps one host per process),
-so 50 hosts are 50 processes; each runs with --concurrency 2 and the default REPORT_INTERVAL
-(10 s), so heartbeats do not flood the database. The network is served by a host with no
-agent ("bench-dhcp"): its addresses live only in the database, and each boot's DHCP refresh
-is one message to that host's queue; bench/real_guest.py measures real dnsmasq. The agents
-run with FIREWALL_DRIVER=noop unless --firewall-driver iptables: 50 "hosts" writing the one
-machine's iptables wait for each other on its lock (while holding database connections),
-which measures iptables, not the control plane; bench/real_guest.py has the real firewall.
+workers x 4 threads), the scheduler worker (`./manage.py scheduler`), and --fleets
+`./manage.py agent --simulate N` processes serving the --hosts simulated hosts between them
+(libvirt's test driver: hosts of 16 vCPUs and 64 GB whose domains live in the fleet process;
+one connection, three queues, services and a compute node per host; compute/fleet.py),
+PostgreSQL and Redis. Until issue 21 each host was its own `./manage.py agent` process: 50
+interpreters on two cores, which measured them, not the control plane. The network is served
+by a host with no agent ("bench-dhcp"): its addresses live only in the database, and each
+boot's DHCP refresh is one message to that host's queue; bench/real_guest.py measures real
+dnsmasq. The fleet runs the firewall driver noop (50 "hosts" writing the one machine's
+iptables would measure its lock); bench/real_guest.py has the real firewall.
 
 A batch POSTs N servers from --clients threads at once; boots/s = N / (first POST -> last
 ACTIVE), POST->ACTIVE of a server = its launched_at (written when it turns ACTIVE) minus the
 moment its POST was sent. --serial servers are then booted one at a time (concurrency 1).
+After each run, where the time went (medians over its servers, from the instance action
+and its events): the API until the create action was written, the wait until the scheduler
+started, each step and the wait before it (broker delivery to the fleet), and the last state
+update. Then bench/boot_profile.py's per-step query count and time (one process, one boot
+at a time, on a database of its own).
 """
 import argparse
 import json
@@ -52,6 +58,12 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def children(pid: int) -> list[int]:
@@ -152,16 +164,82 @@ def setup_world(store: Path):
     return token, str(image.id)
 
 
+def cpu_use(api, fleet_pids, scheduler_pid) -> dict:
+    return {"API": sum(cpu_seconds(pid) for pid in children(api.proc.pid)),
+            "scheduler": cpu_seconds(scheduler_pid), "fleet": sum(cpu_seconds(pid) for pid in fleet_pids)}
+
+
+def cpu_report(before: dict, after: dict, boots: int) -> None:
+    """CPU time per boot of each process (this script's own polling and PostgreSQL and Redis
+    not counted): a figure the other load on the machine changes much less than the times."""
+    if not boots:
+        return
+    per = {name: (after[name] - before[name]) * 1000 / boots for name in before}
+    total = sum(per.values())
+    print(f"  CPU per boot: {', '.join(f'{name} {ms:.1f} ms' for name, ms in per.items())}; total {total:.1f} ms "
+          f"(two idle cores would allow at most ~{2000 / total:.0f} boots/s on these three alone)", flush=True)
+
+
+def step_breakdown(label: str, sent: dict) -> None:
+    """Where the time of the ACTIVE servers of a run went (medians, ms), from their create
+    action (written by the API) and its events (written by the scheduler and the fleet)."""
+    from compute.models import InstanceAction, InstanceActionEvent
+
+    actions = {a.instance_id: a for a in InstanceAction.objects.filter(
+        instance__uuid__in=list(sent), action="create").select_related("instance")}
+    events: dict = {}
+    for evt in InstanceActionEvent.objects.filter(action__in=list(actions.values())).order_by("start_time"):
+        events.setdefault(evt.action_id, {})[evt.event] = evt
+    parts: dict = {}
+
+    def add(name, start, end):
+        if start and end:
+            parts.setdefault(name, []).append((end.timestamp() - start.timestamp()) * 1000)
+
+    for action in actions.values():
+        instance, steps = action.instance, events.get(action.id, {})
+        if instance.vm_state != "active" or len(steps) != 4:
+            continue
+        posted = sent[str(instance.uuid)]
+        parts.setdefault("API until its commit", []).append((action.start_time.timestamp() - posted) * 1000)
+        previous = action.start_time
+        for name in ("schedule", "allocate_ip", "fetch_image", "spawn"):
+            add(f"wait for {name}", previous, steps[name].start_time)
+            add(name, steps[name].start_time, steps[name].finish_time)
+            previous = steps[name].finish_time
+        add("ACTIVE written", previous, instance.launched_at)
+    if not parts:
+        return
+    total = sum(statistics.median(v) for v in parts.values())
+    print(f"  where the time went ({label}, medians over {len(parts['API until its commit'])} servers; "
+          f"sum {total:.0f} ms):", flush=True)
+    print("    " + ", ".join(f"{name} {statistics.median(values):.0f}" for name, values in parts.items()), flush=True)
+
+
+def start_fleets(cloud, hosts: int, fleets: int, concurrency: int) -> list[str]:
+    names = []
+    for index in range(fleets):
+        count = hosts // fleets + (1 if index < hosts % fleets else 0)
+        prefix = "bench-" if fleets == 1 else f"bench-{chr(ord('a') + index)}"
+        names += cloud.start_fleet(count, prefix=prefix, concurrency=concurrency, memory_mb=65536, vcpus=16)
+    return names
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--hosts", type=int, default=50)
+    parser.add_argument("--fleets", type=int, default=2, choices=(1, 2), help="fleet processes serving the hosts (default 2)")
     parser.add_argument("--batches", default="100,500")
     parser.add_argument("--serial", type=int, default=20)
     parser.add_argument("--clients", type=int, default=8, help="threads POSTing at once")
-    parser.add_argument("--agent-concurrency", type=int, default=2)
-    parser.add_argument("--firewall-driver", default="noop", choices=("noop", "iptables"),
-                        help="noop (default): the 50 simulated hosts would all rewrite this one "
-                             "machine's iptables, serialised by its lock; that is not the control plane")
+    parser.add_argument("--fleet-concurrency", type=int, default=8, help="worker threads of each fleet process")
+    parser.add_argument("--scheduler-concurrency", type=int, default=4)
+    parser.add_argument("--api-workers", type=int, default=2)
+    parser.add_argument("--db-conn-max-age", type=int, default=300,
+                        help="DB_CONN_MAX_AGE of every process (0: a new PostgreSQL connection, one backend "
+                             "forked, per request and per task, which is the setting's default)")
+    parser.add_argument("--profile-boots", type=int, default=30,
+                        help="boots of the per-step query/time profile (bench/boot_profile.py); 0: none")
     args = parser.parse_args()
     import logging
 
@@ -170,31 +248,34 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="cloudproj-bench-cp-"))
     store = work / "store"
     settings.IMAGE_STORE_PATH = store
-    from cloudproj.testing.cloud import Cloud, database_url, node_xml
+    from cloudproj.testing.cloud import Cloud, database_url
 
     with throwaway_database("cloudproj_bench_cp"):
         token, image = setup_world(store)
         env = {"REPORT_INTERVAL": "10", "SERVICE_DOWN_TIME": "60", "LOG_LEVEL": "WARNING",
-               "FIREWALL_DRIVER": args.firewall_driver}
+               "DB_CONN_MAX_AGE": str(args.db_conn_max_age)}
         cloud = Cloud(work, broker, **env)
-        api = Api({**cloud.env, "DATABASE_URL": database_url()}, work / "api.log")
-        hosts = [f"bench-{i:02d}" for i in range(args.hosts)]
+        api = Api({**cloud.env, "DATABASE_URL": database_url()}, work / "api.log", workers=args.api_workers)
         try:
             started = time.monotonic()
-            cloud.start_scheduler(concurrency=4)
-            for host in hosts:
-                cloud.start_agent(host, concurrency=args.agent_concurrency,
-                                  LIBVIRT_URI=node_xml(work / f"{host}.xml", 65536, vcpus=16))
+            cloud.start_scheduler(concurrency=args.scheduler_concurrency)
+            hosts = start_fleets(cloud, args.hosts, args.fleets, args.fleet_concurrency)
             api.wait()
             cloud.wait_up(hosts, timeout=600)
-            print(f"# control plane, {machine()}; {args.hosts} agents up in {time.monotonic() - started:.0f} s "
+            print(f"# control plane, {machine()}; {args.hosts} simulated hosts in {args.fleets} fleet process(es) "
+                  f"({args.fleet_concurrency} threads each; DB_CONN_MAX_AGE {args.db_conn_max_age}) "
+                  f"up in {time.monotonic() - started:.0f} s "
                   f"({load_average()})", flush=True)
             time.sleep(10)  # let start-up settle before the idle memory figure
-            agent_pid = cloud.procs[f"agent-{hosts[0]}"][0].pid
-            print(f"memory idle:  API workers {', '.join(f'{m:.0f}' for m in api.workers_rss())} MB RSS; "
-                  f"agent {rss_mb(agent_pid):.0f} MB; scheduler {rss_mb(cloud.procs['scheduler'][0].pid):.0f} MB",
-                  flush=True)
+            fleet_pids = [proc.pid for key, (proc, _log) in cloud.procs.items() if key.startswith("fleet-")]
+            scheduler_pid = cloud.procs["scheduler"][0].pid
 
+            def memory(when: str) -> str:
+                return (f"memory {when}: API workers {', '.join(f'{m:.0f}' for m in api.workers_rss())} MB RSS; "
+                        f"fleet {', '.join(f'{rss_mb(pid):.0f}' for pid in fleet_pids)} MB; "
+                        f"scheduler {rss_mb(scheduler_pid):.0f} MB")
+
+            print(memory("idle"), flush=True)
             counter = iter(range(10**9))
             for size in [int(x) for x in args.batches.split(",") if x]:
                 sent, refused = {}, []
@@ -211,27 +292,36 @@ def main():
                         sent[server] = when
 
                 first = time.time()
+                cpu = cpu_use(api, fleet_pids, scheduler_pid)
                 with ThreadPoolExecutor(args.clients) as pool:
                     list(pool.map(one, range(size)))
                 rows = wait_settled(list(sent), timeout=600)
                 report(f"{size} servers, {args.clients} clients", sent, rows, first)
+                cpu_report(cpu, cpu_use(api, fleet_pids, scheduler_pid), len(sent))
+                step_breakdown(f"{size} servers", sent)
                 if refused:
                     print(f"  {len(refused)} POSTs refused, e.g.: {sorted(set(refused))[:3]}", flush=True)
             if args.serial:
                 sent, rows = {}, {}
                 first = time.time()
+                cpu = cpu_use(api, fleet_pids, scheduler_pid)
                 for _ in range(args.serial):
                     server, when = post_server(api.base, token, f"s{next(counter)}", "bench.nano", image)
                     sent[server] = when
                     rows.update(wait_settled([server], timeout=120))
                 report(f"{args.serial} servers, one at a time", sent, rows, first)
-            print(f"memory after: API workers {', '.join(f'{m:.0f}' for m in api.workers_rss())} MB RSS; "
-                  f"agent {rss_mb(agent_pid):.0f} MB; scheduler {rss_mb(cloud.procs['scheduler'][0].pid):.0f} MB "
-                  f"(agent {hosts[0]} runs {count_on(hosts[0])} servers)", flush=True)
+                cpu_report(cpu, cpu_use(api, fleet_pids, scheduler_pid), len(sent))
+                step_breakdown("one at a time", sent)
+            print(memory("after") + f" ({hosts[0]} runs {count_on(hosts[0])} servers)", flush=True)
         finally:
             api.stop()
             cloud.stop()
             shutil.rmtree(work, ignore_errors=True)
+    if args.profile_boots:
+        from boot_profile import profile
+
+        with throwaway_database("cloudproj_bench_bp"):
+            profile(args.profile_boots, args.hosts, out=lambda line: print(line, flush=True))
 
 
 def count_on(host: str) -> int:

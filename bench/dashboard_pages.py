@@ -153,30 +153,17 @@ def project_panels(projects, count: int) -> None:
     Ec2Credential.objects.bulk_create([Ec2Credential(user=bench_user, project=bench) for _ in range(20)])
 
 
-def detail_pages(first) -> list[str]:
-    """The detail pages another branch adds (images, volumes, instance tabs), where they exist."""
-    from django.urls import Resolver404, resolve
-
-    from images.models import Image
-    from volumes.models import Volume
-
-    candidates = [f"/dashboard/images/{Image.objects.filter(name='img-1').values_list('id', flat=True).get()}/",
-                  f"/dashboard/volumes/{Volume.objects.filter(name='vol-1').values_list('uuid', flat=True).get()}/",
-                  f"/dashboard/instances/{first.uuid}/log/"]
-    found = []
-    for path in candidates:
-        try:
-            resolve(path.split("?")[0])
-        except Resolver404:
-            continue
-        found.append(path)
-    return found
-
-
 def first_group_id() -> int:
     from secgroups.models import SecurityGroup
 
     return SecurityGroup.objects.filter(name="sg-0").values_list("pk", flat=True).get()
+
+
+def first_of(model: str, field: str = "pk", **filters) -> str:
+    """The key of the first row of `model` (app_label.Model) matching `filters`."""
+    from django.apps import apps
+
+    return str(apps.get_model(model).objects.filter(**filters).values_list(field, flat=True).first())
 
 
 def measure(client, path: str, runs: int) -> tuple[list[float], list[float], int, int]:
@@ -238,6 +225,14 @@ def main():
             ("member", "/dashboard/api-access/"),
             ("member", "/dashboard/password/"),
             ("member", "/dashboard/usage.csv"),
+            # issue 20's detail pages, instance tabs and usage pages
+            ("member", f"/dashboard/instances/{first.uuid}/?tab=actions"),
+            ("member", f"/dashboard/instances/{first.uuid}/?tab=console"),
+            ("member", f"/dashboard/images/{first_of('images.Image', name='img-1')}/"),
+            ("member", f"/dashboard/volumes/{first_of('volumes.Volume', name='vol-1', field='uuid')}/"),
+            ("member", "/dashboard/usage/"),
+            ("admin", "/dashboard/admin/usage/"),
+            ("admin", "/dashboard/admin/usage.csv"),
             ("admin", "/dashboard/admin/instances/"),
             ("admin", "/dashboard/admin/instances/?host=bench-3"),
             ("admin", "/dashboard/admin/services/"),
@@ -272,7 +267,6 @@ def main():
             ("admin", "/dashboard/admin/hypervisors/?sort=instances&dir=desc"),
             ("admin", "/dashboard/admin/aggregates/"),
         ]
-        pages += [("member", path) for path in detail_pages(first)]
         clients = {}
         for who, username in (("member", "bench-user"), ("admin", "admin-user"), ("wide", "wide-user")):
             clients[who] = Client()

@@ -131,6 +131,8 @@ VOLUME_REPORT_INTERVAL = env.float("VOLUME_REPORT_INTERVAL", default=60.0)
 VOLUME_DETACH_TIMEOUT = env.float("VOLUME_DETACH_TIMEOUT", default=30.0)
 #: Seconds the API waits for the host to attach a volume.
 VOLUME_ATTACH_TIMEOUT = env.float("VOLUME_ATTACH_TIMEOUT", default=60.0)
+#: Seconds a server booting from a new volume waits for the volume host to write the image into it.
+BOOT_VOLUME_TIMEOUT = env.float("BOOT_VOLUME_TIMEOUT", default=180.0)
 #: A volume attached to a server on another host is exported over iSCSI by `tgt`; `none`: such attachments are
 #: refused.
 VOLUME_EXPORT = env.str("VOLUME_EXPORT", default="tgt")
@@ -319,6 +321,12 @@ BUILD_TIMEOUT_CHECK_INTERVAL = env.float("BUILD_TIMEOUT_CHECK_INTERVAL", default
 #: A build that has not moved for this many seconds with no step running lost its step message (a broker killed
 #: between handing it out and recording it): the reaper sends it again; 0: off.
 BUILD_STEP_RESEND_AFTER = env.float("BUILD_STEP_RESEND_AFTER", default=300.0)
+#: A build no scheduler has started (its API died between commit and publish, or a killed scheduler held its
+#: message) is sent to the scheduler again after this many seconds without a change; 0: off.
+BUILD_SCHEDULE_RESEND_AFTER = env.float("BUILD_SCHEDULE_RESEND_AFTER", default=30.0)
+#: A boot step its agent died in is run again when the agent starts, at most this many times; then the attempt
+#: is rolled back and rescheduled (a step that kills its agent).
+BUILD_STEP_RESUMES = env.int("BUILD_STEP_RESUMES", default=2)
 # --- tests only ------------------------------------------------------------------------------
 # TEST-ONLY fault injection (compute/services/fault_injection.py): names of pipeline points
 # (schedule, allocate_ip, fetch_image, spawn, terminate, or an action: reboot, stop...) where

@@ -143,11 +143,20 @@ def _on_worker_ready(sender=None, **kwargs):
     """An agent runs the apps' agent_start hooks (networks, volumes, security groups,
     floating NAT, metadata rules: cloudproj.host.hooks), settles the snapshots and the boots
     and deletes its previous process left half-done (compute.services.recovery, Nova's
-    init_host), and cleans its image cache periodically when IMAGE_CACHE_CLEANUP_INTERVAL > 0."""
+    init_host), and cleans its image cache periodically when IMAGE_CACHE_CLEANUP_INTERVAL > 0.
+    A scheduler sends the builds waiting to be scheduled again (recovery.recover_scheduler)."""
     host = agent_host(sender)
     if not host:
+        if _is_scheduler(sender):
+            _recover_scheduler()
         return
     host_hooks.agent_start(host)
+    settle_host(host)
+    image_cache.start_periodic_cleanup(host)
+
+
+def settle_host(host: str) -> None:
+    """The snapshots, boots, deletes and resizes a previous process of `host` left half-done."""
     close_old_connections()
     for recover, what in ((snapshot_host.recover_interrupted, "interrupted snapshots"),
                           (recovery.recover_host, "instances in flight"),
@@ -157,7 +166,22 @@ def _on_worker_ready(sender=None, **kwargs):
         except Exception:  # the agent must still start
             log.exception("settling %s on %s failed", what, host)
     connection.close()
-    image_cache.start_periodic_cleanup(host)
+
+
+def _is_scheduler(sender) -> bool:
+    """A worker (consumer) named `scheduler@host`."""
+    hostname = getattr(sender, "hostname", None) or getattr(getattr(sender, "controller", None), "hostname", None)
+    return str(hostname or "").partition("@")[0] == "scheduler"
+
+
+def _recover_scheduler() -> None:
+    """The builds a killed scheduler held go on now, not after the broker's visibility timeout."""
+    close_old_connections()
+    try:
+        recovery.recover_scheduler()
+    except Exception:  # the scheduler must still start; the reaper's pass sends them later
+        log.exception("sending the builds waiting to be scheduled again failed")
+    connection.close()
 
 
 @signals.worker_shutdown.connect(dispatch_uid="compute.agent.worker_shutdown")

@@ -5,7 +5,8 @@ from .views import (
     admin, admin_flavors, admin_identity, admin_networks, admin_quotas, api_access, auth, floating, images,
     instance_detail, instance_manage, instance_resize, instances, keypairs, launch, secgroups, usage, vnc, volumes,
 )
-from .views import admin_aggregates, admin_users, bulk, instance_lock, server_groups, user_settings
+from .views import admin_aggregates, admin_project_delete, admin_users, bulk, instance_lock, server_groups
+from .views import usage_pages, user_settings
 
 app_name = "dashboard"
 INSTANCE = "instances/<uuid:instance_id>/"
@@ -50,11 +51,13 @@ urlpatterns = [
     # project panels: images, volumes, security groups, API access, usage
     path("images/", images.image_list, name="images"),
     path("images/upload/", images.image_upload, name="image-upload"),
+    path("images/<str:image_id>/", images.image_detail, name="image"),
     path("images/<str:image_id>/edit/", images.image_edit, name="image-edit"),
     path("images/<str:image_id>/delete/", images.image_delete, name="image-delete"),
     path("volumes/", volumes.volume_list, name="volumes"),
-    path("volumes/<str:volume_id>/extend/", volumes.volume_extend, name="volume-extend"),
     path("volumes/attach/", volumes.volume_attach, name="volume-attach"),
+    path("volumes/<str:volume_id>/", volumes.volume_detail, name="volume"),
+    path("volumes/<str:volume_id>/extend/", volumes.volume_extend, name="volume-extend"),
     path("volumes/<str:volume_id>/detach/", volumes.volume_detach, name="volume-detach"),
     path("volumes/<str:volume_id>/snapshot/", volumes.volume_snapshot, name="volume-snapshot"),
     path("volumes/<str:volume_id>/delete/", volumes.volume_delete, name="volume-delete"),
@@ -71,6 +74,9 @@ urlpatterns = [
     path("api-access/ec2/<str:access>/", api_access.ec2_show, name="ec2-show"),
     path("api-access/ec2/<str:access>/delete/", api_access.ec2_delete, name="ec2-delete"),
     path("usage.csv", usage.usage_csv, name="usage-csv"),
+    path("usage/", usage_pages.project_usage, name="usage"),
+    path("admin/usage/", usage_pages.admin_usage, name="admin-usage"),
+    path("admin/usage.csv", usage_pages.admin_usage_csv, name="admin-usage-csv"),
     path("admin/instances/", instances.admin_instance_list, name="admin-instances"),
     path("admin/services/", admin.service_list, name="admin-services"),
     path("admin/services/update/", admin.service_update, name="admin-service-update"),
@@ -85,6 +91,7 @@ urlpatterns = [
          name="admin-flavor-access-remove"),
     path("admin/projects/", admin_identity.project_list, name="admin-projects"),
     path("admin/projects/<str:project_id>/", admin_identity.project_detail, name="admin-project"),
+    path("admin/projects/<str:project_id>/delete/", admin_project_delete.project_delete, name="admin-project-delete"),
     path("admin/projects/<str:project_id>/enable/", admin_identity.project_enable, name="admin-project-enable"),
     path("admin/projects/<str:project_id>/roles/", admin_identity.project_role_add, name="admin-project-role-add"),
     path("admin/projects/<str:project_id>/roles/remove/", admin_identity.project_role_remove,

@@ -38,6 +38,8 @@ class Project(SoftDeleteModel):
     description = models.TextField(blank=True, default="")
     enabled = models.BooleanField(default=True)
     domain_id = models.CharField(max_length=64, default="default")
+    # Keystone's project hierarchy: null for a top-level project (its parent is the domain).
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     # The seeds' "project manager": the user who owns the project.
     manager = models.ForeignKey(
         "identity.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_projects"
@@ -69,6 +71,8 @@ class User(AbstractUser):
     )
     domain_id = models.CharField(max_length=64, default="default")
     description = models.TextField(blank=True, default="")
+    # Keystone keeps a user's other attributes (e.g. `project_id`) and shows them back
+    extra = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["username"]
@@ -79,9 +83,14 @@ class User(AbstractUser):
 
 
 class Role(models.Model):
+    """A role. `domain_id` set: Keystone's domain-specific role, which never appears in a token
+    or an effective assignment itself, only the global roles it implies do. Names stay unique
+    cloud-wide (stricter than Keystone's per-domain rule)."""
+
     id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
     name = models.CharField(max_length=64, unique=True, validators=[NAME_VALIDATOR])
     description = models.TextField(blank=True, default="")
+    domain_id = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -422,3 +431,76 @@ class Credential(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class RoleInference(models.Model):
+    """Keystone's implied role: holding `prior_role` grants `implied_role` too (transitively)."""
+
+    prior_role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="implies_rules")
+    implied_role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="implied_by_rules")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["prior_role_id", "implied_role_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["prior_role", "implied_role"], name="unique_role_inference"),
+            models.CheckConstraint(condition=~models.Q(prior_role=models.F("implied_role")),
+                                   name="role_inference_not_self"),
+        ]
+
+
+class InheritedRoleAssignment(models.Model):
+    """Keystone's OS-INHERIT grant: a role of a user or a group on every project below a project
+    (not the project itself), or on every project of a domain (not the domain itself)."""
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="inherited_roles")
+    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.CASCADE, related_name="inherited_roles")
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="inherited_assignments")
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="inherited_role_assignments")
+    domain = models.ForeignKey(Domain, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="inherited_role_assignments")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(user__isnull=True) ^ models.Q(group__isnull=True),
+                                   name="inherited_one_actor"),
+            models.CheckConstraint(condition=models.Q(project__isnull=True) ^ models.Q(domain__isnull=True),
+                                   name="inherited_one_target"),
+            models.UniqueConstraint(fields=["user", "role", "project"], condition=models.Q(user__isnull=False,
+                                    project__isnull=False), name="unique_inherited_user_project"),
+            models.UniqueConstraint(fields=["user", "role", "domain"], condition=models.Q(user__isnull=False,
+                                    domain__isnull=False), name="unique_inherited_user_domain"),
+            models.UniqueConstraint(fields=["group", "role", "project"], condition=models.Q(group__isnull=False,
+                                    project__isnull=False), name="unique_inherited_group_project"),
+            models.UniqueConstraint(fields=["group", "role", "domain"], condition=models.Q(group__isnull=False,
+                                    domain__isnull=False), name="unique_inherited_group_domain"),
+        ]
+
+
+class Policy(models.Model):
+    """Keystone's /v3/policies: an opaque policy blob of a MIME type, stored for whoever reads
+    it (Keystone enforces none of them either; this cloud's rules are identity.services.policy)."""
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    type = models.CharField(max_length=255)
+    blob = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class EndpointGroup(models.Model):
+    """Keystone's OS-EP-FILTER endpoint group: a named filter over the catalog's endpoints
+    (`interface`, `service_id`, `region_id`). Stored and served; no project is associated with
+    one here, so no token's catalog is narrowed by it."""
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    name = models.CharField(max_length=255, validators=[NAME_VALIDATOR])
+    description = models.TextField(blank=True, default="")
+    filters = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["name", "id"]

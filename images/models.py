@@ -60,8 +60,11 @@ class Image(SoftDeleteModel):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=255, blank=True, default="", validators=[validate_image_name])
+    # Glance's owner is a string: an admin may give an image to any project id, even one this
+    # cloud does not know (no database constraint; only owner_id is ever read)
     owner = models.ForeignKey(
-        "identity.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="images"
+        "identity.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="images",
+        db_constraint=False,
     )
     visibility = models.CharField(max_length=16, choices=[(v, v) for v in VISIBILITIES], default=SHARED)
     status = models.CharField(max_length=16, choices=[(s, s) for s in STATUSES], default=QUEUED)

@@ -302,9 +302,20 @@ class Supervisor:
             for name, child in list(self.children.items()):
                 if child.poll() is not None and not self.stopping:
                     say(f"{name} exited with status {child.returncode}; restarting in {RESTART_DELAY:.0f}s")
+                    self.kill_leftovers(name, child)
                     time.sleep(RESTART_DELAY)
                     if not self.stopping:
                         self.start(name)
+
+    @staticmethod
+    def kill_leftovers(name: str, child: subprocess.Popen) -> None:
+        """What a dead child left in its process group (a killed gunicorn master's workers hold
+        the API's port, a killed Celery worker's children its queues): killed before the restart."""
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            return
+        say(f"killed what {name} left running in its process group")
 
     def request_stop(self, *_args) -> None:
         self.stopping = True

@@ -225,6 +225,29 @@ IDENTITY_V3 = {
     f"^domains/config/{_re('group')}/default/?$": R(ADMIN, ("get", I3 + "/domains/config/ldap/default")),
     f"^domains/config/{_re('group')}/{_re('option')}/default/?$": R(
         ADMIN, ("get", I3 + "/domains/config/ldap/url/default")),
+    # implied roles, /v3/policies and OS-INHERIT grants: admin_api (helper tempest)
+    f"^roles/{_re('prior_role_id')}/implies/?$": R(ADMIN, ("get", I3 + "/roles/{role}/implies")),
+    f"^roles/{_re('prior_role_id')}/implies/{_re('implied_role_id')}/?$": R(
+        ADMIN, ("put", I3 + "/roles/{role}/implies/{role}"), ("get", I3 + "/roles/{role}/implies/{role}"),
+        ("delete", I3 + "/roles/{role}/implies/{role}")),
+    "^role_inferences/?$": R(ADMIN, ("get", I3 + "/role_inferences")),
+    "^OS-EP-FILTER/endpoint_groups/?$": R(ADMIN, ("get", I3 + "/OS-EP-FILTER/endpoint_groups"), (
+        "post", I3 + "/OS-EP-FILTER/endpoint_groups", {"endpoint_group": {"name": "g", "filters": {"interface": "public"}}})),
+    f"^OS-EP-FILTER/endpoint_groups/{_re('group_id')}/?$": R(
+        ADMIN, ("get", I3 + "/OS-EP-FILTER/endpoint_groups/x"), ("delete", I3 + "/OS-EP-FILTER/endpoint_groups/x"),
+        ("patch", I3 + "/OS-EP-FILTER/endpoint_groups/x", {"endpoint_group": {}})),
+    "^policies/?$": R(ADMIN, ("get", I3 + "/policies"), ("post", I3 + "/policies", {"policy": {"type": "t", "blob": "b"}})),
+    f"^policies/{_re('policy_id')}/?$": R(
+        ADMIN, ("get", I3 + "/policies/x"), ("patch", I3 + "/policies/x", {"policy": {}}), ("delete", I3 + "/policies/x")),
+    f"^OS-INHERIT/(?:domains/{_re('domain_id')}|projects/{_re('project_id')})/"
+    f"(?:users/{_re('user_id')}|groups/{_re('group_id')})/roles/inherited_to_projects/?$": R(
+        ADMIN, ("get", I3 + "/OS-INHERIT/projects/{b}/users/{bob}/roles/inherited_to_projects"),
+        ("get", I3 + "/OS-INHERIT/domains/default/groups/{id_group}/roles/inherited_to_projects")),
+    f"^OS-INHERIT/(?:domains/{_re('domain_id')}|projects/{_re('project_id')})/"
+    f"(?:users/{_re('user_id')}|groups/{_re('group_id')})/roles/{_re('role_id')}/inherited_to_projects/?$": R(
+        ADMIN, ("put", I3 + "/OS-INHERIT/projects/{a}/users/{alice}/roles/{role}/inherited_to_projects"),
+        ("get", I3 + "/OS-INHERIT/domains/default/users/{alice}/roles/{role}/inherited_to_projects"),
+        ("delete", I3 + "/OS-INHERIT/projects/{b}/groups/{id_group}/roles/{role}/inherited_to_projects")),
 }
 ADMIN_ONLY_WRITES_ON_ROLES = [("post", I3 + "/roles", {"role": {"name": "boss"}}),
                               ("delete", I3 + "/roles/{role}")]
@@ -431,6 +454,10 @@ ROUTES: dict[str, Route] = {
         ANY, ("get", V + "/{me}/types/__DEFAULT__"),
         Probe("put", V + "/{me}/types/__DEFAULT__", {"volume_type": {"description": "x"}}, kind=ADMIN),
         Probe("delete", V + "/{me}/types/__DEFAULT__", kind=ADMIN)),
+    V_RE + f"types/{_re('type_id')}/action/?$": R(
+        ADMIN, ("post", V + "/{me}/types/__DEFAULT__/action", {"addProjectAccess": {"project": "{a}"}})),
+    V_RE + f"types/{_re('type_id')}/os-volume-type-access/?$": R(
+        ADMIN, ("get", V + "/{me}/types/__DEFAULT__/os-volume-type-access")),
     V_RE + f"types/{_re('type_id')}/extra_specs/?$": R(
         ANY, ("get", V + "/{me}/types/__DEFAULT__/extra_specs"),
         Probe("post", V + "/{me}/types/__DEFAULT__/extra_specs", {"extra_specs": {"k": "v"}}, kind=ADMIN)),
@@ -552,6 +579,8 @@ ROUTES: dict[str, Route] = {
         ADMIN, ("post", D + "/admin/flavors/{flavor}/access/remove/", {"project": "{b}"})),
     "dashboard/admin/projects/": R(ADMIN, ("get", D + "/admin/projects/")),
     "dashboard/admin/projects/<str:project_id>/": R(ADMIN, ("get", D + "/admin/projects/{b}/")),
+    "dashboard/admin/projects/<str:project_id>/delete/": R(
+        ADMIN, ("post", D + "/admin/projects/{b}/delete/", {"confirm_name": "x"})),
     "dashboard/admin/projects/<str:project_id>/enable/": R(ADMIN, ("post", D + "/admin/projects/{b}/enable/")),
     "dashboard/admin/projects/<str:project_id>/roles/": R(
         ADMIN, ("post", D + "/admin/projects/{b}/roles/", {"user": "{alice}", "role": "{role}"})),
@@ -577,12 +606,14 @@ ROUTES: dict[str, Route] = {
     # project panels: images, volumes, security groups, API access, usage
     "dashboard/images/": R(SCOPED, ("get", D + "/images/")),
     "dashboard/images/upload/": R(ANY, ("get", D + "/images/upload/")),
+    "dashboard/images/<str:image_id>/": R(OWNED, ("get", D + "/images/{image}/")),
     "dashboard/images/<str:image_id>/edit/": R(OWNED, ("get", D + "/images/{image}/edit/"),
                                                ("post", D + "/images/{image}/edit/", {"name": "x"})),
     "dashboard/images/<str:image_id>/delete/": R(OWNED, ("post", D + "/images/{image}/delete/")),
     "dashboard/volumes/": R(SCOPED, ("get", D + "/volumes/")),
     "dashboard/volumes/attach/": R(OWNED, ("post", D + "/volumes/attach/", {"volume": "{volume}",
                                                                             "instance": "{server}"})),
+    "dashboard/volumes/<str:volume_id>/": R(OWNED, ("get", D + "/volumes/{volume}/")),
     "dashboard/volumes/<str:volume_id>/extend/": R(OWNED, ("post", D + "/volumes/{volume}/extend/", {"size": "5"})),
     "dashboard/volumes/<str:volume_id>/detach/": R(OWNED, ("post", D + "/volumes/{volume}/detach/")),
     "dashboard/volumes/<str:volume_id>/snapshot/": R(OWNED, ("post", D + "/volumes/{volume}/snapshot/",
@@ -616,6 +647,9 @@ ROUTES: dict[str, Route] = {
     "dashboard/api-access/ec2/<str:access>/": R(OWNED, ("get", D + "/api-access/ec2/{ec2}/")),
     "dashboard/api-access/ec2/<str:access>/delete/": R(OWNED, ("post", D + "/api-access/ec2/{ec2}/delete/")),
     "dashboard/usage.csv": R(SCOPED, ("get", D + "/usage.csv")),
+    "dashboard/usage/": R(SCOPED, ("get", D + "/usage/")),
+    "dashboard/admin/usage/": R(ADMIN, ("get", D + "/admin/usage/")),
+    "dashboard/admin/usage.csv": R(ADMIN, ("get", D + "/admin/usage.csv")),
     # the noVNC page: no session or token; the console token in its query string is the key
     "vnc/": R(PUBLIC, ("get", "/vnc/?token=not-a-console-token")),
     "dashboard/admin/instances/": R(ADMIN, ("get", D + "/admin/instances/")),

@@ -453,6 +453,65 @@ def test_kill_9_of_a_private_server_with_a_boot_in_flight_is_survived(cloud, vic
     osc(cloud, "server", "delete", "--wait", server["id"], json_output=False)
 
 
+def _child_pid(cloud, name: str) -> int:
+    """The pid of the supervised process `name` (.cloud/pids/<name>: pid and start time)."""
+    return int((cloud["dir"] / "pids" / name).read_text().split()[0])
+
+
+def _one_of_each(cloud, server_id: str) -> dict:
+    """The server's fixed IPs, claims and create actions in the private database."""
+    with _private_db(cloud) as conn, conn.cursor() as cursor:
+        counts = {}
+        for what, sql in (("fixed ips", "SELECT count(*) FROM network_fixedip WHERE instance_uuid = %s"),
+                          ("claims", "SELECT count(*) FROM compute_claim c JOIN compute_instance i"
+                                     " ON c.instance_id = i.id WHERE i.uuid = %s"),
+                          ("create actions", "SELECT count(*) FROM compute_instanceaction a JOIN compute_instance i"
+                                             " ON a.instance_id = i.id WHERE i.uuid = %s AND a.action = 'create'")):
+            cursor.execute(sql, [server_id])
+            counts[what] = cursor.fetchone()[0]
+    return counts
+
+
+@pytest.mark.parametrize("victim", ["api", "scheduler", "agent", "beat"])
+def test_kill_9_of_a_cloud_process_with_a_boot_in_flight_is_survived(cloud, victim):
+    """The boot is held where the victim matters: waiting for the scheduler (SIGSTOP: its
+    message may already sit in the stopped worker's socket, which a kill loses), or for the
+    agent (the API and beat: the boot is in flight while they die). The victim is killed with
+    -9; the supervisor kills what it left in its process group and starts it again, and the
+    boot ends ACTIVE well before the reaper would resend it (BUILD_STEP_RESEND_AFTER, 300 s) or
+    Redis would redeliver (BROKER_VISIBILITY_TIMEOUT, 900 s), with one address, one claim."""
+    _private_only(cloud)
+    name = f"kill-{victim}"
+    held = "scheduler" if victim == "scheduler" else "agent"
+    held_pid = _child_pid(cloud, held)
+    log_size = (cloud["dir"] / "run.log").stat().st_size
+    os.kill(held_pid, signal.SIGSTOP)
+    try:
+        server = osc(cloud, "server", "create", "--image", "cloudproj-test", "--flavor", "m1.tiny", name)
+        waiting_for = "scheduling" if held == "scheduler" else "networking"
+        wait_for(lambda: osc(cloud, "server", "show", name).get("OS-EXT-STS:task_state") == waiting_for,
+                 30, f"the boot to wait for the {held}")
+        time.sleep(2)  # the held worker's consumer may take the message into its socket meanwhile
+        old = _child_pid(cloud, victim)
+        os.kill(old, signal.SIGKILL)
+        wait_for(lambda: f"{victim} exited with status -9; restarting" in
+                 (cloud["dir"] / "run.log").read_text()[log_size:], 20, f"the supervisor to see {victim} die")
+    finally:
+        if victim != held:
+            os.kill(held_pid, signal.SIGCONT)
+    wait_for(lambda: _child_pid(cloud, victim) != old, 30, f"{victim} to be started again")
+
+    def status():
+        shown = osc(cloud, "server", "show", server["id"], check=False)  # refused while the API restarts
+        return shown.returncode == 0 and json.loads(shown.stdout)["status"]
+
+    assert wait_for(lambda: status() in ("ACTIVE", "ERROR") and status(), 120, "the boot to finish") == "ACTIVE"
+    assert _one_of_each(cloud, server["id"]) == {"fixed ips": 1, "claims": 1, "create actions": 1}
+    assert [e["Action"] for e in osc(cloud, "server", "event", "list", name)] == ["create"]
+    assert os.path.exists(f"/proc/{_child_pid(cloud, victim)}")
+    osc(cloud, "server", "delete", "--wait", server["id"], json_output=False)
+
+
 def test_a_second_run_on_the_same_state_refuses_to_start(cloud):
     second = subprocess.run([PYTHON, "scripts/run.py"], cwd=ROOT, env=cloud["env"], capture_output=True, text=True, timeout=60)
     assert second.returncode != 0

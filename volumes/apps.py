@@ -19,5 +19,6 @@ class VolumesConfig(AppConfig):
 
         # the host side by dotted path: imported by the agent only, on first use
         host_hooks.register(extra_disks="volumes.services.attachments_host.disks_of_instance",
+                            root_volume="volumes.services.boot_host.root_volume",
                             agent_start="volumes.agent_start.on_agent_start")
         register_attached_volumes(volumes_by_instance)

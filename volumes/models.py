@@ -58,6 +58,17 @@ class VolumeType(models.Model):
         return f"{self.name} ({self.uuid})"
 
 
+class VolumeTypeAccess(models.Model):
+    """A project that may use a private volume type (Cinder's volume type access)."""
+
+    volume_type = models.ForeignKey(VolumeType, on_delete=models.CASCADE, related_name="project_access")
+    project_id = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["project_id"]
+        constraints = [models.UniqueConstraint(fields=["volume_type", "project_id"], name="unique_type_access")]
+
+
 class Volume(SoftDeleteModel):
     uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=255, blank=True, default="")
@@ -121,6 +132,11 @@ class VolumeAttachment(models.Model):
     # attacher that connected the volume itself): no disk on the server's host, which the
     # Compute API neither shows nor detaches; os-detach / os-force_detach forget it
     external = models.BooleanField(default=False)
+    # boot from volume: 0 for the server's root disk (block_device_mapping_v2 boot_index 0),
+    # which is attached when the server is built, never detached while it exists, and removed
+    # with the server when delete_on_termination
+    boot_index = models.PositiveSmallIntegerField(null=True, blank=True)
+    delete_on_termination = models.BooleanField(default=False)
     attached_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

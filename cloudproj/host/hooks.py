@@ -10,6 +10,10 @@ secgroups, floating, metadata and volumes meet here instead of importing one ano
                                    errors are logged and do not stop the teardown
     register(extra_disks=fn)       fn(instance) -> [disk dict, ...]: disks the domain must have
                                    besides its root disk (attached volumes)
+    register(root_volume=fn)       fn(instance, prepare) -> disk dict | None: the volume the
+                                   server boots from (block_device_mapping_v2), None if it
+                                   boots from a local image disk; prepare=True (the build's
+                                   disk step) waits until the volume is ready and attaches it
     register(agent_start=fn)       fn(host): when the agent of `host` is ready (networks
                                    re-created, chains rewritten, ...) and where the app starts
                                    its periodic passes (cloudproj.host.periodic); errors are
@@ -35,7 +39,7 @@ from django.utils.module_loading import import_string
 log = logging.getLogger(__name__)
 
 _hooks: dict[str, list[Any]] = {
-    "after_network": [], "before_cleanup": [], "extra_disks": [], "agent_start": [], "orphan_sweep": [],
+    "after_network": [], "before_cleanup": [], "extra_disks": [], "root_volume": [], "agent_start": [], "orphan_sweep": [],
     "cloud_teardown": [],
 }
 
@@ -80,6 +84,14 @@ def extra_disks(instance: Any) -> list[dict[str, Any]]:
     for hook in registered("extra_disks"):
         disks.extend(hook(instance))
     return disks
+
+
+def root_volume(instance: Any, prepare: bool = False) -> dict[str, Any] | None:
+    for hook in registered("root_volume"):
+        disk = hook(instance, prepare)
+        if disk is not None:
+            return disk
+    return None
 
 
 def agent_start(host: str) -> None:

@@ -27,19 +27,10 @@ from django.conf import settings
 from cloudproj import rpc
 from cloudproj.celery import app
 from compute.models import ComputeNode, Service
+from compute.virt.simulated import node_xml  # noqa: F401 - the tests' host descriptions
 from secgroups.services import host as secgroup_host
 
 ROOT = Path(__file__).resolve().parents[2]
-
-NODE_XML = """<node>
-  <cpu><mhz>2000</mhz><model>{arch}</model><active>{vcpus}</active>
-    <nodes>1</nodes><sockets>1</sockets><cores>{vcpus}</cores><threads>1</threads></cpu>
-  <memory>{memory_kib}</memory>
-{domains}</node>
-"""
-FOREIGN_DOMAIN = """  <domain type='test'><name>{name}</name><uuid>{uuid}</uuid>
-    <memory>65536</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>
-"""
 
 
 def database_url() -> str:
@@ -48,14 +39,6 @@ def database_url() -> str:
     if db.get("PASSWORD"):
         auth += ":" + quote(db["PASSWORD"])
     return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
-def node_xml(path: Path, memory_mb: int, vcpus: int = 8, arch: str = "x86_64", foreign_domains=()) -> str:
-    """A libvirt test-driver host description; returns its test:/// URI. `foreign_domains`:
-    (name, uuid) pairs of domains that already exist on that host."""
-    domains = "".join(FOREIGN_DOMAIN.format(name=name, uuid=uuid) for name, uuid in foreign_domains)
-    path.write_text(NODE_XML.format(arch=arch, vcpus=vcpus, memory_kib=memory_mb * 1024, domains=domains))
-    return f"test://{path}"
 
 
 class Cloud:
@@ -145,6 +128,22 @@ class Cloud:
         argv = ["agent", "--host", host, "--concurrency", str(concurrency)]
         return self._start(f"agent-{host}", argv, full_env)
 
+    def start_fleet(self, count: int, prefix: str = "sim-", concurrency: int = 4, memory_mb: int = 65536,
+                    vcpus: int = 16, **env) -> list[str]:
+        """`./manage.py agent --simulate count`: one process serving `count` simulated hosts
+        (prefix00, prefix01, ...); returns their names."""
+        from compute.fleet import host_names
+
+        names = host_names(count, prefix)
+        state = self.state_path(f"fleet-{prefix}")
+        state.mkdir(parents=True, exist_ok=True)
+        full_env = {**self.env, "STATE_PATH": str(state), "INSTANCES_PATH": str(state / "instances"),
+                    "NETWORKS_PATH": str(state / "networks"), **{k: str(v) for k, v in env.items()}}
+        argv = ["agent", "--simulate", str(count), "--prefix", prefix, "--concurrency", str(concurrency),
+                "--host-memory-mb", str(memory_mb), "--host-vcpus", str(vcpus)]
+        self._start(f"fleet-{names[0]}", argv, full_env)
+        return names
+
     def kill(self, key: str, sig=signal.SIGKILL) -> None:
         """Kill a process on purpose (it no longer counts as alive; its log stays in logs())."""
         proc, log = self.procs.pop(key)
@@ -191,7 +190,9 @@ class Cloud:
 
         def ready():  # its start-up recovery is over: it will not send this test's boots again
             return all(f"agent@{host} ready." in self.logs_of(f"agent-{host}") for host in hosts
-                       if f"agent-{host}" in self.procs)
+                       if f"agent-{host}" in self.procs) and all(
+                f"{key.replace('-', '@', 1)} ready." in self.logs_of(key) for key in self.procs
+                if key.startswith("fleet-"))
 
         self.wait(ready, timeout, f"agents {', '.join(hosts)} to be ready")
 

@@ -4,7 +4,7 @@ markers of the expensive tests, given by where they live, so `make test-fast` ca
     qemu     boots real guests (libvirt/QEMU): test modules named *_qemu.py, the console browser test
     faults   kills and restarts real processes: compute/tests/faults/
     browser  drives headless Chromium: dashboard/tests/test_e2e_*.py, consoles/tests/test_console_browser.py
-    e2e      runs `make run` end to end: tests/test_make_run.py
+    e2e      runs `make run` end to end: tests/test_make_run.py, tests/test_make_run_beside_qemu.py
 """
 import os
 from pathlib import Path
@@ -30,7 +30,7 @@ MARKED_PATHS = (
     ("qemu", ("*_qemu.py", "consoles/tests/test_console_browser.py")),
     ("faults", ("compute/tests/faults/*",)),
     ("browser", ("dashboard/tests/test_e2e_*.py", "consoles/tests/test_console_browser.py")),
-    ("e2e", ("tests/test_make_run.py",)),
+    ("e2e", ("tests/test_make_run.py", "tests/test_make_run_beside_qemu.py")),
 )
 
 

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import zlib
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
@@ -28,6 +29,8 @@ from network.services.networks import create_network
 from .cloud import Cloud, redis_broker_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
+# real_guest_cloud's instance ids when a test names none: 0x500000 + 0x1000 * (crc32(label) % 1024)
+DEFAULT_ID_BASE = 0x500000
 
 
 def libvirt_or_skip():
@@ -112,8 +115,11 @@ def real_guest_cloud(settings, tmp_path, osc, *, label: str, cidr: str, bridge: 
     the network's dnsmasq and the bridge removed."""
     libvirt_or_skip()
     url = redis_broker_or_skip()
-    if instance_id_start is not None:
-        own_instance_ids(instance_id_start)
+    if instance_id_start is None:
+        # never instance-00000001...: the domain names of a `make run` beside the tests (its
+        # ids start at 1 on the same libvirtd; a second domain of that name cannot be defined)
+        instance_id_start = DEFAULT_ID_BASE + (zlib.crc32(label.encode()) % 0x400) * 0x1000
+    own_instance_ids(instance_id_start)
     settings.IMAGE_STORE_PATH = tmp_path / "store"
     ensure_default_flavors()
     images = builder.register(builder.build(tmp_path / "testimage"))

@@ -92,12 +92,13 @@ def register_floating_addresses(lookup) -> None:
 
 
 def register_attached_volumes(lookup) -> None:
-    """lookup(instances) -> {instance uuid: [volume id, ...]} (one query)."""
+    """lookup(instances) -> {instance uuid: [(volume id, delete_on_termination), ...]} (one query)."""
     _lookups["volumes"] = lookup
 
 
 def volumes_by_instance(instances) -> dict:
-    """{instance uuid: [volume id, ...]} of the servers' attached volumes ({} without a volume app)."""
+    """{instance uuid: [(volume id, delete_on_termination), ...]} of the servers' attached volumes
+    ({} without a volume app)."""
     lookup = _lookups.get("volumes")
     return lookup(instances) if lookup else {}
 
@@ -245,11 +246,10 @@ class ServerViewBuilder:
         return {"id": str(instance.uuid), "name": instance.display_name, "links": self.links(instance)}
 
     def volumes_attached(self, instance, version) -> list[dict]:
-        volumes = [{"id": volume_id} for volume_id in self._volumes.get(instance.uuid, [])]
+        attached = self._volumes.get(instance.uuid, [])
         if version >= (2, 3):
-            # a deleted server's volumes are detached, never deleted (volumes/signals.py)
-            volumes = [{**volume, "delete_on_termination": False} for volume in volumes]
-        return volumes
+            return [{"id": volume_id, "delete_on_termination": delete} for volume_id, delete in attached]
+        return [{"id": volume_id} for volume_id, _delete in attached]
 
     def brief(self, instance) -> dict:
         """The server as Nova's update and rebuild answer it: the detail without the extension

@@ -432,30 +432,58 @@ def _flavor(ctx, flavor_ref):
         raise BadRequest(f"Flavor {flavor_id} could not be found.") from None
 
 
-def _image_ref(server) -> str:
-    """imageRef, checked against block_device_mapping_v2: only the image's own local root disk
-    (what `openstack server create --image` sends) is supported, not volumes or extra disks."""
+def _boot_source(server) -> tuple[str, dict | None]:
+    """(imageRef, boot volume request or None), checked against block_device_mapping_v2. One
+    mapping is supported, the root disk (boot_index 0): the image's local disk (what
+    `openstack server create --image` sends), a new volume made from an image (source_type
+    image, destination_type volume, volume_size), or an existing volume (source_type volume)."""
     image_ref = server.get("imageRef")
     if image_ref is not None and not isinstance(image_ref, str):
         raise BadRequest("Invalid input for field/attribute imageRef: must be a string.")
     mappings = server.get("block_device_mapping_v2") or []
     if not isinstance(mappings, list):
         raise BadRequest("Invalid input for field/attribute block_device_mapping_v2: must be a list.")
+    boot_volume = None
     for mapping in mappings:
         check_object(mapping, "block_device_mapping_v2")
-        is_root_image = (
-            mapping.get("source_type") == "image" and mapping.get("destination_type", "local") == "local"
-            and str(mapping.get("boot_index")) == "0" and isinstance(mapping.get("uuid"), str)
-        )
-        if not is_root_image:
-            raise BadRequest("block_device_mapping_v2 is not supported by this cloud, except for the image's "
-                             "local root disk (source_type image, destination_type local, boot_index 0).")
-        if image_ref and last_segment(image_ref) != mapping["uuid"]:
-            raise BadRequest("The image of block_device_mapping_v2 is not the imageRef.")
-        image_ref = image_ref or mapping["uuid"]
-    if not image_ref:
+        if str(mapping.get("boot_index")) != "0" or boot_volume is not None:
+            raise BadRequest("block_device_mapping_v2 is not supported by this cloud beyond the root disk "
+                             "(boot_index 0): attach further volumes once the server is ACTIVE.")
+        source, destination = mapping.get("source_type"), mapping.get("destination_type", "local")
+        uuid = mapping.get("uuid")
+        if not isinstance(uuid, str) or not uuid:
+            raise BadRequest("Invalid input for field/attribute block_device_mapping_v2: 'uuid' is required "
+                             "for the root disk.")
+        if source == "image" and destination == "local":
+            if image_ref and last_segment(image_ref) != uuid:
+                raise BadRequest("The image of block_device_mapping_v2 is not the imageRef.")
+            image_ref = image_ref or uuid
+            boot_volume = {}
+        elif destination == "volume" and source in ("image", "volume"):
+            boot_volume = _boot_volume(mapping, source, uuid, image_ref)
+            image_ref = uuid if source == "image" else ""
+        else:
+            raise BadRequest("Block Device Mapping is Invalid: the root disk is an image (destination_type local "
+                             "or volume) or a volume (source_type volume, destination_type volume).")
+    if boot_volume is None and not image_ref:
         raise BadRequest("Missing imageRef attribute")
-    return image_ref
+    return image_ref, boot_volume or None
+
+
+def _boot_volume(mapping, source: str, uuid: str, image_ref) -> dict:
+    if image_ref and (source == "volume" or last_segment(image_ref) != uuid):
+        raise BadRequest("Block Device Mapping is Invalid: imageRef must be empty (or the mapping's image) "
+                         "when the server boots from a volume.")
+    delete = mapping.get("delete_on_termination", False)
+    request = {"source": source, "uuid": uuid,
+               "delete_on_termination": parse_bool(delete, "delete_on_termination")}
+    if source == "image":
+        size = mapping.get("volume_size")
+        if size in (None, "", 0, "0"):
+            raise BadRequest("Block Device Mapping is Invalid: Images with destination_type 'volume' need to have "
+                             "a non-zero size specified.")
+        request["volume_size"] = parse_int(size, "volume_size", 1)
+    return request
 
 
 def parse_create(ctx, data) -> tuple[dict, bool]:
@@ -484,7 +512,7 @@ def parse_create(ctx, data) -> tuple[dict, bool]:
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest("Invalid input for field/attribute metadata: must be an object.")
     config_drive = server.get("config_drive")
-    image_ref = _image_ref(server)
+    image_ref, boot_volume = _boot_source(server)
     min_count = parse_int(server.get("min_count", 1), "min_count", 1)
     max_count = parse_int(server.get("max_count", min_count), "max_count", 1)
     if min_count > max_count:
@@ -506,7 +534,11 @@ def parse_create(ctx, data) -> tuple[dict, bool]:
         "auto_disk_config": disk_config(server["OS-DCF:diskConfig"]) if "OS-DCF:diskConfig" in server else None,
     }
     kwargs["flavor"] = _flavor(ctx, server["flavorRef"])
-    kwargs["image"] = find_image(ctx, image_ref)
+    if boot_volume and boot_volume["source"] == "volume":
+        kwargs["image"] = None  # the volume's image (if it was made from one): operations.create_servers
+    else:
+        kwargs["image"] = find_image(ctx, image_ref)
+    kwargs["boot_volume"] = boot_volume
     return_reservation_id = parse_bool(server.get("return_reservation_id", False), "return_reservation_id")
     return kwargs, return_reservation_id
 

@@ -10,6 +10,7 @@
 import traceback as tb_lib
 from contextlib import contextmanager
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from ..models import Instance, InstanceAction, InstanceActionEvent, InstanceFault
@@ -40,6 +41,22 @@ def get_action(instance, request_id: str, action: str | None = None):
     if action:
         qs = qs.filter(action=action)
     return qs.order_by("-start_time", "-id").first()
+
+
+def latest_action_id(request_id: str) -> Subquery:
+    """For an Instance query: the id of get_action(instance, request_id), in the same query."""
+    return Subquery(InstanceAction.objects.filter(instance_id=OuterRef("pk"), request_id=request_id)
+                    .order_by("-start_time", "-id").values("id")[:1])
+
+
+def action_handle(action_id: int | None, instance, request_id: str) -> InstanceAction | None:
+    """The action row `action_id` of `instance` without reading it again: enough for
+    event(), finish_action() and the request id (its other fields are not loaded)."""
+    if action_id is None:
+        return None
+    action = InstanceAction(id=action_id, instance=instance, request_id=request_id)
+    action._state.adding = False
+    return action
 
 
 def finish_action(action: InstanceAction, message: str | None = None) -> InstanceAction:

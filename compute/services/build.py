@@ -26,15 +26,15 @@ from cloudproj import rpc
 from cloudproj.host.locks import instance_lock
 
 from .. import states
-from ..models import Instance
+from ..models import Instance, InstanceAction
 from ..scheduler import NoValidHost, claims
 from ..virt.driver import DriverError
 from . import host_resources as hr
 from . import server_groups
-from .actions import event, finish_action, get_action, record_fault
+from .actions import action_handle, event, finish_action, latest_action_id, record_fault
 from cloudproj.exceptions import Invalid
 from .fault_injection import pause_point
-from .instances import UnexpectedTaskState, max_attempts_reached, record_retry, update_state
+from .instances import UnexpectedTaskState, max_attempts_reached, next_retry, update_state
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,13 @@ STEP_STATES = tuple(entry[1] for entry in STEPS)
 NOT_RESCHEDULED = (Invalid, hr.ImageUnavailable)
 
 
-def _load(instance_uuid) -> Instance | None:
-    return Instance.all_objects.filter(uuid=instance_uuid).first()
+def _load(instance_uuid, request_id: str) -> tuple[Instance | None, InstanceAction | None]:
+    """The instance and (a handle on) its action of `request_id`, in one query."""
+    instance = (Instance.all_objects.filter(uuid=instance_uuid)
+                .annotate(_action_id=latest_action_id(request_id)).first())
+    if instance is None:
+        return None, None
+    return instance, action_handle(instance._action_id, instance, request_id)
 
 
 def _building(instance: Instance | None) -> TypeGuard[Instance]:
@@ -103,11 +108,13 @@ def schedule(instance_uuid, request_id: str) -> str | None:
 
 
 def _schedule(instance_uuid, request_id: str) -> str | None:
-    instance = _load(instance_uuid)
+    instance, action = _load(instance_uuid, request_id)
     if not _building(instance) or instance.task_state != T.SCHEDULING:
         log.info("schedule of %s skipped: not waiting to be scheduled", instance_uuid)
         return None
-    action = get_action(instance, request_id)
+    if action is not None:  # under the schedule lock nobody runs it: an open one's scheduler died
+        action.events.filter(event="schedule", finish_time__isnull=True).update(
+            finish_time=timezone.now(), result="Error", details="The scheduler running it stopped; scheduled again.")
     if instance.host:  # a scheduler died between its claim and sending the host steps
         claims.release(None, instance, clear_host=True)
     try:
@@ -120,10 +127,9 @@ def _schedule(instance_uuid, request_id: str) -> str | None:
     except claims.ClaimFailed as exc:  # the instance was deleted meanwhile
         log.info("schedule of %s stopped: %s", instance_uuid, exc.message)
         return None
-    record_retry(instance, claim.host, instance.node)
-    try:
+    try:  # the attempt recorded (RetryFilter) in the same UPDATE that moves the state on
         update_state(instance, expected_task_state=T.SCHEDULING, expected_vm_state=states.BUILDING,
-                     task_state=STEPS[0][1])
+                     task_state=STEPS[0][1], retry=next_retry(instance.retry, claim.host, instance.node))
     except UnexpectedTaskState:  # being deleted: the delete on that host releases the claim
         return None
     send_host_steps(instance, request_id)
@@ -146,7 +152,7 @@ def run_step(name: str, instance_uuid, request_id: str, host: str, attempt: int)
     index = next(i for i, entry in enumerate(STEPS) if entry[0] == name)
     _name, runs_in, leaves = STEPS[index]
     with instance_lock(instance_uuid):
-        instance = _load(instance_uuid)
+        instance, action = _load(instance_uuid, request_id)
         if not _building(instance) or instance.host != host or _attempt(instance) != attempt:
             log.info("%s of %s skipped: no longer building here (attempt %s)", name, instance_uuid, attempt)
             return False
@@ -154,7 +160,6 @@ def run_step(name: str, instance_uuid, request_id: str, host: str, attempt: int)
             return True  # re-delivered: this step's work is done already
         if instance.task_state != runs_in:
             return False
-        action = get_action(instance, request_id)
         try:
             with event(action, name, host=host):
                 STEP_FUNCTIONS[name](instance, host)

@@ -39,15 +39,28 @@ DISK_NAME = "disk"
 
 _driver = None
 _driver_lock = threading.Lock()
+_host_drivers: dict = {}  # a simulated fleet: one driver (one test:/// connection) per host
 
 
 class ImageUnavailable(CloudError):
     code = 500
 
 
+def register_host_driver(host: str, host_driver) -> None:
+    """A process serving several simulated hosts (compute/fleet.py): `driver()` answers with
+    `host_driver` while the thread acts for `host`."""
+    with _driver_lock:
+        _host_drivers[host] = host_driver
+
+
 def driver():
-    """The process-wide hypervisor driver (settings.LIBVIRT_URI; reconnects by itself)."""
+    """The hypervisor driver of the host this thread acts for: a fleet's per-host driver,
+    else the process-wide one (settings.LIBVIRT_URI; reconnects by itself)."""
     global _driver
+    if _host_drivers:
+        host_driver = _host_drivers.get(current_host())
+        if host_driver is not None:
+            return host_driver
     with _driver_lock:
         if _driver is None:
             _driver = get_driver()
@@ -132,23 +145,34 @@ def _image(image_id: str, what: str) -> Image:
     return image
 
 
-def _cached(image_id: str, what: str) -> Path:
+def _cached(image_id: str, what: str, image: Image | None = None) -> Path:
     try:
-        return image_cache.ensure_cached(_image(image_id, what))
+        return image_cache.ensure_cached(image or _image(image_id, what))
     except image_cache.CacheError as exc:
         raise ImageUnavailable(f"{what} {image_id} could not be fetched: {exc}") from exc
 
 
-def prepare_disk(instance: Instance, replace: bool = False) -> dict:
-    """Cache the image (and kernel/ramdisk) on this host and create the instance's qcow2
-    overlay on the base. An existing overlay is kept (re-delivered task) unless `replace`."""
-    image = _image(instance.image_ref, "Image")
-    base = _cached(image.id, "Image")
-    paths = {"base": str(base)}
+def _boot_files(instance: Instance) -> dict:
+    """The instance's kernel and ramdisk images cached on this host."""
+    paths = {}
     if instance.kernel_id:
         paths["kernel"] = str(_cached(instance.kernel_id, "Kernel image"))
     if instance.ramdisk_id:
         paths["ramdisk"] = str(_cached(instance.ramdisk_id, "Ramdisk image"))
+    return paths
+
+
+def prepare_disk(instance: Instance, replace: bool = False) -> dict:
+    """Cache the image (and kernel/ramdisk) on this host and create the instance's qcow2
+    overlay on the base. An existing overlay is kept (re-delivered task) unless `replace`.
+    A server booting from a volume gets the volume attached as its root disk instead."""
+    root_volume = host_hooks.root_volume(instance, prepare=True)
+    if root_volume is not None:
+        instance_dir(instance).mkdir(parents=True, exist_ok=True)
+        return {"root_volume": root_volume["path"], **_boot_files(instance)}
+    image = _image(instance.image_ref, "Image")
+    base = _cached(image.id, "Image", image)
+    paths = {"base": str(base), **_boot_files(instance)}
     disk = disk_path(instance)
     if replace:
         disk.unlink(missing_ok=True)
@@ -203,6 +227,7 @@ def build_spec(instance: Instance) -> InstanceSpec:
         nics=nics(instance),
         virt_type=settings.VIRT_TYPE,
         volumes=host_hooks.extra_disks(instance),
+        root_volume=host_hooks.root_volume(instance),
         vnc_listen=settings.VNC_LISTEN,
         host=instance.host or None,
     )

@@ -75,6 +75,18 @@ def heartbeat(service: Service) -> Service:
     return service
 
 
+def heartbeat_many(services: list[Service]) -> list[Service]:
+    """One report for many services in one UPDATE (a simulated fleet's hosts); the rows an
+    operator deleted are registered again."""
+    now = timezone.now()
+    updated = Service.objects.filter(pk__in=[s.pk for s in services]).update(
+        last_seen_up=now, report_count=F("report_count") + 1, updated_at=now)
+    if updated == len({s.pk for s in services}):
+        return services
+    alive = set(Service.objects.filter(pk__in=[s.pk for s in services]).values_list("pk", flat=True))
+    return [s if s.pk in alive else heartbeat(s) for s in services]
+
+
 def update_compute_node(service: Service, stats) -> ComputeNode:
     """Upsert the compute node of `service` from driver HostStats (usage stays claim-driven)."""
     capacity = {

@@ -72,7 +72,7 @@ def validate_metadata(project, metadata) -> dict:
             raise Invalid("Metadata property key must be 1-255 characters long.")
         if len(value) > MAX_METADATA_VALUE:
             raise Invalid("Metadata property value greater than 255 characters.")
-    if project is not None:
+    if project is not None and metadata:  # no limit is below 0: nothing to check for none
         try:
             quotas.check_absolute(project, {"metadata_items": len(metadata)})
         except quotas.OverQuota as exc:
@@ -102,9 +102,10 @@ def _image_get(image, key, default=None):
     return getattr(image, key, default)
 
 
-def validate_image(image, flavor) -> dict:
+def validate_image(image, flavor, local_disk: bool = True) -> dict:
     """{id, properties, kernel_id, ramdisk_id} from a mapping or an object with those
-    attributes (id, status, properties, min_disk, min_ram, size, kernel_id, ramdisk_id)."""
+    attributes (id, status, properties, min_disk, min_ram, size, kernel_id, ramdisk_id).
+    local_disk False: the server boots from a volume, the flavor's disk does not hold the image."""
     if image is None:
         raise Invalid("Missing imageRef attribute")
     image_id = _image_get(image, "id")
@@ -119,7 +120,7 @@ def validate_image(image, flavor) -> dict:
     size = int(_image_get(image, "size") or 0)
     if min_ram and flavor.memory_mb < min_ram:
         raise Invalid("Flavor's memory is too small for requested image.")
-    if flavor.root_gb:
+    if flavor.root_gb and local_disk:
         if min_disk > flavor.root_gb or size > flavor.root_gb * 1024**3:
             raise Invalid("Flavor's disk is too small for requested image.")
     return {
@@ -185,14 +186,16 @@ def quota_deltas(flavor, count: int = 1) -> dict:
     return {"instances": count, "cores": count * flavor.vcpus, "ram": count * flavor.memory_mb}
 
 
-def _reserve(project, flavor, min_count: int, max_count: int) -> tuple[str, int]:
-    """Reserve for max_count; when that is over quota, for as many as fit (≥ min_count).
-    OverQuota (403) in Nova's words when not even min_count fits."""
+def _consume_quota(project, flavor, min_count: int, max_count: int) -> int:
+    """Take the quota of max_count servers; when that is over quota, of as many as fit
+    (≥ min_count). Returns the count. OverQuota (403) in Nova's words when not even
+    min_count fits. The caller's transaction creates the rows: no reservation is kept."""
     count = max_count
     per = quota_deltas(flavor, 1)
     while True:
         try:
-            return quotas.reserve(project, quota_deltas(flavor, count)), count
+            quotas.consume(project, quota_deltas(flavor, count))
+            return count
         except quotas.OverQuota as exc:
             allowed = count
             for resource in exc.overs:
@@ -222,13 +225,14 @@ def _auto_disk_config(requested, image_properties: dict) -> bool:
 def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, user_data=None,
                      availability_zone=None, min_count=1, max_count=None, scheduler_hints=None,
                      networks=None, security_groups=None, access_ip_v4=None, access_ip_v6=None,
-                     config_drive=False, auto_disk_config=None) -> list[Instance]:
+                     config_drive=False, auto_disk_config=None, boot_from_volume=False) -> list[Instance]:
     """Validate, reserve quota and create the instances (vm_state building, task_state
     scheduling) in one transaction; the reservation is committed with the rows. Returns them
     ordered by launch_index. A "create" InstanceAction is recorded for each (ctx.request_id).
 
     ctx: user, project, request_id, is_admin. flavor: a Flavor. image: a mapping (id, status,
-    properties, min_disk, min_ram, size, kernel_id, ramdisk_id)."""
+    properties, min_disk, min_ram, size, kernel_id, ramdisk_id). boot_from_volume: the root
+    disk is a volume (no image of the server's own, as Nova shows it: image "")."""
     validate_name(name)
     min_count, max_count = _counts(min_count, max_count)
     project, user = ctx.project, ctx.user
@@ -236,7 +240,7 @@ def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, use
         raise Forbidden("A project-scoped token is required to create servers.")
     if getattr(flavor, "disabled", False):
         raise Invalid(f"Flavor {flavor.flavorid} is disabled.")
-    image_info = validate_image(image, flavor)
+    image_info = validate_image(image, flavor, local_disk=not boot_from_volume)
     metadata = validate_metadata(project, metadata)
     user_data = validate_user_data(user_data)
     zone, forced_hosts = _parse_zone(ctx, availability_zone)
@@ -257,7 +261,7 @@ def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, use
     reservation_id = generate_reservation_id()
 
     with transaction.atomic():
-        reservation, count = _reserve(project, flavor, min_count, max_count)
+        count = _consume_quota(project, flavor, min_count, max_count)
         instances = []
         for index in range(count):
             instance_uuid = uuid_lib.uuid4()
@@ -277,7 +281,7 @@ def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, use
                 ephemeral_gb=flavor.ephemeral_gb,
                 swap=flavor.swap,
                 flavor_extra_specs=extra_specs,
-                image_ref=image_info["id"],
+                image_ref="" if boot_from_volume else image_info["id"],
                 image_properties=image_info["properties"],
                 kernel_id=image_info["kernel_id"],
                 ramdisk_id=image_info["ramdisk_id"],
@@ -302,7 +306,6 @@ def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, use
             )
             start_action(instance, "create", ctx)
             instances.append(instance)
-        quotas.commit(reservation)
     log.info(
         "created %d instance(s) %s (reservation %s) for project %s",
         count, [str(i.uuid) for i in instances], reservation_id, project.id,
@@ -387,16 +390,22 @@ def begin(instance: Instance, action: str, ctx=None, task_state=None, reboot_typ
     return start_action(instance, action, ctx)
 
 
+def next_retry(retry: dict | None, host: str, node: str | None = None) -> dict:
+    """The retry info once `host` was tried: one more attempt, the host remembered."""
+    retry = dict(retry or {})
+    retry["num_attempts"] = int(retry.get("num_attempts", 0)) + 1
+    tried = list(retry.get("hosts", []))
+    if [host, node] not in tried:
+        tried.append([host, node])
+    retry["hosts"] = tried
+    return retry
+
+
 def record_retry(instance: Instance, host: str, node: str | None = None) -> dict:
     """Remember that `host` was tried (RetryFilter skips it); returns the retry info."""
     with transaction.atomic():
         row = Instance.all_objects.select_for_update().get(pk=instance.pk)
-        retry = dict(row.retry or {})
-        retry["num_attempts"] = int(retry.get("num_attempts", 0)) + 1
-        tried = list(retry.get("hosts", []))
-        if [host, node] not in tried:
-            tried.append([host, node])
-        retry["hosts"] = tried
+        retry = next_retry(row.retry, host, node)
         row.retry = retry
         row.save(update_fields=["retry", "updated_at"])
     instance.retry = retry

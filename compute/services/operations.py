@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from network.models import Network
+from volumes.services import boot as boot_service
 from network.services import NetworkNotFound
 from network.services import fixed_ips as fixed_ip_service
 from network.services import serving as network_serving
@@ -29,7 +30,7 @@ from cloudproj import rpc
 
 from .. import states
 from ..models import Instance, Service
-from . import create_extensions, server_groups
+from . import create_extensions, server_groups, volume_backed
 from .actions import finish_action, start_action
 from cloudproj.exceptions import Conflict, Invalid, ServiceUnavailable
 
@@ -101,19 +102,40 @@ def resolve_networks(ctx, networks) -> list:
     return resolved
 
 
-def create_servers(ctx, name, flavor, image, networks=None, security_groups=None, **kwargs) -> list[Instance]:
+def create_servers(ctx, name, flavor, image, networks=None, security_groups=None, boot_volume=None,
+                   **kwargs) -> list[Instance]:
     """Create the instances (quota reserved, one transaction) and queue their boots. The
-    requested security groups must exist in the project (400); none means `default`."""
+    requested security groups must exist in the project (400); none means `default`.
+    boot_volume ({"source": "image"|"volume", "uuid", "volume_size", "delete_on_termination"}):
+    the root disk is that volume, or a new one made from the image (volumes.services.boot)."""
     requested = resolve_networks(ctx, networks)
     server_group = server_groups.group_for_create(ctx, kwargs.get("scheduler_hints"))
+    if boot_volume and image is None:
+        image = _image_of_volume(boot_service.source_image(ctx, boot_volume) or {})
     with transaction.atomic():
         groups = create_extensions.security_groups_for_create(ctx.project_id, security_groups) if ctx.project else []
         instances = create_instances(ctx, name, flavor, image, networks=requested,
-                                     security_groups=[group.name for group in groups], **kwargs)
+                                     security_groups=[group.name for group in groups],
+                                     boot_from_volume=bool(boot_volume), **kwargs)
+        if boot_volume:
+            boot_service.reserve_for(ctx, instances, boot_volume)
         create_extensions.join_security_groups(instances, groups)
         server_groups.add_members(server_group, instances, getattr(ctx, "project", None))
         transaction.on_commit(lambda: _queue_boots(ctx, instances))
     return instances
+
+
+def _image_of_volume(image_metadata: dict) -> dict:
+    """A server booting from an existing volume takes its image's kernel, ramdisk and properties
+    from the volume's image metadata (none for a volume not made from an image)."""
+    standard = {"image_id", "image_name", "disk_format", "container_format", "min_disk", "min_ram", "size",
+                "checksum", "kernel_id", "ramdisk_id"}
+    return {
+        "id": image_metadata.get("image_id") or "volume", "status": "active",
+        "properties": {key: value for key, value in image_metadata.items() if key not in standard},
+        "min_ram": image_metadata.get("min_ram") or 0,
+        "kernel_id": image_metadata.get("kernel_id"), "ramdisk_id": image_metadata.get("ramdisk_id"),
+    }
 
 
 def _queue_boots(ctx, instances: list[Instance]) -> None:
@@ -284,6 +306,7 @@ def request_action(ctx, instance: Instance, action: str, reboot_type: str | None
 def rebuild_server(ctx, instance: Instance, image, name: str | None = None, metadata=None) -> Instance:
     """Same server, same addresses, a fresh disk from `image` (a mapping as create takes)."""
     states.check_allowed(instance, "rebuild", is_admin=getattr(ctx, "is_admin", False))
+    volume_backed.refuse(instance, "rebuild")
     host = _require_host(instance, "rebuild")
     image_info = validate_image(image, instance)
     changes = {

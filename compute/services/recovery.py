@@ -2,10 +2,16 @@
 
     recover_host(host)    when an agent starts (Nova's init_host): deletes in flight are
                           finished; a boot step that was running when the agent died is
-                          rolled back and rescheduled (or ERROR with a fault); boot steps
-                          not started yet are sent again (a duplicate delivery converges);
+                          run again from the start (steps are idempotent), unless it was
+                          interrupted BUILD_STEP_RESUMES times already: then it is rolled
+                          back and rescheduled (or ERROR with a fault); boot steps not
+                          started yet are sent again (a duplicate delivery converges);
                           an action (reboot, stop, rebuild...) that was running is settled
                           from the guest's power state with a fault (a rebuild: ERROR)
+    recover_scheduler()   when a scheduler starts: every build waiting to be scheduled is
+                          sent to the scheduler queue again (the message a killed scheduler
+                          had taken is not redelivered before the broker's visibility
+                          timeout; a duplicate waits on the schedule lock and then skips)
     reap_stuck(now)       periodic, on the scheduler queue (Nova's instance_build_timeout):
                           BUILD past BUILD_TIMEOUT → ERROR with a fault, and the host gives
                           back what the build held; deleting past it → the delete is sent
@@ -13,7 +19,9 @@
     resend_stalled(now)   periodic, with the reaper: a build whose step message was lost (a
                           broker that died between handing a message out and recording it
                           as unacknowledged) has not moved for BUILD_STEP_RESEND_AFTER
-                          seconds and no step is running: its next step is sent again
+                          seconds and no step is running: its next step is sent again; a
+                          build never scheduled at all (an API killed between its commit and
+                          its publish) is sent after BUILD_SCHEDULE_RESEND_AFTER seconds
     abort_build(uuid, host)  on the host: what a reaped build held there (domain, overlay,
                           fixed IP and DHCP entry, capacity claim) is released
 """
@@ -102,12 +110,33 @@ def _settle_build(instance: Instance, host: str) -> bool:
         if not running:
             build.send_host_steps(instance, request_id, first=index)
             return False
-        exc = BuildInterrupted(f"The agent of {host} stopped during {step} of instance {instance.uuid}.")
+        message = f"The agent of {host} stopped during {step} of instance {instance.uuid}."
+        action = running[0].action
+        interrupted_before = InstanceActionEvent.objects.filter(
+            action=action, event=step, host=host, details__startswith=message).count()
+        if interrupted_before < int(settings.BUILD_STEP_RESUMES):
+            # the step is idempotent (an address, an overlay or a running domain it finds is
+            # its own): run it again rather than throw the attempt away
+            for evt in running:
+                _finish_interrupted(evt, f"{message} The step is run again.")
+            build.send_host_steps(instance, request_id, first=index)
+            log.warning("%s It is run again (%d of %s).", message, interrupted_before + 1,
+                        settings.BUILD_STEP_RESUMES)
+            return False
+        exc = BuildInterrupted(f"{message} It was interrupted {interrupted_before + 1} times: rolled back.")
         for evt in running:
             event_finish(evt, exc)
-        action = running[0].action
         build.fail_attempt(instance, action, host, exc, step_state=runs_in)
         return True
+
+
+def _finish_interrupted(evt: InstanceActionEvent, details: str) -> None:
+    """The event of a step the agent's death cut short: Error with why, while the action (not
+    failed: the step runs again) keeps its message."""
+    evt.finish_time = timezone.now()
+    evt.result = "Error"
+    evt.details = details
+    evt.save(update_fields=["finish_time", "result", "details"])
 
 
 def _settle_action(instance: Instance, host: str) -> bool:
@@ -150,19 +179,60 @@ def _settle_action(instance: Instance, host: str) -> bool:
 
 def resend_stalled(now=None) -> dict:
     counts = {"schedule": 0, "host_steps": 0}
+    now = now or timezone.now()
+    unsent = _resend_unsent(now)
     after = float(settings.BUILD_STEP_RESEND_AFTER)
-    if after <= 0:
-        return counts
-    cutoff = (now or timezone.now()) - timedelta(seconds=after)
-    stalled = Instance.objects.filter(vm_state=states.BUILDING, updated_at__lt=cutoff,
-                                      task_state__in=(T.SCHEDULING, *build.STEP_STATES))
-    for instance in stalled:
-        kind = _resend(instance)
-        if kind:
-            counts[kind] += 1
-    if any(counts.values()):
-        log.warning("builds stalled for %g s without a running step, their next step sent again: %s", after, counts)
+    if after > 0:
+        cutoff = now - timedelta(seconds=after)
+        stalled = Instance.objects.filter(vm_state=states.BUILDING, updated_at__lt=cutoff,
+                                          task_state__in=(T.SCHEDULING, *build.STEP_STATES))
+        for instance in stalled:
+            kind = _resend(instance)
+            if kind:
+                counts[kind] += 1
+        if any(counts.values()):
+            log.warning("builds stalled for %g s without a running step, their next step sent again: %s",
+                        after, counts)
+    counts["schedule"] += unsent
     return counts
+
+
+def _resend_unsent(now) -> int:
+    """Builds no scheduler ever started (no `schedule` event) BUILD_SCHEDULE_RESEND_AFTER
+    seconds after their last change: the API that committed them died before publishing, or
+    the message went with a killed scheduler. Sent again (touched first, as in _resend)."""
+    after = float(settings.BUILD_SCHEDULE_RESEND_AFTER)
+    if after <= 0:
+        return 0
+    waiting = (Instance.objects.filter(vm_state=states.BUILDING, task_state=T.SCHEDULING,
+                                       updated_at__lt=now - timedelta(seconds=after))
+               .exclude(actions__events__event="schedule"))
+    sent = 0
+    for instance in waiting:
+        try:
+            update_state(instance, expected_task_state=T.SCHEDULING, expected_vm_state=states.BUILDING,
+                         task_state=T.SCHEDULING)
+        except UnexpectedTaskState:
+            continue
+        rpc.schedule_instance(str(instance.uuid), _request_id(instance, "create"))
+        sent += 1
+    if sent:
+        log.warning("%d build(s) never scheduled after %g s: their schedule sent again", sent, after)
+    return sent
+
+
+def recover_scheduler() -> int:
+    """A scheduler that starts sends every build waiting to be scheduled to the queue again:
+    one a killed scheduler had taken (Redis gives it back only after the visibility timeout)
+    goes on now; a duplicate of a message still queued, or of one another scheduler runs,
+    waits on the schedule lock and skips (build.schedule)."""
+    sent = 0
+    for instance in Instance.objects.filter(vm_state=states.BUILDING, task_state=T.SCHEDULING):
+        rpc.schedule_instance(str(instance.uuid), _request_id(instance, "create"))
+        sent += 1
+    if sent:
+        log.info("scheduler start: %d build(s) waiting to be scheduled sent again", sent)
+    return sent
 
 
 def _resend(instance: Instance) -> str | None:

@@ -20,6 +20,7 @@ from cloudproj.exceptions import Conflict
 from .. import states
 from ..models import Instance
 from .instances import begin, validate_image
+from . import volume_backed
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ def rescue_server(ctx, instance: Instance, image: dict | None = None) -> None:
     """409 unless ACTIVE, SHUTOFF or ERROR with no task; `image` (a mapping as find_image
     gives) is the rescue image, else the server's own."""
     states.check_allowed(instance, "rescue", is_admin=getattr(ctx, "is_admin", False))
+    volume_backed.refuse(instance, "rescue")
     if not instance.host:
         raise Conflict(f"Cannot 'rescue' instance {instance.uuid} while it has no host.")
     if image is not None:

@@ -45,6 +45,7 @@ from ..scheduler.claims import ClaimFailed
 from .actions import event, finish_action, get_action, record_fault
 from .fault_injection import pause_point
 from .instances import UnexpectedTaskState, begin, update_state
+from . import volume_backed
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ def resize_server(ctx, instance: Instance, flavor: Flavor) -> InstanceResize:
     """Ask for `flavor`: 400 for the same flavor, a disabled one or a smaller disk (a qcow2
     disk is never shrunk), 403 over quota for the growth, 409 unless ACTIVE or SHUTOFF."""
     states.check_allowed(instance, "resize", is_admin=getattr(ctx, "is_admin", False))
+    volume_backed.refuse(instance, "resize")
     if not instance.host:
         raise Conflict(f"Cannot 'resize' instance {instance.uuid} while it has no host.")
     if flavor.flavorid == instance.flavorid:

@@ -33,6 +33,7 @@ from ..scheduler import NoValidHost, claims
 from .actions import event, finish_action, get_action, record_fault
 from .instances import UnexpectedTaskState, begin, update_state
 from .snapshots import SNAPSHOT_DISK_FORMAT, _inherited
+from . import volume_backed
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ def shelved_image(instance: Instance) -> Image | None:
 
 def shelve_server(ctx, instance: Instance) -> Image:
     states.check_allowed(instance, "shelve", is_admin=getattr(ctx, "is_admin", False))
+    volume_backed.refuse(instance, "shelve")
     if not instance.host:
         raise Conflict(f"Cannot 'shelve' instance {instance.uuid} while it has no host.")
     properties = {**_inherited(instance), "image_type": "snapshot", "instance_uuid": str(instance.uuid),

@@ -18,6 +18,7 @@ from cloudproj import rpc
 
 from .. import states
 from ..models import Instance
+from . import volume_backed
 from .actions import start_action
 from cloudproj.exceptions import Conflict, Invalid
 from .instances import update_state
@@ -57,6 +58,7 @@ def snapshot_server(ctx, instance: Instance, name: str, metadata: dict | None = 
     with no task under way. The caller's metadata may set `image_type` (as in Nova), not
     which server the image came from."""
     action = BACKUP_ACTION if _backup else ACTION
+    volume_backed.refuse(instance, "createImage")
     if not isinstance(name, str) or not name.strip():
         raise Invalid("Invalid input for field/attribute name: a non-empty string is required.")
     metadata = metadata or {}

@@ -3,7 +3,7 @@ each instance ran inside the period, from `launched_at` to `terminated_at` (or n
 what that is in vCPU-hours, RAM MB-hours and disk GB-hours. Instances that never launched
 used nothing. Deleted instances count for the time they ran."""
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
 from django.db.models import Q
@@ -107,6 +107,55 @@ def _usages(start: datetime, end: datetime, project_id: str | None = None, limit
             state="terminated" if ended_at else vm_state,
         ))
     return usages
+
+
+@dataclass
+class UsageBucket:
+    """The usage of a slice [start, end) of a period, summed over the instances."""
+    start: datetime
+    end: datetime
+    vcpu_hours: float = 0.0
+    memory_mb_hours: float = 0.0
+    disk_gb_hours: float = 0.0
+    instances: int = 0  # instances that ran during the slice
+
+
+def bucket_seconds(start: datetime, end: datetime, max_buckets: int = 60) -> int:
+    """A slice length: whole days, so that [start, end) makes at most `max_buckets` slices."""
+    days = max(1, -(-int((end - start).total_seconds()) // 86400))
+    return 86400 * max(1, -(-days // max_buckets))
+
+
+def series(summary: UsageSummary, step_seconds: int) -> list[UsageBucket]:
+    """The summary's usage cut into consecutive slices of `step_seconds` from its start (the
+    last one ends at the period's end): what each instance used inside each slice."""
+    start, end = summary.start, summary.end
+    total = max(0.0, (end - start).total_seconds())
+    count = max(1, -(-int(total) // step_seconds))
+    buckets = []
+    for i in range(count):
+        b_start = start + timedelta(seconds=i * step_seconds)
+        buckets.append(UsageBucket(start=b_start, end=min(end, b_start + timedelta(seconds=step_seconds))))
+    # seconds from the period's start, as floats: a month of a thousand instances stays fast
+    now = (timezone.now() - start).total_seconds()
+    for row in summary.instances:
+        run_start = max(0.0, (row.started_at - start).total_seconds())
+        run_end = min((row.ended_at - start).total_seconds() if row.ended_at else now, total)
+        if run_end <= run_start:
+            continue
+        first = int(run_start // step_seconds)
+        last = min(count - 1, int((run_end - 1e-9) // step_seconds))
+        for index in range(first, last + 1):
+            offset = index * step_seconds
+            hours = (min(run_end, offset + step_seconds) - max(run_start, offset)) / SECONDS_PER_HOUR
+            if hours <= 0:
+                continue
+            bucket = buckets[index]
+            bucket.vcpu_hours += hours * row.vcpus
+            bucket.memory_mb_hours += hours * row.memory_mb
+            bucket.disk_gb_hours += hours * row.disk_gb
+            bucket.instances += 1
+    return buckets
 
 
 CSV_HEADER = ("instance_id", "name", "flavor", "vcpus", "ram_mb", "disk_gb", "launched_at", "terminated_at",

@@ -76,7 +76,7 @@ def test_2_3_attached_volumes_say_delete_on_termination(member_client, image, mo
     server_id = boot(member_client, image, "web")["server"]["id"]
     volume_id = "6e3e7d1b-6a53-4d34-9d52-6d7b0f0a5f31"
     # the volumes app's lookup, answering one attachment (the attachment path is tested in volumes/)
-    monkeypatch.setitem(server_view._lookups, "volumes", lambda instances: {i.uuid: [volume_id] for i in instances})
+    monkeypatch.setitem(server_view._lookups, "volumes", lambda instances: {i.uuid: [(volume_id, False)] for i in instances})
     at_2_1 = get(member_client, f"servers/{server_id}", "2.1")["server"]
     assert at_2_1["os-extended-volumes:volumes_attached"] == [{"id": volume_id}]
     at_2_3 = get(member_client, f"servers/{server_id}", "2.3")["server"]

@@ -173,7 +173,7 @@ def test_multi_create_and_reservation_id(member_client, image):
         ({"name": "a", "imageRef": "IMG", "flavorRef": "1", "security_groups": ["default"]}, "security_groups"),
         ({"name": "a", "imageRef": "IMG", "flavorRef": "1", "block_device_mapping_v2": [{"x": 1}]}, "not supported"),
         ({"name": "a", "imageRef": "IMG", "flavorRef": "1", "block_device_mapping_v2": [
-            {"uuid": "IMG", "boot_index": 0, "source_type": "image", "destination_type": "volume"}]}, "not supported"),
+            {"uuid": "IMG", "boot_index": 0, "source_type": "image", "destination_type": "volume"}]}, "non-zero size"),
         ({"name": "a", "imageRef": "IMG", "flavorRef": "1", "block_device_mapping_v2": [
             {"uuid": "other", "boot_index": 0, "source_type": "image", "destination_type": "local"}]}, "imageRef"),
         ({"name": "a", "imageRef": "IMG", "flavorRef": "1", "block_device_mapping_v2": [

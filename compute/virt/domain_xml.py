@@ -59,12 +59,16 @@ def build_element(spec: InstanceSpec) -> ET.Element:
     _sub(domain, "on_crash", "destroy")
 
     devices = _sub(domain, "devices")
-    disk = _sub(devices, "disk", type="file", device="disk")
-    # cache=none needs O_DIRECT, which some filesystems (tmpfs, overlayfs) refuse;
-    # writeback is safe for qcow2 overlays under TCG and KVM alike.
-    _sub(disk, "driver", name="qemu", type=spec.disk_format, cache="writeback")
-    _sub(disk, "source", file=spec.disk_path)
-    _sub(disk, "target", dev="vda", bus="virtio")
+    if spec.root_volume:
+        root = spec.root_volume
+        devices.append(ET.fromstring(volume_attach.root_disk_xml(root, root.get("serial", ""))))
+    else:
+        disk = _sub(devices, "disk", type="file", device="disk")
+        # cache=none needs O_DIRECT, which some filesystems (tmpfs, overlayfs) refuse;
+        # writeback is safe for qcow2 overlays under TCG and KVM alike.
+        _sub(disk, "driver", name="qemu", type=spec.disk_format, cache="writeback")
+        _sub(disk, "source", file=spec.disk_path)
+        _sub(disk, "target", dev="vda", bus="virtio")
     for volume in spec.volumes:  # kept across hard reboots and rebuilds, which redefine the domain
         devices.append(ET.fromstring(volume_attach.disk_xml(volume, volume.get("target"), volume.get("serial", ""))))
 

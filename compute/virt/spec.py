@@ -75,6 +75,8 @@ class InstanceSpec:
     vnc_listen: str = "127.0.0.1"
     # attached volumes: {"kind", "path", "format", "target", "serial"} (see virt/volume_attach.py)
     volumes: list = field(default_factory=list)
+    # booted from a volume: its connection (same keys) is the root disk vda, disk_path is unused
+    root_volume: dict | None = None
     # the agent (host) that owns the domain, kept in its <metadata>: reconciliation only
     # ever touches domains of its own host (several agents may share one libvirt)
     host: str | None = None

@@ -16,6 +16,7 @@ from .driver import DriverError, InvalidSpec
 log = logging.getLogger(__name__)
 
 RESEND_SECONDS = 5.0  # a live unplug the guest has not done yet is asked again this often
+ROOT_DEVICE = "vda"
 DEVICES = [f"vd{letter}" for letter in "bcdefghijklmnopqrstuvwxyz"]  # vda is the root disk
 DEVICE_RE = re.compile(r"^(/dev/)?(vd[b-z])$")
 PATH_RE = re.compile(r"^/[A-Za-z0-9._+/-]+$")
@@ -41,8 +42,19 @@ def _source(disk, connection: dict) -> None:
 
 
 def disk_xml(connection: dict, target: str, serial: str) -> str:
+    if target not in DEVICES:
+        raise InvalidSpec(f"invalid volume disk target {target!r}")
+    return _disk_xml(connection, target, serial)
+
+
+def root_disk_xml(connection: dict, serial: str) -> str:
+    """The root disk (vda) of a server booted from a volume."""
+    return _disk_xml(connection, ROOT_DEVICE, serial)
+
+
+def _disk_xml(connection: dict, target: str, serial: str) -> str:
     fmt = connection.get("format", "raw")
-    if fmt not in FORMATS or target not in DEVICES or not SERIAL_RE.match(serial):
+    if fmt not in FORMATS or not SERIAL_RE.match(serial):
         raise InvalidSpec(f"invalid volume disk: format {fmt!r}, target {target!r}, serial {serial!r}")
     kind = connection.get("kind")
     disk = ET.Element("disk", type="network" if kind == "iscsi" else str(kind), device="disk")

@@ -13,7 +13,7 @@ nothing.
 """
 import secrets
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.utils import timezone
@@ -85,8 +85,12 @@ def issue_token(instance: Instance, compute_host: str, address: str, port: int, 
 
 
 def console_url(base: str, token: str) -> str:
-    """The noVNC page of a token under the cloud's public base URL."""
-    return f"{base.rstrip('/')}{PAGE_PATH}?{urlencode({'token': token})}"
+    """The noVNC page of a token under the cloud's public base URL. Its `path` parameter names
+    the websocket (from the host's root, with the token), as Nova's URLs do for noVNC's pages:
+    clients that open the websocket themselves (tempest's test_novnc) read it."""
+    base = base.rstrip("/")
+    websocket = f"{urlsplit(base).path}{WEBSOCKET_PATH}".lstrip("/") + "?" + urlencode({"token": token})
+    return f"{base}{PAGE_PATH}?{urlencode({'token': token, 'path': websocket})}"
 
 
 def authorize(token) -> tuple[str, int]:

@@ -4,6 +4,7 @@ expired (and then deleted), or when their instance is no longer ACTIVE on the sa
 path needs an agent and a running guest, see test_console_qemu.py.)"""
 import hashlib
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.utils import timezone
@@ -98,3 +99,18 @@ def test_the_proxy_takes_the_token_from_the_query_or_a_cookie():
     assert _token({"query_string": b"token=abc", "headers": [(b"cookie", b"token=xyz")]}) == "abc"
     assert _token({"query_string": b"", "headers": [(b"cookie", b"other=1")]}) is None
     assert _token({"query_string": b"", "headers": [(b"cookie", b"\x00bad")]}) is None
+
+
+@pytest.mark.parametrize("base, websocket", [("http://127.0.0.1:18774", "vnc/websockify"),
+                                             ("https://cloud.example.org/cloud/", "cloud/vnc/websockify")])
+def test_the_console_url_names_its_websocket_as_novnc_pages_do(base, websocket):
+    """Nova's console URLs carry noVNC's `path` (the websocket, from the host's root, with the
+    token): tempest's test_novnc opens GET /<path> itself; the page keeps reading ?token=."""
+    url = vnc.console_url(base, "tok/en+1")
+    parts = urlsplit(url)
+    assert url.startswith(f"{base.rstrip('/')}/vnc/?token=")
+    query = parse_qs(parts.query)
+    assert query["token"] == ["tok/en+1"]
+    path, _, ws_query = query["path"][0].partition("?")
+    assert path == websocket and f"/{path}".endswith(vnc.WEBSOCKET_PATH)
+    assert parse_qs(ws_query)["token"] == ["tok/en+1"]

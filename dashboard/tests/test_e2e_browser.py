@@ -148,10 +148,12 @@ def test_launch_watch_the_row_turn_active_without_reloading_then_delete(browser,
 
     # the detail page: every step of the boot pipeline with its result, and the console section
     browser.find(f"{row} td a").click()
+    browser.wait_css("#tab-actions").click()
     timeline = browser.wait_css("#timeline").text
     for step in ("schedule", "allocate_ip", "fetch_image", "spawn"):
         assert step in timeline, step
     assert "Error" not in timeline and timeline.count("Success") >= 4 and "stop" in timeline
+    browser.find("#tab-log").click()
     browser.wait(lambda d: d.find_elements("id", "console-output") or d.find_elements("id", "console-problem"),
                  30, "the console log or a message")
     browser.screenshot("detail-timeline-console")

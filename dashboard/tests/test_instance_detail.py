@@ -25,7 +25,7 @@ def _failed_build(instance, ctx_request_id="req-dash-1"):
 def test_detail_shows_overview_timeline_and_the_faults_reason(member, make_instance):
     instance = make_instance(member["project"], member["user"], name="broken", vm_state="error", power_state=0)
     _failed_build(instance)
-    html = member["client"].get(f"/dashboard/instances/{instance.uuid}/").content.decode()
+    html = member["client"].get(f"/dashboard/instances/{instance.uuid}/?tab=actions").content.decode()
     assert "broken" in html and "ERROR" in html
     assert "No valid host was found. RamFilter removed 2 of 2 hosts" in html
     timeline = html[html.index('id="timeline"'):]
@@ -39,7 +39,7 @@ def test_detail_shows_overview_timeline_and_the_faults_reason(member, make_insta
 def test_admin_sees_the_steps_traceback(admin, member, make_instance):
     instance = make_instance(member["project"], member["user"], name="broken", vm_state="error")
     _failed_build(instance)
-    html = admin["client"].get(f"/dashboard/instances/{instance.uuid}/").content.decode()
+    html = admin["client"].get(f"/dashboard/instances/{instance.uuid}/?tab=actions").content.decode()
     assert "Traceback" in html and "libvirt said no" in html and "on host-a" in html
 
 
@@ -79,7 +79,7 @@ def test_a_host_that_does_not_answer_is_a_readable_message(member, make_instance
 
 def test_an_instance_without_host_has_no_console_request(member, make_instance):
     instance = make_instance(member["project"], member["user"], name="new", host=None, vm_state="building")
-    assert b"has no host yet" in member["client"].get(f"/dashboard/instances/{instance.uuid}/").content
+    assert b"has no host yet" in member["client"].get(f"/dashboard/instances/{instance.uuid}/?tab=log").content
     response = member["client"].get(f"/dashboard/instances/{instance.uuid}/console/")
     assert response.status_code == 200 and b"while it is in vm_state building" in response.content
 

@@ -17,7 +17,7 @@ def names_in(html: str, prefix: str = "instance") -> list[str]:
     """The rows' names in page order (the instances table's name links)."""
     if prefix == "instance":
         return re.findall(r'<td class="name" data-label="Name"><a [^>]*>([^<]+)</a>', html)
-    return re.findall(rf'<tr id="{prefix}-[^"]*">.*?<td data-label="Name">([^<]+)</td>', html, re.S)
+    return re.findall(rf'<tr id="{prefix}-[^"]*">.*?<td data-label="Name">(?:<a [^>]*>)?([^<]+)(?:</a>)?</td>', html, re.S)
 
 
 def sort_state(html: str, label: str) -> str:

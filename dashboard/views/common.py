@@ -81,5 +81,14 @@ def back(request, fallback: str):
     return redirect(target)
 
 
+def next_or(request, fallback: str):
+    """Redirect to the form's own `next` (same site only: a detail page that posts to a list's
+    action), else `fallback`."""
+    target = request.POST.get("next") or fallback
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = fallback
+    return redirect(target)
+
+
 def flash_error(request, exc) -> None:
     messages.error(request, error_message(exc))

@@ -12,7 +12,7 @@ from floating.services import addresses, ranges
 from identity.services.policy import authorize, enforce
 
 from ..datatable import Column, Table
-from .common import dashboard_view, error_message
+from .common import dashboard_view, error_message, next_or
 from .instances import target
 
 PAGE = "/dashboard/floating-ips/"
@@ -54,7 +54,7 @@ def _run(request, work, done: str):
         messages.error(request, error_message(exc))
     else:
         messages.success(request, done)
-    return redirect(PAGE)
+    return next_or(request, PAGE)
 
 
 @require_POST
@@ -98,7 +98,7 @@ def floating_ip_disassociate(request, address):
     row = addresses.get_floating_ip(ctx, address)
     if row.instance_uuid is None:
         messages.error(request, f"Floating IP {row.address} is not associated.")
-        return redirect(PAGE)
+        return next_or(request, PAGE)
     instance = instance_service.get_instance(ctx, row.instance_uuid, include_deleted=True)
     enforce(ctx, "compute:floating_ips:remove", target(instance))
     return _run(request, lambda: addresses.disassociate(ctx, instance, row.address),

@@ -8,7 +8,7 @@ from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandl
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from identity.services.policy import authorize, enforce
 from images.services import registry
@@ -67,6 +67,23 @@ def image_list(request):
                "transitional": images.filter(status=Image.SAVING).exists(),
                "poll_seconds": settings.DASHBOARD_POLL_SECONDS}
     return render(request, "dashboard/images/list.html", context)
+
+
+@require_GET
+@dashboard_view
+def image_detail(request, image_id):
+    """One image: its facts, properties, who owns it, and its actions (launch, edit, delete)."""
+    ctx = request.ctx
+    image = _image(ctx, image_id)  # not visible to the project: 404
+    check(ctx, "image:get_image", image)
+    mine = image.owner_id == ctx.project_id or ctx.is_admin
+    context = {"image": image, "label": image.name or str(image.id), "mine": mine,
+               "properties": sorted(image.properties.items()),
+               "launchable": image.status == Image.ACTIVE and (image.disk_format or "") not in ("aki", "ari"),
+               "may_edit": mine and authorize(ctx, "image:modify_image", {"project_id": image.owner_id or ""}),
+               "may_delete": mine and authorize(ctx, "image:delete_image", {"project_id": image.owner_id or ""}),
+               "poll_seconds": settings.DASHBOARD_POLL_SECONDS}
+    return render(request, "dashboard/images/detail.html", context)
 
 
 @csrf_exempt  # the upload handler must be set before the body is read; CSRF is checked below

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.db.models import OuterRef, Subquery
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import APIException
 
 from compute.models import Instance
@@ -20,7 +20,7 @@ from volumes.services import attachments, snapshots, volumes
 
 from ..datatable import Column, Table
 from ..project_forms import VolumeCreateForm
-from .common import dashboard_view, error_message
+from .common import dashboard_view, error_message, next_or
 
 PAGE = "/dashboard/volumes/"
 TRANSITIONAL = {states.CREATING, states.ATTACHING, states.DETACHING, states.DELETING, states.EXTENDING}
@@ -50,8 +50,10 @@ def volume_list(request):
     ctx = request.ctx
     enforce(ctx, "volume:get_all", _target(ctx))
     volume_table = Table(request, volumes.volumes_for(ctx), VOLUME_COLUMNS, default="-created", name="volumes")
-    snapshot_table = Table(request, snapshots.snapshots_for(ctx).annotate(volume_name=Subquery(
-        Volume.all_objects.filter(pk=OuterRef("volume_id")).values("name")[:1])), SNAPSHOT_COLUMNS,
+    snapshot_table = Table(request, snapshots.snapshots_for(ctx).annotate(
+        volume_name=Subquery(Volume.all_objects.filter(pk=OuterRef("volume_id")).values("name")[:1]),
+        volume_uuid=Subquery(Volume.all_objects.filter(pk=OuterRef("volume_id")).values("uuid")[:1])),
+        SNAPSHOT_COLUMNS,
                            default="-created", name="snapshots", prefix="s_")
     rows, snaps = list(volume_table.object_list), list(snapshot_table.object_list)
     form = VolumeCreateForm(request.POST or None, snapshots=list(
@@ -85,6 +87,27 @@ def volume_list(request):
     return render(request, "dashboard/volumes/list.html", context, status=400 if form.errors else 200)
 
 
+@require_GET
+@dashboard_view
+def volume_detail(request, volume_id):
+    """One volume: its facts, where it is attached, its snapshots, and its actions."""
+    ctx = request.ctx
+    volume = _volume(request, volume_id, "volume:get")
+    attachment = _attachment(volume)
+    instance_name = None
+    if attachment is not None:
+        instance_name = (Instance.objects.filter(uuid=attachment.instance_uuid)
+                         .values_list("display_name", flat=True).first())
+    snaps = list(snapshots.snapshots_for(ctx).filter(volume=volume).order_by("-created_at", "-id"))
+    context = {"volume": volume, "label": volume.name or str(volume.uuid), "attachment": attachment,
+               "instance_name": instance_name, "snapshots": snaps,
+               "source_snapshot": snapshots.snapshots_for(ctx).filter(pk=volume.snapshot_id).first()
+               if volume.snapshot_id else None,
+               "transitional": volume.status in TRANSITIONAL or any(s.status in TRANSITIONAL for s in snaps),
+               "poll_seconds": settings.DASHBOARD_POLL_SECONDS}
+    return render(request, "dashboard/volumes/detail.html", context)
+
+
 def _attachment(volume):
     try:
         return volume.attachment
@@ -109,7 +132,7 @@ def volume_extend(request, volume_id):
         return f"Extending volume {extended.name or extended.uuid} to {request.POST['new_size'].strip()} GB."
 
     _attempt(request, work)
-    return redirect(PAGE)
+    return next_or(request, PAGE)
 
 
 @require_POST
@@ -125,7 +148,7 @@ def volume_attach(request):
         return f"Volume {volume.name or volume.uuid} attached to {instance.display_name}{device}."
 
     _attempt(request, work)
-    return redirect(PAGE)
+    return next_or(request, PAGE)
 
 
 @require_POST
@@ -136,7 +159,7 @@ def volume_detach(request, volume_id):
     attachment = _attachment(volume)
     if attachment is None:
         messages.error(request, f"Volume {volume.name or volume.uuid} is not attached.")
-        return redirect(PAGE)
+        return next_or(request, PAGE)
     instance = instance_service.get_instance(ctx, str(attachment.instance_uuid))
 
     def work():
@@ -144,7 +167,7 @@ def volume_detach(request, volume_id):
         return f"Volume {volume.name or volume.uuid} detached from {instance.display_name}."
 
     _attempt(request, work)
-    return redirect(PAGE)
+    return next_or(request, PAGE)
 
 
 @require_POST
@@ -158,7 +181,7 @@ def volume_snapshot(request, volume_id):
         return f"Creating snapshot {snapshot.name or snapshot.uuid} of {volume.name or volume.uuid}."
 
     _attempt(request, work)
-    return redirect(PAGE)
+    return next_or(request, PAGE)
 
 
 @require_POST
@@ -186,5 +209,5 @@ def snapshot_delete(request, snapshot_id):
         return f"Deleting snapshot {snapshot.name or snapshot.uuid}."
 
     _attempt(request, work)
-    return redirect(PAGE)
+    return next_or(request, PAGE)
 

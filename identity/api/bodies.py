@@ -33,7 +33,7 @@ def project_body(project, v3_url: str) -> dict:
         "description": project.description,
         "enabled": project.enabled,
         "domain_id": project.domain_id,
-        "parent_id": project.domain_id,
+        "parent_id": project.parent_id or project.domain_id,
         "is_domain": False,
         "tags": list(project.tags),
         "options": {},
@@ -56,7 +56,7 @@ def user_body(user, v3_url: str) -> dict:
         body["email"] = user.email
     if user.description:
         body["description"] = user.description
-    return body
+    return {**(user.extra or {}), **body}
 
 
 def role_body(role, v3_url: str) -> dict:
@@ -64,7 +64,7 @@ def role_body(role, v3_url: str) -> dict:
         "id": role.id,
         "name": role.name,
         "description": role.description,
-        "domain_id": None,
+        "domain_id": role.domain_id,
         "options": {},
         "links": {"self": f"{v3_url}/roles/{role.id}"},
     }

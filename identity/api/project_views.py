@@ -42,13 +42,24 @@ def _project_changes(ref: dict, current_domain_id: str | None = None) -> dict:
     domain_id = changes.get("domain_id", current_domain_id or settings.DEFAULT_DOMAIN_ID)
     if current_domain_id is not None and domain_id != current_domain_id:
         raise BadRequest("Invalid input for field 'domain_id': a project cannot move to another domain.")
-    if ref.get("parent_id") not in (None, domain_id):
-        raise BadRequest("Hierarchical projects are not supported: parent_id must be the domain.")
+    if current_domain_id is None and ref.get("parent_id") not in (None, domain_id):
+        changes["parent"] = _parent(ref["parent_id"])
+        if "domain_id" not in changes or ref.get("domain_id") is None:
+            changes["domain_id"] = domain_id = changes["parent"].domain_id
     if ref.get("is_domain") not in (None, False):
         raise BadRequest("Projects acting as domains are not supported.")
     if "tags" in ref:
         changes["tags"] = _tags(ref["tags"])
     return changes
+
+
+def _parent(parent_id) -> Project:
+    if not isinstance(parent_id, str):
+        raise BadRequest("Invalid input for field 'parent_id': expected a string.")
+    parent = Project.objects.filter(pk=parent_id).first()
+    if parent is None:
+        raise BadRequest(f"Invalid input for field 'parent_id': could not find project {parent_id}.")
+    return parent
 
 
 def _tags(value) -> list[str]:
@@ -87,9 +98,11 @@ class ProjectListView(IdentityView):
             projects = projects.filter(name=params["name"])
         if bool_query(params.get("enabled")) is not None:
             projects = projects.filter(enabled=bool_query(params["enabled"]))
-        for field in ("domain_id", "parent_id"):
-            if field in params:
-                projects = projects.filter(domain_id=params[field])
+        if "domain_id" in params:
+            projects = projects.filter(domain_id=params["domain_id"])
+        if "parent_id" in params:  # a project's children, or a domain's top-level projects
+            parent_id = params["parent_id"]
+            projects = projects.filter(Q(parent_id=parent_id) | Q(parent__isnull=True, domain_id=parent_id))
         projects = _tag_filter(projects, params)
         body = [project_body(p, self.v3_url()) for p in projects]
         return Response({"projects": body, "links": self.collection_links()})
@@ -100,7 +113,7 @@ class ProjectListView(IdentityView):
         if "name" not in ref:
             raise BadRequest("Invalid input for field 'name': 'name' is a required property.")
         changes = _project_changes(ref)
-        project = duplicate_to_conflict(accounts.create_project, **changes)
+        project = _hierarchy_checked(duplicate_to_conflict, accounts.create_project, **changes)
         return Response({"project": project_body(project, self.v3_url())}, status=201)
 
 
@@ -118,14 +131,29 @@ class ProjectDetailView(IdentityView):
     def patch(self, request, project_id):
         enforce(self.ctx, "identity:update_project", {"project_id": project_id})
         project = get_project(project_id)
-        changes = _project_changes(self.body_object("project"), project.domain_id)
+        ref = self.body_object("project")
+        if ref.get("parent_id") not in (None, project.parent_id or project.domain_id):
+            raise Forbidden("Update of `parent_id` is not allowed.")
+        changes = _project_changes(ref, project.domain_id)
         project = duplicate_to_conflict(accounts.update_project, project, **changes)
         return Response({"project": project_body(project, self.v3_url())})
 
     def delete(self, request, project_id):
         enforce(self.ctx, "identity:delete_project", {"project_id": project_id})
-        accounts.delete_project(get_project(project_id))
+        _hierarchy_checked(accounts.delete_project, get_project(project_id))
         return Response(status=204)
+
+
+def _hierarchy_checked(func, *args, **kwargs):
+    """Keystone's answers for a refused hierarchy: 403 (depth, not a leaf), 400 (other domain)."""
+    try:
+        return func(*args, **kwargs)
+    except accounts.HierarchyError as exc:
+        raise Forbidden(str(exc)) from None
+    except accounts.IdentityError as exc:
+        if isinstance(exc, accounts.Duplicate):
+            raise
+        raise BadRequest(str(exc)) from None
 
 
 def _domain_changes(ref: dict) -> dict:

@@ -6,11 +6,13 @@ from cloudproj.api.errors import BadRequest, NotFound
 from identity.services import accounts
 from ..models import DomainRoleAssignment, Group, GroupRoleAssignment, Role, RoleAssignment
 from identity.services.policy import enforce
+from . import assignment_expansion
 from .bodies import domain_role_assignment_body, group_role_assignment_body, role_assignment_body, role_body
 from .common import (
     IdentityView,
     bool_query,
     checked_name,
+    checked_domain_id,
     checked_text,
     delete_or_conflict,
     duplicate_to_conflict,
@@ -21,14 +23,17 @@ from .common import (
 )
 
 
-def _role_changes(ref: dict) -> dict:
+def _role_changes(ref: dict, role: Role | None = None) -> dict:
+    """What a create (`role` None) or update body sets; a role's domain is fixed at creation."""
     changes = {}
     if "name" in ref:
         changes["name"] = checked_name(ref["name"])
     if "description" in ref:
         changes["description"] = checked_text(ref["description"], "description", 255)
-    if ref.get("domain_id") is not None:
-        raise BadRequest("Domain-specific roles are not supported.")
+    if role is None:
+        changes["domain_id"] = checked_domain_id(ref.get("domain_id"))
+    elif "domain_id" in ref and ref["domain_id"] != role.domain_id:
+        raise BadRequest("Update of `domain_id` is not allowed.")
     return changes
 
 
@@ -38,8 +43,8 @@ class RoleListView(IdentityView):
         roles = Role.objects.all()
         if "name" in request.query_params:
             roles = roles.filter(name=request.query_params["name"])
-        if request.query_params.get("domain_id"):
-            roles = roles.none()
+        # Keystone: the global roles, or with ?domain_id= that domain's own roles
+        roles = roles.filter(domain_id=request.query_params.get("domain_id") or None)
         return Response({"roles": [role_body(r, self.v3_url()) for r in roles], "links": self.collection_links()})
 
     def post(self, request):
@@ -59,7 +64,7 @@ class RoleDetailView(IdentityView):
     def patch(self, request, role_id):
         enforce(self.ctx, "identity:update_role")
         role = get_role(role_id)
-        role = duplicate_to_conflict(accounts.save_role, role, **_role_changes(self.body_object("role")))
+        role = duplicate_to_conflict(accounts.save_role, role, **_role_changes(self.body_object("role"), role))
         return Response({"role": role_body(role, self.v3_url())})
 
     def delete(self, request, role_id):
@@ -205,6 +210,9 @@ class RoleAssignmentListView(IdentityView):
                 members = members.filter(pk=params["user.id"])
             for user in members:
                 body.append(group_role_assignment_body(assignment, v3, include_names, member=user))
+        body += assignment_expansion.inherited_entries(params, effective, v3, include_names)
+        if effective:
+            body = assignment_expansion.effective_roles_of(body, v3, include_names)
         return Response({"role_assignments": body, "links": self.collection_links()})
 
 

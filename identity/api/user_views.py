@@ -1,4 +1,6 @@
 """/v3/users, a user's password, projects and EC2 credentials."""
+import json
+
 from django.conf import settings
 from rest_framework.response import Response
 
@@ -33,9 +35,31 @@ def _checked_password(value) -> str | None:
     return value
 
 
-def _user_changes(ref: dict) -> dict:
-    """The user fields a create/update body sets (accounts.update_user names); extras ignored."""
+# what Keystone's user schema names; any other attribute is an "extra" kept as given
+USER_FIELDS = {"id", "name", "enabled", "email", "description", "domain_id", "default_project_id", "password",
+               "links", "options", "password_expires_at", "federated"}
+EXTRA_KEYS_MAX, EXTRA_SIZE_MAX = 32, 65535
+
+
+def _extras(ref: dict, current: dict | None = None) -> dict | None:
+    """The user's extra attributes after this body (merged into `current`), None if it has none."""
+    given = {k: v for k, v in ref.items() if k not in USER_FIELDS}
+    if not given:
+        return None
+    extra = {**(current or {}), **given}
+    if len(extra) > EXTRA_KEYS_MAX or any(len(k) > 255 for k in extra):
+        raise BadRequest(f"Invalid input: at most {EXTRA_KEYS_MAX} extra attributes of names up to 255 characters.")
+    if len(json.dumps(extra)) > EXTRA_SIZE_MAX:
+        raise BadRequest(f"Invalid input: the extra attributes exceed {EXTRA_SIZE_MAX} characters.")
+    return extra
+
+
+def _user_changes(ref: dict, current_extra: dict | None = None) -> dict:
+    """The user fields a create/update body sets (accounts.update_user names)."""
     changes = {}
+    extra = _extras(ref, current_extra)
+    if extra is not None:
+        changes["extra"] = extra
     if "name" in ref:
         changes["name"] = checked_name(ref["name"])
     if "enabled" in ref:
@@ -90,6 +114,7 @@ class UserListView(IdentityView):
             enabled=changes.get("enabled", True),
             description=changes.get("description", ""),
             domain_id=changes.get("domain_id", settings.DEFAULT_DOMAIN_ID),
+            extra=changes.get("extra"),
         )
         return Response({"user": user_body(user, self.v3_url())}, status=201)
 
@@ -102,7 +127,7 @@ class UserDetailView(IdentityView):
     def patch(self, request, user_id):
         enforce(self.ctx, "identity:update_user", {"user_id": user_id})
         user = get_user(user_id)
-        changes = _user_changes(self.body_object("user"))
+        changes = _user_changes(self.body_object("user"), user.extra)
         if changes.get("domain_id", user.domain_id) != user.domain_id:
             raise BadRequest("Invalid input for field 'domain_id': a user cannot move to another domain.")
         user = duplicate_to_conflict(accounts.update_user, user, **changes)

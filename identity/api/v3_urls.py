@@ -9,8 +9,12 @@ from . import (
     catalog_views,
     credential_views,
     domain_config_views,
+    endpoint_group_views,
     group_views,
+    implied_role_views,
+    inherit_views,
     limit_views,
+    policy_views,
     project_views,
     role_views,
     token_views,
@@ -46,6 +50,28 @@ urlpatterns = [
         user_views.Ec2CredentialDetailView.as_view(),
     ),
     re_path(r"^roles/?$", role_views.RoleListView.as_view()),
+    re_path(rf"^roles/(?P<prior_role_id>{ID})/implies/?$", implied_role_views.RoleImpliesListView.as_view()),
+    re_path(
+        rf"^roles/(?P<prior_role_id>{ID})/implies/(?P<implied_role_id>{ID})/?$",
+        implied_role_views.RoleInferenceView.as_view(),
+    ),
+    re_path(r"^role_inferences/?$", implied_role_views.RoleInferencesView.as_view()),
+    re_path(r"^policies/?$", policy_views.PolicyListView.as_view()),
+    re_path(r"^OS-EP-FILTER/endpoint_groups/?$", endpoint_group_views.EndpointGroupListView.as_view()),
+    re_path(
+        rf"^OS-EP-FILTER/endpoint_groups/(?P<group_id>{ID})/?$", endpoint_group_views.EndpointGroupDetailView.as_view()
+    ),
+    re_path(rf"^policies/(?P<policy_id>{ID})/?$", policy_views.PolicyDetailView.as_view()),
+    re_path(
+        rf"^OS-INHERIT/(?:domains/(?P<domain_id>{ID})|projects/(?P<project_id>{ID}))/"
+        rf"(?:users/(?P<user_id>{ID})|groups/(?P<group_id>{ID}))/roles/inherited_to_projects/?$",
+        inherit_views.InheritedRolesView.as_view(),
+    ),
+    re_path(
+        rf"^OS-INHERIT/(?:domains/(?P<domain_id>{ID})|projects/(?P<project_id>{ID}))/"
+        rf"(?:users/(?P<user_id>{ID})|groups/(?P<group_id>{ID}))/roles/(?P<role_id>{ID})/inherited_to_projects/?$",
+        inherit_views.InheritedRoleGrantView.as_view(),
+    ),
     re_path(rf"^roles/(?P<role_id>{ID})/?$", role_views.RoleDetailView.as_view()),
     re_path(r"^role_assignments/?$", role_views.RoleAssignmentListView.as_view()),
     re_path(

@@ -10,6 +10,7 @@ from identity.models import (
     Ec2Credential,
     Group,
     GroupRoleAssignment,
+    InheritedRoleAssignment,
     Limit,
     Project,
     Role,
@@ -17,7 +18,8 @@ from identity.models import (
     Token,
     User,
 )
-from identity.services.context import role_scope
+from identity.services import role_rules
+from identity.services.context import MAX_PROJECT_TREE_DEPTH, ancestor_ids, token_roles
 from identity.services.tokens import revoke_user_tokens
 
 # Keystone's roles plus the seeds' (see identity.services.policy for what each may do).
@@ -85,12 +87,17 @@ def create_project(
     manager: User | None = None,
     domain_id: str = "default",
     tags: list[str] | None = None,
+    parent: Project | None = None,
 ) -> Project:
+    """Create a project; `parent` (of the same domain, at most MAX_PROJECT_TREE_DEPTH levels
+    deep) makes it a child in Keystone's hierarchy (see check_parent)."""
+    if parent is not None:
+        check_parent(parent, domain_id)
     try:
         with transaction.atomic():
             project = Project.objects.create(
                 name=name, description=description, enabled=enabled, manager=manager, domain_id=domain_id,
-                tags=list(tags or []),
+                tags=list(tags or []), parent=parent,
             )
             if manager is not None:
                 pm, _ = Role.objects.get_or_create(
@@ -100,6 +107,17 @@ def create_project(
     except IntegrityError:
         raise Duplicate(f"Conflict occurred attempting to store project - Duplicate entry {name!r}.") from None
     return project
+
+
+class HierarchyError(IdentityError):
+    """A project hierarchy Keystone refuses (403: depth, a project with children deleted)."""
+
+
+def check_parent(parent: Project, domain_id: str) -> None:
+    if parent.domain_id != domain_id:
+        raise IdentityError("Cannot create project, the parent is in a different domain.")
+    if len(ancestor_ids(parent)) + 1 >= MAX_PROJECT_TREE_DEPTH:
+        raise HierarchyError(f"Max hierarchy depth reached for {parent.id} branch.")
 
 
 def create_user(
@@ -112,6 +130,7 @@ def create_user(
     ec2_access: str | None = None,
     ec2_secret: str | None = None,
     domain_id: str = "default",
+    extra: dict | None = None,
 ) -> User:
     """Create a user; with a default project it also gets EC2 credentials there (as in the seeds)."""
     try:
@@ -123,6 +142,7 @@ def create_user(
                 default_project=default_project,
                 description=description,
                 domain_id=domain_id,
+                extra=dict(extra or {}),
             )
             if password:
                 user.set_password(password)
@@ -175,15 +195,17 @@ def check_password(user: User, password: str) -> bool:
 def roles_on_project(user: User, project: Project | None, application_credential=None) -> list[Role]:
     """The roles `user` holds on `project`, its global roles and its groups' roles there (what a
     token carries); through an application credential, only the credential's roles."""
-    roles = Role.objects.filter(role_scope(user, project))
-    if application_credential is not None:
-        roles = roles.filter(pk__in=application_credential.roles.values("pk"))
-    return list(roles.distinct().order_by("name"))
+    return list(token_roles(user, project, application_credential).order_by("name"))
 
 
 def projects_of_user(user: User):
     """Enabled projects (of enabled domains) on which `user` or one of its groups holds a role."""
     direct = Q(role_assignments__user=user) | Q(group_role_assignments__group__users=user)
+    inherited: set[str] = set()  # OS-INHERIT grants reach the projects below a project or in a domain
+    for row in InheritedRoleAssignment.objects.filter(Q(user=user) | Q(group__users=user)).distinct():
+        inherited.update(project.pk for project in role_rules.inherited_targets(row))
+    if inherited:
+        direct |= Q(pk__in=inherited)
     disabled_domains = Domain.objects.filter(enabled=False).values("pk")
     return (
         Project.objects.filter(direct, enabled=True)
@@ -272,6 +294,9 @@ def delete_project(project: Project) -> bool:
         row = Project.all_objects.select_for_update().filter(pk=project.pk).first()
         if row is None or row.deleted_at is not None:
             return False
+        if Project.objects.filter(parent=row).exists():
+            raise HierarchyError(f"Cannot delete the project {row.id} since it is not a leaf in the hierarchy.")
+        InheritedRoleAssignment.objects.filter(project=row).delete()
         RoleAssignment.objects.filter(project=row).delete()
         GroupRoleAssignment.objects.filter(project=row).delete()
         Token.objects.filter(project=row).update(revoked=True)
@@ -288,13 +313,15 @@ def delete_project(project: Project) -> bool:
 
 def delete_domain(domain: Domain) -> None:
     """Delete a domain with its projects (tombstones: see delete_project), users and groups
-    (the caller makes it atomic)."""
-    for project in Project.objects.filter(domain_id=domain.id):
+    (the caller makes it atomic), leaves of a project hierarchy first, and its roles."""
+    projects = list(Project.objects.filter(domain_id=domain.id))
+    for project in sorted(projects, key=lambda p: -len(ancestor_ids(p))):
         delete_project(project)
     for user in User.objects.filter(domain_id=domain.id):
         delete_user(user)
     Group.objects.filter(domain_id=domain.id).delete()
     GroupRoleAssignment.objects.filter(domain_id=domain.id, project__isnull=True).delete()
+    Role.objects.filter(domain_id=domain.id).delete()
     domain.delete()
 
 

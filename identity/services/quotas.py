@@ -346,31 +346,38 @@ def _expires_at(expire) -> datetime:
     raise InvalidQuotaValue(f"Invalid reservation expiry {expire!r}.")
 
 
-def reserve(project, deltas: dict, expire=None) -> str:
-    """Reserve `deltas` ({resource: +-n}) for the project; returns the reservation uuid.
-
-    Raises OverQuota (nothing reserved) if a positive delta does not fit."""
+def _checked_deltas(deltas: dict) -> dict:
     for resource, delta in deltas.items():
         _check_resource(resource)
         if isinstance(delta, bool) or not isinstance(delta, int):
             raise InvalidQuotaValue(f"Delta for {resource} must be an integer, got {delta!r}.")
-    deltas = {r: d for r, d in deltas.items() if d != 0}
+    return {r: d for r, d in deltas.items() if d != 0}
+
+
+def _locked_within_limits(project_id: str, deltas: dict) -> dict:
+    """The usage rows of `deltas` locked (inside a transaction); OverQuota if a positive
+    delta does not fit beside what is in use and reserved."""
+    usages = _lock_usages(project_id, deltas)
+    quotas = get_quotas(project_id)  # read after the lock: set_quotas takes it too
+    used = {r: usages[r].in_use + usages[r].reserved for r in deltas}
+    overs = [r for r, d in deltas.items() if d > 0 and quotas[r] != UNLIMITED and used[r] + d > quotas[r]]
+    if overs:
+        raise OverQuota(overs, quotas, used, deltas)
+    return usages
+
+
+def reserve(project, deltas: dict, expire=None) -> str:
+    """Reserve `deltas` ({resource: +-n}) for the project; returns the reservation uuid.
+
+    Raises OverQuota (nothing reserved) if a positive delta does not fit."""
+    deltas = _checked_deltas(deltas)
     project_id = _project_id(project)
     reservation_uuid = uuid_lib.uuid4()
     expires_at = _expires_at(expire)
     if not deltas:
         return str(reservation_uuid)
     with transaction.atomic():
-        usages = _lock_usages(project_id, deltas)
-        quotas = get_quotas(project_id)  # read after the lock: set_quotas takes it too
-        used = {r: usages[r].in_use + usages[r].reserved for r in deltas}
-        overs = [
-            r
-            for r, d in deltas.items()
-            if d > 0 and quotas[r] != UNLIMITED and used[r] + d > quotas[r]
-        ]
-        if overs:
-            raise OverQuota(overs, quotas, used, deltas)
+        usages = _locked_within_limits(project_id, deltas)
         for resource in sorted(deltas):
             usage, delta = usages[resource], deltas[resource]
             Reservation.objects.create(
@@ -380,6 +387,23 @@ def reserve(project, deltas: dict, expire=None) -> str:
                 usage.reserved += delta
                 usage.save(update_fields=["reserved", "updated_at"])
     return str(reservation_uuid)
+
+
+def consume(project, deltas: dict) -> None:
+    """`commit(reserve(project, deltas))` in one step, for a caller whose resources are
+    created in the same transaction (POST /servers): the usage rows are locked, checked and
+    moved in one UPDATE, with no reservation rows. OverQuota (nothing changed) as reserve."""
+    deltas = _checked_deltas(deltas)
+    if not deltas:
+        return
+    with transaction.atomic():
+        usages = _locked_within_limits(_project_id(project), deltas)
+        now = timezone.now()
+        for resource, delta in deltas.items():
+            usage = usages[resource]
+            usage.in_use = max(0, usage.in_use + delta)
+            usage.updated_at = now
+        QuotaUsage.objects.bulk_update([usages[r] for r in sorted(deltas)], ["in_use", "updated_at"])
 
 
 def _parse_uuid(reservation_uuid) -> uuid_lib.UUID:

@@ -76,10 +76,11 @@ def context_for(token_id: str) -> RequestContext:
 
 
 def revoke_token(token: Token) -> None:
-    """Revoke a token and every token re-scoped from it (same audit chain)."""
-    chain = token.audit_chain_id or token.audit_id
-    Token.objects.filter(audit_id=chain).update(revoked=True)
-    Token.objects.filter(audit_chain_id=chain).update(revoked=True)
+    """Revoke a token; revoking the first token of a chain also revokes every token re-scoped
+    from it (its audit chain). Revoking a re-scoped token leaves the token it came from valid,
+    as Keystone does (tempest's test_rescope_token scopes the original token again)."""
+    if not token.audit_chain_id:
+        Token.objects.filter(audit_chain_id=token.audit_id).update(revoked=True)
     token.revoked = True
     token.save(update_fields=["revoked"])
 

@@ -394,3 +394,23 @@ def test_garbage_bodies_never_cause_a_server_error(admin_client, admin_account, 
         response = getattr(admin_client, method)(url, body, format="json")
         assert 400 <= response.status_code < 500, (method, url, response.status_code)
         assert response.json()["error"]["code"] == response.status_code
+
+
+def test_user_extra_attributes_are_kept(admin_client):
+    """Keystone keeps attributes its schema does not name (tempest creates users with `project_id`)."""
+    project = admin_client.post("/v3/projects", {"project": {"name": "xp"}}, format="json").json()["project"]
+    created = admin_client.post("/v3/users", {"user": {"name": "xu", "project_id": project["id"], "colour": "red"}},
+                                format="json")
+    assert created.status_code == 201
+    user = created.json()["user"]
+    assert (user["project_id"], user["colour"], user["name"]) == (project["id"], "red", "xu")
+    shown = admin_client.get(f"/v3/users/{user['id']}").json()["user"]
+    assert (shown["project_id"], shown["colour"]) == (project["id"], "red")
+    patched = admin_client.patch(f"/v3/users/{user['id']}", {"user": {"colour": "blue"}}, format="json").json()["user"]
+    assert (patched["project_id"], patched["colour"]) == (project["id"], "blue")
+    # an extra never shadows what the user is
+    renamed = admin_client.patch(f"/v3/users/{user['id']}", {"user": {"name": "xu2", "id": "forged"}}, format="json")
+    assert renamed.json()["user"]["id"] == user["id"]
+    too_many = {f"k{i}": i for i in range(40)}
+    answer = admin_client.post("/v3/users", {"user": {"name": "xu3", **too_many}}, format="json")
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == 400

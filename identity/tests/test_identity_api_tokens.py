@@ -248,6 +248,12 @@ def test_revoking_a_token_revokes_tokens_rescoped_from_it(anon_client, admin_cli
         }
     }
     child = issue(anon_client, body)["X-Subject-Token"]
+    # revoking a re-scoped token leaves its parent usable (Keystone; tempest's test_rescope_token)
+    other = issue(anon_client, body)["X-Subject-Token"]
+    assert admin_client.delete("/identity/v3/auth/tokens", HTTP_X_SUBJECT_TOKEN=other).status_code == 204
+    assert TokenClient(other).get("/identity/v3/auth/projects").status_code == 401
+    assert TokenClient(child).get("/identity/v3/auth/projects").status_code == 200
+    assert issue(anon_client, body).status_code == 201
     assert admin_client.delete("/identity/v3/auth/tokens", HTTP_X_SUBJECT_TOKEN=parent).status_code == 204
     assert TokenClient(child).get("/identity/v3/auth/projects").status_code == 401
 

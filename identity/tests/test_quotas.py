@@ -92,6 +92,23 @@ def test_reserve_commit_rollback(project):
         quotas.rollback("not-a-uuid")
 
 
+def test_consume_takes_quota_at_once_counting_what_others_reserved(project):
+    quotas.set_quotas(project, {"instances": 3, "cores": 4})
+    pending = quotas.reserve(project, {"instances": 1, "cores": 1})
+    quotas.consume(project, {"instances": 1, "cores": 2})
+    assert quotas.get_usages(project)["cores"] == {"in_use": 2, "reserved": 1}
+    with pytest.raises(quotas.OverQuota) as info:
+        quotas.consume(project, {"instances": 1, "cores": 2})
+    assert info.value.overs == ["cores"] and info.value.usages["cores"] == 3
+    assert quotas.get_usages(project)["instances"] == {"in_use": 1, "reserved": 1}
+    quotas.commit(pending)
+    quotas.consume(project, {"instances": -1, "cores": -9})  # giving back never refuses, never below 0
+    assert quotas.get_usages(project)["cores"] == {"in_use": 0, "reserved": 0}
+    assert not Reservation.objects.exists()
+    with pytest.raises(quotas.InvalidQuotaValue):
+        quotas.consume(project, {"instances": True})
+
+
 def test_over_quota_reserves_nothing(project):
     quotas.set_quota(project, "cores", 1)
     with pytest.raises(quotas.OverQuota) as info:

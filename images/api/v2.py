@@ -137,7 +137,10 @@ class ImageCreateMixin:
         body = _json_body(request, "request body")
         if not isinstance(body, dict):
             raise BadRequest("The request body must be a JSON object.")
-        readonly = sorted(k for k in body if k in registry.CORE_FIELDS and k not in CREATE_FIELDS)
+        owner = body.get("owner", ctx.project_id)
+        if owner != ctx.project_id and not ctx.is_admin:  # Glance: only an admin gives images away
+            raise registry.ImageForbidden("You are not permitted to create images owned by another project.")
+        readonly = sorted(k for k in body if k in registry.CORE_FIELDS and k not in CREATE_FIELDS | {"owner"})
         if readonly:
             raise registry.ImageForbidden(f"Attribute '{readonly[0]}' is read-only.")
         reserved = sorted(k for k in body if isinstance(k, str) and k.startswith(registry.RESERVED_PREFIX))
@@ -146,8 +149,8 @@ class ImageCreateMixin:
         _check_visibility(ctx, body.get("visibility"))
         image = registry.create_image(
             body.get("name") or "", body.get("disk_format"), body.get("container_format"),
-            owner=ctx.project, visibility=body.get("visibility"),
-            properties={k: v for k, v in body.items() if k not in CREATE_FIELDS},
+            owner=ctx.project if owner == ctx.project_id else owner, visibility=body.get("visibility"),
+            properties={k: v for k, v in body.items() if k not in CREATE_FIELDS | {"owner"}},
             min_disk=body.get("min_disk", 0), min_ram=body.get("min_ram", 0),
             protected=body.get("protected", False), image_id=body.get("id"), tags=body.get("tags"),
         )
@@ -251,7 +254,7 @@ class ImageView(ImageAPIView):
         for op in ops if isinstance(ops, list) else []:
             if isinstance(op, dict) and op.get("path") == "/visibility" and op.get("op") != "remove":
                 _check_visibility(ctx, op.get("value"))
-        return Response(glance_image(registry.update_image(image, ops)))
+        return Response(glance_image(registry.update_image(image, ops, may_set_owner=ctx.is_admin)))
 
     def delete(self, request, image_id):
         image = self.image(image_id, "image:delete_image")

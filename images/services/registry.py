@@ -150,6 +150,8 @@ def create_image(
         visibility=visibility, properties=properties, min_disk=min_disk, min_ram=min_ram,
         protected=protected, status=Image.QUEUED, tags=_validate_tags(tags or []),
     )
+    if isinstance(owner, str):  # a project id an admin gave (checked_owner)
+        fields["owner_id"] = checked_owner(fields.pop("owner"))
     if image_id is not None:
         try:
             fields["id"] = uuid.UUID(str(image_id))
@@ -409,9 +411,19 @@ def _core_value(image: Image, field: str, value):
     return value
 
 
-def update_image(image: Image, ops: list) -> Image:
+OWNER_MAX_LENGTH = 64  # a project id (identity.models.Project)
+
+
+def checked_owner(value) -> str:
+    if not isinstance(value, str) or not value or len(value) > OWNER_MAX_LENGTH or not value.isprintable():
+        raise ImageInvalid(f"Invalid owner: a project id of at most {OWNER_MAX_LENGTH} printable characters.")
+    return value
+
+
+def update_image(image: Image, ops: list, may_set_owner: bool = False) -> Image:
     """Apply JSON patch operations (add / replace / remove) to core fields and properties, in
-    one transaction under the row lock; all or nothing."""
+    one transaction under the row lock; all or nothing. `owner` changes only with
+    `may_set_owner` (Glance: admins)."""
     if not isinstance(ops, list):
         raise ImageInvalid("A JSON patch must be a list of operations.")
     with transaction.atomic():
@@ -426,7 +438,9 @@ def update_image(image: Image, ops: list) -> Image:
             _check_reserved(field)
             if op["op"] != "remove" and "value" not in op:
                 raise ImageInvalid(f"Operation {op['op']} on {field} needs a value.")
-            if field in MUTABLE_FIELDS:
+            if field == "owner" and op["op"] == "replace" and (may_set_owner or op["value"] == locked.owner_id):
+                locked.owner_id = checked_owner(op["value"])
+            elif field in MUTABLE_FIELDS:
                 if op["op"] == "remove":
                     raise ImageForbidden(f"Attribute '{field}' cannot be removed.")
                 setattr(locked, field, _core_value(locked, field, op["value"]))

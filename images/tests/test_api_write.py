@@ -261,3 +261,25 @@ def test_patch_with_a_non_string_property_is_a_400_and_changes_nothing(member_cl
     response = patch(member_client, image["id"], [{"op": "add", "path": "/os_distro", "value": {"a": 1}}])
     assert response.status_code == 400, response.content
     assert "os_distro" not in Image.objects.get(id=image["id"]).properties
+
+
+def test_admin_sets_any_owner_members_cannot(admin_client, member_client, member_account):
+    """Glance: an admin may create an image for any project id and change its owner later (tempest's
+    BasicOperationsImagesAdminTest); a member gets a 403 for another project, its own id is fine."""
+    stranger = "f" * 32  # a project this cloud does not know, as tempest's random ids
+    body = create(admin_client, name="given", container_format="bare", disk_format="raw", owner=stranger)
+    assert body["owner"] == stranger and "owner" not in body.get("properties", {})
+    assert admin_client.get(f"/image/v2/images/{body['id']}").json()["owner"] == stranger
+    changed = patch(admin_client, body["id"], [{"op": "replace", "path": "/owner", "value": member_account[1].id}])
+    assert changed.status_code == 200 and changed.json()["owner"] == member_account[1].id
+    # now the member's: it sees the image and cannot hand it on
+    assert member_client.get(f"/image/v2/images/{body['id']}").status_code == 200
+    refused = patch(member_client, body["id"], [{"op": "replace", "path": "/owner", "value": stranger}])
+    assert refused.status_code == 403
+    bad = patch(admin_client, body["id"], [{"op": "replace", "path": "/owner", "value": "x" * 65}])
+    assert bad.status_code == 400
+
+    response = member_client.post("/image/v2/images", {"name": "theirs", "owner": stranger}, format="json")
+    assert response.status_code == 403
+    own = member_client.post("/image/v2/images", {"name": "mine", "owner": member_account[1].id}, format="json")
+    assert own.status_code == 201 and own.json()["owner"] == member_account[1].id

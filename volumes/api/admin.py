@@ -34,6 +34,7 @@ from .common import VolumeView, quota_error
 from .quotas import volume_quota_set
 
 CINDER_BINARY = "cinder-volume"
+SCHEDULER_BINARY = "nova-scheduler"  # compute/agent.py registers it for the scheduler worker
 
 
 def _volume_service(host: str) -> Service | None:
@@ -52,11 +53,17 @@ class HostCollection(VolumeView):
         default = settings.DEFAULT_AVAILABILITY_ZONE
         drivers = dict(VolumeHost.objects.values_list("host", "driver"))
         hosts = []
-        for service in Service.objects.filter(binary=scheduler.BINARY).order_by("host"):
-            name = f"{service.host}@{drivers[service.host]}" if service.host in drivers else service.host
+        # Cinder lists every service: the volume hosts, then the schedulers (this cloud's
+        # scheduler worker places volumes too: volumes/services/scheduler.py)
+        for service in Service.objects.filter(binary__in=(scheduler.BINARY, SCHEDULER_BINARY)).order_by(
+                "-binary", "host"):
+            volume_service = service.binary == scheduler.BINARY
+            name = f"{service.host}@{drivers[service.host]}" if volume_service and service.host in drivers \
+                else service.host
             hosts.append({
                 "service-status": "available" if is_up(service) else "unavailable",
-                "service": CINDER_BINARY, "zone": zones.get(service.host, default),
+                "service": CINDER_BINARY if volume_service else "cinder-scheduler",
+                "zone": zones.get(service.host, default) if volume_service else default,
                 "service-state": "disabled" if service.disabled else "enabled",
                 "host_name": name, "last-update": isotime(service.last_seen_up),
             })
@@ -139,8 +146,7 @@ class PoolsView(VolumeView):
             if detail:
                 stamp = row.updated_at.strftime("%Y-%m-%dT%H:%M:%S.%f")
                 pool["capabilities"] = {
-                    "pool_name": row.driver, "volume_backend_name": row.driver, "vendor_name": "cloudproj",
-                    "driver_version": "1.0", "storage_protocol": "iSCSI" if row.driver == "lvm" else "file",
+                    "pool_name": row.driver, "volume_backend_name": row.driver, **scheduler.capabilities(row.driver),
                     "total_capacity_gb": row.total_gb, "free_capacity_gb": scheduler.free_gb(row),
                     "allocated_capacity_gb": scheduler.allocated_gb(row.host), "reserved_percentage": 0,
                     "QoS_support": False, "thin_provisioning_support": False,

@@ -17,6 +17,7 @@ from cloudproj.api.errors import BadRequest, NotFound
 from identity.services import policy
 
 from ..models import VolumeHost
+from ..services import scheduler
 from ..services import types as type_service
 from .common import UPDATED, VolumeView
 from .serializers import volume_type_view
@@ -172,14 +173,44 @@ class CapabilitiesView(VolumeView):
         row = VolumeHost.objects.filter(host=host.split("@", 1)[0]).first()
         if row is None:
             raise NotFound(f"Service {host} could not be found.")
-        protocol = "iSCSI" if row.driver == "lvm" else "file"
         return Response({
             "namespace": f"OS::Storage::Capabilities::{row.host}@{row.driver}",
-            "vendor_name": "cloudproj", "volume_backend_name": row.driver, "pool_name": row.driver,
-            "driver_version": "1.0", "storage_protocol": protocol, "display_name": None,
+            "volume_backend_name": row.driver, "pool_name": row.driver,
+            **scheduler.capabilities(row.driver), "display_name": None,
             "description": None, "visibility": None, "replication_targets": [],
             "properties": {
                 "thin_provisioning": {"title": "Thin Provisioning", "type": "boolean",
                                       "description": "Sets thin provisioning."},
             },
         })
+
+
+class TypeAction(VolumeView):
+    """POST /types/{id}/action (admins): {"addProjectAccess": {"project"}} and
+    {"removeProjectAccess": {"project"}} on a private type, 202."""
+
+    ACTIONS = {"addProjectAccess": type_service.add_access, "removeProjectAccess": type_service.remove_access}
+
+    def post(self, request, project_id, type_id):
+        self.check_url_project(project_id)
+        policy.enforce(self.ctx, "volume:types:manage")
+        vtype = type_service.get_type(self.ctx, type_id)
+        data = request.data
+        if not isinstance(data, dict) or len(data) != 1 or next(iter(data)) not in self.ACTIONS:
+            raise BadRequest("Invalid input received: addProjectAccess or removeProjectAccess is required.")
+        action, args = next(iter(data.items()))
+        if not isinstance(args, dict) or "project" not in args:
+            raise BadRequest(f"Invalid input received: {action} needs a 'project'.")
+        self.ACTIONS[action](vtype, args["project"])
+        return Response(status=202)
+
+
+class TypeAccess(VolumeView):
+    """GET /types/{id}/os-volume-type-access (admins): the projects given a private type."""
+
+    def get(self, request, project_id, type_id):
+        self.check_url_project(project_id)
+        policy.enforce(self.ctx, "volume:types:manage")
+        vtype = type_service.get_type(self.ctx, type_id)
+        body = [{"volume_type_id": str(vtype.uuid), "project_id": pid} for pid in type_service.access_list(vtype)]
+        return Response({"volume_type_access": body})

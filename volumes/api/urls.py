@@ -22,7 +22,17 @@ from .admin import HostCollection, HostItem, PoolsView, QuotaClassView, ServiceA
 from .limits import LimitsView
 from .metadata import SnapshotMetadata, SnapshotMetadataItem, VolumeMetadata, VolumeMetadataItem
 from .messages import ClusterCollection, ClusterItem, MessageCollection, MessageItem
-from .types import CapabilitiesView, DefaultType, ExtensionsView, ExtraSpec, ExtraSpecs, TypeCollection, TypeItem
+from .types import (
+    CapabilitiesView,
+    DefaultType,
+    ExtensionsView,
+    ExtraSpec,
+    ExtraSpecs,
+    TypeAccess,
+    TypeAction,
+    TypeCollection,
+    TypeItem,
+)
 from .qos import QosAssociate, QosAssociations, QosCollection, QosDeleteKeys, QosItem
 from .quotas import QuotaSetDefaultsView, QuotaSetView
 from .transfers import TransferAccept, TransferCollection, TransferDetailCollection, TransferItem
@@ -87,6 +97,9 @@ urlpatterns = [
     re_path(rf"^v3/{PROJECT}/types/{TYPE}/extra_specs/(?P<key>[^/]+)/?$", ExtraSpec.as_view(),
             name="volume-type-spec"),
     re_path(rf"^v3/{PROJECT}/types/{TYPE}/?$", TypeItem.as_view(), name="volume-type"),
+    re_path(rf"^v3/{PROJECT}/types/{TYPE}/action/?$", TypeAction.as_view(), name="volume-type-action"),
+    re_path(rf"^v3/{PROJECT}/types/{TYPE}/os-volume-type-access/?$", TypeAccess.as_view(),
+            name="volume-type-access"),
     re_path(rf"^v3/{PROJECT}/messages/?$", MessageCollection.as_view(), name="volume-messages"),
     re_path(rf"^v3/{PROJECT}/messages/(?P<message_id>[^/]+)/?$", MessageItem.as_view(), name="volume-message"),
     re_path(rf"^v3/{PROJECT}/clusters(/detail)?/?$", ClusterCollection.as_view(), name="volume-clusters"),

@@ -31,6 +31,7 @@ from compute.models import Instance
 
 from .. import states
 from ..models import Volume, VolumeAttachment
+from . import boot
 from .volumes import get_volume, transition
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,8 @@ def attach(ctx, instance, volume_id, device=None) -> VolumeAttachment:
                       f"{instance.uuid} on {instance.host}; exporting volumes to other hosts (iSCSI) is turned "
                       "off on this cloud (VOLUME_EXPORT=none).")
     with transaction.atomic():
-        if not transition(Volume, volume.pk, (states.AVAILABLE,), states.ATTACHING):
+        if not transition(Volume, volume.pk, (states.AVAILABLE,), states.ATTACHING) or \
+                VolumeAttachment.objects.filter(volume=volume).exists():
             raise Invalid(f"Invalid volume: volume {volume.uuid} status must be 'available'.")
         attachment = VolumeAttachment.objects.create(volume=volume, instance_uuid=instance.uuid,
                                                      instance_host=instance.host, device=device or "")
@@ -113,6 +115,8 @@ def detach(ctx, instance, volume_id) -> None:
     _check_instance(instance, "detach_volume")
     volume = get_volume(ctx, volume_id)
     attachment = get_attachment(instance, volume_id)
+    if attachment.boot_index == 0:
+        raise Invalid(f"Cannot detach the root volume {volume.uuid} of server {instance.uuid}: it boots from it.")
     if not transition(Volume, volume.pk, (states.IN_USE,), states.DETACHING):
         volume.refresh_from_db()
         raise Invalid(f"Invalid volume: Unable to detach volume. Volume status must be 'in-use' and "
@@ -141,9 +145,12 @@ def release(attachment: VolumeAttachment) -> None:
 
 
 def on_instance_deleted(instance) -> int:
+    """The deleted server's volumes detached; its root volume deleted too when it asked so."""
     rows = list(VolumeAttachment.objects.filter(instance_uuid=instance.uuid))
     for attachment in rows:
         release(attachment)
+        if attachment.boot_index == 0 and attachment.delete_on_termination:
+            boot.delete_on_termination(None, attachment.volume_id)
     return len(rows)
 
 
@@ -158,13 +165,15 @@ def reattach(volume: Volume) -> str:
 
 
 def volumes_by_instance(instances) -> dict:
-    """{instance uuid: [volume id, ...]} of the servers' attached volumes (one query): what a
-    server's `os-extended-volumes:volumes_attached` shows (registered into compute.api.server_view)."""
+    """{instance uuid: [(volume id, delete_on_termination), ...]} of the servers' attached
+    volumes (one query): what a server's `os-extended-volumes:volumes_attached` shows
+    (registered into compute.api.server_view). Only a root volume is ever deleted with its server."""
     result: dict = {}
     rows = VolumeAttachment.objects.filter(instance_uuid__in=[i.uuid for i in instances],
                                            external=False).order_by("id")
-    for instance_uuid, volume_uuid in rows.values_list("instance_uuid", "volume__uuid"):
-        result.setdefault(instance_uuid, []).append(str(volume_uuid))
+    for instance_uuid, volume_uuid, delete in rows.values_list("instance_uuid", "volume__uuid",
+                                                               "delete_on_termination"):
+        result.setdefault(instance_uuid, []).append((str(volume_uuid), delete))
     return result
 
 

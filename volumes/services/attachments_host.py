@@ -104,7 +104,8 @@ def disks_of_instance(instance) -> list:
     (hard reboot, start, rebuild): host_hooks' extra_disks."""
     disks = []
     for attachment in VolumeAttachment.objects.select_related("volume").filter(
-            instance_uuid=instance.uuid, attached_at__isnull=False, external=False).exclude(device=""):
+            instance_uuid=instance.uuid, attached_at__isnull=False, external=False, boot_index__isnull=True,
+    ).exclude(device=""):
         try:
             connection = _connection_of(attachment)
         except VolumeDriverError as exc:

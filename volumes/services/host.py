@@ -12,7 +12,7 @@ from images.models import Image
 
 from .. import states
 from ..drivers import VolumeDriverError, get_driver
-from ..models import Snapshot, Volume, VolumeHost
+from ..models import Snapshot, Volume, VolumeAttachment, VolumeHost
 from . import messages
 from . import snapshots as snapshot_service
 from . import volumes as volume_service
@@ -86,10 +86,12 @@ def create_volume(volume_id: int) -> str:
                                 messages.CREATE_VOLUME_FROM_BACKEND, messages.DRIVER_FAILED_CREATE)
         _report(volume.host, driver)
         return states.ERROR
-    transition(Volume, volume.pk, (states.CREATING,), states.AVAILABLE)
+    # a server's root volume (boot from volume) goes on to its server, never to the free pool
+    written = states.ATTACHING if VolumeAttachment.objects.filter(volume=volume).exists() else states.AVAILABLE
+    transition(Volume, volume.pk, (states.CREATING,), written)
     _report(volume.host, driver)
     log.info("volume %s (%sG) created on %s", volume.ec2_id, volume.size, volume.host)
-    return states.AVAILABLE
+    return written
 
 
 def delete_volume(volume_id: int) -> str:

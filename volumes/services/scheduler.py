@@ -48,12 +48,47 @@ def free_gb(row: VolumeHost) -> int:
     return min(row.free_gb, row.total_gb - allocated_gb(row.host))
 
 
+VENDOR_NAME = "cloudproj"
+# the capabilities a volume type's extra specs may ask for (Cinder's CapabilitiesFilter; the
+# key may carry its `capabilities:` scope), as a host's back end reports them (get_pools)
+MATCHED_CAPABILITIES = ("vendor_name", "storage_protocol", "driver_version")
+
+
+def capabilities(driver: str) -> dict:
+    return {"vendor_name": VENDOR_NAME, "storage_protocol": "iSCSI" if driver == "lvm" else "file",
+            "driver_version": "1.0"}
+
+
+def wanted_capabilities(extra_specs: dict | None) -> dict:
+    wanted = {}
+    for key, value in (extra_specs or {}).items():
+        name = key.split(":", 1)[1] if key.startswith("capabilities:") else key
+        if name in MATCHED_CAPABILITIES:
+            wanted[name] = str(value)
+    return wanted
+
+
+def _satisfies(offered: str, wanted: str) -> bool:
+    """Cinder's spec values: `<in> x` (substring), `<or> a <or> b` (one of), else equal."""
+    if wanted.startswith("<in>"):
+        return wanted[4:].strip() in offered
+    if wanted.startswith("<or>"):
+        return offered in [w.strip() for w in wanted.split("<or>") if w.strip()]
+    return offered == wanted
+
+
+def satisfies(driver: str, wanted: dict) -> bool:
+    offered = capabilities(driver)
+    return all(_satisfies(offered[name], value) for name, value in wanted.items())
+
+
 def pick_host(size_gb: int, zone: str | None = None, host: str | None = None,
-              backend: str | None = None) -> str | None:
+              backend: str | None = None, wanted: dict | None = None) -> str | None:
     """The chosen host, or None when no live host has `size_gb` free. `host`: only that one
     (a volume made from a snapshot stays on the snapshot's host); `backend`: only hosts of that
     back end (a volume type's `volume_backend_name` extra spec; a host's back end is named after
-    its driver, `lvm` or `file`, as /capabilities and get_pools show). Call inside a transaction."""
+    its driver, `lvm` or `file`, as /capabilities and get_pools show); `wanted`: capabilities
+    the back end must report (wanted_capabilities). Call inside a transaction."""
     services = live_services(zone)
     rows = VolumeHost.objects.select_for_update().filter(host__in=list(services)).order_by("host")
     if host is not None:
@@ -62,6 +97,8 @@ def pick_host(size_gb: int, zone: str | None = None, host: str | None = None,
         rows = rows.filter(driver=backend)
     best, best_free = None, None
     for row in rows:
+        if not satisfies(row.driver, wanted or {}):
+            continue
         free = free_gb(row)
         if free >= size_gb and (best_free is None or free > best_free):
             best, best_free = row.host, free

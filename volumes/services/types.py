@@ -5,10 +5,11 @@ import re
 import uuid as uuid_lib
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from cloudproj.exceptions import Conflict, Invalid, NotFound
 
-from ..models import DEFAULT_TYPE_NAME, VolumeType
+from ..models import DEFAULT_TYPE_NAME, VolumeType, VolumeTypeAccess
 
 MAX_TEXT = 255
 SPEC_KEY = re.compile(r"^[\w.:\-/ ]{1,255}$")
@@ -20,12 +21,18 @@ def default_type() -> VolumeType:
     return vtype
 
 
+def _usable(ctx) -> Q:
+    """The types a non-admin may see and use: public ones and private ones its project was given."""
+    return Q(is_public=True) | Q(project_access__project_id=ctx.project_id or "")
+
+
 def types_for(ctx, is_public=None):
-    """Admins see all types (or filter with is_public), others the public ones."""
+    """Admins see all types (or filter with is_public), others the public ones and the private
+    ones their project has access to."""
     default_type()
     qs = VolumeType.objects.all()
     if not ctx.is_admin:
-        return qs.filter(is_public=True)
+        return qs.filter(_usable(ctx)).distinct()
     if is_public is not None:
         qs = qs.filter(is_public=is_public)
     return qs
@@ -39,9 +46,41 @@ def get_type(ctx, type_id) -> VolumeType:
         vtype = VolumeType.objects.filter(uuid=uuid_lib.UUID(str(type_id))).first()
     except ValueError:
         vtype = VolumeType.objects.filter(name=str(type_id)).first()
-    if vtype is None or (not ctx.is_admin and not vtype.is_public):
+    if vtype is None or (not ctx.is_admin and not vtype.is_public
+                         and not vtype.project_access.filter(project_id=ctx.project_id or "").exists()):
         raise NotFound(f"Volume type {type_id} could not be found.")
     return vtype
+
+
+def access_list(vtype: VolumeType) -> list[str]:
+    if vtype.is_public:
+        raise NotFound("Access list not available for public volume types.")
+    return list(vtype.project_access.values_list("project_id", flat=True))
+
+
+def add_access(vtype: VolumeType, project_id) -> None:
+    project_id = _access_project(vtype, project_id)
+    try:
+        with transaction.atomic():
+            VolumeTypeAccess.objects.create(volume_type=vtype, project_id=project_id)
+    except IntegrityError:
+        raise Conflict(f"Volume type access for {vtype.uuid} / {project_id} combination already exists.") \
+            from None
+
+
+def remove_access(vtype: VolumeType, project_id) -> None:
+    project_id = _access_project(vtype, project_id)
+    deleted, _ = VolumeTypeAccess.objects.filter(volume_type=vtype, project_id=project_id).delete()
+    if not deleted:
+        raise NotFound(f"Volume type access not found for {vtype.uuid} / {project_id} combination.")
+
+
+def _access_project(vtype: VolumeType, project_id) -> str:
+    if not isinstance(project_id, str) or not project_id or len(project_id) > 64 or not project_id.isprintable():
+        raise Invalid("Invalid input received: project must be a project id.")
+    if vtype.is_public:
+        raise Conflict("Type access modification is not applicable to public volume type.")
+    return project_id
 
 
 def resolve_for_volume(ctx, ref) -> VolumeType:

@@ -171,6 +171,7 @@ def _image(ctx, image_ref) -> dict:
         "image_id": str(image.id), "image_name": image.name or "", "disk_format": image.disk_format or "",
         "container_format": image.container_format or "", "min_disk": str(image.min_disk),
         "min_ram": str(image.min_ram), "size": str(image.size or 0), "checksum": image.checksum or "",
+        **{key: image.properties[key] for key in ("kernel_id", "ramdisk_id") if (image.properties or {}).get(key)},
         "_virtual_size": image.virtual_size or image.size or 0,
     }
 
@@ -215,8 +216,10 @@ def create_volume(ctx, size, name=None, description=None, availability_zone=None
     _check_per_volume(ctx.project_id, size)
     with transaction.atomic():
         reserve(ctx.project_id, {"volumes": 1, "gigabytes": size}, size)
-        backend = (vtype.extra_specs or {}).get("volume_backend_name") if vtype is not None else None
-        host = scheduler.pick_host(size, zone, host=origin.host if origin is not None else None, backend=backend)
+        specs = (vtype.extra_specs or {}) if vtype is not None else {}
+        host = scheduler.pick_host(size, zone, host=origin.host if origin is not None else None,
+                                   backend=specs.get("volume_backend_name"),
+                                   wanted=scheduler.wanted_capabilities(specs))
         volume = Volume.objects.create(
             name=name, description=description, size=size, availability_zone=zone, project_id=ctx.project_id,
             user_id=ctx.user_id, host=host, snapshot=snapshot, source_volume=source, metadata=metadata,
@@ -225,7 +228,8 @@ def create_volume(ctx, size, name=None, description=None, availability_zone=None
         )
         if host is None:
             volume.status = states.ERROR
-            volume.error_message = "No valid host was found: no live volume host has enough free capacity."
+            volume.error_message = ("No valid host was found: no live volume host has enough free capacity "
+                                    "and the back end its type asks for.")
             volume.save(update_fields=["status", "error_message", "updated_at"])
             messages.record(ctx.project_id, messages.VOLUME, volume.uuid, messages.SCHEDULE_ALLOCATE_VOLUME,
                             messages.NO_BACKEND_AVAILABLE)
@@ -419,6 +423,9 @@ def retype(ctx, volume: Volume, new_type, migration_policy="never") -> None:
     if vtype is None:
         raise Invalid("Invalid input received: new_type is required.")
     backend = (vtype.extra_specs or {}).get("volume_backend_name")
+    if not scheduler.satisfies(volume.driver, scheduler.wanted_capabilities(vtype.extra_specs)):
+        raise Invalid(f"Invalid volume: the back end of volume {volume.uuid} does not have the capabilities "
+                      f"volume type {vtype.name} asks for; migrating volumes is not supported by this cloud.")
     if backend is not None and backend != volume.driver:
         raise Invalid(f"Invalid volume: volume type {vtype.name} needs back end {backend}, and volume "
                       f"{volume.uuid} is on {volume.driver or 'no back end'}; migrating volumes between back "

@@ -7,6 +7,7 @@ import pytest
 
 from cloudproj.testing.volumes import create, register, url
 from compute.models import Service
+from compute.services import hosts as hosts_services
 from identity.services import quotas
 from volumes.models import Volume
 from volumes.services import host as volume_host
@@ -42,9 +43,14 @@ def error(resp, code, name):
 def test_os_hosts_list_and_show(admin_client, admin_project, member_client, demo, volume_host_a, settings):
     register("vol-b", settings)
     Service.objects.filter(host="vol-b", binary="nova-volume").update(disabled=True)
+    hosts_services.register_service("ctl", "nova-scheduler")  # the scheduler worker's row
     body = admin_client.get(url(admin_project, "os-hosts")).json()
     assert set(body) == {"hosts"}
     hosts = body["hosts"]
+    # Cinder lists its schedulers too (tempest's test_list_hosts wants both kinds)
+    scheduler_row = hosts.pop()
+    assert (scheduler_row["host_name"], scheduler_row["service"], scheduler_row["service-status"]) == (
+        "ctl", "cinder-scheduler", "available")
     assert [h["host_name"] for h in hosts] == ["vol-a@file", "vol-b@file"]
     for row in hosts:
         assert set(row) == HOST_LIST_KEYS
@@ -255,3 +261,39 @@ def test_qos_specs_crud_and_associations(admin_client, admin_project, member_cli
     # members: 403 everywhere
     error(member_client.get(url(demo, "qos-specs")), 403, "forbidden")
     error(member_client.post(url(demo, "qos-specs"), {"qos_specs": {"name": "m"}}, format="json"), 403, "forbidden")
+
+
+def test_private_type_access(admin_client, admin_project, member_client, demo, volume_host_a):
+    """Cinder's volume type access (tempest's VolumeTypesAccessTest): a private type is invisible
+    and unusable to a project until an admin gives it access, and again after removing it."""
+    resp = admin_client.post(url(admin_project, "types"), {"volume_type": {
+        "name": "gold", "os-volume-type-access:is_public": False}}, format="json")
+    type_id = resp.json()["volume_type"]["id"]
+    action, access = url(admin_project, f"types/{type_id}/action"), url(admin_project, f"types/{type_id}/os-volume-type-access")
+    error(member_client.post(url(demo, "volumes"), {"volume": {"size": 1, "volume_type": type_id}}, format="json"),
+          404, "itemNotFound")
+    assert admin_client.get(access).json() == {"volume_type_access": []}
+
+    assert admin_client.post(action, {"addProjectAccess": {"project": demo.id}}, format="json").status_code == 202
+    error(admin_client.post(action, {"addProjectAccess": {"project": demo.id}}, format="json"), 409, "conflictingRequest")
+    assert admin_client.post(action, {"addProjectAccess": {"project": "b" * 32}}, format="json").status_code == 202
+    listed = admin_client.get(access).json()["volume_type_access"]
+    assert listed == [{"volume_type_id": type_id, "project_id": pid} for pid in sorted([demo.id, "b" * 32])]
+    assert [t["name"] for t in member_client.get(url(demo, "types")).json()["volume_types"]].count("gold") == 1
+    volume = create(member_client, demo, volume_type=type_id)
+    assert volume["volume_type"] == "gold"
+    error(member_client.post(action.replace(admin_project.id, demo.id), {"addProjectAccess": {"project": demo.id}},
+                             format="json"), 403, "forbidden")
+    error(member_client.get(access.replace(admin_project.id, demo.id)), 403, "forbidden")
+
+    assert admin_client.post(action, {"removeProjectAccess": {"project": demo.id}}, format="json").status_code == 202
+    error(admin_client.post(action, {"removeProjectAccess": {"project": demo.id}}, format="json"), 404,
+          "itemNotFound")
+    assert "gold" not in [t["name"] for t in member_client.get(url(demo, "types")).json()["volume_types"]]
+    error(admin_client.post(action, {"grant": {}}, format="json"), 400, "badRequest")
+    error(admin_client.post(action, {"addProjectAccess": {"project": 7}}, format="json"), 400, "badRequest")
+    public = admin_client.post(url(admin_project, "types"), {"volume_type": {"name": "plain"}}, format="json")
+    public_id = public.json()["volume_type"]["id"]
+    error(admin_client.post(url(admin_project, f"types/{public_id}/action"), {"addProjectAccess": {"project": demo.id}},
+                            format="json"), 409, "conflictingRequest")
+    error(admin_client.get(url(admin_project, f"types/{public_id}/os-volume-type-access")), 404, "itemNotFound")

@@ -90,7 +90,8 @@ def test_a_lost_schedule_message_is_sent_again(resending_cloud, broker_url, worl
 
     cloud.wait(lambda: _state(server) == (states.ACTIVE, None), 90,
                "the server whose schedule message was lost to be sent again and become ACTIVE")
-    assert "their next step sent again: {'schedule': 1, 'host_steps': 0}" in cloud.logs_of("scheduler")
+    # a scheduler that starts sends every build waiting to be scheduled (recover_scheduler)
+    assert "scheduler start: 1 build(s) waiting to be scheduled sent again" in cloud.logs_of("scheduler")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -105,6 +106,7 @@ def test_resend_waits_for_a_quiet_build_and_leaves_running_steps_alone(broker_ur
     from compute.services.actions import event_finish, event_start
 
     settings.BUILD_STEP_RESEND_AFTER = 60
+    settings.BUILD_SCHEDULE_RESEND_AFTER = 0  # its own test below
     [server] = boot(world, "quiet")
 
     def quiet_for(seconds):
@@ -125,3 +127,50 @@ def test_resend_waits_for_a_quiet_build_and_leaves_running_steps_alone(broker_ur
     settings.BUILD_STEP_RESEND_AFTER = 0
     quiet_for(120)
     assert recovery.resend_stalled() == {"schedule": 0, "host_steps": 0}  # 0: off
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_build_no_scheduler_started_is_sent_after_its_own_shorter_wait(broker_url, world, settings):
+    """No processes: a server committed without its schedule message (the API killed between
+    commit and publish) is sent again after BUILD_SCHEDULE_RESEND_AFTER; one a scheduler started
+    is left to the longer BUILD_STEP_RESEND_AFTER."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from compute.models import InstanceAction
+    from compute.services import recovery
+    from compute.services.actions import event_finish, event_start
+
+    settings.BUILD_STEP_RESEND_AFTER = 600
+    settings.BUILD_SCHEDULE_RESEND_AFTER = 30
+    [server] = boot(world, "unsent")
+    _lose_queue(broker_url, "scheduler")  # as if never published
+
+    def quiet_for(seconds):
+        Instance.objects.filter(pk=server.pk).update(updated_at=timezone.now() - timedelta(seconds=seconds))
+
+    quiet_for(10)
+    assert recovery.resend_stalled() == {"schedule": 0, "host_steps": 0}
+    quiet_for(40)
+    assert recovery.resend_stalled() == {"schedule": 1, "host_steps": 0}
+    assert recovery.resend_stalled() == {"schedule": 0, "host_steps": 0}  # touched: waits again
+    assert _lose_queue(broker_url, "scheduler") == [("compute.schedule_instance", str(server.uuid))]
+    # a scheduler started it (its event, finished or not): the 30 s rule no longer applies
+    event_finish(event_start(InstanceAction.objects.get(instance=server, action="create"), "schedule"))
+    quiet_for(40)
+    assert recovery.resend_stalled() == {"schedule": 0, "host_steps": 0}
+    settings.BUILD_SCHEDULE_RESEND_AFTER = 0
+    Instance.objects.filter(pk=server.pk).update(updated_at=timezone.now() - timedelta(seconds=3600))
+    assert recovery.resend_stalled() == {"schedule": 1, "host_steps": 0}  # the long rule's
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_starting_scheduler_sends_the_builds_waiting_to_be_scheduled(broker_url, world):
+    from compute.services import recovery
+
+    waiting = boot(world, "waiting", count=2)
+    _lose_queue(broker_url, "scheduler")
+    assert recovery.recover_scheduler() == 2
+    assert sorted(_lose_queue(broker_url, "scheduler")) == sorted(
+        ("compute.schedule_instance", str(i.uuid)) for i in waiting)

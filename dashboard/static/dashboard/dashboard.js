@@ -114,3 +114,24 @@ document.addEventListener("htmx:oobBeforeSwap", function (event) {
   var fresh = box && incoming.querySelector('input[name="ids"][value="' + box.value + '"]');
   if (fresh) fresh.checked = true;
 });
+
+// The instance page's head polls while a task runs; once the instance has settled, the page reloads so
+// its actions match the new state (the tab is in the URL, so it stays).
+document.addEventListener("htmx:load", function (event) {
+  var elt = event.detail.elt;
+  if (elt && elt.id === "instance-head" && elt.dataset.busy === "false") window.location.reload();
+});
+
+// Tabs (role="tab" links, each its own URL): the selected one is in the Tab order, the arrow keys, Home
+// and End move between them (the ARIA tabs pattern), Enter opens the focused one.
+document.addEventListener("keydown", function (event) {
+  var tab = event.target.closest && event.target.closest('[role="tab"]');
+  if (!tab) return;
+  var all = Array.prototype.slice.call(tab.parentElement.querySelectorAll('[role="tab"]'));
+  var index = all.indexOf(tab), next = null;
+  if (event.key === "ArrowRight") next = all[(index + 1) % all.length];
+  else if (event.key === "ArrowLeft") next = all[(index - 1 + all.length) % all.length];
+  else if (event.key === "Home") next = all[0];
+  else if (event.key === "End") next = all[all.length - 1];
+  if (next) { event.preventDefault(); next.focus(); }
+});
