@@ -137,6 +137,16 @@ def unshelve_spawn(host: str, instance_uuid: str, request_id: str) -> None:
     _after_commit(names.UNSHELVE_SPAWN, [instance_uuid, request_id], _compute(host))
 
 
+def evacuate_schedule(instance_uuid: str, request_id: str) -> None:
+    """Ask the scheduler for a new host for a server whose host is down (after commit)."""
+    _after_commit(names.EVACUATE_SCHEDULE, [instance_uuid, request_id], SCHEDULER_QUEUE)
+
+
+def evacuate_spawn(host: str, instance_uuid: str, request_id: str) -> None:
+    """The evacuated server rebuilt from its image on its new host (after commit)."""
+    _after_commit(names.EVACUATE_SPAWN, [instance_uuid, request_id], _compute(host))
+
+
 def snapshot_instance(host: str, instance_uuid: str, request_id: str, image_id: str,
                       rotation: int | None = None) -> None:
     """createImage, or createBackup with its `rotation` (the host deletes older backups)."""

@@ -29,12 +29,15 @@ PREP_RESIZE = "compute.prep_resize"
 RESIZE_STEP_TASKS = {
     "resize_instance": "compute.resize_instance", "finish_resize": "compute.finish_resize",
     "confirm_on_source": "compute.confirm_resize", "revert_on_dest": "compute.revert_resize",
-    "finish_revert": "compute.finish_revert_resize",
+    "finish_revert": "compute.finish_revert_resize", "clean_source": "compute.resize_clean_source",
 }
 CONFIRM_EXPIRED_RESIZES = "compute.confirm_expired_resizes"
 # compute: unshelve of an offloaded server (`scheduler`, then compute.<chosen host>)
 UNSHELVE_SCHEDULE = "compute.unshelve_schedule"
 UNSHELVE_SPAWN = "compute.unshelve_spawn"
+# compute: evacuation of a server whose host is down (`scheduler`, then compute.<chosen host>)
+EVACUATE_SCHEDULE = "compute.evacuate_schedule"
+EVACUATE_SPAWN = "compute.evacuate_spawn"
 
 # compute: periodic, on `scheduler` (beat)
 FAN_OUT_HOST_TASK = "compute.fan_out_host_task"

@@ -18,9 +18,17 @@ class InstanceResize(models.Model):
     FINISHED = "finished"             # VERIFY_RESIZE: waits for confirm or revert
     REVERTING = "reverting"           # back to the old flavor on the source
     CONFIRMING = "confirming"         # the source's old files and claim go
-    STATUSES = (PRE_MIGRATING, MIGRATING, POST_MIGRATING, FINISHED, REVERTING, CONFIRMING)
+    ROLLING_BACK = "rolling-back"     # the target failed and let go: the source takes the guest back
+    STATUSES = (PRE_MIGRATING, MIGRATING, POST_MIGRATING, FINISHED, REVERTING, CONFIRMING, ROLLING_BACK)
+
+    RESIZE = "resize"                 # a new flavor (on the same host when allowed)
+    MIGRATION = "migration"           # cold migration: the same flavor, another host
+    KINDS = (RESIZE, MIGRATION)
 
     instance = models.OneToOneField("compute.Instance", on_delete=models.CASCADE, related_name="resize")
+    kind = models.CharField(max_length=16, choices=[(k, k) for k in KINDS], default=RESIZE)
+    # a cold migration's host named by an admin (None: the scheduler chooses)
+    requested_host = models.CharField(max_length=255, null=True, blank=True)
     status = models.CharField(max_length=32, choices=[(s, s) for s in STATUSES], default=PRE_MIGRATING)
     request_id = models.CharField(max_length=255)
     old_flavor = models.JSONField(default=dict)

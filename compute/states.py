@@ -203,6 +203,8 @@ ALLOWED: dict[str, tuple] = {
     "resize": ((ACTIVE, STOPPED), (None,)),
     "confirm_resize": ((RESIZED,), (None,)),
     "revert_resize": ((RESIZED,), (None,)),
+    "migrate": ((ACTIVE, STOPPED), (None,)),
+    "evacuate": ((ACTIVE, STOPPED, ERROR), (None,)),
     "rescue": ((ACTIVE, STOPPED, ERROR), (None,)),
     "unrescue": ((RESCUED,), (None,)),
     "shelve": ((ACTIVE, STOPPED, PAUSED, SUSPENDED), (None,)),

@@ -16,8 +16,8 @@ from cloudproj.host import identity
 
 from . import agent  # noqa: F401 - connects the worker_init/worker_ready/worker_shutdown handlers
 from .services import (
-    build, image_cache, lifecycle, operations, periodic_hosts, reconcile, recovery, resize, resize_host, shelve,
-    shelve_host, snapshot_host,
+    build, evacuate, evacuate_host, image_cache, lifecycle, operations, periodic_hosts, reconcile, recovery, resize,
+    resize_host, shelve, shelve_host, snapshot_host,
 )
 
 
@@ -179,6 +179,18 @@ resize_steps = {step: _resize_step(step) for step in names.RESIZE_STEP_TASKS}
 def confirm_expired_resizes() -> int:
     """Periodic (beat): VERIFY_RESIZE past RESIZE_CONFIRM_WINDOW is confirmed."""
     return resize.confirm_expired()
+
+
+@shared_task(name=names.EVACUATE_SCHEDULE)
+def evacuate_schedule(instance_uuid: str, request_id: str):
+    """A new host for a server whose host is down, chosen and claimed (queue `scheduler`)."""
+    return evacuate.evacuate_schedule(instance_uuid, request_id)
+
+
+@shared_task(name=names.EVACUATE_SPAWN)
+def evacuate_spawn(instance_uuid: str, request_id: str):
+    """The evacuated server rebuilt from its image on this host."""
+    return evacuate_host.evacuate_spawn(instance_uuid, request_id)
 
 
 @shared_task(name=names.UNSHELVE_SCHEDULE)

@@ -3,7 +3,8 @@ from django.urls import path
 
 from .views import (
     admin, admin_flavors, admin_identity, admin_networks, admin_quotas, api_access, auth, floating, images,
-    instance_detail, instance_manage, instance_resize, instances, keypairs, launch, secgroups, usage, vnc, volumes,
+    instance_detail, instance_manage, instance_migrate, instance_resize, instances, keypairs, launch, secgroups, usage,
+    vnc, volumes,
 )
 from .views import admin_aggregates, admin_project_delete, admin_users, bulk, instance_lock, server_groups
 from .views import usage_pages, user_settings
@@ -31,6 +32,7 @@ urlpatterns = [
     path(INSTANCE + "resize/", instance_resize.instance_resize, name="instance-resize"),
     path(INSTANCE + "resize/confirm/", instance_resize.instance_resize_confirm, name="instance-resize-confirm"),
     path(INSTANCE + "resize/revert/", instance_resize.instance_resize_revert, name="instance-resize-revert"),
+    path(INSTANCE + "migrate/", instance_migrate.instance_migrate, name="instance-migrate"),
     path(INSTANCE + "rescue/", instance_resize.instance_rescue, name="instance-rescue"),
     path(INSTANCE + "unrescue/", instance_resize.instance_unrescue, name="instance-unrescue"),
     path(INSTANCE + "shelve/", instance_resize.instance_shelve, name="instance-shelve"),

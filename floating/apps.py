@@ -20,6 +20,7 @@ class FloatingConfig(AppConfig):
         import_module(f"{self.name}.policies")
         import_module(f"{self.name}.signals")  # instance_deleted
         # imported by the agent only: the API process loads no NAT code
+        host_hooks.register(after_network="floating.services.host.follow_instance")
         host_hooks.register(after_network=auto_assign.assign, before_cleanup="floating.services.host.before_cleanup",
                             orphan_sweep="floating.services.orphans.sweep",
                             agent_start="floating.services.host.start_agent",

@@ -23,8 +23,8 @@ class SecgroupsConfig(AppConfig):
         import_module(f"{self.name}.signals")  # instance_deleted
         host = "secgroups.services.host."  # imported by the agent only: the API loads no iptables code
         host_hooks.register(after_network=host + "after_network", before_cleanup=host + "before_cleanup",
-                            orphan_sweep=host + "sweep_orphans", agent_start=host + "on_agent_start",
-                            cloud_teardown=host + "teardown_cloud")
+                            left_host=host + "before_cleanup", orphan_sweep=host + "sweep_orphans",
+                            agent_start=host + "on_agent_start", cloud_teardown=host + "teardown_cloud")
         create_extensions.register_security_groups(membership.groups_for_create, membership.join)
         register_action("addSecurityGroup", server_groups.add_security_group)
         register_action("removeSecurityGroup", server_groups.remove_security_group)

@@ -549,6 +549,7 @@ ROUTES: dict[str, Route] = {
     "dashboard/instances/<uuid:instance_id>/resize/": R(OWNED, ("post", S + "/resize/", {"flavor": "{flavor}"})),
     "dashboard/instances/<uuid:instance_id>/resize/confirm/": R(OWNED, ("post", S + "/resize/confirm/")),
     "dashboard/instances/<uuid:instance_id>/resize/revert/": R(OWNED, ("post", S + "/resize/revert/")),
+    "dashboard/instances/<uuid:instance_id>/migrate/": R(OWNED, ("post", S + "/migrate/", {"host": ""})),
     "dashboard/instances/<uuid:instance_id>/rescue/": R(OWNED, ("post", S + "/rescue/")),
     "dashboard/instances/<uuid:instance_id>/unrescue/": R(OWNED, ("post", S + "/unrescue/")),
     "dashboard/instances/<uuid:instance_id>/shelve/": R(OWNED, ("post", S + "/shelve/")),

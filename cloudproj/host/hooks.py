@@ -8,6 +8,9 @@ secgroups, floating, metadata and volumes meet here instead of importing one ano
     register(before_cleanup=fn)    fn(instance, host): when the instance's resources are torn
                                    down (delete, rollback), before its addresses are released;
                                    errors are logged and do not stop the teardown
+    register(left_host=fn)         fn(instance, host): the instance lives on another host now (a
+                                   cold migration or resize confirmed): what `host` holds for it
+                                   goes, its addresses stay; errors are logged
     register(extra_disks=fn)       fn(instance) -> [disk dict, ...]: disks the domain must have
                                    besides its root disk (attached volumes)
     register(root_volume=fn)       fn(instance, prepare) -> disk dict | None: the volume the
@@ -39,7 +42,8 @@ from django.utils.module_loading import import_string
 log = logging.getLogger(__name__)
 
 _hooks: dict[str, list[Any]] = {
-    "after_network": [], "before_cleanup": [], "extra_disks": [], "root_volume": [], "agent_start": [], "orphan_sweep": [],
+    "after_network": [], "before_cleanup": [], "left_host": [], "extra_disks": [], "root_volume": [],
+    "agent_start": [], "orphan_sweep": [],
     "cloud_teardown": [],
 }
 
@@ -77,6 +81,14 @@ def before_cleanup(instance: Any, host: str) -> None:
             hook(instance, host)
         except Exception:  # teardown goes on; reconciliation catches leftovers
             log.exception("cleanup hook %s failed for instance %s on %s", _name(hook), instance.uuid, host)
+
+
+def left_host(instance: Any, host: str) -> None:
+    for hook in registered("left_host"):
+        try:
+            hook(instance, host)
+        except Exception:  # periodic passes regenerate the host's state from the DB anyway
+            log.exception("left_host hook %s failed for instance %s on %s", _name(hook), instance.uuid, host)
 
 
 def extra_disks(instance: Any) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
 """What every real-guest test shares: a cloud of real processes (scheduler + one agent on
-libvirt/QEMU) around the project's test image and a network on a bridge of the test's own,
+libvirt/QEMU, or more: `extra_hosts`, each agent a host of its own name, instances folder and
+queues on the same libvirtd) around the project's test image and a network on a bridge of the test's own,
 and a teardown that leaves no guest, dnsmasq or bridge behind.
 
     with real_guest_cloud(settings, tmp_path, osc, label="e2enet", cidr=..., bridge=..., host=...) as env:
@@ -77,6 +78,15 @@ def http(address: str, timeout: float = 3) -> str | None:
         return None
 
 
+def get(address: str, path: str, timeout: float = 5) -> str | None:
+    """The body of http://<address><path> (the test image's CGIs), None when it does not answer."""
+    try:
+        with urllib.request.urlopen(f"http://{address}{path}", timeout=timeout) as response:
+            return response.read().decode(errors="replace")
+    except OSError:
+        return None
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("0.0.0.0", 0))
@@ -108,9 +118,11 @@ def start_metadata_service(cloud: Cloud, port: int) -> None:
 @contextmanager
 def real_guest_cloud(settings, tmp_path, osc, *, label: str, cidr: str, bridge: str, host: str,
                      instance_id_start: int | None = None, servers=("vm1",), cloud_env=None, agent_env=None,
-                     before_agents=None, network_options=None):
+                     before_agents=None, network_options=None, extra_hosts=()):
     """Test image registered, network `label` on `bridge`, a scheduler and an agent `host` on
-    qemu:///system. `before_agents(cloud)` runs first (e.g. to start a metadata service).
+    qemu:///system (and one per name of `extra_hosts`: two-host tests; the network is then
+    served by `host` alone, one dnsmasq on the bridge). `before_agents(cloud)` runs first
+    (e.g. to start a metadata service).
     On exit: the `servers` deleted through the client, processes stopped, the test's domains,
     the network's dnsmasq and the bridge removed."""
     libvirt_or_skip()
@@ -123,14 +135,17 @@ def real_guest_cloud(settings, tmp_path, osc, *, label: str, cidr: str, bridge: 
     settings.IMAGE_STORE_PATH = tmp_path / "store"
     ensure_default_flavors()
     images = builder.register(builder.build(tmp_path / "testimage"))
+    if extra_hosts:
+        network_options = {"host": host, **(network_options or {})}
     network = create_network(label, cidr, bridge=bridge, **(network_options or {}))
     cloud = Cloud(tmp_path, url, **(cloud_env or {}))
     try:
         if before_agents is not None:
             before_agents(cloud)
         cloud.start_scheduler()
-        cloud.start_agent(host, LIBVIRT_URI="qemu:///system", VIRT_TYPE="qemu", **(agent_env or {}))
-        cloud.wait_up([host])
+        for name in (host, *extra_hosts):
+            cloud.start_agent(name, LIBVIRT_URI="qemu:///system", VIRT_TYPE="qemu", **(agent_env or {}))
+        cloud.wait_up([host, *extra_hosts])
         yield SimpleNamespace(cloud=cloud, network=network, images=images)
     finally:
         for name in servers:

@@ -4,17 +4,30 @@ server_actions.register_action from ComputeConfig.ready:
     {"resize": {"flavorRef": id|link, "OS-DCF:diskConfig"?}}   202   compute:servers:resize
     {"confirmResize": null}                                    204   compute:servers:confirm_resize
     {"revertResize": null}                                     202   compute:servers:revert_resize
+    {"migrate": null | {"host": name|null} (2.56+)}            202   compute:servers:migrate (admins)
+    {"evacuate": {"host"?, "adminPass"?, "onSharedStorage": false}}
+                                                               200   compute:servers:evacuate (admins;
+        409 while the server's host is up; onSharedStorage true is 400: no storage is shared here)
+    {"os-migrateLive": {...}}                                  409   compute:servers:migrate_live (admins):
+        live migration is not offered (see LIVE_MIGRATION_REFUSED)
 
 The work is compute/services/resize.py's; a state that does not allow it answers 409.
 """
 from rest_framework.response import Response
 
-from cloudproj.api.errors import BadRequest
+from cloudproj.api.errors import BadRequest, Conflict
 from cloudproj.exceptions import NotFound as ComputeNotFound
+from compute.services import evacuate as evacuate_service
 from compute.services import flavors as flavor_service
 from compute.services import resize as resize_service
 
-from .servers import check_object, disk_config, last_segment
+from .base import api_version
+from .servers import check_object, disk_config, generate_password, last_segment
+
+LIVE_MIGRATION_REFUSED = (
+    "Live migration is not supported by this cloud: its agents do not run libvirt's migration "
+    "between two libvirtd daemons (untested here, where every host shares one libvirtd). Use a "
+    "cold migration (the migrate action): the server is powered off, moved and started again.")
 
 
 def resize(view, server_id, value):
@@ -52,9 +65,52 @@ def revert_resize(view, server_id, value):
     return Response(status=202)
 
 
+def migrate(view, server_id, value):
+    host = None
+    if api_version(view.request) >= (2, 56) and value is not None:
+        body = check_object(value, "migrate", {"host"})
+        host = body.get("host")
+        if host is not None and (not isinstance(host, str) or not 1 <= len(host) <= 255):
+            raise BadRequest("Invalid input for field/attribute host: must be a string of 1 to 255 characters.")
+    else:
+        _null(value, "migrate")
+    instance = view.server(server_id, "compute:servers:migrate")
+    resize_service.migrate_server(view.ctx, instance, host)
+    return Response(status=202)
+
+
+def evacuate(view, server_id, value):
+    body = check_object(value, "evacuate", {"host", "adminPass", "onSharedStorage"})
+    if "onSharedStorage" not in body:  # required up to 2.13, which is all this API offers
+        raise BadRequest("Invalid input for field/attribute evacuate: 'onSharedStorage' is a required property.")
+    shared = body["onSharedStorage"]
+    if not isinstance(shared, bool):
+        raise BadRequest("Invalid input for field/attribute onSharedStorage: must be a boolean.")
+    if shared:
+        raise BadRequest("onSharedStorage is not supported: the hosts of this cloud share no instance storage; "
+                         "the server is rebuilt from its image.")
+    host = body.get("host")
+    if host is not None and (not isinstance(host, str) or not 1 <= len(host) <= 255):
+        raise BadRequest("Invalid input for field/attribute host: must be a string of 1 to 255 characters.")
+    password = body.get("adminPass")
+    if password is not None and not isinstance(password, str):
+        raise BadRequest("Invalid input for field/attribute adminPass: must be a string.")
+    instance = view.server(server_id, "compute:servers:evacuate")
+    evacuate_service.evacuate_server(view.ctx, instance, host)
+    return Response({"adminPass": password or generate_password()}, status=200)
+
+
+def migrate_live(view, server_id, value):
+    view.server(server_id, "compute:servers:migrate_live")
+    raise Conflict(LIVE_MIGRATION_REFUSED)
+
+
 def register() -> None:
     from .server_actions import register_action
 
     register_action("resize", resize)
     register_action("confirmResize", confirm_resize)
     register_action("revertResize", revert_resize)
+    register_action("migrate", migrate)
+    register_action("os-migrateLive", migrate_live)
+    register_action("evacuate", evacuate)

@@ -132,6 +132,24 @@ def release_network(instance: Instance, host: str) -> list:
     return released
 
 
+def move_addresses(instance: Instance, host: str) -> list:
+    """The instance's fixed IPs (the same addresses) recorded on `host` again, nothing else:
+    that host's agent makes them live with allocate_network."""
+    return [fixed_ip_service.allocate_fixed_ip(network, instance.uuid, host=host, hostname=instance.hostname)
+            for network in requested_networks(instance)]
+
+
+def left_host(instance: Instance, host: str) -> None:
+    """The instance moved away from `host` (which runs this): its DHCP entry there and its
+    host state (security-group chain, ...) go; its addresses stay the instance's."""
+    for network in requested_networks(instance):
+        try:
+            network_host.prepare_instance_network(network, host)
+        except Exception:  # supervision regenerates the hosts file from the DB anyway
+            log.exception("could not refresh DHCP of network %s on %s", network.label, host)
+    host_hooks.left_host(instance, host)
+
+
 # --- disk --------------------------------------------------------------------------------------
 
 

@@ -6,6 +6,9 @@ API side (in the request):
     resize_server(ctx, instance, flavor)    RESIZE (resize_prep); quota for the growth
     confirm_resize(ctx, instance)           VERIFY_RESIZE -> ACTIVE (or SHUTOFF) on the new flavor
     revert_resize(ctx, instance)            VERIFY_RESIZE -> REVERT_RESIZE -> back on the old one
+    migrate_server(ctx, instance, host)     cold migration (admins): the same flavor to another
+                                            host (the scheduler's choice, or `host` through the
+                                            filters), then the same steps, confirm and revert
 Scheduler (queue `scheduler`):
     prep_resize(uuid, request_id)           filters + weighers for the new flavor, the claim on
                                             the chosen host (the source itself only with
@@ -17,6 +20,7 @@ Hosts (compute.<host>):
                                             the new flavor's domain started -> VERIFY_RESIZE
     confirm_on_source(uuid, request_id)     the old files and the old claim go
     revert_on_dest(uuid, request_id)        the new domain, files and claim go ...
+    (to another host the disk travels through the shared image store: disk_transfer.py)
     finish_revert(uuid, request_id)         ... and the source starts on the old flavor again
 Periodic:
     confirm_expired(now)                    VERIFY_RESIZE older than RESIZE_CONFIRM_WINDOW: confirmed
@@ -39,7 +43,7 @@ from cloudproj.host.locks import instance_lock
 from identity.services import quotas
 
 from .. import states
-from ..models import Flavor, Instance, InstanceAction, InstanceResize, Migration
+from ..models import ComputeNode, Flavor, Instance, InstanceAction, InstanceResize, Migration
 from ..scheduler import NoValidHost, RequestSpec, get_scheduler, resize_claims
 from ..scheduler.claims import ClaimFailed
 from .actions import event, finish_action, get_action, record_fault
@@ -114,6 +118,46 @@ def resize_server(ctx, instance: Instance, flavor: Flavor) -> InstanceResize:
     return record
 
 
+def check_move(ctx, instance: Instance, action: str, host: str | None) -> None:
+    """A move of `instance` (migrate, evacuate) to `host` (None: the scheduler's choice): 409
+    in a state that does not allow `action` or without a host, 400 for an unknown host or the
+    server's own."""
+    states.check_allowed(instance, action, is_admin=getattr(ctx, "is_admin", False))
+    volume_backed.refuse(instance, action)
+    if not instance.host:
+        raise Conflict(f"Cannot '{action}' instance {instance.uuid} while it has no host.")
+    if host is not None:
+        if not ComputeNode.objects.filter(host=host).exists():
+            raise Invalid(f"Compute host {host} could not be found.")
+        if host == instance.host:
+            raise Invalid(f"The target host can't be the same one: instance {instance.uuid} is on {host}.")
+
+
+def migrate_server(ctx, instance: Instance, host: str | None = None) -> InstanceResize:
+    """Cold migration (Nova's `migrate`): the server's flavor on another host, then
+    VERIFY_RESIZE, confirm or revert as a resize. 400 for an unknown `host` or the server's
+    own, 409 unless ACTIVE or SHUTOFF."""
+    check_move(ctx, instance, "migrate", host)
+    with transaction.atomic():
+        begin(instance, "migrate", ctx, task_state=T.RESIZE_PREP)
+        record = InstanceResize.objects.create(
+            instance=instance, request_id=_request_id(ctx), kind=R.MIGRATION, requested_host=host,
+            old_flavor=flavor_fields(instance), new_flavor=flavor_fields(instance), old_vm_state=instance.vm_state,
+            source_host=instance.host, source_node=instance.node,
+        )
+        migration = Migration.objects.create(
+            instance_uuid=instance.uuid, source_compute=instance.host, source_node=instance.node,
+            old_instance_type_id=instance.flavor_id, new_instance_type_id=instance.flavor_id,
+            status=R.PRE_MIGRATING, migration_type="migration", updated_at=timezone.now(),
+        )
+        record.migration_id = migration.pk
+        record.save(update_fields=["migration_id"])
+        rpc.prep_resize(str(instance.uuid), _request_id(ctx))
+    log.info("cold migration of instance %s from %s requested (target %s)", instance.uuid, instance.host,
+             host or "the scheduler's choice")
+    return record
+
+
 def _verifying(ctx, instance: Instance, action: str) -> InstanceResize:
     states.check_allowed(instance, action, is_admin=getattr(ctx, "is_admin", False))
     record = InstanceResize.objects.filter(instance=instance, status=R.FINISHED).first()
@@ -159,7 +203,7 @@ def _set_status(record: InstanceResize, status: str, request_id: str | None = No
         record.request_id = request_id
         fields.append("request_id")
     record.save(update_fields=fields)
-    _migration(record, status)
+    _migration(record, "error" if status == R.ROLLING_BACK else status)
 
 
 def _migration(record: InstanceResize, status: str) -> None:
@@ -196,7 +240,7 @@ def prep_resize(instance_uuid, request_id: str) -> str | None:
                 record.status != R.PRE_MIGRATING:
             log.info("prep_resize of %s skipped: not waiting for a destination", instance_uuid)
             return None
-        action = get_action(instance, request_id, "resize")
+        action = get_action(instance, request_id, "migrate" if record.kind == R.MIGRATION else "resize")
         spec = new_flavor_spec(instance, record)
         try:
             with event(action, "compute_prep_resize"):
@@ -218,8 +262,15 @@ def prep_resize(instance_uuid, request_id: str) -> str | None:
 
 def _claim_destination(record: InstanceResize, spec: RequestSpec) -> InstanceResize:
     hosts = get_scheduler().select_hosts(spec)  # NoValidHost propagates
-    if not settings.ALLOW_RESIZE_TO_SAME_HOST:
+    if record.kind == R.MIGRATION or not settings.ALLOW_RESIZE_TO_SAME_HOST:
         hosts = [state for state in hosts if state.host != record.source_host]
+    if record.requested_host:
+        hosts = [state for state in hosts if state.host == record.requested_host]
+        if not hosts:
+            raise NoValidHost(f"No valid host was found. The requested host {record.requested_host} does not "
+                              f"pass the scheduler's filters.")
+    if not hosts and record.kind == R.MIGRATION:
+        raise NoValidHost(f"No valid host was found. No host but the source {record.source_host} fits.")
     if not hosts:
         raise NoValidHost(f"No valid host was found. The only host that fits is the source {record.source_host} "
                           f"and ALLOW_RESIZE_TO_SAME_HOST is off.")
@@ -253,9 +304,11 @@ def _quota_left(record: InstanceResize, keep: str) -> dict:
 
 
 def _settle(instance: Instance, record: InstanceResize, action, exc, expected, power=None,
-            vm_state: str | None = None) -> None:
+            vm_state: str | None = None, failed: bool = False) -> None:
     """The resize is over on the old flavor: claim and quota growth given back, the record
-    gone, the vm_state as before (or `vm_state`), a fault when `exc`."""
+    gone, the vm_state as before (or `vm_state`), a fault when `exc` (`failed`: the target
+    failed and recorded its fault already; the source only took the guest back)."""
+    failed = failed or exc is not None
     resize_claims.release(record)
     fields = {"task_state": None, "vm_state": vm_state or record.old_vm_state}
     if power is not None:
@@ -264,12 +317,12 @@ def _settle(instance: Instance, record: InstanceResize, action, exc, expected, p
         with transaction.atomic():
             update_state(instance, expected_task_state=expected, **fields)
             _commit_quota(instance.project_id, _quota_left(record, keep="old"))
-            _migration(record, "error" if exc is not None or vm_state == states.ERROR else "reverted")
+            _migration(record, "error" if failed or vm_state == states.ERROR else "reverted")
             record.delete()
             if exc is not None:
                 record_fault(instance, exc, host=record.source_host)
             if action is not None:
-                finish_action(action, "Error" if exc is not None else None)
+                finish_action(action, "Error" if failed else None)
     except UnexpectedTaskState:  # deleted meanwhile: the delete settles what is left
         return
 
@@ -295,6 +348,9 @@ def on_instance_deleted(instance: Instance) -> None:
             "ram": record.old_flavor["memory_mb"] + record.quota_ram - instance.memory_mb}
     _commit_quota(instance.project_id, {k: -v for k, v in left.items()})
     _migration(record, "error" if record.status != R.FINISHED else "confirmed")
+    if record.dest_host and record.dest_host != record.source_host and instance.host != record.source_host:
+        # the delete runs on the target: the source's set-aside folder is on another machine
+        rpc.resize_step(record.source_host, "clean_source", str(instance.uuid), record.request_id)
     record.delete()
 
 

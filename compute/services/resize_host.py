@@ -23,6 +23,7 @@ from ..scheduler import resize_claims
 from ..virt import power_state as ps
 from ..virt.driver import DriverError
 from ..virt.spec import NAME_RE
+from . import disk_transfer
 from . import host_resources as hr
 from . import resize
 from .actions import event, event_finish, finish_action, get_action, record_fault
@@ -58,10 +59,11 @@ def resize_dir(instance: Instance) -> Path:
 # --- source host -------------------------------------------------------------------------------
 
 
-def _step(instance_uuid, request_id: str, name: str, task_state: str, status: str, host_of):
+def _step(instance_uuid, request_id: str, name: str, task_state: str, status: str | tuple, host_of):
     """(instance, record, action) when `name` may run here now, else None."""
     instance, record = _load(instance_uuid)
-    if instance is None or record is None or instance.task_state != task_state or record.status != status:
+    statuses = status if isinstance(status, tuple) else (status,)
+    if instance is None or record is None or instance.task_state != task_state or record.status not in statuses:
         log.info("%s of %s skipped: task_state or resize status moved on", name, instance_uuid)
         return None
     if host_of(record) != current_host():
@@ -81,6 +83,8 @@ def resize_instance(instance_uuid, request_id: str) -> bool:
         try:
             with event(action, "compute_resize_instance", host=record.source_host):
                 _power_off_and_set_aside(instance)
+                if record.dest_host != record.source_host:
+                    disk_transfer.stage(instance, resize_dir(instance))
                 pause_point("resize_instance", instance.uuid)
         except Exception as exc:  # noqa: BLE001 - rolled back to the source, with a fault
             log.warning("resize_instance of %s failed: %s", instance.uuid, exc)
@@ -149,21 +153,27 @@ def finish_resize(instance_uuid, request_id: str) -> bool:
 
 
 def _finish_on_dest(instance: Instance, record: InstanceResize) -> int:
-    aside = resize_dir(instance)
-    source_disk = aside / hr.DISK_NAME
-    if not source_disk.is_file():
-        raise DriverError(f"the disk of instance {instance.uuid} is not in {aside} on this host (a resize to "
-                          f"another host needs the source's INSTANCES_PATH here)")
+    moving = record.dest_host != record.source_host
+    if moving:  # staged by the source in the shared image store
+        source_disk = disk_transfer.staged_disk(instance)
+    else:
+        source_disk = resize_dir(instance) / hr.DISK_NAME
+        if not source_disk.is_file():
+            raise DriverError(f"the disk of instance {instance.uuid} is not in {source_disk.parent} on this host")
     _apply_flavor(instance, record.new_flavor, host=record.dest_host, node=record.dest_node)
-    hr.prepare_disk(instance, replace=True)  # the image cached here; the overlay replaced just below
+    paths = hr.prepare_disk(instance, replace=True)  # the image cached here; the overlay replaced just below
     disk = hr.disk_path(instance)
     tmp = disk.with_name(disk.name + ".part")
-    shutil.copyfile(source_disk, tmp)
+    if moving:
+        disk_transfer.receive(instance, tmp, paths["base"])
+    else:
+        shutil.copyfile(source_disk, tmp)
     virtual = int(qemu_img.info(tmp, fmt="qcow2").get("virtual-size") or 0)
     if instance.root_gb and instance.root_gb * GiB > virtual:
         qemu_img.grow(tmp, instance.root_gb * GiB)
     tmp.replace(disk)
-    if record.dest_host != record.source_host:
+    if moving:
+        disk_transfer.discard(instance)
         hr.allocate_network(instance, record.dest_host)
     if record.old_vm_state != states.ACTIVE:
         return ps.SHUTDOWN  # a stopped server stays stopped; `start` defines its domain
@@ -195,19 +205,23 @@ def _clean_dest(instance: Instance, record: InstanceResize) -> None:
     """What the destination holds for the resize: its domain and (new) directory, its
     claim. The source's set-aside directory is never touched here."""
     hr.driver().destroy(str(instance.uuid))
+    disk_transfer.discard(instance)
     # on the source host itself <name> is the destination's only while the source's files
     # wait aside (else it is the source's own, restored already)
     if record.dest_host != record.source_host or resize_dir(instance).is_dir():
         hr.remove_files(instance)
     if record.dest_host and record.dest_host != record.source_host:
-        hr.release_network(instance, record.dest_host)  # the source's DHCP entry comes back below
+        # the addresses stay the server's: they point at the source again, the target's DHCP
+        # entry and chains go; the source's come back when it restores the guest
+        hr.move_addresses(instance, record.source_host)
+        hr.left_host(instance, record.dest_host)
     resize_claims.release(record)
 
 
 def finish_revert(instance_uuid, request_id: str) -> bool:
     """On the source: the old flavor back, the set-aside directory back, the guest as it was."""
     with instance_lock(instance_uuid):
-        found = _step(instance_uuid, request_id, "finish_revert", T.RESIZE_REVERTING, R.REVERTING,
+        found = _step(instance_uuid, request_id, "finish_revert", T.RESIZE_REVERTING, (R.REVERTING, R.ROLLING_BACK),
                       lambda r: r.source_host)
         if found is None:
             return False
@@ -219,7 +233,8 @@ def finish_revert(instance_uuid, request_id: str) -> bool:
             log.exception("finish_revert of %s failed", instance.uuid)
             _settle(instance, record, action, exc, expected=T.RESIZE_REVERTING, vm_state=states.ERROR)
             return False
-        _settle(instance, record, action, None, expected=T.RESIZE_REVERTING, power=power)
+        _settle(instance, record, action, None, expected=T.RESIZE_REVERTING, power=power,
+                failed=record.status == R.ROLLING_BACK)
         return True
 
 
@@ -227,6 +242,7 @@ def _restore_source(instance: Instance, record: InstanceResize) -> int:
     """The source as before the resize: the old flavor, its directory back, its domain
     started when it ran. Idempotent."""
     _apply_flavor(instance, record.old_flavor, host=record.source_host, node=record.source_node)
+    disk_transfer.discard(instance)
     current, aside = hr.instance_dir(instance), resize_dir(instance)
     if aside.is_dir():
         if current.exists():
@@ -249,6 +265,9 @@ def confirm_on_source(instance_uuid, request_id: str) -> bool:
         instance, record, action = found
         with event(action, "compute_confirm_resize", host=record.source_host):
             _remove_resize_dir(instance)
+            disk_transfer.discard(instance)
+            if record.dest_host and record.dest_host != record.source_host:
+                hr.left_host(instance, record.source_host)
             resize_claims.confirm(record)
             pause_point("confirm_resize", instance.uuid)
         vm_state = states.ACTIVE if record.old_vm_state == states.ACTIVE else states.STOPPED
@@ -284,15 +303,32 @@ def _rollback_from_dest(instance: Instance, record: InstanceResize, action, exc,
         with transaction.atomic():
             update_state(instance, expected_task_state=expected, task_state=T.RESIZE_REVERTING)
             record_fault(instance, exc, host=record.dest_host)
-            _set_status(record, R.REVERTING)
+            _set_status(record, R.ROLLING_BACK)
         rpc.resize_step(record.source_host, "finish_revert", str(instance.uuid), record.request_id)
         return
     _settle(instance, record, action, exc, expected=expected, power=power)
 
 
+def clean_source(instance_uuid, request_id: str) -> bool:
+    """A server deleted on its target while the source still kept its set-aside folder: the
+    source (this host) removes it, any staged copy and its host state of the server."""
+    with instance_lock(instance_uuid):
+        instance = Instance.all_objects.filter(uuid=instance_uuid).first()
+        if instance is None or instance.deleted_at is None:
+            return False
+        if hr.driver().domain_owner(str(instance.uuid)) == current_host():  # never the target's domain
+            hr.driver().destroy(str(instance.uuid))
+        removed = _remove_resize_dir(instance)
+        disk_transfer.discard(instance)
+        hr.left_host(instance, current_host())
+        log.info("deleted instance %s: its set-aside resize folder on %s removed (%s)", instance.uuid,
+                 current_host(), removed)
+        return True
+
+
 STEPS = {
     "resize_instance": resize_instance, "finish_resize": finish_resize, "confirm_on_source": confirm_on_source,
-    "revert_on_dest": revert_on_dest, "finish_revert": finish_revert,
+    "revert_on_dest": revert_on_dest, "finish_revert": finish_revert, "clean_source": clean_source,
 }
 
 

@@ -24,6 +24,7 @@ from volumes.services.volumes import volumes_for
 from ..progress import action_progress
 from ..tables import build_rows
 from .common import dashboard_view, error_message
+from .instance_migrate import migrate_context
 from .instance_resize import resize_flavors
 from .instances import target
 
@@ -76,6 +77,7 @@ def _overview(ctx, instance, row) -> dict:
         "free_floating": [f.address for f in addresses.floating_ips_of(ctx).filter(instance_uuid__isnull=True)[:200]]
         if own and may_float and row.fixed else [],
         "may_float": may_float,
+        **migrate_context(ctx, instance),
     }
 
 

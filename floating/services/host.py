@@ -15,6 +15,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db.models import F
@@ -24,6 +25,7 @@ from cloudproj.host import iptables as host_iptables
 from cloudproj.host import periodic
 from cloudproj.host.run import HostCommandError
 from network import validate
+from network.services.serving import serving_host
 
 from ..linux import nat
 from ..models import FloatingIP
@@ -172,6 +174,25 @@ def before_cleanup(instance, host: str) -> None:
             sync_host(host)
         else:
             addresses.send_sync(nat_host)
+
+
+def follow_instance(instance, host: str) -> list[str]:
+    """An `after_network` host hook: the instance's floating IPs NATed by the host that serves
+    its fixed address now (a migrated server's addresses follow it to its new host; the old
+    NAT host drops them). Returns the addresses moved."""
+    ctx = SimpleNamespace(project_id=instance.project_id, user_id=instance.user_id, is_admin=True)
+    moved = []
+    rows = (FloatingIP.objects.filter(instance_uuid=instance.uuid, fixed_ip__isnull=False,
+                                      fixed_ip__instance_uuid=F("instance_uuid"))
+            .select_related("fixed_ip__network").order_by("id"))
+    for row in rows:
+        target = serving_host(row.fixed_ip.network, row.fixed_ip.host or host) or None
+        if target and row.host != target:
+            addresses.associate(ctx, instance, row.address, fixed_address=row.fixed_ip.address)
+            moved.append(row.address)
+    if moved:
+        log.info("floating IPs %s of instance %s follow it to %s", ", ".join(moved), instance.uuid, host)
+    return moved
 
 
 def on_agent_start(host: str) -> dict:

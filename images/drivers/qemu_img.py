@@ -59,3 +59,9 @@ def grow(path: Path | str, size_bytes: int, fmt: str = "qcow2") -> None:
     if not isinstance(size_bytes, int) or isinstance(size_bytes, bool) or size_bytes <= 0:
         raise QemuImgError(f"qemu-img resize: size {size_bytes!r} is not a positive integer")
     _run(["resize", "-f", fmt, str(path), str(size_bytes)])
+
+
+def rebase_unsafe(path: Path | str, base: Path | str, backing_format: str) -> None:
+    """qemu-img rebase -u: point the qcow2 overlay `path` at `base` without reading data (for
+    an overlay moved to a host where the same verified base lives at another path)."""
+    _run(["rebase", "-u", "-f", "qcow2", "-F", backing_format, "-b", str(base), str(path)])

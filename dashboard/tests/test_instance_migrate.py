@@ -1,0 +1,61 @@
+"""Cold migration from the dashboard, for admins (dashboard/views/instance_migrate.py and its
+partial _migrate.html): the form lists the other hosts, a post sends the migration to the
+scheduler, a member is refused, another project's server is 404 (messages captured: no worker)."""
+from unittest import mock
+
+import pytest
+from django.template.loader import render_to_string
+
+from cloudproj.testing.factories import make_host
+from compute import states
+from compute.models import Instance, InstanceResize
+from dashboard.views.instance_migrate import migrate_context
+from identity.services.context import RequestContext
+
+
+@pytest.fixture
+def hosts(db):
+    return make_host("host-a"), make_host("host-b")
+
+
+def _ctx(account):
+    role = "admin" if account["user"].username == "admin" else "member"
+    return RequestContext(user=account["user"], project=account["project"], roles=frozenset({role}))
+
+
+def test_admin_migrates_from_the_page(admin, make_instance, hosts, django_capture_on_commit_callbacks):
+    instance = make_instance(admin["project"], admin["user"], name="mv", vm_state=states.ACTIVE, task_state=None,
+                             host="host-a")
+    context = migrate_context(_ctx(admin), instance)
+    assert context == {"can_migrate": True, "migrate_hosts": ["host-b"]}
+    html = render_to_string("dashboard/instances/_migrate.html", {"instance": instance, **context})
+    assert 'id="migrate-form"' in html and '<option value="host-b">host-b</option>' in html
+    assert 'value="host-a"' not in html
+    page = admin["client"].get(f"/dashboard/instances/{instance.uuid}/").content.decode()
+    assert 'id="migrate-form"' in page  # on the instance page's overview tab
+
+    page = f"/dashboard/instances/{instance.uuid}/"
+    with mock.patch("cloudproj.rpc.app.send_task") as send, django_capture_on_commit_callbacks(execute=True):
+        response = admin["client"].post(page + "migrate/", {"host": "host-b"})
+    assert "Migrating mv to host-b." in admin["client"].get(response["Location"]).content.decode()
+    assert send.call_args.args[0] == "compute.prep_resize"
+    row = Instance.objects.get(pk=instance.pk)
+    assert (row.status, row.task_state) == ("RESIZE", states.task.RESIZE_PREP)
+    record = InstanceResize.objects.get(instance=row)
+    assert (record.kind, record.requested_host) == ("migration", "host-b")
+    # busy now: a second one is refused with the API's reason
+    response = admin["client"].post(page + "migrate/", {"host": ""})
+    assert "Cannot &#x27;migrate&#x27;" in admin["client"].get(response["Location"]).content.decode()
+
+
+def test_members_are_refused_and_other_projects_get_404(member, other, make_instance, hosts):
+    mine = make_instance(member["project"], member["user"], name="mine", vm_state=states.ACTIVE, task_state=None,
+                         host="host-a")
+    assert migrate_context(_ctx(member), mine) == {"can_migrate": False, "migrate_hosts": []}
+    assert 'id="migrate-form"' not in render_to_string("dashboard/instances/_migrate.html",
+                                                       {"instance": mine, **migrate_context(_ctx(member), mine)})
+    response = member["client"].post(f"/dashboard/instances/{mine.uuid}/migrate/", {"host": ""})
+    assert response.status_code in (302, 403)
+    assert not InstanceResize.objects.exists()
+    theirs = make_instance(other["project"], other["user"], name="theirs", host="host-a")
+    assert member["client"].post(f"/dashboard/instances/{theirs.uuid}/migrate/", {"host": ""}).status_code == 404
