@@ -486,7 +486,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "/dashboard/login/"
 #: How often an instances page asks for its changed rows (and a volumes or images page with one changing reloads its lists).
 DASHBOARD_POLL_SECONDS = env.float("DASHBOARD_POLL_SECONDS", default=2.0)
-#: Rows per dashboard page.
+#: Rows per dashboard table page for a user who has not chosen a page size in their settings (5 to 200).
 DASHBOARD_PAGE_SIZE = env.int("DASHBOARD_PAGE_SIZE", default=50)
 
 LANGUAGE_CODE = "en-us"

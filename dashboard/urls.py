@@ -6,7 +6,8 @@ from .views import (
     instance_detail, instance_manage, instance_migrate, instance_resize, instances, keypairs, launch, secgroups, usage,
     vnc, volumes,
 )
-from .views import admin_aggregates, admin_project_delete, admin_users, instance_lock, server_groups, usage_pages
+from .views import admin_aggregates, admin_project_delete, admin_users, bulk, instance_lock, server_groups
+from .views import usage_pages, user_settings
 
 app_name = "dashboard"
 INSTANCE = "instances/<uuid:instance_id>/"
@@ -104,6 +105,8 @@ urlpatterns = [
     path("admin/users/<str:user_id>/delete/", admin_users.user_delete, name="admin-user-delete"),
     path("admin/projects/<str:project_id>/edit/", admin_identity.project_edit, name="admin-project-edit"),
     path("password/", admin_users.own_password, name="own-password"),
+    path("settings/", user_settings.user_settings, name="settings"),
+    path("bulk/<str:panel>/", bulk.bulk_action, name="bulk"),
     path("admin/quotas/", admin_quotas.default_quotas, name="admin-default-quotas"),
     path("admin/networks/", admin_networks.network_list, name="admin-networks"),
     path("admin/networks/<uuid:network_uuid>/delete/", admin_networks.network_delete, name="admin-network-delete"),

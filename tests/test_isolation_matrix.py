@@ -633,6 +633,18 @@ ROUTES: dict[str, Route] = {
     "dashboard/api-access/ec2/create/": R(ANY, ("post", D + "/api-access/ec2/create/")),
     "dashboard/api-access/nova.zip": R(ANY, ("post", D + "/api-access/nova.zip")),
     "dashboard/password/": R(ANY, ("get", D + "/password/")),
+    "dashboard/settings/": R(ANY, ("get", D + "/settings/")),
+    # bulk actions: another project's rows are "not found", nothing is done to them
+    "dashboard/bulk/<str:panel>/": R(
+        OWNED,
+        Probe("post", D + "/bulk/instances/", {"action": "delete", "ids": "{server}"}, status=302, says="not found"),
+        Probe("post", D + "/bulk/volumes/", {"action": "delete", "ids": "{volume}"}, status=302, says="not found"),
+        Probe("post", D + "/bulk/images/", {"action": "delete", "ids": "{image}"}, status=302, says="not found"),
+        Probe("post", D + "/bulk/keypairs/", {"action": "delete", "ids": "{keypair}"}, status=302, says="not found"),
+        Probe("post", D + "/bulk/security-groups/", {"action": "delete", "ids": "{group}"}, status=302,
+              says="not found"),
+        Probe("post", D + "/bulk/floating-ips/", {"action": "release", "ids": "{fip_address}"}, status=302,
+              says="not found")),
     "dashboard/api-access/ec2/<str:access>/": R(OWNED, ("get", D + "/api-access/ec2/{ec2}/")),
     "dashboard/api-access/ec2/<str:access>/delete/": R(OWNED, ("post", D + "/api-access/ec2/{ec2}/delete/")),
     "dashboard/usage.csv": R(SCOPED, ("get", D + "/usage.csv")),

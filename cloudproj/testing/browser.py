@@ -58,6 +58,14 @@ class Browser:
         self.driver.save_screenshot(str(path))
         return path
 
+    def open_menu(self, row_css: str):
+        """Open the action menu of a table row (a <details>), as a user clicks its summary."""
+        menu = self.find(f"{row_css} details.row-menu")
+        if not menu.get_attribute("open"):
+            self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", menu)
+            menu.find_element("css selector", "summary").click()
+        return menu
+
     def login(self, username: str, password: str = "secret-pass"):
         self.get("/dashboard/login/")
         self.find("#id_username").send_keys(username)
@@ -108,7 +116,12 @@ WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
 
 
 def answer_confirmation(browser, button, accept: bool) -> str:
-    """Click `button`, answer the confirmation dialog it opens; the dialog's text."""
+    """Click `button` (opening the row's action menu it sits in first), answer the confirmation dialog
+    it opens; the dialog's text."""
+    menu = browser.driver.execute_script("return arguments[0].closest('details:not([open])')", button)
+    if menu is not None:
+        browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", menu)
+        menu.find_element("css selector", "summary").click()
     browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
     button.click()
     alert = browser.wait(lambda d: d.switch_to.alert, 10, "the confirmation dialog")

@@ -162,7 +162,7 @@ def test_launch_watch_the_row_turn_active_without_reloading_then_delete(browser,
     browser.get("/dashboard/floating-ips/")
     browser.find("#allocate-form button[type=submit]").click()
     browser.wait(lambda d: "Allocated 198.51.100." in d.find_element("id", "messages").text, 20, "the allocation")
-    address = browser.find("#floating-ips tbody td").text
+    address = browser.find("#floating-ips tbody td[data-label=Address]").text
     fip_row = f"#fip-{address.replace('.', '')}"
     Select(browser.find("#assoc-address")).select_by_visible_text(address)
     Select(browser.find("#assoc-instance")).select_by_visible_text("e2e-vm")
@@ -186,6 +186,7 @@ def test_launch_watch_the_row_turn_active_without_reloading_then_delete(browser,
     browser.screenshot("no-valid-host")
 
     browser.driver.execute_script("window.__dashboardMarker = 'not reloaded';")
+    browser.open_menu(row)
     browser.find(f"{row} button.danger").click()
     browser.driver.switch_to.alert.accept()
     browser.wait(lambda d: not d.find_elements("css selector", row), 60, "the deleted row to disappear")

@@ -30,6 +30,7 @@ def test_admin_sees_and_deletes_the_servers_of_a_deleted_project(browser, admin_
         row = f"#instance-{server_id}"
         assert "project deleted" in browser.find(f"{row} .project-deleted").text
         assert browser.find(f"{row} .project-deleted").is_displayed()
+        browser.open_menu(row)
         assert browser.find(f'{row} button.danger').is_displayed()
     assert "2 in all" in browser.find("caption").get_attribute("textContent")
     browser.screenshot("deleted-project-rows")
@@ -40,6 +41,7 @@ def test_admin_sees_and_deletes_the_servers_of_a_deleted_project(browser, admin_
     assert len(browser.driver.find_elements("css selector", "#instance-rows tr")) == 2
 
     row = f"#instance-{servers[0]}"
+    browser.open_menu(row)
     browser.find(f"{row} button.danger").click()
     browser.driver.switch_to.alert.accept()
     browser.wait(lambda d: not d.find_elements("css selector", row), 30, "the deleted row to disappear")

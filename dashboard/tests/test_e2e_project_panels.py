@@ -32,6 +32,7 @@ def test_upload_an_image_then_launch_from_it(browser, make_account, settings, tm
     row = browser.find(f"#image-{image.id}")
     assert "active" in row.text and "qcow2" in row.text and "this project" in row.text
     browser.screenshot("image-listed")
+    browser.open_menu(f"#image-{image.id}")  # the row's action menu
     row.find_element("css selector", "a[aria-label='Launch from e2e-image']").click()
     browser.wait_css("#id_image")
     selected = browser.find("#id_image option:checked")

@@ -10,15 +10,26 @@ from compute.services import hosts
 from cloudproj.exceptions import CloudError
 from identity.services.policy import enforce
 
+from ..datatable import Column, Table
 from .common import dashboard_view, error_message
+
+SERVICE_COLUMNS = [Column("binary", "Binary", ("binary",)), Column("host", "Host", ("host", "binary")),
+                   Column("zone", "Zone", ("availability_zone",)), Column("state", "State"),
+                   Column("status", "Status", ("disabled",)), Column("heartbeat", "Last heartbeat", ("last_seen_up",)),
+                   Column("change", "Change")]
+# hypervisors are cards, not a table: these are the orders the page offers
+HYPERVISOR_COLUMNS = [Column("name", "Name", ("hypervisor_hostname",)), Column("vcpus", "vCPUs used", ("vcpus_used",)),
+                      Column("ram", "RAM used", ("memory_mb_used",)), Column("disk", "Disk used", ("local_gb_used",)),
+                      Column("instances", "Instances", ("num_instances",))]
 
 
 @require_GET
 @dashboard_view
 def service_list(request):
     enforce(request.ctx, "compute:services:list")
-    rows = [{"service": s, "up": is_up(s)} for s in hosts.list_services()]
-    return render(request, "dashboard/admin/services.html", {"rows": rows})
+    table = Table(request, hosts.list_services(), SERVICE_COLUMNS, default="host", name="services")
+    rows = [{"service": s, "up": is_up(s)} for s in table.object_list]
+    return render(request, "dashboard/admin/services.html", {"rows": rows, "table": table})
 
 
 @require_POST
@@ -47,8 +58,9 @@ def _percent(used, total) -> int:
 @dashboard_view
 def hypervisor_list(request):
     enforce(request.ctx, "compute:hypervisors:list")
+    table = Table(request, hosts.list_compute_nodes(), HYPERVISOR_COLUMNS, default="name", name="hypervisors")
     rows = []
-    for node in hosts.list_compute_nodes():
+    for node in table.object_list:
         bars = [
             ("vCPUs", node.vcpus_used, node.vcpus, ""),
             ("RAM", node.memory_mb_used, node.memory_mb, "MB"),
@@ -60,4 +72,4 @@ def hypervisor_list(request):
             "bars": [{"label": label, "used": used, "total": total, "unit": unit, "percent": _percent(used, total)}
                      for label, used, total, unit in bars],
         })
-    return render(request, "dashboard/admin/hypervisors.html", {"rows": rows})
+    return render(request, "dashboard/admin/hypervisors.html", {"rows": rows, "table": table})

@@ -10,10 +10,13 @@ from compute.models import Service
 from compute.services import aggregates as svc
 from identity.services.policy import enforce
 
+from ..datatable import Column, Table
 from .admin_common import submitted
 from .common import dashboard_view, error_message
 
 AGGREGATES = "/dashboard/admin/aggregates/"
+COLUMNS = [Column("name", "Name", ("name",)), Column("zone", "Availability zone"), Column("hosts", "Hosts"),
+           Column("metadata", "Metadata"), Column("actions", "Actions")]
 
 
 class AggregateCreateForm(forms.Form):
@@ -22,14 +25,15 @@ class AggregateCreateForm(forms.Form):
 
 
 def _page(request, form, status=200):
+    table = Table(request, svc.list_aggregates(), COLUMNS, default="name", name="aggregates")
     rows = [
         {"aggregate": a, "zone": svc.zone_of(a), "hosts": svc.hosts_of(a),
          "metadata": {k: v for k, v in svc.metadata_of(a).items() if k != svc.AZ_KEY}}
-        for a in svc.list_aggregates()
+        for a in table.object_list
     ]
     compute_hosts = sorted(set(Service.objects.filter(binary="nova-compute").values_list("host", flat=True)))
     return render(request, "dashboard/admin/aggregates.html",
-                  {"rows": rows, "form": form, "compute_hosts": compute_hosts}, status=status)
+                  {"rows": rows, "table": table, "form": form, "compute_hosts": compute_hosts}, status=status)
 
 
 @require_http_methods(["GET", "POST"])

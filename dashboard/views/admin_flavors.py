@@ -10,15 +10,22 @@ from identity.models import Project
 from identity.services.policy import enforce
 
 from ..admin_forms import FlavorAccessForm, FlavorCreateForm
+from ..datatable import Column, Table
 from .admin_common import submitted
 from .common import dashboard_view
 
 FLAVORS = "/dashboard/admin/flavors/"
+COLUMNS = [Column("name", "Name", ("name",)), Column("id", "ID", ("flavorid",)), Column("vcpus", "vCPUs", ("vcpus",)),
+           Column("ram", "RAM", ("memory_mb", "vcpus", "name")), Column("disk", "Root disk", ("root_gb",)),
+           Column("ephemeral", "Ephemeral", ("ephemeral_gb",)), Column("swap", "Swap", ("swap",)),
+           Column("public", "Public", ("is_public",)), Column("specs", "Extra specs"), Column("actions", "Actions")]
 
 
 def _flavor_list(request, form, status=200):
-    flavors = Flavor.objects.prefetch_related("extra_specs", "access").order_by("memory_mb", "vcpus", "name")
-    return render(request, "dashboard/admin/flavors.html", {"flavors": flavors, "form": form}, status=status)
+    table = Table(request, Flavor.objects.prefetch_related("extra_specs", "access"), COLUMNS, default="ram",
+                  name="flavors")
+    return render(request, "dashboard/admin/flavors.html", {"flavors": table.object_list, "table": table,
+                                                             "form": form}, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -11,16 +11,25 @@ from identity.models import Project, RoleAssignment, User
 from identity.services.policy import enforce
 
 from ..admin_forms import ProjectCreateForm, ProjectEditForm, RoleAssignmentForm, UserCreateForm
+from ..datatable import Column, Table
 from .admin_common import submitted
 from .admin_project_page import project_page
 from .common import dashboard_view
 
 PROJECTS, USERS = "/dashboard/admin/projects/", "/dashboard/admin/users/"
+PROJECT_COLUMNS = [Column("name", "Name", ("name",)), Column("id", "ID", ("id",)),
+                   Column("description", "Description", ("description",)), Column("users", "Users", ("members",)),
+                   Column("status", "Status", ("enabled",)), Column("change", "Change")]
+USER_COLUMNS = [Column("name", "Name", ("username",)), Column("email", "Email", ("email",)),
+                Column("project", "Default project", ("default_project__name",)), Column("roles", "Roles"),
+                Column("status", "Status", ("is_active",))]
 
 
 def _project_list(request, form, status=200):
-    projects = Project.objects.annotate(members=Count("role_assignments__user", distinct=True)).order_by("name")
-    return render(request, "dashboard/admin/projects.html", {"projects": projects, "form": form}, status=status)
+    table = Table(request, Project.objects.annotate(members=Count("role_assignments__user", distinct=True)),
+                  PROJECT_COLUMNS, default="name", name="projects")
+    return render(request, "dashboard/admin/projects.html", {"projects": table.object_list, "table": table,
+                                                              "form": form}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -110,9 +119,11 @@ def project_role_remove(request, project_id):
 
 def _user_list(request, form, status=200):
     assignments = RoleAssignment.objects.select_related("role", "project").order_by("project__name", "role__name")
-    users = (User.objects.select_related("default_project").prefetch_related(
-        Prefetch("role_assignments", queryset=assignments)).order_by("username"))
-    return render(request, "dashboard/admin/users.html", {"users": users, "form": form}, status=status)
+    users = User.objects.select_related("default_project").prefetch_related(
+        Prefetch("role_assignments", queryset=assignments))
+    table = Table(request, users, USER_COLUMNS, default="name", name="users")
+    return render(request, "dashboard/admin/users.html", {"users": table.object_list, "table": table, "form": form},
+                  status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -17,17 +17,23 @@ from network.services import networks as network_service
 from network.services import vlan as vlan_service
 
 from ..admin_forms import FloatingRangeForm, NetworkCreateForm
+from ..datatable import Column, Table
 from .admin_common import submitted
 from .common import dashboard_view, error_message
 
 NETWORKS, FLOATING = "/dashboard/admin/networks/", "/dashboard/admin/floating-ranges/"
+NETWORK_COLUMNS = [Column("label", "Label", ("label",)), Column("cidr", "CIDR", ("cidr",)),
+                   Column("bridge", "Bridge", ("bridge",)), Column("vlan", "VLAN", ("vlan",)),
+                   Column("project", "Project", ("project_id",)), Column("dhcp", "DHCP", ("injected",)),
+                   Column("hosts", "Hosts", ("host",)), Column("addresses", "Addresses", ("in_use",)),
+                   Column("delete", "Delete")]
 
 
 def _network_list(request, form, status=200):
     allocated = Count("fixed_ips", filter=Q(fixed_ips__allocated=True) | Q(fixed_ips__instance_uuid__isnull=False))
-    rows = (Network.objects.select_related("project")
-            .annotate(addresses=Count("fixed_ips"), in_use=allocated).order_by("id"))
-    context = {"networks": rows, "form": form, "manager": managers.manager()}
+    rows = Network.objects.select_related("project").annotate(addresses=Count("fixed_ips"), in_use=allocated)
+    table = Table(request, rows, NETWORK_COLUMNS, default="label", name="networks")
+    context = {"networks": table.object_list, "table": table, "form": form, "manager": managers.manager()}
     return render(request, "dashboard/admin/networks.html", context, status=status)
 
 

@@ -6,11 +6,13 @@ import re
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from rest_framework.exceptions import APIException
 
 from cloudproj.exceptions import CloudError
 
+from .. import preferences
 from ..context import context_for
 
 
@@ -56,6 +58,7 @@ def dashboard_view(view):
         if not request.ctx.roles:
             return error_page(request, 403, "Your account has no role in any project. Ask an administrator "
                                             "to give you a role in a project.")
+        preferences.activate(request)  # the user's page size and time zone
         try:
             return view(request, *args, **kwargs)
         except (CloudError, APIException, Http404) as exc:
@@ -64,6 +67,8 @@ def dashboard_view(view):
                 return error_page(request, status, error_message(exc))
             flash_error(request, exc)  # a form post the view did not handle: say why, go back
             return back(request, "/dashboard/")
+        finally:
+            timezone.deactivate()
 
     return wrapper
 

@@ -11,11 +11,15 @@ from cloudproj.exceptions import CloudError
 from floating.services import addresses, ranges
 from identity.services.policy import authorize, enforce
 
+from ..datatable import Column, Table
 from .common import dashboard_view, error_message, next_or
 from .instances import target
 
 PAGE = "/dashboard/floating-ips/"
 MAX_CHOICES = 500  # instances offered in the associate menu
+COLUMNS = [Column("address", "Address", ("address",)), Column("pool", "Pool", ("pool",)),
+           Column("instance", "Instance", ("instance_uuid",)), Column("fixed", "Fixed address"),
+           Column("actions", "Actions")]
 
 
 def _project_target(ctx, row=None) -> dict:
@@ -27,14 +31,16 @@ def _project_target(ctx, row=None) -> dict:
 def floating_ip_list(request):
     ctx = request.ctx
     enforce(ctx, "compute:floating_ips:list", _project_target(ctx))
-    rows = list(addresses.floating_ips_of(ctx))
+    table = Table(request, addresses.floating_ips_of(ctx), COLUMNS, default="address", name="floating-ips")
+    rows = list(table.object_list)
     names = dict(Instance.objects.filter(uuid__in=[r.instance_uuid for r in rows if r.instance_uuid])
                  .values_list("uuid", "display_name"))
     choices = list(instance_service.instances_for(ctx).filter(host__isnull=False)
                    .order_by("display_name").values_list("uuid", "display_name")[:MAX_CHOICES])
-    table = [{"ip": row, "instance_name": names.get(row.instance_uuid)} for row in rows]
+    table_rows = [{"ip": row, "instance_name": names.get(row.instance_uuid)} for row in rows]
     context = {
-        "rows": table, "free": [r for r in table if not r["ip"].instance_uuid],
+        "rows": table_rows, "table": table, "bulk_actions": (("release", "Release", True),),
+        "free": list(addresses.floating_ips_of(ctx).filter(instance_uuid__isnull=True)[:MAX_CHOICES]),
         "pools": ranges.pools(), "instances": choices,
         "may_change": authorize(ctx, "compute:floating_ips:create", _project_target(ctx)),
     }

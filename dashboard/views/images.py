@@ -15,10 +15,15 @@ from images.services import registry
 from images.api.common import check
 from images.models import Image
 
+from ..datatable import Column, Table
 from ..project_forms import ImageEditForm, ImageUploadForm
 from .common import dashboard_view
 
 PAGE = "/dashboard/images/"
+COLUMNS = [Column("name", "Name", ("name",)), Column("status", "Status", ("status",)),
+           Column("format", "Format", ("disk_format",)), Column("size", "Size", ("size",)),
+           Column("visibility", "Visibility", ("visibility",)), Column("owner", "Owner"),
+           Column("created", "Created", ("created_at",)), Column("actions", "Actions")]
 
 
 class CappedUploadHandler(TemporaryFileUploadHandler):
@@ -53,9 +58,10 @@ def _image(ctx, image_id) -> Image:
 def image_list(request):
     ctx = request.ctx
     enforce(ctx, "image:get_images", {"project_id": ctx.project_id})
-    images = (registry.visible_images(ctx.project_id, False).exclude(status=Image.DELETED)
-              .order_by("name", "id"))
-    context = {"images": images, "upload_form": ImageUploadForm(may_publicize=_may_publicize(ctx)),
+    images = registry.visible_images(ctx.project_id, False).exclude(status=Image.DELETED)
+    table = Table(request, images, COLUMNS, default="name", name="images")
+    context = {"images": table.object_list, "table": table, "bulk_actions": (("delete", "Delete images", True),),
+               "upload_form": ImageUploadForm(may_publicize=_may_publicize(ctx)),
                "may_upload": authorize(ctx, "image:add_image", {"project_id": ctx.project_id}),
                # a snapshot being saved: the table reloads itself until none is (see the template)
                "transitional": images.filter(status=Image.SAVING).exists(),

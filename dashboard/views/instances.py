@@ -4,8 +4,8 @@ after the same `enforce` the API does."""
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -22,12 +22,31 @@ from identity.models import Project
 from identity.services.policy import enforce
 from rest_framework.exceptions import APIException
 
+from ..datatable import Column, Table
 from ..tables import build_rows
 from .common import back, dashboard_view, error_message
 
 # rows changed this long before the last poll are sent again: a row's updated_at is taken
 # before its transaction commits, so a cursor without overlap could step over it
 POLL_OVERLAP = timedelta(seconds=2)
+
+
+def _columns(all_projects: bool) -> list[Column]:
+    return [
+        Column("name", "Name", ("display_name",)),
+        *([Column("project", "Project", ("project_name",)), Column("host", "Host", ("host",))] if all_projects else []),
+        Column("image", "Image"), Column("addresses", "Addresses"),
+        Column("flavor", "Flavor", ("flavor_name",)), Column("key", "Key pair", ("key_name",)),
+        Column("status", "Status", ("vm_state", "task_state")), Column("task", "Task", ("task_state",)),
+        Column("power", "Power state", ("power_state",)), Column("zone", "Zone", ("availability_zone",)),
+        Column("created", "Created", ("created_at",)), Column("actions", "Actions"),
+    ]
+
+
+COLUMNS, ADMIN_COLUMNS = _columns(False), _columns(True)
+# bulk actions of the instances table: (action, label, destructive); see dashboard/views/bulk.py
+BULK_ACTIONS = (("start", "Start", False), ("stop", "Stop", True), ("reboot", "Soft reboot", False),
+                ("delete", "Delete", True))
 
 
 def target(instance) -> dict:
@@ -72,14 +91,19 @@ def _list(request, all_projects: bool):
     if all_projects:
         # not select_related: its inner join would drop a server whose project row is gone
         # (deleted projects keep a tombstone, shown "project deleted"; older ones may not)
-        qs = qs.prefetch_related("project")
-    page = Paginator(qs.order_by("-created_at", "-id"), settings.DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+        qs = qs.prefetch_related("project").annotate(project_name=Subquery(
+            Project.all_objects.filter(pk=OuterRef("project_id")).values("name")[:1]))  # sorts by it, no join
+    table = Table(request, qs, ADMIN_COLUMNS if all_projects else COLUMNS, default="-created", name="instances")
+    page = table.page
     rows = build_rows(page.object_list)
     newest = max((row.instance.created_at for row in rows), default=now)
     context = {
-        "rows": rows, "page": page, "filters": filters, "all_projects": all_projects,
+        "rows": rows, "page": page, "table": table, "filters": filters, "all_projects": all_projects,
         "statuses": ("ACTIVE", "BUILD", "SHUTOFF", "PAUSED", "SUSPENDED", "REBOOT", "HARD_REBOOT", "ERROR"),
-        "poll": _poll_state(filters, all_projects, since=now, created_after=newest, first_page=page.number == 1),
+        # new servers are put on top only where they belong: the first page of the newest-first order
+        "poll": _poll_state(filters, all_projects, since=now, created_after=newest,
+                            first_page=page.number == 1 and table.is_default_order),
+        "bulk_actions": BULK_ACTIONS,
     }
     if all_projects:
         context["hosts"] = [host for host, _zone in hosts.hosts()]

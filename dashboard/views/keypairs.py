@@ -12,9 +12,12 @@ from cloudproj.exceptions import CloudError
 from identity.services.policy import enforce
 
 from ..forms import KeypairCreateForm, KeypairImportForm
+from ..datatable import Column, Table
 from .common import dashboard_view, error_message, error_page
 
 SESSION_KEYS = "dashboard_private_keys"  # {key pair name: private key PEM}, popped on download
+COLUMNS = [Column("name", "Name", ("name",)), Column("type", "Type", ("type",)), Column("fingerprint", "Fingerprint"),
+           Column("created", "Created", ("created_at",)), Column("actions", "Actions")]
 
 
 def _own(ctx) -> dict:
@@ -55,8 +58,9 @@ def keypair_list(request):
                     messages.success(request, f"Key pair {keypair.name} imported.")
                 return redirect("/dashboard/keypairs/")
         status = 400
+    table = Table(request, keypair_service.list_keypairs(ctx.user), COLUMNS, default="name", name="keypairs")
     context = {
-        "keypairs": keypair_service.list_keypairs(ctx.user),
+        "keypairs": table.object_list, "table": table, "bulk_actions": (("delete", "Delete key pairs", True),),
         "pending": sorted(request.session.get(SESSION_KEYS, {})),
         "create_form": create_form, "import_form": import_form,
     }

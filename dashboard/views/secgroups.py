@@ -9,9 +9,12 @@ from identity.services.policy import enforce
 from secgroups.services import SecurityGroupError, SecurityGroupNotFound, groups, rules
 
 from ..project_forms import RuleForm, SecurityGroupForm
+from ..datatable import Column, Table
 from .common import dashboard_view, error_message
 
 PAGE = "/dashboard/security-groups/"
+COLUMNS = [Column("name", "Name", ("name",)), Column("description", "Description", ("description",)),
+           Column("rules", "Rules", ("rule_count",)), Column("actions", "Actions")]
 
 
 def _target(ctx) -> dict:
@@ -43,9 +46,11 @@ def group_list(request):
                 messages.success(request, f"Security group {group.name} created.")
                 return redirect(_page(group))
     groups.ensure_default(ctx.project_id)  # as listing them through the API does
-    rows = groups.groups_of_project(ctx.project_id).annotate(rule_count=Count("rules"))
-    return render(request, "dashboard/secgroups/list.html", {"groups": rows, "form": form},
-                  status=400 if form.errors else 200)
+    table = Table(request, groups.groups_of_project(ctx.project_id).annotate(rule_count=Count("rules")),
+                  COLUMNS, default="name", name="security-groups")
+    context = {"groups": table.object_list, "table": table, "form": form,
+               "bulk_actions": (("delete", "Delete security groups", True),)}
+    return render(request, "dashboard/secgroups/list.html", context, status=400 if form.errors else 200)
 
 
 @dashboard_view

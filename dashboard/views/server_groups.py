@@ -16,9 +16,12 @@ from compute.services import server_groups as svc
 from identity.services.policy import enforce
 
 from .admin_common import submitted
+from ..datatable import Column, Table
 from .common import dashboard_view, error_message
 
 GROUPS = "/dashboard/server-groups/"
+COLUMNS = [Column("name", "Name", ("name",)), Column("policy", "Policy", ("policy",)), Column("members", "Members"),
+           Column("created", "Created", ("created_at",)), Column("actions", "Actions")]
 
 
 class ServerGroupForm(forms.Form):
@@ -50,13 +53,14 @@ def server_group_list(request):
         if submitted(request, form, lambda data: _create(ctx, data),
                      lambda group: f"Server group {group.name} ({group.policy}) created."):
             return redirect(GROUPS)
-    groups = list(svc.list_groups(ctx))
+    table = Table(request, svc.list_groups(ctx), COLUMNS, default="name", name="server-groups")
+    groups = list(table.object_list)
     members = svc.members_by_group(groups)
     names = dict(Instance.objects.filter(uuid__in=[u for uuids in members.values() for u in uuids])
                  .values_list("uuid", "display_name"))
     rows = [{"group": g, "members": [(u, names.get(uuid.UUID(u), u)) for u in members.get(g.pk, [])]}
             for g in groups]
-    return render(request, "dashboard/server_groups/list.html", {"rows": rows, "form": form},
+    return render(request, "dashboard/server_groups/list.html", {"rows": rows, "form": form, "table": table},
                   status=400 if form.errors else 200)
 
 

@@ -5,6 +5,7 @@ transitional status (creating, attaching, extending, ...) makes the lists reload
 DASHBOARD_POLL_SECONDS until none is."""
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import OuterRef, Subquery
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import APIException
@@ -14,15 +15,22 @@ from compute.services import instances as instance_service
 from cloudproj.exceptions import CloudError
 from identity.services.policy import enforce
 from volumes import states
-from volumes.models import VolumeAttachment
+from volumes.models import Volume, VolumeAttachment
 from volumes.services import attachments, snapshots, volumes
 
+from ..datatable import Column, Table
 from ..project_forms import VolumeCreateForm
 from .common import dashboard_view, error_message, next_or
 
 PAGE = "/dashboard/volumes/"
 TRANSITIONAL = {states.CREATING, states.ATTACHING, states.DETACHING, states.DELETING, states.EXTENDING}
 MAX_CHOICES = 500  # instances offered in an attach menu
+VOLUME_COLUMNS = [Column("name", "Name", ("name",)), Column("size", "Size", ("size",)),
+                  Column("status", "Status", ("status",)), Column("attached", "Attached to"),
+                  Column("created", "Created", ("created_at",)), Column("actions", "Actions")]
+SNAPSHOT_COLUMNS = [Column("name", "Name", ("name",)), Column("volume", "Volume", ("volume_name",)),
+                    Column("size", "Size", ("size",)), Column("status", "Status", ("status",)),
+                    Column("created", "Created", ("created_at",)), Column("actions", "Actions")]
 
 
 def _target(ctx, row=None) -> dict:
@@ -41,9 +49,15 @@ def _attempt(request, work) -> None:
 def volume_list(request):
     ctx = request.ctx
     enforce(ctx, "volume:get_all", _target(ctx))
-    rows = list(volumes.volumes_for(ctx).order_by("-created_at", "-id"))
-    snaps = list(snapshots.snapshots_for(ctx).order_by("-created_at", "-id"))
-    form = VolumeCreateForm(request.POST or None, snapshots=[s for s in snaps if s.status == states.AVAILABLE])
+    volume_table = Table(request, volumes.volumes_for(ctx), VOLUME_COLUMNS, default="-created", name="volumes")
+    snapshot_table = Table(request, snapshots.snapshots_for(ctx).annotate(
+        volume_name=Subquery(Volume.all_objects.filter(pk=OuterRef("volume_id")).values("name")[:1]),
+        volume_uuid=Subquery(Volume.all_objects.filter(pk=OuterRef("volume_id")).values("uuid")[:1])),
+        SNAPSHOT_COLUMNS,
+                           default="-created", name="snapshots", prefix="s_")
+    rows, snaps = list(volume_table.object_list), list(snapshot_table.object_list)
+    form = VolumeCreateForm(request.POST or None, snapshots=list(
+        snapshots.snapshots_for(ctx).filter(status=states.AVAILABLE).order_by("-created_at", "-id")))
     if request.method == "POST":
         enforce(ctx, "volume:create", _target(ctx))
         if form.is_valid():
@@ -63,7 +77,10 @@ def volume_list(request):
     instances = list(instance_service.instances_for(ctx).filter(host__isnull=False)
                      .order_by("display_name").values_list("uuid", "display_name")[:MAX_CHOICES])
     context = {"rows": table, "snapshots": snaps, "form": form, "instances": instances,
-               "attachable": [v for v in rows if v.status == states.AVAILABLE],
+               "volume_table": volume_table, "snapshot_table": snapshot_table,
+               "volume_bulk": (("delete", "Delete volumes", True),), "snapshot_bulk": (("delete", "Delete snapshots", True),),
+               "attachable": list(volumes.volumes_for(ctx).filter(status=states.AVAILABLE)
+                                  .order_by("name", "created_at")[:MAX_CHOICES]),
                "transitional": any(v.status in TRANSITIONAL for v in rows)
                or any(s.status in TRANSITIONAL for s in snaps),
                "poll_seconds": settings.DASHBOARD_POLL_SECONDS}

@@ -51,6 +51,16 @@ document.addEventListener("click", function (event) {
   var button = event.target.closest && event.target.closest("[data-confirm]");
   if (!button || button.disabled) return;
   var question = button.dataset.confirm;
+  if (button.dataset.confirmSelection) {  // a bulk action: the question names every selected object
+    var names = selectedNames(button.dataset.confirmSelection);
+    if (!names.length) {
+      window.alert("Select at least one row first.");
+      event.preventDefault();
+      event.stopPropagation();
+      return;
+    }
+    question = question.replace("{selected}", names.join(", "));
+  }
   if (button.dataset.confirmValue) {
     var input = document.getElementById(button.dataset.confirmValue);
     question = question.replace("{value}", input ? input.value : "");
@@ -81,6 +91,29 @@ setInterval(function () {
     }
   });
 }, 1000);
+
+// Tables (dashboard/datatable.py): row checkboxes belong to their table's bulk form through form="<id>";
+// the header's box selects or clears every row of the page.
+function selectedNames(formId) {
+  return Array.prototype.map.call(
+    document.querySelectorAll('input[name="ids"][form="' + formId + '"]:checked'),
+    function (box) { return box.dataset.name || box.value; });
+}
+document.addEventListener("change", function (event) {
+  var all = event.target.closest && event.target.closest("input.select-all");
+  if (!all) return;
+  document.querySelectorAll('input[name="ids"][form="' + all.dataset.bulk + '"]').forEach(function (box) {
+    box.checked = all.checked;
+  });
+});
+// A poll that redraws a row keeps its box ticked.
+document.addEventListener("htmx:oobBeforeSwap", function (event) {
+  var current = event.detail.target, incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
+  if (!current || !incoming || !event.detail.shouldSwap) return;
+  var box = current.querySelector && current.querySelector('input[name="ids"]:checked');
+  var fresh = box && incoming.querySelector('input[name="ids"][value="' + box.value + '"]');
+  if (fresh) fresh.checked = true;
+});
 
 // The instance page's head polls while a task runs; once the instance has settled, the page reloads so
 // its actions match the new state (the tab is in the URL, so it stays).
