@@ -5,9 +5,10 @@ server_actions.register_action from ComputeConfig.ready:
     {"confirmResize": null}                                    204   compute:servers:confirm_resize
     {"revertResize": null}                                     202   compute:servers:revert_resize
     {"migrate": null | {"host": name|null} (2.56+)}            202   compute:servers:migrate (admins)
-    {"evacuate": {"host"?, "adminPass"?, "onSharedStorage": false}}
+    {"evacuate": {"host"?, "adminPass"?, "onSharedStorage": false (below 2.14)}}
                                                                200   compute:servers:evacuate (admins;
-        409 while the server's host is up; onSharedStorage true is 400: no storage is shared here)
+        409 while the server's host is up; onSharedStorage true is 400: no storage is shared here;
+        from 2.14 no onSharedStorage and no adminPass in the answer)
     {"os-migrateLive": {...}}                                  409   compute:servers:migrate_live (admins):
         live migration is not offered (see LIVE_MIGRATION_REFUSED)
 
@@ -80,15 +81,19 @@ def migrate(view, server_id, value):
 
 
 def evacuate(view, server_id, value):
-    body = check_object(value, "evacuate", {"host", "adminPass", "onSharedStorage"})
-    if "onSharedStorage" not in body:  # required up to 2.13, which is all this API offers
-        raise BadRequest("Invalid input for field/attribute evacuate: 'onSharedStorage' is a required property.")
-    shared = body["onSharedStorage"]
-    if not isinstance(shared, bool):
-        raise BadRequest("Invalid input for field/attribute onSharedStorage: must be a boolean.")
-    if shared:
-        raise BadRequest("onSharedStorage is not supported: the hosts of this cloud share no instance storage; "
-                         "the server is rebuilt from its image.")
+    before_2_14 = api_version(view.request) < (2, 14)
+    # 2.14 dropped onSharedStorage (the cloud knows) and the adminPass in the answer
+    body = check_object(value, "evacuate", {"host", "adminPass", "onSharedStorage"} if before_2_14
+                        else {"host", "adminPass"})
+    if before_2_14:
+        if "onSharedStorage" not in body:
+            raise BadRequest("Invalid input for field/attribute evacuate: 'onSharedStorage' is a required property.")
+        shared = body["onSharedStorage"]
+        if not isinstance(shared, bool):
+            raise BadRequest("Invalid input for field/attribute onSharedStorage: must be a boolean.")
+        if shared:
+            raise BadRequest("onSharedStorage is not supported: the hosts of this cloud share no instance storage; "
+                             "the server is rebuilt from its image.")
     host = body.get("host")
     if host is not None and (not isinstance(host, str) or not 1 <= len(host) <= 255):
         raise BadRequest("Invalid input for field/attribute host: must be a string of 1 to 255 characters.")
@@ -97,6 +102,8 @@ def evacuate(view, server_id, value):
         raise BadRequest("Invalid input for field/attribute adminPass: must be a string.")
     instance = view.server(server_id, "compute:servers:evacuate")
     evacuate_service.evacuate_server(view.ctx, instance, host)
+    if not before_2_14:
+        return Response(status=200)
     return Response({"adminPass": password or generate_password()}, status=200)
 
 

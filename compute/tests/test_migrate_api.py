@@ -103,6 +103,22 @@ def test_admin_evacuates_a_server_of_a_down_host(admin_client, server, sent, com
         "evacuation", "accepted", "host-a", "host-b")
 
 
+def test_evacuate_from_2_14_takes_no_on_shared_storage_and_answers_no_password(admin_client, server, sent,
+                                                                               compute_host):
+    compute_host("host-a")
+    compute_host("host-b")
+    Service.objects.filter(host="host-a").update(forced_down=True)
+    make_active(server)
+    url = f"/compute/v2.1/servers/{server}/action"
+    refused = admin_client.post(url, {"evacuate": {"onSharedStorage": False}}, format="json",
+                                HTTP_OPENSTACK_API_VERSION="compute 2.14")
+    assert "additional properties" in error(refused, 400)
+    response = admin_client.post(url, {"evacuate": {"host": "host-b"}}, format="json",
+                                 HTTP_OPENSTACK_API_VERSION="compute 2.14")
+    assert response.status_code == 200 and not response.content
+    assert Migration.objects.get(instance_uuid=server).dest_compute == "host-b"
+
+
 @pytest.mark.parametrize("body, message", [
     ({"evacuate": {}}, "onSharedStorage"),
     ({"evacuate": {"onSharedStorage": "no"}}, "must be a boolean"),
