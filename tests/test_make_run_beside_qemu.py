@@ -25,7 +25,11 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.slow]
+# ~12 minutes (a `make run` with a guest, two real-guest modules run twice): opt-in until it has
+# passed here and the CI budget has room for it
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
+    os.environ.get("CLOUDPROJ_TEST_BESIDE_MAKE_RUN") != "1",
+    reason="opt-in: CLOUDPROJ_TEST_BESIDE_MAKE_RUN=1 (runs `make run` and two real-guest modules twice)")]
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
