@@ -18,8 +18,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # step: (at most queries, messages published). After this branch's cuts 21/23/14/5/7 (70); main
 # then cut the placement (schedule 19) and added implied roles to token checks (post +2) and
-# boot from volume's root-disk lookup (fetch_image, spawn +1 each).
-LIMITS = {"post": (23, 1), "schedule": (19, 1), "allocate_ip": (14, 1), "fetch_image": (6, 0), "spawn": (8, 0)}
+# boot from volume's root-disk lookup (fetch_image, spawn +1 each), and cold migration's floating
+# IPs that follow a moved server (allocate_ip +1: the after_network hook looks for them).
+LIMITS = {"post": (23, 1), "schedule": (19, 1), "allocate_ip": (15, 1), "fetch_image": (6, 0), "spawn": (8, 0)}
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def test_each_step_of_a_boot_stays_within_its_queries_and_messages(world):
             if counted[name][0] > LIMITS[name][0] or counted[name][1] != LIMITS[name][1]}
     assert not over, "\n".join(f"{n}: {c} queries/messages, limit {lim}" for n, (c, lim) in over.items()) + "\n" + \
         "\n".join(f"-- {n}\n" + "\n".join(s.sql) for n, s in steps.items() if n in over)
-    assert sum(q for q, _m in counted.values()) <= 70
+    assert sum(q for q, _m in counted.values()) <= 71
 
 
 def test_the_cut_path_still_records_every_step_and_the_quota(world, member_account):
