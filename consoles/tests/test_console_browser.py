@@ -56,8 +56,9 @@ def test_launch_a_real_guest_read_its_console_log_open_its_vnc_console_and_delet
     assert "10.247.1." in browser.find(f"{row} .addresses").text
     browser.screenshot(f"real-guest-active-after-{time.monotonic() - started:.0f}s")
 
-    # the console log on the detail page shows the guest's boot marker (refreshed until it has)
+    # the console log on the detail page's Log tab shows the guest's boot marker (refreshed until it has)
     browser.find(f"{row} td a").click()
+    browser.wait_css("#tab-log").click()
     browser.wait_css("#console-output", 60)
 
     def marker_shown(driver):
@@ -75,7 +76,8 @@ def test_launch_a_real_guest_read_its_console_log_open_its_vnc_console_and_delet
 
     # the VNC console opens in a new window: noVNC connected through /vnc/websockify
     main_window = browser.driver.current_window_handle
-    browser.find(f"#vnc-{instance.uuid}").click()
+    browser.find("#tab-console").click()
+    browser.wait_css(f"#vnc-{instance.uuid}", 30).click()
     browser.wait(lambda d: len(d.window_handles) == 2, 30, "the console window")
     browser.driver.switch_to.window(next(h for h in browser.driver.window_handles if h != main_window))
     assert "/vnc/?token=" in browser.driver.current_url
