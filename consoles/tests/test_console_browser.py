@@ -9,6 +9,7 @@ import time
 import pytest
 from selenium.webdriver.support.select import Select
 
+from cloudproj.testing.browser import answer_confirmation
 from cloudproj.testing.real_guest import real_guest_cloud
 from compute.models import Instance
 from images.testimage import builder
@@ -99,8 +100,8 @@ def test_launch_a_real_guest_read_its_console_log_open_its_vnc_console_and_delet
     # deleted from the instances list: the row goes without a reload
     browser.get("/dashboard/instances/")
     browser.driver.execute_script("window.__dashboardMarker = 'not reloaded';")
-    browser.find(f'{row} button[aria-label="Delete vnc-e2e"]').click()
-    browser.driver.switch_to.alert.accept()
+    assert answer_confirmation(browser, browser.find(f'{row} button[aria-label="Delete vnc-e2e"]'),
+                               accept=True) == "Delete vnc-e2e?"
     browser.wait(lambda d: not d.find_elements("css selector", row), 120, "the deleted row to disappear")
     assert browser.driver.execute_script("return window.__dashboardMarker") == "not reloaded"
     browser.screenshot("real-guest-row-gone")
