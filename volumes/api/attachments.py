@@ -8,16 +8,21 @@
     PUT    /servers/{id}/os-volume_attachments/{volume_id}  (admins) Nova's swap: the volumes
         are looked up as Nova does (404s), then refused with a 400: swapping is not offered
 
+From 2.20 a shelved-offloaded server takes attach and detach: the attachment is only recorded
+(device null) and its unshelve attaches the volume on the new host; below 2.20 that is a 409.
 A volume that is not available is a 400, a server in a state that does not allow it a 409,
 a volume not attached to this server a 404 (as Nova).
 """
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
+from compute.api.base import api_version
 from compute.api.servers import ServerAPIView, check_object
 
 from ..services import attachments
 from ..services import volumes as volume_service
+
+OFFLOADED_VERSION = (2, 20)  # attach to / detach from a shelved-offloaded server
 
 
 class VolumeAttachmentCollection(ServerAPIView):
@@ -33,7 +38,8 @@ class VolumeAttachmentCollection(ServerAPIView):
                             {"volumeId", "device", "tag", "delete_on_termination"})
         if not isinstance(body.get("volumeId"), str):
             raise BadRequest("Invalid input for field/attribute volumeAttachment: 'volumeId' is a required property.")
-        attachment = attachments.attach(self.ctx, instance, body["volumeId"], body.get("device"))
+        attachment = attachments.attach(self.ctx, instance, body["volumeId"], body.get("device"),
+                                        allow_offloaded=api_version(request) >= OFFLOADED_VERSION)
         return Response({"volumeAttachment": attachments.as_dict(attachment)})
 
 
@@ -56,5 +62,5 @@ class VolumeAttachmentItem(ServerAPIView):
 
     def delete(self, request, server_id, volume_id):
         instance = self.server(server_id, "compute:os-volumes-attachments:delete")
-        attachments.detach(self.ctx, instance, volume_id)
+        attachments.detach(self.ctx, instance, volume_id, allow_offloaded=api_version(request) >= OFFLOADED_VERSION)
         return Response(status=202)

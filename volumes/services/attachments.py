@@ -69,20 +69,36 @@ def _uuid_or_404(value):
         raise NotFound(f"Volume {value} could not be found.") from None
 
 
-def _check_instance(instance, action: str) -> None:
+def _offloaded(instance, allow_offloaded: bool) -> bool:
+    """A shelved-offloaded server (microversion 2.20): its attachments are only recorded."""
+    return allow_offloaded and instance.vm_state == compute_states.SHELVED_OFFLOADED and not instance.task_state
+
+
+def _check_instance(instance, action: str, allow_offloaded: bool = False) -> None:
+    if _offloaded(instance, allow_offloaded):
+        return
     if instance.vm_state not in ATTACHABLE_VM_STATES or instance.task_state or not instance.host:
         raise Conflict(f"Cannot '{action}' instance {instance.uuid} while it is in vm_state {instance.vm_state}"
                        f"{f' and task_state {instance.task_state}' if instance.task_state else ''}.")
 
 
-def attach(ctx, instance, volume_id, device=None) -> VolumeAttachment:
-    _check_instance(instance, "attach_volume")
+def attach(ctx, instance, volume_id, device=None, allow_offloaded: bool = False) -> VolumeAttachment:
+    """allow_offloaded (2.20): a shelved-offloaded server gets the volume recorded (in-use, no
+    device, no host); its unshelve attaches it on the new host (bind_pending)."""
+    _check_instance(instance, "attach_volume", allow_offloaded)
     volume = get_volume(ctx, volume_id)
     if device is not None and not isinstance(device, str):
         raise Invalid("Invalid input for field/attribute device: must be a string or null.")
     if volume.status != states.AVAILABLE:
         raise Invalid(f"Invalid volume: volume {volume.uuid} status must be 'available'. Currently in "
                       f"'{volume.status}'.")
+    if _offloaded(instance, allow_offloaded):
+        with transaction.atomic():
+            if not transition(Volume, volume.pk, (states.AVAILABLE,), states.IN_USE) or \
+                    VolumeAttachment.objects.filter(volume=volume).exists():
+                raise Invalid(f"Invalid volume: volume {volume.uuid} status must be 'available'.")
+            return VolumeAttachment.objects.create(volume=volume, instance_uuid=instance.uuid, instance_host="",
+                                                   device="", attached_at=timezone.now())
     remote = volume.host != instance.host
     if remote and settings.VOLUME_EXPORT == "none":
         raise Invalid(f"Invalid volume: volume {volume.uuid} is on volume host {volume.host} and server "
@@ -111,12 +127,18 @@ def attach(ctx, instance, volume_id, device=None) -> VolumeAttachment:
     return attachment
 
 
-def detach(ctx, instance, volume_id) -> None:
-    _check_instance(instance, "detach_volume")
+def detach(ctx, instance, volume_id, allow_offloaded: bool = False) -> None:
+    _check_instance(instance, "detach_volume", allow_offloaded)
     volume = get_volume(ctx, volume_id)
     attachment = get_attachment(instance, volume_id)
     if attachment.boot_index == 0:
         raise Invalid(f"Cannot detach the root volume {volume.uuid} of server {instance.uuid}: it boots from it.")
+    if _offloaded(instance, allow_offloaded):  # no domain holds it: only the record goes
+        if volume.status != states.IN_USE:
+            raise Invalid(f"Invalid volume: Unable to detach volume. Volume status must be 'in-use'. Currently: "
+                          f"status '{volume.status}'.")
+        release(attachment)
+        return
     if not transition(Volume, volume.pk, (states.IN_USE,), states.DETACHING):
         volume.refresh_from_db()
         raise Invalid(f"Invalid volume: Unable to detach volume. Volume status must be 'in-use' and "
