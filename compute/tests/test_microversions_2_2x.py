@@ -56,3 +56,23 @@ def test_2_20_volumes_attach_to_and_detach_from_shelved_offloaded_servers(member
     assert disk["target"] == "vdb" and disk["serial"] == volume_id[:20]
     assert VolumeAttachment.objects.get(volume__uuid=volume_id).instance_host == VOLUME_HOST_A
     assert call(member_client.get, path, "2.20")["volumeAttachments"][0]["device"] == "/dev/vdb"
+
+
+def test_2_21_actions_of_a_deleted_server(member_client, member_account):
+    from django.utils import timezone
+
+    from compute.services import actions
+
+    user, project, _token = member_account
+    server = make_instance(project, user, vm_state=states.ACTIVE, task_state=None)
+    actions.start_action(server, "create", request_id="req-create", user_id=user.id, project_id=project.id)
+    actions.start_action(server, "delete", request_id="req-delete", user_id=user.id, project_id=project.id)
+    Instance.all_objects.filter(pk=server.pk).update(vm_state=states.DELETED, deleted_at=timezone.now())
+    path = f"servers/{server.uuid}/os-instance-actions"
+
+    assert "itemNotFound" in call(member_client.get, path, "2.20", status=404)
+    assert "itemNotFound" in call(member_client.get, f"{path}/req-delete", "2.20", status=404)
+    listed = call(member_client.get, path, "2.21")["instanceActions"]
+    assert [a["action"] for a in listed] == ["delete", "create"]
+    shown = call(member_client.get, f"{path}/req-delete", "2.21")["instanceAction"]
+    assert shown["action"] == "delete" and shown["instance_uuid"] == str(server.uuid) and shown["events"] == []
