@@ -344,6 +344,12 @@ ROUTES: dict[str, Route] = {
     C_RE + "os-keypairs/?$": R(SCOPED, ("get", C + "/os-keypairs")),
     C_RE + f"os-keypairs/{_re('name')}/?$": R(OWNED, ("get", C + "/os-keypairs/{keypair}"),
                                               ("delete", C + "/os-keypairs/{keypair}")),
+    # 2.22-2.24 (a 404 at the probes' 2.1 too: the server is looked up first)
+    C_RE + f"servers/{_re('server_id')}/migrations/?$": R(OWNED, ("get", C + "/servers/{server}/migrations")),
+    C_RE + f"servers/{_re('server_id')}/migrations/{_re('migration_id')}/?$": R(
+        OWNED, ("get", C + "/servers/{server}/migrations/1"), ("delete", C + "/servers/{server}/migrations/1")),
+    C_RE + f"servers/{_re('server_id')}/migrations/{_re('migration_id')}/action/?$": R(
+        OWNED, ("post", C + "/servers/{server}/migrations/1/action", {"force_complete": None})),
     C_RE + f"servers/{_re('server_id')}/os-instance-actions/?$": R(
         OWNED, ("get", C + "/servers/{server}/os-instance-actions")),
     C_RE + f"servers/{_re('server_id')}/os-instance-actions/{_re('request_id')}/?$": R(

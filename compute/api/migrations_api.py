@@ -1,18 +1,18 @@
-"""`GET /os-migrations` (admins): the migration records, in Nova's 2.1 shape (links and
-migration_type come with 2.23). Filters: host (source or destination), status,
-instance_uuid, migration_type, source_compute."""
+"""`GET /os-migrations` (admins): the migration records, in Nova's 2.1 shape; from 2.23 with
+migration_type, and links to servers/{id}/migrations/{id} for a live migration in progress.
+Filters: host (source or destination), status, instance_uuid, migration_type, source_compute."""
 from rest_framework.response import Response
 
 from compute.services import migration_records
 from identity.services.policy import enforce
 
-from .base import ComputeAPIView, isotime
+from .base import ComputeAPIView, api_version, isotime, links
 
 FILTERS = ("host", "status", "instance_uuid", "migration_type", "source_compute")
 
 
-def migration_body(row) -> dict:
-    return {
+def migration_body(row, request) -> dict:
+    body = {
         "id": row.pk,
         "status": row.status,
         "instance_uuid": str(row.instance_uuid),
@@ -26,6 +26,11 @@ def migration_body(row) -> dict:
         "created_at": isotime(row.created_at),
         "updated_at": isotime(row.updated_at),
     }
+    if api_version(request) >= (2, 23):
+        body["migration_type"] = row.migration_type
+        if row.migration_type == migration_records.LIVE and row.status in migration_records.IN_PROGRESS:
+            body["links"] = links(request, f"servers/{row.instance_uuid}/migrations", row.pk)
+    return body
 
 
 class MigrationListView(ComputeAPIView):
@@ -33,4 +38,4 @@ class MigrationListView(ComputeAPIView):
         enforce(self.ctx, "compute:migrations:index")
         filters = {name: request.query_params.get(name) for name in FILTERS}
         rows = migration_records.list_migrations(**filters)
-        return Response({"migrations": [migration_body(row) for row in rows]})
+        return Response({"migrations": [migration_body(row, request) for row in rows]})

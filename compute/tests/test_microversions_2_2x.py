@@ -76,3 +76,75 @@ def test_2_21_actions_of_a_deleted_server(member_client, member_account):
     assert [a["action"] for a in listed] == ["delete", "create"]
     shown = call(member_client.get, f"{path}/req-delete", "2.21")["instanceAction"]
     assert shown["action"] == "delete" and shown["instance_uuid"] == str(server.uuid) and shown["events"] == []
+
+
+@pytest.fixture
+def live_migrating(member_account):
+    """A server live-migrating (as lifecycle's live migration leaves it), with its running
+    migration record and a finished cold migration."""
+    from compute.scheduling_models import Migration
+
+    user, project, _token = member_account
+    server = make_instance(project, user, host="host-a", vm_state=states.ACTIVE, task_state=None)
+    cold = Migration.objects.create(instance_uuid=server.uuid, source_compute="host-a", dest_compute="host-b",
+                                    status="confirmed", migration_type="migration")
+    live = Migration.objects.create(instance_uuid=server.uuid, source_compute="host-a", source_node="host-a",
+                                    dest_compute="host-b", dest_node="host-b", dest_host="10.0.0.2",
+                                    status="running", migration_type="live-migration")
+    return server, live, cold
+
+
+def test_2_22_force_complete_a_live_migration(admin_client, member_client, live_migrating):
+    server, live, cold = live_migrating
+    path = f"servers/{server.uuid}/migrations/{live.pk}/action"
+    body = {"force_complete": None}
+    assert "itemNotFound" in call(admin_client.post, path, "2.21", body, status=404)
+    assert "badRequest" in call(admin_client.post, path, "2.22", {"force_complete": {}}, status=400)
+    assert "forbidden" in call(member_client.post, path, "2.22", body, status=403)
+    # not live-migrating (this cloud's servers never are while it refuses live migration): 409
+    assert "conflictingRequest" in call(admin_client.post, path, "2.22", body, status=409)
+    Instance.objects.filter(pk=server.pk).update(task_state="migrating")
+    cold_path = f"servers/{server.uuid}/migrations/{cold.pk}/action"
+    assert "badRequest" in call(admin_client.post, cold_path, "2.22", body, status=400)
+    message = call(admin_client.post, path, "2.22", body, status=409)["conflictingRequest"]["message"]
+    assert "cannot be forced to complete" in message
+
+
+def test_2_23_migrations_with_type_and_links_and_a_server_s_migrations(admin_client, member_client,
+                                                                       live_migrating):
+    server, live, cold = live_migrating
+    old = call(admin_client.get, "os-migrations", "2.22")["migrations"]
+    assert [m["id"] for m in old] == [live.pk, cold.pk]
+    assert all("migration_type" not in m and "links" not in m for m in old)
+    new = {m["id"]: m for m in call(admin_client.get, "os-migrations", "2.23")["migrations"]}
+    assert new[cold.pk]["migration_type"] == "migration" and "links" not in new[cold.pk]
+    assert new[live.pk]["migration_type"] == "live-migration"
+    assert [link["href"].split("/compute")[1] for link in new[live.pk]["links"]] == [
+        f"/v2.1/servers/{server.uuid}/migrations/{live.pk}", f"/servers/{server.uuid}/migrations/{live.pk}"]
+
+    path = f"servers/{server.uuid}/migrations"
+    assert "itemNotFound" in call(admin_client.get, path, "2.22", status=404)
+    assert "forbidden" in call(member_client.get, path, "2.23", status=403)
+    (listed,) = call(admin_client.get, path, "2.23")["migrations"]
+    # doc/api_samples/server-migrations/v2.23/migrations-index.json (progress counters: null here)
+    assert listed == {
+        "id": live.pk, "server_uuid": str(server.uuid), "status": "running", "source_compute": "host-a",
+        "source_node": "host-a", "dest_compute": "host-b", "dest_node": "host-b", "dest_host": "10.0.0.2",
+        "memory_total_bytes": None, "memory_processed_bytes": None, "memory_remaining_bytes": None,
+        "disk_total_bytes": None, "disk_processed_bytes": None, "disk_remaining_bytes": None,
+        "created_at": listed["created_at"], "updated_at": None}
+    assert call(admin_client.get, f"{path}/{live.pk}", "2.23")["migration"] == listed
+    for other in (cold.pk, 999999, "x"):
+        assert "itemNotFound" in call(admin_client.get, f"{path}/{other}", "2.23", status=404)
+
+
+def test_2_24_abort_a_live_migration(admin_client, live_migrating):
+    server, live, cold = live_migrating
+    path = f"servers/{server.uuid}/migrations"
+    assert "itemNotFound" in call(admin_client.delete, f"{path}/{live.pk}", "2.23", status=404)
+    assert "conflictingRequest" in call(admin_client.delete, f"{path}/{live.pk}", "2.24", status=409)
+    Instance.objects.filter(pk=server.pk).update(task_state="migrating")
+    assert "itemNotFound" in call(admin_client.delete, f"{path}/999999", "2.24", status=404)
+    assert "badRequest" in call(admin_client.delete, f"{path}/{cold.pk}", "2.24", status=400)
+    message = call(admin_client.delete, f"{path}/{live.pk}", "2.24", status=409)["conflictingRequest"]["message"]
+    assert "cannot be aborted" in message
