@@ -9,8 +9,9 @@ server_actions.register_action from ComputeConfig.ready:
                                                                200   compute:servers:evacuate (admins;
         409 while the server's host is up; onSharedStorage true is 400: no storage is shared here;
         from 2.14 no onSharedStorage and no adminPass in the answer)
-    {"os-migrateLive": {...}}                                  409   compute:servers:migrate_live (admins):
-        live migration is not offered (see LIVE_MIGRATION_REFUSED)
+    {"os-migrateLive": {"block_migration", "host", ...}}      409   compute:servers:migrate_live (admins):
+        live migration is not offered (see LIVE_MIGRATION_REFUSED); the body is checked first
+        (migrate_live_request: 2.25 block_migration "auto", no disk_over_commit; 2.30 force)
 
 The work is compute/services/resize.py's; a state that does not allow it answers 409.
 """
@@ -22,7 +23,7 @@ from compute.services import evacuate as evacuate_service
 from compute.services import flavors as flavor_service
 from compute.services import resize as resize_service
 
-from .base import api_version
+from .base import api_version, parse_bool
 from .servers import check_object, disk_config, generate_password, last_segment
 
 LIVE_MIGRATION_REFUSED = (
@@ -107,7 +108,33 @@ def evacuate(view, server_id, value):
     return Response({"adminPass": password or generate_password()}, status=200)
 
 
+def migrate_live_request(view, value) -> dict:
+    """The os-migrateLive body per microversion (Nova's schemas), as {"host", "block_migration",
+    "disk_over_commit"?, "force"?}; 400 for what the version does not take.
+
+    2.1-2.24: block_migration, disk_over_commit and host (null: the scheduler picks) all required;
+    2.25: no disk_over_commit, block_migration may be "auto"; 2.30-2.67: optional force."""
+    version = api_version(view.request)
+    fields = {"block_migration", "host"} if version >= (2, 25) else {"block_migration", "disk_over_commit", "host"}
+    allowed = fields | ({"force"} if (2, 30) <= version < (2, 68) else set())
+    body = check_object(value, "os-migrateLive", allowed)
+    missing = sorted(fields - set(body))
+    if missing:
+        raise BadRequest(f"Invalid input for field/attribute os-migrateLive: '{missing[0]}' is a required property.")
+    host = body["host"]
+    if host is not None and (not isinstance(host, str) or not 1 <= len(host) <= 255):
+        raise BadRequest("Invalid input for field/attribute host: must be a string of 1 to 255 characters or null.")
+    block = body["block_migration"]
+    request = {"host": host, "block_migration": "auto" if version >= (2, 25) and block == "auto"
+               else parse_bool(block, "block_migration")}
+    for optional in ("disk_over_commit", "force"):
+        if optional in body:
+            request[optional] = parse_bool(body[optional], optional)
+    return request
+
+
 def migrate_live(view, server_id, value):
+    migrate_live_request(view, value)
     view.server(server_id, "compute:servers:migrate_live")
     raise Conflict(LIVE_MIGRATION_REFUSED)
 

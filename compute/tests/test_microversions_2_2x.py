@@ -148,3 +148,26 @@ def test_2_24_abort_a_live_migration(admin_client, live_migrating):
     assert "badRequest" in call(admin_client.delete, f"{path}/{cold.pk}", "2.24", status=400)
     message = call(admin_client.delete, f"{path}/{live.pk}", "2.24", status=409)["conflictingRequest"]["message"]
     assert "cannot be aborted" in message
+
+
+@pytest.mark.parametrize("version, body, status", [
+    # 2.1-2.24: block_migration, disk_over_commit and host, all required; no "auto"
+    ("2.24", {"host": None, "block_migration": False, "disk_over_commit": False}, 409),
+    ("2.24", {"host": None, "block_migration": "auto", "disk_over_commit": False}, 400),
+    ("2.24", {"host": None, "block_migration": False}, 400),
+    # 2.25: no disk_over_commit, block_migration may be "auto"
+    ("2.25", {"host": None, "block_migration": "auto"}, 409),
+    ("2.25", {"host": "host-b", "block_migration": True}, 409),
+    ("2.25", {"host": None, "block_migration": False, "disk_over_commit": False}, 400),
+    ("2.25", {"host": None, "block_migration": "sometimes"}, 400),
+    ("2.25", {"block_migration": "auto"}, 400),
+    ("2.25", {"host": None, "block_migration": "auto", "force": True}, 400),  # force only from 2.30
+])
+def test_2_25_live_migrate_request_bodies(admin_client, member_account, version, body, status):
+    """Live migration itself is refused (409, resize_actions.LIVE_MIGRATION_REFUSED) once the body
+    passes the version's schema."""
+    user, project, _token = member_account
+    server = make_instance(project, user, host="host-a", vm_state=states.ACTIVE, task_state=None)
+    answer = call(admin_client.post, f"servers/{server.uuid}/action", version, {"os-migrateLive": body},
+                  status=status)
+    assert ("conflictingRequest" if status == 409 else "badRequest") in answer
