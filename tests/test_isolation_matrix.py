@@ -344,6 +344,12 @@ ROUTES: dict[str, Route] = {
     C_RE + "os-keypairs/?$": R(SCOPED, ("get", C + "/os-keypairs")),
     C_RE + f"os-keypairs/{_re('name')}/?$": R(OWNED, ("get", C + "/os-keypairs/{keypair}"),
                                               ("delete", C + "/os-keypairs/{keypair}")),
+    C_RE + f"servers/{_re('server_id')}/tags/?$": R(
+        OWNED, ("get", C + "/servers/{server}/tags"), ("put", C + "/servers/{server}/tags", {"tags": ["t"]}),
+        ("delete", C + "/servers/{server}/tags")),
+    C_RE + f"servers/{_re('server_id')}/tags/{_re('tag')}/?$": R(
+        OWNED, ("get", C + "/servers/{server}/tags/t"), ("put", C + "/servers/{server}/tags/t"),
+        ("delete", C + "/servers/{server}/tags/t")),
     # 2.22-2.24 (a 404 at the probes' 2.1 too: the server is looked up first)
     C_RE + f"servers/{_re('server_id')}/migrations/?$": R(OWNED, ("get", C + "/servers/{server}/migrations")),
     C_RE + f"servers/{_re('server_id')}/migrations/{_re('migration_id')}/?$": R(

@@ -13,19 +13,21 @@ from typing import NamedTuple
 
 from compute import states
 from compute.models import InstanceFault, Service, heartbeat_is_recent
+from compute.services.tags import tags_by_instance
 from identity.services.policy import authorize
 from network.models import FixedIP
 
 from .base import api_version, compute_base, isotime
 
 # what update/rebuild answer (Nova's show without the extensions); `locked` from 2.9, `description`
-# from 2.19
+# from 2.19, `tags` from 2.26
 BRIEF_KEYS = {
     "id", "name", "status", "tenant_id", "user_id", "metadata", "hostId", "image", "flavor", "created", "updated",
     "addresses", "accessIPv4", "accessIPv6", "links", "OS-DCF:diskConfig", "progress", "fault", "locked",
-    "description",
+    "description", "tags",
 }
 HOST_STATUS_VERSION = (2, 16)
+TAGS_VERSION = (2, 26)
 ROOT_DEVICE_NAME = "/dev/vda"  # every guest's root disk (compute/virt/domain_xml.py)
 # statuses whose `progress` Nova shows, and those that show the latest fault
 PROGRESS_STATUSES = ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING")
@@ -206,6 +208,7 @@ class ServerViewBuilder:
         self._volumes = volumes_by_instance(instances)
         # the same for every server of a page: worked out once
         self._version = api_version(request)
+        self._tags = tags_by_instance(instances) if self._version >= TAGS_VERSION and instances else {}
         self._extended: dict = {}  # (policy rule, project, user) -> allowed
         self._host_ids: dict = {}  # (project, host) -> hostId
 
@@ -325,6 +328,8 @@ class ServerViewBuilder:
             body["locked"] = bool(instance.locked)
         if version >= (2, 19):
             body["description"] = instance.display_description
+        if version >= TAGS_VERSION:
+            body["tags"] = self._tags.get(instance.pk, [])
         if status in PROGRESS_STATUSES:
             body["progress"] = instance.progress or 0
         if version >= HOST_STATUS_VERSION and self.allowed(instance, "compute:servers:show:host_status"):

@@ -1,5 +1,7 @@
 """Servers (`/servers`, `/servers/detail`, `/servers/{id}`, `/servers/{id}/ips`): thin views
 over compute.services.operations and compute.services.instances, in Nova v2.1 shapes.
+From 2.26 servers carry their tags and lists filter on them (tags, tags-any, not-tags,
+not-tags-any: comma-separated); from 2.52 create takes `tags`.
 
 Create answers 202 with the first server's id and links (the boot continues in the
 background: BUILD until the host reports ACTIVE or ERROR). Lists are newest first, scoped to
@@ -24,6 +26,7 @@ from compute.models import Instance
 from compute.services import flavors as flavor_service
 from compute.services import instances as instance_service
 from compute.services import operations
+from compute.services import tags as tag_service
 from cloudproj.exceptions import NotFound as ComputeNotFound
 from identity.services.policy import enforce
 from images.services import registry as image_service
@@ -43,6 +46,9 @@ CREATE_FIELDS = {
 HINT_KEYS = ("os:scheduler_hints", "OS-SCH-HNT:scheduler_hints")
 UPDATE_FIELDS = {"name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"}
 DESCRIPTION_VERSION = (2, 19)  # `description` in create, update, rebuild and the server
+TAGS_VERSION = (2, 26)  # tags in the server, the list filters below
+TAGS_ON_CREATE_VERSION = (2, 52)
+TAG_FILTERS = ("tags", "tags-any", "not-tags", "not-tags-any")  # all of, any of, not all of, none of
 NETWORK_FIELDS = {"uuid", "port", "fixed_ip"}
 # API sort key -> Instance field; host and node only for admins (as Nova)
 SORT_KEYS = {
@@ -325,10 +331,17 @@ def server_queryset(ctx, params, detail: bool, version=(2, 1)):
     for rx in ip_filters:
         rows = FixedIP.objects.filter(instance_uuid__in=qs.values("uuid")).values_list("instance_uuid", "address")
         qs = qs.filter(uuid__in={uuid for uuid, address in rows if rx.search(address)})
+    if version >= TAGS_VERSION:
+        qs = tag_service.filter_by_tags(qs, *(_tag_list(params.get(key)) for key in TAG_FILTERS))
     if params.get("name"):
         rx = compile_regex(params["name"], "name")
         qs = qs.filter(pk__in=[pk for pk, name in qs.values_list("pk", "display_name") if rx.search(name)])
     return qs
+
+
+def _tag_list(value) -> list[str]:
+    """A tag filter's value: tags separated by commas (empty ones ignored)."""
+    return [tag for tag in (value or "").split(",") if tag]
 
 
 def _marker_row(marker: str, scope):
@@ -494,7 +507,8 @@ def parse_create(ctx, data, version=(2, 1)) -> tuple[dict, bool]:
     extra = sorted(set(data) - {"server", *HINT_KEYS})
     if extra:
         raise BadRequest(f"Invalid input: additional properties are not allowed ({', '.join(extra)}).")
-    allowed = CREATE_FIELDS | ({"description"} if version >= DESCRIPTION_VERSION else set())
+    allowed = CREATE_FIELDS | ({"description"} if version >= DESCRIPTION_VERSION else set()) | (
+        {"tags"} if version >= TAGS_ON_CREATE_VERSION else set())
     server = check_object(data["server"], "server", allowed)
     for key in ("name", "flavorRef"):
         if key not in server:
@@ -537,6 +551,8 @@ def parse_create(ctx, data, version=(2, 1)) -> tuple[dict, bool]:
     }
     if version >= DESCRIPTION_VERSION:  # below 2.19 the description is the name (as Nova)
         kwargs["description"] = server.get("description")
+    if "tags" in server:
+        kwargs["tags"] = tag_service.validate_tags(server["tags"])
     kwargs["flavor"] = _flavor(ctx, server["flavorRef"])
     if boot_volume and boot_volume["source"] == "volume":
         kwargs["image"] = None  # the volume's image (if it was made from one): operations.create_servers
