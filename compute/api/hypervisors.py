@@ -7,7 +7,7 @@ from compute.services import hosts
 from identity.services.policy import enforce
 
 from . import serializers
-from .base import ComputeAPIView
+from .base import ComputeAPIView, api_version
 
 
 class HypervisorListView(ComputeAPIView):
@@ -15,8 +15,11 @@ class HypervisorListView(ComputeAPIView):
 
     def get(self, request):
         enforce(self.ctx, "compute:hypervisors:list")
-        render = serializers.hypervisor_detail if self.detail else serializers.hypervisor_summary
-        return Response({"hypervisors": [render(node) for node in hosts.list_compute_nodes()]})
+        version = api_version(request)
+        nodes = hosts.list_compute_nodes()
+        if self.detail:
+            return Response({"hypervisors": [serializers.hypervisor_detail(node, version) for node in nodes]})
+        return Response({"hypervisors": [serializers.hypervisor_summary(node) for node in nodes]})
 
 
 class HypervisorDetailListView(HypervisorListView):
@@ -26,7 +29,8 @@ class HypervisorDetailListView(HypervisorListView):
 class HypervisorView(ComputeAPIView):
     def get(self, request, hypervisor_id):
         enforce(self.ctx, "compute:hypervisors:show")
-        return Response({"hypervisor": serializers.hypervisor_detail(hosts.get_compute_node(hypervisor_id))})
+        return Response({"hypervisor": serializers.hypervisor_detail(hosts.get_compute_node(hypervisor_id),
+                                                                     api_version(request))})
 
 
 class HypervisorStatisticsView(ComputeAPIView):

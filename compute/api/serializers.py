@@ -55,7 +55,8 @@ def hypervisor_summary(node) -> dict:
     }
 
 
-def hypervisor_detail(node) -> dict:
+def hypervisor_detail(node, version=(2, 1)) -> dict:
+    """cpu_info: a JSON string below 2.28, the object from 2.28."""
     return {
         **hypervisor_summary(node),
         "vcpus": node.vcpus,
@@ -77,5 +78,5 @@ def hypervisor_detail(node) -> dict:
             "host": node.service.host,
             "disabled_reason": node.service.disabled_reason,
         },
-        "cpu_info": json.dumps(node.cpu_info),
+        "cpu_info": node.cpu_info if version >= (2, 28) else json.dumps(node.cpu_info),
     }

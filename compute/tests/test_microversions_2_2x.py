@@ -1,5 +1,7 @@
 """Compute microversions 2.20 to 2.29 as a client sees them: each step's request and body
 changes at its version and not below it (Nova's api_samples and request schemas)."""
+import json
+
 import pytest
 
 from cloudproj.testing.factories import make_instance
@@ -250,3 +252,31 @@ def test_2_52_tags_on_create(member_client, image, paths, monkeypatch):
                                 status=400)
     made = call(member_client.post, "servers", "2.52", {"server": {**server, "tags": ["b", "a"]}}, status=202)
     assert call(member_client.get, f"servers/{made['server']['id']}", "2.52")["server"]["tags"] == ["a", "b"]
+
+
+def test_2_27_the_openstack_api_version_header(member_client):
+    """2.27 made `OpenStack-API-Version: compute 2.27` the header (X-OpenStack-Nova-API-Version
+    still works); the answer names the version in both and varies on both."""
+    response = member_client.get(f"{API}/flavors", HTTP_OPENSTACK_API_VERSION="compute 2.27")
+    assert response.status_code == 200
+    assert response["OpenStack-API-Version"] == "compute 2.27" and response["X-OpenStack-Nova-API-Version"] == "2.27"
+    assert {"OpenStack-API-Version", "X-OpenStack-Nova-API-Version"} <= {
+        h.strip() for h in response["Vary"].split(",")}
+    legacy = member_client.get(f"{API}/flavors", HTTP_X_OPENSTACK_NOVA_API_VERSION="2.27")
+    assert legacy["OpenStack-API-Version"] == "compute 2.27"
+    # another service's entry in the header is not the compute version
+    other = member_client.get(f"{API}/flavors", HTTP_OPENSTACK_API_VERSION="volume 3.0, compute 2.27")
+    assert other["OpenStack-API-Version"] == "compute 2.27"
+
+
+def test_2_28_hypervisor_cpu_info_is_an_object(admin_client, compute_host):
+    compute_host("host-a")
+    listed = call(admin_client.get, "os-hypervisors/detail", "2.27")["hypervisors"]
+    node_id = listed[0]["id"]
+    old = listed[0]["cpu_info"]
+    assert isinstance(old, str)
+    shown = call(admin_client.get, f"os-hypervisors/{node_id}", "2.28")["hypervisor"]["cpu_info"]
+    # doc/api_samples/os-hypervisors/v2.28/hypervisors-show-resp.json
+    assert isinstance(shown, dict) and set(shown) >= {"arch", "model", "vendor", "features", "topology"}
+    assert json.loads(old) == shown
+    assert call(admin_client.get, "os-hypervisors/detail", "2.28")["hypervisors"][0]["cpu_info"] == shown
