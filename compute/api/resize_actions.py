@@ -8,7 +8,8 @@ server_actions.register_action from ComputeConfig.ready:
     {"evacuate": {"host"?, "adminPass"?, "onSharedStorage": false (below 2.14)}}
                                                                200   compute:servers:evacuate (admins;
         409 while the server's host is up; onSharedStorage true is 400: no storage is shared here;
-        from 2.14 no onSharedStorage and no adminPass in the answer)
+        from 2.14 no onSharedStorage and no adminPass in the answer; 2.29-2.67 `force`, which
+        needs a host)
     {"os-migrateLive": {"block_migration", "host", ...}}      409   compute:servers:migrate_live (admins):
         live migration is not offered (see LIVE_MIGRATION_REFUSED); the body is checked first
         (migrate_live_request: 2.25 block_migration "auto", no disk_over_commit; 2.30 force)
@@ -84,8 +85,9 @@ def migrate(view, server_id, value):
 def evacuate(view, server_id, value):
     before_2_14 = api_version(view.request) < (2, 14)
     # 2.14 dropped onSharedStorage (the cloud knows) and the adminPass in the answer
-    body = check_object(value, "evacuate", {"host", "adminPass", "onSharedStorage"} if before_2_14
-                        else {"host", "adminPass"})
+    with_force = (2, 29) <= api_version(view.request) < (2, 68)
+    body = check_object(value, "evacuate", ({"host", "adminPass", "onSharedStorage"} if before_2_14
+                                            else {"host", "adminPass"}) | ({"force"} if with_force else set()))
     if before_2_14:
         if "onSharedStorage" not in body:
             raise BadRequest("Invalid input for field/attribute evacuate: 'onSharedStorage' is a required property.")
@@ -101,6 +103,10 @@ def evacuate(view, server_id, value):
     password = body.get("adminPass")
     if password is not None and not isinstance(password, str):
         raise BadRequest("Invalid input for field/attribute adminPass: must be a string.")
+    # 2.29 force: Nova skips the scheduler's check of the named host; here the host is still
+    # checked (the scheduler's claim keeps the host's capacity right): a forced host must fit
+    if "force" in body and parse_bool(body["force"], "force") and not host:
+        raise BadRequest("Can't force to a non-provided destination")
     instance = view.server(server_id, "compute:servers:evacuate")
     evacuate_service.evacuate_server(view.ctx, instance, host)
     if not before_2_14:

@@ -280,3 +280,35 @@ def test_2_28_hypervisor_cpu_info_is_an_object(admin_client, compute_host):
     assert isinstance(shown, dict) and set(shown) >= {"arch", "model", "vendor", "features", "topology"}
     assert json.loads(old) == shown
     assert call(admin_client.get, "os-hypervisors/detail", "2.28")["hypervisors"][0]["cpu_info"] == shown
+
+
+@pytest.mark.parametrize("version, body, status", [
+    ("2.28", {"host": "host-b", "force": True}, 400),  # force comes with 2.29
+    ("2.29", {"force": True}, 400),  # "Can't force to a non-provided destination"
+    ("2.29", {"host": "host-b", "force": "maybe"}, 400),
+    ("2.29", {"host": "host-b", "force": True}, 409),  # accepted: then refused while host-a is up
+    ("2.29", {"force": False}, 409),
+    ("2.29", {"host": "host-b"}, 409),
+])
+def test_2_29_evacuate_force(admin_client, member_account, compute_host, version, body, status):
+    user, project, _token = member_account
+    compute_host("host-a")
+    compute_host("host-b")
+    server = make_instance(project, user, host="host-a", vm_state=states.ACTIVE, task_state=None)
+    answer = call(admin_client.post, f"servers/{server.uuid}/action", version, {"evacuate": body}, status=status)
+    assert ("conflictingRequest" if status == 409 else "badRequest") in answer
+
+
+@pytest.mark.parametrize("version, body, status", [
+    ("2.29", {"host": "host-b", "block_migration": "auto", "force": True}, 400),
+    ("2.30", {"host": "host-b", "block_migration": "auto", "force": True}, 409),
+    ("2.30", {"host": None, "block_migration": "auto", "force": "no"}, 409),
+    ("2.30", {"host": "host-b", "block_migration": "auto", "force": "perhaps"}, 400),
+])
+def test_2_30_live_migrate_force(admin_client, member_account, version, body, status):
+    """The body is checked per version; live migration itself is then refused (409)."""
+    user, project, _token = member_account
+    server = make_instance(project, user, host="host-a", vm_state=states.ACTIVE, task_state=None)
+    answer = call(admin_client.post, f"servers/{server.uuid}/action", version, {"os-migrateLive": body},
+                  status=status)
+    assert ("conflictingRequest" if status == 409 else "badRequest") in answer
