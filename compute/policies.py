@@ -76,6 +76,7 @@ register(
         "compute:servers:shelve_offload": "admin_api",
         "compute:servers:unshelve": "admin_or_owner",
         "compute:servers:remote_consoles": "admin_or_owner",
+        "compute:console_auth_tokens": "admin_api",
         "compute:os-server-password:show": "project_reader_or_admin",
         "compute:os-server-password:clear": "admin_or_owner",
         "compute:ips:index": "project_reader_or_admin",

@@ -350,6 +350,8 @@ ROUTES: dict[str, Route] = {
     C_RE + f"servers/{_re('server_id')}/tags/{_re('tag')}/?$": R(
         OWNED, ("get", C + "/servers/{server}/tags/t"), ("put", C + "/servers/{server}/tags/t"),
         ("delete", C + "/servers/{server}/tags/t")),
+    C_INC + f"os-console-auth-tokens/{_re('token')}/?$": R(
+        ADMIN, ("get", C + "/os-console-auth-tokens/t")),
     # 2.22-2.24 (a 404 at the probes' 2.1 too: the server is looked up first)
     C_RE + f"servers/{_re('server_id')}/migrations/?$": R(OWNED, ("get", C + "/servers/{server}/migrations")),
     C_RE + f"servers/{_re('server_id')}/migrations/{_re('migration_id')}/?$": R(
