@@ -27,6 +27,7 @@ from compute.services import flavors as flavor_service
 from compute.services import instances as instance_service
 from compute.services import operations
 from compute.services import tags as tag_service
+from cloudproj.exceptions import Invalid as ComputeInvalid
 from cloudproj.exceptions import NotFound as ComputeNotFound
 from identity.services.policy import enforce
 from images.services import registry as image_service
@@ -48,6 +49,9 @@ UPDATE_FIELDS = {"name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"}
 DESCRIPTION_VERSION = (2, 19)  # `description` in create, update, rebuild and the server
 TAGS_VERSION = (2, 26)  # tags in the server, the list filters below
 TAGS_ON_CREATE_VERSION = (2, 52)
+# device tags (networks, block_device_mapping_v2): checked, then not used (this cloud's metadata
+# service has no `devices` list to show them in)
+DEVICE_TAGS_VERSION = (2, 32)
 TAG_FILTERS = ("tags", "tags-any", "not-tags", "not-tags-any")  # all of, any of, not all of, none of
 NETWORK_FIELDS = {"uuid", "port", "fixed_ip"}
 # API sort key -> Instance field; host and node only for admins (as Nova)
@@ -398,16 +402,32 @@ class ServerCollection(ServerAPIView):
 # --- create ------------------------------------------------------------------------------------
 
 
-def _parse_networks(value):
+def device_tag(value) -> str:
+    """A device tag (2.32 on networks and block devices, 2.49 on volume attachments): Nova's tag type."""
+    try:
+        return tag_service.validate_tag(value)
+    except ComputeInvalid as exc:
+        raise BadRequest(f"Invalid input for field/attribute tag: {exc.message}") from None
+
+
+def network_tags_allowed(version) -> bool:
+    """Nova took `tag` in networks at 2.32, lost it by mistake in 2.33-2.41 and has it from 2.42."""
+    return version == (2, 32) or version >= (2, 42)
+
+
+def _parse_networks(value, version=(2, 1)):
     if value is None or value in ("auto", "none"):
         return value
     if not isinstance(value, list):
         raise BadRequest("Invalid input for field/attribute networks: must be 'auto', 'none' or a list.")
+    fields = NETWORK_FIELDS | ({"tag"} if network_tags_allowed(version) else set())
     for entry in value:
-        check_object(entry, "networks", NETWORK_FIELDS)
+        check_object(entry, "networks", fields)
         for key in NETWORK_FIELDS & set(entry):
             if entry[key] is not None and not isinstance(entry[key], str):
                 raise BadRequest(f"Invalid input for field/attribute {key}: must be a string.")
+        if "tag" in entry:
+            device_tag(entry["tag"])
     return value
 
 
@@ -446,7 +466,7 @@ def _flavor(ctx, flavor_ref):
         raise BadRequest(f"Flavor {flavor_id} could not be found.") from None
 
 
-def _boot_source(server) -> tuple[str, dict | None]:
+def _boot_source(server, version=(2, 1)) -> tuple[str, dict | None]:
     """(imageRef, boot volume request or None), checked against block_device_mapping_v2. One
     mapping is supported, the root disk (boot_index 0): the image's local disk (what
     `openstack server create --image` sends), a new volume made from an image (source_type
@@ -460,6 +480,11 @@ def _boot_source(server) -> tuple[str, dict | None]:
     boot_volume = None
     for mapping in mappings:
         check_object(mapping, "block_device_mapping_v2")
+        if "tag" in mapping:  # a device tag from 2.32
+            if version < DEVICE_TAGS_VERSION:
+                raise BadRequest("Invalid input for field/attribute block_device_mapping_v2: additional properties "
+                                 "are not allowed (tag).")
+            device_tag(mapping["tag"])
         if str(mapping.get("boot_index")) != "0" or boot_volume is not None:
             raise BadRequest("block_device_mapping_v2 is not supported by this cloud beyond the root disk "
                              "(boot_index 0): attach further volumes once the server is ACTIVE.")
@@ -528,14 +553,14 @@ def parse_create(ctx, data, version=(2, 1)) -> tuple[dict, bool]:
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest("Invalid input for field/attribute metadata: must be an object.")
     config_drive = server.get("config_drive")
-    image_ref, boot_volume = _boot_source(server)
+    image_ref, boot_volume = _boot_source(server, version)
     min_count = parse_int(server.get("min_count", 1), "min_count", 1)
     max_count = parse_int(server.get("max_count", min_count), "max_count", 1)
     if min_count > max_count:
         raise BadRequest("min_count must be <= max_count")
     kwargs = {
         "name": server["name"],
-        "networks": _parse_networks(server.get("networks")),
+        "networks": _parse_networks(server.get("networks"), version),
         "key_name": _optional_string(server, "key_name"),
         "metadata": metadata,
         "user_data": _optional_string(server, "user_data", max_length=65535),

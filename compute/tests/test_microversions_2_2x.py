@@ -328,3 +328,27 @@ def test_2_31_console_auth_tokens_of_every_console_type(admin_client, member_cli
         "instance_uuid": str(server.uuid), "host": "127.0.0.1", "port": 5901, "internal_access_path": None}}
     assert "forbidden" in call(member_client.get, path, "2.31", status=403)
     assert "itemNotFound" in call(admin_client.get, "os-console-auth-tokens/nope", "2.31", status=404)
+
+
+@pytest.mark.parametrize("version, extra, outcome", [
+    # block_device_mapping_v2 tag: from 2.32
+    ("2.31", {"bdm_tag": "root"}, "additional properties"),
+    ("2.32", {"bdm_tag": "root"}, 202),
+    ("2.32", {"bdm_tag": "a/b"}, "tag"),
+    # networks tag: 2.32 (then again from 2.42)
+    ("2.31", {"net_tag": "nic1"}, "additional properties"),
+    ("2.32", {"net_tag": "nic1"}, "could not be found"),  # the tag passed; the network is unknown
+    ("2.32", {"net_tag": "x" * 61}, "tag"),
+])
+def test_2_32_device_tags_on_create(member_client, image, paths, version, extra, outcome):
+    server = {"name": "web", "imageRef": str(image.id), "flavorRef": "1"}
+    if "bdm_tag" in extra:
+        server["block_device_mapping_v2"] = [{"boot_index": 0, "uuid": str(image.id), "source_type": "image",
+                                              "destination_type": "local", "tag": extra["bdm_tag"]}]
+    if "net_tag" in extra:
+        server["networks"] = [{"uuid": "3cb9bc59-5699-4588-a4b1-b87f96708bc6", "tag": extra["net_tag"]}]
+    if outcome == 202:
+        assert call(member_client.post, "servers", version, {"server": server}, status=202)["server"]["id"]
+    else:
+        assert outcome in call(member_client.post, "servers", version, {"server": server},
+                               status=400)["badRequest"]["message"]
