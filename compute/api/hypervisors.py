@@ -1,4 +1,5 @@
-"""os-hypervisors: list, detail, show, statistics (compute nodes and their capacity), uptime
+"""os-hypervisors: list and detail (from 2.33 paged by limit and marker, with a next link in
+hypervisors_links when the page is full; cpu_info an object from 2.28), show, statistics (compute nodes and their capacity), uptime
 (asked of the node's agent), search by hostname and the servers of matching nodes."""
 from rest_framework.response import Response
 
@@ -7,7 +8,7 @@ from compute.services import hosts
 from identity.services.policy import enforce
 
 from . import serializers
-from .base import ComputeAPIView, api_version
+from .base import ComputeAPIView, api_version, next_links, page_request
 
 
 class HypervisorListView(ComputeAPIView):
@@ -17,9 +18,19 @@ class HypervisorListView(ComputeAPIView):
         enforce(self.ctx, "compute:hypervisors:list")
         version = api_version(request)
         nodes = hosts.list_compute_nodes()
+        paged = version >= (2, 33)  # limit and marker (a node id) from 2.33
+        if paged:
+            limit, marker = page_request(request)
+            nodes = list(hosts.nodes_after(nodes, marker)[:limit])
         if self.detail:
-            return Response({"hypervisors": [serializers.hypervisor_detail(node, version) for node in nodes]})
-        return Response({"hypervisors": [serializers.hypervisor_summary(node) for node in nodes]})
+            body = {"hypervisors": [serializers.hypervisor_detail(node, version) for node in nodes]}
+        else:
+            body = {"hypervisors": [serializers.hypervisor_summary(node) for node in nodes]}
+        links = next_links(request, "os-hypervisors/detail" if self.detail else "os-hypervisors", nodes, limit,
+                           nodes[-1].id) if paged and nodes else []
+        if links:
+            body["hypervisors_links"] = links
+        return Response(body)
 
 
 class HypervisorDetailListView(HypervisorListView):

@@ -193,6 +193,15 @@ def list_compute_nodes():
     return ComputeNode.objects.select_related("service").order_by("id")
 
 
+def nodes_after(nodes, marker):
+    """The nodes after the marker node's id (os-hypervisors 2.33); 400 for an unknown marker."""
+    if marker is None:
+        return nodes
+    if not str(marker).isdigit() or not ComputeNode.objects.filter(id=int(marker)).exists():
+        raise Invalid(f"marker [{marker}] not found")
+    return nodes.filter(id__gt=int(marker))
+
+
 def get_compute_node(node_id) -> ComputeNode:
     try:
         pk = int(node_id)

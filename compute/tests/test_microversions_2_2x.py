@@ -352,3 +352,27 @@ def test_2_32_device_tags_on_create(member_client, image, paths, version, extra,
     else:
         assert outcome in call(member_client.post, "servers", version, {"server": server},
                                status=400)["badRequest"]["message"]
+
+
+def test_2_33_hypervisors_limit_and_marker(admin_client, compute_host):
+    for host in ("host-a", "host-b", "host-c"):
+        compute_host(host)
+    everything = call(admin_client.get, "os-hypervisors", "2.32")["hypervisors"]
+    ids = [h["id"] for h in everything]
+    assert len(ids) == 3 and ids == sorted(ids)
+    # below 2.33 limit and marker are ignored
+    assert call(admin_client.get, "os-hypervisors?limit=1", "2.32") == {"hypervisors": everything}
+
+    page = call(admin_client.get, "os-hypervisors?limit=2", "2.33")
+    assert [h["id"] for h in page["hypervisors"]] == ids[:2]
+    # doc/api_samples/os-hypervisors/v2.33/hypervisors-list-resp.json
+    (link,) = page["hypervisors_links"]
+    assert link["rel"] == "next" and link["href"].endswith(f"/v2.1/os-hypervisors?limit=2&marker={ids[1]}")
+    rest = call(admin_client.get, f"os-hypervisors?limit=2&marker={ids[1]}", "2.33")
+    assert [h["id"] for h in rest["hypervisors"]] == ids[2:] and "hypervisors_links" not in rest
+    detail = call(admin_client.get, f"os-hypervisors/detail?limit=1&marker={ids[0]}", "2.33")
+    assert [h["id"] for h in detail["hypervisors"]] == [ids[1]] and "vcpus" in detail["hypervisors"][0]
+    assert detail["hypervisors_links"][0]["href"].endswith(f"/v2.1/os-hypervisors/detail?limit=1&marker={ids[1]}")
+    assert "hypervisors_links" not in call(admin_client.get, "os-hypervisors", "2.33")
+    for bad in ("limit=-1", "limit=x", "marker=999999", "marker=x"):
+        assert "badRequest" in call(admin_client.get, f"os-hypervisors?{bad}", "2.33", status=400)
