@@ -13,10 +13,11 @@ from compute.services import keypairs as svc
 from identity.models import User
 from identity.services.policy import enforce
 
-from .base import ComputeAPIView, api_version, isotime
+from .base import ComputeAPIView, api_version, isotime, next_links, page_request
 
 TYPE_VERSION = (2, 2)  # `type` in bodies, 201/204 status codes
 USER_ID_VERSION = (2, 10)  # admins name another user
+PAGING_VERSION = (2, 35)  # limit and marker (a key pair name), keypairs_links
 
 
 def create_fields(version) -> set:
@@ -89,7 +90,15 @@ class KeypairListView(KeypairAPIView):
         user = self.authorize("index", self.target_user_id())
         keypairs = svc.list_keypairs(user) if user is not None else []
         version = api_version(request)
-        return Response({"keypairs": [{"keypair": keypair_summary(k, version)} for k in keypairs]})
+        if version < PAGING_VERSION:
+            return Response({"keypairs": [{"keypair": keypair_summary(k, version)} for k in keypairs]})
+        limit, marker = page_request(request)
+        keypairs = list(svc.keypairs_after(user, keypairs, marker)[:limit]) if user is not None else []
+        body = {"keypairs": [{"keypair": keypair_summary(k, version)} for k in keypairs]}
+        links = next_links(request, "os-keypairs", keypairs, limit, keypairs[-1].name) if keypairs else []
+        if links:
+            body["keypairs_links"] = links
+        return Response(body)
 
     def post(self, request):
         version = api_version(request)

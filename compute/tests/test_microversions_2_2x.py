@@ -304,6 +304,8 @@ def test_2_29_evacuate_force(admin_client, member_account, compute_host, version
     ("2.30", {"host": "host-b", "block_migration": "auto", "force": True}, 409),
     ("2.30", {"host": None, "block_migration": "auto", "force": "no"}, 409),
     ("2.30", {"host": "host-b", "block_migration": "auto", "force": "perhaps"}, 400),
+    # 2.34 moved the pre-checks after the 202: the refusal of live migration stays a 409
+    ("2.34", {"host": None, "block_migration": "auto"}, 409),
 ])
 def test_2_30_live_migrate_force(admin_client, member_account, version, body, status):
     """The body is checked per version; live migration itself is then refused (409)."""
@@ -376,3 +378,24 @@ def test_2_33_hypervisors_limit_and_marker(admin_client, compute_host):
     assert "hypervisors_links" not in call(admin_client.get, "os-hypervisors", "2.33")
     for bad in ("limit=-1", "limit=x", "marker=999999", "marker=x"):
         assert "badRequest" in call(admin_client.get, f"os-hypervisors?{bad}", "2.33", status=400)
+
+
+def test_2_35_keypairs_limit_and_marker(member_client):
+    for name in ("k3", "k1", "k2"):
+        call(member_client.post, "os-keypairs", "2.35", {"keypair": {"name": name}}, status=201)
+
+    def names(body):
+        return [k["keypair"]["name"] for k in body["keypairs"]]
+
+    assert call(member_client.get, "os-keypairs?limit=1", "2.34") == {"keypairs": call(
+        member_client.get, "os-keypairs", "2.34")["keypairs"]}  # ignored below 2.35
+    page = call(member_client.get, "os-keypairs?limit=2", "2.35")
+    assert names(page) == ["k1", "k2"]
+    # doc/api_samples/os-keypairs/v2.35/keypairs-list-resp.json
+    assert [(link["rel"], link["href"].split("/v2.1/")[1]) for link in page["keypairs_links"]] == [
+        ("next", "os-keypairs?limit=2&marker=k2")]
+    rest = call(member_client.get, "os-keypairs?limit=2&marker=k2", "2.35")
+    assert names(rest) == ["k3"] and "keypairs_links" not in rest
+    assert names(call(member_client.get, "os-keypairs?marker=k1", "2.35")) == ["k2", "k3"]
+    for bad in ("marker=nope", "limit=-2", "limit=two"):
+        assert "badRequest" in call(member_client.get, f"os-keypairs?{bad}", "2.35", status=400)
