@@ -3,13 +3,14 @@
 Admins may ask for another project with `?tenant_id=` (unknown project -> 404); for anyone
 else another project's id is a 403 (policy compute:limits:other_project), as in Nova.
 `?reserved=1` counts reservations in flight as used, as Nova does.
+From 2.36 no floating IP and security group limits (nor their usage); from 2.39 no maxImageMeta.
 """
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
 from identity.services import policy, quotas
 
-from .base import ComputeAPIView, parse_bool
+from .base import ComputeAPIView, api_version, parse_bool
 from .quotas import get_project_or_404
 
 # absolute-limit name -> quota resource (Nova's `limits` view builder)
@@ -36,6 +37,15 @@ USED_NAMES = {
     "totalSecurityGroupsUsed": "security_groups",
     "totalServerGroupsUsed": "server_groups",
 }
+# from 2.36 the network proxies' quotas are gone from the limits; from 2.39 maxImageMeta too
+FILTERED_V236 = {"floating_ips", "security_groups", "security_group_rules"}
+
+
+def filtered_limits(version) -> set:
+    """The quota resources a version's limits leave out."""
+    return FILTERED_V236 if version >= (2, 36) else set()
+
+
 class LimitsView(ComputeAPIView):
     def get(self, request):
         ctx = self.ctx
@@ -51,8 +61,14 @@ class LimitsView(ComputeAPIView):
         reserved = parse_bool(request.query_params.get("reserved") or "0", "reserved")
         limits = quotas.get_quotas(project)
         usages = quotas.get_usages(project)
-        absolute = {name: limits[resource] for name, resource in LIMIT_NAMES.items()}
+        version = api_version(request)
+        hidden = filtered_limits(version)
+        absolute = {name: limits[resource] for name, resource in LIMIT_NAMES.items() if resource not in hidden}
+        if version >= (2, 39):
+            del absolute["maxImageMeta"]
         for name, resource in USED_NAMES.items():
+            if resource in hidden:
+                continue
             usage = usages[resource]
             absolute[name] = usage["in_use"] + (usage["reserved"] if reserved else 0)
         return Response({"limits": {"rate": [], "absolute": absolute}})

@@ -17,7 +17,9 @@ values below -1 are 400s. Without `force`, a limit below what the project alread
 project only, which is what Nova returns for a user with no user-specific quotas. PUT or
 DELETE with `user_id` is a 400.
 
-Microversions and headers: compute.api.base.ComputeAPIView (2.1 only).
+Microversions and headers: compute.api.base.ComputeAPIView. From 2.36 quota sets have no
+fixed_ips, floating_ips, security_groups or security_group_rules (an update naming one: 400);
+quota class sets keep them (Nova filters those from 2.50).
 """
 from rest_framework import status
 from rest_framework.response import Response
@@ -26,7 +28,7 @@ from cloudproj.api.errors import BadRequest, NotFound, OverLimit
 from identity.services import policy, quotas
 from identity.models import Project
 
-from .base import ComputeAPIView
+from .base import ComputeAPIView, api_version
 
 
 def quota_error(exc: quotas.QuotaError):
@@ -45,8 +47,18 @@ def get_project_or_404(project_id: str) -> Project:
     return project
 
 
-def compute_quota_set(values: dict) -> dict:
-    return {resource: values[resource] for resource in quotas.COMPUTE_RESOURCES}
+# from 2.36 the network proxies' quotas are gone from quota sets (and refused in updates)
+FILTERED_V236 = ("fixed_ips", "floating_ips", "security_group_rules", "security_groups")
+
+
+def quota_resources(version=(2, 1)) -> tuple:
+    """The compute quota resources a version's quota sets show and take."""
+    hidden = FILTERED_V236 if version >= (2, 36) else ()
+    return tuple(resource for resource in quotas.COMPUTE_RESOURCES if resource not in hidden)
+
+
+def compute_quota_set(values: dict, version=(2, 1)) -> dict:
+    return {resource: values[resource] for resource in quota_resources(version)}
 
 
 class QuotaSetView(ComputeAPIView):
@@ -55,7 +67,7 @@ class QuotaSetView(ComputeAPIView):
     def get(self, request, project_id):
         policy.enforce(self.ctx, "compute:quota_sets:show", {"project_id": project_id})
         project = get_project_or_404(project_id)
-        body = {"id": project.id, **compute_quota_set(quotas.get_quotas(project))}
+        body = {"id": project.id, **compute_quota_set(quotas.get_quotas(project), api_version(request))}
         return Response({"quota_set": body})
 
     def put(self, request, project_id):
@@ -64,11 +76,12 @@ class QuotaSetView(ComputeAPIView):
             raise BadRequest("Per-user quotas are not supported; omit user_id.")
         project = get_project_or_404(project_id)
         try:
-            values, force = quotas.parse_quota_update(request.data, quotas.COMPUTE_RESOURCES)
+            version = api_version(request)
+            values, force = quotas.parse_quota_update(request.data, quota_resources(version))
             quotas.set_quotas(project, values, force=force)
         except quotas.QuotaError as exc:
             raise quota_error(exc) from None
-        return Response({"quota_set": compute_quota_set(quotas.get_quotas(project))})
+        return Response({"quota_set": compute_quota_set(quotas.get_quotas(project), version)})
 
     def delete(self, request, project_id):
         policy.enforce(self.ctx, "compute:quota_sets:delete", {"project_id": project_id})
@@ -85,7 +98,8 @@ class QuotaSetDefaultsView(ComputeAPIView):
     def get(self, request, project_id):
         policy.enforce(self.ctx, "compute:quota_sets:defaults", {"project_id": project_id})
         project = get_project_or_404(project_id)
-        return Response({"quota_set": {"id": project.id, **compute_quota_set(quotas.get_defaults())}})
+        return Response({"quota_set": {"id": project.id, **compute_quota_set(quotas.get_defaults(),
+                                                                               api_version(request))}})
 
 
 class QuotaSetDetailView(ComputeAPIView):
@@ -94,7 +108,7 @@ class QuotaSetDetailView(ComputeAPIView):
     def get(self, request, project_id):
         policy.enforce(self.ctx, "compute:quota_sets:detail", {"project_id": project_id})
         project = get_project_or_404(project_id)
-        body = {"id": project.id, **compute_quota_set(quotas.get_quota_details(project))}
+        body = {"id": project.id, **compute_quota_set(quotas.get_quota_details(project), api_version(request))}
         return Response({"quota_set": body})
 
 

@@ -399,3 +399,46 @@ def test_2_35_keypairs_limit_and_marker(member_client):
     assert names(call(member_client.get, "os-keypairs?marker=k1", "2.35")) == ["k2", "k3"]
     for bad in ("marker=nope", "limit=-2", "limit=two"):
         assert "badRequest" in call(member_client.get, f"os-keypairs?{bad}", "2.35", status=400)
+
+
+PROXIES = ["os-networks", "os-floating-ips", "os-floating-ip-pools", "os-security-groups", "os-security-group-rules",
+           "os-tenant-networks", "os-volumes", "os-volumes/detail", "os-snapshots", "os-snapshots/detail", "images",
+           "images/detail"]
+
+
+@pytest.mark.parametrize("path", PROXIES)
+def test_2_36_the_network_volume_and_image_proxies_are_gone(admin_client, path, paths):
+    before = admin_client.get(f"{API}/{path}", **v("2.35"))
+    assert before.status_code != 404, before.content
+    assert "itemNotFound" in call(admin_client.get, path, "2.36", status=404)
+    assert "itemNotFound" in call(admin_client.post, path, "2.36", {}, status=404)
+
+
+def test_2_36_limits_and_quota_sets_without_network_quotas(admin_client, member_client, member_account):
+    _user, project, _token = member_account
+    network = {"maxSecurityGroups", "maxSecurityGroupRules", "maxTotalFloatingIps", "totalFloatingIpsUsed",
+               "totalSecurityGroupsUsed"}
+    old = call(member_client.get, "limits", "2.35")["limits"]["absolute"]
+    assert network <= set(old) and "maxImageMeta" in old
+    new = call(member_client.get, "limits", "2.36")["limits"]["absolute"]
+    assert set(new) == set(old) - network  # doc/api_samples/limits/v2.36/limit-get-resp.json
+
+    gone = {"fixed_ips", "floating_ips", "security_groups", "security_group_rules"}
+    path = f"os-quota-sets/{project.id}"
+    old = call(admin_client.get, path, "2.35")["quota_set"]
+    assert gone <= set(old)
+    for suffix in ("", "/defaults", "/detail"):
+        assert set(call(admin_client.get, path + suffix, "2.36")["quota_set"]) == set(old) - gone
+    assert "badRequest" in call(admin_client.put, path, "2.36", {"quota_set": {"floating_ips": 5}}, status=400)
+    updated = call(admin_client.put, path, "2.36", {"quota_set": {"instances": 7}})["quota_set"]
+    assert updated["instances"] == 7 and not gone & set(updated)
+    assert call(admin_client.put, path, "2.35", {"quota_set": {"floating_ips": 5}})["quota_set"]["floating_ips"] == 5
+
+
+def test_2_39_the_image_metadata_proxy_and_its_limit_are_gone(member_client, image):
+    old = call(member_client.get, "limits", "2.38")["limits"]["absolute"]
+    # doc/api_samples/limits/v2.39/limit-get-resp.json
+    assert set(call(member_client.get, "limits", "2.39")["limits"]["absolute"]) == set(old) - {"maxImageMeta"}
+    path = f"images/{image.id}/metadata"
+    assert "metadata" in call(member_client.get, path, "2.38")
+    assert "itemNotFound" in call(member_client.get, path, "2.39", status=404)
