@@ -49,6 +49,7 @@ UPDATE_FIELDS = {"name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"}
 DESCRIPTION_VERSION = (2, 19)  # `description` in create, update, rebuild and the server
 TAGS_VERSION = (2, 26)  # tags in the server, the list filters below
 TAGS_ON_CREATE_VERSION = (2, 52)
+NETWORKS_REQUIRED_VERSION = (2, 37)
 # device tags (networks, block_device_mapping_v2): checked, then not used (this cloud's metadata
 # service has no `devices` list to show them in)
 DEVICE_TAGS_VERSION = (2, 32)
@@ -416,9 +417,15 @@ def network_tags_allowed(version) -> bool:
 
 
 def _parse_networks(value, version=(2, 1)):
-    if value is None or value in ("auto", "none"):
+    """2.37: `networks` is required: "auto" (the project's network), "none" (no NIC) or a list;
+    below 2.37 a list or nothing (the project's network)."""
+    if value is None and version < NETWORKS_REQUIRED_VERSION:
+        return value
+    if value in ("auto", "none") and version >= NETWORKS_REQUIRED_VERSION:
         return value
     if not isinstance(value, list):
+        if version < NETWORKS_REQUIRED_VERSION:
+            raise BadRequest("Invalid input for field/attribute networks: must be a list.")
         raise BadRequest("Invalid input for field/attribute networks: must be 'auto', 'none' or a list.")
     fields = NETWORK_FIELDS | ({"tag"} if network_tags_allowed(version) else set())
     for entry in value:
@@ -535,7 +542,7 @@ def parse_create(ctx, data, version=(2, 1)) -> tuple[dict, bool]:
     allowed = CREATE_FIELDS | ({"description"} if version >= DESCRIPTION_VERSION else set()) | (
         {"tags"} if version >= TAGS_ON_CREATE_VERSION else set())
     server = check_object(data["server"], "server", allowed)
-    for key in ("name", "flavorRef"):
+    for key in ("name", "flavorRef") + (("networks",) if version >= NETWORKS_REQUIRED_VERSION else ()):
         if key not in server:
             raise BadRequest(f"Invalid input for field/attribute server: '{key}' is a required property.")
     for key in ("personality", "block_device_mapping"):

@@ -69,17 +69,20 @@ def _request_id(ctx) -> str:
 # --- create ------------------------------------------------------------------------------------
 
 
-def resolve_networks(ctx, networks) -> list:
+NO_NETWORK = "none"  # Instance.requested_networks of a server booted without a NIC
+
+
+def resolve_networks(ctx, networks) -> list | str:
     """The API's `networks` ("auto", "none", or [{"uuid": ...}]) as [{"uuid": network uuid}]
-    of networks the project may use; [] means the project's default network. With the VLAN
-    manager the default is the project's own network, assigned here on first use (400 if none
-    is left)."""
+    of networks the project may use; [] means the project's default network ("auto"), "none"
+    no network at all (2.37: the server boots without a NIC). With the VLAN manager the default
+    is the project's own network, assigned here on first use (400 if none is left)."""
     if networks in (None, "auto", []):
         if vlan_service.is_vlan() and ctx.project_id:
             return [{"uuid": str(vlan_service.network_for_project(ctx.project_id).uuid)}]
         return []
-    if networks == "none":
-        raise Invalid("Servers without a network are not supported by this cloud (networks: none).")
+    if networks == NO_NETWORK:
+        return NO_NETWORK
     if not isinstance(networks, list):
         raise Invalid("Invalid input for field/attribute networks.")
     resolved: list[dict] = []

@@ -442,3 +442,30 @@ def test_2_39_the_image_metadata_proxy_and_its_limit_are_gone(member_client, ima
     path = f"images/{image.id}/metadata"
     assert "metadata" in call(member_client.get, path, "2.38")
     assert "itemNotFound" in call(member_client.get, path, "2.39", status=404)
+
+
+@pytest.mark.parametrize("version, networks, outcome", [
+    ("2.36", "auto", 400),  # the strings come with 2.37
+    ("2.36", "none", 400),
+    ("2.36", None, 202),  # no networks: the project's network
+    ("2.37", None, "'networks' is a required property"),
+    ("2.37", "some", 400),
+    ("2.37", "auto", 202),
+    ("2.37", "none", 202),
+])
+def test_2_37_networks_is_required(member_client, image, paths, version, networks, outcome):
+    from compute.services import host_resources
+    from network.services.networks import create_network
+
+    create_network("mvnet", "10.236.37.0/24", bridge="cptmv37", bridge_interface="")  # a row; no bridge made
+    server = {"name": "web", "imageRef": str(image.id), "flavorRef": "1"}
+    if networks is not None:
+        server["networks"] = networks
+    if outcome != 202:
+        message = call(member_client.post, "servers", version, {"server": server}, status=400)["badRequest"]["message"]
+        assert outcome == 400 or outcome in message
+        return
+    made = call(member_client.post, "servers", version, {"server": server}, status=202)["server"]
+    row = Instance.objects.get(uuid=made["id"])
+    # "none": the host gives it no fixed IP, so its domain has no NIC; "auto": the project's network
+    assert [n.label for n in host_resources.requested_networks(row)] == ([] if networks == "none" else ["mvnet"])
