@@ -302,7 +302,9 @@ def server_queryset(ctx, params, detail: bool, version=(2, 1)):
     if statuses:
         status_q, vm_states = _status_filter(statuses)
         if status_q is None:
-            return None  # an unknown status matches nothing (Nova 2.1)
+            if version >= (2, 38):
+                raise BadRequest(f"Invalid status value: {', '.join(statuses)}")
+            return None  # an unknown status matches nothing (Nova 2.1-2.37)
         if vm_states == {states.DELETED}:
             if not is_admin:
                 raise Forbidden("Only administrators may list deleted instances")

@@ -469,3 +469,15 @@ def test_2_37_networks_is_required(member_client, image, paths, version, network
     row = Instance.objects.get(uuid=made["id"])
     # "none": the host gives it no fixed IP, so its domain has no NIC; "auto": the project's network
     assert [n.label for n in host_resources.requested_networks(row)] == ([] if networks == "none" else ["mvnet"])
+
+
+def test_2_38_an_invalid_status_filter_is_400(member_client, member_account):
+    user, project, _token = member_account
+    make_instance(project, user, display_name="web", vm_state=states.ACTIVE, task_state=None)
+    for path in ("servers", "servers/detail"):
+        assert call(member_client.get, f"{path}?status=nonsense", "2.37") == {"servers": []}
+        assert "Invalid status value" in call(member_client.get, f"{path}?status=nonsense", "2.38",
+                                              status=400)["badRequest"]["message"]
+        assert [s["name"] for s in call(member_client.get, f"{path}?status=active", "2.38")["servers"]] == ["web"]
+        # one valid status among them is enough (as Nova)
+        assert len(call(member_client.get, f"{path}?status=nonsense&status=ACTIVE", "2.38")["servers"]) == 1
