@@ -1,7 +1,8 @@
 """os-simple-tenant-usage (admin: every project; a project's reader: its own) and
 os-instance_usage_audit_log (admin), in Nova 2.1's bodies. Usage comes from
 compute.services.usage (the dashboard's overview uses the same): each instance's hours inside
-the period from launched_at to terminated_at/deleted_at (or now), times its flavor."""
+the period from launched_at to terminated_at/deleted_at (or now), times its flavor. From 2.40
+both take limit and marker (an instance id: 400 for an unknown one) and page over instances."""
 from datetime import datetime
 from datetime import timezone as dt_timezone
 
@@ -12,9 +13,10 @@ from cloudproj.api.errors import BadRequest
 from compute.services import usage
 from identity.services.policy import enforce
 
-from .base import ComputeAPIView
+from .base import ComputeAPIView, api_version, next_links, page_request
 
 MAX_LIMIT = 1000  # Nova's [api]max_limit: before 2.40 the listing has no paging, only this cap
+PAGING_VERSION = (2, 40)  # limit and marker (an instance id), tenant_usage(s)_links
 TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f")
 
 
@@ -67,24 +69,44 @@ def _tenant_usage(project_id: str, summary: usage.UsageSummary, detailed: bool) 
     return body
 
 
+def _page(request) -> tuple[int, str | None]:
+    """(limit, marker): from 2.40 the client's (marker: an instance id), before it MAX_LIMIT."""
+    return page_request(request) if api_version(request) >= PAGING_VERSION else (MAX_LIMIT, None)
+
+
+def _links(request, path: str, rows: list, limit: int) -> list[dict]:
+    if api_version(request) < PAGING_VERSION or not rows:
+        return []
+    return next_links(request, path, rows, limit, rows[-1].uuid)
+
+
 class TenantUsageListView(ComputeAPIView):
     def get(self, request):
         enforce(self.ctx, "compute:os-simple-tenant-usage:list")
         start, stop, detailed = _period(request)
-        summaries = usage.projects_usage(start, stop, limit=MAX_LIMIT)
-        return Response({"tenant_usages": [_tenant_usage(project_id, summary, detailed)
-                                           for project_id, summary in summaries.items()]})
+        limit, marker = _page(request)
+        summaries = usage.projects_usage(start, stop, limit=limit, marker=marker)
+        body = {"tenant_usages": [_tenant_usage(project_id, summary, detailed)
+                                  for project_id, summary in summaries.items()]}
+        links = _links(request, "os-simple-tenant-usage", [r for s in summaries.values() for r in s.instances], limit)
+        if links:
+            body["tenant_usages_links"] = links
+        return Response(body)
 
 
 class TenantUsageView(ComputeAPIView):
     def get(self, request, project_id):
         enforce(self.ctx, "compute:os-simple-tenant-usage:show", {"project_id": project_id})
         start, stop, _detailed = _period(request)
-        summary = usage.project_usage(project_id, start, stop)
-        summary.instances = summary.instances[:MAX_LIMIT]
+        limit, marker = _page(request)
+        summary = usage.project_usage(project_id, start, stop, limit=limit, marker=marker)
         if not summary.instances:  # no instance ran in the period: an empty object, as Nova
             return Response({"tenant_usage": {}})
-        return Response({"tenant_usage": _tenant_usage(project_id, summary, detailed=True)})
+        body = {"tenant_usage": _tenant_usage(project_id, summary, detailed=True)}
+        links = _links(request, f"os-simple-tenant-usage/{project_id}", summary.instances, limit)
+        if links:
+            body["tenant_usage_links"] = links
+        return Response(body)
 
 
 class AuditLogListView(ComputeAPIView):

@@ -481,3 +481,39 @@ def test_2_38_an_invalid_status_filter_is_400(member_client, member_account):
         assert [s["name"] for s in call(member_client.get, f"{path}?status=active", "2.38")["servers"]] == ["web"]
         # one valid status among them is enough (as Nova)
         assert len(call(member_client.get, f"{path}?status=nonsense&status=ACTIVE", "2.38")["servers"]) == 1
+
+
+def test_2_40_tenant_usage_limit_and_marker(admin_client, member_account):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    user, project, _token = member_account
+    now = timezone.now()
+    rows = [make_instance(project, user, display_name=f"vm{n}", vm_state=states.ACTIVE, task_state=None,
+                          launched_at=now - timedelta(hours=10 - n)) for n in range(3)]
+    period = f"start={(now - timedelta(days=1)).strftime('%Y-%m-%dT%H:%M:%S')}"
+
+    def ids(usages):
+        return [s["instance_id"] for u in usages for s in u["server_usages"]]
+
+    everything = call(admin_client.get, f"os-simple-tenant-usage?{period}&detailed=1&limit=1", "2.39")
+    assert ids(everything["tenant_usages"]) == [str(r.uuid) for r in rows]  # no paging below 2.40
+    assert "tenant_usages_links" not in everything
+
+    page = call(admin_client.get, f"os-simple-tenant-usage?{period}&detailed=1&limit=2", "2.40")
+    assert ids(page["tenant_usages"]) == [str(r.uuid) for r in rows[:2]]
+    (link,) = page["tenant_usages_links"]
+    assert link["rel"] == "next" and f"marker={rows[1].uuid}" in link["href"]
+    rest = call(admin_client.get, f"os-simple-tenant-usage?{period}&detailed=1&limit=2&marker={rows[1].uuid}",
+                "2.40")
+    assert ids(rest["tenant_usages"]) == [str(rows[2].uuid)] and "tenant_usages_links" not in rest
+
+    # one project: doc/api_samples/os-simple-tenant-usage/v2.40/simple-tenant-usage-get-specific.json
+    one = call(admin_client.get, f"os-simple-tenant-usage/{project.id}?{period}&limit=1", "2.40")
+    assert [s["instance_id"] for s in one["tenant_usage"]["server_usages"]] == [str(rows[0].uuid)]
+    assert one["tenant_usage_links"][0]["href"].split("/v2.1/")[1].startswith(
+        f"os-simple-tenant-usage/{project.id}?")
+    assert "badRequest" in call(admin_client.get, f"os-simple-tenant-usage?{period}&marker=nope", "2.40",
+                                status=400)
+    assert "badRequest" in call(admin_client.get, f"os-simple-tenant-usage?{period}&limit=-1", "2.40", status=400)
