@@ -517,3 +517,19 @@ def test_2_40_tenant_usage_limit_and_marker(admin_client, member_account):
     assert "badRequest" in call(admin_client.get, f"os-simple-tenant-usage?{period}&marker=nope", "2.40",
                                 status=400)
     assert "badRequest" in call(admin_client.get, f"os-simple-tenant-usage?{period}&limit=-1", "2.40", status=400)
+
+
+def test_2_41_aggregates_show_their_uuid(admin_client):
+    from compute.scheduling_models import Aggregate
+
+    made = call(admin_client.post, "os-aggregates", "2.41", {"aggregate": {"name": "agg1"}})["aggregate"]
+    uuid = str(Aggregate.objects.get(pk=made["id"]).uuid)
+    assert made["uuid"] == uuid  # doc/api_samples/os-aggregates/v2.41/aggregate-post-resp.json
+    path = f"os-aggregates/{made['id']}"
+    assert call(admin_client.get, path, "2.41")["aggregate"]["uuid"] == uuid
+    assert [a["uuid"] for a in call(admin_client.get, "os-aggregates", "2.41")["aggregates"]] == [uuid]
+    assert call(admin_client.put, path, "2.41", {"aggregate": {"name": "agg2"}})["aggregate"]["uuid"] == uuid
+    assert call(admin_client.post, f"{path}/action", "2.41",
+                {"set_metadata": {"metadata": {"k": "v"}}})["aggregate"]["uuid"] == uuid
+    assert "uuid" not in call(admin_client.get, path, "2.40")["aggregate"]
+    assert "uuid" not in call(admin_client.get, "os-aggregates", "2.40")["aggregates"][0]
