@@ -16,7 +16,8 @@
 
 A state that does not allow the action answers 409 (compute.states.check_allowed).
 Other apps add actions (addFloatingIp, addSecurityGroup ...) with `register_action` from
-their AppConfig.ready: handler(view, server_id, value) -> Response.
+their AppConfig.ready: handler(view, server_id, value) -> Response; `removed_in` makes the
+action a 404 from that microversion (addFloatingIp and removeFloatingIp: 2.44).
 """
 import re
 
@@ -54,10 +55,15 @@ def body_admin_pass(value: dict):
         raise BadRequest("Invalid input for field/attribute adminPass: must be a string.")
     return password
 EXTRA_ACTIONS: dict = {}
+# action -> the microversion from which it is a 404 (Nova's deprecated proxies); this cloud
+# never had nova-network's addFixedIp/removeFixedIp (400: no such action, then 404 from 2.44)
+REMOVED_IN: dict = {"addFixedIp": (2, 44), "removeFixedIp": (2, 44)}
 
 
-def register_action(name: str, handler) -> None:
+def register_action(name: str, handler, removed_in: tuple | None = None) -> None:
     EXTRA_ACTIONS[name] = handler
+    if removed_in is not None:
+        REMOVED_IN[name] = removed_in
 
 
 # Nova strips control characters (but tab and newline) from console output
@@ -70,6 +76,8 @@ class ServerActionView(ServerAPIView):
         if not isinstance(data, dict) or len(data) != 1:
             raise BadRequest("Malformed request body: exactly one action is expected.")
         action, value = next(iter(data.items()))
+        if action in REMOVED_IN and api_version(request) >= REMOVED_IN[action]:
+            raise NotFound("The resource could not be found.")
         if action in SIMPLE_ACTIONS:
             rule, operation = SIMPLE_ACTIONS[action]
             instance = self.server(server_id, f"compute:servers:{rule}")

@@ -533,3 +533,52 @@ def test_2_41_aggregates_show_their_uuid(admin_client):
                 {"set_metadata": {"metadata": {"k": "v"}}})["aggregate"]["uuid"] == uuid
     assert "uuid" not in call(admin_client.get, path, "2.40")["aggregate"]
     assert "uuid" not in call(admin_client.get, "os-aggregates", "2.40")["aggregates"][0]
+
+
+@pytest.mark.parametrize("version, tag_on, status", [
+    ("2.41", "network", 400),  # networks lost `tag` in 2.33-2.41
+    ("2.41", "bdm", 202),  # block devices kept it
+    ("2.42", "network", 202),  # and 2.42 gives it back to networks
+    ("2.42", "bdm", 202),
+])
+def test_2_42_device_tags_again(member_client, image, paths, version, tag_on, status):
+    from network.services.networks import create_network
+
+    network = create_network("mvnet42", "10.236.42.0/24", bridge="cptmv42", bridge_interface="")
+    server = {"name": "web", "imageRef": str(image.id), "flavorRef": "1", "networks": [{"uuid": str(network.uuid)}]}
+    if tag_on == "network":
+        server["networks"][0]["tag"] = "nic1"
+    else:
+        server["block_device_mapping_v2"] = [{"boot_index": 0, "uuid": str(image.id), "source_type": "image",
+                                              "destination_type": "local", "tag": "root"}]
+    answer = call(member_client.post, "servers", version, {"server": server}, status=status)
+    assert ("badRequest" in answer) == (status == 400)
+
+
+def test_2_43_os_hosts_is_gone(admin_client, compute_host):
+    compute_host("host-a")
+    assert call(admin_client.get, "os-hosts", "2.42")["hosts"]
+    assert call(admin_client.get, "os-hosts/host-a", "2.42")["host"]
+    for path in ("os-hosts", "os-hosts/host-a", "os-hosts/host-a/reboot"):
+        assert "itemNotFound" in call(admin_client.get, path, "2.43", status=404)
+    assert "itemNotFound" in call(admin_client.put, "os-hosts/host-a", "2.43", {"status": "disable"}, status=404)
+
+
+@pytest.mark.parametrize("action, body", [
+    ("addFloatingIp", {"address": "203.0.113.9"}),
+    ("removeFloatingIp", {"address": "203.0.113.9"}),
+    ("addFixedIp", {"networkId": "x"}),
+    ("removeFixedIp", {"address": "10.0.0.9"}),
+])
+def test_2_44_nova_network_server_actions_are_gone(member_client, member_account, action, body):
+    user, project, _token = member_account
+    server = make_instance(project, user, host="host-a", vm_state=states.ACTIVE, task_state=None)
+    path = f"servers/{server.uuid}/action"
+    gone = {"itemNotFound": {"code": 404, "message": "The resource could not be found."}}
+    # 2.43: the action is looked at (a 400 for the fixed IP ones this cloud never had, the
+    # policy's 403 for the floating ones)
+    before = member_client.post(f"{API}/{path}", {action: body}, format="json", **v("2.43"))
+    assert before.status_code in (400, 403) and before.json() != gone
+    assert call(member_client.post, path, "2.44", {action: body}, status=404) == gone
+    # os-virtual-interfaces: never offered here (404 at every version)
+    assert member_client.get(f"{API}/servers/{server.uuid}/os-virtual-interfaces", **v("2.43")).status_code == 404
