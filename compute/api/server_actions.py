@@ -5,9 +5,11 @@
     {"pause"|"unpause"|"suspend"|"resume": null}   202
     {"rebuild": {"imageRef", "name"?, "metadata"?, ...}}   202 + the server
     {"os-getConsoleOutput": {"length": n|null}}           200 {"output": "..."}
-    {"createImage": {"name", "metadata"?}}    202, Location: the snapshot image
+    {"createImage": {"name", "metadata"?}}    202, Location: the snapshot image (from 2.45
+                                              no Location, {"image_id": ...} instead)
     {"createBackup": {"name", "backup_type", "rotation", "metadata"?}}   202, Location: the backup
-                                              image; the oldest backups beyond `rotation` go
+                                              image (2.45: as createImage); the oldest backups
+                                              beyond `rotation` go
     {"restore": null}                        202   a SOFT_DELETED server back to ACTIVE
     {"os-resetState": {"state": "active"|"error"}}   202   admins (os-admin-actions:reset_state)
     {"forceDelete": null}                     202   delete in any state, host or not
@@ -171,6 +173,12 @@ class ServerActionView(ServerAPIView):
         body = check_object(value, "createImage", {"name", "metadata"})
         instance = self.server(server_id, "compute:servers:create_image")
         image = snapshots.snapshot_server(self.ctx, instance, body.get("name"), body.get("metadata"))
+        return self.image_answer(image)
+
+    def image_answer(self, image) -> Response:
+        """createImage/createBackup: 202 with a Location header; from 2.45 {"image_id"} instead."""
+        if api_version(self.request) >= (2, 45):
+            return Response({"image_id": str(image.id)}, status=202)
         response = Response(status=202)
         response["Location"] = f"{image_base(self.request)}/v2/images/{image.id}"
         return response
@@ -186,9 +194,7 @@ class ServerActionView(ServerAPIView):
         instance = self.server(server_id, "compute:servers:create_backup")
         image = snapshots.backup_server(self.ctx, instance, body["name"], body["backup_type"], rotation,
                                         body.get("metadata"))
-        response = Response(status=202)
-        response["Location"] = f"{image_base(self.request)}/v2/images/{image.id}"
-        return response
+        return self.image_answer(image)
 
     def console_output(self, server_id, value):
         body = check_object(value if value is not None else {}, "os-getConsoleOutput", {"length"})

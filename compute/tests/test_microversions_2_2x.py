@@ -582,3 +582,25 @@ def test_2_44_nova_network_server_actions_are_gone(member_client, member_account
     assert call(member_client.post, path, "2.44", {action: body}, status=404) == gone
     # os-virtual-interfaces: never offered here (404 at every version)
     assert member_client.get(f"{API}/servers/{server.uuid}/os-virtual-interfaces", **v("2.43")).status_code == 404
+
+
+@pytest.mark.parametrize("action", [
+    {"createImage": {"name": "snap"}},
+    {"createBackup": {"name": "back", "backup_type": "daily", "rotation": 2}},
+])
+def test_2_45_create_image_and_backup_answer_the_image_id(member_client, server, paths, action):
+    from cloudproj.testing.servers import make_active
+    from images.models import Image
+
+    path = f"servers/{server}/action"
+    make_active(server)
+    old = member_client.post(f"{API}/{path}", action, format="json", **v("2.44"))
+    assert old.status_code == 202 and not old.content
+    old_id = old["Location"].rsplit("/", 1)[1]
+    Instance.objects.filter(uuid=server).update(task_state=None)  # as if that snapshot were done
+    # doc/api_samples/servers/v2.45/server-action-create-image-resp.json
+    response = member_client.post(f"{API}/{path}", action, format="json", **v("2.45"))
+    assert response.status_code == 202 and not response.has_header("Location")
+    new = response.json()
+    assert set(new) == {"image_id"} and new["image_id"] != old_id
+    assert Image.objects.filter(id=new["image_id"]).exists()
