@@ -604,3 +604,18 @@ def test_2_45_create_image_and_backup_answer_the_image_id(member_client, server,
     new = response.json()
     assert set(new) == {"image_id"} and new["image_id"] != old_id
     assert Image.objects.filter(id=new["image_id"]).exists()
+
+
+def test_2_46_the_request_id_header(member_client, server, paths):
+    """2.46 only signals X-OpenStack-Request-ID (always sent here, with X-Compute-Request-Id):
+    the id an action records is the one the answer carries."""
+    from cloudproj.testing.servers import make_active
+
+    make_active(server)
+    response = member_client.post(f"{API}/servers/{server}/action", {"reboot": {"type": "SOFT"}}, format="json",
+                                  **v("2.46"))
+    assert response.status_code == 202 and response["OpenStack-API-Version"] == "compute 2.46"
+    request_id = response["X-OpenStack-Request-ID"]
+    assert request_id.startswith("req-") and response["X-Compute-Request-ID"] == request_id
+    actions = call(member_client.get, f"servers/{server}/os-instance-actions", "2.46")["instanceActions"]
+    assert actions[0]["action"] == "reboot" and actions[0]["request_id"] == request_id
