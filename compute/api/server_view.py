@@ -28,6 +28,7 @@ BRIEF_KEYS = {
 }
 HOST_STATUS_VERSION = (2, 16)
 TAGS_VERSION = (2, 26)
+EMBEDDED_FLAVOR_VERSION = (2, 47)
 ROOT_DEVICE_NAME = "/dev/vda"  # every guest's root disk (compute/virt/domain_xml.py)
 # statuses whose `progress` Nova shows, and those that show the latest fault
 PROGRESS_STATUSES = ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING")
@@ -248,7 +249,15 @@ class ServerViewBuilder:
         return {"id": instance.image_ref, "links": self.bookmark("images", instance.image_ref)}
 
     def flavor(self, instance) -> dict:
-        return {"id": instance.flavorid, "links": self.bookmark("flavors", instance.flavorid)}
+        """The flavor's id and link; from 2.47 the server's own copy of the flavor (what it was
+        built with), with its extra specs for those who may read flavor extra specs."""
+        if self._version < EMBEDDED_FLAVOR_VERSION:
+            return {"id": instance.flavorid, "links": self.bookmark("flavors", instance.flavorid)}
+        body = {"vcpus": instance.vcpus, "ram": instance.memory_mb, "disk": instance.root_gb,
+                "ephemeral": instance.ephemeral_gb, "swap": instance.swap, "original_name": instance.flavor_name}
+        if self.allowed(instance, "compute:flavor_extra_specs:index"):
+            body["extra_specs"] = dict(instance.flavor_extra_specs or {})
+        return body
 
     def addresses(self, instance) -> dict:
         return addresses_of(self._ips.get(instance.uuid, []), self._floating)

@@ -619,3 +619,24 @@ def test_2_46_the_request_id_header(member_client, server, paths):
     assert request_id.startswith("req-") and response["X-Compute-Request-ID"] == request_id
     actions = call(member_client.get, f"servers/{server}/os-instance-actions", "2.46")["instanceActions"]
     assert actions[0]["action"] == "reboot" and actions[0]["request_id"] == request_id
+
+
+def test_2_47_the_server_shows_its_flavor(member_client, member_account, settings):
+    user, project, _token = member_account
+    server = make_instance(project, user, display_name="web", vm_state=states.ACTIVE, task_state=None,
+                           flavorid="42", flavor_name="m1.specs", memory_mb=512, vcpus=1, root_gb=1, swap=0,
+                           flavor_extra_specs={"hw:numa_nodes": "1"})
+    path = f"servers/{server.uuid}"
+    old = call(member_client.get, path, "2.46")["server"]["flavor"]
+    assert old["id"] == "42" and old["links"][0]["rel"] == "bookmark"
+    # doc/api_samples/servers/v2.47/server-get-resp.json
+    flavor = {"disk": 1, "ephemeral": 0, "extra_specs": {"hw:numa_nodes": "1"}, "original_name": "m1.specs",
+              "ram": 512, "swap": 0, "vcpus": 1}
+    assert call(member_client.get, path, "2.47")["server"]["flavor"] == flavor
+    assert call(member_client.get, "servers/detail", "2.47")["servers"][0]["flavor"] == flavor
+    assert call(member_client.put, path, "2.47", {"server": {"name": "www"}})["server"]["flavor"] == flavor
+    assert "flavor" not in call(member_client.get, "servers", "2.47")["servers"][0]
+    # the extra specs follow compute:flavor_extra_specs:index (every user by default here)
+    settings.POLICY_OVERRIDES = {"compute:flavor_extra_specs:index": "admin_api"}
+    assert call(member_client.get, path, "2.47")["server"]["flavor"] == {
+        k: val for k, val in flavor.items() if k != "extra_specs"}
