@@ -1,11 +1,13 @@
 """The lock and unlock server actions (registered with server_actions.register_action) and
-`GET /servers/{id}/diagnostics` (admins). Lock takes no body at 2.1 (a reason comes with
-2.73); a locked server refuses other actions from non-admins with 409."""
+`GET /servers/{id}/diagnostics` (admins; from 2.48 in Nova's standard format). Lock takes no
+body at 2.1 (a reason comes with 2.73); a locked server refuses other actions from non-admins
+with 409."""
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
 from compute.services import diagnostics, locks
 
+from .base import api_version
 from .server_actions import register_action
 from .servers import ServerAPIView
 
@@ -36,4 +38,7 @@ register_action("unlock", unlock_action)
 class ServerDiagnosticsView(ServerAPIView):
     def get(self, request, server_id):
         instance = self.server(server_id, "compute:servers:diagnostics")
-        return Response(diagnostics.server_diagnostics(self.ctx, instance))
+        flat = diagnostics.server_diagnostics(self.ctx, instance)
+        if api_version(request) >= (2, 48):  # Nova's standard format
+            return Response(diagnostics.standard_diagnostics(instance, flat))
+        return Response(flat)
