@@ -16,7 +16,7 @@ from cloudproj.exceptions import Invalid as ComputeInvalid
 from cloudproj.exceptions import NotFound as ComputeNotFound
 
 MIN_VERSION = "2.1"
-MAX_VERSION = "2.48"
+MAX_VERSION = "2.49"
 _VERSION_RE = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)\Z")
 MAX_INT = 0x7FFFFFFF
 TRUE_STRINGS = {"1", "t", "true", "on", "y", "yes"}

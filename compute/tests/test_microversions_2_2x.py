@@ -640,3 +640,21 @@ def test_2_47_the_server_shows_its_flavor(member_client, member_account, setting
     settings.POLICY_OVERRIDES = {"compute:flavor_extra_specs:index": "admin_api"}
     assert call(member_client.get, path, "2.47")["server"]["flavor"] == {
         k: val for k, val in flavor.items() if k != "extra_specs"}
+
+
+@pytest.mark.parametrize("version, tag, offloaded, outcome", [
+    ("2.48", "disk1", False, "additional properties"),  # tag comes with 2.49
+    ("2.49", "disk1", False, "status"),  # accepted: the volume is not available yet (400 for that)
+    ("2.49", "a/b", False, "tag"),
+    ("2.49", "disk1", True, "shelved-offloaded"),
+])
+def test_2_49_tagged_volume_attach(member_client, member_account, volume_host_a, version, tag, offloaded, outcome):
+    user, project, _token = member_account
+    vm_state = states.SHELVED_OFFLOADED if offloaded else states.ACTIVE
+    server = make_instance(project, user, host=None if offloaded else VOLUME_HOST_A, vm_state=vm_state,
+                           task_state=None)
+    volume_id = create(member_client, project)["id"]  # still creating: no host made it
+    body = {"volumeAttachment": {"volumeId": volume_id, "tag": tag}}
+    message = call(member_client.post, f"servers/{server.uuid}/os-volume_attachments", version, body,
+                   status=400)["badRequest"]["message"]
+    assert outcome in message

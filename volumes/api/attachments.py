@@ -2,7 +2,7 @@
 
     GET    /servers/{id}/os-volume_attachments              {"volumeAttachments": [...]}
     POST   /servers/{id}/os-volume_attachments              {"volumeAttachment": {"volumeId",
-                                                              "device"?}} -> 200 + the attachment
+                                                              "device"?, "tag"? (2.49)}} -> 200 + the attachment
     GET    /servers/{id}/os-volume_attachments/{volume_id}  one attachment
     DELETE /servers/{id}/os-volume_attachments/{volume_id}  202 once the guest let go
     PUT    /servers/{id}/os-volume_attachments/{volume_id}  (admins) Nova's swap: the volumes
@@ -17,12 +17,14 @@ from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
 from compute.api.base import api_version
-from compute.api.servers import ServerAPIView, check_object
+from compute.api.servers import ServerAPIView, check_object, device_tag
+from compute.states import SHELVED_OFFLOADED
 
 from ..services import attachments
 from ..services import volumes as volume_service
 
 OFFLOADED_VERSION = (2, 20)  # attach to / detach from a shelved-offloaded server
+TAG_VERSION = (2, 49)  # a device tag on attach
 
 
 class VolumeAttachmentCollection(ServerAPIView):
@@ -34,10 +36,16 @@ class VolumeAttachmentCollection(ServerAPIView):
     def post(self, request, server_id):
         instance = self.server(server_id, "compute:os-volumes-attachments:create")
         data = check_object(request.data, "body", {"volumeAttachment"})
+        version = api_version(request)
         body = check_object(data.get("volumeAttachment"), "volumeAttachment",
-                            {"volumeId", "device", "tag", "delete_on_termination"})
+                            {"volumeId", "device", "delete_on_termination"} | (
+                                {"tag"} if version >= TAG_VERSION else set()))
         if not isinstance(body.get("volumeId"), str):
             raise BadRequest("Invalid input for field/attribute volumeAttachment: 'volumeId' is a required property.")
+        if "tag" in body:  # checked, then not used: this cloud's metadata has no devices list
+            device_tag(body["tag"])
+            if instance.vm_state == SHELVED_OFFLOADED:
+                raise BadRequest("Tagged volume attachment is not supported for shelved-offloaded instances.")
         attachment = attachments.attach(self.ctx, instance, body["volumeId"], body.get("device"),
                                         allow_offloaded=api_version(request) >= OFFLOADED_VERSION)
         return Response({"volumeAttachment": attachments.as_dict(attachment)})
