@@ -1,6 +1,7 @@
 """os-hypervisors: list and detail (from 2.33 paged by limit and marker, with a next link in
-hypervisors_links when the page is full; cpu_info an object from 2.28), show, statistics (compute nodes and their capacity), uptime
-(asked of the node's agent), search by hostname and the servers of matching nodes."""
+hypervisors_links when the page is full; cpu_info an object from 2.28), show, statistics
+(compute nodes and their capacity), uptime (asked of the node's agent), search by hostname and
+the servers of matching nodes."""
 from rest_framework.response import Response
 
 from compute.models import Instance
