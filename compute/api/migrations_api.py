@@ -1,14 +1,23 @@
 """`GET /os-migrations` (admins): the migration records, in Nova's 2.1 shape (links and
 migration_type come with 2.23). Filters: host (source or destination), status,
-instance_uuid, migration_type, source_compute."""
+instance_uuid, migration_type, source_compute. From 2.59 each shows its `uuid`, the list pages
+(`limit`, `marker`: a migration uuid; `migrations_links`) and filters on `changes-since`
+(updated_at; from 2.66 also `changes-before`), and unknown query parameters are a 400."""
+from urllib.parse import urlencode
+
 from rest_framework.response import Response
 
 from compute.services import migration_records
 from identity.services.policy import enforce
 
-from .base import ComputeAPIView, isotime
+from cloudproj.api.errors import BadRequest
+
+from .base import ComputeAPIView, api_version, compute_base, isotime, parse_int
+from .servers import CHANGES_BEFORE_VERSION, changes_filter
 
 FILTERS = ("host", "status", "instance_uuid", "migration_type", "source_compute")
+PAGING_VERSION = (2, 59)
+MAX_LIMIT = 1000
 
 
 def migration_body(row) -> dict:
@@ -31,6 +40,30 @@ def migration_body(row) -> dict:
 class MigrationListView(ComputeAPIView):
     def get(self, request):
         enforce(self.ctx, "compute:migrations:index")
-        filters = {name: request.query_params.get(name) for name in FILTERS}
+        params = request.query_params
+        filters = {name: params.get(name) for name in FILTERS}
         rows = migration_records.list_migrations(**filters)
-        return Response({"migrations": [migration_body(row) for row in rows]})
+        version = api_version(request)
+        if version < PAGING_VERSION:
+            return Response({"migrations": [migration_body(row) for row in rows]})
+        known = set(FILTERS) | {"limit", "marker", "changes-since"} | (
+            {"changes-before"} if version >= CHANGES_BEFORE_VERSION else set())
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise BadRequest(f"Invalid input for query parameters: additional properties are not allowed "
+                             f"({', '.join(unknown)}).")
+        rows, _changed = changes_filter(rows, params, version)
+        rows = list(rows)
+        if "marker" in params:
+            index = next((i for i, row in enumerate(rows) if str(row.uuid) == params["marker"]), None)
+            if index is None:
+                raise BadRequest(f"Marker {params['marker']} could not be found.")
+            rows = rows[index + 1:]
+        limit = min(parse_int(params["limit"], "limit", 0), MAX_LIMIT) if "limit" in params else None
+        page = rows if limit is None else rows[:limit]
+        body = {"migrations": [{**migration_body(row), "uuid": str(row.uuid)} for row in page]}
+        if page and limit is not None and len(page) == limit:
+            query = {**params.dict(), "limit": limit, "marker": str(page[-1].uuid)}
+            body["migrations_links"] = [
+                {"rel": "next", "href": f"{compute_base(request)}/v2.1/os-migrations?{urlencode(query)}"}]
+        return Response(body)
