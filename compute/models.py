@@ -248,6 +248,9 @@ class Instance(SoftDeleteModel):
     locked = models.BooleanField(default=False)
     locked_by = models.CharField(max_length=16, null=True, blank=True)  # "admin" | "owner"
     locked_reason = models.CharField(max_length=255, null=True, blank=True)
+    # compute API 2.63: the certificate ids asked for on create/rebuild (shown, not verified:
+    # this cloud checks no image signatures)
+    trusted_certs = models.JSONField(null=True, blank=True)
     # scheduling: {"num_attempts": n, "hosts": [[host, node], ...]}
     retry = models.JSONField(default=dict, blank=True)
     scheduler_hints = models.JSONField(default=dict, blank=True)

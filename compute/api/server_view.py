@@ -18,13 +18,14 @@ from network.models import FixedIP
 
 from .base import api_version, compute_base, isotime
 
-# what update/rebuild answer (Nova's show without the extensions); `locked` from 2.9, `description`
-# from 2.19, `locked_reason` from 2.73, `server_groups` (added by the views) from 2.71; from 2.75
-# they answer the whole server (FULL_ANSWER_VERSION)
+# what update/rebuild answer (Nova's show without the extensions); `locked` from 2.9,
+# `description` from 2.19, `trusted_image_certificates` from 2.63, `locked_reason` from 2.73,
+# `server_groups` (added by the views) from 2.71; from 2.75 they answer the whole server
+# (FULL_ANSWER_VERSION)
 BRIEF_KEYS = {
     "id", "name", "status", "tenant_id", "user_id", "metadata", "hostId", "image", "flavor", "created", "updated",
     "addresses", "accessIPv4", "accessIPv6", "links", "OS-DCF:diskConfig", "progress", "fault", "locked",
-    "description", "locked_reason",
+    "description", "locked_reason", "trusted_image_certificates",
 }
 LOCKED_REASON_VERSION = (2, 73)
 FULL_ANSWER_VERSION = (2, 75)
@@ -330,6 +331,8 @@ class ServerViewBuilder:
             body["locked"] = bool(instance.locked)
         if version >= (2, 19):
             body["description"] = instance.display_description
+        if version >= (2, 63):
+            body["trusted_image_certificates"] = instance.trusted_certs or None
         if version >= LOCKED_REASON_VERSION:
             body["locked_reason"] = instance.locked_reason if instance.locked else None
         if status in PROGRESS_STATUSES:

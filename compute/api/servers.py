@@ -50,6 +50,7 @@ SERVER_GROUPS_VERSION = (2, 71)  # `server_groups` in show, update and rebuild
 CHANGES_BEFORE_VERSION = (2, 66)
 LOCKED_FILTER_VERSION = (2, 73)
 PERSONALITY_REMOVED_VERSION = (2, 57)  # no personality in create and rebuild; rebuild user_data
+TRUSTED_CERTS_VERSION = (2, 63)  # trusted_image_certificates in create, rebuild and the server
 VOLUME_TYPE_VERSION = (2, 67)  # block_device_mapping_v2 volume_type
 REQUESTED_DESTINATION_VERSION = (2, 74)  # create `host` / `hypervisor_hostname` (admins)
 NETWORK_FIELDS = {"uuid", "port", "fixed_ip"}
@@ -546,12 +547,14 @@ def _boot_volume(mapping, source: str, uuid: str, image_ref) -> dict:
 
 def create_fields(version) -> set:
     """The keys of a create's `server` at `version`: description from 2.19, no personality from
-    2.57, host and hypervisor_hostname from 2.74."""
+    2.57, trusted_image_certificates from 2.63, host and hypervisor_hostname from 2.74."""
     allowed = set(CREATE_FIELDS)
     if version >= DESCRIPTION_VERSION:
         allowed.add("description")
     if version >= PERSONALITY_REMOVED_VERSION:
         allowed.discard("personality")
+    if version >= TRUSTED_CERTS_VERSION:
+        allowed.add("trusted_image_certificates")
     if version >= REQUESTED_DESTINATION_VERSION:
         allowed |= {"host", "hypervisor_hostname"}
     return allowed
@@ -621,6 +624,8 @@ def parse_create(ctx, data, version=(2, 1)) -> tuple[dict, bool]:
         kwargs["description"] = server.get("description")
     if version >= REQUESTED_DESTINATION_VERSION:
         kwargs["requested_host"] = _requested_host(ctx, server)
+    if server.get("trusted_image_certificates") is not None:
+        kwargs["trusted_certs"] = server["trusted_image_certificates"]
     kwargs["flavor"] = _flavor(ctx, server["flavorRef"])
     if boot_volume and boot_volume["source"] == "volume":
         kwargs["image"] = None  # the volume's image (if it was made from one): operations.create_servers

@@ -72,6 +72,7 @@ class ServiceItemView(ComputeAPIView):
         return Response({"service": {"host": svc.host, "binary": svc.binary, "forced_down": svc.forced_down}})
 
     def update(self, request, key):
+        service = hosts.get_service_by_uuid(key)  # a malformed uuid first: 400, as Nova
         data = request.data
         if not isinstance(data, dict):
             raise BadRequest("Invalid input: the body must be an object.")
@@ -83,7 +84,7 @@ class ServiceItemView(ComputeAPIView):
             raise BadRequest(f"Invalid input for field/attribute status: {status!r} is not one of enabled, disabled.")
         reason = parse_string(data["disabled_reason"], "disabled_reason") if "disabled_reason" in data else None
         forced_down = parse_bool(data["forced_down"], "forced_down") if "forced_down" in data else None
-        svc = hosts.update_service(hosts.get_service_by_uuid(key), status, reason, forced_down)
+        svc = hosts.update_service(service, status, reason, forced_down)
         return Response({"service": serializers.service(svc, api_version(request))})
 
     def delete(self, request, key):

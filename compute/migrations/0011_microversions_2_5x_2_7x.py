@@ -1,5 +1,6 @@
-"""Compute API 2.53 / 2.55 / 2.59: services and compute nodes get a uuid, flavors a description,
-migration records a uuid. Existing rows get a fresh uuid each."""
+"""Compute API 2.53 / 2.55 / 2.59 / 2.63: services and compute nodes get a uuid, flavors a
+description, migration records a uuid, instances their trusted image certificate ids. Existing
+rows get a fresh uuid each."""
 import uuid
 
 from django.db import migrations, models
@@ -20,6 +21,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(model_name="flavor", name="description", field=models.TextField(blank=True, null=True)),
+        migrations.AddField(model_name="instance", name="trusted_certs", field=models.JSONField(blank=True, null=True)),
         migrations.AddField(model_name="service", name="uuid", field=models.UUIDField(editable=False, null=True)),
         migrations.AddField(model_name="computenode", name="uuid", field=models.UUIDField(editable=False, null=True)),
         migrations.AddField(model_name="migration", name="uuid", field=models.UUIDField(editable=False, null=True)),
