@@ -460,3 +460,20 @@ def test_2_70_2_79_volume_attachment_tag_and_delete_on_termination(member_client
                                                                        "delete_on_termination": "perhaps"}})
     refused(member_client, "post", url, "2.79", {"volumeAttachment": {"volumeId": str(other.uuid), "tag": "a/b"}})
     assert not VolumeAttachment.objects.filter(volume=other).exists()
+
+
+def test_2_56_migrate_to_a_host_and_2_66_servers_changed_before(admin_client, member_client, image):
+    server_id = boot(member_client, image, "mig")["server"]["id"]
+    make_active(server_id)
+    assert "migrate" in refused(admin_client, "post", f"servers/{server_id}/action", "2.55", {"migrate": {"host": "x"}})
+    assert "nowhere" in refused(admin_client, "post", f"servers/{server_id}/action", "2.56",
+                                {"migrate": {"host": "nowhere"}})
+
+    earlier = (timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    later = (timezone.now() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert len(call(member_client, "get", f"servers?changes-before={earlier}", "2.65")["servers"]) == 1
+    assert call(member_client, "get", f"servers?changes-before={earlier}", "2.66")["servers"] == []
+    assert [s["id"] for s in call(member_client, "get", f"servers/detail?changes-before={later}", "2.66")["servers"]
+            ] == [server_id]
+    refused(member_client, "get", f"servers?changes-since={later}&changes-before={earlier}", "2.66")
+    refused(member_client, "get", "servers?changes-before=yesterday", "2.66")
