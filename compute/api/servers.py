@@ -65,6 +65,20 @@ SORT_KEYS = {
     )
 } | {"instance_type_id": "flavorid", "id": "id"}
 ADMIN_SORT_KEYS = {"host", "node"}
+# Nova's list query parameters (schemas/servers.py index_query ... v2.73): from 2.75 any other is a 400
+LIST_PARAMS = {
+    "user_id", "project_id", "tenant_id", "launch_index", "image_ref", "image", "kernel_id", "ramdisk_id", "hostname",
+    "key_name", "power_state", "vm_state", "task_state", "host", "node", "flavor", "reservation_id", "launched_at",
+    "terminated_at", "availability_zone", "name", "display_name", "description", "display_description",
+    "locked_by", "uuid", "root_device_name", "config_drive", "access_ip_v4", "access_ip_v6", "auto_disk_config",
+    "progress", "sort_key", "sort_dir", "all_tenants", "soft_deleted", "deleted", "status", "changes-since", "ip",
+    "ip6", "created_at", "block_device_mapping", "services", "metadata", "system_metadata", "info_cache",
+    "security_groups", "pci_devices", "limit", "marker", "tags", "tags-any", "not-tags", "not-tags-any",
+    "changes-before", "locked",
+}
+# sort keys Nova ignored before 2.75 (400 from 2.75); this API sorts by some of them below 2.75
+SORT_KEYS_REFUSED_2_75 = {"ephemeral_gb", "id", "memory_mb", "reservation_id", "root_gb", "vcpus"}
+STRICT_QUERY_VERSION = (2, 75)
 
 
 # Nova's generate_password: no look-alike characters (0/O, 1/l/I), at least one of each group
@@ -251,6 +265,19 @@ def _status_filter(statuses) -> tuple[Q | None, set]:
     return query, vm_all
 
 
+def check_list_params(params, version) -> None:
+    """2.75: no query parameter outside Nova's list schema, no sort key it only ignored (400)."""
+    if version < STRICT_QUERY_VERSION:
+        return
+    unknown = sorted(key for key in params if key not in LIST_PARAMS and not key.startswith("_"))
+    if unknown:
+        raise BadRequest(f"Invalid input for query parameters: additional properties are not allowed "
+                         f"({', '.join(unknown)}).")
+    refused = sorted(set(params.getlist("sort_key")) & SORT_KEYS_REFUSED_2_75)
+    if refused:
+        raise BadRequest(f"Invalid input for query parameters sort_key: {refused[0]!r} is not a valid sort key.")
+
+
 def _sort_params(params, is_admin: bool) -> list[tuple[str, str]]:
     """[(field, asc|desc)] as Nova's get_sort_params + process_sort_params: created_at desc by
     default, a missing direction is the first one given, and created_at, id always close the list."""
@@ -389,6 +416,7 @@ class ServerCollection(ServerAPIView):
             if limit < 0:
                 raise BadRequest("limit param must be positive")
             limit = min(limit, MAX_LIMIT)
+        check_list_params(params, api_version(request))
         sort = _sort_params(params, ctx.is_admin)
         qs = server_queryset(ctx, params, self.detail, api_version(request))
         page, more = [], False

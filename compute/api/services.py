@@ -16,6 +16,10 @@ from .serializers import UUID_IDS_VERSION
 class ServiceListView(ComputeAPIView):
     def get(self, request):
         enforce(self.ctx, "compute:services:list")
+        unknown = sorted(set(request.query_params) - {"host", "binary"})
+        if unknown and api_version(request) >= (2, 75):
+            raise BadRequest(f"Invalid input for query parameters: additional properties are not allowed "
+                             f"({', '.join(unknown)}).")
         qs = hosts.list_services(request.query_params.get("host"), request.query_params.get("binary"))
         version = api_version(request)
         return Response({"services": [serializers.service(svc, version) for svc in qs]})

@@ -477,3 +477,15 @@ def test_2_56_migrate_to_a_host_and_2_66_servers_changed_before(admin_client, me
             ] == [server_id]
     refused(member_client, "get", f"servers?changes-since={later}&changes-before={earlier}", "2.66")
     refused(member_client, "get", "servers?changes-before=yesterday", "2.66")
+
+
+def test_2_75_unknown_query_parameters(admin_client, member_client, compute_host, image):
+    compute_host("host-a")
+    boot(member_client, image, "listed")
+    for path in ("servers?colour=red", "servers/detail?sort_key=memory_mb"):
+        assert len(call(member_client, "get", path, "2.74")["servers"]) == 1
+        refused(member_client, "get", path, "2.75")
+    assert len(call(member_client, "get", "servers?sort_key=locked&name=list&limit=5", "2.75")["servers"]) == 1
+    assert len(call(admin_client, "get", "os-services?colour=red", "2.74")["services"]) == 3
+    refused(admin_client, "get", "os-services?colour=red", "2.75")
+    assert len(call(admin_client, "get", "os-services?binary=nova-compute", "2.75")["services"]) == 1
