@@ -17,9 +17,10 @@ values below -1 are 400s. Without `force`, a limit below what the project alread
 project only, which is what Nova returns for a user with no user-specific quotas. PUT or
 DELETE with `user_id` is a 400.
 
-Microversions: from 2.50 the quota class set shows server_groups and server_group_members and no
-network quotas (fixed_ips, floating_ips, security_groups, security_group_rules); from 2.57 no
-injected_file* quota is shown or taken by quota sets and quota class sets.
+Microversions: the quota class set shows server_groups and server_group_members from 2.50 (it
+takes them at any version), and from 2.50 no network quotas (fixed_ips, floating_ips,
+security_groups, security_group_rules); from 2.57 no injected_file* quota is shown or taken by
+quota sets and quota class sets.
 """
 from rest_framework import status
 from rest_framework.response import Response
@@ -48,15 +49,19 @@ def get_project_or_404(project_id: str) -> Project:
 
 
 NETWORK_QUOTAS = ("fixed_ips", "floating_ips", "security_groups", "security_group_rules")
+GROUP_QUOTAS = ("server_groups", "server_group_members")
 INJECTED_FILE_QUOTAS = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
 
 
-def compute_resources(version=(2, 1), quota_class: bool = False) -> tuple:
-    """The compute quotas a request at `version` shows and may set (2.50: class sets lose the
-    network quotas; 2.57: sets and class sets lose the injected_file* quotas)."""
+def compute_resources(version=(2, 1), quota_class: bool = False, shown: bool = True) -> tuple:
+    """The compute quotas a request at `version` shows (or, not `shown`, may set): class sets show
+    the group quotas and lose the network quotas from 2.50; sets and class sets lose the
+    injected_file* quotas from 2.57."""
     hidden = set()
     if quota_class and version >= (2, 50):
         hidden |= set(NETWORK_QUOTAS)
+    elif quota_class and shown:
+        hidden |= set(GROUP_QUOTAS)
     if version >= (2, 57):
         hidden |= set(INJECTED_FILE_QUOTAS)
     return tuple(r for r in quotas.COMPUTE_RESOURCES if r not in hidden)
@@ -140,10 +145,11 @@ class QuotaClassSetView(ComputeAPIView):
         body = request.data
         if not isinstance(body, dict) or set(body) != {"quota_class_set"}:
             raise BadRequest("The request body must be an object with only a 'quota_class_set' object.")
-        resources = compute_resources(api_version(request), quota_class=True)
+        version = api_version(request)
+        resources = compute_resources(version, quota_class=True)
         try:
             values, _force = quotas.parse_quota_update({"quota_set": body["quota_class_set"]},
-                                                       resources, allow_force=False)
+                                                       compute_resources(version, True, shown=False), allow_force=False)
             quotas.set_defaults(values)
         except quotas.QuotaError as exc:
             raise quota_error(exc) from None

@@ -65,11 +65,14 @@ INJECTED = {"injected_files", "injected_file_content_bytes", "injected_file_path
 
 def test_2_50_and_2_57_quota_class_sets(admin_client):
     old = call(admin_client, "get", "os-quota-class-sets/default", "2.49")["quota_class_set"]
-    assert set(old) >= NETWORK_QUOTAS
+    assert set(old) >= NETWORK_QUOTAS and not {"server_groups", "server_group_members"} & set(old)
+    taken = call(admin_client, "put", "os-quota-class-sets/default", "2.49", {"quota_class_set": {"server_groups": 6}})
+    assert "server_groups" not in taken["quota_class_set"]
 
     new = call(admin_client, "get", "os-quota-class-sets/default", "2.50")["quota_class_set"]
     assert not NETWORK_QUOTAS & set(new) and set(new) >= INJECTED
     assert {"server_groups", "server_group_members", "instances", "cores", "ram"} <= set(new)
+    assert new["server_groups"] == 6
     assert "badRequest" in admin_client.put(f"{API}/os-quota-class-sets/default",
                                             {"quota_class_set": {"floating_ips": 5}}, format="json",
                                             **v("2.50")).json()
