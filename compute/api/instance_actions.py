@@ -6,21 +6,19 @@ details per `compute:instance_actions:events:details`.
 From 2.58 actions show `updated_at` and the list pages (`limit`, `marker`: a request id) and
 filters (`changes-since`, from 2.66 `changes-before`, on updated_at); from 2.62 every event
 shows the `hostId` of its host (as a server's hostId)."""
-from urllib.parse import urlencode
 
 from rest_framework.response import Response
 
-from cloudproj.api.errors import BadRequest, NotFound
+from cloudproj.api.errors import NotFound
 from compute.services import actions, instances
 from identity.services.policy import authorize, enforce
 
-from .base import ComputeAPIView, api_version, compute_base, isotime, parse_int
+from .base import ComputeAPIView, api_version, isotime, marker_page
 from .server_view import host_id
 from .servers import changes_filter
 
 PAGING_VERSION = (2, 58)
 EVENT_HOST_ID_VERSION = (2, 62)
-MAX_LIMIT = 1000
 
 
 def action_body(action, instance, version=(2, 1)) -> dict:
@@ -73,21 +71,12 @@ class InstanceActionListView(InstanceActionAPIView):
         rows = actions.list_actions(instance)
         if version < PAGING_VERSION:
             return Response({"instanceActions": [action_body(action, instance) for action in rows]})
-        params = request.query_params
-        rows, _changed = changes_filter(rows, params, version)
-        rows = list(rows)
-        if "marker" in params:
-            index = next((i for i, row in enumerate(rows) if row.request_id == params["marker"]), None)
-            if index is None:
-                raise BadRequest(f"Marker {params['marker']} could not be found.")
-            rows = rows[index + 1:]
-        limit = min(parse_int(params["limit"], "limit", 0), MAX_LIMIT) if "limit" in params else MAX_LIMIT
-        page = rows[:limit]
+        rows, _changed = changes_filter(rows, request.query_params, version)
+        page, next_links = marker_page(request, rows, lambda row: row.request_id,
+                                       f"servers/{instance.uuid}/os-instance-actions")
         body = {"instanceActions": [action_body(action, instance, version) for action in page]}
-        if page and len(rows) > limit:
-            query = {**params.dict(), "limit": limit, "marker": page[-1].request_id}
-            href = f"{compute_base(request)}/v2.1/servers/{instance.uuid}/os-instance-actions?{urlencode(query)}"
-            body["links"] = [{"rel": "next", "href": href}]
+        if next_links:
+            body["links"] = next_links
         return Response(body)
 
 

@@ -3,8 +3,6 @@ migration_type come with 2.23). Filters: host (source or destination), status,
 instance_uuid, migration_type, source_compute. From 2.59 each shows its `uuid`, the list pages
 (`limit`, `marker`: a migration uuid; `migrations_links`) and filters on `changes-since`
 (updated_at; from 2.66 also `changes-before`), and unknown query parameters are a 400."""
-from urllib.parse import urlencode
-
 from rest_framework.response import Response
 
 from compute.services import migration_records
@@ -12,12 +10,11 @@ from identity.services.policy import enforce
 
 from cloudproj.api.errors import BadRequest
 
-from .base import ComputeAPIView, api_version, compute_base, isotime, parse_int
+from .base import ComputeAPIView, api_version, isotime, marker_page
 from .servers import CHANGES_BEFORE_VERSION, changes_filter
 
 FILTERS = ("host", "status", "instance_uuid", "migration_type", "source_compute")
 PAGING_VERSION = (2, 59)
-MAX_LIMIT = 1000
 
 
 def migration_body(row) -> dict:
@@ -53,17 +50,8 @@ class MigrationListView(ComputeAPIView):
             raise BadRequest(f"Invalid input for query parameters: additional properties are not allowed "
                              f"({', '.join(unknown)}).")
         rows, _changed = changes_filter(rows, params, version)
-        rows = list(rows)
-        if "marker" in params:
-            index = next((i for i, row in enumerate(rows) if str(row.uuid) == params["marker"]), None)
-            if index is None:
-                raise BadRequest(f"Marker {params['marker']} could not be found.")
-            rows = rows[index + 1:]
-        limit = min(parse_int(params["limit"], "limit", 0), MAX_LIMIT) if "limit" in params else None
-        page = rows if limit is None else rows[:limit]
+        page, next_links = marker_page(request, rows, lambda row: str(row.uuid), "os-migrations")
         body = {"migrations": [{**migration_body(row), "uuid": str(row.uuid)} for row in page]}
-        if page and limit is not None and len(page) == limit:
-            query = {**params.dict(), "limit": limit, "marker": str(page[-1].uuid)}
-            body["migrations_links"] = [
-                {"rel": "next", "href": f"{compute_base(request)}/v2.1/os-migrations?{urlencode(query)}"}]
+        if next_links:
+            body["migrations_links"] = next_links
         return Response(body)
