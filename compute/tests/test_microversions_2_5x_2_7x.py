@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from cloudproj.testing.volumes import VOLUME_HOST_A
 from cloudproj.testing.servers import API, boot, error, instance, make_active
 from compute import states
 from compute.models import ComputeNode, Instance, Migration, Service
@@ -15,6 +16,7 @@ from compute.services import instances as instance_service
 from images.models import Image
 from images.services.registry import register_image
 from volumes.models import Volume, VolumeAttachment
+from volumes.services import attachments as attachment_service
 
 pytestmark = pytest.mark.django_db
 
@@ -441,11 +443,12 @@ def test_2_78_topology(admin_client, member_client, image):
     refused(member_client, "get", "servers/8a1f5e42-0000-4000-8000-000000000000/topology", "2.78", code=404)
 
 
-def test_2_70_2_79_volume_attachment_tag_and_delete_on_termination(member_client, member_account, image):
+def test_2_70_2_79_volume_attachment_tag_and_delete_on_termination(member_client, member_account, image,
+                                                                   volume_host_a):
     user, project, _token = member_account
     server_id = boot(member_client, image, "attached")["server"]["id"]
     make_active(server_id)
-    volume = Volume.objects.create(project_id=project.id, user_id=user.id, size=1, status="in-use", host="host-a")
+    volume = Volume.objects.create(project_id=project.id, user_id=user.id, size=1, status="in-use", host=VOLUME_HOST_A)
     # as the attach leaves it once the server's host attached the disk
     VolumeAttachment.objects.create(volume=volume, instance_uuid=server_id, instance_host="host-a", device="/dev/vdb",
                                     tag="data", delete_on_termination=True, attached_at=timezone.now())
@@ -456,13 +459,22 @@ def test_2_70_2_79_volume_attachment_tag_and_delete_on_termination(member_client
     assert call(member_client, "get", f"{url}/{volume.uuid}", "2.79")["volumeAttachment"] == {
         **base, "tag": "data", "delete_on_termination": True}
 
-    other = Volume.objects.create(project_id=project.id, user_id=user.id, size=1, status="available", host="host-a")
+    other = Volume.objects.create(project_id=project.id, user_id=user.id, size=1, status="available", host=VOLUME_HOST_A)
     attach = {"volumeAttachment": {"volumeId": str(other.uuid), "delete_on_termination": True}}
     assert "delete_on_termination" in refused(member_client, "post", url, "2.78", attach)
     refused(member_client, "post", url, "2.79", {"volumeAttachment": {**attach["volumeAttachment"],
                                                                        "delete_on_termination": "perhaps"}})
     refused(member_client, "post", url, "2.79", {"volumeAttachment": {"volumeId": str(other.uuid), "tag": "a/b"}})
     assert not VolumeAttachment.objects.filter(volume=other).exists()
+
+    # the server goes: a volume attached with delete_on_termination goes with it, another stays
+    VolumeAttachment.objects.create(volume=other, instance_uuid=server_id, instance_host="host-a", device="/dev/vdc",
+                                    attached_at=timezone.now())
+    Volume.objects.filter(pk=other.pk).update(status="in-use")
+    attachment_service.on_instance_deleted(instance(server_id))
+    volume.refresh_from_db()
+    other.refresh_from_db()
+    assert volume.status == "deleting" and other.status == "available"
 
 
 def test_2_56_migrate_to_a_host_and_2_66_servers_changed_before(admin_client, member_client, image):
