@@ -2,8 +2,9 @@
 
 Admins may ask for another project with `?tenant_id=` (unknown project -> 404); for anyone
 else another project's id is a 403 (policy compute:limits:other_project), as in Nova.
-`?reserved=1` counts reservations in flight as used, as Nova does.
-From 2.36 no floating IP and security group limits (nor their usage); from 2.39 no maxImageMeta.
+`?reserved=1` counts reservations in flight as used, as Nova does. From 2.36 no floating IP
+and security group limits (nor their usage); from 2.39 no maxImageMeta; from 2.57 no
+maxPersonality / maxPersonalitySize (file injection is gone).
 """
 from rest_framework.response import Response
 
@@ -37,6 +38,7 @@ USED_NAMES = {
     "totalSecurityGroupsUsed": "security_groups",
     "totalServerGroupsUsed": "server_groups",
 }
+PERSONALITY_LIMITS = ("maxPersonality", "maxPersonalitySize")
 # from 2.36 the network proxies' quotas are gone from the limits; from 2.39 maxImageMeta too
 FILTERED_V236 = {"floating_ips", "security_groups", "security_group_rules"}
 
@@ -66,6 +68,9 @@ class LimitsView(ComputeAPIView):
         absolute = {name: limits[resource] for name, resource in LIMIT_NAMES.items() if resource not in hidden}
         if version >= (2, 39):
             del absolute["maxImageMeta"]
+        if version >= (2, 57):
+            for name in PERSONALITY_LIMITS:
+                del absolute[name]
         for name, resource in USED_NAMES.items():
             if resource in hidden:
                 continue

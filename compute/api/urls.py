@@ -50,6 +50,7 @@ urlpatterns = [
     route(rf"servers/{SERVER}/migrations/(?P<migration_id>[^/]+)", server_migrations.ServerMigrationView),
     route(rf"servers/{SERVER}/migrations/(?P<migration_id>[^/]+)/action", server_migrations.ServerMigrationActionView),
     route(rf"servers/{SERVER}/diagnostics", server_locks.ServerDiagnosticsView),
+    route(rf"servers/{SERVER}/topology", server_locks.ServerTopologyView),
     route(r"os-availability-zone", availability_zones.AvailabilityZoneListView),
     route(r"os-availability-zone/detail", availability_zones.AvailabilityZoneDetailView),
     # os-hosts (2.1-2.42), tenant usage and the usage audit log

@@ -82,13 +82,24 @@ def _check_instance(instance, action: str, allow_offloaded: bool = False) -> Non
                        f"{f' and task_state {instance.task_state}' if instance.task_state else ''}.")
 
 
-def attach(ctx, instance, volume_id, device=None, allow_offloaded: bool = False) -> VolumeAttachment:
-    """allow_offloaded (2.20): a shelved-offloaded server gets the volume recorded (in-use, no
-    device, no host); its unshelve attaches it on the new host (bind_pending)."""
+def validate_tag(tag) -> str | None:
+    """Nova's device tag: up to 60 characters, no '/' nor ','; None for none."""
+    if tag is not None and (not isinstance(tag, str) or not 1 <= len(tag) <= 60 or "/" in tag or "," in tag):
+        raise Invalid("Invalid input for field/attribute tag: a string of 1 to 60 characters without '/' or ','.")
+    return tag
+
+
+def attach(ctx, instance, volume_id, device=None, tag=None, delete_on_termination=False,
+           allow_offloaded: bool = False) -> VolumeAttachment:
+    """The volume attached to the server; `tag` and `delete_on_termination` (the volume goes
+    with the server) are kept with the attachment. allow_offloaded (2.20): a shelved-offloaded
+    server gets the volume recorded (in-use, no device, no host); its unshelve attaches it on
+    the new host (attachments_host._bind_pending)."""
     _check_instance(instance, "attach_volume", allow_offloaded)
     volume = get_volume(ctx, volume_id)
     if device is not None and not isinstance(device, str):
         raise Invalid("Invalid input for field/attribute device: must be a string or null.")
+    tag = validate_tag(tag)
     if volume.status != states.AVAILABLE:
         raise Invalid(f"Invalid volume: volume {volume.uuid} status must be 'available'. Currently in "
                       f"'{volume.status}'.")
@@ -98,7 +109,8 @@ def attach(ctx, instance, volume_id, device=None, allow_offloaded: bool = False)
                     VolumeAttachment.objects.filter(volume=volume).exists():
                 raise Invalid(f"Invalid volume: volume {volume.uuid} status must be 'available'.")
             return VolumeAttachment.objects.create(volume=volume, instance_uuid=instance.uuid, instance_host="",
-                                                   device="", attached_at=timezone.now())
+                                                   device="", attached_at=timezone.now(), tag=tag,
+                                                   delete_on_termination=bool(delete_on_termination))
     remote = volume.host != instance.host
     if remote and settings.VOLUME_EXPORT == "none":
         raise Invalid(f"Invalid volume: volume {volume.uuid} is on volume host {volume.host} and server "
@@ -109,7 +121,8 @@ def attach(ctx, instance, volume_id, device=None, allow_offloaded: bool = False)
                 VolumeAttachment.objects.filter(volume=volume).exists():
             raise Invalid(f"Invalid volume: volume {volume.uuid} status must be 'available'.")
         attachment = VolumeAttachment.objects.create(volume=volume, instance_uuid=instance.uuid,
-                                                     instance_host=instance.host, device=device or "")
+                                                     instance_host=instance.host, device=device or "", tag=tag,
+                                                     delete_on_termination=bool(delete_on_termination))
     try:
         if remote:
             connection = rpc.export_volume(volume.host, attachment.id, timeout=settings.VOLUME_ATTACH_TIMEOUT)
@@ -167,11 +180,12 @@ def release(attachment: VolumeAttachment) -> None:
 
 
 def on_instance_deleted(instance) -> int:
-    """The deleted server's volumes detached; its root volume deleted too when it asked so."""
+    """The deleted server's volumes detached; those attached with delete_on_termination (its root
+    volume when it asked so, others attached so from compute API 2.79) deleted too."""
     rows = list(VolumeAttachment.objects.filter(instance_uuid=instance.uuid))
     for attachment in rows:
         release(attachment)
-        if attachment.boot_index == 0 and attachment.delete_on_termination:
+        if attachment.delete_on_termination:
             boot.delete_on_termination(None, attachment.volume_id)
     return len(rows)
 
