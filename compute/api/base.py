@@ -81,33 +81,6 @@ def links(request, collection: str, item_id) -> list[dict]:
     ]
 
 
-PAGE_MAX_LIMIT = 1000  # Nova's [api]max_limit
-
-
-def page_request(request) -> tuple[int, str | None]:
-    """(limit, marker) of a paged listing (Nova's get_limit_and_marker): limit a non-negative
-    integer (400 otherwise), at most PAGE_MAX_LIMIT, which is also the default."""
-    params = request.query_params
-    limit = PAGE_MAX_LIMIT
-    if "limit" in params:
-        raw = params["limit"].strip()
-        if not raw.isdigit():
-            raise BadRequest(f"Invalid input for field/attribute limit. Value: {params['limit']}. "
-                             "limit must be a non-negative integer.")
-        limit = min(int(raw), PAGE_MAX_LIMIT)
-    return limit, params.get("marker")
-
-
-def next_links(request, path: str, items: list, limit: int, last_id) -> list[dict]:
-    """[{"rel": "next", "href": ...}] when the page is full (Nova's _get_collection_links): the
-    same query with the last item as marker; [] otherwise."""
-    if not limit or len(items) != limit:
-        return []
-    query = request.query_params.copy()
-    query["marker"] = str(last_id)
-    return [{"rel": "next", "href": f"{compute_base(request)}/v2.1/{path}?{query.urlencode()}"}]
-
-
 def isotime(value) -> str | None:
     """Nova's service timestamp format: 2012-10-29T13:42:02.000000 (UTC, naive)."""
     return value.strftime("%Y-%m-%dT%H:%M:%S.%f") if value else None

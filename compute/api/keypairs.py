@@ -13,7 +13,7 @@ from compute.services import keypairs as svc
 from identity.models import User
 from identity.services.policy import enforce
 
-from .base import ComputeAPIView, api_version, isotime, next_links, page_request
+from .base import ComputeAPIView, api_version, isotime, marker_page
 
 TYPE_VERSION = (2, 2)  # `type` in bodies, 201/204 status codes
 USER_ID_VERSION = (2, 10)  # admins name another user
@@ -92,10 +92,8 @@ class KeypairListView(KeypairAPIView):
         version = api_version(request)
         if version < PAGING_VERSION:
             return Response({"keypairs": [{"keypair": keypair_summary(k, version)} for k in keypairs]})
-        limit, marker = page_request(request)
-        keypairs = list(svc.keypairs_after(user, keypairs, marker)[:limit]) if user is not None else []
+        keypairs, links = marker_page(request, keypairs, lambda keypair: keypair.name, "os-keypairs")
         body = {"keypairs": [{"keypair": keypair_summary(k, version)} for k in keypairs]}
-        links = next_links(request, "os-keypairs", keypairs, limit, keypairs[-1].name) if keypairs else []
         if links:
             body["keypairs_links"] = links
         return Response(body)

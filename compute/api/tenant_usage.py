@@ -13,7 +13,7 @@ from cloudproj.api.errors import BadRequest
 from compute.services import usage
 from identity.services.policy import enforce
 
-from .base import ComputeAPIView, api_version, next_links, page_request
+from .base import ComputeAPIView, api_version, marker_page
 
 MAX_LIMIT = 1000  # Nova's [api]max_limit: before 2.40 the listing has no paging, only this cap
 PAGING_VERSION = (2, 40)  # limit and marker (an instance id), tenant_usage(s)_links
@@ -69,26 +69,21 @@ def _tenant_usage(project_id: str, summary: usage.UsageSummary, detailed: bool) 
     return body
 
 
-def _page(request) -> tuple[int, str | None]:
-    """(limit, marker): from 2.40 the client's (marker: an instance id), before it MAX_LIMIT."""
-    return page_request(request) if api_version(request) >= PAGING_VERSION else (MAX_LIMIT, None)
-
-
-def _links(request, path: str, rows: list, limit: int) -> list[dict]:
-    if api_version(request) < PAGING_VERSION or not rows:
-        return []
-    return next_links(request, path, rows, limit, rows[-1].uuid)
+def _page(request, rows: list, path: str) -> tuple[list, list]:
+    """(the page of instance usages, its next links): from 2.40 the client's limit and marker
+    (an instance id), before it the first MAX_LIMIT."""
+    if api_version(request) < PAGING_VERSION:
+        return rows[:MAX_LIMIT], []
+    return marker_page(request, rows, lambda row: row.uuid, path)
 
 
 class TenantUsageListView(ComputeAPIView):
     def get(self, request):
         enforce(self.ctx, "compute:os-simple-tenant-usage:list")
         start, stop, detailed = _period(request)
-        limit, marker = _page(request)
-        summaries = usage.projects_usage(start, stop, limit=limit, marker=marker)
+        rows, links = _page(request, usage.instance_usages(start, stop), "os-simple-tenant-usage")
         body = {"tenant_usages": [_tenant_usage(project_id, summary, detailed)
-                                  for project_id, summary in summaries.items()]}
-        links = _links(request, "os-simple-tenant-usage", [r for s in summaries.values() for r in s.instances], limit)
+                                  for project_id, summary in usage.by_project(start, stop, rows).items()]}
         if links:
             body["tenant_usages_links"] = links
         return Response(body)
@@ -98,12 +93,11 @@ class TenantUsageView(ComputeAPIView):
     def get(self, request, project_id):
         enforce(self.ctx, "compute:os-simple-tenant-usage:show", {"project_id": project_id})
         start, stop, _detailed = _period(request)
-        limit, marker = _page(request)
-        summary = usage.project_usage(project_id, start, stop, limit=limit, marker=marker)
+        summary = usage.project_usage(project_id, start, stop)
+        summary.instances, links = _page(request, summary.instances, f"os-simple-tenant-usage/{project_id}")
         if not summary.instances:  # no instance ran in the period: an empty object, as Nova
             return Response({"tenant_usage": {}})
         body = {"tenant_usage": _tenant_usage(project_id, summary, detailed=True)}
-        links = _links(request, f"os-simple-tenant-usage/{project_id}", summary.instances, limit)
         if links:
             body["tenant_usage_links"] = links
         return Response(body)

@@ -142,15 +142,6 @@ def list_keypairs(user):
     return KeyPair.objects.filter(user=user).order_by("name")
 
 
-def keypairs_after(user, keypairs, marker):
-    """The user's key pairs after the one named `marker` (by name); Invalid for an unknown one."""
-    if marker is None:
-        return keypairs
-    if not KeyPair.objects.filter(user=user, name=marker).exists():
-        raise Invalid(f"marker [{marker}] not found")
-    return keypairs.filter(name__gt=marker)
-
-
 def get_keypair(user, name: str) -> KeyPair:
     keypair = KeyPair.objects.filter(user=user, name=name).first()
     if keypair is None:

@@ -2,7 +2,6 @@
 each instance ran inside the period, from `launched_at` to `terminated_at` (or now), and
 what that is in vCPU-hours, RAM MB-hours and disk GB-hours. Instances that never launched
 used nothing. Deleted instances count for the time they ran."""
-import uuid as uuid_lib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -62,20 +61,28 @@ class UsageSummary:
         return {field: self.total(field) for field in ("hours", "vcpu_hours", "memory_mb_hours", "disk_gb_hours")}
 
 
-def project_usage(project_id: str, start: datetime, end: datetime, limit: int | None = None,
-                  marker: str | None = None) -> UsageSummary:
-    """The usage of every instance of the project that ran during [start, end) (at most
-    `limit`, after the instance `marker`: os-simple-tenant-usage's pages from 2.40)."""
-    return _summary(start, end, _usages(start, end, project_id=project_id, limit=limit, marker=marker))
+def project_usage(project_id: str, start: datetime, end: datetime) -> UsageSummary:
+    """The usage of every instance of the project that ran during [start, end)."""
+    return _summary(start, end, _usages(start, end, project_id=project_id))
 
 
-def projects_usage(start: datetime, end: datetime, limit: int | None = None,
-                   marker: str | None = None) -> dict[str, UsageSummary]:
+def projects_usage(start: datetime, end: datetime, limit: int | None = None) -> dict[str, UsageSummary]:
     """{project_id: its usage} over every project with an instance that ran during [start,
     end), in order of the instances' launch; at most `limit` instances are counted (Nova
     caps its os-simple-tenant-usage listing at its max_limit)."""
+    return by_project(start, end, _usages(start, end, limit=limit))
+
+
+def instance_usages(start: datetime, end: datetime) -> list:
+    """Every instance's usage during [start, end), in order of launch (os-simple-tenant-usage
+    pages over these from compute API 2.40)."""
+    return _usages(start, end)
+
+
+def by_project(start: datetime, end: datetime, rows: list) -> dict[str, UsageSummary]:
+    """{project_id: its usage} of instance usage rows, in their order."""
     summaries: dict[str, UsageSummary] = {}
-    for row in _usages(start, end, limit=limit, marker=marker):
+    for row in rows:
         summaries.setdefault(row.project_id, _summary(start, end, [])).instances.append(row)
     return summaries
 
@@ -84,27 +91,13 @@ def _summary(start: datetime, end: datetime, rows: list) -> UsageSummary:
     return UsageSummary(start=start, end=end, instances=rows)
 
 
-def _after(qs, marker: str):
-    """The instances after the marker instance in launch order; Invalid for an unknown marker."""
-    try:
-        row = Instance.all_objects.filter(uuid=uuid_lib.UUID(str(marker))).values("launched_at", "id").first()
-    except ValueError:
-        row = None
-    if row is None or row["launched_at"] is None:
-        raise Invalid(f"Marker {marker} could not be found.")
-    return qs.filter(Q(launched_at__gt=row["launched_at"]) | Q(launched_at=row["launched_at"], id__gt=row["id"]))
-
-
-def _usages(start: datetime, end: datetime, project_id: str | None = None, limit: int | None = None,
-            marker: str | None = None) -> list:
+def _usages(start: datetime, end: datetime, project_id: str | None = None, limit: int | None = None) -> list:
     """Instances launched before `end` and not ended before `start` (deleted ones included:
     they count for the time they ran), with the hours each ran inside [start, end)."""
     now = timezone.now()
     qs = Instance.all_objects.filter(launched_at__isnull=False, launched_at__lt=end)
     if project_id is not None:
         qs = qs.filter(project_id=project_id)
-    if marker is not None:
-        qs = _after(qs, marker)
     qs = (qs.filter(Q(terminated_at__isnull=True) | Q(terminated_at__gt=start))
           .exclude(terminated_at__isnull=True, deleted_at__lte=start)
           .order_by("launched_at", "id")
