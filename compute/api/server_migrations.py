@@ -4,6 +4,8 @@
     GET    /servers/{id}/migrations                                          2.23+  the live migrations in progress
     GET    /servers/{id}/migrations/{mid}                                    2.23+  one of them (404 otherwise)
     DELETE /servers/{id}/migrations/{mid}                                    2.24+  abort: 202
+                                                                             (2.65: a queued one too)
+    from 2.59 each migration shows its uuid
 
 Below its version each call is a 404. A server that is not live-migrating answers 409."""
 from rest_framework.response import Response
@@ -18,8 +20,8 @@ PROGRESS = ("memory_total_bytes", "memory_processed_bytes", "memory_remaining_by
             "disk_processed_bytes", "disk_remaining_bytes")
 
 
-def server_migration_body(row) -> dict:
-    return {
+def server_migration_body(row, version) -> dict:
+    body = {
         "id": row.pk, "server_uuid": str(row.instance_uuid), "status": row.status,
         "source_compute": row.source_compute, "source_node": row.source_node,
         "dest_compute": row.dest_compute, "dest_node": row.dest_node, "dest_host": row.dest_host,
@@ -27,6 +29,9 @@ def server_migration_body(row) -> dict:
         **{key: None for key in PROGRESS},
         "created_at": isotime(row.created_at), "updated_at": isotime(row.updated_at),
     }
+    if version >= (2, 59):
+        body["uuid"] = str(row.uuid)
+    return body
 
 
 class ServerMigrationAPIView(ServerAPIView):
@@ -40,7 +45,7 @@ class ServerMigrationListView(ServerMigrationAPIView):
         self.since((2, 23))
         instance = self.server(server_id, "compute:servers:migrations:index")
         rows = migration_records.live_migrations_in_progress(instance)
-        return Response({"migrations": [server_migration_body(row) for row in rows]})
+        return Response({"migrations": [server_migration_body(row, api_version(request)) for row in rows]})
 
 
 class ServerMigrationView(ServerMigrationAPIView):
@@ -48,12 +53,12 @@ class ServerMigrationView(ServerMigrationAPIView):
         self.since((2, 23))
         instance = self.server(server_id, "compute:servers:migrations:show")
         return Response({"migration": server_migration_body(
-            migration_records.get_live_migration(instance, migration_id))})
+            migration_records.get_live_migration(instance, migration_id), api_version(request))})
 
     def delete(self, request, server_id, migration_id):
         self.since((2, 24))
         instance = self.server(server_id, "compute:servers:migrations:delete")
-        migration_records.abort(self.ctx, instance, migration_id)
+        migration_records.abort(self.ctx, instance, migration_id, queued_too=api_version(request) >= (2, 65))
         return Response(status=202)
 
 

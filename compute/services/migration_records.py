@@ -75,15 +75,15 @@ def force_complete(ctx, instance, migration_id) -> None:
     _not_offered("forced to complete")
 
 
-def abort(ctx, instance, migration_id) -> None:
+def abort(ctx, instance, migration_id, queued_too: bool = False) -> None:
     """2.24: 409 unless the server is live-migrating, 404 for another migration, 400 unless it
-    is still running or preparing."""
+    is still running or preparing (or, queued_too: compute API 2.65, queued)."""
     _check_migrating(ctx, instance, "live_migrate_abort")
     row = Migration.objects.filter(pk=int(migration_id) if str(migration_id).isdigit() else None,
                                    instance_uuid=instance.uuid).first()
     if row is None:
         raise NotFound(f"Instance {instance.uuid} does not have a migration with id {migration_id}")
-    if row.migration_type != LIVE or row.status not in ("running", "preparing"):
+    if row.migration_type != LIVE or row.status not in ("running", "preparing") + (("queued",) if queued_too else ()):
         raise Invalid(f"Migration {migration_id} state of instance {instance.uuid} is {row.status}. Cannot "
                       "abort live migration in this state.")
     _not_offered("aborted")

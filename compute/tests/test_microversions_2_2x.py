@@ -658,3 +658,19 @@ def test_2_49_tagged_volume_attach(member_client, member_account, volume_host_a,
     message = call(member_client.post, f"servers/{server.uuid}/os-volume_attachments", version, body,
                    status=400)["badRequest"]["message"]
     assert outcome in message
+
+
+def test_2_59_and_2_65_a_server_s_migrations_show_their_uuid_and_queued_ones_abort(admin_client, live_migrating,
+                                                                                    monkeypatch):
+    """Until MAX_VERSION reaches 2.65, the test raises it itself."""
+    from compute.api import base
+
+    monkeypatch.setattr(base, "MAX_VERSION", "2.65")
+    server, live, _cold = live_migrating
+    path = f"servers/{server.uuid}/migrations"
+    assert "uuid" not in call(admin_client.get, f"{path}/{live.pk}", "2.58")["migration"]
+    assert call(admin_client.get, f"{path}/{live.pk}", "2.59")["migration"]["uuid"] == str(live.uuid)
+    Instance.objects.filter(pk=server.pk).update(task_state="migrating")
+    type(live).objects.filter(pk=live.pk).update(status="queued")
+    assert "badRequest" in call(admin_client.delete, f"{path}/{live.pk}", "2.64", status=400)
+    assert "conflictingRequest" in call(admin_client.delete, f"{path}/{live.pk}", "2.65", status=409)  # refused
