@@ -3,8 +3,9 @@
 the disk on the dead host is lost, the server keeps its id, name, addresses and flavor).
 The host side is evacuate_host.py.
 
-    evacuate_server(ctx, instance, host=None)   API: 409 while the source's service is up,
-                                                400 for an unknown host or the source itself;
+    evacuate_server(ctx, instance, host=None)   API: 400 while the source's service is up
+                                                (Nova's ComputeServiceInUse), for an unknown
+                                                host or the source itself;
                                                 task_state rebuilding, a Migration row
                                                 (migration_type "evacuation", accepted)
     evacuate_schedule(uuid, request_id)         scheduler: the source's claim given back, a
@@ -19,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cloudproj import rpc
-from cloudproj.exceptions import Conflict
+from cloudproj.exceptions import Invalid
 from cloudproj.host.locks import instance_lock
 
 from .. import states
@@ -47,7 +48,7 @@ def source_is_down(host: str) -> bool:
 def evacuate_server(ctx, instance: Instance, host: str | None = None) -> Migration:
     check_move(ctx, instance, "evacuate", host)
     if not source_is_down(instance.host):
-        raise Conflict(f"Compute service of {instance.host} is still in use.")
+        raise Invalid(f"Compute service of {instance.host} is still in use.")
     with transaction.atomic():
         begin(instance, "evacuate", ctx, task_state=T.REBUILDING)
         migration = Migration.objects.create(
