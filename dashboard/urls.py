@@ -33,6 +33,7 @@ urlpatterns = [
     path(INSTANCE + "resize/confirm/", instance_resize.instance_resize_confirm, name="instance-resize-confirm"),
     path(INSTANCE + "resize/revert/", instance_resize.instance_resize_revert, name="instance-resize-revert"),
     path(INSTANCE + "migrate/", instance_migrate.instance_migrate, name="instance-migrate"),
+    path(INSTANCE + "live-migrate/", instance_migrate.instance_live_migrate, name="instance-live-migrate"),
     path(INSTANCE + "evacuate/", instance_migrate.instance_evacuate, name="instance-evacuate"),
     path(INSTANCE + "rescue/", instance_resize.instance_rescue, name="instance-rescue"),
     path(INSTANCE + "unrescue/", instance_resize.instance_unrescue, name="instance-unrescue"),

@@ -10,8 +10,11 @@ from django.template.loader import render_to_string
 from cloudproj.testing.factories import make_host
 from compute import states
 from compute.models import Instance, InstanceResize, Migration, Service
-from dashboard.views.instance_migrate import migrate_context
+from dashboard.views.instance_migrate import live_migration_service, migrate_context
 from identity.services.context import RequestContext
+
+
+OFFERED = live_migration_service() is not None  # compute/services/live_migration.py (another branch)
 
 
 @pytest.fixture
@@ -28,7 +31,7 @@ def test_admin_migrates_from_the_page(admin, make_instance, hosts, django_captur
     instance = make_instance(admin["project"], admin["user"], name="mv", vm_state=states.ACTIVE, task_state=None,
                              host="host-a")
     context = migrate_context(_ctx(admin), instance)
-    assert context == {"can_migrate": True, "can_evacuate": False, "migrate_hosts": ["host-b"]}
+    assert context == {"can_migrate": True, "can_live_migrate": OFFERED, "can_evacuate": False, "migrate_hosts": ["host-b"]}
     html = render_to_string("dashboard/instances/_migrate.html", {"instance": instance, **context})
     assert 'id="migrate-form"' in html and '<option value="host-b">host-b</option>' in html
     assert 'value="host-a"' not in html
@@ -52,7 +55,7 @@ def test_admin_migrates_from_the_page(admin, make_instance, hosts, django_captur
 def test_members_are_refused_and_other_projects_get_404(member, other, make_instance, hosts):
     mine = make_instance(member["project"], member["user"], name="mine", vm_state=states.ACTIVE, task_state=None,
                          host="host-a")
-    assert migrate_context(_ctx(member), mine) == {"can_migrate": False, "can_evacuate": False, "migrate_hosts": []}
+    assert migrate_context(_ctx(member), mine) == {"can_migrate": False, "can_live_migrate": False, "can_evacuate": False, "migrate_hosts": []}
     assert 'id="migrate-form"' not in render_to_string("dashboard/instances/_migrate.html",
                                                        {"instance": mine, **migrate_context(_ctx(member), mine)})
     response = member["client"].post(f"/dashboard/instances/{mine.uuid}/migrate/", {"host": ""})
@@ -66,6 +69,23 @@ def test_members_are_refused_and_other_projects_get_404(member, other, make_inst
     assert response.status_code in (302, 403)
     assert not Migration.objects.exists() and Instance.objects.get(pk=mine.pk).task_state is None
     assert member["client"].post(f"/dashboard/instances/{theirs.uuid}/evacuate/", {"host": ""}).status_code == 404
+
+
+def test_live_migrate_is_on_the_page_only_where_the_service_offers_it(admin, make_instance, hosts,
+                                                                     django_capture_on_commit_callbacks):
+    instance = make_instance(admin["project"], admin["user"], name="lm", vm_state=states.ACTIVE, task_state=None,
+                             host="host-a")
+    client, page = admin["client"], f"/dashboard/instances/{instance.uuid}/"
+    assert ('id="live-migrate-form"' in client.get(page).content.decode()) == OFFERED
+    with mock.patch("cloudproj.rpc.app.send_task"), django_capture_on_commit_callbacks(execute=True):
+        response = client.post(page + "live-migrate/", {"host": "host-b"})
+    text = client.get(response["Location"]).content.decode()
+    if OFFERED:
+        assert "Live migrating lm to host-b." in text
+        assert Instance.objects.get(pk=instance.pk).task_state == states.task.MIGRATING
+    else:
+        assert "Live migration is not offered by this cloud" in text
+        assert Instance.objects.get(pk=instance.pk).task_state is None
 
 
 def test_admin_evacuates_a_server_of_a_down_host_from_the_page(admin, make_instance, hosts,
