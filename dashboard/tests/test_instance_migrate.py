@@ -55,7 +55,8 @@ def test_admin_migrates_from_the_page(admin, make_instance, hosts, django_captur
 def test_members_are_refused_and_other_projects_get_404(member, other, make_instance, hosts):
     mine = make_instance(member["project"], member["user"], name="mine", vm_state=states.ACTIVE, task_state=None,
                          host="host-a")
-    assert migrate_context(_ctx(member), mine) == {"can_migrate": False, "can_live_migrate": False, "can_evacuate": False, "migrate_hosts": []}
+    assert migrate_context(_ctx(member), mine) == {"can_migrate": False, "can_live_migrate": False,
+                                                   "can_evacuate": False, "migrate_hosts": []}
     assert 'id="migrate-form"' not in render_to_string("dashboard/instances/_migrate.html",
                                                        {"instance": mine, **migrate_context(_ctx(member), mine)})
     response = member["client"].post(f"/dashboard/instances/{mine.uuid}/migrate/", {"host": ""})
