@@ -7,9 +7,9 @@ server_actions.register_action from ComputeConfig.ready:
     {"migrate": null | {"host": name|null} (2.56+)}            202   compute:servers:migrate (admins)
     {"evacuate": {"host"?, "adminPass"?, "onSharedStorage": false (below 2.14)}}
                                                                200   compute:servers:evacuate (admins;
-        409 while the server's host is up; onSharedStorage true is 400: no storage is shared here;
-        from 2.14 no onSharedStorage and no adminPass in the answer; 2.29-2.67 `force`, which
-        needs a host)
+        400 while the server's host is up (Nova's ComputeServiceInUse); onSharedStorage true is
+        400: no storage is shared here; from 2.14 no onSharedStorage and no adminPass in the
+        answer; 2.29-2.67 `force`, which needs a host)
     {"os-migrateLive": {"block_migration", "host", ...}}      409   compute:servers:migrate_live (admins):
         live migration is not offered (see LIVE_MIGRATION_REFUSED); the body is checked first
         (migrate_live_request: 2.25 block_migration "auto", no disk_over_commit; 2.30 force)
