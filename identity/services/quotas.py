@@ -26,6 +26,13 @@ checking so a concurrent reservation cannot slip in between.
 
 Resources that are not counted (metadata_items, injected_file_* ...) are per-request
 limits: check them with `check_absolute(project, {"metadata_items": n})`.
+
+Per-user limits (Nova's `?user_id=`)
+    `UserQuota` rows limit one user inside a project; a user without rows has the project's
+    limits. A user's limit lies between what the user holds and the project's limit (both
+    checked unless `force`, as Nova does). `reserve`, `consume` and `check_absolute` given a
+    `user_id` check the user's limits too, after the project's usage rows are locked; what a
+    user holds is counted from the resources (identity.services.usage_refresh.user_usage).
 """
 import logging
 import uuid as uuid_lib
@@ -35,7 +42,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from identity.models import Project, Quota, QuotaClass, QuotaUsage, Reservation
+from identity.models import Project, Quota, QuotaClass, QuotaUsage, Reservation, UserQuota
 
 log = logging.getLogger(__name__)
 
@@ -232,9 +239,10 @@ def delete_quotas(project, resources=None) -> int:
     return deleted
 
 
-def check_absolute(project, values: dict) -> None:
-    """Per-request limits (metadata_items, injected_files...): OverQuota if a value > limit."""
-    quotas = get_quotas(project)
+def check_absolute(project, values: dict, user_id: str | None = None) -> None:
+    """Per-request limits (metadata_items, injected_files...): OverQuota if a value > limit
+    (the user's limit when `user_id` is given)."""
+    quotas = get_quotas(project) if user_id is None else get_user_quotas(project, user_id)
     for resource in values:
         _check_resource(resource)
     overs = [r for r, v in values.items() if quotas[r] != UNLIMITED and v > quotas[r]]
@@ -264,6 +272,90 @@ def parse_quota_update(body, allowed, allow_force: bool = True) -> tuple[dict, b
     if unknown:
         raise UnknownResource(f"Bad key(s) in quota set: {', '.join(unknown)}.")
     return {resource: validate_limit(resource, value) for resource, value in items.items()}, force
+
+
+# --- per-user limits ------------------------------------------------------------------------
+
+
+def _user_rows(project, user_id: str, resources=None):
+    rows = UserQuota.objects.filter(project_id=_project_id(project), user_id=str(user_id))
+    if resources is not None:
+        rows = rows.filter(resource__in=list(resources))
+    return rows
+
+
+def get_user_quotas(project, user_id: str) -> dict:
+    """{resource: limit} of a user in the project: the project's, overridden by the user's rows."""
+    limits = get_quotas(project)
+    for resource, limit in _user_rows(project, user_id).values_list("resource", "hard_limit"):
+        if resource in limits:
+            limits[resource] = limit
+    return limits
+
+
+def get_user_usages(project, user_id: str) -> dict:
+    """{resource: n} the user holds in the project (0 for resources not counted per user)."""
+    from identity.services.usage_refresh import user_usage  # it reads the other apps' rows
+
+    return {resource: 0 for resource in configured_defaults()} | user_usage(_project_id(project), str(user_id))
+
+
+def get_user_quota_details(project, user_id: str) -> dict:
+    """{resource: {"limit", "in_use", "reserved"}} of a user (usage counted, nothing reserved)."""
+    limits = get_user_quotas(project, user_id)
+    used = get_user_usages(project, user_id)
+    return {r: {"limit": limits[r], "in_use": used[r], "reserved": 0} for r in limits}
+
+
+def _as_max(limit: int) -> float:
+    return float("inf") if limit == UNLIMITED else limit
+
+
+def set_user_quotas(project, user_id: str, limits: dict, force: bool = False) -> dict:
+    """Set a user's limits in the project (all or nothing). Without `force`, each must be at
+    least what the user holds and at most the project's limit (-1 counts as infinite)."""
+    values = {resource: validate_limit(resource, limit) for resource, limit in limits.items()}
+    project_id = _project_id(project)
+    with transaction.atomic():
+        if not force:
+            _lock_usages(project_id, sorted(values))  # the project's limits and usage stay put
+            project_limits = get_quotas(project_id)
+            used = get_user_usages(project_id, user_id)
+            errors = []
+            for resource, limit in sorted(values.items()):
+                if _as_max(limit) < used[resource]:
+                    errors.append(f"Quota limit {limit} for {resource} must be greater than or equal to "
+                                  f"already used and reserved {used[resource]}.")
+                elif _as_max(limit) > _as_max(project_limits[resource]):
+                    errors.append(f"Quota limit {limit} for {resource} must be less than or equal to "
+                                  f"{project_limits[resource]}.")
+            if errors:
+                raise InvalidQuotaValue(" ".join(errors))
+        for resource, limit in values.items():
+            UserQuota.objects.update_or_create(
+                project_id=project_id, user_id=str(user_id), resource=resource, defaults={"hard_limit": limit}
+            )
+    return values
+
+
+def delete_user_quotas(project, user_id: str, resources=None) -> int:
+    """The user back to the project's limits. Returns rows removed."""
+    deleted, _ = _user_rows(project, user_id, resources).delete()
+    return deleted
+
+
+def _check_user(project_id: str, user_id, deltas: dict) -> None:
+    """OverQuota if a positive delta does not fit in the user's own limits (when it has any)."""
+    if user_id is None:
+        return
+    growing = [r for r, d in deltas.items() if d > 0]
+    limits = dict(_user_rows(project_id, user_id, growing).values_list("resource", "hard_limit"))
+    if not limits:
+        return
+    used = get_user_usages(project_id, user_id)
+    overs = [r for r, limit in limits.items() if limit != UNLIMITED and used[r] + deltas[r] > limit]
+    if overs:
+        raise OverQuota(overs, limits, used, deltas)
 
 
 # --- usage ---------------------------------------------------------------------------------
@@ -354,19 +446,20 @@ def _checked_deltas(deltas: dict) -> dict:
     return {r: d for r, d in deltas.items() if d != 0}
 
 
-def _locked_within_limits(project_id: str, deltas: dict) -> dict:
+def _locked_within_limits(project_id: str, deltas: dict, user_id=None) -> dict:
     """The usage rows of `deltas` locked (inside a transaction); OverQuota if a positive
-    delta does not fit beside what is in use and reserved."""
+    delta does not fit beside what is in use and reserved, or in the user's own limits."""
     usages = _lock_usages(project_id, deltas)
     quotas = get_quotas(project_id)  # read after the lock: set_quotas takes it too
     used = {r: usages[r].in_use + usages[r].reserved for r in deltas}
     overs = [r for r, d in deltas.items() if d > 0 and quotas[r] != UNLIMITED and used[r] + d > quotas[r]]
     if overs:
         raise OverQuota(overs, quotas, used, deltas)
+    _check_user(project_id, user_id, deltas)
     return usages
 
 
-def reserve(project, deltas: dict, expire=None) -> str:
+def reserve(project, deltas: dict, expire=None, user_id: str | None = None) -> str:
     """Reserve `deltas` ({resource: +-n}) for the project; returns the reservation uuid.
 
     Raises OverQuota (nothing reserved) if a positive delta does not fit."""
@@ -377,7 +470,7 @@ def reserve(project, deltas: dict, expire=None) -> str:
     if not deltas:
         return str(reservation_uuid)
     with transaction.atomic():
-        usages = _locked_within_limits(project_id, deltas)
+        usages = _locked_within_limits(project_id, deltas, user_id)
         for resource in sorted(deltas):
             usage, delta = usages[resource], deltas[resource]
             Reservation.objects.create(
@@ -389,7 +482,7 @@ def reserve(project, deltas: dict, expire=None) -> str:
     return str(reservation_uuid)
 
 
-def consume(project, deltas: dict) -> None:
+def consume(project, deltas: dict, user_id: str | None = None) -> None:
     """`commit(reserve(project, deltas))` in one step, for a caller whose resources are
     created in the same transaction (POST /servers): the usage rows are locked, checked and
     moved in one UPDATE, with no reservation rows. OverQuota (nothing changed) as reserve."""
@@ -397,7 +490,7 @@ def consume(project, deltas: dict) -> None:
     if not deltas:
         return
     with transaction.atomic():
-        usages = _locked_within_limits(_project_id(project), deltas)
+        usages = _locked_within_limits(_project_id(project), deltas, user_id)
         now = timezone.now()
         for resource, delta in deltas.items():
             usage = usages[resource]
