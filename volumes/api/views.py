@@ -179,6 +179,13 @@ class VolumeAction(VolumeItem):
                                  "property.")
             volume_service.set_bootable(volume, value["bootable"])
             return Response(status=200)
+        if action == "os-update_readonly_flag":
+            volume = self._volume(project_id, volume_id, "volume:update_readonly_flag")
+            if not isinstance(value, dict) or "readonly" not in value:
+                raise BadRequest("Invalid input for field/attribute os-update_readonly_flag: 'readonly' is a "
+                                 "required property.")
+            volume_service.update_readonly_flag(volume, value["readonly"])
+            return Response(status=202)
         if action == "os-force_delete":
             volume = self._volume(project_id, volume_id, "volume:force_delete")
             volume_service.force_delete(volume)
@@ -244,7 +251,8 @@ class VolumeAction(VolumeItem):
                                  "property.")
             if value.get("mode", "rw") not in ("rw", "ro"):
                 raise BadRequest("Invalid input received: mode must be 'rw' or 'ro'.")
-            attachment_service.record_attach(self.ctx, volume, value["instance_uuid"], value.get("mountpoint"))
+            attachment_service.record_attach(self.ctx, volume, value["instance_uuid"], value.get("mountpoint"),
+                                             value.get("mode", "rw"))
         elif action == "os-detach":
             attachment_service.record_detach(volume, value.get("attachment_id"))
         elif action == "os-force_detach":

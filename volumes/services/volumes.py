@@ -88,6 +88,18 @@ def set_bootable(volume: Volume, bootable) -> Volume:
     return volume
 
 
+def update_readonly_flag(volume: Volume, readonly) -> Volume:
+    """Cinder's os-update_readonly_flag: an available volume's `readonly` flag; the next attach
+    attaches it read-only (an attachment keeps the mode it was made with)."""
+    flag = types.parse_bool(readonly, "readonly")
+    if volume.status != states.AVAILABLE:
+        raise Invalid(f"Invalid volume: Volume {volume.uuid} status must be available to update readonly flag, "
+                      f"but current status is: {volume.status}.")
+    Volume.objects.filter(pk=volume.pk).update(readonly=flag, updated_at=timezone.now())
+    volume.refresh_from_db()
+    return volume
+
+
 def validate_size(size, field: str = "size") -> int:
     if isinstance(size, str) and size.strip().isdigit():
         size = int(size)

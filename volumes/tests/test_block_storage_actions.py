@@ -456,3 +456,50 @@ def test_a_types_capabilities_pick_the_hosts(admin_client, admin_project, member
     refused = admin_client.post(url(admin_project, f"volumes/{volume['id']}/action"), {"os-retype": {"new_type": "iscsi"}},
                                 format="json")
     assert refused.status_code == 400 and "capabilities" in refused.json()["badRequest"]["message"]
+
+
+def test_update_readonly_flag(member_client, demo, volume_host_a, server):
+    """tempest's test_volume_readonly_update: the flag in the volume's metadata ("True"/"False");
+    an attach of a read-only volume is read-only ("ro"), refused as "rw"."""
+    volume_id = available(member_client, demo)
+    assert "readonly" not in member_client.get(url(demo, f"volumes/{volume_id}")).json()["volume"]["metadata"]
+    for flag, shown in ((True, "True"), (False, "False"), ("true", "True")):
+        assert action(member_client, demo, volume_id, {"os-update_readonly_flag": {"readonly": flag}}).status_code == 202
+        assert member_client.get(url(demo, f"volumes/{volume_id}")).json()["volume"]["metadata"]["readonly"] == shown
+    for bad in ({"os-update_readonly_flag": {"readonly": "maybe"}}, {"os-update_readonly_flag": {}},
+                {"os-update_readonly_flag": "x"}):
+        error(action(member_client, demo, volume_id, bad), 400, "badRequest")
+    rw = {"os-attach": {"instance_uuid": str(server.uuid), "mountpoint": "/dev/vdb"}}
+    assert "read-only" in error(action(member_client, demo, volume_id, rw), 400, "badRequest")
+    ro = {"os-attach": {"instance_uuid": str(server.uuid), "mountpoint": "/dev/vdb", "mode": "ro"}}
+    assert action(member_client, demo, volume_id, ro).status_code == 202
+    shown = member_client.get(url(demo, f"volumes/{volume_id}")).json()["volume"]
+    assert shown["metadata"] == {"readonly": "True", "attached_mode": "ro"}
+    # only an available volume's flag changes (Cinder)
+    message = error(action(member_client, demo, volume_id, {"os-update_readonly_flag": {"readonly": False}}), 400,
+                    "badRequest")
+    assert "must be available" in message
+
+
+def test_a_read_only_attachment_is_a_read_only_disk(member_client, demo, volume_host_a, server):
+    """The host side: the disk a read-only volume is attached as, and the one a server's domain is
+    redefined with, carry libvirt's <readonly/>; others do not."""
+    import xml.etree.ElementTree as ET
+
+    from compute.virt import volume_attach
+    from volumes.services import attachments_host
+
+    volume = Volume.objects.get(uuid=available(member_client, demo))
+    connection = {"kind": "file", "path": "/var/lib/cloud/volumes/volume-0000000a.raw", "format": "raw"}
+    attachment = VolumeAttachment.objects.create(volume=volume, instance_uuid=server.uuid, instance_host="vol-a",
+                                                 device="/dev/vdb", connection=connection, attach_mode="ro")
+    attachment.attached_at = attachment.created_at
+    attachment.save()
+    (disk,) = attachments_host.disks_of_instance(server)
+    assert disk["readonly"] is True
+    xml = ET.fromstring(volume_attach.disk_xml(attachments_host._connection_of(attachment), "vdb", "s"))
+    assert xml.find("readonly") is not None
+    VolumeAttachment.objects.filter(pk=attachment.pk).update(attach_mode="rw")
+    (disk,) = attachments_host.disks_of_instance(server)
+    assert "readonly" not in disk
+    assert ET.fromstring(volume_attach.disk_xml(disk, "vdb", "s")).find("readonly") is None
