@@ -207,9 +207,10 @@ def quota_deltas(flavor, count: int = 1) -> dict:
 
 
 def _consume_quota(project, flavor, min_count: int, max_count: int, user_id=None) -> int:
-    """Take the quota of max_count servers (within the user's own limits too, when the user has
-    any: per-user quotas); when that is over quota, of as many as fit (≥ min_count). Returns the count. OverQuota (403) in Nova's words when not even
-    min_count fits. The caller's transaction creates the rows: no reservation is kept."""
+    """Take the quota of max_count servers (within the user's own limits too, when the user
+    has any: per-user quotas); when that is over quota, of as many as fit (≥ min_count).
+    Returns the count. OverQuota (403) in Nova's words when not even min_count fits. The
+    caller's transaction creates the rows: no reservation is kept."""
     count = max_count
     per = quota_deltas(flavor, 1)
     while True:

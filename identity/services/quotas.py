@@ -27,6 +27,12 @@ checking so a concurrent reservation cannot slip in between.
 Resources that are not counted (metadata_items, injected_file_* ...) are per-request
 limits: check them with `check_absolute(project, {"metadata_items": n})`.
 
+Per-volume-type limits (Cinder's `volumes_<type>`, `gigabytes_<type>`, `snapshots_<type>`)
+    exist for each volume type (the volumes app registers the names: `register_type_names`),
+    default -1, and are counted like the others (the volumes app reserves them beside
+    `volumes`, `gigabytes` and `snapshots`). Reads include them only when asked
+    (`with_types=True`) or when a reservation names one, so other callers pay no query.
+
 Per-user limits (Nova's `?user_id=`)
     `UserQuota` rows limit one user inside a project; a user without rows has the project's
     limits. A user's limit lies between what the user holds and the project's limit (both
@@ -120,17 +126,39 @@ class OverQuota(QuotaError):
 
 
 DEFAULT_CLASS = "default"
+PER_TYPE_RESOURCES = ("volumes", "gigabytes", "snapshots")
+_type_names = None  # a callable -> the volume types' names (volumes app)
 
 
-def configured_defaults() -> dict:
-    """{resource: limit} from the settings alone (what an admin's defaults start from)."""
-    return {**BUILTIN_DEFAULTS, **getattr(settings, "QUOTA_DEFAULTS", {})}
+def register_type_names(names) -> None:
+    """The volumes app tells which volume types exist (a callable giving their names)."""
+    global _type_names
+    _type_names = names
 
 
-def get_defaults() -> dict:
+def per_type_resources() -> tuple:
+    """`volumes_<type>`, `gigabytes_<type>`, `snapshots_<type>` of every volume type."""
+    names = sorted(_type_names()) if _type_names is not None else []
+    return tuple(f"{resource}_{name}" for name in names for resource in PER_TYPE_RESOURCES)
+
+
+def _is_per_type(resource: str) -> bool:
+    return any(resource.startswith(f"{prefix}_") for prefix in PER_TYPE_RESOURCES)
+
+
+def configured_defaults(with_types: bool = False) -> dict:
+    """{resource: limit} from the settings alone (what an admin's defaults start from); the
+    per-volume-type resources (-1) too `with_types`."""
+    defaults = {**BUILTIN_DEFAULTS, **getattr(settings, "QUOTA_DEFAULTS", {})}
+    if with_types:
+        defaults.update({resource: UNLIMITED for resource in per_type_resources()})
+    return defaults
+
+
+def get_defaults(with_types: bool = False) -> dict:
     """{resource: default limit} for every known resource: the settings, overridden by the
     admin's "default" quota class (os-quota-class-sets/default, the dashboard's Default quotas)."""
-    defaults = configured_defaults()
+    defaults = configured_defaults(with_types)
     rows = QuotaClass.objects.filter(class_name=DEFAULT_CLASS).values_list("resource", "hard_limit")
     for resource, limit in rows:
         if resource in defaults:
@@ -159,9 +187,19 @@ def _project_id(project) -> str:
     return project.id if isinstance(project, Project) else str(project)
 
 
+def _check_resources(resources) -> None:
+    """UnknownResource unless each is a known resource (the per-type ones looked up once)."""
+    static = known_resources()
+    rest = [r for r in resources if r not in static]
+    if rest:
+        typed = set(per_type_resources()) if any(_is_per_type(r) for r in rest) else set()
+        unknown = [r for r in rest if r not in typed]
+        if unknown:
+            raise UnknownResource(f"Unknown quota resource {unknown[0]!r}.")
+
+
 def _check_resource(resource: str) -> None:
-    if resource not in known_resources():
-        raise UnknownResource(f"Unknown quota resource {resource!r}.")
+    _check_resources([resource])
 
 
 def validate_limit(resource: str, limit) -> int:
@@ -185,9 +223,9 @@ def validate_limit(resource: str, limit) -> int:
     return limit
 
 
-def get_quotas(project) -> dict:
+def get_quotas(project, with_types: bool = False) -> dict:
     """{resource: limit} for the project: defaults overridden by its Quota rows."""
-    quotas = get_defaults()
+    quotas = get_defaults(with_types)
     rows = Quota.objects.filter(project_id=_project_id(project)).values_list("resource", "hard_limit")
     for resource, limit in rows:
         if resource in quotas:
@@ -361,21 +399,22 @@ def _check_user(project_id: str, user_id, deltas: dict) -> None:
 # --- usage ---------------------------------------------------------------------------------
 
 
-def get_usages(project) -> dict:
+def get_usages(project, with_types: bool = False) -> dict:
     """{resource: {"in_use": n, "reserved": n}} for every known resource (0 when untracked)."""
-    usages = {resource: {"in_use": 0, "reserved": 0} for resource in configured_defaults()}
+    usages = {resource: {"in_use": 0, "reserved": 0} for resource in configured_defaults(with_types)}
     rows = QuotaUsage.objects.filter(project_id=_project_id(project)).values_list(
         "resource", "in_use", "reserved"
     )
     for resource, in_use, reserved in rows:
-        usages[resource] = {"in_use": in_use, "reserved": reserved}
+        if resource in usages:
+            usages[resource] = {"in_use": in_use, "reserved": reserved}
     return usages
 
 
-def get_quota_details(project) -> dict:
+def get_quota_details(project, with_types: bool = False) -> dict:
     """{resource: {"limit", "in_use", "reserved"}} for every known resource."""
-    quotas = get_quotas(project)
-    usages = get_usages(project)
+    quotas = get_quotas(project, with_types)
+    usages = get_usages(project, with_types)
     return {r: {"limit": quotas[r], **usages[r]} for r in quotas}
 
 
@@ -439,8 +478,8 @@ def _expires_at(expire) -> datetime:
 
 
 def _checked_deltas(deltas: dict) -> dict:
+    _check_resources(deltas)
     for resource, delta in deltas.items():
-        _check_resource(resource)
         if isinstance(delta, bool) or not isinstance(delta, int):
             raise InvalidQuotaValue(f"Delta for {resource} must be an integer, got {delta!r}.")
     return {r: d for r, d in deltas.items() if d != 0}
@@ -450,7 +489,8 @@ def _locked_within_limits(project_id: str, deltas: dict, user_id=None) -> dict:
     """The usage rows of `deltas` locked (inside a transaction); OverQuota if a positive
     delta does not fit beside what is in use and reserved, or in the user's own limits."""
     usages = _lock_usages(project_id, deltas)
-    quotas = get_quotas(project_id)  # read after the lock: set_quotas takes it too
+    # read after the lock: set_quotas takes it too
+    quotas = get_quotas(project_id, with_types=any(_is_per_type(r) for r in deltas))
     used = {r: usages[r].in_use + usages[r].reserved for r in deltas}
     overs = [r for r, d in deltas.items() if d > 0 and quotas[r] != UNLIMITED and used[r] + d > quotas[r]]
     if overs:

@@ -16,7 +16,7 @@ from ..models import Snapshot, Volume, VolumeAttachment, VolumeHost
 from . import messages
 from . import snapshots as snapshot_service
 from . import volumes as volume_service
-from .volumes import give_back, transition
+from .volumes import give_back, transition, with_type
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,8 @@ def extend_volume(volume_id: int, new_size: int) -> str:
         with transaction.atomic():
             if transition(Volume, volume.pk, (states.EXTENDING,), states.ERROR_EXTENDING,
                           error_message=_message(exc)):
-                give_back(volume.project_id, {"gigabytes": new_size - volume.size})
+                give_back(volume.project_id, with_type({"gigabytes": new_size - volume.size},
+                                                       volume_service.type_name(volume)))
                 messages.record(volume.project_id, messages.VOLUME, volume.uuid, messages.EXTEND_VOLUME,
                                 messages.DRIVER_FAILED_EXTEND)
         return states.ERROR_EXTENDING

@@ -5,7 +5,8 @@ Status changes the API makes are conditional UPDATEs (`_transition`): of two con
 requests on one volume only one wins, the other gets a 400/409 as Cinder answers.
 Quota: `volumes` and `gigabytes` are reserved and committed with the row (so an errored
 volume still counts, as in Cinder, until it is deleted); a delete gives them back once the
-host has removed the storage.
+host has removed the storage. The volume type's own `volumes_<type>`, `gigabytes_<type>` (and
+`snapshots_<type>` for snapshots) go with them (`with_type`); a retype moves them.
 """
 import logging
 import uuid as uuid_lib
@@ -20,7 +21,7 @@ from identity.services import quotas
 from images.services import registry
 
 from .. import states
-from ..models import Snapshot, Volume, VolumeAttachment, VolumeHost, VolumeTransfer
+from ..models import DEFAULT_TYPE_NAME, Snapshot, Volume, VolumeAttachment, VolumeHost, VolumeTransfer
 from . import messages, scheduler, types
 
 log = logging.getLogger(__name__)
@@ -127,10 +128,12 @@ def validate_metadata(metadata) -> dict:
 
 
 def _over_quota(exc: quotas.OverQuota, size: int) -> OverQuota:
-    if "gigabytes" in exc.overs:
+    gigabytes = [r for r in exc.overs if r == "gigabytes" or r.startswith("gigabytes_")]
+    if gigabytes:
+        resource = gigabytes[0]
         return OverQuota(f"VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed "
-                         f"gigabytes quota. Requested {size}G, quota is {exc.quotas['gigabytes']}G and "
-                         f"{exc.usages['gigabytes']}G has been consumed.")
+                         f"{resource} quota. Requested {size}G, quota is {exc.quotas[resource]}G and "
+                         f"{exc.usages[resource]}G has been consumed.")
     resource = exc.overs[0]
     return OverQuota(f"Maximum number of {resource} allowed ({exc.quotas[resource]}) exceeded.")
 
@@ -145,6 +148,18 @@ def reserve(project_id: str, deltas: dict, size: int) -> None:
 
 def give_back(project_id: str, deltas: dict) -> None:
     quotas.commit(quotas.reserve(project_id, {r: -d for r, d in deltas.items()}))
+
+
+def type_name(volume: Volume) -> str:
+    return volume.volume_type.name if volume.volume_type_id else DEFAULT_TYPE_NAME
+
+
+def with_type(deltas: dict, name: str) -> dict:
+    """`deltas` and the same changes of volume type `name`'s own resources (`volumes_<name>`,
+    `gigabytes_<name>`, `snapshots_<name>`), when the type exists."""
+    typed = {f"{r}_{name}": d for r, d in deltas.items() if r in quotas.PER_TYPE_RESOURCES}
+    known = set(quotas.per_type_resources())
+    return {**deltas, **{r: d for r, d in typed.items() if r in known}}
 
 
 def _check_per_volume(project_id: str, size: int) -> None:
@@ -227,7 +242,8 @@ def create_volume(ctx, size, name=None, description=None, availability_zone=None
     zone = _zone(availability_zone if origin is None else (availability_zone or origin.availability_zone))
     _check_per_volume(ctx.project_id, size)
     with transaction.atomic():
-        reserve(ctx.project_id, {"volumes": 1, "gigabytes": size}, size)
+        reserve(ctx.project_id, with_type({"volumes": 1, "gigabytes": size},
+                                          vtype.name if vtype is not None else DEFAULT_TYPE_NAME), size)
         specs = (vtype.extra_specs or {}) if vtype is not None else {}
         host = scheduler.pick_host(size, zone, host=origin.host if origin is not None else None,
                                    backend=specs.get("volume_backend_name"),
@@ -290,7 +306,7 @@ def extend_volume(ctx, volume: Volume, new_size) -> Volume:
         if not transition(Volume, volume.pk, (states.AVAILABLE,), states.EXTENDING):
             raise Invalid(f"Invalid volume: Volume {volume.uuid} changed state; try again.")
         delta = new_size - volume.size
-        reserve(volume.project_id, {"gigabytes": delta}, delta)
+        reserve(volume.project_id, with_type({"gigabytes": delta}, type_name(volume)), delta)
         rpc.extend_volume(volume.host, volume.id, new_size)
     volume.refresh_from_db()
     return volume
@@ -341,7 +357,8 @@ def soft_delete(model, pk: int, resource: str) -> bool:
             return False
         row.status = states.DELETED
         row.soft_delete(update_fields=("status",))
-        give_back(row.project_id, {resource: 1, "gigabytes": row.size})
+        give_back(row.project_id, with_type({resource: 1, "gigabytes": row.size},
+                                            type_name(row if isinstance(row, Volume) else row.volume)))
     return True
 
 
@@ -442,9 +459,17 @@ def retype(ctx, volume: Volume, new_type, migration_policy="never") -> None:
         raise Invalid(f"Invalid volume: volume type {vtype.name} needs back end {backend}, and volume "
                       f"{volume.uuid} is on {volume.driver or 'no back end'}; migrating volumes between back "
                       "ends is not supported by this cloud.")
-    changed = Volume.objects.filter(pk=volume.pk, status__in=(states.AVAILABLE, states.IN_USE)).update(
-        volume_type=vtype, updated_at=timezone.now())
-    if not changed:
-        volume.refresh_from_db()
-        raise Invalid(f"Invalid volume: Volume status must be available or in-use to retype, but it is "
-                      f"{volume.status}.")
+    with transaction.atomic():
+        changed = Volume.objects.filter(pk=volume.pk, status__in=(states.AVAILABLE, states.IN_USE)).update(
+            volume_type=vtype, updated_at=timezone.now())
+        if not changed:
+            volume.refresh_from_db()
+            raise Invalid(f"Invalid volume: Volume status must be available or in-use to retype, but it is "
+                          f"{volume.status}.")
+        # the volume's place in its type's quota moves to the new type (413 over the new one's)
+        if vtype.name != type_name(volume):
+            size = {"volumes": 1, "gigabytes": volume.size}
+            reserve(volume.project_id, {r: d for r, d in with_type(size, vtype.name).items() if r not in size},
+                    volume.size)
+            give_back(volume.project_id,
+                      {r: d for r, d in with_type(size, type_name(volume)).items() if r not in size})
