@@ -101,6 +101,39 @@ def update_readonly_flag(volume: Volume, readonly) -> Volume:
     return volume
 
 
+UPLOAD_FORMATS = ("raw", "qcow2", "vmdk", "vdi")  # image disk formats qemu-img writes
+
+
+def upload_to_image(ctx, volume: Volume, image_name, disk_format="raw", container_format="bare", force=False,
+                    visibility="private", protected=False):
+    """Cinder's os-volume_upload_image: a new image (queued, the caller's project's) that the
+    volume's host fills with the volume's data (`host.upload_to_image`); the volume is
+    `uploading` meanwhile, then back to available (or in-use: `force` uploads an attached
+    volume, crash-consistent). Returns (volume, image)."""
+    if not isinstance(image_name, str) or not image_name.strip():
+        raise Invalid("Invalid input for field/attribute os-volume_upload_image: 'image_name' is required.")
+    if disk_format not in UPLOAD_FORMATS:
+        raise Invalid(f"Invalid input received: disk_format must be one of {', '.join(UPLOAD_FORMATS)}, "
+                      f"not {disk_format!r}.")
+    force = types.parse_bool(force, "force")
+    protected = types.parse_bool(protected, "protected")
+    allowed = (states.AVAILABLE, states.IN_USE) if force else (states.AVAILABLE,)
+    if volume.status not in allowed or volume.host is None:
+        raise Invalid(f"Invalid volume: Volume {volume.uuid} status must be available{' or in-use' if force else ''}"
+                      f" to upload it to an image, but current status is: {volume.status}.")
+    with transaction.atomic():
+        try:
+            image = registry.create_image(image_name, disk_format, container_format, owner=volume.project_id,
+                                          visibility=visibility, protected=protected)
+        except registry.ImageError as exc:
+            raise Invalid(f"Invalid input received: {exc}") from None
+        if not transition(Volume, volume.pk, allowed, states.UPLOADING):
+            raise Invalid(f"Invalid volume: Volume {volume.uuid} changed state; try again.")
+        rpc.upload_volume_to_image(volume.host, volume.id, str(image.id))
+    volume.refresh_from_db()
+    return volume, image
+
+
 def validate_size(size, field: str = "size") -> int:
     if isinstance(size, str) and size.strip().isdigit():
         size = int(size)

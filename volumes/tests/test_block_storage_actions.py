@@ -503,3 +503,60 @@ def test_a_read_only_attachment_is_a_read_only_disk(member_client, demo, volume_
     (disk,) = attachments_host.disks_of_instance(server)
     assert "readonly" not in disk
     assert ET.fromstring(volume_attach.disk_xml(disk, "vdb", "s")).find("readonly") is None
+
+
+def test_volume_upload_image(member_client, demo, volume_host_a, paths, tmp_path):
+    """tempest's test_volume_upload: a new image of the caller's project, filled by the volume's
+    host with the volume's data in the asked disk format (real qemu-img and file driver); the
+    volume is uploading meanwhile, then available again."""
+    import subprocess
+
+    from images.models import Image
+
+    volume_id = available(member_client, demo)
+    volume = Volume.objects.get(uuid=volume_id)
+    storage = tmp_path / "volumes"
+    (raw,) = [p for p in storage.iterdir() if volume.storage_name in p.name]
+    with open(raw, "r+b") as disk:
+        disk.write(b"marker-of-the-volume")
+    body = {"os-volume_upload_image": {"image_name": "from-volume", "disk_format": "qcow2"}}
+    resp = action(member_client, demo, volume_id, body)
+    assert resp.status_code == 202, resp.content
+    answer = resp.json()["os-volume_upload_image"]
+    assert answer["id"] == volume_id and answer["status"] == "uploading" and answer["size"] == 1
+    assert (answer["image_name"], answer["disk_format"], answer["container_format"]) == ("from-volume", "qcow2",
+                                                                                        "bare")
+    assert answer["visibility"] == "private" and answer["protected"] is False
+    assert status(member_client, demo, volume_id) == "uploading"
+    image = member_client.get(f"/image/v2/images/{answer['image_id']}").json()
+    assert image["status"] == "queued" and image["owner"] == demo.id
+    # busy: no second upload, no delete
+    error(action(member_client, demo, volume_id, body), 400, "badRequest")
+    assert volume_host.upload_to_image(volume.id, answer["image_id"]) == "available"
+    assert status(member_client, demo, volume_id) == "available"
+    image = member_client.get(f"/image/v2/images/{answer['image_id']}").json()
+    assert image["status"] == "active" and image["disk_format"] == "qcow2" and image["name"] == "from-volume"
+    assert image["virtual_size"] == 1024 ** 3
+    data = tmp_path / "image.qcow2"
+    data.write_bytes(member_client.get(f"/image/v2/images/{answer['image_id']}/file").getvalue())
+    out = tmp_path / "image.raw"
+    subprocess.run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", str(data), str(out)], check=True)
+    assert out.read_bytes()[:20] == b"marker-of-the-volume"
+    assert Image.objects.get(id=answer["image_id"]).owner_id == demo.id
+
+
+def test_volume_upload_image_refusals(member_client, demo, volume_host_a, paths, server):
+    volume_id = available(member_client, demo)
+    for bad in ({"os-volume_upload_image": {}}, {"os-volume_upload_image": {"image_name": ""}},
+                {"os-volume_upload_image": {"image_name": "x", "disk_format": "iso"}},
+                {"os-volume_upload_image": {"image_name": "x", "force": "maybe"}},
+                {"os-volume_upload_image": {"image_name": "x", "visibility": "everyone"}},
+                {"os-volume_upload_image": "x"}):
+        error(action(member_client, demo, volume_id, bad), 400, "badRequest")
+    assert status(member_client, demo, volume_id) == "available"
+    attach = {"os-attach": {"instance_uuid": str(server.uuid), "mountpoint": "/dev/vdb"}}
+    assert action(member_client, demo, volume_id, attach).status_code == 202
+    upload = {"os-volume_upload_image": {"image_name": "x"}}
+    assert "in-use" in error(action(member_client, demo, volume_id, upload), 400, "badRequest")
+    forced = {"os-volume_upload_image": {"image_name": "x", "force": True}}
+    assert action(member_client, demo, volume_id, forced).json()["os-volume_upload_image"]["status"] == "uploading"
