@@ -5,7 +5,9 @@ from identity.services import quotas
 
 pytestmark = pytest.mark.django_db
 
-VOLUME_KEYS = {"volumes", "gigabytes", "snapshots", "per_volume_gigabytes", "backups", "backup_gigabytes", "groups"}
+VOLUME_KEYS = {"volumes", "gigabytes", "snapshots", "per_volume_gigabytes", "backups", "backup_gigabytes", "groups",
+               # per volume type (Cinder's): only the default type exists here
+               "volumes___DEFAULT__", "gigabytes___DEFAULT__", "snapshots___DEFAULT__"}
 
 
 
