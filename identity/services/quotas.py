@@ -46,6 +46,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Value
 from django.utils import timezone
 
 from identity.models import Project, Quota, QuotaClass, QuotaUsage, Reservation, UserQuota
@@ -225,12 +226,22 @@ def validate_limit(resource: str, limit) -> int:
 
 def get_quotas(project, with_types: bool = False) -> dict:
     """{resource: limit} for the project: defaults overridden by its Quota rows."""
+    return _limits(_project_id(project), with_types)[0]
+
+
+def _limits(project_id: str, with_types: bool = False, user_id=None) -> tuple[dict, dict]:
+    """({resource: project limit}, {resource: the user's own limit}) in one query of the rows."""
     quotas = get_defaults(with_types)
-    rows = Quota.objects.filter(project_id=_project_id(project)).values_list("resource", "hard_limit")
-    for resource, limit in rows:
+    rows = Quota.objects.filter(project_id=project_id).annotate(mine=Value(False)).values_list(
+        "resource", "hard_limit", "mine")
+    if user_id is not None:  # the user's rows in the same query (the boot path counts queries)
+        rows = rows.union(_user_rows(project_id, user_id).annotate(mine=Value(True)).values_list(
+            "resource", "hard_limit", "mine"), all=True)
+    user_limits = {}
+    for resource, limit, mine in rows:
         if resource in quotas:
-            quotas[resource] = limit
-    return quotas
+            (user_limits if mine else quotas)[resource] = limit
+    return quotas, user_limits
 
 
 def set_quota(project, resource: str, limit, force: bool = False) -> int:
@@ -324,11 +335,8 @@ def _user_rows(project, user_id: str, resources=None):
 
 def get_user_quotas(project, user_id: str) -> dict:
     """{resource: limit} of a user in the project: the project's, overridden by the user's rows."""
-    limits = get_quotas(project)
-    for resource, limit in _user_rows(project, user_id).values_list("resource", "hard_limit"):
-        if resource in limits:
-            limits[resource] = limit
-    return limits
+    quotas, mine = _limits(_project_id(project), user_id=str(user_id))
+    return {**quotas, **mine}
 
 
 def get_user_usages(project, user_id: str) -> dict:
@@ -382,12 +390,9 @@ def delete_user_quotas(project, user_id: str, resources=None) -> int:
     return deleted
 
 
-def _check_user(project_id: str, user_id, deltas: dict) -> None:
+def _check_user(project_id: str, user_id, user_limits: dict, deltas: dict) -> None:
     """OverQuota if a positive delta does not fit in the user's own limits (when it has any)."""
-    if user_id is None:
-        return
-    growing = [r for r, d in deltas.items() if d > 0]
-    limits = dict(_user_rows(project_id, user_id, growing).values_list("resource", "hard_limit"))
+    limits = {r: limit for r, limit in user_limits.items() if deltas.get(r, 0) > 0}
     if not limits:
         return
     used = get_user_usages(project_id, user_id)
@@ -490,12 +495,12 @@ def _locked_within_limits(project_id: str, deltas: dict, user_id=None) -> dict:
     delta does not fit beside what is in use and reserved, or in the user's own limits."""
     usages = _lock_usages(project_id, deltas)
     # read after the lock: set_quotas takes it too
-    quotas = get_quotas(project_id, with_types=any(_is_per_type(r) for r in deltas))
+    quotas, user_limits = _limits(project_id, any(_is_per_type(r) for r in deltas), user_id)
     used = {r: usages[r].in_use + usages[r].reserved for r in deltas}
     overs = [r for r, d in deltas.items() if d > 0 and quotas[r] != UNLIMITED and used[r] + d > quotas[r]]
     if overs:
         raise OverQuota(overs, quotas, used, deltas)
-    _check_user(project_id, user_id, deltas)
+    _check_user(project_id, user_id, user_limits, deltas)
     return usages
 
 
