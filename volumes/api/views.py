@@ -224,17 +224,18 @@ class VolumeAction(VolumeItem):
         options = {key: value[key] for key in ("disk_format", "container_format", "force", "visibility",
                                                "protected") if value.get(key) is not None}
         volume, image = volume_service.upload_to_image(self.ctx, volume, value["image_name"], **options)
-        vtype = volume.volume_type
+        vtype = volume.volume_type or volume_service.types.default_type()
         return Response({"os-volume_upload_image": {
             "id": str(volume.uuid),
             "updated_at": isotime(volume.updated_at),
             "status": volume.status,
             "display_description": volume.description or None,
             "size": volume.size,
-            "volume_type": None if vtype is None else {
+            "volume_type": {
                 "id": str(vtype.uuid), "name": vtype.name, "description": vtype.description or None,
                 "is_public": vtype.is_public, "extra_specs": dict(vtype.extra_specs or {}),
                 "qos_specs_id": str(vtype.qos_specs.uuid) if vtype.qos_specs_id else None, "deleted": False,
+                "created_at": isotime(vtype.created_at), "updated_at": isotime(vtype.updated_at), "deleted_at": None,
             },
             "image_id": str(image.id),
             "container_format": image.container_format,

@@ -527,6 +527,7 @@ def test_volume_upload_image(member_client, demo, volume_host_a, paths, tmp_path
     assert (answer["image_name"], answer["disk_format"], answer["container_format"]) == ("from-volume", "qcow2",
                                                                                         "bare")
     assert answer["visibility"] == "private" and answer["protected"] is False
+    assert answer["volume_type"]["name"] == "__DEFAULT__" and answer["volume_type"]["deleted"] is False
     assert status(member_client, demo, volume_id) == "uploading"
     image = member_client.get(f"/image/v2/images/{answer['image_id']}").json()
     assert image["status"] == "queued" and image["owner"] == demo.id
