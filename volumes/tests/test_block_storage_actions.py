@@ -12,7 +12,7 @@ volumes.services.host, as the agent's task would (no guest is involved: os-attac
 import pytest
 
 from cloudproj.testing.factories import make_instance
-from cloudproj.testing.volumes import create, url
+from cloudproj.testing.volumes import available, create, url
 from compute import states as compute_states
 from identity.models import Project, User
 from volumes.models import Snapshot, Volume, VolumeAttachment
@@ -35,12 +35,6 @@ def admin_project(admin_account):
 def error(resp, code, name):
     assert resp.status_code == code, resp.content
     return resp.json()[name]["message"]
-
-
-def available(client, project, **fields):
-    body = create(client, project, **fields)
-    assert volume_host.create_volume(Volume.objects.get(uuid=body["id"]).id) == "available"
-    return body["id"]
 
 
 def action(client, project, volume_id, body):

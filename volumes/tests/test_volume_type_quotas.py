@@ -4,21 +4,11 @@ volumes and snapshots of that type (create, extend, snapshot, retype, delete giv
 The volume host's part runs by calling volumes.services.host, as the agent's task would."""
 import pytest
 
-from cloudproj.testing.volumes import create, url
+from cloudproj.testing.volumes import available, url
 from volumes.models import Snapshot, Volume
 from volumes.services import host as volume_host
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo(member_account):
-    return member_account[1]
-
-
-@pytest.fixture
-def admin_project(admin_account):
-    return admin_account[1]
 
 
 @pytest.fixture
@@ -36,12 +26,6 @@ def quota_set(client, project, target, usage=False):
 
 def put_quota(admin_client, admin_project, target, **values):
     return admin_client.put(url(admin_project, f"os-quota-sets/{target.id}"), {"quota_set": values}, format="json")
-
-
-def made(client, project, **fields):
-    body = create(client, project, **fields)
-    assert volume_host.create_volume(Volume.objects.get(uuid=body["id"]).id) == "available"
-    return body["id"]
 
 
 def test_type_keys_are_shown_for_every_type(member_client, demo, gold):
@@ -72,12 +56,12 @@ def test_tempest_update_default_quota_class(admin_client, admin_project, demo, g
 def test_type_quotas_are_held_to(admin_client, admin_project, member_client, demo, gold, volume_host_a):
     resp = put_quota(admin_client, admin_project, demo, volumes_gold=1, gigabytes_gold=2, snapshots_gold=1)
     assert resp.status_code == 200 and resp.json()["quota_set"]["volumes_gold"] == 1
-    first = made(member_client, demo, volume_type="gold")
+    first = available(member_client, demo, volume_type="gold")
     # a second gold volume is over volumes_gold; one of the default type is not
     resp = member_client.post(url(demo, "volumes"), {"volume": {"size": 1, "volume_type": "gold"}}, format="json")
     assert resp.status_code == 413
     assert "volumes_gold" in resp.json()["overLimit"]["message"]
-    plain = made(member_client, demo)
+    plain = available(member_client, demo)
     usage = quota_set(member_client, demo, demo, usage=True)
     assert usage["volumes_gold"] == {"limit": 1, "in_use": 1, "reserved": 0}
     assert usage["gigabytes_gold"]["in_use"] == 1 and usage["volumes___DEFAULT__"]["in_use"] == 1
