@@ -22,16 +22,6 @@ from volumes.services import host as volume_host
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def demo(member_account):
-    return member_account[1]
-
-
-@pytest.fixture
-def admin_project(admin_account):
-    return admin_account[1]
-
-
 def error(resp, code, name):
     assert resp.status_code == code, resp.content
     return resp.json()[name]["message"]

@@ -24,16 +24,6 @@ CAPABILITY_TYPES = {"QoS_support": bool, "total_capacity_gb": (int, float), "fre
                     "storage_protocol": str, "vendor_name": str}
 
 
-@pytest.fixture
-def demo(member_account):
-    return member_account[1]
-
-
-@pytest.fixture
-def admin_project(admin_account):
-    return admin_account[1]
-
-
 def error(resp, code, name):
     assert resp.status_code == code, resp.content
     body = resp.json()

@@ -11,16 +11,6 @@ VOLUME_KEYS = {"volumes", "gigabytes", "snapshots", "per_volume_gigabytes", "bac
 
 
 
-@pytest.fixture
-def demo(member_account):
-    return member_account[1]
-
-
-@pytest.fixture
-def admin_project(admin_account):
-    return admin_account[1]
-
-
 @pytest.mark.parametrize("path", ["/volume/", "/volume/v3", "/volume/v3/", "/volume/v3/abc", "/volume/v3/abc/"])
 def test_version_documents_need_no_token(anon_client, path):
     resp = anon_client.get(path)
