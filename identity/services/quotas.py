@@ -237,7 +237,7 @@ def _limits(project_id: str, with_types: bool = False, user_id=None) -> tuple[di
     if user_id is not None:  # the user's rows in the same query (the boot path counts queries)
         rows = rows.union(_user_rows(project_id, user_id).annotate(mine=Value(True)).values_list(
             "resource", "hard_limit", "mine"), all=True)
-    user_limits = {}
+    user_limits: dict[str, int] = {}
     for resource, limit, mine in rows:
         if resource in quotas:
             (user_limits if mine else quotas)[resource] = limit
