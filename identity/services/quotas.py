@@ -339,11 +339,18 @@ def get_user_quotas(project, user_id: str) -> dict:
     return {**quotas, **mine}
 
 
+_user_usage = None  # (project_id, user_id) -> {resource: n}: usage_refresh.user_usage (identity's ready())
+
+
+def register_user_usage(count) -> None:
+    global _user_usage
+    _user_usage = count
+
+
 def get_user_usages(project, user_id: str) -> dict:
     """{resource: n} the user holds in the project (0 for resources not counted per user)."""
-    from identity.services.usage_refresh import user_usage  # it reads the other apps' rows
-
-    return {resource: 0 for resource in configured_defaults()} | user_usage(_project_id(project), str(user_id))
+    counted = _user_usage(_project_id(project), str(user_id)) if _user_usage is not None else {}
+    return {resource: 0 for resource in configured_defaults()} | counted
 
 
 def get_user_quota_details(project, user_id: str) -> dict:
