@@ -19,7 +19,10 @@ limit must lie between what the user holds and the project's limit (without `for
 400). The user's servers, cores, RAM and key pairs are held to them
 (identity.services.quotas); `detail` counts what the user holds.
 
-Microversions and headers: compute.api.base.ComputeAPIView (2.1 only).
+Microversions: the quota class set shows server_groups and server_group_members from 2.50 (it
+takes them at any version), and from 2.50 no network quotas (fixed_ips, floating_ips,
+security_groups, security_group_rules); from 2.57 no injected_file* quota is shown or taken by
+quota sets and quota class sets.
 """
 from rest_framework import status
 from rest_framework.response import Response
@@ -28,7 +31,7 @@ from cloudproj.api.errors import BadRequest, NotFound, OverLimit
 from identity.services import policy, quotas
 from identity.models import Project
 
-from .base import ComputeAPIView
+from .base import ComputeAPIView, api_version
 
 
 def quota_error(exc: quotas.QuotaError):
@@ -47,8 +50,27 @@ def get_project_or_404(project_id: str) -> Project:
     return project
 
 
-def compute_quota_set(values: dict) -> dict:
-    return {resource: values[resource] for resource in quotas.COMPUTE_RESOURCES}
+NETWORK_QUOTAS = ("fixed_ips", "floating_ips", "security_groups", "security_group_rules")
+GROUP_QUOTAS = ("server_groups", "server_group_members")
+INJECTED_FILE_QUOTAS = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
+
+
+def compute_resources(version=(2, 1), quota_class: bool = False, shown: bool = True) -> tuple:
+    """The compute quotas a request at `version` shows (or, not `shown`, may set): class sets show
+    the group quotas and lose the network quotas from 2.50; sets and class sets lose the
+    injected_file* quotas from 2.57."""
+    hidden = set()
+    if quota_class and version >= (2, 50):
+        hidden |= set(NETWORK_QUOTAS)
+    elif quota_class and shown:
+        hidden |= set(GROUP_QUOTAS)
+    if version >= (2, 57):
+        hidden |= set(INJECTED_FILE_QUOTAS)
+    return tuple(r for r in quotas.COMPUTE_RESOURCES if r not in hidden)
+
+
+def compute_quota_set(values: dict, resources=quotas.COMPUTE_RESOURCES) -> dict:
+    return {resource: values[resource] for resource in resources}
 
 
 def user_id_of(request) -> str | None:
@@ -72,22 +94,24 @@ class QuotaSetView(ComputeAPIView):
         policy.enforce(self.ctx, "compute:quota_sets:show", {"project_id": project_id})
         user_id = user_id_of(request)
         project = get_project_or_404(project_id)
-        body = {"id": project.id, **compute_quota_set(limits_of(project, user_id))}
+        resources = compute_resources(api_version(request))
+        body = {"id": project.id, **compute_quota_set(limits_of(project, user_id), resources)}
         return Response({"quota_set": body})
 
     def put(self, request, project_id):
         policy.enforce(self.ctx, "compute:quota_sets:update", {"project_id": project_id})
         user_id = user_id_of(request)
         project = get_project_or_404(project_id)
+        resources = compute_resources(api_version(request))
         try:
-            values, force = quotas.parse_quota_update(request.data, quotas.COMPUTE_RESOURCES)
+            values, force = quotas.parse_quota_update(request.data, resources)
             if user_id is None:
                 quotas.set_quotas(project, values, force=force)
             else:
                 quotas.set_user_quotas(project, user_id, values, force=force)
         except quotas.QuotaError as exc:
             raise quota_error(exc) from None
-        return Response({"quota_set": compute_quota_set(limits_of(project, user_id))})
+        return Response({"quota_set": compute_quota_set(limits_of(project, user_id), resources)})
 
     def delete(self, request, project_id):
         policy.enforce(self.ctx, "compute:quota_sets:delete", {"project_id": project_id})
@@ -106,7 +130,8 @@ class QuotaSetDefaultsView(ComputeAPIView):
     def get(self, request, project_id):
         policy.enforce(self.ctx, "compute:quota_sets:defaults", {"project_id": project_id})
         project = get_project_or_404(project_id)
-        return Response({"quota_set": {"id": project.id, **compute_quota_set(quotas.get_defaults())}})
+        resources = compute_resources(api_version(request))
+        return Response({"quota_set": {"id": project.id, **compute_quota_set(quotas.get_defaults(), resources)}})
 
 
 class QuotaSetDetailView(ComputeAPIView):
@@ -117,9 +142,10 @@ class QuotaSetDetailView(ComputeAPIView):
         policy.enforce(self.ctx, "compute:quota_sets:detail", {"project_id": project_id})
         user_id = user_id_of(request)
         project = get_project_or_404(project_id)
+        resources = compute_resources(api_version(request))
         details = (quotas.get_quota_details(project) if user_id is None
                    else quotas.get_user_quota_details(project, user_id))
-        body = {"id": project.id, **compute_quota_set(details)}
+        body = {"id": project.id, **compute_quota_set(details, resources)}
         return Response({"quota_set": body})
 
 
@@ -135,7 +161,8 @@ class QuotaClassSetView(ComputeAPIView):
     def get(self, request, class_name):
         policy.enforce(self.ctx, "compute:quota_class_sets:show")
         self._check_class(class_name)
-        return Response({"quota_class_set": {"id": class_name, **compute_quota_set(quotas.get_defaults())}})
+        resources = compute_resources(api_version(request), quota_class=True)
+        return Response({"quota_class_set": {"id": class_name, **compute_quota_set(quotas.get_defaults(), resources)}})
 
     def put(self, request, class_name):
         policy.enforce(self.ctx, "compute:quota_class_sets:update")
@@ -143,10 +170,12 @@ class QuotaClassSetView(ComputeAPIView):
         body = request.data
         if not isinstance(body, dict) or set(body) != {"quota_class_set"}:
             raise BadRequest("The request body must be an object with only a 'quota_class_set' object.")
+        version = api_version(request)
+        resources = compute_resources(version, quota_class=True)
         try:
             values, _force = quotas.parse_quota_update({"quota_set": body["quota_class_set"]},
-                                                       quotas.COMPUTE_RESOURCES, allow_force=False)
+                                                       compute_resources(version, True, shown=False), allow_force=False)
             quotas.set_defaults(values)
         except quotas.QuotaError as exc:
             raise quota_error(exc) from None
-        return Response({"quota_class_set": compute_quota_set(quotas.get_defaults())})
+        return Response({"quota_class_set": compute_quota_set(quotas.get_defaults(), resources)})
