@@ -122,7 +122,8 @@ def attach(ctx, instance, volume_id, device=None, tag=None, delete_on_terminatio
             raise Invalid(f"Invalid volume: volume {volume.uuid} status must be 'available'.")
         attachment = VolumeAttachment.objects.create(volume=volume, instance_uuid=instance.uuid,
                                                      instance_host=instance.host, device=device or "", tag=tag,
-                                                     delete_on_termination=bool(delete_on_termination))
+                                                     delete_on_termination=bool(delete_on_termination),
+                                                     attach_mode="ro" if volume.readonly else "rw")
     try:
         if remote:
             connection = rpc.export_volume(volume.host, attachment.id, timeout=settings.VOLUME_ATTACH_TIMEOUT)
@@ -250,9 +251,10 @@ def roll_detaching(volume: Volume) -> None:
     transition(Volume, volume.pk, (states.DETACHING,), states.IN_USE)
 
 
-def record_attach(ctx, volume: Volume, instance_uuid, mountpoint) -> VolumeAttachment:
+def record_attach(ctx, volume: Volume, instance_uuid, mountpoint, mode: str = "rw") -> VolumeAttachment:
     """os-attach: the volume is in-use for the server (one of the caller's project, or any for
-    admins) at `mountpoint`; from available, or attaching after os-reserve."""
+    admins) at `mountpoint`; from available, or attaching after os-reserve. A read-only volume
+    is attached in mode "ro" only (Cinder's InvalidVolumeAttachMode otherwise)."""
     try:
         server_uuid = uuid.UUID(str(instance_uuid))
     except ValueError:
@@ -269,9 +271,11 @@ def record_attach(ctx, volume: Volume, instance_uuid, mountpoint) -> VolumeAttac
                 VolumeAttachment.objects.filter(volume=locked).exists():
             raise Invalid(f"Invalid volume: Volume {volume.uuid} status must be available or attaching, but the "
                           f"status is {locked.status}.")
+        if locked.readonly and mode != "ro":
+            raise Invalid(f"Invalid attaching mode '{mode}' for volume {volume.uuid}: it is read-only.")
         attachment = VolumeAttachment.objects.create(
             volume=locked, instance_uuid=instance.uuid, instance_host=instance.host or "", device=mountpoint,
-            external=True, attached_at=timezone.now())
+            external=True, attached_at=timezone.now(), attach_mode=mode)
         transition(Volume, locked.pk, (states.AVAILABLE, states.ATTACHING), states.IN_USE)
     return attachment
 

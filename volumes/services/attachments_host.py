@@ -28,7 +28,10 @@ def _connection(volume: Volume) -> dict:
 
 
 def _connection_of(attachment: VolumeAttachment) -> dict:
-    return attachment.connection or _connection(attachment.volume)
+    connection = attachment.connection or _connection(attachment.volume)
+    if attachment.attach_mode == "ro":
+        connection = {**connection, "readonly": True}  # the disk's <readonly/>
+    return connection
 
 
 def export_on_volume_host(attachment_id: int) -> dict:
