@@ -2,7 +2,7 @@
 for admins (403 for the owner), 202 and RESIZE with its message to the scheduler, 409 in a
 state that does not allow it, 400 for a body the negotiated microversion does not take (a
 target host needs 2.56); `os-migrateLive` is refused with a documented 409 (no live migration
-between libvirt daemons here), 403 for the owner; `evacuate` (admins) is 409 while the server's
+between libvirt daemons here), 403 for the owner; `evacuate` (admins) is 400 while the server's
 host is up, 200 with an adminPass once it is down. No worker runs."""
 import pytest
 
@@ -81,7 +81,7 @@ def test_evacuate_is_refused_while_the_host_is_up(admin_client, member_client, s
     compute_host("host-a")
     make_active(server)
     body = {"evacuate": {"onSharedStorage": False}}
-    assert "still in use" in error(act(admin_client, server, body), 409)
+    assert "still in use" in error(act(admin_client, server, body), 400)
     error(act(member_client, server, body), 403)
     assert not sent and instance(server).task_state is None
 
