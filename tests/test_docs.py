@@ -94,6 +94,8 @@ NOT_SETTINGS = {
     "TEST_DATABASE_URL": "a make variable",
     "TEST_BROKER_URL": "a make variable",
     "SOFT_DELETED": "a server status (soft delete)",
+    "POWER_ON": "a power-update external event's tag (microversion 2.76)",
+    "POWER_OFF": "a power-update external event's tag (microversion 2.76)",
     "PYTEST_ARGS": "a make variable",
     "FORWARDED_ALLOW_IPS": "gunicorn's variable, set in the Docker image",
     "FUZZ_EXAMPLES": "read by tests/test_api_fuzz.py",

@@ -17,7 +17,7 @@ from cloudproj.exceptions import Invalid as ComputeInvalid
 from cloudproj.exceptions import NotFound as ComputeNotFound
 
 MIN_VERSION = "2.1"
-MAX_VERSION = "2.49"
+MAX_VERSION = "2.79"
 _VERSION_RE = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)\Z")
 MAX_INT = 0x7FFFFFFF
 TRUE_STRINGS = {"1", "t", "true", "on", "y", "yes"}
