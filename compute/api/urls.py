@@ -47,6 +47,7 @@ urlpatterns = [
     route(r"os-server-groups/(?P<group_id>[^/]+)", server_groups.ServerGroupView),
     route(r"os-migrations", migrations_api.MigrationListView),
     route(rf"servers/{SERVER}/diagnostics", server_locks.ServerDiagnosticsView),
+    route(rf"servers/{SERVER}/topology", server_locks.ServerTopologyView),
     route(r"os-availability-zone", availability_zones.AvailabilityZoneListView),
     route(r"os-availability-zone/detail", availability_zones.AvailabilityZoneDetailView),
     # os-hosts (2.1-2.42), tenant usage and the usage audit log
