@@ -251,6 +251,10 @@ def extend_volume(host: str, volume_id: int, new_size: int) -> None:
     _after_commit(names.EXTEND_VOLUME, [volume_id, new_size], _volume(host))
 
 
+def upload_volume_to_image(host: str, volume_id: int, image_id: str) -> None:
+    _after_commit(names.UPLOAD_VOLUME_TO_IMAGE, [volume_id, image_id], _volume(host))
+
+
 def delete_volume(host: str, volume_id: int) -> None:
     _after_commit(names.DELETE_VOLUME, [volume_id], _volume(host))
 

@@ -147,6 +147,9 @@ TGT_CONTROL_PORT = env.int("TGT_CONTROL_PORT", default=0)
 # --- networks (the seeds' --network_manager and its flags) ---------------------------------
 #: The dnsmasq program the agents run, one per network bridge.
 DNSMASQ_BINARY = env.str("DNSMASQ_BINARY", default="dnsmasq")
+#: dnsmasq-utils' dhcp_release: a deleted instance's lease is released at once (DHCPRELEASE to the
+#: network's dnsmasq); when it is not installed the orphan pass drops such leases (a dnsmasq restart).
+DHCP_RELEASE_BINARY = env.str("DHCP_RELEASE_BINARY", default="dhcp_release")
 #: The bridge of a network created without one, and of the default network `private`.
 FLAT_NETWORK_BRIDGE = env.str("FLAT_NETWORK_BRIDGE", default="br100")
 #: The host interface put into the bridge of a network created without `--bridge_interface`; empty: none.

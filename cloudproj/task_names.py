@@ -66,6 +66,7 @@ ATTACH_VOLUME_ON_HOST = "volumes.attach_on_host"
 DETACH_VOLUME_ON_HOST = "volumes.detach_on_host"
 EXPORT_VOLUME = "volumes.export_volume"
 UNEXPORT_VOLUME = "volumes.unexport_volume"
+UPLOAD_VOLUME_TO_IMAGE = "volumes.upload_to_image"
 
 # periodic housekeeping on `scheduler` (beat)
 EXPIRE_QUOTA_RESERVATIONS = "identity.expire_quota_reservations"

@@ -280,6 +280,20 @@ class Instance(SoftDeleteModel):
         return _states.api_status(self.vm_state, self.task_state)
 
 
+class InstanceTag(models.Model):
+    """A server's tag (microversion 2.26): 1-60 characters without "/" or ","; at most 50."""
+
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="tags")
+    tag = models.CharField(max_length=60)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["instance", "tag"], name="instance_tag_unique")]
+        indexes = [models.Index(fields=["tag"], name="instance_tag_tag_idx")]
+
+    def __str__(self):
+        return self.tag
+
+
 class InstanceFault(models.Model):
     instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="faults")
     code = models.IntegerField(default=500)

@@ -26,5 +26,6 @@ class FloatingConfig(AppConfig):
                             agent_start="floating.services.host.start_agent",
                             cloud_teardown="floating.services.host.teardown_cloud")
         register_floating_addresses(addresses.floating_by_fixed)
-        register_action("addFloatingIp", actions.add_floating_ip)
-        register_action("removeFloatingIp", actions.remove_floating_ip)
+        # nova-network's proxies: gone from microversion 2.44 (404), as in Nova
+        register_action("addFloatingIp", actions.add_floating_ip, removed_in=(2, 44))
+        register_action("removeFloatingIp", actions.remove_floating_ip, removed_in=(2, 44))

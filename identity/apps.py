@@ -16,4 +16,7 @@ class IdentityConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_seed_catalog, sender=self, dispatch_uid="identity.seed_catalog")
+        from identity.services import quotas, usage_refresh
+
+        quotas.register_user_usage(usage_refresh.user_usage)  # what a user holds (per-user quotas)
 

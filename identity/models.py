@@ -198,6 +198,22 @@ class Quota(models.Model):
         return f"{self.project.name}.{self.resource}={self.hard_limit}"
 
 
+class UserQuota(models.Model):
+    """A user's limit inside a project (Nova's per-user quotas, `?user_id=`): the user's servers,
+    cores, RAM... may not exceed it, on top of the project's own limit."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="user_quotas")
+    user_id = models.CharField(max_length=64)  # a plain id, as Nova stores it
+    resource = models.CharField(max_length=64)
+    hard_limit = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "user_id", "resource"], name="unique_user_quota")]
+
+    def __str__(self):
+        return f"{self.project.name}/{self.user_id}.{self.resource}={self.hard_limit}"
+
+
 class QuotaUsage(models.Model):
     """What a project holds (`in_use`) and has reserved for requests in flight."""
 

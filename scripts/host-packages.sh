@@ -9,7 +9,7 @@ set -euo pipefail
 PACKAGES=(
   pkg-config libpq-dev libvirt-dev
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
-  dnsmasq-base lvm2 iptables conntrack bridge-utils iproute2 cpio kmod e2fsprogs busybox-static
+  dnsmasq-base dnsmasq-utils lvm2 iptables conntrack bridge-utils iproute2 cpio kmod e2fsprogs busybox-static
   tgt qemu-block-extra
   chromium chromium-driver
   postgresql redis-server

@@ -345,6 +345,20 @@ ROUTES: dict[str, Route] = {
     C_RE + "os-keypairs/?$": R(SCOPED, ("get", C + "/os-keypairs")),
     C_RE + f"os-keypairs/{_re('name')}/?$": R(OWNED, ("get", C + "/os-keypairs/{keypair}"),
                                               ("delete", C + "/os-keypairs/{keypair}")),
+    C_RE + f"servers/{_re('server_id')}/tags/?$": R(
+        OWNED, ("get", C + "/servers/{server}/tags"), ("put", C + "/servers/{server}/tags", {"tags": ["t"]}),
+        ("delete", C + "/servers/{server}/tags")),
+    C_RE + f"servers/{_re('server_id')}/tags/{_re('tag')}/?$": R(
+        OWNED, ("get", C + "/servers/{server}/tags/t"), ("put", C + "/servers/{server}/tags/t"),
+        ("delete", C + "/servers/{server}/tags/t")),
+    C_INC + f"os-console-auth-tokens/{_re('token')}/?$": R(
+        ADMIN, ("get", C + "/os-console-auth-tokens/t")),
+    # 2.22-2.24 (a 404 at the probes' 2.1 too: the server is looked up first)
+    C_RE + f"servers/{_re('server_id')}/migrations/?$": R(OWNED, ("get", C + "/servers/{server}/migrations")),
+    C_RE + f"servers/{_re('server_id')}/migrations/{_re('migration_id')}/?$": R(
+        OWNED, ("get", C + "/servers/{server}/migrations/1"), ("delete", C + "/servers/{server}/migrations/1")),
+    C_RE + f"servers/{_re('server_id')}/migrations/{_re('migration_id')}/action/?$": R(
+        OWNED, ("post", C + "/servers/{server}/migrations/1/action", {"force_complete": None})),
     C_RE + f"servers/{_re('server_id')}/os-instance-actions/?$": R(
         OWNED, ("get", C + "/servers/{server}/os-instance-actions")),
     C_RE + f"servers/{_re('server_id')}/os-instance-actions/{_re('request_id')}/?$": R(
@@ -551,10 +565,13 @@ ROUTES: dict[str, Route] = {
     "dashboard/instances/<uuid:instance_id>/resize/confirm/": R(OWNED, ("post", S + "/resize/confirm/")),
     "dashboard/instances/<uuid:instance_id>/resize/revert/": R(OWNED, ("post", S + "/resize/revert/")),
     "dashboard/instances/<uuid:instance_id>/migrate/": R(OWNED, ("post", S + "/migrate/", {"host": ""})),
+    "dashboard/instances/<uuid:instance_id>/live-migrate/": R(OWNED, ("post", S + "/live-migrate/", {"host": ""})),
+    "dashboard/instances/<uuid:instance_id>/evacuate/": R(OWNED, ("post", S + "/evacuate/", {"host": ""})),
     "dashboard/instances/<uuid:instance_id>/rescue/": R(OWNED, ("post", S + "/rescue/")),
     "dashboard/instances/<uuid:instance_id>/unrescue/": R(OWNED, ("post", S + "/unrescue/")),
     "dashboard/instances/<uuid:instance_id>/shelve/": R(OWNED, ("post", S + "/shelve/")),
     "dashboard/instances/<uuid:instance_id>/unshelve/": R(OWNED, ("post", S + "/unshelve/")),
+    "dashboard/instances/<uuid:instance_id>/shelve-offload/": R(OWNED, ("post", S + "/shelve-offload/")),
     "dashboard/instances/<uuid:instance_id>/rebuild/": R(OWNED, ("post", S + "/rebuild/", {"image": "{image}"})),
     "dashboard/instances/<uuid:instance_id>/snapshot/": R(OWNED, ("post", S + "/snapshot/", {"name": "x"})),
     "dashboard/instances/<uuid:instance_id>/volumes/": R(

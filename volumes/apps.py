@@ -14,6 +14,7 @@ class VolumesConfig(AppConfig):
         import_module(f"{self.name}.policies")  # registers this app's policy actions
         import_module(f"{self.name}.signals")  # connects the instance_deleted receiver
         from compute.api.server_view import register_attached_volumes
+        from identity.services import quotas
 
         from .services.attachments import volumes_by_instance
 
@@ -22,3 +23,10 @@ class VolumesConfig(AppConfig):
                             root_volume="volumes.services.boot_host.root_volume",
                             agent_start="volumes.agent_start.on_agent_start")
         register_attached_volumes(volumes_by_instance)
+        quotas.register_type_names(_type_names)  # volumes_<type>, gigabytes_<type>, snapshots_<type>
+
+
+def _type_names():
+    from .models import VolumeType
+
+    return VolumeType.objects.values_list("name", flat=True)

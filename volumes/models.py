@@ -91,6 +91,9 @@ class Volume(SoftDeleteModel):
     volume_type = models.ForeignKey(VolumeType, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="volumes")
     bootable = models.BooleanField(default=False)
+    # os-update_readonly_flag (Cinder's admin metadata `readonly`; null: never set): an attach
+    # attaches it read-only (the disk is <readonly/> in the domain)
+    readonly = models.BooleanField(null=True, blank=True)
     # a clone (`source_volid`): made on the source's host from its data
     source_volume = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
                                       related_name="clones")
@@ -132,6 +135,8 @@ class VolumeAttachment(models.Model):
     # attacher that connected the volume itself): no disk on the server's host, which the
     # Compute API neither shows nor detaches; os-detach / os-force_detach forget it
     external = models.BooleanField(default=False)
+    # "ro" when the volume was read-only when attached (Cinder's attach_mode / attached_mode)
+    attach_mode = models.CharField(max_length=2, default="rw")
     # boot from volume: 0 for the server's root disk (block_device_mapping_v2 boot_index 0),
     # which is attached when the server is built, never detached while it exists, and removed
     # with the server when delete_on_termination

@@ -10,6 +10,8 @@ register({
     "volume:delete": "admin_or_owner",
     "volume:extend": "admin_or_owner",
     "volume:set_bootable": "admin_or_owner",
+    "volume:update_readonly_flag": "admin_or_owner",
+    "volume:upload_image": "admin_or_owner",
     "volume:force_delete": "admin_api",
     "volume:attach": "admin_or_owner",
     "volume:retype": "admin_or_owner",

@@ -24,6 +24,11 @@ def extend_volume(volume_id: int, new_size: int) -> str:
     return host.extend_volume(volume_id, new_size)
 
 
+@shared_task(name=names.UPLOAD_VOLUME_TO_IMAGE, acks_late=True)
+def upload_to_image(volume_id: int, image_id: str) -> str:
+    return host.upload_to_image(volume_id, image_id)
+
+
 @shared_task(name=names.CREATE_VOLUME_SNAPSHOT, acks_late=True)
 def create_snapshot(snapshot_id: int) -> str:
     return host.create_snapshot(snapshot_id)

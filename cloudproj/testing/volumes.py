@@ -19,6 +19,15 @@ def create(client, project, **fields):
     return resp.json()["volume"]
 
 
+def available(client, project, **fields) -> str:
+    """POST a 1 GB volume and make it on its host as the agent would -> its id (available)."""
+    from volumes.models import Volume
+
+    body = create(client, project, **fields)
+    assert volume_host.create_volume(Volume.objects.get(uuid=body["id"]).id) == "available"
+    return body["id"]
+
+
 def register(host: str, settings):
     """nova-compute + nova-volume services of `host` and its VolumeHost capacity report."""
     for binary in ("nova-compute", "nova-volume"):

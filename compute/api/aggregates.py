@@ -1,15 +1,15 @@
 """Host aggregates (`/os-aggregates`, admins): thin views over compute.services.aggregates,
-in Nova's 2.1 shape (uuid comes with 2.41). Create answers without hosts and metadata."""
+in Nova's 2.1 shape, from 2.41 with the aggregate's uuid. Create answers without hosts and metadata."""
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
 from compute.services import aggregates as svc
 from identity.services.policy import enforce
 
-from .base import ComputeAPIView, isotime
+from .base import ComputeAPIView, api_version, isotime
 
 
-def aggregate_body(aggregate, full: bool = True) -> dict:
+def aggregate_body(aggregate, version, full: bool = True) -> dict:
     metadata = svc.metadata_of(aggregate)
     body = {
         "availability_zone": metadata.get(svc.AZ_KEY),
@@ -20,6 +20,8 @@ def aggregate_body(aggregate, full: bool = True) -> dict:
         "name": aggregate.name,
         "updated_at": isotime(aggregate.updated_at),
     }
+    if version >= (2, 41):
+        body["uuid"] = str(aggregate.uuid)
     if full:
         body["hosts"] = svc.hosts_of(aggregate)
         body["metadata"] = metadata
@@ -29,19 +31,19 @@ def aggregate_body(aggregate, full: bool = True) -> dict:
 class AggregateListView(ComputeAPIView):
     def get(self, request):
         enforce(self.ctx, "compute:aggregates:index")
-        return Response({"aggregates": [aggregate_body(a) for a in svc.list_aggregates()]})
+        return Response({"aggregates": [aggregate_body(a, api_version(request)) for a in svc.list_aggregates()]})
 
     def post(self, request):
         enforce(self.ctx, "compute:aggregates:create")
         body = self.body("aggregate", allowed={"name", "availability_zone"}, required={"name"})
         aggregate = svc.create_aggregate(body["name"], body.get("availability_zone"))
-        return Response({"aggregate": aggregate_body(aggregate, full=False)})
+        return Response({"aggregate": aggregate_body(aggregate, api_version(request), full=False)})
 
 
 class AggregateView(ComputeAPIView):
     def get(self, request, aggregate_id):
         enforce(self.ctx, "compute:aggregates:show")
-        return Response({"aggregate": aggregate_body(svc.get_aggregate(aggregate_id))})
+        return Response({"aggregate": aggregate_body(svc.get_aggregate(aggregate_id), api_version(request))})
 
     def put(self, request, aggregate_id):
         enforce(self.ctx, "compute:aggregates:update")
@@ -52,7 +54,7 @@ class AggregateView(ComputeAPIView):
             aggregate_id, name=body.get("name"), availability_zone=body.get("availability_zone"),
             set_zone="availability_zone" in body,
         )
-        return Response({"aggregate": aggregate_body(svc.get_aggregate(aggregate.pk))})
+        return Response({"aggregate": aggregate_body(svc.get_aggregate(aggregate.pk), api_version(request))})
 
     def delete(self, request, aggregate_id):
         enforce(self.ctx, "compute:aggregates:delete")
@@ -78,4 +80,4 @@ class AggregateActionView(ComputeAPIView):
             aggregate = svc.remove_host(aggregate_id, body["host"])
         else:
             aggregate = svc.set_metadata(aggregate_id, body["metadata"])
-        return Response({"aggregate": aggregate_body(svc.get_aggregate(aggregate.pk))})
+        return Response({"aggregate": aggregate_body(svc.get_aggregate(aggregate.pk), api_version(request))})

@@ -17,7 +17,7 @@ from cloudproj.exceptions import Invalid as ComputeInvalid
 from cloudproj.exceptions import NotFound as ComputeNotFound
 
 MIN_VERSION = "2.1"
-MAX_VERSION = "2.19"
+MAX_VERSION = "2.49"
 _VERSION_RE = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)\Z")
 MAX_INT = 0x7FFFFFFF
 TRUE_STRINGS = {"1", "t", "true", "on", "y", "yes"}
@@ -86,10 +86,16 @@ def isotime(value) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%f") if value else None
 
 
+# Nova's proxies of the network, volume and image services: 404 from 2.36 (images' metadata 2.39)
+PROXY_REMOVED_IN = (2, 36)
+
+
 class ComputeAPIView(APIView):
-    """Base view of the compute API."""
+    """Base view of the compute API. `removed_in`: the microversion from which the view
+    answers 404 (Nova's deprecated proxy APIs)."""
 
     check_microversion = True
+    removed_in: tuple[int, int] | None = None
 
     @property
     def ctx(self):
@@ -99,6 +105,8 @@ class ComputeAPIView(APIView):
         super().initial(request, *args, **kwargs)
         if self.check_microversion:
             request.compute_microversion = requested_microversion(request)
+            if self.removed_in is not None and api_version(request) >= self.removed_in:
+                raise NotFound("The resource could not be found.")
 
     def handle_exception(self, exc):
         if isinstance(exc, CloudError):

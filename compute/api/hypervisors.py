@@ -1,5 +1,7 @@
 """os-hypervisors: list, detail, show, statistics (compute nodes and their capacity), uptime
-(asked of the node's agent), search by hostname and the servers of matching nodes.
+(asked of the node's agent), search by hostname and the servers of matching nodes. From 2.28
+cpu_info is an object; from 2.33 the list and detail take limit and marker (a node id, from
+2.53 its uuid) and a full page links to the next in hypervisors_links.
 
 From 2.53 hypervisors (and their service) are named by uuid; the list and detail take
 `hypervisor_hostname_pattern` (instead of /{pattern}/search) and, with show,
@@ -13,7 +15,7 @@ from compute.services import hosts
 from identity.services.policy import enforce
 
 from . import serializers
-from .base import ComputeAPIView, api_version, parse_bool
+from .base import ComputeAPIView, api_version, marker_page, parse_bool
 from .serializers import UUID_IDS_VERSION
 
 EMPTY_SERVERS_VERSION = (2, 75)
@@ -50,9 +52,15 @@ class HypervisorListView(ComputeAPIView):
                     raise BadRequest("Paging over a list of hypervisors using the hypervisor_hostname_pattern query "
                                      "parameter is not supported.")
                 nodes = hosts.search_compute_nodes(pattern)
+        links = []
+        if version >= (2, 33):
+            key = (lambda node: str(node.uuid)) if version >= UUID_IDS_VERSION else (lambda node: str(node.id))
+            nodes, links = marker_page(request, nodes, key, "os-hypervisors/detail" if self.detail else "os-hypervisors")
         body = [render(node, version) for node in nodes]
         if servers:
             body = [with_servers(item, node, version) for item, node in zip(body, nodes)]
+        if links:
+            return Response({"hypervisors": body, "hypervisors_links": links})
         return Response({"hypervisors": body})
 
 

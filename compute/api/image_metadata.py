@@ -24,6 +24,8 @@ NOT_FOUND = "Image metadata item not found."
 
 
 class ImageMetadataAPIView(ComputeAPIView):
+    removed_in = (2, 39)  # Nova deprecated the image metadata proxy in 2.39
+
     def handle_exception(self, exc):
         if isinstance(exc, registry.ImageNotFound):
             exc = NotFound("Image not found.")

@@ -1,12 +1,12 @@
 """Instance actions (`/servers/{id}/os-instance-actions`): what was asked of a server, by whom,
 and the steps (events) each request went through. Events are shown to whoever may see the
 action; their traceback and host only to admins (`compute:instance_actions:events`), their
-details per `compute:instance_actions:events:details`.
+details per `compute:instance_actions:events:details`. From 2.21 a deleted server's actions are
+shown too (404 below).
 
 From 2.58 actions show `updated_at` and the list pages (`limit`, `marker`: a request id) and
 filters (`changes-since`, from 2.66 `changes-before`, on updated_at); from 2.62 every event
 shows the `hostId` of its host (as a server's hostId)."""
-
 from rest_framework.response import Response
 
 from cloudproj.api.errors import NotFound
@@ -55,7 +55,8 @@ def event_body(event, show_traceback: bool, show_details: bool, host_id_of=None)
 
 class InstanceActionAPIView(ComputeAPIView):
     def get_instance(self, server_id, action: str):
-        instance = instances.get_instance(self.ctx, server_id)  # another project's: 404
+        instance = instances.get_instance(self.ctx, server_id,  # another project's: 404
+                                          include_deleted=api_version(self.request) >= (2, 21))
         enforce(self.ctx, f"compute:instance_actions:{action}", self.target(instance))
         return instance
 

@@ -13,10 +13,11 @@ from compute.services import keypairs as svc
 from identity.models import User
 from identity.services.policy import enforce
 
-from .base import ComputeAPIView, api_version, isotime
+from .base import ComputeAPIView, api_version, isotime, marker_page
 
 TYPE_VERSION = (2, 2)  # `type` in bodies, 201/204 status codes
 USER_ID_VERSION = (2, 10)  # admins name another user
+PAGING_VERSION = (2, 35)  # limit and marker (a key pair name), keypairs_links
 
 
 def create_fields(version) -> set:
@@ -89,7 +90,13 @@ class KeypairListView(KeypairAPIView):
         user = self.authorize("index", self.target_user_id())
         keypairs = svc.list_keypairs(user) if user is not None else []
         version = api_version(request)
-        return Response({"keypairs": [{"keypair": keypair_summary(k, version)} for k in keypairs]})
+        if version < PAGING_VERSION:
+            return Response({"keypairs": [{"keypair": keypair_summary(k, version)} for k in keypairs]})
+        keypairs, links = marker_page(request, keypairs, lambda keypair: keypair.name, "os-keypairs")
+        body = {"keypairs": [{"keypair": keypair_summary(k, version)} for k in keypairs]}
+        if links:
+            body["keypairs_links"] = links
+        return Response(body)
 
     def post(self, request):
         version = api_version(request)

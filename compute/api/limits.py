@@ -2,7 +2,8 @@
 
 Admins may ask for another project with `?tenant_id=` (unknown project -> 404); for anyone
 else another project's id is a 403 (policy compute:limits:other_project), as in Nova.
-`?reserved=1` counts reservations in flight as used, as Nova does. From 2.57 no
+`?reserved=1` counts reservations in flight as used, as Nova does. From 2.36 no floating IP
+and security group limits (nor their usage); from 2.39 no maxImageMeta; from 2.57 no
 maxPersonality / maxPersonalitySize (file injection is gone).
 """
 from rest_framework.response import Response
@@ -38,6 +39,13 @@ USED_NAMES = {
     "totalServerGroupsUsed": "server_groups",
 }
 PERSONALITY_LIMITS = ("maxPersonality", "maxPersonalitySize")
+# from 2.36 the network proxies' quotas are gone from the limits; from 2.39 maxImageMeta too
+FILTERED_V236 = {"floating_ips", "security_groups", "security_group_rules"}
+
+
+def filtered_limits(version) -> set:
+    """The quota resources a version's limits leave out."""
+    return FILTERED_V236 if version >= (2, 36) else set()
 
 
 class LimitsView(ComputeAPIView):
@@ -55,11 +63,17 @@ class LimitsView(ComputeAPIView):
         reserved = parse_bool(request.query_params.get("reserved") or "0", "reserved")
         limits = quotas.get_quotas(project)
         usages = quotas.get_usages(project)
-        absolute = {name: limits[resource] for name, resource in LIMIT_NAMES.items()}
-        if api_version(request) >= (2, 57):
+        version = api_version(request)
+        hidden = filtered_limits(version)
+        absolute = {name: limits[resource] for name, resource in LIMIT_NAMES.items() if resource not in hidden}
+        if version >= (2, 39):
+            del absolute["maxImageMeta"]
+        if version >= (2, 57):
             for name in PERSONALITY_LIMITS:
                 del absolute[name]
         for name, resource in USED_NAMES.items():
+            if resource in hidden:
+                continue
             usage = usages[resource]
             absolute[name] = usage["in_use"] + (usage["reserved"] if reserved else 0)
         return Response({"limits": {"rate": [], "absolute": absolute}})

@@ -1,6 +1,7 @@
-"""`GET /os-migrations` (admins): the migration records, in Nova's 2.1 shape (links and
-migration_type come with 2.23). Filters: host (source or destination), status,
-instance_uuid, migration_type, source_compute. From 2.59 each shows its `uuid`, the list pages
+"""`GET /os-migrations` (admins): the migration records, in Nova's 2.1 shape; from 2.23 with
+migration_type, and links to servers/{id}/migrations/{id} for a live migration in progress.
+Filters: host (source or destination), status, instance_uuid, migration_type, source_compute.
+From 2.59 each shows its `uuid`, the list pages
 (`limit`, `marker`: a migration uuid; `migrations_links`) and filters on `changes-since`
 (updated_at; from 2.66 also `changes-before`), and unknown query parameters are a 400."""
 from rest_framework.response import Response
@@ -10,15 +11,15 @@ from identity.services.policy import enforce
 
 from cloudproj.api.errors import BadRequest
 
-from .base import ComputeAPIView, api_version, isotime, marker_page
+from .base import ComputeAPIView, api_version, isotime, links, marker_page
 from .servers import CHANGES_BEFORE_VERSION, changes_filter
 
 FILTERS = ("host", "status", "instance_uuid", "migration_type", "source_compute")
 PAGING_VERSION = (2, 59)
 
 
-def migration_body(row) -> dict:
-    return {
+def migration_body(row, request) -> dict:
+    body = {
         "id": row.pk,
         "status": row.status,
         "instance_uuid": str(row.instance_uuid),
@@ -32,6 +33,11 @@ def migration_body(row) -> dict:
         "created_at": isotime(row.created_at),
         "updated_at": isotime(row.updated_at),
     }
+    if api_version(request) >= (2, 23):
+        body["migration_type"] = row.migration_type
+        if row.migration_type == migration_records.LIVE and row.status in migration_records.IN_PROGRESS:
+            body["links"] = links(request, f"servers/{row.instance_uuid}/migrations", row.pk)
+    return body
 
 
 class MigrationListView(ComputeAPIView):
@@ -42,7 +48,7 @@ class MigrationListView(ComputeAPIView):
         rows = migration_records.list_migrations(**filters)
         version = api_version(request)
         if version < PAGING_VERSION:
-            return Response({"migrations": [migration_body(row) for row in rows]})
+            return Response({"migrations": [migration_body(row, request) for row in rows]})
         known = set(FILTERS) | {"limit", "marker", "changes-since"} | (
             {"changes-before"} if version >= CHANGES_BEFORE_VERSION else set())
         unknown = sorted(set(params) - known)
@@ -51,7 +57,7 @@ class MigrationListView(ComputeAPIView):
                              f"({', '.join(unknown)}).")
         rows, _changed = changes_filter(rows, params, version)
         page, next_links = marker_page(request, rows, lambda row: str(row.uuid), "os-migrations")
-        body = {"migrations": [{**migration_body(row), "uuid": str(row.uuid)} for row in page]}
+        body = {"migrations": [{**migration_body(row, request), "uuid": str(row.uuid)} for row in page]}
         if next_links:
             body["migrations_links"] = next_links
         return Response(body)

@@ -1,4 +1,4 @@
-"""os-hosts (Nova 2.1-2.42, deprecated at 2.43): the hosts' services, a host's resources by
+"""os-hosts (Nova 2.1-2.42, deprecated at 2.43: a 404 from then on): the hosts' services, a host's resources by
 project, enable/disable its compute service; maintenance mode and power actions are what the
 libvirt driver cannot do (404 unknown host, 400 compute service down, else 501, as Nova)."""
 from rest_framework.response import Response
@@ -9,10 +9,13 @@ from identity.services.policy import enforce
 
 from .base import ComputeAPIView
 
+OS_HOSTS_REMOVED_IN = (2, 43)  # 404 from 2.43: os-services, os-hypervisors and os-aggregates instead
 ENABLE_VALUES = ("enable", "disable", "Enable", "Disable", "ENABLE", "DISABLE")
 
 
 class HostListView(ComputeAPIView):
+    removed_in = OS_HOSTS_REMOVED_IN
+
     def get(self, request):
         enforce(self.ctx, "compute:hosts:list")
         rows = hosts.list_host_services(request.query_params.get("zone") or None)
@@ -24,6 +27,8 @@ def _resource(host: str, project: str, cpu: int, memory_mb: int, disk_gb: int) -
 
 
 class HostView(ComputeAPIView):
+    removed_in = OS_HOSTS_REMOVED_IN
+
     def get(self, request, host):
         enforce(self.ctx, "compute:hosts:show")
         res = hosts.describe_resource(host)
@@ -57,6 +62,7 @@ class HostView(ComputeAPIView):
 
 class HostPowerActionView(ComputeAPIView):
     """GET /os-hosts/{host}/reboot|shutdown|startup."""
+    removed_in = OS_HOSTS_REMOVED_IN
 
     action = ""
     policy = ""

@@ -13,13 +13,16 @@ strings from -1 (unlimited) to 2**31-1 are accepted; unknown keys, other types a
 values below -1 are 400s. Without `force`, a limit below what the project already uses
 (in_use + reserved) is a 400, as in Nova.
 
-`?user_id=` (Nova's per-user quotas) is accepted on GET and ignored: quotas here are per
-project only, which is what Nova returns for a user with no user-specific quotas. PUT or
-DELETE with `user_id` is a 400.
+`?user_id=` (Nova's per-user quotas) on show, detail, update and delete acts on one user's
+limits inside the project: the project's limits where the user has none of its own. A user's
+limit must lie between what the user holds and the project's limit (without `force`; else
+400). The user's servers, cores, RAM and key pairs are held to them
+(identity.services.quotas); `detail` counts what the user holds.
 
-Microversions: the quota class set shows server_groups and server_group_members from 2.50 (it
-takes them at any version), and from 2.50 no network quotas (fixed_ips, floating_ips,
-security_groups, security_group_rules); from 2.57 no injected_file* quota is shown or taken by
+Microversions: from 2.36 quota sets have no network quotas (fixed_ips, floating_ips,
+security_groups, security_group_rules; an update naming one is a 400); the quota class set
+shows server_groups and server_group_members from 2.50 (it takes them at any version), and
+from 2.50 no network quotas either; from 2.57 no injected_file* quota is shown or taken by
 quota sets and quota class sets.
 """
 from rest_framework import status
@@ -54,10 +57,12 @@ INJECTED_FILE_QUOTAS = ("injected_files", "injected_file_content_bytes", "inject
 
 
 def compute_resources(version=(2, 1), quota_class: bool = False, shown: bool = True) -> tuple:
-    """The compute quotas a request at `version` shows (or, not `shown`, may set): class sets show
-    the group quotas and lose the network quotas from 2.50; sets and class sets lose the
-    injected_file* quotas from 2.57."""
+    """The compute quotas a request at `version` shows (or, not `shown`, may set): sets lose the
+    network quotas from 2.36; class sets show the group quotas and lose the network quotas from
+    2.50; sets and class sets lose the injected_file* quotas from 2.57."""
     hidden = set()
+    if not quota_class and version >= (2, 36):
+        hidden |= set(NETWORK_QUOTAS)
     if quota_class and version >= (2, 50):
         hidden |= set(NETWORK_QUOTAS)
     elif quota_class and shown:
@@ -71,35 +76,54 @@ def compute_quota_set(values: dict, resources=quotas.COMPUTE_RESOURCES) -> dict:
     return {resource: values[resource] for resource in resources}
 
 
+def user_id_of(request) -> str | None:
+    """The `?user_id=` of a per-user request, or None for the project's own quotas."""
+    if "user_id" not in request.query_params:
+        return None
+    user_id = request.query_params["user_id"].strip()
+    if not user_id or len(user_id) > 64:
+        raise BadRequest("Invalid user_id: a user id of 1 to 64 characters is expected.")
+    return user_id
+
+
+def limits_of(project: Project, user_id: str | None) -> dict:
+    return quotas.get_quotas(project) if user_id is None else quotas.get_user_quotas(project, user_id)
+
+
 class QuotaSetView(ComputeAPIView):
-    """GET/PUT/DELETE /os-quota-sets/{project_id}."""
+    """GET/PUT/DELETE /os-quota-sets/{project_id}[?user_id=]."""
 
     def get(self, request, project_id):
         policy.enforce(self.ctx, "compute:quota_sets:show", {"project_id": project_id})
+        user_id = user_id_of(request)
         project = get_project_or_404(project_id)
         resources = compute_resources(api_version(request))
-        body = {"id": project.id, **compute_quota_set(quotas.get_quotas(project), resources)}
+        body = {"id": project.id, **compute_quota_set(limits_of(project, user_id), resources)}
         return Response({"quota_set": body})
 
     def put(self, request, project_id):
         policy.enforce(self.ctx, "compute:quota_sets:update", {"project_id": project_id})
-        if "user_id" in request.query_params:
-            raise BadRequest("Per-user quotas are not supported; omit user_id.")
+        user_id = user_id_of(request)
         project = get_project_or_404(project_id)
         resources = compute_resources(api_version(request))
         try:
             values, force = quotas.parse_quota_update(request.data, resources)
-            quotas.set_quotas(project, values, force=force)
+            if user_id is None:
+                quotas.set_quotas(project, values, force=force)
+            else:
+                quotas.set_user_quotas(project, user_id, values, force=force)
         except quotas.QuotaError as exc:
             raise quota_error(exc) from None
-        return Response({"quota_set": compute_quota_set(quotas.get_quotas(project), resources)})
+        return Response({"quota_set": compute_quota_set(limits_of(project, user_id), resources)})
 
     def delete(self, request, project_id):
         policy.enforce(self.ctx, "compute:quota_sets:delete", {"project_id": project_id})
-        if "user_id" in request.query_params:
-            raise BadRequest("Per-user quotas are not supported; omit user_id.")
+        user_id = user_id_of(request)
         project = get_project_or_404(project_id)
-        quotas.delete_quotas(project, quotas.COMPUTE_RESOURCES)
+        if user_id is None:
+            quotas.delete_quotas(project, quotas.COMPUTE_RESOURCES)
+        else:
+            quotas.delete_user_quotas(project, user_id, quotas.COMPUTE_RESOURCES)
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
@@ -114,13 +138,17 @@ class QuotaSetDefaultsView(ComputeAPIView):
 
 
 class QuotaSetDetailView(ComputeAPIView):
-    """GET /os-quota-sets/{project_id}/detail: {"limit", "in_use", "reserved"} per resource."""
+    """GET /os-quota-sets/{project_id}/detail[?user_id=]: {"limit", "in_use", "reserved"} per
+    resource (a user's: its limits and what it holds)."""
 
     def get(self, request, project_id):
         policy.enforce(self.ctx, "compute:quota_sets:detail", {"project_id": project_id})
+        user_id = user_id_of(request)
         project = get_project_or_404(project_id)
         resources = compute_resources(api_version(request))
-        body = {"id": project.id, **compute_quota_set(quotas.get_quota_details(project), resources)}
+        details = (quotas.get_quota_details(project) if user_id is None
+                   else quotas.get_user_quota_details(project, user_id))
+        body = {"id": project.id, **compute_quota_set(details, resources)}
         return Response({"quota_set": body})
 
 

@@ -7,10 +7,12 @@ server_actions.register_action from ComputeConfig.ready:
     {"migrate": null | {"host": name|null} (2.56+)}            202   compute:servers:migrate (admins)
     {"evacuate": {"host"?, "adminPass"?, "onSharedStorage": false (below 2.14)}}
                                                                200   compute:servers:evacuate (admins;
-        409 while the server's host is up; onSharedStorage true is 400: no storage is shared here;
-        from 2.14 no onSharedStorage and no adminPass in the answer)
-    {"os-migrateLive": {...}}                                  409   compute:servers:migrate_live (admins):
-        live migration is not offered (see LIVE_MIGRATION_REFUSED)
+        400 while the server's host is up (Nova's ComputeServiceInUse); onSharedStorage true is
+        400: no storage is shared here; from 2.14 no onSharedStorage and no adminPass in the
+        answer; 2.29-2.67 `force`, which needs a host)
+    {"os-migrateLive": {"block_migration", "host", ...}}      409   compute:servers:migrate_live (admins):
+        live migration is not offered (see LIVE_MIGRATION_REFUSED); the body is checked first
+        (migrate_live_request: 2.25 block_migration "auto", no disk_over_commit; 2.30 force)
 
 The work is compute/services/resize.py's; a state that does not allow it answers 409.
 """
@@ -22,7 +24,7 @@ from compute.services import evacuate as evacuate_service
 from compute.services import flavors as flavor_service
 from compute.services import resize as resize_service
 
-from .base import api_version
+from .base import api_version, parse_bool
 from .servers import check_object, disk_config, generate_password, last_segment
 
 LIVE_MIGRATION_REFUSED = (
@@ -92,8 +94,9 @@ def evacuate(view, server_id, value):
     _no_force(view, value, "evacuate")
     before_2_14 = api_version(view.request) < (2, 14)
     # 2.14 dropped onSharedStorage (the cloud knows) and the adminPass in the answer
-    body = check_object(value, "evacuate", {"host", "adminPass", "onSharedStorage"} if before_2_14
-                        else {"host", "adminPass"})
+    with_force = (2, 29) <= api_version(view.request) < (2, 68)
+    body = check_object(value, "evacuate", ({"host", "adminPass", "onSharedStorage"} if before_2_14
+                                            else {"host", "adminPass"}) | ({"force"} if with_force else set()))
     if before_2_14:
         if "onSharedStorage" not in body:
             raise BadRequest("Invalid input for field/attribute evacuate: 'onSharedStorage' is a required property.")
@@ -109,6 +112,10 @@ def evacuate(view, server_id, value):
     password = body.get("adminPass")
     if password is not None and not isinstance(password, str):
         raise BadRequest("Invalid input for field/attribute adminPass: must be a string.")
+    # 2.29 force: Nova skips the scheduler's check of the named host; here the host is still
+    # checked (the scheduler's claim keeps the host's capacity right): a forced host must fit
+    if "force" in body and parse_bool(body["force"], "force") and not host:
+        raise BadRequest("Can't force to a non-provided destination")
     instance = view.server(server_id, "compute:servers:evacuate")
     evacuate_service.evacuate_server(view.ctx, instance, host)
     if not before_2_14:
@@ -116,8 +123,34 @@ def evacuate(view, server_id, value):
     return Response({"adminPass": password or generate_password()}, status=200)
 
 
+def migrate_live_request(view, value) -> dict:
+    """The os-migrateLive body per microversion (Nova's schemas), as {"host", "block_migration",
+    "disk_over_commit"?, "force"?}; 400 for what the version does not take.
+
+    2.1-2.24: block_migration, disk_over_commit and host (null: the scheduler picks) all required;
+    2.25: no disk_over_commit, block_migration may be "auto"; 2.30-2.67: optional force."""
+    version = api_version(view.request)
+    fields = {"block_migration", "host"} if version >= (2, 25) else {"block_migration", "disk_over_commit", "host"}
+    allowed = fields | ({"force"} if (2, 30) <= version < (2, 68) else set())
+    body = check_object(value, "os-migrateLive", allowed)
+    missing = sorted(fields - set(body))
+    if missing:
+        raise BadRequest(f"Invalid input for field/attribute os-migrateLive: '{missing[0]}' is a required property.")
+    host = body["host"]
+    if host is not None and (not isinstance(host, str) or not 1 <= len(host) <= 255):
+        raise BadRequest("Invalid input for field/attribute host: must be a string of 1 to 255 characters or null.")
+    block = body["block_migration"]
+    request = {"host": host, "block_migration": "auto" if version >= (2, 25) and block == "auto"
+               else parse_bool(block, "block_migration")}
+    for optional in ("disk_over_commit", "force"):
+        if optional in body:
+            request[optional] = parse_bool(body[optional], optional)
+    return request
+
+
 def migrate_live(view, server_id, value):
     _no_force(view, value, "os-migrateLive")
+    migrate_live_request(view, value)
     view.server(server_id, "compute:servers:migrate_live")
     raise Conflict(LIVE_MIGRATION_REFUSED)
 

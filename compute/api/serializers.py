@@ -75,6 +75,7 @@ def hypervisor_summary(node, version=(2, 1)) -> dict:
 
 
 def hypervisor_detail(node, version=(2, 1)) -> dict:
+    """cpu_info: a JSON string below 2.28, the object from 2.28."""
     return {
         **hypervisor_summary(node, version),
         "vcpus": node.vcpus,
@@ -96,5 +97,5 @@ def hypervisor_detail(node, version=(2, 1)) -> dict:
             "host": node.service.host,
             "disabled_reason": node.service.disabled_reason,
         },
-        "cpu_info": json.dumps(node.cpu_info),
+        "cpu_info": node.cpu_info if version >= (2, 28) else json.dumps(node.cpu_info),
     }

@@ -5,9 +5,11 @@
     {"pause"|"unpause"|"suspend"|"resume": null}   202
     {"rebuild": {"imageRef", "name"?, "metadata"?, ...}}   202 + the server
     {"os-getConsoleOutput": {"length": n|null}}           200 {"output": "..."}
-    {"createImage": {"name", "metadata"?}}    202, Location: the snapshot image
+    {"createImage": {"name", "metadata"?}}    202, Location: the snapshot image (from 2.45
+                                              no Location, {"image_id": ...} instead)
     {"createBackup": {"name", "backup_type", "rotation", "metadata"?}}   202, Location: the backup
-                                              image; the oldest backups beyond `rotation` go
+                                              image (2.45: as createImage); the oldest backups
+                                              beyond `rotation` go
     {"restore": null}                        202   a SOFT_DELETED server back to ACTIVE
     {"os-resetState": {"state": "active"|"error"}}   202   admins (os-admin-actions:reset_state)
     {"forceDelete": null}                     202   delete in any state, host or not
@@ -16,7 +18,8 @@
 
 A state that does not allow the action answers 409 (compute.states.check_allowed).
 Other apps add actions (addFloatingIp, addSecurityGroup ...) with `register_action` from
-their AppConfig.ready: handler(view, server_id, value) -> Response.
+their AppConfig.ready: handler(view, server_id, value) -> Response; `removed_in` makes the
+action a 404 from that microversion (addFloatingIp and removeFloatingIp: 2.44).
 """
 import re
 
@@ -70,10 +73,15 @@ def body_admin_pass(value: dict):
         raise BadRequest("Invalid input for field/attribute adminPass: must be a string.")
     return password
 EXTRA_ACTIONS: dict = {}
+# action -> the microversion from which it is a 404 (Nova's deprecated proxies); this cloud
+# never had nova-network's addFixedIp/removeFixedIp (400: no such action, then 404 from 2.44)
+REMOVED_IN: dict = {"addFixedIp": (2, 44), "removeFixedIp": (2, 44)}
 
 
-def register_action(name: str, handler) -> None:
+def register_action(name: str, handler, removed_in: tuple | None = None) -> None:
     EXTRA_ACTIONS[name] = handler
+    if removed_in is not None:
+        REMOVED_IN[name] = removed_in
 
 
 # Nova strips control characters (but tab and newline) from console output
@@ -86,6 +94,8 @@ class ServerActionView(ServerAPIView):
         if not isinstance(data, dict) or len(data) != 1:
             raise BadRequest("Malformed request body: exactly one action is expected.")
         action, value = next(iter(data.items()))
+        if action in REMOVED_IN and api_version(request) >= REMOVED_IN[action]:
+            raise NotFound("The resource could not be found.")
         if action in SIMPLE_ACTIONS:
             rule, operation = SIMPLE_ACTIONS[action]
             instance = self.server(server_id, f"compute:servers:{rule}")
@@ -188,6 +198,12 @@ class ServerActionView(ServerAPIView):
         body = check_object(value, "createImage", {"name", "metadata"})
         instance = self.server(server_id, "compute:servers:create_image")
         image = snapshots.snapshot_server(self.ctx, instance, body.get("name"), body.get("metadata"))
+        return self.image_answer(image)
+
+    def image_answer(self, image) -> Response:
+        """createImage/createBackup: 202 with a Location header; from 2.45 {"image_id"} instead."""
+        if api_version(self.request) >= (2, 45):
+            return Response({"image_id": str(image.id)}, status=202)
         response = Response(status=202)
         response["Location"] = f"{image_base(self.request)}/v2/images/{image.id}"
         return response
@@ -203,9 +219,7 @@ class ServerActionView(ServerAPIView):
         instance = self.server(server_id, "compute:servers:create_backup")
         image = snapshots.backup_server(self.ctx, instance, body["name"], body["backup_type"], rotation,
                                         body.get("metadata"))
-        response = Response(status=202)
-        response["Location"] = f"{image_base(self.request)}/v2/images/{image.id}"
-        return response
+        return self.image_answer(image)
 
     def console_output(self, server_id, value):
         body = check_object(value if value is not None else {}, "os-getConsoleOutput", {"length"})

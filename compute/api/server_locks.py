@@ -1,7 +1,7 @@
 """The lock and unlock server actions (registered with server_actions.register_action) and
-`GET /servers/{id}/diagnostics` (admins). Lock takes no body at 2.1; from 2.73
-{"lock": {"locked_reason": "..."}} (or null) keeps a reason, shown as the server's
-`locked_reason`. A locked server refuses other actions from non-admins with 409.
+`GET /servers/{id}/diagnostics` (admins; from 2.48 in Nova's standard format). Lock takes no
+body at 2.1; from 2.73 {"lock": {"locked_reason": "..."}} (or null) keeps a reason, shown as the
+server's `locked_reason`. A locked server refuses other actions from non-admins with 409.
 Also GET /servers/{id}/topology (2.78)."""
 from rest_framework.response import Response
 
@@ -58,4 +58,7 @@ class ServerTopologyView(ServerAPIView):
 class ServerDiagnosticsView(ServerAPIView):
     def get(self, request, server_id):
         instance = self.server(server_id, "compute:servers:diagnostics")
-        return Response(diagnostics.server_diagnostics(self.ctx, instance))
+        flat = diagnostics.server_diagnostics(self.ctx, instance)
+        if api_version(request) >= (2, 48):  # Nova's standard format
+            return Response(diagnostics.standard_diagnostics(instance, flat))
+        return Response(flat)

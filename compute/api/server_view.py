@@ -13,23 +13,26 @@ from typing import NamedTuple
 
 from compute import states
 from compute.models import InstanceFault, Service, heartbeat_is_recent
+from compute.services.tags import tags_by_instance
 from identity.services.policy import authorize
 from network.models import FixedIP
 
 from .base import api_version, compute_base, isotime
 
 # what update/rebuild answer (Nova's show without the extensions); `locked` from 2.9,
-# `description` from 2.19, `trusted_image_certificates` from 2.63, `locked_reason` from 2.73,
-# `server_groups` (added by the views) from 2.71; from 2.75 they answer the whole server
-# (FULL_ANSWER_VERSION)
+# `description` from 2.19, `tags` from 2.26, `trusted_image_certificates` from 2.63,
+# `locked_reason` from 2.73, `server_groups` (added by the views) from 2.71; from 2.75 they
+# answer the whole server (FULL_ANSWER_VERSION)
 BRIEF_KEYS = {
     "id", "name", "status", "tenant_id", "user_id", "metadata", "hostId", "image", "flavor", "created", "updated",
     "addresses", "accessIPv4", "accessIPv6", "links", "OS-DCF:diskConfig", "progress", "fault", "locked",
-    "description", "locked_reason", "trusted_image_certificates",
+    "description", "tags", "locked_reason", "trusted_image_certificates",
 }
 LOCKED_REASON_VERSION = (2, 73)
 FULL_ANSWER_VERSION = (2, 75)
 HOST_STATUS_VERSION = (2, 16)
+TAGS_VERSION = (2, 26)
+EMBEDDED_FLAVOR_VERSION = (2, 47)
 ROOT_DEVICE_NAME = "/dev/vda"  # every guest's root disk (compute/virt/domain_xml.py)
 # statuses whose `progress` Nova shows, and those that show the latest fault
 PROGRESS_STATUSES = ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING")
@@ -210,6 +213,7 @@ class ServerViewBuilder:
         self._volumes = volumes_by_instance(instances)
         # the same for every server of a page: worked out once
         self._version = api_version(request)
+        self._tags = tags_by_instance(instances) if self._version >= TAGS_VERSION and instances else {}
         self._extended: dict = {}  # (policy rule, project, user) -> allowed
         self._host_ids: dict = {}  # (project, host) -> hostId
 
@@ -249,7 +253,15 @@ class ServerViewBuilder:
         return {"id": instance.image_ref, "links": self.bookmark("images", instance.image_ref)}
 
     def flavor(self, instance) -> dict:
-        return {"id": instance.flavorid, "links": self.bookmark("flavors", instance.flavorid)}
+        """The flavor's id and link; from 2.47 the server's own copy of the flavor (what it was
+        built with), with its extra specs for those who may read flavor extra specs."""
+        if self._version < EMBEDDED_FLAVOR_VERSION:
+            return {"id": instance.flavorid, "links": self.bookmark("flavors", instance.flavorid)}
+        body = {"vcpus": instance.vcpus, "ram": instance.memory_mb, "disk": instance.root_gb,
+                "ephemeral": instance.ephemeral_gb, "swap": instance.swap, "original_name": instance.flavor_name}
+        if self.allowed(instance, "compute:flavor_extra_specs:index"):
+            body["extra_specs"] = dict(instance.flavor_extra_specs or {})
+        return body
 
     def addresses(self, instance) -> dict:
         return addresses_of(self._ips.get(instance.uuid, []), self._floating)
@@ -331,6 +343,8 @@ class ServerViewBuilder:
             body["locked"] = bool(instance.locked)
         if version >= (2, 19):
             body["description"] = instance.display_description
+        if version >= TAGS_VERSION:
+            body["tags"] = self._tags.get(instance.pk, [])
         if version >= (2, 63):
             body["trusted_image_certificates"] = instance.trusted_certs or None
         if version >= LOCKED_REASON_VERSION:

@@ -1,5 +1,7 @@
 """Servers (`/servers`, `/servers/detail`, `/servers/{id}`, `/servers/{id}/ips`): thin views
 over compute.services.operations and compute.services.instances, in Nova v2.1 shapes.
+From 2.26 servers carry their tags and lists filter on them (tags, tags-any, not-tags,
+not-tags-any: comma-separated); from 2.52 create takes `tags`.
 
 Create answers 202 with the first server's id and links (the boot continues in the
 background: BUILD until the host reports ACTIVE or ERROR). Lists are newest first, scoped to
@@ -26,6 +28,8 @@ from compute.services import hosts as host_service
 from compute.services import instances as instance_service
 from compute.services import operations
 from compute.services import server_groups as server_group_service
+from compute.services import tags as tag_service
+from cloudproj.exceptions import Invalid as ComputeInvalid
 from cloudproj.exceptions import NotFound as ComputeNotFound
 from identity.services.policy import enforce
 from images.services import registry as image_service
@@ -46,6 +50,13 @@ CREATE_FIELDS = {
 HINT_KEYS = ("os:scheduler_hints", "OS-SCH-HNT:scheduler_hints")
 UPDATE_FIELDS = {"name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"}
 DESCRIPTION_VERSION = (2, 19)  # `description` in create, update, rebuild and the server
+TAGS_VERSION = (2, 26)  # tags in the server, the list filters below
+TAGS_ON_CREATE_VERSION = (2, 52)
+NETWORKS_REQUIRED_VERSION = (2, 37)
+# device tags (networks, block_device_mapping_v2): checked, then not used (this cloud's metadata
+# service has no `devices` list to show them in)
+DEVICE_TAGS_VERSION = (2, 32)
+TAG_FILTERS = ("tags", "tags-any", "not-tags", "not-tags-any")  # all of, any of, not all of, none of
 SERVER_GROUPS_VERSION = (2, 71)  # `server_groups` in show, update and rebuild
 CHANGES_BEFORE_VERSION = (2, 66)
 LOCKED_FILTER_VERSION = (2, 73)
@@ -350,7 +361,9 @@ def server_queryset(ctx, params, detail: bool, version=(2, 1)):
     if statuses:
         status_q, vm_states = _status_filter(statuses)
         if status_q is None:
-            return None  # an unknown status matches nothing (Nova 2.1)
+            if version >= (2, 38):
+                raise BadRequest(f"Invalid status value: {', '.join(statuses)}")
+            return None  # an unknown status matches nothing (Nova 2.1-2.37)
         if vm_states == {states.DELETED}:
             if not is_admin:
                 raise Forbidden("Only administrators may list deleted instances")
@@ -384,10 +397,17 @@ def server_queryset(ctx, params, detail: bool, version=(2, 1)):
     for rx in ip_filters:
         rows = FixedIP.objects.filter(instance_uuid__in=qs.values("uuid")).values_list("instance_uuid", "address")
         qs = qs.filter(uuid__in={uuid for uuid, address in rows if rx.search(address)})
+    if version >= TAGS_VERSION:
+        qs = tag_service.filter_by_tags(qs, *(_tag_list(params.get(key)) for key in TAG_FILTERS))
     if params.get("name"):
         rx = compile_regex(params["name"], "name")
         qs = qs.filter(pk__in=[pk for pk, name in qs.values_list("pk", "display_name") if rx.search(name)])
     return qs
+
+
+def _tag_list(value) -> list[str]:
+    """A tag filter's value: tags separated by commas (empty ones ignored)."""
+    return [tag for tag in (value or "").split(",") if tag]
 
 
 def _marker_row(marker: str, scope):
@@ -427,7 +447,9 @@ class ServerCollection(ServerAPIView):
                     project_id=ctx.project_id)
                 qs = qs.filter(_after_marker(_marker_row(marker, scope), sort))
             if limit:
-                page = list(qs.order_by(*_ordering(sort)).defer(*LIST_DEFERRED)[: limit + 1])
+                # from 2.47 a server shows its flavor's extra specs: read with the page
+                deferred = [f for f in LIST_DEFERRED if f != "flavor_extra_specs" or api_version(request) < (2, 47)]
+                page = list(qs.order_by(*_ordering(sort)).defer(*deferred)[: limit + 1])
                 more, page = len(page) > limit, page[:limit]
         builder = self.builder(page if self.detail else ())
         render = builder.detail if self.detail else builder.summary
@@ -445,16 +467,38 @@ class ServerCollection(ServerAPIView):
 # --- create ------------------------------------------------------------------------------------
 
 
-def _parse_networks(value):
-    if value is None or value in ("auto", "none"):
+def device_tag(value) -> str:
+    """A device tag (2.32 on networks and block devices, 2.49 on volume attachments): Nova's tag type."""
+    try:
+        return tag_service.validate_tag(value)
+    except ComputeInvalid as exc:
+        raise BadRequest(f"Invalid input for field/attribute tag: {exc.message}") from None
+
+
+def network_tags_allowed(version) -> bool:
+    """Nova took `tag` in networks at 2.32, lost it by mistake in 2.33-2.41 and has it from 2.42."""
+    return version == (2, 32) or version >= (2, 42)
+
+
+def _parse_networks(value, version=(2, 1)):
+    """2.37: `networks` is required: "auto" (the project's network), "none" (no NIC) or a list;
+    below 2.37 a list or nothing (the project's network)."""
+    if value is None and version < NETWORKS_REQUIRED_VERSION:
+        return value
+    if value in ("auto", "none") and version >= NETWORKS_REQUIRED_VERSION:
         return value
     if not isinstance(value, list):
+        if version < NETWORKS_REQUIRED_VERSION:
+            raise BadRequest("Invalid input for field/attribute networks: must be a list.")
         raise BadRequest("Invalid input for field/attribute networks: must be 'auto', 'none' or a list.")
+    fields = NETWORK_FIELDS | ({"tag"} if network_tags_allowed(version) else set())
     for entry in value:
-        check_object(entry, "networks", NETWORK_FIELDS)
+        check_object(entry, "networks", fields)
         for key in NETWORK_FIELDS & set(entry):
             if entry[key] is not None and not isinstance(entry[key], str):
                 raise BadRequest(f"Invalid input for field/attribute {key}: must be a string.")
+        if "tag" in entry:
+            device_tag(entry["tag"])
     return value
 
 
@@ -507,6 +551,11 @@ def _boot_source(ctx, server, version=(2, 1)) -> tuple[str, dict | None]:
     boot_volume = None
     for mapping in mappings:
         check_object(mapping, "block_device_mapping_v2")
+        if "tag" in mapping:  # a device tag from 2.32
+            if version < DEVICE_TAGS_VERSION:
+                raise BadRequest("Invalid input for field/attribute block_device_mapping_v2: additional properties "
+                                 "are not allowed (tag).")
+            device_tag(mapping["tag"])
         volume_type = _volume_type(ctx, mapping, version)
         if str(mapping.get("boot_index")) != "0" or boot_volume is not None:
             raise BadRequest("block_device_mapping_v2 is not supported by this cloud beyond the root disk "
@@ -574,11 +623,14 @@ def _boot_volume(mapping, source: str, uuid: str, image_ref) -> dict:
 
 
 def create_fields(version) -> set:
-    """The keys of a create's `server` at `version`: description from 2.19, no personality from
-    2.57, trusted_image_certificates from 2.63, host and hypervisor_hostname from 2.74."""
+    """The keys of a create's `server` at `version`: description from 2.19, tags from 2.52, no
+    personality from 2.57, trusted_image_certificates from 2.63, host and hypervisor_hostname
+    from 2.74."""
     allowed = set(CREATE_FIELDS)
     if version >= DESCRIPTION_VERSION:
         allowed.add("description")
+    if version >= TAGS_ON_CREATE_VERSION:
+        allowed.add("tags")
     if version >= PERSONALITY_REMOVED_VERSION:
         allowed.discard("personality")
     if version >= TRUSTED_CERTS_VERSION:
@@ -609,7 +661,7 @@ def parse_create(ctx, data, version=(2, 1)) -> tuple[dict, bool]:
     if extra:
         raise BadRequest(f"Invalid input: additional properties are not allowed ({', '.join(extra)}).")
     server = check_object(data["server"], "server", create_fields(version))
-    for key in ("name", "flavorRef"):
+    for key in ("name", "flavorRef") + (("networks",) if version >= NETWORKS_REQUIRED_VERSION else ()):
         if key not in server:
             raise BadRequest(f"Invalid input for field/attribute server: '{key}' is a required property.")
     for key in ("personality", "block_device_mapping"):
@@ -634,7 +686,7 @@ def parse_create(ctx, data, version=(2, 1)) -> tuple[dict, bool]:
         raise BadRequest("min_count must be <= max_count")
     kwargs = {
         "name": server["name"],
-        "networks": _parse_networks(server.get("networks")),
+        "networks": _parse_networks(server.get("networks"), version),
         "key_name": _optional_string(server, "key_name"),
         "metadata": metadata,
         "user_data": _optional_string(server, "user_data", max_length=65535),
@@ -650,6 +702,8 @@ def parse_create(ctx, data, version=(2, 1)) -> tuple[dict, bool]:
     }
     if version >= DESCRIPTION_VERSION:  # below 2.19 the description is the name (as Nova)
         kwargs["description"] = server.get("description")
+    if "tags" in server:
+        kwargs["tags"] = tag_service.validate_tags(server["tags"])
     if version >= REQUESTED_DESTINATION_VERSION:
         kwargs["requested_host"] = _requested_host(ctx, server)
     if server.get("trusted_image_certificates") is not None:

@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from identity.services.policy import enforce
 from network.services import networks as network_service
 
-from .base import ComputeAPIView
+from .base import PROXY_REMOVED_IN, ComputeAPIView
 
 
 def tenant_network(network) -> dict:
@@ -13,6 +13,8 @@ def tenant_network(network) -> dict:
 
 
 class TenantNetworkListView(ComputeAPIView):
+    removed_in = PROXY_REMOVED_IN
+
     def get(self, request):
         ctx = self.ctx
         enforce(ctx, "compute:tenant_networks:list", {"project_id": ctx.project_id})
@@ -21,6 +23,8 @@ class TenantNetworkListView(ComputeAPIView):
 
 
 class TenantNetworkView(ComputeAPIView):
+    removed_in = PROXY_REMOVED_IN
+
     def get(self, request, network_id):
         ctx = self.ctx
         enforce(ctx, "compute:tenant_networks:show", {"project_id": ctx.project_id})

@@ -1,7 +1,8 @@
 """os-simple-tenant-usage (admin: every project; a project's reader: its own) and
 os-instance_usage_audit_log (admin), in Nova 2.1's bodies. Usage comes from
 compute.services.usage (the dashboard's overview uses the same): each instance's hours inside
-the period from launched_at to terminated_at/deleted_at (or now), times its flavor."""
+the period from launched_at to terminated_at/deleted_at (or now), times its flavor. From 2.40
+both take limit and marker (an instance id: 400 for an unknown one) and page over instances."""
 from datetime import datetime
 from datetime import timezone as dt_timezone
 
@@ -12,9 +13,10 @@ from cloudproj.api.errors import BadRequest
 from compute.services import usage
 from identity.services.policy import enforce
 
-from .base import ComputeAPIView
+from .base import ComputeAPIView, api_version, marker_page
 
 MAX_LIMIT = 1000  # Nova's [api]max_limit: before 2.40 the listing has no paging, only this cap
+PAGING_VERSION = (2, 40)  # limit and marker (an instance id), tenant_usage(s)_links
 TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f")
 
 
@@ -67,13 +69,24 @@ def _tenant_usage(project_id: str, summary: usage.UsageSummary, detailed: bool) 
     return body
 
 
+def _page(request, rows: list, path: str) -> tuple[list, list]:
+    """(the page of instance usages, its next links): from 2.40 the client's limit and marker
+    (an instance id), before it the first MAX_LIMIT."""
+    if api_version(request) < PAGING_VERSION:
+        return rows[:MAX_LIMIT], []
+    return marker_page(request, rows, lambda row: row.uuid, path)
+
+
 class TenantUsageListView(ComputeAPIView):
     def get(self, request):
         enforce(self.ctx, "compute:os-simple-tenant-usage:list")
         start, stop, detailed = _period(request)
-        summaries = usage.projects_usage(start, stop, limit=MAX_LIMIT)
-        return Response({"tenant_usages": [_tenant_usage(project_id, summary, detailed)
-                                           for project_id, summary in summaries.items()]})
+        rows, links = _page(request, usage.instance_usages(start, stop), "os-simple-tenant-usage")
+        body = {"tenant_usages": [_tenant_usage(project_id, summary, detailed)
+                                  for project_id, summary in usage.by_project(start, stop, rows).items()]}
+        if links:
+            body["tenant_usages_links"] = links
+        return Response(body)
 
 
 class TenantUsageView(ComputeAPIView):
@@ -81,10 +94,13 @@ class TenantUsageView(ComputeAPIView):
         enforce(self.ctx, "compute:os-simple-tenant-usage:show", {"project_id": project_id})
         start, stop, _detailed = _period(request)
         summary = usage.project_usage(project_id, start, stop)
-        summary.instances = summary.instances[:MAX_LIMIT]
+        summary.instances, links = _page(request, summary.instances, f"os-simple-tenant-usage/{project_id}")
         if not summary.instances:  # no instance ran in the period: an empty object, as Nova
             return Response({"tenant_usage": {}})
-        return Response({"tenant_usage": _tenant_usage(project_id, summary, detailed=True)})
+        body = {"tenant_usage": _tenant_usage(project_id, summary, detailed=True)}
+        if links:
+            body["tenant_usage_links"] = links
+        return Response(body)
 
 
 class AuditLogListView(ComputeAPIView):

@@ -6,7 +6,7 @@ from . import versions
 from . import image_metadata, instance_actions, keypairs, tenant_networks
 from . import volumes as volume_proxy
 from . import server_actions, server_metadata, server_password, servers
-from . import aggregates, migrations_api, server_groups, server_locks
+from . import aggregates, migrations_api, server_groups, server_locks, server_migrations, server_tags
 
 FLAVOR = r"(?P<flavor_id>[^/]+)"
 SERVER = r"(?P<server_id>[^/]+)"
@@ -46,6 +46,9 @@ urlpatterns = [
     route(r"os-server-groups", server_groups.ServerGroupListView),
     route(r"os-server-groups/(?P<group_id>[^/]+)", server_groups.ServerGroupView),
     route(r"os-migrations", migrations_api.MigrationListView),
+    route(rf"servers/{SERVER}/migrations", server_migrations.ServerMigrationListView),
+    route(rf"servers/{SERVER}/migrations/(?P<migration_id>[^/]+)", server_migrations.ServerMigrationView),
+    route(rf"servers/{SERVER}/migrations/(?P<migration_id>[^/]+)/action", server_migrations.ServerMigrationActionView),
     route(rf"servers/{SERVER}/diagnostics", server_locks.ServerDiagnosticsView),
     route(rf"servers/{SERVER}/topology", server_locks.ServerTopologyView),
     route(r"os-availability-zone", availability_zones.AvailabilityZoneListView),
@@ -70,6 +73,8 @@ urlpatterns = [
     route(rf"servers/{SERVER}/metadata", server_metadata.ServerMetadataView),
     route(rf"servers/{SERVER}/metadata/(?P<key>[^/]+)", server_metadata.ServerMetadataItemView),
     route(rf"servers/{SERVER}/os-server-password", server_password.ServerPasswordView),
+    route(rf"servers/{SERVER}/tags", server_tags.ServerTagListView),
+    route(rf"servers/{SERVER}/tags/(?P<tag>[^/]+)", server_tags.ServerTagView),
     route(rf"servers/{SERVER}/ips", servers.ServerIPsView),
     route(rf"servers/{SERVER}/ips/(?P<network_label>[^/]+)", servers.ServerIPView),
     # key pairs and instance actions

@@ -9,7 +9,7 @@ from identity.services.policy import enforce
 from volumes.services import snapshots as snapshot_service
 from volumes.services import volumes as volume_service
 
-from .base import ComputeAPIView, isotime, parse_bool, parse_int
+from .base import PROXY_REMOVED_IN, ComputeAPIView, isotime, parse_bool, parse_int
 
 VOLUME_FIELDS = {"size", "display_name", "display_description", "volume_type", "metadata", "availability_zone",
                  "snapshot_id"}
@@ -75,6 +75,8 @@ def limited(request, rows):
 
 
 class VolumeCollection(ComputeAPIView):
+    removed_in = PROXY_REMOVED_IN
+
     def get(self, request):
         enforce(self.ctx, "compute:os-volumes:list")
         volumes = volume_service.volumes_for(self.ctx).select_related("snapshot").order_by("-created_at", "-id")
@@ -102,6 +104,8 @@ class VolumeDetailCollection(VolumeCollection):
 
 
 class VolumeItem(ComputeAPIView):
+    removed_in = PROXY_REMOVED_IN
+
     def get(self, request, volume_id):
         enforce(self.ctx, "compute:os-volumes:show")
         return Response({"volume": volume_body(volume_service.get_volume(self.ctx, volume_id))})
@@ -113,6 +117,8 @@ class VolumeItem(ComputeAPIView):
 
 
 class SnapshotCollection(ComputeAPIView):
+    removed_in = PROXY_REMOVED_IN
+
     def get(self, request):
         enforce(self.ctx, "compute:os-snapshots:list")
         snapshots = snapshot_service.snapshots_for(self.ctx).order_by("-created_at", "-id")
@@ -137,6 +143,8 @@ class SnapshotDetailCollection(SnapshotCollection):
 
 
 class SnapshotItem(ComputeAPIView):
+    removed_in = PROXY_REMOVED_IN
+
     def get(self, request, snapshot_id):
         enforce(self.ctx, "compute:os-snapshots:show")
         return Response({"snapshot": snapshot_body(snapshot_service.get_snapshot(self.ctx, snapshot_id))})

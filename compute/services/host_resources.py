@@ -87,8 +87,11 @@ def console_path(instance: Instance) -> Path:
 
 
 def requested_networks(instance: Instance) -> list[Network]:
-    """The networks the instance asked for (uuids stored at create time), else the default
-    networks visible to its project (its own first, then shared ones: one network)."""
+    """The networks the instance asked for (uuids stored at create time), none for a server
+    created with `networks: "none"` (2.37), else the default networks visible to its project
+    (its own first, then shared ones: one network)."""
+    if instance.requested_networks == "none":
+        return []
     requested = [entry for entry in (instance.requested_networks or []) if isinstance(entry, dict)]
     if requested:
         networks = []

@@ -207,15 +207,16 @@ def quota_deltas(flavor, count: int = 1) -> dict:
     return {"instances": count, "cores": count * flavor.vcpus, "ram": count * flavor.memory_mb}
 
 
-def _consume_quota(project, flavor, min_count: int, max_count: int) -> int:
-    """Take the quota of max_count servers; when that is over quota, of as many as fit
-    (≥ min_count). Returns the count. OverQuota (403) in Nova's words when not even
-    min_count fits. The caller's transaction creates the rows: no reservation is kept."""
+def _consume_quota(project, flavor, min_count: int, max_count: int, user_id=None) -> int:
+    """Take the quota of max_count servers (within the user's own limits too, when the user
+    has any: per-user quotas); when that is over quota, of as many as fit (≥ min_count).
+    Returns the count. OverQuota (403) in Nova's words when not even min_count fits. The
+    caller's transaction creates the rows: no reservation is kept."""
     count = max_count
     per = quota_deltas(flavor, 1)
     while True:
         try:
-            quotas.consume(project, quota_deltas(flavor, count))
+            quotas.consume(project, quota_deltas(flavor, count), user_id=user_id)
             return count
         except quotas.OverQuota as exc:
             allowed = count
@@ -316,7 +317,7 @@ def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, use
     reservation_id = generate_reservation_id()
 
     with transaction.atomic():
-        count = _consume_quota(project, flavor, min_count, max_count)
+        count = _consume_quota(project, flavor, min_count, max_count, user_id=getattr(user, "id", None))
         instances = []
         for index in range(count):
             instance_uuid = uuid_lib.uuid4()

@@ -104,7 +104,7 @@ def _check_quota(user, project) -> None:
     if project is None:
         return
     try:
-        quotas.check_absolute(project, {"key_pairs": KeyPair.objects.filter(user=user).count() + 1})
+        quotas.check_absolute(project, {"key_pairs": KeyPair.objects.filter(user=user).count() + 1}, user_id=user.id)
     except quotas.OverQuota:
         raise OverQuota("Quota exceeded, too many key pairs.") from None
 

@@ -3,11 +3,16 @@ moves instances (resize, migrate, evacuate) writes compute.models.Migration rows
 module lists them.
 
     list_migrations(host=None, status=None, instance_uuid=None, migration_type=None, source_compute=None)
+    live_migrations_in_progress(instance) / get_live_migration(instance, id)   (2.23)
+    force_complete(ctx, instance, id) (2.22) / abort(ctx, instance, id) (2.24)
 """
 import uuid as uuid_lib
 
 from django.db.models import Q
 
+from cloudproj.exceptions import Conflict, Invalid, NotFound
+
+from .. import states
 from ..models import Migration
 
 
@@ -27,3 +32,64 @@ def list_migrations(host=None, status=None, instance_uuid=None, migration_type=N
     if source_compute:
         qs = qs.filter(source_compute=source_compute)
     return qs.order_by("-created_at", "-id")
+
+
+# --- a server's live migrations (servers/{id}/migrations, microversions 2.22-2.24) ------------------
+
+LIVE = "live-migration"
+IN_PROGRESS = ("queued", "preparing", "running", "post-migrating")
+
+
+def live_migrations_in_progress(instance):
+    return Migration.objects.filter(instance_uuid=instance.uuid, migration_type=LIVE, status__in=IN_PROGRESS)
+
+
+def get_live_migration(instance, migration_id) -> Migration:
+    """The server's live migration in progress; 404 (as Nova) for any other."""
+    row = None
+    if str(migration_id).isdigit():
+        row = Migration.objects.filter(pk=int(migration_id), instance_uuid=instance.uuid).first()
+    if row is None:
+        raise NotFound(f"Instance {instance.uuid} does not have a migration with id {migration_id}")
+    if row.migration_type != LIVE or row.status not in IN_PROGRESS:
+        raise NotFound(f"Migration {migration_id} for instance {instance.uuid} is not a live migration in progress")
+    return row
+
+
+def _check_migrating(ctx, instance, action: str) -> None:
+    if instance.locked and not getattr(ctx, "is_admin", False):
+        raise states.InstanceLocked(f"Instance {instance.uuid} is locked")
+    if instance.task_state != states.task.MIGRATING:
+        raise states.InstanceInvalidState(
+            f"Cannot '{action}' instance {instance.uuid} while it is in task_state {instance.task_state}",
+            action, "task_state", instance.task_state)
+
+
+def force_complete(ctx, instance, migration_id) -> None:
+    """2.22: 409 unless the server is live-migrating, 400 unless that migration is running."""
+    _check_migrating(ctx, instance, "live_migrate_force_complete")
+    row = Migration.objects.filter(pk=int(migration_id) if str(migration_id).isdigit() else None,
+                                   instance_uuid=instance.uuid, status="running").first()
+    if row is None:
+        raise Invalid(f"Cannot find migration {migration_id} of instance {instance.uuid} with status running.")
+    _not_offered("forced to complete")
+
+
+def abort(ctx, instance, migration_id, queued_too: bool = False) -> None:
+    """2.24: 409 unless the server is live-migrating, 404 for another migration, 400 unless it
+    is still running or preparing (or, queued_too: compute API 2.65, queued)."""
+    _check_migrating(ctx, instance, "live_migrate_abort")
+    row = Migration.objects.filter(pk=int(migration_id) if str(migration_id).isdigit() else None,
+                                   instance_uuid=instance.uuid).first()
+    if row is None:
+        raise NotFound(f"Instance {instance.uuid} does not have a migration with id {migration_id}")
+    if row.migration_type != LIVE or row.status not in ("running", "preparing") + (("queued",) if queued_too else ()):
+        raise Invalid(f"Migration {migration_id} state of instance {instance.uuid} is {row.status}. Cannot "
+                      "abort live migration in this state.")
+    _not_offered("aborted")
+
+
+def _not_offered(what: str) -> None:
+    # this cloud's live migration (lifecycle) has no way to steer a running migration yet:
+    # a server cannot be live-migrating here, so the checks above answer every request today
+    raise Conflict(f"A running live migration cannot be {what} on this cloud.")

@@ -31,6 +31,7 @@ from cloudproj import rpc
 from .. import states
 from ..models import Instance, Service
 from . import create_extensions, server_groups, volume_backed
+from . import tags as tag_service
 from .actions import finish_action, start_action
 from cloudproj.exceptions import Conflict, Invalid, ServiceUnavailable
 
@@ -68,17 +69,20 @@ def _request_id(ctx) -> str:
 # --- create ------------------------------------------------------------------------------------
 
 
-def resolve_networks(ctx, networks) -> list:
+NO_NETWORK = "none"  # Instance.requested_networks of a server booted without a NIC
+
+
+def resolve_networks(ctx, networks) -> list | str:
     """The API's `networks` ("auto", "none", or [{"uuid": ...}]) as [{"uuid": network uuid}]
-    of networks the project may use; [] means the project's default network. With the VLAN
-    manager the default is the project's own network, assigned here on first use (400 if none
-    is left)."""
+    of networks the project may use; [] means the project's default network ("auto"), "none"
+    no network at all (2.37: the server boots without a NIC). With the VLAN manager the default
+    is the project's own network, assigned here on first use (400 if none is left)."""
     if networks in (None, "auto", []):
         if vlan_service.is_vlan() and ctx.project_id:
             return [{"uuid": str(vlan_service.network_for_project(ctx.project_id).uuid)}]
         return []
-    if networks == "none":
-        raise Invalid("Servers without a network are not supported by this cloud (networks: none).")
+    if networks == NO_NETWORK:
+        return NO_NETWORK
     if not isinstance(networks, list):
         raise Invalid("Invalid input for field/attribute networks.")
     resolved: list[dict] = []
@@ -103,11 +107,12 @@ def resolve_networks(ctx, networks) -> list:
 
 
 def create_servers(ctx, name, flavor, image, networks=None, security_groups=None, boot_volume=None,
-                   **kwargs) -> list[Instance]:
+                   tags=None, **kwargs) -> list[Instance]:
     """Create the instances (quota reserved, one transaction) and queue their boots. The
     requested security groups must exist in the project (400); none means `default`.
     boot_volume ({"source": "image"|"volume", "uuid", "volume_size", "delete_on_termination"}):
-    the root disk is that volume, or a new one made from the image (volumes.services.boot)."""
+    the root disk is that volume, or a new one made from the image (volumes.services.boot).
+    tags: the servers' tags (compute.services.tags.validate_tags'd)."""
     requested = resolve_networks(ctx, networks)
     server_group = server_groups.group_for_create(ctx, kwargs.get("scheduler_hints"))
     if boot_volume and image is None:
@@ -120,6 +125,7 @@ def create_servers(ctx, name, flavor, image, networks=None, security_groups=None
         if boot_volume:
             boot_service.reserve_for(ctx, instances, boot_volume)
         create_extensions.join_security_groups(instances, groups)
+        tag_service.set_on_create(instances, tags)  # 2.52: validated by the API
         server_groups.add_members(server_group, instances, getattr(ctx, "project", None))
         transaction.on_commit(lambda: _queue_boots(ctx, instances))
     return instances

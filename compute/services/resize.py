@@ -98,7 +98,7 @@ def resize_server(ctx, instance: Instance, flavor: Flavor, auto_disk_config: boo
     with transaction.atomic():
         if any(grow.values()):
             try:
-                quotas.commit(quotas.reserve(instance.project_id, grow))
+                quotas.commit(quotas.reserve(instance.project_id, grow, user_id=instance.user_id))
             except quotas.OverQuota as exc:
                 raise OverQuota(f"Quota exceeded for the resize: {exc}") from None
         begin(instance, "resize", ctx, task_state=T.RESIZE_PREP)

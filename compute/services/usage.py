@@ -70,8 +70,19 @@ def projects_usage(start: datetime, end: datetime, limit: int | None = None) -> 
     """{project_id: its usage} over every project with an instance that ran during [start,
     end), in order of the instances' launch; at most `limit` instances are counted (Nova
     caps its os-simple-tenant-usage listing at its max_limit)."""
+    return by_project(start, end, _usages(start, end, limit=limit))
+
+
+def instance_usages(start: datetime, end: datetime) -> list:
+    """Every instance's usage during [start, end), in order of launch (os-simple-tenant-usage
+    pages over these from compute API 2.40)."""
+    return _usages(start, end)
+
+
+def by_project(start: datetime, end: datetime, rows: list) -> dict[str, UsageSummary]:
+    """{project_id: its usage} of instance usage rows, in their order."""
     summaries: dict[str, UsageSummary] = {}
-    for row in _usages(start, end, limit=limit):
+    for row in rows:
         summaries.setdefault(row.project_id, _summary(start, end, [])).instances.append(row)
     return summaries
 

@@ -261,6 +261,47 @@ def test_diagnostics(admin_client, member_client, server, host_answers):
         host_answers.conn.lookupByUUIDString(str(row.uuid)).destroy()
 
 
+def test_2_48_diagnostics_in_the_standard_format(admin_client, server, host_answers):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from compute.models import Instance
+    from network.models import FixedIP
+    from network.services.networks import create_network
+
+    row = make_active(server)
+    network = create_network("diag", "10.48.0.0/24", bridge="cptdiag48", bridge_interface="")  # a row only
+    FixedIP.objects.filter(network=network, address="10.48.0.5").update(
+        instance_uuid=row.uuid, mac_address="fa:16:3e:00:00:01", allocated=True)
+    Instance.objects.filter(pk=row.pk).update(launched_at=timezone.now() - timedelta(seconds=100))
+    xml = (f"<domain type='test'><name>{row.name}</name><uuid>{row.uuid}</uuid><memory>524288</memory>"
+           "<vcpu>1</vcpu><os><type>hvm</type></os><devices><disk type='file' device='disk'>"
+           "<source file='/tmp/x.img'/><target dev='vda' bus='virtio'/></disk>"
+           "<interface type='network'><source network='default'/><target dev='tap1'/></interface>"
+           "</devices></domain>")
+    host_answers.conn.createXML(xml, 0)
+    try:
+        v248 = {"HTTP_OPENSTACK_API_VERSION": "compute 2.48"}
+        body = admin_client.get(f"{API}/servers/{server}/diagnostics", **v248).json()
+        # doc/api_samples/os-server-diagnostics/v2.48/server-diagnostics-get-resp.json
+        assert set(body) == {"state", "driver", "hypervisor", "hypervisor_os", "uptime", "config_drive", "num_cpus",
+                             "num_disks", "num_nics", "cpu_details", "disk_details", "nic_details", "memory_details"}
+        assert (body["state"], body["driver"], body["hypervisor_os"]) == ("running", "libvirt", "linux")
+        assert body["num_cpus"] == 1 and body["uptime"] >= 100 and body["config_drive"] is False
+        assert [c["id"] for c in body["cpu_details"]] == [0] and body["cpu_details"][0]["utilisation"] is None
+        (disk,) = body["disk_details"]
+        assert set(disk) == {"read_bytes", "read_requests", "write_bytes", "write_requests", "errors_count"}
+        (nic,) = body["nic_details"]
+        assert nic["mac_address"] == "fa:16:3e:00:00:01" and isinstance(nic["rx_octets"], int)
+        assert body["memory_details"]["maximum"] == 512  # MiB
+        old = admin_client.get(f"{API}/servers/{server}/diagnostics",
+                               HTTP_OPENSTACK_API_VERSION="compute 2.47").json()
+        assert old["memory"] == 524288 and "tap1_rx" in old
+    finally:
+        host_answers.conn.lookupByUUIDString(str(row.uuid)).destroy()
+
+
 def test_os_migrations(admin_client, member_client, server):
     assert admin_client.get(f"{API}/os-migrations").json() == {"migrations": []}
     error(member_client.get(f"{API}/os-migrations"), 403)

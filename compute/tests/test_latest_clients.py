@@ -32,7 +32,8 @@ def test_latest_sdk_servers_flavors_keypairs(latest_sdk, cloud, member_account):
         flavors = sorted(f.name for f in conn.compute.flavors())
         made = conn.compute.create_keypair(name="sdk-key")
         keys = [k.name for k in conn.compute.keypairs()]
-        server = conn.compute.create_server(name="sdk-vm", image_id="{cloud.id}", flavor_id="1")
+        server = conn.compute.create_server(name="sdk-vm", image_id="{cloud.id}", flavor_id="1",
+                                            networks="auto")  # required from 2.37
         listed = [(s.id, s.name, s.status) for s in conn.compute.servers()]
         shown = conn.compute.get_server(server.id)
         version = conn.compute.get_endpoint_data().max_microversion
@@ -40,7 +41,7 @@ def test_latest_sdk_servers_flavors_keypairs(latest_sdk, cloud, member_account):
         print(json.dumps({{
             "flavors": flavors, "key": [made.name, made.type, bool(made.private_key), made.fingerprint],
             "keys": keys, "server": [server.id, bool(server.admin_password)], "listed": listed,
-            "shown": [shown.name, shown.status, shown.flavor.id if shown.flavor else None, shown.is_locked],
+            "shown": [shown.name, shown.status, shown.flavor.original_name, shown.flavor.vcpus, shown.is_locked],
             "left": [k.name for k in conn.compute.keypairs()], "max": ".".join(map(str, version)),
         }}))
     """, **MEMBER)
@@ -51,7 +52,8 @@ def test_latest_sdk_servers_flavors_keypairs(latest_sdk, cloud, member_account):
     server_id, has_password = out["server"]
     assert has_password  # adminPass in the create response
     assert out["listed"] == [[server_id, "sdk-vm", "BUILD"]]
-    assert out["shown"] == ["sdk-vm", "BUILD", "1", False]  # `locked` (2.9) read at the negotiated version
+    # the server's own flavor (2.47) and `locked` (2.9), read at the negotiated version
+    assert out["shown"] == ["sdk-vm", "BUILD", "m1.tiny", 1, False]
     assert out["max"] == MAX_VERSION
     assert Instance.objects.get(uuid=server_id).user_id == member_account[0].id
     assert fingerprint and not KeyPair.objects.exists()
@@ -75,7 +77,8 @@ def test_latest_osc_server_flavor_keypair(latest_osc, cloud, tmp_path):
     assert [(r["ID"], r["Name"], r["Status"]) for r in rows] == [(created["id"], "osc-vm", "BUILD")]
     shown = osc("server", "show", "osc-vm", **MEMBER)
     assert shown["id"] == created["id"] and shown["status"] == "BUILD"
-    assert shown["flavor"].startswith("m1.tiny") and "tiny-img" in shown["image"]
+    # the server's own flavor from 2.47
+    assert shown["flavor"]["original_name"] == "m1.tiny" and "tiny-img" in shown["image"]
 
     osc("keypair", "delete", "osc-key", raw=True, **MEMBER)
     assert osc("keypair", "list", **MEMBER) == []

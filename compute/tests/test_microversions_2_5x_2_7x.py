@@ -126,7 +126,8 @@ def test_2_54_and_2_57_rebuild_key_name_and_user_data(admin_client, member_clien
     refused(member_client, "post", f"servers/{server_id}/action", "2.57", {"rebuild": {**rebuild, "personality": []}})
 
     # personality is gone from create too
-    body = {"server": {"name": "p", "imageRef": str(image.id), "flavorRef": "1", "personality": []}}
+    body = {"server": {"name": "p", "imageRef": str(image.id), "flavorRef": "1", "personality": [],
+                       "networks": "auto"}}  # networks: required from 2.37
     call(member_client, "post", "servers", "2.56", body, status=202)
     assert "personality" in refused(member_client, "post", "servers", "2.57", body)
 
@@ -344,7 +345,7 @@ def test_2_71_2_73_2_75_one_server_answers(admin_client, member_client, image):
 
 def test_2_63_trusted_image_certificates(member_client, image):
     certs = ["0b5d2c72-12cc-4ba6-a8d7-3ff5cc1d8cb8", "674736e3-f25c-405c-8362-bbf991e0ce0a"]
-    body = {"server": {"name": "trusted", "imageRef": str(image.id), "flavorRef": "1",
+    body = {"server": {"name": "trusted", "imageRef": str(image.id), "flavorRef": "1", "networks": "auto",
                        "trusted_image_certificates": certs}}
     refused(member_client, "post", "servers", "2.62", body)
     for bad in ([], ["a", "a"], [""], "cert", [1]):
@@ -363,7 +364,8 @@ def test_2_63_trusted_image_certificates(member_client, image):
 def test_2_67_block_device_mapping_volume_type(member_client, image):
     mapping = {"boot_index": 0, "uuid": str(image.id), "source_type": "image", "destination_type": "volume",
                "volume_size": 1, "volume_type": "no-such-type"}
-    body = {"server": {"name": "typed", "flavorRef": "1", "block_device_mapping_v2": [mapping]}}
+    body = {"server": {"name": "typed", "flavorRef": "1", "block_device_mapping_v2": [mapping],
+                       "networks": "auto"}}
     assert "volume_type" in refused(member_client, "post", "servers", "2.66", body)
     assert "no-such-type could not be found" in refused(member_client, "post", "servers", "2.67", body)
     local = {**mapping, "destination_type": "local", "volume_type": "__DEFAULT__"}
@@ -373,7 +375,8 @@ def test_2_67_block_device_mapping_volume_type(member_client, image):
 def test_2_74_create_on_a_requested_host(admin_client, member_client, compute_host, image):
     compute_host("host-a")
     node = ComputeNode.objects.get(host="host-a")
-    body = {"server": {"name": "placed", "imageRef": str(image.id), "flavorRef": "1", "host": "host-a"}}
+    body = {"server": {"name": "placed", "imageRef": str(image.id), "flavorRef": "1", "host": "host-a",
+                       "networks": "auto"}}
     assert "host" in refused(admin_client, "post", "servers", "2.73", body)
     refused(member_client, "post", "servers", "2.74", body, code=403)
     assert "nowhere" in refused(admin_client, "post", "servers", "2.74", {"server": {**body["server"], "host": "nowhere"}})

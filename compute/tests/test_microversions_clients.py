@@ -29,7 +29,7 @@ def heartbeat():
 def test_latest_sdk_description_groups_host_status_crash_dump(latest_sdk, cloud, member_account):
     out = latest_sdk(f"""
         server = conn.compute.create_server(name="sdk-vm", image_id="{cloud.id}", flavor_id="1",
-                                            description="first words")
+                                            description="first words", networks="auto")
         shown = conn.compute.get_server(server.id)
         conn.compute.update_server(server, description="second words")
         group = conn.compute.create_server_group(name="soft", policies=["soft-anti-affinity"])

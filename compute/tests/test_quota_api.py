@@ -138,16 +138,6 @@ def test_detail_shows_usage(member_client, demo):
     assert set(body) == COMPUTE_KEYS | {"id"}
 
 
-def test_user_id_is_ignored_on_get_and_refused_on_put(admin_client, demo, member_account):
-    user = member_account[0]
-    resp = admin_client.get(f"{BASE}/os-quota-sets/{demo.id}?user_id={user.id}")
-    assert resp.status_code == 200
-    resp = admin_client.put(
-        f"{BASE}/os-quota-sets/{demo.id}?user_id={user.id}", {"quota_set": {"instances": 1}}, format="json"
-    )
-    assert resp.status_code == 400
-
-
 @pytest.mark.parametrize("slash", ["", "/"])
 def test_limits_for_the_token_project(member_client, demo, slash):
     quotas.set_quota(demo, "instances", 4)

@@ -4,7 +4,7 @@ detach from both and wait until the guest has let go of the device.
 
 `connection` is what the volume driver says: {"kind": "file"|"block", "path", "format"}, or
 for a volume of another host {"kind": "iscsi", "path": "<iqn>/<lun>", "host", "port"}, which
-QEMU opens itself (libiscsi).
+QEMU opens itself (libiscsi); `"readonly": True` for a read-only attachment (<readonly/>).
 """
 import logging
 import re
@@ -61,6 +61,8 @@ def _disk_xml(connection: dict, target: str, serial: str) -> str:
     ET.SubElement(disk, "driver", name="qemu", type=fmt)
     _source(disk, connection)
     ET.SubElement(disk, "target", dev=target, bus="virtio")
+    if connection.get("readonly") is True:  # a read-only attachment (os-update_readonly_flag)
+        ET.SubElement(disk, "readonly")
     ET.SubElement(disk, "serial").text = serial
     return ET.tostring(disk, encoding="unicode")
 

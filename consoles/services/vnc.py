@@ -21,7 +21,7 @@ from django.utils import timezone
 from cloudproj import rpc
 from compute import states
 from compute.models import Instance
-from cloudproj.exceptions import CloudError, Conflict, Invalid
+from cloudproj.exceptions import CloudError, Conflict, Invalid, NotFound
 from compute.services.operations import compute_is_up
 
 from consoles.models import ConsoleAuthToken, hash_console_token
@@ -113,6 +113,15 @@ def authorize(token) -> tuple[str, int]:
     if live != (row.host, row.port):
         raise ConsoleDenied("the instance's console moved (it was restarted): ask for a new console")
     return row.host, row.port
+
+
+def token_details(token: str) -> ConsoleAuthToken:
+    """The live token's record (os-console-auth-tokens); NotFound for an unknown or expired one."""
+    row = ConsoleAuthToken.objects.filter(token_hash=hash_console_token(token),
+                                          expires_at__gt=timezone.now()).first()
+    if row is None:
+        raise NotFound("The token does not exist or has expired.")
+    return row
 
 
 def purge_expired() -> int:

@@ -23,7 +23,8 @@ from ..project_forms import VolumeCreateForm
 from .common import dashboard_view, error_message, next_or
 
 PAGE = "/dashboard/volumes/"
-TRANSITIONAL = {states.CREATING, states.ATTACHING, states.DETACHING, states.DELETING, states.EXTENDING}
+TRANSITIONAL = {states.CREATING, states.ATTACHING, states.DETACHING, states.DELETING, states.EXTENDING,
+                states.UPLOADING}
 MAX_CHOICES = 500  # instances offered in an attach menu
 VOLUME_COLUMNS = [Column("name", "Name", ("name",)), Column("size", "Size", ("size",)),
                   Column("status", "Status", ("status",)), Column("attached", "Attached to"),

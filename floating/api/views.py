@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
 from cloudproj.api.parsers import StrictJSONParser
-from compute.api.base import ComputeAPIView
+from compute.api.base import PROXY_REMOVED_IN, ComputeAPIView
 from identity.services.policy import enforce
 
 from ..services import addresses, ranges
@@ -24,12 +24,15 @@ def _target(ctx, row=None) -> dict:
 
 
 class FloatingIPPoolsView(ComputeAPIView):
+    removed_in = PROXY_REMOVED_IN
+
     def get(self, request):
         enforce(self.ctx, "compute:floating_ip_pools:list")
         return Response({"floating_ip_pools": [{"name": name} for name in ranges.pools()]})
 
 
 class FloatingIPCollection(ComputeAPIView):
+    removed_in = PROXY_REMOVED_IN
     # python-openstackclient (9.x, its nova-network path) posts {"pool": ...} as a form body
     parser_classes = [StrictJSONParser, FormParser]
 
@@ -56,6 +59,8 @@ class FloatingIPCollection(ComputeAPIView):
 
 
 class FloatingIPItem(ComputeAPIView):
+    removed_in = PROXY_REMOVED_IN
+
     def get(self, request, floating_ip_id):
         ctx = self.ctx
         row = addresses.get_floating_ip(ctx, floating_ip_id)

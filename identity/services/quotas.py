@@ -26,6 +26,19 @@ checking so a concurrent reservation cannot slip in between.
 
 Resources that are not counted (metadata_items, injected_file_* ...) are per-request
 limits: check them with `check_absolute(project, {"metadata_items": n})`.
+
+Per-volume-type limits (Cinder's `volumes_<type>`, `gigabytes_<type>`, `snapshots_<type>`)
+    exist for each volume type (the volumes app registers the names: `register_type_names`),
+    default -1, and are counted like the others (the volumes app reserves them beside
+    `volumes`, `gigabytes` and `snapshots`). Reads include them only when asked
+    (`with_types=True`) or when a reservation names one, so other callers pay no query.
+
+Per-user limits (Nova's `?user_id=`)
+    `UserQuota` rows limit one user inside a project; a user without rows has the project's
+    limits. A user's limit lies between what the user holds and the project's limit (both
+    checked unless `force`, as Nova does). `reserve`, `consume` and `check_absolute` given a
+    `user_id` check the user's limits too, after the project's usage rows are locked; what a
+    user holds is counted from the resources (identity.services.usage_refresh.user_usage).
 """
 import logging
 import uuid as uuid_lib
@@ -33,9 +46,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Value
 from django.utils import timezone
 
-from identity.models import Project, Quota, QuotaClass, QuotaUsage, Reservation
+from identity.models import Project, Quota, QuotaClass, QuotaUsage, Reservation, UserQuota
 
 log = logging.getLogger(__name__)
 
@@ -113,17 +127,39 @@ class OverQuota(QuotaError):
 
 
 DEFAULT_CLASS = "default"
+PER_TYPE_RESOURCES = ("volumes", "gigabytes", "snapshots")
+_type_names = None  # a callable -> the volume types' names (volumes app)
 
 
-def configured_defaults() -> dict:
-    """{resource: limit} from the settings alone (what an admin's defaults start from)."""
-    return {**BUILTIN_DEFAULTS, **getattr(settings, "QUOTA_DEFAULTS", {})}
+def register_type_names(names) -> None:
+    """The volumes app tells which volume types exist (a callable giving their names)."""
+    global _type_names
+    _type_names = names
 
 
-def get_defaults() -> dict:
+def per_type_resources() -> tuple:
+    """`volumes_<type>`, `gigabytes_<type>`, `snapshots_<type>` of every volume type."""
+    names = sorted(_type_names()) if _type_names is not None else []
+    return tuple(f"{resource}_{name}" for name in names for resource in PER_TYPE_RESOURCES)
+
+
+def _is_per_type(resource: str) -> bool:
+    return any(resource.startswith(f"{prefix}_") for prefix in PER_TYPE_RESOURCES)
+
+
+def configured_defaults(with_types: bool = False) -> dict:
+    """{resource: limit} from the settings alone (what an admin's defaults start from); the
+    per-volume-type resources (-1) too `with_types`."""
+    defaults = {**BUILTIN_DEFAULTS, **getattr(settings, "QUOTA_DEFAULTS", {})}
+    if with_types:
+        defaults.update({resource: UNLIMITED for resource in per_type_resources()})
+    return defaults
+
+
+def get_defaults(with_types: bool = False) -> dict:
     """{resource: default limit} for every known resource: the settings, overridden by the
     admin's "default" quota class (os-quota-class-sets/default, the dashboard's Default quotas)."""
-    defaults = configured_defaults()
+    defaults = configured_defaults(with_types)
     rows = QuotaClass.objects.filter(class_name=DEFAULT_CLASS).values_list("resource", "hard_limit")
     for resource, limit in rows:
         if resource in defaults:
@@ -152,9 +188,19 @@ def _project_id(project) -> str:
     return project.id if isinstance(project, Project) else str(project)
 
 
+def _check_resources(resources) -> None:
+    """UnknownResource unless each is a known resource (the per-type ones looked up once)."""
+    static = known_resources()
+    rest = [r for r in resources if r not in static]
+    if rest:
+        typed = set(per_type_resources()) if any(_is_per_type(r) for r in rest) else set()
+        unknown = [r for r in rest if r not in typed]
+        if unknown:
+            raise UnknownResource(f"Unknown quota resource {unknown[0]!r}.")
+
+
 def _check_resource(resource: str) -> None:
-    if resource not in known_resources():
-        raise UnknownResource(f"Unknown quota resource {resource!r}.")
+    _check_resources([resource])
 
 
 def validate_limit(resource: str, limit) -> int:
@@ -178,14 +224,24 @@ def validate_limit(resource: str, limit) -> int:
     return limit
 
 
-def get_quotas(project) -> dict:
+def get_quotas(project, with_types: bool = False) -> dict:
     """{resource: limit} for the project: defaults overridden by its Quota rows."""
-    quotas = get_defaults()
-    rows = Quota.objects.filter(project_id=_project_id(project)).values_list("resource", "hard_limit")
-    for resource, limit in rows:
+    return _limits(_project_id(project), with_types)[0]
+
+
+def _limits(project_id: str, with_types: bool = False, user_id=None) -> tuple[dict, dict]:
+    """({resource: project limit}, {resource: the user's own limit}) in one query of the rows."""
+    quotas = get_defaults(with_types)
+    rows = Quota.objects.filter(project_id=project_id).annotate(mine=Value(False)).values_list(
+        "resource", "hard_limit", "mine")
+    if user_id is not None:  # the user's rows in the same query (the boot path counts queries)
+        rows = rows.union(_user_rows(project_id, user_id).annotate(mine=Value(True)).values_list(
+            "resource", "hard_limit", "mine"), all=True)
+    user_limits: dict[str, int] = {}
+    for resource, limit, mine in rows:
         if resource in quotas:
-            quotas[resource] = limit
-    return quotas
+            (user_limits if mine else quotas)[resource] = limit
+    return quotas, user_limits
 
 
 def set_quota(project, resource: str, limit, force: bool = False) -> int:
@@ -232,9 +288,10 @@ def delete_quotas(project, resources=None) -> int:
     return deleted
 
 
-def check_absolute(project, values: dict) -> None:
-    """Per-request limits (metadata_items, injected_files...): OverQuota if a value > limit."""
-    quotas = get_quotas(project)
+def check_absolute(project, values: dict, user_id: str | None = None) -> None:
+    """Per-request limits (metadata_items, injected_files...): OverQuota if a value > limit
+    (the user's limit when `user_id` is given)."""
+    quotas = get_quotas(project) if user_id is None else get_user_quotas(project, user_id)
     for resource in values:
         _check_resource(resource)
     overs = [r for r, v in values.items() if quotas[r] != UNLIMITED and v > quotas[r]]
@@ -266,24 +323,110 @@ def parse_quota_update(body, allowed, allow_force: bool = True) -> tuple[dict, b
     return {resource: validate_limit(resource, value) for resource, value in items.items()}, force
 
 
+# --- per-user limits ------------------------------------------------------------------------
+
+
+def _user_rows(project, user_id: str, resources=None):
+    rows = UserQuota.objects.filter(project_id=_project_id(project), user_id=str(user_id))
+    if resources is not None:
+        rows = rows.filter(resource__in=list(resources))
+    return rows
+
+
+def get_user_quotas(project, user_id: str) -> dict:
+    """{resource: limit} of a user in the project: the project's, overridden by the user's rows."""
+    quotas, mine = _limits(_project_id(project), user_id=str(user_id))
+    return {**quotas, **mine}
+
+
+_user_usage = None  # (project_id, user_id) -> {resource: n}: usage_refresh.user_usage (identity's ready())
+
+
+def register_user_usage(count) -> None:
+    global _user_usage
+    _user_usage = count
+
+
+def get_user_usages(project, user_id: str) -> dict:
+    """{resource: n} the user holds in the project (0 for resources not counted per user)."""
+    counted = _user_usage(_project_id(project), str(user_id)) if _user_usage is not None else {}
+    return {resource: 0 for resource in configured_defaults()} | counted
+
+
+def get_user_quota_details(project, user_id: str) -> dict:
+    """{resource: {"limit", "in_use", "reserved"}} of a user (usage counted, nothing reserved)."""
+    limits = get_user_quotas(project, user_id)
+    used = get_user_usages(project, user_id)
+    return {r: {"limit": limits[r], "in_use": used[r], "reserved": 0} for r in limits}
+
+
+def _as_max(limit: int) -> float:
+    return float("inf") if limit == UNLIMITED else limit
+
+
+def set_user_quotas(project, user_id: str, limits: dict, force: bool = False) -> dict:
+    """Set a user's limits in the project (all or nothing). Without `force`, each must be at
+    least what the user holds and at most the project's limit (-1 counts as infinite)."""
+    values = {resource: validate_limit(resource, limit) for resource, limit in limits.items()}
+    project_id = _project_id(project)
+    with transaction.atomic():
+        if not force:
+            _lock_usages(project_id, sorted(values))  # the project's limits and usage stay put
+            project_limits = get_quotas(project_id)
+            used = get_user_usages(project_id, user_id)
+            errors = []
+            for resource, limit in sorted(values.items()):
+                if _as_max(limit) < used[resource]:
+                    errors.append(f"Quota limit {limit} for {resource} must be greater than or equal to "
+                                  f"already used and reserved {used[resource]}.")
+                elif _as_max(limit) > _as_max(project_limits[resource]):
+                    errors.append(f"Quota limit {limit} for {resource} must be less than or equal to "
+                                  f"{project_limits[resource]}.")
+            if errors:
+                raise InvalidQuotaValue(" ".join(errors))
+        for resource, limit in values.items():
+            UserQuota.objects.update_or_create(
+                project_id=project_id, user_id=str(user_id), resource=resource, defaults={"hard_limit": limit}
+            )
+    return values
+
+
+def delete_user_quotas(project, user_id: str, resources=None) -> int:
+    """The user back to the project's limits. Returns rows removed."""
+    deleted, _ = _user_rows(project, user_id, resources).delete()
+    return deleted
+
+
+def _check_user(project_id: str, user_id, user_limits: dict, deltas: dict) -> None:
+    """OverQuota if a positive delta does not fit in the user's own limits (when it has any)."""
+    limits = {r: limit for r, limit in user_limits.items() if deltas.get(r, 0) > 0}
+    if not limits:
+        return
+    used = get_user_usages(project_id, user_id)
+    overs = [r for r, limit in limits.items() if limit != UNLIMITED and used[r] + deltas[r] > limit]
+    if overs:
+        raise OverQuota(overs, limits, used, deltas)
+
+
 # --- usage ---------------------------------------------------------------------------------
 
 
-def get_usages(project) -> dict:
+def get_usages(project, with_types: bool = False) -> dict:
     """{resource: {"in_use": n, "reserved": n}} for every known resource (0 when untracked)."""
-    usages = {resource: {"in_use": 0, "reserved": 0} for resource in configured_defaults()}
+    usages = {resource: {"in_use": 0, "reserved": 0} for resource in configured_defaults(with_types)}
     rows = QuotaUsage.objects.filter(project_id=_project_id(project)).values_list(
         "resource", "in_use", "reserved"
     )
     for resource, in_use, reserved in rows:
-        usages[resource] = {"in_use": in_use, "reserved": reserved}
+        if resource in usages:
+            usages[resource] = {"in_use": in_use, "reserved": reserved}
     return usages
 
 
-def get_quota_details(project) -> dict:
+def get_quota_details(project, with_types: bool = False) -> dict:
     """{resource: {"limit", "in_use", "reserved"}} for every known resource."""
-    quotas = get_quotas(project)
-    usages = get_usages(project)
+    quotas = get_quotas(project, with_types)
+    usages = get_usages(project, with_types)
     return {r: {"limit": quotas[r], **usages[r]} for r in quotas}
 
 
@@ -347,26 +490,28 @@ def _expires_at(expire) -> datetime:
 
 
 def _checked_deltas(deltas: dict) -> dict:
+    _check_resources(deltas)
     for resource, delta in deltas.items():
-        _check_resource(resource)
         if isinstance(delta, bool) or not isinstance(delta, int):
             raise InvalidQuotaValue(f"Delta for {resource} must be an integer, got {delta!r}.")
     return {r: d for r, d in deltas.items() if d != 0}
 
 
-def _locked_within_limits(project_id: str, deltas: dict) -> dict:
+def _locked_within_limits(project_id: str, deltas: dict, user_id=None) -> dict:
     """The usage rows of `deltas` locked (inside a transaction); OverQuota if a positive
-    delta does not fit beside what is in use and reserved."""
+    delta does not fit beside what is in use and reserved, or in the user's own limits."""
     usages = _lock_usages(project_id, deltas)
-    quotas = get_quotas(project_id)  # read after the lock: set_quotas takes it too
+    # read after the lock: set_quotas takes it too
+    quotas, user_limits = _limits(project_id, any(_is_per_type(r) for r in deltas), user_id)
     used = {r: usages[r].in_use + usages[r].reserved for r in deltas}
     overs = [r for r, d in deltas.items() if d > 0 and quotas[r] != UNLIMITED and used[r] + d > quotas[r]]
     if overs:
         raise OverQuota(overs, quotas, used, deltas)
+    _check_user(project_id, user_id, user_limits, deltas)
     return usages
 
 
-def reserve(project, deltas: dict, expire=None) -> str:
+def reserve(project, deltas: dict, expire=None, user_id: str | None = None) -> str:
     """Reserve `deltas` ({resource: +-n}) for the project; returns the reservation uuid.
 
     Raises OverQuota (nothing reserved) if a positive delta does not fit."""
@@ -377,7 +522,7 @@ def reserve(project, deltas: dict, expire=None) -> str:
     if not deltas:
         return str(reservation_uuid)
     with transaction.atomic():
-        usages = _locked_within_limits(project_id, deltas)
+        usages = _locked_within_limits(project_id, deltas, user_id)
         for resource in sorted(deltas):
             usage, delta = usages[resource], deltas[resource]
             Reservation.objects.create(
@@ -389,7 +534,7 @@ def reserve(project, deltas: dict, expire=None) -> str:
     return str(reservation_uuid)
 
 
-def consume(project, deltas: dict) -> None:
+def consume(project, deltas: dict, user_id: str | None = None) -> None:
     """`commit(reserve(project, deltas))` in one step, for a caller whose resources are
     created in the same transaction (POST /servers): the usage rows are locked, checked and
     moved in one UPDATE, with no reservation rows. OverQuota (nothing changed) as reserve."""
@@ -397,7 +542,7 @@ def consume(project, deltas: dict) -> None:
     if not deltas:
         return
     with transaction.atomic():
-        usages = _locked_within_limits(_project_id(project), deltas)
+        usages = _locked_within_limits(_project_id(project), deltas, user_id)
         now = timezone.now()
         for resource, delta in deltas.items():
             usage = usages[resource]

@@ -2,6 +2,7 @@
 by crashes between a resource change and its usage update.
 
     real_usage(project_id) -> {resource: n}      counted from the rows that hold resources
+    user_usage(project_id, user_id) -> {resource: n}   a user's share (per-user quotas)
     refresh(project_id=None) -> [(project, resource, old, new)]   fixed rows only
 
 Each project's usage rows are locked (SELECT ... FOR UPDATE, in resource order, as
@@ -17,7 +18,7 @@ from django.db.models import Count, Sum
 
 from identity.services import quotas
 from identity.models import Project, QuotaUsage
-from compute.models import Instance
+from compute.models import Instance, KeyPair
 from floating.models import FloatingIP
 from secgroups.models import SecurityGroup
 from volumes.models import Snapshot, Volume
@@ -41,6 +42,21 @@ def real_usage(project_id: str) -> dict:
         "volumes": volumes["n"],
         "snapshots": snapshots["n"],
         "gigabytes": (volumes["gb"] or 0) + (snapshots["gb"] or 0),
+    }
+
+
+# what a user holds inside a project, counted (Nova counts per-user usage the same way)
+USER_COUNTED = ("instances", "cores", "ram", "key_pairs")
+
+
+def user_usage(project_id: str, user_id: str) -> dict:
+    servers = Instance.objects.filter(project_id=project_id, user_id=user_id).aggregate(
+        n=Count("id"), cores=Sum("vcpus"), ram=Sum("memory_mb"))
+    return {
+        "instances": servers["n"],
+        "cores": servers["cores"] or 0,
+        "ram": servers["ram"] or 0,
+        "key_pairs": KeyPair.objects.filter(user_id=user_id).count(),
     }
 
 

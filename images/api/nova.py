@@ -6,7 +6,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest, NotFound
-from compute.api.base import ComputeAPIView, compute_base, parse_int
+from compute.api.base import PROXY_REMOVED_IN, ComputeAPIView, compute_base, parse_int
 from identity.services.policy import enforce
 from images.services import registry
 
@@ -63,6 +63,8 @@ def detail(request, image) -> dict:
 
 
 class ProxyView(ComputeAPIView):
+    removed_in = PROXY_REMOVED_IN
+
     def handle_exception(self, exc):
         if isinstance(exc, registry.ImageNotFound):
             exc = NotFound("Image not found.")

@@ -8,7 +8,7 @@ Non-admins see shared networks and their project's own, with nova's non-admin fi
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
-from compute.api.base import ComputeAPIView, parse_bool, parse_int, parse_string
+from compute.api.base import PROXY_REMOVED_IN, ComputeAPIView, parse_bool, parse_int, parse_string
 from identity.models import Project
 from identity.services.policy import enforce
 from network.services import networks as svc
@@ -69,6 +69,8 @@ def network_dict(network, is_admin: bool) -> dict:
 
 
 class NetworkCollection(ComputeAPIView):
+    removed_in = PROXY_REMOVED_IN
+
     def get(self, request):
         ctx = self.ctx
         enforce(ctx, "compute:networks:list")
@@ -114,6 +116,8 @@ class NetworkCollection(ComputeAPIView):
 
 
 class NetworkItem(ComputeAPIView):
+    removed_in = PROXY_REMOVED_IN
+
     def get(self, request, network_id):
         ctx = self.ctx
         enforce(ctx, "compute:networks:show")
@@ -130,6 +134,7 @@ class NetworkItem(ComputeAPIView):
 class NetworkAdd(ComputeAPIView):
     """POST /os-networks/add {"id": network}: associate it with the caller's project
     ({"id": null}: the next free VLAN network, as the VLAN manager does on first use)."""
+    removed_in = PROXY_REMOVED_IN
 
     def post(self, request):
         ctx = self.ctx
@@ -149,6 +154,7 @@ class NetworkAdd(ComputeAPIView):
 class NetworkAction(ComputeAPIView):
     """POST /os-networks/{id}/action: disassociate, disassociate_project, disassociate_host,
     associate_host (nova's os-networks and os-networks-associate actions)."""
+    removed_in = PROXY_REMOVED_IN
 
     ACTIONS = {"disassociate", "disassociate_project", "disassociate_host", "associate_host"}
 

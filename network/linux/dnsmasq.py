@@ -4,9 +4,13 @@ Files live under NETWORKS_PATH/<network id>/: `dnsmasq.pid`, `hosts` (MAC,IP,hos
 line, regenerated whole from the DB and swapped in with a rename), `leases`, an empty
 `dnsmasq.conf`, a `lock` serialising work on that network's files and process, and while the
 agent cannot serve the network, `last-error` (why: what `./manage.py health` reports).
-dnsmasq re-reads the hosts file on SIGHUP.
+dnsmasq re-reads the hosts file on SIGHUP, but never its lease file (it keeps its leases in
+memory and rewrites the file from them): a lease goes with a DHCPRELEASE (dnsmasq-utils'
+`dhcp_release`, release_leases) or with a restart over a rewritten file (drop_leases).
 """
+import logging
 import os
+import shutil
 import signal
 import tempfile
 import time
@@ -21,6 +25,8 @@ from cloudproj.host.run import HostCommandError, run
 
 from .. import validate
 
+
+log = logging.getLogger(__name__)
 
 ERROR_FILE = "last-error"
 
@@ -300,27 +306,68 @@ def stop_all(base: Path | str | None = None, timeout: float = 5.0) -> list[int]:
     return stopped
 
 
-def drop_leases(cfg: DnsmasqConfig, entries) -> list[tuple[str, str]]:
-    """Remove the leases no hosts-file entry accounts for ((mac, ip) pairs; an address handed
-    to another MAC would otherwise be refused as "leased to" the old one). dnsmasq keeps its
-    leases in memory and rewrites the file, so it is stopped, the file rewritten, and started
-    again (only when there is something to drop). Call with network_lock held.
-    Returns the dropped (mac, ip) pairs."""
+def _stale_leases(network_id: int, entries) -> tuple[list[str], list[tuple[str, str]]]:
+    """(lease-file lines to keep, (mac, ip) of the leases no hosts-file entry accounts for)."""
     wanted = {(validate.mac(e.mac).lower(), validate.ipv4(e.ip)) for e in entries}
-    p = paths(cfg.network_id)
     try:
-        lines = p["leases"].read_text().splitlines()
+        lines = paths(network_id)["leases"].read_text().splitlines()
     except FileNotFoundError:
-        return []
-    keep, dropped = [], []
+        return [], []
+    keep, stale = [], []
     for line in lines:
         parts = line.split()
         if len(parts) >= 3 and (parts[1].lower(), parts[2]) not in wanted:
-            dropped.append((parts[1].lower(), parts[2]))
+            stale.append((parts[1].lower(), parts[2]))
         else:
             keep.append(line)
+    return keep, stale
+
+
+def release_binary() -> str | None:
+    """The path of dhcp_release (Debian: dnsmasq-utils), or None if it is not installed."""
+    return shutil.which(settings.DHCP_RELEASE_BINARY)
+
+
+def release_leases(cfg: DnsmasqConfig, entries) -> list[tuple[str, str]]:
+    """Release the leases no hosts-file entry accounts for (a deleted instance's) with
+    dhcp_release: a DHCPRELEASE on the bridge, on which the running dnsmasq forgets the lease
+    and rewrites its lease file (asynchronously). Nothing is done when dhcp_release is not
+    installed or dnsmasq is not running (drop_leases, the orphan pass's, then removes them).
+    Call with network_lock held, after the hosts file lost their entries.
+    Returns the (mac, ip) pairs a DHCPRELEASE was sent for."""
+    binary = release_binary()
+    if binary is None or pid(cfg.network_id) is None:
+        return []
+    bridge = validate.ifname(cfg.bridge)
+    released = []
+    for mac, ip in _stale_leases(cfg.network_id, entries)[1]:
+        proc = run([binary, bridge, validate.ipv4(ip), validate.mac(mac)], check=False)
+        if proc.returncode == 0:
+            released.append((mac, ip))
+        else:
+            log.warning("dhcp_release %s %s on %s failed: %s", ip, mac, bridge, (proc.stderr or "").strip())
+    return released
+
+
+def drop_leases(cfg: DnsmasqConfig, entries, wait: float = 2.0) -> list[tuple[str, str]]:
+    """Remove the leases no hosts-file entry accounts for ((mac, ip) pairs; an address handed
+    to another MAC would otherwise be refused as "leased to" the old one). With dhcp_release
+    they are released (release_leases) and, once dnsmasq's lease file no longer has them
+    (up to `wait` seconds), that is all. Otherwise dnsmasq (which keeps its leases in memory
+    and rewrites the file) is stopped, the file rewritten, and dnsmasq started again (only
+    when there is something to drop). Call with network_lock held.
+    Returns the dropped (mac, ip) pairs."""
+    keep, dropped = _stale_leases(cfg.network_id, entries)
     if not dropped:
         return []
+    if release_leases(cfg, entries):
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not set(_stale_leases(cfg.network_id, entries)[1]) & set(dropped):
+                return dropped
+            time.sleep(0.1)
+        keep, _still = _stale_leases(cfg.network_id, entries)
+    p = paths(cfg.network_id)
     was_running = stop(cfg.network_id)
     tmp = p["leases"].with_name(".leases.tmp")
     tmp.write_text("".join(line + "\n" for line in keep))

@@ -113,7 +113,9 @@ def dhcp_hosts(network: Network, host: str | None = None) -> list[dnsmasq.HostEn
 
 
 def refresh_dhcp(network: Network, host: str | None = None) -> str:
-    """Hosts file from the DB (read under the network's lock), then start or SIGHUP dnsmasq.
+    """Hosts file from the DB (read under the network's lock), then start or SIGHUP dnsmasq;
+    when entries went (a deleted instance's address), their leases are released too
+    (dhcp_release; without it the orphan pass drops them).
     A Flat (injected) network has no dnsmasq: one left running from before is stopped."""
     if network.injected:
         if dnsmasq.is_running(network.pk):
@@ -122,7 +124,13 @@ def refresh_dhcp(network: Network, host: str | None = None) -> str:
         return INJECTED
     with dnsmasq.network_lock(network.pk):
         entries = dhcp_hosts(network, host)
-        return dnsmasq.ensure(dnsmasq_config(network, host), entries)
+        cfg = dnsmasq_config(network, host)
+        state = dnsmasq.ensure(cfg, entries)
+        if state == "reloaded":
+            released = dnsmasq.release_leases(cfg, entries)
+            if released:
+                log.info("network %s on %s: leases released for %s", network.label, host, released)
+        return state
 
 
 def setup_network(network: Network, host: str | None = None) -> dict:

@@ -87,6 +87,13 @@ def test_real_dhcp_exchange_release_and_supervision(test_network, host_links, tm
     assert host.refresh_dhcp(network, "h1") == "reloaded"
     assert ip.mac_address not in dnsmasq.paths(network.pk)["hosts"].read_text()
     assert dnsmasq.pid(network.pk) == pid_before
+    # ... and its lease is released (dhcp_release, scripts/host-packages.sh): dnsmasq rewrites
+    # its lease file without it
+    assert dnsmasq.release_binary(), "dhcp_release is missing: make host-packages (dnsmasq-utils)"
+    deadline = time.monotonic() + 10
+    while ip.mac_address in dnsmasq.read_leases(network.pk) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ip.mac_address not in dnsmasq.read_leases(network.pk)
 
     # killed dnsmasq: supervision starts a new one
     os.kill(pid_before, signal.SIGKILL)

@@ -68,8 +68,15 @@ def test_address_of_a_deleted_instance_goes_back_with_its_dhcp_entry(world):
     assert cleanup_orphans(HOST)["fixed_ips"] == []  # converged
 
 
-def test_stale_lease_no_longer_blocks_the_address_for_its_next_owner(world, host_links, tmp_path):
+@pytest.mark.parametrize("release", ["dhcp_release", "restart"])
+def test_stale_lease_no_longer_blocks_the_address_for_its_next_owner(world, host_links, tmp_path, settings, release):
+    """Dropped with a DHCPRELEASE (dnsmasq-utils' dhcp_release) or, without it, by restarting
+    dnsmasq over a rewritten lease file."""
     network, project, user = world
+    if release == "restart":
+        settings.DHCP_RELEASE_BINARY = "cloudproj-no-such-dhcp-release"
+    else:
+        assert dnsmasq.release_binary(), "dhcp_release is missing: make host-packages (dnsmasq-utils)"
     instance = make_instance(project, user, host=HOST, vm_state="active", task_state=None)
     row = fixed_ips.allocate_fixed_ip(network, instance.uuid, host=HOST, hostname="next")
     # the previous owner's lease (another MAC) is still in dnsmasq's lease file and memory
@@ -81,12 +88,15 @@ def test_stale_lease_no_longer_blocks_the_address_for_its_next_owner(world, host
     ns, ifname = guest(host_links, network.bridge, row.mac_address)
     lease, _proc = udhcpc(ns, ifname, tmp_path)
     assert lease is None or lease[0] != row.address  # dnsmasq refuses: "leased to" the old MAC
+    pid_before = dnsmasq.pid(network.pk)
 
     report = cleanup_orphans(HOST)
 
     assert report["leases"] == {network.pk: [row.address]}
     assert "fa:16:3e:00:00:99" not in dnsmasq.paths(network.pk)["leases"].read_text()
     assert dnsmasq.is_running(network.pk)
+    # a DHCPRELEASE leaves dnsmasq running; without dhcp_release it was restarted
+    assert (dnsmasq.pid(network.pk) == pid_before) is (release == "dhcp_release")
     lease, proc = udhcpc(ns, ifname, tmp_path)
     assert lease is not None and lease[0] == row.address, proc.stderr
 

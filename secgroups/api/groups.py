@@ -7,7 +7,7 @@ Create and update answer 200 with the group, delete 202.
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
-from compute.api.base import ComputeAPIView, parse_bool, parse_int
+from compute.api.base import PROXY_REMOVED_IN, ComputeAPIView, parse_bool, parse_int
 from identity.services.policy import enforce
 
 from ..models import SecurityGroup
@@ -25,6 +25,7 @@ def project_id_of(ctx) -> str:
 
 
 class SecurityGroupView(ComputeAPIView):
+    removed_in = PROXY_REMOVED_IN
     parser_classes = PARSERS
 
     def group(self, group_id, action: str) -> SecurityGroup:

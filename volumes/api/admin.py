@@ -31,7 +31,7 @@ from identity.services import policy, quotas
 from ..models import Snapshot, Volume, VolumeHost
 from ..services import scheduler
 from .common import VolumeView, quota_error
-from .quotas import volume_quota_set
+from .quotas import volume_quota_set, volume_resources
 
 CINDER_BINARY = "cinder-volume"
 SCHEDULER_BINARY = "nova-scheduler"  # compute/agent.py registers it for the scheduler worker
@@ -101,7 +101,7 @@ class QuotaClassView(VolumeView):
     def get(self, request, project_id, class_name):
         self.check_url_project(project_id)
         policy.enforce(self.ctx, "volume:quota_classes:show")
-        return Response({"quota_class_set": {"id": class_name, **volume_quota_set(quotas.get_defaults())}})
+        return Response({"quota_class_set": {"id": class_name, **volume_quota_set(quotas.get_defaults(with_types=True))}})
 
     def put(self, request, project_id, class_name):
         self.check_url_project(project_id)
@@ -112,12 +112,12 @@ class QuotaClassView(VolumeView):
         if not isinstance(body, dict) or not isinstance(body.get("quota_class_set"), dict):
             raise BadRequest("The request body must be an object with a 'quota_class_set' object.")
         try:
-            values, _ = quotas.parse_quota_update({"quota_set": body["quota_class_set"]}, quotas.VOLUME_RESOURCES,
+            values, _ = quotas.parse_quota_update({"quota_set": body["quota_class_set"]}, volume_resources(),
                                                   allow_force=False)
             quotas.set_defaults(values)
         except quotas.QuotaError as exc:
             raise quota_error(exc) from None
-        return Response({"quota_class_set": volume_quota_set(quotas.get_defaults())})
+        return Response({"quota_class_set": volume_quota_set(quotas.get_defaults(with_types=True))})
 
 
 def _flag(value: str | None) -> bool:

@@ -2,15 +2,17 @@
 
     GET    /servers/{id}/os-volume_attachments              {"volumeAttachments": [...]}
     POST   /servers/{id}/os-volume_attachments              {"volumeAttachment": {"volumeId",
-                                                              "device"?}} -> 200 + the attachment
+                                                              "device"?, "tag"? (2.49)}} -> 200 + the attachment
     GET    /servers/{id}/os-volume_attachments/{volume_id}  one attachment
     DELETE /servers/{id}/os-volume_attachments/{volume_id}  202 once the guest let go
     PUT    /servers/{id}/os-volume_attachments/{volume_id}  (admins) Nova's swap: the volumes
         are looked up as Nova does (404s), then refused with a 400: swapping is not offered
 
+From 2.20 a shelved-offloaded server takes attach and detach: the attachment is only recorded
+(device null) and its unshelve attaches the volume on the new host; below 2.20 that is a 409.
 A volume that is not available is a 400, a server in a state that does not allow it a 409,
-a volume not attached to this server a 404 (as Nova). An attachment shows its device `tag` from
-compute microversion 2.70; `delete_on_termination` is taken on attach and shown from 2.79 (a
+a volume not attached to this server a 404 (as Nova). Attach takes a device `tag` from 2.49
+(400 below) and an attachment shows it from 2.70; `delete_on_termination` is taken on attach and shown from 2.79 (a
 volume attached so is deleted with its server).
 """
 from rest_framework.response import Response
@@ -18,19 +20,21 @@ from rest_framework.response import Response
 from cloudproj.api.errors import BadRequest
 from compute.api.base import api_version, parse_bool
 from compute.api.servers import ServerAPIView, check_object
+from compute.states import SHELVED_OFFLOADED
 
 from ..services import attachments
 from ..services import volumes as volume_service
 
-
-TAG_VERSION = (2, 70)
+OFFLOADED_VERSION = (2, 20)  # attach to / detach from a shelved-offloaded server
+TAG_VERSION = (2, 49)  # a device tag on attach (not for a shelved-offloaded server)
+SHOWN_TAG_VERSION = (2, 70)  # the attachment shows its tag
 DELETE_ON_TERMINATION_VERSION = (2, 79)
 
 
 def attachment_body(request, attachment) -> dict:
     body = attachments.as_dict(attachment)
     version = api_version(request)
-    if version >= TAG_VERSION:
+    if version >= SHOWN_TAG_VERSION:
         body["tag"] = attachment.tag
     if version >= DELETE_ON_TERMINATION_VERSION:
         body["delete_on_termination"] = attachment.delete_on_termination
@@ -46,14 +50,18 @@ class VolumeAttachmentCollection(ServerAPIView):
     def post(self, request, server_id):
         instance = self.server(server_id, "compute:os-volumes-attachments:create")
         data = check_object(request.data, "body", {"volumeAttachment"})
-        with_delete = api_version(request) >= DELETE_ON_TERMINATION_VERSION
+        version = api_version(request)
+        with_delete = version >= DELETE_ON_TERMINATION_VERSION
         body = check_object(data.get("volumeAttachment"), "volumeAttachment",
-                            {"volumeId", "device", "tag"} | ({"delete_on_termination"} if with_delete else set()))
+                            {"volumeId", "device"} | ({"tag"} if version >= TAG_VERSION else set())
+                            | ({"delete_on_termination"} if with_delete else set()))
         if not isinstance(body.get("volumeId"), str):
             raise BadRequest("Invalid input for field/attribute volumeAttachment: 'volumeId' is a required property.")
+        if "tag" in body and instance.vm_state == SHELVED_OFFLOADED:
+            raise BadRequest("Tagged volume attachment is not supported for shelved-offloaded instances.")
         delete = parse_bool(body.get("delete_on_termination", False), "delete_on_termination")
         attachment = attachments.attach(self.ctx, instance, body["volumeId"], body.get("device"), body.get("tag"),
-                                        delete)
+                                        delete, allow_offloaded=version >= OFFLOADED_VERSION)
         return Response({"volumeAttachment": attachment_body(request, attachment)})
 
 
@@ -76,5 +84,5 @@ class VolumeAttachmentItem(ServerAPIView):
 
     def delete(self, request, server_id, volume_id):
         instance = self.server(server_id, "compute:os-volumes-attachments:delete")
-        attachments.detach(self.ctx, instance, volume_id)
+        attachments.detach(self.ctx, instance, volume_id, allow_offloaded=api_version(request) >= OFFLOADED_VERSION)
         return Response(status=202)

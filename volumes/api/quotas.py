@@ -7,7 +7,8 @@
 
 Resources: volumes, gigabytes, snapshots (settings.QUOTA_DEFAULTS), and per_volume_gigabytes
 (-1), backups (10), backup_gigabytes (1000), groups (10) from identity.services.quotas.BUILTIN_DEFAULTS
-(Cinder's defaults). Volume-type-specific quotas (`volumes_<type>`) are not supported.
+(Cinder's defaults), and for every volume type `volumes_<type>`, `gigabytes_<type>` and
+`snapshots_<type>` (default -1; held to by the volumes of that type: volumes.services.volumes).
 Unknown keys, wrong types and values below -1 are 400s; so is lowering a limit below what
 the project uses (Cinder has no `force`).
 """
@@ -19,8 +20,13 @@ from identity.services import policy, quotas
 from .common import VolumeView, get_project_or_404, quota_error
 
 
+def volume_resources() -> tuple:
+    """The resources of a Block Storage quota set: Cinder's, and those of each volume type."""
+    return quotas.VOLUME_RESOURCES + quotas.per_type_resources()
+
+
 def volume_quota_set(values: dict) -> dict:
-    return {resource: values[resource] for resource in quotas.VOLUME_RESOURCES}
+    return {resource: values[resource] for resource in volume_resources() if resource in values}
 
 
 def parse_usage(value: str | None) -> bool:
@@ -40,7 +46,8 @@ class QuotaSetView(VolumeView):
         policy.enforce(self.ctx, "volume:quota_sets:show", {"project_id": target_id})
         usage = parse_usage(request.query_params.get("usage"))
         project = get_project_or_404(target_id)
-        values = quotas.get_quota_details(project) if usage else quotas.get_quotas(project)
+        values = (quotas.get_quota_details(project, with_types=True) if usage
+                  else quotas.get_quotas(project, with_types=True))
         return Response({"quota_set": {"id": project.id, **volume_quota_set(values)}})
 
     def put(self, request, project_id, target_id):
@@ -48,17 +55,17 @@ class QuotaSetView(VolumeView):
         policy.enforce(self.ctx, "volume:quota_sets:update", {"project_id": target_id})
         project = get_project_or_404(target_id)
         try:
-            values, _ = quotas.parse_quota_update(request.data, quotas.VOLUME_RESOURCES, allow_force=False)
+            values, _ = quotas.parse_quota_update(request.data, volume_resources(), allow_force=False)
             quotas.set_quotas(project, values)
         except quotas.QuotaError as exc:
             raise quota_error(exc) from None
-        return Response({"quota_set": volume_quota_set(quotas.get_quotas(project))})
+        return Response({"quota_set": volume_quota_set(quotas.get_quotas(project, with_types=True))})
 
     def delete(self, request, project_id, target_id):
         self.check_url_project(project_id)
         policy.enforce(self.ctx, "volume:quota_sets:delete", {"project_id": target_id})
         project = get_project_or_404(target_id)
-        quotas.delete_quotas(project, quotas.VOLUME_RESOURCES)
+        quotas.delete_quotas(project, volume_resources())
         return Response(status=200)
 
 
@@ -67,4 +74,4 @@ class QuotaSetDefaultsView(VolumeView):
         self.check_url_project(project_id)
         policy.enforce(self.ctx, "volume:quota_sets:defaults", {"project_id": target_id})
         project = get_project_or_404(target_id)
-        return Response({"quota_set": {"id": project.id, **volume_quota_set(quotas.get_defaults())}})
+        return Response({"quota_set": {"id": project.id, **volume_quota_set(quotas.get_defaults(with_types=True))}})

@@ -52,7 +52,7 @@ def volume_detail(request, ctx, volume: Volume, shape: str = "show") -> dict:
         "snapshot_id": str(volume.snapshot.uuid) if volume.snapshot_id else None,
         "source_volid": str(volume.source_volume.uuid) if volume.source_volume_id else None,
         "volume_type": volume_type_name(volume),
-        "metadata": volume.metadata or {},
+        "metadata": visible_metadata(volume, attachment),
         "user_id": volume.user_id,
         "consistencygroup_id": None,
         "replication_status": None,
@@ -70,6 +70,17 @@ def volume_detail(request, ctx, volume: Volume, shape: str = "show") -> dict:
         body["os-vol-mig-status-attr:migstat"] = None
         body["os-vol-mig-status-attr:name_id"] = None
     return body
+
+
+def visible_metadata(volume: Volume, attachment) -> dict:
+    """The volume's metadata and, as Cinder shows its admin metadata, `readonly` ("True"/"False",
+    once set) and the attachment's `attached_mode` ("rw"/"ro")."""
+    metadata = dict(volume.metadata or {})
+    if volume.readonly is not None:
+        metadata["readonly"] = str(volume.readonly)
+    if attachment is not None:
+        metadata["attached_mode"] = attachment.attach_mode
+    return metadata
 
 
 def snapshot_summary(request, ctx, snapshot: Snapshot) -> dict:

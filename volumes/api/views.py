@@ -9,7 +9,11 @@
     GET    ...?limit= &marker= &offset= &sort=key:dir (or sort_key/sort_dir) ?bootable= ?metadata=
            ?glance_metadata= (3.4: the image's properties a volume from an image shows)
     POST   /v3/{project}/volumes/{id}/action    {"os-extend": {"new_size": n}} 202,
-                                                {"os-set_bootable": {"bootable": b}} 200; admins:
+                                                {"os-set_bootable": {"bootable": b}} 200,
+                                                {"os-update_readonly_flag": {"readonly": b}} 202,
+                                                {"os-volume_upload_image": {"image_name",
+                                                 "disk_format", "container_format", "force",
+                                                 "visibility", "protected"}} 202; admins:
                                                 {"os-force_delete": {}} 202 (any status but
                                                 attached), {"os-reset_status": {"status"}} 202
     GET    /v3/{project}/snapshots[/detail], POST {"snapshot": {"volume_id", "name",
@@ -23,6 +27,7 @@ import json
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest, NotFound
+from compute.api.base import isotime
 from identity.services import policy
 
 from ..services import attachments as attachment_service
@@ -179,6 +184,15 @@ class VolumeAction(VolumeItem):
                                  "property.")
             volume_service.set_bootable(volume, value["bootable"])
             return Response(status=200)
+        if action == "os-update_readonly_flag":
+            volume = self._volume(project_id, volume_id, "volume:update_readonly_flag")
+            if not isinstance(value, dict) or "readonly" not in value:
+                raise BadRequest("Invalid input for field/attribute os-update_readonly_flag: 'readonly' is a "
+                                 "required property.")
+            volume_service.update_readonly_flag(volume, value["readonly"])
+            return Response(status=202)
+        if action == "os-volume_upload_image":
+            return self._upload_image(project_id, volume_id, value)
         if action == "os-force_delete":
             volume = self._volume(project_id, volume_id, "volume:force_delete")
             volume_service.force_delete(volume)
@@ -200,6 +214,36 @@ class VolumeAction(VolumeItem):
         if action in ATTACH_ACTIONS:
             return self._attach_action(project_id, volume_id, action, value)
         raise BadRequest(f"There is no such action: {action}")
+
+    def _upload_image(self, project_id, volume_id, value):
+        """Cinder's os-volume_upload_image: 202 with what Cinder answers; the host copies."""
+        volume = self._volume(project_id, volume_id, "volume:upload_image")
+        if not isinstance(value, dict) or "image_name" not in value:
+            raise BadRequest("Invalid input for field/attribute os-volume_upload_image: 'image_name' is a "
+                             "required property.")
+        options = {key: value[key] for key in ("disk_format", "container_format", "force", "visibility",
+                                               "protected") if value.get(key) is not None}
+        volume, image = volume_service.upload_to_image(self.ctx, volume, value["image_name"], **options)
+        vtype = volume.volume_type or volume_service.types.default_type()
+        return Response({"os-volume_upload_image": {
+            "id": str(volume.uuid),
+            "updated_at": isotime(volume.updated_at),
+            "status": volume.status,
+            "display_description": volume.description or None,
+            "size": volume.size,
+            "volume_type": {
+                "id": str(vtype.uuid), "name": vtype.name, "description": vtype.description or None,
+                "is_public": vtype.is_public, "extra_specs": dict(vtype.extra_specs or {}),
+                "qos_specs_id": str(vtype.qos_specs.uuid) if vtype.qos_specs_id else None, "deleted": False,
+                "created_at": isotime(vtype.created_at), "updated_at": isotime(vtype.updated_at), "deleted_at": None,
+            },
+            "image_id": str(image.id),
+            "container_format": image.container_format,
+            "disk_format": image.disk_format,
+            "image_name": image.name,
+            "protected": image.protected,
+            "visibility": image.visibility,
+        }}, status=202)
 
     def _image_metadata(self, project_id, volume_id, action, value):
         """The volume's image metadata (`volume_image_metadata`): os-set_image_metadata
@@ -244,7 +288,8 @@ class VolumeAction(VolumeItem):
                                  "property.")
             if value.get("mode", "rw") not in ("rw", "ro"):
                 raise BadRequest("Invalid input received: mode must be 'rw' or 'ro'.")
-            attachment_service.record_attach(self.ctx, volume, value["instance_uuid"], value.get("mountpoint"))
+            attachment_service.record_attach(self.ctx, volume, value["instance_uuid"], value.get("mountpoint"),
+                                             value.get("mode", "rw"))
         elif action == "os-detach":
             attachment_service.record_detach(volume, value.get("attachment_id"))
         elif action == "os-force_detach":

@@ -69,7 +69,14 @@ def _uuid_or_404(value):
         raise NotFound(f"Volume {value} could not be found.") from None
 
 
-def _check_instance(instance, action: str) -> None:
+def _offloaded(instance, allow_offloaded: bool) -> bool:
+    """A shelved-offloaded server (microversion 2.20): its attachments are only recorded."""
+    return allow_offloaded and instance.vm_state == compute_states.SHELVED_OFFLOADED and not instance.task_state
+
+
+def _check_instance(instance, action: str, allow_offloaded: bool = False) -> None:
+    if _offloaded(instance, allow_offloaded):
+        return
     if instance.vm_state not in ATTACHABLE_VM_STATES or instance.task_state or not instance.host:
         raise Conflict(f"Cannot '{action}' instance {instance.uuid} while it is in vm_state {instance.vm_state}"
                        f"{f' and task_state {instance.task_state}' if instance.task_state else ''}.")
@@ -82,10 +89,13 @@ def validate_tag(tag) -> str | None:
     return tag
 
 
-def attach(ctx, instance, volume_id, device=None, tag=None, delete_on_termination=False) -> VolumeAttachment:
+def attach(ctx, instance, volume_id, device=None, tag=None, delete_on_termination=False,
+           allow_offloaded: bool = False) -> VolumeAttachment:
     """The volume attached to the server; `tag` and `delete_on_termination` (the volume goes
-    with the server) are kept with the attachment."""
-    _check_instance(instance, "attach_volume")
+    with the server) are kept with the attachment. allow_offloaded (2.20): a shelved-offloaded
+    server gets the volume recorded (in-use, no device, no host); its unshelve attaches it on
+    the new host (attachments_host._bind_pending)."""
+    _check_instance(instance, "attach_volume", allow_offloaded)
     volume = get_volume(ctx, volume_id)
     if device is not None and not isinstance(device, str):
         raise Invalid("Invalid input for field/attribute device: must be a string or null.")
@@ -93,6 +103,14 @@ def attach(ctx, instance, volume_id, device=None, tag=None, delete_on_terminatio
     if volume.status != states.AVAILABLE:
         raise Invalid(f"Invalid volume: volume {volume.uuid} status must be 'available'. Currently in "
                       f"'{volume.status}'.")
+    if _offloaded(instance, allow_offloaded):
+        with transaction.atomic():
+            if not transition(Volume, volume.pk, (states.AVAILABLE,), states.IN_USE) or \
+                    VolumeAttachment.objects.filter(volume=volume).exists():
+                raise Invalid(f"Invalid volume: volume {volume.uuid} status must be 'available'.")
+            return VolumeAttachment.objects.create(volume=volume, instance_uuid=instance.uuid, instance_host="",
+                                                   device="", attached_at=timezone.now(), tag=tag,
+                                                   delete_on_termination=bool(delete_on_termination))
     remote = volume.host != instance.host
     if remote and settings.VOLUME_EXPORT == "none":
         raise Invalid(f"Invalid volume: volume {volume.uuid} is on volume host {volume.host} and server "
@@ -104,7 +122,8 @@ def attach(ctx, instance, volume_id, device=None, tag=None, delete_on_terminatio
             raise Invalid(f"Invalid volume: volume {volume.uuid} status must be 'available'.")
         attachment = VolumeAttachment.objects.create(volume=volume, instance_uuid=instance.uuid,
                                                      instance_host=instance.host, device=device or "", tag=tag,
-                                                     delete_on_termination=bool(delete_on_termination))
+                                                     delete_on_termination=bool(delete_on_termination),
+                                                     attach_mode="ro" if volume.readonly else "rw")
     try:
         if remote:
             connection = rpc.export_volume(volume.host, attachment.id, timeout=settings.VOLUME_ATTACH_TIMEOUT)
@@ -122,12 +141,18 @@ def attach(ctx, instance, volume_id, device=None, tag=None, delete_on_terminatio
     return attachment
 
 
-def detach(ctx, instance, volume_id) -> None:
-    _check_instance(instance, "detach_volume")
+def detach(ctx, instance, volume_id, allow_offloaded: bool = False) -> None:
+    _check_instance(instance, "detach_volume", allow_offloaded)
     volume = get_volume(ctx, volume_id)
     attachment = get_attachment(instance, volume_id)
     if attachment.boot_index == 0:
         raise Invalid(f"Cannot detach the root volume {volume.uuid} of server {instance.uuid}: it boots from it.")
+    if _offloaded(instance, allow_offloaded):  # no domain holds it: only the record goes
+        if volume.status != states.IN_USE:
+            raise Invalid(f"Invalid volume: Unable to detach volume. Volume status must be 'in-use'. Currently: "
+                          f"status '{volume.status}'.")
+        release(attachment)
+        return
     if not transition(Volume, volume.pk, (states.IN_USE,), states.DETACHING):
         volume.refresh_from_db()
         raise Invalid(f"Invalid volume: Unable to detach volume. Volume status must be 'in-use' and "
@@ -226,9 +251,10 @@ def roll_detaching(volume: Volume) -> None:
     transition(Volume, volume.pk, (states.DETACHING,), states.IN_USE)
 
 
-def record_attach(ctx, volume: Volume, instance_uuid, mountpoint) -> VolumeAttachment:
+def record_attach(ctx, volume: Volume, instance_uuid, mountpoint, mode: str = "rw") -> VolumeAttachment:
     """os-attach: the volume is in-use for the server (one of the caller's project, or any for
-    admins) at `mountpoint`; from available, or attaching after os-reserve."""
+    admins) at `mountpoint`; from available, or attaching after os-reserve. A read-only volume
+    is attached in mode "ro" only (Cinder's InvalidVolumeAttachMode otherwise)."""
     try:
         server_uuid = uuid.UUID(str(instance_uuid))
     except ValueError:
@@ -245,9 +271,11 @@ def record_attach(ctx, volume: Volume, instance_uuid, mountpoint) -> VolumeAttac
                 VolumeAttachment.objects.filter(volume=locked).exists():
             raise Invalid(f"Invalid volume: Volume {volume.uuid} status must be available or attaching, but the "
                           f"status is {locked.status}.")
+        if locked.readonly and mode != "ro":
+            raise Invalid(f"Invalid attaching mode '{mode}' for volume {volume.uuid}: it is read-only.")
         attachment = VolumeAttachment.objects.create(
             volume=locked, instance_uuid=instance.uuid, instance_host=instance.host or "", device=mountpoint,
-            external=True, attached_at=timezone.now())
+            external=True, attached_at=timezone.now(), attach_mode=mode)
         transition(Volume, locked.pk, (states.AVAILABLE, states.ATTACHING), states.IN_USE)
     return attachment
 

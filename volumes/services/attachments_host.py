@@ -28,7 +28,10 @@ def _connection(volume: Volume) -> dict:
 
 
 def _connection_of(attachment: VolumeAttachment) -> dict:
-    return attachment.connection or _connection(attachment.volume)
+    connection = attachment.connection or _connection(attachment.volume)
+    if attachment.attach_mode == "ro":
+        connection = {**connection, "readonly": True}  # the disk's <readonly/>
+    return connection
 
 
 def export_on_volume_host(attachment_id: int) -> dict:
@@ -99,13 +102,35 @@ def detach_on_host(attachment_id: int) -> bool:
     return True
 
 
+def _bind_pending(instance, rows: list) -> None:
+    """Volumes attached while the server was shelved-offloaded (2.20: recorded, no host, no
+    device) are bound to the host the server now runs on, each on the next free device. Only
+    volumes of this host: one on another volume host stays recorded without a disk (logged)."""
+    used = {row.device for row in rows if row.device}
+    free = (f"/dev/vd{letter}" for letter in "bcdefghijklmnopqrstuvwxyz" if f"/dev/vd{letter}" not in used)
+    for attachment in rows:
+        if attachment.instance_host or not instance.host:
+            continue
+        if attachment.volume.host != instance.host:
+            log.error("volume %s attached to shelved %s is on %s, not on %s: not attached to the domain",
+                      attachment.volume.ec2_id, instance.uuid, attachment.volume.host, instance.host)
+            continue
+        attachment.instance_host, attachment.device, attachment.attached_at = instance.host, next(free), timezone.now()
+        VolumeAttachment.objects.filter(pk=attachment.pk, instance_host="").update(
+            instance_host=attachment.instance_host, device=attachment.device, attached_at=attachment.attached_at)
+
+
 def disks_of_instance(instance) -> list:
     """The attached volumes a server's domain must have when it is (re)defined from its spec
-    (hard reboot, start, rebuild): host_hooks' extra_disks."""
+    (hard reboot, start, rebuild, unshelve): host_hooks' extra_disks."""
+    rows = list(VolumeAttachment.objects.select_related("volume").filter(
+        instance_uuid=instance.uuid, attached_at__isnull=False, external=False, boot_index__isnull=True,
+    ).order_by("id"))
+    _bind_pending(instance, rows)
     disks = []
-    for attachment in VolumeAttachment.objects.select_related("volume").filter(
-            instance_uuid=instance.uuid, attached_at__isnull=False, external=False, boot_index__isnull=True,
-    ).exclude(device=""):
+    for attachment in rows:
+        if not attachment.device:
+            continue
         try:
             connection = _connection_of(attachment)
         except VolumeDriverError as exc:

@@ -4,11 +4,16 @@ set, so a re-delivered message does nothing twice; the drivers' operations are i
 too. After every change the host reports its capacity (VolumeHost) for the scheduler.
 """
 import logging
+import os
+import tempfile
+from pathlib import Path
 
 from django.db import transaction
 
 from images.drivers import cache as image_cache
+from images.drivers import qemu_img, store
 from images.models import Image
+from images.services import registry
 
 from .. import states
 from ..drivers import VolumeDriverError, get_driver
@@ -16,7 +21,7 @@ from ..models import Snapshot, Volume, VolumeAttachment, VolumeHost
 from . import messages
 from . import snapshots as snapshot_service
 from . import volumes as volume_service
-from .volumes import give_back, transition
+from .volumes import give_back, transition, with_type
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +99,41 @@ def create_volume(volume_id: int) -> str:
     return written
 
 
+def upload_to_image(volume_id: int, image_id: str) -> str:
+    """os-volume_upload_image on the volume's host: the volume's data, converted by qemu-img to
+    the image's disk format (-U: an attached volume is read while its server runs), stored as
+    the queued image's data (active), then the volume is back to available or in-use. On
+    failure the image is killed and the project gets a message."""
+    volume = Volume.objects.filter(pk=volume_id).first()
+    if volume is None or volume.status != states.UPLOADING:
+        return "skipped"
+    back = states.IN_USE if VolumeAttachment.objects.filter(volume=volume).exists() else states.AVAILABLE
+    image = Image.all_objects.filter(id=image_id).first()
+    if image is None or image.status != Image.QUEUED:  # deleted (or filled) meanwhile
+        transition(Volume, volume.pk, (states.UPLOADING,), back)
+        return "skipped"
+    driver = _driver_for(volume)
+    fd, tmp = tempfile.mkstemp(prefix=f".upload-{image.id}.", suffix=".part", dir=store.store_root())
+    os.close(fd)
+    try:
+        local = driver.connection(volume.storage_name)
+        qemu_img.convert(local.path, tmp, image.disk_format, in_format=local.format, force_share=True)
+        with open(tmp, "rb") as data:
+            registry.upload(image, data)
+    except (VolumeDriverError, qemu_img.QemuImgError, registry.ImageError, store.StoreError, OSError) as exc:
+        log.error("uploading %s to image %s failed: %s", volume.ec2_id, image.id, exc)
+        Image.all_objects.filter(pk=image.pk, status__in=(Image.QUEUED, Image.SAVING)).update(status=Image.KILLED)
+        transition(Volume, volume.pk, (states.UPLOADING,), back)
+        messages.record(volume.project_id, messages.VOLUME, volume.uuid, messages.COPY_VOLUME_TO_IMAGE,
+                        messages.UPLOAD_FAILED)
+        return states.ERROR
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    transition(Volume, volume.pk, (states.UPLOADING,), back)
+    log.info("volume %s uploaded to image %s (%s)", volume.ec2_id, image.id, image.disk_format)
+    return back
+
+
 def delete_volume(volume_id: int) -> str:
     volume = Volume.objects.filter(pk=volume_id).first()
     if volume is None or volume.status != states.DELETING:
@@ -133,7 +173,8 @@ def extend_volume(volume_id: int, new_size: int) -> str:
         with transaction.atomic():
             if transition(Volume, volume.pk, (states.EXTENDING,), states.ERROR_EXTENDING,
                           error_message=_message(exc)):
-                give_back(volume.project_id, {"gigabytes": new_size - volume.size})
+                give_back(volume.project_id, with_type({"gigabytes": new_size - volume.size},
+                                                       volume_service.type_name(volume)))
                 messages.record(volume.project_id, messages.VOLUME, volume.uuid, messages.EXTEND_VOLUME,
                                 messages.DRIVER_FAILED_EXTEND)
         return states.ERROR_EXTENDING

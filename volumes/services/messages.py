@@ -22,6 +22,7 @@ VOLUME, SNAPSHOT = "VOLUME", "VOLUME_SNAPSHOT"
 
 # Cinder's message_field: (id, description)
 SCHEDULE_ALLOCATE_VOLUME = ("001", "schedule allocate volume")
+COPY_VOLUME_TO_IMAGE = ("004", "copy volume to image")
 COPY_IMAGE_TO_VOLUME = ("005", "copy image to volume")
 EXTEND_VOLUME = ("007", "extend volume")
 CREATE_VOLUME_FROM_BACKEND = ("008", "create volume from backend storage")
@@ -34,6 +35,7 @@ NO_BACKEND_AVAILABLE = ("003", "Could not find any available weighted backend.")
 DRIVER_FAILED_EXTEND = ("010", "Volume Driver failed to extend volume.")
 DRIVER_FAILED_CREATE = ("012", "Driver failed to create the volume.")
 IMAGE_FAILED = ("019", "The image could not be written into the volume.")
+UPLOAD_FAILED = ("020", "The volume could not be copied into the image.")
 
 
 def record(project_id: str, resource_type: str, resource_uuid, action: tuple, detail: tuple) -> Message | None:

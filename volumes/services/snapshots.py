@@ -11,7 +11,7 @@ from cloudproj.exceptions import Invalid, NotFound
 
 from .. import states
 from ..models import Snapshot, Volume
-from .volumes import _uuid, reserve, soft_delete, transition, validate_metadata, validate_text
+from .volumes import _uuid, reserve, soft_delete, transition, type_name, validate_metadata, validate_text, with_type
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,8 @@ def create_snapshot(ctx, volume: Volume, name=None, description=None, force: boo
         if locked.status not in allowed:
             raise Invalid(f"Invalid volume: Volume {volume.uuid} status must be available"
                           f"{' or in-use' if force else ''}, but current status is: {locked.status}.")
-        reserve(locked.project_id, {"snapshots": 1, "gigabytes": locked.size}, locked.size)
+        reserve(locked.project_id, with_type({"snapshots": 1, "gigabytes": locked.size}, type_name(locked)),
+                locked.size)
         snapshot = Snapshot.objects.create(
             volume=locked, name=name, description=description, size=locked.size, project_id=ctx.project_id,
             user_id=ctx.user_id, host=locked.host, metadata=metadata,

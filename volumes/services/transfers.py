@@ -21,7 +21,7 @@ from cloudproj.exceptions import Invalid, NotFound
 
 from .. import states
 from ..models import Snapshot, Volume, VolumeTransfer
-from .volumes import _uuid, give_back, reserve, transition, validate_text
+from .volumes import _uuid, give_back, reserve, transition, type_name, validate_text, with_type
 
 KEY_LENGTH = 16
 
@@ -85,6 +85,7 @@ def accept_transfer(ctx, transfer: VolumeTransfer, auth_key) -> Volume:
             deltas["snapshots"] = len(snapshots)
         donor = volume.project_id
         if donor != ctx.project_id:
+            deltas = with_type(deltas, type_name(volume))
             reserve(ctx.project_id, deltas, gigabytes)  # 413 over the taker's quota: nothing moves
             give_back(donor, deltas)
         now = timezone.now()

@@ -5,7 +5,8 @@ Status changes the API makes are conditional UPDATEs (`_transition`): of two con
 requests on one volume only one wins, the other gets a 400/409 as Cinder answers.
 Quota: `volumes` and `gigabytes` are reserved and committed with the row (so an errored
 volume still counts, as in Cinder, until it is deleted); a delete gives them back once the
-host has removed the storage.
+host has removed the storage. The volume type's own `volumes_<type>`, `gigabytes_<type>` (and
+`snapshots_<type>` for snapshots) go with them (`with_type`); a retype moves them.
 """
 import logging
 import uuid as uuid_lib
@@ -20,7 +21,7 @@ from identity.services import quotas
 from images.services import registry
 
 from .. import states
-from ..models import Snapshot, Volume, VolumeAttachment, VolumeHost, VolumeTransfer
+from ..models import DEFAULT_TYPE_NAME, Snapshot, Volume, VolumeAttachment, VolumeHost, VolumeTransfer
 from . import messages, scheduler, types
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,51 @@ def set_bootable(volume: Volume, bootable) -> Volume:
     return volume
 
 
+def update_readonly_flag(volume: Volume, readonly) -> Volume:
+    """Cinder's os-update_readonly_flag: an available volume's `readonly` flag; the next attach
+    attaches it read-only (an attachment keeps the mode it was made with)."""
+    flag = types.parse_bool(readonly, "readonly")
+    if volume.status != states.AVAILABLE:
+        raise Invalid(f"Invalid volume: Volume {volume.uuid} status must be available to update readonly flag, "
+                      f"but current status is: {volume.status}.")
+    Volume.objects.filter(pk=volume.pk).update(readonly=flag, updated_at=timezone.now())
+    volume.refresh_from_db()
+    return volume
+
+
+UPLOAD_FORMATS = ("raw", "qcow2", "vmdk", "vdi")  # image disk formats qemu-img writes
+
+
+def upload_to_image(ctx, volume: Volume, image_name, disk_format="raw", container_format="bare", force=False,
+                    visibility="private", protected=False):
+    """Cinder's os-volume_upload_image: a new image (queued, the caller's project's) that the
+    volume's host fills with the volume's data (`host.upload_to_image`); the volume is
+    `uploading` meanwhile, then back to available (or in-use: `force` uploads an attached
+    volume, crash-consistent). Returns (volume, image)."""
+    if not isinstance(image_name, str) or not image_name.strip():
+        raise Invalid("Invalid input for field/attribute os-volume_upload_image: 'image_name' is required.")
+    if disk_format not in UPLOAD_FORMATS:
+        raise Invalid(f"Invalid input received: disk_format must be one of {', '.join(UPLOAD_FORMATS)}, "
+                      f"not {disk_format!r}.")
+    force = types.parse_bool(force, "force")
+    protected = types.parse_bool(protected, "protected")
+    allowed = (states.AVAILABLE, states.IN_USE) if force else (states.AVAILABLE,)
+    if volume.status not in allowed or volume.host is None:
+        raise Invalid(f"Invalid volume: Volume {volume.uuid} status must be available{' or in-use' if force else ''}"
+                      f" to upload it to an image, but current status is: {volume.status}.")
+    with transaction.atomic():
+        try:
+            image = registry.create_image(image_name, disk_format, container_format, owner=volume.project_id,
+                                          visibility=visibility, protected=protected)
+        except registry.ImageError as exc:
+            raise Invalid(f"Invalid input received: {exc}") from None
+        if not transition(Volume, volume.pk, allowed, states.UPLOADING):
+            raise Invalid(f"Invalid volume: Volume {volume.uuid} changed state; try again.")
+        rpc.upload_volume_to_image(volume.host, volume.id, str(image.id))
+    volume.refresh_from_db()
+    return volume, image
+
+
 def validate_size(size, field: str = "size") -> int:
     if isinstance(size, str) and size.strip().isdigit():
         size = int(size)
@@ -115,10 +161,12 @@ def validate_metadata(metadata) -> dict:
 
 
 def _over_quota(exc: quotas.OverQuota, size: int) -> OverQuota:
-    if "gigabytes" in exc.overs:
+    gigabytes = [r for r in exc.overs if r == "gigabytes" or r.startswith("gigabytes_")]
+    if gigabytes:
+        resource = gigabytes[0]
         return OverQuota(f"VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed "
-                         f"gigabytes quota. Requested {size}G, quota is {exc.quotas['gigabytes']}G and "
-                         f"{exc.usages['gigabytes']}G has been consumed.")
+                         f"{resource} quota. Requested {size}G, quota is {exc.quotas[resource]}G and "
+                         f"{exc.usages[resource]}G has been consumed.")
     resource = exc.overs[0]
     return OverQuota(f"Maximum number of {resource} allowed ({exc.quotas[resource]}) exceeded.")
 
@@ -133,6 +181,18 @@ def reserve(project_id: str, deltas: dict, size: int) -> None:
 
 def give_back(project_id: str, deltas: dict) -> None:
     quotas.commit(quotas.reserve(project_id, {r: -d for r, d in deltas.items()}))
+
+
+def type_name(volume: Volume) -> str:
+    return volume.volume_type.name if volume.volume_type_id else DEFAULT_TYPE_NAME
+
+
+def with_type(deltas: dict, name: str) -> dict:
+    """`deltas` and the same changes of volume type `name`'s own resources (`volumes_<name>`,
+    `gigabytes_<name>`, `snapshots_<name>`), when the type exists."""
+    typed = {f"{r}_{name}": d for r, d in deltas.items() if r in quotas.PER_TYPE_RESOURCES}
+    known = set(quotas.per_type_resources())
+    return {**deltas, **{r: d for r, d in typed.items() if r in known}}
 
 
 def _check_per_volume(project_id: str, size: int) -> None:
@@ -215,7 +275,8 @@ def create_volume(ctx, size, name=None, description=None, availability_zone=None
     zone = _zone(availability_zone if origin is None else (availability_zone or origin.availability_zone))
     _check_per_volume(ctx.project_id, size)
     with transaction.atomic():
-        reserve(ctx.project_id, {"volumes": 1, "gigabytes": size}, size)
+        reserve(ctx.project_id, with_type({"volumes": 1, "gigabytes": size},
+                                          vtype.name if vtype is not None else DEFAULT_TYPE_NAME), size)
         specs = (vtype.extra_specs or {}) if vtype is not None else {}
         host = scheduler.pick_host(size, zone, host=origin.host if origin is not None else None,
                                    backend=specs.get("volume_backend_name"),
@@ -278,7 +339,7 @@ def extend_volume(ctx, volume: Volume, new_size) -> Volume:
         if not transition(Volume, volume.pk, (states.AVAILABLE,), states.EXTENDING):
             raise Invalid(f"Invalid volume: Volume {volume.uuid} changed state; try again.")
         delta = new_size - volume.size
-        reserve(volume.project_id, {"gigabytes": delta}, delta)
+        reserve(volume.project_id, with_type({"gigabytes": delta}, type_name(volume)), delta)
         rpc.extend_volume(volume.host, volume.id, new_size)
     volume.refresh_from_db()
     return volume
@@ -329,7 +390,8 @@ def soft_delete(model, pk: int, resource: str) -> bool:
             return False
         row.status = states.DELETED
         row.soft_delete(update_fields=("status",))
-        give_back(row.project_id, {resource: 1, "gigabytes": row.size})
+        give_back(row.project_id, with_type({resource: 1, "gigabytes": row.size},
+                                            type_name(row if isinstance(row, Volume) else row.volume)))
     return True
 
 
@@ -430,9 +492,17 @@ def retype(ctx, volume: Volume, new_type, migration_policy="never") -> None:
         raise Invalid(f"Invalid volume: volume type {vtype.name} needs back end {backend}, and volume "
                       f"{volume.uuid} is on {volume.driver or 'no back end'}; migrating volumes between back "
                       "ends is not supported by this cloud.")
-    changed = Volume.objects.filter(pk=volume.pk, status__in=(states.AVAILABLE, states.IN_USE)).update(
-        volume_type=vtype, updated_at=timezone.now())
-    if not changed:
-        volume.refresh_from_db()
-        raise Invalid(f"Invalid volume: Volume status must be available or in-use to retype, but it is "
-                      f"{volume.status}.")
+    with transaction.atomic():
+        changed = Volume.objects.filter(pk=volume.pk, status__in=(states.AVAILABLE, states.IN_USE)).update(
+            volume_type=vtype, updated_at=timezone.now())
+        if not changed:
+            volume.refresh_from_db()
+            raise Invalid(f"Invalid volume: Volume status must be available or in-use to retype, but it is "
+                          f"{volume.status}.")
+        # the volume's place in its type's quota moves to the new type (413 over the new one's)
+        if vtype.name != type_name(volume):
+            size = {"volumes": 1, "gigabytes": volume.size}
+            reserve(volume.project_id, {r: d for r, d in with_type(size, vtype.name).items() if r not in size},
+                    volume.size)
+            give_back(volume.project_id,
+                      {r: d for r, d in with_type(size, type_name(volume)).items() if r not in size})

@@ -8,6 +8,17 @@ VOLUME_HOST = "vol-host"
 
 
 @pytest.fixture
+def demo(member_account):
+    """The member's project ("demo")."""
+    return member_account[1]
+
+
+@pytest.fixture
+def admin_project(admin_account):
+    return admin_account[1]
+
+
+@pytest.fixture
 def volume_cloud(broker_url, settings, tmp_path, admin_account):
     """One agent `vol-host` with the file driver (50 GB of capacity, wipes the first MB)."""
     from volumes.models import VolumeHost

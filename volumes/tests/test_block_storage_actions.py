@@ -12,7 +12,7 @@ volumes.services.host, as the agent's task would (no guest is involved: os-attac
 import pytest
 
 from cloudproj.testing.factories import make_instance
-from cloudproj.testing.volumes import create, url
+from cloudproj.testing.volumes import available, create, url
 from compute import states as compute_states
 from identity.models import Project, User
 from volumes.models import Snapshot, Volume, VolumeAttachment
@@ -22,25 +22,9 @@ from volumes.services import host as volume_host
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def demo(member_account):
-    return member_account[1]
-
-
-@pytest.fixture
-def admin_project(admin_account):
-    return admin_account[1]
-
-
 def error(resp, code, name):
     assert resp.status_code == code, resp.content
     return resp.json()[name]["message"]
-
-
-def available(client, project, **fields):
-    body = create(client, project, **fields)
-    assert volume_host.create_volume(Volume.objects.get(uuid=body["id"]).id) == "available"
-    return body["id"]
 
 
 def action(client, project, volume_id, body):
@@ -456,3 +440,108 @@ def test_a_types_capabilities_pick_the_hosts(admin_client, admin_project, member
     refused = admin_client.post(url(admin_project, f"volumes/{volume['id']}/action"), {"os-retype": {"new_type": "iscsi"}},
                                 format="json")
     assert refused.status_code == 400 and "capabilities" in refused.json()["badRequest"]["message"]
+
+
+def test_update_readonly_flag(member_client, demo, volume_host_a, server):
+    """tempest's test_volume_readonly_update: the flag in the volume's metadata ("True"/"False");
+    an attach of a read-only volume is read-only ("ro"), refused as "rw"."""
+    volume_id = available(member_client, demo)
+    assert "readonly" not in member_client.get(url(demo, f"volumes/{volume_id}")).json()["volume"]["metadata"]
+    for flag, shown in ((True, "True"), (False, "False"), ("true", "True")):
+        assert action(member_client, demo, volume_id, {"os-update_readonly_flag": {"readonly": flag}}).status_code == 202
+        assert member_client.get(url(demo, f"volumes/{volume_id}")).json()["volume"]["metadata"]["readonly"] == shown
+    for bad in ({"os-update_readonly_flag": {"readonly": "maybe"}}, {"os-update_readonly_flag": {}},
+                {"os-update_readonly_flag": "x"}):
+        error(action(member_client, demo, volume_id, bad), 400, "badRequest")
+    rw = {"os-attach": {"instance_uuid": str(server.uuid), "mountpoint": "/dev/vdb"}}
+    assert "read-only" in error(action(member_client, demo, volume_id, rw), 400, "badRequest")
+    ro = {"os-attach": {"instance_uuid": str(server.uuid), "mountpoint": "/dev/vdb", "mode": "ro"}}
+    assert action(member_client, demo, volume_id, ro).status_code == 202
+    shown = member_client.get(url(demo, f"volumes/{volume_id}")).json()["volume"]
+    assert shown["metadata"] == {"readonly": "True", "attached_mode": "ro"}
+    # only an available volume's flag changes (Cinder)
+    message = error(action(member_client, demo, volume_id, {"os-update_readonly_flag": {"readonly": False}}), 400,
+                    "badRequest")
+    assert "must be available" in message
+
+
+def test_a_read_only_attachment_is_a_read_only_disk(member_client, demo, volume_host_a, server):
+    """The host side: the disk a read-only volume is attached as, and the one a server's domain is
+    redefined with, carry libvirt's <readonly/>; others do not."""
+    import xml.etree.ElementTree as ET
+
+    from compute.virt import volume_attach
+    from volumes.services import attachments_host
+
+    volume = Volume.objects.get(uuid=available(member_client, demo))
+    connection = {"kind": "file", "path": "/var/lib/cloud/volumes/volume-0000000a.raw", "format": "raw"}
+    attachment = VolumeAttachment.objects.create(volume=volume, instance_uuid=server.uuid, instance_host="vol-a",
+                                                 device="/dev/vdb", connection=connection, attach_mode="ro")
+    attachment.attached_at = attachment.created_at
+    attachment.save()
+    (disk,) = attachments_host.disks_of_instance(server)
+    assert disk["readonly"] is True
+    xml = ET.fromstring(volume_attach.disk_xml(attachments_host._connection_of(attachment), "vdb", "s"))
+    assert xml.find("readonly") is not None
+    VolumeAttachment.objects.filter(pk=attachment.pk).update(attach_mode="rw")
+    (disk,) = attachments_host.disks_of_instance(server)
+    assert "readonly" not in disk
+    assert ET.fromstring(volume_attach.disk_xml(disk, "vdb", "s")).find("readonly") is None
+
+
+def test_volume_upload_image(member_client, demo, volume_host_a, paths, tmp_path):
+    """tempest's test_volume_upload: a new image of the caller's project, filled by the volume's
+    host with the volume's data in the asked disk format (real qemu-img and file driver); the
+    volume is uploading meanwhile, then available again."""
+    import subprocess
+
+    from images.models import Image
+
+    volume_id = available(member_client, demo)
+    volume = Volume.objects.get(uuid=volume_id)
+    storage = tmp_path / "volumes"
+    (raw,) = [p for p in storage.iterdir() if volume.storage_name in p.name]
+    with open(raw, "r+b") as disk:
+        disk.write(b"marker-of-the-volume")
+    body = {"os-volume_upload_image": {"image_name": "from-volume", "disk_format": "qcow2"}}
+    resp = action(member_client, demo, volume_id, body)
+    assert resp.status_code == 202, resp.content
+    answer = resp.json()["os-volume_upload_image"]
+    assert answer["id"] == volume_id and answer["status"] == "uploading" and answer["size"] == 1
+    assert (answer["image_name"], answer["disk_format"], answer["container_format"]) == ("from-volume", "qcow2",
+                                                                                        "bare")
+    assert answer["visibility"] == "private" and answer["protected"] is False
+    assert answer["volume_type"]["name"] == "__DEFAULT__" and answer["volume_type"]["deleted"] is False
+    assert status(member_client, demo, volume_id) == "uploading"
+    image = member_client.get(f"/image/v2/images/{answer['image_id']}").json()
+    assert image["status"] == "queued" and image["owner"] == demo.id
+    # busy: no second upload, no delete
+    error(action(member_client, demo, volume_id, body), 400, "badRequest")
+    assert volume_host.upload_to_image(volume.id, answer["image_id"]) == "available"
+    assert status(member_client, demo, volume_id) == "available"
+    image = member_client.get(f"/image/v2/images/{answer['image_id']}").json()
+    assert image["status"] == "active" and image["disk_format"] == "qcow2" and image["name"] == "from-volume"
+    assert image["virtual_size"] == 1024 ** 3
+    data = tmp_path / "image.qcow2"
+    data.write_bytes(member_client.get(f"/image/v2/images/{answer['image_id']}/file").getvalue())
+    out = tmp_path / "image.raw"
+    subprocess.run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", str(data), str(out)], check=True)
+    assert out.read_bytes()[:20] == b"marker-of-the-volume"
+    assert Image.objects.get(id=answer["image_id"]).owner_id == demo.id
+
+
+def test_volume_upload_image_refusals(member_client, demo, volume_host_a, paths, server):
+    volume_id = available(member_client, demo)
+    for bad in ({"os-volume_upload_image": {}}, {"os-volume_upload_image": {"image_name": ""}},
+                {"os-volume_upload_image": {"image_name": "x", "disk_format": "iso"}},
+                {"os-volume_upload_image": {"image_name": "x", "force": "maybe"}},
+                {"os-volume_upload_image": {"image_name": "x", "visibility": "everyone"}},
+                {"os-volume_upload_image": "x"}):
+        error(action(member_client, demo, volume_id, bad), 400, "badRequest")
+    assert status(member_client, demo, volume_id) == "available"
+    attach = {"os-attach": {"instance_uuid": str(server.uuid), "mountpoint": "/dev/vdb"}}
+    assert action(member_client, demo, volume_id, attach).status_code == 202
+    upload = {"os-volume_upload_image": {"image_name": "x"}}
+    assert "in-use" in error(action(member_client, demo, volume_id, upload), 400, "badRequest")
+    forced = {"os-volume_upload_image": {"image_name": "x", "force": True}}
+    assert action(member_client, demo, volume_id, forced).json()["os-volume_upload_image"]["status"] == "uploading"

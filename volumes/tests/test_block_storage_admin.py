@@ -17,20 +17,11 @@ pytestmark = pytest.mark.django_db
 DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$")
 HOST_LIST_KEYS = {"service-status", "service", "zone", "service-state", "host_name", "last-update"}
 RESOURCE_KEYS = {"volume_count", "total_volume_gb", "total_snapshot_gb", "project", "host", "snapshot_count"}
+TYPE_KEYS = {"volumes___DEFAULT__", "gigabytes___DEFAULT__", "snapshots___DEFAULT__"}
 QUOTA_KEYS = {"volumes", "snapshots", "backups", "groups", "per_volume_gigabytes", "gigabytes", "backup_gigabytes"}
 CAPABILITY_TYPES = {"QoS_support": bool, "total_capacity_gb": (int, float), "free_capacity_gb": (int, float),
                     "volume_backend_name": str, "driver_version": str, "reserved_percentage": int,
                     "storage_protocol": str, "vendor_name": str}
-
-
-@pytest.fixture
-def demo(member_account):
-    return member_account[1]
-
-
-@pytest.fixture
-def admin_project(admin_account):
-    return admin_account[1]
 
 
 def error(resp, code, name):
@@ -84,22 +75,24 @@ def test_quota_class_default_show_and_update(admin_client, admin_project, member
     assert set(body) == {"quota_class_set"}
     values = body["quota_class_set"]
     assert values.pop("id") == "default"
-    assert set(values) == QUOTA_KEYS and all(isinstance(v, int) for v in values.values())
-    assert values == {k: v for k, v in quotas.get_defaults().items() if k in QUOTA_KEYS}
+    # Cinder's keys, and those of each volume type (here only __DEFAULT__), unlimited by default
+    assert set(values) == QUOTA_KEYS | TYPE_KEYS and all(isinstance(v, int) for v in values.values())
+    assert values == {k: v for k, v in quotas.get_defaults(with_types=True).items() if k in QUOTA_KEYS | TYPE_KEYS}
+    assert {values[k] for k in TYPE_KEYS} == {-1}
 
     update = {"volumes": values["volumes"] + 1, "gigabytes": values["gigabytes"] + 1, "backups": 3}
     resp = admin_client.put(url(admin_project, "os-quota-class-sets/default"), {"quota_class_set": update},
                             format="json")
     assert resp.status_code == 200, resp.content
     updated = resp.json()["quota_class_set"]
-    assert set(updated) == QUOTA_KEYS and update.items() <= updated.items()
+    assert set(updated) == QUOTA_KEYS | TYPE_KEYS and update.items() <= updated.items()
     # a project without its own limits now gets the new defaults (tempest checks the same)
     defaults = member_client.get(url(demo, f"os-quota-sets/{demo.id}/defaults")).json()["quota_set"]
     assert update.items() <= defaults.items()
     mine = member_client.get(url(demo, f"os-quota-sets/{demo.id}")).json()["quota_set"]
     assert mine["volumes"] == update["volumes"]
 
-    for bad in ({"volumes": "x"}, {"volumes": -2}, {"volumes_lvm": 1}, {"cores": 1}):
+    for bad in ({"volumes": "x"}, {"volumes": -2}, {"volumes_lvm": 1}, {"cores": 1}):  # no type lvm
         error(admin_client.put(url(admin_project, "os-quota-class-sets/default"), {"quota_class_set": bad},
                                format="json"), 400, "badRequest")
     error(admin_client.put(url(admin_project, "os-quota-class-sets/default"), {"quota_set": {"volumes": 1}},

@@ -28,16 +28,6 @@ TYPE_KEYS = {"id", "name", "description", "is_public", "os-volume-type-access:is
              "qos_specs_id"}
 
 
-@pytest.fixture
-def demo(member_account):
-    return member_account[1]
-
-
-@pytest.fixture
-def admin_project(admin_account):
-    return admin_account[1]
-
-
 def error(resp, code, name):
     assert resp.status_code == code, resp.content
     body = resp.json()

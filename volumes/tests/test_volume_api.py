@@ -5,18 +5,10 @@ from identity.services import quotas
 
 pytestmark = pytest.mark.django_db
 
-VOLUME_KEYS = {"volumes", "gigabytes", "snapshots", "per_volume_gigabytes", "backups", "backup_gigabytes", "groups"}
+VOLUME_KEYS = {"volumes", "gigabytes", "snapshots", "per_volume_gigabytes", "backups", "backup_gigabytes", "groups",
+               # per volume type (Cinder's): only the default type exists here
+               "volumes___DEFAULT__", "gigabytes___DEFAULT__", "snapshots___DEFAULT__"}
 
-
-
-@pytest.fixture
-def demo(member_account):
-    return member_account[1]
-
-
-@pytest.fixture
-def admin_project(admin_account):
-    return admin_account[1]
 
 
 @pytest.mark.parametrize("path", ["/volume/", "/volume/v3", "/volume/v3/", "/volume/v3/abc", "/volume/v3/abc/"])
