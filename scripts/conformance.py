@@ -7,7 +7,7 @@ conformance/requirements.txt) against a private cloud started the way `make run`
    and created fresh), Redis db 12, API/metadata ports 18774/18775, bridge cptconf0 on
    10.250.0.0/24, agent host `conformance`, instance ids from 0x0c0f0000 (libvirt domain names
    cannot clash with a developer's `make run`, which can keep running), floating pool `public`
-   of 198.51.100.0/27 on the dummy link cptfip0;
+   of 198.51.100.0/27 on the dummy link cptfip0, resizes allowed to the same (only) host;
 3. the admin from `manage.py bootstrap`, the project's test image and two small flavors;
    etc/tempest.conf written from what the cloud answers (catalog, version documents);
 4. `tempest run` over tempest.api.{compute,image,volume,identity}, concurrency 2, minus
@@ -72,6 +72,8 @@ CLOUD_ENV = {
     "FLOATING_INTERFACE": FLOATING_LINK,
     "DEFAULT_FLOATING_POOL": FLOATING_POOL,
     "VOLUME_EXPORT": "none",
+    # one compute host: tempest's resize tests resize on it (Nova's allow_resize_to_same_host)
+    "ALLOW_RESIZE_TO_SAME_HOST": "true",
     "LOG_LEVEL": "WARNING",
 }
 os.environ.update(CLOUD_ENV)

@@ -38,14 +38,13 @@ def resize(view, server_id, value):
     flavor_ref = body.get("flavorRef")
     if isinstance(flavor_ref, bool) or not isinstance(flavor_ref, (str, int)) or flavor_ref == "":
         raise BadRequest("Invalid input for field/attribute flavorRef: must be a string or an integer.")
-    if "OS-DCF:diskConfig" in body:
-        disk_config(body["OS-DCF:diskConfig"])
+    auto_disk_config = disk_config(body["OS-DCF:diskConfig"]) if "OS-DCF:diskConfig" in body else None
     instance = view.server(server_id, "compute:servers:resize")
     try:
         flavor = flavor_service.get_flavor(last_segment(flavor_ref), view.ctx.project_id, view.ctx.is_admin)
     except ComputeNotFound:
         raise BadRequest("Unable to locate requested flavor.") from None
-    resize_service.resize_server(view.ctx, instance, flavor)
+    resize_service.resize_server(view.ctx, instance, flavor, auto_disk_config=auto_disk_config)
     return Response(status=202)
 
 

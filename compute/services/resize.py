@@ -79,9 +79,10 @@ def flavor_fields(source) -> dict:
 # --- API side ----------------------------------------------------------------------------------
 
 
-def resize_server(ctx, instance: Instance, flavor: Flavor) -> InstanceResize:
+def resize_server(ctx, instance: Instance, flavor: Flavor, auto_disk_config: bool | None = None) -> InstanceResize:
     """Ask for `flavor`: 400 for the same flavor, a disabled one or a smaller disk (a qcow2
-    disk is never shrunk), 403 over quota for the growth, 409 unless ACTIVE or SHUTOFF."""
+    disk is never shrunk), 403 over quota for the growth, 409 unless ACTIVE or SHUTOFF.
+    auto_disk_config (the request's OS-DCF:diskConfig, when it has one) is the server's from now."""
     states.check_allowed(instance, "resize", is_admin=getattr(ctx, "is_admin", False))
     volume_backed.refuse(instance, "resize")
     if not instance.host:
@@ -101,6 +102,8 @@ def resize_server(ctx, instance: Instance, flavor: Flavor) -> InstanceResize:
             except quotas.OverQuota as exc:
                 raise OverQuota(f"Quota exceeded for the resize: {exc}") from None
         begin(instance, "resize", ctx, task_state=T.RESIZE_PREP)
+        if auto_disk_config is not None:
+            update_state(instance, auto_disk_config=auto_disk_config)
         record = InstanceResize.objects.create(
             instance=instance, request_id=_request_id(ctx), old_flavor=flavor_fields(instance),
             new_flavor=flavor_fields(flavor), old_vm_state=instance.vm_state, source_host=instance.host,

@@ -43,7 +43,20 @@ def test_resize_of_an_active_server(member_client, server, sent, django_capture_
     error(act(member_client, server, {"revertResize": None}), 409)
 
 
+@pytest.mark.parametrize("asked, shown", [("MANUAL", "MANUAL"), ("AUTO", "AUTO"), (None, "AUTO")])
+def test_resize_takes_the_disk_config_it_asks_for(member_client, server, sent, asked, shown):
+    """OS-DCF:diskConfig in the resize is the server's from then on (tempest's
+    test_resize_server_from_auto_to_manual); without one the server keeps its own."""
+    make_active(server)
+    assert member_client.put(f"/compute/v2.1/servers/{server}", {"server": {"OS-DCF:diskConfig": "AUTO"}},
+                             format="json").status_code == 200
+    body = {"flavorRef": "2", **({"OS-DCF:diskConfig": asked} if asked else {})}
+    assert act(member_client, server, {"resize": body}).status_code == 202
+    assert show(member_client, server)["OS-DCF:diskConfig"] == shown
+
+
 @pytest.mark.parametrize("body, message", [
+    ({"resize": {"flavorRef": "2", "OS-DCF:diskConfig": "auto"}}, "must be AUTO or MANUAL"),
     ({"resize": {"flavorRef": "1"}}, "must change flavor"),
     ({"resize": {"flavorRef": "no-such"}}, "Unable to locate requested flavor."),
     ({"resize": {}}, "flavorRef"),
