@@ -109,6 +109,10 @@ register(
         "compute:aggregates:remove_host": "admin_api",
         "compute:aggregates:set_metadata": "admin_api",
         "compute:migrations:index": "admin_api",
+        "compute:servers:migrations:index": "admin_api",
+        "compute:servers:migrations:show": "admin_api",
+        "compute:servers:migrations:delete": "admin_api",
+        "compute:servers:migrations:force_complete": "admin_api",
         "compute:servers:diagnostics": "admin_api",
         "compute:servers:unlock:unlock_override": "admin_api",
     }

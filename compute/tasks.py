@@ -175,6 +175,24 @@ def _resize_step(step):
 resize_steps = {step: _resize_step(step) for step in names.RESIZE_STEP_TASKS}
 
 
+@shared_task(name=names.LIVE_MIGRATION_SCHEDULE)
+def live_migration_schedule(instance_uuid: str, request_id: str):
+    """A live migration's target chosen and claimed (queue `scheduler`)."""
+    return live_migration.schedule(instance_uuid, request_id)
+
+
+def _live_step(step):
+    def run(instance_uuid: str, request_id: str):
+        return live_migration_host.run_step(step, instance_uuid, request_id)
+
+    run.__name__ = f"live_migration_{step}"
+    run.__doc__ = f"Live migration step `{step}` on the source or target host."
+    return shared_task(name=names.LIVE_MIGRATION_STEP_TASKS[step])(run)
+
+
+live_migration_steps = {step: _live_step(step) for step in names.LIVE_MIGRATION_STEP_TASKS}
+
+
 @shared_task(name=names.CONFIRM_EXPIRED_RESIZES)
 def confirm_expired_resizes() -> int:
     """Periodic (beat): VERIFY_RESIZE past RESIZE_CONFIRM_WINDOW is confirmed."""

@@ -9,27 +9,25 @@ server_actions.register_action from ComputeConfig.ready:
                                                                200   compute:servers:evacuate (admins;
         409 while the server's host is up; onSharedStorage true is 400: no storage is shared here;
         from 2.14 no onSharedStorage and no adminPass in the answer)
-    {"os-migrateLive": {...}}                                  409   compute:servers:migrate_live (admins):
-        live migration is not offered (see LIVE_MIGRATION_REFUSED)
+    {"os-migrateLive": {"host": name|null, "block_migration": bool|"auto", ...}}
+                                                               202   compute:servers:migrate_live (admins):
+        a live block migration (compute/services/live_migration.py); block_migration false is 400
+        (no instance storage is shared here); its progress, abort and force-complete:
+        server_migrations.py
 
 The work is compute/services/resize.py's; a state that does not allow it answers 409.
 """
 from rest_framework.response import Response
 
-from cloudproj.api.errors import BadRequest, Conflict
+from cloudproj.api.errors import BadRequest
 from cloudproj.exceptions import NotFound as ComputeNotFound
 from compute.services import evacuate as evacuate_service
 from compute.services import flavors as flavor_service
+from compute.services import live_migration
 from compute.services import resize as resize_service
 
 from .base import api_version
 from .servers import check_object, disk_config, generate_password, last_segment
-
-LIVE_MIGRATION_REFUSED = (
-    "Live migration is not supported by this cloud: its agents do not run libvirt's migration "
-    "between two libvirtd daemons (untested here, where every host shares one libvirtd). Use a "
-    "cold migration (the migrate action): the server is powered off, moved and started again.")
-
 
 def resize(view, server_id, value):
     body = check_object(value, "resize", {"flavorRef", "OS-DCF:diskConfig"})
@@ -108,8 +106,13 @@ def evacuate(view, server_id, value):
 
 
 def migrate_live(view, server_id, value):
-    view.server(server_id, "compute:servers:migrate_live")
-    raise Conflict(LIVE_MIGRATION_REFUSED)
+    body = value if isinstance(value, dict) else {}
+    host, block = body.get("host"), body.get("block_migration", "auto")
+    if host is not None and (not isinstance(host, str) or not 1 <= len(host) <= 255):
+        raise BadRequest("Invalid input for field/attribute host: must be a string of 1 to 255 characters.")
+    instance = view.server(server_id, "compute:servers:migrate_live")
+    live_migration.live_migrate_server(view.ctx, instance, host, block_migration=block is not False)
+    return Response(status=202)
 
 
 def register() -> None:

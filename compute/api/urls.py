@@ -6,7 +6,7 @@ from . import versions
 from . import image_metadata, instance_actions, keypairs, tenant_networks
 from . import volumes as volume_proxy
 from . import server_actions, server_metadata, server_password, servers
-from . import aggregates, migrations_api, server_groups, server_locks
+from . import aggregates, migrations_api, server_groups, server_locks, server_migrations
 
 FLAVOR = r"(?P<flavor_id>[^/]+)"
 SERVER = r"(?P<server_id>[^/]+)"
@@ -47,6 +47,9 @@ urlpatterns = [
     route(r"os-server-groups/(?P<group_id>[^/]+)", server_groups.ServerGroupView),
     route(r"os-migrations", migrations_api.MigrationListView),
     route(rf"servers/{SERVER}/diagnostics", server_locks.ServerDiagnosticsView),
+    route(rf"servers/{SERVER}/migrations", server_migrations.ServerMigrationListView),
+    route(rf"servers/{SERVER}/migrations/(?P<migration_id>[^/]+)", server_migrations.ServerMigrationView),
+    route(rf"servers/{SERVER}/migrations/(?P<migration_id>[^/]+)/action", server_migrations.ServerMigrationActionView),
     route(r"os-availability-zone", availability_zones.AvailabilityZoneListView),
     route(r"os-availability-zone/detail", availability_zones.AvailabilityZoneDetailView),
     # os-hosts (2.1-2.42), tenant usage and the usage audit log
