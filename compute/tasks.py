@@ -16,8 +16,8 @@ from cloudproj.host import identity
 
 from . import agent  # noqa: F401 - connects the worker_init/worker_ready/worker_shutdown handlers
 from .services import (
-    build, evacuate, evacuate_host, image_cache, lifecycle, operations, periodic_hosts, reconcile, recovery, resize,
-    resize_host, shelve, shelve_host, snapshot_host,
+    build, evacuate, evacuate_host, image_cache, lifecycle, live_migration, live_migration_host, operations,
+    periodic_hosts, reconcile, recovery, resize, resize_host, shelve, shelve_host, snapshot_host,
 )
 
 

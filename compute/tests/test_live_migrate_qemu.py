@@ -16,7 +16,7 @@ import uuid as uuid_lib
 import pytest
 
 from cloudproj.testing.libvirtd import SecondSystemLibvirtd
-from cloudproj.testing.real_guest import Prober, get, http, libvirt_or_skip, real_guest_cloud
+from cloudproj.testing.real_guest import Prober, get, libvirt_or_skip, real_guest_cloud
 from compute.models import ComputeNode, InstanceResize, Migration
 from images.testimage import builder
 from secgroups.linux import iptables as secgroup_iptables
