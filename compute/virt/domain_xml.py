@@ -126,21 +126,22 @@ def retarget(xml: str, prefixes: dict[str, str], host: str | None) -> str:
     ET.register_namespace(METADATA_PREFIX, METADATA_NS)
     root = ET.fromstring(xml)
 
-    def moved(path: str | None) -> str | None:
+    def moved(path: str) -> str:
         for old, new in prefixes.items():
             old = old.rstrip("/")
-            if path is not None and (path == old or path.startswith(old + "/")):
+            if path == old or path.startswith(old + "/"):
                 return new.rstrip("/") + path[len(old):]
         return path
 
-    for element in root.iter():
+    for element in root.iter("source"):
         for attr in ("file", "path"):
-            if element.tag == "source" and element.get(attr):
-                element.set(attr, moved(element.get(attr)))
+            value = element.get(attr)
+            if value:
+                element.set(attr, moved(value))
     for tag in ("os/kernel", "os/initrd", "os/loader"):
-        element = root.find(tag)
-        if element is not None and element.text:
-            element.text = moved(element.text)
+        found = root.find(tag)
+        if found is not None and found.text:
+            found.text = moved(found.text)
     owner = root.find(f"metadata/{{{METADATA_NS}}}instance/{{{METADATA_NS}}}host")
     if owner is not None and host:
         owner.text = host
