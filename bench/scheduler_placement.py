@@ -31,16 +31,16 @@ from django.test.utils import CaptureQueriesContext
 
 
 FILL_SQL = [
-    """INSERT INTO compute_service (host, "binary", topic, availability_zone, disabled, forced_down,
+    """INSERT INTO compute_service (uuid, host, "binary", topic, availability_zone, disabled, forced_down,
                                     report_count, last_seen_up, created_at, updated_at)
-       SELECT 'h' || lpad(i::text, 7, '0'), 'nova-compute', 'compute', 'nova', i %% 50 = 49, false, 0,
-              now(), now(), now()
+       SELECT gen_random_uuid(), 'h' || lpad(i::text, 7, '0'), 'nova-compute', 'compute', 'nova', i %% 50 = 49,
+              false, 0, now(), now(), now()
        FROM generate_series(0, %(count)s - 1) AS i""",
-    """INSERT INTO compute_computenode (service_id, host, hypervisor_hostname, hypervisor_type,
+    """INSERT INTO compute_computenode (uuid, service_id, host, hypervisor_hostname, hypervisor_type,
            hypervisor_version, cpu_info, vcpus, memory_mb, local_gb, vcpus_used, memory_mb_used,
            local_gb_used, free_ram_mb, free_disk_gb, current_workload, running_vms, num_instances,
            created_at, updated_at)
-       SELECT id, host, host, 'QEMU', 0, '{"arch": "x86_64"}', 32, 65536, 1000, i %% 32, used, i %% 100,
+       SELECT gen_random_uuid(), id, host, host, 'QEMU', 0, '{"arch": "x86_64"}', 32, 65536, 1000, i %% 32, used, i %% 100,
               65536 - used, 1000 - i %% 100, 0, 0, i %% 40, now(), now()
        FROM (SELECT id, host, i, CASE WHEN i %% 10 = 9 THEN 98000 ELSE 512 * (i %% 64) END AS used
              FROM (SELECT id, host, substr(host, 2)::int AS i FROM compute_service) AS numbered) AS sized""",

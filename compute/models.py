@@ -1,4 +1,5 @@
 """Models of the compute app: flavors, services (heartbeats) and compute nodes (capacity)."""
+import uuid as _uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -25,6 +26,7 @@ class Flavor(SoftDeleteModel):
     rxtx_factor = models.FloatField(default=1.0)
     is_public = models.BooleanField(default=True)
     disabled = models.BooleanField(default=False)
+    description = models.TextField(null=True, blank=True)  # compute API 2.55
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -86,8 +88,10 @@ BINARY_TOPICS = {
 
 
 class Service(models.Model):
-    """A worker that heartbeats into the DB; `is_up` is derived from the last heartbeat."""
+    """A worker that heartbeats into the DB; `is_up` is derived from the last heartbeat. The
+    compute API names it by `uuid` from microversion 2.53 (by `id` below)."""
 
+    uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
     host = models.CharField(max_length=255)
     binary = models.CharField(max_length=255)
     topic = models.CharField(max_length=255)
@@ -126,8 +130,10 @@ def heartbeat_is_recent(forced_down: bool, last_seen_up, now=None) -> bool:
 
 
 class ComputeNode(models.Model):
-    """The hypervisor of a compute host: capacity reported by the driver, usage from claims."""
+    """The hypervisor of a compute host: capacity reported by the driver, usage from claims.
+    The compute API names it by `uuid` from microversion 2.53 (by `id` below)."""
 
+    uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="compute_nodes")
     host = models.CharField(max_length=255, db_index=True)
     hypervisor_hostname = models.CharField(max_length=255)
@@ -176,8 +182,6 @@ class ComputeNode(models.Model):
 
 # --- instances -------------------------------------------------------------------------------
 # States live in compute/states.py; the model only stores them.
-
-import uuid as _uuid  # noqa: E402 - the instances section's own imports
 
 from . import states as _states  # noqa: E402 - the instances section's own imports
 
@@ -244,6 +248,9 @@ class Instance(SoftDeleteModel):
     locked = models.BooleanField(default=False)
     locked_by = models.CharField(max_length=16, null=True, blank=True)  # "admin" | "owner"
     locked_reason = models.CharField(max_length=255, null=True, blank=True)
+    # compute API 2.63: the certificate ids asked for on create/rebuild (shown, not verified:
+    # this cloud checks no image signatures)
+    trusted_certs = models.JSONField(null=True, blank=True)
     # scheduling: {"num_attempts": n, "hosts": [[host, node], ...]}
     retry = models.JSONField(default=dict, blank=True)
     scheduler_hints = models.JSONField(default=dict, blank=True)

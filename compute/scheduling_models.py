@@ -99,8 +99,10 @@ class AggregateMetadata(models.Model):
 
 class Migration(models.Model):
     """A move of an instance between hosts (resize, cold or live migration, evacuation),
-    as `GET /os-migrations` lists it. Generic: whoever moves instances records them here."""
+    as `GET /os-migrations` lists it. Generic: whoever moves instances records them here.
+    `uuid`: shown from compute API 2.59."""
 
+    uuid = models.UUIDField(default=_uuid.uuid4, unique=True, editable=False)
     instance_uuid = models.UUIDField(db_index=True)
     source_compute = models.CharField(max_length=255, null=True, blank=True)
     source_node = models.CharField(max_length=255, null=True, blank=True)

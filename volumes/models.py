@@ -137,6 +137,7 @@ class VolumeAttachment(models.Model):
     # with the server when delete_on_termination
     boot_index = models.PositiveSmallIntegerField(null=True, blank=True)
     delete_on_termination = models.BooleanField(default=False)
+    tag = models.CharField(max_length=60, null=True, blank=True)  # the device tag asked for on attach
     attached_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

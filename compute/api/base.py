@@ -3,6 +3,7 @@ MAX_VERSION, compared through `api_version(request) >= (2, n)`), the response he
 the negotiated version, OpenStack error envelopes for compute
 errors, absolute links and small request-body validation helpers."""
 import re
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.utils.cache import patch_vary_headers
@@ -157,6 +158,28 @@ def parse_int(value, field: str, minimum: int = 0, maximum: int = MAX_INT) -> in
     if not minimum <= value <= maximum:
         raise BadRequest(f"Invalid input for field/attribute {field}: must be between {minimum} and {maximum}.")
     return value
+
+
+MAX_LIMIT = 1000  # Nova's osapi max_limit
+
+
+def marker_page(request, rows, key, path: str) -> tuple[list, list]:
+    """Nova's limit/marker paging over `rows` (newest first): (the page, its next links). `marker`
+    is key(row) of the last row seen (unknown: 400); `limit` at most MAX_LIMIT; a full page links
+    to the next one (`path` under v2.1, the query kept)."""
+    params = request.query_params
+    rows = list(rows)
+    if "marker" in params:
+        index = next((i for i, row in enumerate(rows) if key(row) == params["marker"]), None)
+        if index is None:
+            raise BadRequest(f"Marker {params['marker']} could not be found.")
+        rows = rows[index + 1:]
+    limit = min(parse_int(params["limit"], "limit", 0), MAX_LIMIT) if "limit" in params else MAX_LIMIT
+    page = rows[:limit]
+    if not page or len(page) < limit:
+        return page, []
+    query = urlencode({**params.dict(), "limit": limit, "marker": key(page[-1])})
+    return page, [{"rel": "next", "href": f"{compute_base(request)}/v2.1/{path}?{query}"}]
 
 
 def parse_bool(value, field: str) -> bool:

@@ -3,12 +3,12 @@ from urllib.parse import urlencode
 
 from rest_framework.response import Response
 
-from cloudproj.api.errors import BadRequest
+from cloudproj.api.errors import BadRequest, NotFound
 from compute.services import flavors as svc
 from identity.services.policy import enforce
 
 from . import serializers
-from .base import FALSE_STRINGS, TRUE_STRINGS, ComputeAPIView, compute_base, parse_bool, parse_int
+from .base import FALSE_STRINGS, TRUE_STRINGS, ComputeAPIView, api_version, compute_base, parse_bool, parse_int
 
 MAX_LIMIT = 1000
 SORT_KEYS = {
@@ -19,6 +19,7 @@ CREATE_FIELDS = {
     "name", "ram", "vcpus", "disk", "id", "OS-FLV-EXT-DATA:ephemeral", "swap", "rxtx_factor",
     "os-flavor-access:is_public",
 }
+DESCRIPTION_VERSION = (2, 55)  # a flavor's description: create, PUT /flavors/{id}, shown
 
 
 def _is_public_filter(value):
@@ -63,6 +64,7 @@ class FlavorCollection(ComputeAPIView):
         if sort_dir not in ("asc", "desc"):
             raise BadRequest(f"Invalid sort_dir {sort_dir}")
         order = sort_key if sort_key != "id" else "pk"
+        qs = qs.prefetch_related("extra_specs") if self.detail else qs
         flavors = list(qs.order_by(("-" if sort_dir == "desc" else "") + order, "flavorid"))
         limit = MAX_LIMIT
         if "limit" in params:
@@ -93,7 +95,9 @@ class FlavorListView(FlavorCollection):
 
     def post(self, request):
         enforce(self.ctx, "compute:flavors:create")
-        data = self.body("flavor", CREATE_FIELDS, {"name", "ram", "vcpus", "disk"})
+        with_description = api_version(request) >= DESCRIPTION_VERSION
+        data = self.body("flavor", CREATE_FIELDS | ({"description"} if with_description else set()),
+                         {"name", "ram", "vcpus", "disk"})
         flavorid = data.get("id")
         if flavorid is not None:
             if isinstance(flavorid, bool) or not isinstance(flavorid, (str, int, float)):
@@ -118,6 +122,7 @@ class FlavorListView(FlavorCollection):
             swap=parse_int(data.get("swap", 0) or 0, "swap", 0),
             rxtx_factor=rxtx,
             is_public=parse_bool(data.get("os-flavor-access:is_public", True), "os-flavor-access:is_public"),
+            description=data.get("description"),
         )
         return Response({"flavor": serializers.flavor_detail(request, flavor)})
 
@@ -133,6 +138,15 @@ class FlavorView(ComputeAPIView):
     def get(self, request, flavor_id):
         enforce(self.ctx, "compute:flavors:show")
         flavor = svc.get_flavor(flavor_id, self.ctx.project_id, self.ctx.is_admin)
+        return Response({"flavor": serializers.flavor_detail(request, flavor)})
+
+    def put(self, request, flavor_id):
+        """2.55: {"flavor": {"description": str|null}} (admins); no such method below 2.55 (404)."""
+        if api_version(request) < DESCRIPTION_VERSION:
+            raise NotFound("The resource could not be found.")
+        enforce(self.ctx, "compute:flavors:update")
+        data = self.body("flavor", {"description"}, {"description"})
+        flavor = svc.set_description(svc.get_flavor(flavor_id), data["description"])
         return Response({"flavor": serializers.flavor_detail(request, flavor)})
 
     def delete(self, request, flavor_id):

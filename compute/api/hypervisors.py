@@ -1,13 +1,36 @@
 """os-hypervisors: list, detail, show, statistics (compute nodes and their capacity), uptime
-(asked of the node's agent), search by hostname and the servers of matching nodes."""
+(asked of the node's agent), search by hostname and the servers of matching nodes.
+
+From 2.53 hypervisors (and their service) are named by uuid; the list and detail take
+`hypervisor_hostname_pattern` (instead of /{pattern}/search) and, with show,
+`with_servers=true` (instead of /{pattern}/servers); the two old routes are gone (404). A
+hypervisor without servers shows no `servers` key, from 2.75 an empty list."""
 from rest_framework.response import Response
 
+from cloudproj.api.errors import BadRequest, NotFound
 from compute.models import Instance
 from compute.services import hosts
 from identity.services.policy import enforce
 
 from . import serializers
-from .base import ComputeAPIView
+from .base import ComputeAPIView, api_version, parse_bool
+from .serializers import UUID_IDS_VERSION
+
+EMPTY_SERVERS_VERSION = (2, 75)
+
+
+def with_servers(body: dict, node, version) -> dict:
+    """The node's body with the `servers` (name and uuid) it runs."""
+    servers = Instance.objects.filter(host=node.service.host, node=node.hypervisor_hostname).order_by("id")
+    rows = [{"name": instance.name, "uuid": str(instance.uuid)} for instance in servers]
+    if rows or version >= EMPTY_SERVERS_VERSION:
+        body["servers"] = rows
+    return body
+
+
+def _with_servers_param(request) -> bool:
+    value = request.query_params.get("with_servers", "false")
+    return parse_bool(value, "with_servers")
 
 
 class HypervisorListView(ComputeAPIView):
@@ -15,8 +38,22 @@ class HypervisorListView(ComputeAPIView):
 
     def get(self, request):
         enforce(self.ctx, "compute:hypervisors:list")
+        version = api_version(request)
         render = serializers.hypervisor_detail if self.detail else serializers.hypervisor_summary
-        return Response({"hypervisors": [render(node) for node in hosts.list_compute_nodes()]})
+        servers = False
+        nodes = hosts.list_compute_nodes()
+        if version >= UUID_IDS_VERSION:
+            servers = _with_servers_param(request)
+            pattern = request.query_params.get("hypervisor_hostname_pattern")
+            if pattern is not None:
+                if "limit" in request.query_params or "marker" in request.query_params:
+                    raise BadRequest("Paging over a list of hypervisors using the hypervisor_hostname_pattern query "
+                                     "parameter is not supported.")
+                nodes = hosts.search_compute_nodes(pattern)
+        body = [render(node, version) for node in nodes]
+        if servers:
+            body = [with_servers(item, node, version) for item, node in zip(body, nodes)]
+        return Response({"hypervisors": body})
 
 
 class HypervisorDetailListView(HypervisorListView):
@@ -26,7 +63,13 @@ class HypervisorDetailListView(HypervisorListView):
 class HypervisorView(ComputeAPIView):
     def get(self, request, hypervisor_id):
         enforce(self.ctx, "compute:hypervisors:show")
-        return Response({"hypervisor": serializers.hypervisor_detail(hosts.get_compute_node(hypervisor_id))})
+        version = api_version(request)
+        by_uuid = version >= UUID_IDS_VERSION
+        node = hosts.get_compute_node(hypervisor_id, by_uuid=by_uuid)
+        body = serializers.hypervisor_detail(node, version)
+        if by_uuid and _with_servers_param(request):
+            body = with_servers(body, node, version)
+        return Response({"hypervisor": body})
 
 
 class HypervisorStatisticsView(ComputeAPIView):
@@ -41,15 +84,18 @@ class HypervisorUptimeView(ComputeAPIView):
 
     def get(self, request, hypervisor_id):
         enforce(self.ctx, "compute:hypervisors:uptime")
-        node = hosts.get_compute_node(hypervisor_id)
+        version = api_version(request)
+        node = hosts.get_compute_node(hypervisor_id, by_uuid=version >= UUID_IDS_VERSION)
         uptime = hosts.hypervisor_uptime(node)
-        return Response({"hypervisor": {**serializers.hypervisor_summary(node), "uptime": uptime}})
+        return Response({"hypervisor": {**serializers.hypervisor_summary(node, version), "uptime": uptime}})
 
 
 class HypervisorSearchView(ComputeAPIView):
     """GET /os-hypervisors/{pattern}/search: nodes whose hostname contains the pattern (404: none)."""
 
     def get(self, request, pattern):
+        if api_version(request) >= UUID_IDS_VERSION:  # hypervisor_hostname_pattern on the list instead
+            raise NotFound("The resource could not be found.")
         enforce(self.ctx, "compute:hypervisors:search")
         nodes = hosts.search_compute_nodes(pattern)
         return Response({"hypervisors": [serializers.hypervisor_summary(node) for node in nodes]})
@@ -60,13 +106,9 @@ class HypervisorServersView(ComputeAPIView):
     uuid) it runs; a node without servers has no `servers` key (Nova 2.1)."""
 
     def get(self, request, pattern):
+        if api_version(request) >= UUID_IDS_VERSION:  # with_servers on the list instead
+            raise NotFound("The resource could not be found.")
         enforce(self.ctx, "compute:hypervisors:servers")
-        body = []
-        for node in hosts.search_compute_nodes(pattern):
-            summary = serializers.hypervisor_summary(node)
-            servers = Instance.objects.filter(host=node.service.host, node=node.hypervisor_hostname).order_by("id")
-            rows = [{"name": instance.name, "uuid": str(instance.uuid)} for instance in servers]
-            if rows:
-                summary["servers"] = rows
-            body.append(summary)
-        return Response({"hypervisors": body})
+        nodes = hosts.search_compute_nodes(pattern)
+        return Response({"hypervisors": [with_servers(serializers.hypervisor_summary(node), node, (2, 1))
+                                         for node in nodes]})

@@ -1,18 +1,28 @@
 """Instance actions (`/servers/{id}/os-instance-actions`): what was asked of a server, by whom,
 and the steps (events) each request went through. Events are shown to whoever may see the
 action; their traceback and host only to admins (`compute:instance_actions:events`), their
-details per `compute:instance_actions:events:details`."""
+details per `compute:instance_actions:events:details`.
+
+From 2.58 actions show `updated_at` and the list pages (`limit`, `marker`: a request id) and
+filters (`changes-since`, from 2.66 `changes-before`, on updated_at); from 2.62 every event
+shows the `hostId` of its host (as a server's hostId)."""
+
 from rest_framework.response import Response
 
 from cloudproj.api.errors import NotFound
 from compute.services import actions, instances
 from identity.services.policy import authorize, enforce
 
-from .base import ComputeAPIView, isotime
+from .base import ComputeAPIView, api_version, isotime, marker_page
+from .server_view import host_id
+from .servers import changes_filter
+
+PAGING_VERSION = (2, 58)
+EVENT_HOST_ID_VERSION = (2, 62)
 
 
-def action_body(action, instance) -> dict:
-    return {
+def action_body(action, instance, version=(2, 1)) -> dict:
+    body = {
         "action": action.action,
         "instance_uuid": str(instance.uuid),
         "message": action.message,
@@ -21,9 +31,12 @@ def action_body(action, instance) -> dict:
         "start_time": isotime(action.start_time),
         "user_id": action.user_id,
     }
+    if version >= PAGING_VERSION:
+        body["updated_at"] = isotime(action.updated_at)
+    return body
 
 
-def event_body(event, show_traceback: bool, show_details: bool) -> dict:
+def event_body(event, show_traceback: bool, show_details: bool, host_id_of=None) -> dict:
     body = {
         "event": event.event,
         "start_time": isotime(event.start_time),
@@ -35,6 +48,8 @@ def event_body(event, show_traceback: bool, show_details: bool) -> dict:
         body["host"] = event.host
     if show_details:
         body["details"] = event.details
+    if host_id_of is not None:
+        body["hostId"] = host_id_of(event.host)
     return body
 
 
@@ -52,8 +67,17 @@ class InstanceActionAPIView(ComputeAPIView):
 class InstanceActionListView(InstanceActionAPIView):
     def get(self, request, server_id):
         instance = self.get_instance(server_id, "list")
-        body = [action_body(action, instance) for action in actions.list_actions(instance)]
-        return Response({"instanceActions": body})
+        version = api_version(request)
+        rows = actions.list_actions(instance)
+        if version < PAGING_VERSION:
+            return Response({"instanceActions": [action_body(action, instance) for action in rows]})
+        rows, _changed = changes_filter(rows, request.query_params, version)
+        page, next_links = marker_page(request, rows, lambda row: row.request_id,
+                                       f"servers/{instance.uuid}/os-instance-actions")
+        body = {"instanceActions": [action_body(action, instance, version) for action in page]}
+        if next_links:
+            body["links"] = next_links
+        return Response(body)
 
 
 class InstanceActionView(InstanceActionAPIView):
@@ -65,6 +89,8 @@ class InstanceActionView(InstanceActionAPIView):
         target = self.target(instance)
         show_traceback = authorize(self.ctx, "compute:instance_actions:events", target)
         show_details = authorize(self.ctx, "compute:instance_actions:events:details", target)
-        body = action_body(action, instance)
-        body["events"] = [event_body(e, show_traceback, show_details) for e in actions.list_events(action)]
+        version = api_version(request)
+        body = action_body(action, instance, version)
+        host_id_of = (lambda host: host_id(instance.project_id, host)) if version >= EVENT_HOST_ID_VERSION else None
+        body["events"] = [event_body(e, show_traceback, show_details, host_id_of) for e in actions.list_events(action)]
         return Response({"instanceAction": body})

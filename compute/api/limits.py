@@ -2,14 +2,15 @@
 
 Admins may ask for another project with `?tenant_id=` (unknown project -> 404); for anyone
 else another project's id is a 403 (policy compute:limits:other_project), as in Nova.
-`?reserved=1` counts reservations in flight as used, as Nova does.
+`?reserved=1` counts reservations in flight as used, as Nova does. From 2.57 no
+maxPersonality / maxPersonalitySize (file injection is gone).
 """
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
 from identity.services import policy, quotas
 
-from .base import ComputeAPIView, parse_bool
+from .base import ComputeAPIView, api_version, parse_bool
 from .quotas import get_project_or_404
 
 # absolute-limit name -> quota resource (Nova's `limits` view builder)
@@ -36,6 +37,9 @@ USED_NAMES = {
     "totalSecurityGroupsUsed": "security_groups",
     "totalServerGroupsUsed": "server_groups",
 }
+PERSONALITY_LIMITS = ("maxPersonality", "maxPersonalitySize")
+
+
 class LimitsView(ComputeAPIView):
     def get(self, request):
         ctx = self.ctx
@@ -52,6 +56,9 @@ class LimitsView(ComputeAPIView):
         limits = quotas.get_quotas(project)
         usages = quotas.get_usages(project)
         absolute = {name: limits[resource] for name, resource in LIMIT_NAMES.items()}
+        if api_version(request) >= (2, 57):
+            for name in PERSONALITY_LIMITS:
+                del absolute[name]
         for name, resource in USED_NAMES.items():
             usage = usages[resource]
             absolute[name] = usage["in_use"] + (usage["reserved"] if reserved else 0)

@@ -17,7 +17,10 @@ values below -1 are 400s. Without `force`, a limit below what the project alread
 project only, which is what Nova returns for a user with no user-specific quotas. PUT or
 DELETE with `user_id` is a 400.
 
-Microversions and headers: compute.api.base.ComputeAPIView (2.1 only).
+Microversions: the quota class set shows server_groups and server_group_members from 2.50 (it
+takes them at any version), and from 2.50 no network quotas (fixed_ips, floating_ips,
+security_groups, security_group_rules); from 2.57 no injected_file* quota is shown or taken by
+quota sets and quota class sets.
 """
 from rest_framework import status
 from rest_framework.response import Response
@@ -26,7 +29,7 @@ from cloudproj.api.errors import BadRequest, NotFound, OverLimit
 from identity.services import policy, quotas
 from identity.models import Project
 
-from .base import ComputeAPIView
+from .base import ComputeAPIView, api_version
 
 
 def quota_error(exc: quotas.QuotaError):
@@ -45,8 +48,27 @@ def get_project_or_404(project_id: str) -> Project:
     return project
 
 
-def compute_quota_set(values: dict) -> dict:
-    return {resource: values[resource] for resource in quotas.COMPUTE_RESOURCES}
+NETWORK_QUOTAS = ("fixed_ips", "floating_ips", "security_groups", "security_group_rules")
+GROUP_QUOTAS = ("server_groups", "server_group_members")
+INJECTED_FILE_QUOTAS = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
+
+
+def compute_resources(version=(2, 1), quota_class: bool = False, shown: bool = True) -> tuple:
+    """The compute quotas a request at `version` shows (or, not `shown`, may set): class sets show
+    the group quotas and lose the network quotas from 2.50; sets and class sets lose the
+    injected_file* quotas from 2.57."""
+    hidden = set()
+    if quota_class and version >= (2, 50):
+        hidden |= set(NETWORK_QUOTAS)
+    elif quota_class and shown:
+        hidden |= set(GROUP_QUOTAS)
+    if version >= (2, 57):
+        hidden |= set(INJECTED_FILE_QUOTAS)
+    return tuple(r for r in quotas.COMPUTE_RESOURCES if r not in hidden)
+
+
+def compute_quota_set(values: dict, resources=quotas.COMPUTE_RESOURCES) -> dict:
+    return {resource: values[resource] for resource in resources}
 
 
 class QuotaSetView(ComputeAPIView):
@@ -55,7 +77,8 @@ class QuotaSetView(ComputeAPIView):
     def get(self, request, project_id):
         policy.enforce(self.ctx, "compute:quota_sets:show", {"project_id": project_id})
         project = get_project_or_404(project_id)
-        body = {"id": project.id, **compute_quota_set(quotas.get_quotas(project))}
+        resources = compute_resources(api_version(request))
+        body = {"id": project.id, **compute_quota_set(quotas.get_quotas(project), resources)}
         return Response({"quota_set": body})
 
     def put(self, request, project_id):
@@ -63,12 +86,13 @@ class QuotaSetView(ComputeAPIView):
         if "user_id" in request.query_params:
             raise BadRequest("Per-user quotas are not supported; omit user_id.")
         project = get_project_or_404(project_id)
+        resources = compute_resources(api_version(request))
         try:
-            values, force = quotas.parse_quota_update(request.data, quotas.COMPUTE_RESOURCES)
+            values, force = quotas.parse_quota_update(request.data, resources)
             quotas.set_quotas(project, values, force=force)
         except quotas.QuotaError as exc:
             raise quota_error(exc) from None
-        return Response({"quota_set": compute_quota_set(quotas.get_quotas(project))})
+        return Response({"quota_set": compute_quota_set(quotas.get_quotas(project), resources)})
 
     def delete(self, request, project_id):
         policy.enforce(self.ctx, "compute:quota_sets:delete", {"project_id": project_id})
@@ -85,7 +109,8 @@ class QuotaSetDefaultsView(ComputeAPIView):
     def get(self, request, project_id):
         policy.enforce(self.ctx, "compute:quota_sets:defaults", {"project_id": project_id})
         project = get_project_or_404(project_id)
-        return Response({"quota_set": {"id": project.id, **compute_quota_set(quotas.get_defaults())}})
+        resources = compute_resources(api_version(request))
+        return Response({"quota_set": {"id": project.id, **compute_quota_set(quotas.get_defaults(), resources)}})
 
 
 class QuotaSetDetailView(ComputeAPIView):
@@ -94,7 +119,8 @@ class QuotaSetDetailView(ComputeAPIView):
     def get(self, request, project_id):
         policy.enforce(self.ctx, "compute:quota_sets:detail", {"project_id": project_id})
         project = get_project_or_404(project_id)
-        body = {"id": project.id, **compute_quota_set(quotas.get_quota_details(project))}
+        resources = compute_resources(api_version(request))
+        body = {"id": project.id, **compute_quota_set(quotas.get_quota_details(project), resources)}
         return Response({"quota_set": body})
 
 
@@ -110,7 +136,8 @@ class QuotaClassSetView(ComputeAPIView):
     def get(self, request, class_name):
         policy.enforce(self.ctx, "compute:quota_class_sets:show")
         self._check_class(class_name)
-        return Response({"quota_class_set": {"id": class_name, **compute_quota_set(quotas.get_defaults())}})
+        resources = compute_resources(api_version(request), quota_class=True)
+        return Response({"quota_class_set": {"id": class_name, **compute_quota_set(quotas.get_defaults(), resources)}})
 
     def put(self, request, class_name):
         policy.enforce(self.ctx, "compute:quota_class_sets:update")
@@ -118,10 +145,12 @@ class QuotaClassSetView(ComputeAPIView):
         body = request.data
         if not isinstance(body, dict) or set(body) != {"quota_class_set"}:
             raise BadRequest("The request body must be an object with only a 'quota_class_set' object.")
+        version = api_version(request)
+        resources = compute_resources(version, quota_class=True)
         try:
             values, _force = quotas.parse_quota_update({"quota_set": body["quota_class_set"]},
-                                                       quotas.COMPUTE_RESOURCES, allow_force=False)
+                                                       compute_resources(version, True, shown=False), allow_force=False)
             quotas.set_defaults(values)
         except quotas.QuotaError as exc:
             raise quota_error(exc) from None
-        return Response({"quota_class_set": compute_quota_set(quotas.get_defaults())})
+        return Response({"quota_class_set": compute_quota_set(quotas.get_defaults(), resources)})

@@ -78,7 +78,17 @@ def migrate(view, server_id, value):
     return Response(status=202)
 
 
+FORCE_REMOVED_VERSION = (2, 68)  # no `force` in evacuate and os-migrateLive
+
+
+def _no_force(view, value, action: str) -> None:
+    if api_version(view.request) >= FORCE_REMOVED_VERSION and isinstance(value, dict) and "force" in value:
+        raise BadRequest(f"Invalid input for field/attribute {action}: additional properties are not allowed "
+                         "(force): forcing a destination host was removed in 2.68.")
+
+
 def evacuate(view, server_id, value):
+    _no_force(view, value, "evacuate")
     before_2_14 = api_version(view.request) < (2, 14)
     # 2.14 dropped onSharedStorage (the cloud knows) and the adminPass in the answer
     body = check_object(value, "evacuate", {"host", "adminPass", "onSharedStorage"} if before_2_14
@@ -106,6 +116,7 @@ def evacuate(view, server_id, value):
 
 
 def migrate_live(view, server_id, value):
+<<<<<<< HEAD
     body = value if isinstance(value, dict) else {}
     host, block = body.get("host"), body.get("block_migration", "auto")
     if host is not None and (not isinstance(host, str) or not 1 <= len(host) <= 255):
@@ -113,6 +124,11 @@ def migrate_live(view, server_id, value):
     instance = view.server(server_id, "compute:servers:migrate_live")
     live_migration.live_migrate_server(view.ctx, instance, host, block_migration=block is not False)
     return Response(status=202)
+=======
+    _no_force(view, value, "os-migrateLive")
+    view.server(server_id, "compute:servers:migrate_live")
+    raise Conflict(LIVE_MIGRATION_REFUSED)
+>>>>>>> main
 
 
 def register() -> None:

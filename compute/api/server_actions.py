@@ -29,7 +29,8 @@ from compute.services import operations, snapshots
 from images.api.common import image_base
 
 from .base import api_version
-from .servers import DESCRIPTION_VERSION, ServerAPIView, access_ip, check_object, disk_config, find_image, generate_password
+from .servers import (DESCRIPTION_VERSION, PERSONALITY_REMOVED_VERSION, TRUSTED_CERTS_VERSION, ServerAPIView,
+                      access_ip, check_object, disk_config, find_image, generate_password)
 
 # action -> (policy suffix, operations.request_action name)
 SIMPLE_ACTIONS = {
@@ -46,6 +47,21 @@ REBUILD_FIELDS = {
     "personality", "preserve_ephemeral",
 }
 REBOOT_TYPES = ("SOFT", "HARD")
+
+
+def rebuild_fields(version) -> set:
+    """The keys of a rebuild at `version`: description from 2.19, key_name from 2.54, user_data
+    instead of personality from 2.57, trusted_image_certificates from 2.63."""
+    allowed = set(REBUILD_FIELDS)
+    if version >= DESCRIPTION_VERSION:
+        allowed.add("description")
+    if version >= (2, 54):
+        allowed.add("key_name")
+    if version >= TRUSTED_CERTS_VERSION:
+        allowed.add("trusted_image_certificates")
+    if version >= PERSONALITY_REMOVED_VERSION:
+        allowed = (allowed - {"personality"}) | {"user_data"}
+    return allowed
 
 
 def body_admin_pass(value: dict):
@@ -112,10 +128,19 @@ class ServerActionView(ServerAPIView):
         return Response(status=202)
 
     def rebuild(self, server_id, value):
-        with_description = api_version(self.request) >= DESCRIPTION_VERSION
-        body = check_object(value, "rebuild", REBUILD_FIELDS | ({"description"} if with_description else set()))
+        version = api_version(self.request)
+        body = check_object(value, "rebuild", rebuild_fields(version))
         admin_pass = body_admin_pass(body)
         changes = {}
+        if "key_name" in body:  # 2.54: null removes the key pair
+            if body["key_name"] is not None and not isinstance(body["key_name"], str):
+                raise BadRequest("Invalid input for field/attribute key_name: must be a string or null.")
+            changes["key_name"], changes["key_data"] = instance_service.keypair_fields(self.ctx.user,
+                                                                                      body["key_name"])
+        if "user_data" in body:  # 2.57: null removes it
+            changes["user_data"] = instance_service.validate_user_data(body["user_data"])
+        if "trusted_image_certificates" in body:  # 2.63: null removes them (volume-backed: rebuild refused)
+            changes["trusted_certs"] = instance_service.validate_trusted_certs(body["trusted_image_certificates"])
         if not isinstance(body.get("imageRef"), str) or not body["imageRef"]:
             raise BadRequest("Invalid input for field/attribute imageRef: a string is required.")
         if body.get("personality"):

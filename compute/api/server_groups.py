@@ -1,7 +1,9 @@
 """Server groups (`/os-server-groups`): thin views over compute.services.server_groups, in
 Nova's 2.1 shape: {"id", "name", "policies": [one policy], "members": [uuids], "metadata": {}};
 from 2.13 with the group's `project_id` and `user_id`. Policies at 2.1: affinity, anti-affinity;
-from 2.15 also soft-affinity and soft-anti-affinity (`policy` + `rules` come with 2.64)."""
+from 2.15 also soft-affinity and soft-anti-affinity. From 2.64 a group is created with one `policy`
+and optional `rules` ({"max_server_per_host": n}, anti-affinity only) and shown as
+{"id", "name", "policy", "rules", "members", "project_id", "user_id"} (no policies, no metadata)."""
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
@@ -14,9 +16,13 @@ POLICIES_2_1 = ("affinity", "anti-affinity")
 POLICIES_2_15 = POLICIES_2_1 + ("soft-affinity", "soft-anti-affinity")
 OWNER_VERSION = (2, 13)
 SOFT_POLICIES_VERSION = (2, 15)
+POLICY_RULES_VERSION = (2, 64)
 
 
 def group_body(group, members, version=(2, 1)) -> dict:
+    if version >= POLICY_RULES_VERSION:
+        return {"id": str(group.uuid), "name": group.name, "policy": group.policy, "rules": dict(group.rules or {}),
+                "members": list(members), "project_id": group.project_id, "user_id": group.user_id}
     body = {
         "id": str(group.uuid),
         "name": group.name,
@@ -48,11 +54,17 @@ class ServerGroupListView(ComputeAPIView):
     def post(self, request):
         ctx = self.ctx
         enforce(ctx, "compute:server-groups:create", {"project_id": ctx.project_id, "user_id": ctx.user_id})
+        version = api_version(request)
+        if version >= POLICY_RULES_VERSION:
+            body = self.body("server_group", allowed={"name", "policy", "rules"}, required={"name", "policy"})
+            if not isinstance(body["policy"], str):
+                raise BadRequest("Invalid input for field/attribute policy: must be a string.")
+            group = svc.create_group(ctx, body["name"], body["policy"], body.get("rules"), allowed=POLICIES_2_15)
+            return Response({"server_group": group_body(group, [], version)})
         body = self.body("server_group", allowed={"name", "policies"}, required={"name", "policies"})
         policies = body["policies"]
         if not isinstance(policies, list) or len(policies) != 1:
             raise BadRequest("Invalid input for field/attribute policies: exactly one policy is required.")
-        version = api_version(request)
         allowed = POLICIES_2_15 if version >= SOFT_POLICIES_VERSION else POLICIES_2_1
         if policies[0] not in allowed:
             raise BadRequest(

@@ -18,13 +18,17 @@ from network.models import FixedIP
 
 from .base import api_version, compute_base, isotime
 
-# what update/rebuild answer (Nova's show without the extensions); `locked` from 2.9, `description`
-# from 2.19
+# what update/rebuild answer (Nova's show without the extensions); `locked` from 2.9,
+# `description` from 2.19, `trusted_image_certificates` from 2.63, `locked_reason` from 2.73,
+# `server_groups` (added by the views) from 2.71; from 2.75 they answer the whole server
+# (FULL_ANSWER_VERSION)
 BRIEF_KEYS = {
     "id", "name", "status", "tenant_id", "user_id", "metadata", "hostId", "image", "flavor", "created", "updated",
     "addresses", "accessIPv4", "accessIPv6", "links", "OS-DCF:diskConfig", "progress", "fault", "locked",
-    "description",
+    "description", "locked_reason", "trusted_image_certificates",
 }
+LOCKED_REASON_VERSION = (2, 73)
+FULL_ANSWER_VERSION = (2, 75)
 HOST_STATUS_VERSION = (2, 16)
 ROOT_DEVICE_NAME = "/dev/vda"  # every guest's root disk (compute/virt/domain_xml.py)
 # statuses whose `progress` Nova shows, and those that show the latest fault
@@ -280,7 +284,9 @@ class ServerViewBuilder:
     def brief(self, instance) -> dict:
         """The server as Nova's update and rebuild answer it: the detail without the extension
         attributes (OS-EXT-*, OS-SRV-USG, security groups, key name, config drive, volumes) and
-        with plain addresses (version and addr)."""
+        with plain addresses (version and addr); from 2.75 the whole server."""
+        if self._version >= FULL_ANSWER_VERSION:
+            return self.detail(instance)
         body = {key: value for key, value in self.detail(instance).items() if key in BRIEF_KEYS}
         body["addresses"] = {
             label: [{"version": entry["version"], "addr": entry["addr"]} for entry in entries]
@@ -325,6 +331,10 @@ class ServerViewBuilder:
             body["locked"] = bool(instance.locked)
         if version >= (2, 19):
             body["description"] = instance.display_description
+        if version >= (2, 63):
+            body["trusted_image_certificates"] = instance.trusted_certs or None
+        if version >= LOCKED_REASON_VERSION:
+            body["locked_reason"] = instance.locked_reason if instance.locked else None
         if status in PROGRESS_STATUSES:
             body["progress"] = instance.progress or 0
         if version >= HOST_STATUS_VERSION and self.allowed(instance, "compute:servers:show:host_status"):

@@ -22,12 +22,15 @@ from cloudproj.api.errors import BadRequest, Forbidden, NotFound
 from compute import states
 from compute.models import Instance
 from compute.services import flavors as flavor_service
+from compute.services import hosts as host_service
 from compute.services import instances as instance_service
 from compute.services import operations
+from compute.services import server_groups as server_group_service
 from cloudproj.exceptions import NotFound as ComputeNotFound
 from identity.services.policy import enforce
 from images.services import registry as image_service
 from network.models import FixedIP
+from volumes.services import types as volume_type_service
 
 from .base import FALSE_STRINGS, TRUE_STRINGS, ComputeAPIView, api_version, compute_base, parse_bool, parse_int
 from .server_view import ServerViewBuilder, security_groups_body
@@ -43,6 +46,13 @@ CREATE_FIELDS = {
 HINT_KEYS = ("os:scheduler_hints", "OS-SCH-HNT:scheduler_hints")
 UPDATE_FIELDS = {"name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"}
 DESCRIPTION_VERSION = (2, 19)  # `description` in create, update, rebuild and the server
+SERVER_GROUPS_VERSION = (2, 71)  # `server_groups` in show, update and rebuild
+CHANGES_BEFORE_VERSION = (2, 66)
+LOCKED_FILTER_VERSION = (2, 73)
+PERSONALITY_REMOVED_VERSION = (2, 57)  # no personality in create and rebuild; rebuild user_data
+TRUSTED_CERTS_VERSION = (2, 63)  # trusted_image_certificates in create, rebuild and the server
+VOLUME_TYPE_VERSION = (2, 67)  # block_device_mapping_v2 volume_type
+REQUESTED_DESTINATION_VERSION = (2, 74)  # create `host` / `hypervisor_hostname` (admins)
 NETWORK_FIELDS = {"uuid", "port", "fixed_ip"}
 # API sort key -> Instance field; host and node only for admins (as Nova)
 SORT_KEYS = {
@@ -55,6 +65,20 @@ SORT_KEYS = {
     )
 } | {"instance_type_id": "flavorid", "id": "id"}
 ADMIN_SORT_KEYS = {"host", "node"}
+# Nova's list query parameters (schemas/servers.py index_query ... v2.73): from 2.75 any other is a 400
+LIST_PARAMS = {
+    "user_id", "project_id", "tenant_id", "launch_index", "image_ref", "image", "kernel_id", "ramdisk_id", "hostname",
+    "key_name", "power_state", "vm_state", "task_state", "host", "node", "flavor", "reservation_id", "launched_at",
+    "terminated_at", "availability_zone", "name", "display_name", "description", "display_description",
+    "locked_by", "uuid", "root_device_name", "config_drive", "access_ip_v4", "access_ip_v6", "auto_disk_config",
+    "progress", "sort_key", "sort_dir", "all_tenants", "soft_deleted", "deleted", "status", "changes-since", "ip",
+    "ip6", "created_at", "block_device_mapping", "services", "metadata", "system_metadata", "info_cache",
+    "security_groups", "pci_devices", "limit", "marker", "tags", "tags-any", "not-tags", "not-tags-any",
+    "changes-before", "locked",
+}
+# sort keys Nova ignored before 2.75 (400 from 2.75); this API sorts by some of them below 2.75
+SORT_KEYS_REFUSED_2_75 = {"ephemeral_gb", "id", "memory_mb", "reservation_id", "root_gb", "vcpus"}
+STRICT_QUERY_VERSION = (2, 75)
 
 
 # Nova's generate_password: no look-alike characters (0/O, 1/l/I), at least one of each group
@@ -104,7 +128,7 @@ def compile_regex(value: str, field: str):
         raise BadRequest(f"Invalid regular expression in {field} filter: {exc}.") from None
 
 
-def parse_changes_since(value: str):
+def parse_changes_since(value: str, field: str = "changes-since"):
     """ISO 8601 (a date, or a time with or without a zone: UTC when none) -> aware datetime."""
     try:
         moment = parse_datetime(value.strip())
@@ -114,10 +138,25 @@ def parse_changes_since(value: str):
     except ValueError:
         moment = None
     if moment is None:
-        raise BadRequest("Invalid filter field: changes-since.")
+        raise BadRequest(f"Invalid filter field: {field}.")
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=dt_timezone.utc)
     return moment
+
+
+def changes_filter(qs, params, version, field: str = "updated_at"):
+    """(qs, whether a time filter was given) after `changes-since` (field >= it) and, from 2.66,
+    `changes-before` (field <= it); a changes-since after changes-before is a 400."""
+    since, before = params.get("changes-since"), None
+    if since is not None:
+        since = parse_changes_since(since, "changes-since")
+        qs = qs.filter(**{f"{field}__gte": since})
+    if version >= CHANGES_BEFORE_VERSION and params.get("changes-before") is not None:
+        before = parse_changes_since(params["changes-before"], "changes-before")
+        if since is not None and since > before:
+            raise BadRequest("The value of changes-since must be less than or equal to changes-before.")
+        qs = qs.filter(**{f"{field}__lte": before})
+    return qs, since is not None or before is not None
 
 
 def access_ip(value, field: str, version: int):
@@ -183,11 +222,18 @@ class ServerAPIView(ComputeAPIView):
         return ServerViewBuilder(self.request, self.ctx, instances)
 
     def show(self, instance) -> dict:
-        return {"server": self.builder([instance]).detail(instance)}
+        return {"server": self.with_server_groups(self.builder([instance]).detail(instance), instance)}
 
     def show_brief(self, instance) -> dict:
-        """What update and rebuild answer (no extension attributes)."""
-        return {"server": self.builder([instance]).brief(instance)}
+        """What update and rebuild answer (no extension attributes below 2.75)."""
+        return {"server": self.with_server_groups(self.builder([instance]).brief(instance), instance)}
+
+    def with_server_groups(self, body: dict, instance) -> dict:
+        """2.71: one server's answer (show, update, rebuild; not lists) names its server group."""
+        if api_version(self.request) >= SERVER_GROUPS_VERSION:
+            group = server_group_service.group_of(instance.uuid)
+            body["server_groups"] = [str(group.uuid)] if group is not None else []
+        return body
 
 
 # --- listing -----------------------------------------------------------------------------------
@@ -217,6 +263,19 @@ def _status_filter(statuses) -> tuple[Q | None, set]:
             clause &= task_q
         query = clause if query is None else query | clause
     return query, vm_all
+
+
+def check_list_params(params, version) -> None:
+    """2.75: no query parameter outside Nova's list schema, no sort key it only ignored (400)."""
+    if version < STRICT_QUERY_VERSION:
+        return
+    unknown = sorted(key for key in params if key not in LIST_PARAMS and not key.startswith("_"))
+    if unknown:
+        raise BadRequest(f"Invalid input for query parameters: additional properties are not allowed "
+                         f"({', '.join(unknown)}).")
+    refused = sorted(set(params.getlist("sort_key")) & SORT_KEYS_REFUSED_2_75)
+    if refused:
+        raise BadRequest(f"Invalid input for query parameters sort_key: {refused[0]!r} is not a valid sort key.")
 
 
 def _sort_params(params, is_admin: bool) -> list[tuple[str, str]]:
@@ -297,11 +356,9 @@ def server_queryset(ctx, params, detail: bool, version=(2, 1)):
                 raise Forbidden("Only administrators may list deleted instances")
             deleted = True
         qs = qs.filter(status_q)
-    changes_since = params.get("changes-since")
-    if changes_since is not None:
-        qs = qs.filter(updated_at__gte=parse_changes_since(changes_since))
+    qs, changed = changes_filter(qs, params, version)
     if deleted is None:
-        if changes_since is None:
+        if not changed:
             qs = qs.filter(deleted_at__isnull=True)
     elif deleted:
         qs = qs.filter(Q(deleted_at__isnull=False) | Q(vm_state=states.SOFT_DELETED))
@@ -318,6 +375,8 @@ def server_queryset(ctx, params, detail: bool, version=(2, 1)):
         qs = qs.filter(host=params["host"])
     if is_admin and params.get("user_id"):
         qs = qs.filter(user_id=params["user_id"])
+    if version >= LOCKED_FILTER_VERSION and "locked" in params:
+        qs = qs.filter(locked=_strict_bool(params["locked"], f"Unrecognized value '{params['locked']}' for locked."))
     # regular expressions last, over what the other filters left
     ip_filters = [compile_regex(params["ip"], "ip")] if params.get("ip") else []
     if params.get("ip6") and (is_admin or version >= (2, 5)):
@@ -357,6 +416,7 @@ class ServerCollection(ServerAPIView):
             if limit < 0:
                 raise BadRequest("limit param must be positive")
             limit = min(limit, MAX_LIMIT)
+        check_list_params(params, api_version(request))
         sort = _sort_params(params, ctx.is_admin)
         qs = server_queryset(ctx, params, self.detail, api_version(request))
         page, more = [], False
@@ -433,7 +493,7 @@ def _flavor(ctx, flavor_ref):
         raise BadRequest(f"Flavor {flavor_id} could not be found.") from None
 
 
-def _boot_source(server) -> tuple[str, dict | None]:
+def _boot_source(ctx, server, version=(2, 1)) -> tuple[str, dict | None]:
     """(imageRef, boot volume request or None), checked against block_device_mapping_v2. One
     mapping is supported, the root disk (boot_index 0): the image's local disk (what
     `openstack server create --image` sends), a new volume made from an image (source_type
@@ -447,6 +507,7 @@ def _boot_source(server) -> tuple[str, dict | None]:
     boot_volume = None
     for mapping in mappings:
         check_object(mapping, "block_device_mapping_v2")
+        volume_type = _volume_type(ctx, mapping, version)
         if str(mapping.get("boot_index")) != "0" or boot_volume is not None:
             raise BadRequest("block_device_mapping_v2 is not supported by this cloud beyond the root disk "
                              "(boot_index 0): attach further volumes once the server is ACTIVE.")
@@ -462,6 +523,8 @@ def _boot_source(server) -> tuple[str, dict | None]:
             boot_volume = {}
         elif destination == "volume" and source in ("image", "volume"):
             boot_volume = _boot_volume(mapping, source, uuid, image_ref)
+            if volume_type is not None:
+                boot_volume["volume_type"] = volume_type
             image_ref = uuid if source == "image" else ""
         else:
             raise BadRequest("Block Device Mapping is Invalid: the root disk is an image (destination_type local "
@@ -469,6 +532,29 @@ def _boot_source(server) -> tuple[str, dict | None]:
     if boot_volume is None and not image_ref:
         raise BadRequest("Missing imageRef attribute")
     return image_ref, boot_volume or None
+
+
+def _volume_type(ctx, mapping, version) -> str | None:
+    """2.67: the type of the volume a mapping makes from an image (below 2.67 an unknown property,
+    400); a type that does not exist, or one on any other mapping, is a 400 (as Nova)."""
+    if "volume_type" not in mapping:
+        return None
+    if version < VOLUME_TYPE_VERSION:
+        raise BadRequest("Invalid input for field/attribute block_device_mapping_v2: additional properties are "
+                         "not allowed (volume_type).")
+    name = mapping["volume_type"]
+    if name is None:
+        return None
+    if not isinstance(name, str) or not 1 <= len(name) <= 255:
+        raise BadRequest("Invalid input for field/attribute volume_type: must be a string of 1 to 255 characters.")
+    if mapping.get("source_type") != "image" or mapping.get("destination_type") != "volume":
+        raise BadRequest("Specifying a volume_type is only supported for a volume made from an image "
+                         "(source_type image, destination_type volume).")
+    try:
+        volume_type_service.get_type(ctx, name)
+    except ComputeNotFound:
+        raise BadRequest(f"Volume type {name} could not be found.") from None
+    return name
 
 
 def _boot_volume(mapping, source: str, uuid: str, image_ref) -> dict:
@@ -487,6 +573,34 @@ def _boot_volume(mapping, source: str, uuid: str, image_ref) -> dict:
     return request
 
 
+def create_fields(version) -> set:
+    """The keys of a create's `server` at `version`: description from 2.19, no personality from
+    2.57, trusted_image_certificates from 2.63, host and hypervisor_hostname from 2.74."""
+    allowed = set(CREATE_FIELDS)
+    if version >= DESCRIPTION_VERSION:
+        allowed.add("description")
+    if version >= PERSONALITY_REMOVED_VERSION:
+        allowed.discard("personality")
+    if version >= TRUSTED_CERTS_VERSION:
+        allowed.add("trusted_image_certificates")
+    if version >= REQUESTED_DESTINATION_VERSION:
+        allowed |= {"host", "hypervisor_hostname"}
+    return allowed
+
+
+def _requested_host(ctx, server) -> str | None:
+    """2.74: `host` and/or `hypervisor_hostname` (admins: compute:servers:create:requested_destination),
+    checked to exist (400)."""
+    host, node = _optional_string(server, "host"), _optional_string(server, "hypervisor_hostname")
+    if host is None and node is None:
+        return None
+    enforce(ctx, "compute:servers:create:requested_destination", {"project_id": ctx.project_id})
+    for key, value in (("host", host), ("hypervisor_hostname", node)):
+        if value is not None and not value.strip():
+            raise BadRequest(f"Invalid input for field/attribute {key}: must not be empty.")
+    return host_service.requested_destination(host, node)
+
+
 def parse_create(ctx, data, version=(2, 1)) -> tuple[dict, bool]:
     """The create_servers keyword arguments from a POST /servers body, and return_reservation_id."""
     if not isinstance(data, dict) or "server" not in data:
@@ -494,8 +608,7 @@ def parse_create(ctx, data, version=(2, 1)) -> tuple[dict, bool]:
     extra = sorted(set(data) - {"server", *HINT_KEYS})
     if extra:
         raise BadRequest(f"Invalid input: additional properties are not allowed ({', '.join(extra)}).")
-    allowed = CREATE_FIELDS | ({"description"} if version >= DESCRIPTION_VERSION else set())
-    server = check_object(data["server"], "server", allowed)
+    server = check_object(data["server"], "server", create_fields(version))
     for key in ("name", "flavorRef"):
         if key not in server:
             raise BadRequest(f"Invalid input for field/attribute server: '{key}' is a required property.")
@@ -514,7 +627,7 @@ def parse_create(ctx, data, version=(2, 1)) -> tuple[dict, bool]:
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest("Invalid input for field/attribute metadata: must be an object.")
     config_drive = server.get("config_drive")
-    image_ref, boot_volume = _boot_source(server)
+    image_ref, boot_volume = _boot_source(ctx, server, version)
     min_count = parse_int(server.get("min_count", 1), "min_count", 1)
     max_count = parse_int(server.get("max_count", min_count), "max_count", 1)
     if min_count > max_count:
@@ -537,6 +650,10 @@ def parse_create(ctx, data, version=(2, 1)) -> tuple[dict, bool]:
     }
     if version >= DESCRIPTION_VERSION:  # below 2.19 the description is the name (as Nova)
         kwargs["description"] = server.get("description")
+    if version >= REQUESTED_DESTINATION_VERSION:
+        kwargs["requested_host"] = _requested_host(ctx, server)
+    if server.get("trusted_image_certificates") is not None:
+        kwargs["trusted_certs"] = server["trusted_image_certificates"]
     kwargs["flavor"] = _flavor(ctx, server["flavorRef"])
     if boot_volume and boot_volume["source"] == "volume":
         kwargs["image"] = None  # the volume's image (if it was made from one): operations.create_servers

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
 from ..models import Flavor, FlavorAccess, FlavorExtraSpec
+from . import instances
 from cloudproj.exceptions import Conflict, Invalid, NotFound
 from identity.models import Project
 
@@ -111,8 +112,10 @@ def create_flavor(
     swap: int = 0,
     rxtx_factor: float = 1.0,
     is_public: bool = True,
+    description: str | None = None,
 ) -> Flavor:
     validate_name(name)
+    description = validate_description(description)
     _check_int("ram", memory_mb, 1)
     _check_int("vcpus", vcpus, 1)
     _check_int("disk", root_gb, 0)
@@ -145,9 +148,24 @@ def create_flavor(
                 swap=swap,
                 rxtx_factor=float(rxtx_factor),
                 is_public=bool(is_public),
+                description=description,
             )
     except IntegrityError:  # a concurrent create won the race
         raise Conflict(f"Flavor with name {name} or ID {flavorid} already exists.") from None
+
+
+MAX_DESCRIPTION = 65535  # Nova's flavor description (a TEXT column), compute API 2.55
+
+
+def validate_description(description) -> str | None:
+    return instances.validate_description(description, MAX_DESCRIPTION)
+
+
+def set_description(flavor: Flavor, description) -> Flavor:
+    """PUT /flavors/{id} (2.55): the only thing about a flavor that changes; None removes it."""
+    flavor.description = validate_description(description)
+    flavor.save(update_fields=["description", "updated_at"])
+    return flavor
 
 
 def delete_flavor(flavor: Flavor, purge: bool = False) -> None:

@@ -1,5 +1,6 @@
 """Services (heartbeats), compute nodes (capacity), hosts and availability zones."""
 import re
+import uuid as uuid_lib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -148,9 +149,48 @@ def set_service_forced_down(host: str, binary: str, forced_down: bool) -> Servic
     return service
 
 
+def _uuid_or_invalid(value) -> uuid_lib.UUID:
+    """A uuid path parameter (compute API 2.53): anything else is Nova's 400 "Invalid uuid"."""
+    try:
+        return uuid_lib.UUID(str(value))
+    except ValueError:
+        raise Invalid(f"Invalid uuid {value}") from None
+
+
+def get_service_by_uuid(service_uuid) -> Service:
+    service = Service.objects.filter(uuid=_uuid_or_invalid(service_uuid)).first()
+    if service is None:
+        raise NotFound(f"Service {service_uuid} could not be found.")
+    return service
+
+
+def update_service(service: Service, status: str | None = None, disabled_reason: str | None = None,
+                   forced_down: bool | None = None) -> Service:
+    """PUT /os-services/{uuid} (2.53): enable/disable (with a reason) and/or force down a
+    nova-compute service; Invalid (400) for another binary, a reason with `enabled` or nothing."""
+    if service.binary != "nova-compute":
+        raise Invalid(f"Updating a {service.binary} service is not supported. Only nova-compute services can be "
+                      "updated.")
+    if status is None and forced_down is None:
+        raise Invalid("No updates were requested. Fields 'status' or 'forced_down' should be specified.")
+    if status == "enabled" and disabled_reason:
+        raise Invalid("Specifying 'disabled_reason' with status 'enabled' is invalid.")
+    if status is not None:
+        service.disabled = status == "disabled"
+        service.disabled_reason = disabled_reason if service.disabled else None
+    if forced_down is not None:
+        service.forced_down = forced_down
+    service.save(update_fields=["disabled", "disabled_reason", "forced_down", "updated_at"])
+    return service
+
+
 def delete_service(service_id) -> None:
-    """Remove a service row (and, for nova-compute, its compute nodes)."""
-    deleted, _ = Service.objects.filter(pk=service_id).delete()
+    """Remove a service row (and, for nova-compute, its compute nodes); by id, or by uuid from
+    compute API 2.53."""
+    if isinstance(service_id, uuid_lib.UUID):
+        deleted, _ = Service.objects.filter(uuid=service_id).delete()
+    else:
+        deleted, _ = Service.objects.filter(pk=service_id).delete()
     if not deleted:
         raise NotFound(f"Service {service_id} could not be found.")
 
@@ -193,7 +233,13 @@ def list_compute_nodes():
     return ComputeNode.objects.select_related("service").order_by("id")
 
 
-def get_compute_node(node_id) -> ComputeNode:
+def get_compute_node(node_id, by_uuid: bool = False) -> ComputeNode:
+    """By integer id, or (by_uuid, compute API 2.53) by uuid: a malformed one is a 400."""
+    if by_uuid:
+        node = list_compute_nodes().filter(uuid=_uuid_or_invalid(node_id)).first()
+        if node is None:
+            raise NotFound(f"Hypervisor with ID '{node_id}' could not be found.")
+        return node
     try:
         pk = int(node_id)
     except (TypeError, ValueError):
@@ -202,6 +248,24 @@ def get_compute_node(node_id) -> ComputeNode:
     if node is None:
         raise NotFound(f"Hypervisor with ID '{node_id}' could not be found.")
     return node
+
+
+def requested_destination(host: str | None, node: str | None) -> str | None:
+    """The compute host a create asks for (compute API 2.74 `host` / `hypervisor_hostname`): the
+    host of that node, checked to exist (Invalid, a 400, as Nova); both given must agree."""
+    nodes = ComputeNode.objects.filter(service__binary="nova-compute")
+    if host is not None and not nodes.filter(service__host=host).exists():
+        raise Invalid(f"Compute host {host} could not be found.")
+    if node is not None:
+        matching = nodes.filter(hypervisor_hostname=node)
+        if host is not None:
+            matching = matching.filter(service__host=host)
+        row = matching.select_related("service").first()
+        if row is None:
+            raise Invalid(f"Compute host {host} with node {node} could not be found." if host
+                          else f"Compute node {node} could not be found.")
+        return row.service.host
+    return host
 
 
 def hypervisor_uptime(node: ComputeNode) -> str:

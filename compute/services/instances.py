@@ -59,16 +59,17 @@ def validate_name(name) -> str:
     return name
 
 
-def validate_description(description) -> str | None:
-    """None (no description) or up to 255 printable characters (Nova's parameter_types.description:
-    no control, format or line/paragraph separator characters)."""
+def validate_description(description, max_length: int = MAX_NAME) -> str | None:
+    """None (no description) or up to `max_length` printable characters (Nova's
+    parameter_types.description: no control, format or line/paragraph separator characters)."""
     if description is None:
         return None
-    if not isinstance(description, str) or len(description) > MAX_NAME or not all(
+    if not isinstance(description, str) or len(description) > max_length or not all(
         _printable(char) for char in description
     ):
         raise Invalid(
-            "Invalid input for field/attribute description: must be null or up to 255 printable characters."
+            f"Invalid input for field/attribute description: must be null or up to {max_length} printable "
+            "characters."
         )
     return description
 
@@ -242,11 +243,39 @@ def _auto_disk_config(requested, image_properties: dict) -> bool:
     return str((image_properties or {}).get("auto_disk_config", "")).strip().lower() in ("true", "1", "yes", "on")
 
 
+MAX_TRUSTED_CERTS = 50
+
+
+def validate_trusted_certs(certs, volume_backed: bool = False) -> list[str] | None:
+    """Compute API 2.63 trusted_image_certificates: null, or 1 to 50 distinct non-empty ids;
+    Invalid (400) for a volume-backed server, as Nova (no image of its own to check)."""
+    if certs is None:
+        return None
+    if not isinstance(certs, list) or not 1 <= len(certs) <= MAX_TRUSTED_CERTS or len(set(map(str, certs))) != len(
+            certs) or not all(isinstance(cert, str) and cert for cert in certs):
+        raise Invalid("Invalid input for field/attribute trusted_image_certificates: 1 to 50 distinct non-empty "
+                      "certificate ids, or null.")
+    if volume_backed:
+        raise Invalid("Image certificate validation is not supported for volume-backed servers.")
+    return certs
+
+
+def keypair_fields(user, key_name) -> tuple[str | None, str | None]:
+    """(key_name, key_data) of the user's key pair `key_name` (Invalid, a 400, when unknown);
+    (None, None) for no key pair."""
+    if not key_name:
+        return None, None
+    keypair = KeyPair.objects.filter(user=user, name=key_name).first()
+    if keypair is None:
+        raise Invalid("Invalid key_name provided.")
+    return key_name, keypair.public_key
+
+
 def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, user_data=None,
                      availability_zone=None, min_count=1, max_count=None, scheduler_hints=None,
                      networks=None, security_groups=None, access_ip_v4=None, access_ip_v6=None,
                      config_drive=False, auto_disk_config=None, boot_from_volume=False,
-                     description=_UNSET) -> list[Instance]:
+                     description=_UNSET, requested_host=None, trusted_certs=None) -> list[Instance]:
     """Validate, reserve quota and create the instances (vm_state building, task_state
     scheduling) in one transaction; the reservation is committed with the rows. Returns them
     ordered by launch_index. A "create" InstanceAction is recorded for each (ctx.request_id).
@@ -254,7 +283,10 @@ def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, use
     ctx: user, project, request_id, is_admin. flavor: a Flavor. image: a mapping (id, status,
     properties, min_disk, min_ram, size, kernel_id, ramdisk_id). boot_from_volume: the root
     disk is a volume (no image of the server's own, as Nova shows it: image ""). description:
-    unset means the name (a create below compute API 2.19, as Nova), None means none."""
+    unset means the name (a create below compute API 2.19, as Nova), None means none.
+    requested_host: the host to boot on (compute API 2.74, admins), scheduler filters still run.
+    trusted_certs: compute API 2.63's certificate ids (kept and shown)."""
+    trusted_certs = validate_trusted_certs(trusted_certs, volume_backed=boot_from_volume)
     validate_name(name)
     description = name if description is _UNSET else validate_description(description)
     min_count, max_count = _counts(min_count, max_count)
@@ -268,16 +300,16 @@ def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, use
     user_data = validate_user_data(user_data)
     zone, forced_hosts = _parse_zone(ctx, availability_zone)
     hints = _validate_hints(scheduler_hints)
+    if forced_hosts and requested_host:
+        raise Invalid("host and hypervisor_hostname cannot be combined with an availability zone of the form "
+                      "zone:host:node.")
+    if requested_host:
+        forced_hosts = [requested_host]
     if forced_hosts:
         hints["_force_hosts"] = forced_hosts
     if networks is not None and not isinstance(networks, (list, str)):
         raise Invalid("Invalid input for field/attribute networks.")
-    key_data = None
-    if key_name:
-        keypair = KeyPair.objects.filter(user=user, name=key_name).first()
-        if keypair is None:
-            raise Invalid("Invalid key_name provided.")
-        key_data = keypair.public_key
+    key_name, key_data = keypair_fields(user, key_name)
     extra_specs = {}
     if getattr(flavor, "pk", None) is not None and hasattr(flavor, "extra_specs"):
         extra_specs = dict(flavor.extra_specs.values_list("key", "value"))
@@ -309,8 +341,9 @@ def create_instances(ctx, name, flavor, image, key_name=None, metadata=None, use
                 image_properties=image_info["properties"],
                 kernel_id=image_info["kernel_id"],
                 ramdisk_id=image_info["ramdisk_id"],
-                key_name=key_name or None,
+                key_name=key_name,
                 key_data=key_data,
+                trusted_certs=trusted_certs,
                 metadata=metadata,
                 user_data=user_data,
                 availability_zone=zone,

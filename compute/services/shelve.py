@@ -22,7 +22,7 @@ import logging
 from django.db import transaction
 
 from cloudproj import rpc
-from cloudproj.exceptions import Conflict
+from cloudproj.exceptions import Conflict, Invalid
 from cloudproj.host.locks import instance_lock
 from images.models import Image
 from images.services import registry as image_service
@@ -33,6 +33,7 @@ from ..scheduler import NoValidHost, claims
 from .actions import event, finish_action, get_action, record_fault
 from .instances import UnexpectedTaskState, begin, update_state
 from .snapshots import SNAPSHOT_DISK_FORMAT, _inherited
+from . import hosts as hosts_service
 from . import volume_backed
 
 log = logging.getLogger(__name__)
@@ -79,11 +80,21 @@ def shelve_offload_server(ctx, instance: Instance) -> None:
         rpc.instance_action(instance.host, str(instance.uuid), _request_id(ctx), "shelveOffload", {})
 
 
-def unshelve_server(ctx, instance: Instance) -> None:
+def unshelve_server(ctx, instance: Instance, availability_zone: str | None = None) -> None:
+    """availability_zone (compute API 2.77): where an offloaded server is scheduled (and then
+    stays); 409 for a server still on its host, 400 for an unknown zone."""
     states.check_allowed(instance, "unshelve", is_admin=getattr(ctx, "is_admin", False))
     if instance.vm_state == states.SHELVED_OFFLOADED and shelved_image(instance) is None:
         raise Conflict(f"Instance {instance.uuid} has no shelved image to unshelve from.")
+    if availability_zone is not None:
+        if instance.vm_state != states.SHELVED_OFFLOADED:
+            raise Conflict(f"The availability_zone of instance {instance.uuid} can only be changed when it is "
+                           f"shelved offloaded (it is {instance.vm_state}).")
+        if availability_zone not in {name for name, _up in hosts_service.availability_zones()}:
+            raise Invalid("The requested availability zone is not available")
     with transaction.atomic():
+        if availability_zone is not None:
+            update_state(instance, availability_zone=availability_zone)
         begin(instance, "unshelve", ctx, task_state=T.UNSHELVING)
         if instance.vm_state == states.SHELVED:
             rpc.instance_action(instance.host, str(instance.uuid), _request_id(ctx), "unshelve", {})

@@ -182,7 +182,7 @@ def test_server_external_events(admin_client, member_client, make_account, serve
     assert response.json() == {"events": [{"name": "network-changed", "server_uuid": server, "code": 200,
                                            "status": "completed"}]}
     assert ("network.refresh_dhcp", [network.pk, "event-host"]) in no_tasks  # the DHCP entries rewritten
-    missing = {"name": "volume-extended", "server_uuid": "00000000-0000-0000-0000-000000000000", "tag": "vdb"}
+    missing = {"name": "network-vif-plugged", "server_uuid": "00000000-0000-0000-0000-000000000000", "tag": "vdb"}
     mixed = admin_client.post(api, {"events": [event, missing]}, format="json")
     assert mixed.status_code == 207, mixed.content
     assert [(e["code"], e["status"]) for e in mixed.json()["events"]] == [(200, "completed"), (404, "failed")]

@@ -75,11 +75,21 @@ def _check_instance(instance, action: str) -> None:
                        f"{f' and task_state {instance.task_state}' if instance.task_state else ''}.")
 
 
-def attach(ctx, instance, volume_id, device=None) -> VolumeAttachment:
+def validate_tag(tag) -> str | None:
+    """Nova's device tag: up to 60 characters, no '/' nor ','; None for none."""
+    if tag is not None and (not isinstance(tag, str) or not 1 <= len(tag) <= 60 or "/" in tag or "," in tag):
+        raise Invalid("Invalid input for field/attribute tag: a string of 1 to 60 characters without '/' or ','.")
+    return tag
+
+
+def attach(ctx, instance, volume_id, device=None, tag=None, delete_on_termination=False) -> VolumeAttachment:
+    """The volume attached to the server; `tag` and `delete_on_termination` (the volume goes
+    with the server) are kept with the attachment."""
     _check_instance(instance, "attach_volume")
     volume = get_volume(ctx, volume_id)
     if device is not None and not isinstance(device, str):
         raise Invalid("Invalid input for field/attribute device: must be a string or null.")
+    tag = validate_tag(tag)
     if volume.status != states.AVAILABLE:
         raise Invalid(f"Invalid volume: volume {volume.uuid} status must be 'available'. Currently in "
                       f"'{volume.status}'.")
@@ -93,7 +103,8 @@ def attach(ctx, instance, volume_id, device=None) -> VolumeAttachment:
                 VolumeAttachment.objects.filter(volume=volume).exists():
             raise Invalid(f"Invalid volume: volume {volume.uuid} status must be 'available'.")
         attachment = VolumeAttachment.objects.create(volume=volume, instance_uuid=instance.uuid,
-                                                     instance_host=instance.host, device=device or "")
+                                                     instance_host=instance.host, device=device or "", tag=tag,
+                                                     delete_on_termination=bool(delete_on_termination))
     try:
         if remote:
             connection = rpc.export_volume(volume.host, attachment.id, timeout=settings.VOLUME_ATTACH_TIMEOUT)
@@ -145,11 +156,12 @@ def release(attachment: VolumeAttachment) -> None:
 
 
 def on_instance_deleted(instance) -> int:
-    """The deleted server's volumes detached; its root volume deleted too when it asked so."""
+    """The deleted server's volumes detached; those attached with delete_on_termination (its root
+    volume when it asked so, others attached so from compute API 2.79) deleted too."""
     rows = list(VolumeAttachment.objects.filter(instance_uuid=instance.uuid))
     for attachment in rows:
         release(attachment)
-        if attachment.boot_index == 0 and attachment.delete_on_termination:
+        if attachment.delete_on_termination:
             boot.delete_on_termination(None, attachment.volume_id)
     return len(rows)
 

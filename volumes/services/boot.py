@@ -49,7 +49,8 @@ def reserve_for(ctx, instances: list, request: dict) -> list[Volume]:
         volumes = [volume]
     else:
         volumes = [create_volume(ctx, request["volume_size"], name=f"{instance.display_name}-root"[:255],
-                                 image_ref=request["uuid"]) for instance in instances]
+                                 image_ref=request["uuid"], volume_type=request.get("volume_type"))
+                   for instance in instances]
         for volume in volumes:
             if volume.status == states.ERROR:  # no volume host can hold it: the create is refused
                 raise Conflict(f"No volume host can hold the {volume.size} GiB root volume: "

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compute', '0010_instance_display_description'),
+        ('compute', '0011_microversions_2_5x_2_7x'),
     ]
 
     operations = [
