@@ -116,7 +116,7 @@ def evacuate(view, server_id, value):
 
 
 def migrate_live(view, server_id, value):
-<<<<<<< HEAD
+    _no_force(view, value, "os-migrateLive")
     body = value if isinstance(value, dict) else {}
     host, block = body.get("host"), body.get("block_migration", "auto")
     if host is not None and (not isinstance(host, str) or not 1 <= len(host) <= 255):
@@ -124,11 +124,6 @@ def migrate_live(view, server_id, value):
     instance = view.server(server_id, "compute:servers:migrate_live")
     live_migration.live_migrate_server(view.ctx, instance, host, block_migration=block is not False)
     return Response(status=202)
-=======
-    _no_force(view, value, "os-migrateLive")
-    view.server(server_id, "compute:servers:migrate_live")
-    raise Conflict(LIVE_MIGRATION_REFUSED)
->>>>>>> main
 
 
 def register() -> None:

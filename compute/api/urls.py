@@ -47,13 +47,10 @@ urlpatterns = [
     route(r"os-server-groups/(?P<group_id>[^/]+)", server_groups.ServerGroupView),
     route(r"os-migrations", migrations_api.MigrationListView),
     route(rf"servers/{SERVER}/diagnostics", server_locks.ServerDiagnosticsView),
-<<<<<<< HEAD
     route(rf"servers/{SERVER}/migrations", server_migrations.ServerMigrationListView),
     route(rf"servers/{SERVER}/migrations/(?P<migration_id>[^/]+)", server_migrations.ServerMigrationView),
     route(rf"servers/{SERVER}/migrations/(?P<migration_id>[^/]+)/action", server_migrations.ServerMigrationActionView),
-=======
     route(rf"servers/{SERVER}/topology", server_locks.ServerTopologyView),
->>>>>>> main
     route(r"os-availability-zone", availability_zones.AvailabilityZoneListView),
     route(r"os-availability-zone/detail", availability_zones.AvailabilityZoneDetailView),
     # os-hosts (2.1-2.42), tenant usage and the usage audit log
