@@ -33,6 +33,7 @@ from ..models import Instance, InstanceResize, Migration
 from ..scheduler import NoValidHost
 from ..scheduler.claims import ClaimFailed
 from .actions import event, get_action
+from .fault_injection import pause_point
 from .instances import UnexpectedTaskState, begin, update_state
 from .resize import _claim_destination, _rename_last_action, _request_id, _settle, check_move, flavor_fields, new_flavor_spec
 
@@ -192,6 +193,7 @@ def cancelled_before_start(instance: Instance, record: InstanceResize) -> bool:
 def set_progress(instance: Instance, record: InstanceResize, stats: dict) -> str:
     """The job's statistics into the Migration row and the instance's progress; answers what
     an admin asked for meanwhile ("", "abort" or "force_complete")."""
+    pause_point("live_migration", instance.uuid)  # tests: hold a running migration here
     fields = {name: stats[name] for name in ("memory_total", "memory_processed", "memory_remaining",
                                                "disk_total", "disk_processed", "disk_remaining") if name in stats}
     total = (stats.get("memory_total") or 0) + (stats.get("disk_total") or 0)

@@ -5,7 +5,10 @@ definition (retargeted to the target's folders) instead of QEMU's memory: every 
 (claims, the target's disk and network prepared first, the source letting go after, rollback,
 abort, os-migrations and the server migrations API) runs for real. The same with real QEMU guests
 and two libvirt daemons: test_live_migrate_qemu.py."""
+import threading
+
 import pytest
+from django.db import connection
 
 from cloudproj import task_names as names
 from cloudproj.exceptions import Invalid
@@ -136,3 +139,55 @@ def test_live_migration_to_its_own_host_is_400(world, sent):
         live_migration.live_migrate_server(world["admin"], world["instance"], A)
     assert not sent
 
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("ask", ["abort", "force_complete"])
+def test_an_admin_aborts_or_forces_a_running_live_migration(world, sent, settings, tmp_path, admin_client, ask):
+    """The source's migrate step is held at its first progress report (FAULT_INJECT_PAUSE) while
+    the admin asks through the API, as it would be while libvirt copies."""
+    instance, hosts = world["instance"], world["hosts"]
+    settings.FAULT_INJECT_PAUSE, settings.FAULT_INJECT_DIR = ["live_migration"], str(tmp_path)
+    marker = tmp_path / f"live_migration-{instance.uuid}"
+    live_migration.live_migrate_server(world["admin"], instance, None)
+    _deliver(world, sent, None)
+    _deliver(world, sent, "prepare", B)
+    (name, args, _queue), = [entry for entry in sent if entry[0] == names.LIVE_MIGRATION_STEP_TASKS["migrate"]]
+    sent.clear()
+
+    def source():
+        try:
+            with hosts.on(A):
+                live_migration_host.run_step("migrate", *args)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=source)
+    worker.start()
+    try:
+        for _ in range(300):
+            if marker.exists():
+                break
+            worker.join(0.1)
+        assert marker.exists(), "the source never reported progress"
+        url = f"/compute/v2.1/servers/{instance.uuid}/migrations"
+        (row,) = admin_client.get(url).json()["migrations"]
+        assert (row["status"], row["dest_compute"]) == ("running", B)
+        if ask == "abort":
+            assert admin_client.delete(f"{url}/{row['id']}").status_code == 202
+        else:
+            response = admin_client.post(f"{url}/{row['id']}/action", {"force_complete": None}, format="json")
+            assert response.status_code == 202
+    finally:
+        marker.unlink(missing_ok=True)
+        worker.join(30)
+    instance.refresh_from_db()
+    if ask == "abort":
+        _deliver(world, sent, "rollback", B)
+        instance.refresh_from_db()
+        assert (instance.status, instance.host, _migration(instance).status) == ("ACTIVE", A, "cancelled")
+        assert hosts.domains(A) == [instance.name] and hosts.domains(B) == []
+        assert not InstanceFault.objects.filter(instance=instance).exists()
+    else:  # the test driver has nothing to pause: the copy simply completes
+        assert (instance.status, instance.host, _migration(instance).status) == ("ACTIVE", B, "completed")
+    assert admin_client.get(f"/compute/v2.1/servers/{instance.uuid}/migrations").json()["migrations"] == []
