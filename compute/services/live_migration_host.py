@@ -14,8 +14,10 @@ flow is live_migration.py's):
                                  left one), files and host state go, the addresses point at the
                                  source again -> error (cancelled), the guest runs on the source
 
-A live migration interrupted by a dead agent leaves the guest where libvirt left it; the
-agent's power-state sync and an operator settle it (not recovered automatically).
+    recover_host(host)           agent start: a live migration whose source agent died in the
+                                 middle: the guest running here (libvirt cancels a migration
+                                 whose client went away) -> rolled back on the target; gone
+                                 from here -> completed as if the agent had seen it finish
 """
 import logging
 
@@ -27,12 +29,12 @@ from cloudproj.host.identity import current_host
 from cloudproj.host.locks import instance_lock
 
 from .. import states
-from ..models import Instance, InstanceResize
+from ..models import Instance, InstanceActionEvent, InstanceResize
 from ..scheduler import resize_claims
 from ..virt.driver import DriverError, MigrationAborted
 from . import host_resources as hr
 from . import live_migration as lm
-from .actions import event, finish_action, get_action, record_fault
+from .actions import event, event_finish, finish_action, get_action, record_fault
 from .instances import update_state
 
 log = logging.getLogger(__name__)
@@ -163,6 +165,38 @@ def _rollback(instance: Instance, record: InstanceResize, action, exc, failed: b
     lm.finish(instance, record, action, exc, status=status, failed=failed)
     log.info("live migration of %s rolled back on %s (%s)", instance.uuid, record.dest_host, status)
     return False
+
+
+class LiveMigrationInterrupted(Exception):
+    """The source's agent stopped in the middle of a live migration."""
+
+
+def recover_host(host: str) -> dict:
+    """Host hook at agent start: the live migrations this host was the source of when its
+    agent died (their compute_live_migration event still open) are settled by where the guest
+    is now."""
+    counts = {"rolled_back": 0, "completed": 0}
+    records = InstanceResize.objects.filter(kind=R.LIVE, source_host=host, status=R.MIGRATING,
+                                            instance__deleted_at__isnull=True).select_related("instance")
+    for record in records:
+        instance = record.instance
+        running = list(InstanceActionEvent.objects.filter(action__instance=instance, host=host, finish_time__isnull=True,
+                                                          event="compute_live_migration"))
+        if not running or instance.task_state != T.MIGRATING:
+            continue
+        exc = LiveMigrationInterrupted(f"The agent of {host} stopped during the live migration of {instance.uuid}.")
+        for evt in running:
+            event_finish(evt, exc)
+        with instance_lock(instance.uuid):
+            if hr.driver().domain_owner(str(instance.uuid)) == host:  # still here: it never moved
+                _to_target_rollback(instance, record, exc)
+                counts["rolled_back"] += 1
+            else:
+                _completed(instance, record, running[0].action)
+                counts["completed"] += 1
+    if any(counts.values()):
+        log.warning("agent %s settled its live migrations in flight: %s", host, counts)
+    return counts
 
 
 STEPS = {"prepare": prepare, "migrate": migrate, "rollback": rollback}

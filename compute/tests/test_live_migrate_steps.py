@@ -15,6 +15,7 @@ from cloudproj.exceptions import Invalid
 from compute import states
 from compute.models import InstanceAction, InstanceFault, InstanceResize, Migration, Service
 from compute.services import live_migration, live_migration_host
+from compute.services.actions import event_start, get_action
 from compute.tests import test_migrate_steps as _steps
 
 pytestmark = pytest.mark.django_db
@@ -191,3 +192,33 @@ def test_an_admin_aborts_or_forces_a_running_live_migration(world, sent, setting
     else:  # the test driver has nothing to pause: the copy simply completes
         assert (instance.status, instance.host, _migration(instance).status) == ("ACTIVE", B, "completed")
     assert admin_client.get(f"/compute/v2.1/servers/{instance.uuid}/migrations").json()["migrations"] == []
+
+
+@pytest.mark.parametrize("moved", [False, True])
+def test_an_agent_that_died_during_the_migration_settles_it_at_start(world, sent, moved):
+    """The source's agent died inside the migrate step (its event left open); at its start the
+    guest is found still on the source (libvirt cancels a migration whose client went away:
+    rolled back) or already on the target (completed)."""
+    instance, hosts = world["instance"], world["hosts"]
+    live_migration.live_migrate_server(world["admin"], instance, None)
+    _deliver(world, sent, None)
+    _deliver(world, sent, "prepare", B)
+    sent.clear()  # the migrate message: its worker died with it
+    record = InstanceResize.objects.get(instance=instance)
+    event_start(get_action(instance, record.request_id), "compute_live_migration", host=A)
+    if moved:  # libvirt finished the move before the agent died
+        with hosts.on(A) as drv:
+            drv.live_migrate(str(instance.uuid), record.live["uri"], {str(hosts.instances(A)): record.live["instances"]},
+                             B)
+    with hosts.on(A):
+        counts = live_migration_host.recover_host(A)
+    if moved:
+        assert counts == {"rolled_back": 0, "completed": 1}
+    else:
+        assert counts == {"rolled_back": 1, "completed": 0}
+        _deliver(world, sent, "rollback", B)
+    instance.refresh_from_db()
+    assert (instance.status, instance.host, instance.task_state) == ("ACTIVE", B if moved else A, None)
+    assert _migration(instance).status == ("completed" if moved else "error")
+    assert hosts.domains(B if moved else A) == [instance.name] and hosts.domains(A if moved else B) == []
+    assert _claims(A if moved else B) == (0, 0, 0) and not InstanceResize.objects.exists()
