@@ -15,13 +15,13 @@ from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest
 
-from .base import isotime
+from .base import api_version, isotime
 from .servers import ServerAPIView
 from compute.services import live_migration
 
 
-def server_migration_body(row) -> dict:
-    return {
+def server_migration_body(request, row) -> dict:
+    body = {
         "id": row.pk,
         "server_uuid": str(row.instance_uuid),
         "status": row.status,
@@ -39,20 +39,23 @@ def server_migration_body(row) -> dict:
         "created_at": isotime(row.created_at),
         "updated_at": isotime(row.updated_at),
     }
+    if api_version(request) >= (2, 59):
+        body["uuid"] = str(row.uuid)
+    return body
 
 
 class ServerMigrationListView(ServerAPIView):
     def get(self, request, server_id):
         instance = self.server(server_id, "compute:servers:migrations:index")
         rows = live_migration.server_migrations(instance)
-        return Response({"migrations": [server_migration_body(row) for row in rows]})
+        return Response({"migrations": [server_migration_body(request, row) for row in rows]})
 
 
 class ServerMigrationView(ServerAPIView):
     def get(self, request, server_id, migration_id):
         instance = self.server(server_id, "compute:servers:migrations:show")
         row = live_migration.get_server_migration(instance, migration_id)
-        return Response({"migration": server_migration_body(row)})
+        return Response({"migration": server_migration_body(request, row)})
 
     def delete(self, request, server_id, migration_id):
         instance = self.server(server_id, "compute:servers:migrations:delete")
