@@ -556,10 +556,13 @@ ROUTES: dict[str, Route] = {
     "dashboard/instances/<uuid:instance_id>/resize/confirm/": R(OWNED, ("post", S + "/resize/confirm/")),
     "dashboard/instances/<uuid:instance_id>/resize/revert/": R(OWNED, ("post", S + "/resize/revert/")),
     "dashboard/instances/<uuid:instance_id>/migrate/": R(OWNED, ("post", S + "/migrate/", {"host": ""})),
+    "dashboard/instances/<uuid:instance_id>/live-migrate/": R(OWNED, ("post", S + "/live-migrate/", {"host": ""})),
+    "dashboard/instances/<uuid:instance_id>/evacuate/": R(OWNED, ("post", S + "/evacuate/", {"host": ""})),
     "dashboard/instances/<uuid:instance_id>/rescue/": R(OWNED, ("post", S + "/rescue/")),
     "dashboard/instances/<uuid:instance_id>/unrescue/": R(OWNED, ("post", S + "/unrescue/")),
     "dashboard/instances/<uuid:instance_id>/shelve/": R(OWNED, ("post", S + "/shelve/")),
     "dashboard/instances/<uuid:instance_id>/unshelve/": R(OWNED, ("post", S + "/unshelve/")),
+    "dashboard/instances/<uuid:instance_id>/shelve-offload/": R(OWNED, ("post", S + "/shelve-offload/")),
     "dashboard/instances/<uuid:instance_id>/rebuild/": R(OWNED, ("post", S + "/rebuild/", {"image": "{image}"})),
     "dashboard/instances/<uuid:instance_id>/snapshot/": R(OWNED, ("post", S + "/snapshot/", {"name": "x"})),
     "dashboard/instances/<uuid:instance_id>/volumes/": R(

@@ -7,7 +7,7 @@ server_actions.register_action from ComputeConfig.ready:
     {"migrate": null | {"host": name|null} (2.56+)}            202   compute:servers:migrate (admins)
     {"evacuate": {"host"?, "adminPass"?, "onSharedStorage": false (below 2.14)}}
                                                                200   compute:servers:evacuate (admins;
-        409 while the server's host is up; onSharedStorage true is 400: no storage is shared here;
+        400 while the server's host is up (Nova's ComputeServiceInUse); onSharedStorage true is 400: no storage is shared here;
         from 2.14 no onSharedStorage and no adminPass in the answer)
     {"os-migrateLive": {"host": name|null, "block_migration": bool|"auto", ...}}
                                                                202   compute:servers:migrate_live (admins):

@@ -3,10 +3,15 @@
 the disk on the dead host is lost, the server keeps its id, name, addresses and flavor).
 The host side is evacuate_host.py.
 
-    evacuate_server(ctx, instance, host=None)   API: 409 while the source's service is up,
-                                                400 for an unknown host or the source itself;
+    evacuate_server(ctx, instance, host=None)   API: 400 while the source's service is up
+                                                (Nova's ComputeServiceInUse), for an unknown
+                                                host or the source itself;
                                                 task_state rebuilding, a Migration row
                                                 (migration_type "evacuation", accepted)
+    evacuate_host(ctx, host, target=None)       every server of a down host (the operator's
+                                                `./manage.py host evacuate`, Nova's
+                                                host-evacuate): [(instance, migration or the
+                                                reason it was refused)]
     evacuate_schedule(uuid, request_id)         scheduler: the source's claim given back, a
                                                 host chosen (the named one through the filters)
                                                 and claimed, then compute.<host>
@@ -19,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cloudproj import rpc
-from cloudproj.exceptions import Conflict
+from cloudproj.exceptions import CloudError, Invalid, NotFound
 from cloudproj.host.locks import instance_lock
 
 from .. import states
@@ -47,7 +52,7 @@ def source_is_down(host: str) -> bool:
 def evacuate_server(ctx, instance: Instance, host: str | None = None) -> Migration:
     check_move(ctx, instance, "evacuate", host)
     if not source_is_down(instance.host):
-        raise Conflict(f"Compute service of {instance.host} is still in use.")
+        raise Invalid(f"Compute service of {instance.host} is still in use.")
     with transaction.atomic():
         begin(instance, "evacuate", ctx, task_state=T.REBUILDING)
         migration = Migration.objects.create(
@@ -59,6 +64,22 @@ def evacuate_server(ctx, instance: Instance, host: str | None = None) -> Migrati
     log.info("evacuation of instance %s from %s requested (target %s)", instance.uuid, instance.host,
              host or "the scheduler's choice")
     return migration
+
+
+def evacuate_host(ctx, host: str, target: str | None = None) -> list[tuple[Instance, Migration | str]]:
+    """Evacuate every server of `host` (404 unknown, 400 while its compute service is up): one
+    refusal (a server in a state that does not allow it) does not stop the others."""
+    if not Service.objects.filter(host=host, binary="nova-compute").exists():
+        raise NotFound(f"Compute host {host} could not be found.")
+    if not source_is_down(host):
+        raise Invalid(f"Compute service of {host} is still in use.")
+    results: list[tuple[Instance, Migration | str]] = []
+    for instance in Instance.objects.filter(host=host).order_by("created_at", "id"):
+        try:
+            results.append((instance, evacuate_server(ctx, instance, target)))
+        except CloudError as exc:
+            results.append((instance, exc.message))
+    return results
 
 
 def current_evacuation(instance: Instance, status: str) -> Migration | None:

@@ -1,12 +1,15 @@
-"""Operator CLI (nova-manage verbs): service, host, flavor."""
+"""Operator CLI (nova-manage verbs): service, host (list, evacuate), flavor."""
 import io
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from compute.models import Flavor, Service
+from cloudproj.testing.factories import make_instance, make_project_user
+from compute import states
+from compute.models import Flavor, Instance, Migration, Service
 
 
 def run(*args) -> str:
@@ -125,3 +128,38 @@ def test_bad_arguments_exit_nonzero_with_one_line(db):
     assert proc.returncode != 0
     assert "invalid int value" in proc.stderr
     assert proc.stdout == ""
+
+
+def test_host_evacuate(compute_host, django_capture_on_commit_callbacks):
+    """`host evacuate HOST`: refused while HOST is up; once it is down every server of it goes to
+    the scheduler (captured: no worker), one in a state that does not allow it is reported."""
+    compute_host("host-a")
+    compute_host("host-b")
+    project, user = make_project_user()
+    web, db = (make_instance(project, user, display_name=name, host="host-a", vm_state=states.ACTIVE,
+                             task_state=None) for name in ("web", "db"))
+    busy = make_instance(project, user, display_name="busy", host="host-a", vm_state=states.ACTIVE,
+                         task_state=states.task.REBOOTING)
+    elsewhere = make_instance(project, user, display_name="other", host="host-b", vm_state=states.ACTIVE,
+                              task_state=None)
+    with pytest.raises(CommandError, match=r"Compute service of host-a is still in use\."):
+        run("host", "evacuate", "host-a")
+    with pytest.raises(CommandError, match=r"Compute host ghost could not be found\."):
+        run("host", "evacuate", "ghost")
+    assert not Migration.objects.exists()
+
+    Service.objects.filter(host="host-a", binary="nova-compute").update(forced_down=True)
+    out = io.StringIO()
+    with mock.patch("cloudproj.rpc.app.send_task") as send, django_capture_on_commit_callbacks(execute=True), \
+            pytest.raises(CommandError, match=r"1 server\(s\) could not be evacuated\."):
+        call_command("host", "evacuate", "host-a", "--target-host", "host-b", stdout=out)
+    table = {row[1]: row[2:] for row in rows(out.getvalue())[1:-1]}
+    assert table["web"] == ["accepted"] and table["db"] == ["accepted"]
+    assert table["busy"][0] == "refused:" and "task_state rebooting" in " ".join(table["busy"])
+    assert "2 of 3 server(s) of host-a being evacuated" in out.getvalue()
+    assert [call.args[0] for call in send.call_args_list] == ["compute.evacuate_schedule"] * 2
+    assert {(m.instance_uuid, m.migration_type, m.status, m.source_compute, m.dest_compute)
+            for m in Migration.objects.all()} == {(i.uuid, "evacuation", "accepted", "host-a", "host-b")
+                                                   for i in (web, db)}
+    assert [Instance.objects.get(pk=i.pk).status for i in (web, db, busy, elsewhere)] == [
+        "REBUILD", "REBUILD", "REBOOT", "ACTIVE"]

@@ -3,7 +3,7 @@ for admins (403 for the owner), 202 and RESIZE with its message to the scheduler
 state that does not allow it, 400 for a body the negotiated microversion does not take (a
 target host needs 2.56); `os-migrateLive` is 202 and MIGRATING with its message to the
 scheduler, listed by GET /servers/{id}/migrations until it ends, abortable (DELETE) while in
-progress, 400 without block migration, 403 for the owner; `evacuate` (admins) is 409 while the server's
+progress, 400 without block migration, 403 for the owner; `evacuate` (admins) is 400 while the server's
 host is up, 200 with an adminPass once it is down. No worker runs."""
 import pytest
 
@@ -123,7 +123,7 @@ def test_evacuate_is_refused_while_the_host_is_up(admin_client, member_client, s
     compute_host("host-a")
     make_active(server)
     body = {"evacuate": {"onSharedStorage": False}}
-    assert "still in use" in error(act(admin_client, server, body), 409)
+    assert "still in use" in error(act(admin_client, server, body), 400)
     error(act(member_client, server, body), 403)
     assert not sent and instance(server).task_state is None
 

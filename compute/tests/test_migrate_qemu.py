@@ -6,8 +6,13 @@ reverted (back on the first host, same disk), migrated again and confirmed (the 
 files, claim and security-group chain gone, the second's there), then resized to a bigger
 flavor, which takes it back to the first host. The unanswered HTTP probes of each move are
 printed (a cold migration powers the guest off: it is downtime, measured, not asserted).
-Evacuate is tested with two hosts in one process (test_migrate_steps.py): with real agents it
-hung in REBUILD here once (cause not found yet), so it is not part of this test."""
+Last, evacuate (issue 18): refused (400) while the guest's host is up; once that host's agent
+is stopped, its guest powered off (it dies with its host) and its service forced down (as an
+operator does), `openstack server evacuate` rebuilds the guest from its image on the other
+host, where it answers HTTP (a fresh disk: the note is gone). When the first host's agent
+comes back it removes its leftovers (folder, chain) and never the new host's domain."""
+import signal
+
 import pytest
 
 from cloudproj.testing.real_guest import Prober, get, http, real_guest_cloud
@@ -51,16 +56,15 @@ def _domain(name: str) -> tuple[bool, int]:
         conn.close()
 
 
-def _destroy(name: str) -> None:
-    """The guest dies with its host (one libvirtd serves both test hosts: remove it by hand)."""
+def _power_off(name: str) -> None:
+    """The guest dies with its host (one libvirtd serves both test hosts: stop it by hand). Its
+    definition stays, as on a dead host; the evacuation's target defines that very domain
+    (same uuid) as its own."""
     import libvirt
 
     conn = libvirt.open("qemu:///system")
     try:
-        dom = conn.lookupByName(name)
-        if dom.isActive():
-            dom.destroy()
-        dom.undefine()
+        conn.lookupByName(name).destroy()
     finally:
         conn.close()
 
@@ -147,6 +151,39 @@ def test_cold_migrate_revert_confirm_and_resize_to_another_host(two_hosts, lates
     losses["resize to the other host"] = pinger.lost()
     assert not folder(second).exists() and not InstanceResize.objects.exists()
     assert Instance.objects.get(uuid=uuid).host == first
+
+    # evacuate: refused while the guest's host is up, then its host dies
+    refused = osc("server", "evacuate", "vm1", raw=True, check=False)
+    assert refused.returncode != 0 and "400: Client Error" in refused.stderr and "still in use" in refused.stderr, \
+        refused.stderr
+    cloud.kill(f"agent-{first}", signal.SIGTERM)
+    _power_off(name)
+    osc("--os-compute-api-version", "2.11", "compute", "service", "set", "--down", first, "nova-compute", raw=True)
+    evacuated = osc("server", "evacuate", "vm1", raw=True)
+    assert evacuated.returncode == 0, evacuated.stderr
+    cloud.wait(lambda: osc("server", "show", "vm1")["status"] in ("ACTIVE", "ERROR"), BOOT_TIMEOUT,
+               "the evacuation to end")
+    shown = osc("server", "show", "vm1")
+    assert (shown["status"], shown["OS-EXT-SRV-ATTR:host"]) == ("ACTIVE", second), cloud.logs()
+    assert shown["addresses"]["mignet"] == [address]
+    assert _domain(name) == (True, 384) and (folder(second) / "disk").is_file()
+    cloud.wait(lambda: http(address), BOOT_TIMEOUT, f"HTTP from the evacuated guest on {second}")
+    note = cloud.wait(lambda: get(address, "/cgi-bin/note"), 30, "the note CGI of the evacuated guest")
+    assert note.strip() == "NOTE none"  # rebuilt from the image: a fresh disk
+    assert (folder(first) / "disk").is_file()  # the dead host's leftovers, until its agent returns
+    (row,) = Migration.objects.filter(instance_uuid=uuid, migration_type="evacuation")
+    assert (row.status, row.source_compute, row.dest_compute) == ("done", first, second)
+
+    # the first host comes back: its agent removes what it held, never the new host's guest
+    cloud.start_agent(first, LIBVIRT_URI="qemu:///system", VIRT_TYPE="qemu")
+    cloud.wait(lambda: Migration.objects.get(pk=row.pk).status == "completed", 120,
+               f"{first}'s agent to clean up after the evacuation")
+    assert not folder(first).exists()
+    assert _domain(name) == (True, 384) and http(address) is not None
+    cloud.wait(lambda: chain_on(second) and not chain_on(first), 30, "the chain to be the new host's only")
+    osc("--os-compute-api-version", "2.11", "compute", "service", "set", "--up", first, "nova-compute", raw=True)
+    assert ComputeNode.objects.get(host=first).memory_mb_used == 0
+    assert ComputeNode.objects.get(host=second).memory_mb_used == 384
 
     with capsys.disabled():
         print("\nHTTP probes through each move (sent, unanswered):", losses)

@@ -329,7 +329,7 @@ def test_no_other_host_fits_the_server_stays(world, sent):
 def test_evacuate_rebuilds_on_another_host_and_the_source_cleans_up_when_it_returns(world, sent):
     instance, hosts = world["instance"], world["hosts"]
     address = _addresses(instance)
-    with pytest.raises(Conflict, match="still in use"):
+    with pytest.raises(Invalid, match="still in use"):
         evacuate.evacuate_server(world["admin"], instance)
     Service.objects.filter(host=A, binary="nova-compute").update(forced_down=True)  # A died
     evacuate.evacuate_server(world["admin"], instance)

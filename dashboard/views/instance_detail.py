@@ -1,6 +1,7 @@
 """One instance's page, in tabs: Overview (facts, addresses and floating IPs, volumes, security
 groups, the actions), Log (the console log, refreshing), Console (the noVNC console, or why the
-guest has none to show) and Action log (every action with its steps). A running task shows its
+guest has none to show), Action log (every action with its steps) and, for admins, Diagnostics
+(the hypervisor's counters, as `GET /servers/{id}/diagnostics` answers them). A running task shows its
 progress from the action's events on every tab, refreshing until it settles."""
 from django.conf import settings
 from django.shortcuts import render
@@ -10,6 +11,7 @@ from compute.api.server_actions import CONSOLE_CONTROL
 from compute.api.server_view import security_group_names
 from compute.models import InstanceActionEvent
 from compute.services import actions as action_service
+from compute.services import diagnostics as diagnostics_service
 from compute.services import instances as instance_service
 from compute.services import operations
 from cloudproj.exceptions import CloudError
@@ -31,6 +33,7 @@ from .instances import target
 CONSOLE_LINES = 200  # the tail shown; the host never sends more than CONSOLE_OUTPUT_MAX_BYTES
 TIMELINE_ACTIONS = 50  # the newest actions the Action log shows
 TABS = (("overview", "Overview"), ("log", "Log"), ("console", "Console"), ("actions", "Action log"))
+DIAGNOSTICS_TAB = ("diagnostics", "Diagnostics")  # admins (compute:servers:diagnostics)
 
 
 def timeline(ctx, instance, limit: int = TIMELINE_ACTIONS) -> list[dict]:
@@ -77,8 +80,19 @@ def _overview(ctx, instance, row) -> dict:
         "free_floating": [f.address for f in addresses.floating_ips_of(ctx).filter(instance_uuid__isnull=True)[:200]]
         if own and may_float and row.fixed else [],
         "may_float": may_float,
+        "may_offload": authorize(ctx, "compute:servers:shelve_offload", target(instance)),
         **migrate_context(ctx, instance),
     }
+
+
+def diagnostics(ctx, instance) -> dict:
+    """{"diagnostics": [(name, value)], "diagnostics_problem": why there are none or None},
+    asked of the instance's host as the API does (a host that does not answer is a message)."""
+    try:
+        answer = diagnostics_service.server_diagnostics(ctx, instance)
+    except CloudError as exc:
+        return {"diagnostics": [], "diagnostics_problem": error_message(exc)}
+    return {"diagnostics": sorted(answer.items()), "diagnostics_problem": None}
 
 
 @require_GET
@@ -87,13 +101,14 @@ def instance_detail(request, instance_id):
     ctx = request.ctx
     instance = instance_service.get_instance(ctx, instance_id)  # another project's: 404
     enforce(ctx, "compute:servers:show", target(instance))
+    tabs = TABS + ((DIAGNOSTICS_TAB,) if authorize(ctx, "compute:servers:diagnostics", target(instance)) else ())
     tab = request.GET.get("tab", "overview")
-    if tab not in dict(TABS):
-        tab = "overview"  # an unknown tab is the overview, not an error
+    if tab not in dict(tabs):
+        tab = "overview"  # an unknown tab (or one this user may not see) is the overview, not an error
     row = build_rows([instance])[0]
     fault = action_service.latest_fault(instance) if row.status == "ERROR" else None
     context = {
-        "row": row, "instance": instance, "fault": fault, "tab": tab, "tabs": TABS,
+        "row": row, "instance": instance, "fault": fault, "tab": tab, "tabs": tabs,
         "show_fault_details": fault is not None and (ctx.is_admin or fault.code != 500),
         "progress": action_progress(instance), "poll_seconds": settings.DASHBOARD_POLL_SECONDS,
         "console_lines": CONSOLE_LINES, "serial_only": serial_console_only(instance),
@@ -103,6 +118,8 @@ def instance_detail(request, instance_id):
     elif tab == "actions":
         may_list = authorize(ctx, "compute:instance_actions:list", target(instance))
         context["timeline"] = timeline(ctx, instance) if may_list else None
+    elif tab == "diagnostics":
+        context.update(diagnostics(ctx, instance))
     return render(request, "dashboard/instances/detail.html", context)
 
 

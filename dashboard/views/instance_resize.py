@@ -1,5 +1,5 @@
 """The instance page's resize, rescue and shelve operations: resize to a flavor, confirm,
-revert; rescue, unrescue; shelve, unshelve. Each goes through the service the Compute API's
+revert; rescue, unrescue; shelve, shelve-offload (admins), unshelve. Each goes through the service the Compute API's
 action calls (compute/services/resize.py, rescue.py, shelve.py), after the same policy
 check."""
 from django.views.decorators.http import require_POST
@@ -94,3 +94,13 @@ def instance_unshelve(request, instance_id):
         return f"Unshelving {instance.display_name}."
 
     return _operate(request, instance_id, "compute:servers:unshelve", work)
+
+
+@require_POST
+@dashboard_view
+def instance_shelve_offload(request, instance_id):
+    def work(instance):
+        shelve_service.shelve_offload_server(request.ctx, instance)
+        return f"Offloading {instance.display_name}: its host lets go of its domain, files and capacity."
+
+    return _operate(request, instance_id, "compute:servers:shelve_offload", work)
