@@ -127,6 +127,17 @@ def resize_step(host: str, step: str, instance_uuid: str, request_id: str) -> No
     _after_commit(names.RESIZE_STEP_TASKS[step], [instance_uuid, request_id], _compute(host))
 
 
+def live_migration_schedule(instance_uuid: str, request_id: str) -> None:
+    """A live migration's target chosen and claimed on `scheduler` (after commit)."""
+    _after_commit(names.LIVE_MIGRATION_SCHEDULE, [instance_uuid, request_id], SCHEDULER_QUEUE)
+
+
+def live_migration_step(host: str, step: str, instance_uuid: str, request_id: str) -> None:
+    """A live migration step (a key of task_names.LIVE_MIGRATION_STEP_TASKS) on compute.<host>
+    (after commit)."""
+    _after_commit(names.LIVE_MIGRATION_STEP_TASKS[step], [instance_uuid, request_id], _compute(host))
+
+
 def unshelve_schedule(instance_uuid: str, request_id: str) -> None:
     """Ask the scheduler for a host for an offloaded server (after commit)."""
     _after_commit(names.UNSHELVE_SCHEDULE, [instance_uuid, request_id], SCHEDULER_QUEUE)

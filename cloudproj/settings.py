@@ -82,6 +82,12 @@ FLOWER_URL = env.str("FLOWER_URL", default="")
 #: The hypervisor the agent drives: `qemu:///system` for real guests, `test:///default` (or `test:///<node XML>`)
 #: to simulate a host.
 LIBVIRT_URI = env.str("LIBVIRT_URI", default="qemu:///system")
+#: Live migration: the libvirt URI other hosts' agents open to move a guest to this host (e.g.
+#: `qemu+tcp://compute2/system`); empty: LIBVIRT_URI (only right when both hosts share this machine).
+LIVE_MIGRATION_URI = env.str("LIVE_MIGRATION_URI", default="")
+#: Live migration: the address this host's QEMU receives a guest's memory and disk on (`tcp://<it>`);
+#: empty: libvirt's choice (this host's hostname).
+LIVE_MIGRATION_ADDRESS = env.str("LIVE_MIGRATION_ADDRESS", default="")
 #: Domain type of real guests: `kvm`, or `qemu` (TCG) where KVM is unusable.
 VIRT_TYPE = env.str("VIRT_TYPE", default="qemu")
 

@@ -32,6 +32,13 @@ RESIZE_STEP_TASKS = {
     "finish_revert": "compute.finish_revert_resize", "clean_source": "compute.resize_clean_source",
 }
 CONFIRM_EXPIRED_RESIZES = "compute.confirm_expired_resizes"
+# compute: live migration (the target claimed on `scheduler`, then prepare on the target, the move
+# on the source, a rollback on the target)
+LIVE_MIGRATION_SCHEDULE = "compute.live_migration_schedule"
+LIVE_MIGRATION_STEP_TASKS = {
+    "prepare": "compute.live_migration_prepare", "migrate": "compute.live_migration_run",
+    "rollback": "compute.live_migration_rollback",
+}
 # compute: unshelve of an offloaded server (`scheduler`, then compute.<chosen host>)
 UNSHELVE_SCHEDULE = "compute.unshelve_schedule"
 UNSHELVE_SPAWN = "compute.unshelve_spawn"

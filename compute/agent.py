@@ -24,7 +24,7 @@ from cloudproj.celery import SCHEDULER_QUEUE, host_queues
 from cloudproj.host import hooks as host_hooks
 from cloudproj.host.identity import agent_host, set_current_host
 
-from .services import evacuate_host, hosts, image_cache, recovery, resize_host, snapshot_host
+from .services import evacuate_host, hosts, image_cache, live_migration_host, recovery, resize_host, snapshot_host
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +161,7 @@ def settle_host(host: str) -> None:
     for recover, what in ((snapshot_host.recover_interrupted, "interrupted snapshots"),
                           (recovery.recover_host, "instances in flight"),
                           (resize_host.recover_host, "resizes in flight"),
+                          (live_migration_host.recover_host, "live migrations in flight"),
                           (evacuate_host.recover_host, "evacuations in flight"),
                           (evacuate_host.destroy_evacuated, "servers evacuated away")):
         try:

@@ -23,7 +23,8 @@ class InstanceResize(models.Model):
 
     RESIZE = "resize"                 # a new flavor (on the same host when allowed)
     MIGRATION = "migration"           # cold migration: the same flavor, another host
-    KINDS = (RESIZE, MIGRATION)
+    LIVE = "live-migration"           # live migration: the guest keeps running (live_migration.py)
+    KINDS = (RESIZE, MIGRATION, LIVE)
 
     instance = models.OneToOneField("compute.Instance", on_delete=models.CASCADE, related_name="resize")
     kind = models.CharField(max_length=16, choices=[(k, k) for k in KINDS], default=RESIZE)
@@ -52,6 +53,10 @@ class InstanceResize(models.Model):
     # the compute.Migration row os-migrations lists for this resize (kept after the resize)
     migration_id = models.IntegerField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # a live migration: what the target prepared (its libvirt URI, migration address, folders)
+    live = models.JSONField(default=dict, blank=True)
+    # a live migration: "abort" or "force_complete" asked by an admin while it runs
+    live_request = models.CharField(max_length=32, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -117,6 +117,13 @@ class Migration(models.Model):
         max_length=32, default="migration",
         choices=[(t, t) for t in ("migration", "resize", "live-migration", "evacuation")],
     )
+    # a live migration's progress in bytes, as its source reads it while it runs
+    memory_total = models.BigIntegerField(null=True, blank=True)
+    memory_processed = models.BigIntegerField(null=True, blank=True)
+    memory_remaining = models.BigIntegerField(null=True, blank=True)
+    disk_total = models.BigIntegerField(null=True, blank=True)
+    disk_processed = models.BigIntegerField(null=True, blank=True)
+    disk_remaining = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(null=True, blank=True)
 

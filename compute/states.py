@@ -204,6 +204,7 @@ ALLOWED: dict[str, tuple] = {
     "confirm_resize": ((RESIZED,), (None,)),
     "revert_resize": ((RESIZED,), (None,)),
     "migrate": ((ACTIVE, STOPPED), (None,)),
+    "migrate_live": ((ACTIVE, PAUSED), (None,)),
     "evacuate": ((ACTIVE, STOPPED, ERROR), (None,)),
     "rescue": ((ACTIVE, STOPPED, ERROR), (None,)),
     "unrescue": ((RESCUED,), (None,)),

@@ -16,8 +16,8 @@ from cloudproj.host import identity
 
 from . import agent  # noqa: F401 - connects the worker_init/worker_ready/worker_shutdown handlers
 from .services import (
-    build, evacuate, evacuate_host, image_cache, lifecycle, operations, periodic_hosts, reconcile, recovery, resize,
-    resize_host, shelve, shelve_host, snapshot_host,
+    build, evacuate, evacuate_host, image_cache, lifecycle, live_migration, live_migration_host, operations,
+    periodic_hosts, reconcile, recovery, resize, resize_host, shelve, shelve_host, snapshot_host,
 )
 
 
@@ -173,6 +173,24 @@ def _resize_step(step):
 
 
 resize_steps = {step: _resize_step(step) for step in names.RESIZE_STEP_TASKS}
+
+
+@shared_task(name=names.LIVE_MIGRATION_SCHEDULE)
+def live_migration_schedule(instance_uuid: str, request_id: str):
+    """A live migration's target chosen and claimed (queue `scheduler`)."""
+    return live_migration.schedule(instance_uuid, request_id)
+
+
+def _live_step(step):
+    def run(instance_uuid: str, request_id: str):
+        return live_migration_host.run_step(step, instance_uuid, request_id)
+
+    run.__name__ = f"live_migration_{step}"
+    run.__doc__ = f"Live migration step `{step}` on the source or target host."
+    return shared_task(name=names.LIVE_MIGRATION_STEP_TASKS[step])(run)
+
+
+live_migration_steps = {step: _live_step(step) for step in names.LIVE_MIGRATION_STEP_TASKS}
 
 
 @shared_task(name=names.CONFIRM_EXPIRED_RESIZES)

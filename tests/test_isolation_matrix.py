@@ -298,6 +298,11 @@ ROUTES: dict[str, Route] = {
         OWNED, ("get", C + "/os-server-groups/{server_group}"), ("delete", C + "/os-server-groups/{server_group}")),
     C_RE + "os-migrations/?$": R(ADMIN, ("get", C + "/os-migrations")),
     C_RE + f"servers/{_re('server_id')}/diagnostics/?$": R(OWNED, ("get", C + "/servers/{server}/diagnostics")),
+    C_RE + f"servers/{_re('server_id')}/migrations/?$": R(OWNED, ("get", C + "/servers/{server}/migrations")),
+    C_RE + f"servers/{_re('server_id')}/migrations/{_re('migration_id')}/?$": R(
+        OWNED, ("get", C + "/servers/{server}/migrations/1"), ("delete", C + "/servers/{server}/migrations/1")),
+    C_RE + f"servers/{_re('server_id')}/migrations/{_re('migration_id')}/action/?$": R(
+        OWNED, ("post", C + "/servers/{server}/migrations/1/action", {"force_complete": None})),
     C_RE + f"servers/{_re('server_id')}/topology/?$": R(OWNED, ("get", C + "/servers/{server}/topology")),
     C_RE + "extensions/?$": R(ANY, ("get", C + "/extensions")),
     C_RE + f"images/{_re('image_id')}/metadata/?$": R(

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import zlib
 import urllib.error
 import urllib.request
@@ -87,6 +88,28 @@ def get(address: str, path: str, timeout: float = 5) -> str | None:
         return None
 
 
+class Prober:
+    """Probe a guest's HTTP every half second through a move (this machine has no `ping`);
+    `lost()` stops and says (probes, unanswered)."""
+
+    def __init__(self, address):
+        self.address, self.sent, self.missed = address, 0, 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop.wait(0.5):
+            self.sent += 1
+            if http(self.address, timeout=0.5) is None:
+                self.missed += 1
+
+    def lost(self) -> tuple[int, int]:
+        self.stop.set()
+        self.thread.join(5)
+        return self.sent, self.missed
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("0.0.0.0", 0))
@@ -118,11 +141,12 @@ def start_metadata_service(cloud: Cloud, port: int) -> None:
 @contextmanager
 def real_guest_cloud(settings, tmp_path, osc, *, label: str, cidr: str, bridge: str, host: str,
                      instance_id_start: int | None = None, servers=("vm1",), cloud_env=None, agent_env=None,
-                     before_agents=None, network_options=None, extra_hosts=()):
+                     before_agents=None, network_options=None, extra_hosts=(), host_env=None):
     """Test image registered, network `label` on `bridge`, a scheduler and an agent `host` on
     qemu:///system (and one per name of `extra_hosts`: two-host tests; the network is then
     served by `host` alone, one dnsmasq on the bridge). `before_agents(cloud)` runs first
-    (e.g. to start a metadata service).
+    (e.g. to start a metadata service). `host_env`: {host: {setting: value}} for one agent
+    (e.g. its own LIBVIRT_URI: a second libvirtd).
     On exit: the `servers` deleted through the client, processes stopped, the test's domains,
     the network's dnsmasq and the bridge removed."""
     libvirt_or_skip()
@@ -144,7 +168,8 @@ def real_guest_cloud(settings, tmp_path, osc, *, label: str, cidr: str, bridge: 
             before_agents(cloud)
         cloud.start_scheduler()
         for name in (host, *extra_hosts):
-            cloud.start_agent(name, LIBVIRT_URI="qemu:///system", VIRT_TYPE="qemu", **(agent_env or {}))
+            cloud.start_agent(name, **{"LIBVIRT_URI": "qemu:///system", "VIRT_TYPE": "qemu", **(agent_env or {}),
+                                       **(host_env or {}).get(name, {})})
         cloud.wait_up([host, *extra_hosts])
         yield SimpleNamespace(cloud=cloud, network=network, images=images)
     finally:

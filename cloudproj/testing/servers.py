@@ -95,5 +95,5 @@ def make_active(server_id, host="host-a"):
     return row
 
 
-def act(client, server_id, body):
-    return client.post(f"{API}/servers/{server_id}/action", body, format="json")
+def act(client, server_id, body, **headers):
+    return client.post(f"{API}/servers/{server_id}/action", body, format="json", **headers)

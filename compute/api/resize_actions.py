@@ -10,28 +10,26 @@ server_actions.register_action from ComputeConfig.ready:
         400 while the server's host is up (Nova's ComputeServiceInUse); onSharedStorage true is
         400: no storage is shared here; from 2.14 no onSharedStorage and no adminPass in the
         answer; 2.29-2.67 `force`, which needs a host)
-    {"os-migrateLive": {"block_migration", "host", ...}}      409   compute:servers:migrate_live (admins):
-        live migration is not offered (see LIVE_MIGRATION_REFUSED); the body is checked first
-        (migrate_live_request: 2.25 block_migration "auto", no disk_over_commit; 2.30 force)
+    {"os-migrateLive": {"host": name|null, "block_migration": bool|"auto", ...}}
+                                                               202   compute:servers:migrate_live (admins):
+        a live block migration (compute/services/live_migration.py); block_migration false is 400
+        (no instance storage is shared here); the body per version: migrate_live_request (2.25
+        block_migration "auto", no disk_over_commit; 2.30 force); its progress, abort and
+        force-complete: server_migrations.py
 
 The work is compute/services/resize.py's; a state that does not allow it answers 409.
 """
 from rest_framework.response import Response
 
-from cloudproj.api.errors import BadRequest, Conflict
+from cloudproj.api.errors import BadRequest
 from cloudproj.exceptions import NotFound as ComputeNotFound
 from compute.services import evacuate as evacuate_service
 from compute.services import flavors as flavor_service
+from compute.services import live_migration
 from compute.services import resize as resize_service
 
 from .base import api_version, parse_bool
 from .servers import check_object, disk_config, generate_password, last_segment
-
-LIVE_MIGRATION_REFUSED = (
-    "Live migration is not supported by this cloud: its agents do not run libvirt's migration "
-    "between two libvirtd daemons (untested here, where every host shares one libvirtd). Use a "
-    "cold migration (the migrate action): the server is powered off, moved and started again.")
-
 
 def resize(view, server_id, value):
     body = check_object(value, "resize", {"flavorRef", "OS-DCF:diskConfig"})
@@ -150,9 +148,11 @@ def migrate_live_request(view, value) -> dict:
 
 def migrate_live(view, server_id, value):
     _no_force(view, value, "os-migrateLive")
-    migrate_live_request(view, value)
-    view.server(server_id, "compute:servers:migrate_live")
-    raise Conflict(LIVE_MIGRATION_REFUSED)
+    request = migrate_live_request(view, value)
+    instance = view.server(server_id, "compute:servers:migrate_live")
+    live_migration.live_migrate_server(view.ctx, instance, request["host"],
+                                       block_migration=request["block_migration"] is not False)
+    return Response(status=202)
 
 
 def register() -> None:

@@ -7,7 +7,8 @@
                                                                              (2.65: a queued one too)
     from 2.59 each migration shows its uuid
 
-Below its version each call is a 404. A server that is not live-migrating answers 409."""
+Below its version each call is a 404. A server that is not live-migrating answers 409. The
+checks are compute/services/migration_records.py's, the work compute/services/live_migration.py's."""
 from rest_framework.response import Response
 
 from cloudproj.api.errors import BadRequest, NotFound
@@ -16,17 +17,15 @@ from compute.services import migration_records
 from .base import api_version, isotime
 from .servers import ServerAPIView
 
-PROGRESS = ("memory_total_bytes", "memory_processed_bytes", "memory_remaining_bytes", "disk_total_bytes",
-            "disk_processed_bytes", "disk_remaining_bytes")
-
-
 def server_migration_body(row, version) -> dict:
     body = {
         "id": row.pk, "server_uuid": str(row.instance_uuid), "status": row.status,
         "source_compute": row.source_compute, "source_node": row.source_node,
         "dest_compute": row.dest_compute, "dest_node": row.dest_node, "dest_host": row.dest_host,
-        # the hypervisor's progress counters: not recorded by this cloud
-        **{key: None for key in PROGRESS},
+        # libvirt's job counters, recorded by the source while the migration runs
+        "memory_total_bytes": row.memory_total, "memory_processed_bytes": row.memory_processed,
+        "memory_remaining_bytes": row.memory_remaining, "disk_total_bytes": row.disk_total,
+        "disk_processed_bytes": row.disk_processed, "disk_remaining_bytes": row.disk_remaining,
         "created_at": isotime(row.created_at), "updated_at": isotime(row.updated_at),
     }
     if version >= (2, 59):

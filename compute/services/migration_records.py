@@ -4,16 +4,18 @@ module lists them.
 
     list_migrations(host=None, status=None, instance_uuid=None, migration_type=None, source_compute=None)
     live_migrations_in_progress(instance) / get_live_migration(instance, id)   (2.23)
-    force_complete(ctx, instance, id) (2.22) / abort(ctx, instance, id) (2.24)
+    force_complete(ctx, instance, id) (2.22) / abort(ctx, instance, id) (2.24): Nova's checks, then
+    live_migration's request to the source
 """
 import uuid as uuid_lib
 
 from django.db.models import Q
 
-from cloudproj.exceptions import Conflict, Invalid, NotFound
+from cloudproj.exceptions import Invalid, NotFound
 
 from .. import states
 from ..models import Migration
+from . import live_migration
 
 
 def list_migrations(host=None, status=None, instance_uuid=None, migration_type=None, source_compute=None):
@@ -72,7 +74,7 @@ def force_complete(ctx, instance, migration_id) -> None:
                                    instance_uuid=instance.uuid, status="running").first()
     if row is None:
         raise Invalid(f"Cannot find migration {migration_id} of instance {instance.uuid} with status running.")
-    _not_offered("forced to complete")
+    live_migration.force_complete(ctx, instance, migration_id)
 
 
 def abort(ctx, instance, migration_id, queued_too: bool = False) -> None:
@@ -86,10 +88,4 @@ def abort(ctx, instance, migration_id, queued_too: bool = False) -> None:
     if row.migration_type != LIVE or row.status not in ("running", "preparing") + (("queued",) if queued_too else ()):
         raise Invalid(f"Migration {migration_id} state of instance {instance.uuid} is {row.status}. Cannot "
                       "abort live migration in this state.")
-    _not_offered("aborted")
-
-
-def _not_offered(what: str) -> None:
-    # this cloud's live migration (lifecycle) has no way to steer a running migration yet:
-    # a server cannot be live-migrating here, so the checks above answer every request today
-    raise Conflict(f"A running live migration cannot be {what} on this cloud.")
+    live_migration.abort(ctx, instance, migration_id)

@@ -265,14 +265,14 @@ def prep_resize(instance_uuid, request_id: str) -> str | None:
 
 def _claim_destination(record: InstanceResize, spec: RequestSpec) -> InstanceResize:
     hosts = get_scheduler().select_hosts(spec)  # NoValidHost propagates
-    if record.kind == R.MIGRATION or not settings.ALLOW_RESIZE_TO_SAME_HOST:
+    if record.kind != R.RESIZE or not settings.ALLOW_RESIZE_TO_SAME_HOST:
         hosts = [state for state in hosts if state.host != record.source_host]
     if record.requested_host:
         hosts = [state for state in hosts if state.host == record.requested_host]
         if not hosts:
             raise NoValidHost(f"No valid host was found. The requested host {record.requested_host} does not "
                               f"pass the scheduler's filters.")
-    if not hosts and record.kind == R.MIGRATION:
+    if not hosts and record.kind != R.RESIZE:
         raise NoValidHost(f"No valid host was found. No host but the source {record.source_host} fits.")
     if not hosts:
         raise NoValidHost(f"No valid host was found. The only host that fits is the source {record.source_host} "

@@ -8,7 +8,7 @@ from cloudproj.testing.factories import make_instance
 from cloudproj.testing.servers import API
 from cloudproj.testing.volumes import VOLUME_HOST_A, create
 from compute import states
-from compute.models import Instance
+from compute.models import Instance, InstanceResize
 from volumes.models import Volume, VolumeAttachment
 from volumes.services import host as volume_host
 
@@ -25,6 +25,22 @@ def call(method, path, version, body=None, status=200):
     assert response.status_code == status, response.content
     assert response["OpenStack-API-Version"] == f"compute {version}"
     return response.json() if response.content else None
+
+
+def assert_live_migrate_answer(admin_client, member_account, compute_host, version, body, status):
+    """os-migrateLive of an ACTIVE server on host-a (host-b up beside it) at `version`: 202 and
+    the server MIGRATING, or 400 and the server untouched."""
+    user, project, _token = member_account
+    for host in ("host-a", "host-b"):
+        compute_host(host)
+    server = make_instance(project, user, host="host-a", vm_state=states.ACTIVE, task_state=None)
+    answer = call(admin_client.post, f"servers/{server.uuid}/action", version, {"os-migrateLive": body},
+                  status=status)
+    server.refresh_from_db()
+    if status == 202:
+        assert answer is None and server.task_state == states.task.MIGRATING
+    else:
+        assert "badRequest" in answer and server.task_state is None
 
 
 def test_2_20_volumes_attach_to_and_detach_from_shelved_offloaded_servers(member_client, member_account,
@@ -82,8 +98,8 @@ def test_2_21_actions_of_a_deleted_server(member_client, member_account):
 
 @pytest.fixture
 def live_migrating(member_account):
-    """A server live-migrating (as lifecycle's live migration leaves it), with its running
-    migration record and a finished cold migration."""
+    """A server's running live migration (its record as compute/services/live_migration.py
+    keeps it) and a finished cold migration; the server's task_state is set by each test."""
     from compute.scheduling_models import Migration
 
     user, project, _token = member_account
@@ -93,6 +109,9 @@ def live_migrating(member_account):
     live = Migration.objects.create(instance_uuid=server.uuid, source_compute="host-a", source_node="host-a",
                                     dest_compute="host-b", dest_node="host-b", dest_host="10.0.0.2",
                                     status="running", migration_type="live-migration")
+    InstanceResize.objects.create(instance=server, kind=InstanceResize.LIVE, request_id="req-live",
+                                  old_vm_state=states.ACTIVE, source_host="host-a", dest_host="host-b",
+                                  migration_id=live.pk)
     return server, live, cold
 
 
@@ -103,13 +122,13 @@ def test_2_22_force_complete_a_live_migration(admin_client, member_client, live_
     assert "itemNotFound" in call(admin_client.post, path, "2.21", body, status=404)
     assert "badRequest" in call(admin_client.post, path, "2.22", {"force_complete": {}}, status=400)
     assert "forbidden" in call(member_client.post, path, "2.22", body, status=403)
-    # not live-migrating (this cloud's servers never are while it refuses live migration): 409
+    # not live-migrating: 409
     assert "conflictingRequest" in call(admin_client.post, path, "2.22", body, status=409)
     Instance.objects.filter(pk=server.pk).update(task_state="migrating")
     cold_path = f"servers/{server.uuid}/migrations/{cold.pk}/action"
     assert "badRequest" in call(admin_client.post, cold_path, "2.22", body, status=400)
-    message = call(admin_client.post, path, "2.22", body, status=409)["conflictingRequest"]["message"]
-    assert "cannot be forced to complete" in message
+    assert admin_client.post(f"{API}/{path}", body, format="json", **v("2.22")).status_code == 202
+    assert InstanceResize.objects.get(instance=server).live_request == "force_complete"
 
 
 def test_2_23_migrations_with_type_and_links_and_a_server_s_migrations(admin_client, member_client,
@@ -148,31 +167,28 @@ def test_2_24_abort_a_live_migration(admin_client, live_migrating):
     Instance.objects.filter(pk=server.pk).update(task_state="migrating")
     assert "itemNotFound" in call(admin_client.delete, f"{path}/999999", "2.24", status=404)
     assert "badRequest" in call(admin_client.delete, f"{path}/{cold.pk}", "2.24", status=400)
-    message = call(admin_client.delete, f"{path}/{live.pk}", "2.24", status=409)["conflictingRequest"]["message"]
-    assert "cannot be aborted" in message
+    assert admin_client.delete(f"{API}/{path}/{live.pk}", **v("2.24")).status_code == 202
+    assert InstanceResize.objects.get(instance=server).live_request == "abort"
 
 
 @pytest.mark.parametrize("version, body, status", [
     # 2.1-2.24: block_migration, disk_over_commit and host, all required; no "auto"
-    ("2.24", {"host": None, "block_migration": False, "disk_over_commit": False}, 409),
+    ("2.24", {"host": None, "block_migration": True, "disk_over_commit": False}, 202),
+    ("2.24", {"host": None, "block_migration": False, "disk_over_commit": False}, 400),  # no shared storage
     ("2.24", {"host": None, "block_migration": "auto", "disk_over_commit": False}, 400),
     ("2.24", {"host": None, "block_migration": False}, 400),
     # 2.25: no disk_over_commit, block_migration may be "auto"
-    ("2.25", {"host": None, "block_migration": "auto"}, 409),
-    ("2.25", {"host": "host-b", "block_migration": True}, 409),
+    ("2.25", {"host": None, "block_migration": "auto"}, 202),
+    ("2.25", {"host": "host-b", "block_migration": True}, 202),
     ("2.25", {"host": None, "block_migration": False, "disk_over_commit": False}, 400),
     ("2.25", {"host": None, "block_migration": "sometimes"}, 400),
     ("2.25", {"block_migration": "auto"}, 400),
     ("2.25", {"host": None, "block_migration": "auto", "force": True}, 400),  # force only from 2.30
 ])
-def test_2_25_live_migrate_request_bodies(admin_client, member_account, version, body, status):
-    """Live migration itself is refused (409, resize_actions.LIVE_MIGRATION_REFUSED) once the body
-    passes the version's schema."""
-    user, project, _token = member_account
-    server = make_instance(project, user, host="host-a", vm_state=states.ACTIVE, task_state=None)
-    answer = call(admin_client.post, f"servers/{server.uuid}/action", version, {"os-migrateLive": body},
-                  status=status)
-    assert ("conflictingRequest" if status == 409 else "badRequest") in answer
+def test_2_25_live_migrate_request_bodies(admin_client, member_account, compute_host, version, body, status):
+    """A body the version takes starts a live migration (202; block_migration false is 400: no
+    storage is shared); one it does not take is 400."""
+    assert_live_migrate_answer(admin_client, member_account, compute_host, version, body, status)
 
 
 def test_2_26_server_tags(member_client, member_account, other_client):
@@ -302,19 +318,15 @@ def test_2_29_evacuate_force(admin_client, member_account, compute_host, version
 
 @pytest.mark.parametrize("version, body, status", [
     ("2.29", {"host": "host-b", "block_migration": "auto", "force": True}, 400),
-    ("2.30", {"host": "host-b", "block_migration": "auto", "force": True}, 409),
-    ("2.30", {"host": None, "block_migration": "auto", "force": "no"}, 409),
+    ("2.30", {"host": "host-b", "block_migration": "auto", "force": True}, 202),
+    ("2.30", {"host": None, "block_migration": "auto", "force": "no"}, 202),
     ("2.30", {"host": "host-b", "block_migration": "auto", "force": "perhaps"}, 400),
-    # 2.34 moved the pre-checks after the 202: the refusal of live migration stays a 409
-    ("2.34", {"host": None, "block_migration": "auto"}, 409),
+    # 2.34 moved the pre-checks after the 202
+    ("2.34", {"host": None, "block_migration": "auto"}, 202),
 ])
-def test_2_30_live_migrate_force(admin_client, member_account, version, body, status):
-    """The body is checked per version; live migration itself is then refused (409)."""
-    user, project, _token = member_account
-    server = make_instance(project, user, host="host-a", vm_state=states.ACTIVE, task_state=None)
-    answer = call(admin_client.post, f"servers/{server.uuid}/action", version, {"os-migrateLive": body},
-                  status=status)
-    assert ("conflictingRequest" if status == 409 else "badRequest") in answer
+def test_2_30_live_migrate_force(admin_client, member_account, compute_host, version, body, status):
+    """The body is checked per version, then the live migration starts (202)."""
+    assert_live_migrate_answer(admin_client, member_account, compute_host, version, body, status)
 
 
 def test_2_31_console_auth_tokens_of_every_console_type(admin_client, member_client, member_account):
@@ -661,12 +673,7 @@ def test_2_49_tagged_volume_attach(member_client, member_account, volume_host_a,
     assert outcome in message
 
 
-def test_2_59_and_2_65_a_server_s_migrations_show_their_uuid_and_queued_ones_abort(admin_client, live_migrating,
-                                                                                    monkeypatch):
-    """Until MAX_VERSION reaches 2.65, the test raises it itself."""
-    from compute.api import base
-
-    monkeypatch.setattr(base, "MAX_VERSION", "2.65")
+def test_2_59_and_2_65_a_server_s_migrations_show_their_uuid_and_queued_ones_abort(admin_client, live_migrating):
     server, live, _cold = live_migrating
     path = f"servers/{server.uuid}/migrations"
     assert "uuid" not in call(admin_client.get, f"{path}/{live.pk}", "2.58")["migration"]
@@ -674,4 +681,5 @@ def test_2_59_and_2_65_a_server_s_migrations_show_their_uuid_and_queued_ones_abo
     Instance.objects.filter(pk=server.pk).update(task_state="migrating")
     type(live).objects.filter(pk=live.pk).update(status="queued")
     assert "badRequest" in call(admin_client.delete, f"{path}/{live.pk}", "2.64", status=400)
-    assert "conflictingRequest" in call(admin_client.delete, f"{path}/{live.pk}", "2.65", status=409)  # refused
+    assert call(admin_client.delete, f"{path}/{live.pk}", "2.65", status=202) is None
+    assert InstanceResize.objects.get(instance=server).live_request == "abort"

@@ -1,15 +1,15 @@
 """Cold and live migration and evacuation on POST /servers/{id}/action as a client sees them: `migrate` is
 for admins (403 for the owner), 202 and RESIZE with its message to the scheduler, 409 in a
 state that does not allow it, 400 for a body the negotiated microversion does not take (a
-target host needs 2.56); `os-migrateLive` is refused with a documented 409 (no live migration
-between libvirt daemons here), 403 for the owner; `evacuate` (admins) is 400 while the server's
+target host needs 2.56); `os-migrateLive` is 202 and MIGRATING with its message to the
+scheduler, listed by GET /servers/{id}/migrations until it ends, abortable (DELETE) while in
+progress, 400 without block migration, 403 for the owner; `evacuate` (admins) is 400 while the server's
 host is up, 200 with an adminPass once it is down. No worker runs."""
 import pytest
 
 from cloudproj.celery import app
 from cloudproj.testing.servers import act, error, instance, make_active, show
 from compute import states
-from compute.api.resize_actions import LIVE_MIGRATION_REFUSED
 from compute.models import InstanceAction, InstanceResize, Migration, Service
 
 pytestmark = pytest.mark.django_db
@@ -18,6 +18,8 @@ T = states.task
 
 # os-migrateLive in its 2.1 shape (these requests carry no microversion)
 LIVE_2_1 = {"os-migrateLive": {"host": None, "block_migration": False, "disk_over_commit": False}}
+# the server migrations API and block_migration "auto" need 2.23 / 2.25
+V2_25 = {"HTTP_OPENSTACK_API_VERSION": "compute 2.25"}
 
 
 @pytest.fixture(autouse=True)
@@ -73,11 +75,54 @@ def test_migrate_of_a_building_server_is_409(admin_client, server, sent):
     assert not sent
 
 
-def test_live_migration_is_refused_with_a_409(admin_client, server, sent):
+def test_admin_live_migrates_lists_and_aborts(admin_client, member_client, server, sent,
+                                             django_capture_on_commit_callbacks):
     make_active(server)
-    message = error(act(admin_client, server, LIVE_2_1), 409)
-    assert message == LIVE_MIGRATION_REFUSED and "cold migration" in message
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(admin_client, server, {"os-migrateLive": {"host": None, "block_migration": "auto"}}, **V2_25)
+    assert response.status_code == 202 and response.content == b""
+    shown = show(member_client, server)
+    assert shown["status"] == "MIGRATING" and shown["OS-EXT-STS:task_state"] == T.MIGRATING
+    assert [(name, queue) for name, _args, queue in sent] == [("compute.live_migration_schedule", "scheduler")]
+    assert InstanceAction.objects.filter(instance__uuid=server, action="live-migration").exists()
+    migration = Migration.objects.get(instance_uuid=server)
+    assert (migration.migration_type, migration.status, migration.source_compute) == (
+        "live-migration", "queued", "host-a")
+    url = f"/compute/v2.1/servers/{server}/migrations"
+    listed = admin_client.get(url, **V2_25).json()["migrations"]
+    assert [(row["id"], row["status"], row["source_compute"]) for row in listed] == [
+        (migration.pk, "queued", "host-a")]
+    assert admin_client.get(f"{url}/{migration.pk}", **V2_25).json()["migration"]["server_uuid"] == server
+    error(member_client.get(url, **V2_25), 403)
+    error(admin_client.get(f"{url}/999999", **V2_25), 404)
+    # busy: a second one is refused; force-complete needs a running one; a bad body is 400
+    assert "task_state migrating" in error(act(admin_client, server, {"os-migrateLive": {"host": None, "block_migration": "auto"}}, **V2_25), 409)
+    assert "status running" in error(admin_client.post(f"{url}/{migration.pk}/action", {"force_complete": None},
+                                               format="json", **V2_25), 400)
+    error(admin_client.post(f"{url}/{migration.pk}/action", {"force": 1}, format="json", **V2_25), 400)
+    # a queued one is aborted from 2.65 (below: 400)
+    assert admin_client.delete(f"{url}/{migration.pk}", HTTP_OPENSTACK_API_VERSION="compute 2.65").status_code == 202
+    assert InstanceResize.objects.get(instance__uuid=server).live_request == "abort"
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"os-migrateLive": {"host": None, "block_migration": False}}, "share no instance storage"),
+    ({"os-migrateLive": {"host": "nowhere", "block_migration": "auto"}}, "nowhere could not be found"),
+    ({"os-migrateLive": {"host": 7, "block_migration": "auto"}}, "must be a string"),
+])
+def test_bad_live_migration_requests_are_400(admin_client, server, sent, body, message):
+    make_active(server)
+    assert message in error(act(admin_client, server, body, **V2_25), 400)
     assert not InstanceResize.objects.exists() and not sent
+
+
+def test_live_migration_of_a_stopped_server_is_409(admin_client, server, sent):
+    make_active(server)
+    instance_row = instance(server)
+    instance_row.vm_state = states.STOPPED
+    instance_row.save(update_fields=["vm_state"])
+    error(act(admin_client, server, {"os-migrateLive": {"host": None, "block_migration": "auto"}}, **V2_25), 409)
+    assert not sent
 
 
 def test_evacuate_is_refused_while_the_host_is_up(admin_client, member_client, server, sent, compute_host):

@@ -12,11 +12,10 @@ operator does), `openstack server evacuate` rebuilds the guest from its image on
 host, where it answers HTTP (a fresh disk: the note is gone). When the first host's agent
 comes back it removes its leftovers (folder, chain) and never the new host's domain."""
 import signal
-import threading
 
 import pytest
 
-from cloudproj.testing.real_guest import get, http, real_guest_cloud
+from cloudproj.testing.real_guest import Prober, get, http, real_guest_cloud
 from compute.models import ComputeNode, Instance, InstanceResize, Migration
 from images.testimage import builder
 from secgroups.linux import iptables as secgroup_iptables
@@ -70,28 +69,6 @@ def _power_off(name: str) -> None:
         conn.close()
 
 
-class Pinger:
-    """Probe the guest's HTTP every half second through a move (this machine has no `ping`);
-    `lost()` stops and says (probes, unanswered)."""
-
-    def __init__(self, address):
-        self.address, self.sent, self.missed = address, 0, 0
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stop.wait(0.5):
-            self.sent += 1
-            if http(self.address, timeout=0.5) is None:
-                self.missed += 1
-
-    def lost(self) -> tuple[int, int]:
-        self.stop.set()
-        self.thread.join(5)
-        return self.sent, self.missed
-
-
 def test_cold_migrate_revert_confirm_and_resize_to_another_host(two_hosts, latest_osc, capsys):
     osc, cloud = latest_osc, two_hosts.cloud
     osc("flavor", "create", "--ram", "256", "--disk", "1", "--vcpus", "1", "mig.small")
@@ -123,7 +100,7 @@ def test_cold_migrate_revert_confirm_and_resize_to_another_host(two_hosts, lates
     losses = {}
 
     # migrate: the same guest (its note) answers from the other host
-    pinger = Pinger(address)
+    pinger = Prober(address)
     moved = osc("server", "migrate", "--wait", "vm1", raw=True)
     assert moved.returncode == 0, moved.stderr
     shown = osc("server", "show", "vm1")
@@ -145,7 +122,7 @@ def test_cold_migrate_revert_confirm_and_resize_to_another_host(two_hosts, lates
     assert ComputeNode.objects.get(host=second).memory_mb_used == 0
 
     # migrate again and confirm: the first host lets go of everything
-    pinger = Pinger(address)
+    pinger = Prober(address)
     osc("server", "migrate", "--wait", "vm1", raw=True)
     assert osc("server", "show", "vm1")["status"] == "VERIFY_RESIZE", cloud.logs()
     osc("server", "resize", "confirm", "vm1", raw=True)
@@ -163,7 +140,7 @@ def test_cold_migrate_revert_confirm_and_resize_to_another_host(two_hosts, lates
     assert sorted(row["Status"] for row in listed) == ["confirmed", "reverted"], listed
 
     # resize to a bigger flavor: to the other host (ALLOW_RESIZE_TO_SAME_HOST is off)
-    pinger = Pinger(address)
+    pinger = Prober(address)
     osc("server", "resize", "--flavor", "mig.big", "--wait", "vm1", raw=True)
     shown = osc("server", "show", "vm1")
     assert shown["status"] == "VERIFY_RESIZE" and shown["OS-EXT-SRV-ATTR:host"] == first, cloud.logs()

@@ -115,3 +115,34 @@ def parse_host(xml: str) -> str | None:
     """The owning host stored in <metadata> (None for a domain without one: not ours)."""
     root = ET.fromstring(xml)
     return root.findtext(f"metadata/{{{METADATA_NS}}}instance/{{{METADATA_NS}}}host")
+
+
+def retarget(xml: str, prefixes: dict[str, str], host: str | None) -> str:
+    """A running domain's XML for another host (live migration): every file path under a
+    key of `prefixes` (the source's instances folder, its image cache) moved under the
+    value (the target's), and the owning host in <metadata> set to `host`. Only whole path
+    components are replaced; nothing else changes (devices and their addresses stay as the
+    running guest has them)."""
+    ET.register_namespace(METADATA_PREFIX, METADATA_NS)
+    root = ET.fromstring(xml)
+
+    def moved(path: str) -> str:
+        for old, new in prefixes.items():
+            old = old.rstrip("/")
+            if path == old or path.startswith(old + "/"):
+                return new.rstrip("/") + path[len(old):]
+        return path
+
+    for element in root.iter("source"):
+        for attr in ("file", "path"):
+            value = element.get(attr)
+            if value:
+                element.set(attr, moved(value))
+    for tag in ("os/kernel", "os/initrd", "os/loader"):
+        found = root.find(tag)
+        if found is not None and found.text:
+            found.text = moved(found.text)
+    owner = root.find(f"metadata/{{{METADATA_NS}}}instance/{{{METADATA_NS}}}host")
+    if owner is not None and host:
+        owner.text = host
+    return ET.tostring(root, encoding="unicode")

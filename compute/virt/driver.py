@@ -37,6 +37,10 @@ class InstanceInvalidState(DriverError):
     """The operation is not possible in the domain's current state."""
 
 
+class MigrationAborted(DriverError):
+    """A live migration was aborted on request; the guest runs on where it was."""
+
+
 class InstanceTimeout(DriverError):
     """The domain did not reach the expected state in time."""
 
@@ -113,6 +117,12 @@ class ComputeDriver:
     # -- lifecycle ----------------------------------------------------------------
     def spawn(self, spec, timeout: float = 60.0) -> int:
         """Define and start the domain; wait until it runs; return its power state."""
+        raise NotImplementedError
+
+    def live_migrate(self, instance, dest_uri: str, prefixes: dict, dest_host: str, migrate_uri: str | None = None,
+                     block: bool = True, watch=None) -> None:
+        """Move the running guest to the hypervisor at `dest_uri` while it runs (see the
+        libvirt driver); MigrationAborted when `watch` asked for it, DriverError otherwise."""
         raise NotImplementedError
 
     def define(self, spec) -> int:

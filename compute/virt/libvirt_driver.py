@@ -21,7 +21,7 @@ from . import power_state as ps
 from . import volume_attach
 from .console import DEFAULT_MAX_BYTES, read_tail
 from .diagnostics import domain_diagnostics
-from .domain_xml import build_domain_xml, parse_host
+from .domain_xml import build_domain_xml, parse_host, retarget
 from .driver import (
     ComputeDriver,
     DriverError,
@@ -32,6 +32,7 @@ from .driver import (
     InstanceInvalidState,
     InstanceNotFound,
     InstanceTimeout,
+    MigrationAborted,
 )
 from .spec import NAME_RE, InstanceSpec
 
@@ -573,6 +574,89 @@ class LibvirtDriver(ComputeDriver):
         """Detach the disk of `connection`; False if the domain has no such disk."""
         return self._dom_call("detachDevice", instance,
                               lambda dom: volume_attach.detach(dom, libvirt, connection["path"], timeout))
+
+    # -- live migration -------------------------------------------------------------
+    def live_migrate(self, instance, dest_uri: str, prefixes: dict, dest_host: str, migrate_uri: str | None = None,
+                     block: bool = True, watch=None) -> None:
+        """Move the running domain to the libvirtd at `dest_uri` while it runs (libvirt's
+        managed live migration, this process driving both daemons): its XML retargeted
+        (`prefixes`: this host's instances folder and image cache -> the target's; the owner
+        in <metadata> -> `dest_host`), defined there and undefined here once it runs there.
+        `block`: the disk is not shared; QEMU copies the qcow2 overlay (drive-mirror) into the
+        file the target prepared on the same backing (VIR_MIGRATE_NON_SHARED_INC).
+        `migrate_uri`: where the target's QEMU listens (tcp://address), None: libvirt's choice.
+        `watch(stats)` is called about twice a second with the job's statistics (memory_*,
+        disk_* bytes) and may answer "abort" (the job is cancelled: MigrationAborted) or
+        "force_complete" (the guest is paused so that the copy converges; it runs again on the
+        target). On any failure the guest stays here, running as before.
+        libvirt's test driver has no migration: a simulated host moves the domain definition
+        (define + start on the target, destroy + undefine here), `watch` asked once first."""
+        ref = _ref_of(instance)
+        if self.is_simulated:
+            return self._simulated_live_migrate(ref, dest_uri, prefixes, dest_host, watch)
+        flags = (libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PERSIST_DEST | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE)
+        if block:
+            flags |= libvirt.VIR_MIGRATE_NON_SHARED_INC
+        dom = self._call("lookup", lambda conn: _lookup(conn, ref), ref=ref)
+        xml = self._call("XMLDesc", lambda conn: dom.XMLDesc(
+            libvirt.VIR_DOMAIN_XML_MIGRATABLE | libvirt.VIR_DOMAIN_XML_SECURE), ref=ref)
+        params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: retarget(xml, prefixes, dest_host)}
+        if migrate_uri:
+            params[libvirt.VIR_MIGRATE_PARAM_URI] = migrate_uri
+        dconn = _open(dest_uri)
+        stop, asked = threading.Event(), set()
+
+        def monitor():
+            while not stop.wait(0.5):
+                try:
+                    stats = dom.jobStats()
+                except libvirt.libvirtError:
+                    continue
+                wanted = watch(stats) if watch is not None else None
+                try:
+                    if wanted == "abort" and "abort" not in asked:
+                        asked.add("abort")
+                        dom.abortJob()
+                    elif wanted == "force_complete" and "force_complete" not in asked:
+                        asked.add("force_complete")
+                        dom.suspend()
+                except libvirt.libvirtError as exc:
+                    log.warning("live migration of %s: %s failed: %s", ref, wanted, exc)
+
+        thread = threading.Thread(target=monitor, name=f"live-migration-{ref}", daemon=True)
+        thread.start()
+        try:
+            moved = dom.migrate3(dconn, params, flags)
+            if "force_complete" in asked:
+                moved.resume()
+        except libvirt.libvirtError as exc:
+            if "force_complete" in asked:
+                try:
+                    dom.resume()
+                except libvirt.libvirtError:
+                    log.warning("live migration of %s failed and the paused guest did not resume", ref)
+            if "abort" in asked and _err_code(exc) == libvirt.VIR_ERR_OPERATION_ABORTED:
+                raise MigrationAborted(f"the live migration of {ref} was aborted") from exc
+            raise _map_error("migrate", ref, exc) from exc
+        finally:
+            stop.set()
+            thread.join(5)
+            try:
+                dconn.close()
+            except libvirt.libvirtError:
+                pass
+
+    def _simulated_live_migrate(self, ref: str, dest_uri: str, prefixes: dict, dest_host: str, watch) -> None:
+        if watch is not None and watch({"type": 0, "memory_total": 0, "memory_processed": 0,
+                                        "memory_remaining": 0}) == "abort":
+            raise MigrationAborted(f"the live migration of {ref} was aborted")
+        xml = self._dom_call("XMLDesc", ref, lambda dom: dom.XMLDesc(0))
+        dconn = get_connection(dest_uri)
+        try:
+            dconn.defineXML(retarget(xml, prefixes, dest_host)).create()
+        except libvirt.libvirtError as exc:
+            raise _map_error("migrate", ref, exc) from exc
+        self.destroy(ref)
 
     def close(self) -> None:
         with _lock:
