@@ -96,7 +96,8 @@ def test_admin_live_migrates_lists_and_aborts(admin_client, member_client, serve
     error(member_client.get(url, **V2_25), 403)
     error(admin_client.get(f"{url}/999999", **V2_25), 404)
     # busy: a second one is refused; force-complete needs a running one; a bad body is 400
-    assert "task_state migrating" in error(act(admin_client, server, {"os-migrateLive": {"host": None, "block_migration": "auto"}}, **V2_25), 409)
+    again = {"os-migrateLive": {"host": None, "block_migration": "auto"}}
+    assert "task_state migrating" in error(act(admin_client, server, again, **V2_25), 409)
     assert "status running" in error(admin_client.post(f"{url}/{migration.pk}/action", {"force_complete": None},
                                                format="json", **V2_25), 400)
     error(admin_client.post(f"{url}/{migration.pk}/action", {"force": 1}, format="json", **V2_25), 400)
