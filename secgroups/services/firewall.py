@@ -10,7 +10,9 @@ for firewalls built by hand without egress filtering). No remote: any address.
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from compute.models import Instance
+from django.db.models import Q
+
+from compute.models import Instance, InstanceResize
 from network.models import FixedIP
 from network.services.fixed_ips import dhcp_servers
 
@@ -117,9 +119,12 @@ def firewalls(instances) -> list[InstanceFirewall]:
 
 def instances_on(host: str, exclude=()):
     """Live instances placed on `host` (one being deleted keeps its chain until its host
-    tears it down: a guest without a chain would be open)."""
+    tears it down: a guest without a chain would be open), and those live-migrating to it:
+    the target writes their chains before the guest arrives (the instance is still the
+    source's until the migration completes)."""
     skip = [str(u) for u in exclude]
-    rows = Instance.objects.filter(host=host).order_by("id")
+    arriving = Q(resize__kind=InstanceResize.LIVE, resize__dest_host=host)
+    rows = Instance.objects.filter(Q(host=host) | arriving).order_by("id")
     return rows.exclude(uuid__in=skip) if skip else rows
 
 

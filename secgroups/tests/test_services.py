@@ -45,6 +45,22 @@ def test_the_default_group_admits_its_members_and_nothing_else(member_client, bo
     assert len(firewall.host_firewalls("sg-unit")) == 1
 
 
+def test_a_live_migration_s_target_has_the_guest_s_chain_before_it_arrives(member_client, boot, place):
+    """The target's prepare step writes the chains of the guests live-migrating to it (their host
+    is still the source): the guest is never unfiltered there. A cold migration's target is not
+    given one (it starts the guest after the instance is its own)."""
+    from compute.models import InstanceResize
+
+    a = place(boot(member_client, "a")["server"]["id"], host="sg-unit")
+    assert firewall.host_firewalls("sg-unit-2") == []
+    record = InstanceResize.objects.create(instance=a, kind=InstanceResize.LIVE, request_id="req-1",
+                                           old_vm_state="active", source_host="sg-unit", dest_host="sg-unit-2")
+    assert [fw.uuid for fw in firewall.host_firewalls("sg-unit-2")] == [str(a.uuid)]
+    assert [fw.uuid for fw in firewall.host_firewalls("sg-unit")] == [str(a.uuid)]  # the source keeps it
+    record.kind = InstanceResize.MIGRATION
+    record.save(update_fields=["kind"])
+    assert firewall.host_firewalls("sg-unit-2") == []
+
 def test_rules_of_every_group_and_source_groups(member_client, member_account, boot, place):
     project_id = member_account[1].id
     web = groups.create_group(project_id, "web", "web")
