@@ -27,6 +27,7 @@ class VolumesConfig(AppConfig):
 
 
 def _type_names():
-    from .models import VolumeType
+    from .models import DEFAULT_TYPE_NAME, VolumeType
 
-    return VolumeType.objects.values_list("name", flat=True)
+    # the default type always has its keys, even while its row is missing (it is made again on use)
+    return {DEFAULT_TYPE_NAME, *VolumeType.objects.values_list("name", flat=True)}
