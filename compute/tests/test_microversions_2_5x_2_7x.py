@@ -22,15 +22,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def latest_2_79(monkeypatch, paths):
-    """Requests up to 2.79 negotiate (the lead raises MAX_VERSION itself once every step is in);
-    image store and instances under this test's tmp_path."""
-    import compute.api.base
-    import compute.api.versions
-    import consoles.api.views
-
-    for module in (compute.api.base, compute.api.versions, consoles.api.views):
-        monkeypatch.setattr(module, "MAX_VERSION", "2.79")
+def tmp_stores(paths):
+    """Image store and instances under this test's tmp_path (MAX_VERSION is 2.79)."""
 
 
 def v(version: str) -> dict:
